@@ -1,0 +1,73 @@
+"""The device catalog: every supported model, loaded from catalog.yaml and validated."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from eldercare.home import DeviceKind
+from eldercare.metrics import METRICS
+
+
+class Expose(BaseModel):
+    """One payload key and the canonical metric it becomes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    property: str
+    metric: str
+    # Keys are payload values (JSON scalars); hashable so a frozen model can hold them.
+    map: dict[Any, Any] | None = None
+    no_data: tuple[Any, ...] = ()
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, name: str) -> str:
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}")
+        return name
+
+    @property
+    def unit(self) -> str | None:
+        return METRICS[self.metric].unit
+
+
+class DeviceDefinition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    vendor: str
+    description: str
+    kind: DeviceKind
+    source: Literal["zigbee2mqtt", "native"]
+    heartbeat_s: int = Field(gt=0)
+    exposes: tuple[Expose, ...]
+
+    @property
+    def properties(self) -> frozenset[str]:
+        return frozenset(expose.property for expose in self.exposes)
+
+    @property
+    def metrics(self) -> frozenset[str]:
+        return frozenset(expose.metric for expose in self.exposes)
+
+
+@cache
+def catalog() -> tuple[DeviceDefinition, ...]:
+    text = resources.files(__package__).joinpath("catalog.yaml").read_text(encoding="utf-8")
+    return tuple(DeviceDefinition.model_validate(entry) for entry in yaml.safe_load(text))
+
+
+def definition(model: str) -> DeviceDefinition:
+    for entry in catalog():
+        if entry.model == model:
+            return entry
+    raise KeyError(f"no device model {model!r} in the catalog")
+
+
+def definitions_for(kind: str, source: str) -> tuple[DeviceDefinition, ...]:
+    return tuple(d for d in catalog() if d.kind == kind and d.source == source)

@@ -1,0 +1,178 @@
+"""The home config: who lives in a home, which devices are where, who to call.
+
+The hub pushes it to the edge (retained on ``eldercare/v1/<home>/config``); files are YAML
+or JSON. The model validates itself so an invalid config is refused whole, with a reason,
+and the last good one stays in force.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import HomeConfigError, describe_validation_error
+
+DeviceKind = Literal["door", "motion", "fall_radar", "fall_pendant", "bracelet", "sos_button"]
+Role = Literal[
+    "front_door",
+    "bathroom_door",
+    "toilet_door",
+    "bedroom_door",
+    "fridge",
+    "kitchen",
+    "bathroom",
+    "bedroom",
+    "living_room",
+    "bedside",
+    "wrist",
+    "waist",
+    "chest",
+]
+Identifier = str  # letters, digits, '_' and '-': safe inside an MQTT topic level
+_IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Resident(_Frozen):
+    name: str = Field(min_length=1)
+    birth_year: int = Field(ge=1900, le=2026)
+    lives_alone: bool = True
+    address: str | None = None
+
+
+class Night(_Frozen):
+    start: time = time(22, 30)
+    end: time = time(6, 0)
+
+    def contains(self, moment: time) -> bool:
+        """Night spans midnight when start > end (the usual case)."""
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+class DeviceConfig(_Frozen):
+    id: str = Field(pattern=_IDENTIFIER)
+    kind: DeviceKind
+    role: Role
+    source: str
+    # Catalog model (e.g. "MCCGQ11LM"); without one, the decoder tries the catalog's
+    # definitions of this kind, so an installer need not know the exact model.
+    model: str | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _source_format(cls, source: str) -> str:
+        if source == "native":
+            return source
+        prefix, _, friendly_name = source.partition(":")
+        if prefix != "zigbee2mqtt" or not friendly_name or "#" in source or "+" in source:
+            raise ValueError(
+                f"source must be 'native' or 'zigbee2mqtt:<friendly_name>', got {source!r}"
+            )
+        return source
+
+    @property
+    def zigbee_name(self) -> str | None:
+        """The Zigbee2MQTT friendly name, or None for a native device."""
+        return self.source.partition(":")[2] if self.source != "native" else None
+
+
+class Contact(_Frozen):
+    name: str = Field(min_length=1)
+    relation: str
+    phone: str | None = None
+    notify: tuple[Literal["app", "sms", "call", "wechat"], ...] = ("app",)
+
+
+class HomeConfig(_Frozen):
+    """A home as ARCHITECTURE.md defines it.
+
+    >>> home = HomeConfig.model_validate({
+    ...     "home": "h001", "station": "st-yingzhou-01", "timezone": "Asia/Shanghai",
+    ...     "resident": {"name": "王秀英", "birth_year": 1942},
+    ...     "devices": [{"id": "front_door", "kind": "door", "role": "front_door",
+    ...                  "source": "zigbee2mqtt:entrance"}]})
+    >>> home.device_for_zigbee("entrance").id
+    'front_door'
+    """
+
+    home: str = Field(pattern=_IDENTIFIER)
+    station: str = Field(pattern=_IDENTIFIER)
+    timezone: str = "Asia/Shanghai"
+    resident: Resident
+    night: Night = Night()
+    devices: tuple[DeviceConfig, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    # Detector settings by detector name (thresholds, windows); the analytics package
+    # owns their meaning and defaults, the config only carries the home's overrides.
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
+    @model_validator(mode="after")
+    def _devices_are_unique(self) -> HomeConfig:
+        for attribute in ("id", "source"):
+            seen: set[str] = set()
+            for device in self.devices:
+                key = getattr(device, attribute)
+                if key == "native" or key not in seen:
+                    seen.add(key)
+                    continue
+                raise ValueError(f"two devices share the {attribute} {key!r}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def device(self, device_id: str) -> DeviceConfig | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+    def device_for_zigbee(self, friendly_name: str) -> DeviceConfig | None:
+        return next((d for d in self.devices if d.zigbee_name == friendly_name), None)
+
+    @classmethod
+    def parse(cls, text: str | bytes, *, source: str | Path | None = None) -> HomeConfig:
+        """Parse YAML or JSON text (JSON is YAML); raises HomeConfigError with the reason."""
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise HomeConfigError(f"not valid YAML or JSON: {exc}", source=source) from exc
+        if not isinstance(raw, dict):
+            raise HomeConfigError("a home config must be a mapping", source=source)
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            home = raw.get("home") if isinstance(raw.get("home"), str) else None
+            raise HomeConfigError(describe_validation_error(exc), home=home, source=source) from exc
+
+    @classmethod
+    def load(cls, path: str | Path) -> HomeConfig:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise HomeConfigError(f"cannot read: {exc.strerror}", source=path) from exc
+        return cls.parse(text, source=path)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=False)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(json.loads(self.to_json()), allow_unicode=True, sort_keys=False)

@@ -1,0 +1,93 @@
+"""The canonical metrics a reading can carry, with their units and valid ranges.
+
+This is the vocabulary of ARCHITECTURE.md ("Canonical reading"). A value outside its
+metric's range is bad input, never a reading: a heart rate of 0 is a sensor that is off,
+not a resident whose heart stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+ValueType = Literal["bool", "number", "enum", "vector", "vector_batch"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    type: ValueType
+    unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    values: tuple[str, ...] = ()
+
+    def check(self, value: object) -> object:
+        """Return the value in canonical form, or raise ValueError saying why it is not one."""
+        if self.type == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.name} must be true or false, got {value!r}")
+            return value
+        if self.type == "enum":
+            if value not in self.values:
+                raise ValueError(f"{self.name} must be one of {list(self.values)}, got {value!r}")
+            return value
+        if self.type == "number":
+            return self._number(value)
+        if self.type == "vector":
+            return self._vector(value)
+        # vector_batch: a list of [x, y, z] samples
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError(f"{self.name} batch must be a non-empty list of [x, y, z]")
+        return tuple(self._vector(sample) for sample in value)
+
+    def _number(self, value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{self.name} must be a number, got {value!r}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{self.name} must be finite, got {value!r}")
+        if self.minimum is not None and number < self.minimum:
+            raise ValueError(f"{self.name} {number:g} below valid range {self._range()}")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"{self.name} {number:g} above valid range {self._range()}")
+        return number
+
+    def _vector(self, value: object) -> tuple[float, float, float]:
+        if not isinstance(value, list | tuple) or len(value) != 3:
+            raise ValueError(f"{self.name} must be [x, y, z], got {value!r}")
+        x, y, z = (self._number(component) for component in value)
+        return (x, y, z)
+
+    def _range(self) -> str:
+        return f"[{self.minimum:g}, {self.maximum:g}] {self.unit or ''}".rstrip()
+
+
+# Ranges are physiological or physical limits, deliberately wide: a detector decides what
+# is abnormal, this table only rejects what cannot be a real measurement.
+METRICS: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        MetricSpec("contact", "enum", values=("open", "closed")),
+        MetricSpec("heart_rate", "number", "bpm", 25, 250),
+        MetricSpec("spo2", "number", "%", 50, 100),
+        MetricSpec("skin_temp", "number", "°C", 20, 45),
+        MetricSpec("steps", "number", "count", 0, 200_000),
+        # One sample [x, y, z]; a batch is the same metric with a list of samples and rate_hz.
+        MetricSpec("accel", "vector", "g", -16, 16),
+        MetricSpec("worn", "bool"),
+        MetricSpec("battery", "number", "%", 0, 100),
+        MetricSpec("sos", "bool"),
+        MetricSpec("fall_state", "enum", values=("none", "suspected", "fall")),
+        MetricSpec("presence", "bool"),
+        MetricSpec("motion", "bool"),
+    )
+}
+
+
+def metric(name: str) -> MetricSpec:
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; known: {sorted(METRICS)}") from None

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eldercare.broker import Broker, start_broker
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Broker]:
+    """A fresh Mosquitto on a free port, with a config the test controls."""
+    broker = start_broker(tmp_path / "mosquitto")
+    try:
+        yield broker
+    finally:
+        broker.stop()
