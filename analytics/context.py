@@ -1,0 +1,71 @@
+"""What a detector knows about its home: roles, time zone, night, and its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cached_property
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter, ValidationError
+
+from eldercare.errors import describe_validation_error
+from eldercare.home import DeviceConfig, HomeConfig
+
+from .errors import AnalyticsError
+
+SettingsT = TypeVar("SettingsT")
+
+
+class HomeContext:
+    """Read-only view of a home config, shaped for the questions detectors ask."""
+
+    def __init__(self, config: HomeConfig):
+        self.config = config
+        self.home = config.home
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return self.config.tz
+
+    def local(self, epoch: float) -> datetime:
+        return datetime.fromtimestamp(epoch, self.tz)
+
+    def local_hours(self, epoch: float) -> float:
+        """Hours since local midnight, e.g. 7.5 for 07:30."""
+        moment = self.local(epoch)
+        return moment.hour + moment.minute / 60 + moment.second / 3600
+
+    def is_night(self, epoch: float) -> bool:
+        return self.config.night.contains(self.local(epoch).time())
+
+    def device(self, device_id: str) -> DeviceConfig | None:
+        return self._devices.get(device_id)
+
+    def role_of(self, device_id: str) -> str | None:
+        device = self._devices.get(device_id)
+        return device.role if device else None
+
+    def devices_with(self, *, roles: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> set[str]:
+        return {
+            d.id
+            for d in self.config.devices
+            if (not roles or d.role in roles) and (not kinds or d.kind in kinds)
+        }
+
+    @cached_property
+    def _devices(self) -> dict[str, DeviceConfig]:
+        return {device.id: device for device in self.config.devices}
+
+    def settings(self, detector: str, kind: type[SettingsT]) -> SettingsT:
+        """The detector's settings: its defaults, overridden by the home's thresholds."""
+        overrides: Mapping[str, Any] = self.config.thresholds.get(detector, {})
+        try:
+            return TypeAdapter(kind).validate_python(dict(overrides))
+        except ValidationError as exc:
+            raise AnalyticsError(
+                f"thresholds.{detector}: {describe_validation_error(exc)}",
+                home=self.home,
+                detector=detector,
+            ) from exc

@@ -1,0 +1,134 @@
+"""Devices that stop reporting or run low on battery: a silent sensor protects nobody."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass as settings_dataclass
+
+from eldercare.reading import Reading
+
+from .condition import Condition
+from .context import HomeContext
+from .detector import Detector
+from .events import Event, Severity
+
+# Twice the longest silence of a healthy device of each kind (devices/catalog.yaml
+# heartbeat_s): one missed heartbeat is radio noise, two is a device that is gone.
+DEFAULT_OFFLINE_AFTER_S: dict[str, float] = {
+    "door": 2 * 4200,
+    "motion": 2 * 3900,
+    "fall_radar": 2 * 900,
+    "sos_button": 2 * 14400,
+    "bracelet": 2 * 600,
+    "fall_pendant": 2 * 600,
+}
+
+
+@settings_dataclass(frozen=True, config={"extra": "forbid"})
+class DeviceHealthSettings:
+    offline_after_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OFFLINE_AFTER_S))
+    battery_low_pct: float = 15
+    battery_critical_pct: float = 5
+    # Hysteresis: a battery must climb well above the limit (charged or replaced) to clear.
+    battery_ok_pct: float = 25
+
+
+class DeviceHealthDetector(Detector):
+    """``device_offline`` per device after its kind's silence limit; ``battery_low``.
+
+    >>> from eldercare.home import HomeConfig
+    >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
+    ...     "resident": {"name": "王秀英", "birth_year": 1942},
+    ...     "devices": [{"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"}]}))
+    >>> health = DeviceHealthDetector(home)
+    >>> _ = health.feed(Reading(ts=0, home="h001", device="band", metric="battery", value=60))
+    >>> [(e.kind, e.state, e.ts) for e in health.advance(3600)]
+    [('device_offline', 'raised', 1200.0)]
+    """
+
+    name = "device_health"
+    kinds = ("device_offline", "battery_low")
+
+    def __init__(self, home: HomeContext):
+        super().__init__(home)
+        self.settings = home.settings(self.name, DeviceHealthSettings)
+        self.last_seen: dict[str, float] = {}
+        self.started: float | None = None
+        self.offline = {
+            d.id: Condition(home.home, "device_offline", self.name) for d in self._devices
+        }
+        self.battery = {d.id: Condition(home.home, "battery_low", self.name) for d in self._devices}
+
+    @property
+    def _devices(self):
+        return self.home.config.devices
+
+    def _limit(self, device_id: str) -> float | None:
+        device = self.home.device(device_id)
+        return self.settings.offline_after_s.get(device.kind) if device else None
+
+    def feed(self, reading: Reading) -> list[Event]:
+        ts = reading.epoch
+        device = reading.device
+        if device not in self.offline:
+            return []
+        events: list[Event] = []
+        self.last_seen[device] = max(ts, self.last_seen.get(device, ts))
+        back = self.offline[device].end(ts, {"device": device, "back_at": ts})
+        if back:
+            events.append(back)
+        if reading.metric == "battery":
+            events.extend(self._battery(device, ts, float(reading.value)))
+        return events
+
+    def _battery(self, device: str, ts: float, level: float) -> list[Event]:
+        condition = self.battery[device]
+        evidence = {
+            "device": device,
+            "battery_pct": level,
+            "limit_pct": self.settings.battery_low_pct,
+        }
+        if level < self.settings.battery_low_pct:
+            severity: Severity = "major" if level < self.settings.battery_critical_pct else "minor"
+            event = condition.hold(ts, severity, evidence, device=device)
+        elif level >= self.settings.battery_ok_pct:
+            event = condition.end(ts, evidence)
+        else:
+            event = None
+        return [event] if event else []
+
+    def advance(self, now: float) -> list[Event]:
+        if self.started is None:
+            self.started = now
+        events: list[Event] = []
+        for device, condition in self.offline.items():
+            limit = self._limit(device)
+            if limit is None or condition.is_open:
+                continue
+            # A device never heard from is judged from when monitoring began.
+            last = self.last_seen.get(device, self.started)
+            if now - last >= limit:
+                role = self.home.role_of(device)
+                evidence = {"device": device, "role": role, "last_seen": last, "silent_s": limit}
+                event = condition.hold(last + limit, "minor", evidence, started=last, device=device)
+                if event:
+                    events.append(event)
+        return events
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "last_seen": dict(self.last_seen),
+            "started": self.started,
+            "offline": {d: c.state_dict() for d, c in self.offline.items()},
+            "battery": {d: c.state_dict() for d, c in self.battery.items()},
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.last_seen = dict(state["last_seen"])
+        self.started = state["started"]
+        for table, saved in ((self.offline, state["offline"]), (self.battery, state["battery"])):
+            for device, condition in table.items():
+                condition.load_state(saved.get(device))

@@ -1,0 +1,120 @@
+"""HomeMonitor: all detectors of one home, driven by its readings in event time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from eldercare.home import HomeConfig
+from eldercare.reading import Reading
+
+from .context import HomeContext
+from .detector import Detector
+from .errors import AnalyticsError
+from .events import Event
+
+
+def default_detectors() -> tuple[type[Detector], ...]:
+    # Imported here so each detector module stays importable (and testable) on its own.
+    from .registry import DETECTORS
+
+    return DETECTORS
+
+
+class HomeMonitor:
+    """Feeds one home's readings to every detector and collects their events.
+
+    Event time only moves forward: a reading older than the newest one seen is still given
+    to the detectors (a vital sign is still a vital sign) but never turns the clock back.
+
+    >>> from eldercare.home import HomeConfig
+    >>> home = HomeConfig.model_validate({"home": "h001", "station": "st1",
+    ...     "resident": {"name": "王秀英", "birth_year": 1942},
+    ...     "devices": [{"id": "sos_bed", "kind": "sos_button", "role": "bedside",
+    ...                  "source": "zigbee2mqtt:sos"}]})
+    >>> monitor = HomeMonitor(home)
+    >>> press = Reading(ts=1764372665, home="h001", device="sos_bed", metric="sos", value=True)
+    >>> [(e.kind, e.state, e.severity) for e in monitor.feed(press)]
+    [('sos', 'raised', 'critical')]
+    """
+
+    def __init__(
+        self,
+        config: HomeConfig,
+        detectors: Sequence[type[Detector]] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ):
+        self._detector_types = tuple(detectors or default_detectors())
+        self.config = config
+        self.context = HomeContext(config)
+        self.detectors = [kind(self.context) for kind in self._detector_types]
+        self.now: float | None = None
+        self.late_readings = 0
+        if state is not None:
+            self.load_state(state)
+
+    @property
+    def home(self) -> str:
+        return self.config.home
+
+    def feed(self, reading: Reading) -> list[Event]:
+        if reading.home != self.home:
+            raise AnalyticsError(f"reading for home {reading.home!r} fed to {self.home!r}")
+        ts = reading.epoch
+        events = self.advance(ts)
+        if self.now is not None and ts < self.now:
+            self.late_readings += 1
+        claimant = next((d for d in self.detectors if d.claims(reading)), None)
+        for detector in (claimant,) if claimant else self.detectors:
+            events.extend(detector.feed(reading))
+        return events
+
+    def feed_many(self, readings: Iterable[Reading]) -> list[Event]:
+        events: list[Event] = []
+        for reading in readings:
+            events.extend(self.feed(reading))
+        return events
+
+    def advance(self, now: float) -> list[Event]:
+        """Event time has reached ``now``: let timers fire (silence is evidence too)."""
+        if self.now is not None and now <= self.now:
+            return []
+        self.now = now
+        events: list[Event] = []
+        for detector in self.detectors:
+            events.extend(detector.advance(now))
+        events.sort(key=lambda event: event.ts)
+        return events
+
+    def update_config(self, config: HomeConfig) -> None:
+        """Apply a new home config live; detectors keep what they learned."""
+        if config.home != self.home:
+            raise AnalyticsError(f"config for home {config.home!r} given to {self.home!r}")
+        state = self.state_dict()
+        self.config = config
+        self.context = HomeContext(config)
+        self.detectors = [kind(self.context) for kind in self._detector_types]
+        self.load_state(state)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "home": self.home,
+            "now": self.now,
+            "late_readings": self.late_readings,
+            "detectors": {d.name: d.state_dict() for d in self.detectors},
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        if state.get("home") != self.home:
+            raise AnalyticsError(f"saved state is for home {state.get('home')!r}", home=self.home)
+        self.now = state.get("now")
+        self.late_readings = state.get("late_readings", 0)
+        saved = state.get("detectors", {})
+        for detector in self.detectors:
+            if detector.name in saved:
+                try:
+                    detector.load_state(saved[detector.name])
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise AnalyticsError(
+                        f"cannot restore state: {exc}", home=self.home, detector=detector.name
+                    ) from exc
