@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .detector import Detector
 from .device_health import DeviceHealthDetector
+from .falls import FallEventDetector
 from .sos import SosDetector
 
-DETECTORS: tuple[type[Detector], ...] = (SosDetector, DeviceHealthDetector)
+# The fall detector first: during its confirmation window it claims the wearable's button.
+DETECTORS: tuple[type[Detector], ...] = (FallEventDetector, SosDetector, DeviceHealthDetector)

@@ -1,0 +1,226 @@
+"""Falls from every source a home has: wearable accelerometers, fall flags and radars.
+
+The accelerometer decision itself is analytics.fall.FallDetector (one per wearable, the
+model chosen by where it is worn); this detector turns its detections, a radar's
+``fall_state`` and a wearable's own fall flag into one ``fall`` event per incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic.dataclasses import dataclass as settings_dataclass
+
+from eldercare.reading import Reading
+
+from .condition import Condition
+from .context import HomeContext
+from .detector import Detector
+from .events import Event
+from .fall import FallDetector
+
+WEARABLE_KINDS = ("bracelet", "fall_pendant")
+_PLACEMENT_BY_KIND = {"bracelet": "wrist", "fall_pendant": "waist"}
+
+
+@settings_dataclass(frozen=True, config={"extra": "forbid"})
+class FallSettings:
+    # Seconds a wearable fall waits for the resident to cancel it with the wearable's
+    # button ("I'm fine"); 0 raises at once. Radars have no button and never wait.
+    confirm_s: float = 0
+    # A radar's "maybe fall" that persists this long is treated as a fall.
+    suspected_for_s: float = 60
+    # Activity elsewhere this long after the fall means the resident got up.
+    recovered_after_s: float = 120
+
+
+class FallEventDetector(Detector):
+    """Raises ``fall`` (critical) from any source; clears when the resident is up again.
+
+    >>> from eldercare.home import HomeConfig
+    >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
+    ...     "resident": {"name": "王秀英", "birth_year": 1942},
+    ...     "devices": [{"id": "radar_bath", "kind": "fall_radar", "role": "bathroom",
+    ...                  "source": "zigbee2mqtt:radar1"}]}))
+    >>> falls = FallEventDetector(home)
+    >>> radar = Reading(ts=100, home="h001", device="radar_bath", metric="fall_state",
+    ...                 value="fall")
+    >>> [(e.kind, e.state, e.severity, e.evidence["source"]) for e in falls.feed(radar)]
+    [('fall', 'raised', 'critical', 'radar')]
+    """
+
+    name = "fall"
+    kinds = ("fall",)
+
+    def __init__(self, home: HomeContext):
+        super().__init__(home)
+        self.settings = home.settings(self.name, FallSettings)
+        self.condition = Condition(home.home, "fall", self.name)
+        self.wearables: dict[str, FallDetector] = {}
+        self.stream_end: dict[str, float] = {}
+        self.suspected_since: dict[str, float] = {}
+        self.pending: dict[str, Any] | None = None  # a wearable fall awaiting its window
+        self.fell_at: float | None = None
+        self.steps: dict[str, float] = {}
+        self.cancelled = 0
+        self.late_batches = 0
+
+    def _placement(self, device_id: str) -> str | None:
+        device = self.home.device(device_id)
+        if device is None or device.kind not in WEARABLE_KINDS:
+            return None
+        return (
+            device.role
+            if device.role in ("wrist", "waist", "chest")
+            else (_PLACEMENT_BY_KIND[device.kind])
+        )
+
+    def claims(self, reading: Reading) -> bool:
+        # During the confirmation window the wearable's button means "cancel", not "SOS".
+        return (
+            self.pending is not None
+            and reading.metric == "sos"
+            and reading.device == self.pending["device"]
+            and reading.epoch <= self.pending["deadline"]
+        )
+
+    def feed(self, reading: Reading) -> list[Event]:
+        metric, ts, device = reading.metric, reading.epoch, reading.device
+        if self.claims(reading):
+            self.pending = None
+            self.cancelled += 1
+            return []
+        if metric == "accel" and reading.is_batch:
+            return self._accelerometer(reading)
+        if metric == "fall_state":
+            return self._fall_state(device, ts, reading.value)
+        up_again = (
+            self._is_activity(reading)
+            and self.fell_at is not None
+            and ts - self.fell_at >= self.settings.recovered_after_s
+        )
+        if up_again:
+            self.fell_at = None
+            event = self.condition.end(ts, {"recovered_by": device, "metric": metric})
+            return [event] if event else []
+        return []
+
+    def _is_activity(self, reading: Reading) -> bool:
+        if reading.metric == "steps":
+            # A bracelet repeats its step count; only a rising count means walking.
+            previous = self.steps.get(reading.device)
+            self.steps[reading.device] = float(reading.value)
+            return previous is not None and float(reading.value) > previous
+        return reading.metric == "contact" or (reading.metric == "motion" and reading.value is True)
+
+    def _accelerometer(self, reading: Reading) -> list[Event]:
+        placement = self._placement(reading.device)
+        if placement is None:
+            return []
+        t0 = reading.epoch
+        if t0 < self.stream_end.get(reading.device, -np.inf) - 1e-6:
+            self.late_batches += 1  # an out-of-order batch cannot be spliced into the past
+            return []
+        samples = np.asarray(reading.value, dtype=np.float64)
+        rate = float(reading.rate_hz or 0)
+        self.stream_end[reading.device] = t0 + len(samples) / rate
+        detector = self.wearables.setdefault(reading.device, FallDetector(placement))
+        events: list[Event] = []
+        for detection in detector.update(t0, rate, samples):
+            evidence = {"source": "accelerometer", "placement": placement, **detection.evidence}
+            events.extend(self._wearable_fall(reading.device, detection.ts, evidence))
+        return events
+
+    def _fall_state(self, device: str, ts: float, state: str) -> list[Event]:
+        kind = self.home.device(device).kind if self.home.device(device) else None
+        source = "radar" if kind == "fall_radar" else "device_flag"
+        if state == "none":
+            self.suspected_since.pop(device, None)
+            return []
+        if state == "suspected":
+            self.suspected_since.setdefault(device, ts)
+            return []
+        evidence = {"source": source, "device": device, "role": self.home.role_of(device)}
+        if source == "device_flag":
+            return self._wearable_fall(device, ts, evidence)
+        return self._raise(ts, evidence, device)
+
+    def _wearable_fall(self, device: str, ts: float, evidence: dict[str, Any]) -> list[Event]:
+        if self.settings.confirm_s <= 0:
+            return self._raise(ts, evidence, device)
+        if self.pending is None:
+            self.pending = {
+                "device": device,
+                "ts": ts,
+                "deadline": ts + self.settings.confirm_s,
+                "evidence": evidence,
+            }
+        return []
+
+    def _raise(self, ts: float, evidence: dict[str, Any], device: str) -> list[Event]:
+        self.fell_at = ts
+        event = self.condition.hold(ts, "critical", evidence, device=device, force_update=True)
+        return [event] if event else []
+
+    def advance(self, now: float) -> list[Event]:
+        events: list[Event] = []
+        if self.pending is not None and now > self.pending["deadline"]:
+            pending, self.pending = self.pending, None
+            evidence = {**pending["evidence"], "not_cancelled_within_s": self.settings.confirm_s}
+            # Raised when the window ran out, but the fall started at the impact.
+            self.fell_at = pending["ts"]
+            event = self.condition.hold(
+                pending["deadline"],
+                "critical",
+                evidence,
+                started=pending["ts"],
+                device=pending["device"],
+                force_update=True,
+            )
+            events.extend([event] if event else [])
+        for device, since in list(self.suspected_since.items()):
+            if now - since >= self.settings.suspected_for_s:
+                del self.suspected_since[device]
+                evidence = {
+                    "source": "radar",
+                    "device": device,
+                    "role": self.home.role_of(device),
+                    "suspected_for_s": self.settings.suspected_for_s,
+                }
+                self.fell_at = since
+                event = self.condition.hold(
+                    since + self.settings.suspected_for_s,
+                    "major",
+                    evidence,
+                    started=since,
+                    device=device,
+                    force_update=True,
+                )
+                events.extend([event] if event else [])
+        return events
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "condition": self.condition.state_dict(),
+            "wearables": {d: f.state_dict() for d, f in self.wearables.items()},
+            "stream_end": dict(self.stream_end),
+            "suspected_since": dict(self.suspected_since),
+            "pending": self.pending,
+            "fell_at": self.fell_at,
+            "steps": dict(self.steps),
+            "cancelled": self.cancelled,
+            "late_batches": self.late_batches,
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.condition.load_state(state["condition"])
+        self.wearables = {d: FallDetector.from_state(s) for d, s in state["wearables"].items()}
+        self.stream_end = dict(state["stream_end"])
+        self.suspected_since = dict(state["suspected_since"])
+        self.pending = state["pending"]
+        self.fell_at = state["fell_at"]
+        self.steps = dict(state["steps"])
+        self.cancelled = state["cancelled"]
+        self.late_batches = state["late_batches"]
