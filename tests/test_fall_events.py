@@ -1,0 +1,106 @@
+"""Fall events from every source: accelerometer batches, wearable flags, radars."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analytics import HomeMonitor
+from analytics.falls import FallEventDetector
+from analytics.sos import SosDetector
+from eldercare import HomeConfig, Reading
+from tests.test_fall_detector import RATE, fall_signal, walk
+
+T0 = 1_795_900_000.0
+
+
+def home(thresholds: dict | None = None) -> HomeConfig:
+    return HomeConfig.model_validate(
+        {
+            "home": "h001",
+            "station": "st1",
+            "resident": {"name": "王秀英", "birth_year": 1942},
+            "devices": [
+                {
+                    "id": "radar_bath",
+                    "kind": "fall_radar",
+                    "role": "bathroom",
+                    "source": "zigbee2mqtt:radar1",
+                },
+                {"id": "pendant", "kind": "fall_pendant", "role": "waist", "source": "native"},
+                {
+                    "id": "front_door",
+                    "kind": "door",
+                    "role": "front_door",
+                    "source": "zigbee2mqtt:entrance",
+                },
+            ],
+            "thresholds": thresholds or {},
+        }
+    )
+
+
+def at(offset: float, device: str, metric: str, value, rate_hz=None) -> Reading:
+    return Reading(
+        ts=T0 + offset, home="h001", device=device, metric=metric, value=value, rate_hz=rate_hz
+    )
+
+
+def accel_batches(samples: np.ndarray, start: float = 0.0, seconds: float = 1.0):
+    per_batch = int(RATE * seconds)
+    for i in range(0, len(samples), per_batch):
+        chunk = samples[i : i + per_batch]
+        yield at(start + i / RATE, "pendant", "accel", chunk.tolist(), rate_hz=RATE)
+
+
+def test_a_fall_in_the_pendant_accelerometer_is_raised_with_its_impact_time():
+    signal, impact_s = fall_signal()
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    events = monitor.feed_many(accel_batches(np.vstack([walk(5.0), signal])))
+    (fall,) = events
+    assert (fall.kind, fall.state, fall.severity) == ("fall", "raised", "critical")
+    assert abs(fall.started - (T0 + 5.0 + impact_s)) < 0.5
+    assert fall.evidence["source"] == "accelerometer" and fall.evidence["placement"] == "waist"
+    assert fall.evidence["peak_g"] > 2
+
+
+def test_walking_alone_raises_nothing():
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed_many(accel_batches(walk(60.0))) == []
+
+
+def test_radar_fall_is_raised_at_once_and_clears_when_the_resident_is_up_again():
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    raised = monitor.feed(at(0, "radar_bath", "fall_state", "fall"))
+    assert [(e.state, e.evidence["source"]) for e in raised] == [("raised", "radar")]
+    # The door moving 30 s later is not yet "up again"; four minutes later it is.
+    assert monitor.feed(at(30, "front_door", "contact", "open")) == []
+    cleared = monitor.feed(at(240, "front_door", "contact", "closed"))
+    assert [(e.kind, e.state) for e in cleared] == [("fall", "cleared")]
+
+
+def test_radar_maybe_fall_becomes_a_fall_only_when_it_persists():
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed(at(0, "radar_bath", "fall_state", "suspected")) == []
+    assert monitor.feed(at(20, "radar_bath", "fall_state", "none")) == []
+    assert monitor.advance(T0 + 600) == []
+    monitor.feed(at(700, "radar_bath", "fall_state", "suspected"))
+    events = monitor.advance(T0 + 800)
+    assert [(e.state, e.severity, e.ts - T0) for e in events] == [("raised", "major", 760)]
+
+
+def test_confirmation_window_lets_the_resident_cancel_with_the_wearable_button():
+    config = home({"fall": {"confirm_s": 30}})
+    monitor = HomeMonitor(config, detectors=[FallEventDetector, SosDetector])
+    assert monitor.feed(at(0, "pendant", "fall_state", "fall")) == []
+    # Pressing the pendant's button inside the window means "I'm fine", not SOS.
+    assert monitor.feed(at(10, "pendant", "sos", True)) == []
+    assert monitor.advance(T0 + 120) == []
+    # Not cancelled: raised when the window ends, started at the fall.
+    monitor.feed(at(200, "pendant", "fall_state", "fall"))
+    events = monitor.advance(T0 + 260)
+    assert [(e.kind, e.state, e.ts - T0, e.started - T0) for e in events] == [
+        ("fall", "raised", 230, 200)
+    ]
+    # After the window the same button is an SOS again.
+    sos = monitor.feed(at(300, "pendant", "sos", True))
+    assert [(e.kind, e.state) for e in sos] == [("sos", "raised")]
