@@ -63,7 +63,7 @@ class FallEventDetector(Detector):
         self.suspected_since: dict[str, float] = {}
         self.pending: dict[str, Any] | None = None  # a wearable fall awaiting its window
         self.fell_at: float | None = None
-        self.steps: dict[str, float] = {}
+        self.steps: dict[str, tuple[float, float]] = {}
         self.cancelled = 0
         self.late_batches = 0
 
@@ -109,10 +109,16 @@ class FallEventDetector(Detector):
 
     def _is_activity(self, reading: Reading) -> bool:
         if reading.metric == "steps":
-            # A bracelet repeats its step count; only a rising count means walking.
+            # A bracelet reports its count every few minutes: a rise only proves walking
+            # after the fall if the count it rose from was itself taken after the fall.
             previous = self.steps.get(reading.device)
-            self.steps[reading.device] = float(reading.value)
-            return previous is not None and float(reading.value) > previous
+            self.steps[reading.device] = (reading.epoch, float(reading.value))
+            return (
+                previous is not None
+                and self.fell_at is not None
+                and previous[0] >= self.fell_at
+                and float(reading.value) > previous[1]
+            )
         return reading.metric == "contact" or (reading.metric == "motion" and reading.value is True)
 
     def _accelerometer(self, reading: Reading) -> list[Event]:
@@ -142,6 +148,7 @@ class FallEventDetector(Detector):
         if state == "suspected":
             self.suspected_since.setdefault(device, ts)
             return []
+        self.suspected_since.pop(device, None)  # the radar has made up its mind
         evidence = {"source": source, "device": device, "role": self.home.role_of(device)}
         if source == "device_flag":
             return self._wearable_fall(device, ts, evidence)
@@ -221,6 +228,6 @@ class FallEventDetector(Detector):
         self.suspected_since = dict(state["suspected_since"])
         self.pending = state["pending"]
         self.fell_at = state["fell_at"]
-        self.steps = dict(state["steps"])
+        self.steps = {device: tuple(last) for device, last in state["steps"].items()}
         self.cancelled = state["cancelled"]
         self.late_batches = state["late_batches"]

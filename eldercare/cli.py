@@ -52,16 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     edge.set_defaults(handler=_not_built("issue 5: edge agent"))
 
     replay = commands.add_parser("replay", help="readings + home config -> events, no broker")
-    replay.add_argument("file")
-    replay.add_argument("--config", required=True)
-    replay.set_defaults(handler=_not_built("issue 3: analytics"))
+    from eldercare.replay import add_arguments as replay_arguments
+
+    replay_arguments(replay)
+    replay.set_defaults(handler=_lazy("eldercare.replay"))
 
     evaluate = commands.add_parser("eval", help="detection quality on labelled recordings")
     evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
     falls = evaluations.add_parser("falls", help="fall detector over SisFall or CSV trials")
-    falls.add_argument("path")
-    falls.add_argument("--placement", choices=("waist", "wrist", "chest"), default="waist")
-    falls.set_defaults(handler=_not_built("issue 3: analytics"))
+    from eldercare.eval_falls import add_arguments as falls_arguments
+
+    falls_arguments(falls)
+    falls.set_defaults(handler=_lazy("eldercare.eval_falls"))
 
     bench = commands.add_parser("bench", help="pipeline throughput and latency vs raw broker")
     bench.set_defaults(handler=_not_built("issue 4: hub"))
