@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     falls_arguments(falls)
     falls.set_defaults(handler=_lazy("eldercare.eval_falls"))
 
+    scenarios = evaluations.add_parser(
+        "scenarios", help="all detectors over simulated homes with scripted incidents"
+    )
+    from eldercare.eval_scenarios import add_arguments as scenario_arguments
+
+    scenario_arguments(scenarios)
+    scenarios.set_defaults(handler=_lazy("eldercare.eval_scenarios"))
+
     bench = commands.add_parser("bench", help="pipeline throughput and latency vs raw broker")
     bench.set_defaults(handler=_not_built("issue 4: hub"))
     return parser

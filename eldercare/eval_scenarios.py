@@ -1,0 +1,173 @@
+"""`eldercare eval scenarios`: every detector over simulated homes with ground truth.
+
+Each simulated home lives ``--days`` days of ordinary life with scripted incidents. For
+every incident we ask: was the expected alert raised, and how long after the incident
+began? Every alert raised outside an incident (and the hour after it) is a false alarm:
+that is what a dispatcher would call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from statistics import median
+from typing import Any
+
+from analytics import Event, HomeMonitor
+
+# An alert this long after an incident ended still belongs to it (a resident found on
+# the floor an hour later has no activity until then; that alarm is no false alarm).
+AFTERMATH = timedelta(hours=1)
+# How long after its start an incident with no end may still be detected.
+OPEN_ENDED = timedelta(hours=12)
+# Alerts may legitimately precede the scripted start a little (a bathroom radar sees the
+# fall before the bracelet's batch arrives).
+LEAD = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    home: str
+    incident: str
+    expected: str
+    start: datetime
+    detected_at: datetime | None
+
+    @property
+    def delay_s(self) -> float | None:
+        if self.detected_at is None:
+            return None
+        return max(0.0, (self.detected_at - self.start).total_seconds())
+
+
+def evaluate_scenarios(
+    homes: int, days: float, seed: int, start: date, incidents: str = "default"
+) -> dict[str, Any]:
+    from simulators import make_home_configs, simulate_home
+
+    outcomes: list[Outcome] = []
+    false_alarms: Counter[str] = Counter()
+    false_examples: list[dict[str, Any]] = []
+    readings = 0
+    for home in make_home_configs(homes, seed):
+        midnight = datetime.combine(start, clock_time(0), tzinfo=home.tz)
+        plan = None if incidents == "default" else []
+        simulation = simulate_home(home, start=midnight, days=days, seed=seed, incidents=plan)
+        monitor = HomeMonitor(home)
+        raised: list[Event] = []
+        for reading in simulation.readings():
+            readings += 1
+            raised.extend(e for e in monitor.feed(reading) if e.state == "raised")
+        matched: set[int] = set()
+        for truth in simulation.truth:
+            window_end = (truth.end or truth.start + OPEN_ENDED) + AFTERMATH
+            hits = [
+                i
+                for i, event in enumerate(raised)
+                if event.kind == truth.expected_alert
+                and truth.start - LEAD <= _at(event) <= window_end
+            ]
+            matched.update(hits)
+            detected = min((_at(raised[i]) for i in hits), default=None)
+            outcomes.append(
+                Outcome(home.home, truth.kind, truth.expected_alert, truth.start, detected)
+            )
+            # Other alerts during an incident are its consequences, not false alarms.
+            for i, event in enumerate(raised):
+                if truth.start - LEAD <= _at(event) <= window_end:
+                    matched.add(i)
+        for i, event in enumerate(raised):
+            if i not in matched:
+                false_alarms[event.kind] += 1
+                if len(false_examples) < 20:
+                    false_examples.append(event.to_dict(home.tz))
+    resident_months = homes * days / 30
+    return {
+        "homes": homes,
+        "days": days,
+        "seed": seed,
+        "readings": readings,
+        "incidents": _by_kind(outcomes),
+        "detected": sum(o.detected_at is not None for o in outcomes),
+        "scripted": len(outcomes),
+        "missed": [
+            {"home": o.home, "incident": o.incident, "start": o.start.isoformat()}
+            for o in outcomes
+            if o.detected_at is None
+        ],
+        "false_alarms": dict(sorted(false_alarms.items())),
+        "false_alarms_total": sum(false_alarms.values()),
+        "false_alarms_per_resident_month": round(sum(false_alarms.values()) / resident_months, 3),
+        "false_alarm_examples": false_examples,
+    }
+
+
+def _at(event: Event) -> datetime:
+    return datetime.fromtimestamp(event.ts).astimezone()
+
+
+def _by_kind(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        grouped[outcome.incident].append(outcome)
+    table = {}
+    for kind, group in sorted(grouped.items()):
+        delays = [o.delay_s for o in group if o.delay_s is not None]
+        table[kind] = {
+            "expected_alert": group[0].expected,
+            "scripted": len(group),
+            "detected": len(delays),
+            "detection_rate": round(len(delays) / len(group), 3),
+            "median_delay_s": round(median(delays), 1) if delays else None,
+            "max_delay_s": round(max(delays), 1) if delays else None,
+        }
+    return table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--homes", type=int, default=10, help="simulated homes (default 10)")
+    parser.add_argument("--days", type=float, default=30, help="days per home (default 30)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
+    parser.add_argument(
+        "--incidents",
+        choices=("default", "none"),
+        default="default",
+        help="scripted incidents, or ordinary life only (every alert is then false)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.homes < 1 or args.days <= 0:
+        print("eldercare eval scenarios: --homes and --days must be positive", file=sys.stderr)
+        return 2
+    began = time.perf_counter()
+    result = evaluate_scenarios(args.homes, args.days, args.seed, args.start, args.incidents)
+    result["elapsed_s"] = round(time.perf_counter() - began, 1)
+    print(_table(result), file=sys.stderr)
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _table(result: dict[str, Any]) -> str:
+    lines = [f"{'incident':<20} {'alert':<20} {'detected':>9} {'median delay':>13}"]
+    for kind, row in result["incidents"].items():
+        delay = row["median_delay_s"]
+        shown = "-" if delay is None else f"{delay / 60:.1f} min"
+        lines.append(
+            f"{kind:<20} {row['expected_alert']:<20} "
+            f"{row['detected']:>4}/{row['scripted']:<4} {shown:>13}"
+        )
+    lines.append(
+        f"false alarms: {result['false_alarms_total']} "
+        f"({result['false_alarms_per_resident_month']} per resident-month) "
+        f"{result['false_alarms']}"
+    )
+    return "\n".join(lines)
