@@ -6,6 +6,13 @@ from .detector import Detector
 from .device_health import DeviceHealthDetector
 from .falls import FallEventDetector
 from .sos import SosDetector
+from .vitals import HeartRateDetector, Spo2Detector
 
 # The fall detector first: during its confirmation window it claims the wearable's button.
-DETECTORS: tuple[type[Detector], ...] = (FallEventDetector, SosDetector, DeviceHealthDetector)
+DETECTORS: tuple[type[Detector], ...] = (
+    FallEventDetector,
+    SosDetector,
+    HeartRateDetector,
+    Spo2Detector,
+    DeviceHealthDetector,
+)
