@@ -61,6 +61,9 @@ class DeviceHealthDetector(Detector):
             d.id: Condition(home.home, "device_offline", self.name) for d in self._devices
         }
         self.battery = {d.id: Condition(home.home, "battery_low", self.name) for d in self._devices}
+        # Earliest moment a device could go offline; derived, so not part of the state.
+        # Readings only push it later, so a stale value merely costs one extra check.
+        self._next_due: float | None = None
 
     @property
     def _devices(self):
@@ -80,6 +83,7 @@ class DeviceHealthDetector(Detector):
         back = self.offline[device].end(ts, {"device": device, "back_at": ts})
         if back:
             events.append(back)
+            self._next_due = None
         if reading.metric == "battery":
             events.extend(self._battery(device, ts, float(reading.value)))
         return events
@@ -103,19 +107,25 @@ class DeviceHealthDetector(Detector):
     def advance(self, now: float) -> list[Event]:
         if self.started is None:
             self.started = now
+        if self._next_due is not None and now < self._next_due:
+            return []
         events: list[Event] = []
+        next_due = float("inf")
         for device, condition in self.offline.items():
             limit = self._limit(device)
             if limit is None or condition.is_open:
                 continue
             # A device never heard from is judged from when monitoring began.
             last = self.last_seen.get(device, self.started)
-            if now - last >= limit:
+            if now - last < limit:
+                next_due = min(next_due, last + limit)
+            else:
                 role = self.home.role_of(device)
                 evidence = {"device": device, "role": role, "last_seen": last, "silent_s": limit}
                 event = condition.hold(last + limit, "minor", evidence, started=last, device=device)
                 if event:
                     events.append(event)
+        self._next_due = next_due
         return events
 
     def state_dict(self) -> dict[str, Any]:
@@ -129,6 +139,7 @@ class DeviceHealthDetector(Detector):
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.last_seen = dict(state["last_seen"])
         self.started = state["started"]
+        self._next_due = None
         for table, saved in ((self.offline, state["offline"]), (self.battery, state["battery"])):
             for device, condition in table.items():
                 condition.load_state(saved.get(device))

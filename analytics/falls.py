@@ -132,7 +132,9 @@ class FallEventDetector(Detector):
         samples = np.asarray(reading.value, dtype=np.float64)
         rate = float(reading.rate_hz or 0)
         self.stream_end[reading.device] = t0 + len(samples) / rate
-        detector = self.wearables.setdefault(reading.device, FallDetector(placement))
+        detector = self.wearables.get(reading.device)
+        if detector is None:
+            detector = self.wearables[reading.device] = FallDetector(placement)
         events: list[Event] = []
         for detection in detector.update(t0, rate, samples):
             evidence = {"source": "accelerometer", "placement": placement, **detection.evidence}

@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-ValueType = Literal["bool", "number", "enum", "vector", "vector_batch"]
+import numpy as np
+
+ValueType = Literal["bool", "number", "enum", "vector"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,29 @@ class MetricSpec:
             return value
         if self.type == "number":
             return self._number(value)
-        if self.type == "vector":
-            return self._vector(value)
-        # vector_batch: a list of [x, y, z] samples
+        return self._vector(value)
+
+    def check_batch(self, value: object) -> tuple[tuple[float, float, float], ...]:
+        # A batch holds hundreds of samples: check them as one array, not one by one.
         if not isinstance(value, list | tuple) or not value:
             raise ValueError(f"{self.name} batch must be a non-empty list of [x, y, z]")
-        return tuple(self._vector(sample) for sample in value)
+        try:
+            samples = np.asarray(value)
+        except ValueError:
+            raise ValueError(f"{self.name} batch samples must all be [x, y, z]") from None
+        if samples.ndim != 2 or samples.shape[1] != 3:
+            raise ValueError(f"{self.name} batch samples must all be [x, y, z]")
+        if samples.dtype.kind not in "iuf":  # bool, str and mixed lists are not numbers
+            raise ValueError(f"{self.name} batch samples must be numbers")
+        samples = samples.astype(np.float64, copy=False)
+        if not np.isfinite(samples).all():
+            raise ValueError(f"{self.name} batch samples must be finite")
+        low, high = samples.min(), samples.max()
+        if (self.minimum is not None and low < self.minimum) or (
+            self.maximum is not None and high > self.maximum
+        ):
+            raise ValueError(f"{self.name} batch has samples outside valid range {self._range()}")
+        return tuple(map(tuple, samples.tolist()))
 
     def _number(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,7 +67,7 @@ class Reading(BaseModel):
         if is_batch:
             if self.rate_hz is None or not 1 <= self.rate_hz <= 1000:
                 raise ValueError("an accel batch needs rate_hz between 1 and 1000")
-            value = tuple(spec.check(sample) for sample in self.value)
+            value = spec.check_batch(self.value)
         else:
             if self.rate_hz is not None:
                 raise ValueError("rate_hz is only for accel batches")
@@ -74,7 +75,7 @@ class Reading(BaseModel):
         object.__setattr__(self, "value", value)
         return self
 
-    @property
+    @cached_property
     def epoch(self) -> float:
         """Event time as epoch seconds, the clock every detector runs on."""
         return self.ts.timestamp()
