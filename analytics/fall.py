@@ -2,26 +2,36 @@
 
 A fall has a physical signature, and each stage gives one feature:
 
-1. an **impact**: a peak of the signal vector magnitude |a| (g), usually after a short
-   free-fall dip below ~0.6 g (reported, but not required: a slump from a chair has none);
-2. the impact **stands out** from what the wearer was doing just before (a fall while
-   walking, not the 30th step of a jog or the 10th clap of a round of applause);
-3. a **change of orientation**: the angle between the mean gravity direction in the seconds
+1. a **drop**: the body falls for a few tenths of a second before it lands, so |a| is off
+   its resting value (partial free fall, or an arm flailing) in the second before the
+   impact; the deepest dip is reported too (a clean free fall reads below ~0.6 g);
+2. an **impact**: a peak of the signal vector magnitude |a| (g);
+3. the impact **stands out** from what the wearer was doing just before (a fall while
+   walking, not the 30th step of a jog or the 10th clap of a round of applause) and is not
+   one of a **series** of comparable impacts around it (applause, hammering, knocking);
+4. a **change of orientation**: the angle between the mean gravity direction in the seconds
    before the fall and the one after it. No absolute "up" is assumed, so any sensor
-   mounting works; on the trunk a fall ends lying or slumped (>= ~30 degrees), on the wrist
-   the forearm can end anywhere, so there it weighs little;
-4. **relative stillness** afterwards: the median movement over the 1-5 s after impact.
+   mounting works; the trunk ends lying or slumped (>= ~30 degrees), the forearm on the
+   floor (real wrist falls turn it >= 60 degrees; a hand knocking a table barely turns);
+5. **relative stillness** afterwards: the median movement over the 1-5 s after impact, and
+   the share of that time spent still.
 
-Two physical gates (stillness, and for the trunk a minimum orientation change) reject what
-cannot be a fall; a logistic combination of the four features scores what passes. Its few
-fixed weights were derived once from public recordings (SisFall, UMAFall; see
-``eldercare.eval_falls``, which can refit them and cross-validate by subject); scoring is
-kept apart from deciding, so a caller can read ``FallDetection.score`` or move the threshold.
+Physical gates reject what cannot be a fall: moving on afterwards; for the trunk, too small
+a turn; for the wrist, no drop before the impact (a hand brought down on a table), too small
+a turn, or an impact that is one of a series with the arm not still afterwards (a round of
+applause). A logistic combination of peak, turn, movement and standing-out scores what
+passes. Its few fixed weights were derived once from public recordings (SisFall, UMAFall;
+see ``eldercare.eval_falls``, which can refit them and cross-validate by subject); scoring
+is kept apart from deciding, so a caller can read ``FallDetection.score`` or move the
+threshold.
 
 Every input rate (10-1000 Hz) is brought to one analysis rate (20 Hz, with a box-car
 anti-alias filter when faster), so thresholds mean the same for a 20 Hz bracelet and a
-200 Hz lab sensor. Time comes only from the data. The detector is a pure library object:
-batches can be split anywhere and the state saved and restored without changing a result.
+200 Hz lab sensor. Impacts last 20-50 ms, less than an analysis step: they are read from
+an impact channel holding the largest filtered |a| within each step, so a hit reads the same
+whatever the sampling phase. Time comes only from the data. The detector is a pure library
+object: batches can be split anywhere and the state saved and restored without changing a
+result.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ PLACEMENTS: tuple[str, ...] = ("waist", "wrist", "chest")
 
 MIN_RATE_HZ = 10.0
 MAX_RATE_HZ = 1000.0
-_STATE_VERSION = 1
+_STATE_VERSION = 2  # 2: the impact channel (peak, carry)
 _MOTION_FLOOR_G = 0.02  # sensor noise floor: below this, "stiller" means nothing
 
 
@@ -77,21 +87,23 @@ class FallWeights:
 
 # Derived with ``eldercare.eval_falls.fit_weights`` (multiple-instance logistic regression:
 # in a fall trial the best-scoring impact that passes the gates is the positive, every gated
-# impact of a daily-activity trial a negative, classes balanced). Trunk: SisFall
-# SA01/SA02/SE01/SE06 + UMAFall waist (9 subjects, 701 trials), rounded to one decimal;
-# wrist: UMAFall wrist (5 subjects, 180 trials), two decimals. Across leave-one-subject-out
-# folds the trunk weights moved by < 0.5, the wrist ones by < 0.6.
-# How to read them: on the trunk, turning 90 degrees counts as much as a 5x harder impact,
-# and stillness afterwards little (the gate already demands it); on the wrist, orientation
-# counts for almost nothing, stillness for most (lying still vs. a hand that goes on
-# doing things), and an impact standing out from what the arm did just before for more
-# than its size.
-# Operating points: the wrist bias is the fitted balance point. The trunk bias sits ~0.4
-# above it, in the middle of the next gap between training trials' scores: the soft falls
-# it gives up are a judo expert's (SE06), while rolling over in bed, the false alarms it
-# avoids, is what every resident does every night.
-TRUNK_WEIGHTS = FallWeights(bias=-5.75, peak=2.1, orientation=3.3, motion=-0.8, prominence=1.1)
-WRIST_WEIGHTS = FallWeights(bias=-6.09, peak=0.83, orientation=0.29, motion=-3.45, prominence=1.57)
+# impact of a daily-activity trial a negative, classes balanced), on the impact channel and
+# with the gates of ``FallConfig.for_placement``. Trunk: SisFall SA01/SA02/SE01/SE06 +
+# UMAFall waist (9 subjects, 701 trials), rounded to one decimal; wrist: UMAFall wrist
+# (5 subjects, 180 trials), two decimals. Across leave-one-subject-out folds the trunk
+# weights moved by < 0.8, the wrist ones by < 0.9 (UMAFall has few wrist activities that
+# pass the wrist gates, so those weights rest on few negatives).
+# How to read them: on the trunk, turning 90 degrees counts as much as a 3.6x harder
+# impact, and stillness afterwards little (the gate already demands it); on the wrist, once
+# the gates have demanded a drop, a turn and no series, size and turn add almost nothing,
+# stillness counts for most (lying still vs. a hand that goes on doing things), and an
+# impact standing out from what the arm did just before for more than its size.
+# Operating points: the wrist bias is the fitted balance point. The trunk bias sits ~0.3
+# above it, in the middle of the gap above the training trials of rolling over in bed
+# (SisFall D14): the soft falls it gives up are a judo expert's (SE06), while rolling over
+# in bed, the false alarms it avoids, is what every resident does every night.
+TRUNK_WEIGHTS = FallWeights(bias=-5.68, peak=2.1, orientation=2.7, motion=-1.0, prominence=1.0)
+WRIST_WEIGHTS = FallWeights(bias=-7.07, peak=0.13, orientation=0.16, motion=-4.98, prominence=1.41)
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,15 @@ class FallConfig:
     max_post_motion_g: float = 0.2  # gate: moving more than this afterwards is not a fall
     min_orientation_deg: float = 0.0  # gate: trunk must turn at least this much
     min_prominence: float = -math.inf  # gate: ln(peak / largest |a| in the seconds before)
-    still_g: float = 0.05  # a block this quiet counts as "still" in the evidence
+    pre_impact_window_s: tuple[float, float] = (1.0, 0.1)  # where to look for the drop
+    pre_impact_g: float = 0.15  # |a| this far off its resting value counts as dropping
+    min_pre_impact_s: float = 0.0  # gate: dropping at least this long before the impact
+    series_window_s: float = 2.0  # a series: other impacts within +-this of the impact ...
+    series_gap_s: float = 0.25  # ... at least this far from it (closer is its own bounce) ...
+    series_ratio: float = 0.4  # ... and at least this fraction of its peak
+    max_series: float = math.inf  # gate: this many such impacts make a series, not a fall ...
+    series_still_fraction: float = 0.2  # ... unless at least this share of the after is still
+    still_g: float = 0.05  # a 0.5 s stretch (block_s) this quiet counts as "still"
     weights: FallWeights = field(default_factory=lambda: TRUNK_WEIGHTS)
     threshold: float = 0.5  # on the probability-like score
     refractory_s: float = 10.0  # one fall, one detection: later bounces are the same event
@@ -138,11 +158,20 @@ class FallConfig:
         if placement not in PLACEMENTS:
             raise FallDetectorError(f"unknown placement {placement!r}, expected {PLACEMENTS}")
         if placement == "wrist":
-            # A forearm ends at any angle after a fall, and can rest at any angle after a
-            # clap: orientation gets no gate and little weight; stillness gets more. A hand
-            # also claps, hammers and bangs on tables, in series: a fall is one impact at
-            # least ~1.35x harder than anything in the seconds before it.
-            base = cls(weights=WRIST_WEIGHTS, min_orientation_deg=0.0, min_prominence=0.3)
+            # A hand also claps, hammers and bangs on tables. A fall at the wrist is a drop
+            # (|a| off rest for >= 0.1 s in the second before; real falls >= 0.2 s, a hand
+            # brought down on a table hardly any), a hit at least ~1.35x harder than
+            # anything in the seconds before, a forearm that ends elsewhere (>= 20 degrees;
+            # real falls >= 60, a knock on the table barely turns it), and not one of a run
+            # of >= 4 comparable hits within +-2 s (applause) unless the arm then lies still
+            # for a fifth of the time (real falls with bounces and flails: >= a third).
+            base = cls(
+                weights=WRIST_WEIGHTS,
+                min_orientation_deg=20.0,
+                min_prominence=0.3,
+                min_pre_impact_s=0.1,
+                max_series=3,
+            )
         else:
             # The trunk ends lying or slumped; an upright trunk after a hard landing is a
             # jump, a stumble or a heavy sit-down.
@@ -152,6 +181,7 @@ class FallConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["prominence_window_s"] = list(self.prominence_window_s)
+        d["pre_impact_window_s"] = list(self.pre_impact_window_s)
         return d
 
     @classmethod
@@ -159,6 +189,8 @@ class FallConfig:
         d = dict(d)
         d["weights"] = FallWeights(**d["weights"])
         d["prominence_window_s"] = tuple(d["prominence_window_s"])
+        if "pre_impact_window_s" in d:
+            d["pre_impact_window_s"] = tuple(d["pre_impact_window_s"])
         return cls(**d)
 
 
@@ -191,6 +223,10 @@ class _Steps:
     ref_end: int
     prom_start: int
     prom_end: int
+    pre_start: int
+    pre_end: int
+    series: int
+    series_gap: int
     post_start: int
     post_end: int
     block: int
@@ -210,6 +246,10 @@ class _Steps:
             ref_end=n(c.reference_end_s),
             prom_start=n(c.prominence_window_s[0]),
             prom_end=n(c.prominence_window_s[1]),
+            pre_start=n(c.pre_impact_window_s[0]),
+            pre_end=max(1, n(c.pre_impact_window_s[1])),
+            series=n(c.series_window_s),
+            series_gap=max(1, n(c.series_gap_s)),
             post_start=n(c.post_start_s),
             post_end=n(c.post_end_s),
             block=max(1, n(c.block_s)),
@@ -219,7 +259,14 @@ class _Steps:
     @property
     def history(self) -> int:
         # how far before a not-yet-decided impact the windows reach
-        return max(self.ref_start, self.prom_start, self.free_fall, self.peak)
+        return max(
+            self.ref_start,
+            self.prom_start,
+            self.pre_start,
+            self.series + 1,
+            self.free_fall,
+            self.peak,
+        )
 
 
 def _gather(buf: np.ndarray, k0: int, k_end: int, starts: np.ndarray, length: int):
@@ -234,18 +281,36 @@ def _gather(buf: np.ndarray, k0: int, k_end: int, starts: np.ndarray, length: in
     return vals, valid
 
 
+def _masked_median(vals: np.ndarray, ok: np.ndarray, default: float) -> np.ndarray:
+    """Row medians of ``vals`` over the entries where ``ok``; ``default`` for empty rows."""
+    n_ok = ok.sum(axis=1)
+    srt = np.sort(np.where(ok, vals, np.inf), axis=1)
+    last = vals.shape[1] - 1
+    rows = np.arange(len(vals))
+    lo = srt[rows, np.clip((n_ok - 1) // 2, 0, last)]
+    hi = srt[rows, np.clip(n_ok // 2, 0, last)]
+    return np.where(n_ok > 0, 0.5 * (lo + hi), default)
+
+
 FEATURE_NAMES = ("ln_peak", "orientation_90", "log_motion", "prominence")
 
 
 def candidate_features(
-    buf: np.ndarray, k0: int, k_end: int, impacts: np.ndarray, config: FallConfig
+    buf: np.ndarray,
+    k0: int,
+    k_end: int,
+    impacts: np.ndarray,
+    config: FallConfig,
+    peak_mag: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Features of impacts at analysis-sample indices ``impacts`` of a stream held in ``buf``
-    (sample k at ``buf[k - k0]``, known up to ``k_end``). Vectorised over impacts."""
+    (sample k at ``buf[k - k0]``, known up to ``k_end``; ``peak_mag`` is the detector's
+    impact channel, |buf| if not given). Vectorised over impacts."""
     st = _Steps.of(config)
     mag = np.linalg.norm(buf, axis=1)
+    hit = mag if peak_mag is None else peak_mag
     pos = impacts - k0
-    peak = mag[pos]
+    peak = hit[pos]
 
     ff_vals, ff_ok = _gather(mag[:, None], k0, k_end, impacts - st.free_fall, st.free_fall + 1)
     free_fall = np.where(ff_ok, ff_vals[..., 0], np.inf).min(axis=1)
@@ -257,14 +322,16 @@ def candidate_features(
     block_ok = post_ok.reshape(len(impacts), n_blocks, st.block).all(axis=2)
     block_sd = np.sqrt(post_b.var(axis=2).sum(axis=2))
     n_ok = block_ok.sum(axis=1)
-    sd_sorted = np.sort(np.where(block_ok, block_sd, np.inf), axis=1)
-    lo = np.clip((n_ok - 1) // 2, 0, n_blocks - 1)
-    hi = np.clip(n_ok // 2, 0, n_blocks - 1)
-    rows = np.arange(len(impacts))
-    motion = 0.5 * (sd_sorted[rows, lo] + sd_sorted[rows, hi])  # median of complete blocks
+    motion = _masked_median(block_sd, block_ok, default=np.inf)  # median of complete blocks
     w = block_ok[:, :, None, None]
     post_mean = (post_b * w).sum(axis=(1, 2)) / np.maximum(n_ok * st.block, 1)[:, None]
     still_s = (block_ok & (block_sd < config.still_g)).sum(axis=1) * config.block_s
+    # The same, from a block-long window slid one sample at a time: a share of the whole
+    # after that does not jump by a block when the sampling phase moves by one sample.
+    slid = sliding_window_view(post, st.block, axis=1)  # (impacts, positions, 3, block)
+    slid_ok = sliding_window_view(post_ok, st.block, axis=1).all(axis=2)
+    slid_still = slid_ok & (np.sqrt(slid.var(axis=3).sum(axis=2)) < config.still_g)
+    still_fraction = slid_still.sum(axis=1) / np.maximum(slid_ok.sum(axis=1), 1)
 
     # Before the fall: 1 s mean postures every half second; the largest turn to the final
     # posture counts (a faint slumps for seconds before the impact, so "just before" can
@@ -283,10 +350,37 @@ def candidate_features(
     orientation = np.maximum(ang, 0.0)
 
     pr_vals, pr_ok = _gather(
-        mag[:, None], k0, k_end, impacts - st.prom_start, st.prom_start - st.prom_end
+        hit[:, None], k0, k_end, impacts - st.prom_start, st.prom_start - st.prom_end
     )
     before = np.where(pr_ok, pr_vals[..., 0], 1.0).max(axis=1)
     prominence = np.log(peak / np.maximum(before, 1.0))
+
+    # The drop: in the second before the impact, how long |a| was off its resting value
+    # (median over the pre-fall reference period). A body falling leaves the wrist in partial
+    # free fall or flailing for a few tenths of a second; a hand brought down on a table, a
+    # forearm swung for a clap, is on its support or barely off it until the impact. The last
+    # sample before the impact is left out: it can already hold the impact's rising edge.
+    rest_vals, rest_ok = _gather(
+        mag[:, None], k0, k_end, impacts - st.ref_start, st.ref_start - st.ref_end
+    )
+    rest = _masked_median(rest_vals[..., 0], rest_ok, default=1.0)
+    dr_vals, dr_ok = _gather(
+        mag[:, None], k0, k_end, impacts - st.pre_start, st.pre_start - st.pre_end + 1
+    )
+    off = dr_ok & (np.abs(dr_vals[..., 0] - rest[:, None]) > config.pre_impact_g)
+    pre_impact_s = off.sum(axis=1) / config.analysis_rate_hz
+
+    # A series: applause, hammering, knocking again and again, jogging steps are runs of
+    # impacts of comparable size a fraction of a second apart; a fall is one hit and its
+    # bounces. Count the local maxima of the impact channel within +-series_window_s, at
+    # least series_gap_s away and at least series_ratio of this impact's peak.
+    sr_vals, sr_ok = _gather(hit[:, None], k0, k_end, impacts - st.series - 1, 2 * st.series + 3)
+    sr = np.where(sr_ok, sr_vals[..., 0], -np.inf)
+    mid = sr[:, 1:-1]
+    local_max = (mid > sr[:, :-2]) & (mid >= sr[:, 2:])
+    offset = np.abs(np.arange(-st.series, st.series + 1))
+    comparable = mid >= np.maximum(config.candidate_g, config.series_ratio * peak)[:, None]
+    series_impacts = (local_max & comparable & (offset >= st.series_gap)[None, :]).sum(axis=1)
 
     return {
         "peak_g": peak,
@@ -295,6 +389,9 @@ def candidate_features(
         "post_motion_g": motion,
         "prior_peak_g": np.maximum(before, 1.0),
         "prominence": prominence,
+        "pre_impact_s": pre_impact_s,
+        "series_impacts": series_impacts.astype(float),
+        "still_fraction": still_fraction,
         "still_s": still_s.astype(float),
         "post_window_s": n_ok * st.block / config.analysis_rate_hz,
         "judgeable": (np.minimum(k_end, impacts + st.post_end) - impacts >= st.min_post)
@@ -326,6 +423,11 @@ def passes_gates(f: dict[str, np.ndarray], config: FallConfig) -> np.ndarray:
         & (f["post_motion_g"] <= config.max_post_motion_g)
         & (f["orientation_change_deg"] >= config.min_orientation_deg)
         & (f["prominence"] >= config.min_prominence)
+        & (f["pre_impact_s"] >= config.min_pre_impact_s - 1e-9)
+        & (
+            (f["series_impacts"] < config.max_series)
+            | (f["still_fraction"] >= config.series_still_fraction)
+        )
     )
 
 
@@ -377,6 +479,8 @@ class FallDetector:
         self._last_pt: tuple[float, np.ndarray] | None = None  # last filtered point
         self._next_k: int | None = None
         self._buf = np.zeros((0, 3))
+        self._peak = np.zeros(0)  # per analysis sample: the largest filtered |a| in its step
+        self._carry = 0.0  # largest filtered |a| seen after the last analysis sample
         self._k0 = 0
         self._scan_k: int | None = None  # impacts before this index have been looked for
         self._pending: list[int] = []
@@ -449,6 +553,7 @@ class FallDetector:
         # filtered output j averages raw samples first_raw+j .. first_raw+j+m-1
         idx = first_raw + np.arange(len(filt)) + (m - 1) / 2.0
         times = self._seg_t0 + idx / rate
+        fresh_t, fresh_mag = times, np.linalg.norm(filt, axis=1)
         if self._last_pt is not None:
             times = np.concatenate([[self._last_pt[0]], times])
             filt = np.vstack([self._last_pt[1][None, :], filt])
@@ -456,15 +561,27 @@ class FallDetector:
         k_last = math.floor(times[-1] * r)
         self._last_pt = (float(times[-1]), filt[-1].copy())
         if k_last < k_first:
+            self._carry = max(self._carry, float(fresh_mag.max()))
             return
         grid = np.arange(k_first, k_last + 1) / r
         new = np.column_stack([np.interp(grid, times, filt[:, a]) for a in range(3)])
+        # The impact channel: sample k holds the largest filtered |a| in (t[k-1], t[k]], so
+        # a 20-40 ms impact reads the same whatever the sampling phase (interpolation alone
+        # can halve it), yet the box-car keeps it the same for every input rate.
+        peak = np.linalg.norm(new, axis=1)
+        step = np.searchsorted(grid, fresh_t, side="left")
+        inside = step < len(grid)
+        np.maximum.at(peak, step[inside], fresh_mag[inside])
+        peak[0] = max(peak[0], self._carry)
+        self._carry = float(fresh_mag[~inside].max(initial=0.0))
         if self._next_k is None:
             self._k0 = k_first
             self._scan_k = k_first
             self._buf = new
+            self._peak = peak
         else:
             self._buf = np.vstack([self._buf, new])
+            self._peak = np.concatenate([self._peak, peak])
         self._next_k = k_last + 1
 
     # -- finding and deciding impacts --
@@ -474,7 +591,7 @@ class FallDetector:
             return []
         st, k0 = self._steps, self._k0
         k_end = k0 + len(self._buf)
-        mag = np.linalg.norm(self._buf, axis=1)
+        mag = self._peak
         scan_to = k_end if final else k_end - st.peak
         if scan_to > self._scan_k:
             self._pending += self._find_impacts(mag, self._scan_k, scan_to)
@@ -487,6 +604,7 @@ class FallDetector:
         keep_from = min([self._scan_k, *self._pending]) - st.history - st.peak
         if keep_from > k0:
             self._buf = self._buf[keep_from - k0 :]
+            self._peak = self._peak[keep_from - k0 :]
             self._k0 = keep_from
         return out
 
@@ -505,7 +623,7 @@ class FallDetector:
         return [int(k) for k in hits[ok]]
 
     def _decide(self, impacts: np.ndarray, k_end: int) -> list[FallDetection]:
-        f = candidate_features(self._buf, self._k0, k_end, impacts, self.config)
+        f = candidate_features(self._buf, self._k0, k_end, impacts, self.config, self._peak)
         if self._feature_log is not None:
             self._feature_log.append((impacts / self.config.analysis_rate_hz, f))
         score = score_features(f, self.config.weights)
@@ -542,6 +660,8 @@ class FallDetector:
             "still_s": r("still_s", 1),
             "post_window_s": r("post_window_s", 1),
             "prior_peak_g": r("prior_peak_g", 2),
+            "pre_impact_s": r("pre_impact_s", 2),
+            "series_impacts": int(f["series_impacts"][j]),
             "rate_hz": float(self._seg_rate or 0.0),
             "analysis_rate_hz": self.config.analysis_rate_hz,
         }
@@ -565,6 +685,8 @@ class FallDetector:
             "next_k": self._next_k,
             "k0": self._k0,
             "buf": self._buf.tolist(),
+            "peak": self._peak.tolist(),
+            "carry": self._carry,
             "scan_k": self._scan_k,
             "pending": list(self._pending),
         }
@@ -572,7 +694,7 @@ class FallDetector:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> FallDetector:
         """A detector that continues exactly where the one that saved ``state`` stopped."""
-        if state.get("version") != _STATE_VERSION:
+        if state.get("version") not in (1, _STATE_VERSION):
             raise FallDetectorError(
                 f"unsupported fall detector state version {state.get('version')!r}"
             )
@@ -588,6 +710,13 @@ class FallDetector:
             det._next_k = state["next_k"]
             det._k0 = int(state["k0"])
             det._buf = np.array(state["buf"], dtype=np.float64).reshape(-1, 3)
+            if state["version"] == 1:  # before the impact channel: rebuild it from buf
+                det._peak, det._carry = np.linalg.norm(det._buf, axis=1), 0.0
+            else:
+                det._peak = np.array(state["peak"], dtype=np.float64).reshape(-1)
+                det._carry = float(state["carry"])
+            if len(det._peak) != len(det._buf):
+                raise ValueError("peak and buf lengths differ")
             det._scan_k = state["scan_k"]
             det._pending = [int(k) for k in state["pending"]]
         except (KeyError, TypeError, ValueError) as exc:

@@ -188,3 +188,20 @@ def test_weights_refitted_without_each_subject_still_generalise():
     r = leave_one_subject_out(real("umafall-wrist"), "wrist")
     assert set(r["fold_weights"]) == {"UMA01", "UMA02", "UMA04", "UMA05", "UMA06"}
     assert r["sensitivity"] >= 0.9 and r["specificity"] >= 0.9
+
+
+def test_deployed_weights_are_what_the_recordings_refit_to():
+    """What is fitted is what is deployed: refitting on the same recordings, with the
+    detector's own gates and impact channel, gives back the weights in analytics.fall."""
+    from analytics.fall import TRUNK_WEIGHTS, WRIST_WEIGHTS
+    from eldercare.eval_falls import fit_weights
+
+    wrist = fit_weights(list(load_trials(real("umafall-wrist"))), "wrist")
+    for name, value in wrist.__dict__.items():  # two decimals, bias at the balance point
+        assert round(value, 2) == pytest.approx(getattr(WRIST_WEIGHTS, name)), name
+    trials = list(load_trials(real("sisfall"))) + list(load_trials(real("umafall-waist")))
+    trunk = fit_weights(trials, "waist")
+    for name in ("peak", "orientation", "motion", "prominence"):  # one decimal
+        assert round(getattr(trunk, name), 1) == pytest.approx(getattr(TRUNK_WEIGHTS, name)), name
+    # the trunk's operating point sits a little above the fitted balance point
+    assert -0.5 < TRUNK_WEIGHTS.bias - trunk.bias < 0.0

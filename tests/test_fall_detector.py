@@ -151,6 +151,90 @@ def test_clapping_then_resting_the_arm_is_not_a_wrist_fall():
     assert run(x, placement="wrist") == []
 
 
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    return v / np.linalg.norm(v)
+
+
+def turn(a, b, seconds: float, rate: float = RATE) -> np.ndarray:
+    """Gravity direction turning from a to b (a limb rotating): |a| stays 1 g throughout."""
+    w = np.linspace(0.0, 1.0, round(seconds * rate))[:, None]
+    w = w * w * (3 - 2 * w)
+    return np.array([unit(v) for v in (1 - w) * unit(a) + w * unit(b)])
+
+
+def table_knock(rate: float, peak: float = 4.0) -> np.ndarray:
+    """Forearm on the table, hand lifted ~20 degrees and brought down (no drop: the arm only
+    rotates), a one-sample knock, then the arm rests, still, about 10 degrees from before."""
+    table = unit((-0.25, 0.1, 0.95))  # palm down on the table
+    lifted = unit((0.1, 0.1, 0.95))
+    resting = unit((-0.25, -0.07, 0.97))
+    x = np.vstack(
+        [
+            hold(table, 6, rate),
+            turn(table, lifted, 0.2, rate),
+            turn(lifted, table, 0.2, rate),
+            [table * peak],  # the knock: a single sample, whatever the rate
+            turn(table, resting, 0.3, rate),
+            hold(resting, 12, rate),
+        ]
+    )
+    return noisy(x, sd=0.005)
+
+
+@pytest.mark.parametrize("rate", [20.0, 25.0, 50.0])
+def test_knocking_on_the_table_then_resting_is_not_a_wrist_fall(rate):
+    x = table_knock(rate)
+    _, f = fall_module.recording_candidates(T0, rate, x, "wrist")
+    knock = int(np.argmax(f["peak_g"]))
+    assert f["peak_g"][knock] > 1.8  # examined as an impact ...
+    assert f["pre_impact_s"][knock] == 0.0  # ... with no drop before it ...
+    assert f["orientation_change_deg"][knock] < 20  # ... and the forearm barely turned
+    assert f["post_motion_g"][knock] < 0.05  # though the arm is as still as after a fall
+    for shift in (0.0, 0.013, 0.027):  # whatever the sampling phase
+        assert run(x, placement="wrist", rate=rate) == []
+        det = FallDetector("wrist")
+        assert det.update(T0 + shift, rate, x) + det.flush() == []
+
+
+def test_wrist_fall_from_a_chair_is_detected():
+    lap = unit((-0.25, 0.1, 0.95))  # forearm on the lap, palm down
+    floor = unit((0.3, 0.95, 0.1))  # on the floor, on its side
+    rng = np.random.default_rng(3)
+    x = np.vstack(
+        [
+            hold(lap, 6) + rng.normal(0.0, 0.03, (300, 3)),  # seated, fidgeting a little
+            turn(lap, floor, 0.5) * 0.4,  # sliding off the seat: partial free fall
+            hold((1.0, 3.5, 1.0), 0.06),  # the hand hits the floor, ~3.8 g
+            hold(floor, 12),
+        ]
+    )
+    falls = run(noisy(x), placement="wrist", batch=25)
+    assert len(falls) == 1
+    assert falls[0].evidence["pre_impact_s"] >= 0.2
+
+
+def test_wrist_fall_with_a_few_flails_before_lying_still_is_detected():
+    x, impact_s = fall_signal(lie_s=12)
+    x = x @ np.array([[0, 0, 1.0], [0, 1.0, 0], [-1.0, 0, 0]])  # any mounting works
+    k = round(impact_s * RATE)
+    for dt in (0.5, 1.0, 1.5, 2.0):  # the arm flails, hitting the floor again ...
+        x[k + round(dt * RATE)] *= 3.0
+    falls = run(x, placement="wrist", batch=25)  # ... then lies still: still a fall
+    assert len(falls) == 1
+    assert falls[0].evidence["series_impacts"] >= 3
+
+
+def test_a_short_impact_reads_the_same_whatever_the_sampling_phase():
+    for rate in (20.0, 25.0, 50.0):
+        x = table_knock(rate, peak=5.0)
+        peaks = []
+        for shift in np.arange(0.0, 1.0 / rate, 0.01):
+            _, f = fall_module.recording_candidates(T0 + shift, rate, x, "wrist")
+            peaks.append(f["peak_g"].max())
+        assert max(peaks) - min(peaks) < 1e-9, (rate, peaks)
+
+
 # --- streaming contract -------------------------------------------------------------------
 
 
@@ -187,6 +271,21 @@ def test_saved_state_continues_identically():
         got += feed(restored, x[cut:], [40] * (len(x) // 40 + 1), t0=T0 + cut / RATE)
         got += restored.flush()
         assert got == reference, f"cut at sample {cut}"
+
+
+def test_state_saved_before_the_impact_channel_still_restores():
+    x = two_falls()
+    reference = run(x, batch=40)
+    cut = 200  # while walking, before the first fall
+    det = FallDetector("waist")
+    got = feed(det, x[:cut], [40] * (cut // 40 + 1))
+    state = json.loads(json.dumps(det.state_dict()))
+    state["version"] = 1  # as saved by the detector before the impact channel
+    del state["peak"], state["carry"]
+    restored = FallDetector.from_state(state)
+    got += feed(restored, x[cut:], [40] * (len(x) // 40 + 1), t0=T0 + cut / RATE)
+    got += restored.flush()
+    assert [round(f.ts, 1) for f in got] == [round(f.ts, 1) for f in reference]
 
 
 def test_flush_decides_a_recording_that_ends_soon_after_the_impact():
