@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .activity import ACTIVITY_DETECTORS
 from .detector import Detector
 from .device_health import DeviceHealthDetector
 from .falls import FallEventDetector
@@ -14,5 +15,6 @@ DETECTORS: tuple[type[Detector], ...] = (
     SosDetector,
     HeartRateDetector,
     Spo2Detector,
+    *ACTIVITY_DETECTORS,
     DeviceHealthDetector,
 )
