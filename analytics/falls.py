@@ -64,6 +64,8 @@ class FallEventDetector(Detector):
         self.pending: dict[str, Any] | None = None  # a wearable fall awaiting its window
         self.fell_at: float | None = None
         self.steps: dict[str, tuple[float, float]] = {}
+        self.off_wrist: set[str] = set()  # wearables that said they are not worn
+        self.ignored_off_body = 0
         self.cancelled = 0
         self.late_batches = 0
 
@@ -91,6 +93,16 @@ class FallEventDetector(Detector):
         if self.claims(reading):
             self.pending = None
             self.cancelled += 1
+            return []
+        if metric == "worn":
+            if reading.value:
+                self.off_wrist.discard(device)
+            else:
+                self.off_wrist.add(device)
+            return []
+        if device in self.off_wrist and metric in ("accel", "fall_state"):
+            # A wearable on the charger that slips off the table is not a resident falling.
+            self.ignored_off_body += 1
             return []
         if metric == "accel" and reading.is_batch:
             return self._accelerometer(reading)
@@ -219,6 +231,8 @@ class FallEventDetector(Detector):
             "pending": self.pending,
             "fell_at": self.fell_at,
             "steps": dict(self.steps),
+            "off_wrist": sorted(self.off_wrist),
+            "ignored_off_body": self.ignored_off_body,
             "cancelled": self.cancelled,
             "late_batches": self.late_batches,
         }
@@ -231,5 +245,7 @@ class FallEventDetector(Detector):
         self.pending = state["pending"]
         self.fell_at = state["fell_at"]
         self.steps = {device: tuple(last) for device, last in state["steps"].items()}
+        self.off_wrist = set(state["off_wrist"])
+        self.ignored_off_body = state["ignored_off_body"]
         self.cancelled = state["cancelled"]
         self.late_batches = state["late_batches"]

@@ -104,3 +104,26 @@ def test_confirmation_window_lets_the_resident_cancel_with_the_wearable_button()
     # After the window the same button is an SOS again.
     sos = monitor.feed(at(300, "pendant", "sos", True))
     assert [(e.kind, e.state) for e in sos] == [("sos", "raised")]
+
+
+def test_a_wearable_that_is_not_worn_cannot_report_a_fall_of_the_resident():
+    signal, _ = fall_signal()
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed(at(0, "pendant", "worn", False)) == []
+    # Knocked off the bedside table while charging: a fall of the pendant, not of her.
+    assert monitor.feed_many(accel_batches(np.vstack([walk(5.0), signal]), start=10)) == []
+    assert monitor.feed(at(60, "pendant", "fall_state", "fall")) == []
+    # Back on her belt, it counts again.
+    monitor.feed(at(100, "pendant", "worn", True))
+    events = monitor.feed_many(accel_batches(np.vstack([walk(5.0), signal]), start=110))
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+
+
+def test_a_late_accelerometer_batch_is_dropped_and_detection_goes_on():
+    signal, _ = fall_signal()
+    batches = list(accel_batches(np.vstack([walk(5.0), signal])))
+    late = batches.pop(3)
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    events = monitor.feed_many([*batches[:6], late, *batches[6:]])
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+    assert monitor.detectors[0].late_batches == 1
