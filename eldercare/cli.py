@@ -5,12 +5,60 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 NOT_BUILT_YET = 3
 
 
-def _not_built(issue: str) -> Callable[[argparse.Namespace], int]:
+class Command(NamedTuple):
+    help: str
+    # The module with add_arguments(parser) and run(args); None until its issue lands.
+    module: str | None = None
+    issue: str = ""
+
+
+# Each command's module is imported only when that command runs (or its --help is asked
+# for): `eldercare --help` must not pay for numpy, aiomqtt and the simulator.
+COMMANDS: dict[str, Command] = {
+    "demo": Command("broker, simulated homes and live alerts in one go", "eldercare.demo"),
+    "simulate": Command("simulated homes: files or live MQTT traffic", "simulators.command"),
+    "hub": Command("the hub against a broker and a store", issue="issue 4: hub"),
+    "edge": Command("one edge agent for a home config", issue="issue 5: edge agent"),
+    "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
+    "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),
+    "eval scenarios": Command(
+        "all detectors over simulated homes with scripted incidents", "eldercare.eval_scenarios"
+    ),
+    "bench": Command("pipeline throughput and latency vs raw broker", issue="issue 4: hub"),
+}
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``chosen`` (a COMMANDS key) gets its full arguments."""
+    parser = argparse.ArgumentParser(
+        prog="eldercare",
+        description="Smart eldercare hub: edge agents, distress detection, station alerts.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    evaluations = None
+    for name, command in COMMANDS.items():
+        group, _, leaf = name.rpartition(" ")
+        if group and evaluations is None:
+            evaluations = commands.add_parser(
+                group, help="detection quality on labelled recordings and simulated homes"
+            ).add_subparsers(dest="evaluation", required=True, metavar="WHAT")
+        sub = (evaluations if group else commands).add_parser(leaf, help=command.help)
+        if command.module is None:
+            sub.set_defaults(handler=_not_built(command.issue))
+        elif name == chosen:
+            module = importlib.import_module(command.module)
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
+    return parser
+
+
+def _not_built(issue: str):
     def run(args: argparse.Namespace) -> int:
         print(f"eldercare {args.command}: not built yet ({issue})", file=sys.stderr)
         return NOT_BUILT_YET
@@ -18,68 +66,18 @@ def _not_built(issue: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def _lazy(module: str, function: str = "run") -> Callable[[argparse.Namespace], int]:
-    # Import on use: `eldercare replay` must not pay for the hub's imports and vice versa.
-    def run(args: argparse.Namespace) -> int:
-        return getattr(importlib.import_module(module), function)(args)
-
-    return run
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="eldercare",
-        description="Smart eldercare hub: edge agents, distress detection, station alerts.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = commands.add_parser("demo", help="broker, simulated homes and live decoding in one go")
-    from eldercare.demo import add_arguments as demo_arguments
-
-    demo_arguments(demo)
-    demo.set_defaults(handler=_lazy("eldercare.demo"))
-
-    simulate = commands.add_parser("simulate", help="simulated homes: files or live MQTT traffic")
-    from simulators.command import add_arguments as simulate_arguments
-
-    simulate_arguments(simulate)
-    simulate.set_defaults(handler=_lazy("simulators.command"))
-
-    hub = commands.add_parser("hub", help="the hub against a broker and a store")
-    hub.set_defaults(handler=_not_built("issue 4: hub"))
-
-    edge = commands.add_parser("edge", help="one edge agent for a home config")
-    edge.set_defaults(handler=_not_built("issue 5: edge agent"))
-
-    replay = commands.add_parser("replay", help="readings + home config -> events, no broker")
-    from eldercare.replay import add_arguments as replay_arguments
-
-    replay_arguments(replay)
-    replay.set_defaults(handler=_lazy("eldercare.replay"))
-
-    evaluate = commands.add_parser("eval", help="detection quality on labelled recordings")
-    evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
-    falls = evaluations.add_parser("falls", help="fall detector over SisFall or CSV trials")
-    from eldercare.eval_falls import add_arguments as falls_arguments
-
-    falls_arguments(falls)
-    falls.set_defaults(handler=_lazy("eldercare.eval_falls"))
-
-    scenarios = evaluations.add_parser(
-        "scenarios", help="all detectors over simulated homes with scripted incidents"
-    )
-    from eldercare.eval_scenarios import add_arguments as scenario_arguments
-
-    scenario_arguments(scenarios)
-    scenarios.set_defaults(handler=_lazy("eldercare.eval_scenarios"))
-
-    bench = commands.add_parser("bench", help="pipeline throughput and latency vs raw broker")
-    bench.set_defaults(handler=_not_built("issue 4: hub"))
-    return parser
+def _chosen(argv: Sequence[str]) -> str | None:
+    words = [word for word in argv if not word.startswith("-")][:2]
+    for length in (2, 1):
+        name = " ".join(words[:length])
+        if name in COMMANDS:
+            return name
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_chosen(argv)).parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:
