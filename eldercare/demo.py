@@ -73,13 +73,13 @@ def run(args: argparse.Namespace) -> int:
 
 async def _demo(args: argparse.Namespace) -> int:
     from simulators.homes import make_home_configs
-    from simulators.publish import BrokerAddress, merge_by_time, publish
+    from simulators.publish import broker_address, merge_by_time, publish
 
     with tempfile.TemporaryDirectory(prefix="eldercare-demo-") as workdir:
         broker = None if args.broker else start_broker(Path(workdir) / "mosquitto")
         try:
             url = args.broker or broker.url
-            address = BrokerAddress.parse(url)
+            address = broker_address(url)
             homes = make_home_configs(args.homes, args.seed, station=STATION)
             streams, truth = _simulate(homes, args)
             _introduce(homes, url, args)

@@ -124,9 +124,9 @@ def _to_files(args: argparse.Namespace) -> str:
 def _to_broker(args: argparse.Namespace) -> str:
     from .faults import FaultRecord, inject_faults
     from .payloads import DeviceMessage, encode_stream
-    from .publish import BrokerAddress, merge_by_time, publish
+    from .publish import broker_address, merge_by_time, publish
 
-    broker = BrokerAddress.parse(args.broker)
+    broker = broker_address(args.broker)
     if args.homes > 1 and "{home}" not in args.zigbee_base:
         raise SimulatorError(
             f"--zigbee-base {args.zigbee_base!r} has no {{home}}: {args.homes} homes "

@@ -16,9 +16,10 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import unquote, urlsplit
 
 import aiomqtt
+
+from eldercare.broker_url import BrokerUrl, BrokerUrlError
 
 from .errors import SimulatorError
 from .payloads import DeviceMessage
@@ -28,39 +29,12 @@ from .payloads import DeviceMessage
 _WINDOW = 64
 
 
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool = False
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        """``mqtt://[user[:password]@]host[:port]`` (1883), or ``mqtts://`` (8883)."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise SimulatorError(f"bad broker URL {url!r}: {exc}") from exc
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise SimulatorError(
-                f"bad broker URL {url!r}: expected mqtt://host:port or mqtts://host:port"
-            )
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise SimulatorError(f"bad broker URL {url!r}: no path or query expected")
-        tls = parts.scheme == "mqtts"
-        return cls(
-            host=parts.hostname,
-            port=port or (8883 if tls else 1883),
-            tls=tls,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-        )
-
-    def __str__(self) -> str:
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+def broker_address(url: str) -> BrokerUrl:
+    """The broker of ``url``; a bad URL is a SimulatorError like any other user mistake."""
+    try:
+        return BrokerUrl.parse(url)
+    except BrokerUrlError as exc:
+        raise SimulatorError(str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -84,7 +58,7 @@ def merge_by_time(streams: Iterable[Iterable[DeviceMessage]]) -> Iterator[Device
 
 async def publish(
     messages: Iterable[DeviceMessage],
-    broker: BrokerAddress | str,
+    broker: BrokerUrl | str,
     *,
     speed: float = 0,
     client_id: str | None = None,
@@ -100,7 +74,7 @@ async def publish(
     """
     if speed < 0 or not math.isfinite(speed):
         raise ValueError(f"speed must be 0 (as fast as possible) or positive, got {speed}")
-    address = broker if isinstance(broker, BrokerAddress) else BrokerAddress.parse(broker)
+    address = broker if isinstance(broker, BrokerUrl) else broker_address(broker)
     sent = 0
     payload_bytes = 0
     max_lag = 0.0

@@ -20,12 +20,13 @@ import pytest
 
 from devices import ClockLimits, PayloadError, decode, definition
 from eldercare.broker import free_port
+from eldercare.broker_url import BrokerUrl
 from eldercare.home import HomeConfig
 from eldercare.reading import Reading, read_jsonl
 from simulators import command
 from simulators.errors import SimulatorError
 from simulators.payloads import encode_stream
-from simulators.publish import BrokerAddress, merge_by_time, publish
+from simulators.publish import broker_address, merge_by_time, publish
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -177,12 +178,12 @@ async def test_a_broker_going_away_mid_run_is_a_simulator_error_not_a_hang(mosqu
 )
 def test_a_bad_broker_url_is_a_simulator_error(url):
     with pytest.raises(SimulatorError, match="bad broker URL"):
-        BrokerAddress.parse(url)
+        broker_address(url)
 
 
 def test_broker_urls_are_read_with_defaults_and_credentials():
-    assert BrokerAddress.parse("mqtt://broker") == BrokerAddress("broker", 1883)
-    assert BrokerAddress.parse("mqtts://u:p%40ss@broker:9000") == BrokerAddress(
+    assert broker_address("mqtt://broker") == BrokerUrl("broker", 1883)
+    assert broker_address("mqtts://u:p%40ss@broker:9000") == BrokerUrl(
         "broker", 9000, tls=True, username="u", password="p@ss"
     )
 
