@@ -1,0 +1,422 @@
+"""Hosted edges: many homes in one process, one MQTT connection each way (ARCHITECTURE.md).
+
+Homes whose devices talk straight to the hub (4G bracelets) have no edge box of their own;
+the hub deployment runs their edges. :class:`HostedEdges` runs one :class:`HomePipeline`
+per home (the same per-home code as :class:`edge.agent.EdgeAgent`) behind two shared
+sessions:
+
+* local: one connection, two wildcard subscriptions (``<prefix>/+/dev/+/up`` and the
+  Zigbee2MQTT base with ``{home}`` as ``+``); each message is routed by the home id in its
+  topic to that home's pipeline. A topic naming a home this process does not host is
+  counted (``unknown_home``, with up to :data:`MAX_UNKNOWN_IDS` ids kept for the status),
+  never fatal.
+* uplink: one connection. Every home keeps its own durable outbox
+  (``data_dir/<home>/outbox.sqlite``, edge id = home id, so the hub's ``(edge, seq)``
+  dedup is unchanged); the outboxes are drained round-robin, at most
+  ``per_home_turn`` items of one home per window, so one home's telemetry backlog cannot
+  delay another home's fall.
+
+Status and the will. MQTT allows one will per connection, so the per-home
+``<prefix>/<home>/status`` cannot each carry one. On connect each home's status is
+published retained with ``"state": "online"`` and ``"hosted": <process id>``; the
+connection's will is a process-level retained ``offline`` on
+``<prefix>/hosted/<process id>/status`` whose document lists the homes. **The hub maps a
+hosted process status onto its homes**: when it goes ``offline`` (will or clean stop) every
+home listed is offline, whatever its own retained status still says. A clean stop also
+publishes ``offline`` on every home's status.
+
+Not done here (EdgeAgent has them): hub-pushed configs (``<prefix>/<home>/config``) and
+voice-prompt commands to the local side. A hosted home keeps the config it started with
+(or its saved last-good one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from devices.codec import DEFAULT_PREFIX, ClockLimits
+from eldercare.home import HomeConfig
+
+from .agent import DEFAULT_CLOCK, DRAIN_WINDOW, HomePipeline
+from .config_store import load_preferred
+from .outbox import Outbox, OutboxItem
+from .uplink import Backoff, BrokerUrl
+
+log = logging.getLogger("edge.hosted")
+
+OUTBOX_FILE = "outbox.sqlite"
+HOSTED_LEVEL = "hosted"  # <prefix>/hosted/<process id>/status; no home may be called so
+MAX_UNKNOWN_IDS = 100  # distinct unknown home ids remembered (the total is always counted)
+PER_HOME_TURN = 20  # outbox items of one home per drain window
+STATUS_WINDOW = 100  # status publishes awaited together
+YIELD_EVERY = 50  # homes ticked/flushed before the loop gets a turn
+
+
+def default_process_id() -> str:
+    # Stable across restarts (a persistent identity and one retained status topic per host).
+    return f"{socket.gethostname()}"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class TopicRouter:
+    """Which home a local topic belongs to, from the topic alone (no pipeline needed)."""
+
+    def __init__(self, prefix: str, zigbee_base: str):
+        zigbee_levels = zigbee_base.split("/")
+        if zigbee_levels.count("{home}") != 1 or "{home}" in zigbee_base.replace("{home}", "", 1):
+            raise ValueError(
+                f"zigbee_base must hold {{home}} as one whole topic level, got {zigbee_base!r}"
+            )
+        if any(c in prefix for c in "+#") or any(c in zigbee_base for c in "+#"):
+            raise ValueError("prefix and zigbee_base must not contain MQTT wildcards")
+        self._prefix = prefix.split("/")
+        self._zigbee = zigbee_levels
+        self._home_level = zigbee_levels.index("{home}")
+        wildcard = "/".join("+" if level == "{home}" else level for level in zigbee_levels)
+        self.subscriptions: tuple[str, ...] = (f"{prefix}/+/dev/+/up", f"{wildcard}/#")
+
+    def home_of(self, topic: str) -> str | None:
+        """The home id in ``topic``, or None if the topic has neither known shape."""
+        levels = topic.split("/")
+        p = len(self._prefix)
+        if (
+            len(levels) == p + 4
+            and levels[:p] == self._prefix
+            and levels[p + 1] == "dev"
+            and levels[p + 3] == "up"
+        ):
+            return levels[p] or None
+        z = self._zigbee
+        if len(levels) >= len(z) and all(
+            levels[i] == z[i] for i in range(len(z)) if i != self._home_level
+        ):
+            return levels[self._home_level] or None
+        return None
+
+
+class HostedEdges:
+    """Many homes' edges in one process: one local and one uplink MQTT connection."""
+
+    def __init__(
+        self,
+        configs: Iterable[HomeConfig],
+        *,
+        local: str,
+        uplink: str,
+        data_dir: Path,
+        prefix: str = DEFAULT_PREFIX,
+        zigbee_base: str = "zigbee2mqtt/{home}",
+        process_id: str | None = None,
+        telemetry_every_s: float = 60,
+        heartbeat_every_s: float = 60,
+        tick_every_s: float = 5,
+        clock: ClockLimits = DEFAULT_CLOCK,
+        reconnect_first_s: float = 0.5,
+        reconnect_max_s: float = 30,
+        drain_window: int = DRAIN_WINDOW,
+        per_home_turn: int = PER_HOME_TURN,
+    ):
+        configs = list(configs)
+        if not configs:
+            raise ValueError("hosted edges need at least one home")
+        homes = [c.home for c in configs]
+        if len(set(homes)) != len(homes):
+            duplicates = sorted(h for h, n in Counter(homes).items() if n > 1)
+            raise ValueError(f"homes given twice: {duplicates}")
+        bad = [h for h in homes if h == HOSTED_LEVEL or any(c in h for c in "/+#")]
+        if bad:
+            raise ValueError(f"home ids unusable as a topic level: {bad}")
+        if drain_window < 1 or per_home_turn < 1:
+            raise ValueError("drain_window and per_home_turn must be >= 1")
+        self.router = TopicRouter(prefix, zigbee_base)
+        self.local_url = BrokerUrl.parse(local)
+        self.uplink_url = BrokerUrl.parse(uplink)
+        self.data_dir = Path(data_dir)
+        self.prefix = prefix
+        self.process_id = process_id or default_process_id()
+        self.status_topic = f"{prefix}/{HOSTED_LEVEL}/{self.process_id}/status"
+        self.telemetry_every_s = telemetry_every_s
+        self.heartbeat_every_s = heartbeat_every_s
+        self.tick_every_s = tick_every_s
+        self.reconnect_first_s = reconnect_first_s
+        self.reconnect_max_s = reconnect_max_s
+        self.drain_window = drain_window
+        self.per_home_turn = per_home_turn
+
+        self.pipelines: dict[str, HomePipeline] = {}
+        try:
+            for config in configs:
+                home_dir = self.data_dir / config.home
+                config = load_preferred(config, home_dir)
+                outbox = Outbox(home_dir / OUTBOX_FILE, config.home)
+                self.pipelines[config.home] = HomePipeline(
+                    config,
+                    outbox,
+                    data_dir=home_dir,
+                    prefix=prefix,
+                    zigbee_base=zigbee_base,
+                    clock=clock,
+                )
+        except BaseException:
+            for pipeline in self.pipelines.values():
+                pipeline.outbox.close()
+            raise
+
+        # Observable state (tests, the process status, the benchmark).
+        self.unknown_home = 0
+        self.unknown_ids: Counter[str] = Counter()
+        self.unrouted = 0  # a subscribed topic of neither shape (should not happen)
+        self.local_connected = asyncio.Event()
+        self.uplink_connected = asyncio.Event()
+        self.uplink_connects = 0
+        self.published = 0  # outbox items acked by the uplink broker
+        self._ready: deque[str] = deque()  # homes whose outbox may hold something
+        self._ready_set: set[str] = set()
+        self._wake_drain = asyncio.Event()
+        self._closed = False
+
+    @property
+    def homes(self) -> list[str]:
+        return list(self.pipelines)
+
+    @property
+    def messages_handled(self) -> int:
+        return sum(p.counts.messages for p in self.pipelines.values()) + self.unknown_home
+
+    # -- the whole process ----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until cancelled; then say offline, flush telemetry and close the outboxes."""
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._local_loop(), name="hosted local")
+                tasks.create_task(self._uplink_loop(), name="hosted uplink")
+                tasks.create_task(self._every(self.tick_every_s, self._tick), name="hosted tick")
+                tasks.create_task(
+                    self._every(self.telemetry_every_s, self._flush_telemetry),
+                    name="hosted telemetry",
+                )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Flush every telemetry batch into its outbox and close the outboxes; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for pipeline in self.pipelines.values():
+            try:
+                pipeline.flush_telemetry()
+            except Exception:  # one home's broken outbox must not keep the others open
+                log.exception("home %s: cannot keep the telemetry batch", pipeline.home)
+            finally:
+                pipeline.outbox.close()
+
+    async def _every(self, seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await action()
+
+    async def _tick(self) -> None:
+        now = time.time()
+        for index, pipeline in enumerate(list(self.pipelines.values()), 1):
+            if pipeline.tick(now):
+                self._mark(pipeline.home)
+            if index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+    async def _flush_telemetry(self) -> None:
+        for index, pipeline in enumerate(list(self.pipelines.values()), 1):
+            if pipeline.flush_telemetry():
+                self._mark(pipeline.home)
+            if index % YIELD_EVERY == 0:  # one fsync per home: let messages in between
+                await asyncio.sleep(0)
+
+    def _mark(self, home: str) -> None:
+        if home not in self._ready_set:
+            self._ready_set.add(home)
+            self._ready.append(home)
+        self._wake_drain.set()
+
+    async def _reconnecting(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
+        backoff = Backoff(self.reconnect_first_s, self.reconnect_max_s)
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                await session()
+            except* aiomqtt.MqttError as group:
+                log.warning("hosted %s: %s broker: %s", self.process_id, name, group.exceptions[0])
+            if loop.time() - started > self.reconnect_max_s:
+                backoff.reset()
+            delay = backoff.next_delay()
+            log.info("hosted %s: reconnecting to %s in %.1f s", self.process_id, name, delay)
+            await asyncio.sleep(delay)
+
+    # -- local broker ---------------------------------------------------------------------
+
+    async def _local_loop(self) -> None:
+        await self._reconnecting("local", self._local_session)
+
+    async def _local_session(self) -> None:
+        client = aiomqtt.Client(
+            **self.local_url.client_kwargs(),
+            identifier=f"eldercare-hosted-{self.process_id}-local",
+            clean_session=False,  # QoS 1 device messages wait for us across a restart
+        )
+        async with client:
+            await client.subscribe([(topic, 1) for topic in self.router.subscriptions])
+            log.info(
+                "hosted %s: %d homes listening on %s",
+                self.process_id,
+                len(self.pipelines),
+                self.local_url,
+            )
+            self.local_connected.set()
+            try:
+                async for message in client.messages:
+                    self._on_local(message)
+            finally:
+                self.local_connected.clear()
+
+    def _on_local(self, message: aiomqtt.Message) -> None:
+        topic = str(message.topic)
+        home = self.router.home_of(topic)
+        pipeline = self.pipelines.get(home) if home is not None else None
+        if pipeline is None:
+            if home is None:
+                self.unrouted += 1
+                log.debug("hosted: no home in topic %s", topic)
+                return
+            self.unknown_home += 1
+            if home in self.unknown_ids or len(self.unknown_ids) < MAX_UNKNOWN_IDS:
+                if home not in self.unknown_ids:
+                    log.warning("hosted: message for home %s, not hosted here (counted)", home)
+                self.unknown_ids[home] += 1
+            return
+        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
+        if pipeline.handle_local(topic, bytes(payload), datetime.now(UTC)):
+            self._mark(home)
+
+    # -- uplink broker --------------------------------------------------------------------
+
+    async def _uplink_loop(self) -> None:
+        await self._reconnecting("uplink", self._uplink_session)
+
+    def process_status(self, state: str) -> dict[str, Any]:
+        return {
+            "state": state,
+            "hosted": self.process_id,
+            "ts": _now_iso(),
+            "homes": self.homes,
+            "local_connected": self.local_connected.is_set(),
+            "unknown_home": self.unknown_home,
+            "unknown_ids": dict(self.unknown_ids),
+            "unrouted": self.unrouted,
+        }
+
+    def home_status(self, home: str, state: str) -> dict[str, Any]:
+        document = self.pipelines[home].status(state)
+        document["hosted"] = self.process_id
+        document["local_connected"] = self.local_connected.is_set()
+        return document
+
+    async def _uplink_session(self) -> None:
+        offline = self.process_status("offline")
+        offline.pop("ts")
+        client = aiomqtt.Client(
+            **self.uplink_url.client_kwargs(),
+            identifier=f"eldercare-hosted-{self.process_id}",
+            will=aiomqtt.Will(self.status_topic, _json(offline), qos=1, retain=True),
+        )
+        # A drain window and a status window in flight together are the plan, not a backlog.
+        client.pending_calls_threshold = self.drain_window + STATUS_WINDOW + 10
+        async with client:
+            await self._publish_statuses(client, "online")
+            self.uplink_connects += 1
+            self.uplink_connected.set()
+            log.info("hosted %s: uplink to %s", self.process_id, self.uplink_url)
+            for home in self.pipelines:  # anything left from before is sent now
+                self._mark(home)
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(self._drain(client), name="drain")
+                    tasks.create_task(self._heartbeat(client), name="heartbeat")
+            except asyncio.CancelledError:
+                with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                    async with asyncio.timeout(5):
+                        await self._publish_statuses(client, "offline")
+                raise
+            finally:
+                self.uplink_connected.clear()
+
+    async def _publish_statuses(self, client: aiomqtt.Client, state: str) -> None:
+        """The process status, then each home's, retained; a window of publishes at a time."""
+        await client.publish(self.status_topic, _json(self.process_status(state)), 1, True)
+        homes = self.homes
+        for start in range(0, len(homes), STATUS_WINDOW):
+            async with asyncio.TaskGroup() as sends:
+                for home in homes[start : start + STATUS_WINDOW]:
+                    topic = self.pipelines[home].topics.status
+                    payload = _json(self.home_status(home, state))
+                    sends.create_task(client.publish(topic, payload, qos=1, retain=True))
+
+    async def _heartbeat(self, client: aiomqtt.Client) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_every_s)
+            await self._publish_statuses(client, "online")
+
+    def _next_window(self) -> list[tuple[Outbox, OutboxItem]]:
+        """Up to ``drain_window`` items, taken round-robin from the homes that have some."""
+        window: list[tuple[Outbox, OutboxItem]] = []
+        taken: set[str] = set()
+        while self._ready and len(window) < self.drain_window:
+            home = self._ready[0]
+            if home in taken:  # a home back in line already gave this window its turn
+                break
+            self._ready.popleft()
+            self._ready_set.discard(home)
+            taken.add(home)
+            outbox = self.pipelines[home].outbox
+            limit = min(self.per_home_turn, self.drain_window - len(window))
+            items = outbox.pending(limit=limit)
+            window.extend((outbox, item) for item in items)
+            if len(items) == limit:  # maybe more: back of the line
+                self._mark(home)
+        return window
+
+    async def _drain(self, client: aiomqtt.Client) -> None:
+        while True:
+            self._wake_drain.clear()
+            window = self._next_window()
+            if not window:
+                await self._wake_drain.wait()
+                continue
+            # QoS 1 on one connection keeps each home's order; an item is acked on PUBACK.
+            async with asyncio.TaskGroup() as sends:
+                for outbox, item in window:
+                    sends.create_task(self._send(client, outbox, item))
+
+    async def _send(self, client: aiomqtt.Client, outbox: Outbox, item: OutboxItem) -> None:
+        await client.publish(item.topic, item.payload, qos=1)
+        outbox.ack(item.seq)
+        self.published += 1
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
