@@ -10,7 +10,11 @@ reuse the per-home part unchanged:
 * :class:`EdgeAgent` owns the two MQTT sessions of one home and runs named tasks in an
   ``asyncio.TaskGroup``: ``local`` (device messages in, voice-prompt commands out),
   ``uplink`` (drain the outbox with QoS 1, status/will, config and commands in), ``tick``
-  (wall clock -> ``monitor.advance`` so silence becomes events) and ``telemetry``.
+  (wall clock -> ``monitor.advance`` so silence becomes events), ``telemetry`` and
+  ``detector state`` (the monitor's state saved to ``detectors.json`` every minute and at a
+  clean stop, and restored at start, so an open condition such as an SOS call survives a
+  restart). A newly raised critical event also sends an alarm command on the home's
+  ``local/command`` topic, where the hub's voice-prompt commands go too.
 
 The uplink can be down for hours: detection runs on the local side only, every event is in
 the SQLite outbox before anything is published, and an item is acked only after the broker's
@@ -19,7 +23,8 @@ whose ack was lost is sent again after a reconnect; the hub deduplicates on ``(e
 
 Outbox writes happen on the event loop's thread (one fsync each, ~ms): an event is durable
 before the next message is looked at, and nothing is left half-written in a worker thread
-when the agent is cancelled.
+when the agent is cancelled. The drain acks a whole window of PUBACKs in one transaction
+(``Outbox.ack_many``).
 """
 
 from __future__ import annotations
@@ -28,16 +33,19 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections import Counter, deque
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiomqtt
 
-from analytics.events import Event
+from analytics.errors import AnalyticsError
+from analytics.events import SEVERITY_RANK, Event
 from analytics.monitor import HomeMonitor
 from devices.codec import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE, ClockLimits, decode
 from devices.errors import PayloadError
@@ -46,22 +54,69 @@ from eldercare.home import HomeConfig
 from eldercare.reading import Reading
 
 from .config_store import load_preferred, save_last_good
-from .outbox import Kind, Outbox
+from .outbox import Kind, Outbox, OutboxItem
 from .uplink import Backoff, BrokerUrl
 
 log = logging.getLogger("edge.agent")
 
 OUTBOX_FILE = "outbox.db"
+DETECTORS_FILE = "detectors.json"  # the detectors' state, so a restart resumes open conditions
 MAX_TELEMETRY_BATCH = 2000  # readings; a full batch is flushed before the timer fires
 MAX_QUEUED_COMMANDS = 100
 DEFAULT_CLOCK = ClockLimits()
 DRAIN_WINDOW = 100  # outbox items published concurrently before their acks are awaited
 
 Entry = tuple[Kind, str, dict[str, Any]]
+T = TypeVar("T")
 
 
 def _now_iso(tz=UTC) -> str:
     return datetime.now(tz).isoformat(timespec="milliseconds")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:  # the rename itself is durable only once the folder is synced
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+async def _mqtt(call: Awaitable[T]) -> T:
+    """Await an aiomqtt call without losing a cancel (SIGTERM) that came as it completed.
+
+    aiomqtt waits with ``asyncio.wait_for``, which on Python 3.11 returns the result and drops
+    a cancel that lands just as the PUBACK/SUBACK arrives; the task would then run on and the
+    agent never stop. A task with a cancel pending is stopped here instead.
+    """
+    result = await call
+    _stop_if_cancelled()
+    return result
+
+
+def _stop_if_cancelled() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def alarm_command(event: Event) -> bytes | None:
+    """The local command that sounds an alarm in the flat for a newly raised critical event.
+
+    No device in the catalog can sound, so the command goes to ``<prefix>/<home>/local/command``
+    (where the hub's voice-prompt commands go too) for whatever speaker listens there.
+    """
+    if event.state != "raised" or SEVERITY_RANK[event.severity] < SEVERITY_RANK["critical"]:
+        return None
+    document = {"action": "alarm", "kind": event.kind, "severity": event.severity}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)
@@ -261,6 +316,50 @@ class HomePipeline:
     def batched_readings(self) -> int:
         return len(self._batch)
 
+    # -- detector state -------------------------------------------------------------------
+
+    def save_detectors(self, path: Path) -> bool:
+        """Write the detectors' state to ``path`` as JSON, atomically; False if it failed.
+
+        A failure is logged, never raised: the detectors go on, only a restart would
+        start them afresh.
+        """
+        try:
+            data = json.dumps(
+                self.monitor.state_dict(), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+            _write_atomically(Path(path), data)
+        except (OSError, TypeError, ValueError) as exc:
+            log.error("home %s: cannot save the detectors' state to %s: %s", self.home, path, exc)
+            return False
+        return True
+
+    def restore_detectors(self, path: Path) -> bool:
+        """Resume the detectors from a state saved by :meth:`save_detectors`.
+
+        True if restored. A missing file is a first start (False, silently); an unreadable
+        file or a state the detectors refuse (another home, another version) is logged as a
+        warning and the detectors start fresh.
+        """
+        path = Path(path)
+        try:
+            state = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError) as exc:
+            log.warning("home %s: cannot read %s, detectors start fresh: %s", self.home, path, exc)
+            return False
+        try:
+            if not isinstance(state, dict):
+                raise AnalyticsError(f"not a saved state: a JSON {type(state).__name__}")
+            monitor = HomeMonitor(self.config, state=state)
+        except Exception as exc:  # AnalyticsError, or a detector tripping on an old state
+            log.warning("home %s: %s: detectors start fresh: %s", self.home, path, exc)
+            return False
+        self.monitor = monitor
+        log.info("home %s: detectors resumed from %s", self.home, path)
+        return True
+
     # -- hub side -------------------------------------------------------------------------
 
     def apply_config(self, payload: bytes) -> bool:
@@ -343,6 +442,7 @@ class EdgeAgent:
         reconnect_first_s: float = 0.5,
         reconnect_max_s: float = 30,
         edge_id: str | None = None,
+        state_every_s: float = 60,
     ):
         self.local_url = BrokerUrl.parse(local)
         self.uplink_url = BrokerUrl.parse(uplink)
@@ -359,6 +459,9 @@ class EdgeAgent:
             clock=clock,
         )
         self.topics = self.pipeline.topics
+        self.detectors_file = self.data_dir / DETECTORS_FILE
+        self.pipeline.restore_detectors(self.detectors_file)
+        self.state_every_s = state_every_s
         self.telemetry_every_s = telemetry_every_s
         self.heartbeat_every_s = heartbeat_every_s
         self.tick_every_s = tick_every_s
@@ -370,6 +473,7 @@ class EdgeAgent:
         self.uplink_connects = 0
         self.commands_forwarded = 0
         self.commands_dropped = 0
+        self.alarms = 0
         self._wake_drain = asyncio.Event()
         self._commands: deque[bytes] = deque(maxlen=MAX_QUEUED_COMMANDS)
         self._command_ready = asyncio.Event()
@@ -399,15 +503,21 @@ class EdgeAgent:
                     self._every(self.telemetry_every_s, self._flush_telemetry),
                     name=f"edge {home} telemetry",
                 )
+                tasks.create_task(
+                    self._every(self.state_every_s, self._save_detectors),
+                    name=f"edge {home} detector state",
+                )
         finally:
             self.close()
 
     def close(self) -> None:
-        """Flush the telemetry batch into the outbox and close it; idempotent."""
+        """Save the detectors' state, flush the telemetry batch into the outbox and close
+        it; idempotent."""
         if self._closed:
             return
         self._closed = True
         try:
+            self._save_detectors()
             moved = self.pipeline.flush_telemetry()
             if moved:
                 log.info("home %s: %d readings kept in the outbox for next time", self.home, moved)
@@ -420,8 +530,20 @@ class EdgeAgent:
             action()
 
     def _tick(self) -> None:
-        if self.pipeline.tick():
-            self._wake_drain.set()
+        self._after_events(self.pipeline.tick())
+
+    def _save_detectors(self) -> None:
+        self.pipeline.save_detectors(self.detectors_file)
+
+    def _after_events(self, events: list[Event]) -> None:
+        """New events are in the outbox: wake the drain, sound the alarm for critical ones."""
+        if not events:
+            return
+        self._wake_drain.set()
+        for event in events:
+            if (alarm := alarm_command(event)) is not None:
+                self.alarms += 1
+                self._queue_local(alarm)
 
     def _flush_telemetry(self) -> None:
         if self.pipeline.flush_telemetry():
@@ -458,7 +580,7 @@ class EdgeAgent:
         )
         async with client:
             for topic in self.topics.local_subscriptions:
-                await client.subscribe(topic, qos=1)
+                await _mqtt(client.subscribe(topic, qos=1))
             log.info("home %s: listening on %s", self.home, self.local_url)
             self.local_connected.set()
             try:
@@ -472,13 +594,14 @@ class EdgeAgent:
     def _on_local(self, message: aiomqtt.Message) -> None:
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
         received_at = datetime.now(UTC)  # the edge is I/O: the wall clock is allowed here
-        if self.pipeline.handle_local(str(message.topic), bytes(payload), received_at):
-            self._wake_drain.set()
+        self._after_events(
+            self.pipeline.handle_local(str(message.topic), bytes(payload), received_at)
+        )
 
     async def _forward_commands(self, client: aiomqtt.Client) -> None:
         while True:
             while self._commands:
-                await client.publish(self.topics.local_command, self._commands[0], qos=1)
+                await _mqtt(client.publish(self.topics.local_command, self._commands[0], qos=1))
                 self._commands.popleft()
                 self.commands_forwarded += 1
             self._command_ready.clear()
@@ -498,13 +621,15 @@ class EdgeAgent:
             will=aiomqtt.Will(self.topics.status, offline, qos=1, retain=True),
         )
         async with client:
-            await client.subscribe(self.topics.config, qos=1)
-            await client.subscribe(self.topics.command, qos=1)
-            await self._publish_status(client, "online")
-            self.uplink_connects += 1
-            self.uplink_connected.set()
-            log.info("home %s: uplink to %s", self.home, self.uplink_url)
+            # The setup is inside the try: a stop while "online" awaits its PUBACK must still
+            # say offline (a clean disconnect never fires the will).
             try:
+                await _mqtt(client.subscribe(self.topics.config, qos=1))
+                await _mqtt(client.subscribe(self.topics.command, qos=1))
+                await self._publish_status(client, "online")
+                self.uplink_connects += 1
+                self.uplink_connected.set()
+                log.info("home %s: uplink to %s", self.home, self.uplink_url)
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self._drain(client), name="drain")
                     tasks.create_task(self._heartbeat(client), name="heartbeat")
@@ -528,10 +653,11 @@ class EdgeAgent:
             "forwarded": self.commands_forwarded,
             "dropped": self.commands_dropped,
             "queued": len(self._commands),
+            "alarms": self.alarms,
         }
         document["local_connected"] = self.local_connected.is_set()
         payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-        await client.publish(self.topics.status, payload, qos=1, retain=True)
+        await _mqtt(client.publish(self.topics.status, payload, qos=1, retain=True))
 
     async def _heartbeat(self, client: aiomqtt.Client) -> None:
         while True:
@@ -545,14 +671,21 @@ class EdgeAgent:
             if not items:
                 await self._wake_drain.wait()
                 continue
-            # QoS 1 publishes on one connection keep their order; each is acked on its PUBACK.
-            async with asyncio.TaskGroup() as sends:
-                for item in items:
-                    sends.create_task(self._send(client, item.topic, item.payload, item.seq))
+            # QoS 1 publishes on one connection keep their order. The window is acked in one
+            # transaction (one fsync); on an error or a cancel, the seqs whose PUBACK did
+            # come are still acked, the others are sent again after the reconnect.
+            acked: list[int] = []
+            try:
+                async with asyncio.TaskGroup() as sends:
+                    for item in items:
+                        sends.create_task(self._send(client, item, acked))
+            finally:
+                self.outbox.ack_many(acked)
 
-    async def _send(self, client: aiomqtt.Client, topic: str, payload: bytes, seq: int) -> None:
-        await client.publish(topic, payload, qos=1)
-        self.outbox.ack(seq)
+    async def _send(self, client: aiomqtt.Client, item: OutboxItem, acked: list[int]) -> None:
+        await client.publish(item.topic, item.payload, qos=1)
+        acked.append(item.seq)  # the PUBACK came: acked even if a stop came with it
+        _stop_if_cancelled()
 
     async def _on_uplink(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
@@ -563,10 +696,12 @@ class EdgeAgent:
             self.pipeline.apply_config(bytes(payload))
             await self._publish_status(client, "online")
         elif topic == self.topics.command:
-            if len(self._commands) == self._commands.maxlen:
-                self.commands_dropped += 1  # the oldest goes: the newest is the one that matters
-            self._commands.append(bytes(payload))
-            self._command_ready.set()
-            log.info(
-                "home %s: command %s", self.home, bytes(payload)[:200].decode(errors="replace")
-            )
+            self._queue_local(bytes(payload))
+
+    def _queue_local(self, payload: bytes) -> None:
+        """A command for the local broker (hub command or local alarm), sent in order."""
+        if len(self._commands) == self._commands.maxlen:
+            self.commands_dropped += 1  # the oldest goes: the newest is the one that matters
+        self._commands.append(payload)
+        self._command_ready.set()
+        log.info("home %s: command %s", self.home, payload[:200].decode(errors="replace"))

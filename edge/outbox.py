@@ -1,9 +1,10 @@
 """The edge's durable outbox: everything sent upstream is stored here first (issue 5).
 
 An item enters with the next per-edge ``seq`` and leaves only when the agent calls
-:meth:`Outbox.ack` after the broker acknowledged the publish (QoS 1). A crash, a power cut or
-an hour without uplink therefore loses nothing that ``put`` returned, and a replay after a crash
-is harmless because the hub deduplicates on ``(edge, seq)`` (ARCHITECTURE.md).
+:meth:`Outbox.ack` (or :meth:`Outbox.ack_many` for a window) after the broker acknowledged
+the publish (QoS 1). A crash, a power cut or an hour without uplink therefore loses nothing
+that ``put`` returned, and a replay after a crash is harmless because the hub deduplicates
+on ``(edge, seq)`` (ARCHITECTURE.md).
 
 Storage is one SQLite file. Why these settings:
 
@@ -11,7 +12,8 @@ Storage is one SQLite file. Why these settings:
 * ``synchronous=FULL``: the WAL is fsynced at every commit. ``NORMAL`` would already survive
   SIGKILL (the WAL sits in the OS page cache), but an edge box in a flat is unplugged or loses
   power far more often than a server, and a lost fall event is the one thing we must not lose.
-  The price is one fsync per ``put``/``ack``; telemetry arrives in batches (``put_many``).
+  The price is one fsync per ``put``/``ack``; telemetry arrives in batches (``put_many``)
+  and the agent acks a drained window at once (``ack_many``).
 * ``last_seq`` lives in a meta table updated in the same transaction as the insert, never
   derived from ``max(seq)`` of the items, so a seq is never reused even when every item was
   acked and the process restarts.
@@ -32,7 +34,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,6 +207,18 @@ class Outbox:
         """The broker acknowledged ``seq``: forget it. Unknown or already acked seqs are fine."""
         with self._locked(), self._write():
             self._db.execute("DELETE FROM items WHERE seq = ?", (seq,))
+
+    def ack_many(self, seqs: Iterable[int]) -> None:
+        """Forget several acknowledged seqs in one transaction (one fsync): a drained window.
+
+        Like :meth:`ack`, unknown or already acked seqs are fine; an empty ``seqs`` writes
+        nothing.
+        """
+        rows = [(int(seq),) for seq in seqs]
+        if not rows:
+            return
+        with self._locked(), self._write():
+            self._db.executemany("DELETE FROM items WHERE seq = ?", rows)
 
     # -- reading ------------------------------------------------------------------------------
 

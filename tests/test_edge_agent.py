@@ -373,3 +373,226 @@ async def test_sigterm_stops_the_edge_process_cleanly(brokers, tmp_path):
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_an_open_sos_survives_a_clean_restart(brokers, tmp_path):
+    local, uplink = brokers
+    hub = Collector(uplink, EVENT)
+    data = tmp_path / "edge"
+    press = device_messages("sos_bed", "sos", True)
+    async with running(hub.run):
+        await hub.subscribed.wait()
+        first = make_agent(local, uplink, data)
+        async with running(first.run):
+            await started(first)
+            await publish(local, press)
+            (sos,) = await until(lambda: raised(hub.of(EVENT), "sos"))
+        saved = json.loads((data / "detectors.json").read_text())  # written at the clean stop
+        assert saved["home"] == HOME and saved["detectors"]["sos"]["condition"] is not None
+        assert not list(data.glob(".*.tmp"))
+
+        second = make_agent(local, uplink, data)
+        resumed = second.pipeline.monitor.state_dict()["detectors"]["sos"]
+        assert resumed["condition"] is not None  # resumed, not fresh: the call is still open
+        async with running(second.run):
+            await started(second)
+            await publish(local, device_messages("sos_bed", "sos", True))
+            (again,) = await until(
+                lambda: [e for e in hub.of(EVENT) if e["kind"] == "sos" and e["seq"] > sos["seq"]]
+            )
+        assert again["state"] == "updated" and again["evidence"]["presses"] == 2
+        assert again["started"] == sos["started"]  # the same call
+        assert len(raised(hub.of(EVENT), "sos")) == 1
+
+
+async def test_the_detector_state_is_saved_periodically(brokers, tmp_path):
+    local, uplink = brokers
+    data = tmp_path / "edge"
+    agent = make_agent(local, uplink, data, state_every_s=0.2)
+    async with running(agent.run):
+        await started(agent)
+        await publish(local, device_messages("sos_bed", "sos", True))
+        await until(lambda: agent.pipeline.counts.events)
+
+        def saved_press() -> bool:
+            try:
+                state = json.loads((data / "detectors.json").read_text())
+            except FileNotFoundError:
+                return False
+            return state["detectors"]["sos"]["presses"] == 1
+
+        await until(saved_press)  # before any clean stop
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"[1, 2]",
+        json.dumps({"home": "h002", "now": 0, "detectors": {}}).encode(),
+        json.dumps({"home": HOME, "now": 0, "detectors": {"sos": {"presses": 1}}}).encode(),
+    ],
+    ids=["garbage", "not-a-dict", "other-home", "bad-detector-state"],
+)
+def test_an_unusable_detector_state_is_a_warning_and_a_fresh_start(
+    tmp_path, caplog, content: bytes
+):
+    data = tmp_path / "edge"
+    data.mkdir()
+    (data / "detectors.json").write_bytes(content)
+    with caplog.at_level("WARNING", logger="edge.agent"):
+        agent = EdgeAgent(
+            HOME_CONFIG,
+            local="mqtt://127.0.0.1:1",
+            uplink="mqtt://127.0.0.1:1",
+            data_dir=data,
+            prefix=PREFIX,
+        )
+    try:
+        assert "detectors start fresh" in caplog.text and "detectors.json" in caplog.text
+        assert (
+            agent.pipeline.monitor.state_dict()
+            == type(agent.pipeline.monitor)(HOME_CONFIG).state_dict()
+        )
+    finally:
+        agent.close()
+    # The clean stop wrote a good state over the bad one.
+    assert json.loads((data / "detectors.json").read_text())["home"] == HOME
+
+
+async def test_a_critical_event_sounds_a_local_alarm_once(brokers, tmp_path):
+    local, uplink = brokers
+    agent = make_agent(local, uplink, tmp_path / "edge")
+    async with running(agent.run), aiomqtt.Client(local.host, local.port) as speaker:
+        await speaker.subscribe(LOCAL_COMMAND, qos=1)
+        await started(agent)
+        await publish(
+            local,
+            device_messages("radar_bath", "fall_state", "fall")
+            + device_messages("sos_bed", "sos", True)
+            + device_messages("sos_bed", "sos", True)  # the same call: no second alarm
+            + device_messages("band", "heart_rate", 72),
+        )
+        alarms = []
+        async with asyncio.timeout(WAIT):
+            async for message in speaker.messages:
+                alarms.append(json.loads(message.payload))
+                if len(alarms) == 2:
+                    break
+        assert alarms == [
+            {"action": "alarm", "kind": "fall", "severity": "critical"},
+            {"action": "alarm", "kind": "sos", "severity": "critical"},
+        ]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                extra = await anext(aiter(speaker.messages))
+                pytest.fail(f"unexpected local command {extra.payload!r}")
+        assert agent.alarms == 2
+
+
+def outbox_rows(db: Path, query: str) -> Any:
+    """Read the outbox of a running (or killed) agent process without writing to it."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()
+
+
+async def edge_process(config: Path, local: Broker, uplink: Broker, data: Path):
+    """`python -m eldercare edge` in a child process; its log lines are collected."""
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "eldercare", "edge", "--config", str(config)),
+        *("--local", local.url, "--uplink", uplink.url, "--data", str(data)),
+        *("--telemetry-every", "0.2"),
+        cwd=Path(__file__).resolve().parent.parent,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    lines: list[str] = []
+
+    async def collect() -> None:
+        assert process.stderr is not None
+        async for line in process.stderr:
+            lines.append(line.decode(errors="replace"))
+
+    return process, lines, asyncio.create_task(collect())
+
+
+async def test_sigkill_with_the_uplink_down_loses_and_repeats_no_seq(brokers, tmp_path):
+    import signal
+
+    local, uplink = brokers
+    uplink.stop()  # the hub is unreachable all through the first process
+    config = tmp_path / "home.yaml"
+    config.write_text(HOME_CONFIG.to_yaml(), encoding="utf-8")
+    data = tmp_path / "data"
+    db = data / "outbox.db"
+    hub = Collector(uplink, EVENT, TELEMETRY)
+    processes = []
+    async with running(hub.run):
+        try:
+            first, log1, reader1 = await edge_process(config, local, uplink, data)
+            processes.append(first)
+            await until(lambda: any("listening on" in line for line in log1), what="local")
+            presses = [device_messages("sos_bed", "sos", True) for _ in range(3)]
+            fall = device_messages("radar_bath", "fall_state", "fall")
+            for messages in [*presses, fall]:
+                await publish(local, messages)
+            await until(
+                lambda: outbox_rows(db, "SELECT COUNT(*) FROM items WHERE kind='event'")[0][0] >= 4,
+                what="four events in the outbox",
+            )
+            await asyncio.sleep(0.5)  # a telemetry batch or two into the outbox as well
+            first.send_signal(signal.SIGKILL)
+            assert await first.wait() == -signal.SIGKILL
+            await reader1
+            ((old_last,),) = outbox_rows(db, "SELECT value FROM meta WHERE key='last_seq'")
+            old_last = int(old_last)
+            stored = {seq for (seq,) in outbox_rows(db, "SELECT seq FROM items")}
+            assert stored == set(range(1, old_last + 1))  # nothing was sent, nothing lost
+
+            uplink.restart()
+            await hub.subscribed.wait()
+            second, log2, reader2 = await edge_process(config, local, uplink, data)
+            processes.append(second)
+            await until(lambda: any("listening on" in line for line in log2), what="local 2")
+            await publish(local, device_messages("sos_bed", "sos", True))
+
+            def last_seq() -> int:
+                return int(outbox_rows(db, "SELECT value FROM meta WHERE key='last_seq'")[0][0])
+
+            def everything_arrived() -> bool:
+                seen = {body["seq"] for _, body in hub.messages}
+                last = last_seq()
+                return last > old_last and seen >= set(range(1, last + 1))
+
+            await until(everything_arrived, what="every seq on the uplink")
+            await until(lambda: not outbox_rows(db, "SELECT seq FROM items"), what="drained")
+            await asyncio.sleep(0.3)  # room for a duplicate to show up, if there were one
+            second.send_signal(signal.SIGTERM)
+            assert await second.wait() == 0, "".join(log2)
+            await reader2
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+
+    # Dedupe like the hub: (edge, seq). A replayed seq must carry the very same document.
+    by_seq: dict[tuple[str, int], dict[str, Any]] = {}
+    for _, body in hub.messages:
+        key = (body["edge"], body["seq"])
+        assert by_seq.setdefault(key, body) == body, key
+    assert {edge for edge, _ in by_seq} == {HOME}
+    final = last_seq()
+    assert sorted(seq for _, seq in by_seq) == list(range(1, final + 1))  # none missing
+    events = [by_seq[(HOME, seq)] for seq in range(1, final + 1) if "kind" in by_seq[(HOME, seq)]]
+    before = [(e["kind"], e["state"]) for e in events if e["seq"] <= old_last]
+    assert before[:3] == [("sos", "raised"), ("sos", "updated"), ("sos", "updated")]
+    assert ("fall", "raised") in before
+    after = [e for e in events if e["seq"] > old_last]
+    assert [e["kind"] for e in after] == ["sos"]  # the new press, numbered after the old ones

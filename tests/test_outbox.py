@@ -98,6 +98,26 @@ def test_ack_removes_and_is_idempotent(db: Path) -> None:
         assert seqs(outbox) == [2]  # the ack was durable
 
 
+def test_ack_many_removes_a_window_in_one_transaction(db: Path) -> None:
+    with Outbox(db, "h001") as outbox:
+        outbox.put_many([("event", EVENT_TOPIC, {"i": i}) for i in range(5)])
+        outbox.put("telemetry", TELEMETRY_TOPIC, {})  # 6
+        commits = []
+        outbox._db.set_trace_callback(
+            lambda sql: commits.append(sql) if sql.startswith("COMMIT") else None
+        )
+        outbox.ack_many([1, 2, 4, 4, 999])  # repeats and unknown seqs are fine
+        outbox.ack_many([])  # nothing to do: no transaction either
+        outbox.ack_many(iter([5]))  # any iterable
+        outbox._db.set_trace_callback(None)
+        assert len(commits) == 2
+        assert seqs(outbox) == [3, 6]
+        assert outbox.last_seq == 6
+    with Outbox(db, "h001") as outbox:
+        assert seqs(outbox) == [3, 6]  # durable
+        assert outbox.put("event", EVENT_TOPIC, {}).seq == 7
+
+
 def test_put_many_is_all_or_nothing(db: Path) -> None:
     with Outbox(db, "h001") as outbox:
         outbox.put("event", EVENT_TOPIC, {})
