@@ -36,7 +36,7 @@ import logging
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +55,7 @@ from eldercare.reading import Reading
 
 from .config_store import load_preferred, save_last_good
 from .outbox import Kind, Outbox, OutboxItem
-from .uplink import Backoff, BrokerUrl
+from .uplink import BrokerUrl, keep_connected
 
 log = logging.getLogger("edge.agent")
 
@@ -549,22 +549,13 @@ class EdgeAgent:
         if self.pipeline.flush_telemetry():
             self._wake_drain.set()
 
-    async def _reconnecting(self, name: str, session) -> None:
-        """Run ``session()`` forever; after an MQTT error wait a jittered, growing delay."""
-        backoff = Backoff(self.reconnect_first_s, self.reconnect_max_s)
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            try:
-                await session()
-            except* aiomqtt.MqttError as group:
-                log.warning("home %s: %s broker: %s", self.home, name, group.exceptions[0])
-            # A session that lasted was a real recovery: start the backoff again from short.
-            if loop.time() - started > self.reconnect_max_s:
-                backoff.reset()
-            delay = backoff.next_delay()
-            log.info("home %s: reconnecting to the %s broker in %.1f s", self.home, name, delay)
-            await asyncio.sleep(delay)
+    async def _reconnecting(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
+        await keep_connected(
+            session,
+            who=f"home {self.home}: {name} broker",
+            first_s=self.reconnect_first_s,
+            max_s=self.reconnect_max_s,
+        )
 
     # -- local broker ---------------------------------------------------------------------
 

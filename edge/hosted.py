@@ -52,7 +52,7 @@ from eldercare.home import HomeConfig
 from .agent import DEFAULT_CLOCK, DRAIN_WINDOW, HomePipeline
 from .config_store import load_preferred
 from .outbox import Outbox, OutboxItem
-from .uplink import Backoff, BrokerUrl
+from .uplink import BrokerUrl, keep_connected
 
 log = logging.getLogger("edge.hosted")
 
@@ -254,19 +254,12 @@ class HostedEdges:
         self._wake_drain.set()
 
     async def _reconnecting(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
-        backoff = Backoff(self.reconnect_first_s, self.reconnect_max_s)
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            try:
-                await session()
-            except* aiomqtt.MqttError as group:
-                log.warning("hosted %s: %s broker: %s", self.process_id, name, group.exceptions[0])
-            if loop.time() - started > self.reconnect_max_s:
-                backoff.reset()
-            delay = backoff.next_delay()
-            log.info("hosted %s: reconnecting to %s in %.1f s", self.process_id, name, delay)
-            await asyncio.sleep(delay)
+        await keep_connected(
+            session,
+            who=f"hosted {self.process_id}: {name} broker",
+            first_s=self.reconnect_first_s,
+            max_s=self.reconnect_max_s,
+        )
 
     # -- local broker ---------------------------------------------------------------------
 

@@ -6,11 +6,18 @@ reuse them without the one-home agent.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
+from collections.abc import Awaitable, Callable
+
+import aiomqtt
 
 from eldercare.broker_url import BrokerUrl, BrokerUrlError
 
-__all__ = ["Backoff", "BrokerUrl", "BrokerUrlError"]
+__all__ = ["Backoff", "BrokerUrl", "BrokerUrlError", "keep_connected"]
+
+log = logging.getLogger("edge.uplink")
 
 
 class Backoff:
@@ -37,3 +44,23 @@ class Backoff:
 
     def reset(self) -> None:
         self._step = self.first
+
+
+async def keep_connected(
+    session: Callable[[], Awaitable[None]], *, who: str, first_s: float, max_s: float
+) -> None:
+    """Run ``session()`` forever; after an MQTT error wait a jittered, growing delay."""
+    backoff = Backoff(first_s, max_s)
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        try:
+            await session()
+        except* aiomqtt.MqttError as group:
+            log.warning("%s: %s", who, group.exceptions[0])
+        # A session that lasted was a real recovery: start the backoff again from short.
+        if loop.time() - started > max_s:
+            backoff.reset()
+        delay = backoff.next_delay()
+        log.info("%s: reconnecting in %.1f s", who, delay)
+        await asyncio.sleep(delay)
