@@ -19,3 +19,15 @@ def mosquitto(tmp_path: Path) -> Iterator[Broker]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def brokers(tmp_path: Path) -> Iterator[tuple[Broker, Broker]]:
+    """Two Mosquittos: a home's local broker and the hub's uplink."""
+    local = start_broker(tmp_path / "local")
+    uplink = start_broker(tmp_path / "uplink")
+    try:
+        yield local, uplink
+    finally:
+        local.stop()
+        uplink.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,11 @@ import pytest
 
 from edge.agent import EdgeAgent
 from edge.outbox import Outbox
-from eldercare.broker import Broker, start_broker
+from eldercare.broker import Broker
 from eldercare.home import HomeConfig
 from eldercare.reading import Reading
 from simulators.payloads import encode
+from tests.mqtt_support import WAIT, Collector, publish, raised, running, until
 
 HOME = "h001"
 PREFIX = "eldercare/v1"
@@ -28,7 +28,6 @@ STATUS = f"{PREFIX}/{HOME}/status"
 CONFIG = f"{PREFIX}/{HOME}/config"
 COMMAND = f"{PREFIX}/{HOME}/command"
 LOCAL_COMMAND = f"{PREFIX}/{HOME}/local/command"
-WAIT = 10.0  # seconds; every wait ends as soon as its condition holds
 
 
 def config_dict(**changes: Any) -> dict[str, Any]:
@@ -62,69 +61,6 @@ def device_messages(device: str, metric: str, value: Any, rate_hz: float | None 
     return [(m.topic, m.payload) for m in encode([reading], HOME_CONFIG)]
 
 
-async def publish(broker: Broker, messages: list[tuple[str, bytes | str]], **options) -> None:
-    async with aiomqtt.Client(broker.host, broker.port) as client:
-        for topic, payload in messages:
-            await client.publish(topic, payload, qos=1, **options)
-
-
-async def until(condition: Callable[[], Any], timeout: float = WAIT, what: str = "") -> Any:
-    async with asyncio.timeout(timeout):
-        while not (result := condition()):
-            await asyncio.sleep(0.02)
-    return result
-
-
-class Collector:
-    """A hub stand-in on the uplink: a persistent session that survives broker restarts."""
-
-    def __init__(self, broker: Broker, *topics: str):
-        self.broker = broker
-        self.topics = topics
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-        self.subscribed = asyncio.Event()
-
-    def of(self, topic: str) -> list[dict[str, Any]]:
-        return [body for t, body in self.messages if t == topic]
-
-    async def run(self) -> None:
-        while True:
-            try:
-                async with aiomqtt.Client(
-                    self.broker.host, self.broker.port, identifier="hub-test", clean_session=False
-                ) as client:
-                    for topic in self.topics:
-                        await client.subscribe(topic, qos=1)
-                    self.subscribed.set()
-                    async for message in client.messages:
-                        body = json.loads(message.payload) if message.payload else {}
-                        self.messages.append((str(message.topic), body))
-            except aiomqtt.MqttError:
-                await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def brokers(tmp_path: Path):
-    local = start_broker(tmp_path / "local")
-    uplink = start_broker(tmp_path / "uplink")
-    try:
-        yield local, uplink
-    finally:
-        local.stop()
-        uplink.stop()
-
-
-@contextlib.asynccontextmanager
-async def running(task_factory) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.create_task(task_factory())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def make_agent(local: Broker, uplink: Broker, data: Path, **options) -> EdgeAgent:
     settings = {
         "telemetry_every_s": 0.3,
@@ -141,10 +77,6 @@ def make_agent(local: Broker, uplink: Broker, data: Path, **options) -> EdgeAgen
 
 async def started(agent: EdgeAgent) -> None:
     await until(lambda: agent.local_connected.is_set() and agent.uplink_connected.is_set())
-
-
-def raised(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["kind"] == kind and e["state"] == "raised"]
 
 
 async def test_a_fall_on_the_local_side_reaches_the_uplink_as_an_event(brokers, tmp_path):

@@ -3,77 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import pytest
 
 from edge.hosted import HostedEdges, TopicRouter
-from eldercare.broker import Broker, start_broker
 from eldercare.home import HomeConfig
 from eldercare.reading import Reading
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
+from tests.mqtt_support import WAIT, Collector, publish, raised, running, until
 
 PREFIX = "eldercare/v1"
-WAIT = 10.0
 CONFIGS = make_home_configs(3, seed=11)
-
-
-@pytest.fixture
-def brokers(tmp_path: Path):
-    local = start_broker(tmp_path / "local")
-    uplink = start_broker(tmp_path / "uplink")
-    try:
-        yield local, uplink
-    finally:
-        local.stop()
-        uplink.stop()
-
-
-@contextlib.asynccontextmanager
-async def running(factory) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.create_task(factory())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(condition: Callable[[], Any], timeout: float = WAIT) -> Any:
-    async with asyncio.timeout(timeout):
-        while not (result := condition()):
-            await asyncio.sleep(0.02)
-    return result
-
-
-class Collector:
-    """A hub stand-in on the uplink."""
-
-    def __init__(self, broker: Broker, *topics: str):
-        self.broker = broker
-        self.topics = topics
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-        self.subscribed = asyncio.Event()
-
-    def of(self, topic: str) -> list[dict[str, Any]]:
-        return [body for t, body in self.messages if t == topic]
-
-    async def run(self) -> None:
-        async with aiomqtt.Client(self.broker.host, self.broker.port) as client:
-            for topic in self.topics:
-                await client.subscribe(topic, qos=1)
-            self.subscribed.set()
-            async for message in client.messages:
-                body = json.loads(message.payload) if message.payload else {}
-                self.messages.append((str(message.topic), body))
 
 
 def messages_of(home: HomeConfig, device: str, metric: str, value: Any):
@@ -82,16 +27,6 @@ def messages_of(home: HomeConfig, device: str, metric: str, value: Any):
     )
     encoded = encode([reading], home, prefix=PREFIX, zigbee_base=f"zigbee2mqtt/{home.home}")
     return [(m.topic, m.payload) for m in encoded]
-
-
-async def publish(broker: Broker, messages: list[tuple[str, bytes | str]]) -> None:
-    async with aiomqtt.Client(broker.host, broker.port) as client:
-        for topic, payload in messages:
-            await client.publish(topic, payload, qos=1)
-
-
-def raised(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["kind"] == kind and e["state"] == "raised"]
 
 
 def test_topics_are_routed_by_the_home_level():
