@@ -23,7 +23,7 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "demo": Command("broker, simulated homes and live alerts in one go", "eldercare.demo"),
     "simulate": Command("simulated homes: files or live MQTT traffic", "simulators.command"),
-    "hub": Command("the hub against a broker and a store", issue="issue 4: hub"),
+    "hub": Command("the hub and its API against a broker and a store", "hub.command"),
     "edge": Command("one edge agent for a home config", "edge.command"),
     "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
     "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),

@@ -1,0 +1,90 @@
+"""Homes: their config (resident, devices, contacts), the edge's status, device status.
+
+Saving a config (``PUT /homes/{id}``) publishes it, retained, to ``<prefix>/<home>/config``,
+where the home's edge applies it live.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eldercare.home import HomeConfig
+from hub.registry import get_home, save_home
+from hub.schema import Alert, Device, Home
+from hub.views import local_time
+
+from ..deps import HubDep, NewId, SessionDep
+from ..schemas import DevicePublic, HomePublic
+
+router = APIRouter(prefix="/homes", tags=["homes"])
+
+
+def public(home: Home) -> HomePublic:
+    return HomePublic(
+        id=home.id,
+        station=home.station_id,
+        resident_name=home.resident_name,
+        status=home.status,
+        status_at=local_time(home.status_at, ZoneInfo(home.timezone)),
+        config=home.config,
+    )
+
+
+@router.get("")
+def list_homes(session: SessionDep, station: str | None = None) -> list[HomePublic]:
+    query = select(Home).order_by(Home.id)
+    if station is not None:
+        query = query.where(Home.station_id == station)
+    return [public(home) for home in session.scalars(query)]
+
+
+@router.get("/{home_id}")
+def get_home_public(home_id: str, session: SessionDep) -> HomePublic:
+    return public(get_home(session, home_id))
+
+
+@router.put("/{home_id}")
+async def put_home(home_id: NewId, config: HomeConfig, hub: HubDep) -> HomePublic:
+    if config.home != home_id:
+        raise HTTPException(422, f"the config is for home {config.home!r}, not {home_id!r}")
+    prefix = hub.settings.prefix
+    home = await hub.act(lambda session: save_home(session, config, prefix=prefix))
+    return public(home)
+
+
+@router.get("/{home_id}/devices")
+def list_devices(home_id: str, session: SessionDep) -> list[DevicePublic]:
+    return device_status(session, get_home(session, home_id))
+
+
+def device_status(session: Session, home: Home) -> list[DevicePublic]:
+    """Devices with liveness: offline while the edge's device_offline alert is active."""
+    tz = ZoneInfo(home.timezone)
+    offline = set(
+        session.scalars(
+            select(Alert.device).where(
+                Alert.home_id == home.id,
+                Alert.kind == "device_offline",
+                Alert.active.is_(True),
+                Alert.resolved_at.is_(None),
+            )
+        )
+    )
+    devices = session.scalars(select(Device).where(Device.home_id == home.id).order_by(Device.id))
+    return [
+        DevicePublic(
+            id=device.id,
+            kind=device.kind,
+            role=device.role,
+            source=device.source,
+            model=device.model,
+            last_seen=local_time(device.last_seen, tz),
+            battery=device.battery,
+            online=None if device.last_seen is None else device.id not in offline,
+        )
+        for device in devices
+    ]

@@ -1,0 +1,136 @@
+"""Request and response bodies of the API, split into create / update / public shapes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StationCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+    notify: list[str] = Field(
+        default_factory=list, description="apprise URLs told about this station's alerts"
+    )
+
+
+class StationPublic(BaseModel):
+    id: str
+    name: str
+    address: str | None
+    phone: str | None
+    notify: list[str] = Field(description="targets with their secrets hidden")
+
+
+class DevicePublic(BaseModel):
+    id: str
+    kind: str
+    role: str
+    source: str
+    model: str | None
+    last_seen: str | None
+    battery: float | None
+    online: bool | None = Field(description="null until the device has been heard from")
+
+
+class HomePublic(BaseModel):
+    id: str
+    station: str
+    resident_name: str
+    status: str = Field(description="online | offline | unknown: what the home's edge said")
+    status_at: str | None
+    config: dict[str, Any]
+
+
+class ContactPublic(BaseModel):
+    name: str
+    relation: str
+    phone: str | None
+    notify: list[str]
+
+
+class ResidentPublic(BaseModel):
+    id: str = Field(description="the resident's home id (one resident per home)")
+    name: str
+    birth_year: int
+    age: int
+    address: str | None
+    station: str
+    home_status: str
+    contacts: list[ContactPublic]
+    open_alerts: int
+
+
+class AlertPublic(BaseModel):
+    id: int
+    home: str
+    resident: str
+    resident_name: str
+    station: str
+    kind: str
+    severity: str
+    state: str
+    active: bool
+    acknowledged: bool
+    resolved: bool
+    started: str | None
+    raised_at: str | None
+    updated_at: str | None
+    cleared_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    assignee: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+    outcome: str | None
+    detector: str
+    device: str | None
+    evidence: dict[str, Any]
+    related: list[str]
+    escalation_step: int
+
+
+class AlertChangePublic(BaseModel):
+    at: str | None
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+class AlertDetail(AlertPublic):
+    history: list[AlertChangePublic]
+
+
+class AssignBody(_Body):
+    assignee: str = Field(min_length=1, max_length=100)
+
+
+class CommentBody(_Body):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class ResolveBody(_Body):
+    outcome: Literal["handled", "false_alarm", "hospital", "no_answer_visited", "other"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class HourPublic(BaseModel):
+    hour: str = Field(description="start of the hour, ISO 8601 in the home's time zone")
+    count: int
+    min: float | None = None
+    mean: float | None = None
+    max: float | None = None
+
+
+class HistoryPublic(BaseModel):
+    resident: str
+    metric: str
+    start: str
+    end: str
+    hours: list[HourPublic]

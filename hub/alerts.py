@@ -1,0 +1,408 @@
+"""The alert manager: events from homes and actions of people -> alert life cycle.
+
+An explicit state machine in the spirit of ThingsBoard's alarms and Home Assistant's alert
+entity. An alert is **active or cleared** (what the home's detector says) × **unacknowledged
+or acknowledged** (what people did), until someone **resolves** it with an outcome. One
+unresolved alert per home and kind: a repeat of the condition updates (or re-activates) it.
+
+=================  ==========================================  ============================
+action             allowed when                                effect
+=================  ==========================================  ============================
+raise / update     (from the edge) always                      new alert, or update the open
+                                                               one (re-activate if cleared)
+clear              (from the edge) the alert is active         cleared; escalation stops
+                                                               unless critical
+acknowledge        not resolved, not yet acknowledged          escalation stops; the home
+                                                               hears "help is coming"
+assign / comment   not resolved                                recorded
+resolve            not resolved; with an outcome               closed
+=================  ==========================================  ============================
+
+Every change is a row of ``alert_history`` (who, when, what). Escalation timers and
+notifications are rows too, written in the same transaction as the change that caused them,
+so a hub killed at any moment loses neither. The manager works inside a caller's session
+and never commits; the caller publishes the returned :class:`AlertUpdate` s after commit.
+
+A few kinds are consequences of a fall rather than news: while a fall alert of the home is
+active, ``no_activity``, ``long_bathroom_stay`` and ``not_up`` are recorded on it
+(``related``) instead of opening alerts of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import HubError
+from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
+from .schema import Alert, AlertChange, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
+from .schema import Station as StationRow
+from .texts import alert_text
+from .views import alert_document
+
+Outcome = Literal["handled", "false_alarm", "hospital", "no_answer_visited", "other"]
+OUTCOMES: tuple[str, ...] = ("handled", "false_alarm", "hospital", "no_answer_visited", "other")
+
+SUBSUMED_BY: dict[str, tuple[str, ...]] = {
+    "no_activity": ("fall",),
+    "long_bathroom_stay": ("fall",),
+    "not_up": ("fall",),
+}
+# A device back online or a battery replaced needs nobody to close the case.
+RESOLVED_ON_CLEAR = frozenset({"device_offline", "battery_low"})
+SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
+
+HELP_IS_COMING = {
+    "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",
+    "en": "The care station has your call; help is on the way.",
+}
+
+
+class AlertError(HubError):
+    """An action on an alert that cannot be done; ``status`` is the HTTP status it maps to."""
+
+    status = 409
+
+    def __init__(self, reason: str, *, alert_id: int | None = None):
+        super().__init__(reason, alert_id=alert_id)
+
+
+class AlertNotFound(AlertError):
+    status = 404
+
+
+@dataclass(frozen=True)
+class AlertUpdate:
+    """A change to publish once committed: the alert as it is now, and what happened."""
+
+    change: str
+    actor: str
+    alert: Mapping[str, Any]
+
+    @property
+    def station(self) -> str:
+        return self.alert["station"]
+
+    @property
+    def resident(self) -> str:
+        return self.alert["resident"]
+
+
+class AlertManager:
+    def __init__(
+        self,
+        *,
+        prefix: str = "eldercare/v1",
+        policies: EscalationPolicies = DEFAULT_POLICIES,
+        contact_targets: Mapping[str, str] | None = None,
+        language: str = "zh",
+        clock: Callable[[], float] = time.time,
+    ):
+        """``contact_targets`` maps a contact's notify channel ("sms", "call", "wechat") to
+        an apprise URL template with ``{phone}`` and ``{name}``; without one, that channel
+        reaches the contact through the family app only."""
+        self.prefix = prefix
+        self.policies = policies
+        self.contact_targets = dict(contact_targets or {})
+        self.language = language
+        self.clock = clock
+
+    # -- from the homes -------------------------------------------------------------------
+
+    def on_event(self, session: Session, home: Home, event: EventRow) -> list[AlertUpdate]:
+        """Apply one stored event; links it to its alert (``event.alert_id``)."""
+        actor = f"edge:{event.edge}"
+        alert = self._open(session, home.id, event.kind)
+        if event.state == "cleared":
+            if alert is None:
+                return []
+            event.alert_id = alert.id
+            return self._clear(session, home, alert, event, actor)
+        if alert is None:
+            parent = self._subsuming(session, home.id, event.kind)
+            if parent is not None:
+                event.alert_id = parent.id
+                return self._relate(session, home, parent, event, actor)
+            return self._raise(session, home, event, actor)
+        event.alert_id = alert.id
+        return self._update(session, home, alert, event, actor)
+
+    def _open(self, session: Session, home_id: str, kind: str) -> Alert | None:
+        return session.scalars(
+            select(Alert).where(
+                Alert.home_id == home_id, Alert.kind == kind, Alert.resolved_at.is_(None)
+            )
+        ).first()
+
+    def _subsuming(self, session: Session, home_id: str, kind: str) -> Alert | None:
+        for parent_kind in SUBSUMED_BY.get(kind, ()):
+            parent = self._open(session, home_id, parent_kind)
+            if parent is not None and parent.active:
+                return parent
+        return None
+
+    def _raise(
+        self, session: Session, home: Home, event: EventRow, actor: str
+    ) -> list[AlertUpdate]:
+        now = self.clock()
+        alert = Alert(
+            home_id=home.id,
+            station_id=home.station_id,
+            kind=event.kind,
+            severity=event.severity,
+            active=True,
+            acknowledged=False,
+            started=event.started,
+            raised_at=now,
+            updated_at=now,
+            detector=event.detector,
+            device=event.device,
+            evidence=dict(event.evidence),
+            related=[],
+            escalation_step=0,
+        )
+        session.add(alert)
+        session.flush()  # the id, for the history and the event
+        event.alert_id = alert.id
+        self._record(session, alert, actor, "raised", {"severity": alert.severity})
+        self._escalate(session, home, alert, step=0, change="raised")
+        return [self._update_of(alert, home, "raised", actor)]
+
+    def _update(
+        self, session: Session, home: Home, alert: Alert, event: EventRow, actor: str
+    ) -> list[AlertUpdate]:
+        now = self.clock()
+        detail: dict[str, Any] = {}
+        rose = SEVERITY_RANK[event.severity] > SEVERITY_RANK[alert.severity]
+        if rose:
+            detail["severity"] = [alert.severity, event.severity]
+            alert.severity = event.severity
+        if not alert.active:
+            alert.active, alert.cleared_at = True, None
+            detail["reactivated"] = True
+        alert.evidence = dict(event.evidence)
+        alert.updated_at = now
+        self._record(session, alert, actor, "updated", detail)
+        if not alert.acknowledged and (rose or detail.get("reactivated")):
+            # Worse than before, or back again: the new severity's policy starts over.
+            self._escalate(session, home, alert, step=0, change="updated")
+        return [self._update_of(alert, home, "updated", actor)]
+
+    def _relate(
+        self, session: Session, home: Home, parent: Alert, event: EventRow, actor: str
+    ) -> list[AlertUpdate]:
+        if event.kind not in parent.related:
+            parent.related = [*parent.related, event.kind]
+        parent.updated_at = self.clock()
+        self._record(
+            session, parent, actor, "related", {"kind": event.kind, "evidence": event.evidence}
+        )
+        return [self._update_of(parent, home, "updated", actor)]
+
+    def _clear(
+        self, session: Session, home: Home, alert: Alert, event: EventRow, actor: str
+    ) -> list[AlertUpdate]:
+        if not alert.active:
+            return []
+        now = self.clock()
+        alert.active, alert.cleared_at, alert.updated_at = False, now, now
+        self._record(session, alert, actor, "cleared", {})
+        if alert.kind in RESOLVED_ON_CLEAR:
+            self._close(session, alert, "hub", "recovered", now)
+            return [self._update_of(alert, home, "resolved", "hub")]
+        if alert.severity != "critical":
+            # She came out of the bathroom, the pulse settled: no one else needs waking.
+            # A fall or an SOS stays on the escalation path until a person acknowledges it.
+            self._cancel_timer(session, alert)
+        return [self._update_of(alert, home, "cleared", actor)]
+
+    # -- from people ----------------------------------------------------------------------
+
+    def acknowledge(self, session: Session, alert_id: int, actor: str) -> AlertUpdate:
+        alert, home = self._get(session, alert_id)
+        self._require_open(alert)
+        if alert.acknowledged:
+            raise AlertError(f"already acknowledged by {alert.acknowledged_by}", alert_id=alert_id)
+        now = self.clock()
+        alert.acknowledged, alert.acknowledged_at, alert.acknowledged_by = True, now, actor
+        alert.updated_at = now
+        self._record(session, alert, actor, "acknowledged", {})
+        self._cancel_timer(session, alert)
+        self._command(session, home, alert, now)
+        self._notify(session, home, alert, ("family",), "acknowledged")
+        return self._update_of(alert, home, "acknowledged", actor)
+
+    def assign(self, session: Session, alert_id: int, assignee: str, actor: str) -> AlertUpdate:
+        alert, home = self._get(session, alert_id)
+        self._require_open(alert)
+        alert.assignee, alert.updated_at = assignee, self.clock()
+        self._record(session, alert, actor, "assigned", {"assignee": assignee})
+        return self._update_of(alert, home, "assigned", actor)
+
+    def comment(self, session: Session, alert_id: int, text: str, actor: str) -> AlertUpdate:
+        alert, home = self._get(session, alert_id)
+        alert.updated_at = self.clock()
+        self._record(session, alert, actor, "commented", {"text": text})
+        return self._update_of(alert, home, "commented", actor)
+
+    def resolve(
+        self, session: Session, alert_id: int, outcome: str, actor: str, note: str | None = None
+    ) -> AlertUpdate:
+        if outcome not in OUTCOMES:
+            raise AlertError(f"unknown outcome {outcome!r}; one of {list(OUTCOMES)}")
+        alert, home = self._get(session, alert_id)
+        self._require_open(alert)
+        self._close(session, alert, actor, outcome, self.clock(), note)
+        self._notify(session, home, alert, ("family",), "resolved")
+        return self._update_of(alert, home, "resolved", actor)
+
+    def _close(
+        self,
+        session: Session,
+        alert: Alert,
+        actor: str,
+        outcome: str,
+        now: float,
+        note: str | None = None,
+    ) -> None:
+        alert.resolved_at, alert.resolved_by, alert.outcome = now, actor, outcome
+        alert.updated_at = now
+        detail: dict[str, Any] = {"outcome": outcome}
+        if note:
+            detail["note"] = note
+        self._record(session, alert, actor, "resolved", detail)
+        self._cancel_timer(session, alert)
+
+    def _get(self, session: Session, alert_id: int) -> tuple[Alert, Home]:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise AlertNotFound("no such alert", alert_id=alert_id)
+        home = session.get(Home, alert.home_id)
+        assert home is not None  # a foreign key
+        return alert, home
+
+    @staticmethod
+    def _require_open(alert: Alert) -> None:
+        if alert.resolved_at is not None:
+            raise AlertError(f"already resolved ({alert.outcome})", alert_id=alert.id)
+
+    # -- escalation -----------------------------------------------------------------------
+
+    def fire_due(self, session: Session, now: float | None = None) -> list[AlertUpdate]:
+        """Escalation steps whose time has come: notify, and set the next step's timer."""
+        now = self.clock() if now is None else now
+        timers = session.scalars(
+            select(EscalationTimer).where(EscalationTimer.due_at <= now).order_by("due_at")
+        ).all()
+        updates = []
+        for timer in timers:
+            alert, home = self._get(session, timer.alert_id)
+            if alert.acknowledged or alert.resolved_at is not None:
+                session.delete(timer)
+                continue
+            updates.extend(self._escalate(session, home, alert, timer.step, "escalated"))
+        return updates
+
+    def _escalate(
+        self, session: Session, home: Home, alert: Alert, step: int, change: str
+    ) -> list[AlertUpdate]:
+        """Run ``step`` of the alert's policy now and set the timer of the next step."""
+        policy = self.policies.for_severity(alert.severity)
+        audience = policy.audience(step)
+        alert.escalation_step = step
+        self._notify(session, home, alert, audience, change)
+        delay = policy.delay_after(step)
+        timer = session.get(EscalationTimer, alert.id)
+        if delay is None:
+            if timer is not None:
+                session.delete(timer)
+        elif timer is None:
+            due_at = self.clock() + delay
+            session.add(EscalationTimer(alert_id=alert.id, step=step + 1, due_at=due_at))
+        else:
+            timer.step, timer.due_at = step + 1, self.clock() + delay
+        if change != "escalated":
+            return []
+        self._record(session, alert, "hub", "escalated", {"step": step, "notify": list(audience)})
+        return [self._update_of(alert, home, "escalated", "hub")]
+
+    def _cancel_timer(self, session: Session, alert: Alert) -> None:
+        timer = session.get(EscalationTimer, alert.id)
+        if timer is not None:
+            session.delete(timer)
+
+    # -- side effects, as rows in the same transaction -------------------------------------
+
+    def _notify(
+        self,
+        session: Session,
+        home: Home,
+        alert: Alert,
+        audience: tuple[Audience, ...],
+        change: str,
+    ) -> None:
+        document = alert_document(alert, home)
+        title, body = alert_text(document, change, lang=self.language)
+        now = self.clock()
+        for who in audience:
+            for target in self._targets(session, home, who):
+                session.add(
+                    Delivery(
+                        alert_id=alert.id,
+                        audience=who,
+                        target=target,
+                        title=title,
+                        body=body,
+                        state="pending",
+                        attempts=0,
+                        next_at=now,
+                        created_at=now,
+                    )
+                )
+
+    def _targets(self, session: Session, home: Home, audience: Audience) -> list[str]:
+        if audience == "station":
+            station = session.get(StationRow, home.station_id)
+            return list(station.notify) if station is not None else []
+        targets = []
+        for contact in home.config.get("contacts", []):
+            for channel in contact.get("notify", []):
+                template = self.contact_targets.get(channel)
+                if template and contact.get("phone"):
+                    targets.append(template.format(phone=contact["phone"], name=contact["name"]))
+        return targets
+
+    def _command(self, session: Session, home: Home, alert: Alert, now: float) -> None:
+        command = {
+            "action": "voice_prompt",
+            "text": HELP_IS_COMING.get(self.language, HELP_IS_COMING["zh"]),
+            "alert": alert.id,
+            "kind": alert.kind,
+        }
+        session.add(
+            OutgoingMessage(
+                topic=f"{self.prefix}/{home.id}/command",
+                payload=json.dumps(command, ensure_ascii=False).encode(),
+                retain=False,
+                created_at=now,
+            )
+        )
+
+    def _record(
+        self, session: Session, alert: Alert, actor: str, action: str, detail: dict[str, Any]
+    ) -> None:
+        session.add(
+            AlertChange(
+                alert_id=alert.id, at=self.clock(), actor=actor, action=action, detail=detail
+            )
+        )
+
+    @staticmethod
+    def _update_of(alert: Alert, home: Home, change: str, actor: str) -> AlertUpdate:
+        return AlertUpdate(change=change, actor=actor, alert=alert_document(alert, home))

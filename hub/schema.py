@@ -1,0 +1,239 @@
+"""The hub's tables (SQLAlchemy 2 ORM). SQLite by default; nothing here is SQLite-only.
+
+Times are epoch seconds (UTC) as floats: event time for what homes report, wall-clock time
+for what happens at the hub (acknowledgements, timers). The API turns them into ISO 8601 in
+the home's time zone.
+
+One resident per home: a resident is addressed by the id of their home (``resident`` in
+alerts and URLs is the home id). The home config (ARCHITECTURE.md) is the source of truth for
+the resident, the devices and the contacts; ``homes.config`` keeps it whole and the other
+columns are copies the queries need.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Station(Base):
+    """A community eldercare station (社区养老服务站) and where its alerts are sent."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # apprise URLs (DingTalk, WeCom, Feishu, e-mail, webhooks) told about this station's alerts
+    notify: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Home(Base):
+    __tablename__ = "homes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    config: Mapped[dict[str, Any]]  # the HomeConfig document, as pushed to the edge
+    resident_name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[float] = mapped_column(Float)
+    # what the home's edge last said on <prefix>/<home>/status
+    status: Mapped[str] = mapped_column(String(16), default="unknown")
+    status_at: Mapped[float | None] = mapped_column(Float)
+    status_document: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    hosted_by: Mapped[str | None] = mapped_column(String(64))  # hosted-edge process id
+
+
+class Device(Base):
+    """A device of a home and its liveness, from telemetry and the edge's heartbeat."""
+
+    __tablename__ = "devices"
+
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(128))
+    model: Mapped[str | None] = mapped_column(String(64))
+    last_seen: Mapped[float | None] = mapped_column(Float)
+    battery: Mapped[float | None] = mapped_column(Float)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)  # device_offline is open
+
+
+class Received(Base):
+    """Every ``(edge, seq)`` taken in: a replayed outbox is recognised and dropped."""
+
+    __tablename__ = "received"
+
+    edge: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class Rejected(Base):
+    """A message the hub could not take in, kept for the operator to look at."""
+
+    __tablename__ = "rejected"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    problem: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # first bytes only
+
+
+class ReadingRow(Base):
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_home_metric_ts", "home_id", "metric", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_id: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[float] = mapped_column(Float)
+    number: Mapped[float | None] = mapped_column(Float)  # numbers, and booleans as 0/1
+    text: Mapped[str | None] = mapped_column(String(32))  # "open", "closed", "fall", ...
+
+
+class EventRow(Base):
+    """An event as the edge sent it (raised, updated, cleared), and the alert it went to."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edge: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    home_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[float] = mapped_column(Float)
+    started: Mapped[float] = mapped_column(Float)
+    detector: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]]
+    received_at: Mapped[float] = mapped_column(Float)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+
+
+class Alert(Base):
+    """One case: active or cleared × unacknowledged or acknowledged, until resolved.
+
+    At most one unresolved alert per home and kind (the partial unique index), so a repeat
+    of the same condition updates the case instead of opening a second one.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(
+            "uq_alerts_open_per_kind",
+            "home_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_alerts_station_open", "station_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"))
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    started: Mapped[float] = mapped_column(Float)  # event time the condition began
+    raised_at: Mapped[float] = mapped_column(Float)  # wall clock at the hub
+    updated_at: Mapped[float] = mapped_column(Float)
+    cleared_at: Mapped[float | None] = mapped_column(Float)
+    acknowledged_at: Mapped[float | None] = mapped_column(Float)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[float | None] = mapped_column(Float, index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    detector: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]]
+    # related events that did not open their own alert (no_activity while she is down)
+    related: Mapped[list[str]] = mapped_column(default=list)
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertChange(Base):
+    """The history of an alert: who did what, when."""
+
+    __tablename__ = "alert_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(100))  # a user, "edge:<id>" or "hub"
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EscalationTimer(Base):
+    """The next escalation step of an unacknowledged alert; in the store so it survives."""
+
+    __tablename__ = "escalations"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Delivery(Base):
+    """One notification to one outbound target (apprise URL), written in the same
+    transaction as the alert change that caused it and retried until sent or given up."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))  # station | family
+    target: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[float] = mapped_column(Float, index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    sent_at: Mapped[float | None] = mapped_column(Float)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutgoingMessage(Base):
+    """An MQTT message for a home (config, command), published by the hub's session.
+
+    Written in the transaction that decided it, so a crash before the publish only delays it.
+    """
+
+    __tablename__ = "mqtt_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    retain: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+    sent_at: Mapped[float | None] = mapped_column(Float, index=True)

@@ -1,0 +1,61 @@
+"""Rows as the documents the API, the feed and the notifications show.
+
+Times become ISO 8601 in the home's time zone: a dispatcher in Shanghai reads "07:31", not
+an epoch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .schema import Alert, Home
+
+
+def local_time(epoch: float | None, tz: ZoneInfo) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz).isoformat(timespec="seconds")
+
+
+def alert_state(alert: Alert) -> str:
+    """ThingsBoard's four states, plus resolved (the case is closed)."""
+    if alert.resolved_at is not None:
+        return "resolved"
+    return ("active" if alert.active else "cleared") + (
+        "_acknowledged" if alert.acknowledged else "_unacknowledged"
+    )
+
+
+def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
+    tz = ZoneInfo(home.timezone)
+    at = lambda epoch: local_time(epoch, tz)  # noqa: E731
+    return {
+        "id": alert.id,
+        "home": alert.home_id,
+        "resident": alert.home_id,
+        "resident_name": home.resident_name,
+        "station": alert.station_id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "state": alert_state(alert),
+        "active": alert.active,
+        "acknowledged": alert.acknowledged,
+        "resolved": alert.resolved_at is not None,
+        "started": at(alert.started),
+        "raised_at": at(alert.raised_at),
+        "updated_at": at(alert.updated_at),
+        "cleared_at": at(alert.cleared_at),
+        "acknowledged_at": at(alert.acknowledged_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "assignee": alert.assignee,
+        "resolved_at": at(alert.resolved_at),
+        "resolved_by": alert.resolved_by,
+        "outcome": alert.outcome,
+        "detector": alert.detector,
+        "device": alert.device,
+        "evidence": alert.evidence,
+        "related": alert.related,
+        "escalation_step": alert.escalation_step,
+    }
