@@ -235,27 +235,27 @@ class Ingestor:
                 device.battery = float(battery)
 
     def _track_devices(self, session: Session, readings: list[dict[str, object]]) -> None:
-        latest: dict[tuple[str, str], dict[str, float]] = {}
+        seen: dict[tuple[str, str], float] = {}
+        battery: dict[tuple[str, str], tuple[float, float]] = {}  # (ts, level)
         for row in readings:
             key = (str(row["home_id"]), str(row["device"]))
-            state = latest.setdefault(key, {"ts": 0.0})
             ts = float(row["ts"])  # type: ignore[arg-type]
-            if ts >= state["ts"]:
-                state["ts"] = ts
-                if row["metric"] == "battery" and row["number"] is not None:
-                    state["battery"] = float(row["number"])  # type: ignore[arg-type]
-        for (home_id, device_id), state in latest.items():
-            values: dict[str, float] = {"last_seen": state["ts"]}
-            if "battery" in state:
-                values["battery"] = state["battery"]
+            seen[key] = max(ts, seen.get(key, ts))
+            if row["metric"] == "battery" and ts >= battery.get(key, (ts, 0.0))[0]:
+                battery[key] = (ts, float(row["number"]))  # type: ignore[arg-type]
+        for (home_id, device_id), ts in seen.items():
+            device = Device.home_id == home_id, Device.id == device_id
             session.execute(
                 update(Device)
-                .where(
-                    Device.home_id == home_id,
-                    Device.id == device_id,
-                    (Device.last_seen.is_(None)) | (Device.last_seen < state["ts"]),
-                )
-                .values(**values)
+                .where(*device, (Device.last_seen.is_(None)) | (Device.last_seen < ts))
+                .values(last_seen=ts)
+            )
+        for (home_id, device_id), (_ts, level) in battery.items():
+            # Batches arrive in order per edge, so the batch's latest level is the news.
+            session.execute(
+                update(Device)
+                .where(Device.home_id == home_id, Device.id == device_id)
+                .values(battery=level)
             )
 
     def _refused_readings(self, telemetry: Telemetry) -> None:
