@@ -12,14 +12,17 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from hub.accounts import save_user
 from hub.feed import AlertFeed
+from hub.schema import User
 from hub.service import Hub
 from hub.settings import HubSettings
 from hub.store import Store
 
 from . import errors
-from .routers import alerts, homes, live, residents, stations, system
+from .routers import alerts, auth, homes, live, pages, residents, stations, system, users
 
 log = logging.getLogger("api")
 
@@ -30,6 +33,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.database)
+        if settings.admin_password:
+            first_admin(store, settings.admin_password)
         feed = AlertFeed()
         hub = Hub(settings, store, feed)
         app.state.hub = hub
@@ -50,6 +55,13 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (stations, homes, residents, alerts, live, system):
+    for router in (auth, users, stations, homes, residents, alerts, live, system, pages):
         app.include_router(router.router)
     return app
+
+
+def first_admin(store: Store, password: str) -> None:
+    with store.transaction() as session:
+        if session.scalars(select(User).limit(1)).first() is None:
+            save_user(session, "admin", name="Administrator", role="admin", password=password)
+            log.info("created the first account: admin")

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
+from hub.accounts import AccessError, Scope, user_for_token
+from hub.registry import NotFound, get_home
+from hub.schema import Home
 from hub.service import Hub
 from hub.settings import HubSettings
+
+SESSION_COOKIE = "eldercare_session"
 
 
 def get_hub(request: Request) -> Hub:
@@ -21,30 +26,42 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_actor(
-    x_actor: Annotated[
-        str,
-        Header(
-            min_length=1,
-            max_length=100,
-            description="who does this (recorded in the alert's history)",
-        ),
-    ],
-) -> str:
-    return x_actor
+def token_of(request: Request) -> str | None:
+    """The session token: the browser's cookie, or ``Authorization: Bearer`` for apps."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
 
 
-HubDep = Annotated[Hub, Depends(get_hub)]
-SessionDep = Annotated[Session, Depends(get_session)]
-ActorDep = Annotated[str, Depends(get_actor)]
+def get_scope(request: Request) -> Scope:
+    token = token_of(request)
+    if not token:
+        raise AccessError("not logged in")
+    hub: Hub = request.app.state.hub
+    with hub.store.sessions() as session:
+        return Scope.of(user_for_token(session, token))
 
 
 def get_settings(request: Request) -> HubSettings:
     return request.app.state.hub.settings
 
 
+HubDep = Annotated[Hub, Depends(get_hub)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ScopeDep = Annotated[Scope, Depends(get_scope)]
 SettingsDep = Annotated[HubSettings, Depends(get_settings)]
-
 
 # Ids travel inside MQTT topics: letters, digits, '_' and '-' only (as in the home config).
 NewId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")]
+
+
+def visible_home(session: Session, scope: Scope, home_id: str) -> Home:
+    """The home, if this user may see it; otherwise it does not exist (404)."""
+    home = get_home(session, home_id)
+    if not scope.sees(home):
+        raise NotFound(f"no home {home_id!r}", home=home_id)
+    return home
+
+
+Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")]

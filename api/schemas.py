@@ -65,6 +65,8 @@ class ResidentPublic(BaseModel):
     home_status: str
     contacts: list[ContactPublic]
     open_alerts: int
+    devices_offline: int = Field(description="devices whose device_offline alert is active")
+    low_battery: list[str] = Field(description="devices at or below 20% battery")
 
 
 class AlertPublic(BaseModel):
@@ -134,3 +136,27 @@ class HistoryPublic(BaseModel):
     start: str
     end: str
     hours: list[HourPublic]
+
+
+class TimelineEntry(BaseModel):
+    at: str
+    device: str | None
+    role: str | None
+    what: str = Field(
+        description="door_open | door_closed | motion | presence | absent | got_up | alert"
+    )
+    kind: str | None = None
+
+
+class HeartRateNow(BaseModel):
+    last: float | None
+    at: str | None
+
+
+class TodayPublic(BaseModel):
+    date: str
+    got_up_at: str | None = Field(description="first activity after the night's end")
+    last_activity: str | None
+    steps: int | None
+    heart_rate: HeartRateNow
+    timeline: list[TimelineEntry]

@@ -237,3 +237,30 @@ class OutgoingMessage(Base):
     retain: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     sent_at: Mapped[float | None] = mapped_column(Float, index=True)
+
+
+class User(Base):
+    """Someone who logs in: admin, dispatcher or caregiver (of stations), family (of
+    residents). The password is kept only as an argon2 hash."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))  # shown in alert histories
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    stations: Mapped[list[str]] = mapped_column(default=list)
+    residents: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class LoginSession(Base):
+    """A logged-in browser or app; the token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

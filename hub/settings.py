@@ -27,6 +27,9 @@ class HubSettings(BaseSettings):
     # subscriptions ($share/<group>/...); without one, this hub takes all of it.
     shared_group: str | None = None
     language: str = "zh"
+    # With no account in the store yet, an "admin" account with this password is created at
+    # start (the first log-in of a new installation); ignored once accounts exist.
+    admin_password: str | None = Field(default=None, repr=False)
     # A contact's notify channel ("sms", "call", "wechat") -> apprise URL template with
     # {phone} and {name}, e.g. {"sms": "json://sms-gateway.local/send?to={phone}"}.
     contact_targets: dict[str, str] = Field(default_factory=dict)

@@ -24,7 +24,10 @@ from hub.settings import HubSettings
 PREFIX = "eldercare/v1"
 STATION = "st1"
 HOME = "h001"
-DISPATCHER = {"X-Actor": "zhang.li"}  # a header is ASCII; accounts (issue 6) replace it
+ADMIN_PASSWORD = "admin-password"
+PASSWORD = "demo-password"
+DISPATCHER = "zhang.li"  # 张丽, dispatcher of STATION
+FAMILY = "li.ming"  # 李明, son of the resident of HOME
 
 
 def fast_policies(repeat_s: float = 0.3) -> EscalationPolicies:
@@ -51,6 +54,7 @@ def settings_for(broker: Broker, folder: Path, **changes: Any) -> HubSettings:
         "client_id": f"hub-{folder.name}",
         "escalation_tick_s": 0.05,
         "delivery_retry_s": 0.2,
+        "admin_password": ADMIN_PASSWORD,
         **changes,
     }
     return HubSettings(**values)
@@ -63,12 +67,27 @@ def free_port() -> int:
 
 
 class Served:
-    """A running hub: its base URL, an HTTP client and the Hub object itself."""
+    """A running hub: its base URL, the Hub object, and HTTP clients logged in as users
+    (``http`` is the admin)."""
 
     def __init__(self, url: str, hub: Hub):
         self.url = url
         self.hub = hub
         self.http = httpx.AsyncClient(base_url=url, timeout=10)
+        self._clients: list[httpx.AsyncClient] = [self.http]
+
+    async def client_for(self, username: str, password: str = PASSWORD) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=self.url, timeout=10)
+        self._clients.append(client)
+        response = await client.post(
+            "/auth/login", json={"username": username, "password": password}
+        )
+        response.raise_for_status()
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
 
     @property
     def ws_url(self) -> str:
@@ -90,8 +109,12 @@ async def served(settings: HubSettings) -> AsyncIterator[Served]:
         async with asyncio.timeout(10):
             await hub.connected.wait()
         result = Served(f"http://127.0.0.1:{port}", hub)
-        async with result.http:
+        try:
+            login = {"username": "admin", "password": ADMIN_PASSWORD}
+            (await result.http.post("/auth/login", json=login)).raise_for_status()
             yield result
+        finally:
+            await result.close()
     finally:
         server.should_exit = True
         await task
@@ -124,12 +147,21 @@ def home_config(home: str = HOME, station: str = STATION, **changes: Any) -> dic
 async def register(
     hub: Served, *, notify: list[str] | None = None, homes: tuple[str, ...] = (HOME,)
 ) -> None:
+    """The station, its homes, a dispatcher of the station and the son of HOME's resident,
+    through the API as the admin."""
     response = await hub.http.put(
         f"/stations/{STATION}", json={"name": "颍州社区养老服务站", "notify": notify or []}
     )
     response.raise_for_status()
     for home in homes:
         response = await hub.http.put(f"/homes/{home}", json=home_config(home))
+        response.raise_for_status()
+    users = {
+        DISPATCHER: {"name": "张丽", "role": "dispatcher", "stations": [STATION]},
+        FAMILY: {"name": "李明", "role": "family", "residents": [HOME]},
+    }
+    for username, user in users.items():
+        response = await hub.http.put(f"/users/{username}", json={**user, "password": PASSWORD})
         response.raise_for_status()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.hub_support import DISPATCHER, HOME, PREFIX, event_message, free_port, register
+from tests.hub_support import ADMIN_PASSWORD, HOME, PREFIX, event_message, free_port, register
 from tests.mqtt_support import publish, until
 
 # Major alerts: the family (SMS) at once, the station 1.5 s later if nobody acknowledges.
@@ -41,6 +41,7 @@ class HubProcess:
             "ELDERCARE_POLICIES": json.dumps(POLICIES),
             "ELDERCARE_CONTACT_TARGETS": json.dumps({"sms": sms_url}),
             "ELDERCARE_ESCALATION_TICK_S": "0.05",
+            "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
         }
         self.argv = [
             sys.executable, "-m", "eldercare", "hub",
@@ -100,6 +101,8 @@ async def test_a_killed_hub_loses_no_alert_and_no_pending_escalation(
         httpx.AsyncClient(base_url=hub.url) as http,
     ):
         await hub.start(http)
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        (await http.post("/auth/login", json=login)).raise_for_status()
         await register(Client(http), notify=[station])
         await publish(mosquitto, [event_message("abnormal_heart_rate", seq=1, severity="major")])
         await until(lambda: any(r.path.startswith("/sms") for r in http_receiver.requests))
@@ -120,6 +123,6 @@ async def test_a_killed_hub_loses_no_alert_and_no_pending_escalation(
 
         # And the restarted hub is a working hub: an acknowledgement still stops escalation.
         fall = next(a for a in alerts if a["kind"] == "fall")
-        acked = await http.post(f"/alerts/{fall['id']}/acknowledge", headers=DISPATCHER)
+        acked = await http.post(f"/alerts/{fall['id']}/acknowledge")
         assert acked.json()["state"] == "active_acknowledged"
         assert fall["home"] == HOME

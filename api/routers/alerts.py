@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
+from hub.registry import NotFound
 from hub.schema import Alert, AlertChange, Home
 from hub.views import alert_document, local_time
 
-from ..deps import ActorDep, HubDep, SessionDep
+from ..deps import HubDep, ScopeDep, SessionDep, visible_home
 from ..schemas import (
     AlertChangePublic,
     AlertDetail,
@@ -38,6 +40,7 @@ SEVERITY_ORDER = case(
 @router.get("")
 def list_alerts(
     session: SessionDep,
+    scope: ScopeDep,
     station: str | None = None,
     resident: str | None = None,
     state: StateFilter = "open",
@@ -50,6 +53,10 @@ def list_alerts(
 ) -> list[AlertPublic]:
     """Open alerts first, then by severity (critical first), then newest first."""
     query = select(Alert, Home).join(Home, Home.id == Alert.home_id)
+    if scope.role == "family":
+        query = query.where(Alert.home_id.in_(scope.residents))
+    elif not scope.sees_everything:
+        query = query.where(Alert.station_id.in_(scope.stations))
     if station is not None:
         query = query.where(Alert.station_id == station)
     if resident is not None:
@@ -84,16 +91,24 @@ def _state(query, state: StateFilter):  # type: ignore[no-untyped-def]
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, session: SessionDep) -> AlertDetail:
-    return detail(session, alert_id)
+def get_alert(alert_id: int, session: SessionDep, scope: ScopeDep) -> AlertDetail:
+    return detail(session, scope, alert_id)
 
 
-def detail(session: Session, alert_id: int) -> AlertDetail:
+def visible_alert(session: Session, scope: Scope, alert_id: int) -> tuple[Alert, Home]:
+    """The alert, if its resident is this user's to see; otherwise it does not exist."""
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise AlertNotFound("no such alert", alert_id=alert_id)
-    home = session.get(Home, alert.home_id)
-    assert home is not None
+    try:
+        home = visible_home(session, scope, alert.home_id)
+    except NotFound:
+        raise AlertNotFound("no such alert", alert_id=alert_id) from None
+    return alert, home
+
+
+def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
+    alert, home = visible_alert(session, scope, alert_id)
     changes = session.scalars(
         select(AlertChange).where(AlertChange.alert_id == alert_id).order_by(AlertChange.id)
     )
@@ -111,24 +126,46 @@ def _public(update: AlertUpdate) -> AlertPublic:
     return AlertPublic(**update.alert)
 
 
+def _allowed(session: Session, scope: Scope, alert_id: int) -> str:
+    """Who acts, once they may: the alert must be theirs to see (else 404), and their role
+    one that acts (else 403)."""
+    visible_alert(session, scope, alert_id)
+    scope.require_action()
+    return scope.name
+
+
 @router.post("/{alert_id}/acknowledge")
-async def acknowledge(alert_id: int, hub: HubDep, actor: ActorDep) -> AlertPublic:
+async def acknowledge(alert_id: int, hub: HubDep, scope: ScopeDep) -> AlertPublic:
     """Stops escalation; the home hears that help is coming."""
-    return _public(await hub.act(lambda s: hub.manager.acknowledge(s, alert_id, actor)))
+    return _public(
+        await hub.act(lambda s: hub.manager.acknowledge(s, alert_id, _allowed(s, scope, alert_id)))
+    )
 
 
 @router.post("/{alert_id}/assign")
-async def assign(alert_id: int, body: AssignBody, hub: HubDep, actor: ActorDep) -> AlertPublic:
-    return _public(await hub.act(lambda s: hub.manager.assign(s, alert_id, body.assignee, actor)))
+async def assign(alert_id: int, body: AssignBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
+    return _public(
+        await hub.act(
+            lambda s: hub.manager.assign(s, alert_id, body.assignee, _allowed(s, scope, alert_id))
+        )
+    )
 
 
 @router.post("/{alert_id}/comment")
-async def comment(alert_id: int, body: CommentBody, hub: HubDep, actor: ActorDep) -> AlertPublic:
-    return _public(await hub.act(lambda s: hub.manager.comment(s, alert_id, body.text, actor)))
+async def comment(alert_id: int, body: CommentBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
+    return _public(
+        await hub.act(
+            lambda s: hub.manager.comment(s, alert_id, body.text, _allowed(s, scope, alert_id))
+        )
+    )
 
 
 @router.post("/{alert_id}/resolve")
-async def resolve(alert_id: int, body: ResolveBody, hub: HubDep, actor: ActorDep) -> AlertPublic:
+async def resolve(alert_id: int, body: ResolveBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
     return _public(
-        await hub.act(lambda s: hub.manager.resolve(s, alert_id, body.outcome, actor, body.note))
+        await hub.act(
+            lambda s: hub.manager.resolve(
+                s, alert_id, body.outcome, _allowed(s, scope, alert_id), body.note
+            )
+        )
     )

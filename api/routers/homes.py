@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eldercare.home import HomeConfig
-from hub.registry import get_home, save_home
+from hub.registry import save_home
 from hub.schema import Alert, Device, Home
 from hub.views import local_time
 
-from ..deps import HubDep, NewId, SessionDep
+from ..deps import HubDep, NewId, ScopeDep, SessionDep, visible_home
 from ..schemas import DevicePublic, HomePublic
 
 router = APIRouter(prefix="/homes", tags=["homes"])
@@ -35,20 +35,23 @@ def public(home: Home) -> HomePublic:
 
 
 @router.get("")
-def list_homes(session: SessionDep, station: str | None = None) -> list[HomePublic]:
+def list_homes(
+    session: SessionDep, scope: ScopeDep, station: str | None = None
+) -> list[HomePublic]:
     query = select(Home).order_by(Home.id)
     if station is not None:
         query = query.where(Home.station_id == station)
-    return [public(home) for home in session.scalars(query)]
+    return [public(home) for home in session.scalars(query) if scope.sees(home)]
 
 
 @router.get("/{home_id}")
-def get_home_public(home_id: str, session: SessionDep) -> HomePublic:
-    return public(get_home(session, home_id))
+def get_home_public(home_id: str, session: SessionDep, scope: ScopeDep) -> HomePublic:
+    return public(visible_home(session, scope, home_id))
 
 
 @router.put("/{home_id}")
-async def put_home(home_id: NewId, config: HomeConfig, hub: HubDep) -> HomePublic:
+async def put_home(home_id: NewId, config: HomeConfig, hub: HubDep, scope: ScopeDep) -> HomePublic:
+    scope.require_admin()
     if config.home != home_id:
         raise HTTPException(422, f"the config is for home {config.home!r}, not {home_id!r}")
     prefix = hub.settings.prefix
@@ -57,8 +60,8 @@ async def put_home(home_id: NewId, config: HomeConfig, hub: HubDep) -> HomePubli
 
 
 @router.get("/{home_id}/devices")
-def list_devices(home_id: str, session: SessionDep) -> list[DevicePublic]:
-    return device_status(session, get_home(session, home_id))
+def list_devices(home_id: str, session: SessionDep, scope: ScopeDep) -> list[DevicePublic]:
+    return device_status(session, visible_home(session, scope, home_id))
 
 
 def device_status(session: Session, home: Home) -> list[DevicePublic]:

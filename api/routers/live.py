@@ -1,18 +1,26 @@
 """WebSocket: live alert and home changes, per station and per resident.
 
-``/ws?station=st1&station=st2&resident=h001``: no filter means everything. Each frame is a
+``/ws?station=st1&station=st2&resident=h001``: no filter means everything this user may see
+(their stations, or for family their residents); a filter only narrows that. The session
+cookie logs the socket in (or ``?token=`` for apps); without one it is closed with 1008.
+Each frame is a
 :class:`~hub.feed.FeedMessage` as JSON. A client that falls too far behind is closed with
 code 1013 ("try again later") and should reload over REST and reconnect.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
+from hub.accounts import AccessError, Scope, user_for_token
 from hub.errors import FeedOverflowError
+from hub.feed import Subscription
 from hub.service import Hub
+
+from ..deps import SESSION_COOKIE
 
 router = APIRouter(tags=["live"])
 
@@ -24,17 +32,48 @@ async def live(
     resident: Annotated[list[str] | None, Query()] = None,
 ) -> None:
     hub: Hub = websocket.app.state.hub
+    token = websocket.cookies.get(SESSION_COOKIE) or websocket.query_params.get("token")
+    try:
+        with hub.store.sessions() as session:
+            scope = Scope.of(user_for_token(session, token or ""))
+    except AccessError as exc:
+        await websocket.close(code=1008, reason=exc.reason)
+        return
+    stations, residents = _narrowed(scope, station, resident)
     await websocket.accept()
-    subscription = hub.feed.subscribe(
-        stations=frozenset(station) if station else None,
-        residents=frozenset(resident) if resident else None,
-    )
+    subscription = hub.feed.subscribe(stations=stations, residents=residents)
     try:
         async with subscription:
-            await websocket.send_json({"type": "hello", "data": {"stations": station}})
-            async for message in subscription:
-                await websocket.send_text(message.to_json())
-    except FeedOverflowError:
+            hello = {"user": scope.username, "role": scope.role}
+            await websocket.send_json({"type": "hello", "data": hello})
+            async with asyncio.TaskGroup() as tasks:
+                # The feed alone never notices a client that left; the reader does, and
+                # closing the subscription ends the sender too.
+                tasks.create_task(_read_until_closed(websocket, subscription), name="reader")
+                async for message in subscription:
+                    await websocket.send_text(message.to_json())
+    except* FeedOverflowError:
         await websocket.close(code=1013, reason="too far behind; reload and reconnect")
-    except WebSocketDisconnect:
+    except* WebSocketDisconnect:
         pass
+
+
+async def _read_until_closed(websocket: WebSocket, subscription: Subscription) -> None:
+    """Clients send nothing we need; read only to learn when they go."""
+    try:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+    finally:
+        subscription.close()
+
+
+def _narrowed(
+    scope: Scope, stations: list[str] | None, residents: list[str] | None
+) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    asked_stations = frozenset(stations) if stations else None
+    asked_residents = frozenset(residents) if residents else None
+    if scope.sees_everything:
+        return asked_stations, asked_residents
+    if scope.role == "family":
+        return asked_stations, scope.residents & (asked_residents or scope.residents)
+    return scope.stations & (asked_stations or scope.stations), asked_residents

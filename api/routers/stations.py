@@ -10,7 +10,7 @@ from hub.outbound import check_target, redact
 from hub.registry import save_station
 from hub.schema import Station
 
-from ..deps import HubDep, NewId, SessionDep
+from ..deps import HubDep, NewId, ScopeDep, SessionDep
 from ..schemas import StationCreate, StationPublic
 
 router = APIRouter(prefix="/stations", tags=["stations"])
@@ -27,20 +27,24 @@ def public(station: Station) -> StationPublic:
 
 
 @router.get("")
-def list_stations(session: SessionDep) -> list[StationPublic]:
-    return [public(s) for s in session.scalars(select(Station).order_by(Station.id))]
+def list_stations(session: SessionDep, scope: ScopeDep) -> list[StationPublic]:
+    stations = session.scalars(select(Station).order_by(Station.id))
+    return [public(s) for s in stations if scope.sees_station(s.id)]
 
 
 @router.get("/{station_id}")
-def get_station(station_id: str, session: SessionDep) -> StationPublic:
+def get_station(station_id: str, session: SessionDep, scope: ScopeDep) -> StationPublic:
     station = session.get(Station, station_id)
-    if station is None:
+    if station is None or not scope.sees_station(station_id):
         raise HTTPException(404, f"no station {station_id!r}")
     return public(station)
 
 
 @router.put("/{station_id}")
-async def put_station(station_id: NewId, body: StationCreate, hub: HubDep) -> StationPublic:
+async def put_station(
+    station_id: NewId, body: StationCreate, hub: HubDep, scope: ScopeDep
+) -> StationPublic:
+    scope.require_admin()
     for target in body.notify:
         try:
             check_target(target)

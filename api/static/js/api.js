@@ -1,0 +1,96 @@
+// REST calls with the session cookie. A 401 anywhere sends the browser to the log-in page,
+// which comes back here after logging in.
+
+let actor = null;
+
+/** Who acts, sent as X-Actor until the server takes the user from the session. */
+export function setActor(name) {
+  actor = name;
+}
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail || `HTTP ${status}`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+export function loginUrl() {
+  const here = location.pathname + location.search;
+  return `/login?next=${encodeURIComponent(here)}`;
+}
+
+export function toLogin() {
+  location.assign(loginUrl());
+}
+
+function detailText(detail) {
+  if (!detail) return "";
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((d) => d.msg ?? JSON.stringify(d)).join("; ");
+  return JSON.stringify(detail);
+}
+
+/**
+ * fetch() a JSON API: api("/alerts", {query: {station: "st1"}}), api(path, {method, body}).
+ * Resolves to the parsed body (null for 204); rejects with ApiError.
+ */
+export async function api(path, { method = "GET", query, body, redirectOn401 = true } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === null || value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(key, one);
+  }
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // Header values must be visible ASCII; the session names the user anyway.
+  if (method !== "GET" && actor && /^[\x21-\x7e]{1,100}$/.test(actor)) headers["X-Actor"] = actor;
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (response.status === 401 && redirectOn401) {
+    toLogin();
+    throw new ApiError(401, "not logged in");
+  }
+  if (!response.ok) {
+    let detail = "";
+    try {
+      detail = detailText((await response.json()).detail);
+    } catch {
+      detail = response.statusText;
+    }
+    throw new ApiError(response.status, detail);
+  }
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+/**
+ * The logged-in user ({username, name, role, stations, residents}). null while the server
+ * has no accounts yet (404 on /auth/me): the pages then work for everyone.
+ */
+export async function currentUser() {
+  try {
+    return await api("/auth/me");
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+export async function logout() {
+  try {
+    await fetch("/auth/logout", { method: "POST", credentials: "same-origin" });
+  } finally {
+    location.assign("/login");
+  }
+}
+
+/** The page a user starts on after logging in. */
+export function homeFor(user) {
+  return user?.role === "family" ? "/family" : "/console";
+}

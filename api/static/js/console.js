@@ -1,0 +1,547 @@
+// The dispatcher console: the station's live queue of open alerts, one alert's card with
+// what to do about it, and an overview of every home of the station.
+
+import { api, setActor } from "./api.js";
+import { $, h, replace } from "./dom.js";
+import {
+  actorName,
+  ago,
+  evidenceText,
+  historyText,
+  hhmm,
+  hhmmss,
+  kindName,
+  ms,
+  outcomeName,
+  severityName,
+  severityRank,
+  stateName,
+  when,
+} from "./format.js";
+import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
+import { LiveFeed } from "./live.js";
+import { devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
+import { startPage, toast } from "./shell.js";
+import { armAudio, beep } from "./sound.js";
+
+const OUTCOMES = ["handled", "false_alarm", "hospital", "no_answer_visited", "other"];
+
+const state = {
+  user: null,
+  station: null,
+  stationName: "",
+  alerts: new Map(), // the open alerts of the station, by id
+  loaded: false,
+  residents: [],
+  selectedAlert: null, // alert id
+  selectedResident: null, // home id
+  detail: null, // what the card shows, see loadDetail()
+  detailToken: 0,
+  tab: "queue",
+  fresh: new Set(), // alert ids to highlight as just arrived
+};
+
+// -- queue ---------------------------------------------------------------------------------
+
+function sortedAlerts() {
+  return [...state.alerts.values()].sort(
+    (a, b) => severityRank(a.severity) - severityRank(b.severity) || ms(b.raised_at) - ms(a.raised_at),
+  );
+}
+
+function renderQueue() {
+  const list = $("#queue");
+  const alerts = sortedAlerts();
+  replace(
+    list,
+    alerts.map((alert) =>
+      h("li", {},
+        h("button", {
+          type: "button",
+          class: `alert-item sev-${alert.severity}${alert.id === state.selectedAlert ? " selected" : ""}${state.fresh.has(alert.id) ? " fresh" : ""}${alert.active ? "" : " cleared"}`,
+          "data-testid": "alert-item",
+          "data-alert-id": alert.id,
+          "data-kind": alert.kind,
+          "data-severity": alert.severity,
+          "data-state": alert.state,
+          "aria-pressed": alert.id === state.selectedAlert ? "true" : "false",
+          onclick: () => selectAlert(alert.id),
+        },
+          h("span", { class: "item-row" },
+            h("span", { class: "item-name" }, alert.resident_name),
+            h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, stateName(alert.state))),
+          h("span", { class: "item-row" },
+            h("span", { class: "sev-badge" }, severityName(alert.severity)),
+            h("span", { class: "item-kind" }, kindName(alert.kind)),
+            h("span", { class: "item-age", "data-ago": alert.started || alert.raised_at }, ago(alert.started || alert.raised_at))),
+        ))),
+  );
+  $("#queue-empty").hidden = !state.loaded || alerts.length > 0;
+  $("#queue-count").textContent = alerts.length ? String(alerts.length) : "";
+  const critical = alerts.filter((a) => a.severity === "critical" && !a.acknowledged).length;
+  document.title = `${critical ? `(${critical}) ` : ""}${t("console.title")} · ${state.stationName || state.station || ""}`;
+}
+
+async function reloadQueue() {
+  const alerts = await api("/alerts", { query: { station: state.station, state: "open", limit: 1000 } });
+  state.alerts = new Map(alerts.map((a) => [a.id, a]));
+  state.loaded = true;
+  renderQueue();
+  renderOverview();
+}
+
+function onFrame(frame) {
+  if (frame.type === "alert") {
+    const { alert, change } = frame.data ?? {};
+    if (!alert || alert.station !== state.station) return;
+    const known = state.alerts.has(alert.id);
+    if (alert.resolved) state.alerts.delete(alert.id);
+    else state.alerts.set(alert.id, alert);
+    if (change === "raised" && !known && !alert.resolved) {
+      state.fresh.add(alert.id);
+      setTimeout(() => {
+        state.fresh.delete(alert.id);
+        renderQueue();
+      }, 8000);
+      beep(alert.severity === "critical");
+      toast(t("console.new_alert", { name: alert.resident_name, kind: kindName(alert.kind) }), alert.severity);
+    }
+    renderQueue();
+    scheduleOverview();
+    if (state.detail?.alert?.id === alert.id) refreshAlert();
+    if (state.selectedResident === alert.resident) scheduleSide();
+  } else if (frame.type === "home" || frame.type === "device") {
+    scheduleOverview();
+    if (state.selectedResident && state.selectedResident === frame.resident) scheduleSide();
+  }
+}
+
+// -- the card ------------------------------------------------------------------------------
+
+function selectAlert(id) {
+  const alert = state.alerts.get(id);
+  state.selectedAlert = id;
+  state.selectedResident = alert?.resident ?? null;
+  history.replaceState(null, "", `#alert-${id}`);
+  renderQueue();
+  loadDetail();
+}
+
+function selectResident(residentId) {
+  const open = sortedAlerts().find((a) => a.resident === residentId);
+  showTab("queue");
+  if (open) return selectAlert(open.id);
+  state.selectedAlert = null;
+  state.selectedResident = residentId;
+  history.replaceState(null, "", `#resident-${residentId}`);
+  renderQueue();
+  loadDetail();
+}
+
+const settle = (promise) => promise.then((value) => value, (error) => (error.status === 404 ? undefined : null));
+
+async function loadDetail() {
+  const token = ++state.detailToken;
+  const alertId = state.selectedAlert;
+  let alert = null;
+  if (alertId !== null) {
+    alert = await settle(api(`/alerts/${alertId}`));
+    if (token !== state.detailToken) return;
+    if (!alert) return replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
+    state.selectedResident = alert.resident;
+  }
+  const rid = state.selectedResident;
+  buildCard(alert);
+  state.detail = { alert, resident: undefined, hr: undefined, spo2: undefined, today: undefined, devices: undefined, recent: undefined };
+  fillAlert();
+  const loads = {
+    resident: api(`/residents/${rid}`),
+    hr: api(`/residents/${rid}/history`, { query: { metric: "heart_rate" } }),
+    spo2: api(`/residents/${rid}/history`, { query: { metric: "spo2" } }),
+    today: api(`/residents/${rid}/today`),
+    devices: api(`/homes/${rid}/devices`),
+    recent: alert ? Promise.resolve(null) : api("/alerts", { query: { resident: rid, state: "all", limit: 8 } }),
+  };
+  await Promise.all(
+    Object.entries(loads).map(async ([key, promise]) => {
+      const value = await settle(promise);
+      if (token !== state.detailToken) return;
+      state.detail[key] = value ?? null;
+      fillSide(key);
+    }),
+  );
+}
+
+async function refreshAlert() {
+  const id = state.detail?.alert?.id;
+  if (id === undefined) return;
+  const token = state.detailToken;
+  const alert = await settle(api(`/alerts/${id}`));
+  if (alert && token === state.detailToken) {
+    state.detail.alert = alert;
+    fillAlert();
+  }
+}
+
+let sideTimer = null;
+function scheduleSide() {
+  clearTimeout(sideTimer);
+  sideTimer = setTimeout(async () => {
+    const rid = state.selectedResident;
+    const token = state.detailToken;
+    if (!rid || !state.detail) return;
+    const [resident, today, devices] = await Promise.all([
+      settle(api(`/residents/${rid}`)),
+      settle(api(`/residents/${rid}/today`)),
+      settle(api(`/homes/${rid}/devices`)),
+    ]);
+    if (token !== state.detailToken) return;
+    Object.assign(state.detail, { resident: resident ?? null, today: today ?? null, devices: devices ?? null });
+    for (const key of ["resident", "today", "devices"]) fillSide(key);
+  }, 1500);
+}
+
+/** The card's frame: panels filled by fillAlert() and fillSide(); the action form stays. */
+function buildCard(alert) {
+  const main = h("div", { class: "detail-col detail-main" });
+  if (alert) {
+    main.append(
+      h("article", { class: `panel alert-panel sev-${alert.severity}`, id: "card-alert", "data-alert-id": alert.id },
+        h("div", { id: "card-head" }),
+        h("div", { id: "card-handled" }),
+        actionForm(alert)),
+    );
+  } else {
+    main.append(h("article", { class: "panel", id: "card-recent" }));
+  }
+  main.append(h("section", { class: "panel", id: "card-resident" }, h("p", { class: "muted" }, t("common.loading"))));
+  if (alert) main.append(h("section", { class: "panel", id: "card-history" }));
+  const side = h("div", { class: "detail-col detail-side" },
+    h("section", { class: "panel", id: "card-vitals" }, h("p", { class: "muted" }, t("common.loading"))),
+    h("section", { class: "panel", id: "card-today" }),
+    h("section", { class: "panel", id: "card-devices" }));
+  replace($("#detail"), main, side);
+  $("#detail").dataset.alertId = alert ? alert.id : "";
+  $("#detail").scrollTop = 0;
+}
+
+function actionForm(alert) {
+  const byEnter = (button) => (event) => {
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      button.click();
+    }
+  };
+  const ackButton = h("button", { type: "button", class: "btn btn-primary btn-ack", "data-testid": "ack-button", "data-i18n": "btn.ack" }, t("btn.ack"));
+  const assignInput = h("input", { type: "text", maxlength: 100, "data-testid": "assign-input", "data-i18n-placeholder": "ph.assign", placeholder: t("ph.assign"), "aria-label": t("ph.assign") });
+  const assignButton = h("button", { type: "button", class: "btn", "data-testid": "assign-button", "data-i18n": "btn.assign" }, t("btn.assign"));
+  const commentInput = h("input", { type: "text", maxlength: 2000, "data-testid": "comment-input", "data-i18n-placeholder": "ph.comment", placeholder: t("ph.comment"), "aria-label": t("ph.comment") });
+  const commentButton = h("button", { type: "button", class: "btn", "data-testid": "comment-button", "data-i18n": "btn.comment" }, t("btn.comment"));
+  const outcomeSelect = h("select", { "data-testid": "outcome-select", "aria-label": t("label.outcome"), "data-i18n-aria-label": "label.outcome" },
+    OUTCOMES.map((o) => h("option", { value: o, "data-i18n": `outcome.${o}` }, outcomeName(o))));
+  const noteInput = h("input", { type: "text", maxlength: 2000, "data-testid": "resolve-note", "data-i18n-placeholder": "ph.note", placeholder: t("ph.note"), "aria-label": t("ph.note") });
+  const resolveButton = h("button", { type: "button", class: "btn btn-resolve", "data-testid": "resolve-button", "data-i18n": "btn.resolve" }, t("btn.resolve"));
+
+  ackButton.addEventListener("click", () => act(ackButton, "acknowledge"));
+  assignButton.addEventListener("click", async () => {
+    const assignee = assignInput.value.trim();
+    if (!assignee) return toast(t("msg.need_assignee"), "warning"), assignInput.focus();
+    if (await act(assignButton, "assign", { assignee })) assignInput.value = "";
+  });
+  commentButton.addEventListener("click", async () => {
+    const text = commentInput.value.trim();
+    if (!text) return toast(t("msg.need_comment"), "warning"), commentInput.focus();
+    if (await act(commentButton, "comment", { text })) commentInput.value = "";
+  });
+  resolveButton.addEventListener("click", async () => {
+    const note = noteInput.value.trim();
+    const body = { outcome: outcomeSelect.value, ...(note ? { note } : {}) };
+    if (await act(resolveButton, "resolve", body)) noteInput.value = "";
+  });
+  assignInput.addEventListener("keydown", byEnter(assignButton));
+  commentInput.addEventListener("keydown", byEnter(commentButton));
+  noteInput.addEventListener("keydown", byEnter(resolveButton));
+
+  return h("div", { class: "actions", id: "card-actions", "data-testid": "actions" },
+    h("div", { class: "action-row" }, ackButton),
+    h("div", { class: "action-row" }, assignInput, assignButton),
+    h("div", { class: "action-row" }, commentInput, commentButton),
+    h("div", { class: "action-row resolve-row" },
+      h("label", { class: "label", "data-i18n": "label.outcome" }, t("label.outcome")),
+      outcomeSelect, noteInput, resolveButton));
+}
+
+async function act(button, action, body) {
+  const alert = state.detail?.alert;
+  if (!alert) return false;
+  button.disabled = true;
+  try {
+    const updated = await api(`/alerts/${alert.id}/${action}`, { method: "POST", body });
+    if (updated.resolved) state.alerts.delete(updated.id);
+    else state.alerts.set(updated.id, updated);
+    state.detail.alert = { ...state.detail.alert, ...updated };
+    renderQueue();
+    fillAlert();
+    await refreshAlert();
+    return true;
+  } catch (error) {
+    if (error.status !== 401) toast(t("msg.action_failed", { detail: error.detail || error.message }), "error");
+    await refreshAlert();
+    return false;
+  } finally {
+    fillAlert();
+  }
+}
+
+function handledText(alert) {
+  const parts = [];
+  if (alert.resolved) {
+    parts.push(t("card.resolved_by", { who: inline(actorName(alert.resolved_by)), outcome: outcomeName(alert.outcome) }));
+  }
+  if (alert.acknowledged) parts.push(t("card.acked_by", { who: inline(alert.acknowledged_by) }));
+  else if (!alert.resolved) parts.push(t("card.not_acked"));
+  if (alert.assignee) parts.push(t("card.assignee", { who: alert.assignee }));
+  return parts.join(t("ev.sep"));
+}
+
+function fillAlert() {
+  const alert = state.detail?.alert;
+  if (!alert || !$("#card-head")) return;
+  const started = alert.started || alert.raised_at;
+  $("#card-alert").className = `panel alert-panel sev-${alert.severity}`;
+  replace($("#card-head"),
+    h("div", { class: "card-title" },
+      h("span", { class: "sev-badge" }, severityName(alert.severity)),
+      h("h2", {}, h("span", { "data-testid": "card-resident" }, alert.resident_name), h("span", { class: "sep" }, " · "),
+        h("span", { "data-testid": "card-kind" }, kindName(alert.kind))),
+      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state))),
+    h("p", { class: "evidence", "data-testid": "evidence" }, evidenceText(alert.kind, alert.evidence)),
+    h("p", { class: "meta" },
+      h("span", {}, t("card.started", { time: when(started) })), " · ",
+      h("span", { "data-ago": started }, ago(started)),
+      alert.device ? [" · ", h("span", {}, t("card.device", { device: alert.device }))] : null,
+      alert.related?.length ? [" · ", h("span", {}, t("card.related", { kinds: alert.related.map(kindName).join(t("common.list_sep")) }))] : null),
+  );
+  replace($("#card-handled"), h("p", { class: "handled", "data-testid": "handled-by" }, handledText(alert)));
+  const open = !alert.resolved;
+  const form = $("#card-actions");
+  form.hidden = !open;
+  $("[data-testid=ack-button]", form).disabled = !open || alert.acknowledged;
+  for (const el of form.querySelectorAll("input, select, button:not([data-testid=ack-button])")) {
+    el.disabled = !open;
+  }
+  const historyPanel = $("#card-history");
+  if (historyPanel && alert.history) {
+    replace(historyPanel,
+      h("h3", { class: "panel-title" }, t("card.history")),
+      alert.history.length
+        ? h("ol", { class: "history", "data-testid": "history" },
+            [...alert.history].reverse().map((c) =>
+              h("li", { class: `hist hist-${c.action}` },
+                h("time", { datetime: c.at ?? "" }, c.at ? `${when(c.at).replace(hhmm(c.at), hhmmss(c.at))}` : ""),
+                h("span", { class: "hist-actor" }, actorName(c.actor)),
+                h("span", { class: "hist-what" }, historyText(c)))))
+        : h("p", { class: "empty small" }, t("card.no_history")));
+  }
+}
+
+function fillSide(key) {
+  const d = state.detail;
+  if (!d) return;
+  if (key === "resident" && $("#card-resident")) residentPanel($("#card-resident"), d.resident);
+  if ((key === "hr" || key === "spo2") && $("#card-vitals") && d.hr !== undefined && d.spo2 !== undefined) {
+    vitalsPanel($("#card-vitals"), d.hr, d.spo2);
+  }
+  if (key === "today" && $("#card-today")) todayPanel($("#card-today"), d.today);
+  if (key === "devices" && $("#card-devices")) {
+    devicesPanel($("#card-devices"), d.devices);
+    sizeBatteries($("#card-devices"));
+  }
+  if (key === "recent" && $("#card-recent")) fillRecent();
+}
+
+function fillRecent() {
+  const recent = state.detail?.recent ?? [];
+  replace($("#card-recent"),
+    h("p", { class: "handled" }, t("card.no_open_alert")),
+    recent.length ? h("h3", { class: "panel-title" }, t("card.recent_alerts")) : null,
+    recent.length
+      ? h("ul", { class: "recent" },
+          recent.map((a) => h("li", { class: `recent-item sev-${a.severity}` },
+            h("span", { class: "sev-dot" }), " ",
+            h("span", {}, kindName(a.kind)), " ",
+            h("span", { class: "muted" }, when(a.raised_at)), " ",
+            h("span", { class: "muted" }, a.outcome ? outcomeName(a.outcome) : stateName(a.state)))))
+      : null);
+}
+
+function renderDetailAgain() {
+  if (!state.detail) return;
+  applyI18n($("#detail"));
+  fillAlert();
+  for (const key of ["resident", "hr", "today", "devices", "recent"]) fillSide(key);
+}
+
+// -- overview ------------------------------------------------------------------------------
+
+let overviewTimer = null;
+function scheduleOverview() {
+  clearTimeout(overviewTimer);
+  overviewTimer = setTimeout(reloadOverview, 1000);
+}
+
+async function reloadOverview() {
+  try {
+    state.residents = await api("/residents", { query: { station: state.station } });
+  } catch (error) {
+    if (error.status !== 401) toast(t("common.load_failed"), "error");
+    return;
+  }
+  renderOverview();
+}
+
+function residentStatus(resident) {
+  const open = sortedAlerts().filter((a) => a.resident === resident.id);
+  const lowBattery = resident.low_battery ?? [];
+  const offline = resident.devices_offline ?? 0;
+  const openCount = Math.max(open.length, resident.open_alerts ?? 0);
+  let level = "fine";
+  if (openCount) level = open[0]?.severity ?? "major";
+  else if (offline || resident.home_status === "offline") level = "offline";
+  else if (lowBattery.length) level = "battery";
+  return { open, openCount, lowBattery, offline, level };
+}
+
+function renderOverview() {
+  const grid = $("#overview");
+  if (!grid) return;
+  const residents = [...state.residents].sort((a, b) => {
+    const sa = residentStatus(a);
+    const sb = residentStatus(b);
+    const rank = (s) => (s.openCount ? severityRank(s.level) : s.level === "offline" ? 5 : s.level === "battery" ? 6 : 7);
+    return rank(sa) - rank(sb) || a.id.localeCompare(b.id);
+  });
+  $("#overview-head").textContent = residents.length ? t("overview.legend", { n: residents.length }) : "";
+  replace(grid,
+    residents.length
+      ? residents.map((r) => {
+          const s = residentStatus(r);
+          const lines = [];
+          if (s.openCount) {
+            lines.push(h("li", { class: "ov-alerts" }, t("overview.open_alerts", { n: s.openCount }),
+              s.open[0] ? h("span", { class: "muted" }, ` · ${kindName(s.open[0].kind)}`) : null));
+          }
+          if (s.offline) lines.push(h("li", { class: "ov-offline" }, t("overview.devices_offline", { n: s.offline })));
+          if (r.home_status === "offline") lines.push(h("li", { class: "ov-offline" }, named("home", "offline")));
+          if (s.lowBattery.length) {
+            lines.push(h("li", { class: "ov-battery" }, t("overview.low_battery", { devices: s.lowBattery.join(t("common.list_sep")) })));
+          }
+          if (!lines.length) lines.push(h("li", { class: "ov-fine" }, t("overview.fine")));
+          return h("button", {
+            type: "button",
+            class: `tile tile-${s.level}`,
+            "data-testid": "resident-tile",
+            "data-resident-id": r.id,
+            "data-status": s.level,
+            onclick: () => selectResident(r.id),
+          },
+            h("span", { class: "tile-name" }, r.name),
+            h("span", { class: "tile-id muted" }, `${r.id} · ${t("card.age_years", { n: r.age })}`),
+            h("ul", { class: "tile-lines" }, lines));
+        })
+      : h("p", { class: "empty" }, t("overview.empty")));
+}
+
+// -- page ----------------------------------------------------------------------------------
+
+function showTab(tab) {
+  state.tab = tab;
+  for (const button of document.querySelectorAll(".tab")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+  }
+  $("#view-queue").hidden = tab !== "queue";
+  $("#view-overview").hidden = tab !== "overview";
+  if (tab === "overview") reloadOverview();
+}
+
+function setConnection(status) {
+  const el = $("#conn");
+  el.dataset.status = status;
+  el.textContent = named("conn", status);
+}
+
+function tickAges() {
+  for (const el of document.querySelectorAll("[data-ago]")) {
+    if (el.dataset.ago) el.textContent = ago(el.dataset.ago);
+  }
+}
+
+async function main() {
+  state.user = await startPage();
+  if (state.user?.role === "family") return location.replace("/family");
+  setActor(state.user?.username ?? "dispatcher");
+  state.station = state.user?.stations?.[0] ?? null;
+  if (!state.station) {
+    // An admin belongs to no station: the first one there is.
+    const stations = await api("/stations").catch(() => []);
+    state.station = stations[0]?.id ?? null;
+  }
+  if (!state.station) {
+    replace($("#detail"), h("p", { class: "empty" }, t("console.no_station")));
+    return;
+  }
+  try {
+    state.stationName = (await api(`/stations/${state.station}`)).name;
+  } catch {
+    state.stationName = state.station;
+  }
+  $("[data-testid=station-name]").textContent = state.stationName;
+
+  for (const button of document.querySelectorAll(".tab")) {
+    button.addEventListener("click", () => showTab(button.dataset.tab));
+  }
+  armAudio(() => {
+    $("#sound-hint").textContent = t("console.sound_on");
+    $("#sound-hint").dataset.i18n = "console.sound_on";
+    $("#sound-hint").classList.add("on");
+  });
+  onLangChange(() => {
+    setConnection($("#conn").dataset.status);
+    renderQueue();
+    renderOverview();
+    renderDetailAgain();
+  });
+  setInterval(tickAges, 30000);
+
+  const hash = /^#(alert|resident)-(.+)$/.exec(location.hash);
+  const feed = new LiveFeed({
+    params: { station: state.station },
+    onStatus: setConnection,
+    onFrame,
+    onOpen: async () => {
+      await reloadQueue();
+      reloadOverview();
+      if (state.detail) {
+        refreshAlert();
+        scheduleSide();
+      }
+    },
+  });
+  await reloadQueue().catch(() => {});
+  reloadOverview();
+  if (hash?.[1] === "alert") {
+    state.selectedAlert = Number(hash[2]);
+    renderQueue();
+    loadDetail();
+  } else if (hash?.[1] === "resident") {
+    selectResident(decodeURIComponent(hash[2]));
+  }
+  feed.start();
+}
+
+main().catch((error) => {
+  if (error?.status !== 401) {
+    console.error(error);
+    replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
+  }
+});

@@ -1,0 +1,158 @@
+"""Accounts, log-in sessions and who may see what.
+
+Roles: ``admin`` (everything, and the registry), ``dispatcher`` and ``caregiver`` (the
+residents and alerts of their stations; they act on alerts), ``family`` (only the residents
+they are linked to; they read, they do not act). Passwords are hashed with argon2id
+(argon2-cffi's defaults); a log-in gives a random token whose SHA-256 is what the store keeps.
+
+A resident outside someone's scope does not exist for them: the API answers 404, not 403,
+so a family member cannot even learn which ids are taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from .errors import HubError
+from .schema import Home, LoginSession, User
+
+Role = Literal["admin", "dispatcher", "caregiver", "family"]
+ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family")
+SESSION_LIFETIME_S = 30 * 24 * 3600.0
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong name costs as long as a wrong
+# password and the timing does not tell which names are real.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class AccessError(HubError):
+    """Not logged in (401) or not allowed (403)."""
+
+    status = 401
+
+
+class Forbidden(AccessError):
+    status = 403
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see and do."""
+
+    username: str
+    name: str
+    role: str
+    stations: frozenset[str]
+    residents: frozenset[str]
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        return cls(
+            user.username, user.name, user.role, frozenset(user.stations), frozenset(user.residents)
+        )
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role == "admin"
+
+    def sees(self, home: Home) -> bool:
+        if self.role == "admin":
+            return True
+        if self.role == "family":
+            return home.id in self.residents
+        return home.station_id in self.stations
+
+    def sees_station(self, station_id: str) -> bool:
+        return self.role == "admin" or (self.role != "family" and station_id in self.stations)
+
+    @property
+    def acts_on_alerts(self) -> bool:
+        return self.role in ("admin", "dispatcher", "caregiver")
+
+    def require_action(self) -> None:
+        if not self.acts_on_alerts:
+            raise Forbidden(f"a {self.role} account cannot act on alerts")
+
+    def require_admin(self) -> None:
+        if self.role != "admin":
+            raise Forbidden("only an admin can change the registry")
+
+
+def save_user(
+    session: Session,
+    username: str,
+    *,
+    name: str,
+    role: str,
+    password: str | None = None,
+    phone: str | None = None,
+    stations: list[str] | None = None,
+    residents: list[str] | None = None,
+) -> User:
+    """Create or update an account; a new account needs a password."""
+    if role not in ROLES:
+        raise HubError(f"unknown role {role!r}; one of {list(ROLES)}")
+    user = session.get(User, username)
+    if user is None:
+        if not password:
+            raise HubError(f"a new account ({username}) needs a password")
+        user = User(username=username, created_at=time.time(), stations=[], residents=[])
+        session.add(user)
+    if password:
+        user.password_hash = _hasher.hash(password)
+    user.name, user.role, user.phone = name, role, phone
+    user.stations = list(stations or [])
+    user.residents = list(residents or [])
+    return user
+
+
+def log_in(session: Session, username: str, password: str) -> tuple[str, User]:
+    """Check the password and open a session; returns (token, user) or raises 401."""
+    user = session.get(User, username)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None:
+        raise AccessError("wrong user name or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    now = time.time()
+    session.add(
+        LoginSession(
+            token_hash=_digest(token),
+            username=user.username,
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME_S,
+        )
+    )
+    return token, user
+
+
+def user_for_token(session: Session, token: str) -> User:
+    """The user of a live session token, or 401."""
+    login = session.get(LoginSession, _digest(token))
+    if login is None or login.expires_at < time.time():
+        raise AccessError("not logged in, or the session has expired")
+    user = session.get(User, login.username)
+    if user is None:
+        raise AccessError("the account no longer exists")
+    return user
+
+
+def log_out(session: Session, token: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == _digest(token)))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
