@@ -130,7 +130,11 @@ class HostedEdges:
         reconnect_max_s: float = 30,
         drain_window: int = DRAIN_WINDOW,
         per_home_turn: int = PER_HOME_TURN,
+        now: Callable[[], float] = time.time,
     ):
+        """``now`` is the clock messages are received and timers run by: the wall clock,
+        or a simulated one when the devices' time runs accelerated (``eldercare demo``)."""
+        self.now = now
         configs = list(configs)
         if not configs:
             raise ValueError("hosted edges need at least one home")
@@ -233,7 +237,7 @@ class HostedEdges:
             await action()
 
     async def _tick(self) -> None:
-        now = time.time()
+        now = self.now()
         for index, pipeline in enumerate(list(self.pipelines.values()), 1):
             if pipeline.tick(now):
                 self._mark(pipeline.home)
@@ -303,7 +307,8 @@ class HostedEdges:
                 self.unknown_ids[home] += 1
             return
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
-        if pipeline.handle_local(topic, bytes(payload), datetime.now(UTC)):
+        received_at = datetime.fromtimestamp(self.now(), UTC)
+        if pipeline.handle_local(topic, bytes(payload), received_at):
             self._mark(home)
 
     # -- uplink broker --------------------------------------------------------------------

@@ -1,30 +1,35 @@
-"""`eldercare demo`: a private broker, simulated homes, and their alerts as they happen.
+"""`eldercare demo`: the whole system in one process, alerts within a minute.
 
-Everything runs in one process: Mosquitto as a child process (unless --broker), the
-simulator publishing real device payloads in accelerated time, and a watcher that does
-what each home's edge agent does — decode, detect — and prints every alert. Scripted
-incidents happen in the first simulated hours so something shows within a minute.
+* Mosquitto as a child process (unless ``--broker``);
+* simulated homes publishing real Zigbee2MQTT and bracelet payloads in accelerated time,
+  with scripted incidents on the first simulated morning (an SOS, a fall in the bathroom,
+  tachycardia, a fall she gets up from, low SpO2, night wandering);
+* their edges, as hosted edges (decode, detect, durable outbox) on a simulated clock;
+* the hub (ingest, store, alert life cycle, escalation) and the API with the dispatcher
+  console and the family app on http://127.0.0.1:8000, with demo accounts.
+
+The terminal shows each alert as the hub raises it. The simulation stops after ``--days``;
+the web pages stay up until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
 import aiomqtt
 
-from analytics import Event, HomeMonitor
-from devices import ClockLimits, PayloadError, decode
+from devices import ClockLimits
 from simulators.errors import SimulatorError
-from simulators.incidents import GroundTruth, IncidentPlan
+from simulators.incidents import IncidentPlan
 from simulators.payloads import DeviceMessage
 
 from .broker import BrokerError, start_broker
@@ -33,6 +38,14 @@ from .home import HomeConfig
 PREFIX = "eldercare/v1"
 ZIGBEE_BASE = "zigbee2mqtt/{home}"  # one Zigbee2MQTT base topic per home on a shared broker
 STATION = "st-demo-01"
+STATION_NAME = "颍州社区养老服务站 (demo)"
+PASSWORD = "demo"
+# Demo accounts: (user name, name shown in histories, role).
+ACCOUNTS = (
+    ("dispatcher", "张丽", "dispatcher"),
+    ("family", "李明", "family"),
+    ("admin", "Administrator", "admin"),
+)
 # What happens in which home on the first simulated morning (the rest is normal life).
 SCRIPT = (
     IncidentPlan("sos", 0, {"time": "06:25"}),
@@ -49,6 +62,10 @@ SEVERITY_MARK = {"critical": "!!!", "major": "!! ", "minor": "!  ", "warning": "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run everything at once: a broker, simulated homes with scripted incidents, their "
+        "edges, the hub and the web pages. Open the printed address and log in."
+    )
     parser.add_argument("--homes", type=int, default=4, help="simulated homes (default 4)")
     parser.add_argument(
         "--speed", type=float, default=300, help="simulated seconds per second (default 300)"
@@ -56,11 +73,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=2, help="simulated days (default 2)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--broker", help="use this broker (mqtt://host:port) instead of our own")
+    parser.add_argument("--host", default="127.0.0.1", help="web address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
+    parser.add_argument(
+        "--exit-after-simulation",
+        action="store_true",
+        help="stop when the simulated days are over instead of serving until Ctrl-C",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.homes < 1 or args.speed <= 0 or args.days <= 0:
         print("eldercare demo: --homes, --speed and --days must be positive", file=sys.stderr)
+        return 2
+    if not _port_free(args.host, args.port):
+        print(
+            f"eldercare demo: {args.host}:{args.port} is in use; choose another with --port",
+            file=sys.stderr,
+        )
         return 2
     failure: Exception | None = None
     try:
@@ -71,42 +101,128 @@ def run(args: argparse.Namespace) -> int:
     return 2
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 async def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from edge.hosted import HostedEdges
+    from hub.settings import HubSettings
     from simulators.homes import make_home_configs
     from simulators.publish import broker_address, merge_by_time, publish
 
     with tempfile.TemporaryDirectory(prefix="eldercare-demo-") as workdir:
-        broker = None if args.broker else start_broker(Path(workdir) / "mosquitto")
+        folder = Path(workdir)
+        broker = None if args.broker else start_broker(folder / "mosquitto")
         try:
             url = args.broker or broker.url
-            address = broker_address(url)
             homes = make_home_configs(args.homes, args.seed, station=STATION)
-            streams, truth = _simulate(homes, args)
-            _introduce(homes, url, args)
-            watcher = Watcher(homes, speed=args.speed, truth=truth)
+            settings = HubSettings(
+                broker=url,
+                database=f"sqlite:///{folder / 'hub.db'}",
+                prefix=PREFIX,
+                client_id=f"eldercare-demo-hub-{args.port}",
+            )
+            _register(settings.database, homes)
+            start, streams = _simulate(homes, args)
+            now = _simulated_clock(start, args.speed)
+            app = create_app(settings)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+            )
+            edges = HostedEdges(
+                homes,
+                local=url,
+                uplink=url,
+                data_dir=folder / "edges",
+                prefix=PREFIX,
+                zigbee_base=ZIGBEE_BASE,
+                clock=ACCELERATED_CLOCK,
+                now=now,
+                telemetry_every_s=2,
+                heartbeat_every_s=10,
+                tick_every_s=1,
+                process_id="demo",
+            )
             async with asyncio.TaskGroup() as tasks:
-                watching = tasks.create_task(watcher.watch(address), name="watcher")
-                await watcher.subscribed.wait()
-                await publish(merge_by_time(streams), address, speed=args.speed)
-                await asyncio.sleep(1)
-                watching.cancel()
-            watcher.print_summary()
+                serving = tasks.create_task(server.serve(), name="web")
+                while not server.started:
+                    if serving.done():
+                        return 2  # uvicorn said why
+                    await asyncio.sleep(0.05)
+                hub = app.state.hub
+                await hub.connected.wait()
+                background = [
+                    tasks.create_task(edges.run(), name="edges"),
+                    tasks.create_task(_print_alerts(hub), name="terminal"),
+                ]
+                _introduce(homes, url, args)
+                simulation = tasks.create_task(
+                    publish(merge_by_time(streams), broker_address(url), speed=args.speed),
+                    name="simulation",
+                )
+                await simulation
+                print("eldercare demo: the simulated days are over; the pages stay up.")
+                if args.exit_after_simulation:
+                    await asyncio.sleep(3)  # the last events reach the hub
+                    server.should_exit = True
+                await serving
+                for task in background:
+                    task.cancel()
         finally:
             if broker is not None:
                 broker.stop()
     return 0
 
 
+def _register(database: str, homes: list[HomeConfig]) -> None:
+    from hub.accounts import save_user
+    from hub.registry import save_home, save_station
+    from hub.store import Store
+
+    store = Store(database)
+    try:
+        with store.transaction() as session:
+            save_station(session, STATION, name=STATION_NAME, phone="0558-0000000")
+            for home in homes:
+                save_home(session, home, prefix=PREFIX)
+            for username, name, role in ACCOUNTS:
+                save_user(
+                    session,
+                    username,
+                    name=name,
+                    role=role,
+                    password=PASSWORD,
+                    stations=[STATION] if role != "family" else [],
+                    residents=[homes[0].home] if role == "family" else [],
+                )
+    finally:
+        store.close()
+
+
 def _simulate(
     homes: list[HomeConfig], args: argparse.Namespace
-) -> tuple[list[Iterator[DeviceMessage]], list[GroundTruth]]:
+) -> tuple[datetime, list[Iterator[DeviceMessage]]]:
+    """Each home's messages from 06:00 on the last morning that has passed, so the first
+    simulated hours are recent history by the time the pages show them."""
     from simulators.payloads import encode_stream
     from simulators.simulation import simulate_home
 
-    streams, truth = [], []
-    today = date.today()
+    tz = homes[0].tz
+    today = datetime.now(tz).date()
+    day = today if datetime.now(tz).time() >= clock_time(6) else today - timedelta(days=1)
+    streams = []
     for index, home in enumerate(homes):
-        midnight = datetime.combine(today, clock_time(0), tzinfo=home.tz)
+        midnight = datetime.combine(day, clock_time(0), tzinfo=home.tz)
         # Home i gets every len(homes)-th scripted incident.
         script = [
             plan
@@ -116,133 +232,55 @@ def _simulate(
         simulation = simulate_home(
             home, start=midnight, days=args.days, seed=args.seed, incidents=script
         )
-        truth.extend(simulation.truth)
         morning = midnight + timedelta(hours=6)  # skip the quiet night before
-        messages = encode_stream(
-            (r for r in simulation.readings() if r.ts >= morning),
-            home,
-            prefix=PREFIX,
-            zigbee_base=ZIGBEE_BASE.format(home=home.home),
+        streams.append(
+            encode_stream(
+                (r for r in simulation.readings() if r.ts >= morning),
+                home,
+                prefix=PREFIX,
+                zigbee_base=ZIGBEE_BASE.format(home=home.home),
+            )
         )
-        streams.append(messages)
-    return streams, sorted(truth, key=lambda t: t.start)
+    return datetime.combine(day, clock_time(6), tzinfo=tz), streams
+
+
+def _simulated_clock(start: datetime, speed: float) -> Callable[[], float]:
+    """The homes' clock: ``start`` now, running ``speed`` times as fast as the wall clock."""
+    anchor, origin = time.monotonic(), start.timestamp()
+    return lambda: origin + (time.monotonic() - anchor) * speed
 
 
 def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> None:
+    web = f"http://{args.host}:{args.port}"
     print(f"eldercare demo: broker {url}; {len(homes)} homes of station {STATION}")
     for home in homes:
         devices = ", ".join(f"{d.id} ({d.model or d.kind})" for d in home.devices)
         print(f"  {home.home} {home.resident.name} b.{home.resident.birth_year}: {devices}")
     print(
+        f"\nOpen {web}/login and log in (password '{PASSWORD}' for all):\n"
+        f"  dispatcher  the station's console: live alerts, acknowledge, resolve\n"
+        f"  family      the family app of {homes[0].resident.name} ({homes[0].home})\n"
+        f"  admin       everything\n"
+        f"API docs: {web}/docs\n"
         f"Simulated time runs {args.speed:g}x from 06:00 for {args.days:g} days; "
-        "Ctrl-C stops. Watch the MQTT traffic with:\n"
-        f"  mosquitto_sub -h {url.split('//')[1].split(':')[0]} "
-        f"-p {url.rsplit(':', 1)[1]} -t 'zigbee2mqtt/#' -t '{PREFIX}/#' -v\n"
+        "Ctrl-C stops.\n"
     )
 
 
-class Watcher:
-    """Decodes every device message and runs each home's detectors, like an edge agent."""
-
-    def __init__(self, homes: list[HomeConfig], *, speed: float, truth: list[GroundTruth]):
-        self.homes = {home.home: home for home in homes}
-        self.monitors = {home.home: HomeMonitor(home) for home in homes}
-        self.speed = speed
-        self.truth = list(truth)
-        self.subscribed = asyncio.Event()
-        self.counts: Counter[str] = Counter()
-        self.alerts: Counter[str] = Counter()
-        # The simulated clock: anchored on the first message, then running at ``speed``.
-        self._anchor: tuple[float, datetime] | None = None
-
-    def simulated_now(self, first_ts: datetime | None = None) -> datetime:
-        if self._anchor is None:
-            self._anchor = (time.monotonic(), first_ts or datetime.now().astimezone())
-        real, simulated = self._anchor
-        return simulated + timedelta(seconds=(time.monotonic() - real) * self.speed)
-
-    async def watch(self, address) -> None:
-        async with aiomqtt.Client(address.host, address.port) as client:
-            await client.subscribe("zigbee2mqtt/#", qos=1)
-            await client.subscribe(f"{PREFIX}/+/dev/+/up", qos=1)
-            self.subscribed.set()
-            async for message in client.messages:
-                self.handle(str(message.topic), message.payload)
-
-    def handle(self, topic: str, payload: bytes) -> None:
-        levels = topic.split("/")
-        home_id = levels[1] if levels[0] == "zigbee2mqtt" else levels[2]
-        home = self.homes.get(home_id)
-        if home is None:
-            self.counts["unknown home"] += 1
-            return
-        received_at = self.simulated_now(_payload_time_hint(payload))
-        try:
-            decoded = decode(
-                topic,
-                payload,
-                home,
-                received_at=received_at,
-                prefix=PREFIX,
-                zigbee_base=ZIGBEE_BASE.format(home=home_id),
-                clock=ACCELERATED_CLOCK,
+async def _print_alerts(hub) -> None:  # type: ignore[no-untyped-def]
+    """Every alert change the hub publishes, as one terminal line."""
+    async with hub.feed.subscribe() as feed:
+        async for message in feed:
+            if message.type != "alert":
+                continue
+            change, alert = message.payload["change"], message.payload["alert"]
+            mark = SEVERITY_MARK.get(alert["severity"], "   ")
+            started = (alert["started"] or "")[11:16]
+            print(
+                f"{started} {mark} {alert['home']} {alert['resident_name']}: {alert['kind']} "
+                f"{change} ({alert['severity']}) by {message.payload['actor']}",
+                flush=True,
             )
-        except PayloadError as exc:
-            self.counts[f"refused: {exc.problem}"] += 1
-            print(f"      refused {exc}")
-            return
-        self.counts["messages"] += 1
-        self.counts["readings"] += len(decoded.readings)
-        for refused in decoded.rejected:
-            self.counts[f"refused: {refused.problem}"] += 1
-        self._announce_script(received_at)
-        for reading in decoded.readings:
-            for event in self.monitors[home_id].feed(reading):
-                self.show(event)
-
-    def _announce_script(self, now: datetime) -> None:
-        while self.truth and self.truth[0].start <= now:
-            scripted = self.truth.pop(0)
-            local = scripted.start.astimezone(self.homes[scripted.home].tz)
-            print(f"{local:%a %H:%M}  {scripted.home}  (script: {scripted.kind} happens now)")
-
-    def show(self, event: Event) -> None:
-        home = self.homes[event.home]
-        local = datetime.fromtimestamp(event.ts, home.tz)
-        mark = SEVERITY_MARK[event.severity] if event.state != "cleared" else "ok "
-        if event.state == "raised":
-            self.alerts[event.kind] += 1
-        evidence = ", ".join(f"{k}={_short(v, home)}" for k, v in list(event.evidence.items())[:5])
-        print(
-            f"{local:%a %H:%M} {mark} {event.home} {home.resident.name}: {event.kind} "
-            f"{event.state} ({event.severity}) {evidence}"
-        )
-
-    def print_summary(self) -> None:
-        counts = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()))
-        alerts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.alerts.items())) or "none"
-        print(f"\neldercare demo: {counts}\nalerts raised: {alerts}")
 
 
-def _payload_time_hint(payload: bytes) -> datetime | None:
-    # Only used to anchor the simulated clock on the very first message.
-    import json
-
-    try:
-        body = json.loads(payload)
-        if "ts" in body:
-            return datetime.fromtimestamp(float(body["ts"])).astimezone()
-        if "last_seen" in body:
-            return datetime.fromisoformat(body["last_seen"])
-    except (ValueError, TypeError):
-        return None
-    return None
-
-
-def _short(value: object, home: HomeConfig) -> str:
-    if isinstance(value, float):
-        # Evidence carries instants as epoch seconds; show them as the home's local time.
-        if 1e9 < value < 4e9:
-            return f"{datetime.fromtimestamp(value, home.tz):%H:%M:%S}"
-        return f"{value:.4g}"
-    return str(value)
+__all__ = ["add_arguments", "run"]
