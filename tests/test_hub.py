@@ -172,3 +172,31 @@ async def test_a_saved_home_config_is_published_retained_for_the_edge(mosquitto,
                 ),
                 what="the new config on the config topic",
             )
+
+
+async def test_a_hosted_process_going_offline_takes_its_homes_offline(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub, homes=("h001", "h002"))
+        online = {"state": "online", "hosted": "gw-1"}
+        await publish(
+            mosquitto,
+            [
+                (f"{PREFIX}/h001/status", json.dumps({**online, "home": "h001", "edge": "h001"})),
+                (f"{PREFIX}/h002/status", json.dumps({**online, "home": "h002", "edge": "h002"})),
+            ],
+        )
+
+        async def states() -> dict[str, str]:
+            return {h["id"]: h["status"] for h in (await hub.http.get("/homes")).json()}
+
+        async def wait_for(expected: dict[str, str]) -> None:
+            async with asyncio.timeout(10):
+                while await states() != expected:
+                    await asyncio.sleep(0.05)
+
+        await wait_for({"h001": "online", "h002": "online"})
+        # The process's will: one message for all its homes, whose own statuses still say
+        # online (MQTT has one will per connection).
+        will = {"state": "offline", "homes": ["h001", "h002"]}
+        await publish(mosquitto, [(f"{PREFIX}/hosted/gw-1/status", json.dumps(will))])
+        await wait_for({"h001": "offline", "h002": "offline"})
