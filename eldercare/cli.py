@@ -30,7 +30,7 @@ COMMANDS: dict[str, Command] = {
     "eval scenarios": Command(
         "all detectors over simulated homes with scripted incidents", "eldercare.eval_scenarios"
     ),
-    "bench": Command("pipeline throughput and latency vs raw broker", issue="issue 4: hub"),
+    "bench": Command("pipeline throughput and latency vs raw broker", "eldercare.bench"),
 }
 
 
