@@ -55,7 +55,10 @@ SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "not_up": ("fall",),
 }
 # A device back online or a battery replaced needs nobody to close the case.
-RESOLVED_ON_CLEAR = frozenset({"device_offline", "battery_low"})
+RESOLVED_ON_CLEAR = frozenset({"device_offline", "battery_low", "home_offline"})
+# Raised by the hub itself: a home's edge has said nothing (or "offline") for this long, so
+# nothing that happens there reaches the station.
+HOME_OFFLINE = "home_offline"
 SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
 
 HELP_IS_COMING = {
@@ -102,6 +105,7 @@ class AlertManager:
         policies: EscalationPolicies = DEFAULT_POLICIES,
         contact_targets: Mapping[str, str] | None = None,
         language: str = "zh",
+        home_offline_after_s: float = 900.0,
         clock: Callable[[], float] = time.time,
     ):
         """``contact_targets`` maps a contact's notify channel ("sms", "call", "wechat") to
@@ -111,6 +115,7 @@ class AlertManager:
         self.policies = policies
         self.contact_targets = dict(contact_targets or {})
         self.language = language
+        self.home_offline_after_s = home_offline_after_s
         self.clock = clock
 
     # -- from the homes -------------------------------------------------------------------
@@ -221,6 +226,40 @@ class AlertManager:
             # A fall or an SOS stays on the escalation path until a person acknowledges it.
             self._cancel_timer(session, alert)
         return [self._update_of(alert, home, "cleared", actor)]
+
+    # -- what the hub sees of the homes' edges ---------------------------------------------
+
+    def homes_offline(self, session: Session, now: float | None = None) -> list[AlertUpdate]:
+        """Raise ``home_offline`` for each home whose edge has been offline long enough."""
+        now = self.clock() if now is None else now
+        homes = session.scalars(
+            select(Home).where(
+                Home.status == "offline", Home.status_at <= now - self.home_offline_after_s
+            )
+        )
+        updates = []
+        for home in homes:
+            if self._open(session, home.id, HOME_OFFLINE) is None:
+                since = home.status_at or now
+                event = self._hub_event(home, "raised", since, {"offline_since": since})
+                updates.extend(self._raise(session, home, event, "hub"))
+        return updates
+
+    def home_online(self, session: Session, home: Home) -> list[AlertUpdate]:
+        alert = self._open(session, home.id, HOME_OFFLINE)
+        if alert is None:
+            return []
+        event = self._hub_event(home, "cleared", self.clock(), {})
+        return self._clear(session, home, alert, event, "hub")
+
+    @staticmethod
+    def _hub_event(home: Home, state: str, started: float, evidence: dict) -> EventRow:
+        # Not stored: the hub's own observation, shaped like an edge's event for _raise.
+        return EventRow(
+            edge="hub", seq=0, home_id=home.id, kind=HOME_OFFLINE, state=state,
+            severity="warning", ts=started, started=started, detector="hub",
+            device=None, evidence=evidence, received_at=started,
+        )  # fmt: skip
 
     # -- from people ----------------------------------------------------------------------
 

@@ -128,7 +128,9 @@ class Ingestor:
         now = self.clock()
         for topic, payload, message in parsed:
             if isinstance(message, Status):
-                result.homes.extend(self._status(session, message, homes, now))
+                changes, alerts = self._status(session, message, homes, now)
+                result.homes.extend(changes)
+                result.alerts.extend(alerts)
                 continue
             home = homes.get(message.home)
             if home is None:
@@ -193,7 +195,7 @@ class Ingestor:
 
     def _status(
         self, session: Session, status: Status, homes: dict[str, Home], now: float
-    ) -> list[HomeChange]:
+    ) -> tuple[list[HomeChange], list[AlertUpdate]]:
         self.counts.statuses += 1
         if status.hosted is not None:
             # The will of a hosted process speaks for all its homes (edge.hosted).
@@ -206,9 +208,10 @@ class Ingestor:
             home = homes.get(status.home or "")
             if home is None:
                 self.counts.refused["unknown_home"] += 1
-                return []
+                return [], []
             targets = [home]
         changes = []
+        alerts: list[AlertUpdate] = []
         for home in {h.id: h for h in targets}.values():
             if status.hosted is not None:
                 home.hosted_by = status.hosted
@@ -220,7 +223,9 @@ class Ingestor:
             if home.status != status.state:
                 changes.append(HomeChange(home.id, home.station_id, status.state))
             home.status, home.status_at = status.state, now
-        return changes
+            if status.state == "online":
+                alerts.extend(self.manager.home_online(session, home))
+        return changes, alerts
 
     def _device_status(self, session: Session, home: Home, document: dict) -> None:
         devices = document.get("devices")

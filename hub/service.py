@@ -70,6 +70,7 @@ class Hub:
             policies=settings.policies,
             contact_targets=settings.contact_targets,
             language=settings.language,
+            home_offline_after_s=settings.home_offline_after_s,
         )
         self.ingestor = Ingestor(store, self.manager, prefix=settings.prefix)
         self.counts = HubCounts()
@@ -219,7 +220,7 @@ class Hub:
 
     def _fire_due(self) -> list[AlertUpdate]:
         with self.store.transaction() as session:
-            return self.manager.fire_due(session)
+            return self.manager.fire_due(session) + self.manager.homes_offline(session)
 
     async def _delivery_loop(self) -> None:
         limit = asyncio.Semaphore(self.settings.delivery_concurrency)

@@ -34,6 +34,9 @@ class HubSettings(BaseSettings):
     # {phone} and {name}, e.g. {"sms": "json://sms-gateway.local/send?to={phone}"}.
     contact_targets: dict[str, str] = Field(default_factory=dict)
     policies: EscalationPolicies = DEFAULT_POLICIES
+    # A home whose edge says "offline" (or whose hosted process died) for this long gets a
+    # home_offline alert: nothing that happens there reaches the station.
+    home_offline_after_s: float = Field(default=900.0, gt=0)
     batch_max: int = Field(default=500, ge=1)  # messages per ingest transaction
     escalation_tick_s: float = Field(default=1.0, gt=0)
     delivery_attempts: int = Field(default=8, ge=1)

@@ -45,6 +45,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "long_bathroom_stay": {"zh": "卫生间停留过久", "en": "Long bathroom stay"},
     "not_returned_home": {"zh": "外出未归", "en": "Not returned home"},
     "device_offline": {"zh": "设备离线", "en": "Device offline"},
+    "home_offline": {"zh": "家庭网关离线", "en": "Home gateway offline"},
     "battery_low": {"zh": "电量低", "en": "Low battery"},
 }
 
@@ -78,7 +79,7 @@ CHANGE_NAMES: dict[str, dict[str, str]] = {
 
 _URGENT = frozenset({"critical", "major"})
 # About a device, not the resident: even a major one asks for a repair, not a home visit.
-_DEVICE_KINDS = frozenset({"device_offline", "battery_low"})
+_DEVICE_KINDS = frozenset({"device_offline", "battery_low", "home_offline"})
 
 _LINES: dict[str, dict[str, str]] = {
     "resident": {"zh": "住户：{who}", "en": "Resident: {who}"},

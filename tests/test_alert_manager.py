@@ -151,3 +151,22 @@ def test_actions_that_make_no_sense_are_refused_with_a_reason(world):
         manager.assign(s, alert_id, "volunteer 3", "zhang.li")
     with pytest.raises(AlertNotFound), store.transaction() as s:
         manager.acknowledge(s, 999, "zhang.li")
+
+
+def test_a_home_whose_edge_stays_offline_gets_an_alert_that_resolves_when_it_returns(world):
+    store, clock, manager, _event = world
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", clock.now
+    clock.now += manager.home_offline_after_s - 1
+    with store.transaction() as session:
+        assert manager.homes_offline(session) == []  # a short outage is not news yet
+    clock.now += 2
+    with store.transaction() as session:
+        (raised,) = manager.homes_offline(session)
+        assert manager.homes_offline(session) == []  # once, not at every tick
+    assert (raised.change, raised.alert["kind"]) == ("raised", "home_offline")
+    assert deliveries(store) == [("station", "json://127.0.0.1:9/station")]
+    with store.transaction() as session:
+        (back,) = manager.home_online(session, session.get(Home, HOME))
+    assert back.change == "resolved" and back.alert["outcome"] == "recovered"
