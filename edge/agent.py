@@ -207,7 +207,7 @@ class HomePipeline:
         self.monitor = HomeMonitor(config)
         self.counts = PipelineCounts()
         self.config_state = ConfigState()
-        self._saved_config: HomeConfig | None = None  # what this process last saved
+        self.saved_config: HomeConfig | None = None  # what this process last saved
         self.devices: dict[str, dict[str, Any]] = {}
         self._batch: list[dict[str, Any]] = []
         self._warned: set[str] = set()
@@ -377,10 +377,10 @@ class HomePipeline:
         if config != self.config:  # a retained config comes again at every reconnect
             self.monitor.update_config(config)
             self.config = config
-        if config != self._saved_config:  # once per start and change, not per reconnect
+        if config != self.saved_config:  # once per start and change, not per reconnect
             try:
                 save_last_good(config, self.data_dir)
-                self._saved_config = config
+                self.saved_config = config
             except OSError as exc:  # applied all the same; the next start uses the old file
                 log.error("home %s: cannot save the config: %s", self.home, exc)
         self.config_state = ConfigState("applied", None, _now_iso(config.tz))

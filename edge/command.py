@@ -1,4 +1,8 @@
-"""``eldercare edge``: one edge agent for a home config, local broker -> uplink broker.
+"""``eldercare edge``: the edge agent of one home, or the hosted edges of many homes.
+
+``--config HOME.yaml`` runs one :class:`edge.agent.EdgeAgent`; ``--hosted DIR`` runs one
+:class:`edge.hosted.HostedEdges` for every home config file (``*.yaml``, ``*.yml``,
+``*.json``) in DIR, over one MQTT connection each way. Exactly one of the two is required.
 
 The lead's eldercare/cli.py calls ``add_arguments`` on the subcommand's parser and ``run``
 with the parsed arguments. User mistakes (bad config, bad URL, unusable data folder) end
@@ -16,6 +20,8 @@ import signal
 import sys
 from pathlib import Path
 
+import yaml
+
 from devices.codec import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
 from eldercare.errors import HomeConfigError
 from eldercare.home import HomeConfig
@@ -24,27 +30,56 @@ from .outbox import OutboxError
 from .uplink import BrokerUrl, BrokerUrlError
 
 EXIT_USAGE = 2
+HOSTED_ZIGBEE_BASE = f"{ZIGBEE2MQTT_BASE}/{{home}}"  # one Zigbee2MQTT base per hosted home
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the hosted folder, said in one line."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Run the edge agent of one home: decode the devices on the local broker, detect "
-        "falls, SOS and the rest at the edge, and send events and telemetry upstream through "
-        "a durable outbox."
+        "Run the edge agent of one home (--config), or the edges of many homes in one process "
+        "over one connection each way (--hosted DIR): decode the devices on the local broker, "
+        "detect falls, SOS and the rest at the edge, and send events and telemetry upstream "
+        "through a durable outbox. Configs pushed by the hub are applied live (the last good "
+        "one is kept) and its commands passed on to the local broker."
     )
-    parser.add_argument("--config", metavar="HOME.yaml", required=True, help="home config")
+    homes = parser.add_mutually_exclusive_group(required=True)
+    homes.add_argument("--config", metavar="HOME.yaml", help="one home's config")
+    homes.add_argument(
+        "--hosted",
+        metavar="DIR",
+        help="host every home config in DIR (*.yaml, *.yml, *.json) in this one process",
+    )
     parser.add_argument(
-        "--local", metavar="URL", required=True, help="the home's broker, mqtt://host:port"
+        "--local",
+        metavar="URL",
+        required=True,
+        help="the broker the devices publish to, mqtt://host:port",
     )
     parser.add_argument(
         "--uplink", metavar="URL", required=True, help="the hub's broker, mqtt://host:port"
     )
     parser.add_argument(
-        "--data", metavar="DIR", required=True, help="outbox and last good config live here"
+        "--data",
+        metavar="DIR",
+        required=True,
+        help="outbox and last good config live here (with --hosted: one folder per home)",
     )
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"default {DEFAULT_PREFIX}")
     parser.add_argument(
-        "--zigbee-base", default=ZIGBEE2MQTT_BASE, help=f"default {ZIGBEE2MQTT_BASE}"
+        "--zigbee-base",
+        default=None,
+        help=f"default {ZIGBEE2MQTT_BASE}; with --hosted {HOSTED_ZIGBEE_BASE} "
+        "({home} is each home's id, one whole topic level)",
+    )
+    parser.add_argument(
+        "--process-id",
+        metavar="ID",
+        help="with --hosted: this process's name on the uplink "
+        "(<prefix>/hosted/<ID>/status, its will); default the host name",
     )
     parser.add_argument(
         "--telemetry-every",
@@ -61,23 +96,10 @@ def run(args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from .agent import EdgeAgent
-
     try:
-        config = HomeConfig.load(args.config)
-        for url in (args.local, args.uplink):
-            BrokerUrl.parse(url)
-        agent = EdgeAgent(
-            config,
-            local=args.local,
-            uplink=args.uplink,
-            data_dir=Path(args.data),
-            prefix=args.prefix,
-            zigbee_base=args.zigbee_base,
-            telemetry_every_s=args.telemetry_every,
-        )
-    except (HomeConfigError, BrokerUrlError, OutboxError) as exc:
-        print(f"eldercare edge: {exc}", file=sys.stderr)
+        agent = _hosted(args) if args.hosted is not None else _single(args)
+    except (HomeConfigError, BrokerUrlError, OutboxError, UsageError) as exc:
+        print(f"eldercare edge: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         print(f"eldercare edge: data folder {args.data}: {exc.strerror}", file=sys.stderr)
@@ -85,6 +107,96 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run_until_signal(agent))
     return 0
+
+
+def _single(args: argparse.Namespace):
+    from .agent import EdgeAgent
+
+    if args.process_id is not None:
+        raise UsageError("--process-id goes with --hosted, not --config")
+    config = HomeConfig.load(args.config)
+    for url in (args.local, args.uplink):
+        BrokerUrl.parse(url)
+    return EdgeAgent(
+        config,
+        local=args.local,
+        uplink=args.uplink,
+        data_dir=Path(args.data),
+        prefix=args.prefix,
+        zigbee_base=args.zigbee_base or ZIGBEE2MQTT_BASE,
+        telemetry_every_s=args.telemetry_every,
+    )
+
+
+def _hosted(args: argparse.Namespace):
+    from .hosted import HostedEdges
+
+    configs = hosted_configs(Path(args.hosted))
+    for url in (args.local, args.uplink):
+        BrokerUrl.parse(url)
+    process_id = args.process_id
+    if process_id is not None and (not process_id or any(c in process_id for c in "/+#")):
+        raise UsageError(f"--process-id {process_id!r}: must be one topic level (no / + #)")
+    try:
+        return HostedEdges(
+            configs,
+            local=args.local,
+            uplink=args.uplink,
+            data_dir=Path(args.data),
+            prefix=args.prefix,
+            zigbee_base=args.zigbee_base or HOSTED_ZIGBEE_BASE,
+            process_id=process_id,
+            telemetry_every_s=args.telemetry_every,
+        )
+    except (HomeConfigError, OutboxError, OSError):
+        raise
+    except ValueError as exc:  # the homes or topics cannot be hosted together (said why)
+        raise UsageError(f"--hosted {args.hosted}: {exc}") from exc
+
+
+def hosted_configs(folder: Path) -> list[HomeConfig]:
+    """Every home config file in ``folder`` (not its subfolders, not hidden files), by name.
+
+    Raises HomeConfigError naming the first file that is not a usable config, and UsageError
+    for an unusable folder or a home given by two files.
+    """
+    try:
+        files = sorted(
+            path
+            for path in folder.iterdir()
+            if path.suffix.lower() in CONFIG_SUFFIXES
+            and not path.name.startswith(".")
+            and path.is_file()
+        )
+    except OSError as exc:
+        raise UsageError(f"--hosted {folder}: {exc.strerror}") from exc
+    if not files:
+        raise UsageError(f"--hosted {folder}: no home config (*.yaml, *.yml, *.json) in it")
+    configs: list[HomeConfig] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        config = HomeConfig.load(path)
+        if config.home in seen:
+            raise UsageError(f"{path}: home {config.home} is already in {seen[config.home]}")
+        seen[config.home] = path
+        configs.append(config)
+    return configs
+
+
+def _one_line(exc: Exception) -> str:
+    """The error in one line: a YAML syntax error by its line and column, not a snippet."""
+    cause = exc.__cause__
+    if (
+        isinstance(exc, HomeConfigError)
+        and isinstance(cause, yaml.MarkedYAMLError)
+        and cause.problem_mark is not None
+    ):
+        mark = cause.problem_mark
+        return (
+            f"{exc.source or 'home config'}: not valid YAML or JSON: "
+            f"line {mark.line + 1}, column {mark.column + 1}: {cause.problem}"
+        )
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 async def _run_until_signal(agent) -> None:

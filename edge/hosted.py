@@ -25,22 +25,43 @@ hosted process status onto its homes**: when it goes ``offline`` (will or clean 
 home listed is offline, whatever its own retained status still says. A clean stop also
 publishes ``offline`` on every home's status.
 
-Not done here (EdgeAgent has them): hub-pushed configs (``<prefix>/<home>/config``) and
-voice-prompt commands to the local side. A hosted home keeps the config it started with
-(or its saved last-good one).
+Hub to homes, over the same uplink connection, with one wildcard subscription each (not
+one per home), QoS 1, in a persistent session (commands sent while the process was away are
+kept for it):
+
+* ``<prefix>/+/config``: a retained home config, so every home's arrives at each connect.
+  It goes to that home's :meth:`HomePipeline.apply_config`, exactly as in EdgeAgent: the
+  same validation, the last good config saved in the home's folder
+  (``data_dir/<home>/config.json``, preferred at the next start), a refused one kept out
+  with the reason in the home's status document (``config``). New devices take effect at
+  once: decoding looks devices up in the home's current config. That home's status is
+  republished after each config (windows of :data:`STATUS_WINDOW`). The same bytes again
+  (the retained config at the next connect) are not parsed again once applied and saved,
+  or refused: a thousand homes reconnect in milliseconds, not seconds. An empty payload (a
+  cleared retained config) is ignored; a config for a home not hosted here is counted
+  (``ignored_configs`` in the process status).
+* ``<prefix>/+/command``: e.g. the "help is coming" voice prompt. Passed on, QoS 1 and in
+  order, to ``<prefix>/<home>/local/command`` on the local connection, together with the
+  local alarm of a newly raised critical event (:func:`edge.agent.alarm_command`). Each home
+  queues at most :data:`edge.agent.MAX_QUEUED_COMMANDS` while the local broker is away (the
+  oldest goes first, counted); a command for a home not hosted here is counted
+  (``ignored_commands``). Each home's status carries its ``commands`` counts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import socket
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +70,15 @@ import aiomqtt
 from devices.codec import DEFAULT_PREFIX, ClockLimits
 from eldercare.home import HomeConfig
 
-from .agent import DEFAULT_CLOCK, DRAIN_WINDOW, HomePipeline
+from .agent import (
+    DEFAULT_CLOCK,
+    DRAIN_WINDOW,
+    MAX_QUEUED_COMMANDS,
+    ConfigState,
+    HomePipeline,
+    _mqtt,
+    alarm_command,
+)
 from .config_store import load_preferred
 from .outbox import Outbox, OutboxItem
 from .uplink import BrokerUrl, keep_connected
@@ -62,6 +91,9 @@ MAX_UNKNOWN_IDS = 100  # distinct unknown home ids remembered (the total is alwa
 PER_HOME_TURN = 20  # outbox items of one home per drain window
 STATUS_WINDOW = 100  # status publishes awaited together
 YIELD_EVERY = 50  # homes ticked/flushed before the loop gets a turn
+
+
+HUB_KINDS = ("config", "command")  # <prefix>/<home>/<kind> from the hub
 
 
 def default_process_id() -> str:
@@ -89,6 +121,7 @@ class TopicRouter:
         self._home_level = zigbee_levels.index("{home}")
         wildcard = "/".join("+" if level == "{home}" else level for level in zigbee_levels)
         self.subscriptions: tuple[str, ...] = (f"{prefix}/+/dev/+/up", f"{wildcard}/#")
+        self.uplink_subscriptions: tuple[str, ...] = tuple(f"{prefix}/+/{k}" for k in HUB_KINDS)
 
     def home_of(self, topic: str) -> str | None:
         """The home id in ``topic``, or None if the topic has neither known shape."""
@@ -107,6 +140,23 @@ class TopicRouter:
         ):
             return levels[self._home_level] or None
         return None
+
+    def hub_topic(self, topic: str) -> tuple[str, str] | None:
+        """``(home, "config" | "command")`` for a hub topic on the uplink, else None."""
+        levels = topic.split("/")
+        p = len(self._prefix)
+        if len(levels) == p + 2 and levels[:p] == self._prefix and levels[p + 1] in HUB_KINDS:
+            return (levels[p], levels[p + 1]) if levels[p] else None
+        return None
+
+
+@dataclass
+class CommandCounts:
+    """One home's commands to its local side, for its status."""
+
+    forwarded: int = 0
+    dropped: int = 0
+    alarms: int = 0
 
 
 class HostedEdges:
@@ -189,6 +239,15 @@ class HostedEdges:
         self.uplink_connected = asyncio.Event()
         self.uplink_connects = 0
         self.published = 0  # outbox items acked by the uplink broker
+        self.ignored_configs = 0  # configs pushed for homes not hosted here
+        self.ignored_commands = 0  # commands for homes not hosted here
+        self.commands = {home: CommandCounts() for home in self.pipelines}
+        self._commands: dict[str, deque[bytes]] = {}  # home -> its queue, only while non-empty
+        self._command_line: deque[str] = deque()  # homes with queued commands, oldest first
+        self._command_ready = asyncio.Event()
+        self._settled: dict[str, bytes] = {}  # home -> digest of a config with a final outcome
+        self._status_due: dict[str, None] = {}  # homes whose status must go out (ordered set)
+        self._status_wake = asyncio.Event()
         self._ready: deque[str] = deque()  # homes whose outbox may hold something
         self._ready_set: set[str] = set()
         self._wake_drain = asyncio.Event()
@@ -239,8 +298,7 @@ class HostedEdges:
     async def _tick(self) -> None:
         now = self.now()
         for index, pipeline in enumerate(list(self.pipelines.values()), 1):
-            if pipeline.tick(now):
-                self._mark(pipeline.home)
+            self._after_events(pipeline.home, pipeline.tick(now))
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
@@ -250,6 +308,16 @@ class HostedEdges:
                 self._mark(pipeline.home)
             if index % YIELD_EVERY == 0:  # one fsync per home: let messages in between
                 await asyncio.sleep(0)
+
+    def _after_events(self, home: str, events: list[Any]) -> None:
+        """New events are in the home's outbox: drain them, sound the alarm for critical ones."""
+        if not events:
+            return
+        self._mark(home)
+        for event in events:
+            if (alarm := alarm_command(event)) is not None:
+                self.commands[home].alarms += 1
+                self._queue_local(home, alarm)
 
     def _mark(self, home: str) -> None:
         if home not in self._ready_set:
@@ -286,8 +354,10 @@ class HostedEdges:
             )
             self.local_connected.set()
             try:
-                async for message in client.messages:
-                    self._on_local(message)
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(self._forward_commands(client), name="commands")
+                    async for message in client.messages:
+                        self._on_local(message)
             finally:
                 self.local_connected.clear()
 
@@ -308,8 +378,41 @@ class HostedEdges:
             return
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
         received_at = datetime.fromtimestamp(self.now(), UTC)
-        if pipeline.handle_local(topic, bytes(payload), received_at):
-            self._mark(home)
+        self._after_events(home, pipeline.handle_local(topic, bytes(payload), received_at))
+
+    def _queue_local(self, home: str, payload: bytes) -> None:
+        """A command for a home's local side (hub command or local alarm), sent in order."""
+        queue = self._commands.get(home)
+        if queue is None:
+            queue = self._commands[home] = deque(maxlen=MAX_QUEUED_COMMANDS)
+            self._command_line.append(home)
+        elif len(queue) == queue.maxlen:
+            self.commands[home].dropped += 1  # the oldest goes: the newest is the one that matters
+        queue.append(payload)
+        self._command_ready.set()
+        log.info("home %s: command %s", home, payload[:200].decode(errors="replace"))
+
+    async def _forward_commands(self, client: aiomqtt.Client) -> None:
+        """Publish the queued commands, home after home, each home's in order (QoS 1).
+
+        A command leaves its queue only after its PUBACK: one cut off by a disconnect is
+        sent again on the next local session.
+        """
+        while True:
+            while self._command_line:
+                home = self._command_line[0]
+                queue = self._commands[home]
+                topic = self.pipelines[home].topics.local_command
+                while queue:
+                    payload = queue[0]
+                    await _mqtt(client.publish(topic, payload, qos=1))
+                    if queue and queue[0] is payload:  # not dropped for a newer one meanwhile
+                        queue.popleft()
+                    self.commands[home].forwarded += 1
+                del self._commands[home]
+                self._command_line.popleft()
+            self._command_ready.clear()
+            await self._command_ready.wait()
 
     # -- uplink broker --------------------------------------------------------------------
 
@@ -326,12 +429,16 @@ class HostedEdges:
             "unknown_home": self.unknown_home,
             "unknown_ids": dict(self.unknown_ids),
             "unrouted": self.unrouted,
+            "ignored_configs": self.ignored_configs,
+            "ignored_commands": self.ignored_commands,
         }
 
     def home_status(self, home: str, state: str) -> dict[str, Any]:
         document = self.pipelines[home].status(state)
         document["hosted"] = self.process_id
         document["local_connected"] = self.local_connected.is_set()
+        queue = self._commands.get(home)
+        document["commands"] = {**asdict(self.commands[home]), "queued": len(queue or ())}
         return document
 
     async def _uplink_session(self) -> None:
@@ -340,21 +447,29 @@ class HostedEdges:
         client = aiomqtt.Client(
             **self.uplink_url.client_kwargs(),
             identifier=f"eldercare-hosted-{self.process_id}",
+            clean_session=False,  # commands sent while we were away are kept for us
             will=aiomqtt.Will(self.status_topic, _json(offline), qos=1, retain=True),
         )
-        # A drain window and a status window in flight together are the plan, not a backlog.
-        client.pending_calls_threshold = self.drain_window + STATUS_WINDOW + 10
+        # A drain window and two status windows (heartbeat, configs) in flight together are
+        # the plan, not a backlog.
+        client.pending_calls_threshold = self.drain_window + 2 * STATUS_WINDOW + 10
         async with client:
-            await self._publish_statuses(client, "online")
-            self.uplink_connects += 1
-            self.uplink_connected.set()
-            log.info("hosted %s: uplink to %s", self.process_id, self.uplink_url)
-            for home in self.pipelines:  # anything left from before is sent now
-                self._mark(home)
             try:
+                await self._publish_statuses(client, "online")
+                # One subscription per kind for all homes; retained configs come now.
+                await _mqtt(client.subscribe([(t, 1) for t in self.router.uplink_subscriptions]))
+                self.uplink_connects += 1
+                self.uplink_connected.set()
+                log.info("hosted %s: uplink to %s", self.process_id, self.uplink_url)
+                for home in self.pipelines:  # anything left from before is sent now
+                    self._mark(home)
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self._drain(client), name="drain")
                     tasks.create_task(self._heartbeat(client), name="heartbeat")
+                    tasks.create_task(self._send_due_statuses(client), name="statuses")
+                    async for message in client.messages:
+                        self._on_uplink(message)
+                        await asyncio.sleep(0)  # a thousand configs at connect: homes go on
             except asyncio.CancelledError:
                 with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                     async with asyncio.timeout(5):
@@ -363,10 +478,79 @@ class HostedEdges:
             finally:
                 self.uplink_connected.clear()
 
+    def _on_uplink(self, message: aiomqtt.Message) -> None:
+        topic = str(message.topic)
+        found = self.router.hub_topic(topic)
+        if found is None:
+            self.unrouted += 1
+            log.debug("hosted: unexpected uplink topic %s", topic)
+            return
+        home, kind = found
+        payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
+        pipeline = self.pipelines.get(home)
+        if kind == "config":
+            if not payload:  # a cleared retained config: nothing pushed, keep ours
+                return
+            if pipeline is None:
+                self.ignored_configs += 1
+                log.debug("hosted: config for home %s, not hosted here (counted)", home)
+                return
+            if self._apply_config(pipeline, bytes(payload)):
+                self._status_soon(home)
+        else:
+            if pipeline is None:
+                self.ignored_commands += 1
+                log.debug("hosted: command for home %s, not hosted here (counted)", home)
+                return
+            self._queue_local(home, bytes(payload))
+
+    def _apply_config(self, pipeline: HomePipeline, payload: bytes) -> bool:
+        """Apply or refuse, as EdgeAgent; False if the very same payload was settled already.
+
+        Every home's retained config comes again at each connect: parsing a thousand of them
+        would cost seconds, for the outcome they already had (applied and saved, or refused).
+        """
+        home = pipeline.home
+        digest = hashlib.blake2b(payload, digest_size=16).digest()
+        if self._settled.get(home) == digest:
+            return False
+        self._settled.pop(home, None)
+        try:
+            pipeline.apply_config(payload)
+        except Exception as exc:  # one home's config must not take the others' uplink down
+            log.exception("home %s: cannot apply the pushed config", home)
+            reason = f"cannot be applied: {exc}"
+            pipeline.config_state = ConfigState("refused", reason, _now_iso())
+            return True
+        state = pipeline.config_state.state
+        if state == "refused" or pipeline.saved_config == pipeline.config:
+            self._settled[home] = digest  # else (not saved) it is tried again next time
+        return True
+
+    def _status_soon(self, home: str) -> None:
+        self._status_due[home] = None
+        self._status_wake.set()
+
+    async def _send_due_statuses(self, client: aiomqtt.Client) -> None:
+        """Republish the statuses of homes whose config changed state, a window at a time."""
+        while True:
+            self._status_wake.clear()
+            if not self._status_due:
+                await self._status_wake.wait()
+                continue
+            homes = list(islice(self._status_due, STATUS_WINDOW))
+            for home in homes:  # lost with a dropped connection: the next one says online
+                del self._status_due[home]
+            await self._publish_home_statuses(client, homes, "online")
+
     async def _publish_statuses(self, client: aiomqtt.Client, state: str) -> None:
         """The process status, then each home's, retained; a window of publishes at a time."""
         await client.publish(self.status_topic, _json(self.process_status(state)), 1, True)
-        homes = self.homes
+        await self._publish_home_statuses(client, self.homes, state)
+
+    async def _publish_home_statuses(
+        self, client: aiomqtt.Client, homes: list[str], state: str
+    ) -> None:
         for start in range(0, len(homes), STATUS_WINDOW):
             async with asyncio.TaskGroup() as sends:
                 for home in homes[start : start + STATUS_WINDOW]:

@@ -8,14 +8,10 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-NOT_BUILT_YET = 3
-
 
 class Command(NamedTuple):
     help: str
-    # The module with add_arguments(parser) and run(args); None until its issue lands.
-    module: str | None = None
-    issue: str = ""
+    module: str  # with add_arguments(parser) and run(args) -> exit status
 
 
 # Each command's module is imported only when that command runs (or its --help is asked
@@ -24,7 +20,7 @@ COMMANDS: dict[str, Command] = {
     "demo": Command("broker, simulated homes and live alerts in one go", "eldercare.demo"),
     "simulate": Command("simulated homes: files or live MQTT traffic", "simulators.command"),
     "hub": Command("the hub and its API against a broker and a store", "hub.command"),
-    "edge": Command("one edge agent for a home config", "edge.command"),
+    "edge": Command("the edge agent of one home, or of many (--hosted)", "edge.command"),
     "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
     "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),
     "eval scenarios": Command(
@@ -49,21 +45,11 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
                 group, help="detection quality on labelled recordings and simulated homes"
             ).add_subparsers(dest="evaluation", required=True, metavar="WHAT")
         sub = (evaluations if group else commands).add_parser(leaf, help=command.help)
-        if command.module is None:
-            sub.set_defaults(handler=_not_built(command.issue))
-        elif name == chosen:
+        if name == chosen:
             module = importlib.import_module(command.module)
             module.add_arguments(sub)
             sub.set_defaults(handler=module.run)
     return parser
-
-
-def _not_built(issue: str):
-    def run(args: argparse.Namespace) -> int:
-        print(f"eldercare {args.command}: not built yet ({issue})", file=sys.stderr)
-        return NOT_BUILT_YET
-
-    return run
 
 
 def _chosen(argv: Sequence[str]) -> str | None:

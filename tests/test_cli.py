@@ -20,12 +20,6 @@ def test_help_lists_every_command_of_the_architecture():
     assert "falls" in eldercare("eval", "--help").stdout
 
 
-def test_a_command_whose_issue_has_not_landed_says_so_and_fails():
-    result = eldercare("bench")
-    assert result.returncode == 3
-    assert "not built yet" in result.stderr
-
-
 def test_unknown_arguments_are_usage_errors():
     result = eldercare("replay", "readings.jsonl")
     assert result.returncode == 2 and "--config" in result.stderr

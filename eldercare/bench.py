@@ -1,0 +1,1159 @@
+"""`eldercare bench`: the hub's ingest rate and alert latency, side by side with the raw broker.
+
+For each home count N (default 100, 1,000 and 10,000), in one run against one Mosquitto:
+
+* **Ingest.** ``--messages`` telemetry messages as edges send them (``<prefix>/<home>/
+  telemetry``, ten canonical readings each, homes taking turns) are encoded once and
+  published as a backlog while two persistent sessions (clean session off, QoS 1) are
+  offline: a plain paho subscriber (**raw**) and the real :class:`hub.service.Hub`
+  (**hub**, SQLite store in a temp dir, the N homes registered beforehand). Each then
+  connects and the time to drain the whole backlog is measured: raw until its last message
+  arrives, hub until its ingestor has stored every reading. Draining a queued backlog
+  measures the *consumer*, whatever the publisher's speed.
+* **Alert latency.** The hub and its API served by uvicorn in this process; a child process
+  (so its work does not share this interpreter's GIL) publishes background telemetry at
+  the rate N homes really send it (one message per home every 10 s) and ``--events`` fall
+  and SOS events spread over time, while listening on the API's ``/ws``. Latency is the
+  WebSocket frame's arrival minus the event's publish, both on the child's clock.
+
+Prints the machine, a table, the goals with PASS/MISS, and one JSON document (stdout, or
+the ``--json`` file). Exit status 1 means data was lost (a queued message or a reading
+not stored), not that a goal was missed: the goals are measurements, not checks. An alert
+that has not reached the WebSocket 30 s after the last event is reported late, and counts
+as infinitely late in the percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import multiprocessing as mp
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import aiomqtt
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from eldercare.broker import Broker, BrokerError, free_port, mosquitto_binary
+from eldercare.broker_url import BrokerUrl
+
+if TYPE_CHECKING:
+    # Imported where used instead: the load process imports this module too, and it needs
+    # neither SQLAlchemy nor FastAPI; `eldercare bench --help` needs none of them.
+    from multiprocessing.queues import Queue
+
+    from websockets.asyncio.client import ClientConnection
+
+    from hub.service import Hub
+    from hub.settings import HubSettings
+    from hub.store import Store
+
+PREFIX = "eldercare/v1"
+STATION = "st-bench"
+DEFAULT_HOMES = (100, 1_000, 10_000)
+READINGS_PER_MESSAGE = 10
+TELEMETRY_EVERY_S = 10.0  # how often an edge sends a telemetry batch (edge default)
+EVENT_KINDS = ("fall", "sos")
+CST = timezone(timedelta(hours=8))  # the homes' local offset in their ISO timestamps
+GOAL_INGEST_RATIO = 0.70
+GOAL_P99_MS = 50.0
+GOAL_P99_HOMES = 1_000
+STALL_S = 30.0  # a drain that makes no progress for this long has lost messages
+
+
+@dataclass(frozen=True)
+class Sizes:
+    messages: int
+    events: int
+    event_rate: float  # events per second in the latency phase
+    warmup_s: float  # background load before the first event
+
+
+FULL = Sizes(messages=20_000, events=200, event_rate=20.0, warmup_s=2.0)
+QUICK = Sizes(messages=1_000, events=20, event_rate=40.0, warmup_s=0.5)
+
+
+def log(text: str) -> None:
+    # Progress on stderr: stdout is the table and the JSON a caller may parse.
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+# -- traffic -----------------------------------------------------------------------------
+
+
+def home_id(index: int) -> str:
+    return f"h{index:05d}"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, CST).isoformat(timespec="milliseconds")
+
+
+def telemetry_document(home: str, seq: int, at: float, rng: random.Random) -> dict[str, Any]:
+    """One edge telemetry batch of ten readings in valid ranges, as the edge uplinks it.
+
+    The bracelet stamps epoch seconds, the Zigbee devices ISO 8601 with +08:00: the hub
+    must parse both kinds of ``ts``, so both are in the traffic.
+    """
+    t = at - rng.uniform(0.0, TELEMETRY_EVERY_S)
+
+    def band(metric: str, value: object, dt: float) -> dict[str, Any]:
+        return {"ts": round(t + dt, 3), "home": home, "device": "band", "metric": metric,
+                "value": value}  # fmt: skip
+
+    def zigbee(device: str, metric: str, value: object, dt: float) -> dict[str, Any]:
+        return {"ts": _iso(t + dt), "home": home, "device": device, "metric": metric,
+                "value": value}  # fmt: skip
+
+    readings = [
+        band("heart_rate", rng.randint(58, 96), 0.0),
+        band("spo2", rng.randint(93, 99), 0.0),
+        band("skin_temp", round(rng.uniform(32.0, 35.5), 1), 0.0),
+        band("steps", seq * 7 + rng.randint(0, 6), 0.0),
+        band("worn", True, 0.0),
+        band("battery", rng.randint(20, 100), 0.0),
+        zigbee("front_door", "contact", rng.choice(("open", "closed")), 1.2),
+        zigbee("bathroom_door", "contact", rng.choice(("open", "closed")), 2.7),
+        zigbee("radar_bath", "presence", rng.random() < 0.3, 3.1),
+        zigbee("radar_bath", "fall_state", "none", 3.1),
+    ]
+    return {"home": home, "readings": readings, "edge": home, "seq": seq}
+
+
+def backlog(prefix: str, homes: int, messages: int, *, seed: int = 7) -> list[tuple[str, bytes]]:
+    """``messages`` telemetry messages, homes taking turns, as if sent over the last while.
+
+    Encoded once: the raw subscriber and the hub drain exactly the same bytes.
+    """
+    rng = random.Random(seed)
+    now = time.time()
+    span = math.ceil(messages / homes) * TELEMETRY_EVERY_S
+    out = []
+    for n in range(messages):
+        home = home_id(n % homes)
+        at = now - span + (n / messages) * span
+        document = telemetry_document(home, n // homes + 1, at, rng)
+        out.append((f"{prefix}/{home}/telemetry", json.dumps(document).encode()))
+    return out
+
+
+def event_document(home: str, kind: str, seq: int) -> dict[str, Any]:
+    now = time.time()
+    return {
+        "ts": _iso(now),
+        "home": home,
+        "kind": kind,
+        "state": "raised",
+        "severity": "critical",
+        "started": _iso(now - 1.0),
+        "detector": kind,
+        "device": "radar_bath" if kind == "fall" else "sos_bed",
+        "evidence": {"source": "radar"} if kind == "fall" else {"presses": 1},
+        "edge": home,
+        "seq": seq,
+    }
+
+
+def home_document(home: str) -> dict[str, Any]:
+    return {
+        "home": home,
+        "station": STATION,
+        "timezone": "Asia/Shanghai",
+        "resident": {"name": "王秀英", "birth_year": 1942, "lives_alone": True},
+        "devices": [
+            {"id": "front_door", "kind": "door", "role": "front_door",
+             "source": "zigbee2mqtt:entrance", "model": "MCCGQ11LM"},
+            {"id": "bathroom_door", "kind": "door", "role": "bathroom_door",
+             "source": "zigbee2mqtt:bathroom", "model": "MCCGQ11LM"},
+            {"id": "radar_bath", "kind": "fall_radar", "role": "bathroom",
+             "source": "zigbee2mqtt:radar1", "model": "MIR-HE200-TY"},
+            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
+            {"id": "sos_bed", "kind": "sos_button", "role": "bedside",
+             "source": "zigbee2mqtt:sos"},
+        ],
+        "contacts": [
+            {"name": "李明", "relation": "son", "phone": "13800000000", "notify": ["app", "sms"]}
+        ],
+    }  # fmt: skip
+
+
+def register_homes(database: str, homes: int, prefix: str) -> float:
+    """Station and homes straight through the registry, in one transaction; seconds taken."""
+    from sqlalchemy import update
+
+    from eldercare.home import HomeConfig
+    from hub.registry import save_home, save_station
+    from hub.schema import OutgoingMessage
+    from hub.store import Store
+
+    started = time.perf_counter()
+    store = Store(database)
+    try:
+        template = HomeConfig.model_validate(home_document(home_id(0)))
+        with store.transaction() as session:
+            save_station(session, STATION, name="颍州社区养老服务站")
+            for index in range(homes):
+                config = template.model_copy(update={"home": home_id(index)})
+                save_home(session, config, prefix=prefix)
+            # Each home's config is queued for its edge. Here they count as delivered long
+            # ago: pushing N retained configs at start-up is not what this bench measures.
+            session.execute(update(OutgoingMessage).values(sent_at=time.time()))
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+# -- broker ------------------------------------------------------------------------------
+
+
+def start_bench_broker(workdir: Path, *, inflight: int) -> Broker:
+    """A private Mosquitto that never drops what it queues for an offline session.
+
+    eldercare.broker.start_broker caps each queue at 100,000 messages and leaves the
+    in-flight window at Mosquitto's default of 20. With 20, a consumer that acks only after
+    its commit (the hub) never sees more than 20 messages at once, whatever its batch size;
+    a deployment sets this window, so the bench sets it too (``--inflight``).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = workdir / "mosquitto.conf"
+    log_file = workdir / "mosquitto.log"
+    config.write_text(
+        "\n".join(
+            [
+                f"listener {port} 127.0.0.1",
+                "allow_anonymous true",
+                "persistence false",
+                "log_dest stderr",
+                "log_type error",
+                "log_type warning",
+                "max_queued_messages 0",  # 0: no limit, an offline session loses nothing
+                "max_queued_bytes 0",
+                f"max_inflight_messages {inflight}",
+                # As root, Mosquitto switches to its own user, and changing user clears the
+                # parent-death signal set below; as anyone else it keeps the caller's user.
+                *(["user root"] if os.geteuid() == 0 else []),
+                "",
+            ]
+        )
+    )
+    with open(log_file, "ab") as out:
+        process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_parent_death_signal(),
+        )
+    deadline = time.monotonic() + 10
+    while True:
+        if process.poll() is not None:
+            raise BrokerError(f"mosquitto exited: {log_file.read_text(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise BrokerError(f"mosquitto did not listen on port {port} within 10 s") from None
+            time.sleep(0.05)
+    return Broker("127.0.0.1", port, process, config, log_file)
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """What the broker's process runs before exec: get SIGTERM when the bench's main thread
+    ends, even by kill -9 (a timed-out CI job), rather than live on holding a port. Linux
+    only; resolved here, in the parent, so the forked child imports nothing."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def mosquitto_version() -> str | None:
+    try:
+        shown = subprocess.run(
+            [mosquitto_binary(), "-h"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (BrokerError, OSError, subprocess.SubprocessError):
+        return None
+    first = shown.splitlines()[0] if shown else ""
+    return first.removeprefix("mosquitto version ").strip() or None
+
+
+# -- paho helpers (the raw subscriber and the backlog publisher) --------------------------
+
+
+def _paho_client(url: BrokerUrl, client_id: str, *, clean: bool) -> paho.Client:
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean,
+        protocol=paho.MQTTv311,
+    )
+    if url.username:
+        client.username_pw_set(url.username, url.password)
+    if url.tls:
+        client.tls_set()
+    return client
+
+
+def _connect(client: paho.Client, url: BrokerUrl, timeout: float = 10.0) -> None:
+    """Connect with paho's network thread running; return once the CONNACK is in."""
+    connected = threading.Event()
+    client.on_connect = lambda *_: connected.set()
+    client.connect(url.host, url.port, keepalive=60)
+    client.loop_start()
+    if not connected.wait(timeout):
+        client.loop_stop()
+        raise TimeoutError(f"no CONNACK from {url} within {timeout} s")
+
+
+def _close(client: paho.Client) -> None:
+    client.disconnect()
+    client.loop_stop()
+
+
+def forget_session(url: BrokerUrl, client_id: str) -> None:
+    """End a persistent session, so the broker stops queuing traffic for it."""
+    client = _paho_client(url, client_id, clean=True)
+    _connect(client, url)
+    _close(client)
+
+
+class RawSubscriber:
+    """A plain paho subscriber with a persistent QoS 1 session: what the broker alone does."""
+
+    def __init__(self, url: BrokerUrl, client_id: str, topic: str):
+        self.url = url
+        self.client_id = client_id
+        self.topic = topic
+        self.expected = 0
+        self.received = 0
+        self.last_at = 0.0
+        self._done = threading.Event()
+
+    def create_session(self) -> None:
+        client = _paho_client(self.url, self.client_id, clean=False)
+        _connect(client, self.url)
+        subscribed = threading.Event()
+        client.on_subscribe = lambda *_: subscribed.set()
+        client.subscribe(self.topic, qos=1)
+        if not subscribed.wait(10):
+            raise TimeoutError("no SUBACK for the raw subscriber")
+        _close(client)
+
+    def _on_message(self, _client: object, _userdata: object, _message: object) -> None:
+        # Counting is all it does: the broker's delivery rate to a Python consumer.
+        self.received += 1
+        self.last_at = time.perf_counter()
+        if self.received >= self.expected:
+            self._done.set()
+
+    def drain(self, expected: int) -> tuple[int, float]:
+        """Reconnect and take the queued backlog: (messages received, seconds)."""
+        self.expected, self.received = expected, 0
+        self._done.clear()
+        client = _paho_client(self.url, self.client_id, clean=False)
+        client.on_message = self._on_message
+        started = time.perf_counter()
+        _connect(client, self.url)
+        seen = -1
+        while not self._done.wait(STALL_S):
+            if self.received == seen:
+                break  # nothing more arrives: the broker did not keep all of it
+            seen = self.received
+        _close(client)
+        return self.received, (self.last_at or time.perf_counter()) - started
+
+
+def publish_all(url: BrokerUrl, messages: Sequence[tuple[str, bytes]], client_id: str) -> float:
+    """Publish QoS 1 and wait for every PUBACK (then the broker has queued them); seconds."""
+    client = _paho_client(url, client_id, clean=True)
+    client.max_inflight_messages_set(1000)
+    acked = 0
+    done = threading.Event()
+
+    def on_publish(*_: object) -> None:
+        nonlocal acked
+        acked += 1
+        if acked >= len(messages):
+            done.set()
+
+    client.on_publish = on_publish
+    _connect(client, url)
+    started = time.perf_counter()
+    for topic, payload in messages:
+        client.publish(topic, payload, qos=1)
+    if not done.wait(max(60.0, len(messages) / 500)):
+        raise TimeoutError(f"only {acked} of {len(messages)} messages acknowledged by the broker")
+    elapsed = time.perf_counter() - started
+    _close(client)
+    return elapsed
+
+
+# -- ingest ------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestRow:
+    messages: int
+    readings: int
+    publish_s: float
+    raw_received: int
+    raw_s: float
+    hub_readings: int  # what the ingestor counted as stored
+    stored_readings: int  # rows in the store afterwards, counted with SQL
+    hub_duplicates: int
+    hub_refused: int
+    hub_batches: int
+    hub_s: float
+
+    @property
+    def raw_msg_s(self) -> float:
+        return self.raw_received / self.raw_s if self.raw_s > 0 else 0.0
+
+    @property
+    def raw_readings_s(self) -> float:
+        return self.raw_msg_s * READINGS_PER_MESSAGE
+
+    @property
+    def hub_readings_s(self) -> float:
+        return self.hub_readings / self.hub_s if self.hub_s > 0 else 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.hub_readings_s / self.raw_readings_s if self.raw_readings_s else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages,
+            "readings": self.readings,
+            "publish_s": round(self.publish_s, 3),
+            "raw": {
+                "received": self.raw_received,
+                "seconds": round(self.raw_s, 3),
+                "messages_per_s": round(self.raw_msg_s, 1),
+                "readings_per_s": round(self.raw_readings_s, 1),
+            },
+            "hub": {
+                "readings_stored": self.stored_readings,
+                "readings_counted": self.hub_readings,
+                "duplicates": self.hub_duplicates,
+                "refused": self.hub_refused,
+                "batches": self.hub_batches,
+                "seconds": round(self.hub_s, 3),
+                "messages_per_s": round(self.hub_readings_s / READINGS_PER_MESSAGE, 1),
+                "readings_per_s": round(self.hub_readings_s, 1),
+            },
+            "hub_vs_raw": round(self.ratio, 4),
+        }
+
+
+def hub_settings(url: str, database: str, prefix: str, client_id: str) -> HubSettings:
+    from hub.settings import HubSettings
+
+    return HubSettings(broker=url, database=database, prefix=prefix, client_id=client_id)
+
+
+async def _stop(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def hub_session(settings: HubSettings, store: Store) -> None:
+    """Run the hub until it has subscribed, then stop it: the broker now queues for it."""
+    from hub.service import Hub
+
+    hub = Hub(settings, store)
+    task = asyncio.create_task(hub.run())
+    try:
+        async with asyncio.timeout(10):
+            await hub.connected.wait()
+    finally:
+        await _stop(task)
+
+
+async def hub_drain(settings: HubSettings, store: Store, expected: int) -> tuple[Hub, float]:
+    """Start the hub on its queued backlog; (its counts, seconds until all is stored)."""
+    from hub.service import Hub
+
+    hub = Hub(settings, store)
+    started = time.perf_counter()
+    task = asyncio.create_task(hub.run())
+    counts = hub.ingestor.counts
+    seen, still_since = -1, time.perf_counter()
+    try:
+        while counts.readings < expected:
+            if task.done():
+                task.result()  # the hub failed: say why
+            await asyncio.sleep(0.005)  # 5 ms granularity on a drain of seconds
+            if counts.readings != seen:
+                seen, still_since = counts.readings, time.perf_counter()
+            elif time.perf_counter() - still_since > STALL_S:
+                break
+        elapsed = time.perf_counter() - started
+        # Let the last batch's acks reach the broker before the session goes.
+        await asyncio.sleep(0.2)
+    finally:
+        await _stop(task)
+    return hub, elapsed
+
+
+def count_readings(database: str) -> int:
+    path = database.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT count(*) FROM readings").fetchone()[0])
+
+
+async def ingest_phase(
+    url: str, database: str, prefix: str, homes: int, messages: list[tuple[str, bytes]]
+) -> IngestRow:
+    from hub.store import Store
+
+    broker = BrokerUrl.parse(url)
+    raw = RawSubscriber(broker, f"bench-raw-{homes}", f"{prefix}/+/telemetry")
+    settings = hub_settings(url, database, prefix, f"bench-hub-{homes}")
+    store = Store(database)
+    try:
+        # Both sessions exist before the backlog is published, so both get all of it.
+        await asyncio.to_thread(raw.create_session)
+        await hub_session(settings, store)
+        log(f"{homes} homes: publishing {len(messages)} telemetry messages")
+        publish_s = await asyncio.to_thread(
+            publish_all, broker, messages, f"bench-publisher-{homes}"
+        )
+        log(f"{homes} homes: raw subscriber draining")
+        raw_received, raw_s = await asyncio.to_thread(raw.drain, len(messages))
+        await asyncio.to_thread(forget_session, broker, raw.client_id)
+        log(f"{homes} homes: hub draining")
+        expected = len(messages) * READINGS_PER_MESSAGE
+        hub, hub_s = await hub_drain(settings, store, expected)
+        await asyncio.to_thread(forget_session, broker, settings.client_id)
+    finally:
+        store.close()
+    counts = hub.ingestor.counts
+    return IngestRow(
+        messages=len(messages),
+        readings=expected,
+        publish_s=publish_s,
+        raw_received=raw_received,
+        raw_s=raw_s,
+        hub_readings=counts.readings,
+        stored_readings=count_readings(database),
+        hub_duplicates=counts.duplicates,
+        hub_refused=sum(counts.refused.values()) + counts.refused_readings,
+        hub_batches=hub.counts.batches,
+        hub_s=hub_s,
+    )
+
+
+# -- alert latency -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What the load process does; plain values, it crosses a process boundary."""
+
+    broker: str
+    ws_url: str
+    prefix: str
+    homes: int
+    events: int
+    event_rate: float
+    warmup_s: float
+    first_seq: int  # above every seq of the ingest phase: nothing is a duplicate
+    seed: int = 11
+
+
+@dataclass
+class LoadResult:
+    events_published: int = 0
+    alerts_received: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    telemetry_published: int = 0
+    telemetry_s: float = 0.0
+    other_frames: int = 0
+
+
+def _load_process(plan: LoadPlan, results: Queue[tuple[str, Any]]) -> None:
+    """The child process: run the load and send back the result (or why it failed)."""
+    try:
+        results.put(("ok", asdict(asyncio.run(run_load(plan)))))
+    except BaseException as exc:
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+async def run_load(plan: LoadPlan) -> LoadResult:
+    """Background telemetry at N homes' real rate, events spread over time, WS listening."""
+    from websockets.asyncio.client import connect
+
+    result = LoadResult()
+    rng = random.Random(plan.seed)
+    seqs = [plan.first_seq] * plan.homes
+    pending: dict[tuple[str, str], deque[float]] = {}
+    all_in = asyncio.Event()
+    url = BrokerUrl.parse(plan.broker)
+
+    def next_seq(index: int) -> int:
+        seqs[index] += 1
+        return seqs[index]
+
+    async def listen(ws: ClientConnection) -> None:
+        async for frame in ws:
+            arrived = time.perf_counter()
+            message = json.loads(frame)
+            data = message.get("data") or {}
+            alert = data.get("alert") or {}
+            key = (str(alert.get("home")), str(alert.get("kind")))
+            times = pending.get(key)
+            # Only the edge's own raise/update of an alert we published counts; escalation
+            # steps and home changes are other frames.
+            from_edge = data.get("actor") == f"edge:{key[0]}"
+            if message.get("type") != "alert" or not times or not from_edge:
+                result.other_frames += 1
+                continue
+            result.latencies_ms.append((arrived - times.popleft()) * 1000)
+            result.alerts_received += 1
+            if result.alerts_received >= plan.events:
+                all_in.set()
+
+    async def background(client: aiomqtt.Client, stop: asyncio.Event) -> None:
+        rate = plan.homes / TELEMETRY_EVERY_S
+        started = time.perf_counter()
+        sent = 0
+        sends: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            due = int((time.perf_counter() - started) * rate)
+            for _ in range(due - sent):
+                index = sent % plan.homes
+                home = home_id(index)
+                document = telemetry_document(home, next_seq(index), time.time(), rng)
+                # Not awaited one by one: the PUBACK round trip would cap the rate.
+                send = asyncio.create_task(
+                    client.publish(f"{plan.prefix}/{home}/telemetry", json.dumps(document), qos=1)
+                )
+                sends.add(send)
+                send.add_done_callback(sends.discard)
+                sent += 1
+            await asyncio.sleep(0.01)
+        if sends:
+            await asyncio.gather(*sends)
+        result.telemetry_published = sent
+        result.telemetry_s = time.perf_counter() - started
+
+    async def events(client: aiomqtt.Client) -> None:
+        await asyncio.sleep(plan.warmup_s)
+        started = time.perf_counter()
+        slot = 1.0 / plan.event_rate
+        for n in range(plan.events):
+            # A random moment in its slot, so events do not line up with telemetry ticks.
+            await asyncio.sleep(max(0.0, started + (n + rng.random()) * slot - time.perf_counter()))
+            index = n % plan.homes
+            home, kind = home_id(index), EVENT_KINDS[n % len(EVENT_KINDS)]
+            payload = json.dumps(event_document(home, kind, next_seq(index)))
+            pending.setdefault((home, kind), deque()).append(time.perf_counter())
+            await client.publish(f"{plan.prefix}/{home}/event", payload, qos=1)
+            result.events_published += 1
+
+    # aiomqtt warns at more than 10 publishes awaiting their PUBACK; here that is the plan.
+    quiet = logging.getLogger("eldercare.bench.load")
+    quiet.setLevel(logging.ERROR)
+    async with (
+        connect(plan.ws_url, max_size=None) as ws,
+        aiomqtt.Client(
+            **url.client_kwargs(),
+            identifier=f"bench-load-{os.getpid()}",
+            max_inflight_messages=0,
+            logger=quiet,
+        ) as client,
+    ):
+        hello = json.loads(await ws.recv())
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"unexpected first frame on /ws: {hello}")
+        listener = asyncio.create_task(listen(ws))
+        stop = asyncio.Event()
+        load = asyncio.create_task(background(client, stop))
+        try:
+            await events(client)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STALL_S):
+                    await all_in.wait()
+        finally:
+            stop.set()
+            await load
+            await _stop(listener)
+    return result
+
+
+def dispatcher_token(database: str) -> str | None:
+    """A log-in token of a dispatcher of the bench's station: the console's view of /ws.
+
+    None where the hub has no accounts (then /ws is open to all).
+    """
+    try:
+        from hub.accounts import log_in, save_user
+    except ImportError:
+        return None
+    from hub.store import Store
+
+    store = Store(database)
+    password = secrets.token_urlsafe(16)
+    try:
+        with store.transaction() as session:
+            save_user(
+                session,
+                "bench-dispatcher",
+                name="Bench dispatcher",
+                role="dispatcher",
+                password=password,
+                stations=[STATION],
+            )
+        with store.transaction() as session:
+            token, _ = log_in(session, "bench-dispatcher", password)
+    finally:
+        store.close()
+    return token
+
+
+@contextlib.asynccontextmanager
+async def served(settings: HubSettings) -> AsyncIterator[tuple[str, Hub]]:
+    """The hub + API under uvicorn in this event loop: (base URL, the Hub)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    hub = None
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        hub = app.state.hub
+        async with asyncio.timeout(10):
+            await hub.connected.wait()
+        yield f"http://127.0.0.1:{port}", hub
+    finally:
+        if hub is not None:
+            # A /ws handler whose client has gone notices only when the feed next sends,
+            # and uvicorn waits for it before the lifespan closes the feed: close it first.
+            hub.feed.close()
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class LatencyRow:
+    events: int
+    alerts: int
+    latencies_ms: list[float]
+    telemetry_msg_s: float
+    telemetry_published: int
+    hub_messages: int  # telemetry + events the hub took during the phase
+    other_frames: int
+
+    @property
+    def missing(self) -> int:
+        return self.events - self.alerts
+
+    def percentile(self, p: float) -> float | None:
+        """Over every event published: one whose alert never came counts as infinitely late,
+        so an overloaded hub cannot look fast by showing only the alerts that got through."""
+        return percentile([*self.latencies_ms, *[math.inf] * self.missing], p)
+
+    def as_dict(self) -> dict[str, Any]:
+        def ms(value: float | None) -> float | None:
+            # JSON has no infinity: null, with alerts_missing saying why.
+            return None if value is None or math.isinf(value) else round(value, 2)
+
+        values = self.latencies_ms
+        return {
+            "events_published": self.events,
+            "alerts_received": self.alerts,
+            "alerts_missing": self.missing,
+            "alerts_waited_s": STALL_S,
+            "p50_ms": ms(self.percentile(50)),
+            "p99_ms": ms(self.percentile(99)),
+            "max_ms": ms(self.percentile(100)),
+            "received_p50_ms": ms(percentile(values, 50)),
+            "received_p99_ms": ms(percentile(values, 99)),
+            "received_mean_ms": ms(sum(values) / len(values) if values else None),
+            "background_telemetry_msg_s": round(self.telemetry_msg_s, 1),
+            "background_telemetry_published": self.telemetry_published,
+            "hub_messages_taken": self.hub_messages,
+            "other_frames": self.other_frames,
+        }
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest rank: with 200 samples, p99 is the second largest."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+async def latency_phase(
+    url: str, database: str, prefix: str, homes: int, sizes: Sizes, first_seq: int
+) -> LatencyRow:
+    settings = hub_settings(url, database, prefix, f"bench-hub-{homes}")
+    context = mp.get_context("spawn")  # a fresh interpreter, not a fork of this event loop
+    results = context.Queue()
+    token = await asyncio.to_thread(dispatcher_token, database)
+    async with served(settings) as (base, hub):
+        ws_url = base.replace("http://", "ws://") + "/ws"
+        plan = LoadPlan(
+            broker=url,
+            ws_url=f"{ws_url}?{urlencode({'token': token})}" if token else ws_url,
+            prefix=prefix,
+            homes=homes,
+            events=sizes.events,
+            event_rate=sizes.event_rate,
+            warmup_s=sizes.warmup_s,
+            first_seq=first_seq,
+        )
+        child = context.Process(target=_load_process, args=(plan, results), daemon=True)
+        child.start()
+        try:
+            budget = 60 + sizes.warmup_s + sizes.events / sizes.event_rate + STALL_S
+            status, value = await asyncio.to_thread(results.get, True, budget)
+        finally:
+            await asyncio.to_thread(child.join, 10)
+            if child.is_alive():
+                child.terminate()
+        if status != "ok":
+            raise RuntimeError(f"the load process failed: {value}")
+        load = LoadResult(**value)
+        # The hub may still be taking the last telemetry; give it a moment, it is counted.
+        wanted = load.telemetry_published + load.events_published
+        deadline = time.monotonic() + 10
+        while hub.ingestor.counts.messages < wanted and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        taken = hub.ingestor.counts.messages
+    await asyncio.to_thread(forget_session, BrokerUrl.parse(url), settings.client_id)
+    return LatencyRow(
+        events=load.events_published,
+        alerts=load.alerts_received,
+        latencies_ms=load.latencies_ms,
+        telemetry_msg_s=load.telemetry_published / load.telemetry_s if load.telemetry_s else 0,
+        telemetry_published=load.telemetry_published,
+        hub_messages=taken,
+        other_frames=load.other_frames,
+    )
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+async def bench_homes(url: str, folder: Path, prefix: str, homes: int, sizes: Sizes) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    database = f"sqlite:///{folder / 'hub.db'}"
+    log(f"{homes} homes: registering")
+    register_s = await asyncio.to_thread(register_homes, database, homes, prefix)
+    messages = await asyncio.to_thread(backlog, prefix, homes, sizes.messages)
+    ingest = await ingest_phase(url, database, prefix, homes, messages)
+    log(
+        f"{homes} homes: raw {ingest.raw_readings_s:,.0f} readings/s, "
+        f"hub {ingest.hub_readings_s:,.0f} readings/s; alert latency next"
+    )
+    first_seq = math.ceil(sizes.messages / homes) + 1
+    latency = await latency_phase(url, database, prefix, homes, sizes, first_seq)
+    return {
+        "homes": homes,
+        "register_s": round(register_s, 2),
+        "ingest": ingest.as_dict(),
+        "alerts": latency.as_dict(),
+        # Kept for the table and the goals; not part of the JSON.
+        "_ingest": ingest,
+        "_latency": latency,
+    }
+
+
+def machine() -> dict[str, Any]:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count()
+    return {
+        "cpus": os.cpu_count(),
+        "cpus_usable": usable,
+        "cpu_model": _cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def _cpu_model() -> str | None:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return None
+
+
+def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        ingest: IngestRow = row["_ingest"]
+        out.append(
+            {
+                "goal": f"hub ingest >= {GOAL_INGEST_RATIO:.0%} of raw at {row['homes']:,} homes",
+                "measured": f"{ingest.ratio:.1%}",
+                "pass": ingest.ratio >= GOAL_INGEST_RATIO,
+            }
+        )
+    at_goal = [row for row in rows if row["homes"] == GOAL_P99_HOMES]
+    p99 = at_goal[0]["_latency"].percentile(99) if at_goal else None
+    out.append(
+        {
+            "goal": f"alert p99 <= {GOAL_P99_MS:g} ms at {GOAL_P99_HOMES:,} homes",
+            "measured": "not measured" if not at_goal else _ms(p99) + " ms",
+            "pass": None if not at_goal else (p99 is not None and p99 <= GOAL_P99_MS),
+        }
+    )
+    return out
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"> {STALL_S * 1000:.0f}" if math.isinf(value) else f"{value:.1f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    header = (
+        "homes",
+        "raw msg/s",
+        "raw readings/s",
+        "hub readings/s",
+        "hub/raw %",
+        "alert p50 ms",
+        "p99 ms",
+        "max ms",
+        "alerts",
+    )
+    lines = [header]
+    for row in rows:
+        ingest: IngestRow = row["_ingest"]
+        latency: LatencyRow = row["_latency"]
+
+        lines.append(
+            (
+                f"{row['homes']:,}",
+                f"{ingest.raw_msg_s:,.0f}",
+                f"{ingest.raw_readings_s:,.0f}",
+                f"{ingest.hub_readings_s:,.0f}",
+                f"{ingest.ratio:.1%}".removesuffix("%"),
+                _ms(latency.percentile(50)),
+                _ms(latency.percentile(99)),
+                _ms(latency.percentile(100)),
+                f"{latency.alerts}/{latency.events}",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [" | ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True))
+            for line in lines]  # fmt: skip
+    text.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(text)
+
+
+async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dict[str, Any]:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="eldercare-bench-") as tmp:
+        root = Path(tmp)
+        broker: Broker | None = None
+        if args.broker:
+            url = args.broker
+        else:
+            broker = start_bench_broker(root / "mosquitto", inflight=args.inflight)
+            url = broker.url
+        try:
+            rows = [
+                await bench_homes(url, root / f"homes-{n}", args.prefix, n, sizes) for n in homes
+            ]
+        finally:
+            if broker is not None:
+                broker.stop()
+    return {
+        "machine": machine(),
+        "broker": {
+            "url": "private mosquitto" if broker is not None else str(BrokerUrl.parse(url)),
+            "mosquitto": mosquitto_version() if broker is not None else None,
+            "max_inflight_messages": args.inflight if broker is not None else None,
+            "max_queued_messages": 0 if broker is not None else None,
+        },
+        "settings": {
+            "messages": sizes.messages,
+            "readings_per_message": READINGS_PER_MESSAGE,
+            "events": sizes.events,
+            "event_rate_per_s": sizes.event_rate,
+            "telemetry_every_s": TELEMETRY_EVERY_S,
+            "prefix": args.prefix,
+        },
+        "rows": rows,
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def _home_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 100,1000, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("home counts must be at least 1")
+    return counts
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Hub ingest rate vs a raw subscriber on the same broker, and the latency from an "
+        "event's publish to its alert on the WebSocket, at several home counts."
+    )
+    parser.add_argument(
+        "--homes",
+        type=_home_counts,
+        default=None,
+        help="home counts, comma separated (default 100,1000,10000; with --quick 20)",
+    )
+    parser.add_argument(
+        "--messages", type=_positive(int), help="telemetry messages per backlog (default 20000)"
+    )
+    parser.add_argument(
+        "--events", type=_positive(int), help="events per latency phase (default 200)"
+    )
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        help="use this broker (mqtt://host:port) instead of a private Mosquitto; it must "
+        "queue the whole backlog for an offline session (max_queued_messages)",
+    )
+    parser.add_argument(
+        "--inflight",
+        type=int,
+        default=1000,
+        help="the private Mosquitto's max_inflight_messages (default 1000, twice the hub's "
+        "batch of 500; Mosquitto's own default is 20)",
+    )
+    parser.add_argument("--prefix", default=PREFIX, help=f"topic prefix (default {PREFIX})")
+    parser.add_argument(
+        "--json", metavar="FILE", help="write the JSON document here instead of to stdout"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, a few seconds (for tests)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    base = QUICK if args.quick else FULL
+    sizes = Sizes(
+        messages=args.messages or base.messages,
+        events=args.events or base.events,
+        event_rate=base.event_rate,
+        warmup_s=base.warmup_s,
+    )
+    homes = args.homes or ([20] if args.quick else list(DEFAULT_HOMES))
+    if args.broker:
+        BrokerUrl.parse(args.broker)  # a bad URL fails before anything starts
+    try:
+        report = asyncio.run(bench(args, sizes, homes))
+    except BrokerError as exc:
+        print(f"eldercare bench: {exc}", file=sys.stderr)
+        return 2
+    rows = report["rows"]
+    checks = goals(rows)
+    facts = report["machine"]
+    print(
+        f"machine: {facts['cpus']} CPUs ({facts['cpus_usable']} usable), {facts['cpu_model']}; "
+        f"Python {facts['python']}; SQLite {facts['sqlite']}; broker: "
+        f"{report['broker']['url']} {report['broker']['mosquitto'] or ''}".rstrip()
+    )
+    print(
+        f"{sizes.messages:,} telemetry messages x {READINGS_PER_MESSAGE} readings per backlog; "
+        f"{sizes.events} events per latency phase; {report['elapsed_s']} s in all"
+    )
+    print()
+    print(table(rows))
+    print()
+    for check in checks:
+        verdict = {True: "PASS", False: "MISS", None: "----"}[check["pass"]]
+        print(f"{verdict}  {check['goal']}: {check['measured']}")
+    for row in rows:
+        ingest: IngestRow = row["_ingest"]
+        latency: LatencyRow = row["_latency"]
+        if ingest.raw_received != ingest.messages:
+            print(
+                f"LOST at {row['homes']:,} homes: the broker delivered {ingest.raw_received} of "
+                f"{ingest.messages} queued messages (its max_queued_messages?)"
+            )
+        if ingest.stored_readings != ingest.readings:
+            print(
+                f"LOST at {row['homes']:,} homes: the hub stored {ingest.stored_readings} of "
+                f"{ingest.readings} readings"
+            )
+        if latency.missing:
+            # Late, not lost: an overloaded hub is still working through its backlog.
+            print(
+                f"LATE at {row['homes']:,} homes: {latency.missing} of {latency.events} alerts "
+                f"not on the WebSocket within {STALL_S:g} s of the last event"
+            )
+    lost = [
+        row
+        for row in rows
+        if row["_ingest"].stored_readings != row["_ingest"].readings
+        or row["_ingest"].raw_received != row["_ingest"].messages
+    ]
+    report["goals"] = checks
+    report["rows"] = [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
+    document = json.dumps(report, indent=2, ensure_ascii=False)
+    if args.json:
+        Path(args.json).write_text(document + "\n", encoding="utf-8")
+        print(f"\nJSON written to {args.json}")
+    else:
+        print()
+        print(document)
+    return 1 if lost else 0

@@ -1,0 +1,77 @@
+"""`eldercare bench`: what a user reads in its JSON, from a small run on a real Mosquitto.
+
+Only behaviour is checked (nothing lost, every alert seen, numbers that make sense), never
+a speed: a busy CI machine must not fail these tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from eldercare import bench
+from eldercare.cli import main
+
+
+def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path: Path, capsys):
+    report_file = tmp_path / "bench.json"
+
+    status = main(
+        ["bench", "--quick", "--homes", "5,20", "--messages", "400", "--json", str(report_file)]
+    )
+
+    assert status == 0
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert [row["homes"] for row in report["rows"]] == [5, 20]
+    for row in report["rows"]:
+        ingest, alerts = row["ingest"], row["alerts"]
+        # The same backlog reached both consumers, whole: a count, not a speed.
+        assert ingest["messages"] == 400
+        assert ingest["raw"]["received"] == 400
+        assert ingest["readings"] == 400 * bench.READINGS_PER_MESSAGE
+        assert ingest["hub"]["readings_stored"] == ingest["readings"]
+        assert ingest["hub"]["duplicates"] == 0 and ingest["hub"]["refused"] == 0
+        assert ingest["raw"]["readings_per_s"] > 0 and ingest["hub"]["readings_per_s"] > 0
+        assert ingest["hub_vs_raw"] > 0
+        # Every event published came back as its alert on the WebSocket, after its publish.
+        assert alerts["events_published"] == 20
+        assert alerts["alerts_received"] == 20
+        assert 0 < alerts["p50_ms"] <= alerts["p99_ms"] <= alerts["max_ms"]
+        # The hub took all the background telemetry and the events, none left behind.
+        assert alerts["hub_messages_taken"] == (
+            alerts["background_telemetry_published"] + alerts["events_published"]
+        )
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["python"]
+    assert {goal["pass"] for goal in report["goals"]} <= {True, False, None}
+
+    shown = capsys.readouterr().out
+    header = next(line for line in shown.splitlines() if line.startswith("homes"))
+    assert "raw msg/s" in header and "hub/raw %" in header and "p99 ms" in header
+    assert "alert p99 <= 50 ms at 1,000 homes" in shown  # the goal line, even unmeasured
+    assert "{" not in shown  # with --json, the document goes to the file only
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(n) for n in range(1, 201)]
+    assert bench.percentile(values, 50) == 100.0
+    assert bench.percentile(values, 99) == 198.0
+    assert bench.percentile([], 99) is None
+
+
+def test_the_traffic_is_what_an_edge_sends_and_the_hub_accepts_all_of_it():
+    from hub.upstream import Telemetry, parse
+
+    messages = bench.backlog(bench.PREFIX, homes=3, messages=7)
+
+    assert [topic for topic, _ in messages[:4]] == [
+        "eldercare/v1/h00000/telemetry",
+        "eldercare/v1/h00001/telemetry",
+        "eldercare/v1/h00002/telemetry",
+        "eldercare/v1/h00000/telemetry",
+    ]
+    seqs = [(json.loads(p)["edge"], json.loads(p)["seq"]) for _, p in messages]
+    assert len(set(seqs)) == len(seqs)  # no (edge, seq) twice: nothing is a duplicate
+    for topic, payload in messages:
+        parsed = parse(topic, payload, prefix=bench.PREFIX)
+        assert isinstance(parsed, Telemetry)
+        assert len(parsed.readings) == bench.READINGS_PER_MESSAGE and not parsed.refused
