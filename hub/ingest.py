@@ -17,8 +17,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from .alerts import AlertManager, AlertUpdate
@@ -29,6 +30,7 @@ from .upstream import EventMessage, Status, Telemetry, UpstreamError, parse
 log = logging.getLogger("hub.ingest")
 
 KEPT_PAYLOAD = 2048  # bytes of a rejected payload kept for the operator
+DEDUP_CHUNK = 400  # (edge, seq) pairs per lookup: 800 parameters, well within SQLite's limit
 
 
 @dataclass
@@ -122,18 +124,18 @@ class Ingestor:
         rejected: list[Rejected],
     ) -> IngestResult:
         result = IngestResult()
-        homes = self._homes(session, {m.home for _, _, m in parsed if m.home is not None})
+        known = self._known_homes(session, {m.home for _, _, m in parsed if m.home is not None})
         fresh = self._not_seen(session, [m for _, _, m in parsed if not isinstance(m, Status)])
-        readings: list[dict[str, object]] = []
+        received: list[tuple[str, int, float]] = []
+        readings: list[tuple[str, str, str, float, float | None, str | None]] = []
         now = self.clock()
         for topic, payload, message in parsed:
             if isinstance(message, Status):
-                changes, alerts = self._status(session, message, homes, now)
+                changes, alerts = self._status(session, message, known, now)
                 result.homes.extend(changes)
                 result.alerts.extend(alerts)
                 continue
-            home = homes.get(message.home)
-            if home is None:
+            if message.home not in known:
                 rejected.append(
                     self._rejection(topic, payload, "unknown_home", f"no home {message.home!r}")
                 )
@@ -142,11 +144,13 @@ class Ingestor:
                 self.counts.duplicates += 1
                 continue
             fresh.discard((message.edge, message.seq))  # the same seq twice in one batch
-            session.add(Received(edge=message.edge, seq=message.seq, at=now))
+            received.append((message.edge, message.seq, now))
             if isinstance(message, Telemetry):
                 readings.extend(_reading_rows(message))
                 self._refused_readings(message)
                 continue
+            home = session.get(Home, message.home)
+            assert home is not None  # known
             event = EventRow(
                 edge=message.edge,
                 seq=message.seq,
@@ -164,37 +168,38 @@ class Ingestor:
             session.add(event)
             self.counts.events += 1
             result.alerts.extend(self.manager.on_event(session, home, event))
+        # Core executemany for the bulk: the ORM's unit of work costs more than the rows.
+        if received:
+            _insert_many(session, Received.__table__, RECEIVED_COLUMNS, received)
         if readings:
-            session.execute(insert(ReadingRow), readings)
-            self._track_devices(session, readings)
+            _insert_many(session, ReadingRow.__table__, READING_COLUMNS, readings)
             self.counts.readings += len(readings)
         for row in rejected:
             session.add(row)
         return result
 
-    def _homes(self, session: Session, ids: set[str]) -> dict[str, Home]:
+    def _known_homes(self, session: Session, ids: set[str]) -> set[str]:
         if not ids:
-            return {}
-        return {home.id: home for home in session.scalars(select(Home).where(Home.id.in_(ids)))}
+            return set()
+        return set(session.scalars(select(Home.id).where(Home.id.in_(ids))))
 
     def _not_seen(
         self, session: Session, messages: Iterable[EventMessage | Telemetry]
     ) -> set[tuple[str, int]]:
-        wanted: dict[str, set[int]] = {}
-        for message in messages:
-            wanted.setdefault(message.edge, set()).add(message.seq)
-        fresh: set[tuple[str, int]] = set()
-        for edge, seqs in wanted.items():
-            seen = set(
-                session.scalars(
-                    select(Received.seq).where(Received.edge == edge, Received.seq.in_(seqs))
+        wanted = {(message.edge, message.seq) for message in messages}
+        pairs = list(wanted)
+        for start in range(0, len(pairs), DEDUP_CHUNK):
+            chunk = pairs[start : start + DEDUP_CHUNK]
+            seen = session.execute(
+                select(Received.edge, Received.seq).where(
+                    tuple_(Received.edge, Received.seq).in_(chunk)
                 )
             )
-            fresh.update((edge, seq) for seq in seqs - seen)
-        return fresh
+            wanted.difference_update((edge, seq) for edge, seq in seen)
+        return wanted
 
     def _status(
-        self, session: Session, status: Status, homes: dict[str, Home], now: float
+        self, session: Session, status: Status, known: set[str], now: float
     ) -> tuple[list[HomeChange], list[AlertUpdate]]:
         self.counts.statuses += 1
         if status.hosted is not None:
@@ -205,7 +210,7 @@ class Ingestor:
                     session.scalars(select(Home).where(Home.hosted_by == status.hosted))
                 )
         else:
-            home = homes.get(status.home or "")
+            home = session.get(Home, status.home) if status.home in known else None
             if home is None:
                 self.counts.refused["unknown_home"] += 1
                 return [], []
@@ -228,6 +233,8 @@ class Ingestor:
         return changes, alerts
 
     def _device_status(self, session: Session, home: Home, document: dict) -> None:
+        """Device liveness and battery from the edge's heartbeat (``devices`` in its status):
+        once a minute per home, rather than a row update for every reading."""
         devices = document.get("devices")
         if not isinstance(devices, dict):
             return
@@ -238,30 +245,9 @@ class Ingestor:
             battery = reported.get("battery")
             if isinstance(battery, int | float) and not isinstance(battery, bool):
                 device.battery = float(battery)
-
-    def _track_devices(self, session: Session, readings: list[dict[str, object]]) -> None:
-        seen: dict[tuple[str, str], float] = {}
-        battery: dict[tuple[str, str], tuple[float, float]] = {}  # (ts, level)
-        for row in readings:
-            key = (str(row["home_id"]), str(row["device"]))
-            ts = float(row["ts"])  # type: ignore[arg-type]
-            seen[key] = max(ts, seen.get(key, ts))
-            if row["metric"] == "battery" and ts >= battery.get(key, (ts, 0.0))[0]:
-                battery[key] = (ts, float(row["number"]))  # type: ignore[arg-type]
-        for (home_id, device_id), ts in seen.items():
-            device = Device.home_id == home_id, Device.id == device_id
-            session.execute(
-                update(Device)
-                .where(*device, (Device.last_seen.is_(None)) | (Device.last_seen < ts))
-                .values(last_seen=ts)
-            )
-        for (home_id, device_id), (_ts, level) in battery.items():
-            # Batches arrive in order per edge, so the batch's latest level is the news.
-            session.execute(
-                update(Device)
-                .where(Device.home_id == home_id, Device.id == device_id)
-                .values(battery=level)
-            )
+            last_seen = _epoch(reported.get("last_seen"))
+            if last_seen is not None and (device.last_seen or 0) < last_seen:
+                device.last_seen = last_seen
 
     def _refused_readings(self, telemetry: Telemetry) -> None:
         if not telemetry.refused:
@@ -301,21 +287,39 @@ class Ingestor:
         log.warning("%s (further ones are counted)", message)
 
 
-def _reading_rows(telemetry: Telemetry) -> list[dict[str, object]]:
-    rows = []
-    for reading in telemetry.readings:
-        if reading.is_batch or reading.metric == "accel":
-            continue  # raw accelerometer samples stay at the edge
-        value = reading.value
-        number = float(value) if isinstance(value, bool | int | float) else None
-        rows.append(
-            {
-                "home_id": telemetry.home,
-                "device": reading.device,
-                "metric": reading.metric,
-                "ts": reading.epoch,
-                "number": number,
-                "text": value if isinstance(value, str) else None,
-            }
-        )
-    return rows
+def _reading_rows(
+    telemetry: Telemetry,
+) -> list[tuple[str, str, str, float, float | None, str | None]]:
+    home = telemetry.home
+    return [(home, *reading) for reading in telemetry.readings]
+
+
+RECEIVED_COLUMNS = ("edge", "seq", "at")
+READING_COLUMNS = ("home_id", "device", "metric", "ts", "number", "text")
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_many(session: Session, table: Table, columns: Sequence[str], rows: list) -> None:
+    """One driver-level executemany of plain tuples.
+
+    The hottest write of the hub (every reading of every home): SQLAlchemy's per-row
+    parameter processing costs more than SQLite's insert itself, so the statement goes to the
+    driver directly, in its own parameter style (SQLite's ``?``, psycopg's ``%s``).
+    """
+    connection = session.connection()
+    marker = _MARKERS[connection.dialect.paramstyle]
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    connection.exec_driver_sql(statement, rows)
+
+
+def _epoch(moment: object) -> float | None:
+    if not isinstance(moment, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    return parsed.timestamp() if parsed.tzinfo is not None else None

@@ -170,15 +170,24 @@ class Hub:
             batch = [await anext(iterator)]
             while len(messages) and len(batch) < self.settings.batch_max:
                 batch.append(await anext(iterator))
-            raw = [(str(m.topic), _payload(m)) for m in batch]
-            result = await asyncio.to_thread(self.ingestor.take, raw)
-            for message in batch:  # committed: now the broker may forget them
-                client._client.ack(message.mid, message.qos)
-            self.counts.batches += 1
-            self._publish(result.alerts, result.homes)
-            if result.alerts:
-                self._deliveries_ready.set()
-                self._outgoing_ready.set()
+            # Events and statuses first, in a transaction of their own: a fall must not wait
+            # for the telemetry that happened to arrive with it.
+            urgent = [m for m in batch if not str(m.topic).endswith("/telemetry")]
+            telemetry = [m for m in batch if str(m.topic).endswith("/telemetry")]
+            for part in (urgent, telemetry):
+                if part:
+                    await self._take(client, part)
+
+    async def _take(self, client: aiomqtt.Client, batch: list[aiomqtt.Message]) -> None:
+        raw = [(str(m.topic), _payload(m)) for m in batch]
+        result = await asyncio.to_thread(self.ingestor.take, raw)
+        for message in batch:  # committed: now the broker may forget them
+            client._client.ack(message.mid, message.qos)
+        self.counts.batches += 1
+        self._publish(result.alerts, result.homes)
+        if result.alerts:
+            self._deliveries_ready.set()
+            self._outgoing_ready.set()
 
     async def _publish_outgoing(self, client: aiomqtt.Client) -> None:
         while True:

@@ -81,12 +81,9 @@ async def test_history_gives_hourly_heart_rate_and_devices_their_last_report(mos
              "metric": "heart_rate", "value": value}
             for m, value in ((5, 60), (25, 70), (50, 80), (65, 90))
         ]  # fmt: skip
-        readings.append(
-            {"ts": seven.isoformat(), "device": "band", "metric": "battery", "value": 64}
-        )
         document = {"home": HOME, "edge": HOME, "seq": 1, "readings": readings}
         await publish(mosquitto, [(f"eldercare/v1/{HOME}/telemetry", json.dumps(document))])
-        await until(lambda: hub.hub.ingestor.counts.readings == 5)
+        await until(lambda: hub.hub.ingestor.counts.readings == 4)
         history = (
             await hub.http.get(f"/residents/{HOME}/history", params={"metric": "heart_rate"})
         ).json()
@@ -95,6 +92,14 @@ async def test_history_gives_hourly_heart_rate_and_devices_their_last_report(mos
             (1, 90, 90, 90),
         ]
         assert history["hours"][0]["hour"] == seven.isoformat()
+        # Device liveness comes with the edge's heartbeat (its status), not per reading.
+        heartbeat = {
+            "state": "online", "home": HOME, "edge": HOME,
+            "devices": {"band": {"last_seen": (seven + timedelta(minutes=65)).isoformat(),
+                                 "battery": 64}},
+        }  # fmt: skip
+        await publish(mosquitto, [(f"eldercare/v1/{HOME}/status", json.dumps(heartbeat))])
+        await until(lambda: hub.hub.ingestor.counts.statuses == 1)
         devices = {d["id"]: d for d in (await hub.http.get(f"/homes/{HOME}/devices")).json()}
         assert devices["band"]["battery"] == 64 and devices["band"]["online"] is True
         assert devices["band"]["last_seen"] == (seven + timedelta(minutes=65)).isoformat()
