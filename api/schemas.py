@@ -160,3 +160,13 @@ class TodayPublic(BaseModel):
     steps: int | None
     heart_rate: HeartRateNow
     timeline: list[TimelineEntry]
+
+
+class AccelWindowPublic(BaseModel):
+    """The wearable's accelerometer samples around the fall, in g."""
+
+    alert: int
+    device: str
+    rate_hz: float
+    start: str = Field(description="time of the first sample, ISO 8601")
+    samples: list[tuple[float, float, float]]

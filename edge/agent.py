@@ -6,6 +6,8 @@ reuse the per-home part unchanged:
 * :class:`HomePipeline` is one home without any broker: it decodes a local message, feeds
   the readings to the home's :class:`HomeMonitor`, writes every event to the outbox at once,
   batches telemetry, counts refused payloads, tracks devices and applies pushed configs.
+  Raw accelerometer batches stay at the edge: each wearable's last ``WINDOW_BEFORE_S`` are
+  kept (:class:`AccelHistory`) only to go up as the ``window`` of a fall it raises.
   It is synchronous; the only I/O is the outbox (SQLite) and the last-good config file.
 * :class:`EdgeAgent` owns the two MQTT sessions of one home and runs named tasks in an
   ``asyncio.TaskGroup``: ``local`` (device messages in, voice-prompt commands out),
@@ -38,11 +40,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiomqtt
+import numpy as np
 
 from analytics.errors import AnalyticsError
 from analytics.events import SEVERITY_RANK, Event
@@ -65,6 +68,9 @@ MAX_TELEMETRY_BATCH = 2000  # readings; a full batch is flushed before the timer
 MAX_QUEUED_COMMANDS = 100
 DEFAULT_CLOCK = ClockLimits()
 DRAIN_WINDOW = 100  # outbox items published concurrently before their acks are awaited
+WINDOW_BEFORE_S = 20.0  # accelerometer kept per wearable, event time, for a fall's window
+WINDOW_MAX_S = 25.0  # hard bound on what is kept, in seconds of samples at the stream's rate
+WINDOW_JOIN_S = 0.1  # clock jitter: a batch starting this close to the kept end continues it
 
 Entry = tuple[Kind, str, dict[str, Any]]
 T = TypeVar("T")
@@ -117,6 +123,62 @@ def alarm_command(event: Event) -> bytes | None:
         return None
     document = {"action": "alarm", "kind": event.kind, "severity": event.severity}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class AccelHistory:
+    """One wearable's latest accelerometer samples: a continuous stream at one rate, trimmed
+    to the last ``WINDOW_BEFORE_S`` of event time and never more than ``WINDOW_MAX_S``.
+
+    A batch that does not continue the stream (another rate, or a gap) starts it afresh, so
+    that one start time and one rate place every sample; a batch repeating time already kept
+    (a message sent again) is skipped. Samples are kept as float32 arrays, ~20 KB per
+    wearable at 50 Hz, since a hosted process keeps one history per wearable of each home.
+    """
+
+    def __init__(self) -> None:
+        self.rate_hz = 0.0
+        self.batches: deque[tuple[float, np.ndarray]] = deque()  # (first sample's time, samples)
+        self.samples = 0
+
+    @property
+    def start(self) -> float:
+        return self.batches[0][0]
+
+    @property
+    def end(self) -> float:
+        start, samples = self.batches[-1]
+        return start + len(samples) / self.rate_hz
+
+    def add(self, batch: Reading) -> None:
+        start, rate = batch.epoch, float(batch.rate_hz or 0)
+        if self.batches:
+            if self.start - WINDOW_JOIN_S <= start < self.end - WINDOW_JOIN_S:
+                return  # time already kept
+            if rate != self.rate_hz or abs(start - self.end) > WINDOW_JOIN_S:
+                self.batches.clear()
+                self.samples = 0
+        self.rate_hz = rate
+        samples = np.asarray(batch.value, dtype=np.float32)
+        self.batches.append((start, samples))
+        self.samples += len(samples)
+        keep_from, most = self.end - WINDOW_BEFORE_S, WINDOW_MAX_S * rate
+        while len(self.batches) > 1:
+            first_start, first = self.batches[0]
+            if first_start + len(first) / rate > keep_from and self.samples <= most:
+                break
+            self.batches.popleft()
+            self.samples -= len(first)
+
+    def window(self, device: str, tz: tzinfo) -> dict[str, Any]:
+        """The kept samples as an event's ``window``, rounded to 3 decimals (mg) to keep the
+        message small."""
+        samples = np.concatenate([samples for _, samples in self.batches]).astype(np.float64)
+        return {
+            "device": device,
+            "rate_hz": self.rate_hz,
+            "start": datetime.fromtimestamp(self.start, tz).isoformat(timespec="milliseconds"),
+            "samples": np.round(samples, 3).tolist(),
+        }
 
 
 @dataclass(frozen=True)
@@ -210,6 +272,7 @@ class HomePipeline:
         self.saved_config: HomeConfig | None = None  # what this process last saved
         self.devices: dict[str, dict[str, Any]] = {}
         self._batch: list[dict[str, Any]] = []
+        self._accel: dict[str, AccelHistory] = {}  # per wearable, for the window of a fall
         self._warned: set[str] = set()
 
     @property
@@ -250,7 +313,12 @@ class HomePipeline:
     def _feed(self, reading: Reading) -> list[Event]:
         self.counts.readings += 1
         self._track(reading)
-        if not reading.is_batch:  # raw accelerometer batches stay at the edge
+        if reading.is_batch:  # raw accelerometer batches stay at the edge
+            history = self._accel.get(reading.device)
+            if history is None:
+                history = self._accel[reading.device] = AccelHistory()
+            history.add(reading)
+        else:
             self._batch.append(reading.model_dump(mode="json", exclude_none=True))
         try:
             return self.monitor.feed(reading)
@@ -291,8 +359,7 @@ class HomePipeline:
     def _store_events(self, events: list[Event]) -> None:
         if not events:
             return
-        tz = self.config.tz
-        self.outbox.put_many([("event", self.topics.event, e.to_dict(tz)) for e in events])
+        self.outbox.put_many([("event", self.topics.event, self._document(e)) for e in events])
         self.counts.events += len(events)
         for event in events:
             log.info(
@@ -303,6 +370,21 @@ class HomePipeline:
                 event.severity,
                 event.device or "",
             )
+
+    def _document(self, event: Event) -> dict[str, Any]:
+        """The event as it goes up; a raised wearable fall carries its accelerometer window.
+
+        The window lets the dispatcher and a later review see the impact that raised the
+        alarm; raw accelerometer data never leaves the home otherwise. It is a key of its own,
+        not evidence, so that the hub can store it apart and keep alert lists small. (A fall
+        raised after a confirmation wait, ``fall.confirm_s``, longer than ~15 s no longer has
+        the impact in it.)
+        """
+        document = event.to_dict(self.config.tz)
+        history = self._accel.get(event.device) if event.device else None
+        if event.kind == "fall" and event.state == "raised" and history is not None:
+            document["window"] = history.window(event.device, self.config.tz)
+        return document
 
     def flush_telemetry(self) -> int:
         """Move the telemetry batch into the outbox as one item; returns the readings moved."""

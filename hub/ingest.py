@@ -43,6 +43,20 @@ class IngestCounts:
     refused_readings: int = 0
     refused: Counter[str] = field(default_factory=Counter)  # by problem
 
+    def add(self, other: IngestCounts) -> None:
+        self.messages += other.messages
+        self.events += other.events
+        self.readings += other.readings
+        self.statuses += other.statuses
+        self.duplicates += other.duplicates
+        self.refused_readings += other.refused_readings
+        self.refused.update(other.refused)
+
+    def copy(self) -> IngestCounts:
+        copy = IngestCounts()
+        copy.add(self)
+        return copy
+
     def as_dict(self) -> dict[str, object]:
         return {
             "messages": self.messages,
@@ -83,12 +97,19 @@ class Ingestor:
         self.manager = manager
         self.prefix = prefix
         self.clock = clock
-        self.counts = IngestCounts()
+        self.counts = IngestCounts()  # of committed work only: what /health shows is stored
+        self._counting = IngestCounts()  # the batch in progress
         self._warned: set[str] = set()
 
     def take(self, messages: Sequence[tuple[str, bytes]]) -> IngestResult:
         """Store a batch; returns what changed for the live feed. Never raises for input."""
-        self.counts.messages += len(messages)
+        self._counting = IngestCounts(messages=len(messages))
+        try:
+            return self._take(messages)
+        finally:
+            self.counts.add(self._counting)
+
+    def _take(self, messages: Sequence[tuple[str, bytes]]) -> IngestResult:
         parsed: list[tuple[str, bytes, EventMessage | Telemetry | Status]] = []
         rejected: list[Rejected] = []
         for topic, payload in messages:
@@ -96,11 +117,13 @@ class Ingestor:
                 parsed.append((topic, payload, parse(topic, payload, prefix=self.prefix)))
             except UpstreamError as exc:
                 rejected.append(self._rejection(topic, payload, exc.problem, exc.reason))
+        parsing = self._counting.copy()
         try:
             with self.store.transaction() as session:
                 result = self._write(session, parsed, rejected)
         except Exception:
             log.exception("ingest: a batch of %d failed; taking it one by one", len(parsed))
+            self._counting = parsing  # what the failed transaction counted did not happen
             result = IngestResult()
             for one in parsed:
                 try:
@@ -141,7 +164,7 @@ class Ingestor:
                 )
                 continue
             if (message.edge, message.seq) not in fresh:
-                self.counts.duplicates += 1
+                self._counting.duplicates += 1
                 continue
             fresh.discard((message.edge, message.seq))  # the same seq twice in one batch
             received.append((message.edge, message.seq, now))
@@ -163,17 +186,18 @@ class Ingestor:
                 detector=message.detector,
                 device=message.device,
                 evidence=message.evidence,
+                window=message.window.model_dump(mode="json") if message.window else None,
                 received_at=now,
             )
             session.add(event)
-            self.counts.events += 1
+            self._counting.events += 1
             result.alerts.extend(self.manager.on_event(session, home, event))
         # Core executemany for the bulk: the ORM's unit of work costs more than the rows.
         if received:
             _insert_many(session, Received.__table__, RECEIVED_COLUMNS, received)
         if readings:
             _insert_many(session, ReadingRow.__table__, READING_COLUMNS, readings)
-            self.counts.readings += len(readings)
+            self._counting.readings += len(readings)
         for row in rejected:
             session.add(row)
         return result
@@ -201,7 +225,7 @@ class Ingestor:
     def _status(
         self, session: Session, status: Status, known: set[str], now: float
     ) -> tuple[list[HomeChange], list[AlertUpdate]]:
-        self.counts.statuses += 1
+        self._counting.statuses += 1
         if status.hosted is not None:
             # The will of a hosted process speaks for all its homes (edge.hosted).
             targets = list(session.scalars(select(Home).where(Home.id.in_(status.homes))))
@@ -212,7 +236,7 @@ class Ingestor:
         else:
             home = session.get(Home, status.home) if status.home in known else None
             if home is None:
-                self.counts.refused["unknown_home"] += 1
+                self._counting.refused["unknown_home"] += 1
                 return [], []
             targets = [home]
         changes = []
@@ -252,7 +276,7 @@ class Ingestor:
     def _refused_readings(self, telemetry: Telemetry) -> None:
         if not telemetry.refused:
             return
-        self.counts.refused_readings += len(telemetry.refused)
+        self._counting.refused_readings += len(telemetry.refused)
         self._warn_once(
             "refused_reading",
             f"home {telemetry.home}: {len(telemetry.refused)} refused readings in seq "
@@ -260,7 +284,7 @@ class Ingestor:
         )
 
     def _rejection(self, topic: str, payload: bytes, problem: str, reason: str) -> Rejected:
-        self.counts.refused[problem] += 1
+        self._counting.refused[problem] += 1
         self._warn_once(problem, f"refused {topic}: {problem}: {reason}")
         return Rejected(
             at=self.clock(),

@@ -131,6 +131,9 @@ class EventRow(Base):
     detector: Mapped[str] = mapped_column(String(64))
     device: Mapped[str | None] = mapped_column(String(64))
     evidence: Mapped[dict[str, Any]]
+    # The wearable's accelerometer samples around a fall, as the edge sent them (kept apart
+    # from the evidence so that alert lists stay small).
+    window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[float] = mapped_column(Float)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
 

@@ -36,6 +36,7 @@ from .errors import HubError
 
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_READINGS = 100_000
+MAX_WINDOW_SAMPLES = 30_000  # 30 s at 1 kHz
 HOSTED_LEVEL = "hosted"
 
 Problem = Literal[
@@ -66,6 +67,17 @@ def _epoch(moment: datetime | float) -> float:
     return moment if isinstance(moment, float) else moment.timestamp()
 
 
+class AccelWindow(BaseModel):
+    """Accelerometer samples around a wearable's fall (edge/agent.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    device: str = Field(min_length=1, max_length=64)
+    rate_hz: float = Field(ge=1, le=1000)
+    start: AwareDatetime | float
+    samples: list[tuple[float, float, float]] = Field(max_length=MAX_WINDOW_SAMPLES)
+
+
 class EventMessage(_Message):
     ts: AwareDatetime | float
     kind: str = Field(min_length=1, max_length=32)
@@ -75,6 +87,8 @@ class EventMessage(_Message):
     detector: str = Field(min_length=1, max_length=64)
     evidence: dict[str, Any] = Field(default_factory=dict)
     device: str | None = Field(default=None, max_length=64)
+
+    window: AccelWindow | None = None
 
     @property
     def epoch(self) -> float:
@@ -169,7 +183,7 @@ def parse(topic: str, payload: bytes, *, prefix: str) -> Upstream:
     if channel == "telemetry":
         return _telemetry(_telemetry_document(topic, home, document))
     try:
-        message = EventMessage.model_validate(document)
+        message = EventMessage.model_validate(_without_bad_window(document))
     except ValidationError as exc:
         raise UpstreamError(
             "invalid", describe_validation_error(exc), topic=topic, home=home
@@ -179,6 +193,17 @@ def parse(topic: str, payload: bytes, *, prefix: str) -> Upstream:
             "home_mismatch", f"the message is about {message.home!r}", topic=topic, home=home
         )
     return message
+
+
+def _without_bad_window(document: Any) -> Any:
+    """An event whose accelerometer window is unusable is still an event: the window goes,
+    the fall stays."""
+    if isinstance(document, dict) and "window" in document:
+        try:
+            AccelWindow.model_validate(document["window"])
+        except ValidationError:
+            return {key: value for key, value in document.items() if key != "window"}
+    return document
 
 
 def _json(topic: str, payload: bytes, home: str | None) -> Any:

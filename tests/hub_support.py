@@ -173,6 +173,7 @@ def event_message(
     home: str = HOME,
     severity: str = "critical",
     evidence: dict[str, Any] | None = None,
+    window: dict[str, Any] | None = None,
 ) -> tuple[str, bytes]:
     now = datetime.now(UTC).isoformat()
     document = {
@@ -187,4 +188,6 @@ def event_message(
         "edge": home,
         "seq": seq,
     }
+    if window is not None:
+        document["window"] = window
     return f"{PREFIX}/{home}/event", json.dumps(document).encode()

@@ -30,6 +30,7 @@ from tests.mqtt_support import publish, until
 from tests.test_hub import cookie_of
 
 CAREGIVER = "wang.fang"
+WINDOW = {"device": "band", "rate_hz": 50, "start": 1.0, "samples": [[0.0, 0.0, 1.0]] * 50}
 ROLES = ("admin", "dispatcher", "caregiver", "family", "anonymous")
 OK, NOT_YOURS, FORBIDDEN, ANON = {200}, {404}, {403}, {401}
 ACTED = {200, 409}  # 409 once an earlier action (resolve) closed the alert
@@ -79,6 +80,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/residents/{resident_id}/today"): scoped(),
     ("get", "/alerts"): everyone(OK),
     ("get", "/alerts/{alert_id}"): scoped(),
+    ("get", "/alerts/{alert_id}/window"): scoped(),
     ("post", "/alerts/{alert_id}/comment"): ACTION,
     ("post", "/alerts/{alert_id}/assign"): ACTION,
     ("post", "/alerts/{alert_id}/acknowledge"): ACTION,
@@ -119,7 +121,10 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         await hub.http.put(f"/users/{CAREGIVER}", json={**caregiver, "password": PASSWORD})
         await publish(
             mosquitto,
-            [event_message("sos", seq=1, home="h001"), event_message("sos", seq=1, home="h002")],
+            [
+                event_message("fall", seq=1, home="h001", window=WINDOW),
+                event_message("fall", seq=1, home="h002", window=WINDOW),
+            ],
         )
         await until(lambda: hub.hub.ingestor.counts.events == 2)
         alerts = {a["home"]: a["id"] for a in (await hub.http.get("/alerts")).json()}

@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import aiomqtt
+import numpy as np
 import pytest
 
-from edge.agent import EdgeAgent
+from devices.codec import ClockLimits
+from edge.agent import WINDOW_BEFORE_S, WINDOW_MAX_S, EdgeAgent, HomePipeline
 from edge.outbox import Outbox
 from eldercare.broker import Broker
 from eldercare.home import HomeConfig
 from eldercare.reading import Reading
 from simulators.payloads import encode
 from tests.mqtt_support import WAIT, Collector, publish, raised, running, until
+from tests.test_fall_detector import UP, fall_signal, hold, walk
 
 HOME = "h001"
 PREFIX = "eldercare/v1"
@@ -54,11 +57,35 @@ def config_dict(**changes: Any) -> dict[str, Any]:
 HOME_CONFIG = HomeConfig.model_validate(config_dict())
 
 
-def device_messages(device: str, metric: str, value: Any, rate_hz: float | None = None):
+def device_messages(
+    device: str, metric: str, value: Any, rate_hz: float | None = None, ts: float | None = None
+):
     reading = Reading(
-        ts=datetime.now(UTC), home=HOME, device=device, metric=metric, value=value, rate_hz=rate_hz
+        ts=datetime.now(UTC) if ts is None else ts,
+        home=HOME,
+        device=device,
+        metric=metric,
+        value=value,
+        rate_hz=rate_hz,
     )
     return [(m.topic, m.payload) for m in encode([reading], HOME_CONFIG)]
+
+
+def accel_messages(device: str, samples: np.ndarray, start: float, rate_hz: float = 50.0):
+    """Back-to-back 1 s accelerometer batches of ``samples``, the first sample at ``start``."""
+    size = round(rate_hz)
+    readings = [
+        Reading(
+            ts=start + first / rate_hz,
+            home=HOME,
+            device=device,
+            metric="accel",
+            value=samples[first : first + size].tolist(),
+            rate_hz=rate_hz,
+        )
+        for first in range(0, len(samples), size)
+    ]
+    return [(m.topic, m.payload) for m in encode(readings, HOME_CONFIG)]
 
 
 def make_agent(local: Broker, uplink: Broker, data: Path, **options) -> EdgeAgent:
@@ -97,6 +124,7 @@ async def test_a_fall_on_the_local_side_reaches_the_uplink_as_an_event(brokers, 
         assert fall["device"] == "radar_bath" and fall["evidence"]["source"] == "radar"
         assert fall["edge"] == HOME and isinstance(fall["seq"], int)
         assert fall["ts"].endswith("+08:00")  # the home's local time
+        assert "window" not in fall  # a radar has no accelerometer (the band's stays local)
 
         # Telemetry: vitals go up in batches, raw accelerometer batches stay local.
         batches = await until(lambda: hub.of(TELEMETRY))
@@ -528,3 +556,119 @@ async def test_sigkill_with_the_uplink_down_loses_and_repeats_no_seq(brokers, tm
     assert ("fall", "raised") in before
     after = [e for e in events if e["seq"] > old_last]
     assert [e["kind"] for e in after] == ["sos"]  # the new press, numbered after the old ones
+
+
+def epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+async def test_a_wearable_fall_goes_up_with_the_accelerometer_window_around_it(brokers, tmp_path):
+    local, uplink = brokers
+    hub = Collector(uplink, EVENT, TELEMETRY)
+    agent = make_agent(local, uplink, tmp_path / "edge")
+    signal, impact_s = fall_signal(lie_s=8.0)
+    samples = np.vstack([walk(4.0), signal])
+    start = datetime.now(UTC).timestamp() - 30
+    impact = start + 4.0 + impact_s
+    # The band's accelerometer, then its own fall flag: one fall whichever raises it.
+    flag = device_messages("band", "fall_state", "fall", ts=start + len(samples) / 50)
+    async with running(hub.run), running(agent.run):
+        await hub.subscribed.wait()
+        await started(agent)
+        await publish(local, accel_messages("band", samples, start) + flag)
+        (fall,) = await until(lambda: raised(hub.of(EVENT), "fall"))
+        await until(lambda: hub.of(TELEMETRY))
+    assert fall["device"] == "band" and fall["severity"] == "critical"
+    window = fall["window"]
+    assert "window" not in fall["evidence"]
+    assert window["device"] == "band" and window["rate_hz"] == 50.0
+    assert window["start"].endswith("+08:00")
+    assert epoch(window["start"]) < epoch(fall["started"])
+    magnitudes = np.linalg.norm(window["samples"], axis=1)
+    assert magnitudes.max() > 2  # the impact that raised the alarm
+    impact_in_window = epoch(window["start"]) + magnitudes.argmax() / window["rate_hz"]
+    assert abs(impact_in_window - impact) < 0.05  # one start and one rate place every sample
+    assert len(window["samples"]) <= WINDOW_MAX_S * 50
+    assert all(len(s) == 3 and all(round(v, 3) == v for v in s) for s in window["samples"])
+    # Raw accelerometer data still never goes up as telemetry.
+    readings = [r for batch in hub.of(TELEMETRY) for r in batch["readings"]]
+    assert readings and all(r["metric"] != "accel" for r in readings)
+
+
+T0 = 1_795_900_000.0
+
+
+def pipeline_in(tmp_path: Path) -> HomePipeline:
+    outbox = Outbox(tmp_path / "outbox.db", HOME)
+    return HomePipeline(
+        HOME_CONFIG, outbox, data_dir=tmp_path, prefix=PREFIX, clock=ClockLimits.unbounded()
+    )
+
+
+def fed(pipeline: HomePipeline, messages) -> list[dict[str, Any]]:
+    """Hand local messages to the pipeline; the event documents it put in the outbox."""
+    for topic, payload in messages:
+        pipeline.handle_local(topic, payload, datetime.now(UTC))
+    items = pipeline.outbox.pending(limit=10_000)
+    pipeline.outbox.ack_many(item.seq for item in items)
+    return [json.loads(item.payload) for item in items if item.kind == "event"]
+
+
+def test_the_window_holds_the_last_seconds_of_one_stream_and_only_a_raised_wearable_fall_has_it(
+    tmp_path,
+):
+    pipeline = pipeline_in(tmp_path)
+    try:
+        # A minute of a quiet wrist: what is kept is bounded, the last WINDOW_BEFORE_S.
+        assert fed(pipeline, accel_messages("band", hold(UP, 60.0), T0)) == []
+        history = pipeline._accel["band"]
+        assert history.samples == WINDOW_BEFORE_S * 50 <= WINDOW_MAX_S * 50
+        # A message sent again is not kept twice; then the band's own fall flag.
+        again = accel_messages("band", hold(UP, 1.0), T0 + 59)
+        (fall,) = fed(pipeline, again + device_messages("band", "fall_state", "fall", ts=T0 + 60))
+        assert (fall["kind"], fall["state"], fall["device"]) == ("fall", "raised", "band")
+        assert fall["evidence"]["source"] == "device_flag"
+        window = fall["window"]
+        assert window == {
+            "device": "band",
+            "rate_hz": 50.0,
+            "start": datetime.fromtimestamp(T0 + 40, HOME_CONFIG.tz).isoformat(
+                timespec="milliseconds"
+            ),
+            "samples": [[0.0, 0.0, 1.0]] * 1000,
+        }
+        assert pipeline.save_detectors(tmp_path / "detectors.json")  # the state is unaffected
+
+        # Updates of the open fall, a radar and other events carry no window.
+        events = fed(
+            pipeline,
+            device_messages("band", "fall_state", "fall", ts=T0 + 61)
+            + device_messages("radar_bath", "fall_state", "fall", ts=T0 + 62)
+            + device_messages("sos_bed", "sos", True, ts=T0 + 63),
+        )
+        assert [(e["kind"], e["state"]) for e in events] == [
+            ("fall", "updated"),
+            ("fall", "updated"),
+            ("sos", "raised"),
+        ]
+        assert not [e for e in events if "window" in e]
+    finally:
+        pipeline.outbox.close()
+
+
+def test_a_radar_fall_has_no_window_and_a_gap_or_a_new_rate_starts_the_stream_afresh(tmp_path):
+    pipeline = pipeline_in(tmp_path)
+    try:
+        (fall,) = fed(pipeline, device_messages("radar_bath", "fall_state", "fall", ts=T0))
+        assert fall["device"] == "radar_bath" and "window" not in fall
+
+        fed(pipeline, accel_messages("band", hold(UP, 10.0), T0))
+        fed(pipeline, accel_messages("band", hold(UP, 3.0), T0 + 15))  # 5 s missing
+        history = pipeline._accel["band"]
+        assert (history.start, history.samples) == (T0 + 15, 150)
+        fed(pipeline, accel_messages("band", hold(UP, 2.0, 25.0), T0 + 18, rate_hz=25.0))
+        assert (history.start, history.samples, history.rate_hz) == (T0 + 18, 50, 25.0)
+        window = history.window("band", HOME_CONFIG.tz)
+        assert window["rate_hz"] == 25.0 and len(window["samples"]) == 50
+    finally:
+        pipeline.outbox.close()

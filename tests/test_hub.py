@@ -200,3 +200,30 @@ async def test_a_hosted_process_going_offline_takes_its_homes_offline(mosquitto,
         will = {"state": "offline", "homes": ["h001", "h002"]}
         await publish(mosquitto, [(f"{PREFIX}/hosted/gw-1/status", json.dumps(will))])
         await wait_for({"h001": "offline", "h002": "offline"})
+
+
+async def test_the_accelerometer_window_of_a_fall_is_kept_and_a_broken_one_costs_only_itself(
+    mosquitto, tmp_path
+):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub, homes=("h001", "h002"))
+        impact = [[0.0, 0.0, 1.0]] * 40 + [[2.5, 1.0, 3.9]] + [[0.9, 0.1, 0.1]] * 59
+        good = {"device": "band", "rate_hz": 50, "start": "2026-11-29T07:31:03+08:00",
+                "samples": impact}  # fmt: skip
+        broken = {**good, "samples": [[1.0, 2.0]]}  # not [x, y, z]
+        await publish(
+            mosquitto,
+            [
+                event_message("fall", seq=1, home="h001", window=good),
+                event_message("fall", seq=1, home="h002", window=broken),
+            ],
+        )
+        await until(lambda: hub.hub.ingestor.counts.events == 2)
+        alerts = {a["home"]: a for a in (await hub.http.get("/alerts")).json()}
+        assert set(alerts) == {"h001", "h002"}  # the broken window did not cost the fall
+        assert "samples" not in json.dumps(alerts["h001"])  # lists stay small
+        window = (await hub.http.get(f"/alerts/{alerts['h001']['id']}/window")).json()
+        assert window["rate_hz"] == 50 and len(window["samples"]) == 100
+        assert max(abs(z) for _x, _y, z in window["samples"]) == 3.9
+        missing = await hub.http.get(f"/alerts/{alerts['h002']['id']}/window")
+        assert missing.status_code == 404

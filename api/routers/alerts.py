@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
 from hub.registry import NotFound
-from hub.schema import Alert, AlertChange, Home
+from hub.schema import Alert, AlertChange, EventRow, Home
 from hub.views import alert_document, local_time
 
 from ..deps import HubDep, ScopeDep, SessionDep, visible_home
 from ..schemas import (
+    AccelWindowPublic,
     AlertChangePublic,
     AlertDetail,
     AlertPublic,
@@ -120,6 +121,24 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
         for c in changes
     ]
     return AlertDetail(**alert_document(alert, home), history=history)
+
+
+@router.get("/{alert_id}/window")
+def get_window(alert_id: int, session: SessionDep, scope: ScopeDep) -> AccelWindowPublic:
+    """The accelerometer window the edge sent with the alert's newest wearable fall event."""
+    alert, home = visible_alert(session, scope, alert_id)
+    window = session.scalars(
+        select(EventRow.window)
+        .where(EventRow.alert_id == alert.id, EventRow.window.is_not(None))
+        .order_by(EventRow.id.desc())
+        .limit(1)
+    ).first()
+    if window is None:
+        raise AlertNotFound("this alert has no accelerometer window", alert_id=alert_id)
+    start = window["start"]
+    if isinstance(start, int | float):
+        start = local_time(start, ZoneInfo(home.timezone))
+    return AccelWindowPublic(alert=alert.id, **{**window, "start": start})
 
 
 def _public(update: AlertUpdate) -> AlertPublic:
