@@ -105,8 +105,22 @@ class AlertChangePublic(BaseModel):
     detail: dict[str, Any]
 
 
+class NotificationPublic(BaseModel):
+    audience: str = Field(description="station | family")
+    target: str = Field(description="the apprise URL, secrets hidden")
+    title: str
+    state: str = Field(description="pending | sent | failed (given up after its retries)")
+    attempts: int
+    created_at: str | None
+    sent_at: str | None
+    last_error: str | None
+
+
 class AlertDetail(AlertPublic):
     history: list[AlertChangePublic]
+    notifications: list[NotificationPublic] = Field(
+        description="who was told, through what, and whether it got there"
+    )
 
 
 class AssignBody(_Body):

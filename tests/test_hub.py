@@ -227,3 +227,27 @@ async def test_the_accelerometer_window_of_a_fall_is_kept_and_a_broken_one_costs
         assert max(abs(z) for _x, _y, z in window["samples"]) == 3.9
         missing = await hub.http.get(f"/alerts/{alerts['h002']['id']}/window")
         assert missing.status_code == 404
+
+
+async def test_a_broken_channel_is_retried_and_never_holds_up_another(
+    mosquitto, tmp_path, http_receiver
+):
+    # Nothing listens on port 9: every attempt there fails at once.
+    broken = "json://127.0.0.1:9/dingtalk"
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub, notify=[broken, http_receiver.url("/wecom")])
+        await publish(mosquitto, [event_message("sos", seq=1)])
+        await until(lambda: http_receiver.requests, what="the working channel's message")
+        (alert,) = (await hub.http.get("/alerts")).json()
+
+        async def notifications() -> dict[str, dict]:
+            detail = (await hub.http.get(f"/alerts/{alert['id']}")).json()
+            return {n["target"]: n for n in detail["notifications"]}
+
+        async with asyncio.timeout(10):  # retried with growing delays (0.2 s, 0.4 s, ...)
+            while (await notifications())[broken]["attempts"] < 3:
+                await asyncio.sleep(0.1)
+        told = await notifications()
+        assert told[broken]["state"] == "pending" and told[broken]["last_error"]
+        working = told[http_receiver.url("/wecom")]
+        assert working["state"] == "sent" and working["attempts"] == 1

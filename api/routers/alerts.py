@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
+from hub.outbound import redact
 from hub.registry import NotFound
-from hub.schema import Alert, AlertChange, EventRow, Home
+from hub.schema import Alert, AlertChange, Delivery, EventRow, Home
 from hub.views import alert_document, local_time
 
 from ..deps import HubDep, ScopeDep, SessionDep, visible_home
@@ -24,6 +25,7 @@ from ..schemas import (
     AlertPublic,
     AssignBody,
     CommentBody,
+    NotificationPublic,
     ResolveBody,
 )
 
@@ -120,7 +122,23 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
         )
         for c in changes
     ]
-    return AlertDetail(**alert_document(alert, home), history=history)
+    deliveries = session.scalars(
+        select(Delivery).where(Delivery.alert_id == alert_id).order_by(Delivery.id)
+    )
+    notifications = [
+        NotificationPublic(
+            audience=d.audience,
+            target=redact(d.target),
+            title=d.title,
+            state=d.state,
+            attempts=d.attempts,
+            created_at=local_time(d.created_at, zone),
+            sent_at=local_time(d.sent_at, zone),
+            last_error=d.last_error,
+        )
+        for d in deliveries
+    ]
+    return AlertDetail(**alert_document(alert, home), history=history, notifications=notifications)
 
 
 @router.get("/{alert_id}/window")
