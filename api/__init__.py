@@ -1,1 +1,8 @@
-"""The REST and WebSocket API and the pages of dispatchers and families (issues 4, 6)."""
+"""The REST and WebSocket API of the hub, and the pages of dispatchers and families.
+
+>>> from api import create_app
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]

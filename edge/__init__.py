@@ -1,2 +1,11 @@
-"""The edge agent of a home: local broker -> decode -> detect -> durable outbox -> uplink
-(issue 5)."""
+"""The edge agent of a home (local broker -> decode -> detect -> durable outbox -> uplink),
+and hosted edges: many homes in one process.
+
+>>> from edge import EdgeAgent, HostedEdges
+"""
+
+from .agent import EdgeAgent, HomePipeline
+from .hosted import HostedEdges
+from .outbox import Outbox, OutboxError
+
+__all__ = ["EdgeAgent", "HomePipeline", "HostedEdges", "Outbox", "OutboxError"]

@@ -1,2 +1,33 @@
-"""The hub at the community station: ingest from homes, store, alert life cycle,
-escalation and notifiers (issue 4)."""
+"""The hub at the community station: ingest from every home's edge, the store, the alerts'
+life cycle and escalation, notifications, accounts and the live feed.
+
+>>> from hub import Hub, HubSettings, Store
+"""
+
+from .accounts import Scope
+from .alerts import AlertError, AlertManager, AlertUpdate
+from .errors import DeliveryError, HubError
+from .escalation import EscalationPolicies, EscalationPolicy
+from .feed import AlertFeed, FeedMessage
+from .ingest import Ingestor
+from .service import Hub
+from .settings import HubSettings
+from .store import Store, StoreError
+
+__all__ = [
+    "AlertError",
+    "AlertFeed",
+    "AlertManager",
+    "AlertUpdate",
+    "DeliveryError",
+    "EscalationPolicies",
+    "EscalationPolicy",
+    "FeedMessage",
+    "Hub",
+    "HubError",
+    "HubSettings",
+    "Ingestor",
+    "Scope",
+    "Store",
+    "StoreError",
+]
