@@ -1,5 +1,6 @@
-// Charts drawn as inline SVG: hourly vitals (a min-max band with the mean as a line) and
-// today's activity on a 24-hour strip. Sized by viewBox, so they scale with their box.
+// Charts drawn as inline SVG: hourly vitals (a min-max band with the mean as a line),
+// today's activity on a 24-hour strip, and a wearable's acceleration around a fall.
+// Sized by viewBox, so they scale with their box.
 
 import { svg } from "./dom.js";
 import { hhmm, ms, offsetMinutes } from "./format.js";
@@ -98,6 +99,57 @@ function runs(points) {
   }
   if (current.length) out.push(current);
   return out;
+}
+
+/** A number for an axis: 0.5, 1, 1.5, without binary noise (0.30000000000000004). */
+const tickText = (v) => String(Number(v.toFixed(2)));
+
+/**
+ * The magnitude sqrt(x²+y²+z²) of accelerometer samples [[x, y, z], ...] in g, taken at
+ * rateHz, over seconds since the first; a dashed line at 1 g (at rest), the peak marked.
+ * options: {width, height, label, peakLabel, restLabel}.
+ */
+export function accelChart(samples, rateHz, options = {}) {
+  const { width = 480, height = 150, label = "", peakLabel = "", restLabel = "" } = options;
+  const pad = { left: 36, right: 12, top: 10, bottom: 22 };
+  const g = samples.map(([ax, ay, az]) => Math.hypot(ax, ay, az));
+  const peakAt = g.indexOf(Math.max(...g));
+  const duration = Math.max((g.length - 1) / rateHz, 1 / rateHz);
+  const yStep = niceStep(Math.max(g[peakAt], 2) / 3);
+  const high = Math.ceil((Math.max(g[peakAt], 2) * 1.1) / yStep) * yStep; // room for the label
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const x = (s) => pad.left + (s / duration) * plotW;
+  const y = (v) => pad.top + (1 - v / high) * plotH;
+
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart chart-accel", role: "img", "aria-label": label });
+  root.append(svg("title", {}, label));
+  // the unit goes on the last tick of each axis: "6 g", "1.5 s"
+  for (let i = 0, v = 0; v <= high + 1e-9; v = ++i * yStep) {
+    const unit = v + yStep > high + 1e-9 ? " g" : "";
+    root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: "chart-grid" }));
+    root.append(svg("text", { x: pad.left - 4, y: y(v) + 4, class: "chart-tick", "text-anchor": "end" }, `${tickText(v)}${unit}`));
+  }
+  const xStep = niceStep(duration / 5);
+  for (let i = 0, s = 0; s <= duration + 1e-9; s = ++i * xStep) {
+    const unit = s + xStep > duration + 1e-9 ? " s" : "";
+    const anchor = x(s) > width - pad.right - 14 ? "end" : "middle";
+    root.append(svg("text", { x: x(s), y: height - 5, class: "chart-tick", "text-anchor": anchor }, `${tickText(s)}${unit}`));
+  }
+  root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(1), y2: y(1), class: "chart-rest" }));
+  if (restLabel) {
+    root.append(svg("text", { x: width - pad.right, y: y(1) - 4, class: "chart-tick", "text-anchor": "end" }, restLabel));
+  }
+  const line = g.map((v, i) => `${x(i / rateHz).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  root.append(svg("polyline", { points: line, class: "chart-line" }));
+  // the peak: a dot, its value beside it on the side with more room
+  const px = x(peakAt / rateHz);
+  const left = px > pad.left + plotW * 0.7;
+  root.append(svg("circle", { cx: px, cy: y(g[peakAt]), r: 4, class: "chart-peak" }));
+  root.append(
+    svg("text", { x: left ? px - 8 : px + 8, y: y(g[peakAt]) + 4, class: "chart-peak-label", "text-anchor": left ? "end" : "start" }, peakLabel),
+  );
+  return root;
 }
 
 function niceStep(raw) {

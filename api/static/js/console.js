@@ -20,7 +20,7 @@ import {
 } from "./format.js";
 import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
-import { devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
+import { accelPanel, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
 import { armAudio, beep } from "./sound.js";
 
@@ -140,6 +140,19 @@ function selectResident(residentId) {
 
 const settle = (promise) => promise.then((value) => value, (error) => (error.status === 404 ? undefined : null));
 
+// A fall's accelerometer window never changes: fetched once per alert, not on every update.
+// Most alerts have none (404: undefined, kept); a failed fetch (null) is tried again later.
+const accelWindows = new Map(); // alert id -> promise of GET /alerts/{id}/window
+function accelWindow(alert) {
+  if (alert?.kind !== "fall") return Promise.resolve(undefined);
+  if (!accelWindows.has(alert.id)) {
+    const promise = settle(api(`/alerts/${alert.id}/window`));
+    accelWindows.set(alert.id, promise);
+    promise.then((value) => value === null && accelWindows.delete(alert.id));
+  }
+  return accelWindows.get(alert.id);
+}
+
 async function loadDetail() {
   const token = ++state.detailToken;
   const alertId = state.selectedAlert;
@@ -152,9 +165,10 @@ async function loadDetail() {
   }
   const rid = state.selectedResident;
   buildCard(alert);
-  state.detail = { alert, resident: undefined, hr: undefined, spo2: undefined, today: undefined, devices: undefined, recent: undefined };
+  state.detail = { alert, accel: undefined, resident: undefined, hr: undefined, spo2: undefined, today: undefined, devices: undefined, recent: undefined };
   fillAlert();
   const loads = {
+    accel: accelWindow(alert),
     resident: api(`/residents/${rid}`),
     hr: api(`/residents/${rid}/history`, { query: { metric: "heart_rate" } }),
     spo2: api(`/residents/${rid}/history`, { query: { metric: "spo2" } }),
@@ -208,6 +222,7 @@ function buildCard(alert) {
     main.append(
       h("article", { class: `panel alert-panel sev-${alert.severity}`, id: "card-alert", "data-alert-id": alert.id },
         h("div", { id: "card-head" }),
+        h("div", { id: "card-accel" }),
         h("div", { id: "card-handled" }),
         actionForm(alert)),
     );
@@ -348,6 +363,7 @@ function fillAlert() {
 function fillSide(key) {
   const d = state.detail;
   if (!d) return;
+  if (key === "accel" && $("#card-accel")) accelPanel($("#card-accel"), d.accel);
   if (key === "resident" && $("#card-resident")) residentPanel($("#card-resident"), d.resident);
   if ((key === "hr" || key === "spo2") && $("#card-vitals") && d.hr !== undefined && d.spo2 !== undefined) {
     vitalsPanel($("#card-vitals"), d.hr, d.spo2);
@@ -379,7 +395,7 @@ function renderDetailAgain() {
   if (!state.detail) return;
   applyI18n($("#detail"));
   fillAlert();
-  for (const key of ["resident", "hr", "today", "devices", "recent"]) fillSide(key);
+  for (const key of ["accel", "resident", "hr", "today", "devices", "recent"]) fillSide(key);
 }
 
 // -- overview ------------------------------------------------------------------------------

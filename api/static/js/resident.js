@@ -1,10 +1,10 @@
 // Panels about one resident, shared by the console's card: who she is and whom to call,
-// her vitals over 24 hours, today's activity and her devices.
+// her vitals over 24 hours, today's activity, her devices, and how a fall felt on her wrist.
 
 import { h, replace } from "./dom.js";
 import { ago, count, hhmm, kindName, numberText, when } from "./format.js";
 import { named, t } from "./i18n.js";
-import { timelineStrip, vitalsChart } from "./chart.js";
+import { accelChart, timelineStrip, vitalsChart } from "./chart.js";
 
 /** data: GET /residents/{id}. */
 export function residentPanel(el, data) {
@@ -60,6 +60,25 @@ export function vitalsPanel(el, hr, spo2) {
     one(hr, "vitals.heart_rate", { normal: [45, 120], cls: "chart-hr" }),
     one(spo2, "vitals.spo2", { normal: [90, 100], ceil: 100, cls: "chart-spo2" }),
     h("p", { class: "muted small" }, t("vitals.legend")),
+  );
+}
+
+/** data: GET /alerts/{id}/window, or nothing (most alerts have no window): then empty. */
+export function accelPanel(el, data) {
+  const samples = data?.samples ?? [];
+  if (!samples.length || !(data.rate_hz > 0)) return replace(el);
+  const peak = Math.max(...samples.map(([x, y, z]) => Math.hypot(x, y, z))).toFixed(1);
+  const seconds = numberText((samples.length - 1) / data.rate_hz);
+  return replace(
+    el,
+    h("figure", { class: "vital accel-window", "data-testid": "accel-window", "data-peak-g": peak },
+      h("figcaption", {}, t("accel.title")),
+      accelChart(samples, data.rate_hz, {
+        label: t("accel.summary", { g: peak, s: seconds }),
+        peakLabel: t("accel.peak", { g: peak }),
+        restLabel: t("accel.rest"),
+      }),
+      h("p", { class: "muted small" }, t("accel.legend"))),
   );
 }
 
