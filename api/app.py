@@ -39,6 +39,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         hub = Hub(settings, store, feed)
         app.state.hub = hub
         runner = asyncio.create_task(hub.run(), name="hub")
+        runner.add_done_callback(_report_end)
         try:
             yield
         finally:
@@ -65,3 +66,10 @@ def first_admin(store: Store, password: str) -> None:
         if session.scalars(select(User).limit(1)).first() is None:
             save_user(session, "admin", name="Administrator", role="admin", password=password)
             log.info("created the first account: admin")
+
+
+def _report_end(runner: asyncio.Task[None]) -> None:
+    # The hub's tasks end only when cancelled; anything else is a bug worth shouting about,
+    # since the API would go on serving a hub that no longer takes in alerts.
+    if not runner.cancelled() and runner.exception() is not None:
+        log.critical("the hub stopped: %r", runner.exception(), exc_info=runner.exception())

@@ -29,6 +29,7 @@ from typing import TypeVar
 
 import aiomqtt
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from edge.uplink import keep_connected
@@ -58,6 +59,7 @@ class HubCounts:
     delivery_failures: int = 0
     delivery_given_up: int = 0
     connects: int = 0
+    store_errors: int = 0
 
 
 class Hub:
@@ -107,6 +109,7 @@ class Hub:
             "batches": self.counts.batches,
             "published": self.counts.published,
             "escalations": self.counts.escalations,
+            "store_errors": self.counts.store_errors,
             "deliveries": {
                 "sent": self.counts.delivered,
                 "failures": self.counts.delivery_failures,
@@ -180,7 +183,14 @@ class Hub:
 
     async def _take(self, client: aiomqtt.Client, batch: list[aiomqtt.Message]) -> None:
         raw = [(str(m.topic), _payload(m)) for m in batch]
-        result = await asyncio.to_thread(self.ingestor.take, raw)
+        try:
+            result = await asyncio.to_thread(self.ingestor.take, raw)
+        except Exception as exc:
+            # Not acknowledged, so not lost: a new session gets the batch again.
+            self.counts.store_errors += 1
+            log.exception("ingest failed; reconnecting so the broker sends the batch again")
+            await asyncio.sleep(1)
+            raise aiomqtt.MqttError(f"ingest failed: {exc!r}") from exc
         for message in batch:  # committed: now the broker may forget them
             client._client.ack(message.mid, message.qos)
         self.counts.batches += 1
@@ -192,11 +202,21 @@ class Hub:
     async def _publish_outgoing(self, client: aiomqtt.Client) -> None:
         while True:
             self._outgoing_ready.clear()
-            queued = await asyncio.to_thread(self._queued_outgoing)
+            try:
+                queued = await asyncio.to_thread(self._queued_outgoing)
+            except SQLAlchemyError:
+                self.counts.store_errors += 1
+                log.exception("outgoing: the store failed; trying again")
+                queued = []
             for message_id, topic, payload, retain in queued:
                 await client.publish(topic, payload, qos=1, retain=retain)
-                await asyncio.to_thread(self._mark_sent, message_id)
                 self.counts.published += 1
+                try:
+                    await asyncio.to_thread(self._mark_sent, message_id)
+                except SQLAlchemyError:  # sent again later: a config or command twice is harmless
+                    self.counts.store_errors += 1
+                    log.exception("outgoing: cannot mark message %d as sent", message_id)
+                    break
             if not queued:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(5):
@@ -220,7 +240,13 @@ class Hub:
 
     async def _escalation_loop(self) -> None:
         while True:
-            updates = await asyncio.to_thread(self._fire_due)
+            try:
+                updates = await asyncio.to_thread(self._fire_due)
+            except SQLAlchemyError:
+                # A locked or unreachable store: the timers are still in it; try again.
+                self.counts.store_errors += 1
+                log.exception("escalation: the store failed; trying again")
+                updates = []
             if updates:
                 self.counts.escalations += len(updates)
                 self._publish(updates, [])
@@ -236,7 +262,12 @@ class Hub:
         async with asyncio.TaskGroup() as sends:
             while True:
                 self._deliveries_ready.clear()
-                due, next_at = await asyncio.to_thread(self._due_deliveries)
+                try:
+                    due, next_at = await asyncio.to_thread(self._due_deliveries)
+                except SQLAlchemyError:
+                    self.counts.store_errors += 1
+                    log.exception("deliveries: the store failed; trying again")
+                    due, next_at = [], None
                 for delivery_id, target, title, body, attempts in due:
                     self._in_flight.add(delivery_id)
                     sends.create_task(
@@ -288,7 +319,11 @@ class Hub:
                     error = exc.reason
                     self.counts.delivery_failures += 1
                     log.warning("delivery %d to %s failed: %s", delivery_id, exc.target, error)
-                await asyncio.to_thread(self._record_delivery, delivery_id, attempts + 1, error)
+                try:
+                    await asyncio.to_thread(self._record_delivery, delivery_id, attempts + 1, error)
+                except SQLAlchemyError:  # still pending in the store: sent again later
+                    self.counts.store_errors += 1
+                    log.exception("delivery %d: cannot record the attempt", delivery_id)
         finally:
             self._in_flight.discard(delivery_id)
             self._deliveries_ready.set()
