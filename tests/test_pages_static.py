@@ -273,6 +273,7 @@ def test_the_elements_browser_tests_find_are_there():
         "login-submit",
         "logout-button",
         "lang-toggle",
+        "accel-window",
     ):
         assert re.search(rf'data-testid"?\s*[=:]\s*"{testid}"', everything), testid
     console = (STATIC / "js" / "console.js").read_text(encoding="utf-8")
