@@ -126,3 +126,75 @@ async def test_the_will_is_one_process_status_listing_its_homes(brokers, tmp_pat
         assert hosted.status_topic == f"{PREFIX}/hosted/p1/status"
     finally:
         hosted.close()
+
+
+def offline_hosted(data) -> HostedEdges:
+    return HostedEdges(
+        CONFIGS, local="mqtt://127.0.0.1:1", uplink="mqtt://127.0.0.1:1", data_dir=data
+    )
+
+
+def saved_state(data, home: str) -> dict[str, Any]:
+    return json.loads((data / home / "detectors.json").read_text())
+
+
+def test_each_home_resumes_its_detectors_and_an_unusable_state_is_a_fresh_start(tmp_path, caplog):
+    first = offline_hosted(tmp_path)
+    first.close()  # a first start: every home's fresh state is written at the clean stop
+    assert first.detector_saves == 3
+    assert [saved_state(tmp_path, c.home)["home"] for c in CONFIGS] == ["h001", "h002", "h003"]
+    assert not list(tmp_path.glob("*/.*.tmp"))
+
+    (tmp_path / "h002" / "detectors.json").write_bytes(b"{not json")
+    before = {c.home: (tmp_path / c.home / "detectors.json").stat().st_mtime_ns for c in CONFIGS}
+    with caplog.at_level("WARNING", logger="edge.agent"):
+        second = offline_hosted(tmp_path)
+    try:
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1, warnings
+        assert "h002" in warnings[0] and "detectors start fresh" in warnings[0]
+        fresh = type(second.pipelines["h002"].monitor)(CONFIGS[1]).state_dict()
+        assert second.pipelines["h002"].monitor.state_dict() == fresh
+    finally:
+        second.close()
+    # The bad state is replaced by a good one; the two resumed homes, unchanged, are not
+    # written again.
+    assert second.detector_saves == 1
+    assert saved_state(tmp_path, "h002")["home"] == "h002"
+    after = {c.home: (tmp_path / c.home / "detectors.json").stat().st_mtime_ns for c in CONFIGS}
+    assert after["h001"] == before["h001"] and after["h003"] == before["h003"]
+
+
+async def test_a_periodic_save_writes_changed_homes_and_survives_one_failing(tmp_path, caplog):
+    hosted = offline_hosted(tmp_path)
+    try:
+        await hosted._save_detectors()  # never saved: all three
+        assert hosted.detector_saves == 3
+        await hosted._save_detectors()  # nothing happened since
+        assert hosted.detector_saves == 3
+
+        h1, h2, _ = (hosted.pipelines[c.home] for c in CONFIGS)
+        for home in (h1, h2):
+            press = messages_of(home.config, "sos_bed", "sos", True)
+            for topic, payload in press:
+                home.handle_local(topic, payload, datetime.now(UTC))
+        broken = h2.monitor.state_dict
+
+        def failing() -> dict[str, Any]:
+            raise RuntimeError("a detector bug")
+
+        h2.monitor.state_dict = failing
+        with caplog.at_level("ERROR", logger="edge.hosted"):
+            await hosted._save_detectors()
+        assert "h002" in caplog.text and "a detector bug" in caplog.text
+        assert hosted.detector_saves == 4  # h001 saved despite h002; h003 unchanged
+        assert saved_state(tmp_path, "h001")["detectors"]["sos"]["presses"] == 1
+        assert saved_state(tmp_path, "h002")["detectors"]["sos"]["presses"] == 0
+
+        h2.monitor.state_dict = broken  # a failed save is tried again at the next one
+        await hosted._save_detectors()
+        assert hosted.detector_saves == 5
+        assert saved_state(tmp_path, "h002")["detectors"]["sos"]["presses"] == 1
+    finally:
+        hosted.close()
+    assert hosted.detector_saves == 5  # the clean stop: nothing changed since
