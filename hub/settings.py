@@ -24,7 +24,8 @@ class HubSettings(BaseSettings):
     prefix: str = "eldercare/v1"
     client_id: str = "eldercare-hub"
     # With a group name, several hub workers share the homes' traffic through MQTT 5 shared
-    # subscriptions ($share/<group>/...); without one, this hub takes all of it.
+    # subscriptions ($share/<group>/...); without one, this hub takes all of it. Experimental:
+    # untested with several workers, which may then handle events of one home at once.
     shared_group: str | None = None
     language: str = "zh"
     # With no account in the store yet, an "admin" account with this password is created at
