@@ -20,7 +20,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -134,7 +134,7 @@ async def _demo(args: argparse.Namespace) -> int:
             )
             _register(settings.database, homes)
             start, streams = _simulate(homes, args)
-            now = _simulated_clock(start, args.speed)
+            now = SimulatedClock(start, args.speed)
             app = create_app(settings)
             server = uvicorn.Server(
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
@@ -171,6 +171,7 @@ async def _demo(args: argparse.Namespace) -> int:
                     name="simulation",
                 )
                 await simulation
+                now.stop()
                 print("eldercare demo: the simulated days are over; the pages stay up.")
                 if args.exit_after_simulation:
                     await asyncio.sleep(3)  # the last events reach the hub
@@ -244,10 +245,22 @@ def _simulate(
     return datetime.combine(day, clock_time(6), tzinfo=tz), streams
 
 
-def _simulated_clock(start: datetime, speed: float) -> Callable[[], float]:
-    """The homes' clock: ``start`` now, running ``speed`` times as fast as the wall clock."""
-    anchor, origin = time.monotonic(), start.timestamp()
-    return lambda: origin + (time.monotonic() - anchor) * speed
+class SimulatedClock:
+    """The homes' clock: ``start`` now, running ``speed`` times as fast as the wall clock,
+    until :meth:`stop` (the simulation is over: time stands still, rather than every device
+    of every home going silent and offline in fast-forward)."""
+
+    def __init__(self, start: datetime, speed: float):
+        self._anchor, self._origin, self._speed = time.monotonic(), start.timestamp(), speed
+        self._stopped_at: float | None = None
+
+    def __call__(self) -> float:
+        if self._stopped_at is not None:
+            return self._stopped_at
+        return self._origin + (time.monotonic() - self._anchor) * self._speed
+
+    def stop(self) -> None:
+        self._stopped_at = self()
 
 
 def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> None:
