@@ -100,19 +100,18 @@ async def test_an_acknowledgement_stops_escalation_and_tells_the_home(
         acked = await dispatcher.post(f"/alerts/{alert['id']}/acknowledge")
         assert acked.status_code == 200, acked.text
         assert acked.json()["acknowledged_by"] == "张丽"
+        # A message decided just before the ack may still be on its way; after that, quiet.
+        await asyncio.sleep(0.5)
         told = len(http_receiver.requests)
         await asyncio.sleep(1.0)  # more than three repeat periods
-        # No more escalation; the only later message is the family's "acknowledged" note.
-        later = [r.body["title"] for r in http_receiver.requests[told:]]
-        assert all("已" in title and "受理" in title for title in later), later
-        assert len(later) <= 1
+        assert len(http_receiver.requests) == told
 
         (command,) = await until(lambda: home_side.of(f"{PREFIX}/{HOME}/command"))
         assert command["action"] == "voice_prompt" and command["alert"] == alert["id"]
         story = (await hub.http.get(f"/alerts/{alert['id']}")).json()["history"]
         actions = [change["action"] for change in story]
         assert actions[0] == "raised" and "escalated" in actions
-        assert actions[-1] == "acknowledged" and story[-1]["actor"] == "张丽"
+        assert actions[-1] == "acknowledged" and story[-1]["actor"] == "张丽"  # nothing after
 
 
 async def test_the_same_events_replayed_twice_make_one_alert(mosquitto, tmp_path):
