@@ -12,7 +12,6 @@ from hub.accounts import AccessError, Scope, user_for_token
 from hub.registry import NotFound, get_home
 from hub.schema import Home
 from hub.service import Hub
-from hub.settings import HubSettings
 
 SESSION_COOKIE = "eldercare_session"
 
@@ -43,14 +42,9 @@ def get_scope(request: Request) -> Scope:
         return Scope.of(user_for_token(session, token))
 
 
-def get_settings(request: Request) -> HubSettings:
-    return request.app.state.hub.settings
-
-
 HubDep = Annotated[Hub, Depends(get_hub)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ScopeDep = Annotated[Scope, Depends(get_scope)]
-SettingsDep = Annotated[HubSettings, Depends(get_settings)]
 
 # Ids travel inside MQTT topics: letters, digits, '_' and '-' only (as in the home config).
 NewId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")]

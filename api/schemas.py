@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hub.alerts import Outcome
 
 
 class _Body(BaseModel):
@@ -132,7 +134,7 @@ class CommentBody(_Body):
 
 
 class ResolveBody(_Body):
-    outcome: Literal["handled", "false_alarm", "hospital", "no_answer_visited", "other"]
+    outcome: Outcome
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -34,10 +34,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from analytics.events import SEVERITY_RANK
 
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
@@ -47,7 +49,7 @@ from .texts import alert_text
 from .views import alert_document
 
 Outcome = Literal["handled", "false_alarm", "hospital", "no_answer_visited", "other"]
-OUTCOMES: tuple[str, ...] = ("handled", "false_alarm", "hospital", "no_answer_visited", "other")
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "no_activity": ("fall",),
@@ -59,7 +61,6 @@ RESOLVED_ON_CLEAR = frozenset({"device_offline", "battery_low", "home_offline"})
 # Raised by the hub itself: a home's edge has said nothing (or "offline") for this long, so
 # nothing that happens there reaches the station.
 HOME_OFFLINE = "home_offline"
-SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
 
 HELP_IS_COMING = {
     "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",

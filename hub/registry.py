@@ -95,10 +95,6 @@ def _sync_devices(session: Session, config: HomeConfig) -> None:
         session.delete(gone)
 
 
-def home_config(home: Home) -> HomeConfig:
-    return HomeConfig.model_validate(home.config)
-
-
 def get_home(session: Session, home_id: str) -> Home:
     home = session.get(Home, home_id)
     if home is None:

@@ -29,6 +29,8 @@ from pydantic import (
     ValidationError,
 )
 
+from analytics.events import Severity
+from edge.hosted import HOSTED_LEVEL
 from eldercare.errors import describe_validation_error
 from eldercare.metrics import METRICS
 
@@ -37,7 +39,6 @@ from .errors import HubError
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_READINGS = 100_000
 MAX_WINDOW_SAMPLES = 30_000  # 30 s at 1 kHz
-HOSTED_LEVEL = "hosted"
 
 Problem = Literal[
     "oversized", "bad_topic", "malformed_json", "invalid", "home_mismatch", "unknown_home"
@@ -82,7 +83,7 @@ class EventMessage(_Message):
     ts: AwareDatetime | float
     kind: str = Field(min_length=1, max_length=32)
     state: Literal["raised", "updated", "cleared"]
-    severity: Literal["critical", "major", "minor", "warning"]
+    severity: Severity
     started: AwareDatetime | float
     detector: str = Field(min_length=1, max_length=64)
     evidence: dict[str, Any] = Field(default_factory=dict)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from analytics.events import Severity
 from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
 from hub.outbound import redact
@@ -34,7 +35,6 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 StateFilter = Literal[
     "open", "active", "cleared", "acknowledged", "unacknowledged", "resolved", "all"
 ]
-Severity = Literal["critical", "major", "minor", "warning"]
 SEVERITY_ORDER = case(
     {"critical": 0, "major": 1, "minor": 2, "warning": 3}, value=Alert.severity, else_=4
 )

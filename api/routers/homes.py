@@ -64,19 +64,24 @@ def list_devices(home_id: str, session: SessionDep, scope: ScopeDep) -> list[Dev
     return device_status(session, visible_home(session, scope, home_id))
 
 
-def device_status(session: Session, home: Home) -> list[DevicePublic]:
-    """Devices with liveness: offline while the edge's device_offline alert is active."""
-    tz = ZoneInfo(home.timezone)
-    offline = set(
+def offline_devices(session: Session, home_id: str) -> set[str | None]:
+    """The devices of the home's active device_offline alert."""
+    return set(
         session.scalars(
             select(Alert.device).where(
-                Alert.home_id == home.id,
+                Alert.home_id == home_id,
                 Alert.kind == "device_offline",
                 Alert.active.is_(True),
                 Alert.resolved_at.is_(None),
             )
         )
     )
+
+
+def device_status(session: Session, home: Home) -> list[DevicePublic]:
+    """Devices with liveness: offline while the edge's device_offline alert is active."""
+    tz = ZoneInfo(home.timezone)
+    offline = offline_devices(session, home.id)
     devices = session.scalars(select(Device).where(Device.home_id == home.id).order_by(Device.id))
     return [
         DevicePublic(

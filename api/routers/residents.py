@@ -24,6 +24,7 @@ from ..schemas import (
     TimelineEntry,
     TodayPublic,
 )
+from .homes import offline_devices
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -40,14 +41,6 @@ def public(session: Session, home: Home) -> ResidentPublic:
     open_alerts = session.scalar(
         select(func.count(Alert.id)).where(Alert.home_id == home.id, Alert.resolved_at.is_(None))
     )
-    offline = session.scalar(
-        select(func.count(Alert.id)).where(
-            Alert.home_id == home.id,
-            Alert.kind == "device_offline",
-            Alert.active.is_(True),
-            Alert.resolved_at.is_(None),
-        )
-    )
     low_battery = session.scalars(
         select(Device.id).where(Device.home_id == home.id, Device.battery <= LOW_BATTERY)
     )
@@ -62,7 +55,7 @@ def public(session: Session, home: Home) -> ResidentPublic:
         home_status=home.status,
         contacts=[ContactPublic(**contact) for contact in home.config.get("contacts", [])],
         open_alerts=open_alerts or 0,
-        devices_offline=offline or 0,
+        devices_offline=len(offline_devices(session, home.id)),
         low_battery=list(low_battery),
     )
 
