@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .condition import Condition
 from .context import HomeContext
@@ -149,7 +149,7 @@ class NoActivitySettings:
 class NoActivityDetector(_RoutineDetector):
     """``no_activity``: at home and up, nothing moving for longer than usual at this hour.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "st1",
     ...     "timezone": "UTC", "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "pir", "kind": "motion", "role": "living_room",
@@ -321,7 +321,7 @@ class NotUpSettings:
 class NotUpDetector(_RoutineDetector):
     """``not_up``: no activity after the night by the usual time of getting up + margin.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "st1",
     ...     "timezone": "UTC", "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "night": {"start": "22:30", "end": "06:00"},
@@ -453,7 +453,7 @@ class NightWanderingSettings:
 class NightWanderingDetector(_RoutineDetector):
     """``night_wandering``: out through the front door at night and not back in.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "st1",
     ...     "timezone": "UTC", "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "front", "kind": "door", "role": "front_door",
@@ -563,7 +563,7 @@ class LongBathroomStaySettings:
 class LongBathroomStayDetector(_RoutineDetector):
     """``long_bathroom_stay``: in the bathroom for longer than usual; clears on exit.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "st1",
     ...     "timezone": "UTC", "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "radar", "kind": "fall_radar", "role": "bathroom",
@@ -688,7 +688,7 @@ class NotReturnedHomeDetector(_RoutineDetector):
     """``not_returned_home``: went out (by day) and not back after longer than usual, or
     still out an hour into the night.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "st1",
     ...     "timezone": "UTC", "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "front", "kind": "door", "role": "front_door",

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
-from eldercare.errors import describe_validation_error
-from eldercare.home import DeviceConfig, HomeConfig
+from contracts.errors import describe_validation_error
+from contracts.home import DeviceConfig, HomeConfig
 
 from .errors import AnalyticsError
 

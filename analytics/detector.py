@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .context import HomeContext
 from .events import Event

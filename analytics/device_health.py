@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .condition import Condition
 from .context import HomeContext
@@ -39,7 +39,7 @@ class DeviceHealthSettings:
 class DeviceHealthDetector(Detector):
     """``device_offline`` per device after its kind's silence limit; ``battery_low``.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
     ...     "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"}]}))

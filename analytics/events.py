@@ -6,12 +6,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Literal
+from typing import Any
 
-Severity = Literal["critical", "major", "minor", "warning"]
-EventState = Literal["raised", "updated", "cleared"]
+from contracts.alert import SEVERITY_RANK, EventState, Severity
 
-SEVERITY_RANK: dict[str, int] = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
+__all__ = ["SEVERITY_RANK", "Event", "EventState", "Severity"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .condition import Condition
 from .context import HomeContext
@@ -39,7 +39,7 @@ class FallSettings:
 class FallEventDetector(Detector):
     """Raises ``fall`` (critical) from any source; clears when the resident is up again.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
     ...     "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "radar_bath", "kind": "fall_radar", "role": "bathroom",

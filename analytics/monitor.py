@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 
 from .context import HomeContext
 from .detector import Detector
@@ -27,7 +27,7 @@ class HomeMonitor:
     Event time only moves forward: a reading older than the newest one seen is still given
     to the detectors (a vital sign is still a vital sign) but never turns the clock back.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeConfig.model_validate({"home": "h001", "station": "st1",
     ...     "resident": {"name": "王秀英", "birth_year": 1942},
     ...     "devices": [{"id": "sos_bed", "kind": "sos_button", "role": "bedside",

@@ -98,7 +98,7 @@ class RecentValues:
 class GapBaseline:
     """Longest inactivity gap per local hour over the last ``days`` days.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "s1",
     ...     "timezone": "UTC", "resident": {"name": "A", "birth_year": 1940}}))
     >>> gaps = GapBaseline(home, days=14)

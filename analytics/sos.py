@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .condition import Condition
 from .context import HomeContext
@@ -25,7 +25,7 @@ class SosSettings:
 class SosDetector(Detector):
     """Raises ``sos`` on a press, updates it on repeated presses, clears after quiet.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
     ...     "resident": {"name": "王秀英", "birth_year": 1942}}))
     >>> sos = SosDetector(home)

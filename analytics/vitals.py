@@ -40,7 +40,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .condition import Condition
 from .context import HomeContext
@@ -350,7 +350,7 @@ class HeartRateDetector(Detector):
     """``abnormal_heart_rate``: too high at rest, too low, or far from the resident's own
     resting rate for that hour of day, sustained; cleared when back in range for a while.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
     ...     "resident": {"name": "王秀英", "birth_year": 1942}}))
     >>> heart = HeartRateDetector(home)
@@ -577,7 +577,7 @@ class Spo2Settings:
 class Spo2Detector(Detector):
     """``low_spo2``: blood oxygen below the limit, sustained; critical further below.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h001", "station": "st1",
     ...     "resident": {"name": "王秀英", "birth_year": 1942}}))
     >>> spo2 = Spo2Detector(home)

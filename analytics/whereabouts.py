@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from eldercare.reading import Reading
+from contracts.reading import Reading
 
 from .context import HomeContext
 
@@ -135,7 +135,7 @@ class NightClock:
 class Whereabouts:
     """The resident's whereabouts in one home, in event time; see the module docstring.
 
-    >>> from eldercare.home import HomeConfig
+    >>> from contracts.home import HomeConfig
     >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "s1",
     ...     "timezone": "UTC", "resident": {"name": "A", "birth_year": 1940},
     ...     "devices": [{"id": "front", "kind": "door", "role": "front_door",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from eldercare.errors import HomeConfigError
+from contracts.errors import HomeConfigError
 from hub.errors import HubError
 
 

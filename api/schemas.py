@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.alerts import Outcome
+from contracts.alert import Outcome
 
 
 class _Body(BaseModel):

@@ -9,8 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from eldercare.home import DeviceKind
-from eldercare.metrics import METRICS
+from contracts.home import DeviceKind
+from contracts.metrics import METRICS
 
 
 class Expose(BaseModel):

@@ -16,15 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from eldercare.errors import describe_validation_error
-from eldercare.home import DeviceConfig, HomeConfig
-from eldercare.reading import Reading
+from contracts.errors import describe_validation_error
+from contracts.home import DeviceConfig, HomeConfig
+from contracts.reading import Reading
+from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
 
 from .catalog import DeviceDefinition, Expose, definition, definitions_for
 from .errors import PayloadError
 
-DEFAULT_PREFIX = "eldercare/v1"
-ZIGBEE2MQTT_BASE = "zigbee2mqtt"
 # A bracelet batch of 10 s at 50 Hz is ~15 KB of JSON; anything far beyond that is not
 # a device talking, and parsing it would cost the edge more than it is worth.
 MAX_PAYLOAD_BYTES = 64 * 1024

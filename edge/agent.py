@@ -50,15 +50,15 @@ import numpy as np
 from analytics.errors import AnalyticsError
 from analytics.events import SEVERITY_RANK, Event
 from analytics.monitor import HomeMonitor
+from contracts.errors import HomeConfigError
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 from devices.codec import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE, ClockLimits, decode
 from devices.errors import PayloadError
-from eldercare.errors import HomeConfigError
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
+from transport.reconnect import BrokerUrl, keep_connected
 
 from .config_store import load_preferred, save_last_good
 from .outbox import Kind, Outbox, OutboxItem
-from .uplink import BrokerUrl, keep_connected
 
 log = logging.getLogger("edge.agent")
 

@@ -6,8 +6,8 @@ import logging
 import os
 from pathlib import Path
 
-from eldercare.errors import HomeConfigError
-from eldercare.home import HomeConfig
+from contracts.errors import HomeConfigError
+from contracts.home import HomeConfig
 
 log = logging.getLogger("edge.config")
 FILE_NAME = "config.json"

@@ -79,8 +79,10 @@ from typing import Any
 
 import aiomqtt
 
-from devices.codec import DEFAULT_PREFIX, ClockLimits
-from eldercare.home import HomeConfig
+from contracts.home import HomeConfig
+from contracts.topics import DEFAULT_PREFIX, HOSTED_LEVEL, hosted_status
+from devices.codec import ClockLimits
+from transport.reconnect import BrokerUrl, keep_connected
 
 from .agent import (
     DEFAULT_CLOCK,
@@ -94,12 +96,10 @@ from .agent import (
 )
 from .config_store import load_preferred
 from .outbox import Outbox, OutboxItem
-from .uplink import BrokerUrl, keep_connected
 
 log = logging.getLogger("edge.hosted")
 
 OUTBOX_FILE = "outbox.sqlite"
-HOSTED_LEVEL = "hosted"  # <prefix>/hosted/<process id>/status; no home may be called so
 MAX_UNKNOWN_IDS = 100  # distinct unknown home ids remembered (the total is always counted)
 PER_HOME_TURN = 20  # outbox items of one home per drain window
 STATUS_WINDOW = 100  # status publishes awaited together
@@ -220,7 +220,7 @@ class HostedEdges:
         self.data_dir = Path(data_dir)
         self.prefix = prefix
         self.process_id = process_id or default_process_id()
-        self.status_topic = f"{prefix}/{HOSTED_LEVEL}/{self.process_id}/status"
+        self.status_topic = hosted_status(prefix, self.process_id)
         self.telemetry_every_s = telemetry_every_s
         self.heartbeat_every_s = heartbeat_every_s
         self.tick_every_s = tick_every_s

@@ -56,8 +56,9 @@ import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from contracts.topics import DEFAULT_PREFIX
 from eldercare.broker import Broker, BrokerError, free_port, mosquitto_binary
-from eldercare.broker_url import BrokerUrl
+from transport.broker_url import BrokerUrl
 
 if TYPE_CHECKING:
     # Imported where used instead: the load process imports this module too, and it needs
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
     from hub.settings import HubSettings
     from hub.store import Store
 
-PREFIX = "eldercare/v1"
+PREFIX = DEFAULT_PREFIX
 STATION = "st-bench"
 DEFAULT_HOMES = (100, 1_000, 10_000)
 READINGS_PER_MESSAGE = 10
@@ -203,7 +204,7 @@ def register_homes(database: str, homes: int, prefix: str) -> float:
     """Station and homes straight through the registry, in one transaction; seconds taken."""
     from sqlalchemy import update
 
-    from eldercare.home import HomeConfig
+    from contracts.home import HomeConfig
     from hub.registry import save_home, save_station
     from hub.schema import OutgoingMessage
     from hub.store import Store

@@ -18,9 +18,9 @@ class Command(NamedTuple):
 # for): `eldercare --help` must not pay for numpy, aiomqtt and the simulator.
 COMMANDS: dict[str, Command] = {
     "demo": Command("broker, simulated homes and live alerts in one go", "eldercare.demo"),
-    "simulate": Command("simulated homes: files or live MQTT traffic", "simulators.command"),
-    "hub": Command("the hub and its API against a broker and a store", "hub.command"),
-    "edge": Command("the edge agent of one home, or of many (--hosted)", "edge.command"),
+    "simulate": Command("simulated homes: files or live MQTT traffic", "eldercare.simulate"),
+    "hub": Command("the hub and its API against a broker and a store", "eldercare.hub_command"),
+    "edge": Command("the edge agent of one home, or of many (--hosted)", "eldercare.edge_command"),
     "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
     "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),
     "eval scenarios": Command(

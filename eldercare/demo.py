@@ -27,15 +27,16 @@ from pathlib import Path
 
 import aiomqtt
 
+from contracts.home import HomeConfig
+from contracts.topics import DEFAULT_PREFIX
 from devices import ClockLimits
 from simulators.errors import SimulatorError
 from simulators.incidents import IncidentPlan
 from simulators.payloads import DeviceMessage
 
 from .broker import BrokerError, start_broker
-from .home import HomeConfig
 
-PREFIX = "eldercare/v1"
+PREFIX = DEFAULT_PREFIX
 ZIGBEE_BASE = "zigbee2mqtt/{home}"  # one Zigbee2MQTT base topic per home on a shared broker
 STATION = "st-demo-01"
 STATION_NAME = "颍州社区养老服务站 (demo)"

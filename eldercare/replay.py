@@ -15,10 +15,9 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from analytics import AnalyticsError, Event, HomeMonitor
-
-from .errors import ContractError, ReadingError
-from .home import HomeConfig
-from .reading import Reading, read_jsonl
+from contracts.errors import ContractError, ReadingError
+from contracts.home import HomeConfig
+from contracts.reading import Reading, read_jsonl
 
 DEFAULT_REORDER_S = 10.0
 SHOWN_ERRORS = 10

@@ -34,12 +34,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analytics.events import SEVERITY_RANK
+from contracts.alert import OUTCOMES, SEVERITY_RANK
+from contracts.topics import DEFAULT_PREFIX
 
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
@@ -47,9 +48,6 @@ from .schema import Alert, AlertChange, Delivery, EscalationTimer, EventRow, Hom
 from .schema import Station as StationRow
 from .texts import alert_text
 from .views import alert_document
-
-Outcome = Literal["handled", "false_alarm", "hospital", "no_answer_visited", "other"]
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "no_activity": ("fall",),
@@ -102,7 +100,7 @@ class AlertManager:
     def __init__(
         self,
         *,
-        prefix: str = "eldercare/v1",
+        prefix: str = DEFAULT_PREFIX,
         policies: EscalationPolicies = DEFAULT_POLICIES,
         contact_targets: Mapping[str, str] | None = None,
         language: str = "zh",

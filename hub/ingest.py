@@ -22,6 +22,8 @@ from datetime import datetime
 from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
+from contracts.topics import DEFAULT_PREFIX
+
 from .alerts import AlertManager, AlertUpdate
 from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected
 from .store import Store
@@ -90,7 +92,7 @@ class Ingestor:
         store: Store,
         manager: AlertManager,
         *,
-        prefix: str = "eldercare/v1",
+        prefix: str = DEFAULT_PREFIX,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store

@@ -12,7 +12,8 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eldercare.home import HomeConfig
+from contracts.home import HomeConfig
+from contracts.topics import DEFAULT_PREFIX
 
 from .errors import HubError
 from .schema import Device, Home, OutgoingMessage, Station
@@ -47,7 +48,7 @@ def save_station(
 
 
 def save_home(
-    session: Session, config: HomeConfig, *, prefix: str = "eldercare/v1", now: float | None = None
+    session: Session, config: HomeConfig, *, prefix: str = DEFAULT_PREFIX, now: float | None = None
 ) -> Home:
     """Create or replace a home from its config, and queue the config for its edge."""
     now = time.time() if now is None else now

@@ -32,7 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from edge.uplink import keep_connected
+from contracts.topics import hub_subscriptions
+from transport.reconnect import keep_connected
 
 from .alerts import AlertManager, AlertUpdate
 from .errors import DeliveryError
@@ -42,7 +43,6 @@ from .outbound import deliver, redact
 from .schema import Delivery, OutgoingMessage
 from .settings import HubSettings
 from .store import Store
-from .upstream import HOSTED_LEVEL
 
 log = logging.getLogger("hub")
 
@@ -130,13 +130,7 @@ class Hub:
             tasks.create_task(self._delivery_loop(), name="deliveries")
 
     def _subscriptions(self) -> list[str]:
-        prefix = self.settings.prefix
-        topics = [
-            f"{prefix}/+/event",
-            f"{prefix}/+/telemetry",
-            f"{prefix}/+/status",
-            f"{prefix}/{HOSTED_LEVEL}/+/status",
-        ]
+        topics = hub_subscriptions(self.settings.prefix)
         if self.settings.shared_group:
             topics = [f"$share/{self.settings.shared_group}/{t}" for t in topics]
         return topics

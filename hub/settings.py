@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from eldercare.broker_url import BrokerUrl, BrokerUrlError
+from contracts.topics import DEFAULT_PREFIX
+from transport.broker_url import BrokerUrl, BrokerUrlError
 
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
 
@@ -21,7 +22,7 @@ class HubSettings(BaseSettings):
 
     broker: str = "mqtt://127.0.0.1:1883"
     database: str = "sqlite:///eldercare-hub.db"
-    prefix: str = "eldercare/v1"
+    prefix: str = DEFAULT_PREFIX
     client_id: str = "eldercare-hub"
     # With a group name, several hub workers share the homes' traffic through MQTT 5 shared
     # subscriptions ($share/<group>/...); without one, this hub takes all of it. Experimental:

@@ -22,23 +22,18 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
     ValidationError,
 )
 
-from analytics.events import Severity
-from edge.hosted import HOSTED_LEVEL
-from eldercare.errors import describe_validation_error
-from eldercare.metrics import METRICS
+from contracts.errors import describe_validation_error
+from contracts.metrics import METRICS
+from contracts.topics import HOSTED_LEVEL
+from contracts.wire import AccelWindow, EventMessage, StatusMessage
 
 from .errors import HubError
 
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_READINGS = 100_000
-MAX_WINDOW_SAMPLES = 30_000  # 30 s at 1 kHz
 
 Problem = Literal[
     "oversized", "bad_topic", "malformed_json", "invalid", "home_mismatch", "unknown_home"
@@ -54,50 +49,6 @@ class UpstreamError(HubError):
 
     def _describe(self) -> str:
         return f"{self.problem}: {self.reason}"
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-    edge: str = Field(min_length=1, max_length=64)
-    seq: int = Field(ge=0)
-    home: str = Field(min_length=1, max_length=64)
-
-
-def _epoch(moment: datetime | float) -> float:
-    return moment if isinstance(moment, float) else moment.timestamp()
-
-
-class AccelWindow(BaseModel):
-    """Accelerometer samples around a wearable's fall (edge/agent.py)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    device: str = Field(min_length=1, max_length=64)
-    rate_hz: float = Field(ge=1, le=1000)
-    start: AwareDatetime | float
-    samples: list[tuple[float, float, float]] = Field(max_length=MAX_WINDOW_SAMPLES)
-
-
-class EventMessage(_Message):
-    ts: AwareDatetime | float
-    kind: str = Field(min_length=1, max_length=32)
-    state: Literal["raised", "updated", "cleared"]
-    severity: Severity
-    started: AwareDatetime | float
-    detector: str = Field(min_length=1, max_length=64)
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    device: str | None = Field(default=None, max_length=64)
-
-    window: AccelWindow | None = None
-
-    @property
-    def epoch(self) -> float:
-        return _epoch(self.ts)
-
-    @property
-    def started_epoch(self) -> float:
-        return _epoch(self.started)
 
 
 @dataclass(frozen=True)
@@ -145,15 +96,6 @@ class Telemetry:
     home: str
     readings: tuple[StoredReading, ...]
     refused: tuple[str, ...] = field(default=())  # why each refused reading was refused
-
-
-class StatusMessage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-    state: Literal["online", "offline"]
-    home: str | None = None
-    edge: str | None = None
-    homes: list[str] = Field(default_factory=list)  # a hosted process's homes
 
 
 @dataclass(frozen=True)
@@ -246,7 +188,7 @@ READING_KEYS = frozenset({"ts", "home", "device", "metric", "value", "rate_hz"})
 
 
 def _telemetry(message: _TelemetryDocument) -> Telemetry:
-    """Check each reading as :class:`eldercare.reading.Reading` would, without building one:
+    """Check each reading as :class:`contracts.reading.Reading` would, without building one:
     this is the hub's hottest loop (one call per reading, every reading of every home)."""
     readings: list[StoredReading] = []
     refused: list[str] = []

@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading, write_jsonl
+from contracts.home import HomeConfig
+from contracts.reading import Reading, write_jsonl
 
 from .errors import SimulatorError
 

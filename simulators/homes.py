@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eldercare.home import DeviceConfig, HomeConfig
+from contracts.home import DeviceConfig, HomeConfig
 
 from .resident import STREAM_HOMES, rng_for
 

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from contracts.home import DeviceConfig, HomeConfig
 from devices.catalog import definition, definitions_for
-from eldercare.home import DeviceConfig, HomeConfig
 
 from .homes import HomeDevices
 from .resident import HOUR, MINUTE, STREAM_SCHEDULE, ResidentProfile, clock, rng_for

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.home import DeviceConfig, HomeConfig
+from contracts.metrics import METRICS
+from contracts.reading import Reading
+from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
 from devices.catalog import DeviceDefinition, Expose, definition, definitions_for
-from devices.codec import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
-from eldercare.home import DeviceConfig, HomeConfig
-from eldercare.metrics import METRICS
-from eldercare.reading import Reading
 
 from .errors import EncodeError
 

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import aiomqtt
 
-from eldercare.broker_url import BrokerUrl, BrokerUrlError
+from transport.broker_url import BrokerUrl, BrokerUrlError
 
 from .errors import SimulatorError
 from .payloads import DeviceMessage

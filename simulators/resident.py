@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eldercare.home import HomeConfig
+from contracts.home import HomeConfig
 
 MINUTE = 60.0
 HOUR = 3600.0

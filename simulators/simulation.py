@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from eldercare.home import DeviceConfig, HomeConfig
-from eldercare.reading import Reading
+from contracts.home import DeviceConfig, HomeConfig
+from contracts.reading import Reading
 
 from .homes import HomeDevices
 from .incidents import (

@@ -16,7 +16,7 @@ from analytics.activity import (
     NotUpDetector,
 )
 from analytics.whereabouts import Whereabouts
-from eldercare import HomeConfig, Reading
+from contracts import HomeConfig, Reading
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY0 = datetime(2026, 3, 2, tzinfo=TZ)  # local midnight: monitoring starts in the night

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from eldercare.home import HomeConfig
+from contracts.home import HomeConfig
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
 from hub.registry import save_home, save_station

@@ -7,7 +7,7 @@ import json
 from analytics import HomeMonitor
 from analytics.device_health import DeviceHealthDetector
 from analytics.sos import SosDetector
-from eldercare import HomeConfig, Reading
+from contracts import HomeConfig, Reading
 
 T0 = 1_795_900_000.0  # 2026-11-28 in event time; no wall clock anywhere
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from eldercare import HomeConfig, HomeConfigError, Reading, ReadingError, read_jsonl, write_jsonl
+from contracts import HomeConfig, HomeConfigError, Reading, ReadingError, read_jsonl, write_jsonl
 
 ARCHITECTURE_EXAMPLE = """
 home: h001

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts import HomeConfig
 from devices import MAX_PAYLOAD_BYTES, PayloadError, catalog, decode
-from eldercare import HomeConfig
 
 NOW = datetime(2026, 11, 29, 7, 31, 5, tzinfo=UTC)
 

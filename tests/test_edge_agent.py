@@ -13,12 +13,12 @@ import aiomqtt
 import numpy as np
 import pytest
 
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 from devices.codec import ClockLimits
 from edge.agent import WINDOW_BEFORE_S, WINDOW_MAX_S, EdgeAgent, HomePipeline
 from edge.outbox import Outbox
 from eldercare.broker import Broker
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
 from simulators.payloads import encode
 from tests.mqtt_support import WAIT, Collector, publish, raised, running, until
 from tests.test_fall_detector import UP, fall_signal, hold, walk
@@ -264,7 +264,7 @@ async def test_malformed_payloads_are_counted_and_a_fall_after_them_still_arrive
 def edge_args(*argv: str):
     import argparse
 
-    from edge import command
+    from eldercare import edge_command as command
 
     parser = argparse.ArgumentParser(prog="eldercare edge")
     command.add_arguments(parser)

@@ -7,7 +7,7 @@ import numpy as np
 from analytics import HomeMonitor
 from analytics.falls import FallEventDetector
 from analytics.sos import SosDetector
-from eldercare import HomeConfig, Reading
+from contracts import HomeConfig, Reading
 from tests.test_fall_detector import RATE, fall_signal, walk
 
 T0 = 1_795_900_000.0

@@ -10,9 +10,9 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 from edge.hosted import HostedEdges, TopicRouter
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
 from tests.mqtt_support import WAIT, Collector, publish, raised, running, until

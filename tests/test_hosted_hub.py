@@ -16,10 +16,10 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 from edge.hosted import HostedEdges
 from eldercare.broker import Broker
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
 from tests.mqtt_support import WAIT, Collector, publish, raised, running, until
@@ -318,7 +318,7 @@ async def test_the_detector_states_are_saved_periodically(brokers, tmp_path):
 def edge_args(*argv: str):
     import argparse
 
-    from edge import command
+    from eldercare import edge_command as command
 
     parser = argparse.ArgumentParser(prog="eldercare edge")
     command.add_arguments(parser)

@@ -7,8 +7,8 @@ import json
 
 import websockets
 
+from contracts.home import HomeConfig
 from edge.agent import EdgeAgent
-from eldercare.home import HomeConfig
 from tests.hub_support import (
     DISPATCHER,
     HOME,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 from devices import ClockLimits, PayloadError, catalog, decode
 from devices.catalog import DeviceDefinition, definitions_for
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
 from simulators.errors import EncodeError
 from simulators.faults import (
     EXPECTED_PROBLEMS,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eldercare import read_jsonl, write_jsonl
+from contracts import read_jsonl, write_jsonl
 
 
 def eldercare(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,15 +18,15 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from contracts.home import HomeConfig
+from contracts.reading import Reading, read_jsonl
 from devices import ClockLimits, PayloadError, decode, definition
+from eldercare import simulate as command
 from eldercare.broker import free_port
-from eldercare.broker_url import BrokerUrl
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading, read_jsonl
-from simulators import command
 from simulators.errors import SimulatorError
 from simulators.payloads import encode_stream
 from simulators.publish import broker_address, merge_by_time, publish
+from transport.broker_url import BrokerUrl
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from contracts.home import HomeConfig
+from contracts.reading import Reading, parse_reading
 from devices.catalog import definition
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading, parse_reading
 from simulators.homes import make_home_configs
 from simulators.incidents import (
     EXPECTED_ALERT,

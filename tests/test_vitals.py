@@ -9,7 +9,7 @@ import pytest
 
 from analytics import AnalyticsError, HomeMonitor
 from analytics.vitals import HeartRateDetector, Spo2Detector
-from eldercare import HomeConfig, Reading
+from contracts import HomeConfig, Reading
 
 T0 = 1_795_900_000.0  # 2026-11-28 16:26:40 Asia/Shanghai, in event time
 MIN = 60.0

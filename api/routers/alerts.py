@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from analytics.events import Severity
+from contracts.alert import Severity
 from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
 from hub.outbound import redact

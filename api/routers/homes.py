@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eldercare.home import HomeConfig
+from contracts.home import HomeConfig
 from hub.registry import save_home
 from hub.schema import Alert, Device, Home
 from hub.views import local_time

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 
 import aiomqtt
 
-from eldercare.broker_url import BrokerUrl, BrokerUrlError
+from transport.broker_url import BrokerUrl, BrokerUrlError
 
 __all__ = ["Backoff", "BrokerUrl", "BrokerUrlError", "keep_connected"]
 
-log = logging.getLogger("edge.uplink")
+log = logging.getLogger("transport.reconnect")
 
 
 class Backoff:

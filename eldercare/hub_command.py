@@ -13,7 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
-from eldercare.errors import describe_validation_error
+from contracts.errors import describe_validation_error
 
 EXIT_USAGE = 2
 

@@ -17,11 +17,11 @@ evidence) is kept. On the way out, :func:`dumps` writes them as ``null`` too, so
 >>> loads(b"[" * 100 + b"]" * 100)
 Traceback (most recent call last):
 ...
-eldercare.safe_json.JsonLimitError: nested deeper than 32 levels
+contracts.safe_json.JsonLimitError: nested deeper than 32 levels
 >>> loads(b'{"battery": ' + b"9" * 400 + b"}")
 Traceback (most recent call last):
 ...
-eldercare.safe_json.JsonLimitError: a number written with 400 characters (at most 40)
+contracts.safe_json.JsonLimitError: a number written with 400 characters (at most 40)
 >>> dumps({"peak_g": float("nan"), "name": "王秀英"})
 b'{"peak_g":null,"name":"\xe7\x8e\x8b\xe7\xa7\x80\xe8\x8b\xb1"}'
 """

@@ -22,12 +22,11 @@ from pathlib import Path
 
 import yaml
 
-from devices.codec import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
-from eldercare.errors import HomeConfigError
-from eldercare.home import HomeConfig
-
-from .outbox import OutboxError
-from .uplink import BrokerUrl, BrokerUrlError
+from contracts.errors import HomeConfigError
+from contracts.home import HomeConfig
+from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
+from edge.outbox import OutboxError
+from transport.reconnect import BrokerUrl, BrokerUrlError
 
 EXIT_USAGE = 2
 HOSTED_ZIGBEE_BASE = f"{ZIGBEE2MQTT_BASE}/{{home}}"  # one Zigbee2MQTT base per hosted home
@@ -110,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _single(args: argparse.Namespace):
-    from .agent import EdgeAgent
+    from edge.agent import EdgeAgent
 
     if args.process_id is not None:
         raise UsageError("--process-id goes with --hosted, not --config")
@@ -129,7 +128,7 @@ def _single(args: argparse.Namespace):
 
 
 def _hosted(args: argparse.Namespace):
-    from .hosted import HostedEdges
+    from edge.hosted import HostedEdges
 
     configs = hosted_configs(Path(args.hosted))
     for url in (args.local, args.uplink):

@@ -17,11 +17,10 @@ from datetime import date, datetime
 from datetime import time as clock_time
 from typing import Any
 
-from devices.codec import DEFAULT_PREFIX
-from eldercare.home import HomeConfig
-from eldercare.reading import Reading
-
-from .errors import SimulatorError
+from contracts.home import HomeConfig
+from contracts.reading import Reading
+from contracts.topics import DEFAULT_PREFIX
+from simulators.errors import SimulatorError
 
 DEFAULT_START = date(2026, 11, 1)
 # Homes share one broker in a simulation, so each gets its own Zigbee2MQTT base topic
@@ -110,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _to_files(args: argparse.Namespace) -> str:
-    from .files import prepare_folder, write_run
+    from simulators.files import prepare_folder, write_run
 
     prepare_folder(args.out)
     runs = _simulations(args)
@@ -122,9 +121,9 @@ def _to_files(args: argparse.Namespace) -> str:
 
 
 def _to_broker(args: argparse.Namespace) -> str:
-    from .faults import FaultRecord, inject_faults
-    from .payloads import DeviceMessage, encode_stream
-    from .publish import broker_address, merge_by_time, publish
+    from simulators.faults import FaultRecord, inject_faults
+    from simulators.payloads import DeviceMessage, encode_stream
+    from simulators.publish import broker_address, merge_by_time, publish
 
     broker = broker_address(args.broker)
     if args.homes > 1 and "{home}" not in args.zigbee_base:
@@ -173,8 +172,8 @@ class _Counter:
 
 def _simulations(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
     # Imported here: the simulation pulls in numpy, which `eldercare --help` need not pay for.
-    from .homes import make_home_configs
-    from .simulation import simulate_home
+    from simulators.homes import make_home_configs
+    from simulators.simulation import simulate_home
 
     incidents = _incident_plan(args.incidents)
     runs = []
@@ -190,7 +189,7 @@ def _simulations(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
 def _incident_plan(choice: str) -> Any:
     if choice == "default":
         return None
-    from .incidents import IncidentPlan
+    from simulators.incidents import IncidentPlan
 
     return IncidentPlan.none()
 

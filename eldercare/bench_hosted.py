@@ -1,4 +1,4 @@
-"""Can one process on one core host N homes? ``python -m edge.bench_hosted --homes 1000``
+"""Can one process on one core host N homes? ``python -m eldercare.bench_hosted --homes 1000``
 
 Not part of the test suite. Two private Mosquittos; the hosted process (this one) is pinned
 to one CPU, the publisher (a child process) and the brokers to the others, so the CPU time
@@ -30,17 +30,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from contracts.home import HomeConfig
+from contracts.topics import DEFAULT_PREFIX
 from devices.codec import ClockLimits
+from edge.hosted import HostedEdges
 from eldercare.broker import start_broker
-from eldercare.home import HomeConfig
 from simulators.homes import make_home_configs
 from simulators.payloads import DeviceMessage, encode_stream
 from simulators.publish import merge_by_time, publish
 from simulators.simulation import simulate_home
 
-from .hosted import HostedEdges
-
-PREFIX = "eldercare/v1"
+PREFIX = DEFAULT_PREFIX
 START = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
 SEED = 7
 

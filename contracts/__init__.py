@@ -1,0 +1,23 @@
+"""The contracts every part of the hub shares: canonical readings and home configs."""
+
+from .errors import ContractError, HomeConfigError, ReadingError
+from .home import Contact, DeviceConfig, HomeConfig, Night, Resident
+from .metrics import METRICS, MetricSpec
+from .reading import Reading, parse_reading, read_jsonl, write_jsonl
+
+__all__ = [
+    "METRICS",
+    "Contact",
+    "ContractError",
+    "DeviceConfig",
+    "HomeConfig",
+    "HomeConfigError",
+    "MetricSpec",
+    "Night",
+    "Reading",
+    "ReadingError",
+    "Resident",
+    "parse_reading",
+    "read_jsonl",
+    "write_jsonl",
+]
