@@ -27,6 +27,9 @@ COMMANDS: dict[str, Command] = {
         "all detectors over simulated homes with scripted incidents", "eldercare.eval_scenarios"
     ),
     "bench": Command("pipeline throughput and latency vs raw broker", "eldercare.bench"),
+    "fuzz": Command(
+        "generated and mutated payloads through every network entry point", "eldercare.fuzz"
+    ),
 }
 
 
