@@ -22,6 +22,7 @@ from hub.settings import HubSettings
 from hub.store import Store
 
 from . import errors
+from .responses import SafeJSONResponse
 from .routers import alerts, auth, homes, live, pages, residents, stations, system, users
 
 log = logging.getLogger("api")
@@ -54,6 +55,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         summary="Alerts from the homes of a community eldercare station (社区养老服务站)",
         version="0.1.0",
         lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
     )
     errors.install(app)
     for router in (auth, users, stations, homes, residents, alerts, live, system, pages):

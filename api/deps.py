@@ -9,8 +9,6 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from hub.accounts import AccessError, Scope, user_for_token
-from hub.registry import NotFound, get_home
-from hub.schema import Home
 from hub.service import Hub
 
 SESSION_COOKIE = "eldercare_session"
@@ -48,14 +46,6 @@ ScopeDep = Annotated[Scope, Depends(get_scope)]
 
 # Ids travel inside MQTT topics: letters, digits, '_' and '-' only (as in the home config).
 NewId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")]
-
-
-def visible_home(session: Session, scope: Scope, home_id: str) -> Home:
-    """The home, if this user may see it; otherwise it does not exist (404)."""
-    home = get_home(session, home_id)
-    if not scope.sees(home):
-        raise NotFound(f"no home {home_id!r}", home=home_id)
-    return home
 
 
 Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")]

@@ -1,20 +1,61 @@
-"""HTTP answers for the hub's errors: a clear 4xx, never a 500 for a bad request."""
+"""HTTP answers for what goes wrong: a clear 4xx for a bad request, a 503 while the store
+is unavailable, never a 500.
+
+The store's failures (disk full, read-only, locked past its busy timeout, unreachable) arrive
+as SQLAlchemy's ``OperationalError``; they are the server's, not the request's, and pass, so
+the answer is 503 with ``Retry-After``. Validation errors are written with
+:class:`SafeJSONResponse`, since the rejected input may itself be a NaN.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from contracts.errors import HomeConfigError
 from hub.errors import HubError
 
+from .responses import SafeJSONResponse
+
+log = logging.getLogger("api")
+
+RETRY_AFTER_S = 10
+STORE_UNAVAILABLE = "the store is unavailable; try again shortly"
+_LOG_EVERY_S = 60.0  # a store that is down fails every request: say so once a minute
+
 
 def install(app: FastAPI) -> None:
+    last_logged = [0.0]
+
     @app.exception_handler(HubError)
-    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+    async def _hub_error(_request: Request, exc: HubError) -> SafeJSONResponse:
         status = getattr(exc, "status", 400)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return SafeJSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(HomeConfigError)
-    async def _config_error(_request: Request, exc: HomeConfigError) -> JSONResponse:
-        return JSONResponse({"detail": f"invalid home config: {exc}"}, status_code=422)
+    async def _config_error(_request: Request, exc: HomeConfigError) -> SafeJSONResponse:
+        return SafeJSONResponse({"detail": f"invalid home config: {exc}"}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> SafeJSONResponse:
+        return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _store_unavailable(request: Request, exc: Exception) -> SafeJSONResponse:
+        now = time.monotonic()
+        if now - last_logged[0] >= _LOG_EVERY_S:
+            last_logged[0] = now
+            reason = getattr(exc, "orig", None) or exc
+            log.error("store unavailable (%s %s): %s", request.method, request.url.path, reason)
+        return SafeJSONResponse(
+            {"detail": STORE_UNAVAILABLE},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )

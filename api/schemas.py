@@ -184,5 +184,7 @@ class AccelWindowPublic(BaseModel):
     alert: int
     device: str
     rate_hz: float
-    start: str = Field(description="time of the first sample, ISO 8601")
+    start: str | None = Field(
+        description="time of the first sample, ISO 8601; null if the stored time is impossible"
+    )
     samples: list[tuple[float, float, float]]

@@ -17,16 +17,19 @@ Wire shape of one message, ``FeedMessage.to_json()`` (one WebSocket text frame):
      "at": 1764372665.0,       # when it happened, epoch seconds (UTC)
      "data": {...}}            # the payload, e.g. the alert as the REST API shows it
 
->>> message = FeedMessage("alert", "st1", "r17", {"kind": "fall", "name": "王秀英"}, 1764372665.0)
+A NaN or infinity anywhere in it (an older store's evidence) is written as ``null``: the
+browser's ``JSON.parse`` refuses ``NaN``, and the console would drop the whole alert.
+
+>>> evidence = {"peak_g": float("nan")}
+>>> message = FeedMessage("alert", "st1", "r17", {"kind": "fall", "evidence": evidence}, 1.0)
 >>> print(message.to_json())
-{"type": "alert", "station": "st1", "resident": "r17", "at": 1764372665.0, \
-"data": {"kind": "fall", "name": "王秀英"}}
+{"type":"alert","station":"st1","resident":"r17","at":1.0,\
+"data":{"kind":"fall","evidence":{"peak_g":null}}}
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +37,8 @@ from datetime import date, datetime, time
 from enum import Enum
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
+
+from contracts import safe_json
 
 from .errors import FeedOverflowError
 
@@ -65,21 +70,22 @@ class FeedMessage:
             "station": self.station,
             "resident": self.resident,
             "at": self.at,
-            "data": dict(self.payload),
+            "data": self.payload,
         }
-        return json.dumps(document, ensure_ascii=False, default=_jsonable)
+        return safe_json.dumps(_jsonable(document)).decode()
 
 
 def _jsonable(value: Any) -> Any:
+    """Plain JSON types all the way down, so the writer meets nothing it must guess at."""
+    if isinstance(value, Mapping):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item) for item in value]
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable: {value!r}")
+        return _jsonable(value.value)
+    return value
 
 
 class Subscription:

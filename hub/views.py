@@ -1,7 +1,9 @@
 """Rows as the documents the API, the feed and the notifications show.
 
 Times become ISO 8601 in the home's time zone: a dispatcher in Shanghai reads "07:31", not
-an epoch.
+an epoch. A time that no calendar date can show (NaN, an infinity, beyond year 9999 or before
+year 1 in that zone, as a forged clock may have left in an older store) shows as ``None``:
+one impossible timestamp must not make a whole list unreadable.
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ from .schema import Alert, Home
 
 
 def local_time(epoch: float | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 in ``tz``, or ``None`` when there is no time or no date can show it.
+
+    >>> shanghai = ZoneInfo("Asia/Shanghai")
+    >>> local_time(1764372665.0, shanghai)
+    '2025-11-29T07:31:05+08:00'
+    >>> [local_time(t, shanghai) for t in (None, float("nan"), 253402300799.0, -1e300)]
+    [None, None, None, None]
+    """
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, tz).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(epoch, tz).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):  # NaN, or no year 1-9999 holds it
+        return None
 
 
 def alert_state(alert: Alert) -> str:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from sqlalchemy import case, select
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from contracts.alert import Severity
+from hub import queries
 from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
 from hub.outbound import redact
-from hub.registry import NotFound
-from hub.schema import Alert, AlertChange, Delivery, EventRow, Home
+from hub.queries import AlertState
 from hub.views import alert_document, local_time
 
-from ..deps import HubDep, ScopeDep, SessionDep, visible_home
+from ..deps import HubDep, ScopeDep, SessionDep
+from ..params import AlertId, Moment, Offset
 from ..schemas import (
     AccelWindowPublic,
     AlertChangePublic,
@@ -32,13 +32,6 @@ from ..schemas import (
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
-StateFilter = Literal[
-    "open", "active", "cleared", "acknowledged", "unacknowledged", "resolved", "all"
-]
-SEVERITY_ORDER = case(
-    {"critical": 0, "major": 1, "minor": 2, "warning": 3}, value=Alert.severity, else_=4
-)
-
 
 @router.get("")
 def list_alerts(
@@ -46,85 +39,45 @@ def list_alerts(
     scope: ScopeDep,
     station: str | None = None,
     resident: str | None = None,
-    state: StateFilter = "open",
+    state: AlertState = "open",
     severity: Annotated[list[Severity] | None, Query()] = None,
     kind: str | None = None,
-    since: Annotated[datetime | None, Query(description="raised at or after")] = None,
-    until: Annotated[datetime | None, Query(description="raised before")] = None,
+    since: Annotated[Moment | None, Query(description="raised at or after")] = None,
+    until: Annotated[Moment | None, Query(description="raised before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AlertPublic]:
     """Open alerts first, then by severity (critical first), then newest first."""
-    query = select(Alert, Home).join(Home, Home.id == Alert.home_id)
-    if scope.role == "family":
-        query = query.where(Alert.home_id.in_(scope.residents))
-    elif not scope.sees_everything:
-        query = query.where(Alert.station_id.in_(scope.stations))
-    if station is not None:
-        query = query.where(Alert.station_id == station)
-    if resident is not None:
-        query = query.where(Alert.home_id == resident)
-    if severity:
-        query = query.where(Alert.severity.in_(severity))
-    if kind is not None:
-        query = query.where(Alert.kind == kind)
-    if since is not None:
-        query = query.where(Alert.raised_at >= since.timestamp())
-    if until is not None:
-        query = query.where(Alert.raised_at < until.timestamp())
-    query = _state(query, state).order_by(
-        Alert.resolved_at.is_not(None), SEVERITY_ORDER, Alert.raised_at.desc()
+    rows = queries.alerts_page(
+        session,
+        scope,
+        station=station,
+        resident=resident,
+        state=state,
+        severities=severity or (),
+        kind=kind,
+        since=since.timestamp() if since is not None else None,
+        until=until.timestamp() if until is not None else None,
+        limit=limit,
+        offset=offset,
     )
-    rows = session.execute(query.limit(limit).offset(offset))
     return [AlertPublic(**alert_document(alert, home)) for alert, home in rows]
 
 
-def _state(query, state: StateFilter):  # type: ignore[no-untyped-def]
-    unresolved = Alert.resolved_at.is_(None)
-    conditions = {
-        "open": [unresolved],
-        "active": [unresolved, Alert.active.is_(True)],
-        "cleared": [unresolved, Alert.active.is_(False)],
-        "acknowledged": [unresolved, Alert.acknowledged.is_(True)],
-        "unacknowledged": [unresolved, Alert.acknowledged.is_(False)],
-        "resolved": [Alert.resolved_at.is_not(None)],
-        "all": [],
-    }[state]
-    return query.where(*conditions)
-
-
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, session: SessionDep, scope: ScopeDep) -> AlertDetail:
+def get_alert(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AlertDetail:
     return detail(session, scope, alert_id)
 
 
-def visible_alert(session: Session, scope: Scope, alert_id: int) -> tuple[Alert, Home]:
-    """The alert, if its resident is this user's to see; otherwise it does not exist."""
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise AlertNotFound("no such alert", alert_id=alert_id)
-    try:
-        home = visible_home(session, scope, alert.home_id)
-    except NotFound:
-        raise AlertNotFound("no such alert", alert_id=alert_id) from None
-    return alert, home
-
-
 def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
-    alert, home = visible_alert(session, scope, alert_id)
-    changes = session.scalars(
-        select(AlertChange).where(AlertChange.alert_id == alert_id).order_by(AlertChange.id)
-    )
+    alert, home = queries.visible_alert(session, scope, alert_id)
     zone = ZoneInfo(home.timezone)
     history = [
         AlertChangePublic(
             at=local_time(c.at, zone), actor=c.actor, action=c.action, detail=c.detail
         )
-        for c in changes
+        for c in queries.alert_history(session, alert_id)
     ]
-    deliveries = session.scalars(
-        select(Delivery).where(Delivery.alert_id == alert_id).order_by(Delivery.id)
-    )
     notifications = [
         NotificationPublic(
             audience=d.audience,
@@ -136,27 +89,27 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             sent_at=local_time(d.sent_at, zone),
             last_error=d.last_error,
         )
-        for d in deliveries
+        for d in queries.alert_deliveries(session, alert_id)
     ]
     return AlertDetail(**alert_document(alert, home), history=history, notifications=notifications)
 
 
 @router.get("/{alert_id}/window")
-def get_window(alert_id: int, session: SessionDep, scope: ScopeDep) -> AccelWindowPublic:
+def get_window(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AccelWindowPublic:
     """The accelerometer window the edge sent with the alert's newest wearable fall event."""
-    alert, home = visible_alert(session, scope, alert_id)
-    window = session.scalars(
-        select(EventRow.window)
-        .where(EventRow.alert_id == alert.id, EventRow.window.is_not(None))
-        .order_by(EventRow.id.desc())
-        .limit(1)
-    ).first()
+    alert, home = queries.visible_alert(session, scope, alert_id)
+    window = queries.newest_window(session, alert.id)
     if window is None:
         raise AlertNotFound("this alert has no accelerometer window", alert_id=alert_id)
-    start = window["start"]
-    if isinstance(start, int | float):
+    start = window.get("start")
+    if isinstance(start, int | float) and not isinstance(start, bool):
         start = local_time(start, ZoneInfo(home.timezone))
-    return AccelWindowPublic(alert=alert.id, **{**window, "start": start})
+    try:
+        return AccelWindowPublic.model_validate({**window, "alert": alert.id, "start": start})
+    except ValidationError:  # a window an older hub stored without checking it
+        raise AlertNotFound(
+            "this alert's accelerometer window is unreadable", alert_id=alert_id
+        ) from None
 
 
 def _public(update: AlertUpdate) -> AlertPublic:
@@ -166,13 +119,13 @@ def _public(update: AlertUpdate) -> AlertPublic:
 def _allowed(session: Session, scope: Scope, alert_id: int) -> str:
     """Who acts, once they may: the alert must be theirs to see (else 404), and their role
     one that acts (else 403)."""
-    visible_alert(session, scope, alert_id)
+    queries.visible_alert(session, scope, alert_id)
     scope.require_action()
     return scope.name
 
 
 @router.post("/{alert_id}/acknowledge")
-async def acknowledge(alert_id: int, hub: HubDep, scope: ScopeDep) -> AlertPublic:
+async def acknowledge(alert_id: AlertId, hub: HubDep, scope: ScopeDep) -> AlertPublic:
     """Stops escalation; the home hears that help is coming."""
     return _public(
         await hub.act(lambda s: hub.manager.acknowledge(s, alert_id, _allowed(s, scope, alert_id)))
@@ -180,7 +133,7 @@ async def acknowledge(alert_id: int, hub: HubDep, scope: ScopeDep) -> AlertPubli
 
 
 @router.post("/{alert_id}/assign")
-async def assign(alert_id: int, body: AssignBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
+async def assign(alert_id: AlertId, body: AssignBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
     return _public(
         await hub.act(
             lambda s: hub.manager.assign(s, alert_id, body.assignee, _allowed(s, scope, alert_id))
@@ -189,7 +142,9 @@ async def assign(alert_id: int, body: AssignBody, hub: HubDep, scope: ScopeDep) 
 
 
 @router.post("/{alert_id}/comment")
-async def comment(alert_id: int, body: CommentBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
+async def comment(
+    alert_id: AlertId, body: CommentBody, hub: HubDep, scope: ScopeDep
+) -> AlertPublic:
     return _public(
         await hub.act(
             lambda s: hub.manager.comment(s, alert_id, body.text, _allowed(s, scope, alert_id))
@@ -198,7 +153,9 @@ async def comment(alert_id: int, body: CommentBody, hub: HubDep, scope: ScopeDep
 
 
 @router.post("/{alert_id}/resolve")
-async def resolve(alert_id: int, body: ResolveBody, hub: HubDep, scope: ScopeDep) -> AlertPublic:
+async def resolve(
+    alert_id: AlertId, body: ResolveBody, hub: HubDep, scope: ScopeDep
+) -> AlertPublic:
     return _public(
         await hub.act(
             lambda s: hub.manager.resolve(

@@ -9,15 +9,15 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.home import HomeConfig
+from hub import queries
 from hub.registry import save_home
-from hub.schema import Alert, Device, Home
+from hub.schema import Home
 from hub.views import local_time
 
-from ..deps import HubDep, NewId, ScopeDep, SessionDep, visible_home
+from ..deps import HubDep, NewId, ScopeDep, SessionDep
 from ..schemas import DevicePublic, HomePublic
 
 router = APIRouter(prefix="/homes", tags=["homes"])
@@ -38,15 +38,12 @@ def public(home: Home) -> HomePublic:
 def list_homes(
     session: SessionDep, scope: ScopeDep, station: str | None = None
 ) -> list[HomePublic]:
-    query = select(Home).order_by(Home.id)
-    if station is not None:
-        query = query.where(Home.station_id == station)
-    return [public(home) for home in session.scalars(query) if scope.sees(home)]
+    return [public(home) for home in queries.visible_homes(session, scope, station)]
 
 
 @router.get("/{home_id}")
 def get_home_public(home_id: str, session: SessionDep, scope: ScopeDep) -> HomePublic:
-    return public(visible_home(session, scope, home_id))
+    return public(queries.visible_home(session, scope, home_id))
 
 
 @router.put("/{home_id}")
@@ -61,28 +58,13 @@ async def put_home(home_id: NewId, config: HomeConfig, hub: HubDep, scope: Scope
 
 @router.get("/{home_id}/devices")
 def list_devices(home_id: str, session: SessionDep, scope: ScopeDep) -> list[DevicePublic]:
-    return device_status(session, visible_home(session, scope, home_id))
-
-
-def offline_devices(session: Session, home_id: str) -> set[str | None]:
-    """The devices of the home's active device_offline alert."""
-    return set(
-        session.scalars(
-            select(Alert.device).where(
-                Alert.home_id == home_id,
-                Alert.kind == "device_offline",
-                Alert.active.is_(True),
-                Alert.resolved_at.is_(None),
-            )
-        )
-    )
+    return device_status(session, queries.visible_home(session, scope, home_id))
 
 
 def device_status(session: Session, home: Home) -> list[DevicePublic]:
     """Devices with liveness: offline while the edge's device_offline alert is active."""
     tz = ZoneInfo(home.timezone)
-    offline = offline_devices(session, home.id)
-    devices = session.scalars(select(Device).where(Device.home_id == home.id).order_by(Device.id))
+    offline = queries.offline_devices(session, home.id)
     return [
         DevicePublic(
             id=device.id,
@@ -94,5 +76,5 @@ def device_status(session: Session, home: Home) -> list[DevicePublic]:
             battery=device.battery,
             online=None if device.last_seen is None else device.id not in offline,
         )
-        for device in devices
+        for device in queries.devices(session, home.id)
     ]

@@ -4,8 +4,9 @@
 (their stations, or for family their residents); a filter only narrows that. The session
 cookie logs the socket in (or ``?token=`` for apps); without one it is closed with 1008.
 Each frame is a
-:class:`~hub.feed.FeedMessage` as JSON. A client that falls too far behind is closed with
-code 1013 ("try again later") and should reload over REST and reconnect.
+:class:`~hub.feed.FeedMessage` as JSON (NaN written as null). A client that falls too far
+behind, or that connects while the store is unavailable, is closed with code 1013 ("try
+again later") and should reload over REST and reconnect.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import OperationalError
 
+from contracts import safe_json
 from hub.accounts import AccessError, Scope, user_for_token
 from hub.errors import FeedOverflowError
 from hub.feed import Subscription
 from hub.service import Hub
 
 from ..deps import SESSION_COOKIE
+from ..errors import STORE_UNAVAILABLE
 
 router = APIRouter(tags=["live"])
 
@@ -39,13 +43,19 @@ async def live(
     except AccessError as exc:
         await websocket.close(code=1008, reason=exc.reason)
         return
+    except OperationalError:
+        # Accepted first, so that the client reads "try again later" rather than a refused
+        # handshake it would take for a bad session.
+        await websocket.accept()
+        await websocket.close(code=1013, reason=STORE_UNAVAILABLE)
+        return
     stations, residents = _narrowed(scope, station, resident)
     await websocket.accept()
     subscription = hub.feed.subscribe(stations=stations, residents=residents)
     try:
         async with subscription:
             hello = {"user": scope.username, "role": scope.role}
-            await websocket.send_json({"type": "hello", "data": hello})
+            await websocket.send_text(safe_json.dumps({"type": "hello", "data": hello}).decode())
             async with asyncio.TaskGroup() as tasks:
                 # The feed alone never notices a client that left; the reader does, and
                 # closing the subscription ends the sender too.

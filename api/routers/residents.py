@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any, Literal, TypeGuard
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.schema import Alert, Device, Home, ReadingRow
+from hub import queries
+from hub.schema import Home
 from hub.views import local_time
 
-from ..deps import ScopeDep, SessionDep, visible_home
+from ..deps import ScopeDep, SessionDep
+from ..params import Day, Moment
 from ..schemas import (
     ContactPublic,
     HeartRateNow,
@@ -24,7 +27,6 @@ from ..schemas import (
     TimelineEntry,
     TodayPublic,
 )
-from .homes import offline_devices
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -38,12 +40,6 @@ TIMELINE_LENGTH = 200
 
 def public(session: Session, home: Home) -> ResidentPublic:
     resident = home.config["resident"]
-    open_alerts = session.scalar(
-        select(func.count(Alert.id)).where(Alert.home_id == home.id, Alert.resolved_at.is_(None))
-    )
-    low_battery = session.scalars(
-        select(Device.id).where(Device.home_id == home.id, Device.battery <= LOW_BATTERY)
-    )
     now_year = datetime.now(ZoneInfo(home.timezone)).year
     return ResidentPublic(
         id=home.id,
@@ -54,9 +50,9 @@ def public(session: Session, home: Home) -> ResidentPublic:
         station=home.station_id,
         home_status=home.status,
         contacts=[ContactPublic(**contact) for contact in home.config.get("contacts", [])],
-        open_alerts=open_alerts or 0,
-        devices_offline=len(offline_devices(session, home.id)),
-        low_battery=list(low_battery),
+        open_alerts=queries.open_alert_count(session, home.id),
+        devices_offline=len(queries.offline_devices(session, home.id)),
+        low_battery=queries.low_battery_devices(session, home.id, LOW_BATTERY),
     )
 
 
@@ -64,20 +60,17 @@ def public(session: Session, home: Home) -> ResidentPublic:
 def list_residents(
     session: SessionDep, scope: ScopeDep, station: str | None = None
 ) -> list[ResidentPublic]:
-    query = select(Home).order_by(Home.id)
-    if station is not None:
-        query = query.where(Home.station_id == station)
-    return [public(session, home) for home in session.scalars(query) if scope.sees(home)]
+    return [public(session, home) for home in queries.visible_homes(session, scope, station)]
 
 
 @router.get("/{resident_id}")
 def get_resident(resident_id: str, session: SessionDep, scope: ScopeDep) -> ResidentPublic:
-    return public(session, visible_home(session, scope, resident_id))
+    return public(session, queries.visible_home(session, scope, resident_id))
 
 
 @router.get("/{resident_id}/contacts")
 def list_contacts(resident_id: str, session: SessionDep, scope: ScopeDep) -> list[ContactPublic]:
-    return public(session, visible_home(session, scope, resident_id)).contacts
+    return public(session, queries.visible_home(session, scope, resident_id)).contacts
 
 
 @router.get("/{resident_id}/history")
@@ -86,12 +79,12 @@ def history(
     session: SessionDep,
     scope: ScopeDep,
     metric: HistoryMetric = "heart_rate",
-    start: Annotated[datetime | None, Query(description="default: 24 hours before end")] = None,
-    end: Annotated[datetime | None, Query(description="default: now")] = None,
+    start: Annotated[Moment | None, Query(description="default: 24 hours before end")] = None,
+    end: Annotated[Moment | None, Query(description="default: now")] = None,
 ) -> HistoryPublic:
     """Per hour: count, min, mean and max of a vital sign; steps as the hour's highest
     count; activity as the number of door, motion and presence changes."""
-    home = visible_home(session, scope, resident_id)
+    home = queries.visible_home(session, scope, resident_id)
     tz = ZoneInfo(home.timezone)
     end = _aware(end, tz) if end is not None else datetime.now(tz)
     start = _aware(start, tz) if start is not None else end - timedelta(hours=24)
@@ -100,17 +93,13 @@ def history(
     if end - start > MAX_RANGE:
         raise HTTPException(422, f"at most {MAX_RANGE.days} days at a time")
     metrics = ACTIVITY_METRICS if metric == "activity" else (metric,)
-    rows = session.execute(
-        select(ReadingRow.ts, ReadingRow.number).where(
-            ReadingRow.home_id == home.id,
-            ReadingRow.metric.in_(metrics),
-            ReadingRow.ts >= start.timestamp(),
-            ReadingRow.ts < end.timestamp(),
-        )
-    )
+    rows = queries.readings(session, home.id, metrics, start.timestamp(), end.timestamp())
     by_hour: dict[int, list[float]] = defaultdict(list)
-    for ts, number in rows:
-        by_hour[int(ts // 3600)].append(number if number is not None else 1.0)
+    for ts, _device, _metric, number, _text in rows:
+        if metric == "activity":
+            by_hour[int(ts // 3600)].append(1.0)
+        elif _finite(number):  # a NaN or infinity an older hub stored is no measurement
+            by_hour[int(ts // 3600)].append(number)
     hours = []
     for hour in sorted(by_hour):
         values = by_hour[hour]
@@ -145,32 +134,52 @@ def today(
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
-    day: Annotated[date | None, Query(alias="date", description="default: today")] = None,
+    day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
 ) -> TodayPublic:
     """ "Is Mum OK today": when she got up, her last activity, steps, heart rate, and the
     day's doors, movement and alerts. Got up = the first activity after the night's end."""
-    home = visible_home(session, scope, resident_id)
+    home = queries.visible_home(session, scope, resident_id)
     tz = ZoneInfo(home.timezone)
     day = day or datetime.now(tz).date()
-    start = datetime.combine(day, time(0), tz)
-    end = start + timedelta(days=1)
+    start = datetime.combine(day, time(0), tz).timestamp()
+    end = (datetime.combine(day, time(0), tz) + timedelta(days=1)).timestamp()
     at = lambda epoch: local_time(epoch, tz) or ""  # noqa: E731
-    roles = {d["id"]: d["role"] for d in home.config.get("devices", [])}
     night_end = time.fromisoformat(home.config.get("night", {}).get("end", "06:00:00"))
     got_up_from = datetime.combine(day, night_end, tz).timestamp()
 
-    def readings(*metrics: str):  # type: ignore[no-untyped-def]
-        return session.execute(
-            select(ReadingRow.ts, ReadingRow.device, ReadingRow.metric, ReadingRow.number,
-                   ReadingRow.text)
-            .where(ReadingRow.home_id == home.id, ReadingRow.metric.in_(metrics),
-                   ReadingRow.ts >= start.timestamp(), ReadingRow.ts < end.timestamp())
-            .order_by(ReadingRow.ts)
-        ).all()  # fmt: skip
+    timeline, active = _activity(
+        queries.readings(session, home.id, ACTIVITY_METRICS, start, end), home, at
+    )
+    got_up = next((ts for ts in active if ts >= got_up_from), None)
+    if got_up is not None:
+        timeline.append(TimelineEntry(at=at(got_up), device=None, role=None, what="got_up"))
+    for alert in queries.alerts_started(session, home.id, start, end):
+        timeline.append(
+            TimelineEntry(
+                at=at(alert.started), device=alert.device, role=None, what="alert", kind=alert.kind
+            )
+        )
+    timeline.sort(key=lambda entry: entry.at)
+    steps = _measured(queries.readings(session, home.id, ("steps",), start, end))
+    heart = _measured(queries.readings(session, home.id, ("heart_rate",), start, end))
+    return TodayPublic(
+        date=day.isoformat(),
+        got_up_at=at(got_up) if got_up is not None else None,
+        last_activity=at(active[-1]) if active else None,
+        steps=int(steps[-1].number) if steps else None,
+        heart_rate=HeartRateNow(
+            last=heart[-1].number if heart else None, at=at(heart[-1].ts) if heart else None
+        ),
+        timeline=timeline[-TIMELINE_LENGTH:],
+    )
 
+
+def _activity(rows: Sequence[Any], home: Home, at: Any) -> tuple[list[TimelineEntry], list[float]]:
+    """The day's doors, movement and presence as timeline entries, and when she was active."""
+    roles = {d["id"]: d["role"] for d in home.config.get("devices", [])}
     timeline: list[TimelineEntry] = []
     active: list[float] = []
-    for ts, device, metric, number, text in readings(*ACTIVITY_METRICS):
+    for ts, device, metric, number, text in rows:
         if metric == "contact":
             what = "door_open" if text == "open" else "door_closed"
         elif metric == "motion":
@@ -182,31 +191,13 @@ def today(
         if what != "absent":
             active.append(ts)
         timeline.append(TimelineEntry(at=at(ts), device=device, role=roles.get(device), what=what))
-    got_up = next((ts for ts in active if ts >= got_up_from), None)
-    if got_up is not None:
-        timeline.append(TimelineEntry(at=at(got_up), device=None, role=None, what="got_up"))
-    for alert in session.scalars(
-        select(Alert).where(
-            Alert.home_id == home.id,
-            Alert.started >= start.timestamp(),
-            Alert.started < end.timestamp(),
-        )
-    ):
-        timeline.append(
-            TimelineEntry(
-                at=at(alert.started), device=alert.device, role=None, what="alert", kind=alert.kind
-            )
-        )
-    timeline.sort(key=lambda entry: entry.at)
-    steps = readings("steps")
-    heart = readings("heart_rate")
-    return TodayPublic(
-        date=day.isoformat(),
-        got_up_at=at(got_up) if got_up is not None else None,
-        last_activity=at(active[-1]) if active else None,
-        steps=int(steps[-1].number) if steps else None,
-        heart_rate=HeartRateNow(
-            last=heart[-1].number if heart else None, at=at(heart[-1].ts) if heart else None
-        ),
-        timeline=timeline[-TIMELINE_LENGTH:],
-    )
+    return timeline, active
+
+
+def _finite(number: float | None) -> TypeGuard[float]:
+    return number is not None and math.isfinite(number)
+
+
+def _measured(rows: Sequence[Any]) -> list[Any]:
+    """The readings with a real number: a NaN (stored as NULL) or an infinity is no data."""
+    return [row for row in rows if _finite(row.number)]

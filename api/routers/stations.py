@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
-from sqlalchemy import select
 
+from hub import queries
 from hub.errors import DeliveryError
 from hub.outbound import check_target, redact
 from hub.registry import save_station
@@ -28,14 +28,13 @@ def public(station: Station) -> StationPublic:
 
 @router.get("")
 def list_stations(session: SessionDep, scope: ScopeDep) -> list[StationPublic]:
-    stations = session.scalars(select(Station).order_by(Station.id))
-    return [public(s) for s in stations if scope.sees_station(s.id)]
+    return [public(station) for station in queries.visible_stations(session, scope)]
 
 
 @router.get("/{station_id}")
 def get_station(station_id: str, session: SessionDep, scope: ScopeDep) -> StationPublic:
-    station = session.get(Station, station_id)
-    if station is None or not scope.sees_station(station_id):
+    station = queries.visible_station(session, scope, station_id)
+    if station is None:
         raise HTTPException(404, f"no station {station_id!r}")
     return public(station)
 

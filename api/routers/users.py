@@ -6,8 +6,8 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from hub import queries
 from hub.accounts import save_user
 from hub.schema import User
 
@@ -50,7 +50,7 @@ def public(user: User) -> UserPublic:
 @router.get("")
 def list_users(session: SessionDep, scope: ScopeDep) -> list[UserPublic]:
     scope.require_admin()
-    return [public(u) for u in session.scalars(select(User).order_by(User.username))]
+    return [public(user) for user in queries.users(session)]
 
 
 @router.put("/{username}")
