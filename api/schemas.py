@@ -96,6 +96,9 @@ class AlertPublic(BaseModel):
     detector: str
     device: str | None
     evidence: dict[str, Any]
+    evidence_text: dict[str, str] = Field(
+        description="the evidence in plain words, by language (zh, en), as notifications say it"
+    )
     related: list[str]
     escalation_step: int
 

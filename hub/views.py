@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .schema import Alert, Home
+from .texts import LANGS, evidence_text
 
 
 def local_time(epoch: float | None, tz: ZoneInfo) -> str | None:
@@ -69,6 +70,10 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
         "detector": alert.detector,
         "device": alert.device,
         "evidence": alert.evidence,
+        # Told in words once, here, for SMS and pages alike: a page never words it again.
+        "evidence_text": {
+            lang: evidence_text(alert.kind, alert.evidence or {}, lang=lang) for lang in LANGS
+        },
         "related": alert.related,
         "escalation_step": alert.escalation_step,
     }

@@ -330,7 +330,7 @@ function fillAlert() {
       h("h2", {}, h("span", { "data-testid": "card-resident" }, alert.resident_name), h("span", { class: "sep" }, " · "),
         h("span", { "data-testid": "card-kind" }, kindName(alert.kind))),
       h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state))),
-    h("p", { class: "evidence", "data-testid": "evidence" }, evidenceText(alert.kind, alert.evidence)),
+    h("p", { class: "evidence", "data-testid": "evidence" }, evidenceText(alert)),
     h("p", { class: "meta" },
       h("span", {}, t("card.started", { time: when(started) })), " · ",
       h("span", { "data-ago": started }, ago(started)),

@@ -128,7 +128,7 @@ function openItem(alert) {
       h("span", { class: "sev-badge" }, severityName(alert.severity)),
       h("span", { class: "fa-kind" }, kindName(alert.kind)),
       h("span", { class: "fa-time" }, when(started), " · ", h("span", { "data-ago": started }, ago(started)))),
-    h("p", { class: "fa-evidence" }, evidenceText(alert.kind, alert.evidence)),
+    h("p", { class: "fa-evidence" }, evidenceText(alert)),
     h("p", { class: `fa-handled${alert.acknowledged ? "" : " waiting"}` },
       h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, stateName(alert.state)),
       h("span", { "data-testid": "handled-by" }, handledText(alert))));
@@ -193,7 +193,7 @@ async function notify(alert, change) {
     change: named("change", change),
   };
   const title = change === "raised" ? t("notif.title", vars) : t("notif.title_change", vars);
-  let body = evidenceText(alert.kind, alert.evidence);
+  let body = evidenceText(alert);
   if (change === "resolved") body = t("family.outcome", { outcome: outcomeName(alert.outcome) });
   else if (alert.acknowledged) body += `\n${handledText(alert)}`;
   const options = {

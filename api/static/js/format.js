@@ -1,5 +1,5 @@
-// Words for times, alerts and evidence, in the current language. The evidence wording
-// follows hub/texts.py (evidence_text) so a page and an SMS say the same thing.
+// Words for times and alerts in the current language. The evidence's words come from the
+// hub (hub/texts.py), so that a page and an SMS say the same thing.
 
 import { getLang, named, t } from "./i18n.js";
 
@@ -84,46 +84,11 @@ export function numberText(value) {
 }
 
 /** Seconds in the unit a reader thinks in: 45 s, 30 min, 2.5 h (hub/texts.py _duration). */
-export function durationText(value) {
-  if (typeof value !== "number") return String(value);
-  if (value >= 2 * 3600) return t("dur.h", { n: numberText(value / 3600) });
-  if (value >= 120) return t("dur.min", { n: numberText(value / 60) });
-  return t("dur.s", { n: numberText(value) });
-}
-
-// Per kind, the evidence keys worth telling, in order (hub/texts.py _EVIDENCE).
-const EVIDENCE_KEYS = {
-  fall: ["peak_g", "still_s"],
-  abnormal_heart_rate: ["heart_rate", "duration_min"],
-  low_spo2: ["spo2", "duration_min"],
-  no_activity: ["inactive_h"],
-  not_up: ["deadline"],
-  night_wandering: ["door_opened"],
-  long_bathroom_stay: ["minutes"],
-  not_returned_home: ["left_at", "out_h"],
-  device_offline: ["device", "silent_s"],
-  battery_low: ["device", "battery_pct"],
-};
-// Parts of one kind that read as one phrase in Chinese ("设备 sos1 电量 12%").
-const ZH_JOINED = new Set(["device_offline", "battery_low"]);
-
-export function evidenceParts(kind, evidence) {
-  const parts = [];
-  for (const key of EVIDENCE_KEYS[kind] ?? []) {
-    const value = evidence?.[key];
-    if (value === null || value === undefined || value === "" || typeof value === "boolean") {
-      continue;
-    }
-    parts.push(t(`ev.${kind}.${key}`, { v: numberText(value), s: durationText(value) }));
-  }
-  if (getLang() === "zh" && ZH_JOINED.has(kind) && parts.length) return [parts.join(" ")];
-  return parts;
-}
-
-/** "冲击 4.2 g，静止 45 秒"; the kind's name when the evidence says nothing telling. */
-export function evidenceText(kind, evidence) {
-  const parts = evidenceParts(kind, evidence ?? {});
-  return parts.length ? parts.join(t("ev.sep")) : named("kind", kind);
+/** "冲击 4.2 g，静止 45 秒": the hub words the evidence (hub/texts.py, the same words as its
+ * SMS); a page only picks the language, and names the kind when there are no words. */
+export function evidenceText(alert) {
+  const words = alert?.evidence_text ?? {};
+  return words[getLang()] ?? words.zh ?? named("kind", alert?.kind);
 }
 
 export function kindName(kind) {
