@@ -152,7 +152,11 @@ class Hub:
             raise LoginsBusy("too many log-ins at once; try again in a moment")
         self._logins_waiting += 1
         try:
-            stored = await asyncio.to_thread(self._password_hash, username)
+            try:
+                stored = await asyncio.to_thread(self._password_hash, username)
+            except SQLAlchemyError as exc:
+                await self._store_failed("log-in", exc)
+                raise StoreError("the hub's store cannot be read just now") from exc
             loop = asyncio.get_running_loop()
             new_hash = await loop.run_in_executor(
                 self._logins, accounts.check_password, stored, password
