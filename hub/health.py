@@ -74,3 +74,16 @@ class HubHealth:
     @property
     def state(self) -> Literal["ok", "degraded"]:
         return "degraded" if self._problems else "ok"
+
+
+@dataclass
+class HubCounts:
+    batches: int = 0
+    published: int = 0
+    escalations: int = 0
+    delivered: int = 0
+    delivery_failures: int = 0
+    delivery_given_up: int = 0
+    connects: int = 0
+    store_errors: int = 0
+    retention_deleted: int = 0

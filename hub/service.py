@@ -31,13 +31,11 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -46,21 +44,20 @@ from transport.reconnect import Backoff, keep_connected
 
 from . import accounts
 from .alerts import AlertManager, AlertUpdate
-from .errors import DeliveryError, HubError
+from .deliveries import DeliveryWorker, MqttOutbox
+from .errors import HubError
 from .feed import AlertFeed, FeedMessage
-from .health import HubHealth, Problem
+from .health import HubCounts, HubHealth, Problem
 from .ingest import HomeChange, Ingestor, IngestResult
-from .outbound import deliver, redact
 from .presence import Presence, claim, client_id_of
 from .retention import sweep
-from .schema import Delivery, OutgoingMessage, User
+from .schema import User
 from .settings import HubSettings
 from .store import Store, StoreError
 
 log = logging.getLogger("hub")
 
 T = TypeVar("T")
-MAX_DELIVERY_DELAY_S = 600.0
 NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry: the broker keeps the session for good
 
 
@@ -68,19 +65,6 @@ class LoginsBusy(HubError):
     """More log-ins are waiting for their password check than the hub takes at once."""
 
     status = 503
-
-
-@dataclass
-class HubCounts:
-    batches: int = 0
-    published: int = 0
-    escalations: int = 0
-    delivered: int = 0
-    delivery_failures: int = 0
-    delivery_given_up: int = 0
-    connects: int = 0
-    store_errors: int = 0
-    retention_deleted: int = 0
 
 
 class Hub:
@@ -105,9 +89,8 @@ class Hub:
         self.presence: Presence | None = None
         self._claimed = False
         self._disconnected_since: float | None = time.time()
-        self._outgoing_ready = asyncio.Event()
-        self._deliveries_ready = asyncio.Event()
-        self._in_flight: set[int] = set()
+        self.outbox = MqttOutbox(store, self.counts, self._store_failed)
+        self.deliveries = DeliveryWorker(store, settings, self.counts, self._store_failed)
         self._logins = ThreadPoolExecutor(settings.login_workers, thread_name_prefix="hub-login")
         self._logins_waiting = 0
         self._ingest_waiting = 0  # messages of a batch the store could not take yet
@@ -137,8 +120,8 @@ class Hub:
             ) from exc
         updates = result if isinstance(result, list) else [result]
         self._publish([u for u in updates if isinstance(u, AlertUpdate)], [])
-        self._outgoing_ready.set()
-        self._deliveries_ready.set()
+        self.outbox.ready.set()
+        self.deliveries.ready.set()
         return result
 
     async def log_in(self, username: str, password: str) -> tuple[str, User]:
@@ -239,7 +222,7 @@ class Hub:
                     name="mqtt",
                 )
                 tasks.create_task(self._escalation_loop(), name="escalation")
-                tasks.create_task(self._delivery_loop(), name="deliveries")
+                tasks.create_task(self.deliveries.run(), name="deliveries")
                 tasks.create_task(self._retention_loop(), name="retention")
         finally:
             ingest.shutdown(wait=False, cancel_futures=True)
@@ -292,7 +275,7 @@ class Hub:
             log.info("hub: connected to %s as %s", self.settings.broker_url, presence.client_id)
             try:
                 async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(self._publish_outgoing(client), name="outgoing")
+                    tasks.create_task(self.outbox.run(client), name="outgoing")
                     await self._receive(client, ingest)
             finally:
                 self.connected.clear()
@@ -349,8 +332,8 @@ class Hub:
                     client._client.ack(message.mid, message.qos)
             self._publish(result.alerts, result.homes)
             if result.alerts:
-                self._deliveries_ready.set()
-                self._outgoing_ready.set()
+                self.deliveries.ready.set()
+                self.outbox.ready.set()
             if not pending:
                 self.counts.batches += 1
                 self.health.clear("store")
@@ -387,43 +370,6 @@ class Hub:
         ):
             self.health.clear("store")
 
-    async def _publish_outgoing(self, client: aiomqtt.Client) -> None:
-        while True:
-            self._outgoing_ready.clear()
-            try:
-                queued = await asyncio.to_thread(self._queued_outgoing)
-            except SQLAlchemyError as exc:
-                await self._store_failed("outgoing", exc)
-                queued = []
-            for message_id, topic, payload, retain in queued:
-                await client.publish(topic, payload, qos=1, retain=retain)
-                self.counts.published += 1
-                try:
-                    await asyncio.to_thread(self._mark_sent, message_id)
-                except SQLAlchemyError as exc:  # sent again later: twice is harmless
-                    await self._store_failed(f"outgoing message {message_id}", exc)
-                    break
-            if not queued:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(5):
-                        await self._outgoing_ready.wait()
-
-    def _queued_outgoing(self) -> list[tuple[int, str, bytes, bool]]:
-        with self.store.sessions() as session:
-            rows = session.scalars(
-                select(OutgoingMessage)
-                .where(OutgoingMessage.sent_at.is_(None))
-                .order_by(OutgoingMessage.id)
-                .limit(100)
-            )
-            return [(row.id, row.topic, row.payload, row.retain) for row in rows]
-
-    def _mark_sent(self, message_id: int) -> None:
-        with self.store.transaction() as session:
-            row = session.get(OutgoingMessage, message_id)
-            if row is not None:
-                row.sent_at = time.time()
-
     async def _escalation_loop(self) -> None:
         while True:
             try:
@@ -437,7 +383,7 @@ class Hub:
             if updates:
                 self.counts.escalations += len(updates)
                 self._publish(updates, [])
-                self._deliveries_ready.set()
+                self.deliveries.ready.set()
             await asyncio.sleep(self.settings.escalation_tick_s)
 
     async def _retention_loop(self) -> None:
@@ -458,101 +404,6 @@ class Hub:
     def _fire_due(self) -> list[AlertUpdate]:
         with self.store.transaction() as session:
             return self.manager.fire_due(session) + self.manager.homes_offline(session)
-
-    async def _delivery_loop(self) -> None:
-        limit = asyncio.Semaphore(self.settings.delivery_concurrency)
-        async with asyncio.TaskGroup() as sends:
-            while True:
-                self._deliveries_ready.clear()
-                try:
-                    due, next_at = await asyncio.to_thread(self._due_deliveries)
-                except SQLAlchemyError as exc:
-                    await self._store_failed("deliveries", exc)
-                    due, next_at = [], None
-                for delivery_id, target, title, body, attempts in due:
-                    self._in_flight.add(delivery_id)
-                    sends.create_task(
-                        self._deliver(limit, delivery_id, target, title, body, attempts),
-                        name=f"delivery {delivery_id}",
-                    )
-                wait = 1.0 if next_at is None else min(max(next_at - time.time(), 0.05), 1.0)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._deliveries_ready.wait()
-
-    def _due_deliveries(self) -> tuple[list[tuple[int, str, str, str, int]], float | None]:
-        now = time.time()
-        with self.store.sessions() as session:
-            rows = session.scalars(
-                select(Delivery)
-                .where(Delivery.state == "pending", Delivery.next_at <= now)
-                .order_by(Delivery.next_at)
-                .limit(100)
-            ).all()
-            due = [
-                (row.id, row.target, row.title, row.body, row.attempts)
-                for row in rows
-                if row.id not in self._in_flight
-            ]
-            later = session.scalars(
-                select(Delivery.next_at)
-                .where(Delivery.state == "pending", Delivery.next_at > now)
-                .order_by(Delivery.next_at)
-                .limit(1)
-            ).first()
-        return due, later
-
-    async def _deliver(
-        self,
-        limit: asyncio.Semaphore,
-        delivery_id: int,
-        target: str,
-        title: str,
-        body: str,
-        attempts: int,
-    ) -> None:
-        try:
-            async with limit:
-                error: str | None = None
-                try:
-                    await deliver(target, title, body, timeout_s=self.settings.delivery_timeout_s)
-                except DeliveryError as exc:
-                    error = exc.reason
-                    self.counts.delivery_failures += 1
-                    log.warning("delivery %d to %s failed: %s", delivery_id, exc.target, error)
-                try:
-                    await asyncio.to_thread(self._record_delivery, delivery_id, attempts + 1, error)
-                except SQLAlchemyError as exc:  # still pending in the store: sent again later
-                    await self._store_failed(f"delivery {delivery_id}", exc)
-        finally:
-            self._in_flight.discard(delivery_id)
-            self._deliveries_ready.set()
-
-    def _record_delivery(self, delivery_id: int, attempts: int, error: str | None) -> None:
-        now = time.time()
-        with self.store.transaction() as session:
-            row = session.get(Delivery, delivery_id)
-            if row is None:
-                return
-            row.attempts = attempts
-            if error is None:
-                row.state, row.sent_at, row.last_error = "sent", now, None
-                self.counts.delivered += 1
-                return
-            row.last_error = error
-            if attempts >= self.settings.delivery_attempts:
-                row.state = "failed"
-                self.counts.delivery_given_up += 1
-                log.error(
-                    "delivery %d to %s given up after %d attempts",
-                    delivery_id,
-                    redact(row.target),
-                    attempts,
-                )
-            else:
-                row.next_at = now + min(
-                    self.settings.delivery_retry_s * 2.0 ** (attempts - 1), MAX_DELIVERY_DELAY_S
-                )
 
     # -- live feed ------------------------------------------------------------------------
 
