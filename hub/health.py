@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -74,6 +75,62 @@ class HubHealth:
     @property
     def state(self) -> Literal["ok", "degraded"]:
         return "degraded" if self._problems else "ok"
+
+
+class TakeoverWatch:
+    """Another client using the hub's MQTT client id: the broker keeps ending the hub's
+    session although it takes the hub straight back, since each new connection of one
+    pushes the other out (Mosquitto 2.0 does not say why it closes a connection).
+
+    ``bounces`` sessions ended and promptly re-made within ``window_s``: the ``takeover``
+    problem, until the hub has kept a session for ``window_s``.
+    """
+
+    def __init__(
+        self,
+        health: HubHealth,
+        client_id: Callable[[], str | None],
+        *,
+        prompt_s: float,
+        bounces: int = 3,
+        window_s: float = 60.0,
+    ):
+        self.health = health
+        self.client_id = client_id
+        self.prompt_s = prompt_s
+        self.bounces = bounces
+        self.window_s = window_s
+        self._ended_at: float | None = None
+        self._connected_at: float | None = None
+        self._recent: deque[float] = deque()
+
+    def ended(self) -> None:
+        """The broker ended the hub's session."""
+        self._ended_at = self.health.clock()
+        self._connected_at = None
+
+    def connected(self) -> None:
+        now = self.health.clock()
+        if self._ended_at is not None and now - self._ended_at <= self.prompt_s:
+            self._recent.append(now)
+        self._ended_at, self._connected_at = None, now
+        while self._recent and now - self._recent[0] > self.window_s:
+            self._recent.popleft()
+        if len(self._recent) >= self.bounces:
+            self.health.fail(
+                "takeover",
+                f"the broker ended the hub's session {len(self._recent)} times in "
+                f"{self.window_s:.0f} s and let it straight back in: another client is most "
+                f"likely connecting with the hub's client id {self.client_id()!r} and "
+                "receiving (and acknowledging) alerts meant for the hub; find and stop it",
+            )
+
+    def settle(self) -> None:
+        """Over once the hub has kept its session for ``window_s``."""
+        now = self.health.clock()
+        if self._connected_at is not None and now - self._connected_at >= self.window_s:
+            self._recent.clear()
+            self.health.clear("takeover")
 
 
 @dataclass

@@ -47,7 +47,7 @@ from .alerts import AlertManager, AlertUpdate
 from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
 from .feed import AlertFeed, FeedMessage
-from .health import HubCounts, HubHealth, Problem
+from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
 from .presence import Presence, claim, client_id_of
 from .retention import sweep
@@ -84,6 +84,9 @@ class Hub:
         )
         self.counts = HubCounts()
         self.health = HubHealth()
+        self.takeover = TakeoverWatch(
+            self.health, lambda: self.client_id, prompt_s=settings.reconnect_max_s + 2
+        )
         self.connected = asyncio.Event()
         self.client_id: str | None = None
         self.presence: Presence | None = None
@@ -155,6 +158,7 @@ class Hub:
             return accounts.password_hash(session, username)
 
     def status(self) -> dict[str, object]:
+        self.takeover.settle()
         problems = self.health.problems(self._broker_problem())
         return {
             "state": "degraded" if problems else "ok",
@@ -272,11 +276,15 @@ class Hub:
             self.counts.connects += 1
             self.connected.set()
             self._disconnected_since = None
+            self.takeover.connected()
             log.info("hub: connected to %s as %s", self.settings.broker_url, presence.client_id)
             try:
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self.outbox.run(client), name="outgoing")
                     await self._receive(client, ingest)
+            except* aiomqtt.MqttError:
+                self.takeover.ended()
+                raise
             finally:
                 self.connected.clear()
                 self._disconnected_since = time.time()
@@ -380,6 +388,7 @@ class Hub:
                 updates = []
             else:
                 await self._store_recovered()
+            self.takeover.settle()
             if updates:
                 self.counts.escalations += len(updates)
                 self._publish(updates, [])

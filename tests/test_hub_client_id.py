@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import aiomqtt
+
 from hub.presence import client_id_of
 from hub.store import Store
 from tests.hub_process import AsAdmin, hub_process
 from tests.hub_support import PREFIX, event_message, register, served, settings_for
-from tests.mqtt_support import publish
+from tests.mqtt_support import publish, running, until
 from tests.test_hub_never_silent import alert_kinds
 
 
@@ -75,6 +77,48 @@ async def test_a_stale_presence_does_not_keep_a_hub_from_its_id(mosquitto, tmp_p
     async with served(settings) as hub:
         assert hub.hub.connected.is_set()
         await register(hub)
+        await publish(mosquitto, [event_message("sos", seq=1)])
+        async with asyncio.timeout(15):
+            while not (await hub.http.get("/alerts")).json():
+                await asyncio.sleep(0.1)
+
+
+async def test_a_client_that_keeps_taking_the_hubs_session_is_reported_as_a_takeover(
+    mosquitto, tmp_path
+):
+    settings = settings_for(mosquitto, tmp_path, client_id="hub-taken", reconnect_max_s=0.5)
+    async with served(settings) as hub:
+        await register(hub)
+
+        async def intruder() -> None:
+            """A tool left running with the hub's client id: it reconnects when pushed out."""
+            while True:
+                client = aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="hub-taken")
+                try:
+                    async with client:
+                        await client.subscribe(f"{PREFIX}/+/event", qos=1)
+                        await asyncio.sleep(2)
+                except aiomqtt.MqttError:
+                    await asyncio.sleep(0.2)
+                finally:
+                    if client._disconnected.done() and not client._disconnected.cancelled():
+                        client._disconnected.exception()  # seen: no warning at exit
+
+        async with running(intruder):
+
+            async def reported() -> bool:
+                health = (await hub.http.get("/health")).json()
+                return "takeover" in [problem["kind"] for problem in health["problems"]]
+
+            async with asyncio.timeout(30):
+                while not await reported():
+                    await asyncio.sleep(0.2)
+        health = (await hub.http.get("/health")).json()
+        (problem,) = [p for p in health["problems"] if p["kind"] == "takeover"]
+        assert "'hub-taken'" in problem["detail"] and health["state"] == "degraded"
+
+        # The intruder gone, the hub holds its session again: an SOS reaches it.
+        await until(lambda: hub.hub.connected.is_set(), what="the hub connected again")
         await publish(mosquitto, [event_message("sos", seq=1)])
         async with asyncio.timeout(15):
             while not (await hub.http.get("/alerts")).json():
