@@ -28,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -94,7 +96,9 @@ class Hub:
         self._disconnected_since: float | None = time.time()
         self.outbox = MqttOutbox(store, self.counts, self._store_failed)
         self.deliveries = DeliveryWorker(store, settings, self.counts, self._store_failed)
-        self._logins = ThreadPoolExecutor(settings.login_workers, thread_name_prefix="hub-login")
+        self._logins = ThreadPoolExecutor(
+            settings.login_workers, thread_name_prefix="hub-login", initializer=_yield_cpu
+        )
         self._logins_waiting = 0
         self._ingest_waiting = 0  # messages of a batch the store could not take yet
 
@@ -131,8 +135,9 @@ class Hub:
         """Check a password and open a session: (token, user), or 401.
 
         The argon2 check (tens of milliseconds of CPU by design) runs on a small executor of
-        its own, outside any transaction; a flood of log-ins queues there (at most
-        ``login_queue_max``, then 503) and never on ingest's or the API's threads.
+        its own, at the lowest CPU priority, outside any transaction; a flood of log-ins
+        queues there (at most ``login_queue_max``, then 503) and never on ingest's or the
+        API's threads.
         """
         if self._logins_waiting >= self.settings.login_queue_max:
             raise LoginsBusy("too many log-ins at once; try again in a moment")
@@ -438,6 +443,13 @@ class Hub:
                     at=now,
                 )
             )
+
+
+def _yield_cpu() -> None:
+    """Run this thread (and the threads argon2 starts from it, which inherit it) at the
+    lowest CPU priority: on a busy machine an alert's ingest goes first, a log-in waits."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: no per-thread priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _payload(message: aiomqtt.Message) -> bytes:
