@@ -180,10 +180,7 @@ class Ingestor:
         return result
 
     def _store_works(self) -> bool:
-        if self.store.can_write():
-            return True
-        self.store.reset()  # the next try opens the database anew
-        return False
+        return self.store.can_write()  # on fresh connections, as the next try will be
 
     def _unstorable(self, item: _Item, exc: Exception, now: float) -> IngestResult | None:
         """A message the store refuses while it stores others: refused like bad input.

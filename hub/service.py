@@ -3,7 +3,7 @@
 :class:`Hub` runs named tasks in an ``asyncio.TaskGroup``:
 
 * ``mqtt``: subscribe to every home's ``event``, ``telemetry`` and ``status`` (QoS 1,
-  persistent MQTT 5 session, reconnect with a jittered backoff of at most
+  persistent session, reconnect with a jittered backoff of at most
   ``reconnect_max_s``) and take the messages in batches: whatever arrived together goes into
   one transaction (:class:`~hub.ingest.Ingestor`, on a thread of its own). **A message is
   acknowledged to the broker only after it is committed** (paho's manual ack), so a hub
@@ -244,17 +244,25 @@ class Hub:
 
     def _client(self) -> aiomqtt.Client:
         assert self.presence is not None
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = NEVER_EXPIRES
-        # Up to two batches unacknowledged at once, whatever the broker's own default (20).
-        properties.ReceiveMaximum = min(2 * self.settings.batch_max, 65535)
-        return aiomqtt.Client(
+        common: dict[str, Any] = {
             **self.settings.broker_url.client_kwargs(),
-            identifier=self.presence.client_id,
+            "identifier": self.presence.client_id,
+            "will": self.presence.will(),
+        }
+        if not self.settings.shared_group:
+            # MQTT 3.1.1: measured faster than 5 with paho (a third more readings a second).
+            return aiomqtt.Client(
+                **common,
+                protocol=aiomqtt.ProtocolVersion.V311,
+                clean_session=False,  # what homes send while the hub restarts waits for it
+            )
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = NEVER_EXPIRES  # MQTT 5's persistent session
+        return aiomqtt.Client(
+            **common,
             protocol=aiomqtt.ProtocolVersion.V5,
-            clean_start=False,  # what homes send while the hub restarts waits for it
+            clean_start=False,
             properties=properties,
-            will=self.presence.will(),
         )
 
     async def _mqtt_session(self, ingest: ThreadPoolExecutor) -> None:
@@ -369,7 +377,6 @@ class Hub:
         if await asyncio.to_thread(self.store.can_write):
             log.error("%s: a store error that is not the store's: %r", where, exc)
             return False
-        await asyncio.to_thread(self.store.reset)
         self.health.fail("store", f"{where}: the store cannot write: {exc!r:.300}")
         return True
 

@@ -70,7 +70,12 @@ class Store:
             yield session
 
     def can_write(self) -> bool:
-        """Whether a small write commits now: the store as a whole works."""
+        """Whether a small write commits now, on a connection opened for it: the store as a
+        whole works. Pooled connections are dropped first, since after a failure they may
+        differ (one opened before a file became read-only still writes; one opened after
+        does not), and a probe on another connection than the one that failed would say
+        nothing about it."""
+        self.reset()
         try:
             with self.transaction() as session:
                 session.merge(Meta(key=PROBE_KEY, value=repr(time.time())))
