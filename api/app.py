@@ -1,7 +1,9 @@
 """The FastAPI application: REST + WebSocket over a running :class:`~hub.service.Hub`.
 
 The lifespan builds the long-lived parts (store, live feed, hub with its MQTT session) and
-runs the hub's tasks next to the web server; stopping the server stops them.
+runs the hub's tasks next to the web server; stopping the server stops them. The hub's task
+is ``app.state.hub_runner``: it ends only on a failure (e.g. another hub holds its MQTT
+client id), which ``eldercare hub`` turns into its exit.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store(settings.database)
+        store = Store(settings.database, recycle_s=settings.store_recycle_s)
         if settings.admin_password:
             first_admin(store, settings.admin_password)
         feed = AlertFeed()
@@ -41,13 +43,16 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         app.state.hub = hub
         runner = asyncio.create_task(hub.run(), name="hub")
         runner.add_done_callback(_report_end)
+        app.state.hub_runner = runner
         try:
             yield
         finally:
             feed.close()
             runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A runner that failed was reported when it ended (_report_end).
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await runner
+            hub.close()
             store.close()
 
     app = FastAPI(
@@ -74,4 +79,7 @@ def _report_end(runner: asyncio.Task[None]) -> None:
     # The hub's tasks end only when cancelled; anything else is a bug worth shouting about,
     # since the API would go on serving a hub that no longer takes in alerts.
     if not runner.cancelled() and runner.exception() is not None:
-        log.critical("the hub stopped: %r", runner.exception(), exc_info=runner.exception())
+        error = runner.exception()
+        while isinstance(error, BaseExceptionGroup) and error.exceptions:
+            error = error.exceptions[0]
+        log.critical("the hub stopped: %s", error, exc_info=error)

@@ -15,6 +15,9 @@ For each home count N (default 100, 1,000 and 10,000), in one run against one Mo
   the rate N homes really send it (one message per home every 10 s) and ``--events`` fall
   and SOS events spread over time, while listening on the API's ``/ws``. Latency is the
   WebSocket frame's arrival minus the event's publish, both on the child's clock.
+* **Alert latency under a log-in flood.** The same again (``--login-clients``, default 12;
+  0 skips it) while that many clients, in a process of their own, log in as fast as the
+  hub answers: each log-in is an argon2 check, CPU by design, which must not delay alerts.
 
 Prints the machine, a table, the goals with PASS/MISS, and one JSON document (stdout, or
 the ``--json`` file). Exit status 1 means data was lost (a queued message or a reading
@@ -57,6 +60,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contracts.topics import DEFAULT_PREFIX
+from eldercare.bench_logins import FloodPlan, flood_account, flood_process
 from eldercare.broker import Broker, BrokerError, free_port, mosquitto_binary
 from transport.broker_url import BrokerUrl
 
@@ -82,6 +86,8 @@ GOAL_INGEST_RATIO = 0.70
 GOAL_P99_MS = 50.0
 GOAL_P99_HOMES = 1_000
 STALL_S = 30.0  # a drain that makes no progress for this long has lost messages
+LOGIN_CLIENTS = 12  # the log-in flood beside the second latency run
+FLOOD_SEQ_GAP = 10_000  # the flooded run's seqs, above every seq of the first run
 
 
 @dataclass(frozen=True)
@@ -785,6 +791,7 @@ class LatencyRow:
     telemetry_published: int
     hub_messages: int  # telemetry + events the hub took during the phase
     other_frames: int
+    logins: dict[str, Any] | None = None  # the log-in flood during the phase, if any
 
     @property
     def missing(self) -> int:
@@ -816,6 +823,7 @@ class LatencyRow:
             "background_telemetry_published": self.telemetry_published,
             "hub_messages_taken": self.hub_messages,
             "other_frames": self.other_frames,
+            **({"login_flood": self.logins} if self.logins is not None else {}),
         }
 
 
@@ -828,13 +836,23 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 
 async def latency_phase(
-    url: str, database: str, prefix: str, homes: int, sizes: Sizes, first_seq: int
+    url: str,
+    database: str,
+    prefix: str,
+    homes: int,
+    sizes: Sizes,
+    first_seq: int,
+    *,
+    login_clients: int = 0,
 ) -> LatencyRow:
+    """Alert latency; with ``login_clients``, while that many clients log in non-stop."""
     settings = hub_settings(url, database, prefix, f"bench-hub-{homes}")
     context = mp.get_context("spawn")  # a fresh interpreter, not a fork of this event loop
     results = context.Queue()
     token = await asyncio.to_thread(dispatcher_token, database)
+    account = await asyncio.to_thread(flood_account, database) if login_clients else None
     async with served(settings) as (base, hub):
+        flood = LoginFlood(context, base, account, login_clients) if account else None
         ws_url = base.replace("http://", "ws://") + "/ws"
         plan = LoadPlan(
             broker=url,
@@ -847,6 +865,8 @@ async def latency_phase(
             first_seq=first_seq,
         )
         child = context.Process(target=_load_process, args=(plan, results), daemon=True)
+        if flood is not None:
+            await flood.start()
         child.start()
         try:
             budget = 60 + sizes.warmup_s + sizes.events / sizes.event_rate + STALL_S
@@ -855,6 +875,7 @@ async def latency_phase(
             await asyncio.to_thread(child.join, 10)
             if child.is_alive():
                 child.terminate()
+            logins = await flood.stop() if flood is not None else None
         if status != "ok":
             raise RuntimeError(f"the load process failed: {value}")
         load = LoadResult(**value)
@@ -873,13 +894,42 @@ async def latency_phase(
         telemetry_published=load.telemetry_published,
         hub_messages=taken,
         other_frames=load.other_frames,
+        logins=logins,
     )
+
+
+class LoginFlood:
+    """``clients`` clients logging in non-stop, in a process of their own."""
+
+    def __init__(self, context: Any, base: str, account: tuple[str, str], clients: int):
+        self.stopping = context.Event()
+        self.results = context.Queue()
+        plan = FloodPlan(base, *account, clients=clients)
+        self.process = context.Process(
+            target=flood_process, args=(plan, self.stopping, self.results), daemon=True
+        )
+
+    async def start(self) -> None:
+        self.process.start()
+        await asyncio.sleep(1.0)  # the clients are logging in before the first event
+
+    async def stop(self) -> dict[str, Any]:
+        self.stopping.set()
+        status, value = await asyncio.to_thread(self.results.get, True, 120)
+        await asyncio.to_thread(self.process.join, 10)
+        if self.process.is_alive():
+            self.process.terminate()
+        if status != "ok":
+            raise RuntimeError(f"the log-in flood failed: {value}")
+        return value
 
 
 # -- the run -----------------------------------------------------------------------------
 
 
-async def bench_homes(url: str, folder: Path, prefix: str, homes: int, sizes: Sizes) -> dict:
+async def bench_homes(
+    url: str, folder: Path, prefix: str, homes: int, sizes: Sizes, login_clients: int = 0
+) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     database = f"sqlite:///{folder / 'hub.db'}"
     log(f"{homes} homes: registering")
@@ -892,14 +942,23 @@ async def bench_homes(url: str, folder: Path, prefix: str, homes: int, sizes: Si
     )
     first_seq = math.ceil(sizes.messages / homes) + 1
     latency = await latency_phase(url, database, prefix, homes, sizes, first_seq)
+    flooded = None
+    if login_clients:
+        log(f"{homes} homes: alert latency again, with {login_clients} clients logging in")
+        flooded = await latency_phase(
+            url, database, prefix, homes, sizes, first_seq + FLOOD_SEQ_GAP,
+            login_clients=login_clients,
+        )  # fmt: skip
     return {
         "homes": homes,
         "register_s": round(register_s, 2),
         "ingest": ingest.as_dict(),
         "alerts": latency.as_dict(),
+        **({"alerts_login_flood": flooded.as_dict()} if flooded is not None else {}),
         # Kept for the table and the goals; not part of the JSON.
         "_ingest": ingest,
         "_latency": latency,
+        "_flooded": flooded,
     }
 
 
@@ -992,6 +1051,35 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(text)
 
 
+def flood_table(rows: list[dict[str, Any]]) -> str | None:
+    """Alert latency without and with the log-in flood, side by side."""
+    flooded_rows = [row for row in rows if row.get("_flooded") is not None]
+    if not flooded_rows:
+        return None
+    header = ("homes", "p50 ms", "p99 ms", "flood p50 ms", "flood p99 ms", "log-ins/s", "alerts")
+    lines = [header]
+    for row in flooded_rows:
+        quiet: LatencyRow = row["_latency"]
+        flooded: LatencyRow = row["_flooded"]
+        logins = flooded.logins or {}
+        lines.append(
+            (
+                f"{row['homes']:,}",
+                _ms(quiet.percentile(50)),
+                _ms(quiet.percentile(99)),
+                _ms(flooded.percentile(50)),
+                _ms(flooded.percentile(99)),
+                f"{logins.get('logins_per_s', 0):.1f}",
+                f"{flooded.alerts}/{flooded.events}",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [" | ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True))
+            for line in lines]  # fmt: skip
+    text.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(text)
+
+
 async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dict[str, Any]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="eldercare-bench-") as tmp:
@@ -1004,7 +1092,10 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
             url = broker.url
         try:
             rows = [
-                await bench_homes(url, root / f"homes-{n}", args.prefix, n, sizes) for n in homes
+                await bench_homes(
+                    url, root / f"homes-{n}", args.prefix, n, sizes, args.login_clients
+                )
+                for n in homes
             ]
         finally:
             if broker is not None:
@@ -1080,6 +1171,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the private Mosquitto's max_inflight_messages (default 1000, twice the hub's "
         "batch of 500; Mosquitto's own default is 20)",
     )
+    parser.add_argument(
+        "--login-clients",
+        type=int,
+        default=LOGIN_CLIENTS,
+        help=f"clients logging in non-stop during a second latency run (default "
+        f"{LOGIN_CLIENTS}; 0: no such run)",
+    )
     parser.add_argument("--prefix", default=PREFIX, help=f"topic prefix (default {PREFIX})")
     parser.add_argument(
         "--json", metavar="FILE", help="write the JSON document here instead of to stdout"
@@ -1119,6 +1217,11 @@ def run(args: argparse.Namespace) -> int:
     )
     print()
     print(table(rows))
+    flooded = flood_table(rows)
+    if flooded is not None:
+        print()
+        print(f"alert latency with {args.login_clients} clients logging in non-stop:")
+        print(flooded)
     print()
     for check in checks:
         verdict = {True: "PASS", False: "MISS", None: "----"}[check["pass"]]
@@ -1135,6 +1238,12 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"LOST at {row['homes']:,} homes: the hub stored {ingest.stored_readings} of "
                 f"{ingest.readings} readings"
+            )
+        flooded_row: LatencyRow | None = row["_flooded"]
+        if flooded_row is not None and flooded_row.missing:
+            print(
+                f"LATE at {row['homes']:,} homes under the log-in flood: {flooded_row.missing} "
+                f"of {flooded_row.events} alerts not on the WebSocket within {STALL_S:g} s"
             )
         if latency.missing:
             # Late, not lost: an overloaded hub is still working through its backlog.

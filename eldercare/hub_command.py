@@ -2,20 +2,26 @@
 
 Settings come from the environment (``ELDERCARE_BROKER``, ``ELDERCARE_DATABASE``,
 ``ELDERCARE_POLICIES`` as JSON, ... see :class:`hub.settings.HubSettings`); the options
-below override them. A bad URL or setting ends with one line on stderr and exit code 2.
+below override them. A bad URL or setting ends with one line on stderr and exit code 2; a
+hub that cannot run (another hub holds its MQTT client id, or its tasks stopped) with
+exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import sys
+from typing import Any
 
 from pydantic import ValidationError
 
 from contracts.errors import describe_validation_error
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,5 +64,37 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"eldercare hub: {describe_validation_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+    )
+    failure = asyncio.run(_serve(server, app))
+    if failure is not None:
+        print(f"eldercare hub: {failure}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
+
+
+async def _serve(server: Any, app: Any) -> BaseException | None:
+    """Serve until stopped; a hub whose tasks end (they never do unless something is wrong)
+    stops the server rather than leave an API that no longer takes in alerts."""
+    serving = asyncio.create_task(server.serve())
+    while not serving.done():
+        runner = getattr(app.state, "hub_runner", None)
+        if runner is not None and runner.done() and not runner.cancelled():
+            server.should_exit = True
+            await serving
+            return _cause(runner.exception()) or RuntimeError("the hub stopped")
+        await asyncio.wait({serving}, timeout=0.5)
+    with contextlib.suppress(SystemExit):  # uvicorn exits when the start-up failed
+        serving.result()
+    if not server.started:
+        return RuntimeError("the server did not start (see the log above)")
+    return None
+
+
+def _cause(error: BaseException | None) -> BaseException | None:
+    """The first error inside (nested) task groups: what to tell the operator."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error

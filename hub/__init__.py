@@ -10,6 +10,7 @@ from .errors import DeliveryError, HubError
 from .escalation import EscalationPolicies, EscalationPolicy
 from .feed import AlertFeed, FeedMessage
 from .ingest import Ingestor
+from .presence import ClientIdInUse
 from .service import Hub
 from .settings import HubSettings
 from .store import Store, StoreError
@@ -19,6 +20,7 @@ __all__ = [
     "AlertFeed",
     "AlertManager",
     "AlertUpdate",
+    "ClientIdInUse",
     "DeliveryError",
     "EscalationPolicies",
     "EscalationPolicy",

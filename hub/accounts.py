@@ -115,17 +115,35 @@ def save_user(
     return user
 
 
-def log_in(session: Session, username: str, password: str) -> tuple[str, User]:
-    """Check the password and open a session; returns (token, user) or raises 401."""
+def password_hash(session: Session, username: str) -> str | None:
+    """The stored hash of an account's password, None if there is no such account."""
     user = session.get(User, username)
+    return user.password_hash if user is not None else None
+
+
+def check_password(stored_hash: str | None, password: str) -> str | None:
+    """Slow on purpose (argon2): call it outside any transaction. Raises 401 for a wrong
+    password or a missing account (which costs as long); returns a new hash when the stored
+    one was made with older parameters, else None."""
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(stored_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        user = None
-    if user is None:
+        raise AccessError("wrong user name or password") from None
+    if stored_hash is None:
         raise AccessError("wrong user name or password")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    return _hasher.hash(password) if _hasher.check_needs_rehash(stored_hash) else None
+
+
+def open_session(
+    session: Session, username: str, checked_hash: str, new_hash: str | None = None
+) -> tuple[str, User]:
+    """A log-in session for an account whose password was checked against
+    ``checked_hash``; 401 if the password changed in the meantime."""
+    user = session.get(User, username)
+    if user is None or user.password_hash != checked_hash:
+        raise AccessError("wrong user name or password")
+    if new_hash is not None:
+        user.password_hash = new_hash
     token = secrets.token_urlsafe(32)
     now = time.time()
     session.add(
@@ -137,6 +155,14 @@ def log_in(session: Session, username: str, password: str) -> tuple[str, User]:
         )
     )
     return token, user
+
+
+def log_in(session: Session, username: str, password: str) -> tuple[str, User]:
+    """Check the password and open a session in one go, for scripts: it hashes inside the
+    caller's transaction. The API uses :meth:`hub.service.Hub.log_in`, which does not."""
+    stored = password_hash(session, username)
+    new_hash = check_password(stored, password)
+    return open_session(session, username, stored or "", new_hash)
 
 
 def user_for_token(session: Session, token: str) -> User:

@@ -1,13 +1,23 @@
 """Ingest: a batch of MQTT messages from edges -> one transaction in the store.
 
-Synchronous on purpose (the hub runs it in a worker thread): parse every message
+Synchronous on purpose (the hub runs it in a worker thread of its own): parse every message
 (:mod:`hub.upstream`), drop duplicates by ``(edge, seq)``, and in one transaction write the
 readings, the events (through the :class:`~hub.alerts.AlertManager`), the statuses and the
-rejected messages. One transaction per batch is what makes ingest fast; if it fails, the
-batch is taken again one message at a time, so one poisonous message costs only itself.
+rejected messages. One transaction per batch is what makes ingest fast.
 
-Nothing here raises for bad input: each refusal is counted by problem, kept in the
-``rejected`` table with the first bytes of its payload, and logged once per problem.
+When a batch cannot be committed, the ingestor asks the store whether it can write at all
+(:meth:`~hub.store.Store.can_write`):
+
+* **the store cannot store anything** (a full disk, a read-only file): nothing of the batch
+  is stored and every message is returned as ``pending``; the hub must not acknowledge
+  them, says it is degraded and tries again later;
+* **the store works**: one message is to blame, so the batch is taken again one message at
+  a time; a message that still cannot be stored is refused (``unstorable``) like any other
+  bad input, and costs only itself.
+
+Nothing here raises, whatever the topics and bytes: each refusal is counted by problem,
+kept in the ``rejected`` table (the newest ``rejected_max`` rows, the first bytes of each
+payload) and logged once per problem.
 """
 
 from __future__ import annotations
@@ -16,10 +26,10 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from contracts.topics import DEFAULT_PREFIX
@@ -27,11 +37,13 @@ from contracts.topics import DEFAULT_PREFIX
 from .alerts import AlertManager, AlertUpdate
 from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected
 from .store import Store
-from .upstream import EventMessage, Status, Telemetry, UpstreamError, parse
+from .upstream import EventMessage, Status, Telemetry, Upstream, UpstreamError, parse
 
 log = logging.getLogger("hub.ingest")
 
-KEPT_PAYLOAD = 2048  # bytes of a rejected payload kept for the operator
+KEPT_PAYLOAD = 1024  # bytes of a rejected payload kept for the operator
+KEPT_REASON = 500  # characters of the reason
+REJECTED_MAX = 1000  # rows kept in ``rejected``: the newest; the counts say how many in all
 DEDUP_CHUNK = 400  # (edge, seq) pairs per lookup: 800 parameters, well within SQLite's limit
 
 
@@ -43,6 +55,7 @@ class IngestCounts:
     statuses: int = 0
     duplicates: int = 0
     refused_readings: int = 0
+    refused_status_values: int = 0  # a device's last_seen or battery dropped from a status
     refused: Counter[str] = field(default_factory=Counter)  # by problem
 
     def add(self, other: IngestCounts) -> None:
@@ -52,6 +65,7 @@ class IngestCounts:
         self.statuses += other.statuses
         self.duplicates += other.duplicates
         self.refused_readings += other.refused_readings
+        self.refused_status_values += other.refused_status_values
         self.refused.update(other.refused)
 
     def copy(self) -> IngestCounts:
@@ -67,6 +81,7 @@ class IngestCounts:
             "statuses": self.statuses,
             "duplicates": self.duplicates,
             "refused_readings": self.refused_readings,
+            "refused_status_values": self.refused_status_values,
             "refused": dict(self.refused),
         }
 
@@ -84,6 +99,22 @@ class HomeChange:
 class IngestResult:
     alerts: list[AlertUpdate] = field(default_factory=list)
     homes: list[HomeChange] = field(default_factory=list)
+    # Indexes (into the batch) of messages not stored because the store failed as a whole:
+    # not to be acknowledged; ``store_error`` says what the store answered.
+    pending: list[int] = field(default_factory=list)
+    store_error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One message of a batch: parsed, or refused with its problem and reason."""
+
+    index: int
+    topic: str
+    payload: bytes
+    message: Upstream | None
+    problem: str | None = None
+    reason: str | None = None
 
 
 class Ingestor:
@@ -94,115 +125,173 @@ class Ingestor:
         *,
         prefix: str = DEFAULT_PREFIX,
         clock: Callable[[], float] = time.time,
+        rejected_max: int = REJECTED_MAX,
     ):
         self.store = store
         self.manager = manager
         self.prefix = prefix
         self.clock = clock
+        self.rejected_max = rejected_max
         self.counts = IngestCounts()  # of committed work only: what /health shows is stored
-        self._counting = IngestCounts()  # the batch in progress
         self._warned: set[str] = set()
 
     def take(self, messages: Sequence[tuple[str, bytes]]) -> IngestResult:
-        """Store a batch; returns what changed for the live feed. Never raises for input."""
-        self._counting = IngestCounts(messages=len(messages))
+        """Store a batch; returns what changed for the live feed and what is still pending.
+        Never raises."""
         try:
             return self._take(messages)
-        finally:
-            self.counts.add(self._counting)
+        except Exception as exc:  # a bug of ours: keep the batch for another try, say why
+            log.exception("ingest: a batch of %d could not be taken", len(messages))
+            return IngestResult(pending=list(range(len(messages))), store_error=_described(exc))
 
     def _take(self, messages: Sequence[tuple[str, bytes]]) -> IngestResult:
-        parsed: list[tuple[str, bytes, EventMessage | Telemetry | Status]] = []
-        rejected: list[Rejected] = []
-        for topic, payload in messages:
-            try:
-                parsed.append((topic, payload, parse(topic, payload, prefix=self.prefix)))
-            except UpstreamError as exc:
-                rejected.append(self._rejection(topic, payload, exc.problem, exc.reason))
-        parsing = self._counting.copy()
+        now = self.clock()
+        items = [
+            self._parsed(n, topic, payload, now) for n, (topic, payload) in enumerate(messages)
+        ]
         try:
-            with self.store.transaction() as session:
-                result = self._write(session, parsed, rejected)
-        except Exception:
-            log.exception("ingest: a batch of %d failed; taking it one by one", len(parsed))
-            self._counting = parsing  # what the failed transaction counted did not happen
-            result = IngestResult()
-            for one in parsed:
-                try:
-                    with self.store.transaction() as session:
-                        single = self._write(session, [one], [])
-                except Exception as exc:
-                    topic, payload, _ = one
-                    self._keep_rejected(
-                        [self._rejection(topic, payload, "store_error", repr(exc)[:500])]
-                    )
-                    continue
-                result.alerts.extend(single.alerts)
-                result.homes.extend(single.homes)
-            self._keep_rejected(rejected)
+            return self._commit(items, now)
+        except Exception as exc:
+            failure = exc
+        if not self._store_works():
+            return IngestResult(
+                pending=[item.index for item in items], store_error=_described(failure)
+            )
+        log.warning(
+            "ingest: a batch of %d failed (%s); taking it one by one",
+            len(items),
+            _described(failure),
+        )
+        result = IngestResult()
+        for position, item in enumerate(items):
+            try:
+                single = self._commit([item], now)
+            except Exception as exc:
+                if not self._store_works():
+                    result.pending.extend(later.index for later in items[position:])
+                    result.store_error = _described(exc)
+                    break
+                single = self._unstorable(item, exc, now)
+                if single is None:
+                    result.pending.extend(later.index for later in items[position:])
+                    break
+            result.alerts.extend(single.alerts)
+            result.homes.extend(single.homes)
+        return result
+
+    def _store_works(self) -> bool:
+        return self.store.can_write()  # on fresh connections, as the next try will be
+
+    def _unstorable(self, item: _Item, exc: Exception, now: float) -> IngestResult | None:
+        """A message the store refuses while it stores others: refused like bad input.
+        None if even that cannot be written now."""
+        refused = replace(item, message=None, problem="unstorable", reason=_described(exc))
+        try:
+            return self._commit([refused], now)
+        except Exception as again:
+            if not self._store_works():
+                return None
+            # Not even its rejection row can be kept: count it, log it, let it go.
+            log.error("ingest: refused %s, and cannot keep it: %r", item.topic[:300], again)
+            self.counts.messages += 1
+            self.counts.refused["unstorable"] += 1
+            return IngestResult()
+
+    def _parsed(self, index: int, topic: str, payload: bytes, now: float) -> _Item:
+        try:
+            message = parse(topic, payload, prefix=self.prefix, now=now)
+        except UpstreamError as exc:
+            self._warn_once(exc.problem, f"refused {topic[:300]}: {exc.problem}: {exc.reason}")
+            return _Item(index, topic, payload, None, exc.problem, exc.reason)
+        return _Item(index, topic, payload, message)
+
+    def _commit(self, items: Sequence[_Item], now: float) -> IngestResult:
+        tally = IngestCounts(messages=len(items))
+        with self.store.transaction() as session:
+            result = self._write(session, items, tally, now)
+        self.counts.add(tally)  # committed: now it happened
         return result
 
     def _write(
-        self,
-        session: Session,
-        parsed: Sequence[tuple[str, bytes, EventMessage | Telemetry | Status]],
-        rejected: list[Rejected],
+        self, session: Session, items: Sequence[_Item], tally: IngestCounts, now: float
     ) -> IngestResult:
         result = IngestResult()
-        known = self._known_homes(session, {m.home for _, _, m in parsed if m.home is not None})
-        fresh = self._not_seen(session, [m for _, _, m in parsed if not isinstance(m, Status)])
+        parsed = [item for item in items if item.message is not None]
+        messages = [item.message for item in parsed if item.message is not None]
+        known = self._known_homes(session, {m.home for m in messages if m.home is not None})
+        fresh = self._not_seen(session, [m for m in messages if not isinstance(m, Status)])
         received: list[tuple[str, int, float]] = []
         readings: list[tuple[str, str, str, float, float | None, str | None]] = []
-        now = self.clock()
-        for topic, payload, message in parsed:
+        rejected = [
+            self._rejection(item, item.problem or "invalid", item.reason or "", tally, now)
+            for item in items
+            if item.message is None
+        ]
+        for item in parsed:
+            message = item.message
             if isinstance(message, Status):
-                changes, alerts = self._status(session, message, known, now)
+                changes, alerts = self._status(session, message, known, now, tally)
                 result.homes.extend(changes)
                 result.alerts.extend(alerts)
                 continue
+            assert isinstance(message, EventMessage | Telemetry)
             if message.home not in known:
-                rejected.append(
-                    self._rejection(topic, payload, "unknown_home", f"no home {message.home!r}")
-                )
+                reason = f"no home {message.home!r}"
+                rejected.append(self._rejection(item, "unknown_home", reason, tally, now))
                 continue
             if (message.edge, message.seq) not in fresh:
-                self._counting.duplicates += 1
+                tally.duplicates += 1
                 continue
             fresh.discard((message.edge, message.seq))  # the same seq twice in one batch
             received.append((message.edge, message.seq, now))
             if isinstance(message, Telemetry):
                 readings.extend(_reading_rows(message))
-                self._refused_readings(message)
+                self._refused_readings(message, tally)
                 continue
-            home = session.get(Home, message.home)
-            assert home is not None  # known
-            event = EventRow(
-                edge=message.edge,
-                seq=message.seq,
-                home_id=home.id,
-                kind=message.kind,
-                state=message.state,
-                severity=message.severity,
-                ts=message.epoch,
-                started=message.started_epoch,
-                detector=message.detector,
-                device=message.device,
-                evidence=message.evidence,
-                window=message.window.model_dump(mode="json") if message.window else None,
-                received_at=now,
-            )
-            session.add(event)
-            self._counting.events += 1
-            result.alerts.extend(self.manager.on_event(session, home, event))
+            result.alerts.extend(self._event(session, message, tally, now))
         # Core executemany for the bulk: the ORM's unit of work costs more than the rows.
         if received:
             _insert_many(session, Received.__table__, RECEIVED_COLUMNS, received)
         if readings:
             _insert_many(session, ReadingRow.__table__, READING_COLUMNS, readings)
-            self._counting.readings += len(readings)
-        for row in rejected:
-            session.add(row)
+            tally.readings += len(readings)
+        if rejected:
+            session.add_all(rejected)
+            session.flush()
+            self._trim_rejected(session)
         return result
+
+    def _event(
+        self, session: Session, message: EventMessage, tally: IngestCounts, now: float
+    ) -> list[AlertUpdate]:
+        home = session.get(Home, message.home)
+        assert home is not None  # known
+        event = EventRow(
+            edge=message.edge,
+            seq=message.seq,
+            home_id=home.id,
+            kind=message.kind,
+            state=message.state,
+            severity=message.severity,
+            ts=message.epoch,
+            started=message.started_epoch,
+            detector=message.detector,
+            device=message.device,
+            evidence=message.evidence,
+            window=message.window.model_dump(mode="json") if message.window else None,
+            received_at=now,
+        )
+        session.add(event)
+        tally.events += 1
+        return self.manager.on_event(session, home, event)
+
+    def _trim_rejected(self, session: Session) -> None:
+        """Keep the newest ``rejected_max`` rows: a flood of junk costs a bounded table."""
+        oldest_kept = session.scalar(
+            select(Rejected.id).order_by(Rejected.id.desc()).offset(self.rejected_max - 1).limit(1)
+        )
+        if oldest_kept is not None:
+            session.execute(delete(Rejected).where(Rejected.id < oldest_kept))
 
     def _known_homes(self, session: Session, ids: set[str]) -> set[str]:
         if not ids:
@@ -225,9 +314,15 @@ class Ingestor:
         return wanted
 
     def _status(
-        self, session: Session, status: Status, known: set[str], now: float
+        self, session: Session, status: Status, known: set[str], now: float, tally: IngestCounts
     ) -> tuple[list[HomeChange], list[AlertUpdate]]:
-        self._counting.statuses += 1
+        tally.statuses += 1
+        if status.refused:
+            tally.refused_status_values += len(status.refused)
+            self._warn_once(
+                "refused_status_value",
+                f"home {status.home}: status values refused, e.g. {status.refused[0]}",
+            )
         if status.hosted is not None:
             # The will of a hosted process speaks for all its homes (edge.hosted).
             targets = list(session.scalars(select(Home).where(Home.id.in_(status.homes))))
@@ -238,7 +333,7 @@ class Ingestor:
         else:
             home = session.get(Home, status.home) if status.home in known else None
             if home is None:
-                self._counting.refused["unknown_home"] += 1
+                tally.refused["unknown_home"] += 1
                 return [], []
             targets = [home]
         changes = []
@@ -275,35 +370,29 @@ class Ingestor:
             if last_seen is not None and (device.last_seen or 0) < last_seen:
                 device.last_seen = last_seen
 
-    def _refused_readings(self, telemetry: Telemetry) -> None:
+    def _refused_readings(self, telemetry: Telemetry, tally: IngestCounts) -> None:
         if not telemetry.refused:
             return
-        self._counting.refused_readings += len(telemetry.refused)
+        tally.refused_readings += len(telemetry.refused)
         self._warn_once(
             "refused_reading",
             f"home {telemetry.home}: {len(telemetry.refused)} refused readings in seq "
             f"{telemetry.seq}, e.g. {telemetry.refused[0]}",
         )
 
-    def _rejection(self, topic: str, payload: bytes, problem: str, reason: str) -> Rejected:
-        self._counting.refused[problem] += 1
-        self._warn_once(problem, f"refused {topic}: {problem}: {reason}")
+    def _rejection(
+        self, item: _Item, problem: str, reason: str, tally: IngestCounts, now: float
+    ) -> Rejected:
+        tally.refused[problem] += 1
+        if item.message is not None or problem == "unstorable":  # parse warned already
+            self._warn_once(problem, f"refused {item.topic[:300]}: {problem}: {reason}")
         return Rejected(
-            at=self.clock(),
-            topic=topic[:300],
+            at=now,
+            topic=item.topic[:300],
             problem=problem,
-            reason=reason,
-            payload=bytes(payload[:KEPT_PAYLOAD]),
+            reason=reason[:KEPT_REASON],
+            payload=bytes(item.payload[:KEPT_PAYLOAD]),
         )
-
-    def _keep_rejected(self, rows: list[Rejected]) -> None:
-        if not rows:
-            return
-        try:
-            with self.store.transaction() as session:
-                session.add_all(rows)
-        except Exception:
-            log.exception("ingest: cannot keep %d rejected messages", len(rows))
 
     def _warn_once(self, problem: str, message: str) -> None:
         if problem in self._warned:  # a burst must not flood the log; the counts say how many
@@ -339,6 +428,10 @@ def _insert_many(session: Session, table: Table, columns: Sequence[str], rows: l
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
     connection.exec_driver_sql(statement, rows)
+
+
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:KEPT_REASON]}"
 
 
 def _epoch(moment: object) -> float | None:

@@ -85,7 +85,7 @@ class Received(Base):
 
     edge: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float, index=True)  # retention deletes by it
 
 
 class Rejected(Base):
@@ -134,7 +134,7 @@ class EventRow(Base):
     # The wearable's accelerometer samples around a fall, as the edge sent them (kept apart
     # from the evidence so that alert lists stay small).
     window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    received_at: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[float] = mapped_column(Float, index=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
 
 
@@ -221,7 +221,7 @@ class Delivery(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")  # sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_at: Mapped[float] = mapped_column(Float, index=True)
-    created_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
     sent_at: Mapped[float | None] = mapped_column(Float)
     last_error: Mapped[str | None] = mapped_column(Text)
 
@@ -267,3 +267,12 @@ class LoginSession(Base):
     username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Meta(Base):
+    """The hub's own facts about this installation, e.g. its MQTT client id."""
+
+    __tablename__ = "hub_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

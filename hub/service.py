@@ -3,18 +3,24 @@
 :class:`Hub` runs named tasks in an ``asyncio.TaskGroup``:
 
 * ``mqtt``: subscribe to every home's ``event``, ``telemetry`` and ``status`` (QoS 1,
-  persistent session, reconnect with jittered backoff) and take the messages in batches:
-  whatever arrived together goes into one transaction (:class:`~hub.ingest.Ingestor`, in a
-  worker thread). **A message is acknowledged to the broker only after its batch is
-  committed** (paho's manual ack), so a hub killed at any moment gets it again from the
-  broker: with ``(edge, seq)`` dedup that is at-least-once in, exactly-once in the store.
-  The same session publishes the queued ``mqtt_outbox`` rows (configs, commands).
+  persistent session, reconnect with a jittered backoff of at most
+  ``reconnect_max_s``) and take the messages in batches: whatever arrived together goes into
+  one transaction (:class:`~hub.ingest.Ingestor`, on a thread of its own). **A message is
+  acknowledged to the broker only after it is committed** (paho's manual ack), so a hub
+  killed at any moment gets it again from the broker: with ``(edge, seq)`` dedup that is
+  at-least-once in, exactly-once in the store. When the store cannot store anything (a full
+  disk, a read-only file), the batch stays unacknowledged and is tried again with a growing
+  delay; the hub says it is degraded until it is stored. The same session publishes the
+  queued ``mqtt_outbox`` rows (configs, commands) and the hub's presence (:mod:`hub.presence`).
 * ``escalation``: every ``escalation_tick_s``, fire the escalation timers that are due.
 * ``deliveries``: send pending notifications through apprise, each on its own (a slow or
   broken target never holds up another), retried with growing delays.
+* ``retention``: delete what is older than its retention (:mod:`hub.retention`).
 
-Store work runs in threads, so the event loop keeps serving the API and the WebSockets.
-After every commit the changes go to the live :class:`~hub.feed.AlertFeed`.
+Store work runs in threads, so the event loop keeps serving the API and the WebSockets;
+ingest has a thread of its own and password checks another (:meth:`Hub.log_in`), so neither
+the API's work nor a flood of log-ins delays an alert. After every commit the changes go to
+the live :class:`~hub.feed.AlertFeed`.
 """
 
 from __future__ import annotations
@@ -22,44 +28,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import aiomqtt
-from sqlalchemy import select
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from contracts.topics import hub_subscriptions
-from transport.reconnect import keep_connected
+from transport.reconnect import Backoff, keep_connected
 
+from . import accounts
 from .alerts import AlertManager, AlertUpdate
-from .errors import DeliveryError
+from .deliveries import DeliveryWorker, MqttOutbox
+from .errors import HubError
 from .feed import AlertFeed, FeedMessage
+from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
-from .outbound import deliver, redact
-from .schema import Delivery, OutgoingMessage
+from .presence import Presence, claim, client_id_of
+from .retention import sweep
+from .schema import User
 from .settings import HubSettings
-from .store import Store
+from .store import Store, StoreError
 
 log = logging.getLogger("hub")
 
 T = TypeVar("T")
-MAX_DELIVERY_DELAY_S = 600.0
+NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry: the broker keeps the session for good
 
 
-@dataclass
-class HubCounts:
-    batches: int = 0
-    published: int = 0
-    escalations: int = 0
-    delivered: int = 0
-    delivery_failures: int = 0
-    delivery_given_up: int = 0
-    connects: int = 0
-    store_errors: int = 0
+class LoginsBusy(HubError):
+    """More log-ins are waiting for their password check than the hub takes at once."""
+
+    status = 503
 
 
 class Hub:
@@ -74,12 +81,26 @@ class Hub:
             language=settings.language,
             home_offline_after_s=settings.home_offline_after_s,
         )
-        self.ingestor = Ingestor(store, self.manager, prefix=settings.prefix)
+        self.ingestor = Ingestor(
+            store, self.manager, prefix=settings.prefix, rejected_max=settings.rejected_max
+        )
         self.counts = HubCounts()
+        self.health = HubHealth()
+        self.takeover = TakeoverWatch(
+            self.health, lambda: self.client_id, prompt_s=settings.reconnect_max_s + 2
+        )
         self.connected = asyncio.Event()
-        self._outgoing_ready = asyncio.Event()
-        self._deliveries_ready = asyncio.Event()
-        self._in_flight: set[int] = set()
+        self.client_id: str | None = None
+        self.presence: Presence | None = None
+        self._claimed = False
+        self._disconnected_since: float | None = time.time()
+        self.outbox = MqttOutbox(store, self.counts, self._store_failed)
+        self.deliveries = DeliveryWorker(store, settings, self.counts, self._store_failed)
+        self._logins = ThreadPoolExecutor(
+            settings.login_workers, thread_name_prefix="hub-login", initializer=_yield_cpu
+        )
+        self._logins_waiting = 0
+        self._ingest_waiting = 0  # messages of a batch the store could not take yet
 
     # -- what the API calls ----------------------------------------------------------------
 
@@ -88,28 +109,73 @@ class Hub:
 
         ``action`` returns an :class:`AlertUpdate`, a list of them, or anything else (a
         registry change): alert updates go to the feed; queued MQTT messages and
-        notifications are sent right away.
+        notifications are sent right away. A store that cannot write: :class:`StoreError`
+        (503), and the hub is degraded.
         """
 
         def in_transaction() -> T:
             with self.store.transaction() as session:
                 return action(session)
 
-        result = await asyncio.to_thread(in_transaction)
+        try:
+            result = await asyncio.to_thread(in_transaction)
+        except SQLAlchemyError as exc:
+            if not await self._store_failed("API", exc):
+                raise  # the store works: this action is at fault, not the store
+            raise StoreError(
+                "the hub's store cannot be written just now; try again in a moment"
+            ) from exc
         updates = result if isinstance(result, list) else [result]
         self._publish([u for u in updates if isinstance(u, AlertUpdate)], [])
-        self._outgoing_ready.set()
-        self._deliveries_ready.set()
+        self.outbox.ready.set()
+        self.deliveries.ready.set()
         return result
 
+    async def log_in(self, username: str, password: str) -> tuple[str, User]:
+        """Check a password and open a session: (token, user), or 401.
+
+        The argon2 check (tens of milliseconds of CPU by design) runs on a small executor of
+        its own, at the lowest CPU priority, outside any transaction; a flood of log-ins
+        queues there (at most ``login_queue_max``, then 503) and never on ingest's or the
+        API's threads.
+        """
+        if self._logins_waiting >= self.settings.login_queue_max:
+            raise LoginsBusy("too many log-ins at once; try again in a moment")
+        self._logins_waiting += 1
+        try:
+            try:
+                stored = await asyncio.to_thread(self._password_hash, username)
+            except SQLAlchemyError as exc:
+                await self._store_failed("log-in", exc)
+                raise StoreError("the hub's store cannot be read just now") from exc
+            loop = asyncio.get_running_loop()
+            new_hash = await loop.run_in_executor(
+                self._logins, accounts.check_password, stored, password
+            )
+        finally:
+            self._logins_waiting -= 1
+        return await self.act(
+            lambda session: accounts.open_session(session, username, stored or "", new_hash)
+        )
+
+    def _password_hash(self, username: str) -> str | None:
+        with self.store.sessions() as session:
+            return accounts.password_hash(session, username)
+
     def status(self) -> dict[str, object]:
+        self.takeover.settle()
+        problems = self.health.problems(self._broker_problem())
         return {
+            "state": "degraded" if problems else "ok",
+            "problems": [problem.as_dict() for problem in problems],
             "connected": self.connected.is_set(),
+            "client_id": self.client_id,
             "ingest": self.ingestor.counts.as_dict(),
             "batches": self.counts.batches,
             "published": self.counts.published,
             "escalations": self.counts.escalations,
             "store_errors": self.counts.store_errors,
+            "retention_deleted": self.counts.retention_deleted,
             "deliveries": {
                 "sent": self.counts.delivered,
                 "failures": self.counts.delivery_failures,
@@ -118,16 +184,57 @@ class Hub:
             "feed_subscribers": self.feed.subscriber_count,
         }
 
+    def _broker_problem(self) -> list[Problem]:
+        since = self._disconnected_since
+        if since is None or time.time() - since < self.settings.broker_down_after_s:
+            return []
+        detail = f"not connected to the broker {self.settings.broker_url} since then"
+        return [Problem("broker", since, detail)]
+
+    def close(self) -> None:
+        self._logins.shutdown(wait=False, cancel_futures=True)
+
     # -- tasks ----------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(
-                keep_connected(self._mqtt_session, who="hub", first_s=0.5, max_s=30.0),
-                name="mqtt",
+    async def start(self) -> None:
+        """This installation's client id, and the claim on it: raises
+        :class:`~hub.presence.ClientIdInUse` when another live hub holds it. A broker that
+        cannot be reached now leaves the claim to the first session."""
+        if self.client_id is None:
+            self.client_id = await asyncio.to_thread(
+                client_id_of, self.store, self.settings.client_id
             )
-            tasks.create_task(self._escalation_loop(), name="escalation")
-            tasks.create_task(self._delivery_loop(), name="deliveries")
+            self.presence = Presence.new(self.settings.prefix, self.client_id)
+        if not self._claimed:
+            try:
+                await self._claim()
+            except aiomqtt.MqttError as exc:
+                log.warning("hub: broker not reachable at start (%s); connecting later", exc)
+
+    async def _claim(self) -> None:
+        assert self.presence is not None
+        await claim(self.presence, self.settings.broker_url, wait_s=self.settings.presence_probe_s)
+        self._claimed = True
+
+    async def run(self) -> None:
+        await self.start()
+        ingest = ThreadPoolExecutor(1, thread_name_prefix="hub-ingest")
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(
+                    keep_connected(
+                        lambda: self._mqtt_session(ingest),
+                        who="hub",
+                        first_s=0.5,
+                        max_s=self.settings.reconnect_max_s,
+                    ),
+                    name="mqtt",
+                )
+                tasks.create_task(self._escalation_loop(), name="escalation")
+                tasks.create_task(self.deliveries.run(), name="deliveries")
+                tasks.create_task(self._retention_loop(), name="retention")
+        finally:
+            ingest.shutdown(wait=False, cancel_futures=True)
 
     def _subscriptions(self) -> list[str]:
         topics = hub_subscriptions(self.settings.prefix)
@@ -135,32 +242,72 @@ class Hub:
             topics = [f"$share/{self.settings.shared_group}/{t}" for t in topics]
         return topics
 
-    async def _mqtt_session(self) -> None:
-        url = self.settings.broker_url
-        client = aiomqtt.Client(
-            **url.client_kwargs(),
-            identifier=self.settings.client_id,
-            clean_session=False,  # what homes send while the hub restarts waits for it
-            protocol=aiomqtt.ProtocolVersion.V311
-            if not self.settings.shared_group
-            else aiomqtt.ProtocolVersion.V5,
+    def _client(self) -> aiomqtt.Client:
+        assert self.presence is not None
+        common: dict[str, Any] = {
+            **self.settings.broker_url.client_kwargs(),
+            "identifier": self.presence.client_id,
+            "will": self.presence.will(),
+        }
+        if not self.settings.shared_group:
+            # MQTT 3.1.1: measured faster than 5 with paho (a third more readings a second).
+            return aiomqtt.Client(
+                **common,
+                protocol=aiomqtt.ProtocolVersion.V311,
+                clean_session=False,  # what homes send while the hub restarts waits for it
+            )
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = NEVER_EXPIRES  # MQTT 5's persistent session
+        return aiomqtt.Client(
+            **common,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            properties=properties,
         )
+
+    async def _mqtt_session(self, ingest: ThreadPoolExecutor) -> None:
+        assert self.presence is not None
+        if not self._claimed:
+            await self._claim()
+        client = self._client()
         # paho acks a QoS 1 message when it arrives; the hub acks after its commit instead.
         client._client.manual_ack_set(True)  # aiomqtt has no option for it
+        presence = self.presence
+
+        def on_probe(paho: Any, _userdata: Any, message: Any) -> None:
+            # Answered here, in paho's callback, so a hub busy retrying its store still does.
+            answer = presence.answer(message.payload)
+            if answer is not None:
+                paho.publish(presence.topic, answer, qos=1, retain=True)
+
+        client._client.message_callback_add(presence.probe_topic, on_probe)
         async with client:
             for topic in self._subscriptions():
                 await client.subscribe(topic, qos=1)
+            await client.subscribe(presence.probe_topic, qos=0)
+            await client.publish(presence.topic, presence.document("online"), qos=1, retain=True)
             self.counts.connects += 1
             self.connected.set()
-            log.info("hub: connected to %s", url)
+            self._disconnected_since = None
+            self.takeover.connected()
+            log.info("hub: connected to %s as %s", self.settings.broker_url, presence.client_id)
             try:
                 async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(self._publish_outgoing(client), name="outgoing")
-                    await self._receive(client)
+                    tasks.create_task(self.outbox.run(client), name="outgoing")
+                    await self._receive(client, ingest)
+            except* aiomqtt.MqttError:
+                self.takeover.ended()
+                raise
             finally:
                 self.connected.clear()
+                self._disconnected_since = time.time()
+                with contextlib.suppress(Exception):  # a clean stop: say so, no will needed
+                    async with asyncio.timeout(1):
+                        await client.publish(
+                            presence.topic, presence.document("offline"), qos=1, retain=True
+                        )
 
-    async def _receive(self, client: aiomqtt.Client) -> None:
+    async def _receive(self, client: aiomqtt.Client, ingest: ThreadPoolExecutor) -> None:
         messages = client.messages
         iterator = aiter(messages)
         while True:
@@ -173,180 +320,111 @@ class Hub:
             telemetry = [m for m in batch if str(m.topic).endswith("/telemetry")]
             for part in (urgent, telemetry):
                 if part:
-                    await self._take(client, part)
+                    await self._take(client, part, ingest)
 
-    async def _take(self, client: aiomqtt.Client, batch: list[aiomqtt.Message]) -> None:
-        raw = [(str(m.topic), _payload(m)) for m in batch]
+    async def _take(
+        self, client: aiomqtt.Client, batch: list[aiomqtt.Message], ingest: ThreadPoolExecutor
+    ) -> None:
+        """Store a batch and acknowledge what was stored; what the store could not take is
+        tried again, unacknowledged, until it can (the broker holds back the rest)."""
+        backoff = Backoff(0.25, self.settings.store_retry_max_s)
+        waiting = batch
         try:
-            result = await asyncio.to_thread(self.ingestor.take, raw)
-        except Exception as exc:
-            # Not acknowledged, so not lost: a new session gets the batch again.
-            self.counts.store_errors += 1
-            log.exception("ingest failed; reconnecting so the broker sends the batch again")
-            await asyncio.sleep(1)
-            raise aiomqtt.MqttError(f"ingest failed: {exc!r}") from exc
-        for message in batch:  # committed: now the broker may forget them
-            client._client.ack(message.mid, message.qos)
-        self.counts.batches += 1
-        self._publish(result.alerts, result.homes)
-        if result.alerts:
-            self._deliveries_ready.set()
-            self._outgoing_ready.set()
+            await self._take_until_stored(client, waiting, ingest, backoff)
+        finally:
+            self._ingest_waiting = 0
 
-    async def _publish_outgoing(self, client: aiomqtt.Client) -> None:
+    async def _take_until_stored(
+        self,
+        client: aiomqtt.Client,
+        waiting: list[aiomqtt.Message],
+        ingest: ThreadPoolExecutor,
+        backoff: Backoff,
+    ) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            self._outgoing_ready.clear()
-            try:
-                queued = await asyncio.to_thread(self._queued_outgoing)
-            except SQLAlchemyError:
-                self.counts.store_errors += 1
-                log.exception("outgoing: the store failed; trying again")
-                queued = []
-            for message_id, topic, payload, retain in queued:
-                await client.publish(topic, payload, qos=1, retain=retain)
-                self.counts.published += 1
-                try:
-                    await asyncio.to_thread(self._mark_sent, message_id)
-                except SQLAlchemyError:  # sent again later: a config or command twice is harmless
-                    self.counts.store_errors += 1
-                    log.exception("outgoing: cannot mark message %d as sent", message_id)
-                    break
-            if not queued:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(5):
-                        await self._outgoing_ready.wait()
-
-    def _queued_outgoing(self) -> list[tuple[int, str, bytes, bool]]:
-        with self.store.sessions() as session:
-            rows = session.scalars(
-                select(OutgoingMessage)
-                .where(OutgoingMessage.sent_at.is_(None))
-                .order_by(OutgoingMessage.id)
-                .limit(100)
+            raw = [(str(m.topic), _payload(m)) for m in waiting]
+            result = await loop.run_in_executor(ingest, self.ingestor.take, raw)
+            pending = set(result.pending)
+            for index, message in enumerate(waiting):
+                if (
+                    index not in pending
+                ):  # committed (or refused and kept): the broker may forget it
+                    client._client.ack(message.mid, message.qos)
+            self._publish(result.alerts, result.homes)
+            if result.alerts:
+                self.deliveries.ready.set()
+                self.outbox.ready.set()
+            if not pending:
+                self.counts.batches += 1
+                self.health.clear("store")
+                return
+            self.counts.store_errors += 1
+            self.health.fail(
+                "store",
+                f"the store cannot take messages ({result.store_error}); {len(pending)} "
+                "waiting, not acknowledged, stored as soon as it can",
             )
-            return [(row.id, row.topic, row.payload, row.retain) for row in rows]
+            waiting = [message for index, message in enumerate(waiting) if index in pending]
+            self._ingest_waiting = len(waiting)
+            if not client._client.is_connected():
+                raise aiomqtt.MqttError("disconnected while the store failed")  # sent again
+            await asyncio.sleep(backoff.next_delay())
 
-    def _mark_sent(self, message_id: int) -> None:
-        with self.store.transaction() as session:
-            row = session.get(OutgoingMessage, message_id)
-            if row is not None:
-                row.sent_at = time.time()
+    async def _store_failed(self, where: str, exc: BaseException) -> bool:
+        """Count a store error; True (and degraded) if the store cannot write at all."""
+        self.counts.store_errors += 1
+        if await asyncio.to_thread(self.store.can_write):
+            log.error("%s: a store error that is not the store's: %r", where, exc)
+            return False
+        self.health.fail("store", f"{where}: the store cannot write: {exc!r:.300}")
+        return True
+
+    async def _store_recovered(self) -> None:
+        """A store problem seen outside ingest ends when a probe write commits (while ingest
+        has a batch waiting, its own commit says so)."""
+        if (
+            self.health.has("store")
+            and not self._ingest_waiting
+            and await asyncio.to_thread(self.store.can_write)
+        ):
+            self.health.clear("store")
 
     async def _escalation_loop(self) -> None:
         while True:
             try:
                 updates = await asyncio.to_thread(self._fire_due)
-            except SQLAlchemyError:
+            except SQLAlchemyError as exc:
                 # A locked or unreachable store: the timers are still in it; try again.
-                self.counts.store_errors += 1
-                log.exception("escalation: the store failed; trying again")
+                await self._store_failed("escalation", exc)
                 updates = []
+            else:
+                await self._store_recovered()
+            self.takeover.settle()
             if updates:
                 self.counts.escalations += len(updates)
                 self._publish(updates, [])
-                self._deliveries_ready.set()
+                self.deliveries.ready.set()
             await asyncio.sleep(self.settings.escalation_tick_s)
+
+    async def _retention_loop(self) -> None:
+        while True:
+            try:
+                deleted = await asyncio.to_thread(sweep, self.store, self.settings)
+            except SQLAlchemyError as exc:
+                await self._store_failed("retention", exc)
+            else:
+                self.counts.retention_deleted += sum(deleted.values())
+                if any(deleted.values()):
+                    log.info(
+                        "retention: deleted %s",
+                        ", ".join(f"{n} {table}" for table, n in deleted.items() if n),
+                    )
+            await asyncio.sleep(self.settings.retention_every_s)
 
     def _fire_due(self) -> list[AlertUpdate]:
         with self.store.transaction() as session:
             return self.manager.fire_due(session) + self.manager.homes_offline(session)
-
-    async def _delivery_loop(self) -> None:
-        limit = asyncio.Semaphore(self.settings.delivery_concurrency)
-        async with asyncio.TaskGroup() as sends:
-            while True:
-                self._deliveries_ready.clear()
-                try:
-                    due, next_at = await asyncio.to_thread(self._due_deliveries)
-                except SQLAlchemyError:
-                    self.counts.store_errors += 1
-                    log.exception("deliveries: the store failed; trying again")
-                    due, next_at = [], None
-                for delivery_id, target, title, body, attempts in due:
-                    self._in_flight.add(delivery_id)
-                    sends.create_task(
-                        self._deliver(limit, delivery_id, target, title, body, attempts),
-                        name=f"delivery {delivery_id}",
-                    )
-                wait = 1.0 if next_at is None else min(max(next_at - time.time(), 0.05), 1.0)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._deliveries_ready.wait()
-
-    def _due_deliveries(self) -> tuple[list[tuple[int, str, str, str, int]], float | None]:
-        now = time.time()
-        with self.store.sessions() as session:
-            rows = session.scalars(
-                select(Delivery)
-                .where(Delivery.state == "pending", Delivery.next_at <= now)
-                .order_by(Delivery.next_at)
-                .limit(100)
-            ).all()
-            due = [
-                (row.id, row.target, row.title, row.body, row.attempts)
-                for row in rows
-                if row.id not in self._in_flight
-            ]
-            later = session.scalars(
-                select(Delivery.next_at)
-                .where(Delivery.state == "pending", Delivery.next_at > now)
-                .order_by(Delivery.next_at)
-                .limit(1)
-            ).first()
-        return due, later
-
-    async def _deliver(
-        self,
-        limit: asyncio.Semaphore,
-        delivery_id: int,
-        target: str,
-        title: str,
-        body: str,
-        attempts: int,
-    ) -> None:
-        try:
-            async with limit:
-                error: str | None = None
-                try:
-                    await deliver(target, title, body, timeout_s=self.settings.delivery_timeout_s)
-                except DeliveryError as exc:
-                    error = exc.reason
-                    self.counts.delivery_failures += 1
-                    log.warning("delivery %d to %s failed: %s", delivery_id, exc.target, error)
-                try:
-                    await asyncio.to_thread(self._record_delivery, delivery_id, attempts + 1, error)
-                except SQLAlchemyError:  # still pending in the store: sent again later
-                    self.counts.store_errors += 1
-                    log.exception("delivery %d: cannot record the attempt", delivery_id)
-        finally:
-            self._in_flight.discard(delivery_id)
-            self._deliveries_ready.set()
-
-    def _record_delivery(self, delivery_id: int, attempts: int, error: str | None) -> None:
-        now = time.time()
-        with self.store.transaction() as session:
-            row = session.get(Delivery, delivery_id)
-            if row is None:
-                return
-            row.attempts = attempts
-            if error is None:
-                row.state, row.sent_at, row.last_error = "sent", now, None
-                self.counts.delivered += 1
-                return
-            row.last_error = error
-            if attempts >= self.settings.delivery_attempts:
-                row.state = "failed"
-                self.counts.delivery_given_up += 1
-                log.error(
-                    "delivery %d to %s given up after %d attempts",
-                    delivery_id,
-                    redact(row.target),
-                    attempts,
-                )
-            else:
-                row.next_at = now + min(
-                    self.settings.delivery_retry_s * 2.0 ** (attempts - 1), MAX_DELIVERY_DELAY_S
-                )
 
     # -- live feed ------------------------------------------------------------------------
 
@@ -372,6 +450,13 @@ class Hub:
                     at=now,
                 )
             )
+
+
+def _yield_cpu() -> None:
+    """Run this thread (and the threads argon2 starts from it, which inherit it) at the
+    lowest CPU priority: on a busy machine an alert's ingest goes first, a log-in waits."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: no per-thread priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _payload(message: aiomqtt.Message) -> bytes:

@@ -8,10 +8,18 @@ WAL lets the API read while ingest writes; ``synchronous=NORMAL`` in WAL mode su
 killed process (the hub's crash case) and costs no fsync per commit; a power cut can lose
 the last commits, which the edges' outboxes deliver again (the hub acks MQTT messages only
 after they are committed, see :mod:`hub.service`).
+
+A store can fail as a whole: a full disk, a file or disk made read-only, a database server
+gone. :meth:`Store.can_write` tells that apart from one piece of work that cannot be stored
+(a row the database refuses): it writes a probe row of its own. After a failure
+:meth:`Store.reset` drops the pooled connections, so the next attempt opens the database
+anew (a connection opened read-only stays read-only after the file is writable again).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,21 +29,32 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import HubError
-from .schema import Base
+from .schema import Base, Meta
+
+log = logging.getLogger("hub.store")
+
+PROBE_KEY = "store_probe"
 
 
 class StoreError(HubError):
-    """The store cannot be opened or used."""
+    """The store cannot be opened or used. As an API answer: 503, try again later."""
+
+    status = 503
 
 
 class Store:
-    """The engine, a session factory and the schema; thread-safe (one session per thread)."""
+    """The engine, a session factory and the schema; thread-safe (one session per thread).
 
-    def __init__(self, url: str):
+    ``recycle_s``: pooled connections older than this are opened anew, so that a database
+    file whose permissions changed is noticed (None: kept as long as they work).
+    """
+
+    def __init__(self, url: str, *, recycle_s: float | None = None):
         self.url = url
         try:
-            self.engine: Engine = _engine(url)
+            self.engine: Engine = _engine(url, recycle_s)
             Base.metadata.create_all(self.engine)
+            _create_missing_indexes(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store {url}: {exc}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -50,16 +69,40 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
+    def can_write(self) -> bool:
+        """Whether a small write commits now, on a connection opened for it: the store as a
+        whole works. Pooled connections are dropped first, since after a failure they may
+        differ (one opened before a file became read-only still writes; one opened after
+        does not), and a probe on another connection than the one that failed would say
+        nothing about it."""
+        self.reset()
+        try:
+            with self.transaction() as session:
+                session.merge(Meta(key=PROBE_KEY, value=repr(time.time())))
+        except Exception as exc:  # whatever the driver raises, the answer is "no"
+            log.debug("store: the probe write failed: %r", exc)
+            return False
+        return True
+
+    def reset(self) -> None:
+        """Drop pooled connections: the next unit of work connects anew."""
+        self.engine.dispose()
+
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, recycle_s: float | None) -> Engine:
+    recycle = -1 if recycle_s is None else max(1, round(recycle_s))
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_recycle=recycle,
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -71,3 +114,11 @@ def _engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _create_missing_indexes(engine: Engine) -> None:
+    """``create_all`` adds indexes only with a new table; a store made by an earlier version
+    gets the indexes added since (retention deletes by time and needs them)."""
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)

@@ -10,13 +10,19 @@ Topics (ARCHITECTURE.md, prefix default ``eldercare/v1``):
   when it is offline, every home it lists is offline (:mod:`edge.hosted`).
 
 A message that cannot be taken raises :class:`UpstreamError` with a ``problem`` code the
-hub counts by. A telemetry batch with some bad readings is taken without them: the bad ones
-are counted (``Telemetry.refused``), the others are kept.
+hub counts by, and nothing else, whatever the topic and the bytes: JSON is parsed with
+limits (:func:`contracts.safe_json.loads`: size, depth, number length; NaN becomes null)
+before any model sees it. A telemetry batch with some bad readings is taken without them:
+the bad ones are counted (``Telemetry.refused``), the others are kept.
+
+Times must be possible: not before 2000, not more than a day ahead of the hub's clock
+(``now``). An event at an impossible time is refused (``bad_time``); a reading is refused
+within its batch; a device's ``last_seen`` in a status is dropped (``Status.refused``).
 """
 
 from __future__ import annotations
 
-import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -27,16 +33,25 @@ from pydantic import (
 
 from contracts.errors import describe_validation_error
 from contracts.metrics import METRICS
+from contracts.safe_json import loads as safe_loads
 from contracts.topics import HOSTED_LEVEL
-from contracts.wire import AccelWindow, EventMessage, StatusMessage
+from contracts.wire import MAX_SEQ, AccelWindow, EventMessage, StatusMessage, epoch_of
 
 from .errors import HubError
 
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_READINGS = 100_000
+EARLIEST = 946_684_800.0  # 2000-01-01T00:00:00Z: no device of a home is older
+MAX_AHEAD_S = 86_400.0  # a day ahead of the hub's clock: beyond any honest clock skew
 
 Problem = Literal[
-    "oversized", "bad_topic", "malformed_json", "invalid", "home_mismatch", "unknown_home"
+    "oversized",
+    "bad_topic",
+    "malformed_json",
+    "invalid",
+    "bad_time",
+    "home_mismatch",
+    "unknown_home",
 ]
 
 
@@ -70,8 +85,8 @@ def _telemetry_document(topic: str, home: str, document: Any) -> _TelemetryDocum
     edge, seq, readings = document.get("edge"), document.get("seq"), document.get("readings")
     if not isinstance(edge, str) or not 0 < len(edge) <= 64:
         raise invalid(f"edge must be a name, got {edge!r}")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise invalid(f"seq must be a whole number >= 0, got {seq!r}")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+        raise invalid(f"seq must be a whole number from 0 to {MAX_SEQ}, got {seq!r}")
     if not isinstance(readings, list) or len(readings) > MAX_READINGS:
         raise invalid(f"readings must be a list of at most {MAX_READINGS}")
     if document.get("home") != home:
@@ -105,13 +120,44 @@ class Status:
     state: Literal["online", "offline"]
     document: dict[str, Any]
     homes: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # devices' values dropped from the document, and why
 
 
 Upstream = EventMessage | Telemetry | Status
 
 
-def parse(topic: str, payload: bytes, *, prefix: str) -> Upstream:
-    """One MQTT message from an edge -> what it says, or :class:`UpstreamError`."""
+def parse(topic: str, payload: bytes, *, prefix: str, now: float | None = None) -> Upstream:
+    """One MQTT message from an edge -> what it says, or :class:`UpstreamError`; ``now`` is
+    the hub's clock (epoch seconds) that times are checked against."""
+    clock = time.time() if now is None else now
+    try:
+        return _parse(topic, payload, prefix, clock)
+    except UpstreamError:
+        raise
+    except Exception as exc:  # a case the checks above missed must cost only this message
+        raise UpstreamError(
+            "invalid", f"cannot be read: {type(exc).__name__}: {str(exc)[:200]}", topic=topic
+        ) from exc
+
+
+def check_time(epoch: float, now: float, what: str) -> float:
+    """``epoch`` if it is a possible time for something a home reports, else ValueError."""
+    if not EARLIEST <= epoch <= now + MAX_AHEAD_S:
+        raise ValueError(
+            f"{what} {_shown(epoch)} is impossible: before 2000 or more than a day ahead "
+            f"of the hub's clock ({_shown(now)})"
+        )
+    return epoch
+
+
+def _shown(epoch: float) -> str:
+    try:
+        return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return repr(epoch)
+
+
+def _parse(topic: str, payload: bytes, prefix: str, now: float) -> Upstream:
     levels = topic.removeprefix(prefix + "/").split("/") if topic.startswith(prefix + "/") else []
     if len(payload) > MAX_PAYLOAD:
         raise UpstreamError("oversized", f"{len(payload)} bytes", topic=topic)
@@ -122,11 +168,15 @@ def parse(topic: str, payload: bytes, *, prefix: str) -> Upstream:
     home, channel = levels
     document = _json(topic, payload, home)
     if channel == "status":
-        return _status(topic, home, document)
+        return _status(topic, home, document, now)
     if channel == "telemetry":
-        return _telemetry(_telemetry_document(topic, home, document))
+        return _telemetry(_telemetry_document(topic, home, document), now)
+    return _event(topic, home, document, now)
+
+
+def _event(topic: str, home: str, document: Any, now: float) -> EventMessage:
     try:
-        message = EventMessage.model_validate(_without_bad_window(document))
+        message = EventMessage.model_validate(_without_bad_window(document, now))
     except ValidationError as exc:
         raise UpstreamError(
             "invalid", describe_validation_error(exc), topic=topic, home=home
@@ -135,28 +185,34 @@ def parse(topic: str, payload: bytes, *, prefix: str) -> Upstream:
         raise UpstreamError(
             "home_mismatch", f"the message is about {message.home!r}", topic=topic, home=home
         )
+    try:
+        check_time(message.epoch, now, "ts")
+        check_time(message.started_epoch, now, "started")
+    except ValueError as exc:
+        raise UpstreamError("bad_time", str(exc), topic=topic, home=home) from exc
     return message
 
 
-def _without_bad_window(document: Any) -> Any:
+def _without_bad_window(document: Any, now: float) -> Any:
     """An event whose accelerometer window is unusable is still an event: the window goes,
     the fall stays."""
     if isinstance(document, dict) and "window" in document:
         try:
-            AccelWindow.model_validate(document["window"])
-        except ValidationError:
+            window = AccelWindow.model_validate(document["window"])
+            check_time(epoch_of(window.start), now, "window.start")
+        except (ValidationError, ValueError, OverflowError):
             return {key: value for key, value in document.items() if key != "window"}
     return document
 
 
 def _json(topic: str, payload: bytes, home: str | None) -> Any:
     try:
-        return json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
+        return safe_loads(payload, max_bytes=MAX_PAYLOAD)
+    except ValueError as exc:  # JsonLimitError: not JSON, or beyond the limits
         raise UpstreamError("malformed_json", str(exc), topic=topic, home=home) from exc
 
 
-def _status(topic: str, home: str, document: Any) -> Status:
+def _status(topic: str, home: str, document: Any, now: float) -> Status:
     try:
         status = StatusMessage.model_validate(document)
     except ValidationError as exc:
@@ -167,7 +223,50 @@ def _status(topic: str, home: str, document: Any) -> Status:
         raise UpstreamError(
             "home_mismatch", f"the status is about {status.home!r}", topic=topic, home=home
         )
-    return Status(home=home, hosted=None, state=status.state, document=dict(document))
+    kept, refused = _device_reports(document, now)
+    return Status(home=home, hosted=None, state=status.state, document=kept, refused=tuple(refused))
+
+
+def _device_reports(document: dict[str, Any], now: float) -> tuple[dict[str, Any], list[str]]:
+    """The status document without the devices' values the hub cannot believe: a
+    ``last_seen`` at an impossible time, a ``battery`` outside 0-100."""
+    devices = document.get("devices")
+    if not isinstance(devices, dict):
+        return dict(document), []
+    refused: list[str] = []
+    kept_devices: dict[str, Any] = {}
+    for device, report in devices.items():
+        if not isinstance(report, dict):
+            refused.append(f"devices.{device}: not an object")
+            continue
+        report = dict(report)
+        if "last_seen" in report:
+            try:
+                check_time(_status_time(report["last_seen"]), now, "last_seen")
+            except (TypeError, ValueError, OverflowError) as exc:
+                refused.append(f"devices.{device}.last_seen: {exc}")
+                del report["last_seen"]
+        battery = report.get("battery")
+        if battery is not None and not (
+            isinstance(battery, int | float)
+            and not isinstance(battery, bool)
+            and 0 <= battery <= 100
+        ):
+            refused.append(f"devices.{device}.battery: {battery!r} is not 0-100")
+            del report["battery"]
+        kept_devices[str(device)] = report
+    return {**document, "devices": kept_devices}, refused
+
+
+def _status_time(moment: Any) -> float:
+    if isinstance(moment, int | float) and not isinstance(moment, bool):
+        return float(moment)
+    if not isinstance(moment, str):
+        raise TypeError(f"not a time: {moment!r}")
+    parsed = datetime.fromisoformat(moment)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{moment!r} has no UTC offset")
+    return parsed.timestamp()
 
 
 def _hosted_status(topic: str, process: str, document: Any) -> Status:
@@ -187,15 +286,15 @@ def _hosted_status(topic: str, process: str, document: Any) -> Status:
 READING_KEYS = frozenset({"ts", "home", "device", "metric", "value", "rate_hz"})
 
 
-def _telemetry(message: _TelemetryDocument) -> Telemetry:
+def _telemetry(message: _TelemetryDocument, now: float) -> Telemetry:
     """Check each reading as :class:`contracts.reading.Reading` would, without building one:
     this is the hub's hottest loop (one call per reading, every reading of every home)."""
     readings: list[StoredReading] = []
     refused: list[str] = []
     for index, raw in enumerate(message.readings):
         try:
-            stored = _stored(raw, message.home)
-        except (TypeError, ValueError) as exc:
+            stored = _stored(raw, message.home, now)
+        except (TypeError, ValueError, OverflowError) as exc:
             refused.append(f"readings.{index}: {exc}")
             continue
         if stored is not None:
@@ -209,7 +308,7 @@ def _telemetry(message: _TelemetryDocument) -> Telemetry:
     )
 
 
-def _stored(raw: Any, home: str) -> StoredReading | None:
+def _stored(raw: Any, home: str, now: float) -> StoredReading | None:
     """One reading as stored, None for one the hub does not keep (raw accelerometer)."""
     if not isinstance(raw, dict):
         raise TypeError("not an object")
@@ -227,7 +326,7 @@ def _stored(raw: Any, home: str) -> StoredReading | None:
     if metric == "accel":
         return None  # raw samples stay at the edge; their summaries are other metrics
     value = spec.check(raw.get("value"))
-    ts = _event_time(raw.get("ts"))
+    ts = check_time(_event_time(raw.get("ts")), now, "ts")
     if isinstance(value, str):
         return device, metric, ts, None, value
     return device, metric, ts, float(value), None  # type: ignore[arg-type]

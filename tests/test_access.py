@@ -30,7 +30,12 @@ from tests.mqtt_support import publish, until
 from tests.test_hub import cookie_of
 
 CAREGIVER = "wang.fang"
-WINDOW = {"device": "band", "rate_hz": 50, "start": 1.0, "samples": [[0.0, 0.0, 1.0]] * 50}
+WINDOW = {
+    "device": "band",
+    "rate_hz": 50,
+    "start": 1_764_000_000.0,
+    "samples": [[0.0, 0.0, 1.0]] * 50,
+}
 ROLES = ("admin", "dispatcher", "caregiver", "family", "anonymous")
 OK, NOT_YOURS, FORBIDDEN, ANON = {200}, {404}, {403}, {401}
 ACTED = {200, 409}  # 409 once an earlier action (resolve) closed the alert

@@ -41,6 +41,12 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
         assert alerts["hub_messages_taken"] == (
             alerts["background_telemetry_published"] + alerts["events_published"]
         )
+        # The same again while 12 clients log in non-stop: every alert still arrives.
+        flooded = row["alerts_login_flood"]
+        assert flooded["events_published"] == flooded["alerts_received"] == 20
+        assert flooded["login_flood"]["clients"] == 12
+        assert flooded["login_flood"]["answers"].get("200", 0) > 0
+        assert set(flooded["login_flood"]["answers"]) <= {"200", "503"}
     assert report["machine"]["cpus"] >= 1 and report["machine"]["python"]
     assert {goal["pass"] for goal in report["goals"]} <= {True, False, None}
 
@@ -48,6 +54,7 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
     header = next(line for line in shown.splitlines() if line.startswith("homes"))
     assert "raw msg/s" in header and "hub/raw %" in header and "p99 ms" in header
     assert "alert p99 <= 50 ms at 1,000 homes" in shown  # the goal line, even unmeasured
+    assert "with 12 clients logging in non-stop" in shown and "flood p99 ms" in shown
     assert "{" not in shown  # with --json, the document goes to the file only
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from hub.accounts import Scope, log_in, log_out
+from hub.accounts import Scope, log_out
 
 from ..deps import SESSION_COOKIE, HubDep, ScopeDep, token_of
 
@@ -43,9 +43,8 @@ def me_of(scope: Scope) -> Me:
 
 @router.post("/login")
 async def login(credentials: Credentials, response: Response, hub: HubDep) -> LoggedIn:
-    token, user = await hub.act(
-        lambda session: log_in(session, credentials.username, credentials.password)
-    )
+    # The password check runs on the hub's log-in executor, never on ingest's threads.
+    token, user = await hub.log_in(credentials.username, credentials.password)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=30 * 24 * 3600
     )

@@ -39,6 +39,7 @@ const state = {
   detailToken: 0,
   tab: "queue",
   fresh: new Set(), // alert ids to highlight as just arrived
+  health: null, // the hub's GET /health, polled
 };
 
 // -- queue ---------------------------------------------------------------------------------
@@ -480,6 +481,49 @@ function showTab(tab) {
   if (tab === "overview") reloadOverview();
 }
 
+// -- the hub's health ----------------------------------------------------------------------
+// While the hub is degraded (its store cannot write, the broker is gone, another client took
+// its MQTT session) alerts may come late: the dispatcher must know, and phone round.
+
+const HEALTH_EVERY_MS = 5000;
+
+function clock(epoch) {
+  const at = new Date(epoch * 1000);
+  return `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
+}
+
+function renderHealth() {
+  const problems = state.health?.state === "degraded" ? state.health.problems ?? [] : [];
+  let banner = $("#health-banner");
+  if (!problems.length) {
+    banner?.remove();
+    return;
+  }
+  if (!banner) {
+    banner = h("div", { id: "health-banner", class: "health-banner", role: "alert", "data-testid": "health-banner" });
+    $(".topbar").after(banner);
+  }
+  banner.dataset.kinds = problems.map((problem) => problem.kind).join(" ");
+  replace(
+    banner,
+    h("strong", {}, t("console.degraded")),
+    problems.map((problem) =>
+      h("span", { class: "health-problem", "data-kind": problem.kind, title: problem.detail },
+        t(`console.degraded_${problem.kind}`, { since: clock(problem.since) })),
+    ),
+  );
+}
+
+async function pollHealth() {
+  try {
+    const response = await fetch("/health", { credentials: "same-origin" });
+    if (response.ok) state.health = await response.json();
+  } catch {
+    // the hub itself is unreachable: the connection indicator says so
+  }
+  renderHealth();
+}
+
 function setConnection(status) {
   const el = $("#conn");
   el.dataset.status = status;
@@ -523,11 +567,14 @@ async function main() {
   });
   onLangChange(() => {
     setConnection($("#conn").dataset.status);
+    renderHealth();
     renderQueue();
     renderOverview();
     renderDetailAgain();
   });
   setInterval(tickAges, 30000);
+  pollHealth();
+  setInterval(pollHealth, HEALTH_EVERY_MS);
 
   const hash = /^#(alert|resident)-(.+)$/.exec(location.hash);
   const feed = new LiveFeed({

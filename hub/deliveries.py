@@ -1,0 +1,196 @@
+"""What the hub sends out from its store: notifications (the pending ``deliveries`` rows,
+through apprise) and MQTT messages for homes (the ``mqtt_outbox`` rows: configs, commands).
+
+Each delivery is sent on its own task (a slow or broken target never holds up another), at
+most ``delivery_concurrency`` at once, and recorded in the store; a failed one is retried
+after a delay doubling from ``delivery_retry_s``, up to ``delivery_attempts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import aiomqtt
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import DeliveryError
+from .health import HubCounts
+from .outbound import deliver, redact
+from .schema import Delivery, OutgoingMessage
+from .settings import HubSettings
+from .store import Store
+
+log = logging.getLogger("hub")
+
+MAX_DELIVERY_DELAY_S = 600.0
+
+
+class DeliveryWorker:
+    """``run()`` is the hub's ``deliveries`` task; ``ready.set()`` says there is news."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: HubSettings,
+        counts: HubCounts,
+        store_failed: Callable[[str, BaseException], Awaitable[bool]],
+    ):
+        self.store = store
+        self.settings = settings
+        self.counts = counts
+        self.ready = asyncio.Event()
+        self._store_failed = store_failed
+        self._in_flight: set[int] = set()
+
+    async def run(self) -> None:
+        limit = asyncio.Semaphore(self.settings.delivery_concurrency)
+        async with asyncio.TaskGroup() as sends:
+            while True:
+                self.ready.clear()
+                try:
+                    due, next_at = await asyncio.to_thread(self._due)
+                except SQLAlchemyError as exc:
+                    await self._store_failed("deliveries", exc)
+                    due, next_at = [], None
+                for delivery_id, target, title, body, attempts in due:
+                    self._in_flight.add(delivery_id)
+                    sends.create_task(
+                        self._deliver(limit, delivery_id, target, title, body, attempts),
+                        name=f"delivery {delivery_id}",
+                    )
+                wait = 1.0 if next_at is None else min(max(next_at - time.time(), 0.05), 1.0)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self.ready.wait()
+
+    def _due(self) -> tuple[list[tuple[int, str, str, str, int]], float | None]:
+        now = time.time()
+        with self.store.sessions() as session:
+            rows = session.scalars(
+                select(Delivery)
+                .where(Delivery.state == "pending", Delivery.next_at <= now)
+                .order_by(Delivery.next_at)
+                .limit(100)
+            ).all()
+            due = [
+                (row.id, row.target, row.title, row.body, row.attempts)
+                for row in rows
+                if row.id not in self._in_flight
+            ]
+            later = session.scalars(
+                select(Delivery.next_at)
+                .where(Delivery.state == "pending", Delivery.next_at > now)
+                .order_by(Delivery.next_at)
+                .limit(1)
+            ).first()
+        return due, later
+
+    async def _deliver(
+        self,
+        limit: asyncio.Semaphore,
+        delivery_id: int,
+        target: str,
+        title: str,
+        body: str,
+        attempts: int,
+    ) -> None:
+        try:
+            async with limit:
+                error: str | None = None
+                try:
+                    await deliver(target, title, body, timeout_s=self.settings.delivery_timeout_s)
+                except DeliveryError as exc:
+                    error = exc.reason
+                    self.counts.delivery_failures += 1
+                    log.warning("delivery %d to %s failed: %s", delivery_id, exc.target, error)
+                try:
+                    await asyncio.to_thread(self._record, delivery_id, attempts + 1, error)
+                except SQLAlchemyError as exc:  # still pending in the store: sent again later
+                    await self._store_failed(f"delivery {delivery_id}", exc)
+        finally:
+            self._in_flight.discard(delivery_id)
+            self.ready.set()
+
+    def _record(self, delivery_id: int, attempts: int, error: str | None) -> None:
+        now = time.time()
+        with self.store.transaction() as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None:
+                return
+            row.attempts = attempts
+            if error is None:
+                row.state, row.sent_at, row.last_error = "sent", now, None
+                self.counts.delivered += 1
+                return
+            row.last_error = error
+            if attempts >= self.settings.delivery_attempts:
+                row.state = "failed"
+                self.counts.delivery_given_up += 1
+                log.error(
+                    "delivery %d to %s given up after %d attempts",
+                    delivery_id,
+                    redact(row.target),
+                    attempts,
+                )
+            else:
+                row.next_at = now + min(
+                    self.settings.delivery_retry_s * 2.0 ** (attempts - 1), MAX_DELIVERY_DELAY_S
+                )
+
+
+class MqttOutbox:
+    """``run(client)`` publishes queued messages over the hub's session (its ``outgoing``
+    task); ``ready.set()`` says there is news."""
+
+    def __init__(
+        self,
+        store: Store,
+        counts: HubCounts,
+        store_failed: Callable[[str, BaseException], Awaitable[bool]],
+    ):
+        self.store = store
+        self.counts = counts
+        self.ready = asyncio.Event()
+        self._store_failed = store_failed
+
+    async def run(self, client: aiomqtt.Client) -> None:
+        while True:
+            self.ready.clear()
+            try:
+                queued = await asyncio.to_thread(self._queued_outgoing)
+            except SQLAlchemyError as exc:
+                await self._store_failed("outgoing", exc)
+                queued = []
+            for message_id, topic, payload, retain in queued:
+                await client.publish(topic, payload, qos=1, retain=retain)
+                self.counts.published += 1
+                try:
+                    await asyncio.to_thread(self._mark_sent, message_id)
+                except SQLAlchemyError as exc:  # sent again later: twice is harmless
+                    await self._store_failed(f"outgoing message {message_id}", exc)
+                    break
+            if not queued:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(5):
+                        await self.ready.wait()
+
+    def _queued_outgoing(self) -> list[tuple[int, str, bytes, bool]]:
+        with self.store.sessions() as session:
+            rows = session.scalars(
+                select(OutgoingMessage)
+                .where(OutgoingMessage.sent_at.is_(None))
+                .order_by(OutgoingMessage.id)
+                .limit(100)
+            )
+            return [(row.id, row.topic, row.payload, row.retain) for row in rows]
+
+    def _mark_sent(self, message_id: int) -> None:
+        with self.store.transaction() as session:
+            row = session.get(OutgoingMessage, message_id)
+            if row is not None:
+                row.sent_at = time.time()
