@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import HomeConfigError, describe_validation_error
+from .topics import RESERVED_HOME_IDS
 
 DeviceKind = Literal["door", "motion", "fall_radar", "fall_pendant", "bracelet", "sos_button"]
 Role = Literal[
@@ -116,6 +117,13 @@ class HomeConfig(_Frozen):
     # Detector settings by detector name (thresholds, windows); the analytics package
     # owns their meaning and defaults, the config only carries the home's overrides.
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("home")
+    @classmethod
+    def _not_a_reserved_level(cls, home: str) -> str:
+        if home in RESERVED_HOME_IDS:  # <prefix>/hosted/... and <prefix>/hub/... are not homes
+            raise ValueError(f"{home!r} is reserved in the MQTT topics; choose another home id")
+        return home
 
     @field_validator("timezone")
     @classmethod

@@ -21,6 +21,10 @@ ZIGBEE2MQTT_BASE = "zigbee2mqtt"
 # <prefix>/hosted/<process id>/status: the will of a process hosting many homes. No home
 # may be called so.
 HOSTED_LEVEL = "hosted"
+# <prefix>/hub/<client id>/presence and .../probe: which hub process holds a client id.
+HUB_LEVEL = "hub"
+# Level names that are not homes.
+RESERVED_HOME_IDS = frozenset({HOSTED_LEVEL, HUB_LEVEL})
 # What edges send the hub, per home: <prefix>/<home>/<channel>.
 EDGE_CHANNELS = ("event", "telemetry", "status")
 # What the hub sends a home: <prefix>/<home>/<channel>.
@@ -71,6 +75,16 @@ def native_device_up(prefix: str, home: str, device: str) -> str:
 
 def hosted_status(prefix: str, process_id: str) -> str:
     return f"{prefix}/{HOSTED_LEVEL}/{process_id}/status"
+
+
+def hub_presence(prefix: str, client_id: str) -> str:
+    """Retained: the hub process that holds ``client_id`` (and its will: offline)."""
+    return f"{prefix}/{HUB_LEVEL}/{client_id}/presence"
+
+
+def hub_probe(prefix: str, client_id: str) -> str:
+    """A hub about to start asks whether someone still holds ``client_id``."""
+    return f"{prefix}/{HUB_LEVEL}/{client_id}/probe"
 
 
 def hub_subscriptions(prefix: str) -> list[str]:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 import aiomqtt
 
+from contracts.topics import hub_presence, hub_probe
 from transport.broker_url import BrokerUrl
 
 from .errors import HubError
@@ -42,7 +43,6 @@ from .store import Store
 
 log = logging.getLogger("hub")
 
-HUB_LEVEL = "hub"  # <prefix>/hub/<client id>/...: no home may be called so
 CLIENT_ID_KEY = "mqtt_client_id"
 
 
@@ -98,11 +98,11 @@ class Presence:
 
     @property
     def topic(self) -> str:
-        return f"{self.prefix}/{HUB_LEVEL}/{self.client_id}/presence"
+        return hub_presence(self.prefix, self.client_id)
 
     @property
     def probe_topic(self) -> str:
-        return f"{self.prefix}/{HUB_LEVEL}/{self.client_id}/probe"
+        return hub_probe(self.prefix, self.client_id)
 
     def document(self, state: str, nonce: str | None = None) -> bytes:
         body: dict[str, object] = {
