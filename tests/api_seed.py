@@ -24,7 +24,12 @@ from tests.hub_support import (
 from tests.mqtt_support import publish, until
 
 CAREGIVER = "wang.fang"
-WINDOW = {"device": "band", "rate_hz": 50, "start": 1.0, "samples": [[0.0, 0.0, 1.0]] * 50}
+WINDOW = {
+    "device": "band",
+    "rate_hz": 50,
+    "start": 1_764_000_000.0,
+    "samples": [[0.0, 0.0, 1.0]] * 50,
+}
 YEAR_9999 = 253402300799.0  # 9999-12-31T23:59:59Z: year 10000 in Asia/Shanghai
 YEAR_1 = -62135596800.0  # 0001-01-01T00:00:00Z
 NAN = float("nan")
