@@ -306,7 +306,10 @@ def format_table(result: dict[str, Any]) -> str:
     if "datasets" in result:
         lines += _subject_table("all folders", result)
     if result["skipped"]:
-        lines.append(f"skipped {len(result['skipped'])} unreadable trials")
+        lines.append(
+            f"skipped {len(result['skipped'])} trials, unreadable or listed twice "
+            '("skipped" in the JSON says which and why)'
+        )
     if result["dropped_batches"]:
         lines.append(f"dropped {result['dropped_batches']} batches beyond the sensor's range")
     return "\n".join(lines) + "\n"

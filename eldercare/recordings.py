@@ -232,8 +232,16 @@ def _read_labels(labels: Path) -> list[tuple[str, Label, str]]:
 
 
 def _load_csv_folder(root: Path, report: ErrorHandler) -> Iterator[Trial]:
+    seen: dict[str, tuple[str, str]] = {}
     for name, label, subject in sorted(_read_labels(root / "labels.csv")):
         p = root / name
+        if name in seen:
+            # One file, one trial: a second line for it would count it twice.
+            same = seen[name] == (label, subject)
+            why = "listed again in labels.csv" if same else "listed again with another label"
+            report(RecordingError(p, f"{why}; counted once"))
+            continue
+        seen[name] = (label, subject)
         if label not in ("fall", "adl"):
             report(RecordingError(p, f"label must be fall or adl, found {label!r}"))
             continue

@@ -80,9 +80,9 @@ class Steps:
 def _gather(buf: np.ndarray, k0: int, k_end: int, starts: np.ndarray, length: int):
     """Rows [start, start+length) of the stream for each start, with a validity mask
     (sample k is at ``buf[k - k0]`` and known for k0 <= k < k_end)."""
-    idx = starts[:, None] + np.arange(length)[None, :]
-    valid = (idx >= k0) & (idx < k_end)
-    vals = buf[np.clip(idx - k0, 0, len(buf) - 1)]
+    rel = starts[:, None] - k0 + np.arange(length)[None, :]
+    valid = (rel >= 0) & (rel < k_end - k0)
+    vals = buf[np.minimum(np.maximum(rel, 0), len(buf) - 1)]  # np.clip costs more, per call
     return vals, valid
 
 
@@ -119,11 +119,13 @@ def candidate_features(
     impacts: np.ndarray,
     config: FallConfig,
     peak_mag: np.ndarray | None = None,
+    steps: Steps | None = None,
 ) -> dict[str, np.ndarray]:
     """Features of impacts at analysis-sample indices ``impacts`` of a stream held in ``buf``
     (sample k at ``buf[k - k0]``, known up to ``k_end``; ``peak_mag`` is the impact
-    channel, |buf| if not given). Vectorised over impacts."""
-    st = Steps.of(config)
+    channel, |buf| if not given; ``steps`` the config's, if already known). Vectorised over
+    impacts."""
+    st = steps or Steps.of(config)
     mag = np.linalg.norm(buf, axis=1)
     hit = mag if peak_mag is None else peak_mag
     peak = hit[impacts - k0]

@@ -56,7 +56,7 @@ class FallWeights:
 # already demands it); on the wrist, where the arm keeps moving after many real falls,
 # stillness, prominence and impulse weigh about alike and the turn less.
 TRUNK_WEIGHTS = FallWeights(bias=-1.66, turn=3.7, motion=-1.24, prominence=0.85, impulse=3.8)
-WRIST_WEIGHTS = FallWeights(bias=-2.52, turn=0.87, motion=-1.95, prominence=1.1, impulse=1.85)
+WRIST_WEIGHTS = FallWeights(bias=-2.36, turn=0.87, motion=-1.85, prominence=1.08, impulse=1.91)
 
 
 def feature_matrix(f: dict[str, np.ndarray]) -> np.ndarray:

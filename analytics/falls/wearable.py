@@ -175,7 +175,7 @@ class FallDetector:
 
     def _decide(self, impacts: np.ndarray) -> list[FallDetection]:
         grid, cfg = self._grid, self.config
-        f = candidate_features(grid.buf, grid.k0, grid.k_end, impacts, cfg, grid.peak)
+        f = candidate_features(grid.buf, grid.k0, grid.k_end, impacts, cfg, grid.peak, self._steps)
         if self.observer is not None:
             self.observer(impacts / cfg.analysis_rate_hz, f)
         score = score_features(f, cfg.weights)

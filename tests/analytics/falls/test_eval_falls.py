@@ -98,6 +98,14 @@ def test_a_bad_trial_is_reported_and_skipped_not_fatal(csv_folder: Path):
     assert "unreadable" in reasons["S03_ADL_Walking_1.csv"]
 
 
+def test_a_trial_listed_twice_counts_once(csv_folder: Path):
+    labels = csv_folder / "labels.csv"
+    labels.write_text(labels.read_text() + "S01_Fall_forwardFall_1.csv,fall,U01\n")
+    r = evaluate_falls(csv_folder, "waist")
+    assert (r["trials"], r["tp"]) == (3, 1)
+    assert [s["reason"] for s in r["skipped"]] == ["listed again in labels.csv; counted once"]
+
+
 def test_a_glitch_beyond_the_sensor_range_drops_its_batch_as_the_edge_would(csv_folder: Path):
     trial = read_csv_trial(csv_folder / "S01_Fall_forwardFall_1.csv", "fall", "U01")
     samples = trial.samples.copy()
