@@ -6,13 +6,16 @@ not change it:
 
 * ``turn``: the angle between the posture before the fall (the earliest 2 s of the 6 s
   before the impact) and the posture after it (the last 3 s of the window after), over 90°;
-* ``motion``: log10 of how much the wearer still moves afterwards (median spread of |a|
-  per half second, g), + 0.02 g for the sensor's noise floor;
+* ``motion``: log10 of how much the wearer still moves afterwards (the median, over the
+  half seconds from 1 s after the impact to the decision, of the spread of the acceleration
+  vector: the root of its summed per-axis variances, which no rotation changes), + 0.02 g
+  for the sensor's noise floor;
 * ``prominence``: ln of the impact over the largest |a| in the seconds before (a fall
   stands out from walking; the 10th clap of a round of applause does not);
-* ``impulse``: log10 of the area of |a| above 1 g around the impact (g s), + 0.02: the
-  speed the body lost when it hit. An area, unlike a peak, reads the same at 20 Hz and at
-  200 Hz, and it is what tells a fall from lying down on a bed or rolling over in it.
+* ``impulse``: log10 of the area of |a| above 1 g within 0.25 s of the impact (g s),
+  + 0.02: the speed the body lost when it hit. An area, unlike a peak, reads the same at
+  20 Hz and at 200 Hz, and it is what tells a fall from lying down on a bed or rolling over
+  in it; half a second, so that the next clap or step is not counted with it.
 
 The weights are fitted, not tuned: ``eldercare eval falls ... --fit`` derives them from the
 development recordings (see README, "Fall detector on real recordings"), and a test checks
@@ -52,9 +55,9 @@ class FallWeights:
 # subjects): multiple-instance logistic regression on the impacts that pass the gates, the
 # bias at the balance point of sensitivity and specificity on subjects held out of the fit.
 # How to read them: on the trunk a hard impact and a body that ends lying carry the decision
-# (an impulse 10x larger counts as much as turning 87 degrees; stillness little, the gate
-# already demands it); on the wrist, where the arm keeps moving after many real falls,
-# stillness, prominence and impulse weigh about alike and the turn less.
+# (an impulse 10x larger counts as much as turning 90 degrees; stillness little, the gate
+# already demands it); at the wrist, where the arm keeps moving after many real falls,
+# stillness and impulse weigh most, then prominence, and the turn (gated at 30 degrees) least.
 TRUNK_WEIGHTS = FallWeights(bias=-1.66, turn=3.7, motion=-1.24, prominence=0.85, impulse=3.8)
 WRIST_WEIGHTS = FallWeights(bias=-2.36, turn=0.87, motion=-1.85, prominence=1.08, impulse=1.91)
 
