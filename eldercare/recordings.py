@@ -9,7 +9,11 @@ Two layouts are recognised, both by looking at what is on disk:
 * **CSV trials**: a folder with ``labels.csv`` (``file,label,subject``; label ``fall`` or
   ``adl``) and one CSV per trial with header ``t,ax,ay,az`` (seconds, g). Devices that
   timestamp on arrival give slightly irregular times, so each trial is resampled onto a
-  uniform grid at its median rate.
+  uniform grid at its median rate. A file named like a SisFall trial (``D13_SA05_R01.csv``,
+  SisFall converted to this format) takes its activity code from the name's first part.
+
+``resample_trial`` brings a trial down to a wearable's rate (SisFall's 200 Hz to a
+pendant's 50 Hz) with the anti-alias filter a device would apply.
 
 A file that cannot be read is reported (``on_error``) and skipped: one corrupt trial must not
 hide the results of the other five hundred.
@@ -22,11 +26,13 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from scipy.signal import decimate, resample_poly
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,7 @@ MIN_RATE_HZ = 10.0
 MAX_RATE_HZ = 1000.0
 
 _SISFALL_NAME = re.compile(r"^(?P<code>[DF]\d\d)_(?P<subject>S[AE]\d\d)_R(?P<trial>\d\d)\.txt$")
+_SISFALL_STEM = re.compile(r"^(?P<code>[DF]\d\d)_S[AE]\d\d_R\d\d$")
 
 
 class RecordingError(Exception):
@@ -159,7 +166,11 @@ def _load_sisfall(root: Path, report: ErrorHandler) -> Iterator[Trial]:
 
 
 def activity_from_filename(name: str) -> str:
-    """``S01_ADL_Aplausing_1.csv`` -> ``ADL_Aplausing``: drop the subject and trial number."""
+    """``S01_ADL_Aplausing_1.csv`` -> ``ADL_Aplausing``: drop the subject and trial number;
+    ``D13_SA05_R01.csv`` (SisFall's naming) -> ``D13``."""
+    sisfall = _SISFALL_STEM.match(Path(name).stem)
+    if sisfall:
+        return sisfall.group("code")
     parts = Path(name).stem.split("_")
     if len(parts) > 1 and re.fullmatch(r"[A-Za-z]{0,4}\d+", parts[0]):
         parts = parts[1:]
@@ -221,8 +232,16 @@ def _read_labels(labels: Path) -> list[tuple[str, Label, str]]:
 
 
 def _load_csv_folder(root: Path, report: ErrorHandler) -> Iterator[Trial]:
+    seen: dict[str, tuple[str, str]] = {}
     for name, label, subject in sorted(_read_labels(root / "labels.csv")):
         p = root / name
+        if name in seen:
+            # One file, one trial: a second line for it would count it twice.
+            same = seen[name] == (label, subject)
+            why = "listed again in labels.csv" if same else "listed again with another label"
+            report(RecordingError(p, f"{why}; counted once"))
+            continue
+        seen[name] = (label, subject)
         if label not in ("fall", "adl"):
             report(RecordingError(p, f"label must be fall or adl, found {label!r}"))
             continue
@@ -230,3 +249,31 @@ def _load_csv_folder(root: Path, report: ErrorHandler) -> Iterator[Trial]:
             yield read_csv_trial(p, label, subject)
         except RecordingError as err:
             report(err)
+
+
+# --- rates ---------------------------------------------------------------------------------
+
+
+def resample_trial(trial: Trial, rate_hz: float) -> Trial:
+    """The trial at ``rate_hz`` if it was recorded faster (unchanged otherwise): low-pass
+    filtered (FIR, zero phase) and decimated, as SisFall's 50 Hz release was made."""
+    if not MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ:
+        raise RecordingError(
+            trial.name, f"rate {rate_hz} Hz is outside {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz"
+        )
+    if trial.rate_hz <= rate_hz * (1 + 1e-6):
+        return trial
+    ratio = trial.rate_hz / rate_hz
+    if abs(ratio - round(ratio)) < 1e-6:
+        x = decimate(trial.samples, round(ratio), ftype="fir", zero_phase=True, axis=0)
+        new_rate = trial.rate_hz / round(ratio)
+    else:
+        up, down = _fraction(rate_hz / trial.rate_hz)
+        x = resample_poly(trial.samples, up, down, axis=0)
+        new_rate = trial.rate_hz * up / down
+    return replace(trial, rate_hz=new_rate, samples=np.ascontiguousarray(x))
+
+
+def _fraction(ratio: float) -> tuple[int, int]:
+    f = Fraction(ratio).limit_denominator(1000)
+    return f.numerator, f.denominator

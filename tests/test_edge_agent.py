@@ -20,8 +20,8 @@ from edge.agent import WINDOW_BEFORE_S, WINDOW_MAX_S, EdgeAgent, HomePipeline
 from edge.outbox import Outbox
 from eldercare.broker import Broker
 from simulators.payloads import encode
+from tests.analytics.falls.signals import UP, fall_signal, hold, walk
 from tests.mqtt_support import WAIT, Collector, publish, raised, running, until
-from tests.test_fall_detector import UP, fall_signal, hold, walk
 
 HOME = "h001"
 PREFIX = "eldercare/v1"

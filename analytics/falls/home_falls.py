@@ -1,6 +1,6 @@
-"""Falls from every source a home has: wearable accelerometers, fall flags and radars.
+"""The falls of a home, from every source it has: wearable accelerometers, fall flags, radars.
 
-The accelerometer decision itself is analytics.fall.FallDetector (one per wearable, the
+The accelerometer decision itself is ``FallDetector`` (wearable.py: one per wearable, the
 model chosen by where it is worn); this detector turns its detections, a radar's
 ``fall_state`` and a wearable's own fall flag into one ``fall`` event per incident.
 """
@@ -15,11 +15,12 @@ from pydantic.dataclasses import dataclass as settings_dataclass
 
 from contracts.reading import Reading
 
-from .condition import Condition
-from .context import HomeContext
-from .detector import Detector
-from .events import Event
-from .fall import FallDetector
+from ..condition import Condition
+from ..context import HomeContext
+from ..detector import Detector
+from ..events import Event
+from .config import FallConfig, FallDetectorError
+from .wearable import FallDetector
 
 WEARABLE_KINDS = ("bracelet", "fall_pendant")
 _PLACEMENT_BY_KIND = {"bracelet": "wrist", "fall_pendant": "waist"}
@@ -30,6 +31,11 @@ class FallSettings:
     # Seconds a wearable fall waits for the resident to cancel it with the wearable's
     # button ("I'm fine"); 0 raises at once. Radars have no button and never wait.
     confirm_s: float = 0
+    # The same for wrist-worn wearables only, when set: a watch's "are you OK?" (it
+    # vibrates, she presses to cancel). A bracelet mistakes more arm movements for falls
+    # than a pendant does trunk movements; every real fall then reaches the station this
+    # much later (on top of the 10 s the wrist model waits to see where the arm ends up).
+    wrist_confirm_s: float | None = None
     # A radar's "maybe fall" that persists this long is treated as a fall.
     suspected_for_s: float = 60
     # Activity elsewhere this long after the fall means the resident got up.
@@ -68,6 +74,7 @@ class FallEventDetector(Detector):
         self.ignored_off_body = 0
         self.cancelled = 0
         self.late_batches = 0
+        self.lost_streams = 0  # saved accelerometer streams that could not be restored
 
     def _placement(self, device_id: str) -> str | None:
         device = self.home.device(device_id)
@@ -168,14 +175,22 @@ class FallEventDetector(Detector):
             return self._wearable_fall(device, ts, evidence)
         return self._raise(ts, evidence, device)
 
+    def _confirm_s(self, device: str) -> float:
+        wrist = self.settings.wrist_confirm_s
+        if wrist is not None and self._placement(device) == "wrist":
+            return wrist
+        return self.settings.confirm_s
+
     def _wearable_fall(self, device: str, ts: float, evidence: dict[str, Any]) -> list[Event]:
-        if self.settings.confirm_s <= 0:
+        confirm_s = self._confirm_s(device)
+        if confirm_s <= 0:
             return self._raise(ts, evidence, device)
         if self.pending is None:
             self.pending = {
                 "device": device,
                 "ts": ts,
-                "deadline": ts + self.settings.confirm_s,
+                "deadline": ts + confirm_s,
+                "confirm_s": confirm_s,
                 "evidence": evidence,
             }
         return []
@@ -189,7 +204,8 @@ class FallEventDetector(Detector):
         events: list[Event] = []
         if self.pending is not None and now > self.pending["deadline"]:
             pending, self.pending = self.pending, None
-            evidence = {**pending["evidence"], "not_cancelled_within_s": self.settings.confirm_s}
+            waited = pending.get("confirm_s", self.settings.confirm_s)
+            evidence = {**pending["evidence"], "not_cancelled_within_s": waited}
             # Raised when the window ran out, but the fall started at the impact.
             self.fell_at = pending["ts"]
             event = self.condition.hold(
@@ -239,7 +255,18 @@ class FallEventDetector(Detector):
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.condition.load_state(state["condition"])
-        self.wearables = {d: FallDetector.from_state(s) for d, s in state["wearables"].items()}
+        self.wearables = {}
+        for device, saved in state["wearables"].items():
+            placement = self._placement(device) or saved.get("placement", "waist")
+            try:
+                # Restored with today's model for that placement, not the saved settings:
+                # a home that restarts on a newer release decides with the newer model.
+                self.wearables[device] = FallDetector.from_state(
+                    saved, FallConfig.for_placement(placement)
+                )
+            except FallDetectorError:
+                self.lost_streams += 1  # only the last few seconds of samples are lost
+
         self.stream_end = dict(state["stream_end"])
         self.suspected_since = dict(state["suspected_since"])
         self.pending = state["pending"]

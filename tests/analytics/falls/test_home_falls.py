@@ -8,7 +8,7 @@ from analytics import HomeMonitor
 from analytics.falls import FallEventDetector
 from analytics.sos import SosDetector
 from contracts import HomeConfig, Reading
-from tests.test_fall_detector import RATE, fall_signal, walk
+from tests.analytics.falls.signals import RATE, fall_signal, walk
 
 T0 = 1_795_900_000.0
 
@@ -27,6 +27,7 @@ def home(thresholds: dict | None = None) -> HomeConfig:
                     "source": "zigbee2mqtt:radar1",
                 },
                 {"id": "pendant", "kind": "fall_pendant", "role": "waist", "source": "native"},
+                {"id": "bracelet", "kind": "bracelet", "role": "wrist", "source": "native"},
                 {
                     "id": "front_door",
                     "kind": "door",
@@ -45,11 +46,13 @@ def at(offset: float, device: str, metric: str, value, rate_hz=None) -> Reading:
     )
 
 
-def accel_batches(samples: np.ndarray, start: float = 0.0, seconds: float = 1.0):
+def accel_batches(
+    samples: np.ndarray, start: float = 0.0, seconds: float = 1.0, device: str = "pendant"
+):
     per_batch = int(RATE * seconds)
     for i in range(0, len(samples), per_batch):
         chunk = samples[i : i + per_batch]
-        yield at(start + i / RATE, "pendant", "accel", chunk.tolist(), rate_hz=RATE)
+        yield at(start + i / RATE, device, "accel", chunk.tolist(), rate_hz=RATE)
 
 
 def test_a_fall_in_the_pendant_accelerometer_is_raised_with_its_impact_time():
@@ -127,3 +130,36 @@ def test_a_late_accelerometer_batch_is_dropped_and_detection_goes_on():
     events = monitor.feed_many([*batches[:6], late, *batches[6:]])
     assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
     assert monitor.detectors[0].late_batches == 1
+
+
+def test_a_bracelet_fall_can_wait_for_are_you_ok_while_the_pendant_raises_at_once():
+    config = home({"fall": {"wrist_confirm_s": 30}})
+    monitor = HomeMonitor(config, detectors=[FallEventDetector, SosDetector])
+    # The bracelet's fall waits 30 s for "I'm OK" (its button) ...
+    assert monitor.feed(at(0, "bracelet", "fall_state", "fall")) == []
+    assert monitor.feed(at(12, "bracelet", "sos", True)) == []
+    assert monitor.advance(T0 + 100) == []
+    # ... and, not cancelled, is raised when the window ends, started at the fall.
+    monitor.feed(at(200, "bracelet", "fall_state", "fall"))
+    events = monitor.advance(T0 + 231)
+    assert [(e.state, e.ts - T0, e.started - T0) for e in events] == [("raised", 230, 200)]
+    assert events[0].evidence["not_cancelled_within_s"] == 30
+    # The pendant has no such wait.
+    raised = monitor.feed(at(400, "pendant", "fall_state", "fall"))
+    assert [(e.state, e.evidence["source"]) for e in raised] == [("updated", "device_flag")]
+
+
+def test_a_restart_restores_the_wearable_streams_with_the_current_model():
+    signal, impact_s = fall_signal()
+    batches = list(accel_batches(np.vstack([walk(5.0), signal])))
+    cut = 12  # between the impact and its decision
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed_many(batches[:cut]) == []
+    state = monitor.state_dict()
+    saved = state["detectors"]["fall"]["wearables"]["pendant"]
+    saved["config"]["weights"] = {"bias": 99.0}  # whatever the release that saved it used
+    saved["version"] = 2
+    restarted = HomeMonitor(home(), detectors=[FallEventDetector], state=state)
+    events = restarted.feed_many(batches[cut:])
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+    assert abs(events[0].started - (T0 + 5.0 + impact_s)) < 0.5

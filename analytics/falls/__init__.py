@@ -1,0 +1,34 @@
+"""Falls: one wearable's accelerometer (``FallDetector``) and a home's fall events from every
+source (``FallEventDetector``).
+
+* ``grid.py``: a wearable's stream on one analysis grid, with its impact channel;
+* ``features.py``: what an impact looks like (the features of a candidate, the gates);
+* ``model.py``: the scorer and its fitted weights per placement;
+* ``config.py``: windows, gates and model per placement;
+* ``wearable.py``: the streaming detector of one wearable;
+* ``home_falls.py``: wearable detections, fall flags and radars into one ``fall`` event.
+"""
+
+from .config import PLACEMENTS, FallConfig, FallDetectorError, Placement
+from .features import candidate_features, passes_gates
+from .home_falls import FallEventDetector, FallSettings
+from .model import FEATURE_NAMES, TRUNK_WEIGHTS, WRIST_WEIGHTS, FallWeights, feature_matrix
+from .wearable import FallDetection, FallDetector
+
+__all__ = [
+    "FEATURE_NAMES",
+    "PLACEMENTS",
+    "TRUNK_WEIGHTS",
+    "WRIST_WEIGHTS",
+    "FallConfig",
+    "FallDetection",
+    "FallDetector",
+    "FallDetectorError",
+    "FallEventDetector",
+    "FallSettings",
+    "FallWeights",
+    "Placement",
+    "candidate_features",
+    "feature_matrix",
+    "passes_gates",
+]
