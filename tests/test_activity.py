@@ -434,8 +434,8 @@ def test_readings_a_few_seconds_out_of_order_change_nothing():
 def test_whereabouts_memory_stays_bounded():
     stream = [r for day in range(3) for r in ordinary_day(day, out=("09:00", "10:00"))]
     monitor, _ = run(stream)
-    where: Whereabouts = detector(monitor, NoActivityDetector).where
-    assert set(where.contact) <= {"front_door", "bath_door", "fridge"}
+    where: Whereabouts = monitor.whereabouts
+    assert set(where.signals.contact) <= {"front_door", "bath_door", "fridge"}
     assert len(json.dumps(monitor.state_dict())) < 20_000
 
 

@@ -1,0 +1,85 @@
+"""What every activity detector shares: the home's whereabouts model, one condition, and
+the wording of its evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from contracts.reading import Reading
+
+from ..condition import Condition
+from ..context import HomeContext
+from ..detector import Detector
+from ..events import Event
+from ..whereabouts import Observation, Whereabouts
+
+HOUR = 3600.0
+MINUTE = 60.0
+WEARABLE_KINDS = ("bracelet", "fall_pendant")
+
+
+def hours(seconds: float) -> float:
+    return round(seconds / HOUR, 1)
+
+
+def minutes(seconds: float) -> int:
+    return round(seconds / MINUTE)
+
+
+class ActivityDetector(Detector):
+    """A detector that reads the home's whereabouts model instead of the readings.
+
+    The HomeMonitor feeds the model once per reading and, at each moment the model
+    reports, first hands every activity detector what just finished (``learn``: a gap,
+    an outing, a bathroom stay, a wake time) and then asks each to ``check`` its
+    condition as of that moment.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, home: HomeContext, where: Whereabouts):
+        super().__init__(home)
+        self.where = where
+        self.condition = Condition(home.home, self.kind, self.name)
+
+    def feed(self, reading: Reading) -> list[Event]:
+        now = self.where.now
+        ts = reading.epoch
+        return self.check(ts if now is None else max(now, ts))
+
+    def learn(self, observation: Observation) -> None:
+        """Take what the baseline needs from a finished observation."""
+
+    def check(self, upto: float) -> list[Event]:
+        """Raise, escalate or clear as of ``upto`` (events at the time it happened)."""
+        return []
+
+    def _emit(self, event: Event | None) -> list[Event]:
+        return [event] if event is not None else []
+
+    def _local(self, ts: float, reference: float | None = None) -> str:
+        return self.where.local_clock(ts, reference)
+
+    def _wearable(self) -> dict[str, Any]:
+        """What the wearable says, for evidence: a missing bracelet explains silence."""
+        wearables = self.home.devices_with(kinds=WEARABLE_KINDS)
+        if not wearables:
+            return {"wearable": "none"}
+        state = self.where.wearables
+        worn = [state.worn[d] for d in sorted(wearables) if d in state.worn]
+        if worn and all(value is False for value, _ in worn):
+            since = max(ts for _, ts in worn)
+            return {"wearable": f"not worn since {self._local(since, self.where.now)}"}
+        seen = state.wearable_seen
+        if seen is None:
+            return {"wearable": "nothing heard from it"}
+        if self.where.now is not None and not state.wearing(self.where.now):
+            return {"wearable": f"silent since {self._local(seen, self.where.now)}"}
+        return {"wearable": "worn and reporting"}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"condition": self.condition.state_dict()}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.condition.load_state(state["condition"])
