@@ -147,6 +147,17 @@ class GapBaseline:
         maxima.sort()
         return nearest_rank(maxima, q), len(maxima)
 
+    def usual_any_hour(self, *, min_days: int, q: float) -> tuple[float | None, int]:
+        """The q-quantile over recent days of each day's longest gap, whatever the hour."""
+        maxima = sorted(
+            max(v for v in row if v is not None)
+            for row in self.table.values()
+            if any(v is not None for v in row)
+        )
+        if len(maxima) < max(1, min_days):
+            return None, len(maxima)
+        return nearest_rank(maxima, q), len(maxima)
+
     def bucket_of(self, t: float) -> tuple[float, float, int, int]:
         bucket = self._bucket
         if bucket is not None and bucket[0] <= t < bucket[1]:

@@ -2,18 +2,20 @@
 not coming home.
 
 Every detector here reads the one whereabouts model of the home (analytics.whereabouts:
-what the sensors say about where the resident is), which the HomeMonitor feeds once per
-reading, and keeps the analytics.routine baseline it needs (what is usual for this
-resident). Thresholds come from the home config, ``thresholds.<detector name>``; the
-whereabouts rules from ``thresholds.whereabouts``.
+where the resident is, on evidence, and what the sensors can tell), which the HomeMonitor
+feeds once per reading, and keeps the analytics.routine baseline it needs (what is usual
+for this resident). Thresholds come from the home config, ``thresholds.<detector name>``;
+the whereabouts rules from ``thresholds.whereabouts``, the stuck and flapping rules from
+``thresholds.sensor_health``; outcome feedback from ``thresholds.feedback.<alert kind>``.
 
 Division of labour, so one incident is one alert:
 
-- ``no_activity``: at home, up for the day, not in the bathroom, not at night;
-- ``not_up``: at home, morning, not yet up for the day;
-- ``long_bathroom_stay``: in the bathroom, day or night;
-- ``night_wandering``: left through the front door at night;
-- ``not_returned_home``: left in the day (or evening) and not back.
+- ``no_activity``: at home, awake, not in the bathroom on evidence, any hour;
+- ``not_up``: at home, resting after her night, not yet up for the day;
+- ``long_bathroom_stay``: in the bathroom on evidence, day or night;
+- ``night_wandering``: left through the front door in her night;
+- ``not_returned_home``: left at another time and not back;
+- ``sensor_stuck``, ``sensor_flapping``: a sensor whose readings are ignored meanwhile.
 """
 
 from ..detector import Detector
@@ -23,6 +25,7 @@ from .night_wandering import NightWanderingDetector, NightWanderingSettings
 from .no_activity import NoActivityDetector, NoActivitySettings
 from .not_returned_home import NotReturnedHomeDetector, NotReturnedHomeSettings
 from .not_up import NotUpDetector, NotUpSettings
+from .sensor_health import SensorHealthDetector
 
 ACTIVITY_DETECTORS: tuple[type[Detector], ...] = (
     NoActivityDetector,
@@ -30,6 +33,7 @@ ACTIVITY_DETECTORS: tuple[type[Detector], ...] = (
     NightWanderingDetector,
     LongBathroomStayDetector,
     NotReturnedHomeDetector,
+    SensorHealthDetector,
 )
 
 __all__ = [
@@ -45,4 +49,5 @@ __all__ = [
     "NotReturnedHomeSettings",
     "NotUpDetector",
     "NotUpSettings",
+    "SensorHealthDetector",
 ]

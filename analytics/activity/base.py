@@ -1,5 +1,5 @@
-"""What every activity detector shares: the home's whereabouts model, one condition, and
-the wording of its evidence."""
+"""What every activity detector shares: the home's whereabouts model, one condition, the
+learning period, outcome feedback, and the wording of its evidence."""
 
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ class ActivityDetector(Detector):
 
     The HomeMonitor feeds the model once per reading and, at each moment the model
     reports, first hands every activity detector what just finished (``learn``: a gap,
-    an outing, a bathroom stay, a wake time) and then asks each to ``check`` its
+    an outing, a bathroom stay, a night's sleep) and then asks each to ``check`` its
     condition as of that moment.
+
+    Limits: a detector's limit is multiplied by the home's outcome feedback for its kind
+    (``thresholds.feedback.<kind>``, 0.5-3) and kept within ``[floor, ceiling]`` of its
+    settings, so feedback can neither silence it nor make it fire at once.
     """
 
     kind: ClassVar[str]
@@ -42,6 +46,7 @@ class ActivityDetector(Detector):
         super().__init__(home)
         self.where = where
         self.condition = Condition(home.home, self.kind, self.name)
+        self.feedback = home.feedback(self.kind)
 
     def feed(self, reading: Reading) -> list[Event]:
         now = self.where.now
@@ -54,6 +59,30 @@ class ActivityDetector(Detector):
     def check(self, upto: float) -> list[Event]:
         """Raise, escalate or clear as of ``upto`` (events at the time it happened)."""
         return []
+
+    # ---------------------------------------------------------------- limits
+
+    def adjusted(self, limit: float, floor: float, ceiling: float) -> float:
+        """``limit`` after outcome feedback, within ``[floor, ceiling]``."""
+        return max(floor, min(ceiling, limit * self.feedback))
+
+    def learning(self, ts: float) -> str | None:
+        """'learning, day 3 of 14' while the home's routine is being learned."""
+        if not self.where.learning(ts):
+            return None
+        return f"learning, day {self.where.learning_day(ts)} of {self.where.settings.learning_days}"
+
+    def basis(self, ts: float, learned: str | None, default: str) -> str:
+        """How the limit was set, for a dispatcher: learned, or a default while learning."""
+        text = learned if learned is not None else default
+        note = self.learning(ts)
+        if note is not None:
+            text = f"{note}: {text}, conservative"
+        if self.feedback != 1.0:
+            text += f"; adjusted x{self.feedback:g} after outcomes"
+        return text
+
+    # ---------------------------------------------------------------- evidence
 
     def _emit(self, event: Event | None) -> list[Event]:
         return [event] if event is not None else []

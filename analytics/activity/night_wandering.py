@@ -1,4 +1,9 @@
-"""``night_wandering``: out through the front door at night and not back in."""
+"""``night_wandering``: out through the front door in her night and not back in.
+
+Her night is the one learned from when she goes to rest and gets up (the config's night
+until then, analytics.whereabouts.day); while the routine is being learned, its first
+``learning_trim_s`` do not count (a late evening out is not wandering).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from pydantic.dataclasses import dataclass as settings_dataclass
 from ..context import HomeContext
 from ..events import Event
 from ..whereabouts import Whereabouts
-from .base import MINUTE, ActivityDetector, minutes
+from .base import HOUR, MINUTE, ActivityDetector, minutes
 
 
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
@@ -25,6 +30,10 @@ class NightWanderingSettings:
     # came in (a guest), a departure is raised only on such steps counted wholly after
     # the door, since it is most likely the guest leaving.
     min_steps: float = Field(default=20, ge=0)
+    learning_trim_s: float = Field(default=2 * HOUR, ge=0)
+    # The window stays within these whatever the feedback.
+    floor_s: float = Field(default=10 * MINUTE, gt=0)
+    ceiling_s: float = Field(default=45 * MINUTE, gt=0)
 
 
 class NightWanderingDetector(ActivityDetector):
@@ -77,10 +86,12 @@ class NightWanderingDetector(ActivityDetector):
         if away is None:
             return []
         opened, last_door = away
-        if self.raised_for == opened or not self.home.is_night(opened):
-            return []
         s = self.settings
-        deadline = last_door + s.window_s
+        trim = s.learning_trim_s if w.learning(opened) else 0.0
+        if self.raised_for == opened or not w.day.in_night(opened, trim):
+            return []
+        window = self.adjusted(s.window_s, s.floor_s, s.ceiling_s)
+        deadline = last_door + window
         if deadline > upto:
             return []
         steps = w.doorway.steps_since_door(w.wearables.steps_total)
@@ -102,22 +113,31 @@ class NightWanderingDetector(ActivityDetector):
         elif w.wearables.steps_seen is not None and steps >= s.min_steps:
             deadline = max(deadline, min(upto, w.wearables.steps_seen))  # the steps it waited for
         self.raised_for, self.raised_at = opened, deadline
-        night = self.home.config.night
+        return self._emit(self._raise(opened, last_door, deadline, steps, window))
+
+    def _raise(
+        self, opened: float, last_door: float, deadline: float, steps: float, window: float
+    ) -> Event | None:
+        start, end, learned = self.where.day.night()
+        clock = self.where.clock
+        night = f"{clock.clock_text(start)}-{clock.clock_text(end)}"
+        basis = self.basis(deadline, "her night, learned" if learned else None, "the home's night")
         has_wearable = bool(self.home.devices_with(kinds=("bracelet", "fall_pendant")))
         walking = f"; {steps:.0f} steps since" if has_wearable else ""
         evidence = {
             "summary": (
-                f"front door used at {self._local(opened)} during the night "
-                f"({night.start:%H:%M}-{night.end:%H:%M}), no sign of the resident back "
-                f"inside for {minutes(deadline - last_door)} min{walking}"
+                f"front door used at {self._local(opened)} during the night ({night}, "
+                f"{basis}), no sign of the resident back inside for "
+                f"{minutes(deadline - last_door)} min{walking}"
             ),
             "door_opened": self._local(opened),
             "door_last_used": self._local(last_door),
-            "window_min": minutes(s.window_s),
+            "window_min": minutes(window),
             "steps_since_door": round(steps) if has_wearable else None,
-            "night": f"{night.start:%H:%M}-{night.end:%H:%M}",
+            "night": night,
+            "baseline": basis,
         }
-        return self._emit(self.condition.hold(deadline, "critical", evidence, started=opened))
+        return self.condition.hold(deadline, "critical", evidence, started=opened)
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "raised_for": self.raised_for, "raised_at": self.raised_at}

@@ -1,7 +1,16 @@
-"""In the bathroom: a bathroom radar's presence from its start to its end; without a
-radar, bathroom/toilet door passages toggle in and out, a bathroom motion sensor puts the
-resident in; fixed-sensor activity elsewhere ends a stay. Steps never do: a wrist band
-counts washing hands as steps, and sitting down elsewhere adds hardly any."""
+"""In the bathroom, on evidence only.
+
+She is in the bathroom while something there says so: an occupancy sensor (a radar, a
+presence sensor) sees someone; motion there, the flush or the cabinet, for
+``bathroom_hold_s`` after the last of them; or, for as long as it stays shut, a bathroom
+door that closed behind her (shut, with a sign of her inside after it closed). A door
+used and then silence is *not* evidence: she may have gone to bed or to a room without a
+sensor, and is then at home, unobserved (no_activity's business, not this one's).
+
+A stay ends when she is seen leaving (the door opens, the occupancy sensor empties), when
+she is seen elsewhere, or when the evidence runs out (``ended_by``: exit, elsewhere,
+expired).
+"""
 
 from __future__ import annotations
 
@@ -10,77 +19,101 @@ from typing import Any
 from .settings import Observation, WhereaboutsSettings
 from .state import Stateful
 
+# Evidence inside must come this long after the door closed to show she is behind it
+# (closing it on her way out, she was seen inside just before).
+CLOSE_SLACK_S = 5.0
+# What a door shuts in: a toilet door only the toilet (the bathroom's sensors may be in
+# another room), a bathroom door the bathroom and a toilet in it.
+BEHIND = {"toilet_door": ("toilet",), "bathroom_door": ("bathroom", "toilet")}
+
 
 class Bathroom(Stateful):
-    FIELDS = ("bath", "bath_ended_at", "bath_inferred_end")
+    FIELDS = ("stay", "ended_at", "ended_by", "doors")
 
-    def __init__(self, settings: WhereaboutsSettings, kinds: dict[str, str], has_radar: bool):
+    def __init__(self, settings: WhereaboutsSettings, occupancy: bool):
         self.settings = settings
-        self._kind = kinds
-        self.has_radar = has_radar
-        self.bath: dict[str, Any] | None = None  # since, via, device, last
-        self.bath_ended_at: float | None = None
-        self.bath_inferred_end = False  # that end was activity elsewhere, not a door
+        self.occupancy = occupancy  # the bathroom has an occupancy sensor: it decides
+        # since, via (presence | motion | door), device, last (newest evidence inside)
+        self.stay: dict[str, Any] | None = None
+        self.ended_at: float | None = None
+        self.ended_by: str | None = None
+        # per bathroom door: closed (since when, or None when open), inside (a sign of her
+        # inside came after it closed), role
+        self.doors: dict[str, dict[str, Any]] = {}
 
-    def activity(self, ts: float, device: str, klass: str, passage: bool) -> list[Observation]:
-        if klass == "bathroom":
-            self._inside(ts, device)
+    # ---------------------------------------------------------------- questions
+
+    @property
+    def contained(self) -> str | None:
+        """The bathroom door shut behind her, if one is."""
+        for device, door in self.doors.items():
+            if door["closed"] is not None and door["inside"]:
+                return device
+        return None
+
+    def due(self) -> float | None:
+        """When the evidence of the current stay runs out, if it can."""
+        stay = self.stay
+        if stay is None or stay["via"] == "presence" or self.contained is not None:
+            return None
+        return stay["last"] + self.settings.bathroom_hold_s
+
+    # ---------------------------------------------------------------- events
+
+    def inside(self, ts: float, device: str, role: str, via: str) -> None:
+        """A sign of her in the bathroom: motion, a flush, the cabinet, presence."""
+        if via == "motion" and self.occupancy and self.stay is not None:
+            via = self.stay["via"]  # the occupancy sensor knows better than motion
+        for door in self.doors.values():
+            shut = door["closed"] is not None and ts > door["closed"] + CLOSE_SLACK_S
+            if shut and role in BEHIND.get(door["role"], ()):
+                door["inside"] = True
+        stay = self.stay
+        if stay is None:
+            self.stay = {"since": ts, "via": via, "device": device, "last": ts}
+            return
+        stay["last"] = max(stay["last"], ts)
+        if via == "presence" and stay["via"] != "presence":
+            stay.update(via="presence", device=device)
+
+    def door(self, ts: float, device: str, role: str, value: str) -> list[Observation]:
+        if value == "closed":
+            self.doors[device] = {"closed": ts, "inside": False, "role": role}
+            if self.stay is not None:
+                self.stay["last"] = max(self.stay["last"], ts)
             return []
-        if klass == "bathroom_door":
-            return self._door(ts, device, passage)
-        if self.bath is None or klass in ("inside", "wearable"):
-            # Steps are not a sign of leaving: a wrist band counts washing hands as steps,
-            # and sitting down elsewhere adds hardly any.
-            return []
-        # fixed-sensor activity elsewhere (another room, the front door)
-        if ts > self.bath["last"] + self.settings.door_grace_s:
-            return self._end(ts, clean=False)
+        was = self.doors.get(device)
+        self.doors[device] = {"closed": None, "inside": False, "role": role}
+        closed_before = was is not None and was["closed"] is not None
+        if self.stay is not None and closed_before and self.stay["since"] < ts:
+            return self._end(ts, "exit")  # opened from inside: she is coming out
         return []
 
     def exit(self, ts: float) -> list[Observation]:
-        """The bathroom radar no longer sees anyone."""
-        if self.bath is not None and self.bath["via"] == "radar" and ts >= self.bath["since"]:
-            return self._end(ts, clean=True)
+        """The bathroom's occupancy sensor sees nobody."""
+        if self.stay is not None and ts >= self.stay["since"]:
+            return self._end(ts, "exit")
         return []
 
-    def _inside(self, ts: float, device: str) -> None:
-        bath = self.bath
-        via = "radar" if self._kind[device] == "fall_radar" else "motion"
-        if via != "radar" and self.has_radar:
-            return  # the radar knows better than a motion sensor
-        if bath is None:
-            self.bath = {"since": ts, "via": via, "device": device, "last": ts}
-            return
-        bath["last"] = max(bath["last"], ts)
-        if via == "radar" and bath["via"] != "radar":
-            bath.update(via="radar", device=device)
-
-    def _door(self, ts: float, device: str, passage: bool) -> list[Observation]:
-        bath = self.bath
-        if self.has_radar:
-            return []  # the radar knows better than the door
-        if not passage:
-            if bath is not None:
-                bath["last"] = max(bath["last"], ts)
-            return []  # the same passage (open, step through, close)
-        if bath is not None:
-            return self._end(ts, clean=True)
-        ended = self.bath_ended_at
-        if (
-            self.bath_inferred_end
-            and ended is not None
-            and ts - ended <= self.settings.door_grace_s
-        ):
-            # Activity elsewhere just before (a PIR seeing her on the way out): this
-            # passage is her leaving, not going in again.
-            self.bath_inferred_end = False
-            return []
-        self.bath = {"since": ts, "via": "door", "device": device, "last": ts}
+    def elsewhere(self, ts: float) -> list[Observation]:
+        """A sign of her in another room (after a grace: the sensor outside the door may
+        see her on the way out)."""
+        for door in self.doors.values():
+            door["inside"] = False  # seen elsewhere: not behind a shut door (a missed opening)
+        if self.stay is not None and ts > self.stay["last"] + self.settings.door_grace_s:
+            return self._end(ts, "elsewhere")
         return []
 
-    def _end(self, ts: float, *, clean: bool) -> list[Observation]:
-        bath, self.bath = self.bath, None
-        assert bath is not None
-        self.bath_ended_at = ts
-        self.bath_inferred_end = not clean
-        return [Observation("bathroom", bath["since"], ts, clean=clean)]
+    def step(self, t: float) -> list[Observation]:
+        due = self.due()
+        if due is not None and due <= t:
+            assert self.stay is not None
+            return self._end(self.stay["last"], "expired", at=due)
+        return []
+
+    def _end(self, ts: float, how: str, at: float | None = None) -> list[Observation]:
+        stay, self.stay = self.stay, None
+        assert stay is not None
+        self.ended_at = ts if at is None else at
+        self.ended_by = how
+        return [Observation("bathroom", stay["since"], ts, clean=how == "exit")]

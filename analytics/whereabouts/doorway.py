@@ -5,6 +5,11 @@ short grace for the passage itself) means the resident is home; with no indoor a
 within ``out_confirm_s`` the door use is decided by its passages (each opening; a closing
 too if the door had stood open): an odd number changes home <-> out, an even number (out
 to the bin and back, chatting at the door) changes nothing.
+
+Out, she comes back through the front door. Where its sensor missed her, a door or
+cupboard used inside brings her home, and so do two motion triggers ``return_apart_s``
+to ``return_within_s`` apart; one lone motion trigger while she is out (a motion sensor
+seeing the sun move) does not.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class Doorway(Stateful):
         "guest_since",
         "guest_leaving",
         "walk_base",
+        "stray",
     )
 
     def __init__(self, settings: WhereaboutsSettings, on_home: Callable[[float], None]):
@@ -41,6 +47,7 @@ class Doorway(Stateful):
         self.guest_since: float | None = None  # someone may have come in at
         self.guest_leaving = False  # the current departure may be a guest's
         self.walk_base: float | None = None  # steps_total at the first count after leaving
+        self.stray: float | None = None  # a lone indoor sign while out, at
 
     # ---------------------------------------------------------------- questions
 
@@ -102,8 +109,9 @@ class Doorway(Stateful):
         self.pending["last"] = max(self.pending["last"], ts)
         self.pending["first"] = min(self.pending["first"], ts)
 
-    def indoor(self, ts: float) -> list[Observation]:
-        """Fixed-sensor activity inside the home."""
+    def indoor(self, ts: float, *, motion_only: bool = False) -> list[Observation]:
+        """Fixed-sensor activity inside the home (``motion_only``: a motion trigger, which
+        alone may be a glitch)."""
         pending = self.pending
         if pending is not None and ts > pending["last"] + self.settings.door_grace_s:
             self.pending = None
@@ -113,7 +121,18 @@ class Doorway(Stateful):
             if pending["was"] == "out":
                 return self._back_home(pending["first"], clean=True)
         elif pending is None and self.location == "out":
-            return self._back_home(ts, clean=False)
+            return self._stray(ts) if motion_only else self._back_home(ts, clean=False)
+        return []
+
+    def _stray(self, ts: float) -> list[Observation]:
+        """A motion trigger while out, with no front door: back only if confirmed."""
+        s = self.settings
+        first = self.stray
+        if first is not None and s.return_apart_s <= ts - first <= s.return_within_s:
+            self.stray = None
+            return self._back_home(first, clean=False)
+        if first is None or ts - first > s.return_within_s:
+            self.stray = ts
         return []
 
     def count_steps(self, increase: float, steps_total: float, wearing: Callable[[], bool]) -> None:
@@ -145,6 +164,7 @@ class Doorway(Stateful):
         return observations
 
     def _leave(self, pending: Mapping[str, Any]) -> None:
+        self.stray = None
         self.guest_leaving = bool(pending.get("guest"))
         self.location = "out"
         self.door_opened_at = pending["passage"]
@@ -160,6 +180,7 @@ class Doorway(Stateful):
 
     def _back_home(self, ts: float, *, clean: bool) -> list[Observation]:
         self.location = "home"
+        self.stray = None
         self.home_at = ts
         self._on_home(ts)
         if self.left_at is None or ts <= self.left_at:
