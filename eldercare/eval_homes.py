@@ -48,6 +48,7 @@ DEVICE_KINDS = frozenset(
 # collapse is injected there. Generic on purpose: these are the words datasets use.
 OUT_WORDS = ("leav", "outside", "away", "out of home", "go out", "went out")
 SLEEP_WORDS = ("sleep", "bed", "nap")
+INDOOR_KINDS = ("door", "motion", "presence", "appliance", "fall_radar")
 STEP_S = 600.0  # the silent hours are played in steps of this (timers fire on the way)
 HOUR = 3600.0
 DAY = 86400.0
@@ -207,7 +208,9 @@ def injection_moments(home: RecordedHome, count: int, seed: int) -> list[tuple[f
             if _is_in_home_by_day(home, activity, moment):
                 chosen.append((moment, activity.name))
         return sorted(chosen)
-    indoor = {d.id for d in home.config.devices if d.role != "front_door" and d.kind != "bracelet"}
+    indoor = {
+        d.id for d in home.config.devices if d.kind in INDOOR_KINDS and d.role != "front_door"
+    }
     candidates = [
         r.epoch
         for r in home.readings

@@ -72,14 +72,17 @@ class ActivityDetector(Detector):
             return None
         return f"learning, day {self.where.learning_day(ts)} of {self.where.settings.learning_days}"
 
-    def basis(self, ts: float, learned: str | None, default: str) -> str:
-        """How the limit was set, for a dispatcher: learned, or a default while learning."""
-        text = learned if learned is not None else default
+    def basis(self, ts: float, how: str, *, conservative: bool = False) -> str:
+        """How the limit was set, for a dispatcher: 'learning, day 3 of 14: default (2 of
+        10 outings seen), conservative limit' while the routine is being learned."""
+        text = how
         note = self.learning(ts)
         if note is not None:
-            text = f"{note}: {text}, conservative"
+            text = f"{note}: {text}"
+            if conservative:
+                text += ", conservative limit"
         if self.feedback != 1.0:
-            text += f"; adjusted x{self.feedback:g} after outcomes"
+            text += f"; limit x{self.feedback:g} after outcomes"
         return text
 
     # ---------------------------------------------------------------- evidence

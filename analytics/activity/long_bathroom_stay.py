@@ -133,12 +133,13 @@ class LongBathroomStayDetector(ActivityDetector):
         how = HOW[stay["via"]]
         if self.where.bathroom.contained is not None:
             how = HOW["door"]
+        learned = usual is not None and threshold > s.default_threshold_s * self.feedback
         basis = self.basis(
             deadline,
             f"usual stay {minutes(usual)} min (p{round(s.quantile * 100)} of {len(self.stays)})"
             if usual is not None
-            else None,
-            f"default ({len(self.stays)} of {s.min_stays} stays seen)",
+            else f"default ({len(self.stays)} of {s.min_stays} stays seen)",
+            conservative=not learned,
         )
         return {
             "summary": (

@@ -121,7 +121,11 @@ class NightWanderingDetector(ActivityDetector):
         start, end, learned = self.where.day.night()
         clock = self.where.clock
         night = f"{clock.clock_text(start)}-{clock.clock_text(end)}"
-        basis = self.basis(deadline, "her night, learned" if learned else None, "the home's night")
+        basis = self.basis(
+            deadline,
+            "her night, learned" if learned else "the home's night",
+            conservative=self.where.learning(opened),
+        )
         has_wearable = bool(self.home.devices_with(kinds=("bracelet", "fall_pendant")))
         walking = f"; {steps:.0f} steps since" if has_wearable else ""
         evidence = {

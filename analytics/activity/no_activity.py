@@ -44,7 +44,7 @@ class NoActivitySettings:
     # Sitting or lying still for hours is ordinary (a long film); a wider margin there.
     factor_resting: float = Field(default=1.75, gt=0)
     lower_about_s: float = Field(default=1.5 * HOUR, gt=0)
-    upper_about_s: float = Field(default=8 * HOUR, gt=0)
+    upper_about_s: float = Field(default=10 * HOUR, gt=0)
     # Without a front-door sensor a long silence may be an outing nobody saw begin: up to
     # this, as long as her days show such silences.
     upper_unseen_exit_s: float = Field(default=11 * HOUR, gt=0)
@@ -153,8 +153,9 @@ class NoActivityDetector(ActivityDetector):
         """When her night's rest begins, if it does before the silence could become news
         (her night starts while she was last seen where she rests)."""
         w = self.where
-        if w.rests_in(w.last_room, last) and w.day.next_night < last + self.settings.ceiling_s:
-            return w.day.next_night
+        night = w.day.next_night
+        if night < last + self.settings.ceiling_s and w.rests_in(w.last_room, last, night):
+            return night
         return None
 
     def check(self, upto: float) -> list[Event]:
@@ -173,9 +174,8 @@ class NoActivityDetector(ActivityDetector):
             return []
         deadline, threshold = found
         self.gap_from, self.threshold, self.resting_at = last, threshold, rest
-        return self._emit(
-            self.condition.hold(deadline, "major", self._evidence(deadline), started=last)
-        )
+        raised = self.condition.hold(deadline, "major", self._evidence(deadline), started=last)
+        return self._emit(raised) + self._while_open(upto)  # critical already, perhaps
 
     def _while_open(self, upto: float) -> list[Event]:
         w = self.where
@@ -209,8 +209,9 @@ class NoActivityDetector(ActivityDetector):
         last = w.describe_last(ts)
         basis = self.basis(
             ts,
-            f"learned {where_learned} over {days} days" if usual is not None else None,
-            f"default ({days} of {self.settings.min_days} days seen)",
+            f"learned {where_learned} over {days} days"
+            if usual is not None
+            else f"default ({days} of {self.settings.min_days} days seen)",
         )
         usual_text = f"{hours(usual)} h" if usual is not None else "not known yet"
         inactive = ts - self.gap_from

@@ -142,13 +142,14 @@ class NotReturnedHomeDetector(ActivityDetector):
     ) -> dict[str, Any]:
         w, s = self.where, self.settings
         reason = "still out at night" if night else "out longer than usual"
+        learned = usual is not None and threshold > s.default_threshold_s * self.feedback
         basis = self.basis(
             deadline,
             f"usual longest outing {hours(usual)} h "
             f"(p{round(s.quantile * 100)} of {len(self.outings)})"
             if usual is not None
-            else None,
-            f"default ({len(self.outings)} of {s.min_outings} outings seen)",
+            else f"default ({len(self.outings)} of {s.min_outings} outings seen)",
+            conservative=not learned or night,
         )
         has_wearable = bool(self.home.devices_with(kinds=("bracelet", "fall_pendant")))
         steps = w.wearables.steps_total - w.doorway.left_steps

@@ -145,7 +145,7 @@ class NotUpDetector(ActivityDetector):
     def _evidence(self, by: float, usual: float | None, basis: str) -> dict[str, Any]:
         w, day = self.where, self.where.day
         last = w.describe_last(by)
-        basis = self.basis(by, basis if usual is not None else None, basis)
+        basis = self.basis(by, basis, conservative=usual is None)
         return {
             "summary": (
                 f"not up by {self._local(by)}: no activity outside the bedroom since the night "

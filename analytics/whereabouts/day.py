@@ -102,16 +102,19 @@ class Day(Stateful):
         start, _, _ = self.night()
         return self.clock.at_or_after(ts, start)
 
-    def could_be_bedtime(self, ts: float) -> bool:
-        """Whether she could have gone to rest at ``ts``: between her earliest recent
-        bedtime (the night's start while they are not known) less ``early_bedtime_s``
-        and the end of her night."""
+    def could_be_bedtime(self, ts: float, night_start: float | None = None) -> bool:
+        """Whether a silence that began at ``ts`` can be the rest of the night that starts
+        at ``night_start`` (this period's by default): it began no earlier than her
+        earliest recent bedtime (the night's start while they are not known) less
+        ``early_bedtime_s``, before that night."""
+        period = self.period if night_start is None else night_start
+        if period is None:
+            return True
         s = self.settings
-        start, end, _ = self.night()
+        start, _, _ = self.night()
         earliest = min(self.bedtimes) if len(self.bedtimes) >= s.min_nights else start
-        earliest -= s.early_bedtime_s / HOUR
-        into = (self.clock.hours_after_noon(ts) - earliest) % 24
-        return into < (end - earliest) % 24
+        rest_from = self.clock.at_or_before(period, earliest - s.early_bedtime_s / HOUR)
+        return ts >= rest_from
 
     def usual_wake(self) -> float | None:
         """Her usual time of getting up, hours after midnight."""
@@ -169,10 +172,19 @@ class Day(Stateful):
     # ---------------------------------------------------------------- activity
 
     def silence(self, start: float, end: float) -> None:
-        """No activity at home from ``start`` to ``end``: perhaps the night's rest."""
+        """No activity at home from ``start`` to ``end``: perhaps the night's rest, which
+        began with the night's first long silence (a visit to the toilet splits a night,
+        it does not start one), or with its longest if none was long."""
         if self.period is None or self.up_since is not None or end < self.period:
             return
-        if self.rest is None or end - start > self.rest[1] - self.rest[0]:
+        rest, length = self.rest, end - start
+        if rest is None:
+            self.rest = [start, end]
+            return
+        rest_long = rest[1] - rest[0] >= MIN_REST_S
+        first_long = length >= MIN_REST_S and (not rest_long or start < rest[0])
+        longer = not rest_long and length > rest[1] - rest[0]
+        if first_long or longer:
             self.rest = [start, end]
 
     def tonight(self) -> float | None:

@@ -114,11 +114,14 @@ class Whereabouts:
             return False
         return self.rests_in(self.last_room, self.last_home)
 
-    def rests_in(self, room: str | None, since: float | None) -> bool:
-        """Whether, in her night, last seen in ``room`` at ``since`` is resting."""
+    def rests_in(
+        self, room: str | None, since: float | None, night_start: float | None = None
+    ) -> bool:
+        """Whether, in her night (this period's, or the one starting at ``night_start``),
+        last seen in ``room`` at ``since`` is resting."""
         if self.coverage.bedroom:
             return room == "bedroom"
-        return since is None or self.day.could_be_bedtime(since)
+        return since is None or self.day.could_be_bedtime(since, night_start)
 
     def learning_day(self, ts: float) -> int:
         """Day of monitoring ``ts`` falls on, from 1."""
@@ -209,7 +212,7 @@ class Whereabouts:
 
     def _new_period(self, night_start: float) -> list[Observation]:
         observations: list[Observation] = []
-        resting = self.rests_in(self.last_room, self.last_home)
+        resting = self.rests_in(self.last_room, self.last_home, night_start)
         if self.last_awake and self.doorway.location == "home" and resting:
             # Her night begins and she is where she rests: the silence so far was awake,
             # the rest of it is her night.
