@@ -39,23 +39,23 @@ from .activity_support import (
 def test_no_activity_is_raised_after_the_default_threshold_escalates_and_clears():
     stream = bathroom(at(0, "07:00"), 10)
     stream += [m for k in range(9) for m in motion(at(0, "07:30") + k * 15 * 60)]  # to 09:30
-    stream += heart_rate(at(0, "09:31"), at(0, "18:00"))  # a pulse is not activity
-    stream += motion(at(0, "18:30"))
+    stream += heart_rate(at(0, "09:31"), at(0, "20:00"))  # a pulse is not activity
+    stream += motion(at(0, "20:30"))
     _, events = run(stream)
     assert brief(events) == [
-        ("no_activity", "raised", "major", "02 13:30"),
-        ("no_activity", "updated", "critical", "02 17:30"),
-        ("no_activity", "cleared", "critical", "02 18:30"),
+        ("no_activity", "raised", "major", "02 14:30"),
+        ("no_activity", "updated", "critical", "02 19:30"),
+        ("no_activity", "cleared", "critical", "02 20:30"),
     ]
     raised = events[0]
     assert raised.started == at(0, "09:30")
     assert raised.evidence["last_activity"] == "09:30"
     assert raised.evidence["last_activity_what"] == "motion in living room"
     assert raised.evidence["last_seen_in"] == "living_room"
-    assert raised.evidence["threshold_h"] == 4.0
+    assert raised.evidence["threshold_h"] == 5.0
     assert raised.evidence["usual_max_gap_h"] is None  # nothing learned yet: the default
     assert raised.evidence["baseline"].startswith("learning, day 1 of 14: default")
-    assert "no activity for 4.0 h, last activity 09:30" in raised.evidence["summary"]
+    assert "no activity for 5.0 h, last activity 09:30" in raised.evidence["summary"]
     json.dumps(raised.to_dict(TZ), ensure_ascii=False)  # plain values a dispatcher can read
 
 
@@ -182,7 +182,8 @@ def test_a_helper_leaving_at_night_is_not_wandering_when_the_resident_is_not_wal
 
 
 def test_long_bathroom_stay_by_radar_is_raised_and_cleared_on_exit():
-    stream = ordinary_day(0) + bathroom(at(1, "07:00"), 10) + motion(at(1, "09:50"))
+    stream = ordinary_day(0) + bathroom(at(1, "07:00"), 10)
+    stream += [m for k in range(8) for m in motion(at(1, "07:20") + k * 20 * 60)]
     stream += [reading(at(1, "10:00"), "radar", "presence", True)]
     stream += [reading(at(1, "10:00") + k * 300, "radar", "presence", True) for k in range(14)]
     stream += [reading(at(1, "11:10"), "radar", "presence", False)]
@@ -203,9 +204,9 @@ def test_a_bathroom_door_used_then_silence_is_no_bathroom_stay_but_silence_after
     # there, so it is no_activity's to judge, not long_bathroom_stay's.
     home = home_config(radar=False)
     stream = motion(at(0, "09:30")) + door(at(0, "10:00"), "bath_door")
-    stream += heart_rate(at(0, "10:01"), at(0, "14:30"))
+    stream += heart_rate(at(0, "10:01"), at(0, "15:30"))
     _, events = run(stream, home=home)
-    assert brief(events) == [("no_activity", "raised", "major", "02 14:00")]
+    assert brief(events) == [("no_activity", "raised", "major", "02 15:00")]
     assert events[0].evidence["last_seen_in"] == "bathroom"
 
 

@@ -105,8 +105,8 @@ def test_sitting_in_the_armchair_is_judged_against_her_sittings_not_her_moving_a
     assert "occupancy sensor" in events[-1].evidence["context"]
     assert events[-1].evidence["last_seen_in"] == "living_room"
     stream = day + pulse(at(0, "14:00"), "kettle")
-    _, events = play(stream, until=at(0, "19:00"))
-    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 18:00")]
+    _, events = play(stream, until=at(0, "20:00"))
+    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 19:00")]
 
 
 def test_an_appliance_switched_on_and_getting_up_from_the_chair_are_signs_of_life():
@@ -129,8 +129,8 @@ def test_in_bed_she_is_resting_and_not_up_is_raised_when_she_stays_there():
 
 def test_motion_in_the_bathroom_then_silence_is_no_bathroom_stay():
     stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "basin")]
-    monitor, events = play(stream, until=at(0, "15:00"))
-    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 14:00")]
+    monitor, events = play(stream, until=at(0, "16:00"))
+    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 15:00")]
     assert events[0].evidence["last_seen_in"] == "bathroom"
     assert monitor.whereabouts.bathroom.ended_by == "expired"
 
@@ -219,8 +219,8 @@ def test_without_a_front_door_sensor_a_long_silence_is_still_raised():
     stream += pulse(at(0, "10:00"), "pir_kitchen", home)
     _, events = play(stream, home=home, until=at(0, "22:00"))
     assert brief(events, DISTRESS) == [
-        ("no_activity", "raised", "major", "02 14:00"),
-        ("no_activity", "updated", "critical", "02 18:00"),
+        ("no_activity", "raised", "major", "02 15:00"),
+        ("no_activity", "updated", "critical", "02 20:00"),
     ]
     assert "no front-door sensor" in events[0].evidence["sensors"]
 
@@ -306,7 +306,7 @@ def test_the_learning_period_is_said_in_the_evidence_and_ends():
 
 def test_outcome_feedback_moves_a_limit_within_its_bounds():
     stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "kettle")]
-    for factor, raised_at in ((1.0, "02 14:00"), (1.5, "02 16:00"), (3.0, "02 22:00")):
+    for factor, raised_at in ((1.0, "02 15:00"), (1.5, "02 17:30"), (3.0, "02 22:00")):
         home = real_home(thresholds={"feedback": {"no_activity": factor}})
         _, events = play(stream, home=home, until=at(1, "06:00"))
         assert brief(events, DISTRESS)[0] == ("no_activity", "raised", "major", raised_at)
@@ -327,7 +327,7 @@ def test_outcome_feedback_out_of_bounds_is_refused_with_the_reason(factor):
 
 def test_evidence_is_plain_values_in_the_local_time():
     stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "kettle")]
-    _, events = play(stream, until=at(0, "15:00"))
+    _, events = play(stream, until=at(0, "16:00"))
     document = events[0].to_dict(TZ)
     assert document["evidence"]["last_activity"] == "10:00"
     assert document["ts"].endswith("+08:00")

@@ -36,7 +36,7 @@ CONTEXT_TEXT = {
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
 class NoActivitySettings:
     # Until min_days of silences are known in this context: this long.
-    default_about_s: float = Field(default=4 * HOUR, gt=0)
+    default_about_s: float = Field(default=5 * HOUR, gt=0)
     default_resting_s: float = Field(default=8 * HOUR, gt=0)
     # Learned: clamp(factor x her usual longest silence around this hour, lower, upper),
     # the usual being the `quantile` over the last learn_days days of each day's longest.
@@ -54,7 +54,7 @@ class NoActivitySettings:
     learn_days: int = Field(default=14, ge=1)
     min_days: int = Field(default=5, ge=1)
     # Before an hour has min_days, her longest silences at any hour, from this many days.
-    min_days_any_hour: int = Field(default=3, ge=1)
+    min_days_any_hour: int = Field(default=2, ge=1)
     # Whatever the feedback, never more than this (a silence that long is always news).
     ceiling_s: float = Field(default=12 * HOUR, gt=0)
     # Critical once the silence reaches this multiple of the threshold.
@@ -77,12 +77,12 @@ class NoActivityDetector(ActivityDetector):
     ...                            value=v)
     >>> motion = lambda h: monitor.feed(pir(h, True)) + monitor.feed(pir(h + 0.02, False))
     >>> _ = motion(7) + motion(9)
-    >>> [(e.state, e.severity, e.ts / 3600) for e in monitor.advance(14 * 3600)]
-    [('raised', 'major', 13.0)]
-    >>> detector.condition.open and monitor.advance(18 * 3600)[0].severity
+    >>> [(e.state, e.severity, e.ts / 3600) for e in monitor.advance(15 * 3600)]
+    [('raised', 'major', 14.0)]
+    >>> detector.condition.open and monitor.advance(20 * 3600)[0].severity
     'critical'
-    >>> [(e.state, e.ts / 3600) for e in motion(18.5)]
-    [('cleared', 18.5)]
+    >>> [(e.state, e.ts / 3600) for e in motion(20.5)]
+    [('cleared', 20.5)]
     """
 
     name = "no_activity"
