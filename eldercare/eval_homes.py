@@ -13,6 +13,9 @@ recordings are of ordinary life, so two questions are asked of each home:
   within ``--horizon-h`` hours, and how long after the moment? Without activities.csv the
   moments are just after daytime readings of indoor sensors (she was home then).
 
+``--without motion,presence`` (device kinds or ids) evaluates the same recordings as a home
+without those sensors would see them: how the detectors fare in sparser homes.
+
 Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
 repeatable. The detectors see each recording once, from its first reading on, learning
 as they go: a collapse in the first days meets a detector still learning the home.
@@ -28,7 +31,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -104,7 +107,8 @@ class Injection:
 # ----------------------------------------------------------------------------- loading
 
 
-def load_home(folder: str | Path) -> RecordedHome:
+def load_home(folder: str | Path, without: Collection[str] = ()) -> RecordedHome:
+    """A recorded home; ``without``: device kinds or ids to leave out, config and readings."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EvaluationError(folder, "not a folder")
@@ -112,12 +116,16 @@ def load_home(folder: str | Path) -> RecordedHome:
         config = HomeConfig.load(folder / "home.yaml")
     except ContractError as exc:
         raise EvaluationError(folder, str(exc)) from exc
+    if without:
+        kept = tuple(d for d in config.devices if d.id not in without and d.kind not in without)
+        config = config.model_copy(update={"devices": kept})
+    devices = {d.id for d in config.devices}
     skipped: list[ReadingError] = []
     try:
         readings = [
             r
             for r in read_jsonl(folder / "readings.jsonl", on_error=skipped.append)
-            if r.home == config.home
+            if r.home == config.home and r.device in devices
         ]
     except OSError as exc:
         raise EvaluationError(folder, f"cannot read readings.jsonl: {exc.strerror}") from exc
@@ -290,13 +298,18 @@ def evaluate_home(home: RecordedHome, injections: int, seed: int, horizon_s: flo
 
 
 def evaluate_homes(
-    folders: Iterable[str | Path], injections: int = 40, seed: int = 1, horizon_h: float = 12
+    folders: Iterable[str | Path],
+    injections: int = 40,
+    seed: int = 1,
+    horizon_h: float = 12,
+    without: Collection[str] = (),
 ) -> dict[str, Any]:
-    homes = [load_home(folder) for folder in folders]
+    homes = [load_home(folder, without) for folder in folders]
     results = [evaluate_home(home, injections, seed, horizon_h * HOUR) for home in homes]
     return {
         "seed": seed,
         "horizon_h": horizon_h,
+        "without": sorted(without),
         "homes": results,
         "overall": _overall(results),
         "worst_home": _worst(results),
@@ -368,6 +381,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--horizon-h", type=float, default=12, help="hours of silence after a collapse (12)"
     )
+    parser.add_argument(
+        "--without",
+        default="",
+        metavar="KINDS",
+        help="device kinds or ids to leave out (e.g. motion,presence): a sparser home",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -376,7 +395,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     began = time.perf_counter()
     try:
-        result = evaluate_homes(args.folders, args.injections, args.seed, args.horizon_h)
+        without = {word.strip() for word in args.without.split(",") if word.strip()}
+        result = evaluate_homes(
+            args.folders, args.injections, args.seed, args.horizon_h, without=without
+        )
     except EvaluationError as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)
         return 2
@@ -404,6 +426,13 @@ def table(result: dict[str, Any]) -> str:
             f"{_duration(collapses['median_delay_s']):>8} {_duration(collapses['max_delay_s']):>8}"
             f"  {row['false_alarms'] or '-'}"
         )
+    worst = result["worst_home"]
+    if len(result["homes"]) > 1 and worst:
+        parts = [f"false alarms {worst['false_alarms_per_resident_month']['home']}"]
+        if worst["detection_rate"]:
+            parts.append(f"detection {worst['detection_rate']['home']}")
+            parts.append(f"median delay {worst['median_delay_s']['home']}")
+        lines.append("worst home: " + ", ".join(parts))
     return "\n".join(lines)
 
 
