@@ -118,13 +118,13 @@ class GapBaseline:
         self.version = 0  # bumps when anything a threshold depends on changes
         self._bucket: tuple[float, float, int, int] | None = None  # start, end, day, hour
 
-    def record(self, start: float, end: float, *, counted_from: float | None = None) -> None:
-        """An inactivity gap from ``start`` to ``end``; hours before ``counted_from`` (the
-        night) are not credited with it, though its length still counts from ``start``."""
+    def record(self, start: float, end: float) -> None:
+        """An inactivity gap from ``start`` to ``end``: each hour it went on through is
+        credited with its whole length."""
         length = end - start
         if length <= 0:
             return
-        t = start if counted_from is None else max(start, counted_from)
+        t = start
         while t < end:
             _, bucket_end, day, hour = self.bucket_of(t)
             row = self._row(day)

@@ -125,10 +125,9 @@ class Observation:
 
     - ``gap``: no activity at home while awake, from ``start`` to ``end``; ``context``
       is ``resting`` when an occupancy sensor (a chair, bed or room presence sensor) saw
-      her there all along, else ``about``; ``counted_from``: its hours before this are
-      her night;
-    - ``sleep``: went to rest at ``start`` (the night's longest silence began), got up for
-      the day at ``end``;
+      her there all along, else ``about``;
+    - ``sleep``: went to rest at ``start`` (into the bedroom for the night, or the night's
+      first long silence began), got up for the day at ``end``;
     - ``outing``: out through the front door from ``start`` to ``end``;
     - ``bathroom``: a stay in the bathroom, seen from its start to its end.
 
@@ -139,7 +138,6 @@ class Observation:
     start: float
     end: float
     clean: bool = True
-    counted_from: float | None = None
     context: Context = "about"
 
     @property
