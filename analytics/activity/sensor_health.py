@@ -59,7 +59,8 @@ class SensorHealthDetector(ActivityDetector):
         problems = self.where.sensors.problems()
         events: list[Event] = []
         report_s = self.where.sensors.settings.flap_report_s
-        for device in self.stuck:
+        open_ = {d for d in self.stuck if self.stuck[d].is_open or self.flapping[d].is_open}
+        for device in sorted(open_ | problems.keys()):
             problem = problems.get(device)
             for state, conditions in (("stuck", self.stuck), ("flapping", self.flapping)):
                 condition = conditions[device]

@@ -61,6 +61,7 @@ class Day(Stateful):
         self.excursion: float | None = None  # out of the bedroom since, during a stretch
         self.went_to_rest: float | None = None  # the stretch that getting up ended began
         self.back: float | None = None  # back in the bedroom soon after getting up, at
+        self._rest_from: tuple[Any, float] | None = None  # derived, not state
         self.bedtimes: list[float] = []  # hours after noon, newest last
         self.wakes: list[float] = []  # hours after midnight, newest last
 
@@ -110,11 +111,14 @@ class Day(Stateful):
         period = self.period if night_start is None else night_start
         if period is None:
             return True
-        s = self.settings
-        start, _, _ = self.night()
-        earliest = min(self.bedtimes) if len(self.bedtimes) >= s.min_nights else start
-        rest_from = self.clock.at_or_before(period, earliest - s.early_bedtime_s / HOUR)
-        return ts >= rest_from
+        key = (period, len(self.bedtimes), self.bedtimes[-1] if self.bedtimes else None)
+        if self._rest_from is None or self._rest_from[0] != key:
+            s = self.settings
+            start, _, _ = self.night()
+            earliest = min(self.bedtimes) if len(self.bedtimes) >= s.min_nights else start
+            at = self.clock.at_or_before(period, earliest - s.early_bedtime_s / HOUR)
+            self._rest_from = (key, at)
+        return ts >= self._rest_from[1]
 
     def usual_wake(self) -> float | None:
         """Her usual time of getting up, hours after midnight."""

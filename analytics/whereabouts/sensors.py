@@ -10,6 +10,8 @@ only ends the stuck level); a flapping one once it has calmed down.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +63,8 @@ class Sensors(Stateful):
         self.settings = settings
         self._limit = {d.id: self._stuck_limit(d) for d in devices}
         self.tracks: dict[str, dict[str, Any]] = {}
+        self._problems: dict[str, tuple[str, float]] | None = None  # derived, not state
+        self._due: list[float] | None = None  # derived, not state
 
     def _stuck_limit(self, device: DeviceConfig) -> float | None:
         s = self.settings
@@ -94,12 +98,12 @@ class Sensors(Stateful):
     def next_due(self, after: float) -> float | None:
         """When a sensor's state next changes by itself, after ``after``: a level turning
         stuck, a flapping sensor calming down or due to be reported."""
-        due: float | None = None
-        for device, track in self.tracks.items():
-            for t in self._deadlines(device, track):
-                if t > after:
-                    due = t if due is None else min(due, t)
-        return due
+        if self._due is None:
+            self._due = sorted(
+                t for device, track in self.tracks.items() for t in self._deadlines(device, track)
+            )
+        index = bisect.bisect_right(self._due, after)
+        return self._due[index] if index < len(self._due) else None
 
     def _deadlines(self, device: str, track: dict[str, Any]) -> list[float]:
         deadlines = []
@@ -116,6 +120,7 @@ class Sensors(Stateful):
 
     def step(self, t: float) -> None:
         """Apply what is due at ``t``: stuck levels, flapping that has calmed down."""
+        self._problems = self._due = None
         for device, track in self.tracks.items():
             limit = self._limit.get(device)
             stuck_at = track["since"] + limit if limit is not None else None
@@ -131,6 +136,7 @@ class Sensors(Stateful):
         """What a binary reading says, or None when it repeats a known level."""
         device, metric, ts = reading.device, reading.metric, reading.epoch
         on = is_on(metric, reading.value)
+        self._problems = self._due = None
         track = self.tracks.get(device)
         make = lambda **extra: Edge(  # noqa: E731
             device, kind, role, metric, on, reading.value, ts, **extra
@@ -192,10 +198,16 @@ class Sensors(Stateful):
 
     def problems(self) -> dict[str, tuple[str, float]]:
         """Sensors not believed now: device -> ("stuck" | "flapping", since)."""
-        found: dict[str, tuple[str, float]] = {}
-        for device, track in self.tracks.items():
-            if track["stuck"] is not None:
-                found[device] = ("stuck", track["stuck"])
-            elif track["flap"] is not None:
-                found[device] = ("flapping", track["flap"])
-        return found
+        if self._problems is None:
+            found: dict[str, tuple[str, float]] = {}
+            for device, track in self.tracks.items():
+                if track["stuck"] is not None:
+                    found[device] = ("stuck", track["stuck"])
+                elif track["flap"] is not None:
+                    found[device] = ("flapping", track["flap"])
+            self._problems = found
+        return self._problems
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        super().load_state(state)
+        self._problems = self._due = None
