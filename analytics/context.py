@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from contracts.errors import describe_validation_error
 from contracts.home import DeviceConfig, HomeConfig
@@ -16,6 +16,14 @@ from contracts.home import DeviceConfig, HomeConfig
 from .errors import AnalyticsError
 
 SettingsT = TypeVar("SettingsT")
+
+# Outcome feedback: ``thresholds.feedback.<alert kind>`` multiplies the limit that alert's
+# detector would use (learned or default). The hub raises it after a dispatcher marks an
+# alert of that kind a false alarm and the edge gets it with the home's config. Bounded, so
+# that no amount of feedback can switch a detector off or make it fire at once.
+FEEDBACK = "feedback"
+FEEDBACK_MIN, FEEDBACK_MAX = 0.5, 3.0
+_FEEDBACK = TypeAdapter(dict[str, Annotated[float, Field(ge=FEEDBACK_MIN, le=FEEDBACK_MAX)]])
 
 
 class HomeContext:
@@ -57,6 +65,21 @@ class HomeContext:
     @cached_property
     def _devices(self) -> dict[str, DeviceConfig]:
         return {device.id: device for device in self.config.devices}
+
+    @cached_property
+    def _feedback(self) -> dict[str, float]:
+        try:
+            return _FEEDBACK.validate_python(self.config.thresholds.get(FEEDBACK, {}))
+        except ValidationError as exc:
+            raise AnalyticsError(
+                f"thresholds.{FEEDBACK}: {describe_validation_error(exc)}",
+                home=self.home,
+                detector=FEEDBACK,
+            ) from exc
+
+    def feedback(self, kind: str) -> float:
+        """The outcome feedback factor for alerts of ``kind`` (1 when there is none)."""
+        return self._feedback.get(kind, 1.0)
 
     def settings(self, detector: str, kind: type[SettingsT]) -> SettingsT:
         """The detector's settings: its defaults, overridden by the home's thresholds."""

@@ -8,10 +8,12 @@ from typing import Any
 from contracts.home import HomeConfig
 from contracts.reading import Reading
 
+from .activity.base import ActivityDetector
 from .context import HomeContext
 from .detector import Detector
 from .errors import AnalyticsError
 from .events import Event
+from .whereabouts import Moment, Observation, Whereabouts
 
 
 def default_detectors() -> tuple[type[Detector], ...]:
@@ -26,6 +28,9 @@ class HomeMonitor:
 
     Event time only moves forward: a reading older than the newest one seen is still given
     to the detectors (a vital sign is still a vital sign) but never turns the clock back.
+
+    The monitor owns the home's whereabouts model (where the resident is, what the sensors
+    can tell), feeds it once per reading, and lets every activity detector read it.
 
     >>> from contracts.home import HomeConfig
     >>> home = HomeConfig.model_validate({"home": "h001", "station": "st1",
@@ -46,12 +51,22 @@ class HomeMonitor:
     ):
         self._detector_types = tuple(detectors or default_detectors())
         self.config = config
-        self.context = HomeContext(config)
-        self.detectors = [kind(self.context) for kind in self._detector_types]
         self.now: float | None = None
         self.late_readings = 0
+        self._build()
         if state is not None:
             self.load_state(state)
+
+    def _build(self) -> None:
+        self.context = HomeContext(self.config)
+        self.whereabouts = Whereabouts(self.context)
+        self.detectors: list[Detector] = [
+            kind(self.context, self.whereabouts)  # type: ignore[call-arg]
+            if issubclass(kind, ActivityDetector)
+            else kind(self.context)
+            for kind in self._detector_types
+        ]
+        self._readers = [d for d in self.detectors if isinstance(d, ActivityDetector)]
 
     @property
     def home(self) -> str:
@@ -65,6 +80,8 @@ class HomeMonitor:
         if self.now is not None and ts < self.now:
             self.late_readings += 1
         claimant = next((d for d in self.detectors if d.claims(reading)), None)
+        if claimant is None and self._readers:
+            self._learn(self.whereabouts.observe(reading))
         for detector in (claimant,) if claimant else self.detectors:
             events.extend(detector.feed(reading))
         return events
@@ -81,9 +98,26 @@ class HomeMonitor:
             return []
         self.now = now
         events: list[Event] = []
+        if self._readers:
+            for moment in self.whereabouts.advance(now):
+                events.extend(self._moment(moment))
         for detector in self.detectors:
-            events.extend(detector.advance(now))
+            if not isinstance(detector, ActivityDetector):
+                events.extend(detector.advance(now))
         events.sort(key=lambda event: event.ts)
+        return events
+
+    def _learn(self, observations: Sequence[Observation]) -> None:
+        for observation in observations:
+            for detector in self._readers:
+                detector.learn(observation)
+
+    def _moment(self, moment: Moment) -> list[Event]:
+        t, observations = moment
+        self._learn(observations)
+        events: list[Event] = []
+        for detector in self._readers:
+            events.extend(detector.check(t))
         return events
 
     def update_config(self, config: HomeConfig) -> None:
@@ -92,8 +126,7 @@ class HomeMonitor:
             raise AnalyticsError(f"config for home {config.home!r} given to {self.home!r}")
         state = self.state_dict()
         self.config = config
-        self.context = HomeContext(config)
-        self.detectors = [kind(self.context) for kind in self._detector_types]
+        self._build()
         self.load_state(state)
 
     def state_dict(self) -> dict[str, Any]:
@@ -101,6 +134,7 @@ class HomeMonitor:
             "home": self.home,
             "now": self.now,
             "late_readings": self.late_readings,
+            "whereabouts": self.whereabouts.state_dict(),
             "detectors": {d.name: d.state_dict() for d in self.detectors},
         }
 
@@ -109,6 +143,13 @@ class HomeMonitor:
             raise AnalyticsError(f"saved state is for home {state.get('home')!r}", home=self.home)
         self.now = state.get("now")
         self.late_readings = state.get("late_readings", 0)
+        try:
+            if "whereabouts" in state:
+                self.whereabouts.load_state(state["whereabouts"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnalyticsError(
+                f"cannot restore state: {exc}", home=self.home, detector="whereabouts"
+            ) from exc
         saved = state.get("detectors", {})
         for detector in self.detectors:
             if detector.name in saved:

@@ -118,13 +118,13 @@ class GapBaseline:
         self.version = 0  # bumps when anything a threshold depends on changes
         self._bucket: tuple[float, float, int, int] | None = None  # start, end, day, hour
 
-    def record(self, start: float, end: float, *, counted_from: float | None = None) -> None:
-        """An inactivity gap from ``start`` to ``end``; hours before ``counted_from`` (the
-        night) are not credited with it, though its length still counts from ``start``."""
+    def record(self, start: float, end: float) -> None:
+        """An inactivity gap from ``start`` to ``end``: each hour it went on through is
+        credited with its whole length."""
         length = end - start
         if length <= 0:
             return
-        t = start if counted_from is None else max(start, counted_from)
+        t = start
         while t < end:
             _, bucket_end, day, hour = self.bucket_of(t)
             row = self._row(day)
@@ -145,6 +145,17 @@ class GapBaseline:
         if len(maxima) < max(1, min_days):
             return None, len(maxima)
         maxima.sort()
+        return nearest_rank(maxima, q), len(maxima)
+
+    def usual_any_hour(self, *, min_days: int, q: float) -> tuple[float | None, int]:
+        """The q-quantile over recent days of each day's longest gap, whatever the hour."""
+        maxima = sorted(
+            max(v for v in row if v is not None)
+            for row in self.table.values()
+            if any(v is not None for v in row)
+        )
+        if len(maxima) < max(1, min_days):
+            return None, len(maxima)
         return nearest_rank(maxima, q), len(maxima)
 
     def bucket_of(self, t: float) -> tuple[float, float, int, int]:

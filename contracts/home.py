@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import HomeConfigError, describe_validation_error
 from .topics import RESERVED_HOME_IDS
 
-DeviceKind = Literal["door", "motion", "fall_radar", "fall_pendant", "bracelet", "sos_button"]
+DeviceKind = Literal[
+    "door",
+    "motion",
+    "presence",
+    "appliance",
+    "fall_radar",
+    "fall_pendant",
+    "bracelet",
+    "sos_button",
+]
 Role = Literal[
     "front_door",
     "bathroom_door",
@@ -28,7 +37,10 @@ Role = Literal[
     "fridge",
     "kitchen",
     "bathroom",
+    "toilet",
     "bedroom",
+    "bed",
+    "chair",
     "living_room",
     "bedside",
     "wrist",

@@ -101,6 +101,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("fall_state", "enum", values=("none", "suspected", "fall")),
         MetricSpec("presence", "bool"),
         MetricSpec("motion", "bool"),
+        MetricSpec("in_use", "bool"),
     )
 }
 

@@ -23,6 +23,10 @@ COMMANDS: dict[str, Command] = {
     "edge": Command("the edge agent of one home, or of many (--hosted)", "eldercare.edge_command"),
     "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
     "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),
+    "eval homes": Command(
+        "activity detectors on real recordings: false alarms, injected collapses",
+        "eldercare.eval_homes",
+    ),
     "eval scenarios": Command(
         "all detectors over simulated homes with scripted incidents", "eldercare.eval_scenarios"
     ),

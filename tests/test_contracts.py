@@ -66,6 +66,26 @@ def test_invalid_home_config_is_refused_with_the_reason(change, words):
     assert "h001.yaml" in str(caught.value)
 
 
+def test_occupancy_and_appliance_sensors_with_their_roles_are_part_of_a_home():
+    home = HomeConfig.parse(
+        ARCHITECTURE_EXAMPLE.replace(
+            "contacts:",
+            "  - {id: bed_mat, kind: presence, role: bed, source: native}\n"
+            "  - {id: seat_mat, kind: presence, role: chair, source: native}\n"
+            "  - {id: mmwave, kind: presence, role: living_room, source: native}\n"
+            "  - {id: kettle, kind: appliance, role: kitchen, source: native}\n"
+            "  - {id: flush, kind: door, role: toilet, source: native}\n"
+            "contacts:",
+        )
+    )
+    assert home.device("bed_mat").kind == "presence" and home.device("bed_mat").role == "bed"
+    assert home.device("kettle").kind == "appliance"
+    on = Reading(ts=1, home="h001", device="kettle", metric="in_use", value=True)
+    assert on.value is True
+    with pytest.raises(ValidationError):
+        Reading(ts=1, home="h001", device="kettle", metric="in_use", value=1500)  # watts
+
+
 def test_home_config_that_is_not_a_mapping_or_not_yaml_is_refused():
     with pytest.raises(HomeConfigError, match="mapping"):
         HomeConfig.parse("- just\n- a list\n")

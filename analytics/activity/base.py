@@ -1,0 +1,117 @@
+"""What every activity detector shares: the home's whereabouts model, one condition, the
+learning period, outcome feedback, and the wording of its evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from contracts.reading import Reading
+
+from ..condition import Condition
+from ..context import HomeContext
+from ..detector import Detector
+from ..events import Event
+from ..whereabouts import Observation, Whereabouts
+
+HOUR = 3600.0
+MINUTE = 60.0
+WEARABLE_KINDS = ("bracelet", "fall_pendant")
+
+
+def hours(seconds: float) -> float:
+    return round(seconds / HOUR, 1)
+
+
+def minutes(seconds: float) -> int:
+    return round(seconds / MINUTE)
+
+
+class ActivityDetector(Detector):
+    """A detector that reads the home's whereabouts model instead of the readings.
+
+    The HomeMonitor feeds the model once per reading and, at each moment the model
+    reports, first hands every activity detector what just finished (``learn``: a gap,
+    an outing, a bathroom stay, a night's sleep) and then asks each to ``check`` its
+    condition as of that moment.
+
+    Limits: a detector's limit is multiplied by the home's outcome feedback for its kind
+    (``thresholds.feedback.<kind>``, 0.5-3) and kept within ``[floor, ceiling]`` of its
+    settings, so feedback can neither silence it nor make it fire at once.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, home: HomeContext, where: Whereabouts):
+        super().__init__(home)
+        self.where = where
+        self.condition = Condition(home.home, self.kind, self.name)
+        self.feedback = home.feedback(self.kind)
+
+    def feed(self, reading: Reading) -> list[Event]:
+        now = self.where.now
+        ts = reading.epoch
+        return self.check(ts if now is None else max(now, ts))
+
+    def learn(self, observation: Observation) -> None:
+        """Take what the baseline needs from a finished observation."""
+
+    def check(self, upto: float) -> list[Event]:
+        """Raise, escalate or clear as of ``upto`` (events at the time it happened)."""
+        return []
+
+    # ---------------------------------------------------------------- limits
+
+    def adjusted(self, limit: float, floor: float, ceiling: float) -> float:
+        """``limit`` after outcome feedback, within ``[floor, ceiling]``."""
+        return max(floor, min(ceiling, limit * self.feedback))
+
+    def learning(self, ts: float) -> str | None:
+        """'learning, day 3 of 14' while the home's routine is being learned."""
+        if not self.where.learning(ts):
+            return None
+        return f"learning, day {self.where.learning_day(ts)} of {self.where.settings.learning_days}"
+
+    def basis(self, ts: float, how: str, *, conservative: bool = False) -> str:
+        """How the limit was set, for a dispatcher: 'learning, day 3 of 14: default (2 of
+        10 outings seen), conservative limit' while the routine is being learned."""
+        text = how
+        note = self.learning(ts)
+        if note is not None:
+            text = f"{note}: {text}"
+            if conservative:
+                text += ", conservative limit"
+        if self.feedback != 1.0:
+            text += f"; limit x{self.feedback:g} after outcomes"
+        return text
+
+    # ---------------------------------------------------------------- evidence
+
+    def _emit(self, event: Event | None) -> list[Event]:
+        return [event] if event is not None else []
+
+    def _local(self, ts: float, reference: float | None = None) -> str:
+        return self.where.local_clock(ts, reference)
+
+    def _wearable(self) -> dict[str, Any]:
+        """What the wearable says, for evidence: a missing bracelet explains silence."""
+        wearables = self.home.devices_with(kinds=WEARABLE_KINDS)
+        if not wearables:
+            return {"wearable": "none"}
+        state = self.where.wearables
+        worn = [state.worn[d] for d in sorted(wearables) if d in state.worn]
+        if worn and all(value is False for value, _ in worn):
+            since = max(ts for _, ts in worn)
+            return {"wearable": f"not worn since {self._local(since, self.where.now)}"}
+        seen = state.wearable_seen
+        if seen is None:
+            return {"wearable": "nothing heard from it"}
+        if self.where.now is not None and not state.wearing(self.where.now):
+            return {"wearable": f"silent since {self._local(seen, self.where.now)}"}
+        return {"wearable": "worn and reporting"}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"condition": self.condition.state_dict()}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.condition.load_state(state["condition"])

@@ -1,0 +1,119 @@
+"""In the bathroom, on evidence only.
+
+She is in the bathroom while something there says so: an occupancy sensor (a radar, a
+presence sensor) sees someone; motion there, the flush or the cabinet, for
+``bathroom_hold_s`` after the last of them; or, for as long as it stays shut, a bathroom
+door that closed behind her (shut, with a sign of her inside after it closed). A door
+used and then silence is *not* evidence: she may have gone to bed or to a room without a
+sensor, and is then at home, unobserved (no_activity's business, not this one's).
+
+A stay ends when she is seen leaving (the door opens, the occupancy sensor empties), when
+she is seen elsewhere, or when the evidence runs out (``ended_by``: exit, elsewhere,
+expired).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .settings import Observation, WhereaboutsSettings
+from .state import Stateful
+
+# Evidence inside must come this long after the door closed to show she is behind it
+# (closing it on her way out, she was seen inside just before).
+CLOSE_SLACK_S = 5.0
+# What a door shuts in: a toilet door only the toilet (the bathroom's sensors may be in
+# another room), a bathroom door the bathroom and a toilet in it.
+BEHIND = {"toilet_door": ("toilet",), "bathroom_door": ("bathroom", "toilet")}
+
+
+class Bathroom(Stateful):
+    FIELDS = ("stay", "ended_at", "ended_by", "doors")
+
+    def __init__(self, settings: WhereaboutsSettings, occupancy: bool):
+        self.settings = settings
+        self.occupancy = occupancy  # the bathroom has an occupancy sensor: it decides
+        # since, via (presence | motion | door), device, last (newest evidence inside)
+        self.stay: dict[str, Any] | None = None
+        self.ended_at: float | None = None
+        self.ended_by: str | None = None
+        # per bathroom door: closed (since when, or None when open), inside (a sign of her
+        # inside came after it closed), role
+        self.doors: dict[str, dict[str, Any]] = {}
+
+    # ---------------------------------------------------------------- questions
+
+    @property
+    def contained(self) -> str | None:
+        """The bathroom door shut behind her, if one is."""
+        for device, door in self.doors.items():
+            if door["closed"] is not None and door["inside"]:
+                return device
+        return None
+
+    def due(self) -> float | None:
+        """When the evidence of the current stay runs out, if it can."""
+        stay = self.stay
+        if stay is None or stay["via"] == "presence" or self.contained is not None:
+            return None
+        return stay["last"] + self.settings.bathroom_hold_s
+
+    # ---------------------------------------------------------------- events
+
+    def inside(self, ts: float, device: str, role: str, via: str) -> None:
+        """A sign of her in the bathroom: motion, a flush, the cabinet, presence."""
+        if via == "motion" and self.occupancy and self.stay is not None:
+            via = self.stay["via"]  # the occupancy sensor knows better than motion
+        for door in self.doors.values():
+            shut = door["closed"] is not None and ts > door["closed"] + CLOSE_SLACK_S
+            if shut and role in BEHIND.get(door["role"], ()):
+                door["inside"] = True
+        stay = self.stay
+        if stay is None:
+            self.stay = {"since": ts, "via": via, "device": device, "last": ts}
+            return
+        stay["last"] = max(stay["last"], ts)
+        if via == "presence" and stay["via"] != "presence":
+            stay.update(via="presence", device=device)
+
+    def door(self, ts: float, device: str, role: str, value: str) -> list[Observation]:
+        if value == "closed":
+            self.doors[device] = {"closed": ts, "inside": False, "role": role}
+            if self.stay is not None:
+                self.stay["last"] = max(self.stay["last"], ts)
+            return []
+        was = self.doors.get(device)
+        self.doors[device] = {"closed": None, "inside": False, "role": role}
+        closed_before = was is not None and was["closed"] is not None
+        if self.stay is not None and closed_before and self.stay["since"] < ts:
+            return self._end(ts, "exit")  # opened from inside: she is coming out
+        return []
+
+    def exit(self, ts: float) -> list[Observation]:
+        """The bathroom's occupancy sensor sees nobody."""
+        if self.stay is not None and ts >= self.stay["since"]:
+            return self._end(ts, "exit")
+        return []
+
+    def elsewhere(self, ts: float) -> list[Observation]:
+        """A sign of her in another room (after a grace: the sensor outside the door may
+        see her on the way out)."""
+        for door in self.doors.values():
+            door["inside"] = False  # seen elsewhere: not behind a shut door (a missed opening)
+        if self.stay is not None and ts > self.stay["last"] + self.settings.door_grace_s:
+            return self._end(ts, "elsewhere")
+        return []
+
+    def step(self, t: float) -> list[Observation]:
+        due = self.due()
+        if due is not None and due <= t:
+            assert self.stay is not None
+            return self._end(self.stay["last"], "expired", at=due)
+        return []
+
+    def _end(self, ts: float, how: str, at: float | None = None) -> list[Observation]:
+        stay, self.stay = self.stay, None
+        assert stay is not None
+        self.ended_at = ts if at is None else at
+        self.ended_by = how
+        return [Observation("bathroom", stay["since"], ts, clean=how == "exit")]

@@ -1,0 +1,54 @@
+"""What the installed sensors of a home can show: which rooms they cover."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.home import HomeConfig
+
+from .settings import ROOM_OF_ROLE, WEARABLE_KINDS
+
+FIXED_KINDS = ("door", "motion", "presence", "appliance", "fall_radar")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    rooms: frozenset[str]  # rooms with a fixed sensor in them (or on their door)
+    front_door: bool  # she can be seen leaving and coming back
+    bedroom: bool  # going to bed can be seen (a bed mat, the bedroom's sensors)
+    bedroom_only: bool  # nothing outside the bedroom: activity there is all there is
+    bathroom_occupancy: bool  # an occupancy sensor (radar, presence) in the bathroom
+    wearable: bool
+    resting_places: frozenset[str]  # occupancy sensors outside the bathroom (device ids)
+
+    @classmethod
+    def of(cls, config: HomeConfig) -> Coverage:
+        fixed = [d for d in config.devices if d.kind in FIXED_KINDS]
+        rooms = frozenset(ROOM_OF_ROLE[d.role] for d in fixed if d.role in ROOM_OF_ROLE)
+        occupancy = [d for d in fixed if d.kind in ("presence", "fall_radar")]
+        return cls(
+            rooms=rooms,
+            front_door=any(d.role == "front_door" for d in fixed),
+            bedroom="bedroom" in rooms,
+            bedroom_only=bool(fixed) and rooms <= {"bedroom"},
+            bathroom_occupancy=any(d.role in ("bathroom", "toilet") for d in occupancy),
+            wearable=any(d.kind in WEARABLE_KINDS for d in config.devices),
+            resting_places=frozenset(
+                d.id for d in occupancy if d.role not in ("bathroom", "toilet")
+            ),
+        )
+
+    def describe(self) -> str:
+        """For evidence: what the sensors can and cannot see."""
+        seen = ", ".join(sorted(room.replace("_", " ") for room in self.rooms)) or "no room"
+        missing = [
+            room.replace("_", " ")
+            for room in ("bedroom", "living_room", "kitchen", "bathroom")
+            if room not in self.rooms
+        ]
+        text = f"sensors in: {seen}"
+        if missing:
+            text += f"; none in: {', '.join(missing)}"
+        if not self.front_door:
+            text += "; no front-door sensor"
+        return text

@@ -1,0 +1,252 @@
+"""Her day and her night, learned from when she goes to rest and gets up.
+
+A period runs from one night start to the next. She is up for the day at the first
+activity outside the bedroom after the night ends, or, for an early riser, when the run of
+activity that reaches past the night's end began; a night bathroom visit is neither, and
+activity in the bedroom (turning over on a bed mat, the bedroom's motion sensor) never is.
+Up, then back in the bedroom within ``back_to_bed_s`` and nothing outside it for
+``rest_s``: she went back to bed, and is not up after all.
+
+Each night teaches when she went to rest and when she got up. Where the bedroom is seen,
+she went to rest when she last went into the bedroom before getting up (an excursion out
+of it shorter than ``excursion_s``, a visit to the toilet, does not count); elsewhere, at
+the start of the night's longest silence. From ``min_nights`` nights on, her night runs
+from her usual bedtime to her usual time of getting up (medians), each less
+``night_lead_s``; until then the home config's night is the prior.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from statistics import median
+from typing import Any
+
+from .clock import HOUR, NightClock
+from .settings import Observation, WhereaboutsSettings
+from .state import Stateful
+
+MIN_REST_S = 2 * HOUR  # a silence shorter than this is no night's rest
+MIN_NIGHT_H, MAX_NIGHT_H = 4.0, 14.0  # a learned night outside these is not believed
+
+
+class Day(Stateful):
+    FIELDS = (
+        "period",
+        "night_end",
+        "next_night",
+        "up_since",
+        "partial",
+        "run",
+        "rest",
+        "stretch",
+        "excursion",
+        "back",
+        "went_to_rest",
+        "bedtimes",
+        "wakes",
+    )
+
+    def __init__(self, settings: WhereaboutsSettings, clock: NightClock):
+        self.settings = settings
+        self.clock = clock
+        self.period: float | None = None  # this period's night start
+        self.night_end = math.inf
+        self.next_night = math.inf
+        self.up_since: float | None = None  # got up for the day at
+        self.partial = False  # monitoring began during this period's day
+        self.run: list[float] | None = None  # night activity run [start, last]
+        self.rest: list[float] | None = None  # the period's longest silence before up
+        self.stretch: float | None = None  # in the bedroom since (excursions aside)
+        self.excursion: float | None = None  # out of the bedroom since, during a stretch
+        self.went_to_rest: float | None = None  # the stretch that getting up ended began
+        self.back: float | None = None  # back in the bedroom soon after getting up, at
+        self._rest_from: tuple[Any, float] | None = None  # derived, not state
+        self.bedtimes: list[float] = []  # hours after noon, newest last
+        self.wakes: list[float] = []  # hours after midnight, newest last
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        super().load_state(state)
+        for name in ("night_end", "next_night"):
+            if getattr(self, name) is None:
+                setattr(self, name, math.inf)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        for name in ("night_end", "next_night"):
+            if math.isinf(state[name]):
+                state[name] = None  # JSON has no infinity
+        return state
+
+    # ---------------------------------------------------------------- her night
+
+    def night(self) -> tuple[float, float, bool]:
+        """(start, end) of her night in hours after noon, and whether it is learned."""
+        s = self.settings
+        if len(self.wakes) >= s.min_nights and len(self.bedtimes) >= s.min_nights:
+            lead = s.night_lead_s / HOUR
+            start = (median(self.bedtimes) - lead) % 24
+            end = (median(self.wakes) - 12 - lead) % 24
+            if MIN_NIGHT_H <= (end - start) % 24 <= MAX_NIGHT_H:
+                return start, end, True
+        start, end = self.clock.prior
+        return start, end, False
+
+    def in_night(self, ts: float, trim_start_s: float = 0.0) -> bool:
+        """Whether ``ts`` falls in her night (less ``trim_start_s`` at its start)."""
+        start, end, _ = self.night()
+        into = (self.clock.hours_after_noon(ts) - start) % 24
+        return trim_start_s / HOUR <= into < (end - start) % 24
+
+    def night_start_after(self, ts: float) -> float:
+        """The start of her next night at or after ``ts``."""
+        start, _, _ = self.night()
+        return self.clock.at_or_after(ts, start)
+
+    def could_be_bedtime(self, ts: float, night_start: float | None = None) -> bool:
+        """Whether a silence that began at ``ts`` can be the rest of the night that starts
+        at ``night_start`` (this period's by default): it began no earlier than her
+        earliest recent bedtime (the night's start while they are not known) less
+        ``early_bedtime_s``, before that night."""
+        period = self.period if night_start is None else night_start
+        if period is None:
+            return True
+        key = (period, len(self.bedtimes), self.bedtimes[-1] if self.bedtimes else None)
+        if self._rest_from is None or self._rest_from[0] != key:
+            s = self.settings
+            start, _, _ = self.night()
+            earliest = min(self.bedtimes) if len(self.bedtimes) >= s.min_nights else start
+            at = self.clock.at_or_before(period, earliest - s.early_bedtime_s / HOUR)
+            self._rest_from = (key, at)
+        return ts >= self._rest_from[1]
+
+    def usual_wake(self) -> float | None:
+        """Her usual time of getting up, hours after midnight."""
+        return median(self.wakes) if self.wakes else None
+
+    def usual_bedtime(self) -> float | None:
+        return median(self.bedtimes) if self.bedtimes else None
+
+    def _boundaries(self, period: float) -> None:
+        start, end, _ = self.night()
+        self.period = period
+        self.night_end = self.clock.at_or_after(period + 1, end)
+        self.next_night = self.clock.at_or_after(period + 12 * HOUR, start)
+
+    # ---------------------------------------------------------------- time
+
+    def begin(self, ts: float) -> None:
+        """Monitoring begins at ``ts``: during a day, the resident is taken to be up."""
+        start, _, _ = self.night()
+        self._boundaries(self.clock.at_or_before(ts, start))
+        if ts >= self.night_end:
+            self.up_since = ts
+            self.partial = True
+
+    def due(self) -> float | None:
+        """When something changes by itself: a return to bed confirmed."""
+        return None if self.back is None else self.back + self.settings.rest_s
+
+    def step(self, t: float) -> None:
+        if self.back is not None and self.back + self.settings.rest_s <= t:
+            self.up_since, self.back, self.run = None, None, None  # back to bed
+
+    def new_period(self, night_start: float) -> list[Observation]:
+        observations: list[Observation] = []
+        if self.up_since is not None and not self.partial:
+            # Learned once the day is over, when a reordered reading can no longer
+            # move the time of getting up.
+            self._remember(self.wakes, self.clock.hours_after_midnight(self.up_since))
+            went = self.went_to_rest
+            if went is None and self.rest is not None:
+                went = self.rest[0]
+            if went is not None and self.up_since - went >= MIN_REST_S:
+                self._remember(self.bedtimes, self.clock.hours_after_noon(went))
+                observations.append(Observation("sleep", went, self.up_since))
+        self._boundaries(night_start)
+        self.up_since = self.back = self.went_to_rest = None
+        self.partial = False
+        self.run = self.rest = None
+        return observations
+
+    def _remember(self, values: list[float], value: float) -> None:
+        values.append(value)
+        del values[: -self.settings.sleep_nights]
+
+    # ---------------------------------------------------------------- activity
+
+    def silence(self, start: float, end: float) -> None:
+        """No activity at home from ``start`` to ``end``: perhaps the night's rest, which
+        began with the night's first long silence (a visit to the toilet splits a night,
+        it does not start one), or with its longest if none was long."""
+        if self.period is None or self.up_since is not None or end < self.period:
+            return
+        rest, length = self.rest, end - start
+        if rest is None:
+            self.rest = [start, end]
+            return
+        rest_long = rest[1] - rest[0] >= MIN_REST_S
+        first_long = length >= MIN_REST_S and (not rest_long or start < rest[0])
+        longer = not rest_long and length > rest[1] - rest[0]
+        if first_long or longer:
+            self.rest = [start, end]
+
+    def tonight(self) -> float | None:
+        """When she went to rest this night, as far as the bedroom shows (None if not)."""
+        return self.stretch if self.excursion is None else None
+
+    def _bedroom(self, ts: float, bedroom: bool) -> None:
+        """Keep the stretch she has spent in the bedroom up to date."""
+        if bedroom:
+            if self.stretch is None or (
+                self.excursion is not None and ts - self.excursion > self.settings.excursion_s
+            ):
+                self.stretch = ts
+            self.excursion = None
+        elif self.stretch is not None and self.excursion is None:
+            self.excursion = ts
+
+    def activity(
+        self, ts: float, bedroom: bool, counted_from: float | None, *, fixed: bool = True
+    ) -> None:
+        """Activity at ``ts`` (``bedroom``: in the bedroom only; ``fixed``: seen by a fixed
+        sensor, not a wearable): is she up for the day?"""
+        if fixed:
+            self._bedroom(ts, bedroom)
+        if self.period is None or ts < self.period:
+            return
+        if counted_from is not None and counted_from < self.night_end <= ts:
+            return  # a step count that may hold steps from before the night's end
+        if self.up_since is not None:
+            self._after_up(ts, bedroom)
+            return
+        if bedroom:
+            return  # turning over in bed, the bedroom's sensor: not up
+        s = self.settings
+        run = self.run
+        if ts < self.night_end:
+            if run is not None and ts - run[1] <= s.run_gap_s:
+                run[0], run[1] = min(run[0], ts), max(run[1], ts)
+            else:
+                self.run = [ts, ts]
+            return
+        start = ts
+        if (
+            run is not None
+            and ts - run[1] <= s.run_gap_s
+            and run[0] >= self.night_end - s.early_rise_s
+            and ts - run[0] >= s.sustained_s
+        ):
+            start = run[0]  # up early, and has been going ever since
+        self.up_since, self.run = start, None
+        self.went_to_rest = self.stretch
+
+    def _after_up(self, ts: float, bedroom: bool) -> None:
+        assert self.up_since is not None
+        if self.night_end <= ts < self.up_since and not bedroom:
+            self.up_since = ts  # a late reading: up a little earlier than it seemed
+            return
+        if not bedroom:
+            self.back = None
+        elif self.back is None and ts - self.up_since <= self.settings.back_to_bed_s:
+            self.back = ts

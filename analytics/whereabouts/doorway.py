@@ -1,0 +1,188 @@
+"""Home or out: the front door is the boundary.
+
+After front-door use, indoor activity (a fixed sensor other than the front door, beyond a
+short grace for the passage itself) means the resident is home; with no indoor activity
+within ``out_confirm_s`` the door use is decided by its passages (each opening; a closing
+too if the door had stood open): an odd number changes home <-> out, an even number (out
+to the bin and back, chatting at the door) changes nothing.
+
+Out, she comes back through the front door. Where its sensor missed her, a door or
+cupboard used inside brings her home, and so do two motion triggers ``return_apart_s``
+to ``return_within_s`` apart; one lone motion trigger while she is out (a motion sensor
+seeing the sun move) does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from .settings import Observation, WhereaboutsSettings
+from .state import Stateful
+
+
+class Doorway(Stateful):
+    FIELDS = (
+        "location",
+        "pending",
+        "door_opened_at",
+        "left_at",
+        "left_steps",
+        "home_at",
+        "guest_since",
+        "guest_leaving",
+        "walk_base",
+        "stray",
+    )
+
+    def __init__(self, settings: WhereaboutsSettings, on_home: Callable[[float], None]):
+        self.settings = settings
+        self._on_home = on_home  # the resident is found home at this time
+        self.location: Literal["home", "out"] = "home"
+        self.pending: dict[str, Any] | None = None  # front-door use not yet decided
+        self.door_opened_at: float | None = None  # first front-door event of the departure
+        self.left_at: float | None = None  # last front-door event of the departure
+        self.left_steps = 0.0
+        self.home_at: float | None = None  # last time the resident was found to be home
+        self.guest_since: float | None = None  # someone may have come in at
+        self.guest_leaving = False  # the current departure may be a guest's
+        self.walk_base: float | None = None  # steps_total at the first count after leaving
+        self.stray: float | None = None  # a lone indoor sign while out, at
+
+    # ---------------------------------------------------------------- questions
+
+    @property
+    def at_home(self) -> bool:
+        return self.location == "home" and self.pending is None
+
+    def away(self) -> tuple[float, float] | None:
+        """(front door first used, last used) of a departure that is decided or likely
+        (an odd number of passages with no indoor activity since); None when home."""
+        if self.location == "out" and self.left_at is not None:
+            return (self.door_opened_at or self.left_at, self.left_at)
+        pending = self.pending
+        if pending and (pending["was"] == "home") == (pending["passages"] % 2 == 1):
+            return (pending["passage"], pending["last"])
+        return None
+
+    def walked_since_door(self, steps_total: float) -> float | None:
+        """Steps in counts wholly after the door (a count reported just after the door
+        also holds steps from before it); None until such a count has come."""
+        if self.away() is None or self.walk_base is None:
+            return None
+        return steps_total - self.walk_base
+
+    def steps_since_door(self, steps_total: float) -> float:
+        """Steps counted since the front door was used for the current departure."""
+        if self.location == "out":
+            return steps_total - self.left_steps
+        if self.pending is not None:
+            return steps_total - self.pending["steps"]
+        return 0.0
+
+    def decision_due(self) -> float | None:
+        if self.pending is None:
+            return None
+        return self.pending["last"] + self.settings.out_confirm_s
+
+    # ---------------------------------------------------------------- events
+
+    def front_door(self, ts: float, passage: bool, steps_total: float) -> None:
+        if self.pending is None:
+            s = self.settings
+            guest = self.guest_since is not None and ts - self.guest_since <= s.guest_s
+            self.guest_since = None
+            self.walk_base = None
+            self.pending = {
+                "guest": guest and self.location == "home",
+                "was": self.location,
+                "first": ts,
+                "passage": ts,  # the first event of the latest passage
+                "last": ts,
+                "passages": 1,
+                "steps": steps_total,
+            }
+            return
+        if passage:
+            self.pending["passages"] += 1
+            self.pending["passage"] = ts
+        self.pending["last"] = max(self.pending["last"], ts)
+        self.pending["first"] = min(self.pending["first"], ts)
+
+    def indoor(self, ts: float, *, motion_only: bool = False) -> list[Observation]:
+        """Fixed-sensor activity inside the home (``motion_only``: a motion trigger, which
+        alone may be a glitch)."""
+        pending = self.pending
+        if pending is not None and ts > pending["last"] + self.settings.door_grace_s:
+            self.pending = None
+            self.home_at = ts
+            if pending["was"] == "home" and pending["passages"] % 2 == 1:
+                self.guest_since = pending["first"]
+            if pending["was"] == "out":
+                return self._back_home(pending["first"], clean=True)
+        elif pending is None and self.location == "out":
+            return self._stray(ts) if motion_only else self._back_home(ts, clean=False)
+        return []
+
+    def _stray(self, ts: float) -> list[Observation]:
+        """A motion trigger while out, with no front door: back only if confirmed."""
+        s = self.settings
+        first = self.stray
+        if first is not None and s.return_apart_s <= ts - first <= s.return_within_s:
+            self.stray = None
+            return self._back_home(first, clean=False)
+        if first is None or ts - first > s.return_within_s:
+            self.stray = ts
+        return []
+
+    def count_steps(self, increase: float, steps_total: float, wearing: Callable[[], bool]) -> None:
+        """A step count rose by ``increase``: is it her walking away, or a guest leaving?"""
+        if self.walk_base is None and self.away() is not None:
+            # The first count since the door: what it adds may predate the door.
+            self.walk_base = steps_total + increase
+        elif self.walk_base is not None and self.location == "out" and self.guest_leaving:
+            walked = steps_total + increase - self.walk_base
+            if walked < self.settings.guest_walk_steps and wearing():
+                self._stayed()
+
+    def decide(self) -> list[Observation]:
+        """No indoor activity since the door was last used: its passages decide."""
+        pending, self.pending = self.pending, None
+        assert pending is not None
+        odd = pending["passages"] % 2 == 1
+        if pending["was"] == "home":
+            if odd:
+                self._leave(pending)
+            else:  # out to the bin and back, or talking at the door
+                self.home_at = pending["passage"]
+            return []
+        if odd:
+            return self._back_home(pending["first"], clean=True)
+        # Back and out again (fetched the forgotten keys): a new outing from the last passage.
+        observations = self._back_home(pending["first"], clean=True)
+        self._leave(pending)
+        return observations
+
+    def _leave(self, pending: Mapping[str, Any]) -> None:
+        self.stray = None
+        self.guest_leaving = bool(pending.get("guest"))
+        self.location = "out"
+        self.door_opened_at = pending["passage"]
+        self.left_at = pending["last"]
+        self.left_steps = pending["steps"]
+
+    def _stayed(self) -> None:
+        """The departure was a guest's: she never left."""
+        self.location = "home"
+        self.home_at = self.left_at
+        self.left_at = self.door_opened_at = None
+        self.guest_leaving = False
+
+    def _back_home(self, ts: float, *, clean: bool) -> list[Observation]:
+        self.location = "home"
+        self.stray = None
+        self.home_at = ts
+        self._on_home(ts)
+        if self.left_at is None or ts <= self.left_at:
+            return []
+        return [Observation("outing", self.left_at, ts, clean=clean)]

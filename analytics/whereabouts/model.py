@@ -1,0 +1,343 @@
+"""Whereabouts: where the resident is, what the sensors can tell, what she last did; one
+model per home, in event time. The HomeMonitor owns it and feeds it every reading once;
+every activity detector reads it.
+
+Where she is, on evidence only: out (through the front door), in the bathroom (something
+there says so), resting (her night, in bed or, with no sensor in the bedroom, just her
+night), or at home: seen in a room, or unobserved since she was last seen. Fixed sensors
+say she is at home; wearables only say she moves (steps continue outdoors). The parts:
+``sensors`` (levels; stuck and flapping sensors), ``signals`` (what an edge shows),
+``doorway`` (home or out), ``bathroom``, ``day`` (up or resting; her night, learned),
+``wearables``; ``coverage`` says which rooms the installed sensors cover.
+
+``observe`` and ``step`` return ``Observation``s (a finished gap, outing, bathroom stay,
+night's sleep) for the baselines in analytics.routine to learn from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from contracts.reading import Reading
+
+from ..context import HomeContext
+from .bathroom import Bathroom
+from .clock import NightClock
+from .coverage import Coverage
+from .day import Day
+from .doorway import Doorway
+from .sensors import BINARY_METRICS, Sensors
+from .settings import (
+    SETTINGS_NAME,
+    WEARABLE_KINDS,
+    Context,
+    Observation,
+    SensorSettings,
+    WhereaboutsSettings,
+)
+from .signals import Signal, Signals
+from .wearables import Wearables
+
+DAY_S = 86400.0
+SENSOR_SETTINGS = "sensor_health"
+
+# One moment of the model for the detectors: at time t, these observations just finished.
+Moment = tuple[float, list[Observation]]
+
+
+class Whereabouts:
+    """The resident's whereabouts in one home, in event time; see the module docstring.
+
+    >>> from contracts.home import HomeConfig
+    >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "s1",
+    ...     "timezone": "UTC", "resident": {"name": "A", "birth_year": 1940},
+    ...     "devices": [{"id": "front", "kind": "door", "role": "front_door",
+    ...                  "source": "zigbee2mqtt:front"},
+    ...                 {"id": "pir", "kind": "motion", "role": "living_room",
+    ...                  "source": "zigbee2mqtt:pir"}]}))
+    >>> where = Whereabouts(home)
+    >>> r = lambda ts, dev, metric, value: Reading(ts=ts, home="h1", device=dev,
+    ...                                            metric=metric, value=value)
+    >>> noon = 12 * 3600
+    >>> _ = where.observe(r(noon - 60, "front", "contact", "closed"))
+    >>> _ = where.observe(r(noon, "pir", "motion", True))
+    >>> _ = where.observe(r(noon + 60, "front", "contact", "open"))
+    >>> _ = where.observe(r(noon + 65, "front", "contact", "closed"))
+    >>> _ = where.tick(noon + 20 * 60)
+    >>> where.doorway.location, where.doorway.left_at - noon
+    ('out', 65.0)
+    >>> _ = where.observe(r(noon + 3600, "front", "contact", "open"))
+    >>> [(o.kind, o.duration) for o in where.observe(r(noon + 3700, "pir", "motion", True))]
+    [('outing', 3535.0)]
+    >>> where.doorway.location
+    'home'
+    """
+
+    def __init__(self, home: HomeContext):
+        self.home = home
+        self.settings = home.settings(SETTINGS_NAME, WhereaboutsSettings)
+        self.clock = NightClock(home)
+        self.coverage = Coverage.of(home.config)
+        self._kind = {d.id: d.kind for d in home.config.devices}
+        self._role = {d.id: d.role for d in home.config.devices}
+        self.now: float | None = None
+        self.started: float | None = None  # monitoring began
+        self.last: list[Any] | None = None  # last activity of any kind: [ts, device, what]
+        self.last_home: float | None = None  # last activity while at home
+        self.last_room: str | None = None  # where a fixed sensor last saw her
+        self.last_context: Context = "about"  # an occupancy sensor saw her there, or not
+        self.last_awake = True  # she was up (not resting) at her last activity
+        devices = home.config.devices
+        self.sensors = Sensors(home.settings(SENSOR_SETTINGS, SensorSettings), devices)
+        self.signals = Signals(self.settings)
+        self.wearables = Wearables(self.settings)
+        self.doorway = Doorway(self.settings, self._found_home)
+        self.bathroom = Bathroom(self.settings, self.coverage.bathroom_occupancy)
+        self.day = Day(self.settings, self.clock)
+
+    def _found_home(self, ts: float) -> None:
+        self.last_home = max(self.last_home or ts, ts)
+
+    # ---------------------------------------------------------------- questions
+
+    @property
+    def at_home(self) -> bool:
+        return self.doorway.at_home
+
+    @property
+    def resting(self) -> bool:
+        """Her night's rest: not up yet this period, and last seen in the bedroom; where
+        the bedroom cannot be seen, silent since a time she could have gone to bed."""
+        if self.day.period is None or self.day.up_since is not None:
+            return False
+        return self.rests_in(self.last_room, self.last_home)
+
+    def rests_in(
+        self, room: str | None, since: float | None, night_start: float | None = None
+    ) -> bool:
+        """Whether, in her night (this period's, or the one starting at ``night_start``),
+        last seen in ``room`` at ``since`` is resting."""
+        if self.coverage.bedroom:
+            return room == "bedroom"
+        return since is None or self.day.could_be_bedtime(since, night_start)
+
+    def learning_day(self, ts: float) -> int:
+        """Day of monitoring ``ts`` falls on, from 1."""
+        if self.started is None:
+            return 1
+        return int(max(0.0, ts - self.started) // DAY_S) + 1
+
+    def learning(self, ts: float) -> bool:
+        """Whether the routine is still being learned at ``ts``."""
+        return self.learning_day(ts) <= self.settings.learning_days
+
+    def local_clock(self, ts: float, reference: float | None = None) -> str:
+        """'07:12', or '11-28 07:12' when not on the reference's local date."""
+        moment = self.home.local(ts)
+        if reference is not None and self.home.local(reference).date() != moment.date():
+            return moment.strftime("%m-%d %H:%M")
+        return moment.strftime("%H:%M")
+
+    def describe_last(self, reference: float | None = None) -> str:
+        if self.last is None:
+            return "none seen"
+        ts, device, what = self.last
+        return f"{self.local_clock(ts, reference)}, {what} ({device})"
+
+    # ---------------------------------------------------------------- time
+
+    def start(self, ts: float) -> None:
+        """Monitoring begins at ``ts``: during a day, the resident is taken to be up."""
+        if self.day.period is not None:
+            return
+        self.day.begin(ts)
+        self.now = self.started = ts
+        self.last_home = ts
+        self.last = [ts, "-", "monitoring started"]
+        self.last_awake = not self.resting
+
+    def next_transition(self) -> float | None:
+        """When the next change happens by itself (a door use decided, evidence running
+        out, a sensor stuck, a return to bed confirmed, a night starting)."""
+        if self.day.period is None:
+            return None
+        due = [
+            self.doorway.decision_due(),
+            self.bathroom.due(),
+            self.sensors.next_due(self.now if self.now is not None else -math.inf),
+            self.day.due(),
+            self.day.next_night,
+        ]
+        return min(t for t in due if t is not None)
+
+    def step(self, t: float) -> list[Observation]:
+        """Apply the transitions due at or before ``t`` (call with next_transition())."""
+        observations: list[Observation] = []
+        due = self.doorway.decision_due()
+        if due is not None and due <= t:
+            observations += self.doorway.decide()
+        observations += self.bathroom.step(t)
+        self.sensors.step(t)
+        self.day.step(t)
+        if self.day.period is not None and self.day.next_night <= t:
+            observations += self._new_period(self.day.next_night)
+        self.now = t if self.now is None else max(self.now, t)
+        return observations
+
+    def tick(self, now: float) -> list[Observation]:
+        """Let event time reach ``now``."""
+        if self.day.period is None:
+            self.start(now)
+        observations: list[Observation] = []
+        while (t := self.next_transition()) is not None and t <= now:
+            observations += self.step(t)
+        self.now = now if self.now is None else max(self.now, now)
+        return observations
+
+    def advance(self, now: float) -> Iterator[Moment]:
+        """Event time reaches ``now``: each transition on the way as a moment seen just
+        before it and just after it (a deadline at 21:40 is still met when the night
+        begins at 22:30 and nothing came in between), then ``now`` itself."""
+        if self.now is not None and now <= self.now:
+            return
+        if self.day.period is None:
+            self.start(now)
+        while (t := self.next_transition()) is not None and t <= now:
+            yield t, []
+            yield t, self.step(t)
+        self.tick(now)
+        yield now, []
+
+    def _new_period(self, night_start: float) -> list[Observation]:
+        observations: list[Observation] = []
+        resting = self.rests_in(self.last_room, self.last_home, night_start)
+        if self.last_awake and self.doorway.location == "home" and resting:
+            # Her night begins and she is where she rests: the silence so far was awake,
+            # the rest of it is her night.
+            gap = self._gap_until(night_start)
+            if gap:
+                observations.append(gap)
+            self.last_awake = False
+        observations += self.day.new_period(night_start)
+        return observations
+
+    # ---------------------------------------------------------------- readings
+
+    def observe(self, reading: Reading) -> list[Observation]:
+        kind = self._kind.get(reading.device)
+        if kind is None:
+            return []  # not a device of this home's config
+        ts = reading.epoch
+        observations = self.tick(ts) if self.now is None or ts > self.now else []
+        signal = self._signal(reading, kind)
+        if signal is None:
+            return observations
+        if signal.klass == "bathroom_exit":
+            return observations + self.bathroom.exit(ts)
+        return observations + self._activity(ts, reading.device, signal, reading.metric)
+
+    def _signal(self, reading: Reading, kind: str) -> Signal | None:
+        role = self._role[reading.device]
+        wearable = kind in WEARABLE_KINDS
+        if wearable:
+            self.wearables.seen(reading.epoch)
+        self.wearables.counted_from = None
+        if reading.metric == "sos":
+            klass = "wearable" if wearable else "indoor"
+            return Signal(klass, "pressed SOS", None) if reading.value is True else None
+        if wearable:
+            found = self.wearables.classify(reading, self.doorway)
+            return Signal(found[0], found[1], None) if found else None
+        if reading.metric not in BINARY_METRICS:
+            return None
+        edge = self.sensors.edge(reading, kind, role)
+        return self.signals.classify(edge) if edge is not None else None
+
+    def _activity(self, ts: float, device: str, signal: Signal, metric: str) -> list[Observation]:
+        observations: list[Observation] = []
+        klass, fixed = signal.klass, signal.klass != "wearable"
+        late = self.last is not None and ts < self.last[0]
+        if not late:
+            observations += self._silence_ends(ts)
+            self.last = [ts, device, signal.what]
+            if self.doorway.location == "home" or fixed:
+                self.last_home = ts
+                if fixed and signal.room is not None:
+                    self.last_room = signal.room
+        if klass == "wearable":
+            self.wearables.moved(ts)
+        if klass == "front_door":
+            self.doorway.front_door(ts, self.signals.passage, self.wearables.steps_total)
+        elif fixed:
+            observations += self.doorway.indoor(ts, motion_only=metric == "motion")
+        observations += self._bathroom(ts, device, signal, metric)
+        bedroom = signal.room == "bedroom" and not self.coverage.bedroom_only
+        self.day.activity(ts, bedroom, self.wearables.counted_from, fixed=fixed)
+        if not late:
+            self.last_context = self._context()
+            self.last_awake = not self.resting
+        return observations
+
+    def _silence_ends(self, ts: float) -> list[Observation]:
+        if self.doorway.location != "home":
+            return []
+        if self.last_home is not None and ts > self.last_home:
+            self.day.silence(self.last_home, ts)
+        gap = self._gap_until(ts)
+        return [gap] if gap else []
+
+    def _bathroom(self, ts: float, device: str, signal: Signal, metric: str) -> list[Observation]:
+        role = self._role[device]
+        if signal.klass == "bathroom":
+            via = "presence" if metric == "presence" else "motion"
+            self.bathroom.inside(ts, device, role, via)
+            return []
+        if signal.klass == "bathroom_door":
+            return self.bathroom.door(ts, device, role, signal.value)
+        if signal.klass in ("wearable", "inside"):
+            # Steps are no sign of leaving: a wrist band counts washing hands as steps.
+            return []
+        return self.bathroom.elsewhere(ts)
+
+    def _context(self) -> Context:
+        for device in self.coverage.resting_places:
+            level = self.sensors.level(device)
+            if level is not None and level[0]:
+                return "resting"
+        return "about"
+
+    def _gap_until(self, ts: float) -> Observation | None:
+        """The silence since the last activity at home, if she was awake then."""
+        last = self.last_home
+        if last is None or ts <= last or not self.last_awake:
+            return None
+        return Observation("gap", last, ts, context=self.last_context)
+
+    # ---------------------------------------------------------------- state
+
+    _PARTS = ("sensors", "signals", "wearables", "doorway", "bathroom", "day")
+    _FIELDS = (
+        "now",
+        "started",
+        "last",
+        "last_home",
+        "last_room",
+        "last_context",
+        "last_awake",
+    )
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {name: getattr(self, name) for name in self._FIELDS}
+        state["last"] = list(self.last) if self.last is not None else None
+        for name in self._PARTS:
+            state[name] = getattr(self, name).state_dict()
+        return state
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        for name in self._FIELDS:
+            setattr(self, name, state[name])
+        self.last = list(state["last"]) if state["last"] is not None else None
+        for name in self._PARTS:
+            getattr(self, name).load_state(state[name])

@@ -1,0 +1,446 @@
+"""`eldercare eval homes DIR...`: the activity detectors on recordings of real homes.
+
+Each DIR holds ``readings.jsonl`` (canonical readings), ``home.yaml`` (the home config) and
+optionally ``activities.csv`` (``start,end,activity``: what the resident was doing). The
+recordings are of ordinary life, so two questions are asked of each home:
+
+- **False alarms.** Every distress alert raised on the recording is a false alarm (nobody
+  fell or fell ill in it). Counted per kind and per resident-month; device housekeeping
+  (a sensor offline, stuck or flapping, a battery) is reported apart.
+- **Injected collapses.** At a moment inside a labelled in-home activity by day (not while
+  out, not asleep, outside the config's night), the recording is cut: from then on
+  nothing comes from any sensor, as if she collapsed there. Was a distress alert raised
+  within ``--horizon-h`` hours, and how long after the moment? Without activities.csv the
+  moments are just after daytime readings of indoor sensors (she was home then).
+
+``--without motion,presence`` (device kinds or ids) evaluates the same recordings as a home
+without those sensors would see them: how the detectors fare in sparser homes.
+
+Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
+repeatable. The detectors see each recording once, from its first reading on, learning
+as they go: a collapse in the first days meets a detector still learning the home.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from analytics import Event, HomeMonitor
+from contracts.errors import ContractError, ReadingError
+from contracts.home import HomeConfig
+from contracts.reading import Reading, read_jsonl
+
+# Alerts about a device rather than the resident: reported, but not false alarms.
+DEVICE_KINDS = frozenset(
+    {"device_offline", "battery_low", "sensor_stuck", "sensor_flapping", "home_offline"}
+)
+# Words in an activity label that mean the resident was not at home, or asleep: no
+# collapse is injected there. Generic on purpose: these are the words datasets use.
+OUT_WORDS = ("leav", "outside", "away", "out of home", "go out", "went out")
+SLEEP_WORDS = ("sleep", "bed", "nap")
+INDOOR_KINDS = ("door", "motion", "presence", "appliance", "fall_radar")
+STEP_S = 600.0  # the silent hours are played in steps of this (timers fire on the way)
+HOUR = 3600.0
+DAY = 86400.0
+
+
+class EvaluationError(Exception):
+    """A recorded home cannot be evaluated; ``folder`` and ``reason`` say why."""
+
+    def __init__(self, folder: str | Path, reason: str):
+        self.folder = str(folder)
+        self.reason = reason
+        super().__init__(f"{self.folder}: {reason}")
+
+
+@dataclass(frozen=True)
+class Activity:
+    start: float
+    end: float
+    name: str
+
+
+@dataclass(frozen=True)
+class RecordedHome:
+    folder: str
+    config: HomeConfig
+    readings: tuple[Reading, ...]
+    activities: tuple[Activity, ...]
+    skipped_lines: int
+
+    @property
+    def home(self) -> str:
+        return self.config.home
+
+    @property
+    def span_days(self) -> float:
+        if not self.readings:
+            return 0.0
+        return (self.readings[-1].epoch - self.readings[0].epoch) / DAY
+
+
+@dataclass(frozen=True)
+class Injection:
+    moment: float
+    activity: str
+    detected_at: float | None
+    alert: str | None
+
+    @property
+    def delay_s(self) -> float | None:
+        return None if self.detected_at is None else self.detected_at - self.moment
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_home(folder: str | Path, without: Collection[str] = ()) -> RecordedHome:
+    """A recorded home; ``without``: device kinds or ids to leave out, config and readings."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EvaluationError(folder, "not a folder")
+    try:
+        config = HomeConfig.load(folder / "home.yaml")
+    except ContractError as exc:
+        raise EvaluationError(folder, str(exc)) from exc
+    if without:
+        kept = tuple(d for d in config.devices if d.id not in without and d.kind not in without)
+        config = config.model_copy(update={"devices": kept})
+    devices = {d.id for d in config.devices}
+    skipped: list[ReadingError] = []
+    try:
+        readings = [
+            r
+            for r in read_jsonl(folder / "readings.jsonl", on_error=skipped.append)
+            if r.home == config.home and r.device in devices
+        ]
+    except OSError as exc:
+        raise EvaluationError(folder, f"cannot read readings.jsonl: {exc.strerror}") from exc
+    if not readings:
+        raise EvaluationError(folder, f"no readings of home {config.home!r}")
+    readings.sort(key=lambda r: r.epoch)
+    return RecordedHome(str(folder), config, tuple(readings), _activities(folder), len(skipped))
+
+
+def _activities(folder: Path) -> tuple[Activity, ...]:
+    path = folder / "activities.csv"
+    if not path.exists():
+        return ()
+    labelled: list[Activity] = []
+    try:
+        with path.open(newline="", encoding="utf-8") as rows:
+            for row in csv.DictReader(rows):
+                start = datetime.fromisoformat(row["start"]).timestamp()
+                end = datetime.fromisoformat(row["end"]).timestamp()
+                if end > start:  # a label that ends before it starts is a typo: unusable
+                    labelled.append(Activity(start, end, row["activity"]))
+    except (OSError, KeyError, ValueError) as exc:
+        raise EvaluationError(folder, f"activities.csv: {exc}") from exc
+    return tuple(labelled)
+
+
+# ----------------------------------------------------------------------------- false alarms
+
+
+def replay_events(home: RecordedHome) -> list[Event]:
+    monitor = HomeMonitor(home.config)
+    events = monitor.feed_many(home.readings)
+    return [e for e in events if e.state == "raised"]
+
+
+def label_at(home: RecordedHome, ts: float) -> str | None:
+    names = [a.name for a in home.activities if a.start <= ts < a.end]
+    return ", ".join(names) if names else None
+
+
+def false_alarms(home: RecordedHome, raised: Sequence[Event]) -> dict[str, Any]:
+    distress = [e for e in raised if e.kind not in DEVICE_KINDS]
+    device = Counter(e.kind for e in raised if e.kind in DEVICE_KINDS)
+    months = home.span_days / 30
+    examples = []
+    for event in distress:
+        shown = event.to_dict(home.config.tz)
+        examples.append(
+            {
+                "ts": shown["ts"],
+                "kind": event.kind,
+                "summary": event.evidence.get("summary"),
+                "doing": label_at(home, event.ts),
+            }
+        )
+    return {
+        "false_alarms": dict(sorted(Counter(e.kind for e in distress).items())),
+        "false_alarms_total": len(distress),
+        "false_alarms_per_resident_month": round(len(distress) / months, 2) if months else None,
+        "device_events": dict(sorted(device.items())),
+        "examples": examples,
+    }
+
+
+# ----------------------------------------------------------------------------- injections
+
+
+def _is_in_home_by_day(home: RecordedHome, activity: Activity, moment: float) -> bool:
+    name = activity.name.lower()
+    if any(word in name for word in OUT_WORDS + SLEEP_WORDS):
+        return False
+    local = datetime.fromtimestamp(moment, home.config.tz).time()
+    return not home.config.night.contains(local)
+
+
+def injection_moments(home: RecordedHome, count: int, seed: int) -> list[tuple[float, str]]:
+    """``count`` moments at which the resident was at home and up, by day, at random."""
+    rng = random.Random(f"{seed}/{home.home}")
+    first, last = home.readings[0].epoch, home.readings[-1].epoch
+    chosen: list[tuple[float, str]] = []
+    if home.activities:
+        eligible = [a for a in home.activities if first <= a.start and a.end <= last]
+        for _ in range(count * 50):
+            if len(chosen) == count or not eligible:
+                break
+            activity = rng.choice(eligible)
+            moment = rng.uniform(activity.start, activity.end)
+            if _is_in_home_by_day(home, activity, moment):
+                chosen.append((moment, activity.name))
+        return sorted(chosen)
+    indoor = {
+        d.id for d in home.config.devices if d.kind in INDOOR_KINDS and d.role != "front_door"
+    }
+    candidates = [
+        r.epoch
+        for r in home.readings
+        if r.device in indoor
+        and not home.config.night.contains(datetime.fromtimestamp(r.epoch, home.config.tz).time())
+    ]
+    for ts in rng.sample(candidates, min(count, len(candidates))):
+        chosen.append((ts + 1.0, "(after a reading of an indoor sensor)"))
+    return sorted(chosen)
+
+
+def inject(
+    home: RecordedHome, moments: Sequence[tuple[float, str]], horizon_s: float
+) -> list[Injection]:
+    """Replay the recording once; at each moment, a copy of the detectors lives on in
+    silence for ``horizon_s``: the first distress alert raised is the detection."""
+    monitor = HomeMonitor(home.config)
+    outcomes: list[Injection] = []
+    readings = iter(home.readings)
+    pending = next(readings, None)
+    for moment, activity in moments:
+        while pending is not None and pending.epoch < moment:
+            monitor.feed(pending)
+            pending = next(readings, None)
+        silent = HomeMonitor(home.config, state=copy.deepcopy(monitor.state_dict()))
+        outcomes.append(_in_silence(silent, moment, activity, horizon_s))
+    return outcomes
+
+
+def _in_silence(monitor: HomeMonitor, moment: float, activity: str, horizon_s: float) -> Injection:
+    t = moment
+    while t < moment + horizon_s:
+        t = min(t + STEP_S, moment + horizon_s)
+        for event in monitor.advance(t):
+            if event.state == "raised" and event.kind not in DEVICE_KINDS and event.ts >= moment:
+                return Injection(moment, activity, event.ts, event.kind)
+    return Injection(moment, activity, None, None)
+
+
+def _injection_summary(outcomes: Sequence[Injection], home: RecordedHome) -> dict[str, Any]:
+    delays = [o.delay_s for o in outcomes if o.delay_s is not None]
+    tz = home.config.tz
+    return {
+        "injected": len(outcomes),
+        "detected": len(delays),
+        "detection_rate": round(len(delays) / len(outcomes), 3) if outcomes else None,
+        "median_delay_s": round(median(delays)) if delays else None,
+        "max_delay_s": round(max(delays)) if delays else None,
+        "by_alert": dict(sorted(Counter(o.alert for o in outcomes if o.alert).items())),
+        "outcomes": [
+            {
+                "moment": datetime.fromtimestamp(o.moment, tz).isoformat(),
+                "doing": o.activity,
+                "alert": o.alert,
+                "delay_min": None if o.delay_s is None else round(o.delay_s / 60),
+            }
+            for o in outcomes
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- the whole
+
+
+def evaluate_home(home: RecordedHome, injections: int, seed: int, horizon_s: float) -> dict:
+    raised = replay_events(home)
+    moments = injection_moments(home, injections, seed)
+    return {
+        "home": home.home,
+        "folder": home.folder,
+        "days": round(home.span_days, 2),
+        "readings": len(home.readings),
+        "skipped_lines": home.skipped_lines,
+        **false_alarms(home, raised),
+        "collapses": _injection_summary(inject(home, moments, horizon_s), home),
+    }
+
+
+def evaluate_homes(
+    folders: Iterable[str | Path],
+    injections: int = 40,
+    seed: int = 1,
+    horizon_h: float = 12,
+    without: Collection[str] = (),
+) -> dict[str, Any]:
+    homes = [load_home(folder, without) for folder in folders]
+    results = [evaluate_home(home, injections, seed, horizon_h * HOUR) for home in homes]
+    return {
+        "seed": seed,
+        "horizon_h": horizon_h,
+        "without": sorted(without),
+        "homes": results,
+        "overall": _overall(results),
+        "worst_home": _worst(results),
+    }
+
+
+def _overall(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    months = sum(r["days"] for r in results) / 30
+    alarms = sum(r["false_alarms_total"] for r in results)
+    kinds: Counter[str] = Counter()
+    for r in results:
+        kinds.update(r["false_alarms"])
+    delays = [
+        o["delay_min"] * 60
+        for r in results
+        for o in r["collapses"]["outcomes"]
+        if o["delay_min"] is not None
+    ]
+    injected = sum(r["collapses"]["injected"] for r in results)
+    return {
+        "resident_months": round(months, 2),
+        "false_alarms": dict(sorted(kinds.items())),
+        "false_alarms_total": alarms,
+        "false_alarms_per_resident_month": round(alarms / months, 2) if months else None,
+        "injected": injected,
+        "detected": len(delays),
+        "detection_rate": round(len(delays) / injected, 3) if injected else None,
+        "median_delay_s": round(median(delays)) if delays else None,
+        "max_delay_s": round(max(delays)) if delays else None,
+    }
+
+
+def _worst(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    if not results:
+        return {}
+    alarms = max(results, key=lambda r: r["false_alarms_per_resident_month"] or 0)
+    rated = [r for r in results if r["collapses"]["detection_rate"] is not None]
+    detection = min(rated, key=lambda r: r["collapses"]["detection_rate"], default=None)
+    slowest = max(rated, key=lambda r: r["collapses"]["median_delay_s"] or 0, default=None)
+    return {
+        "false_alarms_per_resident_month": {
+            "home": alarms["home"],
+            "value": alarms["false_alarms_per_resident_month"],
+        },
+        "detection_rate": (
+            {"home": detection["home"], "value": detection["collapses"]["detection_rate"]}
+            if detection
+            else None
+        ),
+        "median_delay_s": (
+            {"home": slowest["home"], "value": slowest["collapses"]["median_delay_s"]}
+            if slowest
+            else None
+        ),
+    }
+
+
+# ----------------------------------------------------------------------------- command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "folders", nargs="+", metavar="DIR", help="readings.jsonl + home.yaml [+ activities.csv]"
+    )
+    parser.add_argument(
+        "--injections", type=int, default=40, help="collapses injected per home (default 40)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--horizon-h", type=float, default=12, help="hours of silence after a collapse (12)"
+    )
+    parser.add_argument(
+        "--without",
+        default="",
+        metavar="KINDS",
+        help="device kinds or ids to leave out (e.g. motion,presence): a sparser home",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.injections < 0 or args.horizon_h <= 0:
+        print("eldercare eval homes: --injections >= 0 and --horizon-h > 0", file=sys.stderr)
+        return 2
+    began = time.perf_counter()
+    try:
+        without = {word.strip() for word in args.without.split(",") if word.strip()}
+        result = evaluate_homes(
+            args.folders, args.injections, args.seed, args.horizon_h, without=without
+        )
+    except EvaluationError as exc:
+        print(f"eldercare eval homes: {exc}", file=sys.stderr)
+        return 2
+    result["elapsed_s"] = round(time.perf_counter() - began, 1)
+    print(table(result), file=sys.stderr)
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def table(result: dict[str, Any]) -> str:
+    header = (
+        f"{'home':<16} {'days':>6} {'false alarms':>13} {'per month':>10} "
+        f"{'collapses':>10} {'median':>8} {'max':>8}  false alarms by kind"
+    )
+    lines = [header]
+    rows = [*result["homes"], {"home": "all", **result["overall"], "collapses": None}]
+    for row in rows:
+        collapses = row["collapses"] or row
+        days = row.get("days", round(row.get("resident_months", 0) * 30, 2))
+        lines.append(
+            f"{row['home']:<16} {days:>6.1f} {row['false_alarms_total']:>13} "
+            f"{_number(row['false_alarms_per_resident_month']):>10} "
+            f"{collapses['detected']:>4}/{collapses['injected']:<5} "
+            f"{_duration(collapses['median_delay_s']):>8} {_duration(collapses['max_delay_s']):>8}"
+            f"  {row['false_alarms'] or '-'}"
+        )
+    worst = result["worst_home"]
+    if len(result["homes"]) > 1 and worst:
+        parts = [f"false alarms {worst['false_alarms_per_resident_month']['home']}"]
+        if worst["detection_rate"]:
+            parts.append(f"detection {worst['detection_rate']['home']}")
+            parts.append(f"median delay {worst['median_delay_s']['home']}")
+        lines.append("worst home: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds / 60:.0f} min" if seconds < 2 * HOUR else f"{seconds / HOUR:.1f} h"
