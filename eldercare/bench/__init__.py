@@ -50,7 +50,6 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -59,10 +58,23 @@ import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from contracts.topics import DEFAULT_PREFIX
 from eldercare.bench_logins import FloodPlan, flood_account, flood_process
 from eldercare.broker import Broker, BrokerError, free_port, mosquitto_binary
 from transport.broker_url import BrokerUrl
+
+from .sizes import DEFAULT_HOMES, FULL, QUICK, STALL_S, Sizes, log
+from .traffic import (
+    EVENT_KINDS,
+    PREFIX,
+    READINGS_PER_MESSAGE,
+    STATION,
+    TELEMETRY_EVERY_S,
+    backlog,
+    event_document,
+    home_id,
+    register_homes,
+    telemetry_document,
+)
 
 if TYPE_CHECKING:
     # Imported where used instead: the load process imports this module too, and it needs
@@ -75,161 +87,11 @@ if TYPE_CHECKING:
     from hub.settings import HubSettings
     from hub.store import Store
 
-PREFIX = DEFAULT_PREFIX
-STATION = "st-bench"
-DEFAULT_HOMES = (100, 1_000, 10_000)
-READINGS_PER_MESSAGE = 10
-TELEMETRY_EVERY_S = 10.0  # how often an edge sends a telemetry batch (edge default)
-EVENT_KINDS = ("fall", "sos")
-CST = timezone(timedelta(hours=8))  # the homes' local offset in their ISO timestamps
 GOAL_INGEST_RATIO = 0.70
 GOAL_P99_MS = 50.0
 GOAL_P99_HOMES = 1_000
-STALL_S = 30.0  # a drain that makes no progress for this long has lost messages
 LOGIN_CLIENTS = 12  # the log-in flood beside the second latency run
 FLOOD_SEQ_GAP = 10_000  # the flooded run's seqs, above every seq of the first run
-
-
-@dataclass(frozen=True)
-class Sizes:
-    messages: int
-    events: int
-    event_rate: float  # events per second in the latency phase
-    warmup_s: float  # background load before the first event
-
-
-FULL = Sizes(messages=20_000, events=200, event_rate=20.0, warmup_s=2.0)
-QUICK = Sizes(messages=1_000, events=20, event_rate=40.0, warmup_s=0.5)
-
-
-def log(text: str) -> None:
-    # Progress on stderr: stdout is the table and the JSON a caller may parse.
-    print(f"bench: {text}", file=sys.stderr, flush=True)
-
-
-# -- traffic -----------------------------------------------------------------------------
-
-
-def home_id(index: int) -> str:
-    return f"h{index:05d}"
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, CST).isoformat(timespec="milliseconds")
-
-
-def telemetry_document(home: str, seq: int, at: float, rng: random.Random) -> dict[str, Any]:
-    """One edge telemetry batch of ten readings in valid ranges, as the edge uplinks it.
-
-    The bracelet stamps epoch seconds, the Zigbee devices ISO 8601 with +08:00: the hub
-    must parse both kinds of ``ts``, so both are in the traffic.
-    """
-    t = at - rng.uniform(0.0, TELEMETRY_EVERY_S)
-
-    def band(metric: str, value: object, dt: float) -> dict[str, Any]:
-        return {"ts": round(t + dt, 3), "home": home, "device": "band", "metric": metric,
-                "value": value}  # fmt: skip
-
-    def zigbee(device: str, metric: str, value: object, dt: float) -> dict[str, Any]:
-        return {"ts": _iso(t + dt), "home": home, "device": device, "metric": metric,
-                "value": value}  # fmt: skip
-
-    readings = [
-        band("heart_rate", rng.randint(58, 96), 0.0),
-        band("spo2", rng.randint(93, 99), 0.0),
-        band("skin_temp", round(rng.uniform(32.0, 35.5), 1), 0.0),
-        band("steps", seq * 7 + rng.randint(0, 6), 0.0),
-        band("worn", True, 0.0),
-        band("battery", rng.randint(20, 100), 0.0),
-        zigbee("front_door", "contact", rng.choice(("open", "closed")), 1.2),
-        zigbee("bathroom_door", "contact", rng.choice(("open", "closed")), 2.7),
-        zigbee("radar_bath", "presence", rng.random() < 0.3, 3.1),
-        zigbee("radar_bath", "fall_state", "none", 3.1),
-    ]
-    return {"home": home, "readings": readings, "edge": home, "seq": seq}
-
-
-def backlog(prefix: str, homes: int, messages: int, *, seed: int = 7) -> list[tuple[str, bytes]]:
-    """``messages`` telemetry messages, homes taking turns, as if sent over the last while.
-
-    Encoded once: the raw subscriber and the hub drain exactly the same bytes.
-    """
-    rng = random.Random(seed)
-    now = time.time()
-    span = math.ceil(messages / homes) * TELEMETRY_EVERY_S
-    out = []
-    for n in range(messages):
-        home = home_id(n % homes)
-        at = now - span + (n / messages) * span
-        document = telemetry_document(home, n // homes + 1, at, rng)
-        out.append((f"{prefix}/{home}/telemetry", json.dumps(document).encode()))
-    return out
-
-
-def event_document(home: str, kind: str, seq: int) -> dict[str, Any]:
-    now = time.time()
-    return {
-        "ts": _iso(now),
-        "home": home,
-        "kind": kind,
-        "state": "raised",
-        "severity": "critical",
-        "started": _iso(now - 1.0),
-        "detector": kind,
-        "device": "radar_bath" if kind == "fall" else "sos_bed",
-        "evidence": {"source": "radar"} if kind == "fall" else {"presses": 1},
-        "edge": home,
-        "seq": seq,
-    }
-
-
-def home_document(home: str) -> dict[str, Any]:
-    return {
-        "home": home,
-        "station": STATION,
-        "timezone": "Asia/Shanghai",
-        "resident": {"name": "王秀英", "birth_year": 1942, "lives_alone": True},
-        "devices": [
-            {"id": "front_door", "kind": "door", "role": "front_door",
-             "source": "zigbee2mqtt:entrance", "model": "MCCGQ11LM"},
-            {"id": "bathroom_door", "kind": "door", "role": "bathroom_door",
-             "source": "zigbee2mqtt:bathroom", "model": "MCCGQ11LM"},
-            {"id": "radar_bath", "kind": "fall_radar", "role": "bathroom",
-             "source": "zigbee2mqtt:radar1", "model": "MIR-HE200-TY"},
-            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-            {"id": "sos_bed", "kind": "sos_button", "role": "bedside",
-             "source": "zigbee2mqtt:sos"},
-        ],
-        "contacts": [
-            {"name": "李明", "relation": "son", "phone": "13800000000", "notify": ["app", "sms"]}
-        ],
-    }  # fmt: skip
-
-
-def register_homes(database: str, homes: int, prefix: str) -> float:
-    """Station and homes straight through the registry, in one transaction; seconds taken."""
-    from sqlalchemy import update
-
-    from contracts.home import HomeConfig
-    from hub.registry import save_home, save_station
-    from hub.schema import OutgoingMessage
-    from hub.store import Store
-
-    started = time.perf_counter()
-    store = Store(database)
-    try:
-        template = HomeConfig.model_validate(home_document(home_id(0)))
-        with store.transaction() as session:
-            save_station(session, STATION, name="颍州社区养老服务站")
-            for index in range(homes):
-                config = template.model_copy(update={"home": home_id(index)})
-                save_home(session, config, prefix=prefix)
-            # Each home's config is queued for its edge. Here they count as delivered long
-            # ago: pushing N retained configs at start-up is not what this bench measures.
-            session.execute(update(OutgoingMessage).values(sent_at=time.time()))
-    finally:
-        store.close()
-    return time.perf_counter() - started
 
 
 # -- broker ------------------------------------------------------------------------------
