@@ -39,13 +39,9 @@ import os
 import platform
 import random
 import secrets
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -55,13 +51,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import aiomqtt
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from eldercare.bench_logins import FloodPlan, flood_account, flood_process
-from eldercare.broker import Broker, BrokerError, free_port, mosquitto_binary
+from eldercare.broker import Broker, BrokerError, free_port
 from transport.broker_url import BrokerUrl
 
+from .broker import mosquitto_version, start_bench_broker
+from .raw_subscriber import RawSubscriber, forget_session, publish_all
 from .sizes import DEFAULT_HOMES, FULL, QUICK, STALL_S, Sizes, log
 from .traffic import (
     EVENT_KINDS,
@@ -92,198 +88,6 @@ GOAL_P99_MS = 50.0
 GOAL_P99_HOMES = 1_000
 LOGIN_CLIENTS = 12  # the log-in flood beside the second latency run
 FLOOD_SEQ_GAP = 10_000  # the flooded run's seqs, above every seq of the first run
-
-
-# -- broker ------------------------------------------------------------------------------
-
-
-def start_bench_broker(workdir: Path, *, inflight: int) -> Broker:
-    """A private Mosquitto that never drops what it queues for an offline session.
-
-    eldercare.broker.start_broker caps each queue at 100,000 messages and leaves the
-    in-flight window at Mosquitto's default of 20. With 20, a consumer that acks only after
-    its commit (the hub) never sees more than 20 messages at once, whatever its batch size;
-    a deployment sets this window, so the bench sets it too (``--inflight``).
-    """
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    config = workdir / "mosquitto.conf"
-    log_file = workdir / "mosquitto.log"
-    config.write_text(
-        "\n".join(
-            [
-                f"listener {port} 127.0.0.1",
-                "allow_anonymous true",
-                "persistence false",
-                "log_dest stderr",
-                "log_type error",
-                "log_type warning",
-                "max_queued_messages 0",  # 0: no limit, an offline session loses nothing
-                "max_queued_bytes 0",
-                f"max_inflight_messages {inflight}",
-                # As root, Mosquitto switches to its own user, and changing user clears the
-                # parent-death signal set below; as anyone else it keeps the caller's user.
-                *(["user root"] if os.geteuid() == 0 else []),
-                "",
-            ]
-        )
-    )
-    with open(log_file, "ab") as out:
-        process = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(config)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_parent_death_signal(),
-        )
-    deadline = time.monotonic() + 10
-    while True:
-        if process.poll() is not None:
-            raise BrokerError(f"mosquitto exited: {log_file.read_text(errors='replace')}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise BrokerError(f"mosquitto did not listen on port {port} within 10 s") from None
-            time.sleep(0.05)
-    return Broker("127.0.0.1", port, process, config, log_file)
-
-
-def _parent_death_signal() -> Callable[[], None] | None:
-    """What the broker's process runs before exec: get SIGTERM when the bench's main thread
-    ends, even by kill -9 (a timed-out CI job), rather than live on holding a port. Linux
-    only; resolved here, in the parent, so the forked child imports nothing."""
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    pr_set_pdeathsig = 1
-    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def mosquitto_version() -> str | None:
-    try:
-        shown = subprocess.run(
-            [mosquitto_binary(), "-h"], capture_output=True, text=True, timeout=5
-        ).stdout
-    except (BrokerError, OSError, subprocess.SubprocessError):
-        return None
-    first = shown.splitlines()[0] if shown else ""
-    return first.removeprefix("mosquitto version ").strip() or None
-
-
-# -- paho helpers (the raw subscriber and the backlog publisher) --------------------------
-
-
-def _paho_client(url: BrokerUrl, client_id: str, *, clean: bool) -> paho.Client:
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=clean,
-        protocol=paho.MQTTv311,
-    )
-    if url.username:
-        client.username_pw_set(url.username, url.password)
-    if url.tls:
-        client.tls_set()
-    return client
-
-
-def _connect(client: paho.Client, url: BrokerUrl, timeout: float = 10.0) -> None:
-    """Connect with paho's network thread running; return once the CONNACK is in."""
-    connected = threading.Event()
-    client.on_connect = lambda *_: connected.set()
-    client.connect(url.host, url.port, keepalive=60)
-    client.loop_start()
-    if not connected.wait(timeout):
-        client.loop_stop()
-        raise TimeoutError(f"no CONNACK from {url} within {timeout} s")
-
-
-def _close(client: paho.Client) -> None:
-    client.disconnect()
-    client.loop_stop()
-
-
-def forget_session(url: BrokerUrl, client_id: str) -> None:
-    """End a persistent session, so the broker stops queuing traffic for it."""
-    client = _paho_client(url, client_id, clean=True)
-    _connect(client, url)
-    _close(client)
-
-
-class RawSubscriber:
-    """A plain paho subscriber with a persistent QoS 1 session: what the broker alone does."""
-
-    def __init__(self, url: BrokerUrl, client_id: str, topic: str):
-        self.url = url
-        self.client_id = client_id
-        self.topic = topic
-        self.expected = 0
-        self.received = 0
-        self.last_at = 0.0
-        self._done = threading.Event()
-
-    def create_session(self) -> None:
-        client = _paho_client(self.url, self.client_id, clean=False)
-        _connect(client, self.url)
-        subscribed = threading.Event()
-        client.on_subscribe = lambda *_: subscribed.set()
-        client.subscribe(self.topic, qos=1)
-        if not subscribed.wait(10):
-            raise TimeoutError("no SUBACK for the raw subscriber")
-        _close(client)
-
-    def _on_message(self, _client: object, _userdata: object, _message: object) -> None:
-        # Counting is all it does: the broker's delivery rate to a Python consumer.
-        self.received += 1
-        self.last_at = time.perf_counter()
-        if self.received >= self.expected:
-            self._done.set()
-
-    def drain(self, expected: int) -> tuple[int, float]:
-        """Reconnect and take the queued backlog: (messages received, seconds)."""
-        self.expected, self.received = expected, 0
-        self._done.clear()
-        client = _paho_client(self.url, self.client_id, clean=False)
-        client.on_message = self._on_message
-        started = time.perf_counter()
-        _connect(client, self.url)
-        seen = -1
-        while not self._done.wait(STALL_S):
-            if self.received == seen:
-                break  # nothing more arrives: the broker did not keep all of it
-            seen = self.received
-        _close(client)
-        return self.received, (self.last_at or time.perf_counter()) - started
-
-
-def publish_all(url: BrokerUrl, messages: Sequence[tuple[str, bytes]], client_id: str) -> float:
-    """Publish QoS 1 and wait for every PUBACK (then the broker has queued them); seconds."""
-    client = _paho_client(url, client_id, clean=True)
-    client.max_inflight_messages_set(1000)
-    acked = 0
-    done = threading.Event()
-
-    def on_publish(*_: object) -> None:
-        nonlocal acked
-        acked += 1
-        if acked >= len(messages):
-            done.set()
-
-    client.on_publish = on_publish
-    _connect(client, url)
-    started = time.perf_counter()
-    for topic, payload in messages:
-        client.publish(topic, payload, qos=1)
-    if not done.wait(max(60.0, len(messages) / 500)):
-        raise TimeoutError(f"only {acked} of {len(messages)} messages acknowledged by the broker")
-    elapsed = time.perf_counter() - started
-    _close(client)
-    return elapsed
 
 
 # -- ingest ------------------------------------------------------------------------------
