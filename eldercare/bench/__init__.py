@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,11 +53,13 @@ from urllib.parse import urlencode
 import aiomqtt
 
 from eldercare.bench_logins import FloodPlan, flood_account, flood_process
-from eldercare.broker import Broker, BrokerError, free_port
+from eldercare.broker import Broker, BrokerError
 from transport.broker_url import BrokerUrl
 
 from .broker import mosquitto_version, start_bench_broker
-from .raw_subscriber import RawSubscriber, forget_session, publish_all
+from .hub_under_test import hub_settings, served, stop_task
+from .ingest import IngestRow, ingest_phase
+from .raw_subscriber import forget_session
 from .sizes import DEFAULT_HOMES, FULL, QUICK, STALL_S, Sizes, log
 from .traffic import (
     EVENT_KINDS,
@@ -79,9 +81,6 @@ if TYPE_CHECKING:
 
     from websockets.asyncio.client import ClientConnection
 
-    from hub.service import Hub
-    from hub.settings import HubSettings
-    from hub.store import Store
 
 GOAL_INGEST_RATIO = 0.70
 GOAL_P99_MS = 50.0
@@ -91,160 +90,6 @@ FLOOD_SEQ_GAP = 10_000  # the flooded run's seqs, above every seq of the first r
 
 
 # -- ingest ------------------------------------------------------------------------------
-
-
-@dataclass
-class IngestRow:
-    messages: int
-    readings: int
-    publish_s: float
-    raw_received: int
-    raw_s: float
-    hub_readings: int  # what the ingestor counted as stored
-    stored_readings: int  # rows in the store afterwards, counted with SQL
-    hub_duplicates: int
-    hub_refused: int
-    hub_batches: int
-    hub_s: float
-
-    @property
-    def raw_msg_s(self) -> float:
-        return self.raw_received / self.raw_s if self.raw_s > 0 else 0.0
-
-    @property
-    def raw_readings_s(self) -> float:
-        return self.raw_msg_s * READINGS_PER_MESSAGE
-
-    @property
-    def hub_readings_s(self) -> float:
-        return self.hub_readings / self.hub_s if self.hub_s > 0 else 0.0
-
-    @property
-    def ratio(self) -> float:
-        return self.hub_readings_s / self.raw_readings_s if self.raw_readings_s else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "messages": self.messages,
-            "readings": self.readings,
-            "publish_s": round(self.publish_s, 3),
-            "raw": {
-                "received": self.raw_received,
-                "seconds": round(self.raw_s, 3),
-                "messages_per_s": round(self.raw_msg_s, 1),
-                "readings_per_s": round(self.raw_readings_s, 1),
-            },
-            "hub": {
-                "readings_stored": self.stored_readings,
-                "readings_counted": self.hub_readings,
-                "duplicates": self.hub_duplicates,
-                "refused": self.hub_refused,
-                "batches": self.hub_batches,
-                "seconds": round(self.hub_s, 3),
-                "messages_per_s": round(self.hub_readings_s / READINGS_PER_MESSAGE, 1),
-                "readings_per_s": round(self.hub_readings_s, 1),
-            },
-            "hub_vs_raw": round(self.ratio, 4),
-        }
-
-
-def hub_settings(url: str, database: str, prefix: str, client_id: str) -> HubSettings:
-    from hub.settings import HubSettings
-
-    return HubSettings(broker=url, database=database, prefix=prefix, client_id=client_id)
-
-
-async def _stop(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def hub_session(settings: HubSettings, store: Store) -> None:
-    """Run the hub until it has subscribed, then stop it: the broker now queues for it."""
-    from hub.service import Hub
-
-    hub = Hub(settings, store)
-    task = asyncio.create_task(hub.run())
-    try:
-        async with asyncio.timeout(10):
-            await hub.connected.wait()
-    finally:
-        await _stop(task)
-
-
-async def hub_drain(settings: HubSettings, store: Store, expected: int) -> tuple[Hub, float]:
-    """Start the hub on its queued backlog; (its counts, seconds until all is stored)."""
-    from hub.service import Hub
-
-    hub = Hub(settings, store)
-    started = time.perf_counter()
-    task = asyncio.create_task(hub.run())
-    counts = hub.ingestor.counts
-    seen, still_since = -1, time.perf_counter()
-    try:
-        while counts.readings < expected:
-            if task.done():
-                task.result()  # the hub failed: say why
-            await asyncio.sleep(0.005)  # 5 ms granularity on a drain of seconds
-            if counts.readings != seen:
-                seen, still_since = counts.readings, time.perf_counter()
-            elif time.perf_counter() - still_since > STALL_S:
-                break
-        elapsed = time.perf_counter() - started
-        # Let the last batch's acks reach the broker before the session goes.
-        await asyncio.sleep(0.2)
-    finally:
-        await _stop(task)
-    return hub, elapsed
-
-
-def count_readings(database: str) -> int:
-    path = database.removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return int(db.execute("SELECT count(*) FROM readings").fetchone()[0])
-
-
-async def ingest_phase(
-    url: str, database: str, prefix: str, homes: int, messages: list[tuple[str, bytes]]
-) -> IngestRow:
-    from hub.store import Store
-
-    broker = BrokerUrl.parse(url)
-    raw = RawSubscriber(broker, f"bench-raw-{homes}", f"{prefix}/+/telemetry")
-    settings = hub_settings(url, database, prefix, f"bench-hub-{homes}")
-    store = Store(database)
-    try:
-        # Both sessions exist before the backlog is published, so both get all of it.
-        await asyncio.to_thread(raw.create_session)
-        await hub_session(settings, store)
-        log(f"{homes} homes: publishing {len(messages)} telemetry messages")
-        publish_s = await asyncio.to_thread(
-            publish_all, broker, messages, f"bench-publisher-{homes}"
-        )
-        log(f"{homes} homes: raw subscriber draining")
-        raw_received, raw_s = await asyncio.to_thread(raw.drain, len(messages))
-        await asyncio.to_thread(forget_session, broker, raw.client_id)
-        log(f"{homes} homes: hub draining")
-        expected = len(messages) * READINGS_PER_MESSAGE
-        hub, hub_s = await hub_drain(settings, store, expected)
-        await asyncio.to_thread(forget_session, broker, settings.client_id)
-    finally:
-        store.close()
-    counts = hub.ingestor.counts
-    return IngestRow(
-        messages=len(messages),
-        readings=expected,
-        publish_s=publish_s,
-        raw_received=raw_received,
-        raw_s=raw_s,
-        hub_readings=counts.readings,
-        stored_readings=count_readings(database),
-        hub_duplicates=counts.duplicates,
-        hub_refused=sum(counts.refused.values()) + counts.refused_readings,
-        hub_batches=hub.counts.batches,
-        hub_s=hub_s,
-    )
 
 
 # -- alert latency -----------------------------------------------------------------------
@@ -381,7 +226,7 @@ async def run_load(plan: LoadPlan) -> LoadResult:
         finally:
             stop.set()
             await load
-            await _stop(listener)
+            await stop_task(listener)
     return result
 
 
@@ -413,39 +258,6 @@ def dispatcher_token(database: str) -> str | None:
     finally:
         store.close()
     return token
-
-
-@contextlib.asynccontextmanager
-async def served(settings: HubSettings) -> AsyncIterator[tuple[str, Hub]]:
-    """The hub + API under uvicorn in this event loop: (base URL, the Hub)."""
-    import uvicorn
-
-    from api.app import create_app
-
-    app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    hub = None
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        hub = app.state.hub
-        async with asyncio.timeout(10):
-            await hub.connected.wait()
-        yield f"http://127.0.0.1:{port}", hub
-    finally:
-        if hub is not None:
-            # A /ws handler whose client has gone notices only when the feed next sends,
-            # and uvicorn waits for it before the lifespan closes the feed: close it first.
-            hub.feed.close()
-        server.should_exit = True
-        await task
 
 
 @dataclass
