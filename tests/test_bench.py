@@ -7,6 +7,8 @@ a speed: a busy CI machine must not fail these tests.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from eldercare.bench.latency import percentile
@@ -83,3 +85,17 @@ def test_the_traffic_is_what_an_edge_sends_and_the_hub_accepts_all_of_it():
         parsed = parse(topic, payload, prefix=PREFIX)
         assert isinstance(parsed, Telemetry)
         assert len(parsed.readings) == READINGS_PER_MESSAGE and not parsed.refused
+
+
+def test_the_hosted_edges_bench_runs_as_the_readme_says():
+    # `python -m eldercare.bench.hosted` is the documented command; its full run pins CPUs
+    # and takes minutes, so only its command line is checked here.
+    shown = subprocess.run(
+        [sys.executable, "-m", "eldercare.bench.hosted", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert "--homes" in shown.stdout and "--rate" in shown.stdout

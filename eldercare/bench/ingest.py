@@ -20,6 +20,8 @@ from .traffic import READINGS_PER_MESSAGE
 
 @dataclass
 class IngestRow:
+    """One ingest phase: what was queued, what each consumer took and how fast."""
+
     messages: int
     readings: int
     publish_s: float

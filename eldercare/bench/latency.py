@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class LatencyRow:
+    """One alert-latency phase: the events published, their alerts' latencies, the load."""
+
     events: int
     alerts: int
     latencies_ms: list[float]

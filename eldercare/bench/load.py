@@ -50,6 +50,8 @@ class LoadPlan:
 
 @dataclass
 class LoadResult:
+    """What the load process saw; plain values, it crosses back to the measuring process."""
+
     events_published: int = 0
     alerts_received: int = 0
     latencies_ms: list[float] = field(default_factory=list)

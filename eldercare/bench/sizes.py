@@ -12,6 +12,8 @@ STALL_S = 30.0  # a drain that makes no progress for this long has lost messages
 
 @dataclass(frozen=True)
 class Sizes:
+    """How much each home count gets: the backlog, and the events of each latency phase."""
+
     messages: int
     events: int
     event_rate: float  # events per second in the latency phase
