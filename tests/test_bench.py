@@ -7,9 +7,12 @@ a speed: a busy CI machine must not fail these tests.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
-from eldercare import bench
+from eldercare.bench.latency import percentile
+from eldercare.bench.traffic import PREFIX, READINGS_PER_MESSAGE, backlog
 from eldercare.cli import main
 
 
@@ -28,7 +31,7 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
         # The same backlog reached both consumers, whole: a count, not a speed.
         assert ingest["messages"] == 400
         assert ingest["raw"]["received"] == 400
-        assert ingest["readings"] == 400 * bench.READINGS_PER_MESSAGE
+        assert ingest["readings"] == 400 * READINGS_PER_MESSAGE
         assert ingest["hub"]["readings_stored"] == ingest["readings"]
         assert ingest["hub"]["duplicates"] == 0 and ingest["hub"]["refused"] == 0
         assert ingest["raw"]["readings_per_s"] > 0 and ingest["hub"]["readings_per_s"] > 0
@@ -60,15 +63,15 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
 
 def test_percentiles_are_nearest_rank():
     values = [float(n) for n in range(1, 201)]
-    assert bench.percentile(values, 50) == 100.0
-    assert bench.percentile(values, 99) == 198.0
-    assert bench.percentile([], 99) is None
+    assert percentile(values, 50) == 100.0
+    assert percentile(values, 99) == 198.0
+    assert percentile([], 99) is None
 
 
 def test_the_traffic_is_what_an_edge_sends_and_the_hub_accepts_all_of_it():
     from hub.upstream import Telemetry, parse
 
-    messages = bench.backlog(bench.PREFIX, homes=3, messages=7)
+    messages = backlog(PREFIX, homes=3, messages=7)
 
     assert [topic for topic, _ in messages[:4]] == [
         "eldercare/v1/h00000/telemetry",
@@ -79,6 +82,20 @@ def test_the_traffic_is_what_an_edge_sends_and_the_hub_accepts_all_of_it():
     seqs = [(json.loads(p)["edge"], json.loads(p)["seq"]) for _, p in messages]
     assert len(set(seqs)) == len(seqs)  # no (edge, seq) twice: nothing is a duplicate
     for topic, payload in messages:
-        parsed = parse(topic, payload, prefix=bench.PREFIX)
+        parsed = parse(topic, payload, prefix=PREFIX)
         assert isinstance(parsed, Telemetry)
-        assert len(parsed.readings) == bench.READINGS_PER_MESSAGE and not parsed.refused
+        assert len(parsed.readings) == READINGS_PER_MESSAGE and not parsed.refused
+
+
+def test_the_hosted_edges_bench_runs_as_the_readme_says():
+    # `python -m eldercare.bench.hosted` is the documented command; its full run pins CPUs
+    # and takes minutes, so only its command line is checked here.
+    shown = subprocess.run(
+        [sys.executable, "-m", "eldercare.bench.hosted", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert "--homes" in shown.stdout and "--rate" in shown.stdout

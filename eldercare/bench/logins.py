@@ -1,4 +1,4 @@
-"""A log-in flood for `eldercare bench`: clients that log in again and again, each as fast
+"""The log-in flood of `eldercare bench`: clients that log in again and again, each as fast
 as the hub answers, in a process of their own (so their work does not share the measuring
 process's interpreter).
 
@@ -77,3 +77,29 @@ async def run_flood(plan: FloodPlan, stop: Event) -> dict[str, Any]:
         "answers": dict(answers),
         "logins_per_s": round(answers["200"] / seconds, 1) if seconds else 0.0,
     }
+
+
+class LoginFlood:
+    """``clients`` clients logging in non-stop, in a process of their own."""
+
+    def __init__(self, context: Any, base: str, account: tuple[str, str], clients: int):
+        self.stopping = context.Event()
+        self.results = context.Queue()
+        plan = FloodPlan(base, *account, clients=clients)
+        self.process = context.Process(
+            target=flood_process, args=(plan, self.stopping, self.results), daemon=True
+        )
+
+    async def start(self) -> None:
+        self.process.start()
+        await asyncio.sleep(1.0)  # the clients are logging in before the first event
+
+    async def stop(self) -> dict[str, Any]:
+        self.stopping.set()
+        status, value = await asyncio.to_thread(self.results.get, True, 120)
+        await asyncio.to_thread(self.process.join, 10)
+        if self.process.is_alive():
+            self.process.terminate()
+        if status != "ok":
+            raise RuntimeError(f"the log-in flood failed: {value}")
+        return value

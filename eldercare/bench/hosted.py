@@ -1,4 +1,4 @@
-"""Can one process on one core host N homes? ``python -m eldercare.bench_hosted --homes 1000``
+"""Can one process on one core host N homes? ``python -m eldercare.bench.hosted --homes 1000``
 
 Not part of the test suite. Two private Mosquittos; the hosted process (this one) is pinned
 to one CPU, the publisher (a child process) and the brokers to the others, so the CPU time
@@ -26,19 +26,27 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from contracts.home import HomeConfig
 from contracts.topics import DEFAULT_PREFIX
 from devices.codec import ClockLimits
 from edge.hosted import HostedEdges
-from eldercare.broker import start_broker
+from eldercare.broker import Broker, start_broker
 from simulators.homes import make_home_configs
 from simulators.payloads import DeviceMessage, encode_stream
 from simulators.publish import merge_by_time, publish
 from simulators.simulation import simulate_home
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.sharedctypes import Synchronized
+    from multiprocessing.synchronize import Event
 
 PREFIX = DEFAULT_PREFIX
 START = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -91,7 +99,9 @@ def traffic(homes: int, templates: int, hours: float) -> list[DeviceMessage]:
     return list(merge_by_time(streams))
 
 
-def publisher(args, url: str, go, sent, result) -> None:
+def publisher(
+    args: argparse.Namespace, url: str, go: Event, sent: Synchronized[int], result: Queue[Any]
+) -> None:
     """Child process: build the traffic, wait for go, publish at the offered rate."""
     with contextlib.suppress(OSError):
         os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)) or {0})
@@ -101,7 +111,7 @@ def publisher(args, url: str, go, sent, result) -> None:
     result.put(("ready", len(messages), span))
     go.wait()
 
-    def counted():
+    def counted() -> Iterator[DeviceMessage]:
         for n, message in enumerate(messages, 1):
             if n % 200 == 0:
                 sent.value = n
@@ -112,13 +122,27 @@ def publisher(args, url: str, go, sent, result) -> None:
     result.put(("done", report.messages, report.elapsed_s, report.max_lag_s))
 
 
-async def bench(args, local, uplink, data: Path, go, sent, result) -> dict:
-    kind, offered, span = await asyncio.to_thread(result.get)
-    assert kind == "ready"
-    rss0 = rss_bytes()
-    configs = home_configs(args.homes, args.templates)
-    t = time.perf_counter()
-    hosted = HostedEdges(
+@dataclass
+class HostedRun:
+    """What one run measured, the figures of the report before they are derived."""
+
+    offered: int
+    span_s: float
+    build_s: float
+    rss_start: int
+    rss_built: int
+    rss_after: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    max_backlog: int = 0
+    publisher: tuple[Any, ...] = ()  # ("done", messages, elapsed_s, max_lag_s)
+    publish_end: float = 0.0  # perf_counter when the publisher was seen done
+
+
+def hosted_edges(
+    configs: list[HomeConfig], local: Broker, uplink: Broker, data: Path, telemetry_every: float
+) -> HostedEdges:
+    return HostedEdges(
         configs,
         local=local.url,
         uplink=uplink.url,
@@ -127,55 +151,85 @@ async def bench(args, local, uplink, data: Path, go, sent, result) -> dict:
         process_id="bench",
         clock=ClockLimits.unbounded(),
         tick_every_s=1e9,
-        telemetry_every_s=args.telemetry_every,
+        telemetry_every_s=telemetry_every,
         heartbeat_every_s=60,
     )
-    build_s = time.perf_counter() - t
-    rss_built = rss_bytes()
+
+
+async def bench(
+    args: argparse.Namespace,
+    local: Broker,
+    uplink: Broker,
+    data: Path,
+    go: Event,
+    sent: Synchronized[int],
+    result: Queue[Any],
+) -> dict[str, Any]:
+    """Host the homes, let the publisher go, follow until all is handled; the figures."""
+    kind, offered, span = await asyncio.to_thread(result.get)
+    if kind != "ready":
+        raise RuntimeError(f"the publisher said {kind!r} before it was ready")
+    rss0 = rss_bytes()
+    configs = home_configs(args.homes, args.templates)
+    t = time.perf_counter()
+    hosted = hosted_edges(configs, local, uplink, data, args.telemetry_every)
+    run = HostedRun(offered, span, time.perf_counter() - t, rss0, rss_bytes())
     task = asyncio.create_task(hosted.run())
     while not (hosted.local_connected.is_set() and hosted.uplink_connected.is_set()):
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
     cpu0, wall0 = os.times(), time.perf_counter()
     go.set()
-    max_backlog, done = 0, None
+    await follow(hosted, run, sent, result)
+    run.wall_s = time.perf_counter() - wall0
+    cpu1 = os.times()
+    run.cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    run.rss_after = rss_bytes()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return figures(args, hosted, run)
+
+
+async def follow(
+    hosted: HostedEdges, run: HostedRun, sent: Synchronized[int], result: Queue[Any]
+) -> None:
+    """Until every message offered is handled, or nothing more arrives for 3 s after the
+    publisher is done; the largest backlog on the way."""
     last, still = -1, 0.0
     while True:
         await asyncio.sleep(0.25)
         handled = hosted.messages_handled
-        max_backlog = max(max_backlog, sent.value - handled)
-        if done is None and not result.empty():
-            done = result.get()
-            publish_end = time.perf_counter()
-        if done is not None:
-            if handled >= offered:
+        run.max_backlog = max(run.max_backlog, sent.value - handled)
+        if not run.publisher and not result.empty():
+            run.publisher = result.get()
+            run.publish_end = time.perf_counter()
+        if run.publisher:
+            if handled >= run.offered:
                 break
             still = still + 0.25 if handled == last else 0.0
             if still >= 3:  # nothing more arrives: the rest was dropped on the way
                 break
         last = handled
-    wall = time.perf_counter() - wall0
-    cpu1 = os.times()
-    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    rss_after = rss_bytes()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    homes = args.homes
-    real_time_rate = offered / (args.hours * 3600)
+
+
+def figures(args: argparse.Namespace, hosted: HostedEdges, run: HostedRun) -> dict[str, Any]:
+    homes, wall, cpu = args.homes, run.wall_s, run.cpu_s
+    _, published, publish_s, max_lag_s = run.publisher
+    real_time_rate = run.offered / (args.hours * 3600)
     return {
         "homes": homes,
-        "messages_offered": offered,
-        "simulated_span_s": round(span),
+        "messages_offered": run.offered,
+        "simulated_span_s": round(run.span_s),
         "real_time_rate_msg_s": round(real_time_rate, 1),
         "target_rate_msg_s": args.rate or "max",
-        "publisher_rate_msg_s": round(done[1] / done[2], 1),
-        "publisher_max_lag_s": round(done[3], 2),
+        "publisher_rate_msg_s": round(published / publish_s, 1),
+        "publisher_max_lag_s": round(max_lag_s, 2),
         "messages_handled": hosted.messages_handled,
         "handled_rate_msg_s": round(hosted.messages_handled / wall, 1),
         "speedup_over_real_time": round(hosted.messages_handled / wall / real_time_rate, 1),
-        "drain_after_publisher_s": round(time.perf_counter() - publish_end - 0.25, 2),
-        "max_backlog_msgs": max_backlog,
+        "drain_after_publisher_s": round(time.perf_counter() - run.publish_end - 0.25, 2),
+        "max_backlog_msgs": run.max_backlog,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
         "cpu_utilisation": round(cpu / wall, 2),
@@ -183,9 +237,9 @@ async def bench(args, local, uplink, data: Path, go, sent, result) -> dict:
         "events": sum(p.counts.events for p in hosted.pipelines.values()),
         "uplink_published": hosted.published,
         "refused": sum(sum(p.counts.refused.values()) for p in hosted.pipelines.values()),
-        "build_s": round(build_s, 2),
-        "rss_per_home_kib_built": round((rss_built - rss0) / homes / 1024, 1),
-        "rss_per_home_kib_after": round((rss_after - rss0) / homes / 1024, 1),
+        "build_s": round(run.build_s, 2),
+        "rss_per_home_kib_built": round((run.rss_built - run.rss_start) / homes / 1024, 1),
+        "rss_per_home_kib_after": round((run.rss_after - run.rss_start) / homes / 1024, 1),
     }
 
 
