@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -90,8 +88,3 @@ class HubSettings(BaseSettings):
     @property
     def broker_url(self) -> BrokerUrl:
         return BrokerUrl.parse(self.broker)
-
-    @classmethod
-    def with_policies_file(cls, path: str | Path, **values: object) -> HubSettings:
-        policies = EscalationPolicies.model_validate_json(Path(path).read_text("utf-8"))
-        return cls(policies=policies, **values)  # type: ignore[arg-type]
