@@ -15,6 +15,9 @@ PayloadProblem = Literal[
     "out_of_range",
     "unexpected_value",
     "no_data",
+    # The payload broke the codec in a way it does not name (a codec bug, or input nobody
+    # foresaw): refused and counted like any other, with the cause chained.
+    "undecodable",
 ]
 
 
