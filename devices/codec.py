@@ -312,7 +312,7 @@ def _readings(
 class _Refused(Exception):
     def __init__(self, problem: str, reason: str):
         self.problem = problem
-        self.reason = reason
+        self.reason = _shortened(reason)  # it may quote a value of 60 KB
 
 
 def _reading(

@@ -50,7 +50,7 @@ class PayloadError(DeviceError):
                 f"home={home}" if home else "",
                 f"device={device}" if device else "",
                 f"field={field}" if field else "",
-                f"topic={topic}",
+                f"topic={topic if len(topic) <= 200 else topic[:200] + '...'}",
             )
             if part
         )

@@ -65,6 +65,7 @@ from .pipeline import (
     worth_logging,
 )
 
+# The per-home parts live in pipeline.py and accel.py; they stay importable from here.
 __all__ = [
     "DEFAULT_CLOCK",
     "DETECTORS_FILE",

@@ -11,8 +11,9 @@ Nothing a home's devices or the hub send can stop it. A message that cannot be h
 refused and counted by its problem (``refused`` in the status); an exception nobody foresaw
 (a bug, in the codec or in a detector) is counted too (``internal_errors``,
 ``detector_errors``) and logged with its traceback, and the next message is handled as if
-nothing happened. :meth:`HomePipeline.handle_local`, :meth:`HomePipeline.tick` and
-:meth:`HomePipeline.apply_config` raise nothing.
+nothing happened. Each detector is guarded on its own (:mod:`edge.detector_guard`): a
+broken one costs only its own events. :meth:`HomePipeline.handle_local`,
+:meth:`HomePipeline.tick` and :meth:`HomePipeline.apply_config` raise nothing.
 
 What is not yet on disk is bounded in time and size:
 
@@ -32,11 +33,13 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from analytics.detector import Detector
 from analytics.errors import AnalyticsError
 from analytics.events import SEVERITY_RANK, Event
 from analytics.monitor import HomeMonitor
@@ -50,6 +53,7 @@ from devices.errors import PayloadError
 
 from .accel import AccelHistory
 from .config_store import parse_pushed, save_last_good, shortened, write_atomically
+from .detector_guard import guarded_monitor
 from .outbox import Kind, Outbox, OutboxError
 
 log = logging.getLogger("edge.agent")
@@ -168,7 +172,9 @@ class HomePipeline:
         prefix: str = DEFAULT_PREFIX,
         zigbee_base: str = ZIGBEE2MQTT_BASE,
         clock: ClockLimits = DEFAULT_CLOCK,
+        detectors: Sequence[type[Detector]] | None = None,
     ):
+        """``detectors``: the detector classes to run (default: all of analytics')."""
         self.config = config
         self.outbox = outbox
         self.data_dir = Path(data_dir)
@@ -177,8 +183,9 @@ class HomePipeline:
         self.zigbee_base = zigbee_base.format(home=config.home)
         self.clock = clock
         self.topics = Topics(prefix, config.home, self.zigbee_base)
-        self.monitor = HomeMonitor(config)
         self.counts = PipelineCounts()
+        self._detectors = detectors
+        self.monitor = self._monitor(config)
         self.config_state = ConfigState()
         self.saved_config: HomeConfig | None = None  # what this process last saved
         self.devices: dict[str, dict[str, Any]] = {}
@@ -245,10 +252,8 @@ class HomePipeline:
             self._batch.append(reading.model_dump(mode="json", exclude_none=True))
         try:
             return self.monitor.feed(reading)
-        except Exception:  # a detector bug must not stop the home's other detectors
-            self.counts.detector_errors += 1
-            if worth_logging(self.counts.detector_errors):
-                log.exception("home %s: detector failed on %s", self.home, reading.to_json())
+        except Exception:  # the monitor's own bug: the detectors are guarded one by one
+            self._detector_failed("monitor", f"fed {reading.metric}")
             return []
 
     def _refuse(self, error: PayloadError) -> None:
@@ -263,6 +268,16 @@ class HomePipeline:
             )
         else:
             log.debug("home %s: refused %s", self.home, error)
+
+    def _monitor(self, config: HomeConfig, state: dict[str, Any] | None = None) -> HomeMonitor:
+        failed = self._detector_failed
+        return guarded_monitor(config, failed, detectors=self._detectors, state=state)
+
+    def _detector_failed(self, detector: str, doing: str) -> None:
+        """In an except block: one detector failed; the others go on."""
+        self.counts.detector_errors += 1
+        if worth_logging(self.counts.detector_errors):
+            log.exception("home %s: detector %s failed %s (counted)", self.home, detector, doing)
 
     def _internal_error(self, doing: str) -> None:
         self.counts.internal_errors += 1
@@ -285,9 +300,7 @@ class HomePipeline:
         try:
             events = self.monitor.advance(time.time() if now is None else now)
         except Exception:
-            self.counts.detector_errors += 1
-            if worth_logging(self.counts.detector_errors):
-                log.exception("home %s: detector failed while advancing the clock", self.home)
+            self._detector_failed("monitor", "advancing the clock")
             events = []
         self._store_events(events)
         return events
@@ -452,7 +465,7 @@ class HomePipeline:
         try:
             if not isinstance(state, dict):
                 raise AnalyticsError(f"not a saved state: a JSON {type(state).__name__}")
-            monitor = HomeMonitor(self.config, state=state)
+            monitor = self._monitor(self.config, state)
         except Exception as exc:  # AnalyticsError, or a detector tripping on an old state
             log.warning("home %s: %s: detectors start fresh: %s", self.home, path, exc)
             return False
@@ -472,7 +485,7 @@ class HomePipeline:
             config = self._validated(payload)
             if config != self.config:  # a retained config comes again at every reconnect
                 # Built aside and swapped: a failure leaves the old config and detectors.
-                monitor = HomeMonitor(config, state=self.monitor.state_dict())
+                monitor = self._monitor(config, self.monitor.state_dict())
                 self.monitor, self.config = monitor, config
         except Exception as exc:
             reason = exc.reason if isinstance(exc, HomeConfigError) else f"{exc!r}"
@@ -503,7 +516,7 @@ class HomePipeline:
                 home=config.home,
             )
         try:  # the detectors must accept it (thresholds) before the old one is dropped
-            HomeMonitor(config)
+            HomeMonitor(config, detectors=self._detectors)
         except Exception as exc:
             raise HomeConfigError(f"the detectors refuse it: {exc}", home=config.home) from exc
         return config

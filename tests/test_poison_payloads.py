@@ -177,3 +177,36 @@ def test_a_hosted_process_routes_anything_without_raising(hosted, topic, payload
     for pipeline in hosted.pipelines.values():
         assert pipeline.counts.internal_errors == 0
         assert "undecodable" not in pipeline.counts.refused
+
+
+def test_a_broken_detector_costs_only_itself(tmp_path):
+    from analytics.detector import Detector
+    from analytics.monitor import default_detectors
+
+    class Broken(Detector):
+        """A detector with a bug: it fails on everything it is given."""
+
+        name = "broken"
+        kinds = ("broken",)
+
+        def feed(self, reading):
+            raise ZeroDivisionError("a bug")
+
+        def advance(self, now):
+            raise KeyError("another bug")
+
+    with Outbox(tmp_path / "outbox.db", CONFIG.home) as outbox:
+        pipeline = HomePipeline(
+            CONFIG, outbox, data_dir=tmp_path, detectors=(Broken, *default_detectors())
+        )
+        received = datetime.now(UTC)
+        events = pipeline.handle_local(
+            "zigbee2mqtt/any_sos_button", b'{"action": "emergency"}', received
+        )
+        assert [(e.kind, e.state) for e in events] == [("sos", "raised")]
+        assert outbox.depth().events == 1
+        assert pipeline.tick(received.timestamp() + 60) == []  # the clock goes on for the rest
+        status = pipeline.status("online")
+        assert status["counts"]["detector_errors"] == 3  # advance and feed, then advance
+        assert status["counts"]["internal_errors"] == 0
+        assert pipeline.save_detectors(tmp_path / "detectors.json")
