@@ -3,6 +3,12 @@
 Pure: no I/O and no clock. The caller says when the message was received, which is the
 event time of Zigbee2MQTT payloads without ``last_seen`` and the reference against which a
 device's own timestamp (native ``ts``, Zigbee2MQTT ``last_seen``) is checked for skew.
+
+Whatever the topic and the bytes, :func:`decode` raises nothing but :class:`PayloadError`:
+the payload is parsed with limits (:func:`contracts.safe_json.loads`: size, nesting depth,
+length of a number) before anything looks at it, so that 2 KB of brackets or a battery of
+400 digits is a refused payload, never a ``RecursionError`` or ``OverflowError`` in the
+edge. A ``NaN`` becomes ``null``, which is "no data" for that one value.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts import safe_json
 from contracts.errors import describe_validation_error
 from contracts.home import DeviceConfig, HomeConfig
 from contracts.reading import Reading
@@ -85,6 +92,30 @@ def decode(
     """
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
+    try:
+        return _decode(topic, payload, home, received_at, prefix, zigbee_base, clock)
+    except PayloadError:
+        raise
+    except Exception as exc:
+        # A payload this code was not written for: still a refused payload, never a crash
+        # of the loop that called us. The cause stays attached for the caller's log.
+        raise PayloadError(
+            "undecodable",
+            f"{type(exc).__name__}: {_shortened(str(exc))}",
+            topic=_shortened(str(topic)),
+            home=home.home,
+        ) from exc
+
+
+def _decode(
+    topic: str,
+    payload: bytes | str,
+    home: HomeConfig,
+    received_at: datetime,
+    prefix: str,
+    zigbee_base: str,
+    clock: ClockLimits,
+) -> Decoded:
     size = len(payload)
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadError(
@@ -109,6 +140,10 @@ def decode(
         ts = received_at
     spec = _definition(device, body, spec_source, topic, home.home)
     return _readings(body, device, spec, home, topic, ts)
+
+
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _route(
@@ -158,15 +193,12 @@ def _route(
 
 
 def _parse_object(topic: str, payload: bytes | str, home: str, device: str) -> dict[str, Any]:
-    def reject_constant(name: str) -> None:
-        raise ValueError(f"{name} is not a number")
-
     try:
-        body = json.loads(payload, parse_constant=reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = safe_json.loads(payload, max_bytes=MAX_PAYLOAD_BYTES)
+    except safe_json.JsonLimitError as exc:
         raise PayloadError(
             "malformed_json", str(exc), topic=topic, home=home, device=device
-        ) from exc
+        ) from None
     if not isinstance(body, dict):
         raise PayloadError(
             "wrong_type",
@@ -280,7 +312,7 @@ def _readings(
 class _Refused(Exception):
     def __init__(self, problem: str, reason: str):
         self.problem = problem
-        self.reason = reason
+        self.reason = _shortened(reason)  # it may quote a value of 60 KB
 
 
 def _reading(
@@ -293,6 +325,8 @@ def _reading(
         value, rate_hz = raw.get("samples"), raw.get("rate_hz")
         if not isinstance(rate_hz, int | float) or isinstance(rate_hz, bool):
             raise _Refused("wrong_type", "accel batch needs a numeric rate_hz")
+    elif raw is None:  # null, or NaN on the wire
+        raise _Refused("no_data", "null (or NaN): the sensor has no measurement")
     elif _is_no_data(raw, expose.no_data):
         raise _Refused("no_data", f"{raw!r} means the sensor has no measurement")
     elif expose.map is not None:

@@ -15,6 +15,9 @@ PayloadProblem = Literal[
     "out_of_range",
     "unexpected_value",
     "no_data",
+    # The payload broke the codec in a way it does not name (a codec bug, or input nobody
+    # foresaw): refused and counted like any other, with the cause chained.
+    "undecodable",
 ]
 
 
@@ -47,7 +50,7 @@ class PayloadError(DeviceError):
                 f"home={home}" if home else "",
                 f"device={device}" if device else "",
                 f"field={field}" if field else "",
-                f"topic={topic}",
+                f"topic={topic if len(topic) <= 200 else topic[:200] + '...'}",
             )
             if part
         )

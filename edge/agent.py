@@ -3,20 +3,22 @@
 Two layers, so that hosted edges (many homes in one process, one connection each way) can
 reuse the per-home part unchanged:
 
-* :class:`HomePipeline` is one home without any broker: it decodes a local message, feeds
-  the readings to the home's :class:`HomeMonitor`, writes every event to the outbox at once,
-  batches telemetry, counts refused payloads, tracks devices and applies pushed configs.
-  Raw accelerometer batches stay at the edge: each wearable's last ``WINDOW_BEFORE_S`` are
-  kept (:class:`AccelHistory`) only to go up as the ``window`` of a fall it raises.
-  It is synchronous; the only I/O is the outbox (SQLite) and the last-good config file.
+* :class:`edge.pipeline.HomePipeline` is one home without any broker: it decodes a local
+  message, feeds the readings to the home's :class:`HomeMonitor`, writes every event to the
+  outbox at once, stages telemetry, counts refused payloads, tracks devices and applies
+  pushed configs. Raw accelerometer batches stay at the edge: each wearable's last
+  ``WINDOW_BEFORE_S`` are kept (:class:`edge.accel.AccelHistory`) only to go up as the
+  ``window`` of a fall it raises. Nothing a device or the hub sends makes it raise.
 * :class:`EdgeAgent` owns the two MQTT sessions of one home and runs named tasks in an
   ``asyncio.TaskGroup``: ``local`` (device messages in, voice-prompt commands out),
   ``uplink`` (drain the outbox with QoS 1, status/will, config and commands in), ``tick``
-  (wall clock -> ``monitor.advance`` so silence becomes events), ``telemetry`` and
-  ``detector state`` (the monitor's state saved to ``detectors.json`` every minute and at a
-  clean stop, and restored at start, so an open condition such as an SOS call survives a
-  restart). A newly raised critical event also sends an alarm command on the home's
-  ``local/command`` topic, where the hub's voice-prompt commands go too.
+  (wall clock -> ``monitor.advance`` so silence becomes events), ``staging`` (the readings
+  of the last second into the outbox, durably), ``telemetry`` (staged readings sealed into
+  one telemetry message per interval) and ``detector state`` (the monitor's state saved to
+  ``detectors.json`` every minute and at a clean stop, and restored at start, so an open
+  condition such as an SOS call survives a restart). A newly raised critical event also
+  sends an alarm command on the home's ``local/command`` topic, where the hub's voice-prompt
+  commands go too. A periodic task that fails is logged and runs again at its next turn.
 
 The uplink can be down for hours: detection runs on the local side only, every event is in
 the SQLite outbox before anything is published, and an item is acked only after the broker's
@@ -35,64 +37,67 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiomqtt
-import numpy as np
 
-from analytics.errors import AnalyticsError
-from analytics.events import SEVERITY_RANK, Event
-from analytics.monitor import HomeMonitor
-from contracts.errors import HomeConfigError
+from analytics.events import Event
 from contracts.home import HomeConfig
-from contracts.reading import Reading
-from devices.codec import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE, ClockLimits, decode
-from devices.errors import PayloadError
+from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
+from devices.codec import ClockLimits
 from transport.reconnect import BrokerUrl, keep_connected
 
-from .config_store import load_preferred, save_last_good
-from .outbox import Kind, Outbox, OutboxItem
+from .accel import WINDOW_BEFORE_S, WINDOW_JOIN_S, WINDOW_MAX_S, AccelHistory
+from .config_store import load_preferred, write_atomically
+from .outbox import Outbox, OutboxError, OutboxItem
+from .pipeline import (
+    DEFAULT_CLOCK,
+    MAX_TELEMETRY_BATCH,
+    ConfigState,
+    HomePipeline,
+    PipelineCounts,
+    Topics,
+    alarm_command,
+    worth_logging,
+)
+
+# The per-home parts live in pipeline.py and accel.py; they stay importable from here.
+__all__ = [
+    "DEFAULT_CLOCK",
+    "DETECTORS_FILE",
+    "DRAIN_WINDOW",
+    "MAX_QUEUED_COMMANDS",
+    "MAX_TELEMETRY_BATCH",
+    "OUTBOX_FILE",
+    "STAGE_EVERY_S",
+    "WINDOW_BEFORE_S",
+    "WINDOW_JOIN_S",
+    "WINDOW_MAX_S",
+    "AccelHistory",
+    "ConfigState",
+    "EdgeAgent",
+    "HomePipeline",
+    "PipelineCounts",
+    "Topics",
+    "alarm_command",
+    "every",
+    "write_atomically",
+]
 
 log = logging.getLogger("edge.agent")
 
 OUTBOX_FILE = "outbox.db"
 DETECTORS_FILE = "detectors.json"  # the detectors' state, so a restart resumes open conditions
-MAX_TELEMETRY_BATCH = 2000  # readings; a full batch is flushed before the timer fires
 MAX_QUEUED_COMMANDS = 100
-DEFAULT_CLOCK = ClockLimits()
 DRAIN_WINDOW = 100  # outbox items published concurrently before their acks are awaited
-WINDOW_BEFORE_S = 20.0  # accelerometer kept per wearable, event time, for a fall's window
-WINDOW_MAX_S = 25.0  # hard bound on what is kept, in seconds of samples at the stream's rate
-WINDOW_JOIN_S = 0.1  # clock jitter: a batch starting this close to the kept end continues it
+STAGE_EVERY_S = 1.0  # readings reach the disk at most this long after they arrived
+OUTBOX_RETRY_S = 1.0  # after the outbox refused a read or an ack (a full disk)
 
-Entry = tuple[Kind, str, dict[str, Any]]
 T = TypeVar("T")
-
-
-def _now_iso(tz=UTC) -> str:
-    return datetime.now(tz).isoformat(timespec="milliseconds")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:  # the rename itself is durable only once the folder is synced
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 async def _mqtt(call: Awaitable[T]) -> T:
@@ -113,399 +118,25 @@ def _stop_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-def alarm_command(event: Event) -> bytes | None:
-    """The local command that sounds an alarm in the flat for a newly raised critical event.
+async def every(seconds: float, action: Callable[[], object], *, who: str) -> None:
+    """Call ``action`` every ``seconds`` (awaiting it if it returns an awaitable), for ever.
 
-    No device in the catalog can sound, so the command goes to ``<prefix>/<home>/local/command``
-    (where the hub's voice-prompt commands go too) for whatever speaker listens there.
+    An exception in one call is logged and the next call comes as planned: a periodic task
+    of the edge (tick, staging, saving the detectors) must never take the others down.
     """
-    if event.state != "raised" or SEVERITY_RANK[event.severity] < SEVERITY_RANK["critical"]:
-        return None
-    document = {"action": "alarm", "kind": event.kind, "severity": event.severity}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-class AccelHistory:
-    """One wearable's latest accelerometer samples: a continuous stream at one rate, trimmed
-    to the last ``WINDOW_BEFORE_S`` of event time and never more than ``WINDOW_MAX_S``.
-
-    A batch that does not continue the stream (another rate, or a gap) starts it afresh, so
-    that one start time and one rate place every sample; a batch repeating time already kept
-    (a message sent again) is skipped. Samples are kept as float32 arrays, ~20 KB per
-    wearable at 50 Hz, since a hosted process keeps one history per wearable of each home.
-    """
-
-    def __init__(self) -> None:
-        self.rate_hz = 0.0
-        self.batches: deque[tuple[float, np.ndarray]] = deque()  # (first sample's time, samples)
-        self.samples = 0
-
-    @property
-    def start(self) -> float:
-        return self.batches[0][0]
-
-    @property
-    def end(self) -> float:
-        start, samples = self.batches[-1]
-        return start + len(samples) / self.rate_hz
-
-    def add(self, batch: Reading) -> None:
-        start, rate = batch.epoch, float(batch.rate_hz or 0)
-        if self.batches:
-            if self.start - WINDOW_JOIN_S <= start < self.end - WINDOW_JOIN_S:
-                return  # time already kept
-            if rate != self.rate_hz or abs(start - self.end) > WINDOW_JOIN_S:
-                self.batches.clear()
-                self.samples = 0
-        self.rate_hz = rate
-        samples = np.asarray(batch.value, dtype=np.float32)
-        self.batches.append((start, samples))
-        self.samples += len(samples)
-        keep_from, most = self.end - WINDOW_BEFORE_S, WINDOW_MAX_S * rate
-        while len(self.batches) > 1:
-            first_start, first = self.batches[0]
-            if first_start + len(first) / rate > keep_from and self.samples <= most:
-                break
-            self.batches.popleft()
-            self.samples -= len(first)
-
-    def window(self, device: str, tz: tzinfo) -> dict[str, Any]:
-        """The kept samples as an event's ``window``, rounded to 3 decimals (mg) to keep the
-        message small."""
-        samples = np.concatenate([samples for _, samples in self.batches]).astype(np.float64)
-        return {
-            "device": device,
-            "rate_hz": self.rate_hz,
-            "start": datetime.fromtimestamp(self.start, tz).isoformat(timespec="milliseconds"),
-            "samples": np.round(samples, 3).tolist(),
-        }
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The MQTT topics of one home (ARCHITECTURE.md)."""
-
-    prefix: str
-    home: str
-    zigbee_base: str
-
-    @property
-    def event(self) -> str:
-        return f"{self.prefix}/{self.home}/event"
-
-    @property
-    def telemetry(self) -> str:
-        return f"{self.prefix}/{self.home}/telemetry"
-
-    @property
-    def status(self) -> str:
-        return f"{self.prefix}/{self.home}/status"
-
-    @property
-    def config(self) -> str:
-        return f"{self.prefix}/{self.home}/config"
-
-    @property
-    def command(self) -> str:
-        return f"{self.prefix}/{self.home}/command"
-
-    @property
-    def local_command(self) -> str:
-        return f"{self.prefix}/{self.home}/local/command"
-
-    @property
-    def local_subscriptions(self) -> tuple[str, ...]:
-        return (f"{self.zigbee_base}/#", f"{self.prefix}/{self.home}/dev/+/up")
-
-
-@dataclass
-class ConfigState:
-    """What happened to the last config pushed by the hub, for the status."""
-
-    state: str = "initial"  # initial | applied | refused
-    reason: str | None = None
-    at: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        document: dict[str, Any] = {"state": self.state}
-        if self.reason is not None:
-            document["reason"] = self.reason
-        if self.at is not None:
-            document["at"] = self.at
-        return document
-
-
-@dataclass
-class PipelineCounts:
-    messages: int = 0
-    readings: int = 0
-    events: int = 0
-    telemetry_batches: int = 0
-    refused: Counter[str] = field(default_factory=Counter)
-    detector_errors: int = 0
-
-
-class HomePipeline:
-    """One home: decode -> detect -> outbox, plus its telemetry batch and device table."""
-
-    def __init__(
-        self,
-        config: HomeConfig,
-        outbox: Outbox,
-        *,
-        data_dir: Path,
-        prefix: str = DEFAULT_PREFIX,
-        zigbee_base: str = ZIGBEE2MQTT_BASE,
-        clock: ClockLimits = DEFAULT_CLOCK,
-    ):
-        self.config = config
-        self.outbox = outbox
-        self.data_dir = Path(data_dir)
-        self.prefix = prefix
-        # "{home}" lets homes sharing one broker have one Zigbee2MQTT base topic each.
-        self.zigbee_base = zigbee_base.format(home=config.home)
-        self.clock = clock
-        self.topics = Topics(prefix, config.home, self.zigbee_base)
-        self.monitor = HomeMonitor(config)
-        self.counts = PipelineCounts()
-        self.config_state = ConfigState()
-        self.saved_config: HomeConfig | None = None  # what this process last saved
-        self.devices: dict[str, dict[str, Any]] = {}
-        self._batch: list[dict[str, Any]] = []
-        self._accel: dict[str, AccelHistory] = {}  # per wearable, for the window of a fall
-        self._warned: set[str] = set()
-
-    @property
-    def home(self) -> str:
-        return self.config.home
-
-    # -- local side -----------------------------------------------------------------------
-
-    def handle_local(self, topic: str, payload: bytes, received_at: datetime) -> list[Event]:
-        """Decode one local message and detect; events are in the outbox when this returns.
-
-        Never raises for bad input: a refused payload or value is counted by its problem.
-        """
-        self.counts.messages += 1
+    failures = 0
+    while True:
+        await asyncio.sleep(seconds)
         try:
-            decoded = decode(
-                topic,
-                payload,
-                self.config,
-                received_at=received_at,
-                prefix=self.prefix,
-                zigbee_base=self.zigbee_base,
-                clock=self.clock,
-            )
-        except PayloadError as exc:
-            self._refuse(exc)
-            return []
-        for refused in decoded.rejected:
-            self._refuse(refused)
-        events: list[Event] = []
-        for reading in decoded.readings:
-            events.extend(self._feed(reading))
-        self._store_events(events)
-        if len(self._batch) >= MAX_TELEMETRY_BATCH:
-            self.flush_telemetry()
-        return events
-
-    def _feed(self, reading: Reading) -> list[Event]:
-        self.counts.readings += 1
-        self._track(reading)
-        if reading.is_batch:  # raw accelerometer batches stay at the edge
-            history = self._accel.get(reading.device)
-            if history is None:
-                history = self._accel[reading.device] = AccelHistory()
-            history.add(reading)
-        else:
-            self._batch.append(reading.model_dump(mode="json", exclude_none=True))
-        try:
-            return self.monitor.feed(reading)
-        except Exception:  # a detector bug must not stop the home's other detectors
-            self.counts.detector_errors += 1
-            log.exception("home %s: detector failed on %s", self.home, reading.to_json())
-            return []
-
-    def _refuse(self, error: PayloadError) -> None:
-        self.counts.refused[error.problem] += 1
-        if error.problem not in self._warned:  # a burst must not flood the log
-            self._warned.add(error.problem)
-            log.warning(
-                "home %s: refused %s (further ones counted in the status)", self.home, error
-            )
-        else:
-            log.debug("home %s: refused %s", self.home, error)
-
-    def _track(self, reading: Reading) -> None:
-        device = self.devices.setdefault(reading.device, {})
-        seen = reading.ts.astimezone(self.config.tz).isoformat(timespec="seconds")
-        if device.get("last_seen", "") < seen:  # same zone and format: text order is time order
-            device["last_seen"] = seen
-        if reading.metric == "battery":
-            device["battery"] = reading.value
-
-    def tick(self, now: float | None = None) -> list[Event]:
-        """Wall clock has reached ``now``: timers fire (no activity, device offline, ...)."""
-        try:
-            events = self.monitor.advance(time.time() if now is None else now)
+            result = action()
+            if asyncio.iscoroutine(result):
+                await result
         except Exception:
-            self.counts.detector_errors += 1
-            log.exception("home %s: detector failed while advancing the clock", self.home)
-            return []
-        self._store_events(events)
-        return events
-
-    def _store_events(self, events: list[Event]) -> None:
-        if not events:
-            return
-        self.outbox.put_many([("event", self.topics.event, self._document(e)) for e in events])
-        self.counts.events += len(events)
-        for event in events:
-            log.info(
-                "home %s: %s %s (%s) %s",
-                self.home,
-                event.kind,
-                event.state,
-                event.severity,
-                event.device or "",
-            )
-
-    def _document(self, event: Event) -> dict[str, Any]:
-        """The event as it goes up; a raised wearable fall carries its accelerometer window.
-
-        The window lets the dispatcher and a later review see the impact that raised the
-        alarm; raw accelerometer data never leaves the home otherwise. It is a key of its own,
-        not evidence, so that the hub can store it apart and keep alert lists small. (A fall
-        raised after a confirmation wait, ``fall.confirm_s``, longer than ~15 s no longer has
-        the impact in it.)
-        """
-        document = event.to_dict(self.config.tz)
-        history = self._accel.get(event.device) if event.device else None
-        if event.kind == "fall" and event.state == "raised" and history is not None:
-            document["window"] = history.window(event.device, self.config.tz)
-        return document
-
-    def flush_telemetry(self) -> int:
-        """Move the telemetry batch into the outbox as one item; returns the readings moved."""
-        if not self._batch:
-            return 0
-        batch, self._batch = self._batch, []
-        self.outbox.put("telemetry", self.topics.telemetry, {"home": self.home, "readings": batch})
-        self.counts.telemetry_batches += 1
-        return len(batch)
-
-    @property
-    def batched_readings(self) -> int:
-        return len(self._batch)
-
-    # -- detector state -------------------------------------------------------------------
-
-    def save_detectors(self, path: Path) -> bool:
-        """Write the detectors' state to ``path`` as JSON, atomically; False if it failed.
-
-        A failure is logged, never raised: the detectors go on, only a restart would
-        start them afresh.
-        """
-        try:
-            data = json.dumps(
-                self.monitor.state_dict(), ensure_ascii=False, separators=(",", ":")
-            ).encode()
-            _write_atomically(Path(path), data)
-        except (OSError, TypeError, ValueError) as exc:
-            log.error("home %s: cannot save the detectors' state to %s: %s", self.home, path, exc)
-            return False
-        return True
-
-    def restore_detectors(self, path: Path) -> bool:
-        """Resume the detectors from a state saved by :meth:`save_detectors`.
-
-        True if restored. A missing file is a first start (False, silently); an unreadable
-        file or a state the detectors refuse (another home, another version) is logged as a
-        warning and the detectors start fresh.
-        """
-        path = Path(path)
-        try:
-            state = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return False
-        except (OSError, ValueError) as exc:
-            log.warning("home %s: cannot read %s, detectors start fresh: %s", self.home, path, exc)
-            return False
-        try:
-            if not isinstance(state, dict):
-                raise AnalyticsError(f"not a saved state: a JSON {type(state).__name__}")
-            monitor = HomeMonitor(self.config, state=state)
-        except Exception as exc:  # AnalyticsError, or a detector tripping on an old state
-            log.warning("home %s: %s: detectors start fresh: %s", self.home, path, exc)
-            return False
-        self.monitor = monitor
-        log.info("home %s: detectors resumed from %s", self.home, path)
-        return True
-
-    # -- hub side -------------------------------------------------------------------------
-
-    def apply_config(self, payload: bytes) -> bool:
-        """A config pushed by the hub: apply and save it, or refuse it and keep the old one.
-
-        The outcome is in ``config_state`` (the status carries it to the hub).
-        """
-        try:
-            config = self._validated(payload)
-        except HomeConfigError as exc:
-            self.config_state = ConfigState("refused", exc.reason, _now_iso(self.config.tz))
-            log.warning("home %s: refused the pushed config: %s", self.home, exc.reason)
-            return False
-        if config != self.config:  # a retained config comes again at every reconnect
-            self.monitor.update_config(config)
-            self.config = config
-        if config != self.saved_config:  # once per start and change, not per reconnect
-            try:
-                save_last_good(config, self.data_dir)
-                self.saved_config = config
-            except OSError as exc:  # applied all the same; the next start uses the old file
-                log.error("home %s: cannot save the config: %s", self.home, exc)
-        self.config_state = ConfigState("applied", None, _now_iso(config.tz))
-        log.info("home %s: applied the pushed config", self.home)
-        return True
-
-    def _validated(self, payload: bytes) -> HomeConfig:
-        config = HomeConfig.parse(payload, source=self.topics.config)
-        if config.home != self.home:
-            raise HomeConfigError(
-                f"the config is for home {config.home!r}, this edge runs {self.home!r}",
-                home=config.home,
-            )
-        try:  # the detectors must accept it (thresholds) before the old one is dropped
-            HomeMonitor(config)
-        except Exception as exc:
-            raise HomeConfigError(f"the detectors refuse it: {exc}", home=config.home) from exc
-        return config
-
-    def status(self, state: str) -> dict[str, Any]:
-        depth = self.outbox.depth()
-        return {
-            "state": state,
-            "home": self.home,
-            "edge": self.outbox.edge,
-            "ts": _now_iso(self.config.tz),
-            "config": self.config_state.to_dict(),
-            "outbox": {
-                "events": depth.events,
-                "telemetry": depth.telemetry,
-                "status": depth.status,
-                "dropped_telemetry": depth.dropped_telemetry,
-                "last_seq": self.outbox.last_seq,
-            },
-            "counts": {
-                "messages": self.counts.messages,
-                "readings": self.counts.readings,
-                "events": self.counts.events,
-                "detector_errors": self.counts.detector_errors,
-            },
-            "refused": dict(self.counts.refused),
-            "devices": {device: dict(info) for device, info in sorted(self.devices.items())},
-        }
+            failures += 1
+            if worth_logging(failures):
+                log.exception(
+                    "%s failed (%d times so far); trying again in %g s", who, failures, seconds
+                )
 
 
 class EdgeAgent:
@@ -528,6 +159,7 @@ class EdgeAgent:
         reconnect_max_s: float = 30,
         edge_id: str | None = None,
         state_every_s: float = 60,
+        stage_every_s: float = STAGE_EVERY_S,
     ):
         self.local_url = BrokerUrl.parse(local)
         self.uplink_url = BrokerUrl.parse(uplink)
@@ -548,6 +180,7 @@ class EdgeAgent:
         self.pipeline.restore_detectors(self.detectors_file)
         self.state_every_s = state_every_s
         self.telemetry_every_s = telemetry_every_s
+        self.stage_every_s = min(stage_every_s, telemetry_every_s)
         self.heartbeat_every_s = heartbeat_every_s
         self.tick_every_s = tick_every_s
         self.reconnect_first_s = reconnect_first_s
@@ -577,21 +210,21 @@ class EdgeAgent:
     async def run(self) -> None:
         """Run until cancelled (SIGTERM in `eldercare edge`); then shut down cleanly."""
         home = self.home
+        periodic = {
+            "tick": (self.tick_every_s, self._tick),
+            "staging": (self.stage_every_s, self.pipeline.stage_telemetry),
+            "telemetry": (self.telemetry_every_s, self._flush_telemetry),
+            "detector state": (self.state_every_s, self._save_detectors),
+        }
         try:
+            # Readings staged by a process that was killed go up now, not a minute later.
+            self._flush_telemetry()
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._local_loop(), name=f"edge {home} local")
                 tasks.create_task(self._uplink_loop(), name=f"edge {home} uplink")
-                tasks.create_task(
-                    self._every(self.tick_every_s, self._tick), name=f"edge {home} tick"
-                )
-                tasks.create_task(
-                    self._every(self.telemetry_every_s, self._flush_telemetry),
-                    name=f"edge {home} telemetry",
-                )
-                tasks.create_task(
-                    self._every(self.state_every_s, self._save_detectors),
-                    name=f"edge {home} detector state",
-                )
+                for name, (seconds, action) in periodic.items():
+                    who = f"edge {home} {name}"
+                    tasks.create_task(every(seconds, action, who=who), name=who)
         finally:
             self.close()
 
@@ -603,16 +236,10 @@ class EdgeAgent:
         self._closed = True
         try:
             self._save_detectors()
-            moved = self.pipeline.flush_telemetry()
-            if moved:
-                log.info("home %s: %d readings kept in the outbox for next time", self.home, moved)
+            if self.pipeline.flush_telemetry():
+                log.info("home %s: telemetry kept in the outbox for next time", self.home)
         finally:
             self.outbox.close()
-
-    async def _every(self, seconds: float, action) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            action()
 
     def _tick(self) -> None:
         self._after_events(self.pipeline.tick())
@@ -670,9 +297,12 @@ class EdgeAgent:
     def _on_local(self, message: aiomqtt.Message) -> None:
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
         received_at = datetime.now(UTC)  # the edge is I/O: the wall clock is allowed here
-        self._after_events(
-            self.pipeline.handle_local(str(message.topic), bytes(payload), received_at)
-        )
+        # handle_local raises nothing; the alarm is ours and must not cost the next message.
+        events = self.pipeline.handle_local(str(message.topic), bytes(payload), received_at)
+        try:
+            self._after_events(events)
+        except Exception:
+            log.exception("home %s: cannot sound the alarm for %d events", self.home, len(events))
 
     async def _forward_commands(self, client: aiomqtt.Client) -> None:
         while True:
@@ -743,7 +373,12 @@ class EdgeAgent:
     async def _drain(self, client: aiomqtt.Client) -> None:
         while True:
             self._wake_drain.clear()
-            items = self.outbox.pending(limit=DRAIN_WINDOW)
+            try:
+                items = self.outbox.pending(limit=DRAIN_WINDOW)
+            except OutboxError as exc:
+                log.error("home %s: %s; trying again in %g s", self.home, exc, OUTBOX_RETRY_S)
+                await asyncio.sleep(OUTBOX_RETRY_S)
+                continue
             if not items:
                 await self._wake_drain.wait()
                 continue
@@ -756,7 +391,18 @@ class EdgeAgent:
                     for item in items:
                         sends.create_task(self._send(client, item, acked))
             finally:
-                self.outbox.ack_many(acked)
+                forgotten = self._forget(acked)
+            if not forgotten:  # they go again (the hub drops the copies), after a pause
+                await asyncio.sleep(OUTBOX_RETRY_S)
+
+    def _forget(self, acked: list[int]) -> bool:
+        """Remove the acknowledged items from the outbox; False if it refused (full disk)."""
+        try:
+            self.outbox.ack_many(acked)
+        except OutboxError as exc:
+            log.error("home %s: %d sent items stay in the outbox: %s", self.home, len(acked), exc)
+            return False
+        return True
 
     async def _send(self, client: aiomqtt.Client, item: OutboxItem, acked: list[int]) -> None:
         await client.publish(item.topic, item.payload, qos=1)

@@ -47,6 +47,13 @@ kept for it):
   oldest goes first, counted); a command for a home not hosted here is counted
   (``ignored_commands``). Each home's status carries its ``commands`` counts.
 
+Telemetry and bad input, as in EdgeAgent: every home's readings are staged in its outbox
+every second (``hosted staging``) and sealed into telemetry messages every
+``telemetry_every_s``; a message one home cannot handle is refused and counted in that
+home's status, and costs no other message and no other home. A periodic task that fails is
+logged and runs again at its next turn; an outbox that refuses a read or an ack (a full
+disk) holds back that home's drain for a second, not the others'.
+
 Detector state, as in EdgeAgent: each home's detectors are restored at start from
 ``data_dir/<home>/detectors.json`` (a missing file is a first start; an unusable one is a
 warning and a fresh start), so an open condition such as an SOS call survives a restart.
@@ -57,7 +64,7 @@ pipeline's counters, nothing to serialize). A home that was only ticked, without
 is skipped: timers advance from the saved time after a restart, and with no reading in
 between they reach the state the skipped ticks had (``now``, whereabouts transitions). A
 save costs ~2 ms per home (state, JSON, two fsyncs): the loop gets a turn every
-:data:`SAVE_YIELD_EVERY` homes written.
+:data:`edge.detector_state.SAVE_YIELD_EVERY` homes written.
 """
 
 from __future__ import annotations
@@ -69,9 +76,9 @@ import json
 import logging
 import socket
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -84,18 +91,13 @@ from contracts.topics import DEFAULT_PREFIX, HOSTED_LEVEL, hosted_status
 from devices.codec import ClockLimits
 from transport.reconnect import BrokerUrl, keep_connected
 
-from .agent import (
-    DEFAULT_CLOCK,
-    DETECTORS_FILE,
-    DRAIN_WINDOW,
-    MAX_QUEUED_COMMANDS,
-    ConfigState,
-    HomePipeline,
-    _mqtt,
-    alarm_command,
-)
+from .agent import DETECTORS_FILE, DRAIN_WINDOW, STAGE_EVERY_S, _mqtt, every
+from .commands import LocalCommands
 from .config_store import load_preferred
-from .outbox import Outbox, OutboxItem
+from .detector_state import DetectorSaves
+from .drain import RoundRobinDrain
+from .outbox import Outbox
+from .pipeline import DEFAULT_CLOCK, ConfigState, HomePipeline, alarm_command
 
 log = logging.getLogger("edge.hosted")
 
@@ -104,7 +106,6 @@ MAX_UNKNOWN_IDS = 100  # distinct unknown home ids remembered (the total is alwa
 PER_HOME_TURN = 20  # outbox items of one home per drain window
 STATUS_WINDOW = 100  # status publishes awaited together
 YIELD_EVERY = 50  # homes ticked/flushed before the loop gets a turn
-SAVE_YIELD_EVERY = 4  # detector states written (~2 ms each) before the loop gets a turn
 
 
 HUB_KINDS = ("config", "command")  # <prefix>/<home>/<kind> from the hub
@@ -164,15 +165,6 @@ class TopicRouter:
         return None
 
 
-@dataclass
-class CommandCounts:
-    """One home's commands to its local side, for its status."""
-
-    forwarded: int = 0
-    dropped: int = 0
-    alarms: int = 0
-
-
 class HostedEdges:
     """Many homes' edges in one process: one local and one uplink MQTT connection."""
 
@@ -196,22 +188,14 @@ class HostedEdges:
         per_home_turn: int = PER_HOME_TURN,
         now: Callable[[], float] = time.time,
         save_every_s: float = 60,
+        stage_every_s: float = STAGE_EVERY_S,
     ):
         """``now`` is the clock messages are received and timers run by: the wall clock,
         or a simulated one when the devices' time runs accelerated (``eldercare demo``).
         Each home's detectors resume from ``data_dir/<home>/detectors.json``; changed ones
         are saved every ``save_every_s`` and at :meth:`close`."""
         self.now = now
-        configs = list(configs)
-        if not configs:
-            raise ValueError("hosted edges need at least one home")
-        homes = [c.home for c in configs]
-        if len(set(homes)) != len(homes):
-            duplicates = sorted(h for h, n in Counter(homes).items() if n > 1)
-            raise ValueError(f"homes given twice: {duplicates}")
-        bad = [h for h in homes if h == HOSTED_LEVEL or any(c in h for c in "/+#")]
-        if bad:
-            raise ValueError(f"home ids unusable as a topic level: {bad}")
+        configs = _hostable(configs)
         if drain_window < 1 or per_home_turn < 1:
             raise ValueError("drain_window and per_home_turn must be >= 1")
         self.router = TopicRouter(prefix, zigbee_base)
@@ -226,32 +210,11 @@ class HostedEdges:
         self.tick_every_s = tick_every_s
         self.reconnect_first_s = reconnect_first_s
         self.reconnect_max_s = reconnect_max_s
-        self.drain_window = drain_window
-        self.per_home_turn = per_home_turn
         self.save_every_s = save_every_s
+        self.stage_every_s = min(stage_every_s, telemetry_every_s)
 
-        self.pipelines: dict[str, HomePipeline] = {}
-        # home -> what its detectors had seen when last saved (or restored), see _changes
-        self._saved_at: dict[str, tuple[int, int, HomeConfig]] = {}
-        try:
-            for config in configs:
-                home_dir = self.data_dir / config.home
-                config = load_preferred(config, home_dir)
-                outbox = Outbox(home_dir / OUTBOX_FILE, config.home)
-                pipeline = self.pipelines[config.home] = HomePipeline(
-                    config,
-                    outbox,
-                    data_dir=home_dir,
-                    prefix=prefix,
-                    zigbee_base=zigbee_base,
-                    clock=clock,
-                )
-                if pipeline.restore_detectors(home_dir / DETECTORS_FILE):
-                    self._saved_at[config.home] = self._changes(pipeline)
-        except BaseException:
-            for pipeline in self.pipelines.values():
-                pipeline.outbox.close()
-            raise
+        self.pipelines, restored = _open_homes(configs, self.data_dir, prefix, zigbee_base, clock)
+        self.saves = DetectorSaves(self.pipelines, restored)
 
         # Observable state (tests, the process status, the benchmark).
         self.unknown_home = 0
@@ -260,25 +223,31 @@ class HostedEdges:
         self.local_connected = asyncio.Event()
         self.uplink_connected = asyncio.Event()
         self.uplink_connects = 0
-        self.published = 0  # outbox items acked by the uplink broker
-        self.detector_saves = 0  # detectors.json files written
         self.ignored_configs = 0  # configs pushed for homes not hosted here
         self.ignored_commands = 0  # commands for homes not hosted here
-        self.commands = {home: CommandCounts() for home in self.pipelines}
-        self._commands: dict[str, deque[bytes]] = {}  # home -> its queue, only while non-empty
-        self._command_line: deque[str] = deque()  # homes with queued commands, oldest first
-        self._command_ready = asyncio.Event()
+        self.local_commands = LocalCommands(
+            self.homes, lambda home: self.pipelines[home].topics.local_command
+        )
+        self.commands = self.local_commands.counts
+        self.drain = RoundRobinDrain(self.pipelines, drain_window, per_home_turn)
         self._settled: dict[str, bytes] = {}  # home -> digest of a config with a final outcome
         self._status_due: dict[str, None] = {}  # homes whose status must go out (ordered set)
         self._status_wake = asyncio.Event()
-        self._ready: deque[str] = deque()  # homes whose outbox may hold something
-        self._ready_set: set[str] = set()
-        self._wake_drain = asyncio.Event()
         self._closed = False
 
     @property
     def homes(self) -> list[str]:
         return list(self.pipelines)
+
+    @property
+    def detector_saves(self) -> int:
+        """detectors.json files written."""
+        return self.saves.written
+
+    @property
+    def published(self) -> int:
+        """Outbox items acked by the uplink broker."""
+        return self.drain.published
 
     @property
     def messages_handled(self) -> int:
@@ -289,19 +258,21 @@ class HostedEdges:
     async def run(self) -> None:
         """Run until cancelled; then say offline, save the detectors' states, flush telemetry
         and close the outboxes."""
+        periodic = {
+            "tick": (self.tick_every_s, self._tick),
+            "staging": (self.stage_every_s, self._stage_telemetry),
+            "telemetry": (self.telemetry_every_s, self._flush_telemetry),
+            "detector state": (self.save_every_s, self._save_detectors),
+        }
         try:
+            # Readings staged by a process that was killed go up now, not a minute later.
+            await self._flush_telemetry()
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._local_loop(), name="hosted local")
                 tasks.create_task(self._uplink_loop(), name="hosted uplink")
-                tasks.create_task(self._every(self.tick_every_s, self._tick), name="hosted tick")
-                tasks.create_task(
-                    self._every(self.telemetry_every_s, self._flush_telemetry),
-                    name="hosted telemetry",
-                )
-                tasks.create_task(
-                    self._every(self.save_every_s, self._save_detectors),
-                    name="hosted detector state",
-                )
+                for name, (seconds, action) in periodic.items():
+                    who = f"hosted {name}"
+                    tasks.create_task(every(seconds, action, who=who), name=who)
         finally:
             self.close()
 
@@ -313,17 +284,12 @@ class HostedEdges:
         self._closed = True
         for pipeline in self.pipelines.values():
             try:
-                self._save_home_detectors(pipeline)
+                self.saves.save(pipeline)
                 pipeline.flush_telemetry()
             except Exception:  # one home's broken outbox must not keep the others open
                 log.exception("home %s: cannot keep the telemetry batch", pipeline.home)
             finally:
                 pipeline.outbox.close()
-
-    async def _every(self, seconds: float, action: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            await action()
 
     async def _tick(self) -> None:
         now = self.now()
@@ -332,71 +298,35 @@ class HostedEdges:
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
+    async def _stage_telemetry(self) -> None:
+        """Every home's readings of the last second onto its disk (one fsync per home that
+        has any)."""
+        staged = 0
+        for pipeline in list(self.pipelines.values()):
+            if pipeline.batched_readings and pipeline.stage_telemetry():
+                staged += 1
+                if staged % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+
     async def _flush_telemetry(self) -> None:
         for index, pipeline in enumerate(list(self.pipelines.values()), 1):
             if pipeline.flush_telemetry():
-                self._mark(pipeline.home)
+                self.drain.mark(pipeline.home)
             if index % YIELD_EVERY == 0:  # one fsync per home: let messages in between
                 await asyncio.sleep(0)
 
     async def _save_detectors(self) -> None:
-        """Write the detector state of every home changed since its last save."""
-        tried = 0
-        for pipeline in list(self.pipelines.values()):
-            if self._save_home_detectors(pipeline) is not None:
-                tried += 1  # written or failed (a full disk fails every home, slowly too)
-                if tried % SAVE_YIELD_EVERY == 0:  # state, JSON and two fsyncs each
-                    await asyncio.sleep(0)
-
-    def _save_home_detectors(self, pipeline: HomePipeline) -> bool | None:
-        """Save one home's detectors if they may have changed: True if written, False if
-        that failed (tried again next time), None if unchanged since the last save.
-
-        Never raises: one home's detector bug must not stop the others' saves (or the stop).
-        """
-        home = pipeline.home
-        changes = self._changes(pipeline)
-        if self._saved_at.get(home) == changes:
-            return None
-        try:
-            saved = pipeline.save_detectors(pipeline.data_dir / DETECTORS_FILE)
-        except Exception:  # e.g. a detector's state_dict failing; save_detectors logs I/O
-            log.exception("home %s: cannot save the detectors' state", home)
-            saved = False
-        if saved:
-            self._saved_at[home] = changes
-            self.detector_saves += 1
-        else:  # tried again next time
-            self._saved_at.pop(home, None)
-        return saved
-
-    @staticmethod
-    def _changes(pipeline: HomePipeline) -> tuple[int, int, HomeConfig]:
-        """What moved the home's detectors so far: an equal tuple means nothing to save.
-
-        Readings fed and events stored (a tick's events included) are counted by the
-        pipeline; an applied config is a new ``pipeline.config`` (the detectors' state may
-        gain its devices). The config itself, not its id, is kept: the same object compares
-        at once, another one by value. A tick without events changes only timer bookkeeping.
-        """
-        counts = pipeline.counts
-        return (counts.readings, counts.events, pipeline.config)
+        await self.saves.save_changed()
 
     def _after_events(self, home: str, events: list[Any]) -> None:
         """New events are in the home's outbox: drain them, sound the alarm for critical ones."""
         if not events:
             return
-        self._mark(home)
+        self.drain.mark(home)
         for event in events:
             if (alarm := alarm_command(event)) is not None:
                 self.commands[home].alarms += 1
-                self._queue_local(home, alarm)
-
-    def _mark(self, home: str) -> None:
-        if home not in self._ready_set:
-            self._ready_set.add(home)
-            self._ready.append(home)
-        self._wake_drain.set()
+                self.local_commands.queue(home, alarm)
 
     async def _reconnecting(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
         await keep_connected(
@@ -428,7 +358,7 @@ class HostedEdges:
             self.local_connected.set()
             try:
                 async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(self._forward_commands(client), name="commands")
+                    tasks.create_task(self.local_commands.forward(client), name="commands")
                     async for message in client.messages:
                         self._on_local(message)
             finally:
@@ -451,41 +381,12 @@ class HostedEdges:
             return
         payload = message.payload if isinstance(message.payload, bytes | bytearray) else b""
         received_at = datetime.fromtimestamp(self.now(), UTC)
-        self._after_events(home, pipeline.handle_local(topic, bytes(payload), received_at))
-
-    def _queue_local(self, home: str, payload: bytes) -> None:
-        """A command for a home's local side (hub command or local alarm), sent in order."""
-        queue = self._commands.get(home)
-        if queue is None:
-            queue = self._commands[home] = deque(maxlen=MAX_QUEUED_COMMANDS)
-            self._command_line.append(home)
-        elif len(queue) == queue.maxlen:
-            self.commands[home].dropped += 1  # the oldest goes: the newest is the one that matters
-        queue.append(payload)
-        self._command_ready.set()
-        log.info("home %s: command %s", home, payload[:200].decode(errors="replace"))
-
-    async def _forward_commands(self, client: aiomqtt.Client) -> None:
-        """Publish the queued commands, home after home, each home's in order (QoS 1).
-
-        A command leaves its queue only after its PUBACK: one cut off by a disconnect is
-        sent again on the next local session.
-        """
-        while True:
-            while self._command_line:
-                home = self._command_line[0]
-                queue = self._commands[home]
-                topic = self.pipelines[home].topics.local_command
-                while queue:
-                    payload = queue[0]
-                    await _mqtt(client.publish(topic, payload, qos=1))
-                    if queue and queue[0] is payload:  # not dropped for a newer one meanwhile
-                        queue.popleft()
-                    self.commands[home].forwarded += 1
-                del self._commands[home]
-                self._command_line.popleft()
-            self._command_ready.clear()
-            await self._command_ready.wait()
+        # handle_local raises nothing; the alarm is ours and must not cost the next message.
+        events = pipeline.handle_local(topic, bytes(payload), received_at)
+        try:
+            self._after_events(home, events)
+        except Exception:
+            log.exception("home %s: cannot sound the alarm for %d events", home, len(events))
 
     # -- uplink broker --------------------------------------------------------------------
 
@@ -510,8 +411,8 @@ class HostedEdges:
         document = self.pipelines[home].status(state)
         document["hosted"] = self.process_id
         document["local_connected"] = self.local_connected.is_set()
-        queue = self._commands.get(home)
-        document["commands"] = {**asdict(self.commands[home]), "queued": len(queue or ())}
+        queued = self.local_commands.queued(home)
+        document["commands"] = {**asdict(self.commands[home]), "queued": queued}
         return document
 
     async def _uplink_session(self) -> None:
@@ -525,7 +426,7 @@ class HostedEdges:
         )
         # A drain window and two status windows (heartbeat, configs) in flight together are
         # the plan, not a backlog.
-        client.pending_calls_threshold = self.drain_window + 2 * STATUS_WINDOW + 10
+        client.pending_calls_threshold = self.drain.window + 2 * STATUS_WINDOW + 10
         async with client:
             try:
                 await self._publish_statuses(client, "online")
@@ -535,9 +436,9 @@ class HostedEdges:
                 self.uplink_connected.set()
                 log.info("hosted %s: uplink to %s", self.process_id, self.uplink_url)
                 for home in self.pipelines:  # anything left from before is sent now
-                    self._mark(home)
+                    self.drain.mark(home)
                 async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(self._drain(client), name="drain")
+                    tasks.create_task(self.drain.run(client), name="drain")
                     tasks.create_task(self._heartbeat(client), name="heartbeat")
                     tasks.create_task(self._send_due_statuses(client), name="statuses")
                     async for message in client.messages:
@@ -575,7 +476,7 @@ class HostedEdges:
                 self.ignored_commands += 1
                 log.debug("hosted: command for home %s, not hosted here (counted)", home)
                 return
-            self._queue_local(home, bytes(payload))
+            self.local_commands.queue(home, bytes(payload))
 
     def _apply_config(self, pipeline: HomePipeline, payload: bytes) -> bool:
         """Apply or refuse, as EdgeAgent; False if the very same payload was settled already.
@@ -636,41 +537,54 @@ class HostedEdges:
             await asyncio.sleep(self.heartbeat_every_s)
             await self._publish_statuses(client, "online")
 
-    def _next_window(self) -> list[tuple[Outbox, OutboxItem]]:
-        """Up to ``drain_window`` items, taken round-robin from the homes that have some."""
-        window: list[tuple[Outbox, OutboxItem]] = []
-        taken: set[str] = set()
-        while self._ready and len(window) < self.drain_window:
-            home = self._ready[0]
-            if home in taken:  # a home back in line already gave this window its turn
-                break
-            self._ready.popleft()
-            self._ready_set.discard(home)
-            taken.add(home)
-            outbox = self.pipelines[home].outbox
-            limit = min(self.per_home_turn, self.drain_window - len(window))
-            items = outbox.pending(limit=limit)
-            window.extend((outbox, item) for item in items)
-            if len(items) == limit:  # maybe more: back of the line
-                self._mark(home)
-        return window
 
-    async def _drain(self, client: aiomqtt.Client) -> None:
-        while True:
-            self._wake_drain.clear()
-            window = self._next_window()
-            if not window:
-                await self._wake_drain.wait()
-                continue
-            # QoS 1 on one connection keeps each home's order; an item is acked on PUBACK.
-            async with asyncio.TaskGroup() as sends:
-                for outbox, item in window:
-                    sends.create_task(self._send(client, outbox, item))
+def _hostable(configs: Iterable[HomeConfig]) -> list[HomeConfig]:
+    """The configs, if their homes can be hosted together; ValueError saying why not."""
+    configs = list(configs)
+    if not configs:
+        raise ValueError("hosted edges need at least one home")
+    homes = [c.home for c in configs]
+    if len(set(homes)) != len(homes):
+        duplicates = sorted(h for h, n in Counter(homes).items() if n > 1)
+        raise ValueError(f"homes given twice: {duplicates}")
+    bad = [h for h in homes if h == HOSTED_LEVEL or any(c in h for c in "/+#")]
+    if bad:
+        raise ValueError(f"home ids unusable as a topic level: {bad}")
+    return configs
 
-    async def _send(self, client: aiomqtt.Client, outbox: Outbox, item: OutboxItem) -> None:
-        await client.publish(item.topic, item.payload, qos=1)
-        outbox.ack(item.seq)
-        self.published += 1
+
+def _open_homes(
+    configs: list[HomeConfig],
+    data_dir: Path,
+    prefix: str,
+    zigbee_base: str,
+    clock: ClockLimits,
+) -> tuple[dict[str, HomePipeline], list[str]]:
+    """Each home's pipeline on its own folder (the last good config, the outbox, the
+    detectors' state), and the homes whose detectors resumed from a saved state. A home that
+    fails closes the outboxes opened before it."""
+    pipelines: dict[str, HomePipeline] = {}
+    restored: list[str] = []
+    try:
+        for config in configs:
+            home_dir = data_dir / config.home
+            config = load_preferred(config, home_dir)
+            outbox = Outbox(home_dir / OUTBOX_FILE, config.home)
+            pipeline = pipelines[config.home] = HomePipeline(
+                config,
+                outbox,
+                data_dir=home_dir,
+                prefix=prefix,
+                zigbee_base=zigbee_base,
+                clock=clock,
+            )
+            if pipeline.restore_detectors(home_dir / DETECTORS_FILE):
+                restored.append(config.home)
+    except BaseException:
+        for pipeline in pipelines.values():
+            pipeline.outbox.close()
+        raise
+    return pipelines, restored
 
 
 def _json(document: dict[str, Any]) -> str:

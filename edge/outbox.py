@@ -25,6 +25,15 @@ the outbox it grows past ``max_items`` (they are rare and small; losing one is n
 A telemetry item put into an outbox that holds nothing else to drop is itself dropped at once:
 its seq is consumed (seq gaps are fine for the hub) and the drop is counted.
 
+Telemetry is staged before it is sealed. Readings arrive one by one, but go up in batches
+(one message a minute, say): :meth:`Outbox.stage` keeps them, one transaction for whatever
+arrived in the last second, and :meth:`Outbox.seal_telemetry` turns everything staged into
+telemetry items with their seqs, in one synced transaction. A process killed between the two
+loses nothing: the next :meth:`seal_telemetry` (the agent seals at start) sends what was
+staged. Staging does not wait for the disk (see :meth:`Outbox.stage`): a power cut may lose
+readings staged since the last synced write, never an event. Staged readings are not
+counted against ``max_items``; the items they become are.
+
 The class is synchronous and holds one connection; a lock makes it safe to call from a worker
 thread (``asyncio.to_thread``) as well as from the event loop's thread.
 """
@@ -47,7 +56,7 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 # Delivery order: events before status before telemetry; by seq within a kind.
 _PRIORITY: dict[str, int] = {"event": 0, "status": 1, "telemetry": 2}
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2  # 2: the staged table (created in version-1 files when they are opened)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -61,7 +70,16 @@ CREATE TABLE IF NOT EXISTS items (
     payload  BLOB    NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS items_by_priority ON items (priority, seq);
+CREATE TABLE IF NOT EXISTS staged (
+    id      INTEGER PRIMARY KEY,
+    reading BLOB    NOT NULL
+) STRICT;
 """
+
+
+def _encode(document: Any) -> bytes:
+    """Compact UTF-8 JSON; NaN is a caller bug (ValueError), not a token to send the hub."""
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 class OutboxError(Exception):
@@ -87,6 +105,7 @@ class OutboxDepth:
     telemetry: int
     status: int
     dropped_telemetry: int  # since the outbox file was created (persisted)
+    staged: int = 0  # readings kept durably, not yet sealed into a telemetry item
 
     @property
     def total(self) -> int:
@@ -178,14 +197,64 @@ class Outbox:
                 seq += 1
                 # "edge" and "seq" are the outbox's to set: the hub dedups on exactly these.
                 body = {**document, "edge": self.edge, "seq": seq}
-                payload = json.dumps(
-                    body, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-                ).encode()
+                payload = _encode(body)
                 self._db.execute(
                     "INSERT INTO items (seq, kind, priority, topic, payload) VALUES (?,?,?,?,?)",
                     (seq, kind, _PRIORITY[kind], topic, payload),
                 )
                 stored.append(OutboxItem(seq, kind, topic, payload))
+            self._set_meta("last_seq", seq)
+            self._enforce_bound()
+        return stored
+
+    def stage(self, readings: Sequence[dict[str, Any]]) -> None:
+        """Keep readings (one transaction) until :meth:`seal_telemetry` sends them.
+
+        Committed without waiting for the disk (``synchronous=NORMAL``): the edge calls this
+        every second for every home, and a hosted process has a thousand homes. The rows are
+        in the WAL, which survives the process being killed at once; the next write that
+        syncs (an event, an ack, the seal) makes them safe from a power cut too.
+        """
+        rows = [(_encode(reading),) for reading in readings]
+        if not rows:
+            return
+        with self._locked():
+            with self._translated("stage readings"):
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self._write():
+                    self._db.executemany("INSERT INTO staged (reading) VALUES (?)", rows)
+            finally:
+                with self._translated("stage readings"):
+                    self._db.execute("PRAGMA synchronous=FULL")
+
+    def seal_telemetry(
+        self, topic: str, home: str, *, max_readings: int = 2000
+    ) -> list[OutboxItem]:
+        """Everything staged becomes telemetry items of at most ``max_readings`` readings,
+        ``{"home", "readings", "edge", "seq"}``, in one transaction; returns the items."""
+        if max_readings < 1:
+            raise ValueError(f"max_readings must be >= 1, got {max_readings}")
+        stored: list[OutboxItem] = []
+        with self._locked(), self._write():
+            staged = self._db.execute("SELECT id, reading FROM staged ORDER BY id").fetchall()
+            if not staged:
+                return []
+            seq = int(self._meta("last_seq"))
+            head = b'{"home":' + _encode(home) + b',"readings":['
+            tail = b'],"edge":' + _encode(self.edge) + b',"seq":'
+            for start in range(0, len(staged), max_readings):
+                seq += 1
+                chunk = staged[start : start + max_readings]
+                # The readings are JSON already: joined, not parsed and written again.
+                readings = b",".join(bytes(reading) for _, reading in chunk)
+                payload = head + readings + tail + str(seq).encode() + b"}"
+                self._db.execute(
+                    "INSERT INTO items (seq, kind, priority, topic, payload) VALUES (?,?,?,?,?)",
+                    (seq, "telemetry", _PRIORITY["telemetry"], topic, payload),
+                )
+                stored.append(OutboxItem(seq, "telemetry", topic, payload))
+            self._db.execute("DELETE FROM staged WHERE id <= ?", (staged[-1][0],))
             self._set_meta("last_seq", seq)
             self._enforce_bound()
         return stored
@@ -235,11 +304,13 @@ class Outbox:
         with self._locked(), self._translated("read depth"):
             counts = dict(self._db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind"))
             dropped = int(self._meta("dropped_telemetry"))
+            (staged,) = self._db.execute("SELECT COUNT(*) FROM staged").fetchone()
         return OutboxDepth(
             events=counts.get("event", 0),
             telemetry=counts.get("telemetry", 0),
             status=counts.get("status", 0),
             dropped_telemetry=dropped,
+            staged=staged,
         )
 
     @property

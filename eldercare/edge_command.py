@@ -85,7 +85,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         type=_positive_float,
         default=60.0,
-        help="seconds between telemetry batches (default 60)",
+        help="seconds between telemetry messages to the hub (default 60); readings are on "
+        "disk within a second whatever this is",
+    )
+    parser.add_argument(
+        "--status-every",
+        metavar="S",
+        type=_positive_float,
+        default=60.0,
+        help="seconds between status heartbeats to the hub, with the counts of what was "
+        "refused (default 60)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
 
@@ -124,6 +133,7 @@ def _single(args: argparse.Namespace):
         prefix=args.prefix,
         zigbee_base=args.zigbee_base or ZIGBEE2MQTT_BASE,
         telemetry_every_s=args.telemetry_every,
+        heartbeat_every_s=args.status_every,
     )
 
 
@@ -146,6 +156,7 @@ def _hosted(args: argparse.Namespace):
             zigbee_base=args.zigbee_base or HOSTED_ZIGBEE_BASE,
             process_id=process_id,
             telemetry_every_s=args.telemetry_every,
+            heartbeat_every_s=args.status_every,
         )
     except (HomeConfigError, OutboxError, OSError):
         raise

@@ -15,6 +15,7 @@ path would.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -46,7 +47,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # when the clock that receives runs in event time, not in an accelerated replay.
 EXPECTED_PROBLEMS: dict[FaultKind, frozenset[str]] = {
     "truncated_json": frozenset({"malformed_json"}),
-    "nan": frozenset({"malformed_json"}),
+    "nan": frozenset({"no_data"}),  # NaN is null on the wire: that value has no data
     "wrong_type": frozenset({"wrong_type", "unexpected_value"}),
     "heart_rate_0": frozenset({"no_data"}),
     "heart_rate_300": frozenset({"out_of_range"}),
@@ -161,9 +162,11 @@ def _corrupt(kind: FaultKind, message: DeviceMessage, rng: random.Random) -> Dev
     assert body is not None  # encode's payloads are JSON objects
     envelope = {key: value for key, value in body.items() if key in ("ts", "last_seen")}
     if kind == "nan":
-        numeric = [k for k, v in body.items() if k not in _ENVELOPE and _is_number(v)]
-        broken = {**body, (rng.choice(numeric) if numeric else "battery"): float("nan")}
-        return replace(message, payload=json.dumps(broken, allow_nan=True).encode())
+        # A number if there is one; else a value the device sends (a radar has no number).
+        keys = [k for k in body if k not in _ENVELOPE]
+        numeric = [k for k in keys if _is_number(body[k])]
+        key = rng.choice(numeric) if numeric else (keys[0] if keys else "battery")
+        return _with(message, envelope, key, math.nan)
     if kind == "oversized":
         padded = {**body, "padding": "x" * (MAX_PAYLOAD_BYTES + 1)}
         return replace(message, payload=json.dumps(padded).encode())

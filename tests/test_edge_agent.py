@@ -159,16 +159,7 @@ async def test_a_fall_on_the_local_side_reaches_the_uplink_as_an_event(brokers, 
 
 
 async def test_an_sos_during_an_uplink_outage_arrives_after_reconnect_once(brokers, tmp_path):
-    local, uplink = brokers
-    # The hub's session must outlive the broker restart: turn on persistence for it.
-    persistence = tmp_path / "uplink-persist"
-    persistence.mkdir()
-    uplink.config.write_text(
-        uplink.config.read_text().replace(
-            "persistence false", f"persistence true\npersistence_location {persistence}/"
-        )
-    )
-    uplink.restart()
+    local, uplink = brokers  # the hub's session outlives the restart: brokers persist
     hub = Collector(uplink, EVENT)
     agent = make_agent(local, uplink, tmp_path / "edge")
     async with running(hub.run), running(agent.run):

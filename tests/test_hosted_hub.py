@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 import signal
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -214,21 +212,10 @@ async def test_a_hub_command_reaches_only_its_home_and_a_fall_sounds_the_alarm(b
         assert hosted.home_status("h001", "online")["commands"]["alarms"] == 1
 
 
-async def test_commands_wait_for_the_local_broker_newest_kept_in_order(brokers, tmp_path, request):
+async def test_commands_wait_for_the_local_broker_newest_kept_in_order(brokers, tmp_path):
     from edge.agent import MAX_QUEUED_COMMANDS
 
-    local, uplink = brokers
-    # The speaker's session must outlive the local broker's restart: persistence, in a folder
-    # Mosquitto can write to even after it dropped root for its own user.
-    persistence = Path(tempfile.mkdtemp(prefix="mosquitto-persist-"))
-    request.addfinalizer(lambda: shutil.rmtree(persistence, ignore_errors=True))
-    persistence.chmod(0o777)
-    local.config.write_text(
-        local.config.read_text().replace(
-            "persistence false", f"persistence true\npersistence_location {persistence}/"
-        )
-    )
-    local.restart()
+    local, uplink = brokers  # the speaker's session outlives the restart: brokers persist
     speaker_session = {"identifier": "speaker", "clean_session": False}
     async with aiomqtt.Client(local.host, local.port, **speaker_session) as speaker:
         await speaker.subscribe(topic("h002", "local/command"), qos=1)

@@ -1,0 +1,74 @@
+"""Commands for the homes' local side in a hosted process: the hub's (a voice prompt after
+an acknowledgement) and the edge's own alarms, queued per home and sent in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiomqtt
+
+from .agent import MAX_QUEUED_COMMANDS, _mqtt
+
+log = logging.getLogger("edge.hosted")
+
+
+@dataclass
+class CommandCounts:
+    """One home's commands to its local side, for its status."""
+
+    forwarded: int = 0
+    dropped: int = 0
+    alarms: int = 0
+
+
+class LocalCommands:
+    """Each home's queue of at most MAX_QUEUED_COMMANDS (the oldest goes first, counted),
+    forwarded home after home, each home's in order, QoS 1."""
+
+    def __init__(self, homes: list[str], topic_of: Callable[[str], str]):
+        self.counts = {home: CommandCounts() for home in homes}
+        self._topic_of = topic_of
+        self._queues: dict[str, deque[bytes]] = {}  # home -> its queue, only while non-empty
+        self._line: deque[str] = deque()  # homes with queued commands, oldest first
+        self._ready = asyncio.Event()
+
+    def queued(self, home: str) -> int:
+        return len(self._queues.get(home) or ())
+
+    def queue(self, home: str, payload: bytes) -> None:
+        """A command for ``home``'s local side (hub command or local alarm)."""
+        queue = self._queues.get(home)
+        if queue is None:
+            queue = self._queues[home] = deque(maxlen=MAX_QUEUED_COMMANDS)
+            self._line.append(home)
+        elif len(queue) == queue.maxlen:
+            self.counts[home].dropped += 1  # the oldest goes: the newest is the one that matters
+        queue.append(payload)
+        self._ready.set()
+        log.info("home %s: command %s", home, payload[:200].decode(errors="replace"))
+
+    async def forward(self, client: aiomqtt.Client) -> None:
+        """Publish the queued commands for ever (one local session's task).
+
+        A command leaves its queue only after its PUBACK: one cut off by a disconnect is
+        sent again on the next local session.
+        """
+        while True:
+            while self._line:
+                home = self._line[0]
+                queue = self._queues[home]
+                topic = self._topic_of(home)
+                while queue:
+                    payload = queue[0]
+                    await _mqtt(client.publish(topic, payload, qos=1))
+                    if queue and queue[0] is payload:  # not dropped for a newer one meanwhile
+                        queue.popleft()
+                    self.counts[home].forwarded += 1
+                del self._queues[home]
+                self._line.popleft()
+            self._ready.clear()
+            await self._ready.wait()
