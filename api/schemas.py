@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.alert import Outcome
+from hub import feedback
 
 
 class _Body(BaseModel):
@@ -48,6 +49,50 @@ class HomePublic(BaseModel):
     status: str = Field(description="online | offline | unknown: what the home's edge said")
     status_at: str | None
     config: dict[str, Any]
+
+
+class FeedbackChangePublic(BaseModel):
+    """One change of a home's outcome-feedback factor."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: str | None
+    kind: str
+    factor_from: float = Field(alias="from")
+    factor_to: float = Field(alias="to")
+    actor: str = Field(description="who: a user's name, or hub")
+    reason: str = Field(
+        description="false_alarm (a dispatcher's outcome) | decay (quiet weeks) | admin "
+        "(set here) | config (a saved home config)"
+    )
+    note: str | None
+    alert: int | None = Field(description="the alert whose outcome made the change")
+
+
+class FeedbackRules(BaseModel):
+    step: float = Field(description="a false alarm multiplies the factor by this")
+    cap: float
+    lowest: float = Field(description="the lowest factor an admin may set")
+    spacing_days: float = Field(description="at most one automatic step per kind this often")
+    decay_after_days: float = Field(
+        description="a factor above 1 steps back after this many days without a false alarm"
+    )
+
+
+class FeedbackPublic(BaseModel):
+    home: str
+    factors: dict[str, float] = Field(
+        description="every kind that adapts, with its factor (1: the detector's own limit)"
+    )
+    changes: list[FeedbackChangePublic] = Field(description="newest first")
+    rules: FeedbackRules
+
+
+class FeedbackSet(_Body):
+    factor: float = Field(
+        ge=feedback.LOWEST, le=feedback.CAP, description="1 undoes every adaptation of the kind"
+    )
+    note: str | None = Field(default=None, max_length=500, description="why, for the log")
 
 
 class ContactPublic(BaseModel):

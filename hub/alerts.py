@@ -15,13 +15,21 @@ clear              (from the edge) the alert is active         cleared; escalati
 acknowledge        not resolved, not yet acknowledged          escalation stops; the home
                                                                hears "help is coming"
 assign / comment   not resolved                                recorded
-resolve            not resolved; with an outcome               closed
+resolve            not resolved; with an outcome               closed; a false alarm of a
+                                                               routine kind loosens that
+                                                               home's limit for the kind
 =================  ==========================================  ============================
 
 Every change is a row of ``alert_history`` (who, when, what). Escalation timers and
 notifications are rows too, written in the same transaction as the change that caused them,
 so a hub killed at any moment loses neither. The manager works inside a caller's session
 and never commits; the caller publishes the returned :class:`AlertUpdate` s after commit.
+
+Outcome feedback (hub/feedback.py's rules): resolving ``no_activity``, ``not_up``,
+``long_bathroom_stay``, ``not_returned_home`` or ``night_wandering`` as ``false_alarm`` raises
+the home's factor for that kind by a bounded step, in the same transaction as the resolve:
+the config stored and queued for the edge, and the alert's history saying so (``adapted``:
+from, to; or ``not_adapted``: at the cap, or too soon after the last step).
 
 A few kinds are consequences of a fall rather than news: while a fall alert of the home is
 active, ``no_activity``, ``long_bathroom_stay`` and ``not_up`` are recorded on it
@@ -35,6 +43,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,12 +51,14 @@ from sqlalchemy.orm import Session
 from contracts.alert import OUTCOMES, SEVERITY_RANK
 from contracts.topics import DEFAULT_PREFIX
 
+from . import feedback
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
+from .registry import set_factor
 from .schema import Alert, AlertChange, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
 from .schema import Station as StationRow
 from .texts import alert_text
-from .views import alert_document
+from .views import alert_document, local_time
 
 SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "no_activity": ("fall",),
@@ -55,7 +66,9 @@ SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "not_up": ("fall",),
 }
 # A device back online or a battery replaced needs nobody to close the case.
-RESOLVED_ON_CLEAR = frozenset({"device_offline", "battery_low", "home_offline"})
+RESOLVED_ON_CLEAR = frozenset(
+    {"device_offline", "battery_low", "home_offline", "sensor_stuck", "sensor_flapping"}
+)
 # Raised by the hub itself: a home's edge has said nothing (or "offline") for this long, so
 # nothing that happens there reaches the station.
 HOME_OFFLINE = "home_offline"
@@ -297,8 +310,34 @@ class AlertManager:
         alert, home = self._get(session, alert_id)
         self._require_open(alert)
         self._close(session, alert, actor, outcome, self.clock(), note)
+        if outcome == "false_alarm" and alert.kind in feedback.ADAPTING_KINDS:
+            self._adapt(session, home, alert, actor)
         self._notify(session, home, alert, ("family",), "resolved")
         return self._update_of(alert, home, "resolved", actor)
+
+    def _adapt(self, session: Session, home: Home, alert: Alert, actor: str) -> None:
+        """Loosen the home's limit for the alert's kind by a step, if the rules allow."""
+        # The resolve is written first, so this transaction holds the store's write lock
+        # and reads the config as it is now: a concurrent change cannot be lost.
+        session.flush()
+        session.refresh(home)
+        now = self.clock()
+        old = feedback.factor(home.config, alert.kind)
+        step = feedback.next_step(session, home.id, alert.kind, old, now)
+        if not step.changed:
+            detail: dict[str, Any] = {"kind": step.kind, "factor": old, "held": step.held}
+            if step.until is not None:
+                detail["until"] = local_time(step.until, ZoneInfo(home.timezone))
+            self._record(session, alert, "hub", "not_adapted", detail)
+            return
+        set_factor(
+            session, home, alert.kind, step.new, actor=actor, reason="false_alarm",
+            prefix=self.prefix, now=now, alert_id=alert.id,
+        )  # fmt: skip
+        self._record(
+            session, alert, actor, "adapted",
+            {"kind": step.kind, "from": step.old, "to": step.new, "reason": "false_alarm"},
+        )  # fmt: skip
 
     def _close(
         self,

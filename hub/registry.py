@@ -3,6 +3,12 @@
 Saving a home config stores it, brings the home's device rows in line with it and queues it
 for the home's edge, retained on ``<prefix>/<home>/config``, in the same transaction: the
 edge gets exactly what the store says, even if the hub stops in between.
+
+Every change of a home config goes through here, outcome feedback included
+(``thresholds.feedback``, whose rules are hub/feedback.py's): the hub's own adaptations live
+in the stored config, so a saved config that does not mention ``thresholds.feedback`` keeps
+the stored factors (an installer's YAML knows nothing of them); one that does sets them,
+logged like any other change.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics.context import FEEDBACK
 from contracts.home import HomeConfig
 from contracts.topics import DEFAULT_PREFIX
 
+from . import feedback
 from .errors import HubError
-from .schema import Device, Home, OutgoingMessage, Station
+from .schema import Device, FeedbackChange, Home, OutgoingMessage, Station
 
 
 class RegistryError(HubError):
@@ -48,23 +56,104 @@ def save_station(
 
 
 def save_home(
-    session: Session, config: HomeConfig, *, prefix: str = DEFAULT_PREFIX, now: float | None = None
+    session: Session,
+    config: HomeConfig,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    now: float | None = None,
+    actor: str = "registry",
 ) -> Home:
-    """Create or replace a home from its config, and queue the config for its edge."""
+    """Create or replace a home from its config, and queue the config for its edge.
+
+    Without ``thresholds.feedback`` the stored factors are kept; with it, they are set (and
+    each change logged with ``actor``). Factors the detectors would refuse: FeedbackError.
+    """
     now = time.time() if now is None else now
     if session.get(Station, config.station) is None:
         raise NotFound(f"no station {config.station!r}; register the station first")
-    document = config.model_dump(mode="json")
     home = session.get(Home, config.home)
+    stored = feedback.factors(home.config) if home is not None else {}
+    if FEEDBACK in config.thresholds:
+        wanted = feedback.checked(config.thresholds[FEEDBACK])
+    else:
+        wanted = stored
+    document = feedback.with_factors(config.model_dump(mode="json"), wanted)
+    config = HomeConfig.model_validate(document)
     if home is None:
         home = Home(id=config.home, status="unknown")
         session.add(home)
     home.station_id = config.station
-    home.config = document
+    _publish(session, home, config, prefix=prefix, now=now)
+    _sync_devices(session, config)
+    for kind in sorted(stored.keys() | wanted.keys()):
+        old, new = stored.get(kind, 1.0), wanted.get(kind, 1.0)
+        if feedback.tidy(old) != feedback.tidy(new):
+            feedback.record(
+                session, config.home, kind, old, feedback.tidy(new),
+                actor=actor, reason="config", now=now,
+            )  # fmt: skip
+    return home
+
+
+def set_factor(
+    session: Session,
+    home: Home,
+    kind: str,
+    factor: float,
+    *,
+    actor: str,
+    reason: feedback.Reason,
+    prefix: str = DEFAULT_PREFIX,
+    now: float | None = None,
+    alert_id: int | None = None,
+    note: str | None = None,
+) -> FeedbackChange | None:
+    """Set the home's outcome-feedback factor for ``kind``: the config stored and queued for
+    the edge, the change logged; None when the factor already is that."""
+    now = time.time() if now is None else now
+    current = feedback.factors(home.config)
+    old = current.get(kind, 1.0)
+    new = feedback.tidy(feedback.checked({kind: factor})[kind])
+    if new == old:
+        return None
+    document = feedback.with_factors(home.config, {**current, kind: new})
+    _publish(session, home, HomeConfig.model_validate(document), prefix=prefix, now=now)
+    return feedback.record(
+        session, home.id, kind, old, new,
+        actor=actor, reason=reason, now=now, alert_id=alert_id, note=note,
+    )  # fmt: skip
+
+
+def decay_feedback(
+    session: Session, *, prefix: str = DEFAULT_PREFIX, now: float | None = None
+) -> list[FeedbackChange]:
+    """Step back every factor whose kind has been quiet long enough (hub/feedback.py)."""
+    now = time.time() if now is None else now
+    done = []
+    for due in feedback.decays_due(session, now):
+        home = session.get(Home, due.home_id)
+        if home is None:
+            continue
+        old = feedback.factor(home.config, due.kind)
+        if old <= 1.0:  # set back by hand since: nothing to decay
+            continue
+        quiet_days = round((now - due.quiet_since) / feedback.DAY_S)
+        change = set_factor(
+            session, home, due.kind, feedback.Decay.of(old),
+            actor="hub", reason="decay", prefix=prefix, now=now,
+            note=f"{quiet_days} days without a false alarm",
+        )  # fmt: skip
+        if change is not None:
+            done.append(change)
+    return done
+
+
+def _publish(session: Session, home: Home, config: HomeConfig, *, prefix: str, now: float) -> None:
+    """Store the config on the home's row and queue it, retained, for its edge."""
+    home.config = config.model_dump(mode="json")
     home.resident_name = config.resident.name
     home.timezone = config.timezone
     home.updated_at = now
-    _sync_devices(session, config)
     session.add(
         OutgoingMessage(
             topic=f"{prefix}/{config.home}/config",
@@ -73,7 +162,6 @@ def save_home(
             created_at=now,
         )
     )
-    return home
 
 
 def _sync_devices(session: Session, config: HomeConfig) -> None:

@@ -196,6 +196,27 @@ class AlertChange(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class FeedbackChange(Base):
+    """One change of a home's outcome-feedback factor for an alert kind (hub/feedback.py):
+    raised after a false alarm, decayed, or set by an admin. Kept for good: a few rows per
+    home and kind a month at most."""
+
+    __tablename__ = "feedback_changes"
+    __table_args__ = (Index("ix_feedback_changes_home_kind", "home_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(100))  # a user, or "hub"
+    reason: Mapped[str] = mapped_column(String(16))  # false_alarm | decay | admin | config
+    factor_from: Mapped[float] = mapped_column(Float)
+    factor_to: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    # Not a foreign key: alerts may be deleted by retention, their consequences stay logged.
+    alert_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class EscalationTimer(Base):
     """The next escalation step of an unacknowledged alert; in the store so it survives."""
 

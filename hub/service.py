@@ -16,6 +16,8 @@
 * ``deliveries``: send pending notifications through apprise, each on its own (a slow or
   broken target never holds up another), retried with growing delays.
 * ``retention``: delete what is older than its retention (:mod:`hub.retention`).
+* ``feedback``: every hour, step back outcome-feedback factors whose kind has been quiet for
+  weeks (:mod:`hub.feedback`), and push the configs that changed.
 
 Store work runs in threads, so the event loop keeps serving the API and the WebSockets;
 ingest has a thread of its own and password checks another (:meth:`Hub.log_in`), so neither
@@ -44,7 +46,7 @@ from sqlalchemy.orm import Session
 from contracts.topics import hub_subscriptions
 from transport.reconnect import Backoff, keep_connected
 
-from . import accounts
+from . import accounts, feedback
 from .alerts import AlertManager, AlertUpdate
 from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
@@ -52,6 +54,7 @@ from .feed import AlertFeed, FeedMessage
 from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
 from .presence import Presence, claim, client_id_of
+from .registry import decay_feedback
 from .retention import sweep
 from .schema import User
 from .settings import HubSettings
@@ -233,6 +236,7 @@ class Hub:
                 tasks.create_task(self._escalation_loop(), name="escalation")
                 tasks.create_task(self.deliveries.run(), name="deliveries")
                 tasks.create_task(self._retention_loop(), name="retention")
+                tasks.create_task(self._feedback_loop(), name="feedback")
         finally:
             ingest.shutdown(wait=False, cancel_futures=True)
 
@@ -421,6 +425,22 @@ class Hub:
                         ", ".join(f"{n} {table}" for table, n in deleted.items() if n),
                     )
             await asyncio.sleep(self.settings.retention_every_s)
+
+    async def _feedback_loop(self) -> None:
+        while True:
+            try:
+                decayed = await asyncio.to_thread(self._decay_feedback)
+            except SQLAlchemyError as exc:
+                await self._store_failed("feedback", exc)
+            else:
+                if decayed:
+                    log.info("feedback: %d limits stepped back after quiet weeks", decayed)
+                    self.outbox.ready.set()
+            await asyncio.sleep(feedback.DECAY_EVERY_S)
+
+    def _decay_feedback(self) -> int:
+        with self.store.transaction() as session:
+            return len(decay_feedback(session, prefix=self.settings.prefix))
 
     def _fire_due(self) -> list[AlertUpdate]:
         with self.store.transaction() as session:

@@ -47,6 +47,8 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "device_offline": {"zh": "设备离线", "en": "Device offline"},
     "home_offline": {"zh": "家庭网关离线", "en": "Home gateway offline"},
     "battery_low": {"zh": "电量低", "en": "Low battery"},
+    "sensor_stuck": {"zh": "传感器卡住", "en": "Sensor stuck"},
+    "sensor_flapping": {"zh": "传感器频繁跳变", "en": "Sensor flapping"},
 }
 
 SEVERITY_NAMES: dict[str, dict[str, str]] = {
@@ -79,7 +81,9 @@ CHANGE_NAMES: dict[str, dict[str, str]] = {
 
 _URGENT = frozenset({"critical", "major"})
 # About a device, not the resident: even a major one asks for a repair, not a home visit.
-_DEVICE_KINDS = frozenset({"device_offline", "battery_low", "home_offline"})
+_DEVICE_KINDS = frozenset(
+    {"device_offline", "battery_low", "home_offline", "sensor_stuck", "sensor_flapping"}
+)
 
 _LINES: dict[str, dict[str, str]] = {
     "resident": {"zh": "住户：{who}", "en": "Resident: {who}"},
@@ -227,9 +231,10 @@ def evidence_text(kind: str, evidence: Mapping[str, Any], *, lang: str = "zh") -
     return ("，" if lang == "zh" else ", ").join(parts)
 
 
-# Per kind: (evidence key, zh template, en template); {v} is the value in plain words.
+# Per kind: (evidence key, zh template, en template); {v} is the value in plain words, a
+# template of None leaves the key out in that language (a detector's English summary).
 # Detectors put more in evidence than a message should carry: these are the telling ones.
-_EVIDENCE: dict[str, tuple[tuple[str, str, str], ...]] = {
+_EVIDENCE: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
     "fall": (
         ("peak_g", "冲击 {v} g", "impact {v} g"),
         ("still_s", "静止 {s}", "lying still for {s}"),
@@ -258,10 +263,27 @@ _EVIDENCE: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("device", "设备 {v}", "device {v}"),
         ("battery_pct", "电量 {v}%", "battery {v}%"),
     ),
+    # The English summary says what the sensor read and since when; Chinese names the state.
+    "sensor_stuck": (
+        ("device", "设备 {v}", None),
+        ("state", "{v}", None),
+        ("summary", None, "{v}"),
+    ),
+    "sensor_flapping": (
+        ("device", "设备 {v}", None),
+        ("state", "{v}", None),
+        ("summary", None, "{v}"),
+    ),
+}
+
+# Coded evidence values in words.
+_VALUE_NAMES: dict[str, dict[str, str]] = {
+    "stuck": {"zh": "读数长时间不变，已暂不采信", "en": "stuck"},
+    "flapping": {"zh": "读数频繁跳变，已暂不采信", "en": "flapping"},
 }
 
 # Parts of one kind that read as one phrase in Chinese ("设备 sos1 电量 12%").
-_ZH_JOINED = frozenset({"device_offline", "battery_low"})
+_ZH_JOINED = frozenset({"device_offline", "battery_low", "sensor_stuck", "sensor_flapping"})
 
 
 def _evidence_parts(kind: str, evidence: Mapping[str, Any], lang: str) -> list[str]:
@@ -271,7 +293,11 @@ def _evidence_parts(kind: str, evidence: Mapping[str, Any], lang: str) -> list[s
         if value is None or value == "" or isinstance(value, bool):
             continue
         template = zh if lang == "zh" else en
-        parts.append(template.format(v=_number(value), s=_duration(value, lang)))
+        if template is None:
+            continue
+        coded = _VALUE_NAMES.get(value) if isinstance(value, str) else None
+        words = coded[lang] if coded else _number(value)
+        parts.append(template.format(v=words, s=_duration(value, lang)))
     if lang == "zh" and kind in _ZH_JOINED and parts:
         return [" ".join(parts)]
     return parts

@@ -78,6 +78,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/homes/{home_id}"): scoped(),
     ("put", "/homes/{home_id}"): ADMIN_ONLY,
     ("get", "/homes/{home_id}/devices"): scoped(),
+    ("get", "/homes/{home_id}/feedback"): ADMIN_ONLY,
+    ("put", "/homes/{home_id}/feedback/{kind}"): ADMIN_ONLY,
     ("get", "/residents"): everyone(OK),
     ("get", "/residents/{resident_id}"): scoped(),
     ("get", "/residents/{resident_id}/contacts"): scoped(),
@@ -107,6 +109,8 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
         return {"name": "新用户", "role": "family", "password": "long-enough", "residents": []}
     if path.startswith("/stations/"):
         return {"name": "站"}
+    if path.endswith("/feedback/{kind}"):
+        return {"factor": 1.25, "note": "the walk"}
     if path.startswith("/homes/"):
         station = "st1" if target["home_id"] == "h001" else "st2"
         return home_config(target["home_id"], station=station)
@@ -134,9 +138,11 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         await until(lambda: hub.hub.ingestor.counts.events == 2)
         alerts = {a["home"]: a["id"] for a in (await hub.http.get("/alerts")).json()}
         own = {"station_id": "st1", "home_id": "h001", "resident_id": "h001",
-               "alert_id": str(alerts["h001"]), "username": "new.user"}  # fmt: skip
+               "alert_id": str(alerts["h001"]), "username": "new.user",
+               "kind": "no_activity"}  # fmt: skip
         other = {"station_id": "st2", "home_id": "h002", "resident_id": "h002",
-                 "alert_id": str(alerts["h002"]), "username": "new.user"}  # fmt: skip
+                 "alert_id": str(alerts["h002"]), "username": "new.user",
+                 "kind": "no_activity"}  # fmt: skip
         clients = {
             "admin": hub.http,
             "dispatcher": await hub.client_for(DISPATCHER),

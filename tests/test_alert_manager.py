@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from contracts.home import HomeConfig
+from hub import texts
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
 from hub.registry import save_home, save_station
 from hub.schema import Alert, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
 from hub.store import Store
+from hub.views import alert_document
 from tests.hub_support import HOME, STATION, home_config
 
 
@@ -130,6 +132,41 @@ def test_a_device_back_online_resolves_its_alert_by_itself(world):
     (alert,) = alerts(store)
     assert alert.resolved_at is not None and alert.outcome == "recovered"
     assert alert.resolved_by == "hub"
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem", "zh"),
+    [("sensor_stuck", "stuck", "读数长时间不变"), ("sensor_flapping", "flapping", "读数频繁跳变")],
+)
+def test_a_stuck_or_flapping_sensor_asks_for_a_repair_and_closes_when_it_behaves(
+    world, kind, problem, zh
+):
+    store, clock, manager, _event = world
+    summary = "pir (bathroom) has read 'motion' since 09:00 (2.0 h): probably stuck"
+    evidence = {"summary": summary, "device": "pir", "role": "bathroom", "state": problem}
+    for seq, state in enumerate(("raised", "cleared"), start=1):
+        with store.transaction() as session:
+            row = EventRow(
+                edge=HOME, seq=seq, home_id=HOME, kind=kind, state=state, severity="warning",
+                ts=clock.now, started=clock.now, detector="sensor_health", device="pir",
+                evidence=evidence, received_at=clock.now,
+            )  # fmt: skip
+            session.add(row)
+            manager.on_event(session, session.get(Home, HOME), row)
+        if state == "raised":
+            with store.sessions() as session:
+                (told,) = session.scalars(select(Delivery)).all()  # the station's installer
+            assert told.title == f"【提示】王秀英：{texts.KIND_NAMES[kind]['zh']}"
+            assert f"设备 pir {zh}" in told.body and "请安排检查设备" in told.body
+    (alert,) = alerts(store)
+    assert alert.resolved_at is not None and alert.outcome == "recovered"
+    en = texts.alert_text(alert_document(alert, home_of(store)), "raised", lang="en")[1]
+    assert summary in en and "device check" in en
+
+
+def home_of(store: Store) -> Home:
+    with store.sessions() as session:
+        return session.get(Home, HOME)
 
 
 def test_actions_that_make_no_sense_are_refused_with_a_reason(world):

@@ -13,6 +13,7 @@ from contracts.alert import Severity
 from hub import queries
 from hub.accounts import Scope
 from hub.alerts import AlertNotFound, AlertUpdate
+from hub.feedback import STAFF_ONLY_ACTIONS
 from hub.outbound import redact
 from hub.queries import AlertState
 from hub.views import alert_document, local_time
@@ -70,6 +71,8 @@ def get_alert(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AlertD
 
 
 def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
+    """The alert with its history; a family's history leaves out how the station tuned the
+    home's limits after it (``adapted``, ``not_adapted``)."""
     alert, home = queries.visible_alert(session, scope, alert_id)
     zone = ZoneInfo(home.timezone)
     history = [
@@ -77,6 +80,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             at=local_time(c.at, zone), actor=c.actor, action=c.action, detail=c.detail
         )
         for c in queries.alert_history(session, alert_id)
+        if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS
     ]
     notifications = [
         NotificationPublic(

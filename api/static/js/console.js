@@ -7,6 +7,7 @@ import {
   actorName,
   ago,
   evidenceText,
+  factorText,
   historyText,
   hhmm,
   hhmmss,
@@ -338,7 +339,7 @@ function fillAlert() {
       alert.device ? [" · ", h("span", {}, t("card.device", { device: alert.device }))] : null,
       alert.related?.length ? [" · ", h("span", {}, t("card.related", { kinds: alert.related.map(kindName).join(t("common.list_sep")) }))] : null),
   );
-  replace($("#card-handled"), h("p", { class: "handled", "data-testid": "handled-by" }, handledText(alert)));
+  replace($("#card-handled"), h("p", { class: "handled", "data-testid": "handled-by" }, handledText(alert)), adaptedLine(alert));
   const open = !alert.resolved;
   const form = $("#card-actions");
   form.hidden = !open;
@@ -359,6 +360,52 @@ function fillAlert() {
                 h("span", { class: "hist-what" }, historyText(c)))))
         : h("p", { class: "empty small" }, t("card.no_history")));
   }
+}
+
+// -- outcome feedback ------------------------------------------------------------------------
+// A false alarm of a routine kind loosens that home's limit for the kind (hub/feedback.py):
+// the card says so, and an admin can undo it there.
+
+function adaptedLine(alert) {
+  const change = (alert.history ?? []).findLast((c) => c.action === "adapted" || c.action === "not_adapted");
+  if (!change) return null;
+  const line = h("p", { class: "adapted", "data-testid": "adapted", "data-action": change.action }, historyText(change));
+  if (change.action !== "adapted" || state.user?.role !== "admin") return line;
+  const feedback = state.detail.feedback;
+  if (feedback === undefined) loadFeedback(alert);
+  if (!feedback) return line;
+  const now = feedback.factors?.[change.detail.kind];
+  line.append(" ", h("span", { class: "muted", "data-testid": "adapt-now" }, t("card.adapt_now", { factor: factorText(now) })));
+  if (now === change.detail.to) {
+    const undo = h("button", { type: "button", class: "btn btn-small", "data-testid": "undo-adapt", "data-i18n": "btn.undo_adapt" }, t("btn.undo_adapt"));
+    undo.addEventListener("click", () => undoAdaptation(alert, change, undo));
+    line.append(" ", undo);
+  }
+  return line;
+}
+
+async function loadFeedback(alert) {
+  const detail = state.detail;
+  detail.feedback = null; // asked once per card
+  const feedback = await settle(api(`/homes/${alert.home}/feedback`));
+  if (state.detail !== detail) return;
+  detail.feedback = feedback ?? null;
+  fillAlert();
+}
+
+async function undoAdaptation(alert, change, button) {
+  const { kind, from } = change.detail;
+  const detail = state.detail;
+  button.disabled = true;
+  try {
+    const body = { factor: from, note: `undone from the console (alert ${alert.id})` };
+    detail.feedback = await api(`/homes/${alert.home}/feedback/${kind}`, { method: "PUT", body });
+    toast(t("msg.adapt_undone", { kind: kindName(kind), factor: factorText(from) }), "info");
+  } catch (error) {
+    if (error.status !== 401) toast(t("msg.action_failed", { detail: error.detail || error.message }), "error");
+    button.disabled = false;
+  }
+  if (state.detail === detail) fillAlert();
 }
 
 function fillSide(key) {

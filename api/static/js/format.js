@@ -115,6 +115,11 @@ export function actorName(actor) {
   return actor;
 }
 
+/** An outcome-feedback factor: 1.5625 -> "1.56", 3 -> "3". */
+export function factorText(value) {
+  return typeof value === "number" && Number.isFinite(value) ? String(Number(value.toFixed(2))) : "?";
+}
+
 /** One line of an alert's history in plain words. */
 export function historyText(change) {
   const d = change.detail ?? {};
@@ -147,6 +152,12 @@ export function historyText(change) {
       const who = (d.notify ?? []).map((a) => named("audience", a)).join(t("common.list_sep"));
       return who ? t("hist.escalated", { who }) : t("hist.escalated_plain");
     }
+    case "adapted":
+      return t("hist.adapted", { kind: kindName(d.kind), from: factorText(d.from), to: factorText(d.to) });
+    case "not_adapted":
+      return d.held === "at_cap"
+        ? t("hist.not_adapted_cap", { kind: kindName(d.kind), factor: factorText(d.factor) })
+        : t("hist.not_adapted_soon", { kind: kindName(d.kind), factor: factorText(d.factor), until: when(d.until) });
     default:
       return change.action;
   }
