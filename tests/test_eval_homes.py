@@ -89,10 +89,10 @@ def test_without_labels_the_collapses_follow_readings_of_indoor_sensors(tmp_path
 def test_a_false_alarm_says_what_she_was_doing(tmp_path):
     folder = recorded(tmp_path / "h", days=2)
     stream = [r for day in range(2) for r in ordinary_day(day)]
-    stream += motion(at(2, "07:00")) + motion(at(2, "12:00"))  # five quiet hours, reading
+    stream += motion(at(2, "07:00")) + motion(at(2, "13:00"))  # six quiet hours, reading
     write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
     (folder / "activities.csv").write_text(
-        f"start,end,activity\n{_iso(at(2, '07:05'))},{_iso(at(2, '12:00'))},Reading\n"
+        f"start,end,activity\n{_iso(at(2, '07:05'))},{_iso(at(2, '13:00'))},Reading\n"
     )
     home = evaluate_homes([folder], injections=0)["homes"][0]
     assert home["false_alarms"] == {"no_activity": 1}

@@ -139,6 +139,10 @@ class NotUpDetector(ActivityDetector):
         by, usual, basis = self.deadline(upto)
         if by > upto or by >= day.next_night:
             return []
+        if w.last_home is not None and w.last_home > by:
+            # Resting only since a sign after the deadline (back home, lying down): she
+            # was not still in bed then, and is not now; nothing to say after the fact.
+            return []
         self.raised_period, self.raised_at = day.period, by
         return self._emit(self.condition.hold(by, "major", self._evidence(by, usual, basis)))
 

@@ -132,13 +132,15 @@ class Observation:
     - ``bathroom``: a stay in the bathroom, seen from its start to its end.
 
     ``clean`` is false when the end was inferred (activity elsewhere, evidence running
-    out) rather than seen (a door, a radar)."""
+    out) rather than seen (a door, a radar). A gap's ``place`` is where it began
+    (analytics.whereabouts.places)."""
 
     kind: ObservationKind
     start: float
     end: float
     clean: bool = True
     context: Context = "about"
+    place: str = "unknown"
 
     @property
     def duration(self) -> float:
