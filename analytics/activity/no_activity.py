@@ -134,6 +134,7 @@ class NoActivityDetector(ActivityDetector):
         self.gap_from: float | None = None  # the silence the open event is about
         self.threshold: float | None = None
         self.silence: list[Any] | None = None  # its [place, posture, wearable worn]
+        self.raised_at: float | None = None
         self.resting_at: float | None = None  # her night's rest begins, if it does
 
     def learn(self, observation: Observation) -> None:
@@ -260,7 +261,7 @@ class NoActivityDetector(ActivityDetector):
             return []
         deadline, limit = found
         self.gap_from, self.threshold, self.resting_at = last, limit.threshold, rest
-        self.silence = silence
+        self.silence, self.raised_at = silence, deadline
         raised = self.condition.hold(
             deadline, "major", self._evidence(deadline, limit), started=last
         )
@@ -278,8 +279,15 @@ class NoActivityDetector(ActivityDetector):
                 "inactive_h": hours(back - self.gap_from),
             }
             self.gap_from = self.threshold = self.resting_at = self.silence = None
+            self.raised_at = None
             return self._emit(self.condition.end(w.last[0], evidence))
-        critical_at = self.gap_from + self.settings.critical_factor * self.threshold
+        # Twice the limit, and never sooner after the alert than the limit itself (a
+        # silence raised only when the hour came whose limit it exceeds).
+        factor = self.settings.critical_factor
+        critical_at = max(
+            self.gap_from + factor * self.threshold,
+            (self.raised_at or self.gap_from) + (factor - 1) * self.threshold,
+        )
         open_ = self.condition.open
         if open_ and open_.severity != "critical" and critical_at <= upto:
             if self.resting_at is not None and critical_at >= self.resting_at:
@@ -332,6 +340,7 @@ class NoActivityDetector(ActivityDetector):
             "gap_from": self.gap_from,
             "threshold": self.threshold,
             "silence": self.silence,
+            "raised_at": self.raised_at,
             "resting_at": self.resting_at,
         }
 
@@ -345,6 +354,7 @@ class NoActivityDetector(ActivityDetector):
         self.gap_from, self.threshold = state["gap_from"], state["threshold"]
         self.resting_at = state["resting_at"]
         self.silence = state.get("silence")
+        self.raised_at = state.get("raised_at")
         if self.gap_from is not None and self.silence is None:
             self.silence = ["unknown", "about", False]  # saved before places were kept
         self._cache = None
