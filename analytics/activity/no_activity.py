@@ -1,20 +1,23 @@
-"""``no_activity``: at home and awake, nothing moving for longer than is usual for her
-when a silence began where this one did, at this hour.
+"""``no_activity``: at home and awake, nothing moving for longer than her silences last
+when they began where this one did, at this hour.
 
 Silences are learned per place where they began (analytics.whereabouts.places: the
 bathroom, a bed or chair, the bathroom door, the kitchen, the entrance, ...) and per local
 hour (the longest silence that went on through it, each day): someone who leaves the
 home from the kitchen has long silences that began there, none that began in the shower.
-A place with too few days seen backs off to broader contexts: the place at any hour, then
-her posture (``resting``: settled where an occupancy sensor sees her; ``about``:
-otherwise) at this hour, at any hour, then the default. Every silence is learned, those
-that raised an alert too: what happened is what is usual.
+The usual is her longest of the last ``learn_days`` days (``quantile`` 1.0): one long
+outing from the kitchen at ten is enough to know that silences there can be long. A
+context with fewer than ``min_days`` days backs off to broader ones: the place within
+``wide_hours`` of this hour, at any hour; then her posture (``resting``: she sat or lay
+down where a mat sees her; ``about``: otherwise) the same way; then the default. Every
+silence is learned, those that raised an alert too: what happened is what is usual.
 
 While the routine is being learned (analytics.whereabouts: ``learning_days``) the limit
-is never below the default of that place and says so: a few days do not show her
-outings. The defaults are the prior: shorter in the bathroom (nobody stays silent there
-for hours) and when a wearable she wears was reporting as the silence began (it sees
-her move anywhere), longest where she sat or lay down.
+is never below the default and says so (a few days do not show her outings), unless it
+was learned from her own silences that began in that place around this hour
+(``learned_here_while_learning``). The defaults are the prior: 2 h for a silence that
+began in the bathroom (nobody stays silent there for hours), 3 h while a wearable she
+wears was reporting (it sees her move anywhere), 5 h moving about elsewhere, 8 h settled.
 
 A silence is watched at any hour of the day or night, unless her night begins while she
 is where she rests (analytics.whereabouts: resting); then not_up takes over. An open
@@ -216,7 +219,8 @@ class NoActivityDetector(ActivityDetector):
         """(the first moment the silence since ``last`` exceeds the limit of the hour it
         is in, that limit), before ``horizon``; None if there is none."""
         place, posture, worn = silence
-        versions = (self.gaps[posture].version, self._place(place).version)
+        own = self.places.get(place)
+        versions = (self.gaps[posture].version, own.version if own is not None else -1)
         key = (last, place, posture, worn, horizon, versions, self.where.started)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]

@@ -1,5 +1,12 @@
 """``not_up``: resting after her night and not up by the time she usually is, plus margin.
 
+Resting is on evidence that she spent the night at home in bed (analytics.whereabouts:
+``rests_in``): the silence began at a time she could have gone to bed, in the bedroom where
+it is seen, and where the bed has a mat the mat saw her lie down that night. Anything else
+(a silence that began in the afternoon, in the bedroom without the bed seeing her, after a
+sign of her being up) is no_activity's to judge. The deadline is never looked back on: a
+sign after it that makes her look in bed (home again, lying down) raises nothing.
+
 Her usual time of getting up is learned from the last nights (analytics.whereabouts.day).
 Where the bedroom is seen, a night that began later than usual moves the deadline later
 by as much (someone who went to bed at three is up later), up to
