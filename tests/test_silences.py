@@ -132,12 +132,18 @@ def test_not_up_needs_the_bed_mat_to_have_seen_her_lie_down_that_night():
     in_bed += [r(at(0, "23:00"), "bed", True, home)]
     _, events = play(in_bed, home=home, until=at(1, "13:00"))
     assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
-    # Into the bedroom, but the bed never saw her: nothing says she spent the night in
-    # bed. The silence is no_activity's, judged by where it began.
-    no_bed = evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    # Into the bedroom, but the bed (its mat working: it saw her get up that morning)
+    # never saw her that night: nothing says she spent it in bed. The silence is
+    # no_activity's, judged by where it began.
+    no_bed = [r(at(0, "07:00"), "bed", True, home), r(at(0, "07:10"), "bed", False, home)]
+    no_bed += evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
     _, events = play(no_bed, home=home, until=at(1, "13:00"))
     assert [e[0] for e in brief(events, DISTRESS)] == ["no_activity", "no_activity"]
     assert events[0].evidence["silence_began"] == "bedroom"
+    # A bed mat that has never reported is not installed yet: the bedroom must do.
+    no_mat = evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    _, events = play(no_mat, home=home, until=at(1, "13:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
 
 
 def test_a_silence_that_began_before_her_night_is_no_activitys_not_not_ups():

@@ -128,16 +128,16 @@ class Whereabouts:
         last seen in ``room`` at ``since`` is resting: on evidence that she spent the
         night at home in bed. The silence began at a time she could have gone to bed (one
         that began in the afternoon is no_activity's to judge); where the bedroom is
-        seen, she is in it; where the bed has a mat, it saw her lie down this night (a
-        mat that does not report says nothing: no_activity then judges the silence)."""
+        seen, she is in it; where the bed has a mat (one that has reported since
+        monitoring began), it saw her lie down this night."""
         if since is not None and not self.day.could_be_bedtime(since, night_start):
             return False
         if not self.coverage.bedroom:
             return True
         if room != "bedroom":
             return False
-        if not self.coverage.beds:
-            return True  # no bed mat: the bedroom must do
+        if not any(self.sensors.reported(bed) for bed in self.coverage.beds):
+            return True  # no bed mat, or none installed yet: the bedroom must do
         lay_down = self.last_bed
         return lay_down is not None and self.day.could_be_bedtime(lay_down, night_start)
 
