@@ -19,6 +19,7 @@ DEVICES = [
     {"id": "pir_living", "kind": "motion", "role": "living_room", "source": "zigbee2mqtt:p2"},
     {"id": "toilet_door", "kind": "door", "role": "toilet_door", "source": "zigbee2mqtt:d1"},
     {"id": "fridge", "kind": "door", "role": "fridge", "source": "zigbee2mqtt:d2"},
+    {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
 ]
 # A day a few days back, so every reading is in the hub's past.
 DAY = (datetime.now(TZ) - timedelta(days=3)).date()
@@ -93,3 +94,29 @@ def test_got_up_is_not_known_before_she_is_up_nor_from_a_day_begun_after_her_nig
     # Readings that begin after her night: nothing says when she got up.
     later = [r for r in readings if r.epoch >= at(0, "12:00").timestamp()]
     assert got_up(config, later, DAY) is None
+
+
+def test_an_arm_moving_in_bed_is_not_getting_up_so_the_hub_needs_no_accelerometer():
+    # Raw accelerometer batches never leave the home: the hub replays without them. Her
+    # bracelet seeing her arm move in bed at seven is life, not getting up, so the edge's
+    # model and the hub's agree.
+    config = HomeConfig.model_validate(home_config(HOME, devices=DEVICES))
+    readings = as_readings(morning_readings())
+    turning = [
+        Reading(
+            ts=at(0, "07:00", k),
+            home=HOME,
+            device="band",
+            metric="accel",
+            value=[[0.0, 0.0, 1.0], [1.2, 0.5, 0.9], [0.0, 0.1, 1.0]],
+            rate_hz=1,
+        )
+        for k in (0, 90, 180)
+    ]
+    at_the_edge = what_the_detectors_decide(config, sorted(readings + turning, key=_epoch))
+    assert at_the_edge == (at(0, "12:30").timestamp(), "12:30")
+    assert got_up(config, readings, DAY) == at(0, "12:30").timestamp()
+
+
+def _epoch(reading: Reading) -> float:
+    return reading.epoch

@@ -280,7 +280,8 @@ class Whereabouts:
             return Signal(klass, "pressed SOS", None) if reading.value is True else None
         if wearable:
             found = self.wearables.classify(reading, self.doorway)
-            return Signal(found[0], found[1], None) if found else None
+            walking = reading.metric == "steps"
+            return Signal(found[0], found[1], None, walking=walking) if found else None
         if reading.metric not in BINARY_METRICS:
             return None
         edge = self.sensors.edge(reading, kind, role)
@@ -306,7 +307,10 @@ class Whereabouts:
             observations += self.doorway.indoor(ts, motion_only=metric == "motion")
         observations += self._bathroom(ts, device, signal, metric)
         bedroom = signal.room == "bedroom" and not self.coverage.bedroom_only
-        self.day.activity(ts, bedroom, self.wearables.counted_from, fixed=fixed)
+        if fixed or signal.walking:
+            # An arm moving (a wearable's accelerometer) is life, not getting up: she
+            # may be in bed. Steps are walking.
+            self.day.activity(ts, bedroom, self.wearables.counted_from, fixed=fixed)
         if not late:
             self._place(ts, device, signal)
             self.last_awake = not self.resting

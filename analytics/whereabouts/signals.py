@@ -49,6 +49,7 @@ class Signal:
     room: str | None
     value: Any = None  # a contact's new state
     settled: bool = False  # an occupancy sensor began to see her: she sat or lay down
+    walking: bool = False  # a wearable counted her steps
 
 
 class Signals(Stateful):
