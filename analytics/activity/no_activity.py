@@ -77,8 +77,10 @@ class NoActivitySettings:
     quantile: float = Field(default=1.0, gt=0, le=1)
     learn_days: int = Field(default=14, ge=1)
     min_days: int = Field(default=5, ge=1)
-    # A context with too few days within an hour of this one looks this far either side.
-    wide_hours: int = Field(default=3, ge=1, le=12)
+    # "At this hour": her silences within this many hours either side (habits drift by an
+    # hour or two from day to day); a context with too few days there looks wide_hours.
+    hour_window: int = Field(default=2, ge=0, le=12)
+    wide_hours: int = Field(default=4, ge=0, le=12)
     # While the routine is being learned, a limit learned from her own silences that
     # began in that place around this hour (min_days days of them) stands even below the
     # default; false: never below the default until the learning period is over.
@@ -163,7 +165,10 @@ class NoActivityDetector(ActivityDetector):
         for gaps, text, min_any, own in contexts:
             if gaps is None:
                 continue
-            for width, around in ((1, "at this hour"), (s.wide_hours, "around this hour")):
+            for width, around in (
+                (s.hour_window, "at this hour"),
+                (s.wide_hours, "around this hour"),
+            ):
                 usual, days = gaps.usual(hour, min_days=s.min_days, q=s.quantile, width=width)
                 if usual is not None:
                     return Usual(usual, days, f"silences that {text}, {around}", own)
