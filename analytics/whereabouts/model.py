@@ -8,7 +8,8 @@ night), or at home: seen in a room, or unobserved since she was last seen. Fixed
 say she is at home; wearables only say she moves (steps continue outdoors). The parts:
 ``sensors`` (levels; stuck and flapping sensors), ``signals`` (what an edge shows),
 ``doorway`` (home or out), ``bathroom``, ``day`` (up or resting; her night, learned),
-``wearables``; ``coverage`` says which rooms the installed sensors cover.
+``wearables``, ``places`` (where a silence began); ``coverage`` says which rooms the
+installed sensors cover; ``morning.got_up`` replays readings to say when she got up.
 
 ``observe`` and ``step`` return ``Observation``s (a finished gap, outing, bathroom stay,
 night's sleep) for the baselines in analytics.routine to learn from.
