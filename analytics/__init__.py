@@ -6,6 +6,7 @@ from .detector import Detector
 from .errors import AnalyticsError
 from .events import Event, EventState, Severity
 from .monitor import HomeMonitor
+from .whereabouts import got_up
 
 __all__ = [
     "AnalyticsError",
@@ -16,4 +17,5 @@ __all__ = [
     "HomeContext",
     "HomeMonitor",
     "Severity",
+    "got_up",
 ]

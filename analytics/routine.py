@@ -133,12 +133,15 @@ class GapBaseline:
                 self.version += 1
             t = bucket_end
 
-    def usual(self, hour: int, *, min_days: int, q: float) -> tuple[float | None, int]:
+    def usual(
+        self, hour: int, *, min_days: int, q: float, width: int = 1
+    ) -> tuple[float | None, int]:
         """The q-quantile over recent days of the longest gap around ``hour`` (the hour
-        and its neighbours), and on how many days that was seen; None below min_days."""
+        and ``width`` hours either side), and on how many days that was seen; None below
+        min_days."""
         maxima: list[float] = []
         for row in self.table.values():
-            around = [row[h % 24] for h in (hour - 1, hour, hour + 1)]
+            around = [row[h % 24] for h in range(hour - width, hour + width + 1)]
             seen = [v for v in around if v is not None]
             if seen:
                 maxima.append(max(seen))

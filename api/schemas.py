@@ -219,7 +219,11 @@ class HeartRateNow(BaseModel):
 
 class TodayPublic(BaseModel):
     date: str
-    got_up_at: str | None = Field(description="first activity after the night's end")
+    got_up_at: str | None = Field(
+        description="when she got up, as the home's not_up detector decides it: the first "
+        "sign of her outside the bedroom after her night (a trip to the toilet and back to "
+        "bed is not it)"
+    )
     last_activity: str | None
     steps: int | None
     heart_rate: HeartRateNow

@@ -15,6 +15,8 @@ recordings are of ordinary life, so two questions are asked of each home:
 
 ``--without motion,presence`` (device kinds or ids) evaluates the same recordings as a home
 without those sensors would see them: how the detectors fare in sparser homes.
+``--thresholds '{"no_activity": {"quantile": 0.8}}'`` sets detector settings in every
+home's config (over what its home.yaml says): how a limit trades false alarms for delay.
 
 Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
 repeatable. The detectors see each recording once, from its first reading on, learning
@@ -31,14 +33,14 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
 
-from analytics import Event, HomeMonitor
+from analytics import AnalyticsError, Event, HomeMonitor
 from contracts.errors import ContractError, ReadingError
 from contracts.home import HomeConfig
 from contracts.reading import Reading, read_jsonl
@@ -107,8 +109,13 @@ class Injection:
 # ----------------------------------------------------------------------------- loading
 
 
-def load_home(folder: str | Path, without: Collection[str] = ()) -> RecordedHome:
-    """A recorded home; ``without``: device kinds or ids to leave out, config and readings."""
+def load_home(
+    folder: str | Path,
+    without: Collection[str] = (),
+    thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RecordedHome:
+    """A recorded home; ``without``: device kinds or ids to leave out, config and readings;
+    ``thresholds``: detector settings set over the config's."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EvaluationError(folder, "not a folder")
@@ -119,6 +126,11 @@ def load_home(folder: str | Path, without: Collection[str] = ()) -> RecordedHome
     if without:
         kept = tuple(d for d in config.devices if d.id not in without and d.kind not in without)
         config = config.model_copy(update={"devices": kept})
+    if thresholds:
+        merged = {name: dict(values) for name, values in config.thresholds.items()}
+        for name, values in thresholds.items():
+            merged[name] = {**merged.get(name, {}), **values}
+        config = config.model_copy(update={"thresholds": merged})
     devices = {d.id for d in config.devices}
     skipped: list[ReadingError] = []
     try:
@@ -303,13 +315,15 @@ def evaluate_homes(
     seed: int = 1,
     horizon_h: float = 12,
     without: Collection[str] = (),
+    thresholds: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    homes = [load_home(folder, without) for folder in folders]
+    homes = [load_home(folder, without, thresholds) for folder in folders]
     results = [evaluate_home(home, injections, seed, horizon_h * HOUR) for home in homes]
     return {
         "seed": seed,
         "horizon_h": horizon_h,
         "without": sorted(without),
+        "thresholds": dict(thresholds or {}),
         "homes": results,
         "overall": _overall(results),
         "worst_home": _worst(results),
@@ -387,6 +401,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KINDS",
         help="device kinds or ids to leave out (e.g. motion,presence): a sparser home",
     )
+    parser.add_argument(
+        "--thresholds",
+        default="{}",
+        metavar="JSON",
+        help='detector settings over each config\'s, e.g. \'{"no_activity": {"quantile": 0.8}}\'',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -395,11 +415,29 @@ def run(args: argparse.Namespace) -> int:
         return 2
     began = time.perf_counter()
     try:
+        thresholds = json.loads(args.thresholds)
+    except json.JSONDecodeError as exc:
+        print(f"eldercare eval homes: --thresholds is not JSON: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(thresholds, dict) or not all(
+        isinstance(v, dict) for v in thresholds.values()
+    ):
+        print(
+            "eldercare eval homes: --thresholds must map detector names to settings",
+            file=sys.stderr,
+        )
+        return 2
+    try:
         without = {word.strip() for word in args.without.split(",") if word.strip()}
         result = evaluate_homes(
-            args.folders, args.injections, args.seed, args.horizon_h, without=without
+            args.folders,
+            args.injections,
+            args.seed,
+            args.horizon_h,
+            without=without,
+            thresholds=thresholds,
         )
-    except EvaluationError as exc:
+    except (EvaluationError, AnalyticsError) as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)
         return 2
     result["elapsed_s"] = round(time.perf_counter() - began, 1)

@@ -6,11 +6,19 @@ so a change of table is one place to look. Times in and out are epoch seconds (U
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import math
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import Session
+
+import analytics
+from contracts.home import HomeConfig
+from contracts.reading import Reading
 
 from .accounts import Scope
 from .alerts import AlertNotFound
@@ -197,3 +205,46 @@ def readings(
                ReadingRow.ts >= start, ReadingRow.ts < end)
         .order_by(ReadingRow.ts)
     ).all()  # fmt: skip
+
+
+# -- the day: when she got up -----------------------------------------------------------------
+
+# What the whereabouts model reads to tell where she is (wearables' steps and "worn" too).
+WHEREABOUTS_METRICS = ("contact", "motion", "presence", "in_use", "steps", "worn")
+BOOLEAN_METRICS = frozenset({"motion", "presence", "in_use", "worn"})
+# Readings from this many days before: the model learns her night from three nights, as the
+# edge's has (with fewer, the home config's night stands in for it).
+GOT_UP_HISTORY_DAYS = 4
+
+
+def got_up(session: Session, home: Home, day: date, now: float) -> float | None:
+    """When the resident got up on ``day``, as the edge's detectors decide it: the home's
+    stored readings from a few days before replayed through analytics' whereabouts model
+    (``analytics.got_up``, the rule not_up runs on); None if not (yet), or not known."""
+    try:
+        config = HomeConfig.model_validate(home.config)
+    except ValidationError:
+        return None  # a config the hub no longer accepts: nothing to replay it with
+    noon = datetime.combine(day, time(12), ZoneInfo(home.timezone))
+    start = (noon - timedelta(days=GOT_UP_HISTORY_DAYS)).timestamp()
+    end = min(now, (noon + timedelta(days=1)).timestamp())
+    if end <= start:
+        return None
+    rows = readings(session, home.id, WHEREABOUTS_METRICS, start, end)
+    return analytics.got_up(config, _as_readings(home.id, rows), day, until=end)
+
+
+def _as_readings(home: str, rows: Sequence[Row[Any]]) -> Iterator[Reading]:
+    """Stored rows as canonical readings; a value no reading can hold (a NaN an older hub
+    stored) is left out, as the hub refuses it today."""
+    for ts, device, metric, number, text in rows:
+        if metric == "contact":
+            value: Any = text
+        elif number is None or not math.isfinite(number):
+            continue
+        else:
+            value = bool(number) if metric in BOOLEAN_METRICS else number
+        try:
+            yield Reading(ts=ts, home=home, device=device, metric=metric, value=value)
+        except ValueError:
+            continue

@@ -40,22 +40,31 @@ def test_no_activity_is_raised_after_the_default_threshold_escalates_and_clears(
     stream = bathroom(at(0, "07:00"), 10)
     stream += [m for k in range(9) for m in motion(at(0, "07:30") + k * 15 * 60)]  # to 09:30
     stream += heart_rate(at(0, "09:31"), at(0, "20:00"))  # a pulse is not activity
-    stream += motion(at(0, "20:30"))
+    # One motion trigger after hours of silence is no sign that she is fine (a glitch);
+    # a second one a minute later is.
+    stream += motion(at(0, "20:30")) + motion(at(0, "20:31"))
     _, events = run(stream)
+    # The bracelet she wears was reporting: it would have seen her move anywhere, so
+    # the default for such a silence is 3 h, not 5.
     assert brief(events) == [
-        ("no_activity", "raised", "major", "02 14:30"),
-        ("no_activity", "updated", "critical", "02 19:30"),
-        ("no_activity", "cleared", "critical", "02 20:30"),
+        ("no_activity", "raised", "major", "02 12:30"),
+        ("no_activity", "updated", "critical", "02 15:30"),
+        ("no_activity", "cleared", "critical", "02 20:31"),
     ]
     raised = events[0]
     assert raised.started == at(0, "09:30")
     assert raised.evidence["last_activity"] == "09:30"
     assert raised.evidence["last_activity_what"] == "motion in living room"
     assert raised.evidence["last_seen_in"] == "living_room"
-    assert raised.evidence["threshold_h"] == 5.0
+    assert raised.evidence["silence_began"] == "living_room"
+    assert raised.evidence["threshold_h"] == 3.0
     assert raised.evidence["usual_max_gap_h"] is None  # nothing learned yet: the default
-    assert raised.evidence["baseline"].startswith("learning, day 1 of 14: default")
-    assert "no activity for 5.0 h, last activity 09:30" in raised.evidence["summary"]
+    assert raised.evidence["baseline"].startswith(
+        "learning, day 1 of 14: default for a silence that began in the living room"
+    )
+    assert "a wearable she wears was reporting" in raised.evidence["context"]
+    assert "no activity for 3.0 h, last activity 09:30" in raised.evidence["summary"]
+    assert events[2].evidence["activity_at"] == "20:30"
     json.dumps(raised.to_dict(TZ), ensure_ascii=False)  # plain values a dispatcher can read
 
 
@@ -199,15 +208,27 @@ def test_long_bathroom_stay_by_radar_is_raised_and_cleared_on_exit():
     assert "in the bathroom since 10:00" in evidence["summary"]
 
 
-def test_a_bathroom_door_used_then_silence_is_no_bathroom_stay_but_silence_after_it():
-    # She may have gone to bed or to a room without a sensor: nothing says she is in
-    # there, so it is no_activity's to judge, not long_bathroom_stay's.
+def test_a_bathroom_door_closed_on_her_way_out_then_silence_is_no_bathroom_stay():
+    # In and out, closing the door behind her as she leaves: then silence. She may have
+    # gone to bed or to a room without a sensor: nothing says she is in there, so it is
+    # no_activity's to judge, not long_bathroom_stay's.
     home = home_config(radar=False)
     stream = motion(at(0, "09:30")) + door(at(0, "10:00"), "bath_door")
-    stream += heart_rate(at(0, "10:01"), at(0, "15:30"))
-    _, events = run(stream, home=home)
-    assert brief(events) == [("no_activity", "raised", "major", "02 15:00")]
+    stream += door(at(0, "10:06"), "bath_door")
+    _, events = run(stream, home=home, until=at(0, "16:00"))
+    assert brief(events) == [("no_activity", "raised", "major", "02 15:06")]
     assert events[0].evidence["last_seen_in"] == "bathroom"
+    assert events[0].evidence["silence_began"] == "bathroom_door"
+
+
+def test_a_bathroom_door_shut_behind_her_as_she_goes_in_is_a_stay():
+    # Seen in the living room, then the bathroom door opens and shuts within one passage:
+    # she went in and closed it behind her, even before any sign of her inside.
+    home = home_config(radar=False)
+    stream = motion(at(0, "09:30")) + door(at(0, "10:00"), "bath_door")
+    _, events = run(stream, home=home, until=at(0, "11:00"))
+    assert brief(events) == [("long_bathroom_stay", "raised", "major", "02 10:45")]
+    assert events[0].evidence["how"] == "the bathroom door closed behind her"
 
 
 def test_the_bathroom_threshold_is_learned_from_usual_stays_and_conservative_while_learning():
@@ -269,16 +290,16 @@ def test_no_activity_thresholds_are_default_first_and_learned_after_some_days():
     monitor, events = run(stream)
     assert events == []
     quiet = detector(monitor, NoActivityDetector)
-    threshold, usual, days = quiet.threshold_at("about", 9)
-    assert (threshold, days) == (1.5 * 3600, 6)  # 1.5 x 20 min, raised to the lower bound
-    threshold, usual, days = quiet.threshold_at("about", 14)
-    assert (usual, threshold) == (2 * 3600, 3 * 3600)  # the nap, 12:40 to 14:40
+    limit = quiet.limit("living_room", "about", False, at(6, "09:10"))
+    assert (limit.threshold, limit.days) == (1.5 * 3600, 6)  # 1.5 x 20 min: the lower bound
+    limit = quiet.limit("living_room", "about", False, at(6, "14:10"))
+    assert (limit.usual, limit.threshold) == (2 * 3600, 3 * 3600)  # the nap, 12:40 to 14:40
     stream = bathroom(at(6, "07:00"), 10) + motion(at(6, "08:00"))
-    stream += heart_rate(at(6, "08:01"), at(6, "11:00"))
-    _, events = run(stream, monitor=monitor)
+    _, events = run(stream, monitor=monitor, until=at(6, "10:30"))
     assert brief(events) == [("no_activity", "raised", "major", "08 09:30")]
     assert events[0].evidence["baseline"] == (
-        "learning, day 7 of 14: learned at this hour over 6 days"
+        "learning, day 7 of 14: learned from silences that began in the living room, "
+        "at this hour over 6 days"
     )
     assert events[0].evidence["threshold_h"] == 1.5
 

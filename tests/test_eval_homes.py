@@ -89,10 +89,10 @@ def test_without_labels_the_collapses_follow_readings_of_indoor_sensors(tmp_path
 def test_a_false_alarm_says_what_she_was_doing(tmp_path):
     folder = recorded(tmp_path / "h", days=2)
     stream = [r for day in range(2) for r in ordinary_day(day)]
-    stream += motion(at(2, "07:00")) + motion(at(2, "12:00"))  # five quiet hours, reading
+    stream += motion(at(2, "07:00")) + motion(at(2, "13:00"))  # six quiet hours, reading
     write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
     (folder / "activities.csv").write_text(
-        f"start,end,activity\n{_iso(at(2, '07:05'))},{_iso(at(2, '12:00'))},Reading\n"
+        f"start,end,activity\n{_iso(at(2, '07:05'))},{_iso(at(2, '13:00'))},Reading\n"
     )
     home = evaluate_homes([folder], injections=0)["homes"][0]
     assert home["false_alarms"] == {"no_activity": 1}
@@ -129,6 +129,25 @@ def test_the_command_prints_a_table_and_json(tmp_path):
     assert missing.returncode == 2 and "not a folder" in missing.stderr
 
 
+def test_thresholds_set_over_every_config_move_a_limit(tmp_path):
+    folder = recorded(tmp_path / "h", days=3)
+    stream = [r for day in range(2) for r in ordinary_day(day)]
+    stream += motion(at(2, "07:00")) + motion(at(2, "13:00"))  # six quiet hours
+    write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
+    assert evaluate_homes([folder], injections=0)["homes"][0]["false_alarms_total"] == 1
+    longer = {"no_activity": {"default_about_s": 7 * 3600}}
+    result = evaluate_homes([folder], injections=0, thresholds=longer)
+    assert result["homes"][0]["false_alarms_total"] == 0 and result["thresholds"] == longer
+    for bad in ("{", '{"no_activity": 3}', '{"no_activity": {"factor": -1}}'):
+        ran = subprocess.run(
+            [sys.executable, "-m", "eldercare", "eval", "homes", str(folder), "--thresholds", bad],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 2 and "eldercare eval homes:" in ran.stderr, ran.stderr
+
+
 @pytest.mark.skipif(
     not (REAL_HOMES / "ordonez-a").is_dir() or not (REAL_HOMES / "kasteren-b").is_dir(),
     reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
@@ -142,6 +161,7 @@ def test_real_homes_stay_within_the_goals_measured_in_the_readme():
     # distress alert a month; every collapse raised within 12 hours.
     assert ordonez["false_alarms_per_resident_month"] <= 1.0, ordonez["examples"]
     assert ordonez["collapses"]["detection_rate"] == 1.0
-    # Without a front-door sensor, outings are silences too: still every collapse found.
-    assert kasteren["collapses"]["detection_rate"] >= 0.9
-    assert result["overall"]["median_delay_s"] <= 8 * 3600
+    # Without a front-door sensor, outings are silences too: still every collapse found,
+    # and half of them within three hours over both homes (the goal).
+    assert kasteren["collapses"]["detection_rate"] == 1.0
+    assert result["overall"]["median_delay_s"] <= 3 * 3600

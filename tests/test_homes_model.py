@@ -127,11 +127,17 @@ def test_in_bed_she_is_resting_and_not_up_is_raised_when_she_stays_there():
 # --------------------------------------------------------------------- the bathroom
 
 
-def test_motion_in_the_bathroom_then_silence_is_no_bathroom_stay():
+def test_motion_in_the_bathroom_then_silence_is_no_bathroom_stay_but_a_silence_there():
     stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "basin")]
     monitor, events = play(stream, until=at(0, "16:00"))
-    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 15:00")]
+    # Not a stay once the movement there is 10 min old, but a silence that began in the
+    # bathroom: 2 h by default, not the 5 h of one that began in the kitchen.
+    assert brief(events, DISTRESS) == [
+        ("no_activity", "raised", "major", "02 12:00"),
+        ("no_activity", "updated", "critical", "02 14:00"),
+    ]
     assert events[0].evidence["last_seen_in"] == "bathroom"
+    assert events[0].evidence["silence_began"] == "bathroom"
     assert monitor.whereabouts.bathroom.ended_by == "expired"
 
 
@@ -145,7 +151,7 @@ def test_the_toilet_door_closed_behind_her_is_a_stay_until_it_opens():
     stream += [r(at(0, "11:00"), "toilet_door", "open")]
     _, events = play(stream, until=at(0, "12:00"))
     assert brief(events, DISTRESS) == [
-        ("long_bathroom_stay", "raised", "major", "02 10:47"),
+        ("long_bathroom_stay", "raised", "major", "02 10:45"),
         ("long_bathroom_stay", "cleared", "major", "02 11:00"),
     ]
     assert events[0].evidence["how"] == "the bathroom door closed behind her"

@@ -1,20 +1,34 @@
-"""``no_activity``: at home and awake, nothing moving for longer than is usual for her at
-this hour, where she was last seen.
+"""``no_activity``: at home and awake, nothing moving for longer than her silences last
+when they began where this one did, at this hour.
 
-Silences are learned per local hour (the longest silence that went on through it, each
-day) and per context: ``resting`` when an occupancy sensor (a chair or bed mat, a room's
-presence sensor) saw her settle there (hours in the armchair are her evenings), ``about``
-otherwise (last seen in the kitchen, in a room without a sensor). Every silence is
-learned, those that raised an alert too: what happened is what is usual. An hour with
-too few days seen falls back on her longest silences at any hour, and those on the
-defaults. A silence is watched at any hour of the day or
-night, unless her night begins while she is where she rests (analytics.whereabouts:
-resting); then not_up takes over.
+Silences are learned per place where they began (analytics.whereabouts.places: the
+bathroom, a bed or chair, the bathroom door, the kitchen, the entrance, ...) and per local
+hour (the longest silence that went on through it, each day): someone who leaves the
+home from the kitchen has long silences that began there, none that began in the shower.
+The usual is her longest of the last ``learn_days`` days (``quantile`` 1.0): one long
+outing from the kitchen at ten is enough to know that silences there can be long. A
+context with fewer than ``min_days`` days backs off to broader ones: the place within
+``wide_hours`` of this hour, at any hour; then her posture (``resting``: she sat or lay
+down where a mat sees her; ``about``: otherwise) the same way; then the default. Every
+silence is learned, those that raised an alert too: what happened is what is usual.
+
+While the routine is being learned (analytics.whereabouts: ``learning_days``) the limit
+is never below the default and says so (a few days do not show her outings), unless it
+was learned from her own silences that began in that place around this hour
+(``learned_here_while_learning``). The defaults are the prior: 2 h for a silence that
+began in the bathroom (nobody stays silent there for hours), 3 h while a wearable she
+wears was reporting (it sees her move anywhere), 5 h moving about elsewhere, 8 h settled.
+
+A silence is watched at any hour of the day or night, unless her night begins while she
+is where she rests (analytics.whereabouts: resting); then not_up takes over. An open
+alert is cleared only by a sign of life that holds: one lone motion trigger after hours
+of silence is no more a return than it is while she is out (a sensor's glitch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
@@ -24,9 +38,14 @@ from ..context import HomeContext
 from ..events import Event
 from ..routine import GapBaseline, clamp
 from ..whereabouts import Observation, Whereabouts
+from ..whereabouts.places import BATHROOM, describe
 from .base import HOUR, ActivityDetector, hours
 
 CONTEXTS = ("about", "resting")
+POSTURE_TEXT = {
+    "about": "began while she moved about",
+    "resting": "began as she sat or lay where a mat sees her",
+}
 CONTEXT_TEXT = {
     "about": "at home, moving about or where no sensor sees her",
     "resting": "settled where an occupancy sensor sees her (a chair, the bed)",
@@ -35,11 +54,16 @@ CONTEXT_TEXT = {
 
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
 class NoActivitySettings:
-    # Until min_days of silences are known in this context: this long.
+    # The prior, until a context has min_days of silences (and the floor while the
+    # routine is being learned): by posture, in the bathroom, and with a wearable worn.
     default_about_s: float = Field(default=5 * HOUR, gt=0)
     default_resting_s: float = Field(default=8 * HOUR, gt=0)
-    # Learned: clamp(factor x her usual longest silence around this hour, lower, upper),
-    # the usual being the `quantile` over the last learn_days days of each day's longest.
+    default_bathroom_s: float = Field(default=2 * HOUR, gt=0)
+    default_worn_s: float = Field(default=3 * HOUR, gt=0)
+    # Learned: clamp(factor x her usual longest silence of this kind, lower, upper), the
+    # usual being the `quantile` over the last learn_days days of each day's longest
+    # (1.0: her longest of those days; one long outing from the kitchen is enough to
+    # know that silences there can be long).
     factor: float = Field(default=1.5, gt=0)
     # Sitting or lying still for hours is ordinary (a long film); a wider margin there.
     factor_resting: float = Field(default=1.75, gt=0)
@@ -50,11 +74,19 @@ class NoActivitySettings:
     upper_unseen_exit_s: float = Field(default=11 * HOUR, gt=0)
     lower_resting_s: float = Field(default=3 * HOUR, gt=0)
     upper_resting_s: float = Field(default=10 * HOUR, gt=0)
-    quantile: float = Field(default=0.9, gt=0, le=1)
+    quantile: float = Field(default=1.0, gt=0, le=1)
     learn_days: int = Field(default=14, ge=1)
     min_days: int = Field(default=5, ge=1)
-    # Before an hour has min_days, her longest silences at any hour, from this many days.
-    min_days_any_hour: int = Field(default=2, ge=1)
+    # "At this hour": her silences within this many hours either side (habits drift by an
+    # hour or two from day to day); a context with too few days there looks wide_hours.
+    hour_window: int = Field(default=2, ge=0, le=12)
+    wide_hours: int = Field(default=4, ge=0, le=12)
+    # While the routine is being learned, a limit learned from her own silences that
+    # began in that place around this hour (min_days days of them) stands even below the
+    # default; false: never below the default until the learning period is over.
+    learned_here_while_learning: bool = True
+    # Her posture at any hour, from this many days (the last resort before the default).
+    min_days_any_hour: int = Field(default=5, ge=1)
     # Whatever the feedback, never more than this (a silence that long is always news).
     ceiling_s: float = Field(default=12 * HOUR, gt=0)
     # Critical once the silence reaches this multiple of the threshold.
@@ -81,8 +113,10 @@ class NoActivityDetector(ActivityDetector):
     [('raised', 'major', 14.0)]
     >>> detector.condition.open and monitor.advance(20 * 3600)[0].severity
     'critical'
-    >>> [(e.state, e.ts / 3600) for e in motion(20.5)]
-    [('cleared', 20.5)]
+    >>> motion(20.5)  # one lone trigger after hours of silence: a glitch, perhaps
+    []
+    >>> [(e.state, e.ts / 3600) for e in motion(20.52)]  # a second one: she is moving
+    [('cleared', 20.52)]
     """
 
     name = "no_activity"
@@ -92,58 +126,117 @@ class NoActivityDetector(ActivityDetector):
     def __init__(self, home: HomeContext, where: Whereabouts):
         super().__init__(home, where)
         self.settings = s = home.settings(self.name, NoActivitySettings)
-        self.gaps = {c: GapBaseline(home, days=s.learn_days) for c in CONTEXTS}
+        self.gaps = {c: GapBaseline(home, days=s.learn_days) for c in CONTEXTS}  # by posture
+        self.places: dict[str, GapBaseline] = {}  # by the place a silence began
         self._cache: tuple[Any, Any] | None = None
-        self._shortest = min(s.default_about_s, s.lower_about_s, s.lower_resting_s)
+        self._shortest = min(
+            s.default_about_s,
+            s.default_bathroom_s,
+            s.default_worn_s,
+            s.lower_about_s,
+            s.lower_resting_s,
+        )
         self.gap_from: float | None = None  # the silence the open event is about
         self.threshold: float | None = None
+        self.silence: list[Any] | None = None  # its [place, posture, wearable worn]
+        self.raised_at: float | None = None
         self.resting_at: float | None = None  # her night's rest begins, if it does
 
     def learn(self, observation: Observation) -> None:
         if observation.kind == "gap":
             self.gaps[observation.context].record(observation.start, observation.end)
+            self._place(observation.place).record(observation.start, observation.end)
 
-    def usual(self, context: str, hour: int) -> tuple[float | None, int, str]:
-        """Her usual longest silence around ``hour`` in ``context``: learned at this hour
-        once min_days have been seen at it, else learned at any hour, else None; with the
-        days it rests on and where it comes from."""
-        s, gaps = self.settings, self.gaps[context]
-        usual, days = gaps.usual(hour, min_days=s.min_days, q=s.quantile)
-        if usual is not None:
-            return usual, days, "at this hour"
-        pooled, pooled_days = gaps.usual_any_hour(min_days=s.min_days_any_hour, q=s.quantile)
-        if pooled is not None:
-            return pooled, pooled_days, "at any hour"
-        return None, days, ""
+    def _place(self, place: str) -> GapBaseline:
+        if place not in self.places:
+            self.places[place] = GapBaseline(self.home, days=self.settings.learn_days)
+        return self.places[place]
 
-    def threshold_at(self, context: str, hour: int) -> tuple[float, float | None, int]:
-        """(threshold, usual longest silence or None while learning, days of history)."""
+    # ---------------------------------------------------------------- limits
+
+    def usual(self, place: str, posture: str, hour: int) -> Usual:
+        """Her usual longest silence around ``hour`` for a silence that began in ``place``
+        (``posture``: settled or not), from the finest context with min_days days: the
+        place within an hour of this one, within ``wide_hours``, at any hour; then her
+        posture the same way (any hour from min_days_any_hour days); else none."""
         s = self.settings
-        usual, days, _ = self.usual(context, hour)
-        if context == "resting":
-            default, lower, upper = s.default_resting_s, s.lower_resting_s, s.upper_resting_s
+        contexts = [(self.places.get(place), f"began {describe(place)}", s.min_days, True)]
+        contexts.append((self.gaps[posture], POSTURE_TEXT[posture], s.min_days_any_hour, False))
+        for gaps, text, min_any, own in contexts:
+            if gaps is None:
+                continue
+            for width, around in (
+                (s.hour_window, "at this hour"),
+                (s.wide_hours, "around this hour"),
+            ):
+                usual, days = gaps.usual(hour, min_days=s.min_days, q=s.quantile, width=width)
+                if usual is not None:
+                    return Usual(usual, days, f"silences that {text}, {around}", own)
+            usual, days = gaps.usual_any_hour(min_days=min_any, q=s.quantile)
+            if usual is not None:
+                return Usual(usual, days, f"silences that {text}, at any hour", False)
+        gaps = self.places.get(place)
+        seen = gaps.usual(hour, min_days=1, q=1.0, width=s.wide_hours)[1] if gaps else 0
+        return Usual(None, seen, "", False)
+
+    def default(self, place: str, posture: str, worn: bool) -> float:
+        """The prior for a silence that began in ``place``."""
+        s = self.settings
+        value = s.default_resting_s if posture == "resting" else s.default_about_s
+        if place == BATHROOM:
+            value = min(value, s.default_bathroom_s)
+        if worn:
+            value = min(value, s.default_worn_s)
+        return value
+
+    def limit(self, place: str, posture: str, worn: bool, ts: float) -> Limit:
+        """The limit at ``ts`` for a silence that began in ``place``: learned from the
+        finest context that has enough days, else the default; while the routine is
+        being learned, not below the default unless learned from her own silences that
+        began there around this hour (``learned_here_while_learning``)."""
+        s = self.settings
+        _, _, _, hour = self.gaps["about"].bucket_of(ts)
+        usual = self.usual(place, posture, hour)
+        if posture == "resting":
+            factor, lower, upper = s.factor_resting, s.lower_resting_s, s.upper_resting_s
         else:
-            default, lower, upper = s.default_about_s, s.lower_about_s, s.upper_about_s
+            factor, lower, upper = s.factor, s.lower_about_s, s.upper_about_s
             if not self.where.coverage.front_door:
                 upper = max(upper, s.upper_unseen_exit_s)
-        factor = s.factor_resting if context == "resting" else s.factor
-        limit = default if usual is None else clamp(factor * usual, lower, upper)
-        return self.adjusted(limit, min(lower, limit), s.ceiling_s), usual, days
+        default = self.default(place, posture, worn)
+        if usual.value is None:
+            limit = default
+            how = f"default for a silence that began {describe(place)}"
+            how += f" ({usual.days} of {s.min_days} days seen)"
+        else:
+            limit = clamp(factor * usual.value, lower, upper)
+            how = f"learned from {usual.how} over {usual.days} days"
+        trusted = usual.own and s.learned_here_while_learning
+        floored = usual.value is not None and not trusted and limit < default
+        floored = floored and self.where.learning(ts)
+        if floored:
+            limit = default
+            how += ", but not below the default"
+        threshold = self.adjusted(limit, min(lower, limit), s.ceiling_s)
+        return Limit(threshold, usual.value, usual.days, how, usual.value is None or floored)
 
-    def _deadline(self, last: float, context: str, horizon: float) -> tuple[float, float] | None:
-        """(the first moment the silence since ``last`` exceeds the threshold of the hour
-        it is in, that threshold), before ``horizon``; None if there is none."""
-        key = (last, context, horizon, self.gaps[context].version)
+    def _deadline(self, last: float, silence: list[Any], horizon: float) -> tuple | None:
+        """(the first moment the silence since ``last`` exceeds the limit of the hour it
+        is in, that limit), before ``horizon``; None if there is none."""
+        place, posture, worn = silence
+        own = self.places.get(place)
+        versions = (self.gaps[posture].version, own.version if own is not None else -1)
+        key = (last, place, posture, worn, horizon, versions, self.where.started)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         result = None
         t = last
         while t < horizon:
-            _, hour_end, _, hour = self.gaps[context].bucket_of(t)
-            threshold, _, _ = self.threshold_at(context, hour)
-            candidate = max(t, last + threshold)
+            _, hour_end, _, _ = self.gaps["about"].bucket_of(t)
+            limit = self.limit(place, posture, worn, t)
+            candidate = max(t, last + limit.threshold)
             if candidate < min(hour_end, horizon):
-                result = (candidate, threshold)
+                result = (candidate, limit)
                 break
             t = hour_end
         self._cache = (key, result)
@@ -158,6 +251,8 @@ class NoActivityDetector(ActivityDetector):
             return night
         return None
 
+    # ---------------------------------------------------------------- the condition
+
     def check(self, upto: float) -> list[Event]:
         w = self.where
         if self.condition.is_open:
@@ -169,67 +264,78 @@ class NoActivityDetector(ActivityDetector):
             return []
         rest = self._horizon(last)
         horizon = rest if rest is not None else last + self.settings.ceiling_s + HOUR
-        found = self._deadline(last, w.last_context, horizon)
+        silence = [w.last_place, w.last_context, w.wearables.wearing(last)]
+        found = self._deadline(last, silence, horizon)
         if found is None or found[0] > upto:
             return []
-        deadline, threshold = found
-        self.gap_from, self.threshold, self.resting_at = last, threshold, rest
-        raised = self.condition.hold(deadline, "major", self._evidence(deadline), started=last)
+        deadline, limit = found
+        self.gap_from, self.threshold, self.resting_at = last, limit.threshold, rest
+        self.silence, self.raised_at = silence, deadline
+        raised = self.condition.hold(
+            deadline, "major", self._evidence(deadline, limit), started=last
+        )
         return self._emit(raised) + self._while_open(upto)  # critical already, perhaps
 
     def _while_open(self, upto: float) -> list[Event]:
         w = self.where
         assert self.gap_from is not None and self.threshold is not None
-        if w.last is not None and w.last[0] > self.gap_from:
+        back = w.holds_since(self.gap_from)
+        if back is not None and w.last is not None:
             evidence = {
-                "summary": f"activity again at {self._local(w.last[0])}: {w.last[2]}",
-                "activity_at": self._local(w.last[0]),
+                "summary": f"activity again at {self._local(back)}: {w.last[2]}",
+                "activity_at": self._local(back),
                 "activity": w.last[2],
-                "inactive_h": hours(w.last[0] - self.gap_from),
+                "inactive_h": hours(back - self.gap_from),
             }
-            self.gap_from = self.threshold = self.resting_at = None
+            self.gap_from = self.threshold = self.resting_at = self.silence = None
+            self.raised_at = None
             return self._emit(self.condition.end(w.last[0], evidence))
-        critical_at = self.gap_from + self.settings.critical_factor * self.threshold
+        # Twice the limit, and never sooner after the alert than the limit itself (a
+        # silence raised only when the hour came whose limit it exceeds).
+        factor = self.settings.critical_factor
+        critical_at = max(
+            self.gap_from + factor * self.threshold,
+            (self.raised_at or self.gap_from) + (factor - 1) * self.threshold,
+        )
         open_ = self.condition.open
         if open_ and open_.severity != "critical" and critical_at <= upto:
             if self.resting_at is not None and critical_at >= self.resting_at:
                 return []  # her night came first: silence in bed is not news
+            assert self.silence is not None
+            limit = self.limit(*self.silence, critical_at)
             return self._emit(
-                self.condition.hold(critical_at, "critical", self._evidence(critical_at))
+                self.condition.hold(critical_at, "critical", self._evidence(critical_at, limit))
             )
         return []
 
-    def _evidence(self, ts: float) -> dict[str, Any]:
+    def _evidence(self, ts: float, limit: Limit) -> dict[str, Any]:
         assert self.gap_from is not None and self.threshold is not None
+        assert self.silence is not None
         w = self.where
-        context = w.last_context
-        _, _, _, hour = self.gaps[context].bucket_of(ts)
-        usual, days, where_learned = self.usual(context, hour)
-        threshold = self.threshold
-        last = w.describe_last(ts)
-        basis = self.basis(
-            ts,
-            f"learned {where_learned} over {days} days"
-            if usual is not None
-            else f"default ({days} of {self.settings.min_days} days seen)",
-        )
+        place, posture, worn = self.silence
+        basis = self.basis(ts, limit.how, conservative=limit.conservative)
+        usual = limit.usual
         usual_text = f"{hours(usual)} h" if usual is not None else "not known yet"
         inactive = ts - self.gap_from
         room = (w.last_room or "unknown").replace("_", " ")
         return {
             "summary": (
-                f"no activity for {hours(inactive)} h, last activity {last}; last seen in "
-                f"the {room}; her usual longest silence around this hour {usual_text}; "
-                f"threshold {hours(threshold)} h ({basis})"
+                f"no activity for {hours(inactive)} h, last activity "
+                f"{w.local_clock(self.gap_from, ts)}; last seen {describe(place)}; her usual "
+                f"longest silence of this kind {usual_text}; threshold "
+                f"{hours(self.threshold)} h ({basis})"
             ),
             "last_activity": self._local(self.gap_from, ts),
             "last_activity_what": w.last[2] if w.last else None,
             "last_activity_device": w.last[1] if w.last else None,
             "last_seen_in": w.last_room,
-            "context": CONTEXT_TEXT[context],
+            "last_seen_room": room,
+            "silence_began": place,
+            "context": CONTEXT_TEXT[posture]
+            + ("; a wearable she wears was reporting" if worn else ""),
             "inactive_h": hours(inactive),
             "usual_max_gap_h": hours(usual) if usual is not None else None,
-            "threshold_h": hours(threshold),
+            "threshold_h": hours(self.threshold),
             "baseline": basis,
             "sensors": w.coverage.describe(),
             **self._wearable(),
@@ -239,8 +345,11 @@ class NoActivityDetector(ActivityDetector):
         return {
             **super().state_dict(),
             "gaps": {c: g.state_dict() for c, g in self.gaps.items()},
+            "places": {p: g.state_dict() for p, g in self.places.items()},
             "gap_from": self.gap_from,
             "threshold": self.threshold,
+            "silence": self.silence,
+            "raised_at": self.raised_at,
             "resting_at": self.resting_at,
         }
 
@@ -248,6 +357,34 @@ class NoActivityDetector(ActivityDetector):
         super().load_state(state)
         for context, gaps in self.gaps.items():
             gaps.load_state(state["gaps"][context])
+        self.places = {}
+        for place, saved in state.get("places", {}).items():
+            self._place(place).load_state(saved)
         self.gap_from, self.threshold = state["gap_from"], state["threshold"]
         self.resting_at = state["resting_at"]
+        self.silence = state.get("silence")
+        self.raised_at = state.get("raised_at")
+        if self.gap_from is not None and self.silence is None:
+            self.silence = ["unknown", "about", False]  # saved before places were kept
         self._cache = None
+
+
+@dataclass(frozen=True)
+class Usual:
+    """Her usual longest silence in a context, and what it rests on."""
+
+    value: float | None
+    days: int
+    how: str
+    own: bool  # learned from silences that began in that very place around this hour
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A silence limit and how it was set, for the evidence."""
+
+    threshold: float
+    usual: float | None
+    days: int
+    how: str
+    conservative: bool

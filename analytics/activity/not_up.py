@@ -1,5 +1,12 @@
 """``not_up``: resting after her night and not up by the time she usually is, plus margin.
 
+Resting is on evidence that she spent the night at home in bed (analytics.whereabouts:
+``rests_in``): the silence began at a time she could have gone to bed, in the bedroom where
+it is seen, and where the bed has a mat the mat saw her lie down that night. Anything else
+(a silence that began in the afternoon, in the bedroom without the bed seeing her, after a
+sign of her being up) is no_activity's to judge. The deadline is never looked back on: a
+sign after it that makes her look in bed (home again, lying down) raises nothing.
+
 Her usual time of getting up is learned from the last nights (analytics.whereabouts.day).
 Where the bedroom is seen, a night that began later than usual moves the deadline later
 by as much (someone who went to bed at three is up later), up to
@@ -138,6 +145,10 @@ class NotUpDetector(ActivityDetector):
             return []
         by, usual, basis = self.deadline(upto)
         if by > upto or by >= day.next_night:
+            return []
+        if w.last_home is not None and w.last_home > by:
+            # Resting only since a sign after the deadline (back home, lying down): she
+            # was not still in bed then, and is not now; nothing to say after the fact.
             return []
         self.raised_period, self.raised_at = day.period, by
         return self._emit(self.condition.hold(by, "major", self._evidence(by, usual, basis)))

@@ -4,6 +4,7 @@ activity detector."""
 from .clock import NightClock
 from .coverage import Coverage
 from .model import Moment, Whereabouts
+from .morning import got_up
 from .settings import SETTINGS_NAME, Observation, SensorSettings, WhereaboutsSettings
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "SensorSettings",
     "Whereabouts",
     "WhereaboutsSettings",
+    "got_up",
 ]

@@ -3,9 +3,12 @@
 She is in the bathroom while something there says so: an occupancy sensor (a radar, a
 presence sensor) sees someone; motion there, the flush or the cabinet, for
 ``bathroom_hold_s`` after the last of them; or, for as long as it stays shut, a bathroom
-door that closed behind her (shut, with a sign of her inside after it closed). A door
-used and then silence is *not* evidence: she may have gone to bed or to a room without a
-sensor, and is then at home, unobserved (no_activity's business, not this one's).
+door that closed behind her: shut, with a sign of her inside after it closed, or shut
+within one passage (``passage_s``) of its opening when she came to it from outside (she
+went in and closed it behind her; opening it again at once, before any sign inside, is
+the same passage). A door used otherwise and then silence is *not* evidence: closed
+on her way out or in passing, she may have gone to bed or to a room without a sensor,
+and is then at home, unobserved (no_activity's business, not this one's).
 
 A stay ends when she is seen leaving (the door opens, the occupancy sensor empties), when
 she is seen elsewhere, or when the evidence runs out (``ended_by``: exit, elsewhere,
@@ -14,7 +17,8 @@ expired).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from .settings import Observation, WhereaboutsSettings
 from .state import Stateful
@@ -28,7 +32,8 @@ BEHIND = {"toilet_door": ("toilet",), "bathroom_door": ("bathroom", "toilet")}
 
 
 class Bathroom(Stateful):
-    FIELDS = ("stay", "ended_at", "ended_by", "doors")
+    FIELDS = ("stay", "ended_at", "ended_by", "doors", "outside_since", "emptied_at")
+    ADDED: ClassVar[Mapping[str, Any]] = {"outside_since": None, "emptied_at": None}
 
     def __init__(self, settings: WhereaboutsSettings, occupancy: bool):
         self.settings = settings
@@ -40,6 +45,9 @@ class Bathroom(Stateful):
         # per bathroom door: closed (since when, or None when open), inside (a sign of her
         # inside came after it closed), role
         self.doors: dict[str, dict[str, Any]] = {}
+        # Her newest sign was in another room, since (None: in here, or not known).
+        self.outside_since: float | None = None
+        self.emptied_at: float | None = None  # the occupancy sensor last saw nobody
 
     # ---------------------------------------------------------------- questions
 
@@ -47,7 +55,7 @@ class Bathroom(Stateful):
     def contained(self) -> str | None:
         """The bathroom door shut behind her, if one is."""
         for device, door in self.doors.items():
-            if door["closed"] is not None and door["inside"]:
+            if door["closed"] is not None and (door["inside"] or door.get("entered")):
                 return device
         return None
 
@@ -64,6 +72,7 @@ class Bathroom(Stateful):
         """A sign of her in the bathroom: motion, a flush, the cabinet, presence."""
         if via == "motion" and self.occupancy and self.stay is not None:
             via = self.stay["via"]  # the occupancy sensor knows better than motion
+        self.outside_since = None
         for door in self.doors.values():
             shut = door["closed"] is not None and ts > door["closed"] + CLOSE_SLACK_S
             if shut and role in BEHIND.get(door["role"], ()):
@@ -77,30 +86,73 @@ class Bathroom(Stateful):
             stay.update(via="presence", device=device)
 
     def door(self, ts: float, device: str, role: str, value: str) -> list[Observation]:
+        was = self.doors.get(device) or {"closed": None, "inside": False}
+        passage = self.settings.passage_s
         if value == "closed":
-            self.doors[device] = {"closed": ts, "inside": False, "role": role}
-            if self.stay is not None:
+            opened = was.get("opened")
+            entered = (
+                was["closed"] is None
+                and bool(was.get("entering"))
+                and opened is not None
+                and ts - opened <= passage
+            )
+            self.doors[device] = {
+                "closed": ts,
+                "inside": False,
+                "entered": entered,
+                "opened": opened,
+                "role": role,
+            }
+            if entered and self.stay is None:
+                self.stay = {"since": opened, "via": "door", "device": device, "last": ts}
+            elif self.stay is not None:
                 self.stay["last"] = max(self.stay["last"], ts)
             return []
-        was = self.doors.get(device)
-        self.doors[device] = {"closed": None, "inside": False, "role": role}
-        closed_before = was is not None and was["closed"] is not None
-        if self.stay is not None and closed_before and self.stay["since"] < ts:
-            return self._end(ts, "exit")  # opened from inside: she is coming out
-        return []
+        closed = was["closed"]
+        again = closed is not None and ts - closed <= passage
+        if again and was.get("entered") and not was["inside"]:
+            # Opened again at once, nothing seen inside: the same passage (a door that
+            # did not latch), not her coming out.
+            self.doors[device] = {**was, "closed": None, "entered": False, "entering": True}
+            return []
+        observations: list[Observation] = []
+        if self.stay is not None and closed is not None and self.stay["since"] < ts:
+            observations = self._end(ts, "exit")  # opened from inside: she is coming out
+        self.doors[device] = {
+            "closed": None,
+            "inside": False,
+            "entered": False,
+            "opened": ts,
+            # She came to the door from another room, not out of the bathroom.
+            "entering": not observations
+            and self.stay is None
+            and self.outside_since is not None
+            and not self._just_emptied(ts),
+            "role": role,
+        }
+        return observations
+
+    def _just_emptied(self, ts: float) -> bool:
+        emptied = self.emptied_at
+        return emptied is not None and 0 <= ts - emptied <= self.settings.door_grace_s
 
     def exit(self, ts: float) -> list[Observation]:
         """The bathroom's occupancy sensor sees nobody."""
+        self.emptied_at = max(self.emptied_at or ts, ts)
         if self.stay is not None and ts >= self.stay["since"]:
             return self._end(ts, "exit")
         return []
 
-    def elsewhere(self, ts: float) -> list[Observation]:
+    def elsewhere(self, ts: float, *, at_once: bool = False) -> list[Observation]:
         """A sign of her in another room (after a grace: the sensor outside the door may
-        see her on the way out)."""
+        see her on the way out; ``at_once``: no grace, she sat or lay down there)."""
         for door in self.doors.values():
-            door["inside"] = False  # seen elsewhere: not behind a shut door (a missed opening)
-        if self.stay is not None and ts > self.stay["last"] + self.settings.door_grace_s:
+            # Seen elsewhere: not behind a shut door (a missed opening), not going in.
+            door["inside"] = door["entered"] = door["entering"] = False
+        if self.outside_since is None:
+            self.outside_since = ts
+        grace = 0.0 if at_once else self.settings.door_grace_s
+        if self.stay is not None and ts > self.stay["last"] + grace:
             return self._end(ts, "elsewhere")
         return []
 

@@ -20,6 +20,7 @@ class Coverage:
     bathroom_occupancy: bool  # an occupancy sensor (radar, presence) in the bathroom
     wearable: bool
     resting_places: frozenset[str]  # occupancy sensors outside the bathroom (device ids)
+    beds: frozenset[str] = frozenset()  # occupancy sensors on the bed (device ids)
 
     @classmethod
     def of(cls, config: HomeConfig) -> Coverage:
@@ -36,6 +37,7 @@ class Coverage:
             resting_places=frozenset(
                 d.id for d in occupancy if d.role not in ("bathroom", "toilet")
             ),
+            beds=frozenset(d.id for d in occupancy if d.role == "bed"),
         )
 
     def describe(self) -> str:

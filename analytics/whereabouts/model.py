@@ -8,7 +8,8 @@ night), or at home: seen in a room, or unobserved since she was last seen. Fixed
 say she is at home; wearables only say she moves (steps continue outdoors). The parts:
 ``sensors`` (levels; stuck and flapping sensors), ``signals`` (what an edge shows),
 ``doorway`` (home or out), ``bathroom``, ``day`` (up or resting; her night, learned),
-``wearables``; ``coverage`` says which rooms the installed sensors cover.
+``wearables``, ``places`` (where a silence began); ``coverage`` says which rooms the
+installed sensors cover; ``morning.got_up`` replays readings to say when she got up.
 
 ``observe`` and ``step`` return ``Observation``s (a finished gap, outing, bathroom stay,
 night's sleep) for the baselines in analytics.routine to learn from.
@@ -28,8 +29,10 @@ from .clock import NightClock
 from .coverage import Coverage
 from .day import Day
 from .doorway import Doorway
+from .places import place_of, posture_of
 from .sensors import BINARY_METRICS, Sensors
 from .settings import (
+    ROOM_OF_ROLE,
     SETTINGS_NAME,
     WEARABLE_KINDS,
     Context,
@@ -87,8 +90,13 @@ class Whereabouts:
         self.last: list[Any] | None = None  # last activity of any kind: [ts, device, what]
         self.last_home: float | None = None  # last activity while at home
         self.last_room: str | None = None  # where a fixed sensor last saw her
-        self.last_context: Context = "about"  # an occupancy sensor saw her there, or not
+        self.last_place = "unknown"  # where her last sign of life put her (places)
+        self.last_bed: float | None = None  # a bed mat last saw her lie down
+        self.last_context: Context = "about"  # settled there (resting), or not
         self.last_awake = True  # she was up (not resting) at her last activity
+        # The run of signs of life going on: [first, last, only motion triggers so far]
+        # (a pause longer than return_within_s ends it).
+        self.run: list[Any] | None = None
         devices = home.config.devices
         self.sensors = Sensors(home.settings(SENSOR_SETTINGS, SensorSettings), devices)
         self.signals = Signals(self.settings)
@@ -118,10 +126,34 @@ class Whereabouts:
         self, room: str | None, since: float | None, night_start: float | None = None
     ) -> bool:
         """Whether, in her night (this period's, or the one starting at ``night_start``),
-        last seen in ``room`` at ``since`` is resting."""
-        if self.coverage.bedroom:
-            return room == "bedroom"
-        return since is None or self.day.could_be_bedtime(since, night_start)
+        last seen in ``room`` at ``since`` is resting: on evidence that she spent the
+        night at home in bed. The silence began at a time she could have gone to bed (one
+        that began in the afternoon is no_activity's to judge); where the bedroom is
+        seen, she is in it; where the bed has a mat (one that has reported since
+        monitoring began), it saw her lie down this night."""
+        if since is not None and not self.day.could_be_bedtime(since, night_start):
+            return False
+        if not self.coverage.bedroom:
+            return True
+        if room != "bedroom":
+            return False
+        if not any(self.sensors.reported(bed) for bed in self.coverage.beds):
+            return True  # no bed mat, or none installed yet: the bedroom must do
+        lay_down = self.last_bed
+        return lay_down is not None and self.day.could_be_bedtime(lay_down, night_start)
+
+    def holds_since(self, since: float) -> float | None:
+        """When signs of life that hold began after ``since``, if they have: anything but
+        a motion sensor, or motion triggers at least ``return_apart_s`` apart. One lone
+        trigger after a silence (a PIR seeing the sun move) does not hold, as it brings
+        no one home through a missed front door (analytics.whereabouts.doorway)."""
+        run = self.run
+        if run is None or run[1] <= since:
+            return None
+        first = max(run[0], since)
+        if not run[2] or run[1] - first >= self.settings.return_apart_s:
+            return first
+        return None
 
     def learning_day(self, ts: float) -> int:
         """Day of monitoring ``ts`` falls on, from 1."""
@@ -249,7 +281,8 @@ class Whereabouts:
             return Signal(klass, "pressed SOS", None) if reading.value is True else None
         if wearable:
             found = self.wearables.classify(reading, self.doorway)
-            return Signal(found[0], found[1], None) if found else None
+            walking = reading.metric == "steps"
+            return Signal(found[0], found[1], None, walking=walking) if found else None
         if reading.metric not in BINARY_METRICS:
             return None
         edge = self.sensors.edge(reading, kind, role)
@@ -261,6 +294,7 @@ class Whereabouts:
         late = self.last is not None and ts < self.last[0]
         if not late:
             observations += self._silence_ends(ts)
+            self._run(ts, motion_only=metric == "motion")
             self.last = [ts, device, signal.what]
             if self.doorway.location == "home" or fixed:
                 self.last_home = ts
@@ -274,11 +308,21 @@ class Whereabouts:
             observations += self.doorway.indoor(ts, motion_only=metric == "motion")
         observations += self._bathroom(ts, device, signal, metric)
         bedroom = signal.room == "bedroom" and not self.coverage.bedroom_only
-        self.day.activity(ts, bedroom, self.wearables.counted_from, fixed=fixed)
+        if fixed or signal.walking:
+            # An arm moving (a wearable's accelerometer) is life, not getting up: she
+            # may be in bed. Steps are walking.
+            self.day.activity(ts, bedroom, self.wearables.counted_from, fixed=fixed)
         if not late:
-            self.last_context = self._context()
+            self._place(ts, device, signal)
             self.last_awake = not self.resting
         return observations
+
+    def _run(self, ts: float, *, motion_only: bool) -> None:
+        run = self.run
+        if run is None or ts - run[1] > self.settings.return_within_s:
+            self.run = [ts, ts, motion_only]
+        else:
+            run[1], run[2] = ts, run[2] and motion_only
 
     def _silence_ends(self, ts: float) -> list[Observation]:
         if self.doorway.location != "home":
@@ -299,21 +343,36 @@ class Whereabouts:
         if signal.klass in ("wearable", "inside"):
             # Steps are no sign of leaving: a wrist band counts washing hands as steps.
             return []
-        return self.bathroom.elsewhere(ts)
+        # Sitting or lying down elsewhere is no sensor seeing her pass on her way out.
+        return self.bathroom.elsewhere(ts, at_once=signal.settled)
 
-    def _context(self) -> Context:
+    def _place(self, ts: float, device: str, signal: Signal) -> None:
+        if signal.settled and device in self.coverage.beds:
+            self.last_bed = ts
+        self.last_place = place_of(
+            signal,
+            self._role[device],
+            in_bathroom=self.bathroom.stay is not None,
+            previous=self.last_place,
+        )
+        self.last_context = posture_of(self.last_place, self._occupied)
+
+    def _occupied(self, room: str) -> bool:
+        """An occupancy sensor in ``room`` (not the bathroom's) sees someone."""
         for device in self.coverage.resting_places:
+            if ROOM_OF_ROLE.get(self._role[device]) != room:
+                continue
             level = self.sensors.level(device)
             if level is not None and level[0]:
-                return "resting"
-        return "about"
+                return True
+        return False
 
     def _gap_until(self, ts: float) -> Observation | None:
         """The silence since the last activity at home, if she was awake then."""
         last = self.last_home
         if last is None or ts <= last or not self.last_awake:
             return None
-        return Observation("gap", last, ts, context=self.last_context)
+        return Observation("gap", last, ts, context=self.last_context, place=self.last_place)
 
     # ---------------------------------------------------------------- state
 
@@ -324,20 +383,28 @@ class Whereabouts:
         "last",
         "last_home",
         "last_room",
+        "last_place",
+        "last_bed",
         "last_context",
         "last_awake",
+        "run",
     )
+
+    _ADDED: Mapping[str, Any] = {"last_place": "unknown", "last_bed": None, "run": None}
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {name: getattr(self, name) for name in self._FIELDS}
         state["last"] = list(self.last) if self.last is not None else None
+        state["run"] = list(self.run) if self.run is not None else None
         for name in self._PARTS:
             state[name] = getattr(self, name).state_dict()
         return state
 
     def load_state(self, state: Mapping[str, Any]) -> None:
+        state = {**self._ADDED, **state}  # saved before these were kept
         for name in self._FIELDS:
             setattr(self, name, state[name])
         self.last = list(state["last"]) if state["last"] is not None else None
+        self.run = list(state["run"]) if state["run"] is not None else None
         for name in self._PARTS:
             getattr(self, name).load_state(state[name])

@@ -88,6 +88,10 @@ class Sensors(Stateful):
         track = self.tracks.get(device)
         return track is None or (track["stuck"] is None and track["flap"] is None)
 
+    def reported(self, device: str) -> bool:
+        """It has reported since monitoring began (is installed and talking)."""
+        return device in self.tracks
+
     def level(self, device: str) -> tuple[bool, float] | None:
         """(on, since) of a sensor that is believed; None if unknown or not believed."""
         track = self.tracks.get(device)

@@ -123,9 +123,10 @@ class SensorSettings:
 class Observation:
     """Something finished, for the baselines to learn from:
 
-    - ``gap``: no activity at home while awake, from ``start`` to ``end``; ``context``
-      is ``resting`` when an occupancy sensor (a chair, bed or room presence sensor) saw
-      her there all along, else ``about``;
+    - ``gap``: no activity at home while awake, from ``start`` to ``end``; ``place`` is
+      where it began (analytics.whereabouts.places), ``context`` her posture there:
+      ``resting`` when she had sat or lain down where a mat (or an occupancy sensor of
+      that room) sees her, else ``about``;
     - ``sleep``: went to rest at ``start`` (into the bedroom for the night, or the night's
       first long silence began), got up for the day at ``end``;
     - ``outing``: out through the front door from ``start`` to ``end``;
@@ -139,6 +140,7 @@ class Observation:
     end: float
     clean: bool = True
     context: Context = "about"
+    place: str = "unknown"
 
     @property
     def duration(self) -> float:

@@ -1,7 +1,8 @@
 """What a fixed sensor's edge says about the resident: a sign of life, and where.
 
 What counts as activity (a person moving), by device: a door or cupboard contact changing
-(a door's first report is only its state); a motion sensor reporting motion; an
+(a door's first report is only its state), a flush being pulled (not its coming back to
+rest); a motion sensor reporting motion; an
 occupancy sensor's presence *starting* (a mat or radar that keeps seeing someone lying
 still is not activity: a collapsed resident still breathes), or ending after a while (she
 got up from the bed or the chair; the end of a pulse is nothing); an appliance switched
@@ -47,6 +48,8 @@ class Signal:
     what: str
     room: str | None
     value: Any = None  # a contact's new state
+    settled: bool = False  # an occupancy sensor began to see her: she sat or lay down
+    walking: bool = False  # a wearable counted her steps
 
 
 class Signals(Stateful):
@@ -73,6 +76,8 @@ class Signals(Stateful):
                 return Signal("front_door", f"front door {edge.value}", room)
             if role in BATHROOM_DOOR_ROLES:
                 return Signal("bathroom_door", f"{where} {edge.value}", room, edge.value)
+            if role == "toilet" and not edge.on:
+                return None  # a flush coming back to rest is the cistern, not her
             klass = "bathroom" if role in BATHROOM_ROLES else "indoor"
             return Signal(klass, f"{where} {edge.value}", room)
         if edge.metric == "motion":
@@ -89,7 +94,7 @@ class Signals(Stateful):
         if edge.late:
             return Signal("inside", f"presence in {where}", room) if edge.on else None
         if edge.on:
-            return Signal(_inside_or_bathroom(role), f"presence in {where}", room)
+            return Signal(_inside_or_bathroom(role), f"presence in {where}", room, settled=True)
         if edge.first:
             return None
         if role in BATHROOM_ROLES:

@@ -137,20 +137,20 @@ def today(
     day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
 ) -> TodayPublic:
     """ "Is Mum OK today": when she got up, her last activity, steps, heart rate, and the
-    day's doors, movement and alerts. Got up = the first activity after the night's end."""
+    day's doors, movement and alerts. When she got up is decided as the home's not_up
+    detector decides it (the whereabouts model, hub.queries.got_up)."""
     home = queries.visible_home(session, scope, resident_id)
     tz = ZoneInfo(home.timezone)
-    day = day or datetime.now(tz).date()
+    now = datetime.now(tz)
+    day = day or now.date()
     start = datetime.combine(day, time(0), tz).timestamp()
     end = (datetime.combine(day, time(0), tz) + timedelta(days=1)).timestamp()
     at = lambda epoch: local_time(epoch, tz) or ""  # noqa: E731
-    night_end = time.fromisoformat(home.config.get("night", {}).get("end", "06:00:00"))
-    got_up_from = datetime.combine(day, night_end, tz).timestamp()
 
     timeline, active = _activity(
         queries.readings(session, home.id, ACTIVITY_METRICS, start, end), home, at
     )
-    got_up = next((ts for ts in active if ts >= got_up_from), None)
+    got_up = queries.got_up(session, home, day, now.timestamp())
     if got_up is not None:
         timeline.append(TimelineEntry(at=at(got_up), device=None, role=None, what="got_up"))
     for alert in queries.alerts_started(session, home.id, start, end):

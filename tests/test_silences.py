@@ -1,0 +1,196 @@
+"""Silences judged by where they began, the learning period's floor, not_up on evidence of a
+night in bed, and alerts that only signs of life that hold can clear; hand-built streams."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.activity import NoActivityDetector
+from contracts import HomeConfig
+
+from .activity_support import at, brief, detector
+from .test_homes_model import DISTRESS, morning, play, pulse, r, real_home
+
+NO_DOOR = real_home(front_door=False)
+
+
+def day_out(day: int, home: HomeConfig = NO_DOOR) -> list:
+    """Up at 08:00; the kitchen at 10:00 and out (no front-door sensor sees it) until 17:00;
+    the bathroom at 18:00; the armchair in the evening; in bed at 00:30."""
+    items = [r(at(day, "00:30"), "bed", True, home), *morning(day, home)]
+    items += pulse(at(day, "09:30"), "fridge", home) + pulse(at(day, "10:00"), "pir_kitchen", home)
+    items += pulse(at(day, "17:00"), "fridge", home) + pulse(at(day, "17:20"), "kettle", home)
+    items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "18:03"), "basin", home)
+    items += pulse(at(day, "18:10"), "pir_kitchen", home) + pulse(at(day, "18:40"), "kettle", home)
+    items += [r(at(day, "19:00"), "seat", True, home), r(at(day, "22:00"), "seat", False, home)]
+    items += pulse(at(day, "22:10"), "fridge", home) + pulse(at(day, "23:50"), "basin", home)
+    return items
+
+
+@pytest.fixture(scope="module")
+def learned_outings():
+    """Sixteen such days: the learning period is over."""
+    return play([item for day in range(16) for item in day_out(day)], home=NO_DOOR)
+
+
+def test_outings_that_begin_in_the_kitchen_are_tolerated_a_silence_in_the_bathroom_is_not(
+    learned_outings,
+):
+    monitor, events = learned_outings
+    quiet = detector(monitor, NoActivityDetector)
+    kitchen = quiet.limit("kitchen", "about", False, at(16, "10:30"))
+    bathroom = quiet.limit("bathroom", "about", False, at(16, "18:30"))
+    # Her silences that began in the kitchen at ten lasted seven hours (she went out):
+    # 1.5 x 7 h. Those that began in the bathroom lasted minutes: the lower bound, 1.5 h.
+    assert kitchen.usual == pytest.approx(7 * 3600, abs=60)
+    assert kitchen.threshold == pytest.approx(10.5 * 3600, abs=90)
+    assert bathroom.threshold == 1.5 * 3600
+    assert "began in the bathroom, at this hour" in bathroom.how
+    # The first days (learning, nothing known yet) raised her outings; none since.
+    raised = [e for e in events if e.kind in DISTRESS and e.state == "raised"]
+    assert raised and all(e.ts < at(14, "00:00") for e in raised)
+
+
+def test_a_collapse_in_the_bathroom_is_raised_in_1_5_h_in_the_kitchen_after_10_5_h(
+    learned_outings,
+):
+    monitor, _ = learned_outings
+    state = monitor.state_dict()
+    stream = [r(at(16, "00:30"), "bed", True), *morning(16, NO_DOOR)]
+    stream += pulse(at(16, "09:30"), "fridge", NO_DOOR)
+    stream += pulse(at(16, "10:00"), "pir_kitchen", NO_DOOR)
+    stream += pulse(at(16, "17:00"), "fridge", NO_DOOR) + pulse(at(16, "18:00"), "basin", NO_DOOR)
+    _, events = play(stream, home=NO_DOOR, monitor=monitor, until=at(16, "20:00"))
+    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "18 19:30")]
+    evidence = events[0].evidence
+    assert evidence["silence_began"] == "bathroom" and evidence["threshold_h"] == 1.5
+    assert "last seen in the bathroom" in evidence["summary"]
+    # The same morning, but the silence that began in the kitchen at ten goes on: the
+    # outing she takes every day, no news while it lasts as long as hers do (she is
+    # back by five); still silent at seven, the hour says it is not one of those (her
+    # silences that began in the kitchen between five and nine were short).
+    monitor.load_state(state)
+    stream = [r(at(16, "00:30"), "bed", True), *morning(16, NO_DOOR)]
+    stream += pulse(at(16, "09:30"), "fridge", NO_DOOR)
+    stream += pulse(at(16, "10:00"), "pir_kitchen", NO_DOOR)
+    _, events = play(stream, home=NO_DOOR, monitor=monitor, until=at(16, "21:00"))
+    assert brief(events, DISTRESS) == [
+        ("no_activity", "raised", "major", "18 19:00"),
+        ("no_activity", "updated", "critical", "18 20:30"),
+    ]
+    assert events[0].evidence["silence_began"] == "kitchen"
+
+
+def test_while_learning_a_limit_from_a_broader_context_is_never_below_the_default():
+    home = real_home()
+    days = []
+    for day in range(16):
+        days += [r(at(day, "00:30"), "bed", True, home), *morning(day, home)]
+        for hour in range(9, 22):  # in and out of the kitchen all day
+            days += pulse(at(day, f"{hour}:00"), "pir_kitchen", home)
+            days += pulse(at(day, f"{hour}:20"), "pir_kitchen", home)
+            days += pulse(at(day, f"{hour}:40"), "pir_kitchen", home)
+    monitor, events = play(days[: days.index(morning(6, home)[0])])
+    quiet = detector(monitor, NoActivityDetector)
+    # Day 7, still learning: a silence that began in the living room, where she has never
+    # been seen at this hour. Her silences while moving about (in the kitchen) say 20 min,
+    # but that is another place: no reason to go below the default yet.
+    limit = quiet.limit("living_room", "about", False, at(6, "10:30"))
+    assert limit.threshold == 5 * 3600 and limit.conservative
+    assert limit.how.endswith("but not below the default")
+    own = quiet.limit("kitchen", "about", False, at(6, "10:30"))
+    assert own.threshold == 1.5 * 3600 and not own.conservative  # her own, at this hour
+    monitor, _ = play(days)
+    quiet = detector(monitor, NoActivityDetector)
+    after = quiet.limit("living_room", "about", False, at(16, "10:30"))
+    assert after.threshold == 1.5 * 3600  # the learning period is over
+    strict = real_home(thresholds={"no_activity": {"learned_here_while_learning": False}})
+    monitor, _ = play(days[: days.index(morning(6, home)[0])], home=strict)
+    limit = detector(monitor, NoActivityDetector).limit("kitchen", "about", False, at(6, "10:30"))
+    assert limit.threshold == 5 * 3600  # never below the default while learning
+    assert not [e for e in events if e.kind in DISTRESS]
+
+
+# --------------------------------------------------------------------- not_up on evidence
+
+
+def bedroom_home() -> HomeConfig:
+    home = real_home()
+    devices = [d.model_dump() for d in home.devices]
+    devices.append(
+        {"id": "bedroom_door", "kind": "door", "role": "bedroom_door", "source": "zigbee2mqtt:b"}
+    )
+    return HomeConfig.model_validate({**home.model_dump(), "devices": devices})
+
+
+def evening(home: HomeConfig) -> list:
+    return pulse(at(0, "19:00"), "kettle", home) + pulse(at(0, "21:00"), "fridge", home)
+
+
+def test_not_up_needs_the_bed_mat_to_have_seen_her_lie_down_that_night():
+    home = bedroom_home()
+    in_bed = evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    in_bed += [r(at(0, "23:00"), "bed", True, home)]
+    _, events = play(in_bed, home=home, until=at(1, "13:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
+    # Into the bedroom, but the bed (its mat working: it saw her get up that morning)
+    # never saw her that night: nothing says she spent it in bed. The silence is
+    # no_activity's, judged by where it began.
+    no_bed = [r(at(0, "07:00"), "bed", True, home), r(at(0, "07:10"), "bed", False, home)]
+    no_bed += evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    _, events = play(no_bed, home=home, until=at(1, "13:00"))
+    assert [e[0] for e in brief(events, DISTRESS)] == ["no_activity", "no_activity"]
+    assert events[0].evidence["silence_began"] == "bedroom"
+    # A bed mat that has never reported is not installed yet: the bedroom must do.
+    no_mat = evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    _, events = play(no_mat, home=home, until=at(1, "13:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
+
+
+def test_a_silence_that_began_before_her_night_is_no_activitys_not_not_ups():
+    home = bedroom_home()
+    stream = evening(home)[:2] + pulse(at(0, "19:30"), "bedroom_door", home, 5)
+    stream += [r(at(0, "19:35"), "bed", True, home)]  # lay down at half past seven
+    _, events = play(stream, home=home, until=at(1, "13:00"))
+    kinds = {e.kind for e in events if e.kind in DISTRESS}
+    assert kinds == {"no_activity"}
+    assert events[0].evidence["silence_began"] == "bed"
+
+
+def test_not_up_is_not_raised_after_the_fact_by_a_later_sign_in_the_bedroom():
+    home = bedroom_home()
+    stream = evening(home) + pulse(at(1, "01:30"), "pir_kitchen", home)  # up late, then out
+    stream += [r(at(1, "16:00"), "bed", True, home)]  # home in the afternoon, lies down
+    _, events = play(stream, home=home, until=at(1, "17:00"))
+    assert "not_up" not in {e.kind for e in events}
+
+
+# --------------------------------------------------------------------- signs that hold
+
+
+def test_days_away_without_a_front_door_sensor_raise_once_whatever_a_pir_glitch_says():
+    stream = [r(at(0, "00:30"), "bed", True, NO_DOOR), *morning(0, NO_DOOR)]
+    stream += pulse(at(0, "10:00"), "pir_kitchen", NO_DOOR)  # and away for three days
+    for day, hhmm in ((1, "04:02"), (1, "20:25"), (2, "02:20")):
+        stream += pulse(at(day, hhmm), "basin", NO_DOOR, seconds=2)  # a lone trigger
+    stream += pulse(at(3, "16:03"), "fridge", NO_DOOR)  # back
+    _, events = play(stream, home=NO_DOOR, until=at(3, "17:00"))
+    assert brief(events, DISTRESS) == [
+        ("no_activity", "raised", "major", "02 15:00"),
+        ("no_activity", "updated", "critical", "02 20:00"),
+        ("no_activity", "cleared", "critical", "05 16:03"),
+    ]
+
+
+def test_a_flush_coming_back_to_rest_is_no_sign_and_sitting_down_ends_the_bathroom_stay():
+    home = real_home()
+    stream = [r(at(0, "00:30"), "bed", True, home), *morning(0, home)]
+    stream += [r(at(0, "19:28", 51), "flush", "open", home)]
+    stream += [r(at(0, "19:29", 13), "seat", True, home)]  # she sits down in the armchair
+    stream += [r(at(0, "19:29", 17), "flush", "closed", home)]  # the cistern refilled
+    monitor, events = play(stream, home=home, until=at(1, "05:00"))
+    assert monitor.whereabouts.last_place == "chair"
+    assert monitor.whereabouts.bathroom.stay is None
+    raised = [e for e in events if e.kind == "no_activity" and e.started > at(0, "19:00")]
+    # Settled in the armchair: 8 h by default, not the 2 h of a silence in the bathroom.
+    assert brief(raised)[0] == ("no_activity", "raised", "major", "03 03:29")
