@@ -21,8 +21,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
-from analytics.context import HomeContext
 from analytics.events import Event
 from analytics.falls import FallEventDetector, FallSettings
 from contracts.home import HomeConfig
@@ -38,11 +38,13 @@ DECISION_S = 15.0
 MAX_CONFIRM_KEPT_S = 120.0
 SLACK_S = 5.0  # samples kept beyond kept_s at most, in seconds at the stream's rate
 WINDOW_JOIN_S = 0.1  # clock jitter: a batch starting this close to the kept end continues it
+_FALL_SETTINGS = TypeAdapter(FallSettings)
 
 
 def confirm_s(config: HomeConfig) -> float:
     """The longest wait before a wearable fall is raised that ``config`` asks for."""
-    settings = HomeContext(config).settings(FallEventDetector.name, FallSettings)
+    overrides = config.thresholds.get(FallEventDetector.name, {})
+    settings = _FALL_SETTINGS.validate_python(dict(overrides))  # one adapter: ~µs, not ~ms
     return max(settings.confirm_s, settings.wrist_confirm_s or 0.0, 0.0)
 
 

@@ -54,10 +54,12 @@ class RoundRobinDrain:
         """Up to ``window`` items, taken round-robin from the homes that have some."""
         window: Window = []
         size = 0
+        taken: set[str] = set()
         while self._ready and size < self.window:
             home = self._ready[0]
-            if any(taken == home for taken, _ in window):
+            if home in taken:
                 break  # back in line already: its unacked items would only come again
+            taken.add(home)
             self._ready.popleft()
             self._ready_set.discard(home)
             room = self.window - size

@@ -173,8 +173,8 @@ class EdgeRuntime(ABC):
             await self._flush_telemetry()
             async with asyncio.TaskGroup() as tasks:
                 for name, session in (("local", self._local_session), ("uplink", self._uplink)):
-                    who = f"{self.who} {name}"
-                    tasks.create_task(self._keep_connected(who, session), name=who)
+                    task = self._keep_connected(name, session)
+                    tasks.create_task(task, name=f"{self.who} {name}")
                 for name, (seconds, action) in periodic.items():
                     who = f"{self.who} {name}"
                     tasks.create_task(every(seconds, action, who=who), name=who)
@@ -197,11 +197,11 @@ class EdgeRuntime(ABC):
             finally:
                 pipeline.outbox.close()
 
-    async def _keep_connected(self, who: str, session: Callable[[], Awaitable[None]]) -> None:
+    async def _keep_connected(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
         settings = self.settings
         await keep_connected(
             session,
-            who=f"{who} broker",
+            who=f"{self.who}: {name} broker",
             first_s=settings.reconnect_first_s,
             max_s=settings.reconnect_max_s,
         )

@@ -371,6 +371,14 @@ async def test_the_hosted_command_runs_every_home_in_the_folder(brokers, tmp_pat
         cwd=REPO,
         stderr=asyncio.subprocess.PIPE,
     )
+    lines: list[bytes] = []
+
+    async def collect() -> None:
+        assert process.stderr is not None
+        async for line in process.stderr:
+            lines.append(line)
+
+    reader = asyncio.create_task(collect())
     try:
         async with aiomqtt.Client(uplink.host, uplink.port) as watcher:
             await watcher.subscribe(f"{PREFIX}/hosted/cli-proc/status", qos=1)
@@ -381,6 +389,9 @@ async def test_the_hosted_command_runs_every_home_in_the_folder(brokers, tmp_pat
                     if status["state"] == "online":
                         break
             assert status["homes"] == ["h001", "h002"]
+            # The first start's local session: what is published before it subscribed is
+            # nobody's (the uplink may well come first).
+            await until(lambda: any(b"listening on" in line for line in lines), what="local")
             # A home from the JSON file, on its own Zigbee2MQTT base: its SOS arrives.
             await publish(local, messages_of(H2, "sos_bed", "sos", True))
             async with asyncio.timeout(WAIT):
@@ -393,10 +404,13 @@ async def test_the_hosted_command_runs_every_home_in_the_folder(brokers, tmp_pat
                     if json.loads(message.payload).get("state") == "offline":
                         break
         async with asyncio.timeout(WAIT):
-            _, stderr = await process.communicate()
+            await process.wait()
+            await reader
+        stderr = b"".join(lines)
         assert process.returncode == 0, stderr.decode()
         assert b"Traceback" not in stderr
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+        reader.cancel()
