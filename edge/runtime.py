@@ -112,6 +112,7 @@ class EdgeRuntime(ABC):
         self.ignored_commands = 0  # commands for homes not run here
         self._settled: dict[str, bytes] = {}  # home -> digest of a config with a final outcome
         self._status_due: dict[str, None] = {}  # homes whose status must go out (ordered set)
+        self._process_status_due = False
         self._status_wake = asyncio.Event()
         self._closed = False
 
@@ -256,6 +257,7 @@ class EdgeRuntime(ABC):
             await mqtt_call(client.subscribe([(topic, 1) for topic in self.local_subscriptions]))
             log.info("%s: listening on %s", self.who, self.settings.local_url)
             self.local_connected.set()
+            self._local_changed()
             try:
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self.commands.forward(client), name="commands")
@@ -263,6 +265,7 @@ class EdgeRuntime(ABC):
                         self._on_local(message)
             finally:
                 self.local_connected.clear()
+                self._local_changed()
 
     def _on_local(self, message: aiomqtt.Message) -> None:
         topic = str(message.topic)
@@ -307,6 +310,8 @@ class EdgeRuntime(ABC):
             # The setup is inside the try: a stop while "online" awaits its PUBACK must still
             # say offline.
             try:
+                self._status_due.clear()  # the online statuses say it all
+                self._process_status_due = False
                 await self._publish_statuses(client, "online")
                 # One subscription per channel; retained configs come now.
                 subscriptions = [(topic, 1) for topic in self.uplink_subscriptions]
@@ -394,10 +399,22 @@ class EdgeRuntime(ABC):
         self._status_due[home] = None
         self._status_wake.set()
 
+    def _local_changed(self) -> None:
+        """The local broker came or went: every status says so soon (``local_connected``),
+        not a heartbeat later."""
+        self._process_status_due = True
+        for home in self.pipelines:
+            self._status_due[home] = None
+        self._status_wake.set()
+
     async def _send_due_statuses(self, client: aiomqtt.Client) -> None:
-        """Republish the statuses of homes whose config changed state, a window at a time."""
+        """Republish the statuses that changed (a home's config, the local connection), a
+        window at a time."""
         while True:
             self._status_wake.clear()
+            if self._process_status_due:
+                self._process_status_due = False
+                await _publish_retained(client, self.process_statuses("online"))
             if not self._status_due:
                 await self._status_wake.wait()
                 continue

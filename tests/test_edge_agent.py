@@ -186,6 +186,26 @@ async def test_an_sos_during_an_uplink_outage_arrives_after_reconnect_once(broke
         assert agent.uplink_connects >= 2
 
 
+async def test_the_status_says_at_once_when_the_local_broker_goes_and_comes_back(brokers, tmp_path):
+    local, uplink = brokers
+    hub = Collector(uplink, STATUS)
+    agent = make_agent(local, uplink, tmp_path / "edge", heartbeat_every_s=60)
+
+    def saying(connected: bool) -> list[dict[str, Any]]:
+        return [s for s in hub.of(STATUS) if s["local_connected"] is connected]
+
+    async with running(hub.run), running(agent.run):
+        await hub.subscribed.wait()
+        await until(lambda: saying(True))  # whichever connection came first
+        said = len(saying(False))
+        local.stop()
+        (gone, *_) = await until(lambda: saying(False)[said:])  # not a heartbeat later
+        assert gone["state"] == "online"  # the uplink is fine: events still go up
+        before = len(saying(True))
+        local.restart()
+        await until(lambda: len(saying(True)) > before)
+
+
 async def test_a_bad_pushed_config_is_refused_and_a_good_one_applied(brokers, tmp_path):
     local, uplink = brokers
     hub = Collector(uplink, STATUS)
