@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 DEFAULT_PREFIX = "eldercare/v1"
 ZIGBEE2MQTT_BASE = "zigbee2mqtt"
+# Where homes share one broker (hosted edges, simulated homes), each home's Zigbee2MQTT has
+# a base topic of its own (its base_topic setting); "{home}" stands for the home's id.
+SHARED_ZIGBEE2MQTT_BASE = f"{ZIGBEE2MQTT_BASE}/{{home}}"
 # <prefix>/hosted/<process id>/status: the will of a process hosting many homes. No home
 # may be called so.
 HOSTED_LEVEL = "hosted"
@@ -90,6 +93,11 @@ def hub_probe(prefix: str, client_id: str) -> str:
 def hub_subscriptions(prefix: str) -> list[str]:
     """What the hub subscribes to: every home's edge channels, and hosted processes' wills."""
     return [f"{prefix}/+/{channel}" for channel in EDGE_CHANNELS] + [hosted_status(prefix, "+")]
+
+
+def everything_below(topic: str) -> str:
+    """A subscription to every topic below ``topic`` (e.g. a Zigbee2MQTT base's devices)."""
+    return f"{topic}/#"
 
 
 def channel_subscription(prefix: str, channel: str) -> str:

@@ -1,35 +1,118 @@
 """A wearable's latest accelerometer samples, kept at the edge for the window of a fall.
 
-Raw accelerometer batches never leave the home otherwise: each wearable's last
-``WINDOW_BEFORE_S`` are kept only to go up as the ``window`` of a fall it raises.
+Raw accelerometer batches never leave the home otherwise. A raised wearable fall carries
+the samples from :data:`IMPACT_BEFORE_S` before its impact to :data:`IMPACT_AFTER_S`
+after it (as far as they have arrived), anchored on the impact the event carries
+(``evidence.impact_ts`` of an accelerometer detection, else the fall's ``started``), not on
+the moment it is raised: that comes later by the detector's decision time (the wrist model
+waits 10 s to see where the arm ends) and by any confirmation wait in which the resident
+may cancel (``thresholds.fall.confirm_s``, ``wrist_confirm_s``). Each wearable therefore
+keeps :func:`kept_s` of its stream: enough to reach back before the impact of a fall
+raised after the longest confirmation the home's settings ask for, up to
+:data:`MAX_CONFIRM_KEPT_S`.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections import deque
 from datetime import datetime, tzinfo
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
+from analytics.events import Event
+from analytics.falls import FallEventDetector, FallSettings
+from contracts.home import HomeConfig
 from contracts.reading import Reading
 
-WINDOW_BEFORE_S = 20.0  # accelerometer kept per wearable, event time, for a fall's window
-WINDOW_MAX_S = 25.0  # hard bound on what is kept, in seconds of samples at the stream's rate
+log = logging.getLogger("edge.agent")
+
+IMPACT_BEFORE_S = 15.0  # a fall's window starts this long before the impact ...
+IMPACT_AFTER_S = 10.0  # ... and ends this long after it
+# From an impact to the fall's decision: the wrist model's 10 s, a batch's arrival, slack.
+DECISION_S = 15.0
+# The longest confirmation wait the kept stream covers (~2 min at 50 Hz: 72 KB a wearable).
+MAX_CONFIRM_KEPT_S = 120.0
+SLACK_S = 5.0  # samples kept beyond kept_s at most, in seconds at the stream's rate
 WINDOW_JOIN_S = 0.1  # clock jitter: a batch starting this close to the kept end continues it
+_FALL_SETTINGS = TypeAdapter(FallSettings)
+
+
+def confirm_s(config: HomeConfig) -> float:
+    """The longest wait before a wearable fall is raised that ``config`` asks for."""
+    overrides = config.thresholds.get(FallEventDetector.name, {})
+    settings = _FALL_SETTINGS.validate_python(dict(overrides))  # one adapter: ~µs, not ~ms
+    return max(settings.confirm_s, settings.wrist_confirm_s or 0.0, 0.0)
+
+
+def kept_s(config: HomeConfig) -> float:
+    """Seconds of each wearable's stream to keep for the windows of ``config``'s falls."""
+    return IMPACT_BEFORE_S + DECISION_S + min(confirm_s(config), MAX_CONFIRM_KEPT_S)
+
+
+def impact_of(event: Event) -> float:
+    """When a fall's impact was: its accelerometer evidence's, else when the fall started."""
+    impact = event.evidence.get("impact_ts")
+    is_time = isinstance(impact, int | float) and not isinstance(impact, bool)
+    return float(impact) if is_time and math.isfinite(impact) else event.started
+
+
+class FallWindows:
+    """A home's wearables' latest accelerometer samples, and the window of a raised fall."""
+
+    def __init__(self, config: HomeConfig):
+        self.histories: dict[str, AccelHistory] = {}  # by wearable
+        self.keep_s = self._keep_s(config)
+
+    def configure(self, config: HomeConfig) -> None:
+        """A new config of the home: its confirmation waits may keep more, or less."""
+        self.keep_s = self._keep_s(config)
+        for history in self.histories.values():
+            history.keep_s = self.keep_s
+
+    def add(self, batch: Reading) -> None:
+        history = self.histories.get(batch.device)
+        if history is None:
+            history = self.histories[batch.device] = AccelHistory(self.keep_s)
+        history.add(batch)
+
+    def window(self, event: Event, tz: tzinfo) -> dict[str, Any] | None:
+        """The ``window`` of a raised fall from a wearable whose stream is kept, else None."""
+        history = self.histories.get(event.device) if event.device else None
+        if event.kind != "fall" or event.state != "raised" or history is None:
+            return None
+        return history.window(event.device, tz, impact_of(event))
+
+    @staticmethod
+    def _keep_s(config: HomeConfig) -> float:
+        waits = confirm_s(config)
+        if waits > MAX_CONFIRM_KEPT_S:
+            log.warning(
+                "home %s: falls wait %g s to be confirmed; the accelerometer is kept for "
+                "%g s of that, so a fall's window may miss its impact",
+                config.home,
+                waits,
+                MAX_CONFIRM_KEPT_S,
+            )
+        return kept_s(config)
 
 
 class AccelHistory:
     """One wearable's latest accelerometer samples: a continuous stream at one rate, trimmed
-    to the last ``WINDOW_BEFORE_S`` of event time and never more than ``WINDOW_MAX_S``.
+    to the last ``keep_s`` of event time and never more than ``keep_s + SLACK_S`` seconds of
+    samples.
 
     A batch that does not continue the stream (another rate, or a gap) starts it afresh, so
     that one start time and one rate place every sample; a batch repeating time already kept
-    (a message sent again) is skipped. Samples are kept as float32 arrays, ~20 KB per
-    wearable at 50 Hz, since a hosted process keeps one history per wearable of each home.
+    (a message sent again) is skipped. Samples are kept as float32 arrays, ~12 KB per 20 s
+    at 50 Hz, since a hosted process keeps one history per wearable of each home.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep_s: float) -> None:
+        self.keep_s = keep_s  # the pipeline changes it with the home's config
         self.rate_hz = 0.0
         self.batches: deque[tuple[float, np.ndarray]] = deque()  # (first sample's time, samples)
         self.samples = 0
@@ -55,7 +138,7 @@ class AccelHistory:
         samples = np.asarray(batch.value, dtype=np.float32)
         self.batches.append((start, samples))
         self.samples += len(samples)
-        keep_from, most = self.end - WINDOW_BEFORE_S, WINDOW_MAX_S * rate
+        keep_from, most = self.end - self.keep_s, (self.keep_s + SLACK_S) * rate
         while len(self.batches) > 1:
             first_start, first = self.batches[0]
             if first_start + len(first) / rate > keep_from and self.samples <= most:
@@ -63,13 +146,20 @@ class AccelHistory:
             self.batches.popleft()
             self.samples -= len(first)
 
-    def window(self, device: str, tz: tzinfo) -> dict[str, Any]:
-        """The kept samples as an event's ``window``, rounded to 3 decimals (mg) to keep the
-        message small."""
-        samples = np.concatenate([samples for _, samples in self.batches]).astype(np.float64)
+    def window(self, device: str, tz: tzinfo, impact: float) -> dict[str, Any] | None:
+        """The kept samples around ``impact`` as an event's ``window``, rounded to 3 decimals
+        (mg) to keep the message small; None if what is kept does not reach the impact (a
+        confirmation wait longer than was kept, a stream that stopped long before)."""
+        if not self.batches or not self.start <= impact <= self.end + IMPACT_AFTER_S:
+            return None
+        rate = self.rate_hz
+        samples = np.concatenate([samples for _, samples in self.batches])
+        first = max(0, math.floor((impact - IMPACT_BEFORE_S - self.start) * rate + 1e-6))
+        last = min(len(samples), math.floor((impact + IMPACT_AFTER_S - self.start) * rate + 1e-6))
+        start = self.start + first / rate
         return {
             "device": device,
-            "rate_hz": self.rate_hz,
-            "start": datetime.fromtimestamp(self.start, tz).isoformat(timespec="milliseconds"),
-            "samples": np.round(samples, 3).tolist(),
+            "rate_hz": rate,
+            "start": datetime.fromtimestamp(start, tz).isoformat(timespec="milliseconds"),
+            "samples": np.round(samples[first:last].astype(np.float64), 3).tolist(),
         }

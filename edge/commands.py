@@ -1,19 +1,20 @@
-"""Commands for the homes' local side in a hosted process: the hub's (a voice prompt after
-an acknowledgement) and the edge's own alarms, queued per home and sent in order."""
+"""Commands for a home's local side: the hub's (a voice prompt after an acknowledgement) and
+the edge's own alarms, queued per home and sent in order (one home or many)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiomqtt
 
-from .agent import MAX_QUEUED_COMMANDS, _mqtt
+from .pipeline import HomePipeline
+from .tasks import mqtt_call
 
-log = logging.getLogger("edge.hosted")
+log = logging.getLogger("edge.runtime")
 
 
 @dataclass
@@ -26,12 +27,13 @@ class CommandCounts:
 
 
 class LocalCommands:
-    """Each home's queue of at most MAX_QUEUED_COMMANDS (the oldest goes first, counted),
-    forwarded home after home, each home's in order, QoS 1."""
+    """Each home's queue of at most ``max_queued`` (the oldest goes first, counted),
+    forwarded home after home, each home's in order, QoS 1, on its ``local/command``."""
 
-    def __init__(self, homes: list[str], topic_of: Callable[[str], str]):
-        self.counts = {home: CommandCounts() for home in homes}
-        self._topic_of = topic_of
+    def __init__(self, pipelines: Mapping[str, HomePipeline], max_queued: int):
+        self.counts = {home: CommandCounts() for home in pipelines}
+        self.max_queued = max_queued
+        self._pipelines = pipelines
         self._queues: dict[str, deque[bytes]] = {}  # home -> its queue, only while non-empty
         self._line: deque[str] = deque()  # homes with queued commands, oldest first
         self._ready = asyncio.Event()
@@ -39,17 +41,32 @@ class LocalCommands:
     def queued(self, home: str) -> int:
         return len(self._queues.get(home) or ())
 
+    def status(self, home: str) -> dict[str, int]:
+        """The ``commands`` of the home's status."""
+        counts = self.counts[home]
+        return {
+            "forwarded": counts.forwarded,
+            "dropped": counts.dropped,
+            "alarms": counts.alarms,
+            "queued": self.queued(home),
+        }
+
     def queue(self, home: str, payload: bytes) -> None:
         """A command for ``home``'s local side (hub command or local alarm)."""
         queue = self._queues.get(home)
         if queue is None:
-            queue = self._queues[home] = deque(maxlen=MAX_QUEUED_COMMANDS)
+            queue = self._queues[home] = deque(maxlen=self.max_queued)
             self._line.append(home)
         elif len(queue) == queue.maxlen:
             self.counts[home].dropped += 1  # the oldest goes: the newest is the one that matters
         queue.append(payload)
         self._ready.set()
         log.info("home %s: command %s", home, payload[:200].decode(errors="replace"))
+
+    def alarm(self, home: str, payload: bytes) -> None:
+        """The edge's own alarm for a newly raised critical event in ``home``."""
+        self.counts[home].alarms += 1
+        self.queue(home, payload)
 
     async def forward(self, client: aiomqtt.Client) -> None:
         """Publish the queued commands for ever (one local session's task).
@@ -61,10 +78,10 @@ class LocalCommands:
             while self._line:
                 home = self._line[0]
                 queue = self._queues[home]
-                topic = self._topic_of(home)
+                topic = self._pipelines[home].topics.local_command
                 while queue:
                     payload = queue[0]
-                    await _mqtt(client.publish(topic, payload, qos=1))
+                    await mqtt_call(client.publish(topic, payload, qos=1))
                     if queue and queue[0] is payload:  # not dropped for a newer one meanwhile
                         queue.popleft()
                     self.counts[home].forwarded += 1

@@ -1,4 +1,4 @@
-"""Saving the detectors' state of many homes: only the homes whose detectors may have
+"""Saving the detectors' state of one home or many: only the homes whose detectors may have
 changed since their last save are written (a save costs ~2 ms: state, JSON, two fsyncs)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from collections.abc import Iterable, Mapping
 
 from contracts.home import HomeConfig
 
-from .agent import DETECTORS_FILE
+from .homes import DETECTORS_FILE
 from .pipeline import HomePipeline
 
-log = logging.getLogger("edge.hosted")
+log = logging.getLogger("edge.runtime")
 
 SAVE_YIELD_EVERY = 4  # detector states written before the loop gets a turn
 

@@ -1,5 +1,5 @@
-"""Many homes' outboxes drained over one uplink connection, round-robin, so that one home's
-telemetry backlog cannot delay another home's fall."""
+"""The outboxes of one or many homes drained over one uplink connection, round-robin, so that
+one home's telemetry backlog cannot delay another home's fall."""
 
 from __future__ import annotations
 
@@ -10,16 +10,23 @@ from collections.abc import Mapping
 
 import aiomqtt
 
-from .agent import OUTBOX_RETRY_S
-from .outbox import Outbox, OutboxError, OutboxItem
+from .outbox import OutboxError, OutboxItem
 from .pipeline import HomePipeline
+from .tasks import stop_if_cancelled
 
-log = logging.getLogger("edge.hosted")
+log = logging.getLogger("edge.runtime")
+
+OUTBOX_RETRY_S = 1.0  # a home's drain waits this long after its outbox refused (a full disk)
+
+Window = list[tuple[str, list[OutboxItem]]]  # (home, its items), in the order sent
 
 
 class RoundRobinDrain:
-    """Publishes windows of at most ``window`` items (QoS 1), at most ``per_home_turn`` of
-    one home per window; an item leaves its outbox on its PUBACK."""
+    """Publishes windows of at most ``window`` items (QoS 1). A home whose outbox may hold
+    something waits in line; each takes at most ``per_home_turn`` items of a window while
+    other homes wait behind it, and the rest of the window when none does (one home alone,
+    or the single home of an edge agent). An item leaves its outbox on its PUBACK, a window's
+    items of one home in one transaction (one fsync)."""
 
     def __init__(self, pipelines: Mapping[str, HomePipeline], window: int, per_home_turn: int):
         if window < 1 or per_home_turn < 1:
@@ -39,26 +46,32 @@ class RoundRobinDrain:
             self._ready.append(home)
         self._wake.set()
 
-    def next_window(self) -> list[tuple[Outbox, OutboxItem]]:
+    def mark_all(self) -> None:
+        for home in self.pipelines:
+            self.mark(home)
+
+    def next_window(self) -> Window:
         """Up to ``window`` items, taken round-robin from the homes that have some."""
-        window: list[tuple[Outbox, OutboxItem]] = []
+        window: Window = []
+        size = 0
         taken: set[str] = set()
-        while self._ready and len(window) < self.window:
+        while self._ready and size < self.window:
             home = self._ready[0]
-            if home in taken:  # a home back in line already gave this window its turn
-                break
+            if home in taken:
+                break  # back in line already: its unacked items would only come again
+            taken.add(home)
             self._ready.popleft()
             self._ready_set.discard(home)
-            taken.add(home)
-            outbox = self.pipelines[home].outbox
-            limit = min(self.per_home_turn, self.window - len(window))
+            room = self.window - size
+            limit = min(self.per_home_turn, room) if self._ready else room
             try:
-                items = outbox.pending(limit=limit)
+                items = self.pipelines[home].outbox.pending(limit=limit)
             except OutboxError as exc:  # this home's disk: the others go on, it tries later
-                log.error("home %s: %s; trying again in %g s", home, exc, OUTBOX_RETRY_S)
-                asyncio.get_running_loop().call_later(OUTBOX_RETRY_S, self.mark, home)
+                self._retry_later(home, exc)
                 continue
-            window.extend((outbox, item) for item in items)
+            if items:
+                window.append((home, items))
+                size += len(items)
             if len(items) == limit:  # maybe more: back of the line
                 self.mark(home)
         return window
@@ -71,17 +84,38 @@ class RoundRobinDrain:
             if not window:
                 await self._wake.wait()
                 continue
-            # QoS 1 on one connection keeps each home's order; an item is acked on PUBACK.
-            async with asyncio.TaskGroup() as sends:
-                for outbox, item in window:
-                    sends.create_task(self._send(client, outbox, item))
+            # QoS 1 publishes on one connection keep their order, so each home's too. On an
+            # error or a cancel, the items whose PUBACK did come are still acked; the others
+            # are sent again after the reconnect (the hub drops the copies).
+            acked: dict[str, list[int]] = {home: [] for home, _ in window}
+            try:
+                async with asyncio.TaskGroup() as sends:
+                    for home, items in window:
+                        for item in items:
+                            sends.create_task(self._send(client, item, acked[home]))
+            finally:
+                self._forget(acked)
 
-    async def _send(self, client: aiomqtt.Client, outbox: Outbox, item: OutboxItem) -> None:
+    async def _send(self, client: aiomqtt.Client, item: OutboxItem, acked: list[int]) -> None:
         await client.publish(item.topic, item.payload, qos=1)
-        try:
-            outbox.ack(item.seq)
-        except OutboxError as exc:  # sent again later (the hub drops the copy), after a pause
-            log.error("hosted: sent item %d stays in the outbox: %s", item.seq, exc)
-            await asyncio.sleep(OUTBOX_RETRY_S)
-            return
-        self.published += 1
+        acked.append(item.seq)  # the PUBACK came: acked even if a stop came with it
+        stop_if_cancelled()
+
+    def _forget(self, acked: dict[str, list[int]]) -> None:
+        """Remove the acknowledged items from their outboxes; a home whose outbox refuses
+        (a full disk) sends them again later, after a pause."""
+        for home, seqs in acked.items():
+            try:
+                self.pipelines[home].outbox.ack_many(seqs)
+            except OutboxError as exc:
+                self._retry_later(home, exc, f"{len(seqs)} sent items stay in the outbox: ")
+                continue
+            self.published += len(seqs)
+
+    def _retry_later(self, home: str, exc: OutboxError, what: str = "") -> None:
+        """Out of the line until the pause is over: no busy loop on a broken disk."""
+        log.error("home %s: %s%s; trying again in %g s", home, what, exc, OUTBOX_RETRY_S)
+        if home in self._ready_set:
+            self._ready_set.discard(home)
+            self._ready.remove(home)
+        asyncio.get_running_loop().call_later(OUTBOX_RETRY_S, self.mark, home)

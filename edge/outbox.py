@@ -1,4 +1,4 @@
-"""The edge's durable outbox: everything sent upstream is stored here first (issue 5).
+"""The edge's durable outbox: everything sent upstream is stored here first.
 
 An item enters with the next per-edge ``seq`` and leaves only when the agent calls
 :meth:`Outbox.ack` (or :meth:`Outbox.ack_many` for a window) after the broker acknowledged

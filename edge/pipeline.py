@@ -2,10 +2,11 @@
 
 :class:`HomePipeline` decodes a local message, feeds the readings to the home's
 :class:`HomeMonitor`, writes every event to the outbox at once, stages telemetry, counts
-refused payloads, tracks devices and applies pushed configs. The single-home agent
-(:class:`edge.agent.EdgeAgent`) and hosted edges (:class:`edge.hosted.HostedEdges`) run it
-unchanged. It is synchronous; the only I/O is the outbox (SQLite) and the last-good config
-file.
+refused payloads, tracks devices and applies pushed configs. Raw accelerometer batches stay
+at the edge: each wearable's latest samples are kept (:mod:`edge.accel`) only to go up as
+the ``window`` of a fall it raises. The edge runtime (:mod:`edge.runtime`) runs one per
+home, for the single-home agent and hosted edges alike. It is synchronous; the only I/O is
+the outbox (SQLite), the last-good config file and the detectors' state.
 
 Nothing a home's devices or the hub send can stop it. A message that cannot be handled is
 refused and counted by its problem (``refused`` in the status); an exception nobody foresaw
@@ -20,7 +21,7 @@ What is not yet on disk is bounded in time and size:
 * an event is in the outbox before ``handle_local`` returns; if the outbox cannot take it
   (a full disk), it is kept in memory, counted (``outbox_errors``), and stored before any
   later event as soon as the outbox takes writes again (each tick tries);
-* readings are staged durably by :meth:`HomePipeline.stage_telemetry`, which the agents call
+* readings are staged durably by :meth:`HomePipeline.stage_telemetry`, which the runtime calls
   every second, and sealed into telemetry items by :meth:`HomePipeline.flush_telemetry` at
   the telemetry interval: a killed edge loses at most the last second of readings. While the
   outbox refuses writes, at most :data:`MAX_UNSTAGED_READINGS` wait in memory; older ones
@@ -47,20 +48,20 @@ from contracts import safe_json
 from contracts.errors import HomeConfigError
 from contracts.home import HomeConfig
 from contracts.reading import Reading
-from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
+from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE, HomeTopics
 from devices.codec import ClockLimits, decode
 from devices.errors import PayloadError
 
-from .accel import AccelHistory
+from .accel import FallWindows
 from .config_store import parse_pushed, save_last_good, shortened, write_atomically
 from .detector_guard import guarded_monitor
 from .outbox import Kind, Outbox, OutboxError
+from .settings import DEFAULT_CLOCK
 
 log = logging.getLogger("edge.agent")
 
 MAX_TELEMETRY_BATCH = 2000  # readings per telemetry item; a full batch is sealed at once
 MAX_UNSTAGED_READINGS = 10 * MAX_TELEMETRY_BATCH  # in memory while the outbox refuses writes
-DEFAULT_CLOCK = ClockLimits()
 LOGGED_ERRORS = 5  # tracebacks of one kind logged in full; then one in every ERRORS_LOG_EVERY
 ERRORS_LOG_EVERY = 1000
 
@@ -87,43 +88,6 @@ def worth_logging(count: int) -> bool:
     """The first few of a kind of error, then one in every ERRORS_LOG_EVERY: a burst of
     poison must not fill the disk with tracebacks."""
     return count <= LOGGED_ERRORS or count % ERRORS_LOG_EVERY == 0
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The MQTT topics of one home (ARCHITECTURE.md)."""
-
-    prefix: str
-    home: str
-    zigbee_base: str
-
-    @property
-    def event(self) -> str:
-        return f"{self.prefix}/{self.home}/event"
-
-    @property
-    def telemetry(self) -> str:
-        return f"{self.prefix}/{self.home}/telemetry"
-
-    @property
-    def status(self) -> str:
-        return f"{self.prefix}/{self.home}/status"
-
-    @property
-    def config(self) -> str:
-        return f"{self.prefix}/{self.home}/config"
-
-    @property
-    def command(self) -> str:
-        return f"{self.prefix}/{self.home}/command"
-
-    @property
-    def local_command(self) -> str:
-        return f"{self.prefix}/{self.home}/local/command"
-
-    @property
-    def local_subscriptions(self) -> tuple[str, ...]:
-        return (f"{self.zigbee_base}/#", f"{self.prefix}/{self.home}/dev/+/up")
 
 
 @dataclass
@@ -182,7 +146,7 @@ class HomePipeline:
         # "{home}" lets homes sharing one broker have one Zigbee2MQTT base topic each.
         self.zigbee_base = zigbee_base.format(home=config.home)
         self.clock = clock
-        self.topics = Topics(prefix, config.home, self.zigbee_base)
+        self.topics = HomeTopics(prefix, config.home)
         self.counts = PipelineCounts()
         self._detectors = detectors
         self.monitor = self._monitor(config)
@@ -192,7 +156,7 @@ class HomePipeline:
         self._batch: list[dict[str, Any]] = []  # readings not staged yet
         self._unstored: list[Entry] = []  # events the outbox could not take yet
         self._staging_failed = False  # the last attempt to stage readings failed
-        self._accel: dict[str, AccelHistory] = {}  # per wearable, for the window of a fall
+        self.fall_windows = FallWindows(config)  # each wearable's latest accelerometer
         self._warned: set[str] = set()
 
     @property
@@ -244,10 +208,7 @@ class HomePipeline:
         self.counts.readings += 1
         self._track(reading)
         if reading.is_batch:  # raw accelerometer batches stay at the edge
-            history = self._accel.get(reading.device)
-            if history is None:
-                history = self._accel[reading.device] = AccelHistory()
-            history.add(reading)
+            self.fall_windows.add(reading)
         else:
             self._batch.append(reading.model_dump(mode="json", exclude_none=True))
         try:
@@ -360,19 +321,18 @@ class HomePipeline:
         """The event as it goes up; a raised wearable fall carries its accelerometer window.
 
         The window lets the dispatcher and a later review see the impact that raised the
-        alarm; raw accelerometer data never leaves the home otherwise. It is a key of its own,
-        not evidence, so that the hub can store it apart and keep alert lists small. (A fall
-        raised after a confirmation wait, ``fall.confirm_s``, longer than ~15 s no longer has
-        the impact in it.) The document is plain JSON whatever a detector put in its
-        evidence (a NaN is ``null``), so that the outbox always takes it.
+        alarm, however long the fall waited to be confirmed (:mod:`edge.accel`); raw
+        accelerometer data never leaves the home otherwise. It is a key of its own, not
+        evidence, so that the hub can store it apart and keep alert lists small. The document
+        is plain JSON whatever a detector put in its evidence (a NaN is ``null``), so that
+        the outbox always takes it.
         """
         document = event.to_dict(self.config.tz)
-        history = self._accel.get(event.device) if event.device else None
-        if event.kind == "fall" and event.state == "raised" and history is not None:
-            try:
-                document["window"] = history.window(event.device, self.config.tz)
-            except Exception:  # the fall goes up without its window
-                self._internal_error("building a fall's window")
+        try:
+            if (window := self.fall_windows.window(event, self.config.tz)) is not None:
+                document["window"] = window
+        except Exception:  # the fall goes up without its window
+            self._internal_error("building a fall's window")
         return json.loads(safe_json.dumps(document))
 
     def stage_telemetry(self) -> int:
@@ -416,11 +376,6 @@ class HomePipeline:
             return 0
         self.counts.telemetry_batches += len(items)
         return len(items)
-
-    @property
-    def batched_readings(self) -> int:
-        """Readings not yet staged (in memory)."""
-        return len(self._batch)
 
     @property
     def unstored_events(self) -> int:
@@ -486,6 +441,7 @@ class HomePipeline:
             if config != self.config:  # a retained config comes again at every reconnect
                 # Built aside and swapped: a failure leaves the old config and detectors.
                 monitor = self._monitor(config, self.monitor.state_dict())
+                self.fall_windows.configure(config)
                 self.monitor, self.config = monitor, config
         except Exception as exc:
             reason = exc.reason if isinstance(exc, HomeConfigError) else f"{exc!r}"

@@ -116,7 +116,7 @@ async def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from edge.hosted import HostedEdges
+    from edge import EdgeSettings, HostedEdges
     from hub.settings import HubSettings
     from simulators.homes import make_home_configs
     from simulators.publish import broker_address, merge_by_time, publish
@@ -142,17 +142,19 @@ async def _demo(args: argparse.Namespace) -> int:
             )
             edges = HostedEdges(
                 homes,
-                local=url,
-                uplink=url,
-                data_dir=folder / "edges",
-                prefix=PREFIX,
-                zigbee_base=ZIGBEE_BASE,
-                clock=ACCELERATED_CLOCK,
-                now=now,
-                telemetry_every_s=2,
-                heartbeat_every_s=10,
-                tick_every_s=1,
-                process_id="demo",
+                EdgeSettings(
+                    local=url,
+                    uplink=url,
+                    data_dir=folder / "edges",
+                    prefix=PREFIX,
+                    zigbee_base=ZIGBEE_BASE,
+                    process_id="demo",
+                    clock=ACCELERATED_CLOCK,
+                    now=now,
+                    telemetry_every_s=2,
+                    heartbeat_every_s=10,
+                    tick_every_s=1,
+                ),
             )
             async with asyncio.TaskGroup() as tasks:
                 serving = tasks.create_task(server.serve(), name="web")

@@ -3,6 +3,7 @@
 ``--config HOME.yaml`` runs one :class:`edge.agent.EdgeAgent`; ``--hosted DIR`` runs one
 :class:`edge.hosted.HostedEdges` for every home config file (``*.yaml``, ``*.yml``,
 ``*.json``) in DIR, over one MQTT connection each way. Exactly one of the two is required.
+Both get one :class:`edge.settings.EdgeSettings`, built here from the options.
 
 The lead's eldercare/cli.py calls ``add_arguments`` on the subcommand's parser and ``run``
 with the parsed arguments. User mistakes (bad config, bad URL, unusable data folder) end
@@ -25,11 +26,12 @@ import yaml
 from contracts.errors import HomeConfigError
 from contracts.home import HomeConfig
 from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
-from edge.outbox import OutboxError
-from transport.reconnect import BrokerUrl, BrokerUrlError
+from edge import EdgeAgent, EdgeSettings, HostedEdges, OutboxError
+from edge.runtime import EdgeRuntime
+from edge.settings import HOSTED_ZIGBEE_BASE
+from transport.reconnect import BrokerUrlError
 
 EXIT_USAGE = 2
-HOSTED_ZIGBEE_BASE = f"{ZIGBEE2MQTT_BASE}/{{home}}"  # one Zigbee2MQTT base per hosted home
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -117,47 +119,39 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _single(args: argparse.Namespace):
-    from edge.agent import EdgeAgent
-
-    if args.process_id is not None:
-        raise UsageError("--process-id goes with --hosted, not --config")
-    config = HomeConfig.load(args.config)
-    for url in (args.local, args.uplink):
-        BrokerUrl.parse(url)
-    return EdgeAgent(
-        config,
-        local=args.local,
-        uplink=args.uplink,
-        data_dir=Path(args.data),
-        prefix=args.prefix,
-        zigbee_base=args.zigbee_base or ZIGBEE2MQTT_BASE,
-        telemetry_every_s=args.telemetry_every,
-        heartbeat_every_s=args.status_every,
-    )
-
-
-def _hosted(args: argparse.Namespace):
-    from edge.hosted import HostedEdges
-
-    configs = hosted_configs(Path(args.hosted))
-    for url in (args.local, args.uplink):
-        BrokerUrl.parse(url)
-    process_id = args.process_id
-    if process_id is not None and (not process_id or any(c in process_id for c in "/+#")):
-        raise UsageError(f"--process-id {process_id!r}: must be one topic level (no / + #)")
+def _settings(args: argparse.Namespace) -> EdgeSettings:
     try:
-        return HostedEdges(
-            configs,
+        return EdgeSettings(
             local=args.local,
             uplink=args.uplink,
             data_dir=Path(args.data),
             prefix=args.prefix,
-            zigbee_base=args.zigbee_base or HOSTED_ZIGBEE_BASE,
-            process_id=process_id,
+            zigbee_base=args.zigbee_base,
+            process_id=args.process_id,
             telemetry_every_s=args.telemetry_every,
             heartbeat_every_s=args.status_every,
         )
+    except BrokerUrlError:
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _single(args: argparse.Namespace) -> EdgeRuntime:
+    if args.process_id is not None:
+        raise UsageError("--process-id goes with --hosted, not --config")
+    config = HomeConfig.load(args.config)
+    return EdgeAgent(config, _settings(args))
+
+
+def _hosted(args: argparse.Namespace) -> EdgeRuntime:
+    configs = hosted_configs(Path(args.hosted))
+    process_id = args.process_id
+    if process_id is not None and (not process_id or any(c in process_id for c in "/+#")):
+        raise UsageError(f"--process-id {process_id!r}: must be one topic level (no / + #)")
+    settings = _settings(args)
+    try:
+        return HostedEdges(configs, settings)
     except (HomeConfigError, OutboxError, OSError):
         raise
     except ValueError as exc:  # the homes or topics cannot be hosted together (said why)
@@ -209,7 +203,7 @@ def _one_line(exc: Exception) -> str:
     return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
-async def _run_until_signal(agent) -> None:
+async def _run_until_signal(agent: EdgeRuntime) -> None:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -324,8 +324,8 @@ class DecodeHarness(Harness):
 class EdgeHarness(Harness):
     def __init__(self, home: HomeConfig, workdir: Path):
         from devices import ClockLimits
-        from edge.agent import HomePipeline
         from edge.outbox import Outbox
+        from edge.pipeline import HomePipeline
 
         self.home = home
         self.outbox = Outbox(workdir / "outbox.sqlite", edge=home.home)

@@ -16,7 +16,8 @@ import pytest
 from contracts.home import HomeConfig
 from contracts.reading import Reading
 from devices.codec import ClockLimits
-from edge.agent import WINDOW_BEFORE_S, WINDOW_MAX_S, EdgeAgent, HomePipeline
+from edge import EdgeAgent, EdgeSettings, HomePipeline
+from edge.accel import IMPACT_AFTER_S, IMPACT_BEFORE_S, SLACK_S, kept_s
 from edge.outbox import Outbox
 from eldercare.broker import Broker
 from simulators.payloads import encode
@@ -98,7 +99,8 @@ def make_agent(local: Broker, uplink: Broker, data: Path, **options) -> EdgeAgen
         **options,
     }
     return EdgeAgent(
-        HOME_CONFIG, local=local.url, uplink=uplink.url, data_dir=data, prefix=PREFIX, **settings
+        HOME_CONFIG,
+        EdgeSettings(local=local.url, uplink=uplink.url, data_dir=data, prefix=PREFIX, **settings),
     )
 
 
@@ -182,6 +184,26 @@ async def test_an_sos_during_an_uplink_outage_arrives_after_reconnect_once(broke
         seqs = [event["seq"] for event in hub.of(EVENT)]
         assert len(seqs) == len(set(seqs)), seqs
         assert agent.uplink_connects >= 2
+
+
+async def test_the_status_says_at_once_when_the_local_broker_goes_and_comes_back(brokers, tmp_path):
+    local, uplink = brokers
+    hub = Collector(uplink, STATUS)
+    agent = make_agent(local, uplink, tmp_path / "edge", heartbeat_every_s=60)
+
+    def saying(connected: bool) -> list[dict[str, Any]]:
+        return [s for s in hub.of(STATUS) if s["local_connected"] is connected]
+
+    async with running(hub.run), running(agent.run):
+        await hub.subscribed.wait()
+        await until(lambda: saying(True))  # whichever connection came first
+        said = len(saying(False))
+        local.stop()
+        (gone, *_) = await until(lambda: saying(False)[said:])  # not a heartbeat later
+        assert gone["state"] == "online"  # the uplink is fine: events still go up
+        before = len(saying(True))
+        local.restart()
+        await until(lambda: len(saying(True)) > before)
 
 
 async def test_a_bad_pushed_config_is_refused_and_a_good_one_applied(brokers, tmp_path):
@@ -359,7 +381,7 @@ async def test_an_open_sos_survives_a_clean_restart(brokers, tmp_path):
 async def test_the_detector_state_is_saved_periodically(brokers, tmp_path):
     local, uplink = brokers
     data = tmp_path / "edge"
-    agent = make_agent(local, uplink, data, state_every_s=0.2)
+    agent = make_agent(local, uplink, data, save_every_s=0.2)
     async with running(agent.run):
         await started(agent)
         await publish(local, device_messages("sos_bed", "sos", True))
@@ -394,10 +416,7 @@ def test_an_unusable_detector_state_is_a_warning_and_a_fresh_start(
     with caplog.at_level("WARNING", logger="edge.agent"):
         agent = EdgeAgent(
             HOME_CONFIG,
-            local="mqtt://127.0.0.1:1",
-            uplink="mqtt://127.0.0.1:1",
-            data_dir=data,
-            prefix=PREFIX,
+            EdgeSettings("mqtt://127.0.0.1:1", "mqtt://127.0.0.1:1", data, prefix=PREFIX),
         )
     try:
         assert "detectors start fresh" in caplog.text and "detectors.json" in caplog.text
@@ -438,7 +457,7 @@ async def test_a_critical_event_sounds_a_local_alarm_once(brokers, tmp_path):
             async with asyncio.timeout(0.5):
                 extra = await anext(aiter(speaker.messages))
                 pytest.fail(f"unexpected local command {extra.payload!r}")
-        assert agent.alarms == 2
+        assert agent.commands.counts[HOME].alarms == 2
 
 
 def outbox_rows(db: Path, query: str) -> Any:
@@ -579,7 +598,7 @@ async def test_a_wearable_fall_goes_up_with_the_accelerometer_window_around_it(b
     assert magnitudes.max() > 2  # the impact that raised the alarm
     impact_in_window = epoch(window["start"]) + magnitudes.argmax() / window["rate_hz"]
     assert abs(impact_in_window - impact) < 0.05  # one start and one rate place every sample
-    assert len(window["samples"]) <= WINDOW_MAX_S * 50
+    assert len(window["samples"]) <= (IMPACT_BEFORE_S + IMPACT_AFTER_S) * 50
     assert all(len(s) == 3 and all(round(v, 3) == v for v in s) for s in window["samples"])
     # Raw accelerometer data still never goes up as telemetry.
     readings = [r for batch in hub.of(TELEMETRY) for r in batch["readings"]]
@@ -610,10 +629,10 @@ def test_the_window_holds_the_last_seconds_of_one_stream_and_only_a_raised_weara
 ):
     pipeline = pipeline_in(tmp_path)
     try:
-        # A minute of a quiet wrist: what is kept is bounded, the last WINDOW_BEFORE_S.
+        # A minute of a quiet wrist: what is kept is bounded, the last kept_s (30 s).
         assert fed(pipeline, accel_messages("band", hold(UP, 60.0), T0)) == []
-        history = pipeline._accel["band"]
-        assert history.samples == WINDOW_BEFORE_S * 50 <= WINDOW_MAX_S * 50
+        history = pipeline.fall_windows.histories["band"]
+        assert history.samples == kept_s(HOME_CONFIG) * 50 == 1500
         # A message sent again is not kept twice; then the band's own fall flag.
         again = accel_messages("band", hold(UP, 1.0), T0 + 59)
         (fall,) = fed(pipeline, again + device_messages("band", "fall_state", "fall", ts=T0 + 60))
@@ -623,10 +642,10 @@ def test_the_window_holds_the_last_seconds_of_one_stream_and_only_a_raised_weara
         assert window == {
             "device": "band",
             "rate_hz": 50.0,
-            "start": datetime.fromtimestamp(T0 + 40, HOME_CONFIG.tz).isoformat(
+            "start": datetime.fromtimestamp(T0 + 45, HOME_CONFIG.tz).isoformat(
                 timespec="milliseconds"
             ),
-            "samples": [[0.0, 0.0, 1.0]] * 1000,
+            "samples": [[0.0, 0.0, 1.0]] * 750,  # 15 s before the flag; nothing after yet
         }
         assert pipeline.save_detectors(tmp_path / "detectors.json")  # the state is unaffected
 
@@ -655,11 +674,72 @@ def test_a_radar_fall_has_no_window_and_a_gap_or_a_new_rate_starts_the_stream_af
 
         fed(pipeline, accel_messages("band", hold(UP, 10.0), T0))
         fed(pipeline, accel_messages("band", hold(UP, 3.0), T0 + 15))  # 5 s missing
-        history = pipeline._accel["band"]
+        history = pipeline.fall_windows.histories["band"]
         assert (history.start, history.samples) == (T0 + 15, 150)
         fed(pipeline, accel_messages("band", hold(UP, 2.0, 25.0), T0 + 18, rate_hz=25.0))
         assert (history.start, history.samples, history.rate_hz) == (T0 + 18, 50, 25.0)
-        window = history.window("band", HOME_CONFIG.tz)
+        window = history.window("band", HOME_CONFIG.tz, impact=T0 + 19)
+        assert window is not None
         assert window["rate_hz"] == 25.0 and len(window["samples"]) == 50
+        assert history.window("band", HOME_CONFIG.tz, impact=T0 + 17) is None  # not kept
     finally:
         pipeline.outbox.close()
+
+
+def confirming_pipeline(tmp_path: Path, **fall_settings: float) -> HomePipeline:
+    config = HomeConfig.model_validate(config_dict(thresholds={"fall": fall_settings}))
+    outbox = Outbox(tmp_path / "outbox.db", HOME)
+    return HomePipeline(
+        config, outbox, data_dir=tmp_path, prefix=PREFIX, clock=ClockLimits.unbounded()
+    )
+
+
+def test_a_wrist_fall_confirmed_after_30_s_still_has_its_impact_in_the_window(tmp_path):
+    pipeline = confirming_pipeline(tmp_path, wrist_confirm_s=30)
+    signal, impact_s = fall_signal(lie_s=50.0)  # she lies still: nobody cancels
+    samples = np.vstack([walk(10.0), signal])
+    impact = T0 + 10.0 + impact_s
+    try:
+        (fall,) = fed(pipeline, accel_messages("band", samples, T0))
+    finally:
+        pipeline.outbox.close()
+    assert (fall["kind"], fall["state"], fall["evidence"]["source"]) == (
+        "fall",
+        "raised",
+        "accelerometer",
+    )
+    assert epoch(fall["ts"]) - impact >= 30  # raised when her 30 s to cancel ran out
+    assert fall["evidence"]["not_cancelled_within_s"] == 30
+    window = fall["window"]
+    # The window is the impact's, not the last seconds before the fall was raised (she was
+    # lying still then): 15 s before it to 10 s after it.
+    assert abs(epoch(window["start"]) - (impact - IMPACT_BEFORE_S)) < 0.05
+    assert len(window["samples"]) == (IMPACT_BEFORE_S + IMPACT_AFTER_S) * 50
+    magnitudes = np.linalg.norm(window["samples"], axis=1)
+    assert magnitudes.max() > 4
+    impact_in_window = epoch(window["start"]) + magnitudes.argmax() / window["rate_hz"]
+    assert abs(impact_in_window - impact) < 0.05
+
+
+def test_a_confirmation_longer_than_is_kept_sends_no_window_rather_than_a_wrong_one(
+    tmp_path, caplog
+):
+    with caplog.at_level("WARNING", logger="edge.agent"):
+        pipeline = confirming_pipeline(tmp_path, confirm_s=600)
+    assert "600 s" in caplog.text and "miss its impact" in caplog.text
+    history_s = kept_s(pipeline.config)
+    try:
+        # The band's own fall flag, then its accelerometer for longer than is kept.
+        fed(pipeline, device_messages("band", "fall_state", "fall", ts=T0))
+        fed(pipeline, accel_messages("band", hold(UP, history_s + 10), T0))
+        assert pipeline.fall_windows.histories["band"].samples <= (history_s + SLACK_S) * 50
+        pipeline.tick(T0 + 601)
+        (fall,) = [json.loads(i.payload) for i in pipeline.outbox.pending() if i.kind == "event"]
+    finally:
+        pipeline.outbox.close()
+    assert (fall["kind"], fall["state"], fall["evidence"]["source"]) == (
+        "fall",
+        "raised",
+        "device_flag",
+    )
+    assert "window" not in fall

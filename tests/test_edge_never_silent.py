@@ -110,12 +110,15 @@ class Setup:
         return {home: len(self.statuses(home)) for home in self.homes}
 
     async def online(self, after: dict[str, int] | None = None) -> None:
-        """Every home said online (after the statuses counted in ``after``)."""
+        """Every home said online and listening on the local broker (after the statuses
+        counted in ``after``)."""
         for home in self.homes:
             skip = (after or {}).get(home, 0)
             await until(
                 lambda home=home, skip=skip: [
-                    s for s in self.statuses(home)[skip:] if s["state"] == "online"
+                    s
+                    for s in self.statuses(home)[skip:]
+                    if s["state"] == "online" and s["local_connected"]
                 ],
                 SLOW,
                 f"{home} online",

@@ -12,6 +12,7 @@ import pytest
 
 from contracts.home import HomeConfig
 from contracts.reading import Reading
+from edge import EdgeSettings
 from edge.hosted import HostedEdges, TopicRouter
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
@@ -42,9 +43,7 @@ def test_topics_are_routed_by_the_home_level():
 
 def test_homes_must_be_distinct(tmp_path):
     with pytest.raises(ValueError, match="given twice"):
-        HostedEdges(
-            [CONFIGS[0], CONFIGS[0]], local="mqtt://x", uplink="mqtt://y", data_dir=tmp_path
-        )
+        HostedEdges([CONFIGS[0], CONFIGS[0]], EdgeSettings("mqtt://x", "mqtt://y", tmp_path))
 
 
 async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tmp_path):
@@ -53,8 +52,7 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
     events = {c.home: f"{PREFIX}/{c.home}/event" for c in CONFIGS}
     process_status = f"{PREFIX}/hosted/test-proc/status"
     hub = Collector(uplink, f"{PREFIX}/+/event", f"{PREFIX}/+/status", process_status)
-    hosted = HostedEdges(
-        CONFIGS,
+    settings = EdgeSettings(
         local=local.url,
         uplink=uplink.url,
         data_dir=tmp_path / "hosted",
@@ -66,16 +64,18 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
         reconnect_first_s=0.1,
         reconnect_max_s=0.5,
     )
+    hosted = HostedEdges(CONFIGS, settings)
     async with running(hub.run), running(hosted.run):
         await hub.subscribed.wait()
         await until(lambda: hosted.local_connected.is_set() and hosted.uplink_connected.is_set())
 
-        # Online per home, and the process status that lists them (the will's topic).
+        # Online per home, and the process status that lists them (the will's topic); again
+        # when the local side is connected, if the uplink came first.
         for config in CONFIGS:
             topic = f"{PREFIX}/{config.home}/status"
-            (status,) = await until(lambda t=topic: hub.of(t))
-            assert status["state"] == "online" and status["hosted"] == "test-proc"
-        (proc,) = await until(lambda: hub.of(process_status))
+            statuses = await until(lambda t=topic: hub.of(t))
+            assert all(s["state"] == "online" and s["hosted"] == "test-proc" for s in statuses)
+        (proc, *_) = await until(lambda: hub.of(process_status))
         assert proc["state"] == "online" and proc["homes"] == ["h001", "h002", "h003"]
 
         await publish(
@@ -117,9 +117,8 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
 
 async def test_the_will_is_one_process_status_listing_its_homes(brokers, tmp_path):
     _, uplink = brokers
-    hosted = HostedEdges(
-        CONFIGS, local="mqtt://127.0.0.1:1", uplink=uplink.url, data_dir=tmp_path, process_id="p1"
-    )
+    settings = EdgeSettings("mqtt://127.0.0.1:1", uplink.url, tmp_path, process_id="p1")
+    hosted = HostedEdges(CONFIGS, settings)
     try:
         offline = hosted.process_status("offline")
         assert offline["homes"] == ["h001", "h002", "h003"] and offline["hosted"] == "p1"
@@ -129,9 +128,7 @@ async def test_the_will_is_one_process_status_listing_its_homes(brokers, tmp_pat
 
 
 def offline_hosted(data) -> HostedEdges:
-    return HostedEdges(
-        CONFIGS, local="mqtt://127.0.0.1:1", uplink="mqtt://127.0.0.1:1", data_dir=data
-    )
+    return HostedEdges(CONFIGS, EdgeSettings("mqtt://127.0.0.1:1", "mqtt://127.0.0.1:1", data))
 
 
 def saved_state(data, home: str) -> dict[str, Any]:

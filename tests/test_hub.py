@@ -8,7 +8,7 @@ import json
 import websockets
 
 from contracts.home import HomeConfig
-from edge.agent import EdgeAgent
+from edge import EdgeAgent, EdgeSettings
 from tests.hub_support import (
     DISPATCHER,
     HOME,
@@ -51,13 +51,15 @@ async def test_a_simulated_fall_becomes_an_alert_in_rest_and_on_the_websocket(
         await register(hub, notify=[http_receiver.url("/dingtalk")])
         edge = EdgeAgent(
             HomeConfig.model_validate(home_config()),
-            local=local.url,
-            uplink=uplink.url,
-            data_dir=tmp_path / "edge",
-            prefix=PREFIX,
-            telemetry_every_s=0.2,
-            reconnect_first_s=0.1,
-            reconnect_max_s=0.5,
+            EdgeSettings(
+                local=local.url,
+                uplink=uplink.url,
+                data_dir=tmp_path / "edge",
+                prefix=PREFIX,
+                telemetry_every_s=0.2,
+                reconnect_first_s=0.1,
+                reconnect_max_s=0.5,
+            ),
         )
         async with (
             running(edge.run),

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from contracts.reading import Reading
 from devices import ClockLimits, PayloadError, decode
-from edge.agent import HomePipeline
 from edge.outbox import Outbox
+from edge.pipeline import HomePipeline
 from tests.poison import EXAMPLES, NOW, POISON, device_topics, every_model_home, payloads
 
 CONFIG = every_model_home()
@@ -137,16 +137,16 @@ def test_after_the_poison_an_sos_is_an_event(tmp_path):
 
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory):
-    from edge.hosted import HostedEdges
+    from edge import EdgeSettings, HostedEdges
 
     configs = [every_model_home("h001"), every_model_home("h002")]
-    edges = HostedEdges(
-        configs,
+    settings = EdgeSettings(
         local="mqtt://127.0.0.1:1",
         uplink="mqtt://127.0.0.1:1",
         data_dir=Path(tmp_path_factory.mktemp("hosted")),
         clock=ClockLimits.unbounded(),
     )
+    edges = HostedEdges(configs, settings)
     yield edges
     edges.close()
 

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from contracts.home import HomeConfig
 from contracts.topics import DEFAULT_PREFIX
 from devices.codec import ClockLimits
-from edge.hosted import HostedEdges
+from edge import EdgeSettings, HostedEdges
 from eldercare.broker import Broker, start_broker
 from simulators.homes import make_home_configs
 from simulators.payloads import DeviceMessage, encode_stream
@@ -142,8 +142,7 @@ class HostedRun:
 def hosted_edges(
     configs: list[HomeConfig], local: Broker, uplink: Broker, data: Path, telemetry_every: float
 ) -> HostedEdges:
-    return HostedEdges(
-        configs,
+    settings = EdgeSettings(
         local=local.url,
         uplink=uplink.url,
         data_dir=data,
@@ -154,6 +153,7 @@ def hosted_edges(
         telemetry_every_s=telemetry_every,
         heartbeat_every_s=60,
     )
+    return HostedEdges(configs, settings)
 
 
 async def bench(
