@@ -7,6 +7,7 @@ from .homes import make_home_configs
 from .incidents import (
     EXPECTED_ALERT,
     INCIDENT_KINDS,
+    LIFE_FAULT_KINDS,
     GroundTruth,
     IncidentPlan,
     default_incidents,
@@ -17,6 +18,7 @@ from .simulation import Simulation, simulate_home
 __all__ = [
     "EXPECTED_ALERT",
     "INCIDENT_KINDS",
+    "LIFE_FAULT_KINDS",
     "DeviceMessage",
     "EncodeError",
     "FaultRecord",
