@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from contracts.errors import ContractError
 from contracts.home import DeviceConfig, HomeConfig
 from contracts.reading import Reading, read_jsonl
 
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for folder in args.homes:
         try:
             figures[folder.name] = home_figures(folder)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, ContractError) as exc:
             print(f"life_figures: {folder}: {exc}", file=sys.stderr)
             return 2
     json.dump(figures, sys.stdout, indent=2)

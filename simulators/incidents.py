@@ -535,7 +535,10 @@ def _no_activity(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.ra
 
 def _not_up(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.Generator):
     wake = plan.wake
-    up = wake + _minutes(incident.hint, rng, 120, 180)
+    # Hours past the time she gets up: for a messy resident, whose days vary by most of an
+    # hour, past both today's time and her usual one, so that it is late for her.
+    late_from = max(wake, scene.profile.wake_mean) if scene.profile.habits else wake
+    up = late_from + _minutes(incident.hint, rng, 120, 180)
     washed = up + float(rng.uniform(8, 14)) * MINUTE
     breakfast = washed + float(rng.uniform(10, 20)) * MINUTE
     plan = plan.replace_span(
@@ -629,9 +632,18 @@ def _not_returned_home(
         )
         lo = max(9 * HOUR, up)
         t = outing.start if outing else float(rng.uniform(lo, max(lo, 14 * HOUR)))
-    back = min(t + _minutes(incident.hint, rng, 390, 540), 22.5 * HOUR)
-    if back - t < 6.2 * HOUR:
-        t = back - float(rng.uniform(6.2, 7.0)) * HOUR
+    habits = scene.profile.habits
+    if habits is None or "minutes" in incident.hint:
+        back = min(t + _minutes(incident.hint, rng, 390, 540), 22.5 * HOUR)
+        if back - t < 6.2 * HOUR:
+            t = back - float(rng.uniform(6.2, 7.0)) * HOUR
+    else:
+        # Out twice as long as her own longest outings (about 3 x her median, life.py), so
+        # that it is unusual for her; as long as the day allows, from soon after she got up.
+        longest = 3 * habits.outing_median
+        away = max(6.2 * HOUR, float(rng.uniform(2.0, 2.5)) * longest)
+        back = min(t + away, 23.5 * HOUR)
+        t = max(plan.wake + 30 * MINUTE, min(t, back - away))
     settled = back + float(rng.uniform(20, 40)) * MINUTE
     plan = plan.replace_span(
         t, settled, [Visit("out", "lost", t, back), Visit("living_room", "rest", back, settled)]

@@ -92,6 +92,8 @@ def mat_readings(
     mat pulses (``pulses_per_hour``), 1-2 s pulses as she moves on it and nothing between."""
     stretches, dangling = levels(plan, previous, inside)
     out: list[Item] = [(0.5, "presence", False)] if dangling and pulses_per_hour is None else []
+    # A pulsing mat pulses as she moves on it: not while she lies there collapsed.
+    still = [(v.start, v.end) for v in plan.visits if v.activity == "collapsed"]
     for level in stretches:
         a, b = level.start, level.end
         if pulses_per_hour is None:
@@ -103,7 +105,8 @@ def mat_readings(
         moves = [a + rng.uniform(2, 20)] if level.opens else []
         t = a + rng.exponential(3600 / pulses_per_hour)
         while t < b - 5:
-            moves.append(t)
+            if not any(c <= t < d for c, d in still):
+                moves.append(t)
             t += rng.exponential(3600 / pulses_per_hour)
         if level.closes:
             moves.append(b - rng.uniform(3, 6))  # getting up

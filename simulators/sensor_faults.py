@@ -98,10 +98,11 @@ def draw_faults(
 
 
 def _apart(drawn: list[SensorFault], spare: Sequence[tuple[float, float]]) -> list[SensorFault]:
-    """One fault at a time per device, and none in a spared span."""
+    """One fault at a time per device, a day apart (a sensor that has just come back works
+    a while before it fails again), and none in a spared span."""
     kept: list[SensorFault] = []
     for fault in sorted(drawn, key=lambda f: f.start):
-        if kept and fault.start < kept[-1].end:
+        if kept and fault.start < kept[-1].end + DAY:
             continue
         if any(fault.start < b and a < fault.end for a, b in spare):
             continue

@@ -380,3 +380,23 @@ def test_the_calibrated_figures_are_what_the_real_homes_give() -> None:
         d["pulses"] == 0 for d in a["sensors"]["by_device"].values() if d["kind"] == "presence"
     )
     assert math.isclose(1 / life.SILENT_PER_SENSOR_DAY, 38)
+
+
+def test_a_messy_resident_not_up_is_hours_past_both_her_usual_and_todays_time() -> None:
+    from simulators.incidents import IncidentPlan
+
+    for home in homes()[:6]:
+        simulation = simulate_home(
+            home, start=START, days=4, seed=SEED, incidents=[IncidentPlan("not_up", 3)]
+        )
+        (truth,) = [t for t in simulation.truth if t.kind == "not_up"]
+        midnight = datetime.fromtimestamp(simulation.midnights[3], SHANGHAI)
+        usual = midnight + timedelta(seconds=simulation.profile.wake_mean)
+        assert truth.end - max(truth.start, usual) >= timedelta(hours=2)
+
+
+def test_life_figures_says_which_folder_it_cannot_read(tmp_path, capsys) -> None:
+    from eldercare.life_figures import main
+
+    assert main([str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err
