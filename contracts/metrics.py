@@ -102,6 +102,8 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("presence", "bool"),
         MetricSpec("motion", "bool"),
         MetricSpec("in_use", "bool"),
+        # Breaths a minute (bed sensors, radars); outside 4-60 it is no measurement.
+        MetricSpec("breathing_rate", "number", "breaths/min", 4, 60),
     )
 }
 

@@ -7,14 +7,19 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.home import DeviceKind
 from contracts.metrics import METRICS
 
 
 class Expose(BaseModel):
-    """One payload key and the canonical metric it becomes."""
+    """One payload key and the canonical metric it becomes.
+
+    ``above``: the payload value is a number (``unit`` of the payload, e.g. W) and the
+    metric, a true/false one, is whether it is above this threshold: a plug's ``power``
+    above a few watts is an appliance in use, whatever its ``state`` says.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -23,6 +28,19 @@ class Expose(BaseModel):
     # Keys are payload values (JSON scalars); hashable so a frozen model can hold them.
     map: dict[Any, Any] | None = None
     no_data: tuple[Any, ...] = ()
+    above: float | None = None
+    payload_unit: str | None = None  # the unit of the payload value, where it differs
+
+    @model_validator(mode="after")
+    def _threshold_makes_a_bool(self) -> Expose:
+        if self.above is not None:
+            if METRICS[self.metric].type != "bool":
+                raise ValueError(
+                    f"a threshold ('above') needs a true/false metric, not {self.metric}"
+                )
+            if self.map is not None:
+                raise ValueError("an expose has a map or a threshold ('above'), not both")
+        return self
 
     @field_validator("metric")
     @classmethod

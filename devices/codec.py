@@ -329,6 +329,11 @@ def _reading(
         raise _Refused("no_data", "null (or NaN): the sensor has no measurement")
     elif _is_no_data(raw, expose.no_data):
         raise _Refused("no_data", f"{raw!r} means the sensor has no measurement")
+    elif expose.above is not None:
+        # A derived level, e.g. a plug's power above a few watts: the appliance is in use.
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise _Refused("wrong_type", f"{json.dumps(raw)} is not a number")
+        value = raw > expose.above
     elif expose.map is not None:
         # Compare types too: in Python 1 == True, but a contact of 1 is not a contact of true.
         matches = [v for k, v in expose.map.items() if type(k) is type(raw) and k == raw]

@@ -126,7 +126,9 @@ async def _demo(args: argparse.Namespace) -> int:
         broker = None if args.broker else start_broker(folder / "mosquitto")
         try:
             url = args.broker or broker.url
-            homes = make_home_configs(args.homes, args.seed, station=STATION)
+            # The tidy life: regular residents and sensors that work, so that what a newcomer
+            # sees is the scripted incidents (eldercare eval scenarios runs the messy one).
+            homes = make_home_configs(args.homes, args.seed, station=STATION, messy=False)
             settings = HubSettings(
                 broker=url,
                 database=f"sqlite:///{folder / 'hub.db'}",
@@ -234,7 +236,7 @@ def _simulate(
             if n % len(homes) == index and plan.day < args.days
         ]
         simulation = simulate_home(
-            home, start=midnight, days=args.days, seed=args.seed, incidents=script
+            home, start=midnight, days=args.days, seed=args.seed, incidents=script, messy=False
         )
         morning = midnight + timedelta(hours=6)  # skip the quiet night before
         streams.append(

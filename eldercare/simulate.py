@@ -58,6 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="default",
         help="scripted incidents: the default plan, or none (default: default)",
     )
+    parser.add_argument(
+        "--life",
+        choices=("messy", "tidy"),
+        default="messy",
+        help="residents and sensors as messy as real homes (late nights, long and evening "
+        "outings, days away, stuck and silent sensors, homes without a front-door sensor), "
+        "or the tidy life of the demo (default: messy)",
+    )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", metavar="DIR", help="write the run to this folder")
     target.add_argument("--broker", metavar="URL", help="publish to this broker, mqtt://host:port")
@@ -176,11 +184,12 @@ def _simulations(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
     from simulators.simulation import simulate_home
 
     incidents = _incident_plan(args.incidents)
+    messy = args.life == "messy"
     runs = []
-    for home in make_home_configs(args.homes, args.seed):
+    for home in make_home_configs(args.homes, args.seed, messy=messy):
         start = datetime.combine(args.start, clock_time(0), tzinfo=home.tz)
         simulation = simulate_home(
-            home, start=start, days=args.days, seed=args.seed, incidents=incidents
+            home, start=start, days=args.days, seed=args.seed, incidents=incidents, messy=messy
         )
         runs.append((home, simulation))
     return runs

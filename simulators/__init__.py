@@ -1,5 +1,6 @@
-"""Simulated homes: residents with daily routines, scripted incidents with ground truth,
-and the device traffic (real payload shapes, device faults) they produce."""
+"""Simulated homes: residents with daily routines (messy as real homes', simulators/life.py,
+or tidy for the demo), scripted incidents and failing sensors with ground truth, and the
+device traffic (real payload shapes, message faults) they produce."""
 
 from .errors import EncodeError, SimulatorError
 from .faults import FaultRecord, inject_faults
@@ -7,6 +8,7 @@ from .homes import make_home_configs
 from .incidents import (
     EXPECTED_ALERT,
     INCIDENT_KINDS,
+    LIFE_FAULT_KINDS,
     GroundTruth,
     IncidentPlan,
     default_incidents,
@@ -17,6 +19,7 @@ from .simulation import Simulation, simulate_home
 __all__ = [
     "EXPECTED_ALERT",
     "INCIDENT_KINDS",
+    "LIFE_FAULT_KINDS",
     "DeviceMessage",
     "EncodeError",
     "FaultRecord",

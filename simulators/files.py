@@ -3,7 +3,7 @@
 ```
 <folder>/homes/<home>.yaml        home config
 <folder>/readings/<home>.jsonl    canonical readings, event-time order
-<folder>/ground_truth.jsonl       the scripted incidents, one JSON object a line
+<folder>/ground_truth.jsonl       scripted incidents and failing sensors, one JSON object a line
 <folder>/run.json                 seed, start, days, homes, counts
 ```
 Nothing here depends on the wall clock: the same seed writes the same bytes.

@@ -12,6 +12,7 @@ import numpy as np
 
 from contracts.home import DeviceConfig, HomeConfig
 
+from .life import NO_FRONT_DOOR_SHARE
 from .resident import STREAM_HOMES, rng_for
 
 DOOR_MODELS = ("MCCGQ11LM", "SNZB-04")
@@ -20,6 +21,11 @@ SOS_MODELS = ("TS0215A_sos", "HS1EB", "SEB01ZB")
 PIR_MODEL = "RTCGQ11LM"
 BRACELET_MODEL = "native-bracelet"
 PENDANT_MODEL = "native-fall-pendant"
+PRESENCE_MODELS = ("FP1E", "ZY-M100-S_1")
+BED_MODELS = ("TS0601_bed_presence_sensor", "C3007", "native-bed-sensor")
+CHAIR_MODEL = "C3007"
+PLUG_MODEL = "TS011F_plug_1"
+OUTLET_MODEL = "E1603/E1702/E1708"
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
 _WOMEN = (
@@ -56,14 +62,28 @@ _MOBILE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "158", "186
 
 # The share of homes where the resident also wears a fall pendant on the belt.
 PENDANT_SHARE = 0.4
+# Occupancy and appliances, as an installer fits them: mats where she sleeps and sits, a
+# plug on the kettle and the rice cooker, a switched outlet on the television (many turn
+# it off at the wall), now and then an mmWave presence sensor in a room.
+BED_SHARE = 0.75
+CHAIR_SHARE = 0.6
+ROOM_PRESENCE_SHARE = 0.3
+KETTLE_SHARE = 0.7
+RICE_COOKER_SHARE = 0.4
+TV_SHARE = 0.3
 
 
-def make_home_configs(count: int, seed: int, *, station: str = "st-demo-01") -> list[HomeConfig]:
-    """``count`` homes h001, h002, ...; home i is the same whatever ``count`` is."""
-    return [_make_home(index, seed, station) for index in range(1, count + 1)]
+def make_home_configs(
+    count: int, seed: int, *, station: str = "st-demo-01", messy: bool = True
+) -> list[HomeConfig]:
+    """``count`` homes h001, h002, ...; home i is the same whatever ``count`` is.
+
+    ``messy``: some homes have no front-door sensor (simulators/life.py); otherwise every
+    home has one, as in the demo."""
+    return [_make_home(index, seed, station, messy) for index in range(1, count + 1)]
 
 
-def _make_home(index: int, seed: int, station: str) -> HomeConfig:
+def _make_home(index: int, seed: int, station: str, messy: bool) -> HomeConfig:
     home_id = f"h{index:03d}"
     rng = rng_for(seed, home_id, STREAM_HOMES)
     surname = _pick(rng, _SURNAMES)
@@ -80,6 +100,11 @@ def _make_home(index: int, seed: int, station: str) -> HomeConfig:
     ]
     if rng.random() < PENDANT_SHARE:
         devices.append(_device("pendant", "fall_pendant", "waist", None, PENDANT_MODEL))
+    # Drawn from a stream of their own, so the homes above stay what they were.
+    fitted = rng_for(seed, home_id, STREAM_HOMES, 1)
+    devices.extend(_occupancy_and_appliances(fitted))
+    if messy and fitted.random() < NO_FRONT_DOOR_SHARE:
+        devices = [d for d in devices if d.role != "front_door"]
     return HomeConfig.model_validate(
         {
             "home": home_id,
@@ -96,6 +121,28 @@ def _make_home(index: int, seed: int, station: str) -> HomeConfig:
             "contacts": _contacts(rng, surname),
         }
     )
+
+
+def _occupancy_and_appliances(rng: np.random.Generator) -> list[DeviceConfig]:
+    devices = []
+    if rng.random() < BED_SHARE:
+        model = _pick(rng, BED_MODELS)
+        native = model.startswith("native")
+        bed_id = "bed_sensor" if native else "bed_mat"
+        devices.append(_device(bed_id, "presence", "bed", None if native else "bed", model))
+    if rng.random() < CHAIR_SHARE:
+        devices.append(_device("chair_mat", "presence", "chair", "chair", CHAIR_MODEL))
+    if rng.random() < ROOM_PRESENCE_SHARE:
+        room = _pick(rng, ("bedroom", "living_room"))
+        model = _pick(rng, PRESENCE_MODELS)
+        devices.append(_device(f"presence_{room}", "presence", room, f"presence_{room}", model))
+    if rng.random() < KETTLE_SHARE:
+        devices.append(_device("kettle", "appliance", "kitchen", "kettle", PLUG_MODEL))
+    if rng.random() < RICE_COOKER_SHARE:
+        devices.append(_device("rice_cooker", "appliance", "kitchen", "rice_cooker", PLUG_MODEL))
+    if rng.random() < TV_SHARE:
+        devices.append(_device("tv", "appliance", "living_room", "tv", OUTLET_MODEL))
+    return devices
 
 
 def _device(device_id: str, kind: str, role: str, zigbee: str | None, model: str) -> DeviceConfig:
@@ -145,6 +192,10 @@ class HomeDevices:
     bracelet: DeviceConfig | None
     pendant: DeviceConfig | None
     sos_button: DeviceConfig | None
+    bed: DeviceConfig | None = None
+    chair: DeviceConfig | None = None
+    rooms: tuple[DeviceConfig, ...] = ()  # presence sensors that watch a room
+    appliances: tuple[DeviceConfig, ...] = ()
 
     @classmethod
     def of(cls, home: HomeConfig) -> HomeDevices:
@@ -163,6 +214,14 @@ class HomeDevices:
             bracelet=first({"bracelet"}),
             pendant=first({"fall_pendant"}),
             sos_button=first({"sos_button"}),
+            bed=first({"presence"}, {"bed"}),
+            chair=first({"presence"}, {"chair"}),
+            rooms=tuple(
+                d
+                for d in home.devices
+                if d.kind == "presence" and d.role in ("bedroom", "living_room", "kitchen")
+            ),
+            appliances=tuple(d for d in home.devices if d.kind == "appliance"),
         )
 
     def all(self) -> tuple[DeviceConfig, ...]:
@@ -175,5 +234,9 @@ class HomeDevices:
             self.bracelet,
             self.pendant,
             self.sos_button,
+            self.bed,
+            self.chair,
+            *self.rooms,
+            *self.appliances,
         )
         return tuple(d for d in found if d is not None)

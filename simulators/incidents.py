@@ -72,9 +72,16 @@ EXPECTED_ALERT: dict[str, str] = {
     "low_spo2": "low_spo2",
     "device_offline": "device_offline",
     "battery_low": "battery_low",
+    # Not scripted: sensors failing in ordinary life (simulators/sensor_faults.py).
+    "sensor_stuck": "sensor_stuck",
+    "sensor_silent": "device_offline",
 }
+# Ground truth that life itself makes, without a script.
+LIFE_FAULT_KINDS: tuple[str, ...] = ("sensor_stuck", "sensor_silent")
 
 _NEEDS_BRACELET = frozenset({"tachycardia", "bradycardia", "low_spo2", "battery_low"})
+# Leaving the home is seen at its door: without a front-door sensor nothing shows it.
+_NEEDS_FRONT_DOOR = frozenset({"night_wandering", "not_returned_home"})
 # What she would be doing when a hint puts her in a room she was not planned to be in.
 _ACTIVITY_IN = {"bathroom": "toilet", "kitchen": "cook", "living_room": "rest", "bedroom": "up"}
 _AWAKE_AT_HOME = frozenset({"toilet", "wash", "cook", "chores", "eat", "tv", "rest"})
@@ -124,16 +131,27 @@ class GroundTruth:
         )
 
 
-def default_incidents(home: HomeConfig, days: int, seed: int) -> list[IncidentPlan]:
+def default_incidents(
+    home: HomeConfig, days: int, seed: int, *, away: Collection[int] = ()
+) -> list[IncidentPlan]:
     """About one incident every two or three days after two quiet days to learn from,
-    cycling through every kind the home's devices can show before repeating one."""
+    cycling through every kind the home's devices can show before repeating one, never on
+    a day she spends any of away from home (``away``)."""
     rng = rng_for(seed, home.home, STREAM_SCHEDULE)
     devices = HomeDevices.of(home)
-    kinds = [k for k in INCIDENT_KINDS if devices.bracelet or k not in _NEEDS_BRACELET]
+    kinds = [
+        k
+        for k in INCIDENT_KINDS
+        if (devices.bracelet or k not in _NEEDS_BRACELET)
+        and (devices.front_door or k not in _NEEDS_FRONT_DOOR)
+    ]
     pool: list[str] = []
     plans: list[IncidentPlan] = []
     day = 2 + int(rng.integers(0, 2))
     while day < math.ceil(days):
+        if day in away:
+            day += 1
+            continue
         if not pool:
             pool = [str(k) for k in rng.permutation(kinds)]
         # A low battery needs a week without charging before it: not in the first week.
@@ -251,7 +269,7 @@ def _rest_stretch(
             plan,
             rng,
             activities=_DAYTIME_REST,
-            earliest=9 * HOUR,
+            earliest=max(9 * HOUR, plan.wake + 30 * MINUTE),
             latest=20 * HOUR,
             min_duration=span + 10 * MINUTE,
         )
@@ -292,85 +310,133 @@ def _rescue(plan: DayPlan, rng: np.random.Generator, arrive: float) -> DayPlan:
 def _fall(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.Generator):
     recovered = incident.kind == "fall_recovered"
     on_floor = float(incident.hint.get("seconds", rng.uniform(20, 90))) if recovered else 0.0
+    plan, t = _fall_moment(plan, incident, on_floor, rng)
+    place = plan.visit_at(t).place
+    before = "walk" if rng.random() < 0.7 else "stand"
+    fall = _Fall(t, place, before, scene, plan)
+    if recovered:
+        return _gets_up(plan, fall, on_floor, incident, scene, rng)
+    return _stays_down(plan, fall, incident, scene, rng)
+
+
+@dataclass(frozen=True)
+class _Fall:
+    """Where and when she falls, and which devices witness it."""
+
+    t: float
+    place: str
+    before: str
+    scene: Scene
+    plan: DayPlan
+
+    @property
+    def radar(self) -> DeviceConfig | None:
+        return self.scene.devices.radar if self.place == "bathroom" else None
+
+    @property
+    def pendant(self) -> DeviceConfig | None:
+        """The pendant, if she has it on at the moment of the fall."""
+        pendant, worn = self.scene.devices.pendant, self.plan.pendant_worn
+        return pendant if pendant is not None and worn and worn[0] <= self.t < worn[1] else None
+
+    @property
+    def device(self) -> DeviceConfig | None:
+        return self.scene.devices.bracelet or self.scene.devices.pendant
+
+    def seen_by(self) -> list[str]:
+        # The band is always on (quiet() takes it off the charger for the fall).
+        witnesses = (self.scene.devices.bracelet, self.pendant, self.radar)
+        return [d.id for d in witnesses if d is not None]
+
+
+def _fall_moment(
+    plan: DayPlan, incident: IncidentPlan, on_floor: float, rng: np.random.Generator
+) -> tuple[DayPlan, float]:
+    """When she falls: the hinted time and place, or a moment awake at home."""
     wanted = incident.hint.get("place")
     if wanted is not None and wanted not in _ACTIVITY_IN:
         raise ValueError(f"fall place must be one of {sorted(_ACTIVITY_IN)}, got {wanted!r}")
     t = _hint_time(incident.hint)
-    if t is not None and wanted is not None and plan.visit_at(t).place != wanted:
-        # Told when and where: she goes there just before, whatever the plan said.
-        there = Visit(wanted, _ACTIVITY_IN[wanted], t - 2 * MINUTE, t + on_floor + 3 * MINUTE)
-        plan = plan.replace_span(there.start, there.end, [there])
-    if t is None:
-        place = wanted or str(
-            rng.choice(["bathroom", "living_room", "kitchen", "bedroom"], p=[0.45, 0.3, 0.15, 0.1])
-        )
-        awake = dict(
-            earliest=plan.wake + 30 * MINUTE,
-            latest=plan.bedtime - 45 * MINUTE,
-            min_duration=3 * MINUTE,
-        )
-        visit = _pick_visit(plan, rng, places={place}, **awake) or _pick_visit(
-            plan, rng, activities=_AWAKE_AT_HOME, **awake
-        )
-        assert visit is not None, "an ordinary day always has time awake at home"
-        t = visit.start + float(rng.uniform(20, min(120, visit.duration / 2)))
-    place = plan.visit_at(t).place
-    before = "walk" if rng.random() < 0.7 else "stand"
-    device = scene.devices.bracelet or scene.devices.pendant
-    radar = scene.devices.radar if place == "bathroom" else None
-    pendant = scene.devices.pendant
-    pendant_on = (
-        pendant is not None
-        and plan.pendant_worn is not None
-        and (plan.pendant_worn[0] <= t < plan.pendant_worn[1])
+    if t is not None:
+        if wanted is not None and plan.visit_at(t).place != wanted:
+            # Told when and where: she goes there just before, whatever the plan said.
+            there = Visit(wanted, _ACTIVITY_IN[wanted], t - 2 * MINUTE, t + on_floor + 3 * MINUTE)
+            plan = plan.replace_span(there.start, there.end, [there])
+        return plan, t
+    place = wanted or str(
+        rng.choice(["bathroom", "living_room", "kitchen", "bedroom"], p=[0.45, 0.3, 0.15, 0.1])
     )
-    # Which devices witness it: the band is always on (quiet() below takes it off the charger).
-    witnesses = ((scene.devices.bracelet, True), (pendant, pendant_on), (radar, True))
-    seen_by = [d.id for d, on in witnesses if d is not None and on]
+    awake = dict(
+        earliest=plan.wake + 30 * MINUTE,
+        latest=min(plan.bedtime, plan.length) - 45 * MINUTE,
+        min_duration=3 * MINUTE,
+    )
+    visit = _pick_visit(plan, rng, places={place}, **awake) or _pick_visit(
+        plan, rng, activities=_AWAKE_AT_HOME, **awake
+    )
+    assert visit is not None, "a day without a trip always has time awake at home"
+    return plan, visit.start + float(rng.uniform(20, min(120, visit.duration / 2)))
+
+
+def _gets_up(
+    plan: DayPlan,
+    fall: _Fall,
+    on_floor: float,
+    incident: IncidentPlan,
+    scene: Scene,
+    rng: np.random.Generator,
+):
+    t, radar, pendant = fall.t, fall.radar, fall.pendant
+    plan = plan.quiet(t - 60, t + on_floor + 60)
+    plan = _add(plan, gestures=(Gesture("fall_recovered", t, fall.before, on_floor),))  # type: ignore[arg-type]
     events: list[DeviceEvent] = []
-
-    if recovered:
-        plan = plan.quiet(t - 60, t + on_floor + 60)
-        plan = _add(plan, gestures=(Gesture("fall_recovered", t, before, on_floor),))
-        if radar:
-            events.append(DeviceEvent(t + rng.uniform(3, 8), radar.id, "fall_state", "suspected"))
-            if on_floor > 28:
-                events.append(DeviceEvent(t + rng.uniform(20, 26), radar.id, "fall_state", "fall"))
-            events.append(
-                DeviceEvent(t + on_floor + rng.uniform(3, 10), radar.id, "fall_state", "none")
-            )
-        if pendant_on and rng.random() < 0.9:
-            events.append(DeviceEvent(t + rng.uniform(1, 3), pendant.id, "fall_state", "fall"))
-            events.append(
-                DeviceEvent(t + on_floor + rng.uniform(2, 5), pendant.id, "fall_state", "none")
-            )
-        plan = _add(plan, events=tuple(events))
-        return plan, scene.truth(
-            incident.kind,
-            t,
-            t + on_floor,
-            device,
-            place=place,
-            seconds_on_floor=round(on_floor, 1),
-            seen_by=seen_by,
+    if radar:
+        events.append(DeviceEvent(t + rng.uniform(3, 8), radar.id, "fall_state", "suspected"))
+        if on_floor > 28:
+            events.append(DeviceEvent(t + rng.uniform(20, 26), radar.id, "fall_state", "fall"))
+        events.append(
+            DeviceEvent(t + on_floor + rng.uniform(3, 10), radar.id, "fall_state", "none")
         )
+    if pendant and rng.random() < 0.9:
+        events.append(DeviceEvent(t + rng.uniform(1, 3), pendant.id, "fall_state", "fall"))
+        events.append(
+            DeviceEvent(t + on_floor + rng.uniform(2, 5), pendant.id, "fall_state", "none")
+        )
+    plan = _add(plan, events=tuple(events))
+    return plan, scene.truth(
+        incident.kind,
+        t,
+        t + on_floor,
+        fall.device,
+        place=fall.place,
+        seconds_on_floor=round(on_floor, 1),
+        seen_by=fall.seen_by(),
+    )
 
-    # She cannot get up: nothing moves until someone comes, hours later.
+
+def _stays_down(
+    plan: DayPlan, fall: _Fall, incident: IncidentPlan, scene: Scene, rng: np.random.Generator
+):
+    """She cannot get up: nothing moves until someone comes, hours later."""
+    t, radar, pendant = fall.t, fall.radar, fall.pendant
     rescue = max(
         t + 30 * MINUTE, min(t + _minutes(incident.hint, rng, 90, 240), plan.length - 40 * MINUTE)
     )
     helped_up = rescue + float(rng.uniform(2, 5)) * MINUTE
     sofa = helped_up + float(rng.uniform(30, 60)) * MINUTE
     plan = plan.replace_span(
-        t, sofa, [Visit(place, "down", t, helped_up), Visit("living_room", "rest", helped_up, sofa)]
+        t,
+        sofa,
+        [Visit(fall.place, "down", t, helped_up), Visit("living_room", "rest", helped_up, sofa)],  # type: ignore[arg-type]
     )
     plan = plan.quiet(t - 60, sofa)
-    plan = _add(plan, gestures=(Gesture("fall", t, before, None),))
+    plan = _add(plan, gestures=(Gesture("fall", t, fall.before, None),))  # type: ignore[arg-type]
+    events: list[DeviceEvent] = []
     if radar:
         events.append(DeviceEvent(t + rng.uniform(3, 8), radar.id, "fall_state", "suspected"))
         events.append(DeviceEvent(t + rng.uniform(20, 40), radar.id, "fall_state", "fall"))
         events.append(DeviceEvent(helped_up - rng.uniform(20, 60), radar.id, "fall_state", "none"))
-    if pendant_on and rng.random() < 0.9:
+    if pendant and rng.random() < 0.9:
         events.append(DeviceEvent(t + rng.uniform(1, 3), pendant.id, "fall_state", "fall"))
         events.append(DeviceEvent(helped_up, pendant.id, "fall_state", "none"))
     plan = _add(plan, events=tuple(events))
@@ -379,10 +445,10 @@ def _fall(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.Ge
         incident.kind,
         t,
         rescue,
-        device,
-        place=place,
+        fall.device,
+        place=fall.place,
         minutes_on_floor=round((rescue - t) / MINUTE, 1),
-        seen_by=seen_by,
+        seen_by=fall.seen_by(),
     )
 
 
@@ -396,10 +462,8 @@ def _sos(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.Gen
             or (chosen is None and rng.random() < 0.5)
         )
         if at_night:
-            t = (
-                _asleep_stretch(plan, rng, 0.5 * HOUR, plan.wake - 0.5 * HOUR, 10 * MINUTE)
-                + 2 * MINUTE
-            )
+            lo = max(0.5 * HOUR, plan.asleep_at + 0.5 * HOUR)
+            t = _asleep_stretch(plan, rng, lo, plan.wake - 0.5 * HOUR, 10 * MINUTE) + 2 * MINUTE
         else:
             visit = _pick_visit(
                 plan,
@@ -442,7 +506,7 @@ def _no_activity(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.ra
             rng,
             places={"living_room"},
             activities=_DAYTIME_REST,
-            earliest=9 * HOUR,
+            earliest=max(9 * HOUR, plan.wake + HOUR),
             latest=17 * HOUR,
             min_duration=10 * MINUTE,
         )
@@ -471,7 +535,10 @@ def _no_activity(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.ra
 
 def _not_up(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.Generator):
     wake = plan.wake
-    up = wake + _minutes(incident.hint, rng, 120, 180)
+    # Hours past the time she gets up: for a messy resident, whose days vary by most of an
+    # hour, past both today's time and her usual one, so that it is late for her.
+    late_from = max(wake, scene.profile.wake_mean) if scene.profile.habits else wake
+    up = late_from + _minutes(incident.hint, rng, 120, 180)
     washed = up + float(rng.uniform(8, 14)) * MINUTE
     breakfast = washed + float(rng.uniform(10, 20)) * MINUTE
     plan = plan.replace_span(
@@ -502,7 +569,9 @@ def _not_up(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.
 def _night_wandering(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.Generator):
     t = _hint_time(incident.hint)
     if t is None:
-        t = float(rng.uniform(1 * HOUR, 4 * HOUR))
+        # Some time after she went to sleep: a night owl wanders later in the night.
+        lo = max(1 * HOUR, plan.asleep_at + 0.75 * HOUR)
+        t = float(rng.uniform(lo, max(lo, min(lo + 3 * HOUR, plan.wake - 2 * HOUR))))
     away = _minutes(incident.hint, rng, 35, 120)
     back_by = plan.wake - 15 * MINUTE
     if t + away > back_by:
@@ -535,7 +604,7 @@ def _long_bathroom_stay(
             rng,
             places={"bathroom"},
             activities={"toilet", "wash"},
-            earliest=8 * HOUR,
+            earliest=max(8 * HOUR, plan.wake),
             latest=20 * HOUR,
         )
         t = visit.start if visit else float(rng.uniform(10 * HOUR, 16 * HOUR))
@@ -557,11 +626,24 @@ def _not_returned_home(
 ):
     t = _hint_time(incident.hint)
     if t is None:
-        outing = _pick_visit(plan, rng, places={"out"}, earliest=8 * HOUR, latest=16 * HOUR)
-        t = outing.start if outing else float(rng.uniform(9 * HOUR, 14 * HOUR))
-    back = min(t + _minutes(incident.hint, rng, 390, 540), 22.5 * HOUR)
-    if back - t < 6.2 * HOUR:
-        t = back - float(rng.uniform(6.2, 7.0)) * HOUR
+        up = plan.wake + 30 * MINUTE
+        outing = _pick_visit(
+            plan, rng, places={"out"}, earliest=max(8 * HOUR, up), latest=16 * HOUR
+        )
+        lo = max(9 * HOUR, up)
+        t = outing.start if outing else float(rng.uniform(lo, max(lo, 14 * HOUR)))
+    habits = scene.profile.habits
+    if habits is None or "minutes" in incident.hint:
+        back = min(t + _minutes(incident.hint, rng, 390, 540), 22.5 * HOUR)
+        if back - t < 6.2 * HOUR:
+            t = back - float(rng.uniform(6.2, 7.0)) * HOUR
+    else:
+        # Out twice as long as her own longest outings (about 3 x her median, life.py), so
+        # that it is unusual for her; as long as the day allows, from soon after she got up.
+        longest = 3 * habits.outing_median
+        away = max(6.2 * HOUR, float(rng.uniform(2.0, 2.5)) * longest)
+        back = min(t + away, 23.5 * HOUR)
+        t = max(plan.wake + 30 * MINUTE, min(t, back - away))
     settled = back + float(rng.uniform(20, 40)) * MINUTE
     plan = plan.replace_span(
         t, settled, [Visit("out", "lost", t, back), Visit("living_room", "rest", back, settled)]
@@ -594,7 +676,8 @@ def _low_spo2(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.rando
     readings = max(4, math.ceil(_minutes(incident.hint, rng, 40, 70) / (10 * MINUTE)))
     span = readings * 10 * MINUTE
     if _hint_time(incident.hint) is None and rng.random() < 0.5:
-        t = _asleep_stretch(plan, rng, 1 * HOUR, plan.wake - 1 * HOUR, span + 20 * MINUTE)
+        lo = max(1 * HOUR, plan.asleep_at + 1 * HOUR)
+        t = _asleep_stretch(plan, rng, lo, plan.wake - 1 * HOUR, span + 20 * MINUTE)
     else:
         plan, t = _rest_stretch(plan, rng, span + 10 * MINUTE, incident.hint)
     start = vitals_tick(scene.profile, t)

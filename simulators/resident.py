@@ -7,16 +7,19 @@ adding a device or an incident to one part does not reshuffle the rest.
 
 from __future__ import annotations
 
+import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from contracts.home import HomeConfig
 
-MINUTE = 60.0
-HOUR = 3600.0
-DAY = 86400.0
+from .life import Habits, draw_habits, draw_sleep
+from .units import DAY, HOUR, MINUTE
+
+__all__ = ["DAY", "HOUR", "MINUTE", "ResidentProfile", "clock", "make_resident", "rng_for"]
+
 
 # Independent random streams: one per concern, so they never consume each other's numbers.
 STREAM_PROFILE = 1
@@ -44,7 +47,7 @@ class ResidentProfile:
     spo2_base: float  # % awake at rest
     skin_temp_base: float  # °C at the wrist, awake indoors
     wake_mean: float  # seconds after local midnight
-    bedtime_mean: float
+    bedtime_mean: float  # seconds after the midnight before it: past 86400 after midnight
     cadence: float  # steps per minute while walking
     outing_prob: float  # chance of a walk or market trip on a given day
     nap_prob: float
@@ -59,20 +62,24 @@ class ResidentProfile:
     steps_phase: float
     # The pendant never sits perfectly upright: its reading when she stands still, in g.
     waist_upright: tuple[float, float, float]
+    # Her untidy ways (simulators/life.py); None: the tidy resident of the demo.
+    habits: Habits | None = None
 
     @property
     def usual_wake(self) -> str:
         return clock(self.wake_mean)
 
 
-def make_resident(home: HomeConfig, seed: int) -> ResidentProfile:
+def make_resident(home: HomeConfig, seed: int, *, messy: bool = True) -> ResidentProfile:
+    """The resident of ``home``; ``messy`` gives her habits calibrated on real homes
+    (simulators/life.py), otherwise the regular ones of the demo. Both draw the same body."""
     rng = rng_for(seed, home.home, STREAM_PROFILE)
     tilt = np.radians(rng.uniform(3, 12))
     azimuth = rng.uniform(0, 2 * np.pi)
     upright = np.array(
         [np.sin(tilt) * np.cos(azimuth), -np.cos(tilt), np.sin(tilt) * np.sin(azimuth)]
     )
-    return ResidentProfile(
+    profile = ResidentProfile(
         home=home.home,
         hr_offset=float(np.clip(rng.normal(0, 3), -6, 6)),
         hr_noise=float(rng.uniform(1.8, 3.0)),
@@ -92,6 +99,19 @@ def make_resident(home: HomeConfig, seed: int) -> ResidentProfile:
         vitals_phase=float(rng.uniform(0, 590)),
         steps_phase=float(rng.uniform(0, 890)),
         waist_upright=(float(upright[0]), float(upright[1]), float(upright[2])),
+    )
+    if not messy:
+        return profile
+    # Drawn from streams of their own: the tidy resident's body stays hers.
+    bedtime, wake = draw_sleep(rng_for(seed, home.home, STREAM_PROFILE, 1))
+    habits = draw_habits(rng_for(seed, home.home, STREAM_PROFILE, 2))
+    return replace(
+        profile,
+        wake_mean=wake,
+        bedtime_mean=bedtime,
+        nap_prob=habits.nap_prob,
+        outing_prob=1 - math.exp(-habits.outings_per_day),
+        habits=habits,
     )
 
 

@@ -8,7 +8,7 @@ random generator.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -21,7 +21,9 @@ HOME_PLACES = ("bedroom", "bathroom", "kitchen", "living_room")
 
 # Activities where she lies or sits still: the ones a "rest" episode (or a collapse) can use.
 RESTING = frozenset({"tv", "rest", "nap", "sleep", "in_bed", "collapsed", "long_stay"})
-ASLEEP = frozenset({"sleep", "nap"})
+ASLEEP = frozenset({"sleep", "nap", "away_sleep"})
+# Days away at a daughter's: out of the home, the bracelet on her wrist and its charger along.
+AWAY = frozenset({"away", "away_sleep"})
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,10 @@ class DayPlan:
     visitors: tuple[Visitor, ...] = ()
     # battery_low: the moment the bracelet battery is to drop below 15 %.
     battery_low_at: float | None = None
+    # When the night's sleep that ends at ``wake`` began (0: asleep since before midnight;
+    # a night owl's at 01:45 is 6300) and whether she spends any of the day away.
+    asleep_at: float = 0.0
+    away: bool = False
 
     def visit_at(self, t: float) -> Visit:
         for visit in self.visits:
@@ -153,9 +159,9 @@ def plan_day(
     """An ordinary day of this resident, different each day but in her own habits."""
     wake = float(np.clip(rng.normal(profile.wake_mean, 15 * MINUTE), 6 * HOUR, 7.5 * HOUR))
     bedtime = float(np.clip(rng.normal(profile.bedtime_mean, 15 * MINUTE), 21.5 * HOUR, 23 * HOUR))
-    day_plan = _Day(rng, length)
+    day_plan = DayBuilder(rng, length)
 
-    morning_visits, evening_visits = _night_visits(profile, rng, wake, bedtime, length)
+    morning_visits, evening_visits = night_visits(profile, rng, wake, bedtime, length)
     for at in morning_visits:
         day_plan.add_until("bedroom", "sleep", at)
         day_plan.add("bathroom", "night_toilet", rng.uniform(3, 8) * MINUTE)
@@ -206,8 +212,8 @@ def plan_day(
         wake=wake,
         bedtime=bedtime,
         visits=visits,
-        gestures=_gestures(visits, bedtime, rng),
-        off_wrist=_charging(profile, day, visits, bedtime, rng),
+        gestures=gestures(visits, (bedtime,), rng),
+        off_wrist=charging(profile, day, visits, bedtime, rng),
         pendant_worn=(wake + rng.uniform(10, 25) * MINUTE, bedtime - rng.uniform(5, 15) * MINUTE),
     )
 
@@ -222,7 +228,9 @@ def charging_window(
         blocking = [
             v
             for v in visits
-            if v.start < t + duration and v.end > t and (v.place == "out" or v.activity in ASLEEP)
+            if v.start < t + duration
+            and v.end > t
+            and ((v.place == "out" and v.activity != "away") or v.activity in ASLEEP)
         ]
         if not blocking:
             return (t, t + duration)
@@ -230,15 +238,22 @@ def charging_window(
     return None
 
 
-class _Day:
+class DayBuilder:
     """Lays visits end to end, filling the gaps between fixed points with life at home."""
 
-    def __init__(self, rng: np.random.Generator, length: float) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        length: float,
+        sitting: Callable[[np.random.Generator], float] | None = None,
+    ) -> None:
         self.rng = rng
         self.length = length
         self.visits: list[Visit] = []
         self.cursor = 0.0
         self.last_bathroom = 0.0
+        # How long she sits at a stretch in the living room (None: 15-60 min).
+        self.sitting = sitting
 
     def add(self, place: Place, activity: str, duration: float) -> None:
         self.add_until(place, activity, self.cursor + duration)
@@ -268,12 +283,13 @@ class _Day:
                 continue
             afternoon = self.cursor > 14 * HOUR
             activity = "tv" if afternoon or rng.random() < 0.4 else "rest"
-            self.add("living_room", activity, min(rng.uniform(15, 60) * MINUTE, end - self.cursor))
+            sitting = self.sitting(rng) if self.sitting else rng.uniform(15, 60) * MINUTE
+            self.add("living_room", activity, min(sitting, end - self.cursor))
         if self.cursor < end:
             self.add_until("living_room", "rest", end)
 
 
-def _night_visits(
+def night_visits(
     profile: ResidentProfile, rng: np.random.Generator, wake: float, bedtime: float, length: float
 ) -> tuple[list[float], list[float]]:
     """Bathroom trips at night: some after midnight, the odd one before it."""
@@ -294,8 +310,8 @@ def _night_visits(
     return sorted(morning), sorted(evening)
 
 
-def _gestures(
-    visits: Sequence[Visit], bedtime: float, rng: np.random.Generator
+def gestures(
+    visits: Sequence[Visit], bedtimes: Collection[float], rng: np.random.Generator
 ) -> tuple[Gesture, ...]:
     """The everyday moves that look like falls to a wearable: sitting or lying down hard,
     bending to pick something up, a wrist knocking the table, clapping along to the TV."""
@@ -322,7 +338,7 @@ def _gestures(
             maybe("clap", visit, 0.12, 300, visit.duration, "sit")
         if visit.activity == "nap":
             maybe("lie_down", visit, 0.8, 30, 90, "sit")
-        if visit.activity == "sleep" and abs(visit.start - bedtime) < 1:
+        if visit.activity == "sleep" and any(abs(visit.start - b) < 1 for b in bedtimes):
             maybe("lie_down", visit, 0.9, 60, 240, "sit")
     # A wearable's upload window lasts about a minute: moves closer than that are one window.
     found.sort(key=lambda g: g.t)
@@ -333,7 +349,7 @@ def _gestures(
     return tuple(spaced)
 
 
-def _charging(
+def charging(
     profile: ResidentProfile,
     day: int,
     visits: Sequence[Visit],

@@ -5,25 +5,29 @@ The plans (small) are made up front, so the ground truth is known at once; readi
 generated a day at a time when asked for, so a month of a home never sits in memory and
 calling ``readings()`` twice yields the same sequence.
 
-This module also plays the home's fixed sensors (door contacts, the PIR, the bathroom radar,
-the SOS button and the Zigbee devices' periodic reports); the wearables are in vitals.py and
-motion.py.
+The sensors are played by fixed_sensors.py (doors, PIR, radar), occupancy.py (mats, bed
+sensor, presence sensors, plugs), vitals.py and motion.py (the wearables); this module adds
+the Zigbee devices' battery reports and, for a messy home, its sensors' faults
+(sensor_faults.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from contracts.home import DeviceConfig, HomeConfig
 from contracts.reading import Reading
+from devices.catalog import definition
 
+from .days import plan_days
+from .fixed_sensors import door_readings, pir_readings, radar_readings
 from .homes import HomeDevices
 from .incidents import (
     EXPECTED_ALERT,
@@ -33,7 +37,16 @@ from .incidents import (
     apply_incident,
     default_incidents,
 )
+from .life import MAT_PULSES_PER_HOUR, TIDY_HARDWARE, Hardware, draw_hardware
 from .motion import WAIST_RATE_HZ, Placement, accel_window
+from .occupancy import (
+    appliance_readings,
+    bed_sensor_readings,
+    in_bed,
+    in_chair,
+    mat_readings,
+    room_presence_readings,
+)
 from .resident import (
     DAY,
     HOUR,
@@ -41,12 +54,12 @@ from .resident import (
     STREAM_DEVICE,
     STREAM_INCIDENT,
     STREAM_RENDER,
-    STREAM_ROUTINE,
     ResidentProfile,
     make_resident,
     rng_for,
 )
-from .routine import DayPlan, charging_window, plan_day
+from .routine import DayPlan, Visit, charging_window
+from .sensor_faults import FaultyDevices, SensorFault, draw_faults
 from .vitals import (
     BATTERY_LOW,
     BatteryTrack,
@@ -58,14 +71,8 @@ from .vitals import (
 
 # (epoch seconds, device, metric, value, rate_hz or None)
 Raw = tuple[float, str, str, object, float | None]
-
-_LIVING_AREA = frozenset({"living_room", "kitchen"})
-# PIR triggers per minute while she is in the living room or the open kitchen.
-_PIR_RATE = {"cook": 1.5, "chores": 1.5, "eat": 0.4, "tv": 0.12, "rest": 0.15, "nap": 0.02}
-_STILL = frozenset({"collapsed", "down"})
-_PIR_BLIND_S = 60.0  # RTCGQ11LM ignores motion for a minute after each detection
-_PIR_CLEAR_S = 90.0  # Zigbee2MQTT's occupancy_timeout: no detection for this long -> false
-_RADAR_HOLD_S = (10.0, 40.0)  # a radar keeps saying "present" a little after she leaves
+Item = tuple[float, str, object]  # seconds after midnight, metric, value
+STREAM_HARDWARE = 10
 
 
 @dataclass
@@ -79,6 +86,8 @@ class Simulation:
     plans: tuple[DayPlan, ...] = field(repr=False)
     midnights: tuple[float, ...] = field(repr=False)  # epoch s, one more than plans
     battery: BatteryTrack | None = field(default=None, repr=False)
+    hardware: Hardware = field(default=TIDY_HARDWARE, repr=False)
+    faults: tuple[SensorFault, ...] = field(default=(), repr=False)
 
     def readings(self) -> Iterator[Reading]:
         """The whole run in event time; a fresh, identical sequence on every call."""
@@ -89,20 +98,30 @@ class Simulation:
             for p in self.plans
             for o in p.outages
         ]
+        mains = {d.id for d in self.home.devices if d.zigbee_name and not _has_battery(d)}
+        faulty = FaultyDevices(self.faults, reporting=mains)
+
+        def sent(raw: Raw) -> Raw | None:
+            if not first <= raw[0] < last or _silenced(raw, outages):
+                return None
+            sends, value = faulty.said(raw[0], raw[1], raw[2], raw[3])
+            return (raw[0], raw[1], raw[2], value, raw[4]) if sends else None
+
         pending: list[Raw] = []
         for plan in self.plans:
-            day = pending + self._day(plan)
-            day.sort(key=lambda raw: raw[0])  # stable: ties keep their generation order
             cut = self.midnights[plan.day + 1]
+            stuck = [(*onset, None) for onset in faulty.onsets(self.midnights[plan.day], cut)]
+            day = pending + self._day(plan) + stuck  # type: ignore[operator]
+            day.sort(key=lambda raw: raw[0])  # stable: ties keep their generation order
             pending = [raw for raw in day if raw[0] >= cut]
             for raw in day:
                 if raw[0] >= cut:
                     break
-                if first <= raw[0] < last and not _silenced(raw, outages):
-                    yield _reading(raw, self.home.home, tz)
+                if (kept := sent(raw)) is not None:
+                    yield _reading(kept, self.home.home, tz)
         for raw in pending:
-            if first <= raw[0] < last and not _silenced(raw, outages):
-                yield _reading(raw, self.home.home, tz)
+            if (kept := sent(raw)) is not None:
+                yield _reading(kept, self.home.home, tz)
 
     def _day(self, plan: DayPlan) -> list[Raw]:
         midnight = self.midnights[plan.day]
@@ -126,14 +145,15 @@ class Simulation:
             )
         if devices.pendant:
             add(devices.pendant, pendant_readings(plan, self.profile, rng(2)))
-        add(devices.motion, _pir(plan, rng(3)))
-        front, bathroom, fridge = _doors(plan, rng(4))
+        add(devices.motion, pir_readings(plan, rng(3)))
+        front, bathroom, fridge = door_readings(plan, rng(4))
         add(devices.front_door, front)
         add(devices.bathroom_door, bathroom)
         add(devices.fridge, fridge)
-        add(devices.radar, _radar(plan, devices.radar, rng(5)))
+        add(devices.radar, radar_readings(plan, devices.radar, rng(5)))
         for index, device in enumerate(self.home.devices):
             add(device, _zigbee_reports(self, device, index, plan, midnight))
+            add(device, self._occupancy(plan, devices, device, index, rng(6, index)))
         for event in plan.events:
             if self.home.device(event.device) is not None:
                 out.append(
@@ -141,6 +161,31 @@ class Simulation:
                 )
         out.extend(self._accel(plan, devices, midnight, rng))
         return out
+
+    def _occupancy(
+        self,
+        plan: DayPlan,
+        devices: HomeDevices,
+        device: DeviceConfig,
+        index: int,
+        rng: np.random.Generator,
+    ) -> list[Item]:
+        """Mats, the bed sensor, presence sensors and plugs."""
+        pulsing = self.hardware.mats_pulse and device.zigbee_name is not None
+        pulses = rng.uniform(*MAT_PULSES_PER_HOUR) if pulsing else None
+        phase = rng_for(self.seed, self.home.home, STREAM_DEVICE, 100 + index).uniform(0, DAY)
+        previous = self.plans[plan.day - 1] if plan.day > 0 else None
+        if device is devices.bed:
+            if device.zigbee_name is None:
+                return bed_sensor_readings(plan, previous, self.profile, rng)
+            return mat_readings(plan, previous, in_bed, rng, pulses_per_hour=pulses)
+        if device is devices.chair:
+            return mat_readings(plan, previous, in_chair, rng, pulses_per_hour=pulses)
+        if device in devices.rooms:
+            return room_presence_readings(plan, previous, device.role, rng, phase=phase)
+        if device in devices.appliances:
+            return appliance_readings(plan, previous, device, rng, phase=phase)
+        return []
 
     def _accel(
         self,
@@ -180,45 +225,30 @@ def simulate_home(
     days: float,
     seed: int,
     incidents: Sequence[IncidentPlan] | None = None,
+    messy: bool = True,
 ) -> Simulation:
     """Plan ``days`` of life in ``home`` from ``start`` (tz-aware, local midnight of day 0).
 
     ``incidents`` None: a default schedule (default_incidents); []: ordinary life only.
+    ``messy``: the resident's habits and the home's sensors calibrated on real homes
+    (simulators/life.py: late nights, long and evening outings, days away, stuck and
+    silent sensors); otherwise the tidy life of the demo.
     """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     if days <= 0:
         raise ValueError(f"days must be positive, got {days}")
-    tz = ZoneInfo(home.timezone)
     count = math.ceil(days)
-    first_date = start.astimezone(tz).date()
-    midnights = tuple(
-        datetime.combine(first_date + timedelta(days=k), time(0), tz).timestamp()
-        for k in range(count + 1)
-    )
-    profile = make_resident(home, seed)
+    midnights = _midnights(start, count, ZoneInfo(home.timezone))
+    profile = make_resident(home, seed, messy=messy)
     devices = HomeDevices.of(home)
-    plans = [
-        plan_day(
-            profile,
-            k,
-            rng_for(seed, home.home, STREAM_ROUTINE, k),
-            length=midnights[k + 1] - midnights[k],
-        )
-        for k in range(count)
-    ]
-    schedule = default_incidents(home, count, seed) if incidents is None else list(incidents)
-    truth: list[GroundTruth] = []
-    for index, incident in enumerate(schedule):
-        if incident.day >= count:
-            raise ValueError(
-                f"incident {incident.kind} on day {incident.day} is outside a {days}-day run"
-            )
-        scene = Scene(home, devices, profile, midnights[incident.day])
-        rng = rng_for(seed, home.home, STREAM_INCIDENT, incident.day, index)
-        plans[incident.day], found = apply_incident(plans[incident.day], incident, scene, rng)
-        if found is not None:
-            truth.append(found)
+    scripted = {incident.day for incident in incidents or ()}
+    lengths = [b - a for a, b in itertools.pairwise(midnights)]
+    plans = plan_days(profile, lengths, seed, keep_home=scripted)
+    if incidents is None:
+        away = {p.day for p in plans if p.away}
+        incidents = default_incidents(home, count, seed, away=away)
+    truth = _apply_incidents(home, devices, profile, plans, incidents, midnights, seed)
 
     battery = None
     if devices.bracelet is not None:
@@ -232,6 +262,18 @@ def simulate_home(
             drain_per_day=profile.bracelet_drain,
         )
         truth.extend(_battery_low_truth(home, devices.bracelet, plans, profile, midnights, battery))
+
+    hardware = draw_hardware(rng_for(seed, home.home, STREAM_HARDWARE)) if messy else TIDY_HARDWARE
+    spare: dict[str, list[tuple[float, float]]] = {}
+    for found in truth:  # no fault on the device a scripted incident is about, that day
+        if found.device is not None:
+            day = found.start.timestamp()
+            spare.setdefault(found.device, []).append((day - DAY, day + DAY))
+    on_at = _reads_on(plans, midnights, devices)
+    faults = draw_faults(
+        home, hardware, seed, midnights[0], midnights[-1], spare=spare, on_at=on_at
+    )
+    truth.extend(_fault_truth(home, faults))
 
     first, last = start.timestamp(), start.timestamp() + days * DAY
     kept = tuple(
@@ -247,7 +289,100 @@ def simulate_home(
         plans=tuple(plans),
         midnights=midnights,
         battery=battery,
+        hardware=hardware,
+        faults=tuple(faults),
     )
+
+
+def _midnights(start: datetime, count: int, tz: ZoneInfo) -> tuple[float, ...]:
+    first_date = start.astimezone(tz).date()
+    return tuple(
+        datetime.combine(first_date + timedelta(days=k), time(0), tz).timestamp()
+        for k in range(count + 1)
+    )
+
+
+def _apply_incidents(
+    home: HomeConfig,
+    devices: HomeDevices,
+    profile: ResidentProfile,
+    plans: list[DayPlan],
+    incidents: Sequence[IncidentPlan],
+    midnights: Sequence[float],
+    seed: int,
+) -> list[GroundTruth]:
+    """Each incident changes its day's plan (in place) and gives its ground truth."""
+    truth: list[GroundTruth] = []
+    for index, incident in enumerate(incidents):
+        if incident.day >= len(plans):
+            raise ValueError(
+                f"incident {incident.kind} on day {incident.day} is outside a {len(plans)}-day run"
+            )
+        scene = Scene(home, devices, profile, midnights[incident.day])
+        rng = rng_for(seed, home.home, STREAM_INCIDENT, incident.day, index)
+        plans[incident.day], found = apply_incident(plans[incident.day], incident, scene, rng)
+        if found is not None:
+            truth.append(found)
+    return truth
+
+
+def _reads_on(
+    plans: Sequence[DayPlan], midnights: Sequence[float], devices: HomeDevices
+) -> Callable[[DeviceConfig, float], float | None]:
+    """When a fixed sensor next reads "on" after a moment, from her plans: the PIR when she
+    is in the living room or kitchen, a mat when she lies or sits on it, a presence sensor
+    when she is in its room, the fridge and the kettle while she cooks, the TV's plug while
+    she watches."""
+
+    def sees(device: DeviceConfig) -> Callable[[Visit], bool] | None:
+        if device is devices.motion:
+            return lambda v: v.place in ("living_room", "kitchen") and v.activity != "collapsed"
+        if device is devices.bed:
+            return in_bed
+        if device is devices.chair:
+            return in_chair
+        if device in devices.rooms:
+            return lambda v: v.place == device.role
+        if device is devices.fridge or (device in devices.appliances and device.role == "kitchen"):
+            return lambda v: v.place == "kitchen" and v.activity == "cook"
+        if device in devices.appliances:
+            return lambda v: v.activity == "tv"
+        return None
+
+    def on_at(device: DeviceConfig, t: float) -> float | None:
+        seen = sees(device)
+        if seen is None:
+            return None
+        for plan in plans[max(0, int((t - midnights[0]) // DAY) - 1) :]:
+            midnight = midnights[plan.day]
+            for visit in plan.visits:
+                if midnight + visit.end > t and seen(visit):
+                    return max(t, midnight + visit.start + 30.0)
+        return None
+
+    return on_at
+
+
+def _fault_truth(home: HomeConfig, faults: Sequence[SensorFault]) -> list[GroundTruth]:
+    tz = ZoneInfo(home.timezone)
+    found = []
+    for fault in faults:
+        kind = "sensor_stuck" if fault.kind == "stuck" else "sensor_silent"
+        details: dict[str, object] = {"hours": round((fault.end - fault.start) / HOUR, 1)}
+        if fault.kind == "stuck":
+            details |= {"metric": fault.metric, "value": fault.value}
+        found.append(
+            GroundTruth(
+                home=home.home,
+                kind=kind,
+                expected_alert=EXPECTED_ALERT[kind],
+                start=datetime.fromtimestamp(round(fault.start, 3), tz),
+                end=datetime.fromtimestamp(round(fault.end, 3), tz),
+                device=fault.device,
+                details=details,
+            )
+        )
+    return found
 
 
 def _stop_charging_before_low_battery(
@@ -327,151 +462,7 @@ def _silenced(raw: Raw, outages: Sequence[tuple[str, float, float]]) -> bool:
     return any(device == raw[1] and start <= raw[0] < end for device, start, end in outages)
 
 
-# -- the home's fixed sensors ----------------------------------------------------------------
-
-Item = tuple[float, str, object]  # seconds after midnight, metric, value
-
-
-def _pir(plan: DayPlan, rng: np.random.Generator) -> list[Item]:
-    """Living-room PIR: detections while she moves about there, as Zigbee2MQTT reports them."""
-    moves: list[float] = []
-    for visit in plan.visits:
-        rate = _PIR_RATE.get(visit.activity, 0.0) if visit.place in _LIVING_AREA else 0.0
-        if rate > 0:
-            t = visit.start + rng.exponential(60 / rate)
-            while t < visit.end:
-                moves.append(t)
-                t += rng.exponential(60 / rate)
-    for before, after in pairwise(plan.visits):
-        if before.place == after.place:
-            continue
-        t = after.start
-        if after.place == "out":
-            moves.append(t - rng.uniform(5, 20))  # crossing the living room to the door
-        elif before.place == "out":
-            moves.append(t + rng.uniform(3, 12))
-        elif after.place in _LIVING_AREA and after.activity not in _STILL:
-            moves.append(t + rng.uniform(1, 8))
-        elif before.place in _LIVING_AREA or after.place in _LIVING_AREA:
-            moves.append(t - rng.uniform(2, 10))
-    for visitor in plan.visitors:
-        moves.append(visitor.arrive + rng.uniform(3, 10))
-        moves.extend(visitor.arrive + rng.uniform(0, 15 * MINUTE, int(rng.integers(3, 10))))
-        moves.append(visitor.leave - rng.uniform(5, 15))
-    moves.sort()
-    out: list[Item] = []
-    last = -math.inf
-    for t in moves:
-        if t - last < _PIR_BLIND_S:
-            continue
-        if out and t - last >= _PIR_CLEAR_S:
-            out.append((last + _PIR_CLEAR_S, "motion", False))
-        out.append((t, "motion", True))
-        last = t
-    if out:
-        out.append((last + _PIR_CLEAR_S, "motion", False))
-    return [(max(0.5, t), m, v) for t, m, v in out]
-
-
-def _doors(plan: DayPlan, rng: np.random.Generator) -> tuple[list[Item], list[Item], list[Item]]:
-    """Door contacts: opened, then closed a few seconds later (or left open)."""
-    front: list[Item] = []
-    bathroom: list[Item] = []
-    fridge: list[Item] = []
-    front_open = False
-    bath_open = False
-    transitions = list(pairwise(plan.visits))
-    last_bath_exit = max(
-        (b.start for a, b in transitions if a.place == "bathroom" and b.place != "bathroom"),
-        default=-1.0,
-    )
-    for before, after in transitions:
-        t = after.start
-        if before.place == after.place:
-            continue
-        if after.place == "out" or before.place == "out":
-            if not front_open:
-                front.append((t, "contact", "open"))
-            # Someone wandering off at night may leave the door ajar behind her.
-            front_open = after.activity == "wander" and rng.random() < 0.5
-            if not front_open:
-                front.append((t + rng.uniform(3, 8), "contact", "closed"))
-        # A visit starts as she opens the door to go in, and ends as she opens it to come out.
-        if after.place == "bathroom":
-            if not bath_open:
-                bathroom.append((t, "contact", "open"))
-            bathroom.append((t + rng.uniform(2, 5), "contact", "closed"))
-            bath_open = False
-        elif before.place == "bathroom":
-            bathroom.append((t, "contact", "open"))
-            bath_open = t != last_bath_exit and rng.random() < 0.15
-            if not bath_open:
-                bathroom.append((t + rng.uniform(1, 4), "contact", "closed"))
-    for visitor in plan.visitors:
-        for t in (visitor.arrive, visitor.leave):
-            front.append((t, "contact", "open"))
-            front.append((t + rng.uniform(4, 10), "contact", "closed"))
-    for visit in plan.visits:
-        if (
-            visit.activity not in {"cook", "chores"}
-            or visit.place != "kitchen"
-            or visit.duration < 2 * MINUTE
-        ):
-            continue
-        openings = int(rng.integers(1, 4)) if visit.activity == "cook" else int(rng.random() < 0.3)
-        closed_at = -math.inf
-        for t in np.sort(rng.uniform(visit.start + 20, visit.end - 40, openings)):
-            if t < closed_at + 5:
-                continue
-            closed_at = t + rng.uniform(4, 30)
-            fridge.extend([(float(t), "contact", "open"), (closed_at, "contact", "closed")])
-    return front, bathroom, fridge
-
-
-def _radar(plan: DayPlan, radar: DeviceConfig | None, rng: np.random.Generator) -> list[Item]:
-    """Bathroom radar: presence on entering and leaving, its state every ~5 min, and now and
-    then "no fall" unless it is in the middle of reporting one."""
-    if radar is None:
-        return []
-    stays: list[tuple[float, float]] = []
-    for visit in plan.visits:
-        if visit.place != "bathroom":
-            continue
-        if stays and abs(stays[-1][1] - visit.start) < 1:
-            stays[-1] = (stays[-1][0], visit.end)
-        else:
-            stays.append((visit.start, visit.end))
-    present = [(a + rng.uniform(1, 3), b + rng.uniform(*_RADAR_HOLD_S)) for a, b in stays]
-    out: list[Item] = []
-    for a, b in present:
-        out.append((a, "presence", True))
-        out.append((b, "presence", False))
-        if rng.random() < 0.3:
-            out.append((b + 0.2, "fall_state", "none"))
-    alarms = _alarm_spans(
-        [e for e in plan.events if e.device == radar.id and e.metric == "fall_state"]
-    )
-    for i, t in enumerate(np.arange(rng.uniform(0, 300), plan.length, 300.0)):
-        t = float(t + rng.uniform(-20, 20))
-        inside = any(a <= t < b for a, b in present)
-        out.append((t, "presence", inside))
-        if i % 12 == 0 and not any(a <= t < b for a, b in alarms):
-            out.append((t + 0.1, "fall_state", "none"))
-    return [(max(0.5, t), m, v) for t, m, v in out]
-
-
-def _alarm_spans(events) -> list[tuple[float, float]]:
-    spans = []
-    start = None
-    for event in sorted(events, key=lambda e: e.t):
-        if event.value != "none" and start is None:
-            start = event.t
-        elif event.value == "none" and start is not None:
-            spans.append((start, event.t + 1))
-            start = None
-    if start is not None:
-        spans.append((start, math.inf))
-    return spans
+# -- the home's Zigbee devices' periodic reports ------------------------------------------
 
 
 def _zigbee_reports(
@@ -479,8 +470,10 @@ def _zigbee_reports(
 ) -> list[Item]:
     """Battery-powered Zigbee devices check in well within their catalog heartbeat, with a
     battery level that creeps down over the weeks."""
-    if device.source == "native" or device.kind == "fall_radar":
-        return []  # radars are mains powered and chatty; wearables report for themselves
+    if device.source == "native" or device.kind == "fall_radar" or not _has_battery(device):
+        # Radars, presence sensors and plugs are mains powered and report their state
+        # themselves (fixed_sensors.py, occupancy.py); wearables report for themselves.
+        return []
     keyed = rng_for(sim.seed, sim.home.home, STREAM_DEVICE, index + 1)
     initial = keyed.uniform(55, 100)
     drain = keyed.uniform(0.05, 0.3)  # % per day
@@ -497,3 +490,9 @@ def _zigbee_reports(
         out.append((t, "battery", float(max(1, math.floor(level)))))
         k += 1
     return out
+
+
+def _has_battery(device: DeviceConfig) -> bool:
+    if device.model is None:
+        return device.kind not in ("presence", "appliance")
+    return "battery" in definition(device.model).metrics

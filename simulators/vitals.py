@@ -49,6 +49,10 @@ EFFORT: dict[str, Effort] = {
     "market": Effort(18, 0.3, -1.2),
     "wander": Effort(22, 0.5, -2.0),
     "lost": Effort(16, 0.3, -1.5),
+    "visit": Effort(4, 0.06, -0.5),  # at a friend's, a neighbour's, mahjong
+    "dance": Effort(24, 0.45, -1.5),  # square dancing after dinner
+    "away": Effort(4, 0.08, -0.3),  # days at her children's
+    "away_sleep": Effort(-11, 0, 0.9, asleep=True),
     "up": Effort(5, 0.1, 0.5),
     "down": Effort(14, 0, -0.3),  # on the floor after a fall: pain and fright
     "collapsed": Effort(-10, 0, 0),  # slumped, barely conscious: low-normal rate

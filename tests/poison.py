@@ -29,6 +29,8 @@ def every_model_home(home: str = HOME) -> HomeConfig:
     roles = {
         "door": "front_door",
         "motion": "living_room",
+        "presence": "bed",
+        "appliance": "kitchen",
         "fall_radar": "bathroom",
         "fall_pendant": "waist",
         "bracelet": "wrist",

@@ -81,6 +81,49 @@ HOME = HomeConfig.model_validate(
                 "source": "zigbee2mqtt:sos3",
                 "model": "SEB01ZB",
             },
+            {
+                "id": "presence_aqara",
+                "kind": "presence",
+                "role": "living_room",
+                "source": "zigbee2mqtt:fp1e",
+                "model": "FP1E",
+            },
+            {
+                "id": "presence_tuya",
+                "kind": "presence",
+                "role": "bedroom",
+                "source": "zigbee2mqtt:zy-m100",
+                "model": "ZY-M100-S_1",
+            },
+            {
+                "id": "chair_mat",
+                "kind": "presence",
+                "role": "chair",
+                "source": "zigbee2mqtt:chair",
+                "model": "C3007",
+            },
+            {
+                "id": "bed_strap",
+                "kind": "presence",
+                "role": "bed",
+                "source": "zigbee2mqtt:bed",
+                "model": "TS0601_bed_presence_sensor",
+            },
+            {"id": "bed_sensor", "kind": "presence", "role": "bed", "source": "native"},
+            {
+                "id": "kettle",
+                "kind": "appliance",
+                "role": "kitchen",
+                "source": "zigbee2mqtt:kettle",
+                "model": "TS011F_plug_1",
+            },
+            {
+                "id": "rice_cooker",
+                "kind": "appliance",
+                "role": "kitchen",
+                "source": "zigbee2mqtt:outlet",
+                "model": "E1603/E1702/E1708",
+            },
             {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
             {"id": "pendant", "kind": "fall_pendant", "role": "waist", "source": "native"},
             {
@@ -144,7 +187,64 @@ CATALOG_CASES = {
     "FDS315": (
         "zigbee2mqtt/radar3",
         {"status": "falling", "breathing_rate": 16, "location_x": 120, "location_y": 80},
-        [("radar_owon", "fall_state", "fall"), ("radar_owon", "presence", True)],
+        [
+            ("radar_owon", "fall_state", "fall"),
+            ("radar_owon", "presence", True),
+            ("radar_owon", "breathing_rate", 16.0),
+        ],
+    ),
+    "FP1E": (
+        "zigbee2mqtt/fp1e",
+        {
+            "presence": True,
+            "movement": "no_movement",
+            "target_distance": 2.3,
+            "device_temperature": 31,
+            "power_outage_count": 2,
+            "linkquality": 150,
+        },
+        [("presence_aqara", "presence", True)],
+    ),
+    "ZY-M100-S_1": (
+        "zigbee2mqtt/zy-m100",
+        {"presence": False, "illuminance": 85, "target_distance": 0, "fading_time": 30},
+        [("presence_tuya", "presence", False)],
+    ),
+    "C3007": (
+        "zigbee2mqtt/chair",
+        {"pressure": True, "battery_low": False, "battery": 92, "voltage": 2950},
+        [("chair_mat", "presence", True), ("chair_mat", "battery", 92.0)],
+    ),
+    "TS0601_bed_presence_sensor": (
+        "zigbee2mqtt/bed",
+        {"occupancy": True, "battery": 76, "illuminance": 1830, "work_state": "presence"},
+        [("bed_strap", "presence", True), ("bed_strap", "battery", 76.0)],
+    ),
+    "native-bed-sensor": (
+        "eldercare/v1/h001/dev/bed_sensor/up",
+        {"ts": NOW.timestamp(), "in_bed": True, "heart_rate": 58, "breathing_rate": 14},
+        [
+            ("bed_sensor", "presence", True),
+            ("bed_sensor", "heart_rate", 58.0),
+            ("bed_sensor", "breathing_rate", 14.0),
+        ],
+    ),
+    "TS011F_plug_1": (
+        "zigbee2mqtt/kettle",
+        {
+            "state": "ON",
+            "power": 1832.5,
+            "current": 7.96,
+            "voltage": 230.1,
+            "energy": 12.87,
+            "power_outage_memory": "restore",
+        },
+        [("kettle", "in_use", True)],
+    ),
+    "E1603/E1702/E1708": (
+        "zigbee2mqtt/outlet",
+        {"state": "OFF", "power_on_behavior": "previous", "linkquality": 98},
+        [("rice_cooker", "in_use", False)],
     ),
     "TS0215A_sos": (
         "zigbee2mqtt/sos1",
@@ -384,3 +484,52 @@ def test_zigbee_values_of_the_wrong_type_are_refused_not_coerced():
 
 def test_heiman_unknown_fall_status_is_no_reading_rather_than_no_fall():
     assert readings_of("zigbee2mqtt/radar2", {"fall_status": "unknown"}) == []
+
+
+# --- derived levels: an appliance is in use while its plug draws power -------------------
+
+
+@pytest.mark.parametrize(
+    ("watts", "in_use"),
+    [(1832.5, True), (64, True), (5.5, True), (5, False), (0.4, False), (0, False)],
+)
+def test_a_plug_draws_power_above_its_threshold_while_the_appliance_is_in_use(watts, in_use):
+    # The plug itself stays ON all day: its state says nothing about the kettle.
+    payload = {"state": "ON", "power": watts, "voltage": 230.1}
+    assert readings_of("zigbee2mqtt/kettle", payload) == [("kettle", "in_use", in_use)]
+
+
+@pytest.mark.parametrize("watts", ["1500", True, [1500], {"W": 1500}])
+def test_a_power_that_is_not_a_number_is_refused_not_read_as_in_use(watts):
+    decoded = decode(
+        "zigbee2mqtt/kettle", json.dumps({"power": watts}).encode(), HOME, received_at=NOW
+    )
+    assert decoded.readings == ()
+    (refused,) = decoded.rejected
+    assert (refused.problem, refused.field, refused.device) == ("wrong_type", "power", "kettle")
+
+
+def test_a_plug_without_metering_reports_in_use_from_its_switch():
+    assert readings_of("zigbee2mqtt/outlet", {"state": "ON"}) == [("rice_cooker", "in_use", True)]
+    with pytest.raises(AssertionError):
+        readings_of("zigbee2mqtt/outlet", {"state": "on"})  # Zigbee2MQTT writes ON / OFF
+
+
+def test_a_bed_sensor_with_nobody_on_it_reports_no_vitals_rather_than_zero():
+    body = {"ts": NOW.timestamp(), "in_bed": False, "heart_rate": 0, "breathing_rate": 0}
+    decoded = decode(
+        "eldercare/v1/h001/dev/bed_sensor/up", json.dumps(body).encode(), HOME, received_at=NOW
+    )
+    assert [(r.metric, r.value) for r in decoded.readings] == [("presence", False)]
+    assert sorted(e.problem for e in decoded.rejected) == ["no_data", "no_data"]
+
+
+def test_a_threshold_needs_a_true_false_metric_and_no_map():
+    from pydantic import ValidationError
+
+    from devices import Expose
+
+    with pytest.raises(ValidationError, match="true/false metric"):
+        Expose(property="power", metric="heart_rate", above=5)
+    with pytest.raises(ValidationError, match="not both"):
+        Expose(property="power", metric="in_use", above=5, map={1: True})

@@ -66,6 +66,7 @@ _PLAIN_SAMPLES: dict[str, list[Any]] = {
     "battery": [100, 3],
     "presence": [True, False],
     "motion": [True, False],
+    "breathing_rate": [14, 22.5],
     "accel": [[0.01, -0.02, 0.98], {"rate_hz": 50, "samples": [[0.0, 0.1, 1.0], [1.5, -2.5, 3]]}],
 }
 
@@ -76,6 +77,8 @@ def _payload_samples(spec: DeviceDefinition) -> list[dict[str, Any]]:
     for expose in spec.exposes:
         if expose.map is not None:
             values = [raw for raw, value in expose.map.items() if value is not None]
+        elif expose.above is not None:
+            values = [expose.above * 300, expose.above / 10]  # a kettle on; a plug on standby
         else:
             values = _PLAIN_SAMPLES[expose.metric]
         per_property.setdefault(expose.property, values)
@@ -175,6 +178,25 @@ def test_zigbee2mqtt_payloads_have_the_real_shape(model, metric, value, payload)
     assert 0 <= body["linkquality"] <= 255
     assert body["last_seen"] == "2026-11-29T15:31:05.120+08:00"  # ISO 8601, home's offset
     assert message.qos == 1, "events go at QoS 1"
+
+
+def test_a_metering_plug_reports_watts_on_the_right_side_of_its_threshold():
+    device = _device_id("TS011F_plug_1")
+    times = [TS + timedelta(minutes=k) for k in range(20)]
+    on = [
+        json.loads(m.payload)["power"]
+        for m in encode([_reading(device, "in_use", True, t) for t in times], HOME)
+    ]
+    off = [
+        json.loads(m.payload)["power"]
+        for m in encode([_reading(device, "in_use", False, t) for t in times], HOME)
+    ]
+    assert min(on) > 5 and max(off) <= 5
+    assert len(set(on)) > 1, "a drawing appliance wobbles from report to report"
+    assert on == [
+        json.loads(m.payload)["power"]
+        for m in encode([_reading(device, "in_use", True, t) for t in times], HOME)
+    ]
 
 
 def test_native_payload_is_one_flat_object_per_device_and_instant():

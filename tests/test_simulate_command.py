@@ -206,6 +206,7 @@ def _parse(argv: Iterable[str]) -> argparse.Namespace:
         ["--out", "x", "--days", "-1"],
         ["--out", "x", "--start", "2026-13-01"],
         ["--out", "x", "--incidents", "some"],
+        ["--out", "x", "--life", "chaotic"],
         ["--broker", "mqtt://h", "--speed", "fast"],
         ["--broker", "mqtt://h", "--faults", "1.5"],
         ["--broker", "mqtt://h", "--prefix", "a/#"],
@@ -221,6 +222,7 @@ def test_usage_mistakes_exit_2_with_a_message(argv, capsys):
 def test_defaults():
     args = _parse(["--out", "x"])
     assert (args.homes, args.days, args.seed, args.incidents) == (3, 7.0, 1, "default")
+    assert args.life == "messy"
     assert args.start.isoformat() == "2026-11-01"
     args = _parse(["--broker", "mqtt://h", "--speed", "max"])
     assert (args.speed, args.faults, args.prefix) == (0.0, 0.0, "eldercare/v1")
@@ -285,6 +287,21 @@ def test_simulate_out_writes_the_run_deterministically(tmp_path, capsys):
     assert (tmp_path / "a" / "ground_truth.jsonl").read_bytes() == (
         tmp_path / "b" / "ground_truth.jsonl"
     ).read_bytes()
+
+
+def test_life_chooses_the_messy_or_the_tidy_residents_and_homes():
+    def simulated(life: str) -> list:
+        args = _parse(["--out", "unused", "--homes", "10", "--days", "2", "--life", life])
+        return command._simulations(args)
+
+    messy, tidy = simulated("messy"), simulated("tidy")
+    assert [h.home for h, _ in messy] == [h.home for h, _ in tidy]
+    # Tidy: every home has a front-door sensor and every resident is in bed before midnight.
+    assert all(home.device("front_door") for home, _ in tidy)
+    assert all(sim.profile.bedtime_mean < 24 * 3600 for _, sim in tidy)
+    # Messy (simulators/life.py): some homes without one, some residents up past midnight.
+    assert not all(home.device("front_door") for home, _ in messy)
+    assert any(sim.profile.bedtime_mean >= 24 * 3600 for _, sim in messy)
 
 
 async def test_simulate_publish_round_trip_gives_the_simulations_own_readings(mosquitto):
