@@ -124,7 +124,9 @@ class GapBaseline:
         length = end - start
         if length <= 0:
             return
-        t = start
+        # Hours older than the window are forgotten anyway: a gap of months (or a clock
+        # that jumped years ahead) must not cost an iteration per hour it went on.
+        t = max(start, end - (self.days + 1) * 86400.0)
         while t < end:
             _, bucket_end, day, hour = self.bucket_of(t)
             row = self._row(day)

@@ -322,20 +322,24 @@ class DecodeHarness(Harness):
 
 
 class EdgeHarness(Harness):
+    """The edge as it runs: with its own clock limits and its wall clock at the end of the
+    corpus's day, so a device cannot move event time far from the wall clock (a payload
+    dated in the year 3026 is refused, as at a real edge, rather than making the detectors
+    walk a thousand years of nights)."""
+
     def __init__(self, home: HomeConfig, workdir: Path):
-        from devices import ClockLimits
         from edge.outbox import Outbox
         from edge.pipeline import HomePipeline
+        from edge.settings import DEFAULT_CLOCK
 
         self.home = home
+        self.now = START + timedelta(days=1)
         self.outbox = Outbox(workdir / "outbox.sqlite", edge=home.home)
-        self.pipeline = HomePipeline(
-            home, self.outbox, data_dir=workdir, clock=ClockLimits.unbounded()
-        )
+        self.pipeline = HomePipeline(home, self.outbox, data_dir=workdir, clock=DEFAULT_CLOCK)
         self._flushed = 0
 
     def check(self, topic: str, payload: bytes) -> None:
-        self.pipeline.handle_local(topic, payload, START)
+        self.pipeline.handle_local(topic, payload, self.now)
         self._flushed += 1
         if self._flushed % 500 == 0:  # the edge drains its outbox; so does the harness
             self.pipeline.flush_telemetry()
@@ -348,7 +352,7 @@ class EdgeHarness(Harness):
     def still_works(self) -> bool:
         # A day later, past any SOS call the fuzzing may have opened (presses within 30 min
         # are the same call): a new press must raise a new one.
-        later = START + timedelta(days=1)
+        later = self.now + timedelta(days=1)
         topic, payload = sos_message(self.home, later)
         events = self.pipeline.handle_local(topic, payload, later)
         return any(event.kind == "sos" and event.state == "raised" for event in events)
