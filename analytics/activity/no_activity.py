@@ -280,7 +280,10 @@ class NoActivityDetector(ActivityDetector):
         w = self.where
         assert self.gap_from is not None and self.threshold is not None
         back = w.holds_since(self.gap_from)
-        if back is not None and w.last is not None:
+        # Over only once she is seen at home after the silence began: a clear on signs of
+        # life that the silence is not measured from would raise the same silence again.
+        seen_home = w.last_home is not None and w.last_home > self.gap_from
+        if back is not None and seen_home and w.last is not None:
             evidence = {
                 "summary": f"activity again at {self._local(back)}: {w.last[2]}",
                 "activity_at": self._local(back),

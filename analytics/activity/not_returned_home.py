@@ -3,8 +3,9 @@ or still out well into her night when she has never been before.
 
 Learned from every outing, the long ones and those that raised an alert too: someone who
 works or visits family all day is not in distress, and an outing that raised an alert and
-ended with her coming home was her life, not an incident. A long absence that began at
-the front door is an absence: no silence at home is watched meanwhile (days away).
+ended with her coming home was her life, not an incident. Days away (out through a whole
+night) are not outings and are not learned as such. A long absence that began at the
+front door is an absence: no silence at home is watched meanwhile (days away).
 """
 
 from __future__ import annotations
@@ -82,12 +83,21 @@ class NotReturnedHomeDetector(ActivityDetector):
         self.raised_at: float | None = None
 
     def learn(self, observation: Observation) -> None:
-        if observation.kind != "outing":
+        if observation.kind != "outing" or self.stayed_away(observation):
             return
         self.outings.add(observation.duration)
         night = self.where.day.night_start_after(observation.start)
         if observation.end > night:
             self.late_returns.add(observation.end - night)
+
+    def stayed_away(self, outing: Observation) -> bool:
+        """Away through a whole night (a stay at her children's, a hospital): days away,
+        not an outing. Learned as one, a two-day trip would make her usual outing two days
+        long and an outing that never ends unremarkable."""
+        day = self.where.day
+        night = day.night_start_after(outing.start)
+        _, end, _ = day.night()
+        return outing.end >= self.where.clock.at_or_after(night, end)
 
     def threshold(self, ts: float) -> tuple[float, float | None]:
         s = self.settings

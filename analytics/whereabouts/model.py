@@ -106,7 +106,13 @@ class Whereabouts:
         self.day = Day(self.settings, self.clock)
 
     def _found_home(self, ts: float) -> None:
-        self.last_home = max(self.last_home or ts, ts)
+        """She has been home since ``ts``: her signs of life since then (a wristband
+        counting the last of her walk while the front door's use was undecided) were at
+        home, and a silence at home begins after them."""
+        latest = ts
+        if self.last is not None and self.last[0] > ts:
+            latest = self.last[0]
+        self.last_home = max(self.last_home or latest, latest)
 
     # ---------------------------------------------------------------- questions
 
