@@ -16,8 +16,7 @@ import httpx
 import websockets
 
 from tests.hub.test_hub import cookie_of
-from tests.support.mqtt import publish, until
-from tests.support.served_hub import (
+from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
     FAMILY,
@@ -28,6 +27,7 @@ from tests.support.served_hub import (
     served,
     settings_for,
 )
+from tests.support.mqtt import publish, until
 
 CAREGIVER = "wang.fang"
 WINDOW = {

@@ -7,8 +7,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.support.mqtt import publish, until
-from tests.support.served_hub import (
+from tests.support.factories import (
     DISPATCHER,
     HOME,
     STATION,
@@ -18,6 +17,7 @@ from tests.support.served_hub import (
     served,
     settings_for,
 )
+from tests.support.mqtt import publish, until
 
 
 async def test_bad_requests_get_a_4xx_that_says_what_is_wrong(mosquitto, tmp_path):

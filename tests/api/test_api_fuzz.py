@@ -31,7 +31,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from tests.support.api_seed import Seeded, bearer_tokens, credentials_of, seed
-from tests.support.served_hub import served, settings_for
+from tests.support.factories import served, settings_for
 
 EXAMPLES = int(os.environ.get("ELDERCARE_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("ELDERCARE_FUZZ_SEED", random.randrange(2**32)))

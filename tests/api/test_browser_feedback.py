@@ -7,8 +7,7 @@ from __future__ import annotations
 from playwright.async_api import Page, expect
 
 from tests.support.chromium import chromium
-from tests.support.mqtt import publish
-from tests.support.served_hub import (
+from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
     FAMILY,
@@ -19,6 +18,7 @@ from tests.support.served_hub import (
     served,
     settings_for,
 )
+from tests.support.mqtt import publish
 
 TIMEOUT = 15_000  # ms
 

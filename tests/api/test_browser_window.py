@@ -13,8 +13,8 @@ from playwright.async_api import Page, expect
 
 from tests.api.test_browser import TIMEOUT, log_in
 from tests.support.chromium import chromium
+from tests.support.factories import DISPATCHER, event_message, register, served, settings_for
 from tests.support.mqtt import publish
-from tests.support.served_hub import DISPATCHER, event_message, register, served, settings_for
 
 REST, IMPACT, LYING = [0.0, 0.0, 1.0], [2.5, 1.0, 3.9], [0.9, 0.1, 0.1]  # in g; |IMPACT| 4.74
 

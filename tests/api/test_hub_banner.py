@@ -7,7 +7,7 @@ from playwright.async_api import expect
 
 from tests.api.test_browser import TIMEOUT, log_in
 from tests.support.chromium import chromium
-from tests.support.served_hub import DISPATCHER, register, served, settings_for
+from tests.support.factories import DISPATCHER, register, served, settings_for
 
 
 async def test_the_console_shows_a_banner_while_the_broker_is_gone(mosquitto, tmp_path):

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from tests.support.served_hub import free_port
+from tests.support.factories import free_port
 
 
 async def test_the_demo_serves_alerts_from_scripted_incidents_within_a_minute():

@@ -26,27 +26,19 @@ from eldercare.broker import free_port
 from simulators.errors import SimulatorError
 from simulators.payloads import encode_stream
 from simulators.publish import broker_address, merge_by_time, publish
+from tests.support import factories
 from transport.broker_url import BrokerUrl
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _home(home_id: str) -> HomeConfig:
-    return HomeConfig.model_validate(
-        {
-            "home": home_id,
-            "station": "st1",
-            "timezone": "Asia/Shanghai",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "devices": [
-                {"id": "front_door", "kind": "door", "role": "front_door",
-                 "source": "zigbee2mqtt:entrance", "model": "MCCGQ11LM"},
-                {"id": "radar", "kind": "fall_radar", "role": "bathroom",
-                 "source": "zigbee2mqtt:radar1"},
-                {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-            ],
-        }
-    )  # fmt: skip
+    devices = [
+        factories.device("front_door", "door", "front_door", "zigbee2mqtt:entrance", "MCCGQ11LM"),
+        factories.device("radar", "fall_radar", "bathroom", "zigbee2mqtt:radar1"),
+        factories.BAND,
+    ]
+    return factories.make_home(home_id, devices=devices)
 
 
 def _readings(home: str, minutes: int) -> list[Reading]:
@@ -54,12 +46,12 @@ def _readings(home: str, minutes: int) -> list[Reading]:
     for minute in range(minutes):
         ts = START + timedelta(minutes=minute, milliseconds=137 * minute)
         readings += [
-            Reading(ts=ts, home=home, device="band", metric="heart_rate", value=60 + minute % 9),
-            Reading(ts=ts, home=home, device="band", metric="steps", value=minute * 7),
-            Reading(ts=ts + timedelta(seconds=20), home=home, device="front_door",
-                    metric="contact", value="open" if minute % 2 else "closed"),
-            Reading(ts=ts + timedelta(seconds=40), home=home, device="radar",
-                    metric="presence", value=minute % 3 == 0),
+            factories.reading(ts, "band", "heart_rate", 60 + minute % 9, home),
+            factories.reading(ts, "band", "steps", minute * 7, home),
+            factories.reading(ts + timedelta(seconds=20), "front_door", "contact",
+                              "open" if minute % 2 else "closed", home),
+            factories.reading(ts + timedelta(seconds=40), "radar", "presence", minute % 3 == 0,
+                              home),
         ]  # fmt: skip
     return readings
 

@@ -7,133 +7,34 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts import HomeConfig
 from devices import MAX_PAYLOAD_BYTES, PayloadError, catalog, decode
+from tests.support.factories import BAND, device, make_home
 
 NOW = datetime(2026, 11, 29, 7, 31, 5, tzinfo=UTC)
 
-HOME = HomeConfig.model_validate(
-    {
-        "home": "h001",
-        "station": "st-yingzhou-01",
-        "resident": {"name": "王秀英", "birth_year": 1942},
-        "devices": [
-            {
-                "id": "front_door",
-                "kind": "door",
-                "role": "front_door",
-                "source": "zigbee2mqtt:entrance",
-                "model": "MCCGQ11LM",
-            },
-            {
-                "id": "bathroom_door",
-                "kind": "door",
-                "role": "bathroom_door",
-                "source": "zigbee2mqtt:bathroom",
-                "model": "SNZB-04",
-            },
-            {
-                "id": "motion_living",
-                "kind": "motion",
-                "role": "living_room",
-                "source": "zigbee2mqtt:pir",
-                "model": "RTCGQ11LM",
-            },
-            {
-                "id": "radar_tuya",
-                "kind": "fall_radar",
-                "role": "bathroom",
-                "source": "zigbee2mqtt:radar1",
-                "model": "MIR-HE200-TY",
-            },
-            {
-                "id": "radar_heiman",
-                "kind": "fall_radar",
-                "role": "bedroom",
-                "source": "zigbee2mqtt:radar2",
-                "model": "HS2FD-EF1-3.0",
-            },
-            {
-                "id": "radar_owon",
-                "kind": "fall_radar",
-                "role": "living_room",
-                "source": "zigbee2mqtt:radar3",
-                "model": "FDS315",
-            },
-            {
-                "id": "sos_tuya",
-                "kind": "sos_button",
-                "role": "bedside",
-                "source": "zigbee2mqtt:sos1",
-                "model": "TS0215A_sos",
-            },
-            {
-                "id": "sos_heiman",
-                "kind": "sos_button",
-                "role": "bathroom",
-                "source": "zigbee2mqtt:sos2",
-                "model": "HS1EB",
-            },
-            {
-                "id": "sos_feibit",
-                "kind": "sos_button",
-                "role": "kitchen",
-                "source": "zigbee2mqtt:sos3",
-                "model": "SEB01ZB",
-            },
-            {
-                "id": "presence_aqara",
-                "kind": "presence",
-                "role": "living_room",
-                "source": "zigbee2mqtt:fp1e",
-                "model": "FP1E",
-            },
-            {
-                "id": "presence_tuya",
-                "kind": "presence",
-                "role": "bedroom",
-                "source": "zigbee2mqtt:zy-m100",
-                "model": "ZY-M100-S_1",
-            },
-            {
-                "id": "chair_mat",
-                "kind": "presence",
-                "role": "chair",
-                "source": "zigbee2mqtt:chair",
-                "model": "C3007",
-            },
-            {
-                "id": "bed_strap",
-                "kind": "presence",
-                "role": "bed",
-                "source": "zigbee2mqtt:bed",
-                "model": "TS0601_bed_presence_sensor",
-            },
-            {"id": "bed_sensor", "kind": "presence", "role": "bed", "source": "native"},
-            {
-                "id": "kettle",
-                "kind": "appliance",
-                "role": "kitchen",
-                "source": "zigbee2mqtt:kettle",
-                "model": "TS011F_plug_1",
-            },
-            {
-                "id": "rice_cooker",
-                "kind": "appliance",
-                "role": "kitchen",
-                "source": "zigbee2mqtt:outlet",
-                "model": "E1603/E1702/E1708",
-            },
-            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-            {"id": "pendant", "kind": "fall_pendant", "role": "waist", "source": "native"},
-            {
-                "id": "unmodelled_radar",
-                "kind": "fall_radar",
-                "role": "bedroom",
-                "source": "zigbee2mqtt:radar4",
-            },
-        ],
-    }
+HOME = make_home(
+    station="st-yingzhou-01",
+    devices=[
+        device("front_door", "door", "front_door", "zigbee2mqtt:entrance", "MCCGQ11LM"),
+        device("bathroom_door", "door", "bathroom_door", "zigbee2mqtt:bathroom", "SNZB-04"),
+        device("motion_living", "motion", "living_room", "zigbee2mqtt:pir", "RTCGQ11LM"),
+        device("radar_tuya", "fall_radar", "bathroom", "zigbee2mqtt:radar1", "MIR-HE200-TY"),
+        device("radar_heiman", "fall_radar", "bedroom", "zigbee2mqtt:radar2", "HS2FD-EF1-3.0"),
+        device("radar_owon", "fall_radar", "living_room", "zigbee2mqtt:radar3", "FDS315"),
+        device("sos_tuya", "sos_button", "bedside", "zigbee2mqtt:sos1", "TS0215A_sos"),
+        device("sos_heiman", "sos_button", "bathroom", "zigbee2mqtt:sos2", "HS1EB"),
+        device("sos_feibit", "sos_button", "kitchen", "zigbee2mqtt:sos3", "SEB01ZB"),
+        device("presence_aqara", "presence", "living_room", "zigbee2mqtt:fp1e", "FP1E"),
+        device("presence_tuya", "presence", "bedroom", "zigbee2mqtt:zy-m100", "ZY-M100-S_1"),
+        device("chair_mat", "presence", "chair", "zigbee2mqtt:chair", "C3007"),
+        device("bed_strap", "presence", "bed", "zigbee2mqtt:bed", "TS0601_bed_presence_sensor"),
+        device("bed_sensor", "presence", "bed", "native"),
+        device("kettle", "appliance", "kitchen", "zigbee2mqtt:kettle", "TS011F_plug_1"),
+        device("rice_cooker", "appliance", "kitchen", "zigbee2mqtt:outlet", "E1603/E1702/E1708"),
+        BAND,
+        device("pendant", "fall_pendant", "waist", "native"),
+        device("unmodelled_radar", "fall_radar", "bedroom", "zigbee2mqtt:radar4"),
+    ],
 )
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from contracts.home import HomeConfig
-from contracts.reading import Reading
 from devices.codec import ClockLimits
 from edge import EdgeAgent, EdgeSettings, HomePipeline
 from edge.accel import IMPACT_AFTER_S, IMPACT_BEFORE_S, SLACK_S, kept_s
@@ -22,6 +21,8 @@ from edge.outbox import Outbox
 from eldercare.broker import Broker
 from simulators.payloads import encode
 from tests.analytics.falls.signals import UP, fall_signal, hold, walk
+from tests.support import factories
+from tests.support.factories import home_config, make_home
 from tests.support.mqtt import WAIT, Collector, publish, raised, running, until
 
 HOME = "h001"
@@ -34,41 +35,18 @@ COMMAND = f"{PREFIX}/{HOME}/command"
 LOCAL_COMMAND = f"{PREFIX}/{HOME}/local/command"
 
 
-def config_dict(**changes: Any) -> dict[str, Any]:
-    return {
-        "home": HOME,
-        "station": "st1",
-        "timezone": "Asia/Shanghai",
-        "resident": {"name": "王秀英", "birth_year": 1942, "lives_alone": True},
-        "devices": [
-            {
-                "id": "radar_bath",
-                "kind": "fall_radar",
-                "role": "bathroom",
-                "source": "zigbee2mqtt:radar1",
-                "model": "MIR-HE200-TY",
-            },
-            {"id": "sos_bed", "kind": "sos_button", "role": "bedside", "source": "zigbee2mqtt:sos"},
-            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-        ],
-        **changes,
-    }
+def config_dict(home: str = HOME, **changes: Any) -> dict[str, Any]:
+    return home_config(home, **changes)
 
 
-HOME_CONFIG = HomeConfig.model_validate(config_dict())
+HOME_CONFIG = make_home(HOME)
 
 
 def device_messages(
     device: str, metric: str, value: Any, rate_hz: float | None = None, ts: float | None = None
 ):
-    reading = Reading(
-        ts=datetime.now(UTC) if ts is None else ts,
-        home=HOME,
-        device=device,
-        metric=metric,
-        value=value,
-        rate_hz=rate_hz,
-    )
+    moment = datetime.now(UTC) if ts is None else ts
+    reading = factories.reading(moment, device, metric, value, HOME, rate_hz=rate_hz)
     return [(m.topic, m.payload) for m in encode([reading], HOME_CONFIG)]
 
 
@@ -76,12 +54,12 @@ def accel_messages(device: str, samples: np.ndarray, start: float, rate_hz: floa
     """Back-to-back 1 s accelerometer batches of ``samples``, the first sample at ``start``."""
     size = round(rate_hz)
     readings = [
-        Reading(
-            ts=start + first / rate_hz,
-            home=HOME,
-            device=device,
-            metric="accel",
-            value=samples[first : first + size].tolist(),
+        factories.reading(
+            start + first / rate_hz,
+            device,
+            "accel",
+            samples[first : first + size].tolist(),
+            HOME,
             rate_hz=rate_hz,
         )
         for first in range(0, len(samples), size)
@@ -687,7 +665,7 @@ def test_a_radar_fall_has_no_window_and_a_gap_or_a_new_rate_starts_the_stream_af
 
 
 def confirming_pipeline(tmp_path: Path, **fall_settings: float) -> HomePipeline:
-    config = HomeConfig.model_validate(config_dict(thresholds={"fall": fall_settings}))
+    config = make_home(HOME, thresholds={"fall": fall_settings})
     outbox = Outbox(tmp_path / "outbox.db", HOME)
     return HomePipeline(
         config, outbox, data_dir=tmp_path, prefix=PREFIX, clock=ClockLimits.unbounded()

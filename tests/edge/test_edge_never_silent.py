@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from contracts.home import HomeConfig
-from contracts.reading import Reading
 from simulators.payloads import encode
+from tests.support import factories
 from tests.support.edge_process import EdgeProcess, outbox_counts, running, write_config
+from tests.support.factories import BAND, RADAR_BATH, device, home_config
 from tests.support.mqtt import Collector, publish, raised, until
 from tests.support.poison import POISON
 
@@ -25,26 +26,10 @@ HOMES = ("h001", "h002")
 SLOW = 30.0  # seconds: a process start under load, a broker restart, a reconnect backoff
 
 
-def device(
-    device_id: str, kind: str, role: str, source: str, model: str | None = None
-) -> dict[str, Any]:
-    found = {"id": device_id, "kind": kind, "role": role, "source": source}
-    return found if model is None else {**found, "model": model}
-
-
 def home_dict(home: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "home": home,
-        "station": "st1",
-        "timezone": "Asia/Shanghai",
-        "resident": {"name": "王秀英", "birth_year": 1942},
-        "devices": [
-            device("radar_bath", "fall_radar", "bathroom", "zigbee2mqtt:radar1", "MIR-HE200-TY"),
-            device("sos_bed", "sos_button", "bedside", "zigbee2mqtt:sos", "TS0215A_sos"),
-            device("band", "bracelet", "wrist", "native"),
-        ],
-        **changes,
-    }
+    sos_bed = device("sos_bed", "sos_button", "bedside", "zigbee2mqtt:sos", "TS0215A_sos")
+    changes.setdefault("devices", [RADAR_BATH, sos_bed, BAND])
+    return home_config(home, **changes)
 
 
 def topic(home: str, channel: str) -> str:
@@ -92,7 +77,7 @@ class Setup:
     ) -> list[tuple[str, bytes]]:
         """What ``device`` of ``home`` publishes for one reading (now, by default)."""
         moment = time.time() if ts is None else ts
-        reading = Reading(ts=moment, home=home, device=device, metric=metric, value=value)
+        reading = factories.reading(moment, device, metric, value, home)
         home_config = HomeConfig.model_validate(config or home_dict(home))
         base = self.zigbee_base(home)
         return [(m.topic, m.payload) for m in encode([reading], home_config, zigbee_base=base)]

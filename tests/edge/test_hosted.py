@@ -11,11 +11,11 @@ import aiomqtt
 import pytest
 
 from contracts.home import HomeConfig
-from contracts.reading import Reading
 from edge import EdgeSettings
 from edge.hosted import HostedEdges, TopicRouter
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
+from tests.support import factories
 from tests.support.mqtt import WAIT, Collector, publish, raised, running, until
 
 PREFIX = "eldercare/v1"
@@ -23,9 +23,7 @@ CONFIGS = make_home_configs(3, seed=11)
 
 
 def messages_of(home: HomeConfig, device: str, metric: str, value: Any):
-    reading = Reading(
-        ts=datetime.now(UTC), home=home.home, device=device, metric=metric, value=value
-    )
+    reading = factories.reading(datetime.now(UTC), device, metric, value, home.home)
     encoded = encode([reading], home, prefix=PREFIX, zigbee_base=f"zigbee2mqtt/{home.home}")
     return [(m.topic, m.payload) for m in encoded]
 

@@ -18,11 +18,11 @@ import aiomqtt
 import pytest
 
 from contracts.home import HomeConfig
-from contracts.reading import Reading
 from edge import EdgeSettings, HostedEdges
 from eldercare.broker import Broker
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
+from tests.support import factories
 from tests.support.mqtt import WAIT, Collector, publish, raised, running, until
 
 PREFIX = "eldercare/v1"
@@ -46,9 +46,7 @@ def with_changes(config: HomeConfig, **changes: Any) -> dict[str, Any]:
 
 
 def messages_of(config: HomeConfig, device: str, metric: str, value: Any):
-    reading = Reading(
-        ts=datetime.now(UTC), home=config.home, device=device, metric=metric, value=value
-    )
+    reading = factories.reading(datetime.now(UTC), device, metric, value, config.home)
     encoded = encode([reading], config, prefix=PREFIX, zigbee_base=f"zigbee2mqtt/{config.home}")
     return [(m.topic, m.payload) for m in encoded]
 

@@ -11,28 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from contracts.home import HomeConfig
 from edge.outbox import Outbox, OutboxError
 from edge.pipeline import MAX_TELEMETRY_BATCH, MAX_UNSTAGED_READINGS, HomePipeline
+from tests.support.factories import BAND, device, make_home
 
 HOME = "h001"
 TELEMETRY = "eldercare/v1/h001/telemetry"
-CONFIG = HomeConfig.model_validate(
-    {
-        "home": HOME,
-        "station": "st1",
-        "resident": {"name": "王秀英", "birth_year": 1942},
-        "devices": [
-            {
-                "id": "sos_bed",
-                "kind": "sos_button",
-                "role": "bedside",
-                "source": "zigbee2mqtt:sos",
-                "model": "TS0215A_sos",
-            },
-            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-        ],
-    }
+CONFIG = make_home(
+    HOME,
+    devices=[device("sos_bed", "sos_button", "bedside", "zigbee2mqtt:sos", "TS0215A_sos"), BAND],
 )
 
 

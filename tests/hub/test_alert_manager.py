@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from contracts.home import HomeConfig
 from hub import texts
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
@@ -13,7 +12,7 @@ from hub.registry import save_home, save_station
 from hub.schema import Alert, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
 from hub.store import Store
 from hub.views import alert_document
-from tests.support.served_hub import HOME, STATION, home_config
+from tests.support.factories import HOME, STATION, make_home
 
 
 class Clock:
@@ -33,7 +32,7 @@ def world(tmp_path):
     )
     with store.transaction() as session:
         save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-        save_home(session, HomeConfig.model_validate(home_config()), now=clock.now)
+        save_home(session, make_home(), now=clock.now)
     seq = iter(range(1, 10_000))
 
     def event(kind: str, state: str = "raised", severity: str = "critical", **evidence):

@@ -25,13 +25,20 @@ from pathlib import Path
 import aiomqtt
 
 from contracts.home import HomeConfig
-from contracts.reading import Reading
 from eldercare.broker import start_broker
 from simulators.payloads import encode
-from tests.support.deploy_brokers import deploy_broker
 from tests.support.edge_process import EdgeProcess, running, write_config
+from tests.support.factories import (
+    HOME,
+    PREFIX,
+    deploy_broker,
+    home_config,
+    reading,
+    register,
+    served,
+    settings_for,
+)
 from tests.support.mqtt import until
-from tests.support.served_hub import HOME, PREFIX, home_config, register, served, settings_for
 
 PRESSES = 600
 RESTARTS = (150, 300, 450)  # the hub's broker restarts after this many presses
@@ -69,7 +76,7 @@ async def test_600_sos_presses_survive_three_restarts_of_the_hubs_broker(tmp_pat
     uplink = deploy_broker("hub", tmp_path / "uplink", Path(other) if other else None)
     config = home_config()
     press = encode(
-        [Reading(ts=time.time(), home=HOME, device="sos_bed", metric="sos", value=True)],
+        [reading(time.time(), "sos_bed", "sos", True)],
         HomeConfig.model_validate(config),
     )[0]
     edge = EdgeProcess.single(

@@ -21,8 +21,7 @@ from hub.feedback import FeedbackError
 from hub.registry import decay_feedback, save_home, save_station, set_factor
 from hub.schema import Alert, AlertChange, EventRow, FeedbackChange, Home, OutgoingMessage
 from hub.store import Store
-from tests.support.mqtt import Collector, publish, running, until
-from tests.support.served_hub import (
+from tests.support.factories import (
     DISPATCHER,
     FAMILY,
     HOME,
@@ -30,10 +29,12 @@ from tests.support.served_hub import (
     STATION,
     event_message,
     home_config,
+    make_home,
     register,
     served,
     settings_for,
 )
+from tests.support.mqtt import Collector, publish, running, until
 
 DAY = 86_400.0
 ROUTINE = ("no_activity", "not_up", "long_bathroom_stay", "not_returned_home", "night_wandering")
@@ -112,7 +113,7 @@ def world(tmp_path):
     world = World(store)
     with store.transaction() as session:
         save_station(session, STATION, name="站")
-        save_home(session, HomeConfig.model_validate(home_config()), prefix=PREFIX, now=0.0)
+        save_home(session, make_home(), prefix=PREFIX, now=0.0)
     yield world
     store.close()
 
@@ -305,19 +306,19 @@ def test_an_admin_undoes_a_step_and_the_next_waits_a_week_after_that(world):
 
 def test_a_saved_config_keeps_the_hubs_factors_unless_it_sets_them(world):
     world.false_alarm("no_activity")
-    edited = HomeConfig.model_validate(home_config(night={"start": "23:00", "end": "06:30"}))
+    edited = make_home(night={"start": "23:00", "end": "06:30"})
     with world.store.transaction() as session:
         save_home(session, edited, prefix=PREFIX, now=world.clock.now, actor="Administrator")
     assert world.factors() == {"no_activity": 1.25}  # the installer's YAML knows nothing of it
     assert world.configs_queued()[-1]["thresholds"]["feedback"] == {"no_activity": 1.25}
-    explicit = HomeConfig.model_validate(home_config(thresholds={"feedback": {"not_up": 2}}))
+    explicit = make_home(thresholds={"feedback": {"not_up": 2}})
     with world.store.transaction() as session:
         save_home(session, explicit, prefix=PREFIX, now=world.clock.now, actor="Administrator")
     assert world.factors() == {"not_up": 2.0}
     logged = {(c.kind, c.factor_from, c.factor_to, c.reason) for c in world.log()[-2:]}
     assert logged == {("no_activity", 1.25, 1.0, "config"), ("not_up", 1.0, 2.0, "config")}
     for wrong in ({"fall": 2.0}, {"no_activity": 5}, {"no_activity": "more"}, {"not_up": 0.1}):
-        config = HomeConfig.model_validate(home_config(thresholds={"feedback": wrong}))
+        config = make_home(thresholds={"feedback": wrong})
         with pytest.raises(FeedbackError), world.store.transaction() as session:
             save_home(session, config, prefix=PREFIX, now=world.clock.now)
     assert world.factors() == {"not_up": 2.0}
@@ -405,7 +406,7 @@ async def test_the_running_hub_steps_a_quiet_limit_back_by_itself(mosquitto, tmp
     weeks_ago = time.time() - 30 * DAY
     with store.transaction() as session:
         save_station(session, STATION, name="站")
-        home = save_home(session, HomeConfig.model_validate(home_config()), prefix=PREFIX)
+        home = save_home(session, make_home(), prefix=PREFIX)
         session.flush()
         set_factor(session, home, "not_up", 1.5625, actor="Administrator", reason="admin",
                    prefix=PREFIX, now=weeks_ago)  # fmt: skip

@@ -7,11 +7,9 @@ import json
 
 import websockets
 
-from contracts.home import HomeConfig
 from edge import EdgeAgent, EdgeSettings
 from tests.edge.test_edge_agent import device_messages
-from tests.support.mqtt import Collector, publish, running, until
-from tests.support.served_hub import (
+from tests.support.factories import (
     DISPATCHER,
     HOME,
     PREFIX,
@@ -19,10 +17,12 @@ from tests.support.served_hub import (
     event_message,
     fast_policies,
     home_config,
+    make_home,
     register,
     served,
     settings_for,
 )
+from tests.support.mqtt import Collector, publish, running, until
 
 
 def cookie_of(client) -> dict[str, str]:
@@ -50,7 +50,7 @@ async def test_a_simulated_fall_becomes_an_alert_in_rest_and_on_the_websocket(
     async with served(settings) as hub:
         await register(hub, notify=[http_receiver.url("/dingtalk")])
         edge = EdgeAgent(
-            HomeConfig.model_validate(home_config()),
+            make_home(),
             EdgeSettings(
                 local=local.url,
                 uplink=uplink.url,

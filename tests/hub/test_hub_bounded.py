@@ -25,8 +25,8 @@ from hub.schema import (
 )
 from hub.settings import HubSettings
 from hub.store import Store
+from tests.support.factories import HOME, PREFIX, register, served, settings_for
 from tests.support.mqtt import until
-from tests.support.served_hub import HOME, PREFIX, register, served, settings_for
 
 JUNK = 20_000
 

@@ -9,9 +9,16 @@ import aiomqtt
 from hub.presence import client_id_of
 from hub.store import Store
 from tests.hub.test_hub_never_silent import alert_kinds
-from tests.support.hub_process import AsAdmin, hub_process
+from tests.support.factories import (
+    PREFIX,
+    AsAdmin,
+    event_message,
+    hub_process,
+    register,
+    served,
+    settings_for,
+)
 from tests.support.mqtt import publish, running, until
-from tests.support.served_hub import PREFIX, event_message, register, served, settings_for
 
 
 def test_an_installation_generates_its_client_id_once_and_keeps_it(tmp_path):

@@ -11,9 +11,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.support.hub_process import AsAdmin, hub_process
+from tests.support.factories import HOME, PREFIX, AsAdmin, event_message, hub_process, register
 from tests.support.mqtt import publish
-from tests.support.served_hub import HOME, PREFIX, event_message, register
 
 YEAR_9999 = "9999-12-31T23:00:00+00:00"
 

@@ -10,18 +10,17 @@ import time
 
 import httpx
 
-from contracts.home import HomeConfig
 from hub.alerts import AlertManager
 from hub.ingest import Ingestor
 from hub.registry import save_home, save_station
 from hub.store import Store
 from hub.upstream import Telemetry, UpstreamError, parse
-from tests.support.served_hub import (
+from tests.support.factories import (
     ADMIN_PASSWORD,
     HOME,
     PREFIX,
     event_message,
-    home_config,
+    make_home,
     register,
     served,
     settings_for,
@@ -103,7 +102,7 @@ def test_ingest_takes_junk_batches_without_raising_and_keeps_the_good_messages(t
     try:
         with store.transaction() as session:
             save_station(session, "st1", name="站")
-            save_home(session, HomeConfig.model_validate(home_config()), prefix=PREFIX)
+            save_home(session, make_home(), prefix=PREFIX)
         ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
         _, valid = event_message("fall", seq=1)
         for round_ in range(20):

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.mqtt import publish, until
-from tests.support.served_hub import (
+from tests.support.factories import (
     ADMIN_PASSWORD,
     HOME,
     PREFIX,
@@ -24,6 +23,7 @@ from tests.support.served_hub import (
     free_port,
     register,
 )
+from tests.support.mqtt import publish, until
 
 # The family (SMS) at once, the station a few seconds later if nobody acknowledges: long
 # enough for the hub to be killed before it, on a busy machine too.

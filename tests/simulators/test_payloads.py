@@ -23,6 +23,8 @@ from simulators.faults import (
     inject_faults,
 )
 from simulators.payloads import DeviceMessage, encode
+from tests.support import factories
+from tests.support.factories import make_home
 
 TS = datetime(2026, 11, 29, 7, 31, 5, 120000, tzinfo=UTC)
 
@@ -32,15 +34,7 @@ def _device_id(model: str) -> str:
 
 
 def _home(devices: list[dict[str, Any]]) -> HomeConfig:
-    return HomeConfig.model_validate(
-        {
-            "home": "h001",
-            "station": "st1",
-            "timezone": "Asia/Shanghai",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "devices": devices,
-        }
-    )
+    return make_home(devices=devices)
 
 
 def _device(spec: DeviceDefinition, *, with_model: bool = True) -> dict[str, Any]:
@@ -152,7 +146,7 @@ def test_a_device_without_a_model_round_trips_through_the_first_definition_of_it
 
 
 def _reading(device: str, metric: str, value: Any, ts: datetime = TS, **extra: Any) -> Reading:
-    return Reading(ts=ts, home="h001", device=device, metric=metric, value=value, **extra)
+    return factories.reading(ts, device, metric, value, **extra)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from hub.schema import Alert, AlertChange, Device, EventRow, Home, ReadingRow
-from tests.support.mqtt import publish, until
-from tests.support.served_hub import (
+from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
     FAMILY,
@@ -22,6 +21,7 @@ from tests.support.served_hub import (
     home_config,
     register,
 )
+from tests.support.mqtt import publish, until
 
 CAREGIVER = "wang.fang"
 WINDOW = {

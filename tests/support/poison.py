@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from contracts.home import HomeConfig
 from devices import catalog
+from tests.support.factories import make_home
 
 HOME = "h001"
 PREFIX = "eldercare/v1"
@@ -53,14 +54,7 @@ def every_model_home(home: str = HOME) -> HomeConfig:
         native = kind in ("bracelet", "fall_pendant")
         source = "native" if native else f"zigbee2mqtt:any_{kind}"
         devices.append({"id": f"any_{kind}", "kind": kind, "role": role, "source": source})
-    return HomeConfig.model_validate(
-        {
-            "home": home,
-            "station": "st1",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "devices": devices,
-        }
-    )
+    return make_home(home, devices=devices)
 
 
 def device_topics(config: HomeConfig, zigbee_base: str = "zigbee2mqtt") -> list[str]:

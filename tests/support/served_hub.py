@@ -1,14 +1,14 @@
-"""What the hub tests share: a hub + API served by uvicorn in the test's event loop, a home
-registered through the API, and messages as an edge sends them."""
+"""A hub + API served by uvicorn in the test's event loop, on a broker the test started.
+
+Tests take it from tests.support.factories, with the homes they register and the events
+they send it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,8 @@ from hub.service import Hub
 from hub.settings import HubSettings
 
 PREFIX = "eldercare/v1"
-STATION = "st1"
-HOME = "h001"
 ADMIN_PASSWORD = "admin-password"
 PASSWORD = "demo-password"
-DISPATCHER = "zhang.li"  # 张丽, dispatcher of STATION
-FAMILY = "li.ming"  # 李明, son of the resident of HOME
 
 
 def fast_policies(repeat_s: float = 0.3) -> EscalationPolicies:
@@ -118,76 +114,3 @@ async def served(settings: HubSettings) -> AsyncIterator[Served]:
     finally:
         server.should_exit = True
         await task
-
-
-def home_config(home: str = HOME, station: str = STATION, **changes: Any) -> dict[str, Any]:
-    return {
-        "home": home,
-        "station": station,
-        "timezone": "Asia/Shanghai",
-        "resident": {"name": "王秀英", "birth_year": 1942, "address": "幸福路 8 号 3-201"},
-        "devices": [
-            {
-                "id": "radar_bath",
-                "kind": "fall_radar",
-                "role": "bathroom",
-                "source": "zigbee2mqtt:radar1",
-                "model": "MIR-HE200-TY",
-            },
-            {"id": "sos_bed", "kind": "sos_button", "role": "bedside", "source": "zigbee2mqtt:sos"},
-            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-        ],
-        "contacts": [
-            {"name": "李明", "relation": "son", "phone": "13800000000", "notify": ["app", "sms"]}
-        ],
-        **changes,
-    }
-
-
-async def register(
-    hub: Served, *, notify: list[str] | None = None, homes: tuple[str, ...] = (HOME,)
-) -> None:
-    """The station, its homes, a dispatcher of the station and the son of HOME's resident,
-    through the API as the admin."""
-    response = await hub.http.put(
-        f"/stations/{STATION}", json={"name": "颍州社区养老服务站", "notify": notify or []}
-    )
-    response.raise_for_status()
-    for home in homes:
-        response = await hub.http.put(f"/homes/{home}", json=home_config(home))
-        response.raise_for_status()
-    users = {
-        DISPATCHER: {"name": "张丽", "role": "dispatcher", "stations": [STATION]},
-        FAMILY: {"name": "李明", "role": "family", "residents": [HOME]},
-    }
-    for username, user in users.items():
-        response = await hub.http.put(f"/users/{username}", json={**user, "password": PASSWORD})
-        response.raise_for_status()
-
-
-def event_message(
-    kind: str = "fall",
-    state: str = "raised",
-    *,
-    seq: int,
-    home: str = HOME,
-    severity: str = "critical",
-    evidence: dict[str, Any] | None = None,
-    window: dict[str, Any] | None = None,
-) -> tuple[str, bytes]:
-    now = datetime.now(UTC).isoformat()
-    document = {
-        "ts": now,
-        "home": home,
-        "kind": kind,
-        "state": state,
-        "severity": severity,
-        "started": now,
-        "detector": kind,
-        "evidence": evidence or {"source": "radar"},
-        "edge": home,
-        "seq": seq,
-    }
-    if window is not None:
-        document["window"] = window
-    return f"{PREFIX}/{home}/event", json.dumps(document).encode()

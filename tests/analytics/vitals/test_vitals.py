@@ -10,6 +10,8 @@ import pytest
 from analytics import AnalyticsError, HomeMonitor
 from analytics.vitals import HeartRateDetector, Spo2Detector
 from contracts import HomeConfig, Reading
+from tests.support import factories
+from tests.support.factories import BAND, make_home
 
 T0 = 1_795_900_000.0  # 2026-11-28 16:26:40 Asia/Shanghai, in event time
 MIN = 60.0
@@ -17,15 +19,7 @@ DAY = 86_400.0
 
 
 def home_config(**thresholds) -> HomeConfig:
-    return HomeConfig.model_validate(
-        {
-            "home": "h001",
-            "station": "st1",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "devices": [{"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"}],
-            "thresholds": thresholds,
-        }
-    )
+    return make_home(devices=[BAND], thresholds=thresholds)
 
 
 def monitor(**thresholds) -> HomeMonitor:
@@ -33,7 +27,7 @@ def monitor(**thresholds) -> HomeMonitor:
 
 
 def reading(ts: float, metric: str, value) -> Reading:
-    return Reading(ts=ts, home="h001", device="band", metric=metric, value=value)
+    return factories.reading(ts, "band", metric, value)
 
 
 def minutes(start: float, values: Iterable[float], metric: str = "heart_rate") -> list[Reading]:

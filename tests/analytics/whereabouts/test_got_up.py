@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from analytics import HomeMonitor, got_up
 from analytics.activity import ACTIVITY_DETECTORS
 from contracts import HomeConfig, Reading
+from tests.support.factories import HOME, home_config, register, served, settings_for
 from tests.support.mqtt import publish, until
-from tests.support.served_hub import HOME, home_config, register, served, settings_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEVICES = [
