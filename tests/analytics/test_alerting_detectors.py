@@ -7,27 +7,12 @@ import json
 from analytics import HomeMonitor
 from analytics.device_health import DeviceHealthDetector
 from analytics.sos import SosDetector
-from contracts import HomeConfig, Reading
+from contracts import Reading
+from tests.support.factories import BAND, FRONT_DOOR, SOS_BED, make_home
 
 T0 = 1_795_900_000.0  # 2026-11-28 in event time; no wall clock anywhere
 
-HOME = HomeConfig.model_validate(
-    {
-        "home": "h001",
-        "station": "st1",
-        "resident": {"name": "王秀英", "birth_year": 1942},
-        "devices": [
-            {
-                "id": "front_door",
-                "kind": "door",
-                "role": "front_door",
-                "source": "zigbee2mqtt:entrance",
-            },
-            {"id": "band", "kind": "bracelet", "role": "wrist", "source": "native"},
-            {"id": "sos_bed", "kind": "sos_button", "role": "bedside", "source": "zigbee2mqtt:sos"},
-        ],
-    }
-)
+HOME = make_home(devices=[FRONT_DOOR, BAND, SOS_BED])
 
 
 def reading(offset_s: float, device: str, metric: str, value) -> Reading:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from analytics import HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS
 from contracts import HomeConfig, Reading
+from tests.support.factories import make_home
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY0 = datetime(2026, 3, 2, tzinfo=TZ)  # local midnight: monitoring starts in the night
@@ -28,17 +29,8 @@ def home_config(
         devices.append(
             {"id": "radar", "kind": "fall_radar", "role": "bathroom", "source": "zigbee2mqtt:radar"}
         )
-    return HomeConfig.model_validate(
-        {
-            "home": "h001",
-            "station": "st1",
-            "timezone": "Asia/Shanghai",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "night": {"start": "22:30", "end": "06:00"},
-            "devices": devices,
-            "thresholds": thresholds or {},
-        }
-    )
+    night = {"start": "22:30", "end": "06:00"}
+    return make_home(devices=devices, night=night, thresholds=thresholds or {})
 
 
 HOME = home_config()

@@ -9,6 +9,7 @@ import pytest
 from analytics import AnalyticsError, HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS, NotReturnedHomeDetector
 from contracts import HomeConfig
+from tests.support.factories import device, make_home
 
 from .activity_support import TZ, at, brief, detector, reading
 
@@ -29,17 +30,11 @@ def real_home(*, front_door: bool = True, thresholds: dict | None = None) -> Hom
     ]
     if front_door:
         devices.append(("front_door", "door", "front_door"))
-    return HomeConfig.model_validate(
-        {
-            "home": "h002",
-            "station": "st1",
-            "timezone": "Asia/Shanghai",
-            "resident": {"name": "李桂兰", "birth_year": 1938},
-            "devices": [
-                {"id": i, "kind": k, "role": r, "source": f"zigbee2mqtt:{i}"} for i, k, r in devices
-            ],
-            "thresholds": thresholds or {},
-        }
+    return make_home(
+        "h002",
+        devices=[device(i, k, r, f"zigbee2mqtt:{i}") for i, k, r in devices],
+        resident={"name": "李桂兰", "birth_year": 1938},
+        thresholds=thresholds or {},
     )
 
 

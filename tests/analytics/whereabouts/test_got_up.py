@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from analytics import HomeMonitor, got_up
 from analytics.activity import ACTIVITY_DETECTORS
 from contracts import HomeConfig, Reading
-from tests.support.factories import HOME, home_config, register, served, settings_for
+from tests.support.factories import HOME, home_config, make_home, register, served, settings_for
 from tests.support.mqtt import publish, until
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -87,7 +87,7 @@ async def test_the_pages_got_up_is_the_models(mosquitto, tmp_path):
 
 
 def test_got_up_is_not_known_before_she_is_up_nor_from_a_day_begun_after_her_night():
-    config = HomeConfig.model_validate(home_config(HOME, devices=DEVICES))
+    config = make_home(HOME, devices=DEVICES)
     readings = as_readings(morning_readings())
     assert got_up(config, readings, DAY, until=at(0, "12:00").timestamp()) is None
     assert got_up(config, readings, DAY) == at(0, "12:30").timestamp()
@@ -100,7 +100,7 @@ def test_an_arm_moving_in_bed_is_not_getting_up_so_the_hub_needs_no_acceleromete
     # Raw accelerometer batches never leave the home: the hub replays without them. Her
     # bracelet seeing her arm move in bed at seven is life, not getting up, so the edge's
     # model and the hub's agree.
-    config = HomeConfig.model_validate(home_config(HOME, devices=DEVICES))
+    config = make_home(HOME, devices=DEVICES)
     readings = as_readings(morning_readings())
     turning = [
         Reading(
