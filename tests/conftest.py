@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from eldercare.broker import Broker, start_broker
-from tests.http_receiver import http_receiver  # noqa: F401 (a fixture for every test)
+from tests.support.http_receiver import http_receiver  # noqa: F401 (a fixture for every test)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

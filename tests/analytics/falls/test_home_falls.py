@@ -9,41 +9,24 @@ from analytics.falls import FallEventDetector
 from analytics.sos import SosDetector
 from contracts import HomeConfig, Reading
 from tests.analytics.falls.signals import RATE, fall_signal, walk
+from tests.support import factories
+from tests.support.factories import FRONT_DOOR, device, make_home
 
 T0 = 1_795_900_000.0
 
 
 def home(thresholds: dict | None = None) -> HomeConfig:
-    return HomeConfig.model_validate(
-        {
-            "home": "h001",
-            "station": "st1",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "devices": [
-                {
-                    "id": "radar_bath",
-                    "kind": "fall_radar",
-                    "role": "bathroom",
-                    "source": "zigbee2mqtt:radar1",
-                },
-                {"id": "pendant", "kind": "fall_pendant", "role": "waist", "source": "native"},
-                {"id": "bracelet", "kind": "bracelet", "role": "wrist", "source": "native"},
-                {
-                    "id": "front_door",
-                    "kind": "door",
-                    "role": "front_door",
-                    "source": "zigbee2mqtt:entrance",
-                },
-            ],
-            "thresholds": thresholds or {},
-        }
-    )
+    devices = [
+        device("radar_bath", "fall_radar", "bathroom", "zigbee2mqtt:radar1"),
+        device("pendant", "fall_pendant", "waist", "native"),
+        device("bracelet", "bracelet", "wrist", "native"),
+        FRONT_DOOR,
+    ]
+    return make_home(devices=devices, thresholds=thresholds or {})
 
 
 def at(offset: float, device: str, metric: str, value, rate_hz=None) -> Reading:
-    return Reading(
-        ts=T0 + offset, home="h001", device=device, metric=metric, value=value, rate_hz=rate_hz
-    )
+    return factories.reading(T0 + offset, device, metric, value, rate_hz=rate_hz)
 
 
 def accel_batches(

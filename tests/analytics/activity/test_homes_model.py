@@ -1,0 +1,334 @@
+"""What real homes taught the activity detectors, on hand-built streams: occupancy mats and
+appliances, the bathroom on evidence only, stuck and flapping sensors, days away, homes
+without a front-door sensor, her own night, the learning period and outcome feedback."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics import AnalyticsError, HomeMonitor
+from analytics.activity import ACTIVITY_DETECTORS, NotReturnedHomeDetector
+from contracts import HomeConfig
+from tests.support.factories import device, make_home
+
+from .activity_support import TZ, at, brief, detector, reading
+
+DISTRESS = {"no_activity", "not_up", "long_bathroom_stay", "not_returned_home", "night_wandering"}
+
+
+def real_home(*, front_door: bool = True, thresholds: dict | None = None) -> HomeConfig:
+    """A home equipped like the recorded ones: mats, an appliance, a flush, PIRs."""
+    devices = [
+        ("bed", "presence", "bed"),
+        ("seat", "presence", "chair"),
+        ("kettle", "appliance", "kitchen"),
+        ("fridge", "door", "fridge"),
+        ("pir_kitchen", "motion", "kitchen"),
+        ("basin", "motion", "bathroom"),
+        ("flush", "door", "toilet"),
+        ("toilet_door", "door", "toilet_door"),
+    ]
+    if front_door:
+        devices.append(("front_door", "door", "front_door"))
+    return make_home(
+        "h002",
+        devices=[device(i, k, r, f"zigbee2mqtt:{i}") for i, k, r in devices],
+        resident={"name": "李桂兰", "birth_year": 1938},
+        thresholds=thresholds or {},
+    )
+
+
+HOME = real_home()
+
+
+def r(ts, device, value, home=HOME):
+    metric = {
+        "presence": "presence",
+        "appliance": "in_use",
+        "door": "contact",
+        "motion": "motion",
+    }[home.device(device).kind]
+    return reading(ts, device, metric, value, home.home)
+
+
+def pulse(ts, device, home=HOME, seconds=60):
+    on = "open" if home.device(device).kind == "door" else True
+    off = "closed" if on == "open" else False
+    return [r(ts, device, on, home), r(ts + seconds, device, off, home)]
+
+
+def contacts_closed(ts, home=HOME):
+    return [r(ts, d.id, "closed", home) for d in home.devices if d.kind == "door"]
+
+
+def play(stream, *, home=HOME, until=None, monitor=None):
+    stream = sorted(stream, key=lambda x: x.epoch)
+    if monitor is None:
+        monitor = HomeMonitor(home, detectors=list(ACTIVITY_DETECTORS))
+        stream = contacts_closed(stream[0].epoch - 1, home) + stream
+    events = []
+    for item in stream:
+        events += monitor.feed(item)
+    if until is not None:
+        events += monitor.advance(until)
+    return monitor, events
+
+
+def morning(day, home=HOME, wake="08:00"):
+    """Out of bed, the toilet, the kettle: up for the day."""
+    t = at(day, wake)
+    return [
+        r(t, "bed", False, home),
+        *pulse(t + 60, "toilet_door", home, 5),
+        *pulse(t + 120, "flush", home, 5),
+        *pulse(t + 180, "toilet_door", home, 5),
+        *pulse(t + 300, "kettle", home, 120),
+        *pulse(t + 320, "pir_kitchen", home),
+    ]
+
+
+# --------------------------------------------------------------------- new kinds
+
+
+def test_sitting_in_the_armchair_is_judged_against_her_sittings_not_her_moving_about():
+    day = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "11:00"), "fridge")]
+    stream = day + pulse(at(0, "13:50"), "pir_kitchen") + [r(at(0, "14:00"), "seat", True)]
+    _, events = play(stream, until=at(0, "23:00"))
+    # Settled in the armchair (the mat sees her): 8 h by default, not the 4 h of a
+    # silence after the kitchen, and her night does not stop the watch: the bed is seen.
+    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 22:00")]
+    assert "occupancy sensor" in events[-1].evidence["context"]
+    assert events[-1].evidence["last_seen_in"] == "living_room"
+    stream = day + pulse(at(0, "14:00"), "kettle")
+    _, events = play(stream, until=at(0, "20:00"))
+    assert brief(events, DISTRESS) == [("no_activity", "raised", "major", "02 19:00")]
+
+
+def test_an_appliance_switched_on_and_getting_up_from_the_chair_are_signs_of_life():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += [r(at(0, "09:00"), "seat", True), r(at(0, "15:00"), "seat", False)]
+    stream += pulse(at(0, "15:30"), "kettle", seconds=300)
+    _, events = play(stream, until=at(0, "18:00"))
+    assert brief(events, DISTRESS) == []
+
+
+def test_in_bed_she_is_resting_and_not_up_is_raised_when_she_stays_there():
+    stream = [r(at(0, "00:30"), "bed", True)]
+    _, events = play(stream, until=at(0, "13:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "02 12:00")]
+    assert "no activity outside the bedroom" in events[0].evidence["summary"]
+
+
+# --------------------------------------------------------------------- the bathroom
+
+
+def test_motion_in_the_bathroom_then_silence_is_no_bathroom_stay_but_a_silence_there():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "basin")]
+    monitor, events = play(stream, until=at(0, "16:00"))
+    # Not a stay once the movement there is 10 min old, but a silence that began in the
+    # bathroom: 2 h by default, not the 5 h of one that began in the kitchen.
+    assert brief(events, DISTRESS) == [
+        ("no_activity", "raised", "major", "02 12:00"),
+        ("no_activity", "updated", "critical", "02 14:00"),
+    ]
+    assert events[0].evidence["last_seen_in"] == "bathroom"
+    assert events[0].evidence["silence_began"] == "bathroom"
+    assert monitor.whereabouts.bathroom.ended_by == "expired"
+
+
+def test_the_toilet_door_closed_behind_her_is_a_stay_until_it_opens():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += [
+        r(at(0, "10:00"), "toilet_door", "open"),
+        r(at(0, "10:00", 5), "toilet_door", "closed"),
+    ]
+    stream += pulse(at(0, "10:02"), "flush", seconds=5)  # she is behind the door
+    stream += [r(at(0, "11:00"), "toilet_door", "open")]
+    _, events = play(stream, until=at(0, "12:00"))
+    assert brief(events, DISTRESS) == [
+        ("long_bathroom_stay", "raised", "major", "02 10:45"),
+        ("long_bathroom_stay", "cleared", "major", "02 11:00"),
+    ]
+    assert events[0].evidence["how"] == "the bathroom door closed behind her"
+
+
+def test_a_toilet_door_closed_on_the_way_out_is_no_stay():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += pulse(at(0, "10:00"), "flush", seconds=5)
+    stream += [
+        r(at(0, "10:01"), "toilet_door", "open"),
+        r(at(0, "10:01", 5), "toilet_door", "closed"),
+    ]
+    stream += [r(at(0, "10:02"), "seat", True)]
+    _, events = play(stream, until=at(0, "12:00"))
+    assert brief(events, DISTRESS) == []
+
+
+# --------------------------------------------------------------------- sensors that lie
+
+
+def test_a_motion_sensor_stuck_on_is_reported_and_believed_again_once_it_changes():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += [r(at(0, "09:00"), "basin", True)]  # its "off" was lost
+    stream += [r(at(0, "09:10"), "seat", True), r(at(0, "15:00"), "seat", False)]
+    stream += [r(at(0, "20:00"), "basin", False), *pulse(at(0, "20:30"), "basin")]
+    monitor, events = play(stream, until=at(0, "21:00"))
+    stuck = [e for e in events if e.kind == "sensor_stuck"]
+    assert [(e.state, e.severity, e.device) for e in stuck] == [
+        ("raised", "warning", "basin"),
+        ("cleared", "warning", "basin"),
+    ]
+    assert brief(stuck)[0][3] == "02 11:00"  # two hours of "motion" without a pause
+    assert "probably stuck" in stuck[0].evidence["summary"]
+    assert monitor.whereabouts.sensors.trusted("basin")
+    assert monitor.whereabouts.last[2] == "motion in bathroom"  # 20:30: believed again
+
+
+def test_a_flapping_bed_mat_is_reported_and_its_pulses_are_no_sign_of_life():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "09:00"), "kettle")]
+    t, value = at(0, "09:05"), True
+    while t < at(0, "18:00"):  # a loose contact: the mat changes every 2 s for hours
+        stream.append(r(t, "bed", value))
+        t, value = t + 2, not value
+    _, events = play(stream, until=at(0, "18:00"))
+    flapping = [e for e in events if e.kind == "sensor_flapping"]
+    assert [(e.state, e.device) for e in flapping] == [("raised", "bed")]
+    assert brief(flapping)[0][3] == "02 09:38"  # 120 changes by 09:09, then half an hour
+    raised = [e for e in events if e.kind == "no_activity" and e.state == "raised"]
+    # The first changes still looked like her lying down on it (resting: 8 h); none after.
+    assert raised[0].started == pytest.approx(at(0, "09:09"), abs=60)
+    assert raised[0].ts == pytest.approx(at(0, "17:09"), abs=60)
+
+
+# --------------------------------------------------------------------- away
+
+
+def test_days_away_through_the_front_door_are_no_collapse():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += pulse(at(0, "10:00"), "front_door", seconds=5)
+    stream += pulse(at(3, "17:00"), "front_door", seconds=5) + pulse(at(3, "17:02"), "fridge")
+    _, events = play(stream, until=at(3, "18:00"))
+    assert brief(events, DISTRESS) == [
+        ("not_returned_home", "raised", "major", "02 16:00"),
+        ("not_returned_home", "cleared", "major", "05 17:00"),
+    ]
+
+
+def test_without_a_front_door_sensor_a_long_silence_is_still_raised():
+    home = real_home(front_door=False)
+    stream = [r(at(0, "00:30"), "bed", True, home), *morning(0, home)]
+    stream += pulse(at(0, "10:00"), "pir_kitchen", home)
+    _, events = play(stream, home=home, until=at(0, "22:00"))
+    assert brief(events, DISTRESS) == [
+        ("no_activity", "raised", "major", "02 15:00"),
+        ("no_activity", "updated", "critical", "02 20:00"),
+    ]
+    assert "no front-door sensor" in events[0].evidence["sensors"]
+
+
+def test_out_a_lone_motion_trigger_does_not_bring_her_home_but_a_cupboard_does():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += pulse(at(0, "10:00"), "front_door", seconds=5)
+    stream += pulse(at(0, "12:00"), "pir_kitchen")  # the sun on the sensor
+    monitor, _ = play(stream, until=at(0, "12:30"))
+    assert monitor.whereabouts.doorway.location == "out"
+    _, _ = play(pulse(at(0, "13:00"), "fridge"), monitor=monitor)
+    assert monitor.whereabouts.doorway.location == "home"
+
+
+# --------------------------------------------------------------------- her own routine
+
+
+def late_sleeper_days(days, home=HOME):
+    """In bed 02:00-11:00, the armchair in the evening until past midnight."""
+    stream = []
+    for day in range(days):
+        stream += [r(at(day, "02:00"), "bed", True, home), *morning(day, home, wake="11:00")]
+        stream += [
+            r(at(day, "12:00"), "seat", True, home),
+            r(at(day, "16:00"), "seat", False, home),
+        ]
+        stream += pulse(at(day, "16:10"), "kettle", home) + pulse(at(day, "19:00"), "fridge", home)
+        stream += [
+            r(at(day, "19:10"), "seat", True, home),
+            r(at(day, "25:50"), "seat", False, home),
+        ]
+        stream += pulse(at(day, "25:55"), "basin", home)
+    return stream
+
+
+def test_a_resident_who_sleeps_from_two_to_eleven_is_normal_for_her():
+    monitor, events = play(late_sleeper_days(6), until=at(6, "01:00"))
+    assert brief(events, DISTRESS) == []
+    start, end, learned = monitor.whereabouts.day.night()
+    clock = monitor.whereabouts.clock
+    assert learned and (clock.clock_text(start), clock.clock_text(end)) == ("01:30", "10:31")
+    # ... and when she does not get up, not_up still comes, by her own clock
+    _, events = play([r(at(6, "02:00"), "bed", True)], monitor=monitor, until=at(6, "15:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "08 12:31")]
+    assert events[0].evidence["usual_wake"] == "11:01"  # out of the bedroom at 11:01
+
+
+def test_long_outings_that_raised_an_alert_are_learned_and_stop_raising():
+    stream = []
+    for day in range(14):  # she works (or visits family) from nine to eight
+        stream += morning(day) + pulse(at(day, "09:00"), "front_door", seconds=5)
+        stream += pulse(at(day, "20:00"), "front_door", seconds=5)
+        stream += pulse(at(day, "20:02"), "fridge") + pulse(at(day, "21:30"), "kettle")
+        stream += [r(at(day, "22:30"), "bed", True)]
+    monitor, events = play(stream)
+    raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
+    # The default (6 h) until ten outings are known; then her own 11 h outings.
+    assert raised == [
+        ("not_returned_home", "raised", "major", f"{2 + d:02d} 15:00") for d in range(10)
+    ]
+    threshold, usual = detector(monitor, NotReturnedHomeDetector).threshold(at(14, "09:00"))
+    assert usual == pytest.approx(11 * 3600, abs=60) and threshold == 14 * 3600
+
+
+# --------------------------------------------------------------------- learning, feedback
+
+
+def test_the_learning_period_is_said_in_the_evidence_and_ends():
+    home = real_home(front_door=False)
+    stream = []
+    for day in range(16):
+        stream += [r(at(day, "00:30"), "bed", True, home), *morning(day, home)]
+        stream += pulse(at(day, "12:00"), "pir_kitchen", home) + pulse(
+            at(day, "15:00"), "kettle", home
+        )
+    stream += [r(at(16, "00:30"), "bed", True, home)]
+    _, events = play(stream, home=home, until=at(16, "14:00"))
+    raised = [e for e in events if e.kind == "not_up" and e.state == "raised"]
+    assert len(raised) == 1 and "learning" not in raised[0].evidence["baseline"]
+    _, events = play([r(at(0, "00:30"), "bed", True, home)], home=home, until=at(0, "13:00"))
+    assert events[0].evidence["baseline"].startswith("learning, day 1 of 14")
+
+
+def test_outcome_feedback_moves_a_limit_within_its_bounds():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "kettle")]
+    for factor, raised_at in ((1.0, "02 15:00"), (1.5, "02 17:30"), (3.0, "02 22:00")):
+        home = real_home(thresholds={"feedback": {"no_activity": factor}})
+        _, events = play(stream, home=home, until=at(1, "06:00"))
+        assert brief(events, DISTRESS)[0] == ("no_activity", "raised", "major", raised_at)
+    # 8 h in the armchair x 3 would be a day: never beyond the ceiling (12 h)
+    home = real_home(thresholds={"feedback": {"no_activity": 3.0}})
+    seated = [r(at(0, "00:30"), "bed", True), *morning(0), r(at(0, "09:00"), "seat", True)]
+    _, events = play(seated, home=home, until=at(1, "00:00"))
+    assert brief(events, DISTRESS)[0] == ("no_activity", "raised", "major", "02 21:00")
+    assert "limit x3 after outcomes" in events[0].evidence["baseline"]
+
+
+@pytest.mark.parametrize("factor", [0.2, 5, "twice"])
+def test_outcome_feedback_out_of_bounds_is_refused_with_the_reason(factor):
+    home = real_home(thresholds={"feedback": {"no_activity": factor}})
+    with pytest.raises(AnalyticsError, match=r"thresholds\.feedback"):
+        HomeMonitor(home, detectors=list(ACTIVITY_DETECTORS))
+
+
+def test_evidence_is_plain_values_in_the_local_time():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0), *pulse(at(0, "10:00"), "kettle")]
+    _, events = play(stream, until=at(0, "16:00"))
+    document = events[0].to_dict(TZ)
+    assert document["evidence"]["last_activity"] == "10:00"
+    assert document["ts"].endswith("+08:00")

@@ -1,0 +1,225 @@
+"""Accounts and scope: every route of the OpenAPI schema, walked with every role.
+
+Two stations, one home each. The dispatcher and the caregiver belong to st1, the family
+member is the son of h001's resident. "own" is st1 / h001 / its alert, "other" is st2 /
+h002 / its alert. Outside someone's scope a resident does not exist: 404, never 403 (a 403
+would tell a family member that the id is real).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import httpx
+import websockets
+
+from tests.hub.test_hub import cookie_of
+from tests.support.factories import (
+    ADMIN_PASSWORD,
+    DISPATCHER,
+    FAMILY,
+    PASSWORD,
+    event_message,
+    home_config,
+    register,
+    served,
+    settings_for,
+)
+from tests.support.mqtt import publish, until
+
+CAREGIVER = "wang.fang"
+WINDOW = {
+    "device": "band",
+    "rate_hz": 50,
+    "start": 1_764_000_000.0,
+    "samples": [[0.0, 0.0, 1.0]] * 50,
+}
+ROLES = ("admin", "dispatcher", "caregiver", "family", "anonymous")
+OK, NOT_YOURS, FORBIDDEN, ANON = {200}, {404}, {403}, {401}
+ACTED = {200, 409}  # 409 once an earlier action (resolve) closed the alert
+
+
+def scoped(read_own_family: set[int] = OK) -> dict[str, tuple[set[int], set[int]]]:
+    """A resident-scoped read: each sees their own, nobody sees the other's but the admin."""
+    return {
+        "admin": (OK, OK),
+        "dispatcher": (OK, NOT_YOURS),
+        "caregiver": (OK, NOT_YOURS),
+        "family": (read_own_family, NOT_YOURS),
+    }
+
+
+def everyone(status: set[int]) -> dict[str, tuple[set[int], set[int]]]:
+    return {role: (status, status) for role in ("admin", "dispatcher", "caregiver", "family")}
+
+
+ADMIN_ONLY = {"admin": (OK, OK)} | {
+    role: (FORBIDDEN, FORBIDDEN) for role in ("dispatcher", "caregiver", "family")
+}
+ACTION = {
+    "admin": (ACTED, ACTED),
+    "dispatcher": (ACTED, NOT_YOURS),
+    "caregiver": (ACTED, NOT_YOURS),
+    "family": (FORBIDDEN, NOT_YOURS),
+}
+
+EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
+    ("get", "/auth/me"): everyone(OK),
+    ("post", "/auth/login"): everyone(OK),
+    ("post", "/auth/logout"): everyone({204}),
+    ("get", "/users"): ADMIN_ONLY,
+    ("put", "/users/{username}"): ADMIN_ONLY,
+    ("get", "/stations"): everyone(OK),
+    ("get", "/stations/{station_id}"): scoped(read_own_family=NOT_YOURS),
+    ("put", "/stations/{station_id}"): ADMIN_ONLY,
+    ("get", "/homes"): everyone(OK),
+    ("get", "/homes/{home_id}"): scoped(),
+    ("put", "/homes/{home_id}"): ADMIN_ONLY,
+    ("get", "/homes/{home_id}/devices"): scoped(),
+    ("get", "/homes/{home_id}/feedback"): ADMIN_ONLY,
+    ("put", "/homes/{home_id}/feedback/{kind}"): ADMIN_ONLY,
+    ("get", "/residents"): everyone(OK),
+    ("get", "/residents/{resident_id}"): scoped(),
+    ("get", "/residents/{resident_id}/contacts"): scoped(),
+    ("get", "/residents/{resident_id}/history"): scoped(),
+    ("get", "/residents/{resident_id}/today"): scoped(),
+    ("get", "/alerts"): everyone(OK),
+    ("get", "/alerts/{alert_id}"): scoped(),
+    ("get", "/alerts/{alert_id}/window"): scoped(),
+    ("post", "/alerts/{alert_id}/comment"): ACTION,
+    ("post", "/alerts/{alert_id}/assign"): ACTION,
+    ("post", "/alerts/{alert_id}/acknowledge"): ACTION,
+    ("post", "/alerts/{alert_id}/resolve"): ACTION,
+    ("get", "/health"): everyone(OK),
+}
+
+
+def credentials(role: str) -> dict[str, str]:
+    username = {"admin": "admin", "dispatcher": DISPATCHER, "caregiver": CAREGIVER}
+    password = {"admin": ADMIN_PASSWORD, "anonymous": "wrong"}.get(role, PASSWORD)
+    return {"username": username.get(role, FAMILY), "password": password}
+
+
+def body_for(path: str, role: str, target: dict[str, str]) -> object:
+    if path == "/auth/login":
+        return credentials(role)
+    if path.startswith("/users/"):
+        return {"name": "新用户", "role": "family", "password": "long-enough", "residents": []}
+    if path.startswith("/stations/"):
+        return {"name": "站"}
+    if path.endswith("/feedback/{kind}"):
+        return {"factor": 1.25, "note": "the walk"}
+    if path.startswith("/homes/"):
+        station = "st1" if target["home_id"] == "h001" else "st2"
+        return home_config(target["home_id"], station=station)
+    return {
+        "comment": {"text": "已电话联系"},
+        "assign": {"assignee": "志愿者 王"},
+        "resolve": {"outcome": "handled"},
+    }.get(path.rsplit("/", 1)[-1])
+
+
+async def test_every_route_with_every_role(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)
+        await hub.http.put("/stations/st2", json={"name": "清河站"})
+        await hub.http.put("/homes/h002", json=home_config("h002", station="st2"))
+        caregiver = {"name": "王芳", "role": "caregiver", "stations": ["st1"]}
+        await hub.http.put(f"/users/{CAREGIVER}", json={**caregiver, "password": PASSWORD})
+        await publish(
+            mosquitto,
+            [
+                event_message("fall", seq=1, home="h001", window=WINDOW),
+                event_message("fall", seq=1, home="h002", window=WINDOW),
+            ],
+        )
+        await until(lambda: hub.hub.ingestor.counts.events == 2)
+        alerts = {a["home"]: a["id"] for a in (await hub.http.get("/alerts")).json()}
+        own = {"station_id": "st1", "home_id": "h001", "resident_id": "h001",
+               "alert_id": str(alerts["h001"]), "username": "new.user",
+               "kind": "no_activity"}  # fmt: skip
+        other = {"station_id": "st2", "home_id": "h002", "resident_id": "h002",
+                 "alert_id": str(alerts["h002"]), "username": "new.user",
+                 "kind": "no_activity"}  # fmt: skip
+        clients = {
+            "admin": hub.http,
+            "dispatcher": await hub.client_for(DISPATCHER),
+            "caregiver": await hub.client_for(CAREGIVER),
+            "family": await hub.client_for(FAMILY),
+            "anonymous": httpx.AsyncClient(base_url=hub.url),
+        }
+        schema = (await hub.http.get("/openapi.json")).json()
+        routes = {(m, p) for p, operations in schema["paths"].items() for m in operations}
+        assert routes == set(EXPECTED), "a route without its access rules in this table"
+
+        failures = []
+        for (method, path), by_role in EXPECTED.items():
+            for role in ROLES:
+                for which, target in (("own", own), ("other", other)):
+                    if role == "anonymous":  # the health probe; logging out is harmless
+                        allowed = {"/health": OK, "/auth/logout": {204}}.get(path, ANON)
+                    else:
+                        allowed = by_role[role][0 if which == "own" else 1]
+                    client = clients[role]
+                    if path == "/auth/logout" and role != "anonymous":
+                        # log out a session of its own, not the one the walk goes on with
+                        client = httpx.AsyncClient(base_url=hub.url)
+                        await client.post("/auth/login", json=credentials(role))
+                    url = path.format(**target)
+                    response = await client.request(method, url, json=body_for(path, role, target))
+                    if response.status_code not in allowed:
+                        answer = f"{response.status_code} {response.text[:120]}"
+                        failures.append(f"{role} {method.upper()} {url} ({which}): {answer}")
+        await clients["anonymous"].aclose()
+        assert not failures, "\n".join(failures)
+
+        # Lists are filtered, not refused.
+        family, dispatcher = clients["family"], clients["dispatcher"]
+        assert {a["home"] for a in (await family.get("/alerts?state=all")).json()} == {"h001"}
+        assert [r["id"] for r in (await family.get("/residents")).json()] == ["h001"]
+        assert (await family.get("/stations")).json() == []
+        assert [r["id"] for r in (await dispatcher.get("/residents")).json()] == ["h001"]
+        assert {a["station"] for a in (await dispatcher.get("/alerts?state=all")).json()} == {"st1"}
+        # Every action was recorded with who did it.
+        story = (await hub.http.get(f"/alerts/{alerts['h001']}")).json()["history"]
+        people = {change["actor"] for change in story if change["action"] != "raised"}
+        assert people <= {"Administrator", "张丽", "王芳"} and "张丽" in people
+
+
+async def test_the_websocket_shows_each_user_only_their_residents(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)
+        await hub.http.put("/stations/st2", json={"name": "清河站"})
+        await hub.http.put("/homes/h002", json=home_config("h002", station="st2"))
+        family = await hub.client_for(FAMILY)
+        dispatcher = await hub.client_for(DISPATCHER)
+        async with (
+            websockets.connect(hub.ws_url, additional_headers=cookie_of(family)) as family_ws,
+            websockets.connect(
+                hub.ws_url, additional_headers=cookie_of(dispatcher)
+            ) as dispatcher_ws,
+            # Asking for the other station's home narrows to nothing, it does not widen.
+            websockets.connect(
+                f"{hub.ws_url}?resident=h002", additional_headers=cookie_of(family)
+            ) as prying_ws,
+        ):
+            for ws in (family_ws, dispatcher_ws, prying_ws):
+                assert json.loads(await ws.recv())["type"] == "hello"
+            await publish(mosquitto, [event_message("fall", seq=1, home="h002")])
+            await publish(mosquitto, [event_message("sos", seq=2, home="h001")])
+            # The fall in h002 came first; the first thing each of them sees is h001's SOS.
+            for ws in (family_ws, dispatcher_ws):
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert (frame["resident"], frame["data"]["alert"]["kind"]) == ("h001", "sos")
+            with contextlib.suppress(TimeoutError):
+                frame = await asyncio.wait_for(prying_ws.recv(), 0.5)
+                raise AssertionError(f"a family member saw another home: {frame}")
+        # Without a session the socket is refused.
+        try:
+            async with websockets.connect(hub.ws_url) as anonymous:
+                await anonymous.recv()
+            raise AssertionError("an anonymous WebSocket was accepted")
+        except websockets.exceptions.WebSocketException:
+            pass

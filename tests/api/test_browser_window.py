@@ -1,0 +1,89 @@
+"""The accelerometer window of a wearable's fall, drawn on the dispatcher's alert card.
+
+A fall from the wrist band comes with two seconds of samples: the card draws their
+magnitude with the peak marked. A fall seen by the radar and an SOS press have no window:
+their cards show no chart and no error. The window is fetched once per alert.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.async_api import Page, expect
+
+from tests.api.test_browser import TIMEOUT, log_in
+from tests.support.chromium import chromium
+from tests.support.factories import DISPATCHER, event_message, register, served, settings_for
+from tests.support.mqtt import publish
+
+REST, IMPACT, LYING = [0.0, 0.0, 1.0], [2.5, 1.0, 3.9], [0.9, 0.1, 0.1]  # in g; |IMPACT| 4.74
+
+
+def band_window() -> dict:
+    """100 samples at 50 Hz: standing still, one hard impact, then lying on the floor."""
+    return {
+        "device": "band",
+        "rate_hz": 50.0,
+        "start": datetime.now(UTC).isoformat(),
+        "samples": [REST] * 50 + [IMPACT] + [LYING] * 49,
+    }
+
+
+async def test_a_wrist_fall_shows_its_acceleration_and_other_alerts_show_none(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub, homes=("h001", "h002", "h003"))
+        desk = await browser.new_page(viewport={"width": 1366, "height": 768})
+        window_requests: list[str] = []
+        desk.on("request", lambda r: window_requests.append(r.url) if "/window" in r.url else None)
+        await log_in(desk, hub.url, DISPATCHER)
+        await expect(desk.get_by_test_id("connection")).to_have_attribute(
+            "data-status", "live", timeout=TIMEOUT
+        )
+
+        wearable = {"source": "wearable", "peak_g": 4.7, "still_s": 30}
+        await publish(
+            mosquitto,
+            [
+                event_message("fall", seq=1, evidence=wearable, window=band_window()),
+                event_message("fall", seq=1, home="h002", evidence={"source": "radar"}),
+                event_message("sos", seq=1, home="h003", evidence={"source": "button"}),
+            ],
+        )
+        items = desk.get_by_test_id("alert-item")
+        await expect(items).to_have_count(3, timeout=TIMEOUT)
+        ids = {home: await alert_of(hub.url, desk, home) for home in ("h001", "h002", "h003")}
+        card = desk.get_by_test_id("alert-card")
+        chart = desk.get_by_test_id("accel-window")
+
+        # The wrist band's fall: its magnitude over time, the 4.74 g impact marked.
+        await items.and_(desk.locator(f'[data-alert-id="{ids["h001"]}"]')).click()
+        await expect(chart).to_have_attribute("data-peak-g", "4.7", timeout=TIMEOUT)
+        await expect(chart).to_contain_text("跌倒时加速度")
+        await expect(chart.locator(".chart-peak-label")).to_have_text("峰值 4.7 g")
+        await expect(chart.locator(".chart-rest")).to_have_count(1)
+        await desk.locator("#card-alert").screenshot(path=tmp_path / "window.png")
+        await desk.get_by_test_id("lang-toggle").click()
+        await expect(chart).to_contain_text("Acceleration at the fall")
+        await expect(chart.locator(".chart-peak-label")).to_have_text("peak 4.7 g")
+        await desk.get_by_test_id("lang-toggle").click()
+
+        # The radar's fall has no window (404) and the SOS is not a fall: no chart, no error.
+        for home in ("h002", "h003"):
+            await items.and_(desk.locator(f'[data-alert-id="{ids[home]}"]')).click()
+            await expect(card).to_have_attribute("data-alert-id", str(ids[home]))
+            await expect(desk.get_by_test_id("resident-name")).to_be_visible(timeout=TIMEOUT)
+            await expect(chart).to_have_count(0)
+            await expect(card).not_to_contain_text("加载失败")
+
+        # Back to the wrist fall: drawn again from what was fetched the first time.
+        await items.and_(desk.locator(f'[data-alert-id="{ids["h001"]}"]')).click()
+        await expect(chart).to_have_attribute("data-peak-g", "4.7", timeout=TIMEOUT)
+        fetched = [url.split("/alerts/")[1] for url in window_requests]
+        assert fetched == [f"{ids['h001']}/window", f"{ids['h002']}/window"]
+
+
+async def alert_of(base: str, page: Page, home: str) -> int:
+    """The id of the one open alert of home, asked as the logged-in dispatcher."""
+    response = await page.request.get(f"{base}/alerts", params={"resident": home})
+    (alert,) = await response.json()
+    return alert["id"]

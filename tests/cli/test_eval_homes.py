@@ -1,0 +1,166 @@
+"""`eldercare eval homes`: false alarms and injected collapses on recorded homes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from contracts import write_jsonl
+from eldercare.eval_homes import (
+    EvaluationError,
+    evaluate_homes,
+    injection_moments,
+    load_home,
+)
+from tests.analytics.activity.activity_support import HOME, TZ, at, door, motion, ordinary_day
+
+# The shared folder beside the checkout (or beside the folder of worktrees it sits in).
+REAL_HOMES = next(
+    (
+        folder / "shared" / "data" / "realhomes"
+        for folder in Path(__file__).resolve().parents[3:5]
+        if (folder / "shared" / "data" / "realhomes").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "realhomes",
+)
+
+
+def recorded(folder: Path, days: int = 4, *, labels: bool = True) -> Path:
+    """A home's readings, config and (optionally) activity labels, as the command reads them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stream = [r for day in range(days) for r in ordinary_day(day, out=("15:00", "16:00"))]
+    stream = sorted(door(at(0, "00:01"))[1:] + stream, key=lambda r: r.epoch)
+    write_jsonl(stream, folder / "readings.jsonl")
+    (folder / "home.yaml").write_text(HOME.to_yaml(), encoding="utf-8")
+    if labels:
+        rows = ["start,end,activity"]
+        for day in range(days):
+            for start, end, name in (
+                ("22:00", "30:55", "Sleeping"),
+                ("09:00", "12:00", "Housework"),
+                ("15:00", "16:00", "Leaving"),
+                ("17:00", "18:00", "Cooking"),
+            ):
+                rows.append(f"{_iso(at(day, start))},{_iso(at(day, end))},{name}")
+        (folder / "activities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, TZ).isoformat()
+
+
+def test_collapses_are_injected_only_inside_in_home_activities_by_day(tmp_path):
+    home = load_home(recorded(tmp_path / "h"))
+    moments = injection_moments(home, 12, seed=3)
+    assert len(moments) == 12 and moments == sorted(moments)
+    for _, activity in moments:
+        assert activity in ("Housework", "Cooking")  # never asleep, never out
+    assert injection_moments(home, 12, seed=3) == moments  # the same run, the same moments
+    assert injection_moments(home, 12, seed=4) != moments
+
+
+def test_ordinary_days_raise_nothing_and_every_injected_collapse_is_raised(tmp_path):
+    result = evaluate_homes([recorded(tmp_path / "h", days=5)], injections=6, seed=1)
+    home = result["homes"][0]
+    assert home["false_alarms_total"] == 0, home["examples"]
+    collapses = home["collapses"]
+    assert collapses["injected"] == 6 and collapses["detection_rate"] == 1.0
+    assert collapses["by_alert"] == {"no_activity": 6}
+    # moving about every 20 min: her silences are short, learned within two days; at
+    # worst the default of the first days (5 h)
+    assert collapses["max_delay_s"] <= 5 * 3600 + 60
+    assert result["overall"]["injected"] == 6 and result["worst_home"]["detection_rate"]
+
+
+def test_without_labels_the_collapses_follow_readings_of_indoor_sensors(tmp_path):
+    home = load_home(recorded(tmp_path / "h", labels=False))
+    moments = injection_moments(home, 5, seed=1)
+    indoor = {r.epoch for r in home.readings if r.device not in ("front_door", "band")}
+    assert len(moments) == 5 and all(moment - 1 in indoor for moment, _ in moments)
+
+
+def test_a_false_alarm_says_what_she_was_doing(tmp_path):
+    folder = recorded(tmp_path / "h", days=2)
+    stream = [r for day in range(2) for r in ordinary_day(day)]
+    stream += motion(at(2, "07:00")) + motion(at(2, "13:00"))  # six quiet hours, reading
+    write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
+    (folder / "activities.csv").write_text(
+        f"start,end,activity\n{_iso(at(2, '07:05'))},{_iso(at(2, '13:00'))},Reading\n"
+    )
+    home = evaluate_homes([folder], injections=0)["homes"][0]
+    assert home["false_alarms"] == {"no_activity": 1}
+    assert home["examples"][0]["doing"] == "Reading"
+
+
+def test_an_unusable_folder_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(EvaluationError, match="not a folder"):
+        load_home(tmp_path / "missing")
+    folder = recorded(tmp_path / "h")
+    (folder / "home.yaml").write_text("home: [broken", encoding="utf-8")
+    with pytest.raises(EvaluationError, match=r"home\.yaml"):
+        load_home(folder)
+
+
+def test_the_command_prints_a_table_and_json(tmp_path):
+    folder = recorded(tmp_path / "h", days=3)
+    ran = subprocess.run(
+        [sys.executable, "-m", "eldercare", "eval", "homes", str(folder), "--injections", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert {"homes", "overall", "worst_home", "seed", "horizon_h"} <= report.keys()
+    assert "false alarms by kind" in ran.stderr and "h001" in ran.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "eldercare", "eval", "homes", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert missing.returncode == 2 and "not a folder" in missing.stderr
+
+
+def test_thresholds_set_over_every_config_move_a_limit(tmp_path):
+    folder = recorded(tmp_path / "h", days=3)
+    stream = [r for day in range(2) for r in ordinary_day(day)]
+    stream += motion(at(2, "07:00")) + motion(at(2, "13:00"))  # six quiet hours
+    write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
+    assert evaluate_homes([folder], injections=0)["homes"][0]["false_alarms_total"] == 1
+    longer = {"no_activity": {"default_about_s": 7 * 3600}}
+    result = evaluate_homes([folder], injections=0, thresholds=longer)
+    assert result["homes"][0]["false_alarms_total"] == 0 and result["thresholds"] == longer
+    for bad in ("{", '{"no_activity": 3}', '{"no_activity": {"factor": -1}}'):
+        ran = subprocess.run(
+            [sys.executable, "-m", "eldercare", "eval", "homes", str(folder), "--thresholds", bad],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 2 and "eldercare eval homes:" in ran.stderr, ran.stderr
+
+
+@pytest.mark.skipif(
+    not (REAL_HOMES / "ordonez-a").is_dir() or not (REAL_HOMES / "kasteren-b").is_dir(),
+    reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
+)
+def test_real_homes_stay_within_the_goals_measured_in_the_readme():
+    result = evaluate_homes(
+        [REAL_HOMES / "ordonez-a", REAL_HOMES / "kasteren-b"], injections=10, seed=1
+    )
+    ordonez, kasteren = result["homes"]
+    # A home with a front-door sensor, mats on the bed and the armchair: at most one
+    # distress alert a month; every collapse raised within 12 hours.
+    assert ordonez["false_alarms_per_resident_month"] <= 1.0, ordonez["examples"]
+    assert ordonez["collapses"]["detection_rate"] == 1.0
+    # Without a front-door sensor, outings are silences too: still every collapse found,
+    # and half of them within three hours over both homes (the goal).
+    assert kasteren["collapses"]["detection_rate"] == 1.0
+    assert result["overall"]["median_delay_s"] <= 3 * 3600

@@ -1,0 +1,99 @@
+"""A config pushed by the hub is applied or refused, whatever its bytes: never an exception,
+and a refused one leaves the last good config (and the detectors) as they were."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts.errors import HomeConfigError
+from contracts.home import HomeConfig
+from edge.config_store import MAX_CONFIG_BYTES, load_preferred, parse_pushed
+from edge.outbox import Outbox
+from edge.pipeline import HomePipeline
+from tests.edge.test_edge_never_silent import bad_configs, home_dict
+from tests.support.poison import EXAMPLES, json_values
+
+GOOD = home_dict("h001")
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    data = Path(tmp_path_factory.mktemp("edge"))
+    outbox = Outbox(data / "outbox.db", "h001")
+    yield HomePipeline(HomeConfig.model_validate(GOOD), outbox, data_dir=data)
+    outbox.close()
+
+
+@pytest.mark.parametrize("name", sorted(bad_configs("h001")))
+def test_every_bad_config_is_refused_with_a_reason(name, pipeline):
+    before = pipeline.config
+    assert pipeline.apply_config(bad_configs("h001")[name]) is False
+    assert pipeline.config_state.state == "refused" and pipeline.config_state.reason
+    assert pipeline.config is before and pipeline.monitor.config is before
+
+
+def test_a_yaml_config_with_flow_style_is_still_taken():
+    text = "home: h001\nstation: st1\nresident: {name: 王秀英, birth_year: 1942}\n"
+    assert parse_pushed(text.encode(), source="test").home == "h001"
+    assert parse_pushed(b"{home: h001, station: st1, resident: {name: x, birth_year: 1942}}",
+                        source="test").station == "st1"  # fmt: skip
+
+
+def test_the_limits_are_named_in_the_reason():
+    cases = {
+        b"x: " + b"y" * MAX_CONFIG_BYTES: "bytes (at most",
+        b"a:\n" + b"".join(b" " * i + b"a:\n" for i in range(1, 60)): "nested deeper",
+        b"a: &x 1\nb: *x\n": "anchors and aliases",
+        json.dumps({**GOOD, "thresholds": {"sos": {"same_call_s": 10**400}}}).encode(): "40)",
+    }
+    for payload, reason in cases.items():
+        with pytest.raises(HomeConfigError, match=re.escape(reason)):
+            parse_pushed(payload, source="test")
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> bytes:
+    """A good config with parts replaced, as JSON or YAML, possibly with bytes mutated."""
+    document = dict(GOOD)
+    for key in draw(st.lists(st.sampled_from([*GOOD, "thresholds", "night", "x"]), max_size=3)):
+        document[key] = draw(json_values)
+    if draw(st.booleans()):
+        document["thresholds"] = draw(st.dictionaries(st.text(max_size=12), json_values))
+    text = json.dumps(document, allow_nan=True, ensure_ascii=False)
+    payload = bytearray(text.encode("utf-8", "surrogatepass"))
+    for _ in range(draw(st.integers(0, 3))):
+        if payload:
+            at = draw(st.integers(0, len(payload) - 1))
+            payload[at : at + 1] = draw(st.sampled_from([b"[", b"{", b"&a ", b"*a", b":", b"\n"]))
+    return bytes(payload)
+
+
+@FUZZ
+@given(
+    payload=configs() | st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode())
+)
+def test_any_bytes_are_applied_or_refused_never_raised(pipeline, payload):
+    previous = pipeline.config
+    applied = pipeline.apply_config(payload)
+    if applied:
+        assert pipeline.config.home == "h001"
+    else:
+        assert pipeline.config == previous and pipeline.config_state.state == "refused"
+    assert pipeline.monitor.config == pipeline.config
+
+
+def test_an_unusable_saved_config_is_ignored_at_start(tmp_path):
+    given = HomeConfig.model_validate(GOOD)
+    (tmp_path / "config.json").write_bytes(b"[" * 5000 + b"]" * 5000)
+    assert load_preferred(given, tmp_path) is given

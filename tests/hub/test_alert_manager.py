@@ -1,0 +1,208 @@
+"""The alert life cycle and escalation, on a real SQLite file, with a hand-turned clock."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from hub import texts
+from hub.alerts import AlertError, AlertManager, AlertNotFound
+from hub.escalation import DEFAULT_POLICIES
+from hub.registry import save_home, save_station
+from hub.schema import Alert, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
+from hub.store import Store
+from hub.views import alert_document
+from tests.support.factories import HOME, STATION, make_home
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = Store.sqlite(tmp_path / "hub.db")
+    clock = Clock()
+    manager = AlertManager(
+        contact_targets={"sms": "json://127.0.0.1:9/sms?to={phone}"}, clock=clock
+    )
+    with store.transaction() as session:
+        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
+        save_home(session, make_home(), now=clock.now)
+    seq = iter(range(1, 10_000))
+
+    def event(kind: str, state: str = "raised", severity: str = "critical", **evidence):
+        with store.transaction() as session:
+            home = session.get(Home, HOME)
+            row = EventRow(
+                edge=HOME, seq=next(seq), home_id=HOME, kind=kind, state=state,
+                severity=severity, ts=clock.now, started=clock.now, detector=kind,
+                device=None, evidence=evidence, received_at=clock.now,
+            )  # fmt: skip
+            session.add(row)
+            return manager.on_event(session, home, row)
+
+    yield store, clock, manager, event
+    store.close()
+
+
+def alerts(store: Store) -> list[Alert]:
+    with store.sessions() as session:
+        return list(session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def deliveries(store: Store) -> list[tuple[str, str]]:
+    with store.sessions() as session:
+        return [(d.audience, d.target) for d in session.scalars(select(Delivery))]
+
+
+def test_a_repeat_updates_the_open_alert_and_a_clear_keeps_it_open_until_resolved(world):
+    store, _clock, manager, event = world
+    event("long_bathroom_stay", severity="minor", minutes=40)
+    event("long_bathroom_stay", "updated", severity="major", minutes=70)
+    event("long_bathroom_stay", "cleared", severity="major")
+    (alert,) = alerts(store)
+    assert (alert.severity, alert.active, alert.acknowledged) == ("major", False, False)
+    assert alert.resolved_at is None  # someone still has to look at it
+    event("long_bathroom_stay", severity="minor", minutes=45)  # back again: same case
+    (alert,) = alerts(store)
+    assert alert.active and alert.severity == "major"  # severity never steps down
+    with store.transaction() as session:
+        manager.resolve(session, alert.id, "handled", "zhang.li")
+    event("long_bathroom_stay", severity="minor", minutes=41)
+    assert [a.resolved_at is None for a in alerts(store)] == [False, True]  # a new case
+
+
+def test_while_she_is_down_no_activity_joins_the_fall_instead_of_a_second_alert(world):
+    store, _clock, _manager, event = world
+    event("fall", source="radar")
+    event("no_activity", severity="major", silent_min=130)
+    (fall,) = alerts(store)
+    assert fall.kind == "fall" and fall.related == ["no_activity"]
+
+
+def test_escalation_repeats_until_acknowledged_and_the_home_is_told(world):
+    store, clock, manager, event = world
+    (update,) = event("sos")
+    # Critical: the station and the son (SMS) at once.
+    assert sorted(deliveries(store)) == [
+        ("family", "json://127.0.0.1:9/sms?to=13800000000"),
+        ("station", "json://127.0.0.1:9/station"),
+    ]
+    with store.transaction() as session:
+        assert manager.fire_due(session) == []  # nothing is due yet
+    clock.now += DEFAULT_POLICIES.critical.repeat_every_s
+    with store.transaction() as session:
+        (escalated,) = manager.fire_due(session)
+    assert escalated.change == "escalated" and len(deliveries(store)) == 4
+    with store.transaction() as session:
+        manager.acknowledge(session, update.alert["id"], "zhang.li")
+    clock.now += 10 * DEFAULT_POLICIES.critical.repeat_every_s
+    with store.transaction() as session:
+        assert manager.fire_due(session) == []
+        assert session.scalars(select(EscalationTimer)).all() == []
+        (command,) = session.scalars(select(OutgoingMessage).where(
+            OutgoingMessage.topic == f"eldercare/v1/{HOME}/command")).all()  # fmt: skip
+    assert b"voice_prompt" in command.payload
+    # After the ack only the family hears more ("acknowledged"), the station is not paged.
+    assert deliveries(store)[4:] == [("family", "json://127.0.0.1:9/sms?to=13800000000")]
+
+
+def test_a_cleared_minor_alert_stops_escalating_but_a_cleared_fall_does_not(world):
+    store, clock, manager, event = world
+    event("abnormal_heart_rate", severity="minor", heart_rate=135)
+    event("abnormal_heart_rate", "cleared", severity="minor")
+    event("fall", source="radar")
+    event("fall", "cleared")  # she got up, or the rescuer's door opened: still a fall
+    clock.now += 3600
+    with store.transaction() as session:
+        escalated = manager.fire_due(session)
+    assert [u.alert["kind"] for u in escalated] == ["fall"]
+
+
+def test_a_device_back_online_resolves_its_alert_by_itself(world):
+    store, _clock, _manager, event = world
+    event("device_offline", severity="minor", device="radar_bath")
+    event("device_offline", "cleared", severity="minor")
+    (alert,) = alerts(store)
+    assert alert.resolved_at is not None and alert.outcome == "recovered"
+    assert alert.resolved_by == "hub"
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem", "zh"),
+    [("sensor_stuck", "stuck", "读数长时间不变"), ("sensor_flapping", "flapping", "读数频繁跳变")],
+)
+def test_a_stuck_or_flapping_sensor_asks_for_a_repair_and_closes_when_it_behaves(
+    world, kind, problem, zh
+):
+    store, clock, manager, _event = world
+    summary = "pir (bathroom) has read 'motion' since 09:00 (2.0 h): probably stuck"
+    evidence = {"summary": summary, "device": "pir", "role": "bathroom", "state": problem}
+    for seq, state in enumerate(("raised", "cleared"), start=1):
+        with store.transaction() as session:
+            row = EventRow(
+                edge=HOME, seq=seq, home_id=HOME, kind=kind, state=state, severity="warning",
+                ts=clock.now, started=clock.now, detector="sensor_health", device="pir",
+                evidence=evidence, received_at=clock.now,
+            )  # fmt: skip
+            session.add(row)
+            manager.on_event(session, session.get(Home, HOME), row)
+        if state == "raised":
+            with store.sessions() as session:
+                (told,) = session.scalars(select(Delivery)).all()  # the station's installer
+            assert told.title == f"【提示】王秀英：{texts.KIND_NAMES[kind]['zh']}"
+            assert f"设备 pir {zh}" in told.body and "请安排检查设备" in told.body
+    (alert,) = alerts(store)
+    assert alert.resolved_at is not None and alert.outcome == "recovered"
+    en = texts.alert_text(alert_document(alert, home_of(store)), "raised", lang="en")[1]
+    assert summary in en and "device check" in en
+
+
+def home_of(store: Store) -> Home:
+    with store.sessions() as session:
+        return session.get(Home, HOME)
+
+
+def test_actions_that_make_no_sense_are_refused_with_a_reason(world):
+    store, _clock, manager, event = world
+    (update,) = event("sos")
+    alert_id = update.alert["id"]
+    with store.transaction() as session:
+        manager.acknowledge(session, alert_id, "zhang.li")
+    with (
+        pytest.raises(AlertError, match=r"already acknowledged by zhang\.li"),
+        store.transaction() as s,
+    ):
+        manager.acknowledge(s, alert_id, "wang.fang")
+    with pytest.raises(AlertError, match="unknown outcome"), store.transaction() as s:
+        manager.resolve(s, alert_id, "fixed it", "zhang.li")
+    with store.transaction() as session:
+        manager.resolve(session, alert_id, "false_alarm", "zhang.li", "pressed by mistake")
+    with pytest.raises(AlertError, match="already resolved"), store.transaction() as s:
+        manager.assign(s, alert_id, "volunteer 3", "zhang.li")
+    with pytest.raises(AlertNotFound), store.transaction() as s:
+        manager.acknowledge(s, 999, "zhang.li")
+
+
+def test_a_home_whose_edge_stays_offline_gets_an_alert_that_resolves_when_it_returns(world):
+    store, clock, manager, _event = world
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", clock.now
+    clock.now += manager.home_offline_after_s - 1
+    with store.transaction() as session:
+        assert manager.homes_offline(session) == []  # a short outage is not news yet
+    clock.now += 2
+    with store.transaction() as session:
+        (raised,) = manager.homes_offline(session)
+        assert manager.homes_offline(session) == []  # once, not at every tick
+    assert (raised.change, raised.alert["kind"]) == ("raised", "home_offline")
+    assert deliveries(store) == [("station", "json://127.0.0.1:9/station")]
+    with store.transaction() as session:
+        (back,) = manager.home_online(session, session.get(Home, HOME))
+    assert back.change == "resolved" and back.alert["outcome"] == "recovered"

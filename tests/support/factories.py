@@ -1,0 +1,174 @@
+"""What tests build their world from: a typical home and its devices (or the devices a test
+needs), canonical readings, and the hub with a broker.
+
+The typical home is h001 of station st1: 王秀英, born 1942, living alone, with a fall radar in
+the bathroom, an SOS button by the bed and a wrist band. ``home_config`` gives it as the
+document a hub is sent or an edge reads (a dict), ``make_home`` as a validated ``HomeConfig``;
+both take another home id, other devices and any other field of the home config.
+
+The hub with a broker: ``start_broker`` (a private Mosquitto) or ``deploy_broker`` (one of
+deploy/mosquitto/), then ``served(settings_for(broker, folder))`` (the hub and its API in the
+test's event loop) or ``hub_process`` (the real ``eldercare hub`` process), and ``register``
+(the station, homes and users, through the API).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts import HomeConfig, Reading
+from eldercare.broker import start_broker
+from tests.support.deploy_brokers import deploy_broker
+from tests.support.hub_process import AsAdmin, hub_process
+from tests.support.served_hub import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    PREFIX,
+    Served,
+    fast_policies,
+    free_port,
+    served,
+    settings_for,
+)
+
+__all__ = [
+    "ADMIN_PASSWORD",
+    "BAND",
+    "DISPATCHER",
+    "FAMILY",
+    "FRONT_DOOR",
+    "HOME",
+    "PASSWORD",
+    "PREFIX",
+    "RADAR_BATH",
+    "RESIDENT",
+    "SOS_BED",
+    "STATION",
+    "TYPICAL_DEVICES",
+    "AsAdmin",
+    "Served",
+    "deploy_broker",
+    "device",
+    "event_message",
+    "fast_policies",
+    "free_port",
+    "home_config",
+    "hub_process",
+    "make_home",
+    "reading",
+    "register",
+    "served",
+    "settings_for",
+    "start_broker",
+]
+
+HOME = "h001"
+STATION = "st1"
+DISPATCHER = "zhang.li"  # 张丽, dispatcher of STATION
+FAMILY = "li.ming"  # 李明, son of the resident of HOME
+RESIDENT: dict[str, Any] = {"name": "王秀英", "birth_year": 1942, "address": "幸福路 8 号 3-201"}
+CONTACTS: list[dict[str, Any]] = [
+    {"name": "李明", "relation": "son", "phone": "13800000000", "notify": ["app", "sms"]}
+]
+
+
+def device(
+    device_id: str, kind: str, role: str, source: str, model: str | None = None
+) -> dict[str, Any]:
+    """One device of a home config; without a model the codec picks one by the payload."""
+    found = {"id": device_id, "kind": kind, "role": role, "source": source}
+    return found if model is None else {**found, "model": model}
+
+
+RADAR_BATH = device("radar_bath", "fall_radar", "bathroom", "zigbee2mqtt:radar1", "MIR-HE200-TY")
+SOS_BED = device("sos_bed", "sos_button", "bedside", "zigbee2mqtt:sos")
+BAND = device("band", "bracelet", "wrist", "native")
+FRONT_DOOR = device("front_door", "door", "front_door", "zigbee2mqtt:entrance")
+TYPICAL_DEVICES = (RADAR_BATH, SOS_BED, BAND)
+
+
+def home_config(
+    home: str = HOME,
+    station: str = STATION,
+    *,
+    devices: Iterable[dict[str, Any]] = TYPICAL_DEVICES,
+    resident: dict[str, Any] | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """The typical home as a document (what the hub is sent, what an edge reads), with
+    ``devices``, ``resident`` and any other field (``thresholds``, ``night``...) as given."""
+    return {
+        "home": home,
+        "station": station,
+        "timezone": "Asia/Shanghai",
+        "resident": dict(RESIDENT if resident is None else resident),
+        "devices": [dict(d) for d in devices],
+        "contacts": [dict(c) for c in CONTACTS],
+        **changes,
+    }
+
+
+def make_home(home: str = HOME, station: str = STATION, **options: Any) -> HomeConfig:
+    """``home_config(...)``, validated: the ``HomeConfig`` the edge and the detectors run with."""
+    return HomeConfig.model_validate(home_config(home, station, **options))
+
+
+def reading(
+    ts: float | datetime, device: str, metric: str, value: Any, home: str = HOME, **extra: Any
+) -> Reading:
+    """A canonical reading of ``home`` at ``ts`` (event time: seconds since the epoch or an
+    aware datetime); ``extra`` are its other fields (``rate_hz``...)."""
+    return Reading(ts=ts, home=home, device=device, metric=metric, value=value, **extra)
+
+
+async def register(
+    hub: Served, *, notify: list[str] | None = None, homes: tuple[str, ...] = (HOME,)
+) -> None:
+    """The station, its homes, a dispatcher of the station and the son of HOME's resident,
+    through the API as the admin."""
+    response = await hub.http.put(
+        f"/stations/{STATION}", json={"name": "颍州社区养老服务站", "notify": notify or []}
+    )
+    response.raise_for_status()
+    for home in homes:
+        response = await hub.http.put(f"/homes/{home}", json=home_config(home))
+        response.raise_for_status()
+    users = {
+        DISPATCHER: {"name": "张丽", "role": "dispatcher", "stations": [STATION]},
+        FAMILY: {"name": "李明", "role": "family", "residents": [HOME]},
+    }
+    for username, user in users.items():
+        response = await hub.http.put(f"/users/{username}", json={**user, "password": PASSWORD})
+        response.raise_for_status()
+
+
+def event_message(
+    kind: str = "fall",
+    state: str = "raised",
+    *,
+    seq: int,
+    home: str = HOME,
+    severity: str = "critical",
+    evidence: dict[str, Any] | None = None,
+    window: dict[str, Any] | None = None,
+) -> tuple[str, bytes]:
+    """An event as an edge sends it to the hub: its topic and its bytes, stamped now."""
+    now = datetime.now(UTC).isoformat()
+    document = {
+        "ts": now,
+        "home": home,
+        "kind": kind,
+        "state": state,
+        "severity": severity,
+        "started": now,
+        "detector": kind,
+        "evidence": evidence or {"source": "radar"},
+        "edge": home,
+        "seq": seq,
+    }
+    if window is not None:
+        document["window"] = window
+    return f"{PREFIX}/{home}/event", json.dumps(document).encode()

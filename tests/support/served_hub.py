@@ -1,0 +1,116 @@
+"""A hub + API served by uvicorn in the test's event loop, on a broker the test started.
+
+Tests take it from tests.support.factories, with the homes they register and the events
+they send it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from api.app import create_app
+from eldercare.broker import Broker
+from hub.escalation import EscalationPolicies
+from hub.service import Hub
+from hub.settings import HubSettings
+
+PREFIX = "eldercare/v1"
+ADMIN_PASSWORD = "admin-password"
+PASSWORD = "demo-password"
+
+
+def fast_policies(repeat_s: float = 0.3) -> EscalationPolicies:
+    """Station and family at once, again every ``repeat_s`` until someone acknowledges."""
+    urgent = {
+        "steps": [{"after_s": 0, "notify": ["station", "family"]}],
+        "repeat_every_s": repeat_s,
+    }
+    return EscalationPolicies.model_validate(
+        {
+            "critical": urgent,
+            "major": urgent,
+            "minor": urgent,
+            "warning": {"steps": [{"after_s": 0, "notify": ["station"]}]},
+        }
+    )
+
+
+def settings_for(broker: Broker, folder: Path, **changes: Any) -> HubSettings:
+    values: dict[str, Any] = {
+        "broker": broker.url,
+        "database": f"sqlite:///{folder / 'hub.db'}",
+        "prefix": PREFIX,
+        "client_id": f"hub-{folder.name}",
+        "escalation_tick_s": 0.05,
+        "delivery_retry_s": 0.2,
+        "admin_password": ADMIN_PASSWORD,
+        **changes,
+    }
+    return HubSettings(**values)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Served:
+    """A running hub: its base URL, the Hub object, and HTTP clients logged in as users
+    (``http`` is the admin)."""
+
+    def __init__(self, url: str, hub: Hub):
+        self.url = url
+        self.hub = hub
+        self.http = httpx.AsyncClient(base_url=url, timeout=10)
+        self._clients: list[httpx.AsyncClient] = [self.http]
+
+    async def client_for(self, username: str, password: str = PASSWORD) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=self.url, timeout=10)
+        self._clients.append(client)
+        response = await client.post(
+            "/auth/login", json={"username": username, "password": password}
+        )
+        response.raise_for_status()
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws"
+
+
+@contextlib.asynccontextmanager
+async def served(settings: HubSettings) -> AsyncIterator[Served]:
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        hub: Hub = app.state.hub
+        async with asyncio.timeout(10):
+            await hub.connected.wait()
+        result = Served(f"http://127.0.0.1:{port}", hub)
+        try:
+            login = {"username": "admin", "password": ADMIN_PASSWORD}
+            (await result.http.post("/auth/login", json=login)).raise_for_status()
+            yield result
+        finally:
+            await result.close()
+    finally:
+        server.should_exit = True
+        await task
