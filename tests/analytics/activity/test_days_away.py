@@ -5,7 +5,8 @@ goes unremarked."""
 from __future__ import annotations
 
 from analytics.activity.not_returned_home import NotReturnedHomeDetector
-from tests.activity_support import at, brief, detector, door, motion, ordinary_day, run
+
+from .activity_support import at, brief, detector, door, motion, ordinary_day, run
 
 ALERT = ("not_returned_home",)
 

@@ -5,24 +5,16 @@ from __future__ import annotations
 
 from analytics import HomeMonitor
 from analytics.device_health import DeviceHealthDetector
-from contracts import HomeConfig, Reading
+from tests.support.factories import device, make_home, reading
 
 HOUR = 3600.0
 DEVICES = [
-    {"id": "bed_mat", "kind": "presence", "role": "bed", "source": "zigbee2mqtt:bed"},
-    {"id": "chair_mat", "kind": "presence", "role": "chair", "source": "zigbee2mqtt:chair"},
-    {"id": "radar_living", "kind": "presence", "role": "living_room", "source": "zigbee2mqtt:fp1"},
-    {"id": "kettle", "kind": "appliance", "role": "kitchen", "source": "zigbee2mqtt:kettle"},
+    device("bed_mat", "presence", "bed", "zigbee2mqtt:bed"),
+    device("chair_mat", "presence", "chair", "zigbee2mqtt:chair"),
+    device("radar_living", "presence", "living_room", "zigbee2mqtt:fp1"),
+    device("kettle", "appliance", "kitchen", "zigbee2mqtt:kettle"),
 ]
-HOME = HomeConfig.model_validate(
-    {
-        "home": "h001",
-        "station": "st1",
-        "timezone": "UTC",
-        "resident": {"name": "王秀英", "birth_year": 1942},
-        "devices": DEVICES,
-    }
-)
+HOME = make_home(timezone="UTC", devices=DEVICES)
 
 
 def offline_after(silent_for: dict[str, float], until: float) -> dict[str, float]:
@@ -30,14 +22,14 @@ def offline_after(silent_for: dict[str, float], until: float) -> dict[str, float
     hours; when each device_offline was raised (hours after the start)."""
     monitor = HomeMonitor(HOME, detectors=[DeviceHealthDetector])
     readings = [
-        Reading(ts=h * HOUR, home="h001", device=d["id"], metric=metric, value=False)
+        reading(h * HOUR, d["id"], metric, False)
         for d in DEVICES
         for h in range(int(silent_for[d["id"]]) + 1)
         for metric in ["in_use" if d["kind"] == "appliance" else "presence"]
     ]
     events = []
-    for reading in sorted(readings, key=lambda r: r.epoch):
-        events += monitor.feed(reading)
+    for each in sorted(readings, key=lambda r: r.epoch):
+        events += monitor.feed(each)
     events += monitor.advance(until * HOUR)
     return {e.device: round(e.ts / HOUR, 3) for e in events if e.kind == "device_offline"}
 

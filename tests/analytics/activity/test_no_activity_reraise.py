@@ -6,7 +6,8 @@ raised again at every reading that follows (it used to: hundreds of raised/clear
 from __future__ import annotations
 
 from analytics.activity.no_activity import NoActivityDetector
-from tests.activity_support import at, brief, door, motion, reading, run
+
+from .activity_support import at, brief, door, motion, reading, run
 
 ALERT = ("no_activity",)
 
