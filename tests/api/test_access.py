@@ -15,7 +15,6 @@ import json
 import httpx
 import websockets
 
-from tests.hub.test_hub import cookie_of
 from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
@@ -28,6 +27,7 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import publish, until
+from tests.support.served_hub import cookie_of
 
 CAREGIVER = "wang.fang"
 WINDOW = {

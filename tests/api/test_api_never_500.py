@@ -13,9 +13,9 @@ from typing import Any
 import websockets
 
 from hub.schema import Alert
-from tests.hub.test_hub import cookie_of
 from tests.support.api_seed import seed
 from tests.support.factories import DISPATCHER, served, settings_for
+from tests.support.served_hub import cookie_of
 
 MAX_INT64 = 2**63 - 1
 

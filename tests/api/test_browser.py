@@ -7,13 +7,12 @@ another resident.
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
-from tests.support.chromium import chromium
+from tests.support.chromium import TIMEOUT, chromium, log_in
 from tests.support.factories import (
     DISPATCHER,
     FAMILY,
-    PASSWORD,
     event_message,
     home_config,
     register,
@@ -21,15 +20,6 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import publish
-
-TIMEOUT = 15_000  # ms
-
-
-async def log_in(page: Page, base: str, username: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
 
 
 async def test_a_fall_from_the_console_to_the_family_phone(mosquitto, tmp_path):

@@ -4,30 +4,20 @@ family's phone shows the false alarm and nothing of the limit."""
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
-from tests.support.chromium import chromium
+from tests.support.chromium import TIMEOUT, chromium, log_in
 from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
     FAMILY,
     HOME,
-    PASSWORD,
     event_message,
     register,
     served,
     settings_for,
 )
 from tests.support.mqtt import publish
-
-TIMEOUT = 15_000  # ms
-
-
-async def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
-    await page.goto(f"{base}/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(password)
-    await page.get_by_test_id("login-submit").click()
 
 
 async def test_the_console_shows_the_loosened_limit_and_an_admin_undoes_it(mosquitto, tmp_path):

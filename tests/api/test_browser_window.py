@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 from playwright.async_api import Page, expect
 
-from tests.api.test_browser import TIMEOUT, log_in
-from tests.support.chromium import chromium
+from tests.support.chromium import TIMEOUT, chromium, log_in
 from tests.support.factories import DISPATCHER, event_message, register, served, settings_for
 from tests.support.mqtt import publish
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.api.test_browser import TIMEOUT, log_in
-from tests.support.chromium import chromium
+from tests.support.chromium import TIMEOUT, chromium, log_in
 from tests.support.factories import DISPATCHER, register, served, settings_for
 
 

@@ -23,11 +23,7 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import Collector, publish, running, until
-
-
-def cookie_of(client) -> dict[str, str]:
-    """The logged-in client's session cookie, as a header for a WebSocket handshake."""
-    return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+from tests.support.served_hub import cookie_of
 
 
 async def next_alert(ws, kind: str, change: str) -> dict:

@@ -8,7 +8,6 @@ import aiomqtt
 
 from hub.presence import client_id_of
 from hub.store import Store
-from tests.hub.test_hub_never_silent import alert_kinds
 from tests.support.factories import (
     PREFIX,
     AsAdmin,
@@ -18,6 +17,7 @@ from tests.support.factories import (
     served,
     settings_for,
 )
+from tests.support.hub_process import alert_kinds
 from tests.support.mqtt import publish, running, until
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.factories import HOME, PREFIX, AsAdmin, event_message, hub_process, register
+from tests.support.hub_process import alert_kinds
 from tests.support.mqtt import publish
 
 YEAR_9999 = "9999-12-31T23:00:00+00:00"
@@ -55,11 +56,6 @@ def poison() -> list[tuple[str, bytes]]:
         # A real fall whose evidence holds a NaN: kept, the NaN as null.
         event_message("fall", seq=905, evidence={"source": "radar", "peak_g": float("nan")}),
     ]
-
-
-async def alert_kinds(hub) -> list[str]:
-    alerts = (await hub.http.get("/alerts", params={"state": "all"})).json()
-    return sorted(alert["kind"] for alert in alerts)
 
 
 async def test_poison_messages_are_refused_and_a_later_sos_becomes_an_alert(mosquitto, tmp_path):

@@ -146,3 +146,9 @@ class AsAdmin:
 
     def __init__(self, hub: HubProcess):
         self.http = hub.http
+
+
+async def alert_kinds(hub) -> list[str]:
+    """The kinds of every alert the hub holds, sorted."""
+    alerts = (await hub.http.get("/alerts", params={"state": "all"})).json()
+    return sorted(alert["kind"] for alert in alerts)

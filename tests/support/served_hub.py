@@ -114,3 +114,8 @@ async def served(settings: HubSettings) -> AsyncIterator[Served]:
     finally:
         server.should_exit = True
         await task
+
+
+def cookie_of(client) -> dict[str, str]:
+    """The logged-in client's session cookie, as a header for a WebSocket handshake."""
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
