@@ -22,7 +22,7 @@ from eldercare.broker import Broker
 from simulators.payloads import encode
 from tests.analytics.falls.signals import UP, fall_signal, hold, walk
 from tests.support import factories
-from tests.support.factories import home_config, make_home
+from tests.support.factories import device_messages, home_config, make_home
 from tests.support.mqtt import WAIT, Collector, publish, raised, running, until
 
 HOME = "h001"
@@ -40,14 +40,6 @@ def config_dict(home: str = HOME, **changes: Any) -> dict[str, Any]:
 
 
 HOME_CONFIG = make_home(HOME)
-
-
-def device_messages(
-    device: str, metric: str, value: Any, rate_hz: float | None = None, ts: float | None = None
-):
-    moment = datetime.now(UTC) if ts is None else ts
-    reading = factories.reading(moment, device, metric, value, HOME, rate_hz=rate_hz)
-    return [(m.topic, m.payload) for m in encode([reading], HOME_CONFIG)]
 
 
 def accel_messages(device: str, samples: np.ndarray, start: float, rate_hz: float = 50.0):

@@ -17,19 +17,13 @@ from contracts.home import HomeConfig
 from simulators.payloads import encode
 from tests.support import factories
 from tests.support.edge_process import EdgeProcess, outbox_counts, running, write_config
-from tests.support.factories import BAND, RADAR_BATH, device, home_config
+from tests.support.factories import device
 from tests.support.mqtt import Collector, publish, raised, until
-from tests.support.poison import POISON
+from tests.support.poison import POISON, bad_configs, edge_home
 
 PREFIX = "eldercare/v1"
 HOMES = ("h001", "h002")
 SLOW = 30.0  # seconds: a process start under load, a broker restart, a reconnect backoff
-
-
-def home_dict(home: str, **changes: Any) -> dict[str, Any]:
-    sos_bed = device("sos_bed", "sos_button", "bedside", "zigbee2mqtt:sos", "TS0215A_sos")
-    changes.setdefault("devices", [RADAR_BATH, sos_bed, BAND])
-    return home_config(home, **changes)
 
 
 def topic(home: str, channel: str) -> str:
@@ -48,10 +42,10 @@ class Setup:
         options = ("--status-every", "0.5", *options)
         if hosted:
             for home in self.homes:
-                write_config(configs, home_dict(home))
+                write_config(configs, edge_home(home))
             self.edge = EdgeProcess.hosted(configs, local, uplink, self.data, *options)
         else:
-            config = write_config(configs, home_dict(self.homes[0]))
+            config = write_config(configs, edge_home(self.homes[0]))
             self.edge = EdgeProcess.single(config, local, uplink, self.data, *options)
         self.hub = Collector(
             uplink,
@@ -78,7 +72,7 @@ class Setup:
         """What ``device`` of ``home`` publishes for one reading (now, by default)."""
         moment = time.time() if ts is None else ts
         reading = factories.reading(moment, device, metric, value, home)
-        home_config = HomeConfig.model_validate(config or home_dict(home))
+        home_config = HomeConfig.model_validate(config or edge_home(home))
         base = self.zigbee_base(home)
         return [(m.topic, m.payload) for m in encode([reading], home_config, zigbee_base=base)]
 
@@ -167,37 +161,6 @@ async def test_poison_on_the_local_broker_is_refused_and_an_sos_after_it_arrives
             task.cancel()
 
 
-# Configs the hub could push that the edge must refuse, whatever they are.
-def bad_configs(home: str) -> dict[str, bytes]:
-    good = home_dict(home)
-
-    def with_thresholds(thresholds: dict[str, Any]) -> bytes:
-        return json.dumps({**good, "thresholds": thresholds}).encode()
-
-    deep = b"[" * 2000 + b"]" * 2000
-    bomb = "\n".join(
-        [
-            f'home: &a ["{home}", *a]',
-            "b: &b [*a, *a, *a, *a]",
-            "c: &c [*b, *b, *b, *b]",
-            "d: [*c, *c, *c, *c, *c, *c]",
-        ]
-    )
-    huge = json.dumps(good)[:-1] + ', "thresholds": {"sos": {"same_call_s": ' + "9" * 400 + "}}}"
-    return {
-        "deep JSON": json.dumps({"home": home, "x": 1}).replace("1", deep.decode()).encode(),
-        "deep YAML": f"home: {home}\nx: ".encode() + b"[" * 3000 + b"]" * 3000,
-        "huge number": huge.encode(),
-        "YAML bomb": bomb.encode(),
-        "NaN threshold": with_thresholds({"sos": {"same_call_s": float("nan")}}),
-        "wrong types": json.dumps({**good, "devices": "all", "resident": [1, 2]}).encode(),
-        "another home": json.dumps(home_dict("h999")).encode(),
-        "invalid UTF-8": b'{"home": "\xff\xfe"}',
-        "not a mapping": b"[1, 2, 3]",
-        "thresholds the detectors refuse": with_thresholds({"sos": {"x": 1}}),
-    }
-
-
 async def test_a_bad_retained_config_is_refused_across_restarts_and_the_last_good_kept(
     brokers, tmp_path, hosted
 ):
@@ -205,7 +168,7 @@ async def test_a_bad_retained_config_is_refused_across_restarts_and_the_last_goo
     setup = Setup(tmp_path, local, uplink, hosted)
     home = "h001"
     hall = device("sos_hall", "sos_button", "front_door", "zigbee2mqtt:sos2", "TS0215A_sos")
-    good = home_dict(home, devices=[*home_dict(home)["devices"], hall])
+    good = edge_home(home, devices=[*edge_home(home)["devices"], hall])
     task = asyncio.create_task(setup.hub.run())
     try:
         with running(setup.edge) as edge:

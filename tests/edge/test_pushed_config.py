@@ -16,10 +16,9 @@ from contracts.home import HomeConfig
 from edge.config_store import MAX_CONFIG_BYTES, load_preferred, parse_pushed
 from edge.outbox import Outbox
 from edge.pipeline import HomePipeline
-from tests.edge.test_edge_never_silent import bad_configs, home_dict
-from tests.support.poison import EXAMPLES, json_values
+from tests.support.poison import EXAMPLES, bad_configs, edge_home, json_values
 
-GOOD = home_dict("h001")
+GOOD = edge_home("h001")
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

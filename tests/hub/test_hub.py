@@ -8,12 +8,12 @@ import json
 import websockets
 
 from edge import EdgeAgent, EdgeSettings
-from tests.edge.test_edge_agent import device_messages
 from tests.support.factories import (
     DISPATCHER,
     HOME,
     PREFIX,
     STATION,
+    device_messages,
     event_message,
     fast_policies,
     home_config,

@@ -172,3 +172,22 @@ def event_message(
     if window is not None:
         document["window"] = window
     return f"{PREFIX}/{home}/event", json.dumps(document).encode()
+
+
+def device_messages(
+    device: str,
+    metric: str,
+    value: Any,
+    *,
+    home: HomeConfig | None = None,
+    rate_hz: float | None = None,
+    ts: float | datetime | None = None,
+) -> list[tuple[str, bytes]]:
+    """A reading of ``device`` as the device itself sends it (Zigbee2MQTT or native topic and
+    payload) in the typical home by default; now, unless ``ts`` is given."""
+    from simulators.payloads import encode
+
+    home = make_home() if home is None else home
+    moment = datetime.now(UTC) if ts is None else ts
+    found = reading(moment, device, metric, value, home.home, rate_hz=rate_hz)
+    return [(message.topic, message.payload) for message in encode([found], home)]

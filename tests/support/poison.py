@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from contracts.home import HomeConfig
 from devices import catalog
-from tests.support.factories import make_home
+from tests.support import factories
+from tests.support.factories import BAND, RADAR_BATH, home_config, make_home
 
 HOME = "h001"
 PREFIX = "eldercare/v1"
@@ -193,3 +194,41 @@ payloads = st.one_of(
     json_values.map(_as_json),
     st.sampled_from(list(POISON.values())),
 )
+
+
+def edge_home(home: str, **changes: Any) -> dict[str, Any]:
+    """The typical home with a modelled SOS button, as a document an edge is pushed."""
+    sos_bed = factories.device("sos_bed", "sos_button", "bedside", "zigbee2mqtt:sos", "TS0215A_sos")
+    changes.setdefault("devices", [RADAR_BATH, sos_bed, BAND])
+    return home_config(home, **changes)
+
+
+def bad_configs(home: str) -> dict[str, bytes]:
+    """Configs the hub could push that the edge must refuse, whatever they are, by name."""
+    good = edge_home(home)
+
+    def with_thresholds(thresholds: dict[str, Any]) -> bytes:
+        return json.dumps({**good, "thresholds": thresholds}).encode()
+
+    deep = b"[" * 2000 + b"]" * 2000
+    bomb = "\n".join(
+        [
+            f'home: &a ["{home}", *a]',
+            "b: &b [*a, *a, *a, *a]",
+            "c: &c [*b, *b, *b, *b]",
+            "d: [*c, *c, *c, *c, *c, *c]",
+        ]
+    )
+    huge = json.dumps(good)[:-1] + ', "thresholds": {"sos": {"same_call_s": ' + "9" * 400 + "}}}"
+    return {
+        "deep JSON": json.dumps({"home": home, "x": 1}).replace("1", deep.decode()).encode(),
+        "deep YAML": f"home: {home}\nx: ".encode() + b"[" * 3000 + b"]" * 3000,
+        "huge number": huge.encode(),
+        "YAML bomb": bomb.encode(),
+        "NaN threshold": with_thresholds({"sos": {"same_call_s": float("nan")}}),
+        "wrong types": json.dumps({**good, "devices": "all", "resident": [1, 2]}).encode(),
+        "another home": json.dumps(edge_home("h999")).encode(),
+        "invalid UTF-8": b'{"home": "\xff\xfe"}',
+        "not a mapping": b"[1, 2, 3]",
+        "thresholds the detectors refuse": with_thresholds({"sos": {"x": 1}}),
+    }
