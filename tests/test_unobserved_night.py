@@ -1,0 +1,155 @@
+"""Unobserved nights: when every sensor that would see her in bed is stuck or silent, a
+silence that begins in her night after a trip to the toilet may be her night's rest, and
+is judged as one (not_up in the morning), not by the minutes-long silences of nights the
+bed mat saw her lie down. A bedroom presence sensor that still sees someone puts her in
+the bedroom whatever door closed just after it. By day, nothing changes: a silence there
+is still no_activity's. Hand-built streams."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from analytics import HomeMonitor
+from analytics.activity import ACTIVITY_DETECTORS
+from contracts import HomeConfig, Reading
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY0 = datetime(2026, 3, 2, tzinfo=TZ)
+DISTRESS = ("no_activity", "not_up")
+
+
+def home(bedroom: str = "bed_mat", thresholds: dict | None = None) -> HomeConfig:
+    devices = [
+        {"id": "bath_door", "kind": "door", "role": "bathroom_door", "source": "zigbee2mqtt:b"},
+        {"id": "fridge", "kind": "door", "role": "fridge", "source": "zigbee2mqtt:f"},
+        {"id": "pir", "kind": "motion", "role": "living_room", "source": "zigbee2mqtt:p"},
+    ]
+    if bedroom == "bed_mat":
+        devices.append({"id": "bed_mat", "kind": "presence", "role": "bed", "source": "native"})
+    else:
+        devices.append(
+            {"id": "presence", "kind": "presence", "role": "bedroom", "source": "native"}
+        )
+    return HomeConfig.model_validate(
+        {
+            "home": "h001",
+            "station": "st1",
+            "timezone": "Asia/Shanghai",
+            "resident": {"name": "王秀英", "birth_year": 1942},
+            "night": {"start": "22:30", "end": "06:00"},
+            "devices": devices,
+            "thresholds": thresholds or {},
+        }
+    )
+
+
+def at(day: int, hhmm: str, seconds: float = 0) -> float:
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    return (DAY0 + timedelta(days=day, hours=hours, minutes=minutes)).timestamp() + seconds
+
+
+def r(ts: float, device: str, metric: str, value) -> Reading:
+    return Reading(ts=ts, home="h001", device=device, metric=metric, value=value)
+
+
+def toilet(ts: float) -> list[Reading]:
+    """Through the bathroom door and back through it a few minutes later."""
+    return [
+        r(ts, "bath_door", "contact", "open"),
+        r(ts + 5, "bath_door", "contact", "closed"),
+        r(ts + 300, "bath_door", "contact", "open"),
+        r(ts + 305, "bath_door", "contact", "closed"),
+    ]
+
+
+def day_about(until: str = "22:00") -> list[Reading]:
+    """Day 0: about the flat from 07:30, the living-room PIR every 30 minutes, the fridge."""
+    items = [r(at(0, "07:00", -60), "bath_door", "contact", "closed")]
+    t = at(0, "07:30")
+    while t < at(0, until):
+        items += [r(t, "pir", "motion", True), r(t + 60, "pir", "motion", False)]
+        t += 30 * 60
+    items.append(r(at(0, "12:00"), "fridge", "contact", "open"))
+    return [*items, r(at(0, "12:00", 20), "fridge", "contact", "closed")]
+
+
+def play(readings: list[Reading], config: HomeConfig, until: float):
+    monitor = HomeMonitor(config, detectors=list(ACTIVITY_DETECTORS))
+    events = []
+    for reading in sorted(readings, key=lambda item: item.epoch):
+        events += monitor.feed(reading)
+    events += monitor.advance(until)
+    return [
+        (e.kind, e.state, datetime.fromtimestamp(e.ts, TZ).strftime("%d %H:%M"))
+        for e in events
+        if e.kind in DISTRESS and e.state == "raised"
+    ]
+
+
+def test_a_night_after_the_toilet_with_the_bed_mat_stuck_is_her_night_not_a_collapse():
+    # The mat lost its "off" message when she got up at 07:00: it reads someone in bed
+    # from then on, and is stuck (not believed) from 23:00. At 23:30 she goes to the
+    # toilet and back to bed; nothing that works can see her there.
+    stream = [r(at(0, "07:00"), "bed_mat", "presence", True), *day_about()]
+    stream += toilet(at(0, "23:30"))
+    raised = play(stream, home(), until=at(1, "13:00"))
+    # Not no_activity at 04:35 (5 h after the toilet): her night, and not_up once she
+    # is not up by the default deadline.
+    assert raised == [("not_up", "raised", "03 12:00")]
+
+
+def test_a_working_bed_mat_that_saw_her_get_up_still_makes_the_silence_no_activitys():
+    stream = [r(at(0, "07:00"), "bed_mat", "presence", False), *day_about()]
+    stream += [r(at(0, "22:40"), "bed_mat", "presence", True)]
+    stream += [r(at(1, "01:00"), "bed_mat", "presence", False), *toilet(at(1, "01:02"))]
+    raised = play(stream, home(), until=at(1, "13:00"))
+    # Up from the bed at 01:00, out of the bathroom at 01:07, and the mat never saw her
+    # lie down again: a collapse on the way back, perhaps.
+    assert raised and raised[0][0] == "no_activity"
+    assert raised[0][2] == "03 06:07"
+
+
+def test_a_bed_mat_silent_past_its_offline_limit_leaves_her_night_unobserved():
+    # The mat reports its battery every hour (it is alive) until 19:00, then dies; past
+    # its limit (6 h here) its "nobody in bed" is the level it died with.
+    config = home(thresholds={"device_health": {"offline_after_s": {"presence:bed": 6 * 3600}}})
+    stream = [r(at(0, "07:00"), "bed_mat", "presence", False), *day_about()]
+    stream += [r(at(0, f"{h:02d}:00"), "bed_mat", "battery", 80) for h in range(8, 20)]
+    stream += toilet(at(0, "23:30"))
+    assert play(stream, config, until=at(1, "13:00")) == [("not_up", "raised", "03 12:00")]
+    # The same mat alive all night (reporting its battery) and not seeing her lie down:
+    # the silence after the toilet is no_activity's, as it was.
+    alive = stream + [r(at(1, f"{h:02d}:30"), "bed_mat", "battery", 80) for h in range(0, 12)]
+    alive += [r(at(0, f"{h:02d}:30"), "bed_mat", "battery", 80) for h in range(20, 24)]
+    raised = play(alive, config, until=at(1, "13:00"))
+    assert raised and raised[0][0] == "no_activity"
+
+
+def test_a_collapse_by_day_is_still_no_activity_with_the_bed_mat_stuck():
+    stream = [r(at(0, "07:00"), "bed_mat", "presence", True), *day_about(until="14:00")]
+    raised = play(stream, home(), until=at(0, "22:00"))
+    # Last seen at 13:30 in the living room; 5 h (the default while learning) later.
+    assert raised == [("no_activity", "raised", "02 18:30")]
+
+
+def test_a_bedroom_presence_sensor_that_sees_her_outweighs_the_bathroom_door_closing_after():
+    config = home(bedroom="presence")
+    stream = [r(at(0, "07:00"), "presence", "presence", False), *day_about()]
+    # Out of the bathroom at 23:07:05 and into the bedroom: the presence sensor sees her
+    # at :07, the bathroom door swings shut behind her at :09. She sleeps until 07:00,
+    # the sensor reporting her there every 45 minutes.
+    stream += [
+        r(at(0, "23:00"), "bath_door", "contact", "open"),
+        r(at(0, "23:00", 5), "bath_door", "contact", "closed"),
+        r(at(0, "23:07", 5), "bath_door", "contact", "open"),
+        r(at(0, "23:07", 7), "presence", "presence", True),
+        r(at(0, "23:07", 9), "bath_door", "contact", "closed"),
+    ]
+    t = at(0, "23:50")
+    while t < at(1, "07:00"):
+        stream.append(r(t, "presence", "presence", True))
+        t += 45 * 60
+    stream += [r(at(1, "07:00"), "presence", "presence", False)]
+    stream += [r(at(1, "07:01"), "pir", "motion", True), r(at(1, "07:02"), "pir", "motion", False)]
+    assert play(stream, config, until=at(1, "11:00")) == []
