@@ -153,3 +153,19 @@ def test_a_bedroom_presence_sensor_that_sees_her_outweighs_the_bathroom_door_clo
     stream += [r(at(1, "07:00"), "presence", "presence", False)]
     stream += [r(at(1, "07:01"), "pir", "motion", True), r(at(1, "07:02"), "pir", "motion", False)]
     assert play(stream, config, until=at(1, "11:00")) == []
+
+
+def test_lying_down_in_bed_early_is_going_to_bed_early_not_a_silence_to_raise():
+    def night(lie_down: str) -> list[Reading]:
+        stream = [r(at(0, "07:00"), "bed_mat", "presence", False), *day_about(until="19:00")]
+        stream += [r(at(0, lie_down), "bed_mat", "presence", True)]
+        stream += [r(at(1, "06:30"), "bed_mat", "presence", False)]
+        return [*stream, r(at(1, "06:31"), "pir", "motion", True)]
+
+    # In bed at 21:00, 90 min before the night begins (22:30), up at 06:30: her night.
+    assert play(night("21:00"), home(), until=at(1, "09:00")) == []
+    # In bed at 19:00, more than two hours before her night: a silence to judge (8 h,
+    # the default for one that began as she lay down).
+    assert play(night("19:00"), home(), until=at(1, "09:00")) == [
+        ("no_activity", "raised", "03 03:00")
+    ]

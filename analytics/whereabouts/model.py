@@ -144,7 +144,10 @@ class Whereabouts:
         began), it saw her lie down this night. Where every sensor that would see her in
         the bedroom is stuck, flapping or silent past its device_offline limit, the
         bedroom is unobserved: she may be resting, as where it has no sensor."""
-        if since is not None and not self.day.could_be_bedtime(since, night_start):
+        lay_down = self.last_bed
+        # Her last sign was lying down in bed (a wristband's count since keeps the place).
+        in_bed = lay_down is not None and self.last_place == "bed"
+        if since is not None and not self.day.could_be_bedtime(since, night_start, in_bed=in_bed):
             return False
         if not self.coverage.bedroom:
             return True
@@ -155,8 +158,9 @@ class Whereabouts:
             return False
         if not any(self.sensors.reported(bed) for bed in self.coverage.beds):
             return True  # no bed mat, or none installed yet: the bedroom must do
-        lay_down = self.last_bed
-        return lay_down is not None and self.day.could_be_bedtime(lay_down, night_start)
+        if lay_down is None:
+            return False
+        return self.day.could_be_bedtime(lay_down, night_start, in_bed=in_bed)
 
     def believed(self, device: str) -> bool:
         """Its readings say something about her now: neither stuck nor flapping, nor
