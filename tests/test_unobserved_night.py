@@ -20,14 +20,16 @@ DISTRESS = ("no_activity", "not_up")
 
 
 def home(bedroom: str = "bed_mat", thresholds: dict | None = None) -> HomeConfig:
+    """A flat with a bathroom door, a fridge, a living-room PIR and, in the bedroom, a bed
+    mat, a presence sensor, or (``both``) the two."""
     devices = [
         {"id": "bath_door", "kind": "door", "role": "bathroom_door", "source": "zigbee2mqtt:b"},
         {"id": "fridge", "kind": "door", "role": "fridge", "source": "zigbee2mqtt:f"},
         {"id": "pir", "kind": "motion", "role": "living_room", "source": "zigbee2mqtt:p"},
     ]
-    if bedroom == "bed_mat":
+    if bedroom in ("bed_mat", "both"):
         devices.append({"id": "bed_mat", "kind": "presence", "role": "bed", "source": "native"})
-    else:
+    if bedroom in ("presence", "both"):
         devices.append(
             {"id": "presence", "kind": "presence", "role": "bedroom", "source": "native"}
         )
@@ -169,3 +171,19 @@ def test_lying_down_in_bed_early_is_going_to_bed_early_not_a_silence_to_raise():
     assert play(night("19:00"), home(), until=at(1, "09:00")) == [
         ("no_activity", "raised", "03 03:00")
     ]
+
+
+def test_with_the_bed_mat_stuck_the_bedroom_presence_sensor_seeing_her_is_her_night():
+    # Her silences in the bedroom are known to be short (3 h here, as if learned).
+    quick = {"no_activity": {"default_resting_s": 3 * 3600, "default_about_s": 3 * 3600}}
+    config = home(bedroom="both", thresholds=quick)
+    stream = [r(at(0, "07:00"), "bed_mat", "presence", True), *day_about()]
+    stream += [r(at(0, "07:00"), "presence", "presence", False)]
+    # Into the bedroom at 23:00 (the mat, stuck since 07:00, cannot see her lie down),
+    # the toilet at 01:00, back in the bedroom at 01:06.
+    stream += [r(at(0, "23:00"), "presence", "presence", True)]
+    stream += [r(at(1, "00:59"), "presence", "presence", False), *toilet(at(1, "01:00"))]
+    stream += [r(at(1, "01:06"), "presence", "presence", True)]
+    stream += [r(at(1, "07:00"), "presence", "presence", False)]
+    stream += [r(at(1, "07:01"), "pir", "motion", True), r(at(1, "07:02"), "pir", "motion", False)]
+    assert play(stream, config, until=at(1, "09:30")) == []

@@ -141,7 +141,8 @@ class Whereabouts:
         seen, she is in it (last seen there, or an occupancy sensor there still sees
         someone: a bathroom door swinging shut behind her is no sign she is in the
         bathroom); where the bed has a mat (one that has reported since monitoring
-        began), it saw her lie down this night. Where every sensor that would see her in
+        began), it saw her lie down this night, or, while no mat is believed, a presence
+        sensor in the bedroom sees her. Where every sensor that would see her in
         the bedroom is stuck, flapping or silent past its device_offline limit, the
         bedroom is unobserved: she may be resting, as where it has no sensor."""
         lay_down = self.last_bed
@@ -156,8 +157,11 @@ class Whereabouts:
             return True  # every sensor that would see her in bed is stuck or silent
         if room != "bedroom" and not self._occupied("bedroom"):
             return False
-        if not any(self.sensors.reported(bed) for bed in self.coverage.beds):
+        beds = [bed for bed in self.coverage.beds if self.sensors.reported(bed)]
+        if not beds:
             return True  # no bed mat, or none installed yet: the bedroom must do
+        if not any(self.believed(bed) for bed in beds) and self._occupied("bedroom"):
+            return True  # the mat is not believed; the bedroom's presence sensor sees her
         if lay_down is None:
             return False
         return self.day.could_be_bedtime(lay_down, night_start, in_bed=in_bed)
