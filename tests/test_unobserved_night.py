@@ -187,3 +187,47 @@ def test_with_the_bed_mat_stuck_the_bedroom_presence_sensor_seeing_her_is_her_ni
     stream += [r(at(1, "07:00"), "presence", "presence", False)]
     stream += [r(at(1, "07:01"), "pir", "motion", True), r(at(1, "07:02"), "pir", "motion", False)]
     assert play(stream, config, until=at(1, "09:30")) == []
+
+
+def test_silences_learned_while_the_living_room_pir_worked_do_not_apply_while_it_is_dead():
+    # No learning period here: her own silences stand from the first days. Every day the
+    # PIR sees her every 30 min from 07:00 to 21:30 and reports its battery hourly; at
+    # 12:00 the fridge, then the PIR at 12:12 (silences from the kitchen last minutes).
+    config = home(thresholds={"whereabouts": {"learning_days": 0}})
+    stream = [r(at(0, "06:00"), "bath_door", "contact", "closed")]
+    for day in range(6):
+        dies = at(5, "08:00") if day == 5 else at(day, "23:59")
+        t = at(day, "07:00")
+        while t < min(at(day, "22:00"), dies):
+            if not at(day, "12:00") <= t < at(day, "12:12"):
+                stream += [r(t, "pir", "motion", True), r(t + 60, "pir", "motion", False)]
+            t += 30 * 60
+        stream += [r(at(day, "12:12"), "pir", "motion", True)]
+        stream += [r(at(day, "12:13"), "pir", "motion", False)] if day < 5 else []
+        stream += [r(at(day, f"{h:02d}:05"), "pir", "battery", 90) for h in range(24)]
+        stream += [r(at(day, "12:00"), "fridge", "contact", "open")]
+        stream += [r(at(day, "12:00", 20), "fridge", "contact", "closed")]
+    # Day 5: the PIR dies at 08:00 (no motion, no battery after it); the 12:12 pulse and
+    # the batteries of day 5 past 08:00 are taken out again.
+    stream = [
+        item for item in stream if not (item.device == "pir" and item.epoch >= at(5, "08:00"))
+    ]
+    monitor = HomeMonitor(config, detectors=list(ACTIVITY_DETECTORS))
+    events = []
+    ticks = [at(5, "00:00", k * 600) for k in range(6 * 20)]  # the edge's clock, 10 min
+    for item in sorted([*stream, *ticks], key=lambda x: x if isinstance(x, float) else x.epoch):
+        events += monitor.advance(item) if isinstance(item, float) else monitor.feed(item)
+    events += monitor.advance(at(5, "20:00"))
+    raised = [
+        e
+        for e in events
+        if e.kind == "no_activity" and e.state == "raised" and e.ts > at(5, "08:00")
+    ]
+    # Her last trigger at 07:30 is raised at 09:00 (1.5 h): nothing says yet that the PIR
+    # is dead (it is after 2 h 10 min). Then the kitchen at 12:00 and nothing since: with
+    # the PIR believed, her silences from the kitchen (minutes) would make it news at
+    # 13:30; with it dead, she may be sitting unseen in the living room, and the default
+    # stands (5 h).
+    shown = [datetime.fromtimestamp(e.ts, TZ).strftime("%d %H:%M") for e in raised]
+    assert shown == ["07 09:00", "07 17:00"]
+    assert "pir is not believed" in raised[1].evidence["baseline"]

@@ -86,6 +86,12 @@ class Whereabouts:
         self.coverage = Coverage.of(home.config)
         self._kind = {d.id: d.kind for d in home.config.devices}
         self._role = {d.id: d.role for d in home.config.devices}
+        self._watchers = sorted(
+            d.id
+            for d in home.config.devices
+            if d.kind in ("motion", "presence")
+            and ROOM_OF_ROLE.get(d.role) not in (None, "bathroom", "bedroom")
+        )
         self.now: float | None = None
         self.started: float | None = None  # monitoring began
         self.last: list[Any] | None = None  # last activity of any kind: [ts, device, what]
@@ -165,6 +171,16 @@ class Whereabouts:
         if lay_down is None:
             return False
         return self.day.could_be_bedtime(lay_down, night_start, in_bed=in_bed)
+
+    def blind_spots(self) -> list[str]:
+        """Motion and presence sensors outside the bathroom and bedroom that have
+        reported and are not believed now: where she may sit unseen, so silences learned
+        while they worked say little."""
+        return [
+            device
+            for device in self._watchers
+            if self.sensors.reported(device) and not self.believed(device)
+        ]
 
     def believed(self, device: str) -> bool:
         """Its readings say something about her now: neither stuck nor flapping, nor
