@@ -45,6 +45,18 @@ class DeviceHealthSettings:
     battery_ok_pct: float = 25
 
 
+def offline_limits(home: HomeContext) -> dict[str, float]:
+    """Each device's silence limit (device -> seconds), for devices of a kind that has one:
+    the whereabouts model stops believing a sensor silent for longer."""
+    limits = home.settings(DeviceHealthDetector.name, DeviceHealthSettings).offline_after_s
+    found = {}
+    for device in home.config.devices:
+        limit = limits.get(f"{device.kind}:{device.role}", limits.get(device.kind))
+        if limit is not None:
+            found[device.id] = limit
+    return found
+
+
 class DeviceHealthDetector(Detector):
     """``device_offline`` per device after its kind's silence limit; ``battery_low``.
 

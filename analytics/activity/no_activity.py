@@ -19,6 +19,11 @@ was learned from her own silences that began in that place around this hour
 began in the bathroom (nobody stays silent there for hours), 3 h while a wearable she
 wears was reporting (it sees her move anywhere), 5 h moving about elsewhere, 8 h settled.
 
+While a motion or presence sensor outside the bathroom and bedroom is not believed (stuck,
+flapping, or silent past its device_offline limit: analytics.whereabouts), she may sit
+where nothing sees her, and her silences learned while it worked say little: the limit is
+then never below the default either, and says why.
+
 A silence is watched at any hour of the day or night, unless her night begins while she
 is where she rests (analytics.whereabouts: resting); then not_up takes over. An open
 alert is cleared only by a sign of life that holds: one lone motion trigger after hours
@@ -212,11 +217,14 @@ class NoActivityDetector(ActivityDetector):
             limit = clamp(factor * usual.value, lower, upper)
             how = f"learned from {usual.how} over {usual.days} days"
         trusted = usual.own and s.learned_here_while_learning
-        floored = usual.value is not None and not trusted and limit < default
-        floored = floored and self.where.learning(ts)
+        blind = self.where.blind_spots()
+        below = usual.value is not None and limit < default
+        floored = below and ((not trusted and self.where.learning(ts)) or bool(blind))
         if floored:
             limit = default
             how += ", but not below the default"
+            if blind:
+                how += f" while {', '.join(blind)} is not believed"
         threshold = self.adjusted(limit, min(lower, limit), s.ceiling_s)
         return Limit(threshold, usual.value, usual.days, how, usual.value is None or floored)
 
@@ -226,7 +234,8 @@ class NoActivityDetector(ActivityDetector):
         place, posture, worn = silence
         own = self.places.get(place)
         versions = (self.gaps[posture].version, own.version if own is not None else -1)
-        key = (last, place, posture, worn, horizon, versions, self.where.started)
+        blind = tuple(self.where.blind_spots())
+        key = (last, place, posture, worn, horizon, versions, self.where.started, blind)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         result = None

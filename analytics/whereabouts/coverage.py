@@ -21,6 +21,8 @@ class Coverage:
     wearable: bool
     resting_places: frozenset[str]  # occupancy sensors outside the bathroom (device ids)
     beds: frozenset[str] = frozenset()  # occupancy sensors on the bed (device ids)
+    # Fixed sensors in the bedroom or on its door (device ids): what sees her go to bed.
+    bedroom_sensors: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, config: HomeConfig) -> Coverage:
@@ -38,6 +40,7 @@ class Coverage:
                 d.id for d in occupancy if d.role not in ("bathroom", "toilet")
             ),
             beds=frozenset(d.id for d in occupancy if d.role == "bed"),
+            bedroom_sensors=frozenset(d.id for d in fixed if ROOM_OF_ROLE.get(d.role) == "bedroom"),
         )
 
     def describe(self) -> str:

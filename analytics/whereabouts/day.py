@@ -103,20 +103,24 @@ class Day(Stateful):
         start, _, _ = self.night()
         return self.clock.at_or_after(ts, start)
 
-    def could_be_bedtime(self, ts: float, night_start: float | None = None) -> bool:
+    def could_be_bedtime(
+        self, ts: float, night_start: float | None = None, *, in_bed: bool = False
+    ) -> bool:
         """Whether a silence that began at ``ts`` can be the rest of the night that starts
         at ``night_start`` (this period's by default): it began no earlier than her
         earliest recent bedtime (the night's start while they are not known) less
-        ``early_bedtime_s``, before that night."""
+        ``early_bedtime_s`` (``early_in_bed_s`` when it began as she lay down in bed),
+        before that night."""
         period = self.period if night_start is None else night_start
         if period is None:
             return True
-        key = (period, len(self.bedtimes), self.bedtimes[-1] if self.bedtimes else None)
+        s = self.settings
+        lead = s.early_in_bed_s if in_bed else s.early_bedtime_s
+        key = (period, len(self.bedtimes), self.bedtimes[-1] if self.bedtimes else None, lead)
         if self._rest_from is None or self._rest_from[0] != key:
-            s = self.settings
             start, _, _ = self.night()
             earliest = min(self.bedtimes) if len(self.bedtimes) >= s.min_nights else start
-            at = self.clock.at_or_before(period, earliest - s.early_bedtime_s / HOUR)
+            at = self.clock.at_or_before(period, earliest - lead / HOUR)
             self._rest_from = (key, at)
         return ts >= self._rest_from[1]
 

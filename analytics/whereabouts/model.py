@@ -24,6 +24,7 @@ from typing import Any
 from contracts.reading import Reading
 
 from ..context import HomeContext
+from ..device_health import offline_limits
 from .bathroom import Bathroom
 from .clock import NightClock
 from .coverage import Coverage
@@ -85,6 +86,12 @@ class Whereabouts:
         self.coverage = Coverage.of(home.config)
         self._kind = {d.id: d.kind for d in home.config.devices}
         self._role = {d.id: d.role for d in home.config.devices}
+        self._watchers = sorted(
+            d.id
+            for d in home.config.devices
+            if d.kind in ("motion", "presence")
+            and ROOM_OF_ROLE.get(d.role) not in (None, "bathroom", "bedroom")
+        )
         self.now: float | None = None
         self.started: float | None = None  # monitoring began
         self.last: list[Any] | None = None  # last activity of any kind: [ts, device, what]
@@ -98,7 +105,9 @@ class Whereabouts:
         # (a pause longer than return_within_s ends it).
         self.run: list[Any] | None = None
         devices = home.config.devices
-        self.sensors = Sensors(home.settings(SENSOR_SETTINGS, SensorSettings), devices)
+        self.sensors = Sensors(
+            home.settings(SENSOR_SETTINGS, SensorSettings), devices, offline_limits(home)
+        )
         self.signals = Signals(self.settings)
         self.wearables = Wearables(self.settings)
         self.doorway = Doorway(self.settings, self._found_home)
@@ -135,18 +144,48 @@ class Whereabouts:
         last seen in ``room`` at ``since`` is resting: on evidence that she spent the
         night at home in bed. The silence began at a time she could have gone to bed (one
         that began in the afternoon is no_activity's to judge); where the bedroom is
-        seen, she is in it; where the bed has a mat (one that has reported since
-        monitoring began), it saw her lie down this night."""
-        if since is not None and not self.day.could_be_bedtime(since, night_start):
+        seen, she is in it (last seen there, or an occupancy sensor there still sees
+        someone: a bathroom door swinging shut behind her is no sign she is in the
+        bathroom); where the bed has a mat (one that has reported since monitoring
+        began), it saw her lie down this night, or, while no mat is believed, a presence
+        sensor in the bedroom sees her. Where every sensor that would see her in
+        the bedroom is stuck, flapping or silent past its device_offline limit, the
+        bedroom is unobserved: she may be resting, as where it has no sensor."""
+        lay_down = self.last_bed
+        # Her last sign was lying down in bed (a wristband's count since keeps the place).
+        in_bed = lay_down is not None and self.last_place == "bed"
+        if since is not None and not self.day.could_be_bedtime(since, night_start, in_bed=in_bed):
             return False
         if not self.coverage.bedroom:
             return True
-        if room != "bedroom":
+        installed = [d for d in self.coverage.bedroom_sensors if self.sensors.reported(d)]
+        if installed and not any(self.believed(d) for d in installed):
+            return True  # every sensor that would see her in bed is stuck or silent
+        if room != "bedroom" and not self._occupied("bedroom"):
             return False
-        if not any(self.sensors.reported(bed) for bed in self.coverage.beds):
+        beds = [bed for bed in self.coverage.beds if self.sensors.reported(bed)]
+        if not beds:
             return True  # no bed mat, or none installed yet: the bedroom must do
-        lay_down = self.last_bed
-        return lay_down is not None and self.day.could_be_bedtime(lay_down, night_start)
+        if not any(self.believed(bed) for bed in beds) and self._occupied("bedroom"):
+            return True  # the mat is not believed; the bedroom's presence sensor sees her
+        if lay_down is None:
+            return False
+        return self.day.could_be_bedtime(lay_down, night_start, in_bed=in_bed)
+
+    def blind_spots(self) -> list[str]:
+        """Motion and presence sensors outside the bathroom and bedroom that have
+        reported and are not believed now: where she may sit unseen, so silences learned
+        while they worked say little."""
+        return [
+            device
+            for device in self._watchers
+            if self.sensors.reported(device) and not self.believed(device)
+        ]
+
+    def believed(self, device: str) -> bool:
+        """Its readings say something about her now: neither stuck nor flapping, nor
+        silent past its device_offline limit."""
+        return self.sensors.believed(device, self.now)
 
     def holds_since(self, since: float) -> float | None:
         """When signs of life that hold began after ``since``, if they have: anything but
@@ -269,6 +308,7 @@ class Whereabouts:
             return []  # not a device of this home's config
         ts = reading.epoch
         observations = self.tick(ts) if self.now is None or ts > self.now else []
+        self.sensors.hear(reading.device, ts, report=reading.metric not in BINARY_METRICS)
         signal = self._signal(reading, kind)
         if signal is None:
             return observations
@@ -364,9 +404,10 @@ class Whereabouts:
         self.last_context = posture_of(self.last_place, self._occupied)
 
     def _occupied(self, room: str) -> bool:
-        """An occupancy sensor in ``room`` (not the bathroom's) sees someone."""
+        """An occupancy sensor in ``room`` (not the bathroom's) that is believed sees
+        someone."""
         for device in self.coverage.resting_places:
-            if ROOM_OF_ROLE.get(self._role[device]) != room:
+            if ROOM_OF_ROLE.get(self._role[device]) != room or not self.believed(device):
                 continue
             level = self.sensors.level(device)
             if level is not None and level[0]:

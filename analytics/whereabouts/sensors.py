@@ -5,15 +5,21 @@ message, a pressure mat that changes dozens of times a minute all night has a lo
 contact. Such a sensor is a device problem (analytics.activity.sensor_health tells the
 installer), and while it lasts its readings are no sign of the resident: neither
 activity nor presence. A stuck sensor is believed again after its next change (which
-only ends the stuck level); a flapping one once it has calmed down.
+only ends the stuck level); a flapping one once it has calmed down. A sensor silent for
+longer than its device_offline limit (analytics.device_health) is not believed either:
+its level is the one it had when it died, and its silence says nothing about her. Only
+a sensor that has been heard reporting without a change (its level again, its battery)
+can be silent: one that sends changes only (a recording, some mats) is silent whenever
+nothing happens.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from contracts.home import DeviceConfig
 from contracts.reading import Reading
@@ -57,12 +63,22 @@ class Sensors(Stateful):
     (its newest reading), ``stuck`` (stuck since, or None), ``flap`` (flapping since, or
     None) and ``changes`` ([minute, count] pairs of the last flap window)."""
 
-    FIELDS = ("tracks",)
+    FIELDS = ("tracks", "heard", "reporting")
+    # Saved before silences were kept.
+    ADDED: ClassVar[Mapping[str, Any]] = {"heard": {}, "reporting": []}
 
-    def __init__(self, settings: SensorSettings, devices: tuple[DeviceConfig, ...]):
+    def __init__(
+        self,
+        settings: SensorSettings,
+        devices: tuple[DeviceConfig, ...],
+        offline_after: Mapping[str, float] | None = None,
+    ):
         self.settings = settings
         self._limit = {d.id: self._stuck_limit(d) for d in devices}
+        self._offline_after = dict(offline_after or {})  # device -> its device_offline limit
         self.tracks: dict[str, dict[str, Any]] = {}
+        self.heard: dict[str, float] = {}  # device -> its newest reading of any metric
+        self.reporting: list[str] = []  # devices heard reporting without a change
         self._problems: dict[str, tuple[str, float]] | None = None  # derived, not state
         self._due: list[float] | None = None  # derived, not state
 
@@ -87,6 +103,24 @@ class Sensors(Stateful):
     def trusted(self, device: str) -> bool:
         track = self.tracks.get(device)
         return track is None or (track["stuck"] is None and track["flap"] is None)
+
+    def believed(self, device: str, now: float | None) -> bool:
+        """Neither stuck nor flapping, and not silent past its device_offline limit at
+        ``now`` (a dead mat still shows the level it died with)."""
+        if not self.trusted(device):
+            return False
+        limit, heard = self._offline_after.get(device), self.heard.get(device)
+        if limit is None or heard is None or now is None or device not in self.reporting:
+            return True
+        return now - heard < limit
+
+    def hear(self, device: str, ts: float, *, report: bool = False) -> None:
+        """Any reading of ``device`` at ``ts``: it is alive (``report``: one that is no
+        change, a battery level: it reports whether or not anything happens)."""
+        if ts > self.heard.get(device, -math.inf):
+            self.heard[device] = ts
+        if report and device not in self.reporting:
+            self.reporting.append(device)
 
     def reported(self, device: str) -> bool:
         """It has reported since monitoring began (is installed and talking)."""
@@ -160,6 +194,7 @@ class Sensors(Stateful):
                 # sensor that says "motion" again is not stuck) and someone moved.
                 track["stuck"], track["since"] = None, ts
                 return make(trusted=self._change(track, ts), changed=False)
+            self.hear(device, ts, report=True)
             return None
         held = ts - track["since"]
         trusted = self._change(track, ts)

@@ -84,6 +84,9 @@ class WhereaboutsSettings:
     # Where the bedroom cannot be seen, a silence that began this long before her earliest
     # recent bedtime is not her night's rest, even once her night has begun.
     early_bedtime_s: float = Field(default=1 * HOUR, ge=0)
+    # A silence that began as a bed mat saw her lie down: her night's rest from this long
+    # before her earliest recent bedtime (lying down in bed is going to bed, if early).
+    early_in_bed_s: float = Field(default=2 * HOUR, ge=0)
     # Out of the bedroom for less than this in the night (the toilet) and back: still the
     # same night's rest.
     excursion_s: float = Field(default=20 * MINUTE, ge=0)
