@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from analytics import HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS
 from contracts import HomeConfig, Reading
+from tests.support.factories import device, make_home, reading
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY0 = datetime(2026, 3, 2, tzinfo=TZ)
@@ -23,26 +24,19 @@ def home(bedroom: str = "bed_mat", thresholds: dict | None = None) -> HomeConfig
     """A flat with a bathroom door, a fridge, a living-room PIR and, in the bedroom, a bed
     mat, a presence sensor, or (``both``) the two."""
     devices = [
-        {"id": "bath_door", "kind": "door", "role": "bathroom_door", "source": "zigbee2mqtt:b"},
-        {"id": "fridge", "kind": "door", "role": "fridge", "source": "zigbee2mqtt:f"},
-        {"id": "pir", "kind": "motion", "role": "living_room", "source": "zigbee2mqtt:p"},
+        device("bath_door", "door", "bathroom_door", "zigbee2mqtt:b"),
+        device("fridge", "door", "fridge", "zigbee2mqtt:f"),
+        device("pir", "motion", "living_room", "zigbee2mqtt:p"),
     ]
     if bedroom in ("bed_mat", "both"):
-        devices.append({"id": "bed_mat", "kind": "presence", "role": "bed", "source": "native"})
+        devices.append(device("bed_mat", "presence", "bed", "native"))
     if bedroom in ("presence", "both"):
-        devices.append(
-            {"id": "presence", "kind": "presence", "role": "bedroom", "source": "native"}
-        )
-    return HomeConfig.model_validate(
-        {
-            "home": "h001",
-            "station": "st1",
-            "timezone": "Asia/Shanghai",
-            "resident": {"name": "王秀英", "birth_year": 1942},
-            "night": {"start": "22:30", "end": "06:00"},
-            "devices": devices,
-            "thresholds": thresholds or {},
-        }
+        devices.append(device("presence", "presence", "bedroom", "native"))
+    return make_home(
+        timezone="Asia/Shanghai",
+        night={"start": "22:30", "end": "06:00"},
+        devices=devices,
+        thresholds=thresholds or {},
     )
 
 
@@ -52,7 +46,7 @@ def at(day: int, hhmm: str, seconds: float = 0) -> float:
 
 
 def r(ts: float, device: str, metric: str, value) -> Reading:
-    return Reading(ts=ts, home="h001", device=device, metric=metric, value=value)
+    return reading(ts, device, metric, value)
 
 
 def toilet(ts: float) -> list[Reading]:
@@ -79,8 +73,8 @@ def day_about(until: str = "22:00") -> list[Reading]:
 def play(readings: list[Reading], config: HomeConfig, until: float):
     monitor = HomeMonitor(config, detectors=list(ACTIVITY_DETECTORS))
     events = []
-    for reading in sorted(readings, key=lambda item: item.epoch):
-        events += monitor.feed(reading)
+    for each in sorted(readings, key=lambda item: item.epoch):
+        events += monitor.feed(each)
     events += monitor.advance(until)
     return [
         (e.kind, e.state, datetime.fromtimestamp(e.ts, TZ).strftime("%d %H:%M"))
