@@ -91,7 +91,7 @@ class ActivityDetector(Detector):
         return [event] if event is not None else []
 
     def _local(self, ts: float, reference: float | None = None) -> str:
-        return self.where.local_clock(ts, reference)
+        return self.where.clock.local_text(ts, reference)
 
     def _wearable(self) -> dict[str, Any]:
         """What the wearable says, for evidence: a missing bracelet explains silence."""

@@ -333,7 +333,7 @@ class NoActivityDetector(ActivityDetector):
         return {
             "summary": (
                 f"no activity for {hours(inactive)} h, last activity "
-                f"{w.local_clock(self.gap_from, ts)}; last seen {describe(place)}; her usual "
+                f"{w.clock.local_text(self.gap_from, ts)}; last seen {describe(place)}; her usual "
                 f"longest silence of this kind {usual_text}; threshold "
                 f"{hours(self.threshold)} h ({basis})"
             ),

@@ -56,6 +56,13 @@ class NightClock:
                 return candidate
         return self._on(local - timedelta(days=2), hours_after_noon)
 
+    def local_text(self, ts: float, reference: float | None = None) -> str:
+        """'07:12', or '11-28 07:12' when not on the reference's local date."""
+        moment = self.home.local(ts)
+        if reference is not None and self.home.local(reference).date() != moment.date():
+            return moment.strftime("%m-%d %H:%M")
+        return moment.strftime("%H:%M")
+
     def clock_text(self, hours_after_noon: float) -> str:
         minutes = round((hours_after_noon + 12) % 24 * 60) % (24 * 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"

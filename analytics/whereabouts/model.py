@@ -210,18 +210,11 @@ class Whereabouts:
         """Whether the routine is still being learned at ``ts``."""
         return self.learning_day(ts) <= self.settings.learning_days
 
-    def local_clock(self, ts: float, reference: float | None = None) -> str:
-        """'07:12', or '11-28 07:12' when not on the reference's local date."""
-        moment = self.home.local(ts)
-        if reference is not None and self.home.local(reference).date() != moment.date():
-            return moment.strftime("%m-%d %H:%M")
-        return moment.strftime("%H:%M")
-
     def describe_last(self, reference: float | None = None) -> str:
         if self.last is None:
             return "none seen"
         ts, device, what = self.last
-        return f"{self.local_clock(ts, reference)}, {what} ({device})"
+        return f"{self.clock.local_text(ts, reference)}, {what} ({device})"
 
     # ---------------------------------------------------------------- time
 
