@@ -6,7 +6,7 @@ from .detector import Detector
 from .errors import AnalyticsError
 from .events import Event, EventState, Severity
 from .monitor import HomeMonitor
-from .whereabouts import got_up
+from .whereabouts import Morning, got_up, morning
 
 __all__ = [
     "AnalyticsError",
@@ -16,6 +16,8 @@ __all__ = [
     "EventState",
     "HomeContext",
     "HomeMonitor",
+    "Morning",
     "Severity",
     "got_up",
+    "morning",
 ]

@@ -224,6 +224,11 @@ class TodayPublic(BaseModel):
         "sign of her outside the bedroom after her night (a trip to the toilet and back to "
         "bed is not it)"
     )
+    got_up_known: bool = Field(
+        description="whether the readings can tell when (or whether) she got up that day; "
+        "false when monitoring began after her night (a new home, the first day of the "
+        "demo): got_up_at is then null without meaning 'not up yet'"
+    )
     last_activity: str | None
     steps: int | None
     heart_rate: HeartRateNow

@@ -217,21 +217,22 @@ BOOLEAN_METRICS = frozenset({"motion", "presence", "in_use", "worn"})
 GOT_UP_HISTORY_DAYS = 4
 
 
-def got_up(session: Session, home: Home, day: date, now: float) -> float | None:
+def morning(session: Session, home: Home, day: date, now: float) -> analytics.Morning:
     """When the resident got up on ``day``, as the edge's detectors decide it: the home's
     stored readings from a few days before replayed through analytics' whereabouts model
-    (``analytics.got_up``, the rule not_up runs on); None if not (yet), or not known."""
+    (``analytics.morning``, the rule not_up runs on), and whether they can tell at all."""
     try:
         config = HomeConfig.model_validate(home.config)
     except ValidationError:
-        return None  # a config the hub no longer accepts: nothing to replay it with
+        # a config the hub no longer accepts: nothing to replay it with
+        return analytics.Morning(up_at=None, known=False)
     noon = datetime.combine(day, time(12), ZoneInfo(home.timezone))
     start = (noon - timedelta(days=GOT_UP_HISTORY_DAYS)).timestamp()
     end = min(now, (noon + timedelta(days=1)).timestamp())
     if end <= start:
-        return None
+        return analytics.Morning(up_at=None, known=False)
     rows = readings(session, home.id, WHEREABOUTS_METRICS, start, end)
-    return analytics.got_up(config, _as_readings(home.id, rows), day, until=end)
+    return analytics.morning(config, _as_readings(home.id, rows), day, until=end)
 
 
 def _as_readings(home: str, rows: Sequence[Row[Any]]) -> Iterator[Reading]:

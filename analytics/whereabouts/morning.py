@@ -11,6 +11,7 @@ night (from three nights) as the edge's has; it never reads a clock or a store.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from contracts.home import HomeConfig
@@ -20,12 +21,23 @@ from ..context import HomeContext
 from .model import Whereabouts
 
 
+@dataclass(frozen=True)
+class Morning:
+    """Her morning on one day: when she got up (epoch seconds), and whether the readings
+    can tell at all (``known`` is False when they begin after that night began: nothing
+    says whether or when she got up, which a page must not show as "not up yet")."""
+
+    up_at: float | None
+    known: bool
+
+
 def got_up(
     config: HomeConfig, readings: Iterable[Reading], day: date, *, until: float | None = None
 ) -> float | None:
     """When the resident got up on ``day`` (the local date her night ended), in epoch
     seconds; None if she had not by ``until`` (default: the last reading), or if the
-    readings begin after that night (nothing says when she got up).
+    readings begin after that night (nothing says when she got up; :func:`morning` tells
+    the two apart).
 
     >>> from datetime import datetime
     >>> from zoneinfo import ZoneInfo
@@ -44,19 +56,30 @@ def got_up(
     >>> up = got_up(home, stream, at(2, 0, 0).date())
     >>> datetime.fromtimestamp(up, ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
     '08:05'
+    >>> morning(home, stream[2:], at(2, 0, 0).date())  # begun in her morning: not known
+    Morning(up_at=None, known=False)
     """
+    return morning(config, readings, day, until=until).up_at
+
+
+def morning(
+    config: HomeConfig, readings: Iterable[Reading], day: date, *, until: float | None = None
+) -> Morning:
+    """When she got up on ``day``, and whether the readings can tell (see :func:`got_up`)."""
     where = Whereabouts(HomeContext(config))
     found: float | None = None
+    known = True
     settled = False  # the day's period is over: its time of getting up is final
 
     def look() -> None:
-        nonlocal found, settled
+        nonlocal found, known, settled
         period = where.day
         if period.period is None or settled:
             return
         ends_on = where.home.local(period.night_end).date()
         if ends_on == day:
-            found = None if period.partial else period.up_since
+            known = not period.partial
+            found = period.up_since if known else None
         elif ends_on > day:
             settled = True
 
@@ -71,4 +94,6 @@ def got_up(
     if until is not None:
         for _ in where.advance(until):
             look()
-    return found
+    if where.day.period is None:
+        known = False  # no reading at all: nothing to tell
+    return Morning(found, known)

@@ -138,7 +138,7 @@ def today(
 ) -> TodayPublic:
     """ "Is Mum OK today": when she got up, her last activity, steps, heart rate, and the
     day's doors, movement and alerts. When she got up is decided as the home's not_up
-    detector decides it (the whereabouts model, hub.queries.got_up)."""
+    detector decides it (the whereabouts model, hub.queries.morning)."""
     home = queries.visible_home(session, scope, resident_id)
     tz = ZoneInfo(home.timezone)
     now = datetime.now(tz)
@@ -150,7 +150,8 @@ def today(
     timeline, active = _activity(
         queries.readings(session, home.id, ACTIVITY_METRICS, start, end), home, at
     )
-    got_up = queries.got_up(session, home, day, now.timestamp())
+    morning = queries.morning(session, home, day, now.timestamp())
+    got_up = morning.up_at
     if got_up is not None:
         timeline.append(TimelineEntry(at=at(got_up), device=None, role=None, what="got_up"))
     for alert in queries.alerts_started(session, home.id, start, end):
@@ -165,6 +166,7 @@ def today(
     return TodayPublic(
         date=day.isoformat(),
         got_up_at=at(got_up) if got_up is not None else None,
+        got_up_known=morning.known,
         last_activity=at(active[-1]) if active else None,
         steps=int(steps[-1].number) if steps else None,
         heart_rate=HeartRateNow(

@@ -40,6 +40,9 @@ async def test_a_fall_from_the_console_to_the_family_phone(mosquitto, tmp_path):
         await expect(phone.get_by_test_id("connection")).to_have_attribute(
             "data-status", "live", timeout=TIMEOUT
         )
+        # No reading of her yet: the page does not know whether she is up, and says so
+        # rather than "not up yet".
+        await expect(phone.get_by_test_id("got-up")).to_contain_text("暂无法判断")
 
         # The fall arrives while both pages are open: no reload.
         evidence = {"source": "wearable", "peak_g": 4.2, "still_s": 45}

@@ -93,7 +93,7 @@ export function eventLabel(event) {
 export function todayFacts(today) {
   const hr = today?.heart_rate ?? {};
   return [
-    { key: "today.got_up", value: today?.got_up_at ? hhmm(today.got_up_at) : t("today.not_up_yet"), words: !today?.got_up_at, testid: "got-up" },
+    { key: "today.got_up", value: today?.got_up_at ? hhmm(today.got_up_at) : t(today?.got_up_known === false ? "today.got_up_unknown" : "today.not_up_yet"), words: !today?.got_up_at, testid: "got-up" },
     { key: "today.last_activity", value: today?.last_activity ? ago(today.last_activity) : "—", sub: today?.last_activity ? hhmm(today.last_activity) : "", agoOf: today?.last_activity, testid: "last-activity" },
     { key: "today.steps", value: typeof today?.steps === "number" ? count(today.steps) : "—", testid: "steps" },
     { key: "today.heart_rate", value: typeof hr.last === "number" ? t("today.bpm", { n: numberText(hr.last) }) : "—", sub: hr.at ? hhmm(hr.at) : "", testid: "heart-rate" },

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from analytics import HomeMonitor, got_up
+from analytics import HomeMonitor, Morning, got_up, morning
 from analytics.activity import ACTIVITY_DETECTORS
 from contracts import HomeConfig, Reading
 from tests.support.factories import HOME, home_config, make_home, register, served, settings_for
@@ -81,7 +81,7 @@ async def test_the_pages_got_up_is_the_models(mosquitto, tmp_path):
         await until(lambda: hub.hub.ingestor.counts.readings == len(rows))
         today = (await hub.http.get(f"/residents/{HOME}/today", params={"date": str(DAY)})).json()
     # Not the first activity after the night's end (06:20, the toilet): the model's 12:30.
-    assert today["got_up_at"] == at(0, "12:30").isoformat()
+    assert today["got_up_at"] == at(0, "12:30").isoformat() and today["got_up_known"] is True
     got_up_entries = [e for e in today["timeline"] if e["what"] == "got_up"]
     assert [e["at"] for e in got_up_entries] == [today["got_up_at"]]
 
@@ -91,9 +91,30 @@ def test_got_up_is_not_known_before_she_is_up_nor_from_a_day_begun_after_her_nig
     readings = as_readings(morning_readings())
     assert got_up(config, readings, DAY, until=at(0, "12:00").timestamp()) is None
     assert got_up(config, readings, DAY) == at(0, "12:30").timestamp()
-    # Readings that begin after her night: nothing says when she got up.
+    # Readings that begin after her night: nothing says when she got up, which is not
+    # "not up yet" (a page must tell the two apart).
     later = [r for r in readings if r.epoch >= at(0, "12:00").timestamp()]
     assert got_up(config, later, DAY) is None
+    assert morning(config, later, DAY) == Morning(up_at=None, known=False)
+    before = morning(config, readings, DAY, until=at(0, "12:00").timestamp())
+    assert before == Morning(up_at=None, known=True)
+    assert morning(config, [], DAY) == Morning(up_at=None, known=False)
+
+
+async def test_the_page_is_told_when_nothing_says_whether_she_got_up(mosquitto, tmp_path):
+    # Monitoring began in her morning (a new home; the demo's first day): the hub's today
+    # says it cannot tell, not that she is still in bed.
+    config = home_config(HOME, devices=DEVICES)
+    rows = [row for row in morning_readings() if row["ts"] >= at(0, "12:00").isoformat()]
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)
+        (await hub.http.put(f"/homes/{HOME}", json=config)).raise_for_status()
+        document = {"home": HOME, "edge": HOME, "seq": 1, "readings": rows}
+        await publish(mosquitto, [(f"eldercare/v1/{HOME}/telemetry", json.dumps(document))])
+        await until(lambda: hub.hub.ingestor.counts.readings == len(rows))
+        today = (await hub.http.get(f"/residents/{HOME}/today", params={"date": str(DAY)})).json()
+    assert today["got_up_at"] is None and today["got_up_known"] is False
+    assert today["last_activity"] is not None  # she was seen: only her morning is unknown
 
 
 def test_an_arm_moving_in_bed_is_not_getting_up_so_the_hub_needs_no_accelerometer():
