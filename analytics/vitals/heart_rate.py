@@ -16,7 +16,7 @@ from ..context import HomeContext
 from ..detector import Detector
 from ..events import Event, Severity
 from .bracelets import Bracelets
-from .episodes import Episode, Recovery, Sustain, Window, minutes
+from .episodes import Episode, Recovery, Sustain, Window, end_episode, minutes
 from .heart_baseline import HeartBaseline
 
 HIGH, LOW, CRITICAL_HIGH, CRITICAL_LOW, ABOVE_BASELINE, BELOW_BASELINE = (1, 2, 4, 8, 16, 32)
@@ -257,22 +257,15 @@ class HeartRateDetector(Detector):
         return [event] if event else []
 
     def _clear(self, now: float, device: str) -> list[Event]:
-        since = self.recovery.since or now
-        median = self.window.median(since=since)
-        event = self.condition.end(
+        return end_episode(
+            self.condition,
+            self.window,
+            self.recovery,
             now,
-            {
-                "summary": f"heart rate back to {median:.0f} bpm for {minutes(now - since):g} min",
-                "heart_rate": round(median, 1),
-                "normal_for_min": minutes(now - since),
-                "readings": self.recovery.readings,
-                "device": device,
-            },
+            device,
+            metric="heart_rate",
+            summary="heart rate back to {value:.0f} bpm for {minutes:g} min",
         )
-        # A new episode must be sustained on its own, not on the minutes of this one.
-        self.window.drop_before(since)
-        self.recovery.reset()
-        return [event] if event else []
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ from ..context import HomeContext
 from ..detector import Detector
 from ..events import Event, Severity
 from .bracelets import Bracelets
-from .episodes import Episode, Recovery, Sustain, Window, minutes
+from .episodes import Episode, Recovery, Sustain, Window, end_episode, minutes
 
 SPO2_LOW, SPO2_CRITICAL = 1, 2
 
@@ -129,21 +129,15 @@ class Spo2Detector(Detector):
         return [event] if event else []
 
     def _clear(self, now: float, device: str) -> list[Event]:
-        since = self.recovery.since or now
-        median = self.window.median(since=since)
-        event = self.condition.end(
+        return end_episode(
+            self.condition,
+            self.window,
+            self.recovery,
             now,
-            {
-                "summary": f"SpO2 back to {median:.0f}% for {minutes(now - since):g} min",
-                "spo2": round(median, 1),
-                "normal_for_min": minutes(now - since),
-                "readings": self.recovery.readings,
-                "device": device,
-            },
+            device,
+            metric="spo2",
+            summary="SpO2 back to {value:.0f}% for {minutes:g} min",
         )
-        self.window.drop_before(since)
-        self.recovery.reset()
-        return [event] if event else []
 
     def state_dict(self) -> dict[str, Any]:
         return {
