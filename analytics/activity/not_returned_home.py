@@ -34,6 +34,8 @@ class NotReturnedHomeSettings:
     upper_s: float = Field(default=14 * HOUR, gt=0)
     learn_outings: int = Field(default=40, ge=1)
     min_outings: int = Field(default=10, ge=1)
+    # Before then, an outing she has come back from lifts the default to its length + this.
+    few_outings_margin_s: float = Field(default=1 * HOUR, ge=0)
     # Still out this long after her night began (later than she ever came back before):
     # raised whatever the usual length; while learning, learning_night_grace_s.
     night_grace_s: float = Field(default=1 * HOUR, ge=0)
@@ -100,10 +102,18 @@ class NotReturnedHomeDetector(ActivityDetector):
         return outing.end >= self.where.clock.at_or_after(night, end)
 
     def threshold(self, ts: float) -> tuple[float, float | None]:
+        """The learned limit, never below the default while learning or before
+        ``min_outings`` are known; but what she has already been out for and come back
+        from is no news, however few her outings (someone out 6.5 h on her second day is
+        not raised at 6 h on her fifth); too few to extrapolate from, they lift the default
+        only to her longest and a margin."""
         s = self.settings
-        usual = self.outings.quantile(s.quantile) if len(self.outings) >= s.min_outings else None
+        usual = self.outings.quantile(s.quantile)
         limit = s.default_threshold_s
-        if usual is not None:
+        if usual is not None and len(self.outings) < s.min_outings:
+            # Too few to extrapolate from: only as long as she has been, and a margin.
+            limit = max(limit, min(usual + s.few_outings_margin_s, s.upper_s))
+        elif usual is not None:
             limit = clamp(s.factor * usual, s.lower_s, s.upper_s)
             if self.where.learning(ts):
                 limit = max(limit, s.default_threshold_s)
@@ -155,10 +165,7 @@ class NotReturnedHomeDetector(ActivityDetector):
         learned = usual is not None and threshold > s.default_threshold_s * self.feedback
         basis = self.basis(
             deadline,
-            f"usual longest outing {hours(usual)} h "
-            f"(p{round(s.quantile * 100)} of {len(self.outings)})"
-            if usual is not None
-            else f"default ({len(self.outings)} of {s.min_outings} outings seen)",
+            self._usual_text(usual),
             conservative=not learned or night,
         )
         has_wearable = bool(self.home.devices_with(kinds=("bracelet", "fall_pendant")))
@@ -178,6 +185,18 @@ class NotReturnedHomeDetector(ActivityDetector):
             "baseline": basis,
             "steps_since_leaving": round(steps) if has_wearable else None,
         }
+
+    def _usual_text(self, usual: float | None) -> str:
+        s, seen = self.settings, len(self.outings)
+        if usual is None:
+            return f"default ({seen} of {s.min_outings} outings seen)"
+        if seen < s.min_outings:
+            return (
+                f"default, or her longest outing so far {hours(usual)} h and "
+                f"{hours(s.few_outings_margin_s)} h "
+                f"({seen} of {s.min_outings} outings seen)"
+            )
+        return f"usual longest outing {hours(usual)} h (p{round(s.quantile * 100)} of {seen})"
 
     def state_dict(self) -> dict[str, Any]:
         return {
