@@ -172,7 +172,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 ]
                 _introduce(homes, url, args)
                 simulation = tasks.create_task(
-                    publish(merge_by_time(streams), broker_address(url), speed=args.speed),
+                    publish(merge_by_time(streams), broker_address(url), clock=now),
                     name="simulation",
                 )
                 await simulation
@@ -218,14 +218,15 @@ def _register(database: str, homes: list[HomeConfig]) -> None:
 def _simulate(
     homes: list[HomeConfig], args: argparse.Namespace
 ) -> tuple[datetime, list[Iterator[DeviceMessage]]]:
-    """Each home's messages from 06:00 on the last morning that has passed, so the first
-    simulated hours are recent history by the time the pages show them."""
+    """Each home's messages from 06:00 on the last morning whose scripted incidents (06:25
+    to 08:30) are all in the past: replayed fast, they are alerts within the first minute,
+    and the homes then live on in real time (SimulatedClock)."""
     from simulators.payloads import encode_stream
     from simulators.simulation import simulate_home
 
     tz = homes[0].tz
     today = datetime.now(tz).date()
-    day = today if datetime.now(tz).time() >= clock_time(6) else today - timedelta(days=1)
+    day = today if datetime.now(tz).time() >= clock_time(9, 30) else today - timedelta(days=1)
     streams = []
     for index, home in enumerate(homes):
         midnight = datetime.combine(day, clock_time(0), tzinfo=home.tz)
@@ -251,18 +252,38 @@ def _simulate(
 
 
 class SimulatedClock:
-    """The homes' clock: ``start`` now, running ``speed`` times as fast as the wall clock,
-    until :meth:`stop` (the simulation is over: time stands still, rather than every device
-    of every home going silent and offline in fast-forward)."""
+    """The homes' clock: ``start`` now, running ``speed`` times as fast as the wall clock
+    until it reaches the present, then in step with it (the homes live on in real time, so
+    nothing the pages show is in the future and the hub never sees a reading from
+    tomorrow), until :meth:`stop` (the simulation is over: time stands still, rather than
+    every device of every home going silent and offline).
+
+    >>> from datetime import UTC
+    >>> clock = SimulatedClock(datetime.fromtimestamp(time.time() - 3600, UTC), 300)
+    >>> 0 < clock.seconds_until(clock() + 300) <= 1.0  # five minutes of the past: a second
+    True
+    >>> 299 < clock.seconds_until(time.time() + 300) <= 300  # the future: in real time
+    True
+    """
 
     def __init__(self, start: datetime, speed: float):
         self._anchor, self._origin, self._speed = time.monotonic(), start.timestamp(), speed
+        self._wall = time.time()
         self._stopped_at: float | None = None
 
     def __call__(self) -> float:
         if self._stopped_at is not None:
             return self._stopped_at
-        return self._origin + (time.monotonic() - self._anchor) * self._speed
+        elapsed = time.monotonic() - self._anchor
+        return min(self._origin + elapsed * self._speed, self._wall + elapsed)
+
+    def seconds_until(self, ts: float) -> float:
+        """Real seconds until the clock shows ``ts`` (0 if it already has)."""
+        if self._stopped_at is not None:
+            return 0.0
+        # Both the accelerated clock and the wall clock must have reached ts.
+        due = max((ts - self._origin) / self._speed, ts - self._wall)
+        return max(0.0, due - (time.monotonic() - self._anchor))
 
     def stop(self) -> None:
         self._stopped_at = self()
@@ -280,8 +301,8 @@ def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> N
         f"  family      the family app of {homes[0].resident.name} ({homes[0].home})\n"
         f"  admin       everything\n"
         f"API docs: {web}/docs\n"
-        f"Simulated time runs {args.speed:g}x from 06:00 for {args.days:g} days; "
-        "Ctrl-C stops.\n"
+        f"Simulated time runs {args.speed:g}x from 06:00 until it reaches the present, then "
+        f"in real time ({args.days:g} simulated days in all); Ctrl-C stops.\n"
     )
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import aiomqtt
 
@@ -56,16 +57,24 @@ def merge_by_time(streams: Iterable[Iterable[DeviceMessage]]) -> Iterator[Device
     return heapq.merge(*streams, key=lambda message: message.ts)
 
 
+class Pacer(Protocol):
+    """A clock the simulated homes live by: how many real seconds until it shows ``ts``."""
+
+    def seconds_until(self, ts: float) -> float: ...
+
+
 async def publish(
     messages: Iterable[DeviceMessage],
     broker: BrokerUrl | str,
     *,
     speed: float = 0,
+    clock: Pacer | None = None,
     client_id: str | None = None,
     connect_timeout: float = 10,
 ) -> PublishReport:
-    """Publish ``messages`` in order, paced at ``speed`` (0: as fast as possible), and
-    disconnect cleanly once the broker has acknowledged every QoS 1 message.
+    """Publish ``messages`` in order, paced at ``speed`` (0: as fast as possible) or, when
+    a ``clock`` is given, each when that clock shows its time; disconnect cleanly once the
+    broker has acknowledged every QoS 1 message.
 
     ``messages`` is only iterated once connected, so a lazy stream costs nothing when the
     broker is not there.
@@ -100,7 +109,11 @@ async def publish(
                 origin: tuple[datetime, float] | None = None
                 started = time.monotonic()
                 for message in messages:
-                    if speed:
+                    if clock is not None:
+                        wait = clock.seconds_until(message.ts.timestamp())
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                    elif speed:
                         # The clock starts with the first message, not the connection: a
                         # lazy stream may spend a while preparing it.
                         if origin is None:
