@@ -29,6 +29,7 @@ from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
 from edge import EdgeAgent, EdgeSettings, HostedEdges, OutboxError
 from edge.runtime import EdgeRuntime
 from edge.settings import HOSTED_ZIGBEE_BASE
+from transport.late_acks import quiet_late_acknowledgements
 from transport.reconnect import BrokerUrlError
 
 EXIT_USAGE = 2
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    quiet_late_acknowledgements()
     try:
         agent = _hosted(args) if args.hosted is not None else _single(args)
     except (HomeConfigError, BrokerUrlError, OutboxError, UsageError) as exc:

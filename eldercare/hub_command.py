@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts.errors import describe_validation_error
+from transport.late_acks import quiet_late_acknowledgements
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    quiet_late_acknowledgements()
     overrides = {
         name: value
         for name, value in (
