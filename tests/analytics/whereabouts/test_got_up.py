@@ -67,19 +67,24 @@ def what_the_detectors_decide(config: HomeConfig, readings: list[Reading]) -> tu
     return monitor.whereabouts.day.up_since, cleared[0].evidence["up_at"] if cleared else None
 
 
-async def test_the_pages_got_up_is_the_models(mosquitto, tmp_path):
-    config = home_config(HOME, devices=DEVICES)
-    rows = morning_readings()
-    home = HomeConfig.model_validate(config)
-    up, not_up_says = what_the_detectors_decide(home, as_readings(rows))
-    assert up == at(0, "12:30").timestamp() and not_up_says == "12:30"
+async def hubs_today(mosquitto, tmp_path, config: dict, rows: list[dict]) -> dict:
+    """The hub's today for DAY, once it has stored ``rows`` (sent as an edge's telemetry)."""
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         await register(hub)
         (await hub.http.put(f"/homes/{HOME}", json=config)).raise_for_status()
         document = {"home": HOME, "edge": HOME, "seq": 1, "readings": rows}
         await publish(mosquitto, [(f"eldercare/v1/{HOME}/telemetry", json.dumps(document))])
         await until(lambda: hub.hub.ingestor.counts.readings == len(rows))
-        today = (await hub.http.get(f"/residents/{HOME}/today", params={"date": str(DAY)})).json()
+        return (await hub.http.get(f"/residents/{HOME}/today", params={"date": str(DAY)})).json()
+
+
+async def test_the_pages_got_up_is_the_models(mosquitto, tmp_path):
+    config = home_config(HOME, devices=DEVICES)
+    rows = morning_readings()
+    home = HomeConfig.model_validate(config)
+    up, not_up_says = what_the_detectors_decide(home, as_readings(rows))
+    assert up == at(0, "12:30").timestamp() and not_up_says == "12:30"
+    today = await hubs_today(mosquitto, tmp_path, config, rows)
     # Not the first activity after the night's end (06:20, the toilet): the model's 12:30.
     assert today["got_up_at"] == at(0, "12:30").isoformat() and today["got_up_known"] is True
     got_up_entries = [e for e in today["timeline"] if e["what"] == "got_up"]
@@ -106,13 +111,7 @@ async def test_the_page_is_told_when_nothing_says_whether_she_got_up(mosquitto, 
     # says it cannot tell, not that she is still in bed.
     config = home_config(HOME, devices=DEVICES)
     rows = [row for row in morning_readings() if row["ts"] >= at(0, "12:00").isoformat()]
-    async with served(settings_for(mosquitto, tmp_path)) as hub:
-        await register(hub)
-        (await hub.http.put(f"/homes/{HOME}", json=config)).raise_for_status()
-        document = {"home": HOME, "edge": HOME, "seq": 1, "readings": rows}
-        await publish(mosquitto, [(f"eldercare/v1/{HOME}/telemetry", json.dumps(document))])
-        await until(lambda: hub.hub.ingestor.counts.readings == len(rows))
-        today = (await hub.http.get(f"/residents/{HOME}/today", params={"date": str(DAY)})).json()
+    today = await hubs_today(mosquitto, tmp_path, config, rows)
     assert today["got_up_at"] is None and today["got_up_known"] is False
     assert today["last_activity"] is not None  # she was seen: only her morning is unknown
 
