@@ -1,7 +1,8 @@
 """Vital signs from the bracelet: abnormal heart rate and low blood oxygen.
 
-One detector per module (:mod:`.heart_rate`, :mod:`.spo2`) over shared machinery
-(:mod:`.episodes`: sustained runs and recoveries; :mod:`.bracelets`: worn and at rest).
+One detector per module (:mod:`.heart_rate`, :mod:`.spo2`), both a :class:`.vital.VitalDetector`
+(condition, recovery, saved state), over shared machinery (:mod:`.episodes`: sustained runs
+and recoveries; :mod:`.bracelets`: worn and at rest).
 
 Both detectors judge a *sustained* state, never one sample: optical wrist sensors spike
 and drop out all the time, and a dispatcher who is called for every spike stops

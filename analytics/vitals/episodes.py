@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from ..condition import Condition
-from ..events import Event
-
 # Bounds memory if a device reports far faster than once a minute (one every 5 s for 30 min).
 MAX_WINDOW_READINGS = 360
 
@@ -165,34 +162,3 @@ class Recovery:
 
 def minutes(seconds: float) -> float:
     return round(seconds / 60, 1)
-
-
-def end_episode(
-    condition: Condition,
-    window: Window,
-    recovery: Recovery,
-    now: float,
-    device: str,
-    *,
-    metric: str,
-    summary: str,
-) -> list[Event]:
-    """Clear the condition on the recovery so far: ``summary`` is formatted with the
-    recovered ``value`` (the median since recovery began) and its ``minutes``. A new
-    episode must then be sustained on its own, not on the minutes of this one."""
-    since = recovery.since or now
-    median = window.median(since=since)
-    lasted = minutes(now - since)
-    event = condition.end(
-        now,
-        {
-            "summary": summary.format(value=median, minutes=lasted),
-            metric: round(median, 1),
-            "normal_for_min": lasted,
-            "readings": recovery.readings,
-            "device": device,
-        },
-    )
-    window.drop_before(since)
-    recovery.reset()
-    return [event] if event else []

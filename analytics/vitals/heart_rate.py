@@ -11,13 +11,11 @@ from pydantic.dataclasses import dataclass as settings_dataclass
 
 from contracts.reading import Reading
 
-from ..condition import Condition
 from ..context import HomeContext
-from ..detector import Detector
 from ..events import Event, Severity
-from .bracelets import Bracelets
-from .episodes import Episode, Recovery, Sustain, Window, end_episode, minutes
+from .episodes import Episode, Sustain, minutes
 from .heart_baseline import HeartBaseline
+from .vital import VitalDetector
 
 HIGH, LOW, CRITICAL_HIGH, CRITICAL_LOW, ABOVE_BASELINE, BELOW_BASELINE = (1, 2, 4, 8, 16, 32)
 LIMIT_FLAGS = HIGH | LOW | CRITICAL_HIGH | CRITICAL_LOW
@@ -94,7 +92,7 @@ HEART_RULES = (
 )
 
 
-class HeartRateDetector(Detector):
+class HeartRateDetector(VitalDetector):
     """``abnormal_heart_rate``: too high at rest, too low, or far from the resident's own
     resting rate for that hour of day, sustained; cleared when back in range for a while.
 
@@ -114,14 +112,13 @@ class HeartRateDetector(Detector):
 
     name = "heart_rate"
     kinds = ("abnormal_heart_rate",)
+    metric = "heart_rate"
+    recovered = "heart rate back to {value:.0f} bpm for {minutes:g} min"
+    settings: HeartRateSettings
 
     def __init__(self, home: HomeContext):
-        super().__init__(home)
         s = self.settings = home.settings(self.name, HeartRateSettings)
-        self.condition = Condition(home.home, "abnormal_heart_rate", self.name)
-        self.bracelets = Bracelets()
-        self.window = Window(s.window_s, (rule.flag for rule in HEART_RULES))
-        self.recovery = Recovery()
+        super().__init__(home, "abnormal_heart_rate", (r.flag for r in HEART_RULES), s.window_s)
         self.baseline = HeartBaseline(
             alpha=s.baseline_alpha,
             days_needed=s.baseline_days,
@@ -196,15 +193,9 @@ class HeartRateDetector(Detector):
         device: str,
     ) -> list[Event]:
         now = max(ts, self.window.newest or ts)
-        s = self.settings
-        if self.condition.is_open:
-            # Recovery is judged on the latest readings alone: the window still holds the
-            # episode's minutes, and waiting for them to age out would delay the clear.
-            self.recovery.add(ts, self._in_range(bpm, expected), s.max_gap_s)
-            if self.recovery.lasted(s.clear_s, s.clear_readings):
-                return self._clear(now, device)
-            if self.recovery.readings:
-                return []  # back in range for now: no update that says it is not
+        recovering = self._recovering(ts, now, self._in_range(bpm, expected), device)
+        if recovering is not None:
+            return recovering
         for rule in HEART_RULES:
             sustain = self.limit_rule if rule.flag & LIMIT_FLAGS else self.baseline_rule
             episode = self.window.episode(rule.flag, sustain)
@@ -216,11 +207,7 @@ class HeartRateDetector(Detector):
         self, rule: _Rule, episode: Episode, now: float, at_rest: bool, device: str
     ) -> list[Event]:
         s = self.settings
-        if self.condition.open is None:
-            started = episode.start
-            self.recovery.reset()
-        else:
-            started = self.condition.open.started
+        started = self._started(episode)
         median = self.window.median(since=episode.start)
         duration = minutes(now - started)
         evidence: dict[str, Any] = {
@@ -256,29 +243,9 @@ class HeartRateDetector(Detector):
         event = self.condition.hold(now, rule.severity, evidence, started=started, device=device)
         return [event] if event else []
 
-    def _clear(self, now: float, device: str) -> list[Event]:
-        return end_episode(
-            self.condition,
-            self.window,
-            self.recovery,
-            now,
-            device,
-            metric="heart_rate",
-            summary="heart rate back to {value:.0f} bpm for {minutes:g} min",
-        )
-
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "condition": self.condition.state_dict(),
-            "bracelets": self.bracelets.state_dict(),
-            "window": self.window.state_dict(),
-            "recovery": self.recovery.state_dict(),
-            "baseline": self.baseline.state_dict(),
-        }
+        return {**super().state_dict(), "baseline": self.baseline.state_dict()}
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        self.condition.load_state(state["condition"])
-        self.bracelets.load_state(state["bracelets"])
-        self.window.load_state(state["window"])
-        self.recovery.load_state(state["recovery"])
+        super().load_state(state)
         self.baseline.load_state(state["baseline"])

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from pydantic import Field, model_validator
 from pydantic.dataclasses import dataclass as settings_dataclass
 
 from contracts.reading import Reading
 
-from ..condition import Condition
 from ..context import HomeContext
-from ..detector import Detector
 from ..events import Event, Severity
-from .bracelets import Bracelets
-from .episodes import Episode, Recovery, Sustain, Window, end_episode, minutes
+from .episodes import Episode, Sustain, minutes
+from .vital import VitalDetector
 
 SPO2_LOW, SPO2_CRITICAL = 1, 2
 
@@ -46,7 +41,7 @@ class Spo2Settings:
         return self
 
 
-class Spo2Detector(Detector):
+class Spo2Detector(VitalDetector):
     """``low_spo2``: blood oxygen below the limit, sustained; critical further below.
 
     >>> from contracts.home import HomeConfig
@@ -64,14 +59,13 @@ class Spo2Detector(Detector):
 
     name = "spo2"
     kinds = ("low_spo2",)
+    metric = "spo2"
+    recovered = "SpO2 back to {value:.0f}% for {minutes:g} min"
+    settings: Spo2Settings
 
     def __init__(self, home: HomeContext):
-        super().__init__(home)
         s = self.settings = home.settings(self.name, Spo2Settings)
-        self.condition = Condition(home.home, "low_spo2", self.name)
-        self.bracelets = Bracelets()
-        self.window = Window(s.window_s, (SPO2_LOW, SPO2_CRITICAL))
-        self.recovery = Recovery()
+        super().__init__(home, "low_spo2", (SPO2_LOW, SPO2_CRITICAL), s.window_s)
         self.rule = Sustain(s.min_span_s, s.min_readings, s.fraction, s.max_gap_s)
 
     def feed(self, reading: Reading) -> list[Event]:
@@ -89,13 +83,9 @@ class Spo2Detector(Detector):
         if not self.window.add(ts, pct, flags):
             return []
         now = max(ts, self.window.newest or ts)
-        if self.condition.is_open:
-            # Judged on the latest readings alone (see HeartRateDetector._decide).
-            self.recovery.add(ts, pct >= s.clear_pct, s.max_gap_s)
-            if self.recovery.lasted(s.clear_s, s.clear_readings):
-                return self._clear(now, device)
-            if self.recovery.readings:
-                return []
+        recovering = self._recovering(ts, now, pct >= s.clear_pct, device)
+        if recovering is not None:
+            return recovering
         for flag, severity, limit in (
             (SPO2_CRITICAL, "critical", s.critical_pct),
             (SPO2_LOW, "major", s.low_pct),
@@ -108,11 +98,7 @@ class Spo2Detector(Detector):
     def _hold(
         self, episode: Episode, now: float, severity: Severity, limit: float, device: str
     ) -> list[Event]:
-        if self.condition.open is None:
-            started = episode.start
-            self.recovery.reset()
-        else:
-            started = self.condition.open.started
+        started = self._started(episode)
         median = self.window.median(since=episode.start)
         duration = minutes(now - started)
         evidence = {
@@ -127,28 +113,3 @@ class Spo2Detector(Detector):
         }
         event = self.condition.hold(now, severity, evidence, started=started, device=device)
         return [event] if event else []
-
-    def _clear(self, now: float, device: str) -> list[Event]:
-        return end_episode(
-            self.condition,
-            self.window,
-            self.recovery,
-            now,
-            device,
-            metric="spo2",
-            summary="SpO2 back to {value:.0f}% for {minutes:g} min",
-        )
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "condition": self.condition.state_dict(),
-            "bracelets": self.bracelets.state_dict(),
-            "window": self.window.state_dict(),
-            "recovery": self.recovery.state_dict(),
-        }
-
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        self.condition.load_state(state["condition"])
-        self.bracelets.load_state(state["bracelets"])
-        self.window.load_state(state["window"])
-        self.recovery.load_state(state["recovery"])
