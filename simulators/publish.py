@@ -15,7 +15,6 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 import aiomqtt
@@ -63,6 +62,21 @@ class Pacer(Protocol):
     def seconds_until(self, ts: float) -> float: ...
 
 
+class SteadyPace:
+    """``speed`` simulated seconds a real second, counted from the first message asked
+    about, not from the connection: a lazy stream may spend a while preparing it."""
+
+    def __init__(self, speed: float):
+        self.speed = speed
+        self._origin: tuple[float, float] | None = None  # (simulated, monotonic)
+
+    def seconds_until(self, ts: float) -> float:
+        now = time.monotonic()
+        if self._origin is None:
+            self._origin = (ts, now)
+        return self._origin[1] + (ts - self._origin[0]) / self.speed - now
+
+
 async def publish(
     messages: Iterable[DeviceMessage],
     broker: BrokerUrl | str,
@@ -106,20 +120,11 @@ async def publish(
         async with client:
             pending: set[asyncio.Task[None]] = set()
             try:
-                origin: tuple[datetime, float] | None = None
+                pacer = clock if clock is not None else SteadyPace(speed) if speed else None
                 started = time.monotonic()
                 for message in messages:
-                    if clock is not None:
-                        wait = clock.seconds_until(message.ts.timestamp())
-                        if wait > 0:
-                            await asyncio.sleep(wait)
-                    elif speed:
-                        # The clock starts with the first message, not the connection: a
-                        # lazy stream may spend a while preparing it.
-                        if origin is None:
-                            origin = (message.ts, time.monotonic())
-                        due = origin[1] + (message.ts - origin[0]).total_seconds() / speed
-                        wait = due - time.monotonic()
+                    if pacer is not None:
+                        wait = pacer.seconds_until(message.ts.timestamp())
                         if wait > 0:
                             await asyncio.sleep(wait)
                         else:
