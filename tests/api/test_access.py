@@ -15,6 +15,7 @@ import json
 import httpx
 import websockets
 
+from tests.support.api_seed import CAREGIVER, two_stations
 from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
@@ -26,16 +27,9 @@ from tests.support.factories import (
     served,
     settings_for,
 )
-from tests.support.mqtt import publish, until
+from tests.support.mqtt import publish
 from tests.support.served_hub import cookie_of
 
-CAREGIVER = "wang.fang"
-WINDOW = {
-    "device": "band",
-    "rate_hz": 50,
-    "start": 1_764_000_000.0,
-    "samples": [[0.0, 0.0, 1.0]] * 50,
-}
 ROLES = ("admin", "dispatcher", "caregiver", "family", "anonymous")
 OK, NOT_YOURS, FORBIDDEN, ANON = {200}, {404}, {403}, {401}
 ACTED = {200, 409}  # 409 once an earlier action (resolve) closed the alert
@@ -123,20 +117,7 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
 
 async def test_every_route_with_every_role(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
-        await register(hub)
-        await hub.http.put("/stations/st2", json={"name": "清河站"})
-        await hub.http.put("/homes/h002", json=home_config("h002", station="st2"))
-        caregiver = {"name": "王芳", "role": "caregiver", "stations": ["st1"]}
-        await hub.http.put(f"/users/{CAREGIVER}", json={**caregiver, "password": PASSWORD})
-        await publish(
-            mosquitto,
-            [
-                event_message("fall", seq=1, home="h001", window=WINDOW),
-                event_message("fall", seq=1, home="h002", window=WINDOW),
-            ],
-        )
-        await until(lambda: hub.hub.ingestor.counts.events == 2)
-        alerts = {a["home"]: a["id"] for a in (await hub.http.get("/alerts")).json()}
+        alerts = await two_stations(hub, mosquitto)
         own = {"station_id": "st1", "home_id": "h001", "resident_id": "h001",
                "alert_id": str(alerts["h001"]), "username": "new.user",
                "kind": "no_activity"}  # fmt: skip

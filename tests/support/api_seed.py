@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import select
 
+from eldercare.broker import Broker
 from hub.schema import Alert, AlertChange, Device, EventRow, Home, ReadingRow
 from tests.support.factories import (
     ADMIN_PASSWORD,
@@ -51,21 +52,29 @@ class Seeded:
     odd_alert: int  # an alert of h001 whose times and evidence are odd
 
 
-async def seed(hub: Served, mosquitto) -> Seeded:  # type: ignore[no-untyped-def]
+async def two_stations(
+    hub: Served, mosquitto: Broker, *events: tuple[str, bytes]
+) -> dict[str, int]:
+    """Two stations with a home each (st1 / h001, st2 / h002), every role (a caregiver of
+    st1 too), a fall with an accelerometer window in each home, then ``events``; each
+    home's fall alert id."""
     await register(hub)
     await hub.http.put("/stations/st2", json={"name": "清河站"})
     await hub.http.put("/homes/h002", json=home_config("h002", station="st2"))
     caregiver = {"name": "王芳", "role": "caregiver", "stations": ["st1"]}
     await hub.http.put(f"/users/{CAREGIVER}", json={**caregiver, "password": PASSWORD})
-    await publish(
-        mosquitto,
-        [
-            event_message("fall", seq=1, home="h001", window=WINDOW),
-            event_message("fall", seq=1, home="h002", window=WINDOW),
-            event_message("sos", seq=2, home="h001"),
-        ],
-    )
-    await until(lambda: hub.hub.ingestor.counts.events == 3)
+    falls = [
+        event_message("fall", seq=1, home="h001", window=WINDOW),
+        event_message("fall", seq=1, home="h002", window=WINDOW),
+    ]
+    await publish(mosquitto, [*falls, *events])
+    await until(lambda: hub.hub.ingestor.counts.events == len(falls) + len(events))
+    alerts = (await hub.http.get("/alerts", params={"kind": "fall"})).json()
+    return {alert["home"]: alert["id"] for alert in alerts}
+
+
+async def seed(hub: Served, mosquitto: Broker) -> Seeded:
+    await two_stations(hub, mosquitto, event_message("sos", seq=2, home="h001"))
     with hub.hub.store.transaction() as session:
         return _forge_odd_values(session)
 
