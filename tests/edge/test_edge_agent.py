@@ -22,6 +22,7 @@ from eldercare.broker import Broker
 from simulators.payloads import encode
 from tests.analytics.falls.signals import UP, fall_signal, hold, walk
 from tests.support import factories
+from tests.support.edge_process import stops_cleanly
 from tests.support.factories import device_messages, home_config, make_home
 from tests.support.mqtt import WAIT, Collector, publish, raised, running, until
 
@@ -277,7 +278,6 @@ def test_the_command_refuses_a_bad_config_or_url_with_exit_2(tmp_path, capsys):
 
 
 async def test_sigterm_stops_the_edge_process_cleanly(brokers, tmp_path):
-    import signal
     import sys
 
     local, uplink = brokers
@@ -303,15 +303,7 @@ async def test_sigterm_stops_the_edge_process_cleanly(brokers, tmp_path):
                 async for message in watcher.messages:
                     if json.loads(message.payload)["state"] == "online":
                         break
-            process.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(WAIT):
-                async for message in watcher.messages:
-                    if json.loads(message.payload)["state"] == "offline":
-                        break
-        async with asyncio.timeout(WAIT):
-            _, stderr = await process.communicate()
-        assert process.returncode == 0, stderr.decode()
-        assert b"Traceback" not in stderr
+            await stops_cleanly(process, watcher)
     finally:
         if process.returncode is None:
             process.kill()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from eldercare.broker import Broker
 from simulators.homes import make_home_configs
 from simulators.payloads import encode
 from tests.support import factories
+from tests.support.edge_process import stops_cleanly
 from tests.support.mqtt import WAIT, Collector, publish, raised, running, until
 
 PREFIX = "eldercare/v1"
@@ -390,15 +390,7 @@ async def test_the_hosted_command_runs_every_home_in_the_folder(brokers, tmp_pat
                 event = json.loads((await anext(aiter(watcher.messages))).payload)
             assert event["kind"] == "sos" and event["home"] == "h002"
 
-            process.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(WAIT):
-                async for message in watcher.messages:
-                    if json.loads(message.payload).get("state") == "offline":
-                        break
-        async with asyncio.timeout(WAIT):
-            _, stderr = await process.communicate()
-        assert process.returncode == 0, stderr.decode()
-        assert b"Traceback" not in stderr
+            await stops_cleanly(process, watcher)
     finally:
         if process.returncode is None:
             process.kill()

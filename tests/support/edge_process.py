@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import signal
 import sqlite3
 import subprocess
@@ -11,10 +13,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiomqtt
 import yaml
 
 from contracts.home import HomeConfig
 from eldercare.broker import Broker
+from tests.support.mqtt import WAIT
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -111,3 +115,17 @@ def outbox_counts(path: Path) -> dict[str, int]:
         (staged,) = db.execute("SELECT COUNT(*) FROM staged").fetchone()
     sealed = sum(bytes(payload).count(b'"metric"') for (payload,) in telemetry)
     return {**counts, "staged": staged, "readings": staged + sealed}
+
+
+async def stops_cleanly(process: asyncio.subprocess.Process, watcher: aiomqtt.Client) -> None:
+    """SIGTERM to an edge process whose uplink status ``watcher`` follows: it says offline,
+    then exits 0 without a traceback."""
+    process.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(WAIT):
+        async for message in watcher.messages:
+            if json.loads(message.payload).get("state") == "offline":
+                break
+    async with asyncio.timeout(WAIT):
+        _, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr
