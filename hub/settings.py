@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from contracts.topics import DEFAULT_PREFIX
 from transport.broker_url import BrokerUrl, BrokerUrlError
@@ -83,6 +85,18 @@ class HubSettings(BaseSettings):
             BrokerUrl.parse(url)
         except BrokerUrlError as exc:
             raise ValueError(str(exc)) from None
+        return url
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise ValueError(
+                f"{url!r} is not a database URL: give e.g. sqlite:///eldercare-hub.db "
+                "or postgresql://user@host/eldercare"
+            ) from None
         return url
 
     @property

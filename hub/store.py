@@ -97,7 +97,10 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_recycle=recycle)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # A missing folder is a typo more often than a wish: say so rather than create it.
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise StoreError(f"cannot open the store {url}: the folder {folder} does not exist")
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},

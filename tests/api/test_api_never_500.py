@@ -158,6 +158,7 @@ async def test_nan_in_evidence_reaches_the_websocket_as_null(mosquitto, tmp_path
 
 async def test_a_store_that_fails_gives_503_until_it_is_back(mosquitto, tmp_path):
     folder = tmp_path / "store"
+    folder.mkdir()
     settings = settings_for(mosquitto, tmp_path, database=f"sqlite:///{folder / 'hub.db'}")
     async with served(settings) as hub:
         seeded = await seed(hub, mosquitto)
