@@ -23,10 +23,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from contracts import safe_json
 
 from .errors import HubError
 from .schema import Base, Meta
@@ -92,10 +95,16 @@ class Store:
         self.engine.dispose()
 
 
+def _json(document: Any) -> str:
+    # NaN and infinities as null: PostgreSQL's json refuses them, and a browser's JSON.parse
+    # would refuse them on the way out of a store that took them (SQLite).
+    return safe_json.dumps(document).decode()
+
+
 def _engine(url: str, recycle_s: float | None) -> Engine:
     recycle = -1 if recycle_s is None else max(1, round(recycle_s))
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle)
+        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle, json_serializer=_json)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         # A missing folder is a typo more often than a wish: say so rather than create it.
         folder = Path(url.removeprefix("sqlite:///")).parent
@@ -105,6 +114,7 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_recycle=recycle,
+        json_serializer=_json,
     )
 
     @event.listens_for(engine, "connect")
