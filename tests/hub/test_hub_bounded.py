@@ -27,6 +27,7 @@ from hub.settings import HubSettings
 from hub.store import Store
 from tests.support.factories import HOME, PREFIX, register, served, settings_for
 from tests.support.mqtt import until
+from tests.support.stores import fresh_database, size_of
 
 JUNK = 20_000
 
@@ -49,14 +50,14 @@ async def test_twenty_thousand_junk_messages_keep_a_bounded_rejected_table(mosqu
             kept = session.scalar(select(func.count()).select_from(Rejected))
             longest = session.scalar(select(func.max(func.length(Rejected.payload))))
         assert kept == 500 and longest <= 1024
-        size = sum(path.stat().st_size for path in tmp_path.glob("hub.db*"))
+        size = size_of(settings.database, "rejected")
         assert size < 8 * 1024 * 1024, f"{size} bytes for {JUNK} junk messages"
         health = (await hub.http.get("/health")).json()
         assert health["ingest"]["refused"]["malformed_json"] == JUNK  # all counted
 
 
 def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tmp_path):
-    store = Store.sqlite(tmp_path / "hub.db")
+    store = Store(fresh_database(tmp_path))
     now = time.time()
     old, recent = now - 40 * DAY_S, now - 1 * DAY_S
     settings = HubSettings(

@@ -100,3 +100,62 @@ def _stop(binaries: Path, data: Path, folder: Path, user: str | None) -> None:
         cwd=folder,
     )
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def query(url: str, sql: str, **parameters: object) -> list[tuple]:
+    """Rows of ``sql`` on the store at ``url``, read as an operator would, beside the hub."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), parameters)]
+    finally:
+        engine.dispose()
+
+
+def size_of(url: str, table: str) -> int:
+    """Bytes a table takes: the whole SQLite file (with its WAL, whose free pages SQLite
+    reuses), or the table on PostgreSQL once its deleted rows are vacuumed (autovacuum's
+    work in a running station; the space is reused, not grown)."""
+    if url.startswith("sqlite:///"):
+        database = Path(url.removeprefix("sqlite:///"))
+        return sum(path.stat().st_size for path in database.parent.glob(f"{database.name}*"))
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'VACUUM FULL "{table}"'))
+            size = connection.scalar(text("SELECT pg_total_relation_size(:t)"), {"t": table})
+    finally:
+        engine.dispose()
+    return int(size)
+
+
+def make_read_only(url: str, read_only: bool) -> None:
+    """PostgreSQL's read-only database: new transactions cannot write, and the hub's open
+    connections are ended so that it meets the change (SQLite: the tests chmod the file)."""
+    name = url.rpartition("/")[2]
+    admin = create_engine(f"{url.rpartition('/')[0]}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        setting = "on" if read_only else "off"
+        connection.execute(
+            text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {setting}')
+        )
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": name},
+        )
+    admin.dispose()
+
+
+def refuse_connections(url: str, refuse: bool) -> None:
+    """PostgreSQL's store gone for the hub: no new connection, the open ones ended (SQLite:
+    the tests move its folder away)."""
+    name = url.rpartition("/")[2]
+    admin = create_engine(f"{url.rpartition('/')[0]}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        allow = "false" if refuse else "true"
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allow}'))
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": name},
+        )
+    admin.dispose()
