@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from hub.migrate import StoreBehind
     from hub.settings import HubSettings
     from hub.store import Store, StoreError
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:  # a store that cannot be opened is an operator's mistake: one line, not a traceback
         Store(settings.database).close()
-    except StoreError as exc:
+    except (StoreError, StoreBehind) as exc:
         print(f"eldercare hub: {exc}", file=sys.stderr)
         return EXIT_USAGE
     app = create_app(settings)

@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts import safe_json
 
+from . import migrate
 from .errors import HubError
-from .schema import Base, Meta
+from .schema import Meta
 
 log = logging.getLogger("hub.store")
 
@@ -56,8 +57,7 @@ class Store:
         self.url = url
         try:
             self.engine: Engine = _engine(url, recycle_s)
-            Base.metadata.create_all(self.engine)
-            _create_missing_indexes(self.engine)
+            migrate.prepare(self.engine, url)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store {url}: {exc}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -95,6 +95,14 @@ class Store:
         self.engine.dispose()
 
 
+def engine_for(url: str, recycle_s: float | None = None) -> Engine:
+    """An engine on the store at ``url`` with the hub's settings, schema untouched."""
+    try:
+        return _engine(url, recycle_s)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the store {url}: {exc}") from exc
+
+
 def _json(document: Any) -> str:
     # NaN and infinities as null: PostgreSQL's json refuses them, and a browser's JSON.parse
     # would refuse them on the way out of a store that took them (SQLite).
@@ -127,11 +135,3 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         cursor.close()
 
     return engine
-
-
-def _create_missing_indexes(engine: Engine) -> None:
-    """``create_all`` adds indexes only with a new table; a store made by an earlier version
-    gets the indexes added since (retention deletes by time and needs them)."""
-    for table in Base.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)

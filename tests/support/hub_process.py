@@ -54,7 +54,7 @@ class HubProcess:
     def __init__(self, broker, folder: Path, **env: str):
         self.folder = folder
         self.database = folder / "hub.db"  # with SQLite
-        self.database_url = fresh_database(folder)
+        self.database_url = env.get("ELDERCARE_DATABASE") or fresh_database(folder)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
