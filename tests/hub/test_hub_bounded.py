@@ -18,6 +18,7 @@ from hub.schema import (
     Home,
     LoginSession,
     OutgoingMessage,
+    ReadingRow,
     Received,
     Rejected,
     Station,
@@ -68,6 +69,7 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
         retention_outgoing_days=30,
         retention_sessions_days=1,
         retention_alerts_days=30,
+        retention_readings_days=30,
         retention_chunk=3,  # several chunks per table
     )
     try:
@@ -93,6 +95,11 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
                     session.add(
                         OutgoingMessage(topic=label, payload=b"", created_at=at, sent_at=at)
                     )
+                    for metric in ("heart_rate", "steps"):
+                        reading = ReadingRow(
+                            home_id=HOME, device="band", metric=metric, ts=at + n, number=n
+                        )
+                        session.add(reading)
                 session.add(
                     LoginSession(
                         token_hash=f"{label}-expired", username="u", created_at=at, expires_at=at
@@ -117,10 +124,12 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
         deleted = sweep(store, settings, now, pause=lambda: None)
         assert deleted == {
             "received": 5, "rejected": 5, "events": 2, "deliveries": 2, "mqtt_outbox": 5,
-            "login_sessions": 1, "alerts": 1,
+            "login_sessions": 1, "alerts": 1, "readings": 10,
         }  # fmt: skip
         with store.sessions() as session:
             assert {r.edge for r in session.scalars(select(Received))} == {"recent"}
+            kept = session.scalars(select(ReadingRow)).all()
+            assert len(kept) == 10 and min(r.ts for r in kept) >= recent
             assert {r.reason for r in session.scalars(select(Rejected))} == {"recent"}
             assert {m.topic for m in session.scalars(select(OutgoingMessage))} == {
                 "recent",
