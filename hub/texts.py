@@ -76,6 +76,7 @@ CHANGE_NAMES: dict[str, dict[str, str]] = {
     "commented": {"zh": "新备注", "en": "note added"},
     "cleared": {"zh": "已解除", "en": "cleared"},
     "resolved": {"zh": "已结案", "en": "resolved"},
+    "reopened": {"zh": "重新打开", "en": "reopened"},
     "reminder": {"zh": "提醒", "en": "reminder"},
 }
 
@@ -117,7 +118,50 @@ _LINES: dict[str, dict[str, str]] = {
     "cleared": {"zh": "情况已解除。", "en": "The condition has ended."},
     "resolved_as": {"zh": "已结案，结果：{outcome}。", "en": "Resolved: {outcome}."},
     "resolved": {"zh": "已结案。", "en": "Resolved."},
+    "reopened": {"zh": "服务站已重新打开此案。", "en": "The station reopened the case."},
 }
+
+AUDIENCE_NAMES: dict[str, dict[str, str]] = {
+    "station": {"zh": "服务站", "en": "the station"},
+    "family": {"zh": "家属", "en": "the family"},
+}
+
+
+def channel_failing_text(
+    alert: Mapping[str, Any],
+    audience: str,
+    target: str,
+    attempts: int,
+    error: str,
+    *,
+    lang: str = "zh",
+) -> tuple[str, str]:
+    """The page to a station about a channel that keeps failing: (title, body).
+
+    >>> title, body = channel_failing_text({"resident_name": "王秀英", "kind": "fall"},
+    ...                                    "family", "json://sms.example.org/", 3, "HTTP 500")
+    >>> print(title)
+    【通知失败】王秀英：跌倒
+    >>> print(body.replace("。", "。\\n"))
+    发给家属的通知连续 3 次发送失败（json://sms.example.org/：HTTP 500）。
+    请电话联系家属，并检查该通知渠道。
+    <BLANKLINE>
+    """
+    lang = _lang(lang)
+    who = alert.get("resident_name") or alert.get("home") or _LINES["unknown_resident"][lang]
+    kind = _name(KIND_NAMES, str(alert.get("kind") or ""), lang)
+    to = _name(AUDIENCE_NAMES, audience, lang)
+    if lang == "zh":
+        return (
+            f"【通知失败】{who}：{kind}",
+            f"发给{to}的通知连续 {attempts} 次发送失败（{target}：{error}）。"
+            f"请电话联系{to}，并检查该通知渠道。",
+        )
+    return (
+        f"[Delivery failing] {who}: {kind}",
+        f"The notification to {to} failed {attempts} times in a row ({target}: {error}). "
+        f"Please phone {to} and check the channel.",
+    )
 
 
 def alert_text(alert: Mapping[str, Any], change: str, *, lang: str = "zh") -> tuple[str, str]:
