@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ..deps import HubDep
 
@@ -14,3 +14,11 @@ router = APIRouter(tags=["system"])
 @router.get("/health")
 def health(hub: HubDep) -> dict[str, Any]:
     return hub.status()
+
+
+@router.get("/clock")
+def clock(request: Request) -> dict[str, Any]:
+    """The homes' time now (epoch seconds): the pages count "3 min ago" and "today" from it,
+    so that they agree with the hub whatever the browser's clock says. ``simulated`` is true
+    in the demo, whose homes live a replayed morning faster than real time."""
+    return {"now": request.app.state.clock(), "simulated": request.app.state.simulated}
