@@ -182,6 +182,10 @@ class AlertPublic(BaseModel):
     outcome: str | None
     detector: str
     device: str | None
+    device_name: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="the device as the home config describes it, per language (zh, en)",
+    )
     evidence: dict[str, Any]
     evidence_text: dict[str, str] = Field(
         description="the evidence in plain words, by language (zh, en), as notifications say it"
