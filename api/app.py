@@ -35,11 +35,12 @@ def create_app(
     settings: HubSettings | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    clock_rate: Callable[[], float] = lambda: 1.0,
     simulated: bool = False,
 ) -> FastAPI:
     """``clock`` is the homes' time as the pages show it (what "today" and "3 min ago" are
-    counted from); the demo passes its simulated clock (``simulated``) so that the pages
-    and the replayed homes agree."""
+    counted from), running ``clock_rate()`` seconds a second; the demo passes its simulated
+    clock (``simulated``) so that the pages and the replayed homes agree."""
     settings = settings or HubSettings()
 
     @contextlib.asynccontextmanager
@@ -71,7 +72,7 @@ def create_app(
         lifespan=lifespan,
         default_response_class=SafeJSONResponse,
     )
-    app.state.clock, app.state.simulated = clock, simulated
+    app.state.clock, app.state.clock_rate, app.state.simulated = clock, clock_rate, simulated
     errors.install(app)
     for router in (auth, users, stations, homes, residents, alerts, live, system, pages):
         app.include_router(router.router)
