@@ -534,6 +534,7 @@ async function reloadOverview() {
     return;
   }
   renderOverview();
+  renderChannels(); // names the families it warns about
 }
 
 // A tile is "fine" only with evidence of her (hub/wellbeing.py): activity today and every
@@ -648,13 +649,26 @@ function renderHealth() {
 
 const CHANNELS_EVERY_MS = 30000;
 
-function channelWords(problem) {
-  const resident = state.residents.find((r) => r.id === problem.home)?.name ?? problem.home;
-  if (problem.kind === "channel_failing") {
-    const who = problem.audience === "family" ? resident : named("audience", "station");
-    return t("channel.failing", { who, target: problem.target ?? "", n: problem.failures });
+function residentName(home) {
+  return state.residents.find((r) => r.id === home)?.name ?? home;
+}
+
+/** One line per problem, the families without a channel in one line. */
+function channelLines(problems) {
+  const lines = [];
+  for (const p of problems) {
+    if (p.kind === "channel_failing") {
+      const who = p.audience === "family" ? residentName(p.home) : named("audience", "station");
+      lines.push({ kind: p.kind, audience: p.audience, title: p.error ?? "", text: t("channel.failing", { who, target: p.target ?? "", n: p.failures }) });
+    } else if (p.audience === "station") {
+      lines.push({ kind: p.kind, audience: "station", title: "", text: t("channel.no_channel_station") });
+    }
   }
-  return problem.audience === "station" ? t("channel.no_channel_station") : t("channel.no_channel_family", { name: resident });
+  const families = problems.filter((p) => p.kind === "no_channel" && p.audience === "family").map((p) => residentName(p.home));
+  if (families.length) {
+    lines.push({ kind: "no_channel", audience: "family", title: "", text: t("channel.no_channel_family", { name: families.join(t("common.list_sep")) }) });
+  }
+  return lines;
 }
 
 function renderChannels() {
@@ -667,7 +681,7 @@ function renderChannels() {
   }
   banner.dataset.kinds = [...new Set(problems.map((p) => p.kind))].join(" ");
   replace(banner, h("strong", {}, t("console.channels")),
-    problems.map((p) => h("span", { class: "channel-problem", "data-kind": p.kind, "data-audience": p.audience, "data-home": p.home ?? "", title: p.error ?? "" }, channelWords(p))));
+    channelLines(problems).map((line) => h("span", { class: "channel-problem", "data-kind": line.kind, "data-audience": line.audience, title: line.title }, line.text)));
 }
 
 async function pollChannels() {
