@@ -126,6 +126,13 @@ function familyKind(alert) {
   return cleared === alert.kind ? kindName(alert.kind) : cleared;
 }
 
+/** Where things stand, in a family's words. A call for help that stopped ringing is not
+ * "better": only the station can say so. */
+function familyState(alert) {
+  const state = alert.kind === "sos" && alert.state.startsWith("cleared_") ? alert.state.replace("cleared_", "active_") : alert.state;
+  return named("fstate", state);
+}
+
 /** An alert's story for the family: what happened and who did what (GET /alerts/{id}). */
 function storyOf(alert) {
   if (!state.expanded.has(alert.id)) return null;
@@ -213,7 +220,7 @@ function openItem(alert) {
       h("span", { class: "fa-time" }, when(started), " · ", h("span", { "data-ago": started }, ago(started)))),
     evidence ? h("p", { class: "fa-evidence" }, evidence) : null,
     h("p", { class: `fa-handled${alert.acknowledged ? "" : " waiting"}` },
-      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, named("fstate", alert.state)),
+      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, familyState(alert)),
       alert.acknowledged ? h("span", { "data-testid": "handled-by" }, handledText(alert)) : null),
     storyOf(alert));
 }
