@@ -98,7 +98,7 @@ async def test_the_family_calls_the_station_and_reads_an_alerts_story(mosquitto,
 
         context = await browser.new_context(viewport=PHONE)
         login = {"username": FAMILY, "password": PASSWORD}
-        (await context.request.post(f"{hub.url}/auth/login", data=login)).ok
+        assert (await context.request.post(f"{hub.url}/auth/login", data=login)).ok
         phone = await context.new_page()
         problems: list[str] = []
         phone.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
