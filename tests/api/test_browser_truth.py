@@ -120,9 +120,7 @@ async def test_the_family_calls_the_station_and_reads_an_alerts_story(mosquitto,
         assert problems == [], problems  # no console error, no failed request on load
 
 
-async def test_the_queue_from_the_keyboard_and_a_radar_fall_asks_for_no_window(
-    mosquitto, tmp_path
-):
+async def test_the_queue_from_the_keyboard_and_a_radar_fall_asks_for_no_window(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
         await register(hub, homes=("h001", "h002"))
         desk = await browser.new_page(viewport=DESK)
