@@ -34,6 +34,8 @@ from ..schemas import (
 )
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+# What the hub records of its own deliveries: for the station's staff.
+DELIVERY_ACTIONS = frozenset({"no_channel", "channel_failing"})
 
 
 @router.get("")
@@ -75,7 +77,8 @@ def get_alert(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AlertD
 
 def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     """The alert with its history; a family's history leaves out how the station tuned the
-    home's limits after it (``adapted``, ``not_adapted``)."""
+    home's limits after it (``adapted``, ``not_adapted``) and the state of the station's
+    channels (``no_channel``, ``channel_failing``: targets, errors)."""
     alert, home = queries.visible_alert(session, scope, alert_id)
     zone = ZoneInfo(home.timezone)
     history = [
@@ -83,7 +86,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             at=local_time(c.at, zone), actor=c.actor, action=c.action, detail=c.detail
         )
         for c in queries.alert_history(session, alert_id)
-        if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS
+        if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS | DELIVERY_ACTIONS
     ]
     notifications = [
         NotificationPublic(
