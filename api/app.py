@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -30,7 +31,16 @@ from .routers import alerts, auth, homes, live, pages, residents, stations, syst
 log = logging.getLogger("api")
 
 
-def create_app(settings: HubSettings | None = None) -> FastAPI:
+def create_app(
+    settings: HubSettings | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    clock_rate: Callable[[], float] = lambda: 1.0,
+    simulated: bool = False,
+) -> FastAPI:
+    """``clock`` is the homes' time as the pages show it (what "today" and "3 min ago" are
+    counted from), running ``clock_rate()`` seconds a second; the demo passes its simulated
+    clock (``simulated``) so that the pages and the replayed homes agree."""
     settings = settings or HubSettings()
 
     @contextlib.asynccontextmanager
@@ -62,6 +72,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         default_response_class=SafeJSONResponse,
     )
+    app.state.clock, app.state.clock_rate, app.state.simulated = clock, clock_rate, simulated
     errors.install(app)
     for router in (auth, users, stations, homes, residents, alerts, live, system, pages):
         app.include_router(router.router)

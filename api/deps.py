@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -40,7 +40,13 @@ def get_scope(request: Request) -> Scope:
         return Scope.of(user_for_token(session, token))
 
 
+def get_clock(request: Request) -> Callable[[], float]:
+    """The homes' clock (the app's ``clock``: the wall clock, or the demo's simulated one)."""
+    return request.app.state.clock
+
+
 HubDep = Annotated[Hub, Depends(get_hub)]
+ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ScopeDep = Annotated[Scope, Depends(get_scope)]
 

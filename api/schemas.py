@@ -29,6 +29,11 @@ class StationPublic(BaseModel):
     address: str | None
     phone: str | None
     notify: list[str] = Field(description="targets with their secrets hidden")
+    channel_problems: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the station or a family of its homes has no channel, or a channel "
+        "keeps failing (kind, audience, home, target, failures, error, since)",
+    )
 
 
 class DevicePublic(BaseModel):
@@ -102,6 +107,42 @@ class ContactPublic(BaseModel):
     notify: list[str]
 
 
+class SilentDevice(BaseModel):
+    id: str
+    kind: str
+    role: str
+    last_seen: str | None = Field(description="null: it has never reported")
+
+
+class WellbeingPublic(BaseModel):
+    """What the hub can honestly say about her now (hub/wellbeing.py), with its evidence."""
+
+    state: str = Field(
+        description="fine (activity today, gateway online, every device reporting) | quiet "
+        "(all reporting, nothing moved today) | offline (gateway or a device silent) | "
+        "no_data (no device has ever reported) | in_hospital (her newest case was resolved "
+        "as hospital and nothing has moved at home since)"
+    )
+    since: str | None = Field(description="when the state began, where the hub knows it")
+    last_activity: str | None
+    now: str | None = Field(
+        default=None,
+        description="the home's time now (the demo's simulated time in the demo), ISO 8601 "
+        "in its zone: 'updated at' on the pages",
+    )
+    gateway: str = Field(description="online | offline | unknown (never heard from)")
+    devices: int
+    silent: list[SilentDevice] = Field(description="devices offline or never reported")
+
+
+class StationContact(BaseModel):
+    """Whom a family calls: the resident's station, its name and phone."""
+
+    id: str
+    name: str
+    phone: str | None
+
+
 class ResidentPublic(BaseModel):
     id: str = Field(description="the resident's home id (one resident per home)")
     name: str
@@ -114,6 +155,7 @@ class ResidentPublic(BaseModel):
     open_alerts: int
     devices_offline: int = Field(description="devices whose device_offline alert is active")
     low_battery: list[str] = Field(description="devices at or below 20% battery")
+    wellbeing: WellbeingPublic
 
 
 class AlertPublic(BaseModel):
@@ -140,6 +182,10 @@ class AlertPublic(BaseModel):
     outcome: str | None
     detector: str
     device: str | None
+    device_name: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="the device as the home config describes it, per language (zh, en)",
+    )
     evidence: dict[str, Any]
     evidence_text: dict[str, str] = Field(
         description="the evidence in plain words, by language (zh, en), as notifications say it"
@@ -166,11 +212,34 @@ class NotificationPublic(BaseModel):
     last_error: str | None
 
 
+class DeliverySummary(BaseModel):
+    """One audience of an alert: how many notifications were sent, failed or are pending,
+    and whether it has no channel at all."""
+
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    no_channel: bool = False
+
+
 class AlertDetail(AlertPublic):
     history: list[AlertChangePublic]
     notifications: list[NotificationPublic] = Field(
         description="who was told, through what, and whether it got there"
     )
+    delivered: dict[str, DeliverySummary] = Field(
+        default_factory=dict, description="per audience (station, family): what was sent"
+    )
+    has_window: bool = Field(
+        default=False, description="an accelerometer window: GET /alerts/{id}/window has it"
+    )
+    reopen_until: str | None = Field(
+        default=None, description="a resolved case can be reopened until then (else null)"
+    )
+
+
+class ReopenBody(_Body):
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class AssignBody(_Body):
@@ -230,6 +299,11 @@ class TodayPublic(BaseModel):
         "demo): got_up_at is then null without meaning 'not up yet'"
     )
     last_activity: str | None
+    now: str | None = Field(
+        default=None,
+        description="the home's time now (the demo's simulated time in the demo), ISO 8601 "
+        "in its zone: 'updated at' on the pages",
+    )
     steps: int | None
     heart_rate: HeartRateNow
     timeline: list[TimelineEntry]

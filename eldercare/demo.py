@@ -140,7 +140,8 @@ async def _demo(args: argparse.Namespace) -> int:
             _register(settings.database, homes)
             start, streams = _simulate(homes, args)
             now = SimulatedClock(start, args.speed)
-            app = create_app(settings)
+            # The pages count "3 min ago" and "today" on the homes' clock, not the wall's.
+            app = create_app(settings, clock=now, clock_rate=now.rate, simulated=True)
             server = uvicorn.Server(
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
             )
@@ -278,6 +279,14 @@ class SimulatedClock:
             return self._stopped_at
         elapsed = time.monotonic() - self._anchor
         return min(self._origin + elapsed * self._speed, self._wall + elapsed)
+
+    def rate(self) -> float:
+        """Simulated seconds a real second just now: the speed while catching up, then 1
+        (0 once stopped)."""
+        if self._stopped_at is not None:
+            return 0.0
+        elapsed = time.monotonic() - self._anchor
+        return self._speed if self._origin + elapsed * self._speed < self._wall + elapsed else 1.0
 
     def seconds_until(self, ts: float) -> float:
         """Real seconds until the clock shows ``ts`` (0 if it already has)."""

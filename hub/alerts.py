@@ -18,12 +18,18 @@ assign / comment   not resolved                                recorded
 resolve            not resolved; with an outcome               closed; a false alarm of a
                                                                routine kind loosens that
                                                                home's limit for the kind
+reopen             resolved by a person less than a day ago,   open again as it was before
+                   and no other open alert of its home and     the resolve (acknowledged
+                   kind                                        or not); no new escalation
 =================  ==========================================  ============================
 
-Every change is a row of ``alert_history`` (who, when, what). Escalation timers and
-notifications are rows too, written in the same transaction as the change that caused them,
-so a hub killed at any moment loses neither. The manager works inside a caller's session
-and never commits; the caller publishes the returned :class:`AlertUpdate` s after commit.
+Every change is a row of ``alert_history`` (who, when, what). A notification that cannot be
+sent because nobody configured a channel for its audience is a change too (``no_channel``,
+once per alert and audience): the history tells what was sent, not what was meant to be.
+Escalation timers and notifications are rows too, written in the same transaction as the
+change that caused them, so a hub killed at any moment loses neither. The manager works
+inside a caller's session and never commits; the caller publishes the returned
+:class:`AlertUpdate` s after commit.
 
 Outcome feedback (hub/feedback.py's rules): resolving ``no_activity``, ``not_up``,
 ``long_bathroom_stay``, ``not_returned_home`` or ``night_wandering`` as ``false_alarm`` raises
@@ -52,6 +58,7 @@ from contracts.alert import OUTCOMES, SEVERITY_RANK
 from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
+from .channels import family_targets
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
 from .registry import set_factor
@@ -72,6 +79,11 @@ RESOLVED_ON_CLEAR = frozenset(
 # Raised by the hub itself: a home's edge has said nothing (or "offline") for this long, so
 # nothing that happens there reaches the station.
 HOME_OFFLINE = "home_offline"
+
+# How long after a resolve a dispatcher may reopen the case: a family calling back in the
+# evening ("she fell again, it was not a false alarm"); older cases are history, and a new
+# condition raises a new alert anyway.
+REOPEN_WITHIN_S = 24 * 3600.0
 
 HELP_IS_COMING = {
     "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",
@@ -315,6 +327,38 @@ class AlertManager:
         self._notify(session, home, alert, ("family",), "resolved")
         return self._update_of(alert, home, "resolved", actor)
 
+    def reopen(
+        self, session: Session, alert_id: int, actor: str, note: str | None = None
+    ) -> AlertUpdate:
+        """Undo a resolve (REOPEN_WITHIN_S; see the table of the module docstring)."""
+        alert, home = self._get(session, alert_id)
+        if alert.resolved_at is None:
+            raise AlertError("not resolved: nothing to reopen", alert_id=alert_id)
+        if alert.resolved_by == "hub":
+            raise AlertError(
+                "resolved by the hub when the device came back: a new fault raises a new alert",
+                alert_id=alert_id,
+            )
+        now = self.clock()
+        if now - alert.resolved_at > REOPEN_WITHIN_S:
+            raise AlertError(
+                f"resolved more than {REOPEN_WITHIN_S / 3600:.0f} hours ago: too late to reopen",
+                alert_id=alert_id,
+            )
+        newer = self._open(session, alert.home_id, alert.kind)
+        if newer is not None:
+            raise AlertError(
+                f"alert {newer.id} of the same kind is open for this home: handle that one",
+                alert_id=alert_id,
+            )
+        detail: dict[str, Any] = {"outcome": alert.outcome, "resolved_by": alert.resolved_by}
+        if note:
+            detail["note"] = note
+        alert.resolved_at, alert.resolved_by, alert.outcome = None, None, None
+        alert.updated_at = now
+        self._record(session, alert, actor, "reopened", detail)
+        return self._update_of(alert, home, "reopened", actor)
+
     def _adapt(self, session: Session, home: Home, alert: Alert, actor: str) -> None:
         """Loosen the home's limit for the alert's kind by a step, if the rules allow."""
         # The resolve is written first, so this transaction holds the store's write lock
@@ -393,7 +437,7 @@ class AlertManager:
         policy = self.policies.for_severity(alert.severity)
         audience = policy.audience(step)
         alert.escalation_step = step
-        self._notify(session, home, alert, audience, change)
+        reached = self._notify(session, home, alert, audience, change)
         delay = policy.delay_after(step)
         timer = session.get(EscalationTimer, alert.id)
         if delay is None:
@@ -406,7 +450,9 @@ class AlertManager:
             timer.step, timer.due_at = step + 1, self.clock() + delay
         if change != "escalated":
             return []
-        self._record(session, alert, "hub", "escalated", {"step": step, "notify": list(audience)})
+        unreached = [who for who in audience if who not in reached]
+        detail = {"step": step, "notify": reached, "no_channel": unreached}
+        self._record(session, alert, "hub", "escalated", detail)
         return [self._update_of(alert, home, "escalated", "hub")]
 
     def _cancel_timer(self, session: Session, alert: Alert) -> None:
@@ -423,12 +469,20 @@ class AlertManager:
         alert: Alert,
         audience: tuple[Audience, ...],
         change: str,
-    ) -> None:
+    ) -> list[Audience]:
+        """Queue the change for each audience's channels; the audiences reached. One
+        without a channel is recorded (``no_channel``, once per alert and audience)."""
         document = alert_document(alert, home)
         title, body = alert_text(document, change, lang=self.language)
         now = self.clock()
+        reached: list[Audience] = []
         for who in audience:
-            for target in self._targets(session, home, who):
+            targets = self._targets(session, home, who)
+            if targets:
+                reached.append(who)
+            else:
+                self._no_channel(session, alert, who)
+            for target in targets:
                 session.add(
                     Delivery(
                         alert_id=alert.id,
@@ -442,18 +496,23 @@ class AlertManager:
                         created_at=now,
                     )
                 )
+        return reached
+
+    def _no_channel(self, session: Session, alert: Alert, audience: Audience) -> None:
+        session.flush()  # an earlier record of this transaction counts too
+        recorded = session.scalars(
+            select(AlertChange.detail).where(
+                AlertChange.alert_id == alert.id, AlertChange.action == "no_channel"
+            )
+        ).all()
+        if not any(detail.get("audience") == audience for detail in recorded):
+            self._record(session, alert, "hub", "no_channel", {"audience": audience})
 
     def _targets(self, session: Session, home: Home, audience: Audience) -> list[str]:
         if audience == "station":
             station = session.get(StationRow, home.station_id)
             return list(station.notify) if station is not None else []
-        targets = []
-        for contact in home.config.get("contacts", []):
-            for channel in contact.get("notify", []):
-                template = self.contact_targets.get(channel)
-                if template and contact.get("phone"):
-                    targets.append(template.format(phone=contact["phone"], name=contact["name"]))
-        return targets
+        return family_targets(home.config, self.contact_targets)
 
     def _command(self, session: Session, home: Home, alert: Alert, now: float) -> None:
         command = {

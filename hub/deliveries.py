@@ -18,6 +18,7 @@ import aiomqtt
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .channels import FAILING_AFTER, page_station
 from .errors import DeliveryError
 from .health import HubCounts
 from .outbound import deliver, redact
@@ -128,6 +129,8 @@ class DeliveryWorker:
                 self.counts.delivered += 1
                 return
             row.last_error = error
+            if attempts == min(FAILING_AFTER, self.settings.delivery_attempts):
+                page_station(session, row, error, language=self.settings.language, now=now)
             if attempts >= self.settings.delivery_attempts:
                 row.state = "failed"
                 self.counts.delivery_given_up += 1

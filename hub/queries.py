@@ -31,6 +31,15 @@ AlertState = Literal[
 SEVERITY_ORDER = case(
     {"critical": 0, "major": 1, "minor": 2, "warning": 3}, value=Alert.severity, else_=4
 )
+# What needs a person first: nobody has acknowledged it and it is still going on; then
+# nobody has acknowledged it though it has cleared (a fall she got up from still needs a
+# call); then what someone is handling.
+NEED_ORDER = case(
+    (Alert.acknowledged.is_(False) & Alert.active.is_(True), 0),
+    (Alert.acknowledged.is_(False), 1),
+    (Alert.active.is_(True), 2),
+    else_=3,
+)
 
 
 # -- scope -----------------------------------------------------------------------------------
@@ -94,7 +103,9 @@ def alerts_page(
     limit: int = 200,
     offset: int = 0,
 ) -> list[tuple[Alert, Home]]:
-    """Open alerts first, then by severity (critical first), then newest first."""
+    """Open alerts first; among them unacknowledged and active, unacknowledged and cleared,
+    acknowledged and active, acknowledged and cleared; then by severity (critical first),
+    then newest first."""
     query = select(Alert, Home).join(Home, Home.id == Alert.home_id)
     if scope.role == "family":
         query = query.where(Alert.home_id.in_(scope.residents))
@@ -113,7 +124,7 @@ def alerts_page(
     if until is not None:
         query = query.where(Alert.raised_at < until)
     query = _in_state(query, state).order_by(
-        Alert.resolved_at.is_not(None), SEVERITY_ORDER, Alert.raised_at.desc()
+        Alert.resolved_at.is_not(None), NEED_ORDER, SEVERITY_ORDER, Alert.raised_at.desc()
     )
     return [(alert, home) for alert, home in session.execute(query.limit(limit).offset(offset))]
 

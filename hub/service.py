@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from contracts.topics import hub_subscriptions
 from transport.reconnect import Backoff, keep_connected
 
-from . import accounts, feedback
+from . import accounts, channels, feedback
 from .alerts import AlertManager, AlertUpdate
 from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
@@ -185,7 +185,18 @@ class Hub:
                 "given_up": self.counts.delivery_given_up,
             },
             "feed_subscribers": self.feed.subscriber_count,
+            # Not problems of the hub (it works), but alerts that reach nobody outside the
+            # pages: no channel configured, or one that keeps failing.
+            "warnings": self._channel_warnings(),
         }
+
+    def _channel_warnings(self) -> list[dict[str, object]]:
+        try:
+            with self.store.sessions() as session:
+                found = channels.problems(session, self.settings.contact_targets)
+        except SQLAlchemyError:  # the store's own problem is reported above
+            return []
+        return channels.summary(found)
 
     def _broker_problem(self) -> list[Problem]:
         since = self._disconnected_since

@@ -51,6 +51,56 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "sensor_flapping": {"zh": "传感器频繁跳变", "en": "Sensor flapping"},
 }
 
+# A device as the home config describes it (kind, role): what a family and a dispatcher call
+# it, never its id ("band").
+DEVICE_KIND_NAMES: dict[str, dict[str, str]] = {
+    "door": {"zh": "门磁", "en": "door sensor"},
+    "motion": {"zh": "人体感应器", "en": "motion sensor"},
+    "presence": {"zh": "人体存在传感器", "en": "presence sensor"},
+    "appliance": {"zh": "智能插座", "en": "smart plug"},
+    "fall_radar": {"zh": "跌倒雷达", "en": "fall radar"},
+    "fall_pendant": {"zh": "跌倒报警器", "en": "fall pendant"},
+    "bracelet": {"zh": "智能手环", "en": "bracelet"},
+    "sos_button": {"zh": "紧急按钮", "en": "SOS button"},
+}
+ROLE_NAMES: dict[str, dict[str, str]] = {
+    "front_door": {"zh": "入户门", "en": "front door"},
+    "bathroom_door": {"zh": "卫生间门", "en": "bathroom door"},
+    "toilet_door": {"zh": "厕所门", "en": "toilet door"},
+    "bedroom_door": {"zh": "卧室门", "en": "bedroom door"},
+    "fridge": {"zh": "冰箱", "en": "fridge"},
+    "kitchen": {"zh": "厨房", "en": "kitchen"},
+    "bathroom": {"zh": "卫生间", "en": "bathroom"},
+    "toilet": {"zh": "厕所", "en": "toilet"},
+    "bedroom": {"zh": "卧室", "en": "bedroom"},
+    "bed": {"zh": "床", "en": "bed"},
+    "chair": {"zh": "椅子", "en": "chair"},
+    "living_room": {"zh": "客厅", "en": "living room"},
+    "bedside": {"zh": "床头", "en": "bedside"},
+    "wrist": {"zh": "手腕", "en": "wrist"},
+    "waist": {"zh": "腰间", "en": "waist"},
+    "chest": {"zh": "胸前", "en": "chest"},
+}
+
+
+def device_name(kind: str | None, role: str | None, *, lang: str = "zh") -> str | None:
+    """ "卫生间的跌倒雷达" / "bathroom fall radar"; None for a device the config lacks.
+
+    >>> device_name("fall_radar", "bathroom"), device_name("bracelet", "wrist", lang="en")
+    ('卫生间的跌倒雷达', 'wrist bracelet')
+    >>> device_name("sos_button", None), device_name(None, None)
+    ('紧急按钮', None)
+    """
+    if not kind:
+        return None
+    lang = _lang(lang)
+    name = _name(DEVICE_KIND_NAMES, kind, lang)
+    where = ROLE_NAMES.get(role or "", {}).get(lang)
+    if not where or (lang == "zh" and kind == "bracelet"):
+        return name  # "手腕的智能手环" says nothing more than 智能手环
+    return f"{where}的{name}" if lang == "zh" else f"{where} {name}"
+
+
 SEVERITY_NAMES: dict[str, dict[str, str]] = {
     "critical": {"zh": "紧急", "en": "Critical"},
     "major": {"zh": "严重", "en": "Major"},
@@ -62,7 +112,7 @@ OUTCOME_NAMES: dict[str, dict[str, str]] = {
     "handled": {"zh": "已处理", "en": "handled"},
     "false_alarm": {"zh": "误报", "en": "false alarm"},
     "hospital": {"zh": "送医", "en": "taken to hospital"},
-    "no_answer_visited": {"zh": "上门探访", "en": "no answer, visited at home"},
+    "no_answer_visited": {"zh": "电话未接通，已上门探访", "en": "no answer, visited at home"},
     "other": {"zh": "其他", "en": "other"},
 }
 
@@ -76,6 +126,7 @@ CHANGE_NAMES: dict[str, dict[str, str]] = {
     "commented": {"zh": "新备注", "en": "note added"},
     "cleared": {"zh": "已解除", "en": "cleared"},
     "resolved": {"zh": "已结案", "en": "resolved"},
+    "reopened": {"zh": "重新打开", "en": "reopened"},
     "reminder": {"zh": "提醒", "en": "reminder"},
 }
 
@@ -117,7 +168,50 @@ _LINES: dict[str, dict[str, str]] = {
     "cleared": {"zh": "情况已解除。", "en": "The condition has ended."},
     "resolved_as": {"zh": "已结案，结果：{outcome}。", "en": "Resolved: {outcome}."},
     "resolved": {"zh": "已结案。", "en": "Resolved."},
+    "reopened": {"zh": "服务站已重新打开此案。", "en": "The station reopened the case."},
 }
+
+AUDIENCE_NAMES: dict[str, dict[str, str]] = {
+    "station": {"zh": "服务站", "en": "the station"},
+    "family": {"zh": "家属", "en": "the family"},
+}
+
+
+def channel_failing_text(
+    alert: Mapping[str, Any],
+    audience: str,
+    target: str,
+    attempts: int,
+    error: str,
+    *,
+    lang: str = "zh",
+) -> tuple[str, str]:
+    """The page to a station about a channel that keeps failing: (title, body).
+
+    >>> title, body = channel_failing_text({"resident_name": "王秀英", "kind": "fall"},
+    ...                                    "family", "json://sms.example.org/", 3, "HTTP 500")
+    >>> print(title)
+    【通知失败】王秀英：跌倒
+    >>> print(body.replace("。", "。\\n"))
+    发给家属的通知连续 3 次发送失败（json://sms.example.org/：HTTP 500）。
+    请电话联系家属，并检查该通知渠道。
+    <BLANKLINE>
+    """
+    lang = _lang(lang)
+    who = alert.get("resident_name") or alert.get("home") or _LINES["unknown_resident"][lang]
+    kind = _name(KIND_NAMES, str(alert.get("kind") or ""), lang)
+    to = _name(AUDIENCE_NAMES, audience, lang)
+    if lang == "zh":
+        return (
+            f"【通知失败】{who}：{kind}",
+            f"发给{to}的通知连续 {attempts} 次发送失败（{target}：{error}）。"
+            f"请电话联系{to}，并检查该通知渠道。",
+        )
+    return (
+        f"[Delivery failing] {who}: {kind}",
+        f"The notification to {to} failed {attempts} times in a row ({target}: {error}). "
+        f"Please phone {to} and check the channel.",
+    )
 
 
 def alert_text(alert: Mapping[str, Any], change: str, *, lang: str = "zh") -> tuple[str, str]:
@@ -177,7 +271,11 @@ def alert_text(alert: Mapping[str, Any], change: str, *, lang: str = "zh") -> tu
     if at:
         lines.append(_LINES["started"][lang].format(at=at))
     what = kind_name
-    details = _evidence_parts(kind, alert.get("evidence") or {}, lang)
+    evidence = alert.get("evidence") or {}
+    named = (alert.get("device_name") or {}).get(lang)
+    if named and evidence.get("device"):
+        evidence = {**evidence, "device": named}
+    details = _evidence_parts(kind, evidence, lang)
     if details and lang == "zh":
         what += f"（{'，'.join(details)}）"
     elif details:
@@ -210,7 +308,9 @@ def _inline(name: Any, lang: str) -> str:
     return f" {text} " if lang == "zh" and text.isascii() else text
 
 
-def evidence_text(kind: str, evidence: Mapping[str, Any], *, lang: str = "zh") -> str:
+def evidence_text(
+    kind: str, evidence: Mapping[str, Any], *, lang: str = "zh", device: str | None = None
+) -> str:
     """The measurements behind an alert in plain words; the kind's name when there are none.
 
     >>> evidence_text("fall", {"peak_g": 4.2, "still_s": 45}, lang="en")
@@ -225,6 +325,8 @@ def evidence_text(kind: str, evidence: Mapping[str, Any], *, lang: str = "zh") -
     ('跌倒', 'gas_leak')
     """
     lang = _lang(lang)
+    if device and evidence.get("device"):
+        evidence = {**evidence, "device": device}  # its name, not its id
     parts = _evidence_parts(kind, evidence, lang)
     if not parts:
         return _name(KIND_NAMES, kind, lang)

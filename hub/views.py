@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .schema import Alert, Home
-from .texts import LANGS, evidence_text
+from .texts import LANGS, device_name, evidence_text
 
 
 def local_time(epoch: float | None, tz: ZoneInfo) -> str | None:
@@ -45,6 +45,11 @@ def alert_state(alert: Alert) -> str:
 def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
     tz = ZoneInfo(home.timezone)
     at = lambda epoch: local_time(epoch, tz)  # noqa: E731
+    # The device as the home config describes it: pages and texts name it, never by its id.
+    device_id = alert.device or (alert.evidence or {}).get("device")
+    config = next((d for d in home.config.get("devices", []) if d.get("id") == device_id), {})
+    names = {lang: device_name(config.get("kind"), config.get("role"), lang=lang) for lang in LANGS}
+    names = names if config else {}
     return {
         "id": alert.id,
         "home": alert.home_id,
@@ -69,10 +74,12 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
         "outcome": alert.outcome,
         "detector": alert.detector,
         "device": alert.device,
+        "device_name": names,
         "evidence": alert.evidence,
         # Told in words once, here, for SMS and pages alike: a page never words it again.
         "evidence_text": {
-            lang: evidence_text(alert.kind, alert.evidence or {}, lang=lang) for lang in LANGS
+            lang: evidence_text(alert.kind, alert.evidence or {}, lang=lang, device=names.get(lang))
+            for lang in LANGS
         },
         "related": alert.related,
         "escalation_step": alert.escalation_step,

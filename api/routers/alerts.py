@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from contracts.alert import Severity
 from hub import queries
 from hub.accounts import Scope
-from hub.alerts import AlertNotFound, AlertUpdate
+from hub.alerts import REOPEN_WITHIN_S, AlertNotFound, AlertUpdate
 from hub.feedback import STAFF_ONLY_ACTIONS
 from hub.outbound import redact
 from hub.queries import AlertState
@@ -28,11 +28,15 @@ from ..schemas import (
     AlertPublic,
     AssignBody,
     CommentBody,
+    DeliverySummary,
     NotificationPublic,
+    ReopenBody,
     ResolveBody,
 )
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], route_class=LimitedJsonRoute)
+# What the hub records of its own deliveries: for the station's staff.
+DELIVERY_ACTIONS = frozenset({"no_channel", "channel_failing"})
 
 
 @router.get("")
@@ -49,7 +53,8 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> list[AlertPublic]:
-    """Open alerts first, then by severity (critical first), then newest first."""
+    """Open alerts first (what needs a person first: unacknowledged and active, then
+    unacknowledged and cleared, then acknowledged), then by severity, then newest first."""
     rows = queries.alerts_page(
         session,
         scope,
@@ -73,7 +78,8 @@ def get_alert(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AlertD
 
 def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     """The alert with its history; a family's history leaves out how the station tuned the
-    home's limits after it (``adapted``, ``not_adapted``)."""
+    home's limits after it (``adapted``, ``not_adapted``) and the state of the station's
+    channels (``no_channel``, ``channel_failing``: targets, errors)."""
     alert, home = queries.visible_alert(session, scope, alert_id)
     zone = ZoneInfo(home.timezone)
     history = [
@@ -81,7 +87,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             at=local_time(c.at, zone), actor=c.actor, action=c.action, detail=c.detail
         )
         for c in queries.alert_history(session, alert_id)
-        if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS
+        if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS | DELIVERY_ACTIONS
     ]
     notifications = [
         NotificationPublic(
@@ -96,7 +102,39 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
         )
         for d in queries.alert_deliveries(session, alert_id)
     ]
-    return AlertDetail(**alert_document(alert, home), history=history, notifications=notifications)
+    reopen_until = None
+    if alert.resolved_at is not None and alert.resolved_by != "hub":
+        reopen_until = local_time(alert.resolved_at + REOPEN_WITHIN_S, zone)
+    return AlertDetail(
+        **alert_document(alert, home),
+        history=history,
+        notifications=notifications,
+        delivered=_delivered(notifications, history),
+        has_window=queries.newest_window(session, alert.id) is not None,
+        reopen_until=reopen_until,
+    )
+
+
+def _delivered(
+    notifications: list[NotificationPublic], history: list[AlertChangePublic]
+) -> dict[str, DeliverySummary]:
+    """Per audience: what was actually sent, failed or is still trying, and whether nobody
+    configured a channel for it (the ``no_channel`` of the history)."""
+    found: dict[str, DeliverySummary] = {}
+    for n in notifications:
+        audience = "station" if n.audience == "paging" else n.audience
+        summary = found.setdefault(audience, DeliverySummary())
+        if n.state == "sent":
+            summary.sent += 1
+        elif n.state == "failed":
+            summary.failed += 1
+        else:
+            summary.pending += 1
+    for change in history:
+        if change.action == "no_channel":
+            audience = str(change.detail.get("audience"))
+            found.setdefault(audience, DeliverySummary()).no_channel = True
+    return found
 
 
 @router.get("/{alert_id}/window")
@@ -167,4 +205,15 @@ async def resolve(
                 s, alert_id, body.outcome, _allowed(s, scope, alert_id), body.note
             )
         )
+    )
+
+
+@router.post("/{alert_id}/reopen")
+async def reopen(
+    alert_id: AlertId, hub: HubDep, scope: ScopeDep, body: ReopenBody | None = None
+) -> AlertPublic:
+    """Open a resolved case again, within a day of its resolve (recorded in its history)."""
+    note = body.note if body is not None else None
+    return _public(
+        await hub.act(lambda s: hub.manager.reopen(s, alert_id, _allowed(s, scope, alert_id), note))
     )

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from hub import queries
 from hub.schema import Home
+from hub.schema import Station as StationRow
 from hub.views import local_time
+from hub.wellbeing import wellbeing
 
-from ..deps import ScopeDep, SessionDep
+from ..deps import ClockDep, ScopeDep, SessionDep
 from ..params import Day, Moment
 from ..routing import LimitedJsonRoute
 from ..schemas import (
@@ -25,6 +27,7 @@ from ..schemas import (
     HistoryPublic,
     HourPublic,
     ResidentPublic,
+    StationContact,
     TimelineEntry,
     TodayPublic,
 )
@@ -39,9 +42,9 @@ LOW_BATTERY = 20.0
 TIMELINE_LENGTH = 200
 
 
-def public(session: Session, home: Home) -> ResidentPublic:
+def public(session: Session, home: Home, now: float) -> ResidentPublic:
     resident = home.config["resident"]
-    now_year = datetime.now(ZoneInfo(home.timezone)).year
+    now_year = datetime.fromtimestamp(now, ZoneInfo(home.timezone)).year
     return ResidentPublic(
         id=home.id,
         name=resident["name"],
@@ -54,24 +57,40 @@ def public(session: Session, home: Home) -> ResidentPublic:
         open_alerts=queries.open_alert_count(session, home.id),
         devices_offline=len(queries.offline_devices(session, home.id)),
         low_battery=queries.low_battery_devices(session, home.id, LOW_BATTERY),
+        wellbeing=wellbeing(session, home, now),
     )
 
 
 @router.get("")
 def list_residents(
-    session: SessionDep, scope: ScopeDep, station: str | None = None
+    session: SessionDep, scope: ScopeDep, clock: ClockDep, station: str | None = None
 ) -> list[ResidentPublic]:
-    return [public(session, home) for home in queries.visible_homes(session, scope, station)]
+    now = clock()
+    return [public(session, home, now) for home in queries.visible_homes(session, scope, station)]
 
 
 @router.get("/{resident_id}")
-def get_resident(resident_id: str, session: SessionDep, scope: ScopeDep) -> ResidentPublic:
-    return public(session, queries.visible_home(session, scope, resident_id))
+def get_resident(
+    resident_id: str, session: SessionDep, scope: ScopeDep, clock: ClockDep
+) -> ResidentPublic:
+    return public(session, queries.visible_home(session, scope, resident_id), clock())
 
 
 @router.get("/{resident_id}/contacts")
 def list_contacts(resident_id: str, session: SessionDep, scope: ScopeDep) -> list[ContactPublic]:
-    return public(session, queries.visible_home(session, scope, resident_id)).contacts
+    home = queries.visible_home(session, scope, resident_id)
+    return [ContactPublic(**contact) for contact in home.config.get("contacts", [])]
+
+
+@router.get("/{resident_id}/station")
+def resident_station(resident_id: str, session: SessionDep, scope: ScopeDep) -> StationContact:
+    """The station caring for her: its name and phone, for whoever may see her (a family
+    calls it from the family app). Its notification targets stay with the station's staff."""
+    home = queries.visible_home(session, scope, resident_id)
+    station = session.get(StationRow, home.station_id)
+    if station is None:  # a foreign key: only a store edited by hand
+        raise HTTPException(404, f"no station {home.station_id!r}")
+    return StationContact(id=station.id, name=station.name, phone=station.phone)
 
 
 @router.get("/{resident_id}/history")
@@ -79,6 +98,7 @@ def history(
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
+    clock: ClockDep,
     metric: HistoryMetric = "heart_rate",
     start: Annotated[Moment | None, Query(description="default: 24 hours before end")] = None,
     end: Annotated[Moment | None, Query(description="default: now")] = None,
@@ -87,7 +107,7 @@ def history(
     count; activity as the number of door, motion and presence changes."""
     home = queries.visible_home(session, scope, resident_id)
     tz = ZoneInfo(home.timezone)
-    end = _aware(end, tz) if end is not None else datetime.now(tz)
+    end = _aware(end, tz) if end is not None else datetime.fromtimestamp(clock(), tz)
     start = _aware(start, tz) if start is not None else end - timedelta(hours=24)
     if start >= end:
         raise HTTPException(422, "start must be before end")
@@ -135,6 +155,7 @@ def today(
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
+    clock: ClockDep,
     day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
 ) -> TodayPublic:
     """ "Is Mum OK today": when she got up, her last activity, steps, heart rate, and the
@@ -142,7 +163,7 @@ def today(
     detector decides it (the whereabouts model, hub.queries.morning)."""
     home = queries.visible_home(session, scope, resident_id)
     tz = ZoneInfo(home.timezone)
-    now = datetime.now(tz)
+    now = datetime.fromtimestamp(clock(), tz)
     day = day or now.date()
     start = datetime.combine(day, time(0), tz).timestamp()
     end = (datetime.combine(day, time(0), tz) + timedelta(days=1)).timestamp()
@@ -174,6 +195,7 @@ def today(
             last=heart[-1].number if heart else None, at=at(heart[-1].ts) if heart else None
         ),
         timeline=timeline[-TIMELINE_LENGTH:],
+        now=now.isoformat(timespec="seconds"),
     )
 
 

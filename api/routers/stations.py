@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from hub import queries
+from hub import channels, queries
 from hub.errors import DeliveryError
 from hub.outbound import check_target, redact
 from hub.registry import save_station
@@ -17,27 +17,36 @@ from ..schemas import StationCreate, StationPublic
 router = APIRouter(prefix="/stations", tags=["stations"], route_class=LimitedJsonRoute)
 
 
-def public(station: Station) -> StationPublic:
+def public(
+    station: Station, problems: list[channels.ChannelProblem] | None = None
+) -> StationPublic:
     return StationPublic(
         id=station.id,
         name=station.name,
         address=station.address,
         phone=station.phone,
         notify=[redact(target) for target in station.notify],
+        channel_problems=[p.as_dict() for p in problems or ()],
     )
 
 
 @router.get("")
-def list_stations(session: SessionDep, scope: ScopeDep) -> list[StationPublic]:
-    return [public(station) for station in queries.visible_stations(session, scope)]
+def list_stations(session: SessionDep, scope: ScopeDep, hub: HubDep) -> list[StationPublic]:
+    targets = hub.settings.contact_targets
+    return [
+        public(station, channels.problems(session, targets, station.id))
+        for station in queries.visible_stations(session, scope)
+    ]
 
 
 @router.get("/{station_id}")
-def get_station(station_id: str, session: SessionDep, scope: ScopeDep) -> StationPublic:
+def get_station(
+    station_id: str, session: SessionDep, scope: ScopeDep, hub: HubDep
+) -> StationPublic:
     station = queries.visible_station(session, scope, station_id)
     if station is None:
         raise HTTPException(404, f"no station {station_id!r}")
-    return public(station)
+    return public(station, channels.problems(session, hub.settings.contact_targets, station_id))
 
 
 @router.put("/{station_id}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import queries
+from hub import channels, queries
 from hub.accounts import save_user
 from hub.schema import User
 
@@ -35,9 +36,18 @@ class UserPublic(BaseModel):
     phone: str | None
     stations: list[str]
     residents: list[str]
+    channel_problems: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="alerts that reach this user's people through no channel: a family's "
+        "residents, a dispatcher's stations (see GET /stations/{id})",
+    )
 
 
-def public(user: User) -> UserPublic:
+def public(user: User, problems: Sequence[channels.ChannelProblem] = ()) -> UserPublic:
+    if user.role == "family":
+        mine = [p for p in problems if p.audience == "family" and p.home in user.residents]
+    else:
+        mine = [p for p in problems if p.station in user.stations]
     return UserPublic(
         username=user.username,
         name=user.name,
@@ -45,13 +55,15 @@ def public(user: User) -> UserPublic:
         phone=user.phone,
         stations=user.stations,
         residents=user.residents,
+        channel_problems=[p.as_dict() for p in mine],
     )
 
 
 @router.get("")
-def list_users(session: SessionDep, scope: ScopeDep) -> list[UserPublic]:
+def list_users(session: SessionDep, scope: ScopeDep, hub: HubDep) -> list[UserPublic]:
     scope.require_admin()
-    return [public(user) for user in queries.users(session)]
+    problems = channels.problems(session, hub.settings.contact_targets)
+    return [public(user, problems) for user in queries.users(session)]
 
 
 @router.put("/{username}")

@@ -79,6 +79,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/residents/{resident_id}/contacts"): scoped(),
     ("get", "/residents/{resident_id}/history"): scoped(),
     ("get", "/residents/{resident_id}/today"): scoped(),
+    # The family calls the station: its name and phone are theirs to see, for their resident.
+    ("get", "/residents/{resident_id}/station"): scoped(),
     ("get", "/alerts"): everyone(OK),
     ("get", "/alerts/{alert_id}"): scoped(),
     ("get", "/alerts/{alert_id}/window"): scoped(),
@@ -86,7 +88,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("post", "/alerts/{alert_id}/assign"): ACTION,
     ("post", "/alerts/{alert_id}/acknowledge"): ACTION,
     ("post", "/alerts/{alert_id}/resolve"): ACTION,
+    ("post", "/alerts/{alert_id}/reopen"): ACTION,
     ("get", "/health"): everyone(OK),
+    ("get", "/clock"): everyone(OK),
 }
 
 
@@ -140,7 +144,9 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
             for role in ROLES:
                 for which, target in (("own", own), ("other", other)):
                     if role == "anonymous":  # the health probe; logging out is harmless
-                        allowed = {"/health": OK, "/auth/logout": {204}}.get(path, ANON)
+                        allowed = {"/health": OK, "/clock": OK, "/auth/logout": {204}}.get(
+                            path, ANON
+                        )
                     else:
                         allowed = by_role[role][0 if which == "own" else 1]
                     client = clients[role]
@@ -161,11 +167,14 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         assert {a["home"] for a in (await family.get("/alerts?state=all")).json()} == {"h001"}
         assert [r["id"] for r in (await family.get("/residents")).json()] == ["h001"]
         assert (await family.get("/stations")).json() == []
+        station = (await family.get("/residents/h001/station")).json()
+        assert station["id"] == "st1" and set(station) == {"id", "name", "phone"}
         assert [r["id"] for r in (await dispatcher.get("/residents")).json()] == ["h001"]
         assert {a["station"] for a in (await dispatcher.get("/alerts?state=all")).json()} == {"st1"}
         # Every action was recorded with who did it.
         story = (await hub.http.get(f"/alerts/{alerts['h001']}")).json()["history"]
-        people = {change["actor"] for change in story if change["action"] != "raised"}
+        # (the hub records itself: the notifications it had no channel for)
+        people = {c["actor"] for c in story if c["action"] not in ("raised", "no_channel")}
         assert people <= {"Administrator", "张丽", "王芳"} and "张丽" in people
 
 

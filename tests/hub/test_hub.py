@@ -127,7 +127,8 @@ async def test_the_same_events_replayed_twice_make_one_alert(mosquitto, tmp_path
         alerts = (await hub.http.get("/alerts", params={"state": "all"})).json()
         assert len(alerts) == 1 and alerts[0]["evidence"]["still_s"] == 60
         story = (await hub.http.get(f"/alerts/{alerts[0]['id']}")).json()["history"]
-        assert [c["action"] for c in story] == ["raised", "updated"]
+        # (what the hub records of its deliveries, "no_channel" here, is not the events')
+        assert [c["action"] for c in story if c["action"] != "no_channel"] == ["raised", "updated"]
         health = (await hub.http.get("/health")).json()
         assert health["ingest"]["events"] == 2 and health["ingest"]["duplicates"] == 2
 

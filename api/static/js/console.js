@@ -6,17 +6,22 @@ import { $, h, replace } from "./dom.js";
 import {
   actorName,
   ago,
-  evidenceText,
+  byNeed,
+  deviceName,
+  evidenceLine,
   factorText,
   historyText,
   hhmm,
   hhmmss,
   kindName,
   ms,
+  now,
   outcomeName,
   severityName,
   severityRank,
   stateName,
+  syncClock,
+  tickMs,
   when,
 } from "./format.js";
 import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
@@ -24,6 +29,7 @@ import { LiveFeed } from "./live.js";
 import { accelPanel, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
 import { armAudio, beep } from "./sound.js";
+import { wellbeingLines } from "./wellbeing.js";
 
 const OUTCOMES = ["handled", "false_alarm", "hospital", "no_answer_visited", "other"];
 
@@ -45,15 +51,16 @@ const state = {
 
 // -- queue ---------------------------------------------------------------------------------
 
+/** What needs a person first (hub/queries.py's order): an active unacknowledged fall above
+ * a cleared one, which stays in the queue until someone acknowledges it. */
 function sortedAlerts() {
-  return [...state.alerts.values()].sort(
-    (a, b) => severityRank(a.severity) - severityRank(b.severity) || ms(b.raised_at) - ms(a.raised_at),
-  );
+  return [...state.alerts.values()].sort(byNeed);
 }
 
 function renderQueue() {
   const list = $("#queue");
   const alerts = sortedAlerts();
+  const focused = document.activeElement?.closest?.("#queue") ? document.activeElement.dataset.alertId : null;
   replace(
     list,
     alerts.map((alert) =>
@@ -67,7 +74,9 @@ function renderQueue() {
           "data-severity": alert.severity,
           "data-state": alert.state,
           "aria-pressed": alert.id === state.selectedAlert ? "true" : "false",
-          onclick: () => selectAlert(alert.id),
+          // A click from the keyboard (Enter, Space) has no mouse detail: the card takes the
+          // focus, so that the next Tab is its 受理 button.
+          onclick: (event) => selectAlert(alert.id, { focusCard: event.detail === 0 }),
         },
           h("span", { class: "item-row" },
             h("span", { class: "item-name" }, alert.resident_name),
@@ -78,6 +87,7 @@ function renderQueue() {
             h("span", { class: "item-age", "data-ago": alert.started || alert.raised_at }, ago(alert.started || alert.raised_at))),
         ))),
   );
+  if (focused) $(`[data-alert-id="${focused}"]`, list)?.focus(); // a redraw keeps the focus
   $("#queue-empty").hidden = !state.loaded || alerts.length > 0;
   $("#queue-count").textContent = alerts.length ? String(alerts.length) : "";
   const critical = alerts.filter((a) => a.severity === "critical" && !a.acknowledged).length;
@@ -120,13 +130,39 @@ function onFrame(frame) {
 
 // -- the card ------------------------------------------------------------------------------
 
-function selectAlert(id) {
+function selectAlert(id, { focusCard = false } = {}) {
   const alert = state.alerts.get(id);
   state.selectedAlert = id;
   state.selectedResident = alert?.resident ?? null;
   history.replaceState(null, "", `#alert-${id}`);
   renderQueue();
-  loadDetail();
+  loadDetail({ focusCard });
+}
+
+// -- keyboard: the queue as alarm-centre software has it ------------------------------------
+// J / ↓ next alert, K / ↑ previous, A acknowledges the open card, Enter on an item opens it.
+
+function moveSelection(step) {
+  const alerts = sortedAlerts();
+  if (!alerts.length) return;
+  const at = alerts.findIndex((a) => a.id === state.selectedAlert);
+  const next = alerts[at < 0 ? 0 : Math.min(alerts.length - 1, Math.max(0, at + step))];
+  selectAlert(next.id);
+  $(`#queue [data-alert-id="${next.id}"]`)?.focus();
+}
+
+function onKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  if (event.target.closest?.("input, select, textarea, [contenteditable]")) return;
+  if (state.tab !== "queue") return;
+  const key = event.key.toLowerCase();
+  if (key === "j" || key === "arrowdown") moveSelection(1);
+  else if (key === "k" || key === "arrowup") moveSelection(-1);
+  else if (key === "a") {
+    const ack = $("[data-testid=ack-button]");
+    if (ack && !ack.disabled && !$("#card-actions")?.hidden) ack.click();
+  } else return;
+  event.preventDefault();
 }
 
 function selectResident(residentId) {
@@ -143,10 +179,11 @@ function selectResident(residentId) {
 const settle = (promise) => promise.then((value) => value, (error) => (error.status === 404 ? undefined : null));
 
 // A fall's accelerometer window never changes: fetched once per alert, not on every update.
-// Most alerts have none (404: undefined, kept); a failed fetch (null) is tried again later.
+// Only an alert that has one (has_window) asks: a radar's fall makes no request, no 404. A
+// failed fetch (null) is tried again later.
 const accelWindows = new Map(); // alert id -> promise of GET /alerts/{id}/window
 function accelWindow(alert) {
-  if (alert?.kind !== "fall") return Promise.resolve(undefined);
+  if (alert?.kind !== "fall" || !alert.has_window) return Promise.resolve(undefined);
   if (!accelWindows.has(alert.id)) {
     const promise = settle(api(`/alerts/${alert.id}/window`));
     accelWindows.set(alert.id, promise);
@@ -155,7 +192,7 @@ function accelWindow(alert) {
   return accelWindows.get(alert.id);
 }
 
-async function loadDetail() {
+async function loadDetail({ focusCard = false } = {}) {
   const token = ++state.detailToken;
   const alertId = state.selectedAlert;
   let alert = null;
@@ -169,6 +206,7 @@ async function loadDetail() {
   buildCard(alert);
   state.detail = { alert, accel: undefined, resident: undefined, hr: undefined, spo2: undefined, today: undefined, devices: undefined, recent: undefined };
   fillAlert();
+  if (focusCard) $("#card-alert")?.focus();
   const loads = {
     accel: accelWindow(alert),
     resident: api(`/residents/${rid}`),
@@ -222,7 +260,7 @@ function buildCard(alert) {
   const main = h("div", { class: "detail-col detail-main" });
   if (alert) {
     main.append(
-      h("article", { class: `panel alert-panel sev-${alert.severity}`, id: "card-alert", "data-alert-id": alert.id },
+      h("article", { class: `panel alert-panel sev-${alert.severity}`, id: "card-alert", "data-alert-id": alert.id, tabindex: "-1" },
         h("div", { id: "card-head" }),
         h("div", { id: "card-accel" }),
         h("div", { id: "card-handled" }),
@@ -254,7 +292,9 @@ function actionForm(alert) {
   const assignButton = h("button", { type: "button", class: "btn", "data-testid": "assign-button", "data-i18n": "btn.assign" }, t("btn.assign"));
   const commentInput = h("input", { type: "text", maxlength: 2000, "data-testid": "comment-input", "data-i18n-placeholder": "ph.comment", placeholder: t("ph.comment"), "aria-label": t("ph.comment") });
   const commentButton = h("button", { type: "button", class: "btn", "data-testid": "comment-button", "data-i18n": "btn.comment" }, t("btn.comment"));
-  const outcomeSelect = h("select", { "data-testid": "outcome-select", "aria-label": t("label.outcome"), "data-i18n-aria-label": "label.outcome" },
+  // No outcome is preselected: closing a case is a decision, said explicitly.
+  const outcomeSelect = h("select", { "data-testid": "outcome-select", "aria-label": t("label.outcome"), "data-i18n-aria-label": "label.outcome", required: true },
+    h("option", { value: "", disabled: true, selected: true, "data-i18n": "label.choose_outcome" }, t("label.choose_outcome")),
     OUTCOMES.map((o) => h("option", { value: o, "data-i18n": `outcome.${o}` }, outcomeName(o))));
   const noteInput = h("input", { type: "text", maxlength: 2000, "data-testid": "resolve-note", "data-i18n-placeholder": "ph.note", placeholder: t("ph.note"), "aria-label": t("ph.note") });
   const resolveButton = h("button", { type: "button", class: "btn btn-resolve", "data-testid": "resolve-button", "data-i18n": "btn.resolve" }, t("btn.resolve"));
@@ -271,6 +311,7 @@ function actionForm(alert) {
     if (await act(commentButton, "comment", { text })) commentInput.value = "";
   });
   resolveButton.addEventListener("click", async () => {
+    if (!outcomeSelect.value) return toast(t("msg.need_outcome"), "warning"), outcomeSelect.focus();
     const note = noteInput.value.trim();
     const body = { outcome: outcomeSelect.value, ...(note ? { note } : {}) };
     if (await act(resolveButton, "resolve", body)) noteInput.value = "";
@@ -332,14 +373,18 @@ function fillAlert() {
       h("h2", {}, h("span", { "data-testid": "card-resident" }, alert.resident_name), h("span", { class: "sep" }, " · "),
         h("span", { "data-testid": "card-kind" }, kindName(alert.kind))),
       h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state))),
-    h("p", { class: "evidence", "data-testid": "evidence" }, evidenceText(alert)),
+    h("p", { class: "evidence", "data-testid": "evidence" }, evidenceLine(alert)),
     h("p", { class: "meta" },
       h("span", {}, t("card.started", { time: when(started) })), " · ",
       h("span", { "data-ago": started }, ago(started)),
-      alert.device ? [" · ", h("span", {}, t("card.device", { device: alert.device }))] : null,
+      deviceName(alert) ? [" · ", h("span", { "data-testid": "card-device" }, t("card.device", { device: deviceName(alert) }))] : null,
       alert.related?.length ? [" · ", h("span", {}, t("card.related", { kinds: alert.related.map(kindName).join(t("common.list_sep")) }))] : null),
   );
-  replace($("#card-handled"), h("p", { class: "handled", "data-testid": "handled-by" }, handledText(alert)), adaptedLine(alert));
+  replace($("#card-handled"),
+    h("p", { class: "handled", "data-testid": "handled-by" }, handledText(alert)),
+    deliveredLine(alert),
+    reopenLine(alert),
+    adaptedLine(alert));
   const open = !alert.resolved;
   const form = $("#card-actions");
   form.hidden = !open;
@@ -360,6 +405,33 @@ function fillAlert() {
                 h("span", { class: "hist-what" }, historyText(c)))))
         : h("p", { class: "empty small" }, t("card.no_history")));
   }
+}
+
+/** What was actually sent, per audience: "通知：服务站 已发送 2 · 家属 未配置通知渠道". */
+function deliveredLine(alert) {
+  const delivered = alert.delivered;
+  if (!delivered) return null;
+  const parts = ["station", "family"].filter((who) => delivered[who]).map((who) => {
+    const d = delivered[who];
+    const words = [];
+    if (d.sent) words.push(t("delivered.sent", { n: d.sent }));
+    if (d.failed) words.push(t("delivered.failed", { n: d.failed }));
+    if (d.pending) words.push(t("delivered.pending", { n: d.pending }));
+    if (d.no_channel && !d.sent) words.push(t("delivered.no_channel"));
+    return h("span", { class: `delivered-part${d.no_channel || d.failed ? " problem" : ""}`, "data-audience": who },
+      `${named("audience", who)} ${words.join(t("common.list_sep"))}`);
+  });
+  return h("p", { class: "delivered small", "data-testid": "delivered" },
+    h("span", { class: "label" }, t("card.delivered")), " ",
+    parts.length ? parts.flatMap((part, i) => (i ? [" · ", part] : [part])) : t("delivered.none"));
+}
+
+/** A resolved case can be reopened within a day (hub/alerts.py: reopen). */
+function reopenLine(alert) {
+  if (!alert.resolved || !alert.reopen_until || ms(alert.reopen_until) <= now()) return null;
+  const button = h("button", { type: "button", class: "btn btn-small", "data-testid": "reopen-button" }, t("btn.reopen"));
+  button.addEventListener("click", () => act(button, "reopen"));
+  return h("p", { class: "reopen small muted" }, button, " ", t("card.reopen_until", { time: when(alert.reopen_until) }));
 }
 
 // -- outcome feedback ------------------------------------------------------------------------
@@ -462,19 +534,27 @@ async function reloadOverview() {
     return;
   }
   renderOverview();
+  renderChannels(); // names the families it warns about
 }
+
+// A tile is "fine" only with evidence of her (hub/wellbeing.py): activity today and every
+// device reporting; otherwise it says what is known.
+const WELLBEING_LEVEL = { in_hospital: "hospital", no_data: "nodata", offline: "offline", quiet: "quiet" };
 
 function residentStatus(resident) {
   const open = sortedAlerts().filter((a) => a.resident === resident.id);
   const lowBattery = resident.low_battery ?? [];
   const offline = resident.devices_offline ?? 0;
   const openCount = Math.max(open.length, resident.open_alerts ?? 0);
+  const wellbeing = resident.wellbeing ?? { state: "no_data" };
   let level = "fine";
   if (openCount) level = open[0]?.severity ?? "major";
-  else if (offline || resident.home_status === "offline") level = "offline";
+  else if (WELLBEING_LEVEL[wellbeing.state]) level = WELLBEING_LEVEL[wellbeing.state];
   else if (lowBattery.length) level = "battery";
-  return { open, openCount, lowBattery, offline, level };
+  return { open, openCount, lowBattery, offline, level, wellbeing };
 }
+
+const LEVEL_RANK = { hospital: 5, nodata: 6, offline: 7, quiet: 8, battery: 9, fine: 10 };
 
 function renderOverview() {
   const grid = $("#overview");
@@ -482,7 +562,7 @@ function renderOverview() {
   const residents = [...state.residents].sort((a, b) => {
     const sa = residentStatus(a);
     const sb = residentStatus(b);
-    const rank = (s) => (s.openCount ? severityRank(s.level) : s.level === "offline" ? 5 : s.level === "battery" ? 6 : 7);
+    const rank = (s) => (s.openCount ? severityRank(s.level) : LEVEL_RANK[s.level] ?? 10);
     return rank(sa) - rank(sb) || a.id.localeCompare(b.id);
   });
   $("#overview-head").textContent = residents.length ? t("overview.legend", { n: residents.length }) : "";
@@ -495,18 +575,20 @@ function renderOverview() {
             lines.push(h("li", { class: "ov-alerts" }, t("overview.open_alerts", { n: s.openCount }),
               s.open[0] ? h("span", { class: "muted" }, ` · ${kindName(s.open[0].kind)}`) : null));
           }
-          if (s.offline) lines.push(h("li", { class: "ov-offline" }, t("overview.devices_offline", { n: s.offline })));
-          if (r.home_status === "offline") lines.push(h("li", { class: "ov-offline" }, named("home", "offline")));
+          for (const line of wellbeingLines(s.wellbeing)) {
+            if (line.cls === "ov-fine" && (s.openCount || s.lowBattery.length)) continue;
+            lines.push(h("li", { class: line.cls, "data-testid": "wellbeing" }, line.text));
+          }
           if (s.lowBattery.length) {
             lines.push(h("li", { class: "ov-battery" }, t("overview.low_battery", { devices: s.lowBattery.join(t("common.list_sep")) })));
           }
-          if (!lines.length) lines.push(h("li", { class: "ov-fine" }, t("overview.fine")));
           return h("button", {
             type: "button",
             class: `tile tile-${s.level}`,
             "data-testid": "resident-tile",
             "data-resident-id": r.id,
             "data-status": s.level,
+            "data-wellbeing": s.wellbeing.state,
             onclick: () => selectResident(r.id),
           },
             h("span", { class: "tile-name" }, r.name),
@@ -561,7 +643,59 @@ function renderHealth() {
   );
 }
 
+// -- notification channels -------------------------------------------------------------------
+// The station, or a family of its homes, with no channel, or a channel that keeps failing
+// (GET /stations/{id}: channel_problems): the dispatcher must know that nobody else is told.
+
+const CHANNELS_EVERY_MS = 30000;
+
+function residentName(home) {
+  return state.residents.find((r) => r.id === home)?.name ?? home;
+}
+
+/** One line per problem, the families without a channel in one line. */
+function channelLines(problems) {
+  const lines = [];
+  for (const p of problems) {
+    if (p.kind === "channel_failing") {
+      const who = p.audience === "family" ? residentName(p.home) : named("audience", "station");
+      lines.push({ kind: p.kind, audience: p.audience, title: p.error ?? "", text: t("channel.failing", { who, target: p.target ?? "", n: p.failures }) });
+    } else if (p.audience === "station") {
+      lines.push({ kind: p.kind, audience: "station", title: "", text: t("channel.no_channel_station") });
+    }
+  }
+  const families = problems.filter((p) => p.kind === "no_channel" && p.audience === "family").map((p) => residentName(p.home));
+  if (families.length) {
+    lines.push({ kind: "no_channel", audience: "family", title: "", text: t("channel.no_channel_family", { name: families.join(t("common.list_sep")) }) });
+  }
+  return lines;
+}
+
+function renderChannels() {
+  const problems = state.channelProblems ?? [];
+  let banner = $("#channel-banner");
+  if (!problems.length) return banner?.remove();
+  if (!banner) {
+    banner = h("div", { id: "channel-banner", class: "channel-banner", role: "status", "data-testid": "channel-banner" });
+    ($("#health-banner") ?? $(".topbar")).after(banner);
+  }
+  banner.dataset.kinds = [...new Set(problems.map((p) => p.kind))].join(" ");
+  replace(banner, h("strong", {}, t("console.channels")),
+    channelLines(problems).map((line) => h("span", { class: "channel-problem", "data-kind": line.kind, "data-audience": line.audience, title: line.title }, line.text)));
+}
+
+async function pollChannels() {
+  try {
+    const station = await api(`/stations/${state.station}`);
+    state.channelProblems = station.channel_problems ?? [];
+  } catch {
+    return; // shown again at the next poll
+  }
+  renderChannels();
+}
+
 async function pollHealth() {
+  syncClock();
   try {
     const response = await fetch("/health", { credentials: "same-origin" });
     if (response.ok) state.health = await response.json();
@@ -581,6 +715,7 @@ function tickAges() {
   for (const el of document.querySelectorAll("[data-ago]")) {
     if (el.dataset.ago) el.textContent = ago(el.dataset.ago);
   }
+  setTimeout(tickAges, tickMs()); // faster while the demo's clock runs fast
 }
 
 async function main() {
@@ -597,11 +732,17 @@ async function main() {
     replace($("#detail"), h("p", { class: "empty" }, t("console.no_station")));
     return;
   }
+  await syncClock();
   try {
-    state.stationName = (await api(`/stations/${state.station}`)).name;
+    const station = await api(`/stations/${state.station}`);
+    state.stationName = station.name;
+    state.channelProblems = station.channel_problems ?? [];
   } catch {
     state.stationName = state.station;
   }
+  renderChannels();
+  setInterval(pollChannels, CHANNELS_EVERY_MS);
+  document.addEventListener("keydown", onKey);
   $("[data-testid=station-name]").textContent = state.stationName;
 
   for (const button of document.querySelectorAll(".tab")) {
@@ -615,11 +756,12 @@ async function main() {
   onLangChange(() => {
     setConnection($("#conn").dataset.status);
     renderHealth();
+    renderChannels();
     renderQueue();
     renderOverview();
     renderDetailAgain();
   });
-  setInterval(tickAges, 30000);
+  setTimeout(tickAges, tickMs());
   pollHealth();
   setInterval(pollHealth, HEALTH_EVERY_MS);
 

@@ -1,14 +1,32 @@
-// The family app: "Is Mum OK today?" on a phone. Today's facts, her heart rate, open
-// alerts and who is handling them, past alerts; live over /ws, with browser notifications.
+// The family app: "Is Mum OK today?" on a phone. What the hub honestly knows of her (fine
+// only with evidence), today's facts, her heart rate, open alerts and who is handling them
+// (tap one for its story), past alerts, a call to the station; live over /ws, with browser
+// notifications. The family's words, not the dispatcher's.
 
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { vitalsChart } from "./chart.js";
-import { ago, evidenceText, kindName, ms, numberText, outcomeName, severityName, severityRank, stateName, when } from "./format.js";
+import {
+  ago,
+  byNeed,
+  clockIsSimulated,
+  evidenceLine,
+  historyText,
+  hhmm,
+  kindName,
+  numberText,
+  outcomeName,
+  severityName,
+  syncClock,
+  tickMs,
+  when,
+  zoneLabel,
+} from "./format.js";
 import { inline, named, onLangChange, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
 import { factTiles } from "./resident.js";
 import { startPage } from "./shell.js";
+import { familyBanner } from "./wellbeing.js";
 
 const PICK_KEY = "eldercare.family.resident";
 // Which changes are worth a notification on the phone: not every update or reminder.
@@ -25,6 +43,9 @@ const state = {
   feed: null,
   loadToken: 0,
   notified: 0,
+  station: undefined, // {name, phone} of her station (GET /residents/{id}/station)
+  expanded: new Set(), // alert ids whose story is open
+  details: new Map(), // alert id -> GET /alerts/{id}
 };
 
 // A part that fails (or a 401, already on its way to the log-in page) shows as missing.
@@ -33,6 +54,7 @@ const settle = (promise) => promise.then((value) => value, () => null);
 async function load() {
   const token = ++state.loadToken;
   const id = state.residentId;
+  syncClock();
   const [resident, today, hr, alerts] = await Promise.all([
     settle(api(`/residents/${id}`)),
     settle(api(`/residents/${id}/today`)),
@@ -41,26 +63,53 @@ async function load() {
   ]);
   if (token !== state.loadToken) return;
   Object.assign(state, { resident, today, hr, alerts: alerts ?? state.alerts });
-  if (resident?.station && !state.stationPhone) loadStation(resident.station);
+  if (state.station === undefined) loadStation(id);
+  for (const alertId of state.expanded) loadDetail(alertId);
   render();
-  $("#updated").textContent = t("family.updated_at", { time: new Date().toTimeString().slice(0, 5) });
-  $("#updated").dataset.at = String(Date.now());
+  renderUpdated();
 }
 
-async function loadStation(stationId) {
+/** "更新于 14:22（家中时间 UTC+8）": the home's time, from the hub, labelled. */
+function renderUpdated() {
+  const at = state.today?.now;
+  const el = $("#updated");
+  if (!at) return (el.textContent = "");
+  const zone = t(clockIsSimulated() ? "family.zone_simulated" : "family.zone", { offset: zoneLabel(at) });
+  el.textContent = t("family.updated_at", { time: hhmm(at), zone });
+}
+
+async function loadStation(residentId) {
+  state.station = null; // asked once per resident
   try {
-    const station = await api(`/stations/${stationId}`);
-    state.stationPhone = station.phone || "";
+    state.station = await api(`/residents/${residentId}/station`);
   } catch {
-    state.stationPhone = ""; // not every account may read the station
+    state.station = null; // shown without the button: the page still works
   }
   renderCall();
+}
+
+async function loadDetail(alertId) {
+  try {
+    state.details.set(alertId, await api(`/alerts/${alertId}`));
+  } catch {
+    state.details.delete(alertId);
+  }
+  render();
+}
+
+function toggle(alertId) {
+  if (state.expanded.has(alertId)) state.expanded.delete(alertId);
+  else {
+    state.expanded.add(alertId);
+    loadDetail(alertId);
+  }
+  render();
 }
 
 function openAlerts() {
   return state.alerts
     .filter((a) => !a.resolved)
-    .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || ms(b.raised_at) - ms(a.raised_at));
+    .sort(byNeed);
 }
 
 function handledText(alert) {
@@ -68,6 +117,33 @@ function handledText(alert) {
   const parts = [t("family.acked_by", { who: inline(alert.acknowledged_by) })];
   if (alert.assignee) parts.push(t("family.assignee", { who: alert.assignee }));
   return parts.join(t("ev.sep"));
+}
+
+/** The kind in a family's words: a cleared night wandering is no longer "未归". */
+function familyKind(alert) {
+  if (alert.active) return kindName(alert.kind);
+  const cleared = named("fkind_cleared", alert.kind);
+  return cleared === alert.kind ? kindName(alert.kind) : cleared;
+}
+
+/** Where things stand, in a family's words. A call for help that stopped ringing is not
+ * "better": only the station can say so. */
+function familyState(alert) {
+  const state = alert.kind === "sos" && alert.state.startsWith("cleared_") ? alert.state.replace("cleared_", "active_") : alert.state;
+  return named("fstate", state);
+}
+
+/** An alert's story for the family: what happened and who did what (GET /alerts/{id}). */
+function storyOf(alert) {
+  if (!state.expanded.has(alert.id)) return null;
+  const detail = state.details.get(alert.id);
+  const changes = (detail?.history ?? []).filter((c) => !["no_channel", "channel_failing", "escalated"].includes(c.action));
+  return h("div", { class: "fa-story", "data-testid": "family-alert-detail" },
+    h("h3", { class: "fa-story-title" }, t("family.history_title")),
+    detail
+      ? h("ol", { class: "fa-history", "data-testid": "family-alert-history" },
+          changes.map((c) => h("li", {}, h("time", { datetime: c.at ?? "" }, when(c.at)), " ", historyText(c))))
+      : h("p", { class: "muted" }, t("common.loading")));
 }
 
 function render() {
@@ -78,8 +154,10 @@ function render() {
   const open = openAlerts();
   const banner = $("#status");
   if (!open.length) {
-    banner.dataset.status = "fine";
-    banner.textContent = t("family.status_fine");
+    // "Fine" only with evidence of her (hub/wellbeing.py); otherwise what is known.
+    const [status, words] = familyBanner(state.resident?.wellbeing, name);
+    banner.dataset.status = status;
+    banner.textContent = words;
   } else {
     banner.dataset.status = `alert-${open[0].severity}`;
     const waiting = open.some((a) => !a.acknowledged);
@@ -115,8 +193,20 @@ function render() {
   renderCall();
 }
 
+/** The head of an alert: a button that opens its story (thumb-sized). */
+function itemHead(alert, ...parts) {
+  return h("button", {
+    type: "button",
+    class: "fa-head",
+    "aria-expanded": String(state.expanded.has(alert.id)),
+    "data-testid": "family-alert-open",
+    onclick: () => toggle(alert.id),
+  }, ...parts);
+}
+
 function openItem(alert) {
   const started = alert.started || alert.raised_at;
+  const evidence = evidenceLine(alert);
   return h("li", {
     class: `family-alert sev-${alert.severity}`,
     "data-testid": "family-alert",
@@ -124,17 +214,20 @@ function openItem(alert) {
     "data-kind": alert.kind,
     "data-state": alert.state,
   },
-    h("div", { class: "fa-head" },
+    itemHead(alert,
       h("span", { class: "sev-badge" }, severityName(alert.severity)),
-      h("span", { class: "fa-kind" }, kindName(alert.kind)),
+      h("span", { class: "fa-kind", "data-testid": "family-alert-kind" }, familyKind(alert)),
       h("span", { class: "fa-time" }, when(started), " · ", h("span", { "data-ago": started }, ago(started)))),
-    h("p", { class: "fa-evidence" }, evidenceText(alert)),
+    evidence ? h("p", { class: "fa-evidence" }, evidence) : null,
     h("p", { class: `fa-handled${alert.acknowledged ? "" : " waiting"}` },
-      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, stateName(alert.state)),
-      h("span", { "data-testid": "handled-by" }, handledText(alert))));
+      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, familyState(alert)),
+      alert.acknowledged ? h("span", { "data-testid": "handled-by" }, handledText(alert)) : null),
+    storyOf(alert));
 }
 
 function pastItem(alert) {
+  // Closed: who handled it, not "is handling it".
+  const who = alert.resolved_by || alert.acknowledged_by;
   return h("li", {
     class: `family-alert sev-${alert.severity}`,
     "data-testid": "family-alert",
@@ -142,21 +235,24 @@ function pastItem(alert) {
     "data-kind": alert.kind,
     "data-state": alert.state,
   },
-    h("div", { class: "fa-head" },
+    itemHead(alert,
       h("span", { class: "sev-dot" }),
-      h("span", { class: "fa-kind" }, kindName(alert.kind)),
+      h("span", { class: "fa-kind", "data-testid": "family-alert-kind" }, familyKind(alert)),
       h("span", { class: "fa-time" }, when(alert.started || alert.raised_at))),
     h("p", { class: "fa-outcome" },
       t("family.outcome", { outcome: outcomeName(alert.outcome) }),
-      alert.acknowledged_by ? h("span", { "data-testid": "handled-by" }, ` · ${t("family.acked_by", { who: inline(alert.acknowledged_by) })}`) : null));
+      who && who !== "hub" ? h("span", { "data-testid": "handled-by" }, ` · ${t("family.closed_by", { who: inline(who) })}`) : null),
+    storyOf(alert));
 }
 
 function renderCall() {
   const link = $("#call-station");
-  link.hidden = !state.stationPhone;
-  if (state.stationPhone) {
-    link.href = `tel:${state.stationPhone.replace(/[^\d+]/g, "")}`;
-    link.textContent = t("family.call_station", { phone: state.stationPhone });
+  const phone = state.station?.phone ?? "";
+  link.hidden = !phone;
+  if (phone) {
+    link.href = `tel:${phone.replace(/[^\d+]/g, "")}`;
+    link.textContent = t("family.call_station", { phone });
+    link.title = t("family.station", { name: state.station.name });
   }
 }
 
@@ -189,13 +285,13 @@ async function notify(alert, change) {
   const vars = {
     severity: severityName(alert.severity),
     name: alert.resident_name,
-    kind: kindName(alert.kind),
+    kind: familyKind(alert),
     change: named("change", change),
   };
   const title = change === "raised" ? t("notif.title", vars) : t("notif.title_change", vars);
-  let body = evidenceText(alert);
+  let body = evidenceLine(alert);
   if (change === "resolved") body = t("family.outcome", { outcome: outcomeName(alert.outcome) });
-  else if (alert.acknowledged) body += `\n${handledText(alert)}`;
+  else body = [body, handledText(alert)].filter(Boolean).join("\n");
   const options = {
     body,
     tag: `alert-${alert.id}`,
@@ -234,6 +330,7 @@ function onFrame(frame) {
     const index = state.alerts.findIndex((a) => a.id === alert.id);
     if (index >= 0) state.alerts[index] = alert;
     else state.alerts.unshift(alert);
+    if (state.expanded.has(alert.id)) loadDetail(alert.id);
     render();
     notify(alert, change);
     scheduleLoad();
@@ -251,7 +348,9 @@ function setConnection(status) {
 function follow(residentId) {
   state.residentId = residentId;
   state.alerts = [];
-  state.stationPhone = undefined;
+  state.station = undefined;
+  state.expanded.clear();
+  state.details.clear();
   try {
     localStorage.setItem(PICK_KEY, residentId);
   } catch {
@@ -291,14 +390,14 @@ async function main() {
   onLangChange(() => {
     setConnection($("#conn").dataset.status);
     render();
-    if ($("#updated").dataset.at) {
-      const at = new Date(Number($("#updated").dataset.at));
-      $("#updated").textContent = t("family.updated_at", { time: at.toTimeString().slice(0, 5) });
-    }
+    renderUpdated();
   });
-  setInterval(() => {
+  await syncClock();
+  const tick = () => {
     for (const el of document.querySelectorAll("[data-ago]")) if (el.dataset.ago) el.textContent = ago(el.dataset.ago);
-  }, 30000);
+    setTimeout(tick, tickMs());
+  };
+  setTimeout(tick, tickMs());
   setInterval(() => scheduleLoad(0), 5 * 60000); // today's facts move without alerts too
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") scheduleLoad(0);

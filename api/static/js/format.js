@@ -9,16 +9,72 @@ export function severityRank(severity) {
   return SEVERITY_RANK[severity] ?? 4;
 }
 
+/** What needs a person first (as the hub's queue, hub/queries.py): unacknowledged and
+ * active, unacknowledged and cleared, acknowledged and active, acknowledged and cleared. */
+export function needRank(alert) {
+  if (alert.resolved) return 4;
+  return (alert.acknowledged ? 2 : 0) + (alert.active ? 0 : 1);
+}
+
+/** The queue's order: need, then severity, then newest. */
+export function byNeed(a, b) {
+  return needRank(a) - needRank(b) || severityRank(a.severity) - severityRank(b.severity) || ms(b.raised_at) - ms(a.raised_at);
+}
+
+// -- the homes' clock ----------------------------------------------------------------------
+// "3 min ago" and "today" are counted on the hub's clock of the homes (GET /clock), not the
+// browser's: in the demo the homes live a replayed morning at 300x, and a browser's clock
+// may be wrong. Between two readings of it the clock runs at its rate.
+const homeClock = { server: null, local: 0, rate: 1, simulated: false };
+
+export async function syncClock() {
+  try {
+    const response = await fetch("/clock", { credentials: "same-origin" });
+    if (!response.ok) return homeClock;
+    const data = await response.json();
+    if (typeof data.now === "number") {
+      Object.assign(homeClock, { server: data.now * 1000, local: Date.now(), rate: data.rate || 1, simulated: !!data.simulated });
+    }
+  } catch {
+    // the browser's clock stands in until the hub answers
+  }
+  return homeClock;
+}
+
+/** Epoch milliseconds now on the homes' clock. */
+export function now() {
+  if (homeClock.server === null) return Date.now();
+  return homeClock.server + (Date.now() - homeClock.local) * homeClock.rate;
+}
+
+export function clockIsSimulated() {
+  return homeClock.simulated;
+}
+
+/** How often ages should be redrawn: every 30 s in real time, more often in fast time. */
+export function tickMs() {
+  return homeClock.rate > 1 ? 2000 : 30000;
+}
+
+/** "UTC+8" from an ISO time's offset. */
+export function zoneLabel(iso) {
+  const minutes = offsetMinutes(iso);
+  const sign = minutes < 0 ? "-" : "+";
+  const h = Math.floor(Math.abs(minutes) / 60);
+  const m = Math.abs(minutes) % 60;
+  return `UTC${sign}${h}${m ? `:${String(m).padStart(2, "0")}` : ""}`;
+}
+
 /** Epoch milliseconds of an ISO 8601 time, or NaN. */
 export function ms(iso) {
   return iso ? Date.parse(iso) : NaN;
 }
 
 /** "3 分钟前" / "3 min ago" from an ISO time (clock skew counts as just now). */
-export function ago(iso, now = Date.now()) {
+export function ago(iso, at = now()) {
   const then = ms(iso);
   if (Number.isNaN(then)) return "";
-  const minutes = Math.floor(Math.max(0, now - then) / 60000);
+  const minutes = Math.floor(Math.max(0, at - then) / 60000);
   if (minutes < 1) return t("time.just_now");
   if (minutes < 60) return t("time.min_ago", { n: minutes });
   const hours = Math.floor(minutes / 60);
@@ -49,17 +105,17 @@ export function offsetMinutes(iso) {
 }
 
 /** The calendar date (YYYY-MM-DD) of now in the time zone an ISO time was written in. */
-export function todayLike(iso, now = Date.now()) {
-  return new Date(now + offsetMinutes(iso) * 60000).toISOString().slice(0, 10);
+export function todayLike(iso, at = now()) {
+  return new Date(at + offsetMinutes(iso) * 60000).toISOString().slice(0, 10);
 }
 
 /** "07:31", "昨天 07:31" or "11月28日 07:31": a time, with its day when not today. */
-export function when(iso, now = Date.now()) {
+export function when(iso, at = now()) {
   if (!iso) return "";
   const day = iso.slice(0, 10);
-  const today = todayLike(iso, now);
+  const today = todayLike(iso, at);
   if (day === today) return hhmm(iso);
-  const yesterday = todayLike(iso, now - 86400000);
+  const yesterday = todayLike(iso, at - 86400000);
   const label =
     day === yesterday
       ? t("time.yesterday")
@@ -89,6 +145,19 @@ export function numberText(value) {
 export function evidenceText(alert) {
   const words = alert?.evidence_text ?? {};
   return words[getLang()] ?? words.zh ?? named("kind", alert?.kind);
+}
+
+/** The evidence as a line under the kind's name: empty when it would only repeat the name
+ * (an SOS press has no measurement: "紧急呼叫" once is enough). */
+export function evidenceLine(alert) {
+  const text = evidenceText(alert);
+  return text === kindName(alert?.kind) ? "" : text;
+}
+
+/** The alert's device as the home config describes it ("卫生间的跌倒雷达"), never its id. */
+export function deviceName(alert) {
+  const names = alert?.device_name ?? {};
+  return names[getLang()] ?? names.zh ?? "";
 }
 
 export function kindName(kind) {
@@ -144,12 +213,25 @@ export function historyText(change) {
       return t("hist.assigned", { who: d.assignee ?? "" });
     case "commented":
       return t("hist.commented", { text: d.text ?? "" });
+    case "reopened":
+      return d.note
+        ? t("hist.reopened_note", { outcome: outcomeName(d.outcome), note: d.note })
+        : t("hist.reopened", { outcome: outcomeName(d.outcome) });
+    case "no_channel":
+      return t("hist.no_channel", { who: named("audience", d.audience) });
+    case "channel_failing":
+      return t("hist.channel_failing", { who: named("audience", d.audience), n: d.attempts, target: d.target ?? "", error: d.error ?? "" }) +
+        (d.paged ? t("hist.channel_paged", { n: d.paged }) : t("hist.channel_not_paged"));
     case "resolved":
       return d.note
         ? t("hist.resolved_note", { outcome: outcomeName(d.outcome), note: d.note })
         : t("hist.resolved", { outcome: outcomeName(d.outcome) });
     case "escalated": {
-      const who = (d.notify ?? []).map((a) => named("audience", a)).join(t("common.list_sep"));
+      const list = (audiences) => (audiences ?? []).map((a) => named("audience", a)).join(t("common.list_sep"));
+      const who = list(d.notify);
+      const none = list(d.no_channel);
+      if (!who && none) return t("hist.escalated_none", { who: none });
+      if (who && none) return t("hist.escalated_partly", { who, none });
       return who ? t("hist.escalated", { who }) : t("hist.escalated_plain");
     }
     case "adapted":

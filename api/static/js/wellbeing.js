@@ -1,0 +1,67 @@
+// What the hub can honestly say about her (GET /residents: wellbeing, hub/wellbeing.py) in
+// words, for the console's overview and the family app alike: "fine" only with evidence.
+
+import { named, t } from "./i18n.js";
+import { when } from "./format.js";
+
+/** A silent device as the home config describes it ("智能手环（从未上报）"). */
+function deviceWords(device) {
+  const kind = named("device_kind", device.kind);
+  const role = named("role", device.role);
+  const name = role && device.kind !== "bracelet" ? t("wb.device_at", { role, kind }) : kind;
+  return device.last_seen ? name : t("wb.device_never", { name });
+}
+
+export function silentDevices(wellbeing) {
+  return (wellbeing?.silent ?? []).map(deviceWords).join(t("common.list_sep"));
+}
+
+/** The lines the console's tile shows about her state (no alerts: those come first). */
+export function wellbeingLines(wellbeing) {
+  const w = wellbeing ?? { state: "no_data" };
+  const lines = [];
+  switch (w.state) {
+    case "fine":
+      lines.push({ cls: "ov-fine", text: t("wb.fine") });
+      break;
+    case "quiet":
+      lines.push({ cls: "ov-quiet", text: t("wb.quiet") });
+      break;
+    case "no_data":
+      lines.push({ cls: "ov-nodata", text: t("wb.no_data") });
+      break;
+    case "in_hospital":
+      lines.push({ cls: "ov-hospital", text: t("wb.in_hospital", { when: when(w.since) }) });
+      break;
+    case "offline":
+      if (w.gateway === "offline") lines.push({ cls: "ov-offline", text: t("wb.gateway_offline", { when: when(w.since) }) });
+      else if (w.gateway !== "online") lines.push({ cls: "ov-offline", text: t("wb.gateway_unknown") });
+      if (w.silent?.length) {
+        const devices = silentDevices(w);
+        const since = w.gateway !== "offline" && w.since ? when(w.since) : "";
+        lines.push({ cls: "ov-offline", text: since ? t("wb.devices_offline_since", { devices, when: since }) : t("wb.devices_offline", { devices }) });
+      }
+      break;
+    default:
+      break;
+  }
+  if (w.last_activity && w.state !== "fine") lines.push({ cls: "ov-last muted", text: t("wb.last_activity", { when: when(w.last_activity) }) });
+  return lines;
+}
+
+/** The family app's banner when no alert is open: [data-status, words]. */
+export function familyBanner(wellbeing, name) {
+  const w = wellbeing ?? { state: "no_data" };
+  switch (w.state) {
+    case "fine":
+      return ["fine", t("family.status_fine")];
+    case "quiet":
+      return ["quiet", t("family.status_quiet", { name })];
+    case "in_hospital":
+      return ["hospital", t("family.status_in_hospital", { name, when: when(w.since) })];
+    case "offline":
+      return ["offline", w.since ? t("family.status_offline", { name, when: when(w.since) }) : t("family.status_offline_unknown", { name })];
+    default:
+      return ["nodata", t("family.status_no_data")];
+  }
+}

@@ -1,0 +1,111 @@
+"""'Fine' needs evidence: hub/wellbeing.py's rule on a real SQLite store.
+
+A new home that never reported is not fine; a home whose devices report and where she moved
+today is; a gateway gone offline says since when; a resident resolved as taken to hospital is
+in hospital until something moves at home again; a day without any movement is quiet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.registry import save_home, save_station
+from hub.schema import Alert, Device, Home, ReadingRow
+from hub.store import Store
+from hub.wellbeing import wellbeing
+from tests.support.factories import HOME, STATION, make_home
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# 15:00 in the home: "today" began 15 hours before.
+NOW = datetime(2026, 3, 10, 15, 0, tzinfo=SHANGHAI).timestamp()
+MIDNIGHT = datetime.combine(datetime.fromtimestamp(NOW, SHANGHAI).date(), time(0), SHANGHAI)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store.sqlite(tmp_path / "hub.db")
+    with store.transaction() as session:
+        save_station(session, STATION, name="站")
+        save_home(session, make_home(), now=NOW - 86400)
+    yield store
+    store.close()
+
+
+def state(store: Store) -> dict:
+    with store.sessions() as session:
+        return wellbeing(session, session.get(Home, HOME), NOW)
+
+
+def all_reporting(store: Store, *, moved_at: float | None) -> None:
+    """The gateway online, every device seen a minute ago, and (if given) a door opened."""
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "online", NOW - 3600
+        for device in session.query(Device).filter(Device.home_id == HOME):
+            device.last_seen = NOW - 60
+        if moved_at is not None:
+            session.add(
+                ReadingRow(home_id=HOME, device="radar_bath", metric="presence", ts=moved_at,
+                           number=1)
+            )  # fmt: skip
+
+
+def test_a_home_that_never_reported_is_no_data_not_fine(store):
+    found = state(store)
+    assert found["state"] == "no_data"
+    assert found["gateway"] == "unknown" and found["last_activity"] is None
+    # Every device of the config is named as silent, never seen.
+    assert {d["id"] for d in found["silent"]} == {"radar_bath", "sos_bed", "band"}
+    assert all(d["last_seen"] is None for d in found["silent"])
+
+
+def test_fine_needs_activity_today_and_every_device_reporting(store):
+    all_reporting(store, moved_at=NOW - 600)
+    found = state(store)
+    assert found["state"] == "fine" and found["silent"] == []
+    assert found["last_activity"].startswith("2026-03-10T14:50")
+
+
+def test_a_bracelet_that_never_reported_keeps_the_home_from_fine(store):
+    all_reporting(store, moved_at=NOW - 600)
+    with store.transaction() as session:
+        session.get(Device, (HOME, "band")).last_seen = None
+    found = state(store)
+    assert found["state"] == "offline"
+    assert [(d["id"], d["last_seen"]) for d in found["silent"]] == [("band", None)]
+
+
+def test_a_gateway_offline_says_since_when(store):
+    all_reporting(store, moved_at=NOW - 600)
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", NOW - 7200
+    found = state(store)
+    assert found["state"] == "offline" and found["since"].startswith("2026-03-10T13:00")
+
+
+def test_no_movement_since_midnight_is_quiet(store):
+    all_reporting(store, moved_at=MIDNIGHT.timestamp() - 60)  # last seen moving yesterday
+    assert state(store)["state"] == "quiet"
+
+
+def test_in_hospital_until_something_moves_at_home(store):
+    all_reporting(store, moved_at=NOW - 3 * 3600)
+    with store.transaction() as session:
+        session.add(
+            Alert(home_id=HOME, station_id=STATION, kind="fall", severity="critical",
+                  active=False, acknowledged=True, started=NOW - 2 * 3600,
+                  raised_at=NOW - 2 * 3600, updated_at=NOW - 3600, resolved_at=NOW - 3600,
+                  resolved_by="张丽", outcome="hospital", detector="fall", evidence={})
+        )  # fmt: skip
+        # Her bracelet walked to the hospital with her: its steps are not her home.
+        session.add(ReadingRow(home_id=HOME, device="band", metric="steps", ts=NOW - 60,
+                               number=300))  # fmt: skip
+    found = state(store)
+    assert found["state"] == "in_hospital" and found["since"].startswith("2026-03-10T14:00")
+
+    all_reporting(store, moved_at=NOW - 30)  # the front door, the radar: she is home
+    assert state(store)["state"] == "fine"
