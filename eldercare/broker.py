@@ -82,8 +82,11 @@ class Broker:
 
     @property
     def observer_url(self) -> str:
-        """The tests' observer on the hub's listener: reads everything."""
-        return self._url(OBSERVER_ACCOUNT, self.hub_port) if self.secured else self.url
+        """The tests' observer on the hub's listener: reads everything (a deployment's
+        broker has no such account: the hub's then)."""
+        if self.secured and OBSERVER_ACCOUNT in self.passwords:
+            return self._url(OBSERVER_ACCOUNT, self.hub_port)
+        return self.url
 
     @property
     def devices_url(self) -> str:
@@ -115,6 +118,9 @@ class Broker:
             self.reload(user)
         return self._url(user, self.port)
 
+    def hosted_homes(self, process_id: str) -> tuple[str, ...]:
+        return self._hosted.get(process_id, ())
+
     def client_kwargs(self, url: str | None = None) -> dict[str, Any]:
         """aiomqtt.Client keyword arguments for ``url`` (default: the observer)."""
         from transport.broker_url import BrokerUrl
@@ -127,6 +133,8 @@ class Broker:
     def reload(self, account: str | None = None) -> None:
         """Mosquitto reads its password files and ACLs again (SIGHUP); with ``account``,
         return once that account is let in."""
+        if self.process.poll() is not None:
+            return  # stopped: the files are read when it starts again
         self.process.send_signal(signal.SIGHUP)
         if account is None:
             return

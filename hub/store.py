@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +53,7 @@ class Store:
         self.url = url
         try:
             self.engine: Engine = _engine(url, recycle_s)
+            _upgrade_received(self.engine)
             Base.metadata.create_all(self.engine)
             _create_missing_indexes(self.engine)
         except SQLAlchemyError as exc:
@@ -114,6 +115,31 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _upgrade_received(engine: Engine) -> None:
+    """A store made before dedup was keyed by home keeps its ids: ``received(edge, seq)``
+    becomes ``received(home, edge, seq)``, the home being that of the event stored with the
+    pair, else the edge's own name (an edge is named after its home)."""
+    found = inspect(engine)
+    if not found.has_table("received"):
+        return
+    if "home" in {column["name"] for column in found.get_columns("received")}:
+        return
+    with engine.begin() as db:
+        db.execute(text("ALTER TABLE received RENAME TO received_before_home"))
+    Base.metadata.tables["received"].create(engine)
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO received (home, edge, seq, at) "
+                "SELECT COALESCE((SELECT e.home_id FROM events e WHERE e.edge = r.edge "
+                "AND e.seq = r.seq LIMIT 1), r.edge), r.edge, r.seq, r.at "
+                "FROM received_before_home r"
+            )
+        )
+        db.execute(text("DROP TABLE received_before_home"))
+    log.info("store: dedup ids are now kept per home (received.home added)")
 
 
 def _create_missing_indexes(engine: Engine) -> None:

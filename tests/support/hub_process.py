@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.mqtt import credentials_env
 from tests.support.served_hub import ADMIN_PASSWORD, PREFIX, free_port
 
 # Linux capabilities that let root write a file whatever its mode (<linux/capability.h>).
@@ -55,8 +56,10 @@ class HubProcess:
         self.database = folder / "hub.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        url, credentials = credentials_env(broker.url, folder)
         self.env = {
             **os.environ,
+            **credentials,
             "ELDERCARE_DATABASE": f"sqlite:///{self.database}",
             "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ELDERCARE_ESCALATION_TICK_S": "0.2",
@@ -64,7 +67,7 @@ class HubProcess:
         }
         self.argv = [
             sys.executable, "-m", "eldercare", "hub",
-            "--broker", broker.url, "--port", str(self.port), "--prefix", PREFIX,
+            "--broker", url, "--port", str(self.port), "--prefix", PREFIX,
         ]  # fmt: skip
         self.log = folder / "hub.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -21,13 +21,13 @@ TOPIC = "eldercare/v1/h001/event"
 async def queued_message_survives_a_restart(broker, client_id: str) -> bytes:
     """A subscriber with a persistent session goes away; a message for it is published; the
     broker restarts; the subscriber comes back and gets it."""
-    session = {"identifier": client_id, "clean_session": False}
-    async with aiomqtt.Client(broker.host, broker.port, **session) as subscriber:
+    session = {"identifier": client_id, "clean_session": False, **broker.client_kwargs(broker.url)}
+    async with aiomqtt.Client(**session) as subscriber:
         await subscriber.subscribe(TOPIC, qos=1)
-    async with aiomqtt.Client(broker.host, broker.port) as edge:
+    async with aiomqtt.Client(**broker.client_kwargs(broker.home_url("h001"))) as edge:
         await edge.publish(TOPIC, b'{"kind": "sos"}', qos=1)  # acknowledged: the edge forgets it
     broker.restart()
-    async with aiomqtt.Client(broker.host, broker.port, **session) as subscriber:
+    async with aiomqtt.Client(**session) as subscriber:
         async with asyncio.timeout(WAIT):
             message = await anext(aiter(subscriber.messages))
     return message.payload
