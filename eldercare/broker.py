@@ -281,7 +281,7 @@ def _private_accounts(files: BrokerFiles, prefix: str) -> dict[str, str]:
     files.edges_passwd.set(DEVICES_ACCOUNT, passwords[DEVICES_ACCOUNT])
     for account in files.edges_passwd.users():  # homes of an earlier broker in this folder
         if account not in passwords:
-            files.revoke(account)
+            files.edges_passwd.remove(account)
     return passwords
 
 

@@ -251,6 +251,7 @@ class BrokerFiles:
 
     def add_home(self, home: str, password: str) -> None:
         self.edges_passwd.set(check_home_id(home), password)
+        self.edges_acl.remove_user(home)  # the deny block of an earlier revoke
 
     def add_hosted(self, process_id: str, homes: list[str], password: str, prefix: str) -> str:
         check_home_id(process_id)  # a topic level like a home's
@@ -262,8 +263,21 @@ class BrokerFiles:
     def add_hub(self, password: str, account: str = HUB_ACCOUNT) -> None:
         self.hub_passwd.set(account, password)
 
-    def revoke(self, account: str) -> bool:
-        """The account can no longer connect (after the broker reloads)."""
+    def revoke(self, account: str, prefix: str) -> bool:
+        """The account can no longer connect (after the broker reloads, which also cuts off
+        a connected client whose password is gone). A revoked home's block denies it
+        everything its pattern lines would allow, should it ever be let in again by
+        mistake (an old copy of the password file)."""
         removed = self.edges_passwd.remove(account)
         removed |= self.edges_acl.remove_user(account)
+        removed |= self.hub_passwd.remove(account)
+        if removed and not account.startswith(HOSTED_PREFIX) and "." not in account:
+            self.edges_acl.set_user(account, [f"topic deny {prefix}/#"])
         return removed
+
+    def accounts(self) -> dict[str, str]:
+        """Every account that can connect, and what it is."""
+        found = {user: "hub" for user in self.hub_passwd.users()}
+        for user in self.edges_passwd.users():
+            found[user] = "hosted" if user.startswith(HOSTED_PREFIX) else "home"
+        return found
