@@ -91,11 +91,13 @@ async def test_mqtts_with_a_ca_file_and_a_client_certificate(tmp_path):
         ) as client:
             await client.publish("eldercare/v1/h001/event", b"{}", qos=1)
         with pytest.raises(aiomqtt.MqttError):  # no client certificate
-            async with aiomqtt.Client(**BrokerAuth(**auth).applied_to(url).client_kwargs()):
+            kwargs = BrokerAuth(**auth).applied_to(url).client_kwargs()
+            async with aiomqtt.Client(**kwargs, timeout=2):
                 pass
         with pytest.raises(aiomqtt.MqttError):  # the system's CAs do not know this broker
             without_ca = {**auth, "ca_file": None, **client_cert}
-            async with aiomqtt.Client(**BrokerAuth(**without_ca).applied_to(url).client_kwargs()):
+            kwargs = BrokerAuth(**without_ca).applied_to(url).client_kwargs()
+            async with aiomqtt.Client(**kwargs, timeout=2):
                 pass
     finally:
         broker.stop()
