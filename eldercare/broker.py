@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.topics import DEFAULT_PREFIX
+from transport.broker_url import BrokerUrl
 
 from .broker_accounts import HUB_ACCOUNT, BrokerFiles, new_password
 
@@ -123,8 +124,6 @@ class Broker:
 
     def client_kwargs(self, url: str | None = None) -> dict[str, Any]:
         """aiomqtt.Client keyword arguments for ``url`` (default: the observer)."""
-        from transport.broker_url import BrokerUrl
-
         return BrokerUrl.parse(url or self.observer_url).client_kwargs()
 
     def _url(self, user: str, port: int | None) -> str:

@@ -31,7 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "keep them in the store, run the alerts' life cycle and escalation, notify, and "
         "serve the REST + WebSocket API."
     )
-    parser.add_argument("--broker", metavar="URL", help="mqtt://host:port (ELDERCARE_BROKER)")
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        help="mqtt://host:port (ELDERCARE_BROKER); the hub's account from "
+        "ELDERCARE_MQTT_USERNAME and ELDERCARE_MQTT_PASSWORD_FILE",
+    )
     parser.add_argument(
         "--database", metavar="URL", help="SQLAlchemy URL, default sqlite:///eldercare-hub.db"
     )
