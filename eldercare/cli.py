@@ -20,6 +20,10 @@ COMMANDS: dict[str, Command] = {
     "demo": Command("broker, simulated homes and live alerts in one go", "eldercare.demo"),
     "simulate": Command("simulated homes: files or live MQTT traffic", "eldercare.simulate"),
     "hub": Command("the hub and its API against a broker and a store", "eldercare.hub_command"),
+    "upgrade": Command(
+        "bring a hub's store to this version's schema (after a backup)",
+        "eldercare.upgrade_command",
+    ),
     "edge": Command("the edge agent of one home, or of many (--hosted)", "eldercare.edge_command"),
     "provision": Command(
         "the hub broker's accounts: a home's, a hosted process's, the hub's; revoke",

@@ -10,9 +10,13 @@ ingest (which writes to the same store) never waits behind a long delete:
 - ``mqtt_outbox`` (``retention_outgoing_days``): configs and commands already published;
 - ``login_sessions`` (``retention_sessions_days``): log-ins, counted from when they expired;
 - ``alerts`` (``retention_alerts_days``, unset: kept): resolved alerts, with their history,
-  events and deliveries.
+  events and deliveries;
+- ``readings`` (``retention_readings_days``, 30; unset: kept), by their event time, one
+  home and metric at a time: the readings' index starts with them, so each delete is a
+  short range of it rather than a scan of the largest table (no index of its own on the
+  time, which every stored reading would pay for).
 
-Readings have a retention of their own. Nothing pending is ever deleted: an unsent
+Nothing pending is ever deleted: an unsent
 notification or command, an open alert and its events stay whatever their age.
 """
 
@@ -25,14 +29,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from contracts.metrics import METRICS
+
 from .schema import (
     Alert,
     AlertChange,
     Delivery,
     EscalationTimer,
     EventRow,
+    Home,
     LoginSession,
     OutgoingMessage,
+    ReadingRow,
     Received,
     Rejected,
 )
@@ -92,6 +100,10 @@ def sweep(
     ]
     for name, key, condition in plan:
         deleted[name] = _delete_in_chunks(store, key, condition, settings.retention_chunk, pause)
+    if settings.retention_readings_days is not None:
+        deleted["readings"] = _old_readings(
+            store, before(settings.retention_readings_days), settings.retention_chunk, pause
+        )
     if settings.retention_alerts_days is not None:
         deleted["alerts"] = _resolved_alerts(
             store, before(settings.retention_alerts_days), settings.retention_chunk, pause
@@ -120,6 +132,22 @@ def _delete_in_chunks(
         if len(keys) < chunk:
             return total
         pause()
+
+
+def _old_readings(store: Store, older: float, chunk: int, pause: Callable[[], None]) -> int:
+    with store.sessions() as session:
+        homes = list(session.scalars(select(Home.id)))
+    return sum(
+        _delete_in_chunks(
+            store,
+            ReadingRow.id,
+            (ReadingRow.home_id == home) & (ReadingRow.metric == metric) & (ReadingRow.ts < older),
+            chunk,
+            pause,
+        )
+        for home in homes
+        for metric in METRICS
+    )
 
 
 def _resolved_alerts(

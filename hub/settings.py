@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from contracts.topics import DEFAULT_PREFIX
 from transport.broker_url import BrokerUrl, BrokerUrlError
@@ -63,7 +65,7 @@ class HubSettings(BaseSettings):
     # waiting beyond login_queue_max are answered 503.
     login_workers: int = Field(default=1, ge=1)
     login_queue_max: int = Field(default=32, ge=1)
-    # What the hub keeps. Readings have a retention of their own (not here).
+    # What the hub keeps.
     rejected_max: int = Field(default=1000, ge=1)  # newest refused messages kept
     retention_every_s: float = Field(default=3600.0, gt=0)
     retention_chunk: int = Field(default=500, ge=1)  # rows per delete: ingest never waits long
@@ -73,6 +75,8 @@ class HubSettings(BaseSettings):
     retention_deliveries_days: float = Field(default=90.0, gt=0)  # sent or given up
     retention_outgoing_days: float = Field(default=30.0, gt=0)  # sent configs, commands
     retention_sessions_days: float = Field(default=1.0, ge=0)  # after a log-in expired
+    # Readings by event time (the pages show today and the last weeks); unset: kept.
+    retention_readings_days: float | None = Field(default=30.0, gt=0)
     # Resolved alerts with their history, events and deliveries: the station's record of
     # care, kept unless this is set.
     retention_alerts_days: float | None = Field(default=None, gt=0)
@@ -84,6 +88,18 @@ class HubSettings(BaseSettings):
             BrokerUrl.parse(url)
         except BrokerUrlError as exc:
             raise ValueError(str(exc)) from None
+        return url
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise ValueError(
+                f"{url!r} is not a database URL: give e.g. sqlite:///eldercare-hub.db "
+                "or postgresql://user@host/eldercare"
+            ) from None
         return url
 
     @property

@@ -23,13 +23,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts import safe_json
+
+from . import migrate
 from .errors import HubError
-from .schema import Base, Meta
+from .schema import Meta
 
 log = logging.getLogger("hub.store")
 
@@ -53,9 +57,7 @@ class Store:
         self.url = url
         try:
             self.engine: Engine = _engine(url, recycle_s)
-            _upgrade_received(self.engine)
-            Base.metadata.create_all(self.engine)
-            _create_missing_indexes(self.engine)
+            migrate.prepare(self.engine, url)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store {url}: {exc}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -93,16 +95,34 @@ class Store:
         self.engine.dispose()
 
 
+def engine_for(url: str, recycle_s: float | None = None) -> Engine:
+    """An engine on the store at ``url`` with the hub's settings, schema untouched."""
+    try:
+        return _engine(url, recycle_s)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the store {url}: {exc}") from exc
+
+
+def _json(document: Any) -> str:
+    # NaN and infinities as null: PostgreSQL's json refuses them, and a browser's JSON.parse
+    # would refuse them on the way out of a store that took them (SQLite).
+    return safe_json.dumps(document).decode()
+
+
 def _engine(url: str, recycle_s: float | None) -> Engine:
     recycle = -1 if recycle_s is None else max(1, round(recycle_s))
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle)
+        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle, json_serializer=_json)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # A missing folder is a typo more often than a wish: say so rather than create it.
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise StoreError(f"cannot open the store {url}: the folder {folder} does not exist")
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_recycle=recycle,
+        json_serializer=_json,
     )
 
     @event.listens_for(engine, "connect")
@@ -115,36 +135,3 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         cursor.close()
 
     return engine
-
-
-def _upgrade_received(engine: Engine) -> None:
-    """A store made before dedup was keyed by home keeps its ids: ``received(edge, seq)``
-    becomes ``received(home, edge, seq)``, the home being that of the event stored with the
-    pair, else the edge's own name (an edge is named after its home)."""
-    found = inspect(engine)
-    if not found.has_table("received"):
-        return
-    if "home" in {column["name"] for column in found.get_columns("received")}:
-        return
-    with engine.begin() as db:
-        db.execute(text("ALTER TABLE received RENAME TO received_before_home"))
-    Base.metadata.tables["received"].create(engine)
-    with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO received (home, edge, seq, at) "
-                "SELECT COALESCE((SELECT e.home_id FROM events e WHERE e.edge = r.edge "
-                "AND e.seq = r.seq LIMIT 1), r.edge), r.edge, r.seq, r.at "
-                "FROM received_before_home r"
-            )
-        )
-        db.execute(text("DROP TABLE received_before_home"))
-    log.info("store: dedup ids are now kept per home (received.home added)")
-
-
-def _create_missing_indexes(engine: Engine) -> None:
-    """``create_all`` adds indexes only with a new table; a store made by an earlier version
-    gets the indexes added since (retention deletes by time and needs them)."""
-    for table in Base.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)

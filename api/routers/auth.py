@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from hub.accounts import Scope, log_out
 
 from ..deps import SESSION_COOKIE, HubDep, ScopeDep, token_of
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=LimitedJsonRoute)
 
 
 class Credentials(BaseModel):

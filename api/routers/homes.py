@@ -24,6 +24,7 @@ from hub.schema import Home
 from hub.views import local_time
 
 from ..deps import HubDep, NewId, ScopeDep, SessionDep
+from ..routing import LimitedJsonRoute
 from ..schemas import (
     DevicePublic,
     FeedbackChangePublic,
@@ -33,7 +34,7 @@ from ..schemas import (
     HomePublic,
 )
 
-router = APIRouter(prefix="/homes", tags=["homes"])
+router = APIRouter(prefix="/homes", tags=["homes"], route_class=LimitedJsonRoute)
 
 
 def public(home: Home, scope: Scope) -> HomePublic:

@@ -25,8 +25,9 @@ from hub.service import Hub
 
 from ..deps import SESSION_COOKIE
 from ..errors import STORE_UNAVAILABLE
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(tags=["live"])
+router = APIRouter(tags=["live"], route_class=LimitedJsonRoute)
 
 
 @router.websocket("/ws")

@@ -12,8 +12,9 @@ from hub.accounts import save_user
 from hub.schema import User
 
 from ..deps import HubDep, ScopeDep, SessionDep, Username
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=LimitedJsonRoute)
 
 
 class UserSave(BaseModel):
