@@ -13,6 +13,7 @@ from pathlib import Path
 
 from contracts.topics import DEFAULT_PREFIX, SHARED_ZIGBEE2MQTT_BASE, ZIGBEE2MQTT_BASE
 from devices.codec import ClockLimits
+from transport.credentials import broker_url
 from transport.reconnect import BrokerUrl
 
 DEFAULT_CLOCK = ClockLimits()
@@ -81,11 +82,13 @@ class EdgeSettings:
 
     @property
     def local_url(self) -> BrokerUrl:
-        return BrokerUrl.parse(self.local)
+        """The home's broker, with ELDERCARE_LOCAL_MQTT_* credentials if any."""
+        return broker_url(self.local, local=True)
 
     @property
     def uplink_url(self) -> BrokerUrl:
-        return BrokerUrl.parse(self.uplink)
+        """The hub's broker, with this edge's credentials (ELDERCARE_MQTT_*)."""
+        return broker_url(self.uplink)
 
     @property
     def stage_interval_s(self) -> float:

@@ -16,17 +16,41 @@ cannot write into a folder made by root with mode 0700 (pytest's ``tmp_path``, a
 ``TemporaryDirectory``): it would lose the database at the first stop and say so only in its
 log. The private broker runs as whoever started it (``user root`` when that is root); a
 deployment's broker keeps its own user and its own folder (``/var/lib/mosquitto``).
+
+It runs **with authentication and the ACL on**, as ``deploy/mosquitto/hub.conf`` does (see
+:mod:`eldercare.broker_accounts`): two listeners, the edges' (``port``: homes, hosted
+processes, devices; every client id is its user name) and the hub's (``hub_port``). The
+:class:`Broker` knows the passwords of the accounts it made, so a test or the demo asks it
+for the URL of a role: ``url`` (the hub), ``home_url("h001")``, ``hosted_url("p1", homes)``,
+``devices_url`` (simulated devices talking straight to the hub's broker). Accounts are made
+when first asked for and the broker reloads (SIGHUP) before the URL is returned. A home's
+own broker (``secured=False``) is as ``deploy/mosquitto/home.conf``: anonymous, loopback only.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import signal
 import socket
+import struct
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from contracts.topics import DEFAULT_PREFIX
+from transport.broker_url import BrokerUrl
+
+from .broker_accounts import HUB_ACCOUNT, BrokerFiles, new_password
+
+# The private broker's own accounts besides the hub's: the simulated devices (talking
+# straight to the hub's broker, as 4G bracelets do) and the tests' observer, which reads
+# everything and writes what the hub writes.
+DEVICES_ACCOUNT = "eldercare.devices"
+OBSERVER_ACCOUNT = "eldercare.observer"
 
 
 class BrokerError(Exception):
@@ -36,14 +60,88 @@ class BrokerError(Exception):
 @dataclass
 class Broker:
     host: str
-    port: int
+    port: int  # a home broker's only listener; a secured broker's edges' listener
     process: subprocess.Popen[bytes]
     config: Path
     log: Path
+    hub_port: int | None = None  # a secured broker's hub listener
+    files: BrokerFiles | None = None
+    prefix: str = DEFAULT_PREFIX
+    passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    _hosted: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def secured(self) -> bool:
+        return self.files is not None
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+        """The hub's URL: its account on the hub's listener (a home broker: anonymous)."""
+        if not self.secured:
+            return f"mqtt://{self.host}:{self.port}"
+        return self._url(HUB_ACCOUNT, self.hub_port)
+
+    @property
+    def observer_url(self) -> str:
+        """The tests' observer on the hub's listener: reads everything (a deployment's
+        broker has no such account: the hub's then)."""
+        if self.secured and OBSERVER_ACCOUNT in self.passwords:
+            return self._url(OBSERVER_ACCOUNT, self.hub_port)
+        return self.url
+
+    @property
+    def devices_url(self) -> str:
+        """Simulated devices talking straight to this broker."""
+        return self._url(DEVICES_ACCOUNT, self.port) if self.secured else self.url
+
+    def home_url(self, home: str) -> str:
+        """The uplink URL of home ``home``'s edge (its account is made if need be)."""
+        if not self.secured:
+            return self.url
+        if home not in self.passwords:
+            assert self.files is not None
+            self.passwords[home] = new_password()
+            self.files.add_home(home, self.passwords[home])
+            self.reload(home)
+        return self._url(home, self.port)
+
+    def hosted_url(self, process_id: str, homes: list[str] | tuple[str, ...] = ()) -> str:
+        """The uplink URL of a hosted-edge process for ``homes``."""
+        if not self.secured:
+            return self.url
+        assert self.files is not None
+        user = f"hosted.{process_id}"
+        if self._hosted.get(process_id) != tuple(homes):
+            password = self.passwords.get(user) or new_password()
+            self.files.add_hosted(process_id, list(homes), password, self.prefix)
+            self.passwords[user] = password
+            self._hosted[process_id] = tuple(homes)
+            self.reload(user)
+        return self._url(user, self.port)
+
+    def hosted_homes(self, process_id: str) -> tuple[str, ...]:
+        return self._hosted.get(process_id, ())
+
+    def client_kwargs(self, url: str | None = None) -> dict[str, Any]:
+        """aiomqtt.Client keyword arguments for ``url`` (default: the observer)."""
+        return BrokerUrl.parse(url or self.observer_url).client_kwargs()
+
+    def _url(self, user: str, port: int | None) -> str:
+        return f"mqtt://{user}:{self.passwords[user]}@{self.host}:{port}"
+
+    def reload(self, account: str | None = None) -> None:
+        """Mosquitto reads its password files and ACLs again (SIGHUP); with ``account``,
+        return once that account is let in."""
+        if self.process.poll() is not None:
+            return  # stopped: the files are read when it starts again
+        self.process.send_signal(signal.SIGHUP)
+        if account is None:
+            return
+        deadline = time.monotonic() + 10
+        while not connack_accepted(self.host, self.port, account, self.passwords[account]):
+            if time.monotonic() > deadline:
+                raise BrokerError(f"the broker did not let {account} in after a reload")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -58,7 +156,34 @@ class Broker:
         """Start again on the same port (a broker outage in a test ends here)."""
         self.stop()
         self.process = _spawn(self.config, self.log)
-        _wait_until_listening(self.host, self.port, self.process, self.log)
+        for port in self.ports:
+            _wait_until_listening(self.host, port, self.process, self.log)
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.port] + ([self.hub_port] if self.hub_port else [])
+
+
+def connack_accepted(host: str, port: int, username: str, password: str) -> bool:
+    """Whether the broker accepts ``username``/``password`` (one MQTT 3.1.1 CONNECT)."""
+
+    def text(value: str) -> bytes:
+        raw = value.encode()
+        return struct.pack("!H", len(raw)) + raw
+
+    client_id = f"probe-{secrets.token_hex(4)}"  # the edges' listener replaces it anyway
+    variable = text("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 10)
+    payload = text(client_id) + text(username) + text(password)
+    remaining = len(variable) + len(payload)
+    assert remaining < 128
+    try:
+        with socket.create_connection((host, port), timeout=2) as conn:
+            conn.sendall(bytes([0x10, remaining]) + variable + payload)
+            answer = conn.recv(4)
+            conn.sendall(b"\xe0\x00")
+    except OSError:
+        return False
+    return len(answer) == 4 and answer[0] == 0x20 and answer[3] == 0
 
 
 def mosquitto_binary() -> str:
@@ -84,14 +209,30 @@ MAX_INFLIGHT = 1000  # the hub acks after its commit: Mosquitto's 20 would cap i
 MAX_QUEUED = 100_000  # per offline session; the hub's backlog while it restarts
 
 
-def private_config(workdir: Path, port: int) -> str:
-    """The private broker's mosquitto.conf: a deployment's settings on a loopback port."""
+def private_config(workdir: Path, port: int, hub_port: int | None = None) -> str:
+    """The private broker's mosquitto.conf: a deployment's settings on loopback ports;
+    with ``hub_port``, the hub's broker's two listeners with their accounts and ACLs."""
+    folder = workdir.resolve()
+    if hub_port is None:
+        listeners = [f"listener {port} 127.0.0.1", "allow_anonymous true"]
+    else:
+        listeners = [
+            "per_listener_settings true",
+            f"listener {hub_port} 127.0.0.1",
+            "allow_anonymous false",
+            f"password_file {folder}/hub.passwd",
+            f"acl_file {folder}/hub.acl",
+            f"listener {port} 127.0.0.1",
+            "allow_anonymous false",
+            "use_username_as_clientid true",
+            f"password_file {folder}/edges.passwd",
+            f"acl_file {folder}/edges.acl",
+        ]
     return "\n".join(
         [
-            f"listener {port} 127.0.0.1",
-            "allow_anonymous true",
+            *listeners,
             "persistence true",
-            f"persistence_location {workdir.resolve()}/",
+            f"persistence_location {folder}/",
             f"autosave_interval {AUTOSAVE_S}",
             f"max_inflight_messages {MAX_INFLIGHT}",
             f"max_queued_messages {MAX_QUEUED}",
@@ -104,14 +245,46 @@ def private_config(workdir: Path, port: int) -> str:
     )
 
 
-def start_broker(workdir: Path, port: int | None = None) -> Broker:
+def start_broker(
+    workdir: Path, port: int | None = None, *, secured: bool = True, prefix: str = DEFAULT_PREFIX
+) -> Broker:
     """A Mosquitto on ``port`` (a free one by default) with its config, log and database in
-    ``workdir``; a database left there by an earlier broker is loaded."""
+    ``workdir``; a database left there by an earlier broker is loaded. ``secured``: the
+    hub's broker, with accounts and ACLs; else a home's broker."""
     port = port or free_port()
-    return run_broker(private_config(workdir, port), workdir, port)
+    if not secured:
+        return run_broker(private_config(workdir, port), workdir, port)
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = BrokerFiles(workdir)
+    passwords = _private_accounts(files, prefix)
+    hub_port = free_port()
+    broker = run_broker(private_config(workdir, port, hub_port), workdir, port, hub_port)
+    broker.files, broker.prefix, broker.passwords = files, prefix, passwords
+    return broker
 
 
-def run_broker(config_text: str, workdir: Path, port: int) -> Broker:
+def _private_accounts(files: BrokerFiles, prefix: str) -> dict[str, str]:
+    """The hub's, the observer's and the simulated devices' accounts, new passwords."""
+    for path in (files.edges_acl.path, files.hub_acl.path):
+        path.unlink(missing_ok=True)  # written anew: the prefix may differ
+    files.initialise(prefix)
+    passwords = {account: new_password() for account in (HUB_ACCOUNT, OBSERVER_ACCOUNT)}
+    passwords[DEVICES_ACCOUNT] = new_password()
+    for account in (HUB_ACCOUNT, OBSERVER_ACCOUNT):
+        files.add_hub(passwords[account], account)
+    hub_writes = files.hub_acl.users()[HUB_ACCOUNT]
+    files.hub_acl.set_user(OBSERVER_ACCOUNT, ["topic read #", *hub_writes])
+    files.edges_acl.set_user(
+        DEVICES_ACCOUNT, ["topic write zigbee2mqtt/#", f"topic write {prefix}/+/dev/+/up"]
+    )
+    files.edges_passwd.set(DEVICES_ACCOUNT, passwords[DEVICES_ACCOUNT])
+    for account in files.edges_passwd.users():  # homes of an earlier broker in this folder
+        if account not in passwords:
+            files.edges_passwd.remove(account)
+    return passwords
+
+
+def run_broker(config_text: str, workdir: Path, port: int, hub_port: int | None = None) -> Broker:
     """Mosquitto with ``config_text`` (which must listen on 127.0.0.1:``port``) as
     ``workdir/mosquitto.conf``, logging to ``workdir/mosquitto.log``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -119,8 +292,9 @@ def run_broker(config_text: str, workdir: Path, port: int) -> Broker:
     log = workdir / "mosquitto.log"
     config.write_text(config_text)
     process = _spawn(config, log)
-    _wait_until_listening("127.0.0.1", port, process, log)
-    return Broker("127.0.0.1", port, process, config, log)
+    for listening in [port] + ([hub_port] if hub_port else []):
+        _wait_until_listening("127.0.0.1", listening, process, log)
+    return Broker("127.0.0.1", port, process, config, log, hub_port=hub_port)
 
 
 def _spawn(config: Path, log: Path) -> subprocess.Popen[bytes]:

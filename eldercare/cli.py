@@ -25,6 +25,10 @@ COMMANDS: dict[str, Command] = {
         "eldercare.upgrade_command",
     ),
     "edge": Command("the edge agent of one home, or of many (--hosted)", "eldercare.edge_command"),
+    "provision": Command(
+        "the hub broker's accounts: a home's, a hosted process's, the hub's; revoke",
+        "eldercare.provision",
+    ),
     "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
     "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),
     "eval homes": Command(

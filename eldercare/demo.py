@@ -33,6 +33,7 @@ from devices import ClockLimits
 from simulators.errors import SimulatorError
 from simulators.incidents import IncidentPlan
 from simulators.payloads import DeviceMessage
+from transport.broker_url import BrokerUrl
 
 from .broker import BrokerError, start_broker
 
@@ -125,14 +126,17 @@ async def _demo(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="eldercare-demo-") as workdir:
         folder = Path(workdir)
+        # The hub's broker as deployed (accounts, ACLs); the homes' devices on a broker of
+        # their own, as each home's are (anonymous on loopback, deploy/mosquitto/home.conf).
         broker = None if args.broker else start_broker(folder / "mosquitto")
+        devices = None if args.broker else start_broker(folder / "devices", secured=False)
         try:
-            url = args.broker or broker.url
             # The tidy life: regular residents and sensors that work, so that what a newcomer
             # sees is the scripted incidents (eldercare eval scenarios runs the messy one).
             homes = make_home_configs(args.homes, args.seed, station=STATION, messy=False)
+            hub_url = args.broker or broker.url
             settings = HubSettings(
-                broker=url,
+                broker=hub_url,
                 database=f"sqlite:///{folder / 'hub.db'}",
                 prefix=PREFIX,
                 client_id=f"eldercare-demo-hub-{args.port}",
@@ -148,8 +152,8 @@ async def _demo(args: argparse.Namespace) -> int:
             edges = HostedEdges(
                 homes,
                 EdgeSettings(
-                    local=url,
-                    uplink=url,
+                    local=args.broker or devices.url,
+                    uplink=args.broker or broker.hosted_url("demo", [h.home for h in homes]),
                     data_dir=folder / "edges",
                     prefix=PREFIX,
                     zigbee_base=ZIGBEE_BASE,
@@ -173,9 +177,13 @@ async def _demo(args: argparse.Namespace) -> int:
                     tasks.create_task(edges.run(), name="edges"),
                     tasks.create_task(_print_alerts(hub), name="terminal"),
                 ]
-                _introduce(homes, url, args)
+                _introduce(homes, hub_url, args)
                 simulation = tasks.create_task(
-                    publish(merge_by_time(streams), broker_address(url), clock=now),
+                    publish(
+                        merge_by_time(streams),
+                        broker_address(args.broker or devices.url),
+                        clock=now,
+                    ),
                     name="simulation",
                 )
                 await simulation
@@ -188,8 +196,9 @@ async def _demo(args: argparse.Namespace) -> int:
                 for task in background:
                     task.cancel()
         finally:
-            if broker is not None:
-                broker.stop()
+            for started in (broker, devices):
+                if started is not None:
+                    started.stop()
     return 0
 
 
@@ -302,7 +311,8 @@ class SimulatedClock:
 
 def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> None:
     web = f"http://{args.host}:{args.port}"
-    print(f"eldercare demo: broker {url}; {len(homes)} homes of station {STATION}")
+    shown = BrokerUrl.parse(url)  # never the password
+    print(f"eldercare demo: broker {shown}; {len(homes)} homes of station {STATION}")
     for home in homes:
         devices = ", ".join(f"{d.id} ({d.model or d.kind})" for d in home.devices)
         print(f"  {home.home} {home.resident.name} b.{home.resident.birth_year}: {devices}")

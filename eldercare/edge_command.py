@@ -60,10 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--local",
         metavar="URL",
         required=True,
-        help="the broker the devices publish to, mqtt://host:port",
+        help="the broker the devices publish to, mqtt://host:port (ELDERCARE_LOCAL_MQTT_*)",
     )
     parser.add_argument(
-        "--uplink", metavar="URL", required=True, help="the hub's broker, mqtt://host:port"
+        "--uplink",
+        metavar="URL",
+        required=True,
+        help="the hub's broker, mqtt(s)://host:port; the home's account from "
+        "ELDERCARE_MQTT_USERNAME and ELDERCARE_MQTT_PASSWORD_FILE (eldercare provision)",
     )
     parser.add_argument(
         "--data",

@@ -37,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and the hub says so when it starts. Other settings: ELDERCARE_* variables (see the "
         "README's Hub section)."
     )
-    parser.add_argument("--broker", metavar="URL", help="mqtt://host:port (ELDERCARE_BROKER)")
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        help="mqtt://host:port (ELDERCARE_BROKER); the hub's account from "
+        "ELDERCARE_MQTT_USERNAME and ELDERCARE_MQTT_PASSWORD_FILE",
+    )
     parser.add_argument(
         "--database", metavar="URL", help="SQLAlchemy URL, default sqlite:///eldercare-hub.db"
     )

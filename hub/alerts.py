@@ -162,6 +162,25 @@ class AlertManager:
         event.alert_id = alert.id
         return self._update(session, home, alert, event, actor)
 
+    def clear_refused(self, session: Session, home_id: str, kind: str, edge: str) -> str | None:
+        """Why a ``cleared`` from ``edge`` may not clear the home's open alert of ``kind``
+        (None: it may). Only the edge that raised an alert clears it: a second box of the
+        home, or anyone else who can write on its topic, cannot stop its escalation."""
+        alert = self._open(session, home_id, kind)
+        if alert is None:
+            return None
+        raiser = session.scalar(
+            select(EventRow.edge)
+            .where(EventRow.alert_id == alert.id)
+            .order_by(EventRow.id)
+            .limit(1)
+        )
+        if raiser == edge:
+            return None
+        if raiser is None:
+            return f"alert {alert.id} ({kind}) is the hub's own, not an edge's to clear"
+        return f"alert {alert.id} ({kind}) was raised by edge {raiser!r}, not {edge!r}"
+
     def _open(self, session: Session, home_id: str, kind: str) -> Alert | None:
         return session.scalars(
             select(Alert).where(

@@ -1,9 +1,10 @@
 """Ingest: a batch of MQTT messages from edges -> one transaction in the store.
 
 Synchronous on purpose (the hub runs it in a worker thread of its own): parse every message
-(:mod:`hub.upstream`), drop duplicates by ``(edge, seq)``, and in one transaction write the
-readings, the events (through the :class:`~hub.alerts.AlertManager`), the statuses and the
-rejected messages. One transaction per batch is what makes ingest fast.
+(:mod:`hub.upstream`), drop duplicates by ``(home, edge, seq)`` (the home of the topic, not
+of the payload), and in one transaction write the readings, the events (through the
+:class:`~hub.alerts.AlertManager`), the statuses and the rejected messages. One
+transaction per batch is what makes ingest fast.
 
 When a batch cannot be committed, the ingestor asks the store whether it can write at all
 (:meth:`~hub.store.Store.can_write`):
@@ -44,7 +45,7 @@ log = logging.getLogger("hub.ingest")
 KEPT_PAYLOAD = 1024  # bytes of a rejected payload kept for the operator
 KEPT_REASON = 500  # characters of the reason
 REJECTED_MAX = 1000  # rows kept in ``rejected``: the newest; the counts say how many in all
-DEDUP_CHUNK = 400  # (edge, seq) pairs per lookup: 800 parameters, well within SQLite's limit
+DEDUP_CHUNK = 300  # (home, edge, seq) per lookup: 900 parameters, within SQLite's limit
 
 
 @dataclass
@@ -220,7 +221,7 @@ class Ingestor:
         messages = [item.message for item in parsed if item.message is not None]
         known = self._known_homes(session, {m.home for m in messages if m.home is not None})
         fresh = self._not_seen(session, [m for m in messages if not isinstance(m, Status)])
-        received: list[tuple[str, int, float]] = []
+        received: list[tuple[str, str, int, float]] = []
         readings: list[tuple[str, str, str, float, float | None, str | None]] = []
         rejected = [
             self._rejection(item, item.problem or "invalid", item.reason or "", tally, now)
@@ -239,11 +240,17 @@ class Ingestor:
                 reason = f"no home {message.home!r}"
                 rejected.append(self._rejection(item, "unknown_home", reason, tally, now))
                 continue
-            if (message.edge, message.seq) not in fresh:
+            if isinstance(message, EventMessage) and message.state == "cleared":
+                why = self.manager.clear_refused(session, message.home, message.kind, message.edge)
+                if why is not None:
+                    rejected.append(self._rejection(item, "foreign_clear", why, tally, now))
+                    continue
+            key = (message.home, message.edge, message.seq)  # the home of the topic
+            if key not in fresh:
                 tally.duplicates += 1
                 continue
-            fresh.discard((message.edge, message.seq))  # the same seq twice in one batch
-            received.append((message.edge, message.seq, now))
+            fresh.discard(key)  # the same seq twice in one batch
+            received.append((*key, now))
             if isinstance(message, Telemetry):
                 readings.extend(_reading_rows(message))
                 self._refused_readings(message, tally)
@@ -300,17 +307,17 @@ class Ingestor:
 
     def _not_seen(
         self, session: Session, messages: Iterable[EventMessage | Telemetry]
-    ) -> set[tuple[str, int]]:
-        wanted = {(message.edge, message.seq) for message in messages}
+    ) -> set[tuple[str, str, int]]:
+        wanted = {(message.home, message.edge, message.seq) for message in messages}
         pairs = list(wanted)
         for start in range(0, len(pairs), DEDUP_CHUNK):
             chunk = pairs[start : start + DEDUP_CHUNK]
             seen = session.execute(
-                select(Received.edge, Received.seq).where(
-                    tuple_(Received.edge, Received.seq).in_(chunk)
+                select(Received.home, Received.edge, Received.seq).where(
+                    tuple_(Received.home, Received.edge, Received.seq).in_(chunk)
                 )
             )
-            wanted.difference_update((edge, seq) for edge, seq in seen)
+            wanted.difference_update((home, edge, seq) for home, edge, seq in seen)
         return wanted
 
     def _status(
@@ -324,11 +331,17 @@ class Ingestor:
                 f"home {status.home}: status values refused, e.g. {status.refused[0]}",
             )
         if status.hosted is not None:
-            # The will of a hosted process speaks for all its homes (edge.hosted).
-            targets = list(session.scalars(select(Home).where(Home.id.in_(status.homes))))
-            if status.state == "offline":
-                targets += list(
-                    session.scalars(select(Home).where(Home.hosted_by == status.hosted))
+            # The will of a hosted process speaks for all its homes (edge.hosted), but only
+            # for those whose own status (a topic only the home and its hosting process may
+            # write) named this process: a status listing other homes moves none of them.
+            targets = list(session.scalars(select(Home).where(Home.hosted_by == status.hosted)))
+            strangers = sorted(set(status.homes) - {home.id for home in targets})
+            if strangers:
+                tally.refused["not_hosted_there"] += 1
+                self._warn_once(
+                    "not_hosted_there",
+                    f"hosted process {status.hosted!r} spoke for homes it does not host "
+                    f"(ignored): {', '.join(strangers[:10])}",
                 )
         else:
             home = session.get(Home, status.home) if status.home in known else None
@@ -339,12 +352,10 @@ class Ingestor:
         changes = []
         alerts: list[AlertUpdate] = []
         for home in {h.id: h for h in targets}.values():
-            if status.hosted is not None:
-                home.hosted_by = status.hosted
-            else:
+            if status.hosted is None:
                 home.status_document = status.document
-                if "hosted" in status.document:
-                    home.hosted_by = str(status.document["hosted"])
+                hosted = status.document.get("hosted")  # who speaks for it when it dies
+                home.hosted_by = str(hosted)[:64] if hosted is not None else None
                 self._device_status(session, home, status.document)
             if home.status != status.state:
                 changes.append(HomeChange(home.id, home.station_id, status.state))
@@ -409,7 +420,7 @@ def _reading_rows(
     return [(home, *reading) for reading in telemetry.readings]
 
 
-RECEIVED_COLUMNS = ("edge", "seq", "at")
+RECEIVED_COLUMNS = ("home", "edge", "seq", "at")
 READING_COLUMNS = ("home_id", "device", "metric", "ts", "number", "text")
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 

@@ -3,7 +3,7 @@
 :func:`sweep` deletes what is older than its retention, ``chunk`` rows per transaction, so
 ingest (which writes to the same store) never waits behind a long delete:
 
-- ``received`` (``retention_received_days``): the ``(edge, seq)`` ids of dedup;
+- ``received`` (``retention_received_days``): the ``(home, edge, seq)`` ids of dedup;
 - ``rejected`` (``retention_rejected_days``): refused messages, also capped by count at ingest;
 - ``events`` (``retention_events_days``): events whose alert is resolved, or that have none;
 - ``deliveries`` (``retention_deliveries_days``): notifications sent or given up;
@@ -71,7 +71,7 @@ def sweep(
     plan: list[tuple[str, Any, ColumnElement[bool]]] = [
         (
             "received",
-            (Received.edge, Received.seq),
+            (Received.home, Received.edge, Received.seq),
             Received.at < before(settings.retention_received_days),
         ),
         ("rejected", Rejected.id, Rejected.at < before(settings.retention_rejected_days)),

@@ -88,10 +88,15 @@ class Device(Base):
 
 
 class Received(Base):
-    """Every ``(edge, seq)`` taken in: a replayed outbox is recognised and dropped."""
+    """Every ``(home, edge, seq)`` taken in: a replayed outbox is recognised and dropped.
+
+    ``home`` is the home of the topic, which the broker's ACL vouches for; ``edge`` is only
+    what the payload claims. Keyed by both, one home's account cannot make the hub drop
+    another home's messages as duplicates by claiming its edge's name."""
 
     __tablename__ = "received"
 
+    home: Mapped[str] = mapped_column(String(64), primary_key=True)
     edge: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInt, primary_key=True)
     at: Mapped[float] = mapped_column(Float, index=True)  # retention deletes by it

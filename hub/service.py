@@ -7,7 +7,7 @@
   ``reconnect_max_s``) and take the messages in batches: whatever arrived together goes into
   one transaction (:class:`~hub.ingest.Ingestor`, on a thread of its own). **A message is
   acknowledged to the broker only after it is committed** (paho's manual ack), so a hub
-  killed at any moment gets it again from the broker: with ``(edge, seq)`` dedup that is
+  killed at any moment gets it again from the broker: with ``(home, edge, seq)`` dedup that is
   at-least-once in, exactly-once in the store. When the store cannot store anything (a full
   disk, a read-only file), the batch stays unacknowledged and is tried again with a growing
   delay; the hub says it is degraded until it is stored. The same session publishes the

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from contracts.topics import DEFAULT_PREFIX
 from transport.broker_url import BrokerUrl, BrokerUrlError
+from transport.credentials import broker_url
 
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
 
@@ -103,4 +104,6 @@ class HubSettings(BaseSettings):
 
     @property
     def broker_url(self) -> BrokerUrl:
-        return BrokerUrl.parse(self.broker)
+        """The broker with the hub's credentials (ELDERCARE_MQTT_USERNAME, _PASSWORD_FILE...);
+        read again at every connect, so a rotated password file is used at the next one."""
+        return broker_url(self.broker)

@@ -11,7 +11,6 @@ import asyncio
 import heapq
 import math
 import socket
-import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Protocol
 import aiomqtt
 
 from transport.broker_url import BrokerUrl, BrokerUrlError
+from transport.credentials import broker_url
 
 from .errors import SimulatorError
 from .payloads import DeviceMessage
@@ -32,7 +32,7 @@ _WINDOW = 64
 def broker_address(url: str) -> BrokerUrl:
     """The broker of ``url``; a bad URL is a SimulatorError like any other user mistake."""
     try:
-        return BrokerUrl.parse(url)
+        return broker_url(url)  # credentials from ELDERCARE_MQTT_* where the URL has none
     except BrokerUrlError as exc:
         raise SimulatorError(str(exc)) from exc
 
@@ -104,12 +104,8 @@ async def publish(
     started = time.monotonic()
     try:
         client = aiomqtt.Client(
-            address.host,
-            address.port,
+            **address.client_kwargs(),
             identifier=client_id,
-            username=address.username,
-            password=address.password,
-            tls_context=ssl.create_default_context() if address.tls else None,
             timeout=connect_timeout,
             max_inflight_messages=_WINDOW,
             # paho leaves Nagle on: with delayed ACKs, small messages then wait ~40 ms.

@@ -14,7 +14,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Broker]:
-    """A fresh Mosquitto on a free port, with a config the test controls."""
+    """A fresh Mosquitto as the hub's broker: accounts and ACLs on (eldercare.broker)."""
     broker = start_broker(tmp_path / "mosquitto")
     try:
         yield broker
@@ -24,8 +24,9 @@ def mosquitto(tmp_path: Path) -> Iterator[Broker]:
 
 @pytest.fixture
 def brokers(tmp_path: Path) -> Iterator[tuple[Broker, Broker]]:
-    """Two Mosquittos: a home's local broker and the hub's uplink."""
-    local = start_broker(tmp_path / "local")
+    """Two Mosquittos: a home's local broker (anonymous on loopback, as
+    deploy/mosquitto/home.conf) and the hub's uplink (accounts and ACLs)."""
+    local = start_broker(tmp_path / "local", secured=False)
     uplink = start_broker(tmp_path / "uplink")
     try:
         yield local, uplink

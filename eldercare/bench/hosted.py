@@ -144,7 +144,7 @@ def hosted_edges(
 ) -> HostedEdges:
     settings = EdgeSettings(
         local=local.url,
-        uplink=uplink.url,
+        uplink=uplink.hosted_url("bench", [config.home for config in configs]),
         data_dir=data,
         prefix=PREFIX,
         process_id="bench",
@@ -255,7 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     go, sent, result = ctx.Event(), ctx.Value("l", 0), ctx.Queue()
     with tempfile.TemporaryDirectory(prefix="bench-hosted-") as tmp:
         root = Path(tmp)
-        local, uplink = start_broker(root / "local"), start_broker(root / "uplink")
+        # The devices' broker as a home's (anonymous, loopback); the hub's with its ACL.
+        local, uplink = start_broker(root / "local", secured=False), start_broker(root / "uplink")
         try:
             others = set(range(1, os.cpu_count() or 2)) or {0}
             for broker in (local, uplink):

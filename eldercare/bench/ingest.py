@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from transport.broker_url import BrokerUrl
+from transport.credentials import broker_url
 
 from .hub_under_test import hub_drain, hub_session, hub_settings
 from .raw_subscriber import RawSubscriber, forget_session, publish_all
@@ -86,7 +86,7 @@ async def ingest_phase(
 ) -> IngestRow:
     from hub.store import Store
 
-    broker = BrokerUrl.parse(url)
+    broker = broker_url(url)
     raw = RawSubscriber(broker, f"bench-raw-{homes}", f"{prefix}/+/telemetry")
     settings = hub_settings(url, database, prefix, f"bench-hub-{homes}")
     store = Store(database)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from transport.broker_url import BrokerUrl
+from transport.credentials import broker_url
 
 from .hub_under_test import hub_settings, served
 from .load import LoadPlan, LoadResult, load_process
@@ -147,7 +147,7 @@ async def latency_phase(
         )
         load, logins = await _load_beside_flood(context, plan, flood)
         taken = await _messages_taken(hub, load.telemetry_published + load.events_published)
-    await asyncio.to_thread(forget_session, BrokerUrl.parse(url), settings.client_id)
+    await asyncio.to_thread(forget_session, broker_url(url), settings.client_id)
     return LatencyRow(
         events=load.events_published,
         alerts=load.alerts_received,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 
-from transport.broker_url import BrokerUrl
+from transport.credentials import broker_url
 
 from .sizes import STALL_S
 from .traffic import EVENT_KINDS, TELEMETRY_EVERY_S, event_document, home_id, telemetry_document
@@ -83,7 +83,7 @@ async def run_load(plan: LoadPlan) -> LoadResult:
 
 
 def _mqtt_client(broker: str) -> aiomqtt.Client:
-    url = BrokerUrl.parse(broker)
+    url = broker_url(broker)
     # aiomqtt warns at more than 10 publishes awaiting their PUBACK; here that is the plan.
     quiet = logging.getLogger(__name__)
     quiet.setLevel(logging.ERROR)

@@ -26,7 +26,7 @@ def _paho_client(url: BrokerUrl, client_id: str, *, clean: bool) -> paho.Client:
     if url.username:
         client.username_pw_set(url.username, url.password)
     if url.tls:
-        client.tls_set()
+        client.tls_set_context(url.tls_context())  # the CA and client certificate given
     return client
 
 

@@ -109,7 +109,7 @@ class Edge:
 
 
 async def _subscribed(broker) -> aiomqtt.Client:
-    client = aiomqtt.Client(broker.host, broker.port)
+    client = aiomqtt.Client(**broker.client_kwargs())
     await client.__aenter__()
     await client.subscribe("zigbee2mqtt/#", qos=1)
     await client.subscribe("eldercare/v1/+/dev/+/up", qos=1)
@@ -125,7 +125,7 @@ async def test_published_messages_decode_to_the_readings_they_were_made_from(mos
     edge = Edge(homes)
     client = await _subscribed(mosquitto)
     try:
-        report = await publish(merge_by_time(streams), mosquitto.url, speed=0)
+        report = await publish(merge_by_time(streams), mosquitto.devices_url, speed=0)
         await edge.listen(client, until=0.5)
     finally:
         await client.__aexit__(None, None, None)
@@ -141,7 +141,7 @@ async def test_publish_paces_messages_in_accelerated_time(mosquitto):
     # Five minutes of readings at 600x: half a second of real time.
     messages = list(encode_stream(_readings("h001", 5), home))
     started = time.monotonic()
-    report = await publish(messages, mosquitto.url, speed=600)
+    report = await publish(messages, mosquitto.devices_url, speed=600)
     elapsed = time.monotonic() - started
     span = (messages[-1].ts - messages[0].ts).total_seconds() / 600
     assert span <= elapsed < span + 1.0
@@ -160,7 +160,7 @@ async def test_a_broker_going_away_mid_run_is_a_simulator_error_not_a_hang(mosqu
     asyncio.get_running_loop().call_later(0.5, mosquitto.stop)
     started = time.monotonic()
     with pytest.raises(SimulatorError, match=r"after \d+ messages"):
-        await publish(messages, mosquitto.url, speed=600)
+        await publish(messages, mosquitto.devices_url, speed=600)
     assert time.monotonic() - started < 15
 
 
@@ -299,7 +299,7 @@ def test_life_chooses_the_messy_or_the_tidy_residents_and_homes():
 async def test_simulate_publish_round_trip_gives_the_simulations_own_readings(mosquitto):
     from simulators.homes import make_home_configs
 
-    argv = ["--homes", "2", "--days", "0.05", "--seed", "3", "--broker", mosquitto.url,
+    argv = ["--homes", "2", "--days", "0.05", "--seed", "3", "--broker", mosquitto.devices_url,
             "--speed", "max"]  # fmt: skip
     args = _parse(argv)
     edge = Edge(make_home_configs(2, 3))

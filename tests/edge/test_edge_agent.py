@@ -71,7 +71,13 @@ def make_agent(local: Broker, uplink: Broker, data: Path, **options) -> EdgeAgen
     }
     return EdgeAgent(
         HOME_CONFIG,
-        EdgeSettings(local=local.url, uplink=uplink.url, data_dir=data, prefix=PREFIX, **settings),
+        EdgeSettings(
+            local=local.url,
+            uplink=uplink.home_url(HOME),
+            data_dir=data,
+            prefix=PREFIX,
+            **settings,
+        ),
     )
 
 
@@ -122,7 +128,7 @@ async def test_a_fall_on_the_local_side_reaches_the_uplink_as_an_event(brokers, 
             assert json.loads(message.payload) == {"say": "help is coming"}
 
     # Clean stop: the retained status says offline, the outbox is closed and kept.
-    async with aiomqtt.Client(uplink.host, uplink.port) as watcher:
+    async with aiomqtt.Client(**uplink.client_kwargs()) as watcher:
         await watcher.subscribe(STATUS, qos=1)
         async with asyncio.timeout(WAIT):
             message = await anext(aiter(watcher.messages))
@@ -291,13 +297,13 @@ async def test_sigterm_stops_the_edge_process_cleanly(brokers, tmp_path):
         sys.executable,
         "-c",
         script,
-        *("--config", str(config), "--local", local.url, "--uplink", uplink.url),
+        *("--config", str(config), "--local", local.url, "--uplink", uplink.home_url(HOME)),
         *("--data", str(tmp_path / "data")),
         cwd=Path(__file__).resolve().parents[2],
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with aiomqtt.Client(uplink.host, uplink.port) as watcher:
+        async with aiomqtt.Client(**uplink.client_kwargs()) as watcher:
             await watcher.subscribe(STATUS, qos=1)
             async with asyncio.timeout(WAIT):
                 async for message in watcher.messages:
@@ -439,7 +445,7 @@ async def edge_process(config: Path, local: Broker, uplink: Broker, data: Path):
 
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "eldercare", "edge", "--config", str(config)),
-        *("--local", local.url, "--uplink", uplink.url, "--data", str(data)),
+        *("--local", local.url, "--uplink", uplink.home_url(HOME), "--data", str(data)),
         *("--telemetry-every", "0.2"),
         cwd=Path(__file__).resolve().parents[2],
         stderr=asyncio.subprocess.PIPE,

@@ -52,7 +52,7 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
     hub = Collector(uplink, f"{PREFIX}/+/event", f"{PREFIX}/+/status", process_status)
     settings = EdgeSettings(
         local=local.url,
-        uplink=uplink.url,
+        uplink=uplink.hosted_url("test-proc", [c.home for c in CONFIGS]),
         data_dir=tmp_path / "hosted",
         prefix=PREFIX,
         process_id="test-proc",
@@ -101,7 +101,7 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
             assert (tmp_path / "hosted" / config.home / "outbox.sqlite").exists()
 
     # Clean stop: every home and the process say offline (retained).
-    async with aiomqtt.Client(uplink.host, uplink.port) as watcher:
+    async with aiomqtt.Client(**uplink.client_kwargs()) as watcher:
         await watcher.subscribe(f"{PREFIX}/+/status", qos=1)
         await watcher.subscribe(process_status, qos=1)
         seen: dict[str, str] = {}
@@ -115,7 +115,8 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
 
 async def test_the_will_is_one_process_status_listing_its_homes(brokers, tmp_path):
     _, uplink = brokers
-    settings = EdgeSettings("mqtt://127.0.0.1:1", uplink.url, tmp_path, process_id="p1")
+    uplink_url = uplink.hosted_url("p1")
+    settings = EdgeSettings("mqtt://127.0.0.1:1", uplink_url, tmp_path, process_id="p1")
     hosted = HostedEdges(CONFIGS, settings)
     try:
         offline = hosted.process_status("offline")

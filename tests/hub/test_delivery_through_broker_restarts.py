@@ -60,7 +60,7 @@ def stored(database: str) -> tuple[int, int, int]:
 async def online(uplink) -> None:
     """The edge says it is online and listening on the local broker (the uplink may come
     first; a press before the first local session subscribed would be nobody's)."""
-    async with aiomqtt.Client(uplink.host, uplink.port) as watcher:
+    async with aiomqtt.Client(**uplink.client_kwargs()) as watcher:
         await watcher.subscribe(f"{PREFIX}/{HOME}/status", qos=1)
         async with asyncio.timeout(30):
             async for message in watcher.messages:
@@ -70,7 +70,7 @@ async def online(uplink) -> None:
 
 
 async def test_600_sos_presses_survive_three_restarts_of_the_hubs_broker(tmp_path):
-    local = start_broker(tmp_path / "local")
+    local = start_broker(tmp_path / "local", secured=False)
     other = os.environ.get("ELDERCARE_HUB_BROKER_CONFIG")
     uplink = deploy_broker("hub", tmp_path / "uplink", Path(other) if other else None)
     config = home_config()

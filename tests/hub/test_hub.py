@@ -49,7 +49,7 @@ async def test_a_simulated_fall_becomes_an_alert_in_rest_and_on_the_websocket(
             make_home(),
             EdgeSettings(
                 local=local.url,
-                uplink=uplink.url,
+                uplink=uplink.home_url(HOME),
                 data_dir=tmp_path / "edge",
                 prefix=PREFIX,
                 telemetry_every_s=0.2,

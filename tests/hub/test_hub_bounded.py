@@ -37,7 +37,7 @@ async def test_twenty_thousand_junk_messages_keep_a_bounded_rejected_table(mosqu
     settings = settings_for(mosquitto, tmp_path, rejected_max=500)
     async with served(settings) as hub:
         await register(hub)
-        async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+        async with aiomqtt.Client(**mosquitto.client_kwargs(mosquitto.home_url(HOME))) as client:
             for start in range(0, JUNK, 500):
                 await asyncio.gather(
                     *(
@@ -88,7 +88,7 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
             session.flush()
             for at, label in ((old, "old"), (recent, "recent")):
                 for n in range(5):
-                    session.add(Received(edge=label, seq=n, at=at))
+                    session.add(Received(home=HOME, edge=label, seq=n, at=at))
                     session.add(
                         Rejected(at=at, topic="t", problem="invalid", reason=label, payload=b"")
                     )

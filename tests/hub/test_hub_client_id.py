@@ -101,9 +101,12 @@ async def test_a_client_that_keeps_taking_the_hubs_session_is_reported_as_a_take
         await register(hub)
 
         async def intruder() -> None:
-            """A tool left running with the hub's client id: it reconnects when pushed out."""
+            """A tool left running with the hub's client id (and the hub's credentials: no
+            other account can use that id): it reconnects when pushed out."""
             while True:
-                client = aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="hub-taken")
+                client = aiomqtt.Client(
+                    **mosquitto.client_kwargs(mosquitto.url), identifier="hub-taken"
+                )
                 try:
                     async with client:
                         await client.subscribe(f"{PREFIX}/+/event", qos=1)

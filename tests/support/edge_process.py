@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +19,7 @@ import yaml
 
 from contracts.home import HomeConfig
 from eldercare.broker import Broker
-from tests.support.mqtt import WAIT
+from tests.support.mqtt import WAIT, credentials_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,9 +35,10 @@ def write_config(folder: Path, document: dict[str, Any]) -> Path:
 class EdgeProcess:
     """One `python -m eldercare edge ...` with its output in ``folder/edge.log``."""
 
-    def __init__(self, folder: Path, argv: Sequence[str]):
+    def __init__(self, folder: Path, argv: Sequence[str], env: dict[str, str] | None = None):
         self.folder = folder
         self.argv = [sys.executable, "-m", "eldercare", "edge", *argv]
+        self.env = {**os.environ, **(env or {})}
         self.log_path = folder / "edge.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -45,21 +47,28 @@ class EdgeProcess:
     def single(
         cls, config: Path, local: Broker, uplink: Broker, data: Path, *options: str
     ) -> EdgeProcess:
-        argv = ["--config", str(config), "--local", local.url, "--uplink", uplink.url]
-        return cls(data.parent, [*argv, "--data", str(data), *options])
+        home = yaml.safe_load(config.read_text(encoding="utf-8"))["home"]
+        url, env = credentials_env(uplink.home_url(home), data.parent)
+        argv = ["--config", str(config), "--local", local.url, "--uplink", url]
+        return cls(data.parent, [*argv, "--data", str(data), *options], env)
 
     @classmethod
     def hosted(
         cls, configs: Path, local: Broker, uplink: Broker, data: Path, *options: str
     ) -> EdgeProcess:
-        argv = ["--hosted", str(configs), "--local", local.url, "--uplink", uplink.url]
-        return cls(data.parent, [*argv, "--data", str(data), "--process-id", "t", *options])
+        files = [f for f in configs.iterdir() if f.suffix in (".yaml", ".yml", ".json")]
+        homes = [yaml.safe_load(f.read_text(encoding="utf-8"))["home"] for f in files]
+        url, env = credentials_env(uplink.hosted_url("t", sorted(homes)), data.parent)
+        argv = ["--hosted", str(configs), "--local", local.url, "--uplink", url]
+        return cls(data.parent, [*argv, "--data", str(data), "--process-id", "t", *options], env)
 
     def start(self) -> None:
         self.starts += 1
         with open(self.log_path, "ab") as log:
             log.write(f"--- start {self.starts}\n".encode())
-            self.process = subprocess.Popen(self.argv, cwd=REPO, stdout=log, stderr=log)
+            self.process = subprocess.Popen(
+                self.argv, cwd=REPO, stdout=log, stderr=log, env=self.env
+            )
 
     @property
     def alive(self) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.mqtt import credentials_env
 from tests.support.served_hub import ADMIN_PASSWORD, PREFIX, free_port
 from tests.support.stores import fresh_database
 
@@ -57,8 +58,10 @@ class HubProcess:
         self.database_url = env.get("ELDERCARE_DATABASE") or fresh_database(folder)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        url, credentials = credentials_env(broker.url, folder)
         self.env = {
             **os.environ,
+            **credentials,
             "ELDERCARE_DATABASE": self.database_url,
             "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ELDERCARE_ESCALATION_TICK_S": "0.2",
@@ -66,7 +69,7 @@ class HubProcess:
         }
         self.argv = [
             sys.executable, "-m", "eldercare", "hub",
-            "--broker", broker.url, "--port", str(self.port), "--prefix", PREFIX,
+            "--broker", url, "--port", str(self.port), "--prefix", PREFIX,
         ]  # fmt: skip
         self.log = folder / "hub.log"
         self.process: subprocess.Popen[bytes] | None = None
