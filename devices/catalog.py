@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -9,7 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.home import DeviceKind
+from contracts.home import DeviceConfig, DeviceKind
 from contracts.metrics import METRICS
 
 
@@ -89,3 +90,27 @@ def definition(model: str) -> DeviceDefinition:
 
 def definitions_for(kind: str, source: str) -> tuple[DeviceDefinition, ...]:
     return tuple(d for d in catalog() if d.kind == kind and d.source == source)
+
+
+def model_problems(devices: Iterable[DeviceConfig]) -> list[tuple[int, str, str]]:
+    """What is wrong with the catalog models a home config names: ``(index, model, why)``
+    for each device whose model is not in the catalog, or is a model of another kind or
+    source (a door sensor's model on an SOS button). A device without a model is fine:
+    the decoder tries the catalog's models of its kind."""
+    problems = []
+    for index, device in enumerate(devices):
+        if device.model is None:
+            continue
+        found = next((d for d in catalog() if d.model == device.model), None)
+        source = "native" if device.source == "native" else "zigbee2mqtt"
+        if found is None:
+            known = ", ".join(d.model for d in definitions_for(device.kind, source)) or "none"
+            why = f"no device model {device.model!r} in the catalog; {device.kind} models: {known}"
+        elif found.kind != device.kind:
+            why = f"{device.model} is a {found.kind}, not a {device.kind}"
+        elif found.source != source:
+            why = f"{device.model} is a {found.source} device, not {source}"
+        else:
+            continue
+        problems.append((index, device.model, why))
+    return problems
