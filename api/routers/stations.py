@@ -47,9 +47,10 @@ def _checked(targets: list[str]) -> None:
         try:
             check_target(target)
         except DeliveryError as exc:
+            # Only the reason: the target itself may hold a secret, and loc says which.
             problems.append(
-                {"loc": ["body", "notify", index], "msg": f"notify: {exc}", "type": "value_error"}
-            )  # the target itself is not echoed: it may hold a secret
+                {"loc": ["body", "notify", index], "msg": exc.reason, "type": "value_error"}
+            )
     if problems:
         raise Unprocessable(problems)
 
