@@ -90,8 +90,8 @@ async def patch_station(
             raise NotFound(f"no station {station_id!r}")
         changes = body.model_dump(exclude_unset=True)
         for field, value in changes.items():
-            if field == "name" and value is None:
-                continue  # a station keeps a name
+            if value is None and field in ("name", "notify"):
+                continue  # a station keeps a name; null targets mean "leave them"
             setattr(station, field, list(value) if field == "notify" else value)
         return station
 
