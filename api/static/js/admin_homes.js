@@ -22,25 +22,37 @@ const RELATIONS = ["son", "daughter", "spouse", "grandchild", "relative", "neigh
 const CHANNELS = ["app", "sms", "call", "wechat"];
 const POLL_MS = 1000;
 
+// Texts of rows built here carry their key, so a switch of language reaches them too.
+function label(key) {
+  return h("span", { "data-i18n": key }, t(key));
+}
+
+function removeButton(onclick) {
+  return h("button", { type: "button", class: "btn btn-small", "data-i18n": "admin.remove", onclick }, t("admin.remove"));
+}
+
 function deviceRow(index) {
+  const kinds = [...new Set(registry.catalog.map((d) => d.kind))];
   const model = h("select", { name: "model", "data-testid": "device-model" },
-    registry.catalog.map((d) => h("option", { value: d.model }, `${named("device_kind", d.kind)} · ${d.vendor} ${d.model}`)));
+    h("option", { value: "", "data-i18n": "admin.choose_model" }, t("admin.choose_model")),
+    kinds.map((kind) => h("optgroup", { label: named("device_kind", kind) },
+      registry.catalog.filter((d) => d.kind === kind).map((d) => h("option", { value: d.model }, `${d.vendor} ${d.model}`)))));
   const id = h("input", { type: "text", name: "device_id", maxlength: "64", "data-testid": "device-id" });
   const role = h("select", { name: "role", "data-testid": "device-role" },
     ROLES.map((code) => h("option", { value: code }, named("role", code))));
   const zigbee = h("input", { type: "text", name: "zigbee", maxlength: "100", "data-testid": "device-zigbee", placeholder: t("admin.zigbee_hint") });
   const row = h("div", { class: "row", "data-testid": "device-row" },
-    h("label", {}, h("span", {}, t("admin.device_model")), model),
-    h("label", {}, h("span", {}, t("admin.device_id")), id),
-    h("label", {}, h("span", {}, t("admin.device_role")), role),
-    h("label", { class: "zigbee" }, h("span", {}, t("admin.device_zigbee")), zigbee),
-    h("button", { type: "button", class: "btn btn-small", onclick: () => row.remove() }, t("admin.remove")));
+    h("label", {}, label("admin.device_model"), model),
+    h("label", {}, label("admin.device_id"), id),
+    h("label", {}, label("admin.device_role"), role),
+    h("label", { class: "zigbee" }, label("admin.device_zigbee"), zigbee),
+    removeButton(() => row.remove()));
   const fit = () => {
     const found = registry.catalog.find((d) => d.model === model.value);
+    zigbee.closest("label").hidden = found?.source !== "zigbee2mqtt";
     if (!found) return;
     if (!id.dataset.typed) id.value = `${found.kind}_${index}`;
     role.value = FIRST_ROLE[found.kind] ?? role.value;
-    zigbee.closest("label").hidden = found.source !== "zigbee2mqtt";
   };
   id.addEventListener("input", () => { id.dataset.typed = "1"; });
   model.addEventListener("change", fit);
@@ -50,14 +62,14 @@ function deviceRow(index) {
 
 function contactRow() {
   const row = h("div", { class: "row", "data-testid": "contact-row" },
-    h("label", {}, h("span", {}, t("admin.contact_name")), h("input", { type: "text", name: "contact_name", maxlength: "100", "data-testid": "contact-name" })),
-    h("label", {}, h("span", {}, t("admin.relation")),
+    h("label", {}, label("admin.contact_name"), h("input", { type: "text", name: "contact_name", maxlength: "100", "data-testid": "contact-name" })),
+    h("label", {}, label("admin.relation"),
       h("select", { name: "relation", "data-testid": "contact-relation" }, RELATIONS.map((r) => h("option", { value: r }, named("relation", r))))),
-    h("label", {}, h("span", {}, t("admin.phone")), h("input", { type: "tel", name: "contact_phone", maxlength: "40", "data-testid": "contact-phone" })),
-    h("fieldset", { class: "channels" }, h("legend", {}, t("admin.channels")),
+    h("label", {}, label("admin.phone"), h("input", { type: "tel", name: "contact_phone", maxlength: "40", "data-testid": "contact-phone" })),
+    h("fieldset", { class: "channels" }, h("legend", { "data-i18n": "admin.channels" }, t("admin.channels")),
       CHANNELS.map((c) => h("label", { class: "check" },
-        h("input", { type: "checkbox", name: "channel", value: c, checked: c === "app" }), t(`admin.channel_${c}`)))),
-    h("button", { type: "button", class: "btn btn-small", onclick: () => row.remove() }, t("admin.remove")));
+        h("input", { type: "checkbox", name: "channel", value: c, checked: c === "app" }), label(`admin.channel_${c}`)))),
+    removeButton(() => row.remove()));
   return row;
 }
 
@@ -68,7 +80,9 @@ function configOf(form) {
   const year = Number(form.birth_year.value);
   if (!home || !name || !form.station.value) return t("admin.need_home");
   if (!Number.isInteger(year)) return t("admin.need_birth_year");
-  const devices = [...form.querySelectorAll("[data-testid=device-row]")].map((row) => {
+  const rows = [...form.querySelectorAll("[data-testid=device-row]")];
+  if (rows.some((row) => !$("[name=model]", row).value)) return t("admin.need_model");
+  const devices = rows.map((row) => {
     const spec = registry.catalog.find((d) => d.model === $("[name=model]", row).value);
     const friendly = blank($("[name=zigbee]", row).value);
     return {
