@@ -98,6 +98,28 @@ async def create_son(page: Page) -> None:
     await expect(row.get_by_test_id("active-state")).to_have_attribute("data-state", "active")
 
 
+async def add_a_daughter(page: Page, hub) -> None:
+    """Editing the home keeps what the form does not show and changes what it does."""
+    await page.get_by_test_id("tab-homes").click()
+    await (
+        page.locator(f'[data-testid=home-row][data-id="{HOME}"]')
+        .get_by_test_id("edit-home")
+        .click()
+    )
+    form = page.get_by_test_id("home-form")
+    await expect(form.get_by_test_id("resident-name")).to_have_value("赵桂兰")
+    await expect(form.get_by_test_id("device-row")).to_have_count(2)
+    await form.get_by_test_id("add-contact").click()
+    await form.get_by_test_id("contact-name").nth(1).fill("赵敏")
+    await form.get_by_test_id("contact-relation").nth(1).select_option("daughter")
+    await form.get_by_test_id("home-save").click()
+    await expect(form.get_by_test_id("home-form-title")).to_have_text("登记住户", timeout=TIMEOUT)
+    config = (await hub.http.get(f"/homes/{HOME}")).json()["config"]
+    assert [c["name"] for c in config["contacts"]] == ["赵强", "赵敏"]
+    sources = {d["id"]: d["source"] for d in config["devices"]}
+    assert sources == {"band": "native", "sos_bed": "zigbee2mqtt:sos_h900"}
+
+
 async def test_an_operator_sets_up_a_home_and_sees_its_first_reading(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
         await register(hub)  # another station and home, which the son must never see
@@ -131,7 +153,10 @@ async def test_an_operator_sets_up_a_home_and_sees_its_first_reading(mosquitto, 
         residents = await (await son.request.get(f"{hub.url}/residents")).json()
         assert [r["id"] for r in residents] == [HOME]
 
+        await add_a_daughter(page, hub)
+
         # Deactivated from the page (two clicks, no dialog): he can no longer log in.
+        await page.get_by_test_id("tab-users").click()
         row = page.locator(f'[data-testid=user-row][data-id="{SON}"]')
         await row.get_by_test_id("deactivate-user").click()
         await row.get_by_test_id("deactivate-user").click()
@@ -140,6 +165,11 @@ async def test_an_operator_sets_up_a_home_and_sees_its_first_reading(mosquitto, 
         )
         me = await son.request.get(f"{hub.url}/auth/me")
         assert me.status == 401
+
+        # The console is a click away, and links back for an admin only.
+        await page.get_by_test_id("console-link").click()
+        await expect(page).to_have_url(f"{hub.url}/console", timeout=TIMEOUT)
+        await expect(page.get_by_test_id("operator-link")).to_be_visible(timeout=TIMEOUT)
 
 
 async def test_a_wrong_device_is_refused_on_the_page_with_the_reason(mosquitto, tmp_path):

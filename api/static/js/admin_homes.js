@@ -31,7 +31,7 @@ function removeButton(onclick) {
   return h("button", { type: "button", class: "btn btn-small", "data-i18n": "admin.remove", onclick }, t("admin.remove"));
 }
 
-function deviceRow(index) {
+function deviceRow(index, existing = null) {
   const kinds = [...new Set(registry.catalog.map((d) => d.kind))];
   const model = h("select", { name: "model", "data-testid": "device-model" },
     h("option", { value: "", "data-i18n": "admin.choose_model" }, t("admin.choose_model")),
@@ -56,11 +56,21 @@ function deviceRow(index) {
   };
   id.addEventListener("input", () => { id.dataset.typed = "1"; });
   model.addEventListener("change", fit);
+  if (existing) {
+    // A device saved without a model (the decoder picks one) gets the kind's first model shown.
+    model.value = existing.model ?? registry.catalog.find((d) => d.kind === existing.kind)?.model ?? "";
+    id.value = existing.id;
+    id.dataset.typed = "1";
+    fit();
+    role.value = existing.role;
+    zigbee.value = existing.source.startsWith("zigbee2mqtt:") ? existing.source.slice(12) : "";
+    return row;
+  }
   fit();
   return row;
 }
 
-function contactRow() {
+function contactRow(existing = null) {
   const row = h("div", { class: "row", "data-testid": "contact-row" },
     h("label", {}, label("admin.contact_name"), h("input", { type: "text", name: "contact_name", maxlength: "100", "data-testid": "contact-name" })),
     h("label", {}, label("admin.relation"),
@@ -70,11 +80,17 @@ function contactRow() {
       CHANNELS.map((c) => h("label", { class: "check" },
         h("input", { type: "checkbox", name: "channel", value: c, checked: c === "app" }), label(`admin.channel_${c}`)))),
     removeButton(() => row.remove()));
+  if (existing) {
+    $("[name=contact_name]", row).value = existing.name;
+    $("[name=relation]", row).value = existing.relation;
+    $("[name=contact_phone]", row).value = existing.phone ?? "";
+    for (const box of row.querySelectorAll("[name=channel]")) box.checked = existing.notify.includes(box.value);
+  }
   return row;
 }
 
 /** The home config the form describes (the contract's shape), or a sentence saying what is missing. */
-function configOf(form) {
+function configOf(form, base = {}) {
   const home = blank(form.home.value);
   const name = blank(form.resident_name.value);
   const year = Number(form.birth_year.value);
@@ -98,7 +114,7 @@ function configOf(form) {
     }))
     .filter((contact) => contact.name);
   return {
-    home, station: form.station.value, timezone: form.timezone.value.trim(),
+    ...base, home, station: form.station.value, timezone: form.timezone.value.trim(),
     resident: { name, birth_year: year, lives_alone: form.lives_alone.checked, address: blank(form.address.value) },
     devices, contacts,
   };
@@ -160,7 +176,7 @@ function installCheck() {
   return { start, stop };
 }
 
-function homeRow(home, check) {
+function homeRow(home, check, edit) {
   const path = `/homes/${encodeURIComponent(home.id)}`;
   const action = home.active
     ? confirmButton("admin.deactivate", "admin.confirm_deactivate", "deactivate-home", async () => {
@@ -173,10 +189,11 @@ function homeRow(home, check) {
         await reload("homes");
       });
   const checkButton = h("button", { type: "button", class: "btn btn-small", "data-testid": "check-home", onclick: () => check.start(home.id) }, t("admin.check"));
+  const editButton = h("button", { type: "button", class: "btn btn-small", "data-testid": "edit-home", onclick: () => edit(home) }, t("admin.edit"));
   return h("tr", { "data-testid": "home-row", "data-id": home.id },
     h("td", {}, home.id), h("td", {}, home.resident_name), h("td", {}, home.station),
     h("td", {}, named("home", home.status)), h("td", {}, String(home.config.devices?.length ?? 0)),
-    activeCell(home), h("td", { class: "actions" }, home.active ? checkButton : null, action));
+    activeCell(home), h("td", { class: "actions" }, home.active ? [checkButton, editButton] : null, action));
 }
 
 export function homesView() {
@@ -184,6 +201,34 @@ export function homesView() {
   const list = $("[data-testid=home-list]");
   const check = installCheck();
   let rows = 0;
+  let editing = null; // the home config being changed, or null for a new home
+  const clearForm = () => {
+    editing = null;
+    form.reset();
+    form.home.readOnly = false;
+    $("#home-form-title").dataset.i18n = "admin.home_new";
+    replace($("#home-form-title"), t("admin.home_new"));
+    replace($("#device-rows"));
+    replace($("#contact-rows"));
+  };
+  const edit = (home) => {
+    clearForm();
+    editing = home.config;
+    const config = home.config;
+    form.home.value = config.home;
+    form.home.readOnly = true;
+    form.station.value = config.station;
+    form.timezone.value = config.timezone;
+    form.address.value = config.resident.address ?? "";
+    form.resident_name.value = config.resident.name;
+    form.birth_year.value = String(config.resident.birth_year);
+    form.lives_alone.checked = config.resident.lives_alone;
+    for (const device of config.devices) $("#device-rows").append(deviceRow(++rows, device));
+    for (const contact of config.contacts) $("#contact-rows").append(contactRow(contact));
+    delete $("#home-form-title").dataset.i18n; // a title with the home's id in it
+    replace($("#home-form-title"), t("admin.home_edit", { home: config.home }));
+    form.scrollIntoView({ block: "start" });
+  };
   const render = () => {
     const chosen = form.station.value;
     replace(form.station, registry.stations.map((s) => h("option", { value: s.id }, `${s.name} (${s.id})`)));
@@ -191,25 +236,25 @@ export function homesView() {
     const heads = ["admin.home_id", "admin.resident", "admin.station", "admin.gateway", "admin.devices", "admin.state", ""];
     replace(list,
       h("thead", {}, h("tr", {}, heads.map((k) => h("th", {}, k ? t(k) : "")))),
-      h("tbody", {}, registry.homes.map((home) => homeRow(home, check))));
+      h("tbody", {}, registry.homes.map((home) => homeRow(home, check, edit))));
   };
   $("#add-device").addEventListener("click", () => $("#device-rows").append(deviceRow(++rows)));
   $("#add-contact").addEventListener("click", () => $("#contact-rows").append(contactRow()));
+  form.addEventListener("reset", () => setTimeout(() => formError(form, null)));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     formError(form, null);
-    const config = configOf(form);
+    const config = configOf(form, editing ?? {});
     if (typeof config === "string") return formError(form, config);
-    if (registry.homes.some((home) => home.id === config.home)) return formError(form, t("admin.home_exists", { home: config.home }));
+    const taken = registry.homes.some((home) => home.id === config.home);
+    if (taken && !editing) return formError(form, t("admin.home_exists", { home: config.home }));
     try {
       await api(`/homes/${encodeURIComponent(config.home)}`, { method: "PUT", body: config });
     } catch (error) {
       return formError(form, error);
     }
     toast(t("admin.saved_home", { home: config.home }));
-    form.reset();
-    replace($("#device-rows"));
-    replace($("#contact-rows"));
+    clearForm();
     await reload("homes");
     check.start(config.home);
   });
