@@ -61,6 +61,7 @@ class HomePublic(BaseModel):
     config: dict[str, Any]
     active: bool = Field(description="false once deactivated (DELETE /homes/{id})")
     deactivated_at: str | None = None
+    deactivated_by: str | None = None
 
 
 class DeviceModelPublic(BaseModel):

@@ -55,6 +55,7 @@ def public(home: Home, scope: Scope) -> HomePublic:
         config=config,
         active=home.deactivated_at is None,
         deactivated_at=local_time(home.deactivated_at, ZoneInfo(home.timezone)),
+        deactivated_by=home.deactivated_by,
     )
 
 

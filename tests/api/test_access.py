@@ -108,7 +108,8 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
     if path == "/auth/login":
         return credentials(role)
     if path == "/users/{username}":
-        return {"name": "新用户", "role": "family", "password": "long-enough", "residents": ["h001"]}
+        family = {"role": "family", "residents": ["h001"]}
+        return {"name": "新用户", "password": "long-enough", **family}
     if path.startswith("/stations/"):
         return {"name": "站"}
     if path.endswith("/feedback/{kind}"):

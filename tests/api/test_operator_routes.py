@@ -96,6 +96,7 @@ async def test_a_deactivated_home_keeps_its_history_and_leaves_the_queue(mosquit
         response = await hub.http.delete(f"/homes/{HOME}")
         assert response.status_code == 200
         assert response.json()["active"] is False and response.json()["deactivated_at"]
+        assert response.json()["deactivated_by"] == "Administrator"
         assert (await dispatcher.get("/alerts")).json() == []
         assert (await dispatcher.get("/residents")).json() == []
         assert (await family.get(f"/residents/{HOME}")).status_code == 404
@@ -226,7 +227,7 @@ async def until_arrivals(hub, which: str, count: int, **cursor: int) -> list[dic
     return found
 
 
-async def until_async(check, what: str, timeout: float = 10.0) -> None:
+async def until_async(check, what: str, timeout: float = 20.0) -> None:
     try:
         async with asyncio.timeout(timeout):
             while not await check():
