@@ -10,10 +10,9 @@ account sees the home's config without them.
 
 from __future__ import annotations
 
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 from sqlalchemy.orm import Session
 
 from analytics.context import FEEDBACK
@@ -27,6 +26,7 @@ from hub.views import local_time
 
 from ..deps import HubDep, NewId, ScopeDep, SessionDep
 from ..errors import Unprocessable
+from ..params import RowCursor
 from ..schemas import (
     ArrivalPublic,
     ArrivalsPublic,
@@ -114,8 +114,8 @@ def list_arrivals(
     home_id: str,
     session: SessionDep,
     scope: ScopeDep,
-    after_reading: Annotated[int | None, Query(ge=0)] = None,
-    after_event: Annotated[int | None, Query(ge=0)] = None,
+    after_reading: RowCursor = None,
+    after_event: RowCursor = None,
 ) -> ArrivalsPublic:
     """The readings and events the hub took in for the home after the given ids (without
     them: the newest few): the installer's check that a new device reports (admin only)."""

@@ -179,6 +179,9 @@ async def test_the_install_check_sees_each_reading_once(mosquitto, tmp_path):
         later = await until_arrivals(hub, "readings", 1, after_reading=reading["id"])
         assert [r["value"] for r in later] == [75]
         assert (await hub.http.get("/homes/h404/arrivals")).status_code == 404
+        # A cursor beyond the store's 64-bit ids is the request's fault, not a 500.
+        too_far = await hub.http.get(f"/homes/{HOME}/arrivals", params={"after_event": 2**70})
+        assert too_far.status_code == 422
 
 
 async def test_the_catalog_lists_the_models_a_home_can_have(mosquitto, tmp_path):
