@@ -59,7 +59,7 @@ async def put_user(username: Username, body: UserSave, hub: HubDep, scope: Scope
     def save(session: Session) -> User:
         problems = check_links(session, body.role, body.stations, body.residents)
         if problems:
-            raise Unprocessable(problems, where=("body", "stations/residents"))
+            raise Unprocessable(problems)
         existing = session.get(User, username)
         if existing is not None and existing.deactivated_at is not None:
             raise AccountConflict(f"{username} is deactivated; reactivate the account first")
