@@ -26,7 +26,19 @@ from hub.store import Store
 
 from . import errors
 from .responses import SafeJSONResponse
-from .routers import alerts, auth, homes, live, pages, residents, stations, system, users
+from .routers import (
+    alerts,
+    auth,
+    catalog,
+    docs,
+    homes,
+    live,
+    pages,
+    residents,
+    stations,
+    system,
+    users,
+)
 
 log = logging.getLogger("api")
 
@@ -71,10 +83,14 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=SafeJSONResponse,
+        # /docs and /redoc come from routers.docs, with their assets served locally.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.clock, app.state.clock_rate, app.state.simulated = clock, clock_rate, simulated
     errors.install(app)
-    for router in (auth, users, stations, homes, residents, alerts, live, system, pages):
+    routers = (auth, users, stations, homes, residents, alerts, catalog, live, system, pages, docs)
+    for router in routers:
         app.include_router(router.router)
     return app
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
@@ -28,6 +29,19 @@ log = logging.getLogger("api")
 RETRY_AFTER_S = 10
 STORE_UNAVAILABLE = "the store is unavailable; try again shortly"
 _LOG_EVERY_S = 60.0  # a store that is down fails every request: say so once a minute
+
+
+class Unprocessable(HTTPException):
+    """A 422 shaped like FastAPI's own validation errors, for the checks a schema cannot
+    make (does that station exist, is that model in the catalog): each problem says
+    where (``loc``), what (``input``) and why (``msg``)."""
+
+    def __init__(self, problems: list[str] | list[dict[str, Any]], where: tuple = ("body",)):
+        detail = [
+            p if isinstance(p, dict) else {"loc": list(where), "msg": p, "type": "value_error"}
+            for p in problems
+        ]
+        super().__init__(422, detail)
 
 
 def install(app: FastAPI) -> None:

@@ -48,3 +48,6 @@ Day = Annotated[date, AfterValidator(_within_days)]
 Moment = Annotated[datetime, AfterValidator(_within_times)]
 AlertId = Annotated[int, Path(ge=1, le=MAX_INT64, description="the alert's id")]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT64, description="alerts to skip")]
+RowCursor = Annotated[
+    int | None, Query(ge=0, le=MAX_INT64, description="the id of the last row already seen")
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,16 @@ class StationCreate(_Body):
     notify: list[str] = Field(
         default_factory=list, description="apprise URLs told about this station's alerts"
     )
+
+
+class StationUpdate(_Body):
+    """A change of some fields; ``notify`` left out keeps the targets (and their secrets),
+    which the API never shows back in clear."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+    notify: list[str] | None = Field(default=None, description="replaces every target")
 
 
 class StationPublic(BaseModel):
@@ -54,6 +64,41 @@ class HomePublic(BaseModel):
     status: str = Field(description="online | offline | unknown: what the home's edge said")
     status_at: str | None
     config: dict[str, Any]
+    active: bool = Field(description="false once deactivated (DELETE /homes/{id})")
+    deactivated_at: str | None = None
+    deactivated_by: str | None = None
+
+
+class DeviceModelPublic(BaseModel):
+    """One model of the device catalog (devices/catalog.yaml)."""
+
+    model: str
+    vendor: str
+    description: str
+    kind: str
+    source: str = Field(description="zigbee2mqtt | native: how the home's edge hears it")
+    metrics: list[str]
+
+
+class ArrivalPublic(BaseModel):
+    """A reading or an event the hub took in for a home, as the install check shows it."""
+
+    id: int = Field(description="ask again with after_reading / after_event set to the last")
+    type: str = Field(description="reading | event")
+    at: str | None = Field(description="event time, in the home's time zone")
+    received_at: str | None = Field(default=None, description="events: when the hub got it")
+    device: str | None
+    metric: str | None = None
+    value: float | str | None = None
+    kind: str | None = None
+    state: str | None = None
+
+
+class ArrivalsPublic(BaseModel):
+    home: str
+    status: str
+    readings: list[ArrivalPublic] = Field(description="oldest first")
+    events: list[ArrivalPublic] = Field(description="oldest first")
 
 
 class FeedbackChangePublic(BaseModel):
@@ -98,6 +143,31 @@ class FeedbackSet(_Body):
         ge=feedback.LOWEST, le=feedback.CAP, description="1 undoes every adaptation of the kind"
     )
     note: str | None = Field(default=None, max_length=500, description="why, for the log")
+
+
+class UserSave(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["admin", "dispatcher", "caregiver", "family"]
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver")
+    residents: list[str] = Field(default_factory=list, description="family: home ids")
+
+
+class UserPublic(BaseModel):
+    username: str
+    name: str
+    role: str
+    phone: str | None
+    stations: list[str]
+    residents: list[str]
+    active: bool = Field(description="false once deactivated: cannot log in")
+    deactivated_at: str | None
+    channel_problems: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="alerts that reach this user's people through no channel: a family's "
+        "residents, a dispatcher's stations (see GET /stations/{id})",
+    )
 
 
 class ContactPublic(BaseModel):

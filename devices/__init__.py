@@ -6,7 +6,7 @@ from .catalog import (
     catalog,
     definition,
     definitions_for,
-    unknown_models,
+    model_problems,
 )
 from .codec import MAX_PAYLOAD_BYTES, ClockLimits, Decoded, decode
 from .errors import DeviceError, PayloadError, PayloadProblem
@@ -24,5 +24,5 @@ __all__ = [
     "decode",
     "definition",
     "definitions_for",
-    "unknown_models",
+    "model_problems",
 ]

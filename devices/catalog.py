@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -9,7 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.home import DeviceKind, HomeConfig
+from contracts.home import DeviceConfig, DeviceKind
 from contracts.metrics import METRICS
 
 
@@ -91,36 +92,25 @@ def definitions_for(kind: str, source: str) -> tuple[DeviceDefinition, ...]:
     return tuple(d for d in catalog() if d.kind == kind and d.source == source)
 
 
-def unknown_models(home: HomeConfig) -> list[str]:
-    """What is wrong with the models a home config names, one line per device; empty when
-    every model given is in the catalog and of the device's kind.
-
-    A model the catalog does not know would leave that device undecoded, its readings and
-    its SOS refused one by one at run time: better said once, when the config is given.
-
-    >>> home = HomeConfig.model_validate({
-    ...     "home": "h001", "station": "st-01", "timezone": "Asia/Shanghai",
-    ...     "resident": {"name": "王秀英", "birth_year": 1942},
-    ...     "devices": [{"id": "door", "kind": "door", "role": "front_door",
-    ...                  "source": "zigbee2mqtt:door", "model": "MCCGQ11LMX"}]})
-    >>> unknown_models(home)  # doctest: +ELLIPSIS
-    ["devices.door: model 'MCCGQ11LMX' is not in the catalog; door models: ..."]
-    """
-    known = {d.model: d for d in catalog()}
+def model_problems(devices: Iterable[DeviceConfig]) -> list[tuple[int, str, str]]:
+    """What is wrong with the catalog models a home config names: ``(index, model, why)``
+    for each device whose model is not in the catalog, or is a model of another kind or
+    source (a door sensor's model on an SOS button). A device without a model is fine:
+    the decoder tries the catalog's models of its kind."""
     problems = []
-    for device in home.devices:
+    for index, device in enumerate(devices):
         if device.model is None:
             continue
-        found = known.get(device.model)
+        found = next((d for d in catalog() if d.model == device.model), None)
+        source = "native" if device.source == "native" else "zigbee2mqtt"
         if found is None:
-            same_kind = sorted(model for model, d in known.items() if d.kind == device.kind)
-            problems.append(
-                f"devices.{device.id}: model {device.model!r} is not in the catalog; "
-                f"{device.kind} models: {', '.join(same_kind) or 'none'}"
-            )
+            known = ", ".join(d.model for d in definitions_for(device.kind, source)) or "none"
+            why = f"no device model {device.model!r} in the catalog; {device.kind} models: {known}"
         elif found.kind != device.kind:
-            problems.append(
-                f"devices.{device.id}: model {device.model!r} is a {found.kind}, "
-                f"not a {device.kind}"
-            )
+            why = f"{device.model} is a {found.kind}, not a {device.kind}"
+        elif found.source != source:
+            why = f"{device.model} is a {found.source} device, not {source}"
+        else:
+            continue
+        problems.append((index, device.model, why))
     return problems

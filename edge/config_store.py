@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from contracts import safe_json
 from contracts.errors import HomeConfigError, describe_validation_error
 from contracts.home import HomeConfig
-from devices import unknown_models
+from devices import model_problems
 
 log = logging.getLogger("edge.config")
 FILE_NAME = "config.json"
@@ -64,8 +64,9 @@ def parse_pushed(payload: bytes | str, *, source: str) -> HomeConfig:
 
 def with_known_models(config: HomeConfig, source: str | Path | None = None) -> HomeConfig:
     """``config`` if every device model it names is in the catalog; else HomeConfigError."""
-    if problems := unknown_models(config):
-        raise HomeConfigError("; ".join(problems), home=config.home, source=source)
+    if problems := model_problems(config.devices):
+        reasons = [f"devices.{config.devices[index].id}: {why}" for index, _, why in problems]
+        raise HomeConfigError("; ".join(reasons), home=config.home, source=source)
     return config
 
 

@@ -320,7 +320,7 @@ def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> N
         f"\nOpen {web}/login and log in (password '{PASSWORD}' for all):\n"
         f"  dispatcher  the station's console: live alerts, acknowledge, resolve\n"
         f"  family      the family app of {homes[0].resident.name} ({homes[0].home})\n"
-        f"  admin       everything\n"
+        f"  admin       the operator pages (stations, homes and devices, accounts), the console\n"
         f"API docs: {web}/docs\n"
         f"Simulated time runs {args.speed:g}x from 06:00 until it reaches the present, then "
         f"in real time ({args.days:g} simulated days in all); Ctrl-C stops.\n"

@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from .errors import HubError
-from .schema import Home, LoginSession, User
+from .schema import Home, LoginSession, Station, User
 
 Role = Literal["admin", "dispatcher", "caregiver", "family"]
 ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family")
@@ -42,6 +42,16 @@ class AccessError(HubError):
 
 class Forbidden(AccessError):
     status = 403
+
+
+class UnknownUser(HubError):
+    status = 404
+
+
+class AccountConflict(HubError):
+    """An account change that contradicts the registry or itself (409)."""
+
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class Scope:
     def sees(self, home: Home) -> bool:
         if self.role == "admin":
             return True
+        if home.deactivated_at is not None:  # out of service: only the registry keeps it
+            return False
         if self.role == "family":
             return home.id in self.residents
         return home.station_id in self.stations
@@ -115,6 +127,37 @@ def save_user(
     return user
 
 
+def check_links(
+    session: Session, role: str, stations: list[str], residents: list[str]
+) -> list[str]:
+    """What is wrong with the stations and residents an account of ``role`` is linked to,
+    one sentence each (empty: nothing). Staff belong to stations that exist, family to
+    residents (homes) that exist; an admin sees everything and is linked to nothing."""
+    problems = []
+    if role in ("dispatcher", "caregiver"):
+        if not stations:
+            problems.append(f"a {role} needs at least one station")
+        if residents:
+            problems.append(f"a {role} is linked to stations, not residents")
+    elif role == "family":
+        if not residents:
+            problems.append("a family account needs the resident it looks after")
+        if stations:
+            problems.append("a family account is linked to residents, not stations")
+    elif stations or residents:
+        problems.append("an admin sees everything: no stations or residents")
+    for station_id in stations:
+        if session.get(Station, station_id) is None:
+            problems.append(f"no station {station_id!r}; register the station first")
+    for home_id in residents:
+        home = session.get(Home, home_id)
+        if home is None:
+            problems.append(f"no resident {home_id!r}; register the home first")
+        elif home.deactivated_at is not None:
+            problems.append(f"the home of {home_id!r} is deactivated")
+    return problems
+
+
 def password_hash(session: Session, username: str) -> str | None:
     """The stored hash of an account's password, None if there is no such account."""
     user = session.get(User, username)
@@ -140,7 +183,8 @@ def open_session(
     """A log-in session for an account whose password was checked against
     ``checked_hash``; 401 if the password changed in the meantime."""
     user = session.get(User, username)
-    if user is None or user.password_hash != checked_hash:
+    if user is None or user.password_hash != checked_hash or user.deactivated_at is not None:
+        # A deactivated account answers like a wrong password: nothing to learn from it.
         raise AccessError("wrong user name or password")
     if new_hash is not None:
         user.password_hash = new_hash
@@ -171,8 +215,28 @@ def user_for_token(session: Session, token: str) -> User:
     if login is None or login.expires_at < time.time():
         raise AccessError("not logged in, or the session has expired")
     user = session.get(User, login.username)
-    if user is None:
+    if user is None or user.deactivated_at is not None:
         raise AccessError("the account no longer exists")
+    return user
+
+
+def deactivate_user(session: Session, username: str, *, now: float | None = None) -> User:
+    """The account can no longer log in and its open sessions end; the row stays, so the
+    alert histories it wrote keep its name. Deactivating twice keeps the first time."""
+    user = session.get(User, username)
+    if user is None:
+        raise UnknownUser(f"no user {username!r}")
+    if user.deactivated_at is None:
+        user.deactivated_at = time.time() if now is None else now
+    session.execute(delete(LoginSession).where(LoginSession.username == username))
+    return user
+
+
+def reactivate_user(session: Session, username: str) -> User:
+    user = session.get(User, username)
+    if user is None:
+        raise UnknownUser(f"no user {username!r}")
+    user.deactivated_at = None
     return user
 
 

@@ -145,7 +145,12 @@ class AlertManager:
     # -- from the homes -------------------------------------------------------------------
 
     def on_event(self, session: Session, home: Home, event: EventRow) -> list[AlertUpdate]:
-        """Apply one stored event; links it to its alert (``event.alert_id``)."""
+        """Apply one stored event; links it to its alert (``event.alert_id``).
+
+        A deactivated home's events are kept as a record but open or change no alert: nobody
+        is paged about a home the station no longer looks after (hub.registry)."""
+        if home.deactivated_at is not None:
+            return []
         actor = f"edge:{event.edge}"
         alert = self._open(session, home.id, event.kind)
         if event.state == "cleared":
@@ -277,7 +282,9 @@ class AlertManager:
         now = self.clock() if now is None else now
         homes = session.scalars(
             select(Home).where(
-                Home.status == "offline", Home.status_at <= now - self.home_offline_after_s
+                Home.status == "offline",
+                Home.status_at <= now - self.home_offline_after_s,
+                Home.deactivated_at.is_(None),
             )
         )
         updates = []

@@ -111,6 +111,8 @@ def alerts_page(
         query = query.where(Alert.home_id.in_(scope.residents))
     elif not scope.sees_everything:
         query = query.where(Alert.station_id.in_(scope.stations))
+    if not scope.sees_everything:  # a deactivated home's alerts are the registry's only
+        query = query.where(Home.deactivated_at.is_(None))
     if station is not None:
         query = query.where(Alert.station_id == station)
     if resident is not None:

@@ -24,7 +24,15 @@ from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
 from .errors import HubError
-from .schema import Device, FeedbackChange, Home, OutgoingMessage, Station
+from .schema import (
+    Alert,
+    Device,
+    EscalationTimer,
+    FeedbackChange,
+    Home,
+    OutgoingMessage,
+    Station,
+)
 
 
 class RegistryError(HubError):
@@ -72,6 +80,10 @@ def save_home(
     if session.get(Station, config.station) is None:
         raise NotFound(f"no station {config.station!r}; register the station first")
     home = session.get(Home, config.home)
+    if home is not None and home.deactivated_at is not None:
+        raise RegistryError(
+            f"home {config.home!r} is deactivated; reactivate it before changing its config"
+        )
     stored = feedback.factors(home.config) if home is not None else {}
     if FEEDBACK in config.thresholds:
         wanted = feedback.checked(config.thresholds[FEEDBACK])
@@ -92,6 +104,37 @@ def save_home(
                 session, config.home, kind, old, feedback.tidy(new),
                 actor=actor, reason="config", now=now,
             )  # fmt: skip
+    return home
+
+
+def deactivate_home(
+    session: Session, home_id: str, *, actor: str, now: float | None = None
+) -> Home:
+    """Take a home out of service without losing its history.
+
+    Its alerts, readings and events stay (retention ages them as usual); the home leaves
+    the lists of staff and family and the queue; its open alerts stop escalating; events its
+    edge still sends are recorded but open no alert (hub.alerts). Deactivating twice is a
+    no-op: the first time and actor stay."""
+    home = get_home(session, home_id)
+    if home.deactivated_at is not None:
+        return home
+    home.deactivated_at = time.time() if now is None else now
+    home.deactivated_by = actor
+    open_alerts = select(Alert.id).where(Alert.home_id == home_id, Alert.resolved_at.is_(None))
+    for timer in session.scalars(
+        select(EscalationTimer).where(EscalationTimer.alert_id.in_(open_alerts))
+    ):
+        session.delete(timer)
+    return home
+
+
+def reactivate_home(session: Session, home_id: str) -> Home:
+    """Back in service: lists, queue and alerts as before (escalation restarts with the
+    next event)."""
+    home = get_home(session, home_id)
+    home.deactivated_at = None
+    home.deactivated_by = None
     return home
 
 

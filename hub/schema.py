@@ -69,6 +69,10 @@ class Home(Base):
     status_at: Mapped[float | None] = mapped_column(Float)
     status_document: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     hosted_by: Mapped[str | None] = mapped_column(String(64))  # hosted-edge process id
+    # Deactivated, not deleted: its alerts, readings and history stay; it leaves the lists
+    # and the queue of staff and family, and its events open no alert (hub.registry).
+    deactivated_at: Mapped[float | None] = mapped_column(Float)
+    deactivated_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Device(Base):
@@ -291,6 +295,9 @@ class User(Base):
     stations: Mapped[list[str]] = mapped_column(default=list)
     residents: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[float] = mapped_column(Float)
+    # A deactivated account cannot log in and its sessions are gone; its name stays in the
+    # alert histories it wrote.
+    deactivated_at: Mapped[float | None] = mapped_column(Float)
 
 
 class LoginSession(Base):

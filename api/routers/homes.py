@@ -17,15 +17,20 @@ from sqlalchemy.orm import Session
 
 from analytics.context import FEEDBACK
 from contracts.home import HomeConfig
-from hub import feedback, queries
+from devices import model_problems
+from hub import arrivals, feedback, queries
 from hub.accounts import Scope
-from hub.registry import get_home, save_home, set_factor
+from hub.registry import deactivate_home, get_home, reactivate_home, save_home, set_factor
 from hub.schema import Home
 from hub.views import local_time
 
 from ..deps import HubDep, NewId, ScopeDep, SessionDep
+from ..errors import Unprocessable
+from ..params import RowCursor
 from ..routing import LimitedJsonRoute
 from ..schemas import (
+    ArrivalPublic,
+    ArrivalsPublic,
     DevicePublic,
     FeedbackChangePublic,
     FeedbackPublic,
@@ -49,6 +54,9 @@ def public(home: Home, scope: Scope) -> HomePublic:
         status=home.status,
         status_at=local_time(home.status_at, ZoneInfo(home.timezone)),
         config=config,
+        active=home.deactivated_at is None,
+        deactivated_at=local_time(home.deactivated_at, ZoneInfo(home.timezone)),
+        deactivated_by=home.deactivated_by,
     )
 
 
@@ -70,11 +78,75 @@ async def put_home(home_id: NewId, config: HomeConfig, hub: HubDep, scope: Scope
     scope.require_admin()
     if config.home != home_id:
         raise HTTPException(422, f"the config is for home {config.home!r}, not {home_id!r}")
+    problems = model_problems(config.devices)
+    if problems:
+        raise Unprocessable(
+            [
+                {"loc": ["body", "devices", index, "model"], "input": model, "msg": why,
+                 "type": "unknown_model"}
+                for index, model, why in problems
+            ]
+        )  # fmt: skip
     prefix = hub.settings.prefix
     home = await hub.act(
         lambda session: save_home(session, config, prefix=prefix, actor=scope.name)
     )
     return public(home, scope)
+
+
+@router.delete("/{home_id}")
+async def delete_home(home_id: str, hub: HubDep, scope: ScopeDep) -> HomePublic:
+    """Deactivate, not delete: history stays; the home leaves staff and family lists and
+    the queue, its open alerts stop escalating, and what its edge still sends opens no
+    alert. ``POST /homes/{id}/reactivate`` undoes it."""
+    scope.require_admin()
+    home = await hub.act(lambda session: deactivate_home(session, home_id, actor=scope.name))
+    return public(home, scope)
+
+
+@router.post("/{home_id}/reactivate")
+async def reactivate(home_id: str, hub: HubDep, scope: ScopeDep) -> HomePublic:
+    scope.require_admin()
+    return public(await hub.act(lambda session: reactivate_home(session, home_id)), scope)
+
+
+@router.get("/{home_id}/arrivals")
+def list_arrivals(
+    home_id: str,
+    session: SessionDep,
+    scope: ScopeDep,
+    after_reading: RowCursor = None,
+    after_event: RowCursor = None,
+) -> ArrivalsPublic:
+    """The readings and events the hub took in for the home after the given ids (without
+    them: the newest few): the installer's check that a new device reports (admin only)."""
+    scope.require_admin()
+    home = get_home(session, home_id)
+    tz = ZoneInfo(home.timezone)
+    readings = [
+        ArrivalPublic(
+            id=row.id,
+            type="reading",
+            at=local_time(row.ts, tz),
+            device=row.device,
+            metric=row.metric,
+            value=row.text if row.text is not None else row.number,
+        )
+        for row in arrivals.readings_after(session, home.id, after_reading)
+    ]
+    events = [
+        ArrivalPublic(
+            id=row.id,
+            type="event",
+            at=local_time(row.ts, tz),
+            device=row.device,
+            received_at=local_time(row.received_at, tz),
+            kind=row.kind,
+            state=row.state,
+        )
+        for row in arrivals.events_after(session, home.id, after_event)
+    ]
+    return ArrivalsPublic(home=home.id, status=home.status, readings=readings, events=events)
 
 
 @router.get("/{home_id}/devices")

@@ -6,7 +6,7 @@ a CDN. Every text is in ``static/i18n/strings.json`` in Simplified Chinese and E
 | route | what |
 |---|---|
 | ``/`` | redirects to ``/login`` |
-| ``/login``, ``/console``, ``/family`` | the pages |
+| ``/login``, ``/console``, ``/family``, ``/admin`` | the pages (``/admin``: the operator's) |
 | ``/family/manifest.webmanifest`` | the family app's web app manifest |
 | ``/family/sw.js`` | its service worker (scope ``/family``), caches the shell |
 | ``/static/...`` | CSS, JavaScript modules, strings, icons |
@@ -71,6 +71,11 @@ def login_page() -> FileResponse:
 @router.get("/console")
 def console_page() -> FileResponse:
     return _page("console.html")
+
+
+@router.get("/admin")
+def admin_page() -> FileResponse:
+    return _page("admin.html")
 
 
 @router.get("/family")

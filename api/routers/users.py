@@ -1,46 +1,36 @@
-"""Accounts (admin only): dispatchers and caregivers of stations, family of residents."""
+"""Accounts (admin only): dispatchers and caregivers of stations, family of residents.
+
+Accounts are deactivated, never deleted (``DELETE /users/{username}``): the alert
+histories keep the names of who acted, and a deactivated account cannot log in.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from hub import channels, queries
-from hub.accounts import save_user
+from hub.accounts import (
+    AccountConflict,
+    check_links,
+    deactivate_user,
+    reactivate_user,
+    save_user,
+)
 from hub.schema import User
+from hub.views import local_time
 
 from ..deps import HubDep, ScopeDep, SessionDep, Username
+from ..errors import Unprocessable
 from ..routing import LimitedJsonRoute
+from ..schemas import UserPublic, UserSave
+
+UTC = ZoneInfo("UTC")
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=LimitedJsonRoute)
-
-
-class UserSave(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100)
-    role: Literal["admin", "dispatcher", "caregiver", "family"]
-    password: str | None = Field(default=None, min_length=8, max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
-    stations: list[str] = Field(default_factory=list)
-    residents: list[str] = Field(default_factory=list)
-
-
-class UserPublic(BaseModel):
-    username: str
-    name: str
-    role: str
-    phone: str | None
-    stations: list[str]
-    residents: list[str]
-    channel_problems: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="alerts that reach this user's people through no channel: a family's "
-        "residents, a dispatcher's stations (see GET /stations/{id})",
-    )
 
 
 def public(user: User, problems: Sequence[channels.ChannelProblem] = ()) -> UserPublic:
@@ -56,6 +46,8 @@ def public(user: User, problems: Sequence[channels.ChannelProblem] = ()) -> User
         stations=user.stations,
         residents=user.residents,
         channel_problems=[p.as_dict() for p in mine],
+        active=user.deactivated_at is None,
+        deactivated_at=local_time(user.deactivated_at, UTC),
     )
 
 
@@ -68,6 +60,32 @@ def list_users(session: SessionDep, scope: ScopeDep, hub: HubDep) -> list[UserPu
 
 @router.put("/{username}")
 async def put_user(username: Username, body: UserSave, hub: HubDep, scope: ScopeDep) -> UserPublic:
+    """Create or update an account. Staff must belong to stations that exist, family to
+    residents that exist (422, with each problem, otherwise)."""
     scope.require_admin()
-    user = await hub.act(lambda session: save_user(session, username, **body.model_dump()))
-    return public(user)
+
+    def save(session: Session) -> User:
+        problems = check_links(session, body.role, body.stations, body.residents)
+        if problems:
+            raise Unprocessable(problems)
+        existing = session.get(User, username)
+        if existing is not None and existing.deactivated_at is not None:
+            raise AccountConflict(f"{username} is deactivated; reactivate the account first")
+        return save_user(session, username, **body.model_dump())
+
+    return public(await hub.act(save))
+
+
+@router.delete("/{username}")
+async def delete_user(username: Username, hub: HubDep, scope: ScopeDep) -> UserPublic:
+    """Deactivate: the account cannot log in any more and its sessions end."""
+    scope.require_admin()
+    if username == scope.username:
+        raise AccountConflict("an admin cannot deactivate their own account")
+    return public(await hub.act(lambda session: deactivate_user(session, username)))
+
+
+@router.post("/{username}/reactivate")
+async def reactivate(username: Username, hub: HubDep, scope: ScopeDep) -> UserPublic:
+    scope.require_admin()
+    return public(await hub.act(lambda session: reactivate_user(session, username)))

@@ -91,6 +91,14 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("post", "/alerts/{alert_id}/reopen"): ACTION,
     ("get", "/health"): everyone(OK),
     ("get", "/clock"): everyone(OK),
+    ("get", "/catalog/devices"): everyone(OK),
+    ("patch", "/stations/{station_id}"): ADMIN_ONLY,
+    ("get", "/homes/{home_id}/arrivals"): ADMIN_ONLY,
+    # Deactivations last, each undone right after, so the walk goes on with what it had.
+    ("delete", "/users/{username}"): ADMIN_ONLY,
+    ("post", "/users/{username}/reactivate"): ADMIN_ONLY,
+    ("delete", "/homes/{home_id}"): ADMIN_ONLY,
+    ("post", "/homes/{home_id}/reactivate"): ADMIN_ONLY,
 }
 
 
@@ -103,13 +111,14 @@ def credentials(role: str) -> dict[str, str]:
 def body_for(path: str, role: str, target: dict[str, str]) -> object:
     if path == "/auth/login":
         return credentials(role)
-    if path.startswith("/users/"):
-        return {"name": "新用户", "role": "family", "password": "long-enough", "residents": []}
+    if path == "/users/{username}":
+        family = {"role": "family", "residents": ["h001"]}
+        return {"name": "新用户", "password": "long-enough", **family}
     if path.startswith("/stations/"):
         return {"name": "站"}
     if path.endswith("/feedback/{kind}"):
         return {"factor": 1.25, "note": "the walk"}
-    if path.startswith("/homes/"):
+    if path.startswith("/homes/") and path.count("/") == 2:
         station = "st1" if target["home_id"] == "h001" else "st2"
         return home_config(target["home_id"], station=station)
     return {

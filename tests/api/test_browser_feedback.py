@@ -46,7 +46,8 @@ async def test_the_console_shows_the_loosened_limit_and_an_admin_undoes_it(mosqu
 
         admin = await browser.new_page(viewport={"width": 1366, "height": 768})
         await log_in(admin, hub.url, "admin", ADMIN_PASSWORD)
-        await expect(admin).to_have_url(f"{hub.url}/console", timeout=TIMEOUT)
+        # An admin lands on the operator pages, which link to the console.
+        await expect(admin).to_have_url(f"{hub.url}/admin#stations", timeout=TIMEOUT)
         await admin.goto(f"{hub.url}/console#alert-{alert_id}")
         await admin.reload()  # a new fragment alone does not load the page again
         await expect(admin.get_by_test_id("adapt-now")).to_contain_text("×1.25", timeout=TIMEOUT)

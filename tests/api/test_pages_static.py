@@ -23,7 +23,7 @@ from hub.alerts import OUTCOMES
 
 STATIC = pages.STATIC
 NODE = shutil.which("node")
-PAGES = ("/login", "/console", "/family")
+PAGES = ("/login", "/console", "/family", "/admin")
 SCRIPTS = [*sorted((STATIC / "js").glob("*.js")), STATIC / "sw.js"]
 MARKUP = sorted(STATIC.glob("*.html"))
 STRINGS = json.loads((STATIC / "i18n" / "strings.json").read_text(encoding="utf-8"))

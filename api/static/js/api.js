@@ -92,5 +92,6 @@ export async function logout() {
 
 /** The page a user starts on after logging in. */
 export function homeFor(user) {
+  if (user?.role === "admin") return "/admin"; // the operator pages, which link to the console
   return user?.role === "family" ? "/family" : "/console";
 }

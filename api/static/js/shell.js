@@ -20,6 +20,10 @@ export async function startPage({ needUser = true } = {}) {
   for (const el of document.querySelectorAll("[data-user-name]")) {
     el.textContent = user ? user.name || user.username : "";
   }
+  // Links only some roles may follow (the operator pages, for an admin on the console).
+  for (const el of document.querySelectorAll("[data-for-role]")) {
+    el.hidden = user?.role !== el.dataset.forRole;
+  }
   return user;
 }
 

@@ -1,0 +1,216 @@
+"""The operator pages in a real Chromium, against a real hub on a real Mosquitto.
+
+An admin logs in and lands on the operator pages, registers a station, a home with a
+bracelet and an SOS button and the resident's son, and watches the install check: the
+home's first reading and its SOS arrive over MQTT and show up on the page. The son logs in
+and sees his mother, no one else. And /docs renders with every non-local request blocked.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from playwright.async_api import Page, Route, expect
+
+from tests.support.chromium import TIMEOUT, chromium, log_in
+from tests.support.factories import (
+    ADMIN_PASSWORD,
+    PREFIX,
+    event_message,
+    register,
+    served,
+    settings_for,
+)
+from tests.support.mqtt import publish
+
+HOME, STATION, SON = "h900", "st9", "zhao.qiang"
+SECRET = "json://ops:s3cret-pw@127.0.0.1:9/alerts"
+
+
+def first_reading() -> tuple[str, bytes]:
+    """The bracelet's first heart rate, as the home's edge sends it up."""
+    reading = {
+        "ts": datetime.now(UTC).isoformat(),
+        "home": HOME,
+        "device": "band",
+        "metric": "heart_rate",
+        "value": 76,
+    }
+    batch = {"home": HOME, "readings": [reading], "edge": HOME, "seq": 1}
+    return f"{PREFIX}/{HOME}/telemetry", json.dumps(batch).encode()
+
+
+async def register_station(page: Page) -> None:
+    await page.get_by_test_id("station-id").fill(STATION)
+    await page.get_by_test_id("station-name-input").fill("清河社区养老服务站")
+    await page.get_by_test_id("station-phone").fill("0558-7654321")
+    await page.get_by_test_id("station-notify").fill(SECRET)
+    await page.get_by_test_id("station-save").click()
+    row = page.locator(f'[data-testid=station-row][data-id="{STATION}"]')
+    await expect(row).to_be_visible(timeout=TIMEOUT)
+    await expect(row.get_by_test_id("station-notify-shown")).to_contain_text("127.0.0.1")
+    await expect(row).not_to_contain_text("s3cret")  # a secret is never shown back
+
+
+async def register_home(page: Page) -> None:
+    await page.get_by_test_id("tab-homes").click()
+    form = page.get_by_test_id("home-form")
+    await form.get_by_test_id("home-id").fill(HOME)
+    await form.get_by_test_id("home-station").select_option(STATION)
+    await form.get_by_test_id("home-address").fill("清河路 12 号 1-302")
+    await form.get_by_test_id("resident-name").fill("赵桂兰")
+    await form.get_by_test_id("resident-birth-year").fill("1940")
+    await form.get_by_test_id("add-device").click()
+    band = form.get_by_test_id("device-row").nth(0)
+    await band.get_by_test_id("device-model").select_option("native-bracelet")
+    await band.get_by_test_id("device-id").fill("band")
+    await expect(band.get_by_test_id("device-role")).to_have_value("wrist")
+    await expect(band.get_by_test_id("device-zigbee")).to_be_hidden()  # a native device
+    await form.get_by_test_id("add-device").click()
+    sos = form.get_by_test_id("device-row").nth(1)
+    await sos.get_by_test_id("device-model").select_option("HS1EB")
+    await sos.get_by_test_id("device-id").fill("sos_bed")
+    await sos.get_by_test_id("device-zigbee").fill("sos_h900")
+    await expect(sos.get_by_test_id("device-role")).to_have_value("bedside")
+    await form.get_by_test_id("add-contact").click()
+    await form.get_by_test_id("contact-name").fill("赵强")
+    await form.get_by_test_id("contact-relation").select_option("son")
+    await form.get_by_test_id("contact-phone").fill("13900000000")
+    await form.get_by_test_id("home-save").click()
+    await expect(page.locator(f'[data-testid=home-row][data-id="{HOME}"]')).to_be_visible(
+        timeout=TIMEOUT
+    )
+
+
+async def create_son(page: Page) -> None:
+    await page.get_by_test_id("tab-users").click()
+    form = page.get_by_test_id("user-form")
+    await form.get_by_test_id("user-username").fill(SON)
+    await form.get_by_test_id("user-name").fill("赵强")
+    await form.get_by_test_id("user-role").select_option("family")
+    await expect(form.get_by_test_id("user-station")).to_be_hidden()
+    await form.get_by_test_id("user-resident").select_option(HOME)
+    await form.get_by_test_id("user-password").fill("son-password")
+    await form.get_by_test_id("user-save").click()
+    row = page.locator(f'[data-testid=user-row][data-id="{SON}"]')
+    await expect(row.get_by_test_id("active-state")).to_have_attribute("data-state", "active")
+
+
+async def add_a_daughter(page: Page, hub) -> None:
+    """Editing the home keeps what the form does not show and changes what it does."""
+    await page.get_by_test_id("tab-homes").click()
+    await (
+        page.locator(f'[data-testid=home-row][data-id="{HOME}"]')
+        .get_by_test_id("edit-home")
+        .click()
+    )
+    form = page.get_by_test_id("home-form")
+    await expect(form.get_by_test_id("resident-name")).to_have_value("赵桂兰")
+    await expect(form.get_by_test_id("device-row")).to_have_count(2)
+    await form.get_by_test_id("add-contact").click()
+    await form.get_by_test_id("contact-name").nth(1).fill("赵敏")
+    await form.get_by_test_id("contact-relation").nth(1).select_option("daughter")
+    await form.get_by_test_id("home-save").click()
+    await expect(form.get_by_test_id("home-form-title")).to_have_text("登记住户", timeout=TIMEOUT)
+    config = (await hub.http.get(f"/homes/{HOME}")).json()["config"]
+    assert [c["name"] for c in config["contacts"]] == ["赵强", "赵敏"]
+    sources = {d["id"]: d["source"] for d in config["devices"]}
+    assert sources == {"band": "native", "sos_bed": "zigbee2mqtt:sos_h900"}
+
+
+async def test_an_operator_sets_up_a_home_and_sees_its_first_reading(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)  # another station and home, which the son must never see
+        page = await browser.new_page(viewport={"width": 1366, "height": 900})
+        await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        await expect(page).to_have_url(f"{hub.url}/admin#stations", timeout=TIMEOUT)
+        await expect(page.get_by_test_id("console-link")).to_have_attribute("href", "/console")
+
+        await register_station(page)
+        await register_home(page)
+        check = page.get_by_test_id("install-check")
+        await expect(check).to_be_visible()
+        await expect(check.get_by_test_id("check-state")).to_have_attribute("data-state", "waiting")
+
+        # The installer puts the bracelet on and presses the SOS button.
+        await publish(mosquitto, [first_reading()])
+        reading = check.locator('[data-testid=arrival][data-type="reading"]')
+        await expect(reading).to_contain_text("76", timeout=TIMEOUT)
+        await expect(reading).to_contain_text("心率")
+        await publish(mosquitto, [event_message("sos", seq=2, home=HOME)])
+        sos = check.locator('[data-testid=arrival][data-type="event"][data-metric="sos"]')
+        await expect(sos).to_be_visible(timeout=TIMEOUT)
+        await expect(check.get_by_test_id("check-state")).to_have_attribute("data-state", "arrived")
+        await page.screenshot(path=tmp_path / "operator.png", full_page=True)
+
+        await create_son(page)
+        son = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(son, hub.url, SON, "son-password")
+        await expect(son).to_have_url(f"{hub.url}/family", timeout=TIMEOUT)
+        await expect(son.get_by_test_id("family-question")).to_contain_text("赵桂兰")
+        residents = await (await son.request.get(f"{hub.url}/residents")).json()
+        assert [r["id"] for r in residents] == [HOME]
+
+        await add_a_daughter(page, hub)
+
+        # Deactivated from the page (two clicks, no dialog): he can no longer log in.
+        await page.get_by_test_id("tab-users").click()
+        row = page.locator(f'[data-testid=user-row][data-id="{SON}"]')
+        await row.get_by_test_id("deactivate-user").click()
+        await row.get_by_test_id("deactivate-user").click()
+        await expect(row.get_by_test_id("active-state")).to_have_attribute(
+            "data-state", "inactive", timeout=TIMEOUT
+        )
+        me = await son.request.get(f"{hub.url}/auth/me")
+        assert me.status == 401
+
+        # The console is a click away, and links back for an admin only.
+        await page.get_by_test_id("console-link").click()
+        await expect(page).to_have_url(f"{hub.url}/console", timeout=TIMEOUT)
+        await expect(page.get_by_test_id("operator-link")).to_be_visible(timeout=TIMEOUT)
+
+
+async def test_a_wrong_device_is_refused_on_the_page_with_the_reason(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        page = await browser.new_page(viewport={"width": 1366, "height": 900})
+        await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        await page.get_by_test_id("tab-homes").click()
+        form = page.get_by_test_id("home-form")
+        await form.get_by_test_id("home-id").fill("h901")
+        await form.get_by_test_id("resident-name").fill("钱玉珍")
+        await form.get_by_test_id("resident-birth-year").fill("1938")
+        await form.get_by_test_id("add-device").click()
+        await form.get_by_test_id("device-model").select_option("HS1EB")
+        # No Zigbee2MQTT name: the hub refuses the source, and the page says why.
+        await form.get_by_test_id("home-save").click()
+        error = form.get_by_test_id("form-error")
+        await expect(error).to_be_visible(timeout=TIMEOUT)
+        await expect(error).to_contain_text("zigbee2mqtt:<friendly_name>")
+        await expect(page.locator('[data-testid=home-row][data-id="h901"]')).to_have_count(0)
+
+
+async def test_the_api_docs_render_with_the_network_off(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        context = await browser.new_context()
+        blocked: list[str] = []
+
+        async def local_only(route: Route) -> None:
+            if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+                await route.continue_()
+            else:
+                blocked.append(route.request.url)
+                await route.abort("internetdisconnected")
+
+        await context.route("**/*", local_only)
+        page = await context.new_page()
+        await page.goto(f"{hub.url}/docs")
+        operations = page.locator(".opblock-summary-path")
+        await expect(operations.first).to_be_visible(timeout=TIMEOUT)
+        # The operations themselves, not just the page's frame: the new DELETE is listed.
+        deactivate = page.locator(".opblock-delete .opblock-summary-path")
+        await expect(deactivate.filter(has_text="/homes/{home_id}")).to_be_visible()
+        assert not [url for url in blocked if url.endswith((".js", ".css"))], blocked
+        await context.close()
