@@ -102,6 +102,15 @@ class ContactPublic(BaseModel):
     notify: list[str]
 
 
+class DataReadPublic(BaseModel):
+    """One read of a resident's data (GET /residents/{id}/reads)."""
+
+    at: str
+    username: str
+    role: str
+    route: str = Field(description='e.g. "GET /residents/{resident_id}/today"')
+
+
 class ResidentPublic(BaseModel):
     id: str = Field(description="the resident's home id (one resident per home)")
     name: str

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from hub.redaction import install_log_redaction
     from hub.settings import HubSettings
 
     logging.basicConfig(
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     )
+    # After uvicorn's Config, which sets up its loggers' own handlers.
+    install_log_redaction("uvicorn", "uvicorn.error", "uvicorn.access")
     failure = asyncio.run(_serve(server, app))
     if failure is not None:
         print(f"eldercare hub: {failure}", file=sys.stderr)

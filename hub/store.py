@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,7 @@ class Store:
         try:
             self.engine: Engine = _engine(url, recycle_s)
             Base.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
             _create_missing_indexes(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store {url}: {exc}") from exc
@@ -114,6 +115,27 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """``create_all`` creates missing tables, not missing columns: a store made by an
+    earlier version gets the nullable columns added since (there are no migrations yet; a
+    new column is nullable so that this is all it takes)."""
+    inspector = inspect(engine)
+    existing_tables = set(inspector.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(
+                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+                )
+            log.info("store: added the column %s.%s", table.name, column.name)
 
 
 def _create_missing_indexes(engine: Engine) -> None:

@@ -9,17 +9,19 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeGuard
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
-from hub import queries
+from hub import audit, queries
 from hub.schema import Home
 from hub.views import local_time
 
+from ..audit import audit_read
 from ..deps import ScopeDep, SessionDep
 from ..params import Day, Moment
 from ..schemas import (
     ContactPublic,
+    DataReadPublic,
     HeartRateNow,
     HistoryPublic,
     HourPublic,
@@ -58,23 +60,57 @@ def public(session: Session, home: Home) -> ResidentPublic:
 
 @router.get("")
 def list_residents(
-    session: SessionDep, scope: ScopeDep, station: str | None = None
+    request: Request, session: SessionDep, scope: ScopeDep, station: str | None = None
 ) -> list[ResidentPublic]:
-    return [public(session, home) for home in queries.visible_homes(session, scope, station)]
+    homes = queries.visible_homes(session, scope, station)
+    audit_read(request, scope, (home.id for home in homes))
+    return [public(session, home) for home in homes]
 
 
 @router.get("/{resident_id}")
-def get_resident(resident_id: str, session: SessionDep, scope: ScopeDep) -> ResidentPublic:
-    return public(session, queries.visible_home(session, scope, resident_id))
+def get_resident(
+    request: Request, resident_id: str, session: SessionDep, scope: ScopeDep
+) -> ResidentPublic:
+    home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
+    return public(session, home)
 
 
 @router.get("/{resident_id}/contacts")
-def list_contacts(resident_id: str, session: SessionDep, scope: ScopeDep) -> list[ContactPublic]:
-    return public(session, queries.visible_home(session, scope, resident_id)).contacts
+def list_contacts(
+    request: Request, resident_id: str, session: SessionDep, scope: ScopeDep
+) -> list[ContactPublic]:
+    home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
+    return public(session, home).contacts
+
+
+@router.get("/{resident_id}/reads")
+def list_reads(
+    resident_id: str,
+    session: SessionDep,
+    scope: ScopeDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[DataReadPublic]:
+    """Who read this resident's data, newest first: user, role, when, through which route
+    (admin only; one row per user and route per minute, kept retention_audit_days)."""
+    scope.require_admin()
+    home = queries.visible_home(session, scope, resident_id)
+    zone = ZoneInfo(home.timezone)
+    return [
+        DataReadPublic(
+            at=local_time(row.at, zone) or "",
+            username=row.username,
+            role=row.role,
+            route=row.route,
+        )
+        for row in audit.reads_of(session, home.id, limit)
+    ]
 
 
 @router.get("/{resident_id}/history")
 def history(
+    request: Request,
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
@@ -85,6 +121,7 @@ def history(
     """Per hour: count, min, mean and max of a vital sign; steps as the hour's highest
     count; activity as the number of door, motion and presence changes."""
     home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
     tz = ZoneInfo(home.timezone)
     end = _aware(end, tz) if end is not None else datetime.now(tz)
     start = _aware(start, tz) if start is not None else end - timedelta(hours=24)
@@ -131,6 +168,7 @@ def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
 
 @router.get("/{resident_id}/today")
 def today(
+    request: Request,
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
@@ -140,6 +178,7 @@ def today(
     day's doors, movement and alerts. When she got up is decided as the home's not_up
     detector decides it (the whereabouts model, hub.queries.morning)."""
     home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
     tz = ZoneInfo(home.timezone)
     now = datetime.now(tz)
     day = day or now.date()

@@ -127,9 +127,11 @@ async def survives_a_store_failure(hub, mosquitto, fail, recover) -> None:
     readings = seq + 500
     health = await hub.until_health(
         # The SOS came last: it may be committed in a batch after the last readings.
-        lambda h: h.get("state") == "ok"
-        and h["ingest"]["readings"] == readings
-        and h["ingest"]["events"] == 1,
+        lambda h: (
+            h.get("state") == "ok"
+            and h["ingest"]["readings"] == readings
+            and h["ingest"]["events"] == 1
+        ),
         "every message stored after the store works again",
     )
     assert health["store_errors"] > 0 and health["ingest"]["duplicates"] == 0

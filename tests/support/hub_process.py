@@ -59,6 +59,7 @@ class HubProcess:
             **os.environ,
             "ELDERCARE_DATABASE": f"sqlite:///{self.database}",
             "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ELDERCARE_COOKIE_SECURE": "false",
             "ELDERCARE_ESCALATION_TICK_S": "0.2",
             **env,
         }

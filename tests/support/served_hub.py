@@ -22,8 +22,9 @@ from hub.service import Hub
 from hub.settings import HubSettings
 
 PREFIX = "eldercare/v1"
-ADMIN_PASSWORD = "admin-password"
-PASSWORD = "demo-password"
+# Passwords that pass the hub's rules (hub.passwords): long enough, not common.
+ADMIN_PASSWORD = "lantern-admin-4827"
+PASSWORD = "harbour-staff-3916"
 
 
 def fast_policies(repeat_s: float = 0.3) -> EscalationPolicies:
@@ -51,6 +52,7 @@ def settings_for(broker: Broker, folder: Path, **changes: Any) -> HubSettings:
         "escalation_tick_s": 0.05,
         "delivery_retry_s": 0.2,
         "admin_password": ADMIN_PASSWORD,
+        "cookie_secure": False,  # plain http on 127.0.0.1: a Secure cookie would not return
         **changes,
     }
     return HubSettings(**values)
