@@ -13,9 +13,18 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from hub.accounts import Scope, log_out, open_session, revoke_sessions, set_password
+from hub.accounts import (
+    AccessError,
+    Forbidden,
+    Scope,
+    log_out,
+    open_session,
+    revoke_sessions,
+    set_password,
+)
 from hub.passwords import PasswordPolicy
 from hub.schema import User
+from hub.throttle import LoginThrottled
 
 from ..deps import SESSION_COOKIE, HubDep, ScopeDep, token_of
 
@@ -100,7 +109,13 @@ async def change_password(
     next check) and this one gets a new session. The current password is checked like a
     log-in (and throttled like one)."""
     PasswordPolicy.of(hub.settings).check(body.new_password, scope.username)
-    await hub.log_in(scope.username, body.current_password, client_address(request))
+    try:
+        await hub.log_in(scope.username, body.current_password, client_address(request))
+    except LoginThrottled:
+        raise
+    except AccessError:
+        # 403, not 401: the session holds; the password given does not.
+        raise Forbidden("the current password is wrong") from None
 
     def change(session: Session) -> tuple[str, User]:
         checked = set_password(session, scope.username, body.new_password)

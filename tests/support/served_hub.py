@@ -23,7 +23,7 @@ from hub.settings import HubSettings
 
 PREFIX = "eldercare/v1"
 # Passwords that pass the hub's rules (hub.passwords): long enough, not common.
-ADMIN_PASSWORD = "lantern-admin-4827"
+ADMIN_PASSWORD = "quiet-lantern-4827"
 PASSWORD = "harbour-staff-3916"
 
 
