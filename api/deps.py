@@ -52,7 +52,7 @@ def scope_for_token(hub: Hub, token: str) -> tuple[Scope, bool]:
     with hub.store.sessions() as session:
         login = live_session(session, token, hub.session_policy)
         user = user_for_token(session, token, hub.session_policy)
-        return Scope.of(user), needs_touch(login)
+        return Scope.of(user), needs_touch(login, hub.session_policy)
 
 
 def note_use(hub: Hub, token: str) -> None:

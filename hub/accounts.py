@@ -252,10 +252,15 @@ def live_session(
     return login
 
 
-def needs_touch(login: LoginSession, now: float | None = None) -> bool:
+def needs_touch(
+    login: LoginSession, policy: SessionPolicy | None = None, now: float | None = None
+) -> bool:
+    """Whether the session's last use is due to be written: every TOUCH_EVERY_S, or more
+    often when sessions may idle for less than a few times that."""
+    policy = policy or SessionPolicy()
     now = time.time() if now is None else now
     last_seen = login.last_seen_at if login.last_seen_at is not None else login.created_at
-    return now - last_seen >= TOUCH_EVERY_S
+    return now - last_seen >= min(TOUCH_EVERY_S, policy.idle_s / 4)
 
 
 def touch(session: Session, token: str, now: float | None = None) -> None:
