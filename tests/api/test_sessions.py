@@ -73,9 +73,7 @@ async def test_log_out_ends_the_session_for_its_bearer_token_too(mosquitto, tmp_
         ({"phone": "13900000000"}, False),  # nothing the session grants
     ],
 )
-async def test_an_admins_change_of_the_account_ends_its_sessions(
-    mosquitto, tmp_path, change, ends
-):
+async def test_an_admins_change_of_the_account_ends_its_sessions(mosquitto, tmp_path, change, ends):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         await register(hub)
         client = await hub.client_for(DISPATCHER)
