@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from hub.passwords import PasswordPolicy
     from hub.redaction import install_log_redaction
     from hub.settings import HubSettings
 
@@ -67,6 +68,13 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"eldercare hub: {describe_validation_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    if settings.admin_password:
+        # Refused before anything starts, whether or not the store still needs a first
+        # account: a weak admin password has no business in the environment.
+        problem = PasswordPolicy.of(settings).problem(settings.admin_password, "admin")
+        if problem is not None:
+            print(f"eldercare hub: ELDERCARE_ADMIN_PASSWORD is refused: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     app = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")

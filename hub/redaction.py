@@ -38,10 +38,10 @@ HIDDEN = "***"
 # Bot keys and webhook tokens are 20-64 characters; names in paths are short words.
 _LONG = 17
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s'\"<>`]+")
-_SECRET_PARAM = re.compile(
-    r"(?i)([?&;,\s\"'][a-z0-9_.\-]*(?:token|secret|key|pass|pwd|pw|auth|sign|sig|tok|"
-    r"credential|webhook)[a-z0-9_.\-]*[\"']?\s*[=:]\s*[\"']?)([^&\s'\",}]+)"
-)
+_KEY = r"[a-z0-9_.\-]*(?:token|secret|key|pass|pwd|pw|auth|sign|sig|tok|credential)[a-z0-9_.\-]*"
+# key=value (a query or a form), and "key": "value" (JSON, a Python dict)
+_SECRET_PARAM = re.compile(rf"(?i)((?:^|[?&;,\s]){_KEY}=)([^&\s'\",}}]+)")
+_SECRET_FIELD = re.compile(rf"(?i)([\"']{_KEY}[\"']\s*:\s*[\"'])([^\"']+)")
 _MIN_REMEMBERED = 4  # shorter "secrets" would blank out ordinary words
 
 
@@ -160,7 +160,8 @@ def scrub(text: str) -> str:
     if pattern is not None:
         text = pattern.sub(HIDDEN, text)
     text = _URL.sub(lambda match: redact(match.group(0)), text)
-    return _SECRET_PARAM.sub(lambda match: match.group(1) + HIDDEN, text)
+    text = _SECRET_PARAM.sub(lambda match: match.group(1) + HIDDEN, text)
+    return _SECRET_FIELD.sub(lambda match: match.group(1) + HIDDEN, text)
 
 
 class RedactingFilter(logging.Filter):

@@ -4,6 +4,9 @@ and for the first admin; the demo alone is exempt, by its own setting."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -80,3 +83,21 @@ def test_the_policy_counts_characters_not_bytes():
     policy = PasswordPolicy(min_length=10)
     assert policy.problem("颍州社区养老服务站很好", "admin") is None  # 11 characters
     assert "at least" in (policy.problem("颍州社区养老", "admin") or "")
+
+
+def test_eldercare_hub_refuses_a_weak_admin_password_in_one_line(tmp_path):
+    env = {
+        **os.environ,
+        "ELDERCARE_ADMIN_PASSWORD": "qwerty123456",
+        "ELDERCARE_DATABASE": f"sqlite:///{tmp_path / 'hub.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "eldercare", "hub", "--port", "1"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "eldercare hub: ELDERCARE_ADMIN_PASSWORD is refused: "
+        "this password is one of the most common ones; choose another"
+    ]
+    assert "qwerty123456" not in done.stderr
