@@ -99,7 +99,7 @@ async def _watch_session(hub: Hub, token: str, scope: Scope, subscription: Subsc
             raise SessionEnded(exc.reason) from None
         except OperationalError:
             continue
-        if now != scope:
+        if (now.role, now.stations, now.residents) != (scope.role, scope.stations, scope.residents):
             subscription.close()
             raise SessionEnded("your account was changed; log in again")
         if touch_due:
