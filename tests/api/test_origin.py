@@ -69,7 +69,7 @@ async def test_a_bearer_token_is_no_cookie_and_passes_with_any_origin(mosquitto,
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         await register(hub)
         alert_id = await an_alert(hub, mosquitto)
-        async with httpx.AsyncClient(base_url=hub.url) as app:
+        async with httpx.AsyncClient(base_url=hub.url, timeout=30) as app:
             login = {"username": DISPATCHER, "password": PASSWORD}
             token = (await app.post("/auth/login", json=login)).json()["token"]
             app.cookies.clear()
@@ -83,7 +83,7 @@ async def test_a_bearer_token_is_no_cookie_and_passes_with_any_origin(mosquitto,
 async def test_log_in_from_another_sites_page_is_refused(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         await register(hub)
-        async with httpx.AsyncClient(base_url=hub.url) as http:
+        async with httpx.AsyncClient(base_url=hub.url, timeout=30) as http:
             login = {"username": DISPATCHER, "password": PASSWORD}
             forced = await http.post(
                 "/auth/login", json=login, headers={"Origin": "https://evil.example"}
@@ -112,7 +112,7 @@ async def test_the_session_cookie_is_httponly_samesite_and_secure_unless_turned_
     mosquitto, tmp_path, secure
 ):
     async with served(settings_for(mosquitto, tmp_path, cookie_secure=secure)) as hub:
-        async with httpx.AsyncClient(base_url=hub.url) as http:
+        async with httpx.AsyncClient(base_url=hub.url, timeout=30) as http:
             login = {"username": "admin", "password": ADMIN_PASSWORD}
             answer = await http.post("/auth/login", json=login)
         flags = [part.strip().lower() for part in answer.headers["set-cookie"].split(";")]

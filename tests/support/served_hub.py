@@ -71,11 +71,11 @@ class Served:
     def __init__(self, url: str, hub: Hub):
         self.url = url
         self.hub = hub
-        self.http = httpx.AsyncClient(base_url=url, timeout=10)
+        self.http = httpx.AsyncClient(base_url=url, timeout=30)
         self._clients: list[httpx.AsyncClient] = [self.http]
 
     async def client_for(self, username: str, password: str = PASSWORD) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=self.url, timeout=10)
+        client = httpx.AsyncClient(base_url=self.url, timeout=30)
         self._clients.append(client)
         response = await client.post(
             "/auth/login", json={"username": username, "password": password}
