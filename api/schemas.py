@@ -249,7 +249,9 @@ class AccelWindowPublic(BaseModel):
 
     alert: int
     device: str
-    rate_hz: float
+    rate_hz: float | None = Field(
+        description="samples per second; null if the stored one is not a number"
+    )
     start: str | None = Field(
         description="time of the first sample, ISO 8601; null if the stored time is impossible"
     )

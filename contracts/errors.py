@@ -38,5 +38,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for problem in exc.errors(include_url=False):
         location = ".".join(str(part) for part in problem["loc"]) or "(root)"
-        parts.append(f"{location}: {problem['msg']}")
+        # Our own validators' words, without pydantic's "Value error, " in front of them.
+        message = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{location}: {message}")
     return "; ".join(parts)

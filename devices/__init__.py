@@ -1,6 +1,13 @@
 """Device kinds as data, and the pure codec from device payloads to canonical readings."""
 
-from .catalog import DeviceDefinition, Expose, catalog, definition, definitions_for
+from .catalog import (
+    DeviceDefinition,
+    Expose,
+    catalog,
+    definition,
+    definitions_for,
+    unknown_models,
+)
 from .codec import MAX_PAYLOAD_BYTES, ClockLimits, Decoded, decode
 from .errors import DeviceError, PayloadError, PayloadProblem
 
@@ -17,4 +24,5 @@ __all__ = [
     "decode",
     "definition",
     "definitions_for",
+    "unknown_models",
 ]

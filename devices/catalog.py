@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.home import DeviceKind
+from contracts.home import DeviceKind, HomeConfig
 from contracts.metrics import METRICS
 
 
@@ -89,3 +89,38 @@ def definition(model: str) -> DeviceDefinition:
 
 def definitions_for(kind: str, source: str) -> tuple[DeviceDefinition, ...]:
     return tuple(d for d in catalog() if d.kind == kind and d.source == source)
+
+
+def unknown_models(home: HomeConfig) -> list[str]:
+    """What is wrong with the models a home config names, one line per device; empty when
+    every model given is in the catalog and of the device's kind.
+
+    A model the catalog does not know would leave that device undecoded, its readings and
+    its SOS refused one by one at run time: better said once, when the config is given.
+
+    >>> home = HomeConfig.model_validate({
+    ...     "home": "h001", "station": "st-01", "timezone": "Asia/Shanghai",
+    ...     "resident": {"name": "王秀英", "birth_year": 1942},
+    ...     "devices": [{"id": "door", "kind": "door", "role": "front_door",
+    ...                  "source": "zigbee2mqtt:door", "model": "MCCGQ11LMX"}]})
+    >>> unknown_models(home)  # doctest: +ELLIPSIS
+    ["devices.door: model 'MCCGQ11LMX' is not in the catalog; door models: ..."]
+    """
+    known = {d.model: d for d in catalog()}
+    problems = []
+    for device in home.devices:
+        if device.model is None:
+            continue
+        found = known.get(device.model)
+        if found is None:
+            same_kind = sorted(model for model, d in known.items() if d.kind == device.kind)
+            problems.append(
+                f"devices.{device.id}: model {device.model!r} is not in the catalog; "
+                f"{device.kind} models: {', '.join(same_kind) or 'none'}"
+            )
+        elif found.kind != device.kind:
+            problems.append(
+                f"devices.{device.id}: model {device.model!r} is a {found.kind}, "
+                f"not a {device.kind}"
+            )
+    return problems

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from contracts import safe_json
 from contracts.errors import HomeConfigError, describe_validation_error
 from contracts.home import HomeConfig
+from devices import unknown_models
 
 log = logging.getLogger("edge.config")
 FILE_NAME = "config.json"
@@ -48,16 +49,24 @@ def parse_pushed(payload: bytes | str, *, source: str) -> HomeConfig:
         if not isinstance(document, dict):
             raise HomeConfigError("a home config must be a mapping")
         try:
-            return HomeConfig.model_validate(document)
+            config = HomeConfig.model_validate(document)
         except ValidationError as exc:
             home = document.get("home") if isinstance(document.get("home"), str) else None
             raise HomeConfigError(describe_validation_error(exc), home=home) from None
+        return with_known_models(config)
     except HomeConfigError as exc:
         raise HomeConfigError(shortened(exc.reason), home=exc.home, source=source) from None
     except Exception as exc:  # e.g. a time zone lookup failing in a way nobody foresaw
         raise HomeConfigError(
             shortened(f"cannot be read: {type(exc).__name__}: {exc}"), source=source
         ) from exc
+
+
+def with_known_models(config: HomeConfig, source: str | Path | None = None) -> HomeConfig:
+    """``config`` if every device model it names is in the catalog; else HomeConfigError."""
+    if problems := unknown_models(config):
+        raise HomeConfigError("; ".join(problems), home=config.home, source=source)
+    return config
 
 
 def shortened(reason: str) -> str:

@@ -20,6 +20,10 @@ COMMANDS: dict[str, Command] = {
     "demo": Command("broker, simulated homes and live alerts in one go", "eldercare.demo"),
     "simulate": Command("simulated homes: files or live MQTT traffic", "eldercare.simulate"),
     "hub": Command("the hub and its API against a broker and a store", "eldercare.hub_command"),
+    "upgrade": Command(
+        "bring a hub's store to this version's schema (after a backup)",
+        "eldercare.upgrade_command",
+    ),
     "edge": Command("the edge agent of one home, or of many (--hosted)", "eldercare.edge_command"),
     "replay": Command("readings + home config -> events, no broker", "eldercare.replay"),
     "eval falls": Command("fall detector over SisFall or CSV trials", "eldercare.eval_falls"),

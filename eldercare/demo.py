@@ -72,7 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--speed", type=float, default=300, help="simulated seconds per second (default 300)"
     )
     parser.add_argument("--days", type=float, default=2, help="simulated days (default 2)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--seed", type=int, default=1, help="random seed of the simulated homes (default 1)"
+    )
     parser.add_argument("--broker", help="use this broker (mqtt://host:port) instead of our own")
     parser.add_argument("--host", default="127.0.0.1", help="web address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="web port (default 8000)")

@@ -27,6 +27,7 @@ from contracts.errors import HomeConfigError
 from contracts.home import HomeConfig
 from contracts.topics import DEFAULT_PREFIX, ZIGBEE2MQTT_BASE
 from edge import EdgeAgent, EdgeSettings, HostedEdges, OutboxError
+from edge.config_store import with_known_models
 from edge.runtime import EdgeRuntime
 from edge.settings import HOSTED_ZIGBEE_BASE
 from transport.late_acks import quiet_late_acknowledgements
@@ -142,7 +143,7 @@ def _settings(args: argparse.Namespace) -> EdgeSettings:
 def _single(args: argparse.Namespace) -> EdgeRuntime:
     if args.process_id is not None:
         raise UsageError("--process-id goes with --hosted, not --config")
-    config = HomeConfig.load(args.config)
+    config = with_known_models(HomeConfig.load(args.config), args.config)
     return EdgeAgent(config, _settings(args))
 
 
@@ -181,7 +182,7 @@ def hosted_configs(folder: Path) -> list[HomeConfig]:
     configs: list[HomeConfig] = []
     seen: dict[str, Path] = {}
     for path in files:
-        config = HomeConfig.load(path)
+        config = with_known_models(HomeConfig.load(path), path)
         if config.home in seen:
             raise UsageError(f"{path}: home {config.home} is already in {seen[config.home]}")
         seen[config.home] = path

@@ -316,8 +316,20 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run the fall detector over labelled trials (SisFall, UMAFall or CSV folders) and "
+        "print sensitivity and specificity pooled, per activity and per subject, with the "
+        "worst subject. --loso refits the scorer without each subject and tests it on that "
+        "subject: how it does on bodies it has never seen."
+    )
     parser.add_argument("path", nargs="+", help="folders of recordings")
-    parser.add_argument("--placement", choices=PLACEMENTS, default="waist")
+    parser.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        default="waist",
+        help="where the sensor was worn: the waist (a pendant, a belt) or the wrist "
+        "(a bracelet); default waist",
+    )
     parser.add_argument(
         "--rate", type=float, default=None, help="bring faster recordings down to this rate (Hz)"
     )

@@ -385,13 +385,21 @@ def _worst(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run the activity detectors over recordings of real homes: every distress alert is "
+        "a false alarm (counted per kind and per resident-month), and collapses injected into "
+        "the recordings (everything silent from a moment of a labelled activity on) say how "
+        "often and how fast one is found."
+    )
     parser.add_argument(
         "folders", nargs="+", metavar="DIR", help="readings.jsonl + home.yaml [+ activities.csv]"
     )
     parser.add_argument(
         "--injections", type=int, default=40, help="collapses injected per home (default 40)"
     )
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--seed", type=int, default=1, help="random seed of the injected collapses (default 1)"
+    )
     parser.add_argument(
         "--horizon-h", type=float, default=12, help="hours of silence after a collapse (12)"
     )

@@ -144,10 +144,23 @@ def _by_kind(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run every detector over simulated homes with scripted incidents (falls, SOS, abnormal "
+        "vitals, wandering, collapses, failing sensors) and print, per incident kind, how many "
+        "were detected and how fast, and the false alarms per resident-month."
+    )
     parser.add_argument("--homes", type=int, default=10, help="simulated homes (default 10)")
     parser.add_argument("--days", type=float, default=30, help="days per home (default 30)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
+    parser.add_argument(
+        "--seed", type=int, default=1, help="random seed of homes, lives, incidents (default 1)"
+    )
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 11, 1),
+        metavar="YYYY-MM-DD",
+        help="the first simulated day (default 2026-11-01)",
+    )
     parser.add_argument(
         "--incidents",
         choices=("default", "none"),

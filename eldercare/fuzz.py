@@ -547,6 +547,11 @@ def _safely(check: Callable[[], bool]) -> bool:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Feed generated and mutated payloads through every entry point that takes bytes from "
+        "the network (the device decoder, the edge, the hub's parse and ingest) and count the "
+        "exceptions that escape and the memory used: it must be 0 and flat."
+    )
     parser.add_argument(
         "--cases", type=int, default=100_000, help="messages per entry point (default 100000)"
     )
@@ -559,7 +564,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rounds", type=int, default=10, help="fresh hypothesis runs, and memory samples (10)"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed of the generated payloads (default 0)"
+    )
     parser.add_argument("--json", type=Path, help="also write the report to this file")
 
 

@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "keep them in the store, run the alerts' life cycle and escalation, notify, and "
         "serve the REST + WebSocket API."
     )
+    parser.epilog = (
+        "The first account: on a new store (no account yet) the hub creates the account "
+        "'admin' with the password in ELDERCARE_ADMIN_PASSWORD; without it nobody can log in, "
+        "and the hub says so when it starts. Other settings: ELDERCARE_* variables (see the "
+        "README's Hub section)."
+    )
     parser.add_argument("--broker", metavar="URL", help="mqtt://host:port (ELDERCARE_BROKER)")
     parser.add_argument(
         "--database", metavar="URL", help="SQLAlchemy URL, default sqlite:///eldercare-hub.db"
@@ -45,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from hub.migrate import StoreBehind
     from hub.passwords import PasswordPolicy
     from hub.redaction import install_log_redaction
     from hub.settings import HubSettings
+    from hub.store import Store, StoreError
 
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -75,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
         if problem is not None:
             print(f"eldercare hub: ELDERCARE_ADMIN_PASSWORD is refused: {problem}", file=sys.stderr)
             return EXIT_USAGE
+    try:  # a store that cannot be opened is an operator's mistake: one line, not a traceback
+        Store(settings.database).close()
+    except (StoreError, StoreBehind) as exc:
+        print(f"eldercare hub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     app = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")

@@ -48,6 +48,11 @@ def replay(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Feed recorded readings of one home (canonical readings as JSON Lines) through the "
+        "home's detectors, as the edge would, and print every event raised, updated or "
+        "cleared as JSON Lines. No broker, no wall clock: the same file gives the same events."
+    )
     parser.add_argument("file", help="readings as JSON Lines ('-' for standard input)")
     parser.add_argument("--config", required=True, help="home config (YAML or JSON)")
     parser.add_argument(
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
         print(f"eldercare replay: {exc}", file=sys.stderr)
         return 2
     problems: Counter[str] = Counter()
+    used: Counter[str] = Counter()
 
     def refuse(error: ReadingError) -> None:
         problems["bad line"] += 1
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
     def of_this_home(readings: Iterable[Reading]) -> Iterator[Reading]:
         for reading in readings:
             if reading.home == config.home:
+                used["readings"] += 1
                 yield reading
             else:
                 problems["other home"] += 1
@@ -95,8 +102,12 @@ def run(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
         return 2
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{n} {what}" for what, n in sorted(problems.items())) or "no bad input"
+    if problems and not used["readings"]:  # a wrong file or a wrong --config, not a quiet day
+        print(f"eldercare replay: no reading of home {config.home} ({summary})", file=sys.stderr)
+        return 1
     print(
-        f"eldercare replay: {sum(kinds.values())} events ({summary}) in {elapsed:.1f} s",
+        f"eldercare replay: {sum(kinds.values())} events from {used['readings']} readings "
+        f"({summary}) in {elapsed:.1f} s",
         file=sys.stderr,
     )
     return 0

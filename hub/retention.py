@@ -12,9 +12,13 @@ ingest (which writes to the same store) never waits behind a long delete:
 - ``read_audit`` (``retention_audit_days``): who read which resident's data;
 - ``login_failures`` (``retention_login_failures_days``): failed log-ins, from the last one;
 - ``alerts`` (``retention_alerts_days``, unset: kept): resolved alerts, with their history,
-  events and deliveries.
+  events and deliveries;
+- ``readings`` (``retention_readings_days``, 30; unset: kept), by their event time, one
+  home and metric at a time: the readings' index starts with them, so each delete is a
+  short range of it rather than a scan of the largest table (no index of its own on the
+  time, which every stored reading would pay for).
 
-Readings have a retention of their own. Nothing pending is ever deleted: an unsent
+Nothing pending is ever deleted: an unsent
 notification or command, an open alert and its events stay whatever their age.
 """
 
@@ -27,16 +31,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from contracts.metrics import METRICS
+
 from .schema import (
     Alert,
     AlertChange,
     Delivery,
     EscalationTimer,
     EventRow,
+    Home,
     LoginFailure,
     LoginSession,
     OutgoingMessage,
     ReadAudit,
+    ReadingRow,
     Received,
     Rejected,
 )
@@ -103,6 +111,10 @@ def sweep(
     ]
     for name, key, condition in plan:
         deleted[name] = _delete_in_chunks(store, key, condition, settings.retention_chunk, pause)
+    if settings.retention_readings_days is not None:
+        deleted["readings"] = _old_readings(
+            store, before(settings.retention_readings_days), settings.retention_chunk, pause
+        )
     if settings.retention_alerts_days is not None:
         deleted["alerts"] = _resolved_alerts(
             store, before(settings.retention_alerts_days), settings.retention_chunk, pause
@@ -131,6 +143,22 @@ def _delete_in_chunks(
         if len(keys) < chunk:
             return total
         pause()
+
+
+def _old_readings(store: Store, older: float, chunk: int, pause: Callable[[], None]) -> int:
+    with store.sessions() as session:
+        homes = list(session.scalars(select(Home.id)))
+    return sum(
+        _delete_in_chunks(
+            store,
+            ReadingRow.id,
+            (ReadingRow.home_id == home) & (ReadingRow.metric == metric) & (ReadingRow.ts < older),
+            chunk,
+            pause,
+        )
+        for home in homes
+        for metric in METRICS
+    )
 
 
 def _resolved_alerts(

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -28,9 +29,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Ids and counters are 64-bit in every store: SQLite's INTEGER is, PostgreSQL's is not (an id
+# beyond 2**31 was a 500 there). SQLite keeps INTEGER, which its rowid primary keys need.
+BigInt = BigInteger().with_variant(Integer, "sqlite")
+
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        int: BigInt,
+    }
 
 
 class Station(Base):
@@ -84,7 +93,7 @@ class Received(Base):
     __tablename__ = "received"
 
     edge: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInt, primary_key=True)
     at: Mapped[float] = mapped_column(Float, index=True)  # retention deletes by it
 
 
@@ -93,7 +102,7 @@ class Rejected(Base):
 
     __tablename__ = "rejected"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     at: Mapped[float] = mapped_column(Float, index=True)
     topic: Mapped[str] = mapped_column(String(300))
     problem: Mapped[str] = mapped_column(String(32))
@@ -105,7 +114,7 @@ class ReadingRow(Base):
     __tablename__ = "readings"
     __table_args__ = (Index("ix_readings_home_metric_ts", "home_id", "metric", "ts"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     home_id: Mapped[str] = mapped_column(String(64))
     device: Mapped[str] = mapped_column(String(64))
     metric: Mapped[str] = mapped_column(String(32))
@@ -119,9 +128,9 @@ class EventRow(Base):
 
     __tablename__ = "events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     edge: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInt)
     home_id: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))
@@ -158,7 +167,7 @@ class Alert(Base):
         Index("ix_alerts_station_open", "station_id", "resolved_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"))
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
     kind: Mapped[str] = mapped_column(String(32))
@@ -180,7 +189,7 @@ class Alert(Base):
     evidence: Mapped[dict[str, Any]]
     # related events that did not open their own alert (no_activity while she is down)
     related: Mapped[list[str]] = mapped_column(default=list)
-    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_step: Mapped[int] = mapped_column(BigInt, default=0)
 
 
 class AlertChange(Base):
@@ -188,7 +197,7 @@ class AlertChange(Base):
 
     __tablename__ = "alert_history"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     at: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(100))  # a user, "edge:<id>" or "hub"
@@ -204,7 +213,7 @@ class FeedbackChange(Base):
     __tablename__ = "feedback_changes"
     __table_args__ = (Index("ix_feedback_changes_home_kind", "home_id", "kind", "id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"))
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[float] = mapped_column(Float)
@@ -214,7 +223,7 @@ class FeedbackChange(Base):
     factor_to: Mapped[float] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
     # Not a foreign key: alerts may be deleted by retention, their consequences stay logged.
-    alert_id: Mapped[int | None] = mapped_column(Integer)
+    alert_id: Mapped[int | None] = mapped_column(BigInt)
 
 
 class EscalationTimer(Base):
@@ -223,7 +232,7 @@ class EscalationTimer(Base):
     __tablename__ = "escalations"
 
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
-    step: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(BigInt)
     due_at: Mapped[float] = mapped_column(Float, index=True)
 
 
@@ -233,14 +242,14 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     audience: Mapped[str] = mapped_column(String(16))  # station | family
     target: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # sent | failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(BigInt, default=0)
     next_at: Mapped[float] = mapped_column(Float, index=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)
     sent_at: Mapped[float | None] = mapped_column(Float)
@@ -255,7 +264,7 @@ class OutgoingMessage(Base):
 
     __tablename__ = "mqtt_outbox"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     topic: Mapped[str] = mapped_column(String(300))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     retain: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -301,7 +310,7 @@ class LoginFailure(Base):
     __tablename__ = "login_failures"
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(BigInt)
     last_failed_at: Mapped[float] = mapped_column(Float, index=True)
     locked_until: Mapped[float] = mapped_column(Float)
 
@@ -313,7 +322,7 @@ class ReadAudit(Base):
     __tablename__ = "read_audit"
     __table_args__ = (Index("ix_read_audit_resident_at", "resident", "at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     at: Mapped[float] = mapped_column(Float, index=True)
     username: Mapped[str] = mapped_column(String(64))  # not a foreign key: outlives accounts
     role: Mapped[str] = mapped_column(String(16))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from contracts.topics import DEFAULT_PREFIX
 from transport.broker_url import BrokerUrl, BrokerUrlError
@@ -89,7 +91,7 @@ class HubSettings(BaseSettings):
     # API's accounts and the first admin). The demo alone allows weak ones ("demo").
     password_min_length: int = Field(default=10, ge=1)
     allow_weak_passwords: bool = False
-    # What the hub keeps. Readings have a retention of their own (not here).
+    # What the hub keeps.
     rejected_max: int = Field(default=1000, ge=1)  # newest refused messages kept
     retention_every_s: float = Field(default=3600.0, gt=0)
     retention_chunk: int = Field(default=500, ge=1)  # rows per delete: ingest never waits long
@@ -101,6 +103,8 @@ class HubSettings(BaseSettings):
     retention_sessions_days: float = Field(default=1.0, ge=0)  # after a log-in expired
     retention_audit_days: float = Field(default=365.0, gt=0)  # who read whose data
     retention_login_failures_days: float = Field(default=7.0, gt=0)  # after the last failure
+    # Readings by event time (the pages show today and the last weeks); unset: kept.
+    retention_readings_days: float | None = Field(default=30.0, gt=0)
     # Resolved alerts with their history, events and deliveries: the station's record of
     # care, kept unless this is set.
     retention_alerts_days: float | None = Field(default=None, gt=0)
@@ -112,6 +116,18 @@ class HubSettings(BaseSettings):
             BrokerUrl.parse(url)
         except BrokerUrlError as exc:
             raise ValueError(str(exc)) from None
+        return url
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise ValueError(
+                f"{url!r} is not a database URL: give e.g. sqlite:///eldercare-hub.db "
+                "or postgresql://user@host/eldercare"
+            ) from None
         return url
 
     @property

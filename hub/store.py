@@ -23,13 +23,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts import safe_json
+
+from . import migrate
 from .errors import HubError
-from .schema import Base, Meta
+from .schema import Meta
 
 log = logging.getLogger("hub.store")
 
@@ -53,9 +57,7 @@ class Store:
         self.url = url
         try:
             self.engine: Engine = _engine(url, recycle_s)
-            Base.metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
-            _create_missing_indexes(self.engine)
+            migrate.prepare(self.engine, url)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store {url}: {exc}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -93,16 +95,34 @@ class Store:
         self.engine.dispose()
 
 
+def engine_for(url: str, recycle_s: float | None = None) -> Engine:
+    """An engine on the store at ``url`` with the hub's settings, schema untouched."""
+    try:
+        return _engine(url, recycle_s)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the store {url}: {exc}") from exc
+
+
+def _json(document: Any) -> str:
+    # NaN and infinities as null: PostgreSQL's json refuses them, and a browser's JSON.parse
+    # would refuse them on the way out of a store that took them (SQLite).
+    return safe_json.dumps(document).decode()
+
+
 def _engine(url: str, recycle_s: float | None) -> Engine:
     recycle = -1 if recycle_s is None else max(1, round(recycle_s))
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle)
+        return create_engine(url, pool_pre_ping=True, pool_recycle=recycle, json_serializer=_json)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # A missing folder is a typo more often than a wish: say so rather than create it.
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise StoreError(f"cannot open the store {url}: the folder {folder} does not exist")
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_recycle=recycle,
+        json_serializer=_json,
     )
 
     @event.listens_for(engine, "connect")
@@ -115,32 +135,3 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         cursor.close()
 
     return engine
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """``create_all`` creates missing tables, not missing columns: a store made by an
-    earlier version gets the nullable columns added since (there are no migrations yet; a
-    new column is nullable so that this is all it takes)."""
-    inspector = inspect(engine)
-    existing_tables = set(inspector.get_table_names())
-    for table in Base.metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as connection:
-                connection.execute(
-                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-                )
-            log.info("store: added the column %s.%s", table.name, column.name)
-
-
-def _create_missing_indexes(engine: Engine) -> None:
-    """``create_all`` adds indexes only with a new table; a store made by an earlier version
-    gets the indexes added since (retention deletes by time and needs them)."""
-    for table in Base.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)

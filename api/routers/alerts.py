@@ -21,6 +21,7 @@ from hub.views import alert_document, local_time
 from ..audit import audit_read
 from ..deps import HubDep, ScopeDep, SessionDep
 from ..params import AlertId, Moment, Offset
+from ..routing import LimitedJsonRoute
 from ..schemas import (
     AccelWindowPublic,
     AlertChangePublic,
@@ -32,7 +33,7 @@ from ..schemas import (
     ResolveBody,
 )
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = APIRouter(prefix="/alerts", tags=["alerts"], route_class=LimitedJsonRoute)
 
 
 @router.get("")

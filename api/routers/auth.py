@@ -27,8 +27,9 @@ from hub.schema import User
 from hub.throttle import LoginThrottled
 
 from ..deps import SESSION_COOKIE, HubDep, ScopeDep, token_of
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=LimitedJsonRoute)
 
 
 class Credentials(BaseModel):

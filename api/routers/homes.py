@@ -25,6 +25,7 @@ from hub.views import local_time
 
 from ..audit import audit_read
 from ..deps import HubDep, NewId, ScopeDep, SessionDep
+from ..routing import LimitedJsonRoute
 from ..schemas import (
     DevicePublic,
     FeedbackChangePublic,
@@ -34,7 +35,7 @@ from ..schemas import (
     HomePublic,
 )
 
-router = APIRouter(prefix="/homes", tags=["homes"])
+router = APIRouter(prefix="/homes", tags=["homes"], route_class=LimitedJsonRoute)
 
 
 def public(home: Home, scope: Scope) -> HomePublic:

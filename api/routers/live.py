@@ -31,8 +31,9 @@ from hub.service import Hub
 from ..deps import SESSION_COOKIE, note_use, scope_for_token
 from ..errors import STORE_UNAVAILABLE
 from ..origin import foreign_page
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(tags=["live"])
+router = APIRouter(tags=["live"], route_class=LimitedJsonRoute)
 
 
 @router.websocket("/ws")

@@ -23,9 +23,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from ..routing import LimitedJsonRoute
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=LimitedJsonRoute)
 
 # Only what the pages need: no inline script or style, no other origin.
 _CSP = "; ".join(

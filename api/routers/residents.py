@@ -19,6 +19,7 @@ from hub.views import local_time
 from ..audit import audit_read
 from ..deps import ScopeDep, SessionDep
 from ..params import Day, Moment
+from ..routing import LimitedJsonRoute
 from ..schemas import (
     ContactPublic,
     DataReadPublic,
@@ -30,7 +31,7 @@ from ..schemas import (
     TodayPublic,
 )
 
-router = APIRouter(prefix="/residents", tags=["residents"])
+router = APIRouter(prefix="/residents", tags=["residents"], route_class=LimitedJsonRoute)
 
 HistoryMetric = Literal["heart_rate", "spo2", "skin_temp", "steps", "activity"]
 # "activity" counts what shows someone moving about: doors, motion, presence.

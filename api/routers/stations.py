@@ -11,9 +11,10 @@ from hub.registry import save_station
 from hub.schema import Station
 
 from ..deps import HubDep, NewId, ScopeDep, SessionDep
+from ..routing import LimitedJsonRoute
 from ..schemas import StationCreate, StationPublic
 
-router = APIRouter(prefix="/stations", tags=["stations"])
+router = APIRouter(prefix="/stations", tags=["stations"], route_class=LimitedJsonRoute)
 
 
 def public(station: Station) -> StationPublic:

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..deps import HubDep
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=LimitedJsonRoute)
 
 
 @router.get("/health")

@@ -19,8 +19,9 @@ from hub.passwords import PasswordPolicy
 from hub.schema import User
 
 from ..deps import HubDep, ScopeDep, SessionDep, Username
+from ..routing import LimitedJsonRoute
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=LimitedJsonRoute)
 
 
 class UserSave(BaseModel):

@@ -16,6 +16,7 @@ from hub.schema import Alert
 from tests.support.api_seed import seed
 from tests.support.factories import DISPATCHER, served, settings_for
 from tests.support.served_hub import cookie_of
+from tests.support.stores import on_postgresql, refuse_connections
 
 MAX_INT64 = 2**63 - 1
 
@@ -158,14 +159,24 @@ async def test_nan_in_evidence_reaches_the_websocket_as_null(mosquitto, tmp_path
 
 async def test_a_store_that_fails_gives_503_until_it_is_back(mosquitto, tmp_path):
     folder = tmp_path / "store"
-    settings = settings_for(mosquitto, tmp_path, database=f"sqlite:///{folder / 'hub.db'}")
+    folder.mkdir()
+    settings = settings_for(mosquitto, folder)
+
+    def store_gone(gone: bool) -> None:
+        if on_postgresql():
+            refuse_connections(settings.database, refuse=gone)
+        elif gone:  # the store's disk goes away (unmounted, or its folder moved)
+            os.rename(folder, tmp_path / "elsewhere")
+        else:
+            os.rename(tmp_path / "elsewhere", folder)
+
     async with served(settings) as hub:
         seeded = await seed(hub, mosquitto)
         dispatcher = await hub.client_for(DISPATCHER)
         alert = seeded.alerts["h001"]
 
-        # The store's disk goes away (unmounted, or its folder moved): no connection opens.
-        os.rename(folder, tmp_path / "elsewhere")
+        # The store goes away: no connection opens.
+        store_gone(True)
         hub.hub.store.engine.dispose()
         for method, url in (
             ("GET", "/alerts"),
@@ -186,7 +197,7 @@ async def test_a_store_that_fails_gives_503_until_it_is_back(mosquitto, tmp_path
                 assert closed.rcvd is not None and closed.rcvd.code == 1013
 
         # Back: the same requests are answered, and the acknowledgement made once.
-        os.rename(tmp_path / "elsewhere", folder)
+        store_gone(False)
         acked = await dispatcher.post(f"/alerts/{alert}/acknowledge")
         assert acked.status_code == 200, acked.text
         story = (await dispatcher.get(f"/alerts/{alert}")).json()["history"]

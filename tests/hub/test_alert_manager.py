@@ -13,6 +13,7 @@ from hub.schema import Alert, Delivery, EscalationTimer, EventRow, Home, Outgoin
 from hub.store import Store
 from hub.views import alert_document
 from tests.support.factories import HOME, STATION, make_home
+from tests.support.stores import fresh_database
 
 
 class Clock:
@@ -25,7 +26,7 @@ class Clock:
 
 @pytest.fixture
 def world(tmp_path):
-    store = Store.sqlite(tmp_path / "hub.db")
+    store = Store(fresh_database(tmp_path))
     clock = Clock()
     manager = AlertManager(
         contact_targets={"sms": "json://127.0.0.1:9/sms?to={phone}"}, clock=clock

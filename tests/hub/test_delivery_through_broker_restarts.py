@@ -15,10 +15,8 @@ persistent session, and the hub is what stores each press once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import sqlite3
 import time
 from pathlib import Path
 
@@ -39,22 +37,23 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import until
+from tests.support.stores import query
 
 PRESSES = 600
 RESTARTS = (150, 300, 450)  # the hub's broker restarts after this many presses
 PRESS_EVERY_S = 0.02
 
 
-def stored(database: Path) -> tuple[int, int, int]:
+def stored(database: str) -> tuple[int, int, int]:
     """SOS events the hub stored (rows, distinct seqs) and its SOS alerts."""
-    with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
-        rows, seqs = db.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT seq) FROM events WHERE home_id = ? AND kind = 'sos'",
-            (HOME,),
-        ).fetchone()
-        (alerts,) = db.execute(
-            "SELECT COUNT(*) FROM alerts WHERE home_id = ? AND kind = 'sos'", (HOME,)
-        ).fetchone()
+    ((rows, seqs),) = query(
+        database,
+        "SELECT COUNT(*), COUNT(DISTINCT seq) FROM events WHERE home_id = :home AND kind = 'sos'",
+        home=HOME,
+    )
+    ((alerts,),) = query(
+        database, "SELECT COUNT(*) FROM alerts WHERE home_id = :home AND kind = 'sos'", home=HOME
+    )
     return rows, seqs, alerts
 
 
@@ -83,7 +82,8 @@ async def test_600_sos_presses_survive_three_restarts_of_the_hubs_broker(tmp_pat
         write_config(tmp_path / "edge", config), local, uplink, tmp_path / "edge" / "data"
     )
     try:
-        async with served(settings_for(uplink, tmp_path)) as hub:
+        settings = settings_for(uplink, tmp_path)
+        async with served(settings) as hub:
             await register(hub)
             with running(edge):
                 await online(uplink)  # no press goes unheard
@@ -94,7 +94,7 @@ async def test_600_sos_presses_survive_three_restarts_of_the_hubs_broker(tmp_pat
                             await asyncio.to_thread(uplink.restart)
                         await asyncio.sleep(PRESS_EVERY_S)
 
-                database = tmp_path / "hub.db"
+                database = settings.database
                 try:
                     await until(lambda: stored(database)[1] >= PRESSES, 120, "every press stored")
                 except TimeoutError:

@@ -35,6 +35,7 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import Collector, publish, running, until
+from tests.support.stores import fresh_database
 
 DAY = 86_400.0
 ROUTINE = ("no_activity", "not_up", "long_bathroom_stay", "not_returned_home", "night_wandering")
@@ -109,7 +110,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path):
-    store = Store.sqlite(tmp_path / "hub.db")
+    store = Store(fresh_database(tmp_path))
     world = World(store)
     with store.transaction() as session:
         save_station(session, STATION, name="站")

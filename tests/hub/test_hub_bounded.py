@@ -18,6 +18,7 @@ from hub.schema import (
     Home,
     LoginSession,
     OutgoingMessage,
+    ReadingRow,
     Received,
     Rejected,
     Station,
@@ -27,6 +28,7 @@ from hub.settings import HubSettings
 from hub.store import Store
 from tests.support.factories import HOME, PREFIX, register, served, settings_for
 from tests.support.mqtt import until
+from tests.support.stores import fresh_database, size_of
 
 JUNK = 20_000
 
@@ -49,14 +51,14 @@ async def test_twenty_thousand_junk_messages_keep_a_bounded_rejected_table(mosqu
             kept = session.scalar(select(func.count()).select_from(Rejected))
             longest = session.scalar(select(func.max(func.length(Rejected.payload))))
         assert kept == 500 and longest <= 1024
-        size = sum(path.stat().st_size for path in tmp_path.glob("hub.db*"))
+        size = size_of(settings.database, "rejected")
         assert size < 8 * 1024 * 1024, f"{size} bytes for {JUNK} junk messages"
         health = (await hub.http.get("/health")).json()
         assert health["ingest"]["refused"]["malformed_json"] == JUNK  # all counted
 
 
 def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tmp_path):
-    store = Store.sqlite(tmp_path / "hub.db")
+    store = Store(fresh_database(tmp_path))
     now = time.time()
     old, recent = now - 40 * DAY_S, now - 1 * DAY_S
     settings = HubSettings(
@@ -67,6 +69,7 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
         retention_outgoing_days=30,
         retention_sessions_days=1,
         retention_alerts_days=30,
+        retention_readings_days=30,
         retention_chunk=3,  # several chunks per table
     )
     try:
@@ -92,6 +95,11 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
                     session.add(
                         OutgoingMessage(topic=label, payload=b"", created_at=at, sent_at=at)
                     )
+                    for metric in ("heart_rate", "steps"):
+                        reading = ReadingRow(
+                            home_id=HOME, device="band", metric=metric, ts=at + n, number=n
+                        )
+                        session.add(reading)
                 session.add(
                     LoginSession(
                         token_hash=f"{label}-expired", username="u", created_at=at, expires_at=at
@@ -117,9 +125,12 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
         assert deleted == {
             "received": 5, "rejected": 5, "events": 2, "deliveries": 2, "mqtt_outbox": 5,
             "login_sessions": 1, "read_audit": 0, "login_failures": 0, "alerts": 1,
+            "readings": 10,
         }  # fmt: skip
         with store.sessions() as session:
             assert {r.edge for r in session.scalars(select(Received))} == {"recent"}
+            kept = session.scalars(select(ReadingRow)).all()
+            assert len(kept) == 10 and min(r.ts for r in kept) >= recent
             assert {r.reason for r in session.scalars(select(Rejected))} == {"recent"}
             assert {m.topic for m in session.scalars(select(OutgoingMessage))} == {
                 "recent",

@@ -19,11 +19,14 @@ from tests.support.factories import (
 )
 from tests.support.hub_process import alert_kinds
 from tests.support.mqtt import publish, running, until
+from tests.support.stores import fresh_database
 
 
 def test_an_installation_generates_its_client_id_once_and_keeps_it(tmp_path):
-    first = Store.sqlite(tmp_path / "a.db")
-    other = Store.sqlite(tmp_path / "b.db")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = Store(fresh_database(tmp_path / "a"))
+    other = Store(fresh_database(tmp_path / "b"))
     try:
         generated = client_id_of(first, None)
         assert generated.startswith("eldercare-hub-") and generated != "eldercare-hub"

@@ -25,6 +25,7 @@ from tests.support.factories import (
     served,
     settings_for,
 )
+from tests.support.stores import fresh_database
 
 NOW = time.time()
 EVENT_TOPIC = f"{PREFIX}/{HOME}/event"
@@ -98,7 +99,7 @@ def test_a_reading_from_the_year_9999_is_refused_and_its_batch_kept():
 
 def test_ingest_takes_junk_batches_without_raising_and_keeps_the_good_messages(tmp_path):
     rng = random.Random(9)
-    store = Store.sqlite(tmp_path / "hub.db")
+    store = Store(fresh_database(tmp_path))
     try:
         with store.transaction() as session:
             save_station(session, "st1", name="站")

@@ -24,6 +24,7 @@ from tests.support.factories import (
     register,
 )
 from tests.support.mqtt import publish, until
+from tests.support.stores import fresh_database
 
 # The family (SMS) at once, the station a few seconds later if nobody acknowledges: long
 # enough for the hub to be killed before it, on a busy machine too.
@@ -46,7 +47,7 @@ class HubProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "ELDERCARE_DATABASE": f"sqlite:///{folder / 'hub.db'}",
+            "ELDERCARE_DATABASE": fresh_database(folder),
             "ELDERCARE_CLIENT_ID": "hub-restart-test",
             "ELDERCARE_POLICIES": json.dumps(POLICIES),
             "ELDERCARE_CONTACT_TARGETS": json.dumps({"sms": sms_url}),

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from tests.support.served_hub import ADMIN_PASSWORD, PREFIX, free_port
+from tests.support.stores import fresh_database
 
 # Linux capabilities that let root write a file whatever its mode (<linux/capability.h>).
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
@@ -52,12 +53,13 @@ class HubProcess:
 
     def __init__(self, broker, folder: Path, **env: str):
         self.folder = folder
-        self.database = folder / "hub.db"
+        self.database = folder / "hub.db"  # with SQLite
+        self.database_url = env.get("ELDERCARE_DATABASE") or fresh_database(folder)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "ELDERCARE_DATABASE": f"sqlite:///{self.database}",
+            "ELDERCARE_DATABASE": self.database_url,
             "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ELDERCARE_COOKIE_SECURE": "false",
             "ELDERCARE_ESCALATION_TICK_S": "0.2",

@@ -230,5 +230,9 @@ def bad_configs(home: str) -> dict[str, bytes]:
         "another home": json.dumps(edge_home("h999")).encode(),
         "invalid UTF-8": b'{"home": "\xff\xfe"}',
         "not a mapping": b"[1, 2, 3]",
+        "a model not in the catalog": json.dumps(
+            {**good, "devices": [{**RADAR_BATH, "model": "MIR-HE200-TX"}]}
+        ).encode(),
+        # Last: the test of restarts finds it still retained.
         "thresholds the detectors refuse": with_thresholds({"sos": {"x": 1}}),
     }

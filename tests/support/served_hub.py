@@ -20,6 +20,7 @@ from eldercare.broker import Broker
 from hub.escalation import EscalationPolicies
 from hub.service import Hub
 from hub.settings import HubSettings
+from tests.support.stores import fresh_database
 
 PREFIX = "eldercare/v1"
 # Passwords that pass the hub's rules (hub.passwords): long enough, not common.
@@ -46,7 +47,7 @@ def fast_policies(repeat_s: float = 0.3) -> EscalationPolicies:
 def settings_for(broker: Broker, folder: Path, **changes: Any) -> HubSettings:
     values: dict[str, Any] = {
         "broker": broker.url,
-        "database": f"sqlite:///{folder / 'hub.db'}",
+        "database": fresh_database(folder),
         "prefix": PREFIX,
         "client_id": f"hub-{folder.name}",
         "escalation_tick_s": 0.05,
