@@ -19,12 +19,15 @@ from sqlalchemy import select
 
 from hub.accounts import save_user
 from hub.feed import AlertFeed
+from hub.passwords import PasswordPolicy, WeakPassword
+from hub.redaction import remember, remember_target
 from hub.schema import User
 from hub.service import Hub
 from hub.settings import HubSettings
 from hub.store import Store
 
 from . import errors
+from .origin import OriginCheck
 from .responses import SafeJSONResponse
 from .routers import (
     alerts,
@@ -58,8 +61,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.database, recycle_s=settings.store_recycle_s)
-        if settings.admin_password:
-            first_admin(store, settings.admin_password)
+        remember_settings_secrets(settings)
+        first_admin(store, settings)
         feed = AlertFeed()
         hub = Hub(settings, store, feed)
         app.state.hub = hub
@@ -89,17 +92,42 @@ def create_app(
     )
     app.state.clock, app.state.clock_rate, app.state.simulated = clock, clock_rate, simulated
     errors.install(app)
+    app.add_middleware(OriginCheck, public_origins=settings.public_origins)
     routers = (auth, users, stations, homes, residents, alerts, catalog, live, system, pages, docs)
     for router in routers:
         app.include_router(router.router)
     return app
 
 
-def first_admin(store: Store, password: str) -> None:
+def first_admin(store: Store, settings: HubSettings) -> None:
+    """With no account yet: an "admin" account with ``admin_password``, which must pass the
+    password rules (the hub does not start with a weak one); without it, say how to get
+    in, since nobody can log in."""
     with store.transaction() as session:
-        if session.scalars(select(User).limit(1)).first() is None:
-            save_user(session, "admin", name="Administrator", role="admin", password=password)
-            log.info("created the first account: admin")
+        if session.scalars(select(User).limit(1)).first() is not None:
+            return
+        if not settings.admin_password:
+            log.warning(
+                "no account exists and ELDERCARE_ADMIN_PASSWORD is not set: nobody can log "
+                "in. Set it (at least %d characters, not a common password) and restart; "
+                "it creates the account 'admin'.",
+                settings.password_min_length,
+            )
+            return
+        reason = PasswordPolicy.of(settings).problem(settings.admin_password, "admin")
+        if reason is not None:
+            raise WeakPassword(f"ELDERCARE_ADMIN_PASSWORD is refused: {reason}")
+        save_user(
+            session, "admin", name="Administrator", role="admin", password=settings.admin_password
+        )
+        log.info("created the first account: admin")
+
+
+def remember_settings_secrets(settings: HubSettings) -> None:
+    """The settings' secrets are hidden wherever a log line would show them."""
+    remember(settings.admin_password, settings.broker_url.password)
+    for template in settings.contact_targets.values():
+        remember_target(template)
 
 
 def _report_end(runner: asyncio.Task[None]) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from hub.accounts import AccessError, Scope, user_for_token
+from hub.accounts import AccessError, Scope, live_session, needs_touch, touch
+from hub.schema import User
 from hub.service import Hub
+
+log = logging.getLogger("api")
 
 SESSION_COOKIE = "eldercare_session"
 
@@ -36,8 +41,30 @@ def get_scope(request: Request) -> Scope:
     if not token:
         raise AccessError("not logged in")
     hub: Hub = request.app.state.hub
+    scope, touch_due = scope_for_token(hub, token)
+    if touch_due:
+        note_use(hub, token)
+    return scope
+
+
+def scope_for_token(hub: Hub, token: str) -> tuple[Scope, bool]:
+    """The scope of a live session, and whether its last use is due to be written."""
     with hub.store.sessions() as session:
-        return Scope.of(user_for_token(session, token))
+        login = live_session(session, token, hub.session_policy)
+        user = session.get(User, login.username)
+        if user is None:
+            raise AccessError("the account no longer exists")
+        return Scope.of(user), needs_touch(login, hub.session_policy)
+
+
+def note_use(hub: Hub, token: str) -> None:
+    """Write the session's last use; a store that cannot write just now (read-only, busy)
+    must not turn every read into an error, so a failure only delays idle expiry."""
+    try:
+        with hub.store.transaction() as session:
+            touch(session, token)
+    except SQLAlchemyError as exc:
+        log.debug("the session's last use was not written: %r", exc)
 
 
 def get_clock(request: Request) -> Callable[[], float]:

@@ -10,6 +10,7 @@ the answer is 503 with ``Retry-After``. Validation errors are written with
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from contracts.errors import HomeConfigError
 from hub.errors import HubError
+from hub.redaction import HIDDEN
 
 from .responses import SafeJSONResponse
 
@@ -44,13 +46,46 @@ class Unprocessable(HTTPException):
         super().__init__(422, detail)
 
 
+# Fields whose values a 422 must not echo: passwords, tokens, notification URLs (which
+# carry bot tokens). Matched on any part of the error's location or of the input's keys.
+_SECRET_FIELD = re.compile(r"pass|secret|token|notify|target|key|credential", re.I)
+
+
+def without_secrets(error: Any) -> Any:
+    """A validation error as pydantic gives it, minus the values of secret fields: the
+    input is dropped when the error is about one, and secret keys of an input object
+    (a body with a password and a missing name) are hidden.
+
+    >>> without_secrets({"loc": ("body", "password"), "msg": "too short", "input": "a"})
+    {'loc': ('body', 'password'), 'msg': 'too short'}
+    >>> without_secrets({"loc": ("body", "name"), "input": {"password": "pw", "role": "x"}})
+    {'loc': ('body', 'name'), 'input': {'password': '***', 'role': 'x'}}
+    """
+    if not isinstance(error, dict):
+        return error
+    if any(_SECRET_FIELD.search(str(part)) for part in error.get("loc", ())):
+        return {k: v for k, v in error.items() if k not in ("input", "ctx")}
+    if "input" in error:
+        return {**error, "input": _hidden(error["input"])}
+    return error
+
+
+def _hidden(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: HIDDEN if _SECRET_FIELD.search(str(k)) else _hidden(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hidden(v) for v in value]
+    return value
+
+
 def install(app: FastAPI) -> None:
     last_logged = [0.0]
 
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> SafeJSONResponse:
         status = getattr(exc, "status", 400)
-        return SafeJSONResponse({"detail": str(exc)}, status_code=status)
+        headers = getattr(exc, "headers", None)  # e.g. Retry-After of a throttled log-in
+        return SafeJSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
     @app.exception_handler(HomeConfigError)
     async def _config_error(_request: Request, exc: HomeConfigError) -> SafeJSONResponse:
@@ -58,7 +93,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> SafeJSONResponse:
-        return SafeJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        errors = [without_secrets(error) for error in exc.errors()]
+        return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeoutError)

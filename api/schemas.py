@@ -148,7 +148,9 @@ class FeedbackSet(_Body):
 class UserSave(_Body):
     name: str = Field(min_length=1, max_length=100)
     role: Literal["admin", "dispatcher", "caregiver", "family"]
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    # The length and the list of common passwords are checked against the hub's settings
+    # (hub.passwords), with a 422 that never quotes the password.
+    password: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver")
     residents: list[str] = Field(default_factory=list, description="family: home ids")
@@ -163,6 +165,9 @@ class UserPublic(BaseModel):
     residents: list[str]
     active: bool = Field(description="false once deactivated: cannot log in")
     deactivated_at: str | None
+    failed_logins: int = 0
+    locked_until: str | None = Field(default=None, description="ISO 8601 while log-ins must wait")
+    sessions: int = 0
     channel_problems: list[dict[str, Any]] = Field(
         default_factory=list,
         description="alerts that reach this user's people through no channel: a family's "
@@ -211,6 +216,15 @@ class StationContact(BaseModel):
     id: str
     name: str
     phone: str | None
+
+
+class DataReadPublic(BaseModel):
+    """One read of a resident's data (GET /residents/{id}/reads)."""
+
+    at: str
+    username: str
+    role: str
+    route: str = Field(description='e.g. "GET /residents/{resident_id}/today"')
 
 
 class ResidentPublic(BaseModel):

@@ -140,6 +140,10 @@ async def _demo(args: argparse.Namespace) -> int:
                 database=f"sqlite:///{folder / 'hub.db'}",
                 prefix=PREFIX,
                 client_id=f"eldercare-demo-hub-{args.port}",
+                # The demo runs on plain http://127.0.0.1 with the password "demo" for all:
+                # a browser would drop a Secure cookie there, and "demo" is a weak password.
+                cookie_secure=False,
+                allow_weak_passwords=True,
             )
             _register(settings.database, homes)
             start, streams = _simulate(homes, args)

@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from hub.migrate import StoreBehind
+    from hub.passwords import PasswordPolicy
+    from hub.redaction import install_log_redaction
     from hub.settings import HubSettings
     from hub.store import Store, StoreError
 
@@ -79,6 +81,13 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"eldercare hub: {describe_validation_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    if settings.admin_password:
+        # Refused before anything starts, whether or not the store still needs a first
+        # account: a weak admin password has no business in the environment.
+        problem = PasswordPolicy.of(settings).problem(settings.admin_password, "admin")
+        if problem is not None:
+            print(f"eldercare hub: ELDERCARE_ADMIN_PASSWORD is refused: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     try:  # a store that cannot be opened is an operator's mistake: one line, not a traceback
         Store(settings.database).close()
     except (StoreError, StoreBehind) as exc:
@@ -88,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     )
+    # After uvicorn's Config, which sets up its loggers' own handlers.
+    install_log_redaction("uvicorn", "uvicorn.error", "uvicorn.access")
     failure = asyncio.run(_serve(server, app))
     if failure is not None:
         print(f"eldercare hub: {failure}", file=sys.stderr)

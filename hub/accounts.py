@@ -5,6 +5,10 @@ residents and alerts of their stations; they act on alerts), ``family`` (only th
 they are linked to; they read, they do not act). Passwords are hashed with argon2id
 (argon2-cffi's defaults); a log-in gives a random token whose SHA-256 is what the store keeps.
 
+A session ends after ``idle_s`` without use and ``absolute_s`` after the log-in at the
+latest (:class:`SessionPolicy`), at log-out, and when an admin changes the account's
+password, role, stations or residents (:func:`save_user` revokes every session of it).
+
 A resident outside someone's scope does not exist for them: the API answers 404, not 403,
 so a family member cannot even learn which ids are taken.
 """
@@ -19,7 +23,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import HubError
@@ -27,7 +31,8 @@ from .schema import Home, LoginSession, Station, User
 
 Role = Literal["admin", "dispatcher", "caregiver", "family"]
 ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family")
-SESSION_LIFETIME_S = 30 * 24 * 3600.0
+# A session's last use is written at most this often (a write per request would be many).
+TOUCH_EVERY_S = 60.0
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong
 # password and the timing does not tell which names are real.
@@ -99,6 +104,19 @@ class Scope:
             raise Forbidden("only an admin can change the registry")
 
 
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_s: float = 12 * 3600.0
+    absolute_s: float = 7 * 86400.0
+
+    @classmethod
+    def of(cls, settings: object) -> SessionPolicy:
+        return cls(
+            idle_s=getattr(settings, "session_idle_s", cls.idle_s),
+            absolute_s=getattr(settings, "session_absolute_s", cls.absolute_s),
+        )
+
+
 def save_user(
     session: Session,
     username: str,
@@ -110,7 +128,9 @@ def save_user(
     stations: list[str] | None = None,
     residents: list[str] | None = None,
 ) -> User:
-    """Create or update an account; a new account needs a password."""
+    """Create or update an account; a new account needs a password. A new password, role,
+    or other stations or residents end every session of the account (an open WebSocket
+    too, at its next check): whoever was logged in logs in again, under the new terms."""
     if role not in ROLES:
         raise HubError(f"unknown role {role!r}; one of {list(ROLES)}")
     user = session.get(User, username)
@@ -119,11 +139,17 @@ def save_user(
             raise HubError(f"a new account ({username}) needs a password")
         user = User(username=username, created_at=time.time(), stations=[], residents=[])
         session.add(user)
+        before = None
+    else:
+        before = (user.role, sorted(user.stations), sorted(user.residents))
     if password:
         user.password_hash = _hasher.hash(password)
     user.name, user.role, user.phone = name, role, phone
     user.stations = list(stations or [])
     user.residents = list(residents or [])
+    changed = before is not None and before != (role, sorted(user.stations), sorted(user.residents))
+    if password or changed:
+        revoke_sessions(session, username)
     return user
 
 
@@ -158,6 +184,33 @@ def check_links(
     return problems
 
 
+def set_password(session: Session, username: str, password: str) -> str:
+    """Set an account's password (the caller revokes its sessions); the new hash."""
+    user = session.get(User, username)
+    if user is None:
+        raise AccessError("the account no longer exists")
+    user.password_hash = _hasher.hash(password)
+    return user.password_hash
+
+
+def revoke_sessions(session: Session, username: str) -> int:
+    """End every session of an account; how many there were."""
+    session.flush()
+    result = session.execute(delete(LoginSession).where(LoginSession.username == username))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def session_counts(session: Session, now: float | None = None) -> dict[str, int]:
+    """Sessions not yet past their absolute end, per user name."""
+    now = time.time() if now is None else now
+    rows = session.execute(
+        select(LoginSession.username, func.count())
+        .where(LoginSession.expires_at > now)
+        .group_by(LoginSession.username)
+    )
+    return {username: count for username, count in rows}
+
+
 def password_hash(session: Session, username: str) -> str | None:
     """The stored hash of an account's password, None if there is no such account."""
     user = session.get(User, username)
@@ -178,7 +231,11 @@ def check_password(stored_hash: str | None, password: str) -> str | None:
 
 
 def open_session(
-    session: Session, username: str, checked_hash: str, new_hash: str | None = None
+    session: Session,
+    username: str,
+    checked_hash: str,
+    new_hash: str | None = None,
+    policy: SessionPolicy | None = None,
 ) -> tuple[str, User]:
     """A log-in session for an account whose password was checked against
     ``checked_hash``; 401 if the password changed in the meantime."""
@@ -188,6 +245,7 @@ def open_session(
         raise AccessError("wrong user name or password")
     if new_hash is not None:
         user.password_hash = new_hash
+    policy = policy or SessionPolicy()
     token = secrets.token_urlsafe(32)
     now = time.time()
     session.add(
@@ -195,25 +253,29 @@ def open_session(
             token_hash=_digest(token),
             username=user.username,
             created_at=now,
-            expires_at=now + SESSION_LIFETIME_S,
+            expires_at=now + policy.absolute_s,
+            last_seen_at=now,
         )
     )
     return token, user
 
 
-def log_in(session: Session, username: str, password: str) -> tuple[str, User]:
+def log_in(
+    session: Session, username: str, password: str, policy: SessionPolicy | None = None
+) -> tuple[str, User]:
     """Check the password and open a session in one go, for scripts: it hashes inside the
     caller's transaction. The API uses :meth:`hub.service.Hub.log_in`, which does not."""
     stored = password_hash(session, username)
     new_hash = check_password(stored, password)
-    return open_session(session, username, stored or "", new_hash)
+    return open_session(session, username, stored or "", new_hash, policy)
 
 
-def user_for_token(session: Session, token: str) -> User:
-    """The user of a live session token, or 401."""
-    login = session.get(LoginSession, _digest(token))
-    if login is None or login.expires_at < time.time():
-        raise AccessError("not logged in, or the session has expired")
+def user_for_token(
+    session: Session, token: str, policy: SessionPolicy | None = None, now: float | None = None
+) -> User:
+    """The user of a live session token, or 401 (none, logged out, revoked, idle too long,
+    or past its absolute end)."""
+    login = live_session(session, token, policy, now)
     user = session.get(User, login.username)
     if user is None or user.deactivated_at is not None:
         raise AccessError("the account no longer exists")
@@ -228,7 +290,7 @@ def deactivate_user(session: Session, username: str, *, now: float | None = None
         raise UnknownUser(f"no user {username!r}")
     if user.deactivated_at is None:
         user.deactivated_at = time.time() if now is None else now
-    session.execute(delete(LoginSession).where(LoginSession.username == username))
+    revoke_sessions(session, username)
     return user
 
 
@@ -238,6 +300,38 @@ def reactivate_user(session: Session, username: str) -> User:
         raise UnknownUser(f"no user {username!r}")
     user.deactivated_at = None
     return user
+
+
+def live_session(
+    session: Session, token: str, policy: SessionPolicy | None = None, now: float | None = None
+) -> LoginSession:
+    policy = policy or SessionPolicy()
+    now = time.time() if now is None else now
+    login = session.get(LoginSession, _digest(token)) if token else None
+    if login is None or login.expires_at < now:
+        raise AccessError("not logged in, or the session has expired")
+    last_seen = login.last_seen_at if login.last_seen_at is not None else login.created_at
+    if now - last_seen > policy.idle_s:
+        raise AccessError("the session has expired (unused for too long); log in again")
+    return login
+
+
+def needs_touch(
+    login: LoginSession, policy: SessionPolicy | None = None, now: float | None = None
+) -> bool:
+    """Whether the session's last use is due to be written: every TOUCH_EVERY_S, or more
+    often when sessions may idle for less than a few times that."""
+    policy = policy or SessionPolicy()
+    now = time.time() if now is None else now
+    last_seen = login.last_seen_at if login.last_seen_at is not None else login.created_at
+    return now - last_seen >= min(TOUCH_EVERY_S, policy.idle_s / 4)
+
+
+def touch(session: Session, token: str, now: float | None = None) -> None:
+    """Note that a session is in use (idle expiry counts from here)."""
+    login = session.get(LoginSession, _digest(token))
+    if login is not None:
+        login.last_seen_at = time.time() if now is None else now
 
 
 def log_out(session: Session, token: str) -> None:

@@ -144,3 +144,4 @@ class HubCounts:
     connects: int = 0
     store_errors: int = 0
     retention_deleted: int = 0
+    audit_failures: int = 0  # reads of residents' data that could not be recorded

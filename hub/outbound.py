@@ -6,91 +6,27 @@ Each call builds its own ``apprise.Apprise`` holding just that target, so a brok
 target never delays or breaks another one.
 
 Targets carry credentials (bot tokens, passwords), so anything shown about a target goes
-through ``redact`` first.
+through ``redact`` first (:mod:`hub.redaction`), and the secrets of every target the hub
+uses are remembered, so that a log line of apprise or urllib3 that quotes one hides it.
 
 >>> redact("mailto://alerts:hunter2@smtp.example.org/?to=daughter@example.org")
-'mailto://alerts:***@smtp.example.org/?to=daughter@example.org'
+'mailto://alerts:***@smtp.example.org/?to=***'
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-from urllib.parse import urlsplit
 
 import apprise
 
 from .errors import DeliveryError
+from .redaction import redact, remember_target
+
+__all__ = ["check_target", "deliver", "redact"]
 
 log = logging.getLogger(__name__)
-
-HIDDEN = "***"
-
-# Longer path segments (and host-less tokens) are taken for secrets: bot keys and
-# webhook tokens are 20-64 characters, while names in paths are short.
-_SECRET_MIN_LEN = 17
-_SECRET_QUERY_KEY = re.compile(r"token|secret|key|pass|pwd|auth|sign|sig\b|credential", re.I)
-
-
-def redact(target: str) -> str:
-    """``target`` with passwords and tokens replaced by ``***``; never raises.
-
-    Keeps the scheme, a real host name and the port; hides a user-info password, any
-    user-info, host or path segment longer than 16 characters, and the values of query keys
-    that name a secret (token, secret, key, password, ...). Several apprise schemes put the
-    token where a host would be (``dingtalk://TOKEN``, ``feishu://TOKEN``), so a host is
-    kept only when it looks like one (a dot, or localhost), or is short.
-
-    >>> redact("json://user:pw@hooks.example.org:8443/alerts?token=abc&x=1")
-    'json://user:***@hooks.example.org:8443/alerts?token=***&x=1'
-    >>> redact("dingtalk://a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6/13800000000")
-    'dingtalk://***/13800000000'
-    >>> redact("tgram://123456789:AAHfj3kd8sl2mdkfjeiwoAAA/-100200300")
-    'tgram://123456789:***/-100200300'
-    """
-    try:
-        parts = urlsplit(target)
-    except (ValueError, TypeError):
-        return HIDDEN
-    if not parts.scheme or not target.startswith(f"{parts.scheme}://"):
-        # Not a URL at all: it may still be a pasted token.
-        return target if len(target) < _SECRET_MIN_LEN else HIDDEN
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if at:
-        user, colon, _password = userinfo.partition(":")
-        userinfo = _segment(user) + (f":{HIDDEN}" if colon else "") + "@"
-    text = f"{parts.scheme}://{userinfo}{_hostport(hostport)}"
-    text += "/".join(_segment(segment) for segment in parts.path.split("/"))
-    if parts.query:
-        text += "?" + "&".join(_query_item(item) for item in parts.query.split("&"))
-    if parts.fragment:
-        text += "#" + _segment(parts.fragment)
-    return text
-
-
-def _segment(value: str) -> str:
-    return HIDDEN if len(value) >= _SECRET_MIN_LEN else value
-
-
-def _hostport(hostport: str) -> str:
-    if hostport.startswith("["):  # an IPv6 literal, with or without a port
-        return hostport
-    host, colon, port = hostport.rpartition(":")
-    if not colon:
-        host, port = hostport, ""
-    looks_like_host = "." in host or host.lower() == "localhost"
-    text = host if looks_like_host else _segment(host)
-    if colon:
-        # tgram://BOTID:TOKEN/... parses with the token in the port's place.
-        text += ":" + (port if port.isdigit() else HIDDEN)
-    return text
-
-
-def _query_item(item: str) -> str:
-    key, equals, _value = item.partition("=")
-    return f"{key}={HIDDEN}" if equals and _SECRET_QUERY_KEY.search(key) else item
 
 
 def check_target(target: str) -> None:
@@ -105,6 +41,7 @@ def check_target(target: str) -> None:
 def _notifier_for(target: str) -> apprise.Apprise:
     if not isinstance(target, str) or not target.strip():
         raise DeliveryError("no notification URL given", target=redact(str(target)))
+    remember_target(target)  # before apprise first logs it
     notifier = apprise.Apprise()
     try:
         added = notifier.add(target)

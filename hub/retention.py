@@ -9,6 +9,8 @@ ingest (which writes to the same store) never waits behind a long delete:
 - ``deliveries`` (``retention_deliveries_days``): notifications sent or given up;
 - ``mqtt_outbox`` (``retention_outgoing_days``): configs and commands already published;
 - ``login_sessions`` (``retention_sessions_days``): log-ins, counted from when they expired;
+- ``read_audit`` (``retention_audit_days``): who read which resident's data;
+- ``login_failures`` (``retention_login_failures_days``): failed log-ins, from the last one;
 - ``alerts`` (``retention_alerts_days``, unset: kept): resolved alerts, with their history,
   events and deliveries;
 - ``readings`` (``retention_readings_days``, 30; unset: kept), by their event time, one
@@ -38,8 +40,10 @@ from .schema import (
     EscalationTimer,
     EventRow,
     Home,
+    LoginFailure,
     LoginSession,
     OutgoingMessage,
+    ReadAudit,
     ReadingRow,
     Received,
     Rejected,
@@ -96,6 +100,13 @@ def sweep(
             "login_sessions",
             LoginSession.token_hash,
             LoginSession.expires_at < before(settings.retention_sessions_days),
+        ),
+        ("read_audit", ReadAudit.id, ReadAudit.at < before(settings.retention_audit_days)),
+        (
+            "login_failures",
+            LoginFailure.key,
+            (LoginFailure.last_failed_at < before(settings.retention_login_failures_days))
+            & (LoginFailure.locked_until < now),
         ),
     ]
     for name, key, condition in plan:

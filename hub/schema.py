@@ -308,7 +308,38 @@ class LoginSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
     created_at: Mapped[float] = mapped_column(Float)
-    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # absolute: created + max
+    # The last request (written at most once a minute); idle expiry counts from it. Unset
+    # in a store made before idle expiry: counted from created_at.
+    last_seen_at: Mapped[float | None] = mapped_column(Float)
+
+
+class LoginFailure(Base):
+    """Failed log-ins of one account (``user:<name>``, also for names that do not exist,
+    so that both behave alike) or one client address (``addr:<ip>``), and until when the
+    next attempt must wait. In the store, so a restart or another worker does not reset it."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(BigInt)
+    last_failed_at: Mapped[float] = mapped_column(Float, index=True)
+    locked_until: Mapped[float] = mapped_column(Float)
+
+
+class ReadAudit(Base):
+    """One read of a resident's data by someone (who, which resident, when, what route):
+    the answer to "who looked at my mother's data"."""
+
+    __tablename__ = "read_audit"
+    __table_args__ = (Index("ix_read_audit_resident_at", "resident", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    username: Mapped[str] = mapped_column(String(64))  # not a foreign key: outlives accounts
+    role: Mapped[str] = mapped_column(String(16))
+    resident: Mapped[str] = mapped_column(String(64))  # the home id
+    route: Mapped[str] = mapped_column(String(200))  # e.g. "GET /residents/{resident_id}/today"
 
 
 class Meta(Base):

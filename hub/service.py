@@ -46,8 +46,9 @@ from sqlalchemy.orm import Session
 from contracts.topics import hub_subscriptions
 from transport.reconnect import Backoff, keep_connected
 
-from . import accounts, channels, feedback
+from . import accounts, channels, feedback, throttle
 from .alerts import AlertManager, AlertUpdate
+from .audit import ReadLog
 from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
 from .feed import AlertFeed, FeedMessage
@@ -103,6 +104,9 @@ class Hub:
             settings.login_workers, thread_name_prefix="hub-login", initializer=_yield_cpu
         )
         self._logins_waiting = 0
+        self.session_policy = accounts.SessionPolicy.of(settings)
+        self.read_log = ReadLog(store)
+        self.throttle_policy = throttle.ThrottlePolicy.of(settings)
         self._ingest_waiting = 0  # messages of a batch the store could not take yet
 
     # -- what the API calls ----------------------------------------------------------------
@@ -134,35 +138,54 @@ class Hub:
         self.deliveries.ready.set()
         return result
 
-    async def log_in(self, username: str, password: str) -> tuple[str, User]:
-        """Check a password and open a session: (token, user), or 401.
+    async def log_in(
+        self, username: str, password: str, address: str | None = None
+    ) -> tuple[str, User]:
+        """Check a password and open a session: (token, user), or 401; 429 while the
+        account or the client ``address`` must wait after failed log-ins (hub.throttle).
 
         The argon2 check (tens of milliseconds of CPU by design) runs on a small executor of
         its own, at the lowest CPU priority, outside any transaction; a flood of log-ins
         queues there (at most ``login_queue_max``, then 503) and never on ingest's or the
-        API's threads.
+        API's threads. A name that does not exist costs the same check (a dummy hash) and
+        is counted and throttled the same way, so neither timing nor a lock tells it apart.
         """
         if self._logins_waiting >= self.settings.login_queue_max:
             raise LoginsBusy("too many log-ins at once; try again in a moment")
+        keys = throttle.keys_of(username, address)
         self._logins_waiting += 1
         try:
             try:
-                stored = await asyncio.to_thread(self._password_hash, username)
+                stored = await asyncio.to_thread(self._password_hash, username, keys)
             except SQLAlchemyError as exc:
                 await self._store_failed("log-in", exc)
                 raise StoreError("the hub's store cannot be read just now") from exc
             loop = asyncio.get_running_loop()
-            new_hash = await loop.run_in_executor(
-                self._logins, accounts.check_password, stored, password
-            )
+            try:
+                new_hash = await loop.run_in_executor(
+                    self._logins, accounts.check_password, stored, password
+                )
+            except accounts.AccessError:
+                policy = self.throttle_policy
+                await self.act(
+                    lambda session: throttle.record_failure(session, username, address, policy)
+                )
+                raise
         finally:
             self._logins_waiting -= 1
-        return await self.act(
-            lambda session: accounts.open_session(session, username, stored or "", new_hash)
-        )
 
-    def _password_hash(self, username: str) -> str | None:
+        def opened(session: Session) -> tuple[str, User]:
+            found = accounts.open_session(
+                session, username, stored or "", new_hash, self.session_policy
+            )
+            throttle.record_success(session, username)
+            return found
+
+        return await self.act(opened)
+
+    def _password_hash(self, username: str, keys: list[str]) -> str | None:
         with self.store.sessions() as session:
+            throttle.check(session, keys)
             return accounts.password_hash(session, username)
 
     def status(self) -> dict[str, object]:
@@ -179,6 +202,7 @@ class Hub:
             "escalations": self.counts.escalations,
             "store_errors": self.counts.store_errors,
             "retention_deleted": self.counts.retention_deleted,
+            "audit_failures": self.counts.audit_failures,
             "deliveries": {
                 "sent": self.counts.delivered,
                 "failures": self.counts.delivery_failures,

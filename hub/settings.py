@@ -65,6 +65,33 @@ class HubSettings(BaseSettings):
     # waiting beyond login_queue_max are answered 503.
     login_workers: int = Field(default=1, ge=1)
     login_queue_max: int = Field(default=32, ge=1)
+    # -- the web: sessions, cookies, log-in throttling, passwords (README "### The web") --
+    # A session ends after this long without a request (an open live WebSocket counts as
+    # use), and in any case this long after the log-in.
+    session_idle_s: float = Field(default=12 * 3600.0, gt=0)
+    session_absolute_s: float = Field(default=7 * 86400.0, gt=0)
+    # How often an open WebSocket checks that its session still holds (log-out, password or
+    # role change, expiry close it within this).
+    session_check_s: float = Field(default=5.0, gt=0)
+    # The session cookie's Secure flag: on behind HTTPS, which is every installation but the
+    # demo and tests on plain http://127.0.0.1 (they turn it off explicitly).
+    cookie_secure: bool = True
+    # Origins (scheme://host[:port]) whose pages may write with the session cookie, besides
+    # the one the request was sent to (its Host header); e.g. the public address behind a
+    # reverse proxy that rewrites Host.
+    public_origins: list[str] = Field(default_factory=list)
+    # Failed log-ins allowed per account (and per client address) before each further one
+    # waits: login_delay_s, doubling per failure up to login_delay_max_s. Failures are
+    # forgotten login_forget_s after the last one.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_free_failures_per_address: int = Field(default=20, ge=1)
+    login_delay_s: float = Field(default=2.0, gt=0)
+    login_delay_max_s: float = Field(default=900.0, gt=0)
+    login_forget_s: float = Field(default=24 * 3600.0, gt=0)
+    # Passwords shorter than this, or on the list of common passwords, are refused (the
+    # API's accounts and the first admin). The demo alone allows weak ones ("demo").
+    password_min_length: int = Field(default=10, ge=1)
+    allow_weak_passwords: bool = False
     # What the hub keeps.
     rejected_max: int = Field(default=1000, ge=1)  # newest refused messages kept
     retention_every_s: float = Field(default=3600.0, gt=0)
@@ -75,6 +102,8 @@ class HubSettings(BaseSettings):
     retention_deliveries_days: float = Field(default=90.0, gt=0)  # sent or given up
     retention_outgoing_days: float = Field(default=30.0, gt=0)  # sent configs, commands
     retention_sessions_days: float = Field(default=1.0, ge=0)  # after a log-in expired
+    retention_audit_days: float = Field(default=365.0, gt=0)  # who read whose data
+    retention_login_failures_days: float = Field(default=7.0, gt=0)  # after the last failure
     # Readings by event time (the pages show today and the last weeks); unset: kept.
     retention_readings_days: float | None = Field(default=30.0, gt=0)
     # Resolved alerts with their history, events and deliveries: the station's record of

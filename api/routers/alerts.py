@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from hub.outbound import redact
 from hub.queries import AlertState
 from hub.views import alert_document, local_time
 
+from ..audit import audit_read
 from ..deps import HubDep, ScopeDep, SessionDep
 from ..params import AlertId, Moment, Offset
 from ..routing import LimitedJsonRoute
@@ -41,6 +42,7 @@ DELIVERY_ACTIONS = frozenset({"no_channel", "channel_failing"})
 
 @router.get("")
 def list_alerts(
+    request: Request,
     session: SessionDep,
     scope: ScopeDep,
     station: str | None = None,
@@ -68,12 +70,17 @@ def list_alerts(
         limit=limit,
         offset=offset,
     )
+    audit_read(request, scope, (home.id for _alert, home in rows))
     return [AlertPublic(**alert_document(alert, home)) for alert, home in rows]
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AlertDetail:
-    return detail(session, scope, alert_id)
+def get_alert(
+    request: Request, alert_id: AlertId, session: SessionDep, scope: ScopeDep
+) -> AlertDetail:
+    found = detail(session, scope, alert_id)
+    audit_read(request, scope, [found.resident])
+    return found
 
 
 def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
@@ -138,9 +145,12 @@ def _delivered(
 
 
 @router.get("/{alert_id}/window")
-def get_window(alert_id: AlertId, session: SessionDep, scope: ScopeDep) -> AccelWindowPublic:
+def get_window(
+    request: Request, alert_id: AlertId, session: SessionDep, scope: ScopeDep
+) -> AccelWindowPublic:
     """The accelerometer window the edge sent with the alert's newest wearable fall event."""
     alert, home = queries.visible_alert(session, scope, alert_id)
+    audit_read(request, scope, [home.id])
     window = queries.newest_window(session, alert.id)
     if window is None:
         raise AlertNotFound("this alert has no accelerometer window", alert_id=alert_id)

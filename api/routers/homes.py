@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from analytics.context import FEEDBACK
@@ -24,6 +24,7 @@ from hub.registry import deactivate_home, get_home, reactivate_home, save_home, 
 from hub.schema import Home
 from hub.views import local_time
 
+from ..audit import audit_read
 from ..deps import HubDep, NewId, ScopeDep, SessionDep
 from ..errors import Unprocessable
 from ..params import RowCursor
@@ -62,14 +63,20 @@ def public(home: Home, scope: Scope) -> HomePublic:
 
 @router.get("")
 def list_homes(
-    session: SessionDep, scope: ScopeDep, station: str | None = None
+    request: Request, session: SessionDep, scope: ScopeDep, station: str | None = None
 ) -> list[HomePublic]:
-    return [public(home, scope) for home in queries.visible_homes(session, scope, station)]
+    homes = queries.visible_homes(session, scope, station)
+    audit_read(request, scope, (home.id for home in homes))
+    return [public(home, scope) for home in homes]
 
 
 @router.get("/{home_id}")
-def get_home_public(home_id: str, session: SessionDep, scope: ScopeDep) -> HomePublic:
-    return public(queries.visible_home(session, scope, home_id), scope)
+def get_home_public(
+    request: Request, home_id: str, session: SessionDep, scope: ScopeDep
+) -> HomePublic:
+    home = queries.visible_home(session, scope, home_id)
+    audit_read(request, scope, [home.id])
+    return public(home, scope)
 
 
 @router.put("/{home_id}")
@@ -150,8 +157,12 @@ def list_arrivals(
 
 
 @router.get("/{home_id}/devices")
-def list_devices(home_id: str, session: SessionDep, scope: ScopeDep) -> list[DevicePublic]:
-    return device_status(session, queries.visible_home(session, scope, home_id))
+def list_devices(
+    request: Request, home_id: str, session: SessionDep, scope: ScopeDep
+) -> list[DevicePublic]:
+    home = queries.visible_home(session, scope, home_id)
+    audit_read(request, scope, [home.id])
+    return device_status(session, home)
 
 
 def device_status(session: Session, home: Home) -> list[DevicePublic]:

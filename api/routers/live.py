@@ -7,6 +7,11 @@ Each frame is a
 :class:`~hub.feed.FeedMessage` as JSON (NaN written as null). A client that falls too far
 behind, or that connects while the store is unavailable, is closed with code 1013 ("try
 again later") and should reload over REST and reconnect.
+
+The session is checked again every ``session_check_s`` while the socket is open: once it
+has ended (log-out, expiry, or a password, role or scope change that revoked it) the
+socket is closed with 1008. An open socket counts as use of the session (idle expiry).
+A handshake from another site's page (its ``Origin``) is refused with 1008.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from sqlalchemy.exc import OperationalError
 
 from contracts import safe_json
-from hub.accounts import AccessError, Scope, user_for_token
+from hub.accounts import AccessError, Scope
 from hub.errors import FeedOverflowError
 from hub.feed import Subscription
 from hub.service import Hub
 
-from ..deps import SESSION_COOKIE
+from ..deps import SESSION_COOKIE, note_use, scope_for_token
 from ..errors import STORE_UNAVAILABLE
+from ..origin import foreign_page
 from ..routing import LimitedJsonRoute
 
 router = APIRouter(tags=["live"], route_class=LimitedJsonRoute)
@@ -37,10 +43,13 @@ async def live(
     resident: Annotated[list[str] | None, Query()] = None,
 ) -> None:
     hub: Hub = websocket.app.state.hub
-    token = websocket.cookies.get(SESSION_COOKIE) or websocket.query_params.get("token")
+    foreign = foreign_page(websocket.headers, hub.settings.public_origins)
+    if foreign is not None:
+        await websocket.close(code=1008, reason="a page of another site may not connect")
+        return
+    token = websocket.cookies.get(SESSION_COOKIE) or websocket.query_params.get("token") or ""
     try:
-        with hub.store.sessions() as session:
-            scope = Scope.of(user_for_token(session, token or ""))
+        scope, _touch_due = await asyncio.to_thread(scope_for_token, hub, token)
     except AccessError as exc:
         await websocket.close(code=1008, reason=exc.reason)
         return
@@ -61,12 +70,41 @@ async def live(
                 # The feed alone never notices a client that left; the reader does, and
                 # closing the subscription ends the sender too.
                 tasks.create_task(_read_until_closed(websocket, subscription), name="reader")
+                watch = tasks.create_task(
+                    _watch_session(hub, token, scope, subscription), name="session watch"
+                )
                 async for message in subscription:
                     await websocket.send_text(message.to_json())
+                watch.cancel()  # the client left: nothing to watch
+    except* SessionEnded as ended:
+        await websocket.close(code=1008, reason=ended.exceptions[0].reason)
     except* FeedOverflowError:
         await websocket.close(code=1013, reason="too far behind; reload and reconnect")
     except* WebSocketDisconnect:
         pass
+
+
+class SessionEnded(AccessError):
+    """The socket's session ended, or now grants something else, while it was open."""
+
+
+async def _watch_session(hub: Hub, token: str, scope: Scope, subscription: Subscription) -> None:
+    """Check the session every ``session_check_s``; end the socket when it no longer holds.
+    A store that cannot be read just now is no reason to cut a dispatcher off."""
+    while not subscription.closed:
+        await asyncio.sleep(hub.settings.session_check_s)
+        try:
+            now, touch_due = await asyncio.to_thread(scope_for_token, hub, token)
+        except AccessError as exc:
+            subscription.close()
+            raise SessionEnded(exc.reason) from None
+        except OperationalError:
+            continue
+        if (now.role, now.stations, now.residents) != (scope.role, scope.stations, scope.residents):
+            subscription.close()
+            raise SessionEnded("your account was changed; log in again")
+        if touch_due:
+            await asyncio.to_thread(note_use, hub, token)
 
 
 async def _read_until_closed(websocket: WebSocket, subscription: Subscription) -> None:

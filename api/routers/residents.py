@@ -9,20 +9,22 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeGuard
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
-from hub import queries
+from hub import audit, queries
 from hub.schema import Home
 from hub.schema import Station as StationRow
 from hub.views import local_time
 from hub.wellbeing import wellbeing
 
+from ..audit import audit_read
 from ..deps import ClockDep, ScopeDep, SessionDep
 from ..params import Day, Moment
 from ..routing import LimitedJsonRoute
 from ..schemas import (
     ContactPublic,
+    DataReadPublic,
     HeartRateNow,
     HistoryPublic,
     HourPublic,
@@ -63,22 +65,33 @@ def public(session: Session, home: Home, now: float) -> ResidentPublic:
 
 @router.get("")
 def list_residents(
-    session: SessionDep, scope: ScopeDep, clock: ClockDep, station: str | None = None
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    clock: ClockDep,
+    station: str | None = None,
 ) -> list[ResidentPublic]:
     now = clock()
-    return [public(session, home, now) for home in queries.visible_homes(session, scope, station)]
+    homes = queries.visible_homes(session, scope, station)
+    audit_read(request, scope, (home.id for home in homes))
+    return [public(session, home, now) for home in homes]
 
 
 @router.get("/{resident_id}")
 def get_resident(
-    resident_id: str, session: SessionDep, scope: ScopeDep, clock: ClockDep
+    request: Request, resident_id: str, session: SessionDep, scope: ScopeDep, clock: ClockDep
 ) -> ResidentPublic:
-    return public(session, queries.visible_home(session, scope, resident_id), clock())
+    home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
+    return public(session, home, clock())
 
 
 @router.get("/{resident_id}/contacts")
-def list_contacts(resident_id: str, session: SessionDep, scope: ScopeDep) -> list[ContactPublic]:
+def list_contacts(
+    request: Request, resident_id: str, session: SessionDep, scope: ScopeDep
+) -> list[ContactPublic]:
     home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
     return [ContactPublic(**contact) for contact in home.config.get("contacts", [])]
 
 
@@ -93,8 +106,32 @@ def resident_station(resident_id: str, session: SessionDep, scope: ScopeDep) -> 
     return StationContact(id=station.id, name=station.name, phone=station.phone)
 
 
+@router.get("/{resident_id}/reads")
+def list_reads(
+    resident_id: str,
+    session: SessionDep,
+    scope: ScopeDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[DataReadPublic]:
+    """Who read this resident's data, newest first: user, role, when, through which route
+    (admin only; one row per user and route per minute, kept retention_audit_days)."""
+    scope.require_admin()
+    home = queries.visible_home(session, scope, resident_id)
+    zone = ZoneInfo(home.timezone)
+    return [
+        DataReadPublic(
+            at=local_time(row.at, zone) or "",
+            username=row.username,
+            role=row.role,
+            route=row.route,
+        )
+        for row in audit.reads_of(session, home.id, limit)
+    ]
+
+
 @router.get("/{resident_id}/history")
 def history(
+    request: Request,
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
@@ -106,6 +143,7 @@ def history(
     """Per hour: count, min, mean and max of a vital sign; steps as the hour's highest
     count; activity as the number of door, motion and presence changes."""
     home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
     tz = ZoneInfo(home.timezone)
     end = _aware(end, tz) if end is not None else datetime.fromtimestamp(clock(), tz)
     start = _aware(start, tz) if start is not None else end - timedelta(hours=24)
@@ -152,6 +190,7 @@ def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
 
 @router.get("/{resident_id}/today")
 def today(
+    request: Request,
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
@@ -162,6 +201,7 @@ def today(
     day's doors, movement and alerts. When she got up is decided as the home's not_up
     detector decides it (the whereabouts model, hub.queries.morning)."""
     home = queries.visible_home(session, scope, resident_id)
+    audit_read(request, scope, [home.id])
     tz = ZoneInfo(home.timezone)
     now = datetime.fromtimestamp(clock(), tz)
     day = day or now.date()

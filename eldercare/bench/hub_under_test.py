@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 def hub_settings(url: str, database: str, prefix: str, client_id: str) -> HubSettings:
     from hub.settings import HubSettings
 
-    return HubSettings(broker=url, database=database, prefix=prefix, client_id=client_id)
+    # Plain http on loopback: the session cookie must come back without HTTPS.
+    return HubSettings(
+        broker=url, database=database, prefix=prefix, client_id=client_id, cookie_secure=False
+    )
 
 
 async def stop_task(task: asyncio.Task[Any]) -> None:

@@ -63,8 +63,11 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/auth/me"): everyone(OK),
     ("post", "/auth/login"): everyone(OK),
     ("post", "/auth/logout"): everyone({204}),
+    # The walk sends a wrong current password: nobody's password changes under it.
+    ("post", "/auth/password"): everyone(FORBIDDEN),
     ("get", "/users"): ADMIN_ONLY,
     ("put", "/users/{username}"): ADMIN_ONLY,
+    ("delete", "/users/{username}/lock"): ADMIN_ONLY | {"admin": ({404}, {404})},  # not locked
     ("get", "/stations"): everyone(OK),
     ("get", "/stations/{station_id}"): scoped(read_own_family=NOT_YOURS),
     ("put", "/stations/{station_id}"): ADMIN_ONLY,
@@ -81,6 +84,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/residents/{resident_id}/today"): scoped(),
     # The family calls the station: its name and phone are theirs to see, for their resident.
     ("get", "/residents/{resident_id}/station"): scoped(),
+    ("get", "/residents/{resident_id}/reads"): ADMIN_ONLY,
     ("get", "/alerts"): everyone(OK),
     ("get", "/alerts/{alert_id}"): scoped(),
     ("get", "/alerts/{alert_id}/window"): scoped(),
@@ -111,7 +115,9 @@ def credentials(role: str) -> dict[str, str]:
 def body_for(path: str, role: str, target: dict[str, str]) -> object:
     if path == "/auth/login":
         return credentials(role)
-    if path == "/users/{username}":
+    if path == "/auth/password":
+        return {"current_password": "not-the-password", "new_password": "fresh-lantern-7302"}
+    if path.startswith("/users/"):
         family = {"role": "family", "residents": ["h001"]}
         return {"name": "新用户", "password": "long-enough", **family}
     if path.startswith("/stations/"):

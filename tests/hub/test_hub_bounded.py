@@ -124,7 +124,8 @@ def test_retention_deletes_what_is_older_than_its_setting_and_nothing_pending(tm
         deleted = sweep(store, settings, now, pause=lambda: None)
         assert deleted == {
             "received": 5, "rejected": 5, "events": 2, "deliveries": 2, "mqtt_outbox": 5,
-            "login_sessions": 1, "alerts": 1, "readings": 10,
+            "login_sessions": 1, "read_audit": 0, "login_failures": 0, "alerts": 1,
+            "readings": 10,
         }  # fmt: skip
         with store.sessions() as session:
             assert {r.edge for r in session.scalars(select(Received))} == {"recent"}

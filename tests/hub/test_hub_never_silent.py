@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.factories import HOME, PREFIX, AsAdmin, event_message, hub_process, register
+from tests.support.factories import (
+    ADMIN_PASSWORD,
+    HOME,
+    PREFIX,
+    AsAdmin,
+    event_message,
+    hub_process,
+    register,
+)
 from tests.support.hub_process import alert_kinds
 from tests.support.mqtt import publish
 from tests.support.stores import make_read_only, on_postgresql, query
@@ -116,7 +124,7 @@ async def survives_a_store_failure(hub, mosquitto, fail, recover) -> None:
     taken = health["ingest"]["messages"]
     later = [telemetry(n) for n in range(seq + 1, seq + 501)] + [event_message("sos", seq=9999)]
     await publish(mosquitto, later)
-    login = {"username": "admin", "password": "admin-password"}
+    login = {"username": "admin", "password": ADMIN_PASSWORD}
     refused = await hub.http.post("/auth/login", json=login)
     assert refused.status_code == 503 and "store" in refused.json()["detail"]
     await asyncio.sleep(1)  # the hub keeps trying meanwhile: still nothing taken

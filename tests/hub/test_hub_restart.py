@@ -53,6 +53,7 @@ class HubProcess:
             "ELDERCARE_CONTACT_TARGETS": json.dumps({"sms": sms_url}),
             "ELDERCARE_ESCALATION_TICK_S": "0.05",
             "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ELDERCARE_COOKIE_SECURE": "false",
         }
         self.argv = [
             sys.executable, "-m", "eldercare", "hub",

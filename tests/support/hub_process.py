@@ -64,6 +64,7 @@ class HubProcess:
             **credentials,
             "ELDERCARE_DATABASE": self.database_url,
             "ELDERCARE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ELDERCARE_COOKIE_SECURE": "false",
             "ELDERCARE_ESCALATION_TICK_S": "0.2",
             **env,
         }

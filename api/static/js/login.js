@@ -61,7 +61,13 @@ async function main() {
       });
       location.replace(destination(answer.user));
     } catch (error) {
-      showError(error.status === 401 || error.status === 422 ? "login.bad_credentials" : "login.failed");
+      const key =
+        error.status === 429
+          ? "login.throttled"
+          : error.status === 401 || error.status === 422
+            ? "login.bad_credentials"
+            : "login.failed";
+      showError(key);
       form.password.select();
     } finally {
       submit.disabled = false;
