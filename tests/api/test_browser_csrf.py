@@ -81,7 +81,7 @@ async def test_a_cross_site_form_cannot_acknowledge_an_alert(mosquitto, tmp_path
             await expect(page.locator("body")).to_contain_text("Origin check")
         alert = (await hub.http.get(f"/alerts/{alert_id}")).json()
         assert alert["acknowledged"] is False
-        assert [c["action"] for c in alert["history"]] == ["raised"]
+        assert "acknowledged" not in [c["action"] for c in alert["history"]]
 
         # The same session, from the hub's own page: it acts (so the cookie was good).
         await page.goto(f"{hub.url}/console")

@@ -71,10 +71,16 @@ async def test_an_account_must_belong_to_a_station_or_resident_that_exists(mosqu
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         await register(hub)
         cases = {
-            "a": ({"role": "dispatcher", "stations": ["st-nowhere"]}, "no station 'st-nowhere'"),
-            "b": ({"role": "dispatcher"}, "needs at least one station"),
-            "c": ({"role": "family", "residents": ["h404"]}, "no resident 'h404'"),
-            "d": ({"role": "family", "stations": ["st1"], "residents": [HOME]}, "not stations"),
+            "wang.1": (
+                {"role": "dispatcher", "stations": ["st-nowhere"]},
+                "no station 'st-nowhere'",
+            ),
+            "wang.2": ({"role": "dispatcher"}, "needs at least one station"),
+            "wang.3": ({"role": "family", "residents": ["h404"]}, "no resident 'h404'"),
+            "wang.4": (
+                {"role": "family", "stations": ["st1"], "residents": [HOME]},
+                "not stations",
+            ),
         }
         for username, (links, why) in cases.items():
             body = {"name": "某人", "password": PASSWORD, **links}

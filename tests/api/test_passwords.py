@@ -48,6 +48,7 @@ async def test_the_api_refuses_weak_passwords_without_quoting_them(mosquitto, tm
 async def test_the_demo_setting_allows_weak_passwords(mosquitto, tmp_path):
     settings = settings_for(mosquitto, tmp_path, allow_weak_passwords=True)
     async with served(settings) as hub:
+        await register(hub)  # the resident the account is for
         answer = await hub.http.put(f"/users/{FAMILY}", json={**ACCOUNT, "password": "demo"})
         assert answer.status_code == 200
 
