@@ -7,9 +7,10 @@ from fastapi import APIRouter
 from devices.catalog import catalog
 
 from ..deps import ScopeDep
+from ..routing import LimitedJsonRoute
 from ..schemas import DeviceModelPublic
 
-router = APIRouter(prefix="/catalog", tags=["catalog"])
+router = APIRouter(prefix="/catalog", tags=["catalog"], route_class=LimitedJsonRoute)
 
 
 @router.get("/devices")

@@ -20,12 +20,14 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from ..routing import LimitedJsonRoute
+
 ASSETS = Path(str(resources.files("fastapi_offline") / "static"))
 ASSETS_URL = "/docs-assets"
 FAVICON = "/static/icons/icon.svg"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=LimitedJsonRoute)
 _assets = StaticFiles(directory=ASSETS)
 
 

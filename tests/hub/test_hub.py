@@ -23,7 +23,7 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import Collector, publish, running, until
-from tests.support.served_hub import cookie_of
+from tests.support.served_hub import cookie_of, until_home_states
 
 
 async def next_alert(ws, kind: str, change: str) -> dict:
@@ -186,20 +186,12 @@ async def test_a_hosted_process_going_offline_takes_its_homes_offline(mosquitto,
             ],
         )
 
-        async def states() -> dict[str, str]:
-            return {h["id"]: h["status"] for h in (await hub.http.get("/homes")).json()}
-
-        async def wait_for(expected: dict[str, str]) -> None:
-            async with asyncio.timeout(10):
-                while await states() != expected:
-                    await asyncio.sleep(0.05)
-
-        await wait_for({"h001": "online", "h002": "online"})
+        await until_home_states(hub.http, {"h001": "online", "h002": "online"})
         # The process's will: one message for all its homes, whose own statuses still say
         # online (MQTT has one will per connection).
         will = {"state": "offline", "homes": ["h001", "h002"]}
         await publish(mosquitto, [(f"{PREFIX}/hosted/gw-1/status", json.dumps(will))])
-        await wait_for({"h001": "offline", "h002": "offline"})
+        await until_home_states(hub.http, {"h001": "offline", "h002": "offline"})
 
 
 async def test_the_accelerometer_window_of_a_fall_is_kept_and_a_broken_one_costs_only_itself(

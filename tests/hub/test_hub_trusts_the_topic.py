@@ -14,6 +14,7 @@ import aiomqtt
 
 from tests.support.factories import PREFIX, event_message, register, served, settings_for
 from tests.support.mqtt import publish, until
+from tests.support.served_hub import home_states, until_home_states
 
 POISON = 3000
 
@@ -96,24 +97,16 @@ async def test_a_hosted_process_speaks_only_for_the_homes_registered_to_it(mosqu
             ],
         )
 
-        async def states() -> dict[str, str]:
-            return {h["id"]: h["status"] for h in (await hub.http.get("/homes")).json()}
-
-        async def wait_for(expected: dict[str, str]) -> None:
-            async with asyncio.timeout(10):
-                while await states() != expected:
-                    await asyncio.sleep(0.05)
-
-        await wait_for({"h001": "online", "h002": "online"})
+        await until_home_states(hub.http, {"h001": "online", "h002": "online"})
         # Another process with an account of its own lists both homes in its will: nothing.
         will = {"state": "offline", "homes": ["h001", "h002"]}
         await publish(mosquitto, [(f"{PREFIX}/hosted/gw-2/status", json.dumps(will))])
         counts = hub.hub.ingestor.counts
         await until(lambda: counts.refused["not_hosted_there"] == 1, what="gw-2 ignored")
-        assert await states() == {"h001": "online", "h002": "online"}
+        assert await home_states(hub.http) == {"h001": "online", "h002": "online"}
         # gw-1's will takes its own home offline, not h001 which it lists too.
         await publish(mosquitto, [(f"{PREFIX}/hosted/gw-1/status", json.dumps(will))])
-        await wait_for({"h001": "online", "h002": "offline"})
+        await until_home_states(hub.http, {"h001": "online", "h002": "offline"})
 
 
 async def test_a_home_using_the_hubs_client_id_does_not_take_its_session(mosquitto, tmp_path):

@@ -122,3 +122,16 @@ async def served(settings: HubSettings) -> AsyncIterator[Served]:
 def cookie_of(client) -> dict[str, str]:
     """The logged-in client's session cookie, as a header for a WebSocket handshake."""
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+
+
+async def home_states(http: httpx.AsyncClient) -> dict[str, str]:
+    """Each home's status as the API shows it (online, offline, unknown)."""
+    return {home["id"]: home["status"] for home in (await http.get("/homes")).json()}
+
+
+async def until_home_states(
+    http: httpx.AsyncClient, expected: dict[str, str], timeout: float = 10
+) -> None:
+    async with asyncio.timeout(timeout):
+        while await home_states(http) != expected:
+            await asyncio.sleep(0.05)
