@@ -16,7 +16,6 @@ from tests.support.factories import (
     served,
     settings_for,
 )
-from tests.support.influx import influxdb  # noqa: F401 (the fixture)
 from tests.support.mqtt import publish, until
 from tests.support.stores import query
 
