@@ -14,12 +14,13 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
 from . import queries
 from .influx import InfluxApi, InfluxError
-from .reading_hours import HOUR_S, hours
+from .reading_hours import HOUR_S, KEPT_IN_SQL, hours
 
 log = logging.getLogger("hub.telemetry")
 
@@ -109,3 +110,34 @@ def _summed(points: Sequence[tuple[float, float | None, str | None]], numbers: b
     if not numbers:
         return [Hour(h, len(v), None, None, None) for h, v in sorted(by_hour.items())]
     return [Hour(h, len(v), min(v), max(v), sum(v)) for h, v in sorted(by_hour.items())]
+
+
+class ReadingPoint(NamedTuple):
+    ts: float
+    device: str
+    metric: str
+    number: float | None
+    text: str | None
+
+
+def readings(
+    session: Session,
+    influx: InfluxApi | None,
+    home: str,
+    metrics: Sequence[str],
+    start: float,
+    end: float,
+) -> list[ReadingPoint]:
+    """The home's readings of ``metrics`` in [start, end), oldest first, from whichever store
+    holds them: the SQL store without InfluxDB, and with it for the metrics it keeps
+    (:data:`hub.reading_hours.KEPT_IN_SQL`); InfluxDB for the others (none while it does
+    not answer: logged)."""
+    in_sql = [m for m in metrics if influx is None or m in KEPT_IN_SQL]
+    found = [ReadingPoint(*row) for row in queries.readings(session, home, in_sql, start, end)]
+    elsewhere = [m for m in metrics if m not in in_sql]
+    if elsewhere and influx is not None:
+        try:
+            found += [ReadingPoint(*p) for p in influx.points(home, elsewhere, start, end)]
+        except InfluxError as exc:
+            log.warning("readings of %s: InfluxDB did not answer (%s)", home, exc)
+    return sorted(found, key=lambda point: point.ts)

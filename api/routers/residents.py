@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hub import queries
 from hub.schema import Home
-from hub.telemetry_history import hourly
+from hub.telemetry_history import hourly, readings
 from hub.views import local_time
 
 from ..deps import HubDep, ScopeDep, SessionDep
@@ -133,6 +133,7 @@ def today(
     resident_id: str,
     session: SessionDep,
     scope: ScopeDep,
+    hub: HubDep,
     day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
 ) -> TodayPublic:
     """ "Is Mum OK today": when she got up, her last activity, steps, heart rate, and the
@@ -161,7 +162,8 @@ def today(
         )
     timeline.sort(key=lambda entry: entry.at)
     steps = _measured(queries.readings(session, home.id, ("steps",), start, end))
-    heart = _measured(queries.readings(session, home.id, ("heart_rate",), start, end))
+    influx = hub.telemetry.api if hub.telemetry is not None else None  # heart rates there
+    heart = _measured(readings(session, influx, home.id, ("heart_rate",), start, end))
     return TodayPublic(
         date=day.isoformat(),
         got_up_at=at(got_up) if got_up is not None else None,

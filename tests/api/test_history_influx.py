@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from tests.support.factories import HOME, PREFIX, register, served, settings_for
 from tests.support.mqtt import publish, until
@@ -71,6 +72,15 @@ async def test_history_from_influxdb_matches_history_from_sql(mosquitto, tmp_pat
                 assert from_sql["hours"], params  # there is something to compare
 
         # The SQL store of the hub with InfluxDB holds no heart rate reading at all.
+        # The "today" page: its heart rate from InfluxDB, the rest from the SQL store.
+        last_heart = base + 231 * 60
+        day = datetime.fromtimestamp(last_heart, ZoneInfo("Asia/Shanghai")).date().isoformat()
+        path = f"/residents/{HOME}/today"
+        today_sql = (await sql_hub.http.get(path, params={"date": day})).json()
+        today_influx = (await influx_hub.http.get(path, params={"date": day})).json()
+        assert today_influx == today_sql
+        assert today_sql["heart_rate"]["last"] == 60 + (231 * 7) % 50
+
         kept = "SELECT metric, count(*) FROM readings GROUP BY metric ORDER BY metric"
         assert query(with_influx.database, kept) == [("contact", 14), ("motion", 11)]
         params = {"metric": "heart_rate", "start": iso(base + 25 * 60), "end": iso(base + 7200)}
