@@ -146,7 +146,7 @@ class V1Api:
         try:
             response = self._http.post("/write", params=params, content=body)
         except httpx.HTTPError as exc:
-            reason = f"{self.settings.url}: {type(exc).__name__}"
+            reason = f"{self.settings.safe_url}: {type(exc).__name__}"
             raise InfluxError(reason, transient=True) from None
         if response.status_code != 204:
             raise _refused(response)
@@ -163,7 +163,7 @@ class V1Api:
             try:
                 response = self._http.get("/query", params=params)
             except httpx.HTTPError as exc:
-                reason = f"{self.settings.url}: {type(exc).__name__}"
+                reason = f"{self.settings.safe_url}: {type(exc).__name__}"
                 raise InfluxError(reason, transient=True) from None
             if response.status_code != 200:
                 raise _refused(response)

@@ -24,6 +24,7 @@ False
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,7 +62,7 @@ class InfluxSettings(BaseSettings):
         if self.api == "v1" and not (self.database or self.bucket):
             raise ValueError(
                 "ELDERCARE_INFLUX_API=v1 needs ELDERCARE_INFLUX_DATABASE (or _BUCKET) "
-                f"to write to at {self.url}"
+                f"to write to at {self.safe_url}"
             )
         return self
 
@@ -70,7 +71,17 @@ class InfluxSettings(BaseSettings):
         return self.url is not None
 
     @property
+    def safe_url(self) -> str:
+        """The URL without a user or password someone may have put in it.
+
+        >>> InfluxSettings(url="http://me:pw@influx:8086", api="v1", database="d").safe_url
+        'http://influx:8086'
+        """
+        parts = urlsplit(self.url or "")
+        return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+    @property
     def target(self) -> str:
         """Where readings go, for logs and /health: no secret in it."""
         where = self.bucket if self.api == "v2" else (self.database or self.bucket)
-        return f"{self.url} ({self.api}, {where})"
+        return f"{self.safe_url} ({self.api}, {where})"
