@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .queries import WHEREABOUTS_METRICS
@@ -58,35 +57,40 @@ def summed(rows: Iterable[Row]) -> list[dict[str, Any]]:
     return list(hours.values())
 
 
+_UPSERT = (
+    "INSERT INTO reading_hours (home_id, metric, hour, count, low, high, total) "
+    "VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}) "
+    "ON CONFLICT (home_id, metric, hour) DO UPDATE SET "
+    "count = reading_hours.count + excluded.count, "
+    "low = {lowest}, high = {highest}, "
+    "total = coalesce(reading_hours.total + excluded.total, reading_hours.total, excluded.total)"
+)
+_BOTH = "coalesce(reading_hours.{c}, excluded.{c}), coalesce(excluded.{c}, reading_hours.{c})"
+UPSERTS = {
+    # PostgreSQL's least/greatest leave NULLs out; SQLite's min(x, NULL) is NULL.
+    "postgresql": _UPSERT.format(
+        m="%s",
+        lowest="least(reading_hours.low, excluded.low)",
+        highest="greatest(reading_hours.high, excluded.high)",
+    ),
+    "sqlite": _UPSERT.format(
+        m="?", lowest=f"min({_BOTH.format(c='low')})", highest=f"max({_BOTH.format(c='high')})"
+    ),
+}
+
+
 def add_hours(session: Session, rows: Sequence[Row]) -> int:
-    """Add a batch of readings to their hours; the number of hour rows written."""
+    """Add a batch of readings to their hours; the number of hour rows written.
+
+    One driver-level executemany of the database's own upsert, as ingest inserts readings
+    (hub.ingest._insert_many): SQLAlchemy's per-row parameter handling would cost more than
+    the upserts."""
     hours = summed(rows)
     if not hours:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert: Any = postgresql.insert(ReadingHour)
-        lowest, highest = func.least, func.greatest  # both leave NULLs out
-    else:
-        insert = sqlite.insert(ReadingHour)
-
-        def lowest(a: Any, b: Any) -> Any:  # SQLite's min(x, NULL) is NULL
-            return func.min(func.coalesce(a, b), func.coalesce(b, a))
-
-        def highest(a: Any, b: Any) -> Any:
-            return func.max(func.coalesce(a, b), func.coalesce(b, a))
-
-    new, table = insert.excluded, ReadingHour.__table__.c
-    statement = insert.on_conflict_do_update(
-        index_elements=["home_id", "metric", "hour"],
-        set_={
-            "count": table.count + new.count,
-            "low": lowest(table.low, new.low),
-            "high": highest(table.high, new.high),
-            "total": func.coalesce(table.total + new.total, table.total, new.total),
-        },
-    )
-    session.execute(statement, hours)
+    connection = session.connection()
+    statement = UPSERTS[connection.dialect.name]
+    connection.exec_driver_sql(statement, [tuple(hour.values()) for hour in hours])
     return len(hours)
 
 

@@ -101,19 +101,19 @@ class TelemetrySink:
         self.api.close()
 
     def _run(self) -> None:
-        batch: list[Row] = []
+        lines: list[str] = []  # made once per batch, not again for each try
         while True:
-            if not batch:
+            if not lines:
                 if not self._stop.is_set():
                     self._wake.wait(self.flush_s)
                     self._wake.clear()
-                batch = self._take()
-                if not batch:
+                lines = [line_of(row, self.prefix) for row in self._take()]
+                if not lines:
                     if self._stop.is_set():
                         return
                     continue
-            if self._write(batch):
-                batch = []
+            if self._write(lines):
+                lines = []
                 continue
             if self._stop.wait(self._backoff.next_delay()):
                 return  # stopping while InfluxDB is down: what is left is not written
@@ -123,10 +123,10 @@ class TelemetrySink:
             count = min(self.batch_max, len(self._buffer))
             return [self._buffer.popleft() for _ in range(count)]
 
-    def _write(self, batch: list[Row]) -> bool:
+    def _write(self, batch: list[str]) -> bool:
         """True when the batch is done with (written or refused); False: try it again."""
         try:
-            self.api.write([line_of(row, self.prefix) for row in batch])
+            self.api.write(batch)
         except InfluxError as exc:
             self.last_error = exc.reason
             if exc.transient:
