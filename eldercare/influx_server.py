@@ -36,7 +36,6 @@ bind-address = "127.0.0.1:{rpc}"
   dir = "{folder}/data"
   wal-dir = "{folder}/wal"
   query-log-enabled = false
-  wal-fsync-delay = "1s"
 [http]
   bind-address = "127.0.0.1:{http}"
   log-enabled = false
