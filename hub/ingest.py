@@ -36,8 +36,10 @@ from sqlalchemy.orm import Session
 from contracts.topics import DEFAULT_PREFIX
 
 from .alerts import AlertManager, AlertUpdate
+from .reading_hours import KEPT_IN_SQL, add_hours
 from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected
 from .store import Store
+from .telemetry_sink import TelemetrySink
 from .upstream import EventMessage, Status, Telemetry, Upstream, UpstreamError, parse
 
 log = logging.getLogger("hub.ingest")
@@ -127,6 +129,7 @@ class Ingestor:
         prefix: str = DEFAULT_PREFIX,
         clock: Callable[[], float] = time.time,
         rejected_max: int = REJECTED_MAX,
+        telemetry: TelemetrySink | None = None,
     ):
         self.store = store
         self.manager = manager
@@ -135,6 +138,10 @@ class Ingestor:
         self.rejected_max = rejected_max
         self.counts = IngestCounts()  # of committed work only: what /health shows is stored
         self._warned: set[str] = set()
+        # With InfluxDB (hub.telemetry_sink): readings go there after the commit, the store
+        # keeps hourly aggregates and the readings the pages replay (hub.reading_hours).
+        self.telemetry = telemetry
+        self._committed_readings: list[tuple] = []
 
     def take(self, messages: Sequence[tuple[str, bytes]]) -> IngestResult:
         """Store a batch; returns what changed for the live feed and what is still pending.
@@ -208,9 +215,12 @@ class Ingestor:
 
     def _commit(self, items: Sequence[_Item], now: float) -> IngestResult:
         tally = IngestCounts(messages=len(items))
+        self._committed_readings = []
         with self.store.transaction() as session:
             result = self._write(session, items, tally, now)
         self.counts.add(tally)  # committed: now it happened
+        if self.telemetry is not None and self._committed_readings:
+            self.telemetry.offer(self._committed_readings)
         return result
 
     def _write(
@@ -259,6 +269,11 @@ class Ingestor:
         # Core executemany for the bulk: the ORM's unit of work costs more than the rows.
         if received:
             _insert_many(session, Received.__table__, RECEIVED_COLUMNS, received)
+        if readings and self.telemetry is not None:
+            add_hours(session, readings)
+            self._committed_readings = readings
+            readings = [row for row in readings if row[2] in KEPT_IN_SQL]
+            tally.readings += len(self._committed_readings) - len(readings)
         if readings:
             _insert_many(session, ReadingRow.__table__, READING_COLUMNS, readings)
             tally.readings += len(readings)

@@ -349,3 +349,19 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ReadingHour(Base):
+    """Per home, metric and hour: how many readings, their lowest, highest and sum (the mean
+    is ``total / count``); what the pages' charts show once readings go to InfluxDB
+    (hub.reading_hours). Text readings (doors) count, with no figures."""
+
+    __tablename__ = "reading_hours"
+
+    home_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[int] = mapped_column(BigInt, primary_key=True)  # epoch seconds, UTC hour start
+    count: Mapped[int] = mapped_column(BigInt)
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    total: Mapped[float | None] = mapped_column(Float)

@@ -60,6 +60,7 @@ from .retention import sweep
 from .schema import User
 from .settings import HubSettings
 from .store import Store, StoreError
+from .telemetry_sink import TelemetrySink, sink_for
 
 log = logging.getLogger("hub")
 
@@ -85,8 +86,13 @@ class Hub:
             language=settings.language,
             home_offline_after_s=settings.home_offline_after_s,
         )
+        self.telemetry: TelemetrySink | None = sink_for(settings.influx)  # None: no InfluxDB
         self.ingestor = Ingestor(
-            store, self.manager, prefix=settings.prefix, rejected_max=settings.rejected_max
+            store,
+            self.manager,
+            prefix=settings.prefix,
+            rejected_max=settings.rejected_max,
+            telemetry=self.telemetry,
         )
         self.counts = HubCounts()
         self.health = HubHealth()
@@ -212,6 +218,7 @@ class Hub:
             # Not problems of the hub (it works), but alerts that reach nobody outside the
             # pages: no channel configured, or one that keeps failing.
             "warnings": self._channel_warnings(),
+            "telemetry": self.telemetry.status() if self.telemetry else None,
         }
 
     def _channel_warnings(self) -> list[dict[str, object]]:
@@ -231,6 +238,8 @@ class Hub:
 
     def close(self) -> None:
         self._logins.shutdown(wait=False, cancel_futures=True)
+        if self.telemetry is not None:
+            self.telemetry.stop()
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -257,6 +266,8 @@ class Hub:
     async def run(self) -> None:
         await self.start()
         ingest = ThreadPoolExecutor(1, thread_name_prefix="hub-ingest")
+        if self.telemetry is not None:
+            self.telemetry.start()
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(

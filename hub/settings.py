@@ -16,6 +16,7 @@ from transport.broker_url import BrokerUrl, BrokerUrlError
 from transport.credentials import broker_url
 
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
+from .influx_settings import InfluxSettings
 
 
 class HubSettings(BaseSettings):
@@ -109,6 +110,8 @@ class HubSettings(BaseSettings):
     # Resolved alerts with their history, events and deliveries: the station's record of
     # care, kept unless this is set.
     retention_alerts_days: float | None = Field(default=None, gt=0)
+    # Readings in InfluxDB too (ELDERCARE_INFLUX_*, hub.influx_settings); unset URL: not.
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
 
     @field_validator("broker")
     @classmethod

@@ -7,6 +7,7 @@ import pytest
 
 from eldercare.broker import Broker, start_broker
 from tests.support.http_receiver import http_receiver  # noqa: F401 (a fixture for every test)
+from tests.support.influx import influxdb  # noqa: F401 (a throwaway InfluxDB)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

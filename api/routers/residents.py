@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeGuard
@@ -15,11 +14,12 @@ from sqlalchemy.orm import Session
 from hub import audit, queries
 from hub.schema import Home
 from hub.schema import Station as StationRow
+from hub.telemetry_history import hourly, readings
 from hub.views import local_time
 from hub.wellbeing import wellbeing
 
 from ..audit import audit_read
-from ..deps import ClockDep, ScopeDep, SessionDep
+from ..deps import ClockDep, HubDep, ScopeDep, SessionDep
 from ..params import Day, Moment
 from ..routing import LimitedJsonRoute
 from ..schemas import (
@@ -136,6 +136,7 @@ def history(
     session: SessionDep,
     scope: ScopeDep,
     clock: ClockDep,
+    hub: HubDep,
     metric: HistoryMetric = "heart_rate",
     start: Annotated[Moment | None, Query(description="default: 24 hours before end")] = None,
     end: Annotated[Moment | None, Query(description="default: now")] = None,
@@ -152,27 +153,24 @@ def history(
     if end - start > MAX_RANGE:
         raise HTTPException(422, f"at most {MAX_RANGE.days} days at a time")
     metrics = ACTIVITY_METRICS if metric == "activity" else (metric,)
-    rows = queries.readings(session, home.id, metrics, start.timestamp(), end.timestamp())
-    by_hour: dict[int, list[float]] = defaultdict(list)
-    for ts, _device, _metric, number, _text in rows:
-        if metric == "activity":
-            by_hour[int(ts // 3600)].append(1.0)
-        elif _finite(number):  # a NaN or infinity an older hub stored is no measurement
-            by_hour[int(ts // 3600)].append(number)
+    # From the SQL store's readings, or its hourly aggregates and InfluxDB (hub.telemetry_history)
+    influx = hub.telemetry.api if hub.telemetry is not None else None
+    found = hourly(session, influx, home.id, metrics, start.timestamp(), end.timestamp(),
+                   numbers=metric != "activity")  # fmt: skip
     hours = []
-    for hour in sorted(by_hour):
-        values = by_hour[hour]
-        start_of_hour = local_time(hour * 3600.0, tz) or ""
+    for hour in found.hours:
+        start_of_hour = local_time(float(hour.start), tz) or ""
         if metric == "activity":
-            hours.append(HourPublic(hour=start_of_hour, count=len(values)))
+            hours.append(HourPublic(hour=start_of_hour, count=hour.count))
             continue
+        mean = hour.mean
         hours.append(
             HourPublic(
                 hour=start_of_hour,
-                count=len(values),
-                min=min(values),
-                mean=round(sum(values) / len(values), 1),
-                max=max(values),
+                count=hour.count,
+                min=hour.low,
+                mean=round(mean, 1) if mean is not None else None,
+                max=hour.high,
             )
         )
     return HistoryPublic(
@@ -195,6 +193,7 @@ def today(
     session: SessionDep,
     scope: ScopeDep,
     clock: ClockDep,
+    hub: HubDep,
     day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
 ) -> TodayPublic:
     """ "Is Mum OK today": when she got up, her last activity, steps, heart rate, and the
@@ -224,7 +223,8 @@ def today(
         )
     timeline.sort(key=lambda entry: entry.at)
     steps = _measured(queries.readings(session, home.id, ("steps",), start, end))
-    heart = _measured(queries.readings(session, home.id, ("heart_rate",), start, end))
+    influx = hub.telemetry.api if hub.telemetry is not None else None  # heart rates there
+    heart = _measured(readings(session, influx, home.id, ("heart_rate",), start, end))
     return TodayPublic(
         date=day.isoformat(),
         got_up_at=at(got_up) if got_up is not None else None,

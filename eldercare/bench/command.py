@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from eldercare.broker import Broker, BrokerError
+from eldercare.influx_server import InfluxServer
 from transport.broker_url import BrokerUrl
 
 from .broker import mosquitto_version, start_bench_broker
+from .influx_ingest import influx_ingest_phase
 from .ingest import ingest_phase
 from .latency import latency_phase
 from .report import HomesResult, goals, machine, summary
@@ -86,6 +89,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"clients logging in non-stop during a second latency run (default "
         f"{LOGIN_CLIENTS}; 0: no such run)",
     )
+    parser.add_argument(
+        "--influx",
+        action="store_true",
+        help="also drain the backlog with a hub writing to a private InfluxDB (Debian's influxd)",
+    )
     parser.add_argument("--prefix", default=PREFIX, help=f"topic prefix (default {PREFIX})")
     parser.add_argument(
         "--json", metavar="FILE", help="write the JSON document here instead of to stdout"
@@ -137,16 +145,26 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
         else:
             broker = start_bench_broker(root / "mosquitto", inflight=args.inflight)
             url = broker.url
+        influx = start_bench_influx() if args.influx else None
         try:
             rows = [
                 await bench_homes(
-                    url, root / f"homes-{n}", args.prefix, n, sizes, args.login_clients
+                    url,
+                    root / f"homes-{n}",
+                    args.prefix,
+                    n,
+                    sizes,
+                    args.login_clients,
+                    influx_url=influx.url if influx is not None else None,
                 )
                 for n in homes
             ]
         finally:
             if broker is not None:
                 broker.stop()
+            if influx is not None:
+                influx.stop()
+                shutil.rmtree(influx.folder, ignore_errors=True)
     return {
         "machine": machine(),
         "broker": {
@@ -169,7 +187,14 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
 
 
 async def bench_homes(
-    url: str, folder: Path, prefix: str, homes: int, sizes: Sizes, login_clients: int = 0
+    url: str,
+    folder: Path,
+    prefix: str,
+    homes: int,
+    sizes: Sizes,
+    login_clients: int = 0,
+    *,
+    influx_url: str | None = None,
 ) -> HomesResult:
     """One home count: registration, ingest, alert latency, and again under the flood."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,6 +207,10 @@ async def bench_homes(
         f"{homes} homes: raw {ingest.raw_readings_s:,.0f} readings/s, "
         f"hub {ingest.hub_readings_s:,.0f} readings/s; alert latency next"
     )
+    with_influx = None
+    if influx_url is not None:
+        with_influx = await influx_ingest_phase(url, folder, prefix, homes, messages, influx_url)
+        log(f"{homes} homes: with InfluxDB, hub {with_influx.hub_readings_s:,.0f} readings/s")
     first_seq = math.ceil(sizes.messages / homes) + 1
     latency = await latency_phase(url, database, prefix, homes, sizes, first_seq)
     flooded = None
@@ -191,4 +220,11 @@ async def bench_homes(
             url, database, prefix, homes, sizes, first_seq + FLOOD_SEQ_GAP,
             login_clients=login_clients,
         )  # fmt: skip
-    return HomesResult(homes, register_s, ingest, latency, flooded)
+    return HomesResult(homes, register_s, ingest, latency, flooded, with_influx)
+
+
+def start_bench_influx() -> InfluxServer:
+    """A private InfluxDB, in a folder of its own the influxdb user can reach."""
+    server = InfluxServer(Path(tempfile.mkdtemp(prefix="eldercare-bench-influx-")))
+    server.start()
+    return server

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .influx_ingest import InfluxIngestRow
 from .ingest import IngestRow
 from .latency import LatencyRow
 from .sizes import STALL_S, Sizes
@@ -36,6 +37,7 @@ class HomesResult:
     ingest: IngestRow
     latency: LatencyRow
     flooded: LatencyRow | None  # None: no log-in flood was run
+    influx: InfluxIngestRow | None = None  # the ingest phase with the InfluxDB sink (--influx)
 
     @property
     def lost(self) -> bool:
@@ -49,6 +51,7 @@ class HomesResult:
             "ingest": self.ingest.as_dict(),
             "alerts": self.latency.as_dict(),
             **({"alerts_login_flood": self.flooded.as_dict()} if self.flooded is not None else {}),
+            **({"ingest_with_influxdb": self.influx.as_dict()} if self.influx is not None else {}),
         }
 
 
@@ -215,6 +218,7 @@ def summary(
     flooded = flood_table(rows)
     if flooded is not None:
         lines += ["", f"alert latency with {login_clients} clients logging in non-stop:", flooded]
+    lines += influx_lines(rows)
     lines.append("")
     for check in checks:
         verdict = {True: "PASS", False: "MISS", None: "----"}[check["pass"]]
@@ -222,3 +226,21 @@ def summary(
     for row in rows:
         lines += warnings(row)
     return "\n".join(lines)
+
+
+def influx_lines(rows: Sequence[HomesResult]) -> list[str]:
+    """The hub with the InfluxDB sink against the same hub without it and the raw rate."""
+    lines = []
+    for row in rows:
+        influx = row.influx
+        if influx is None:
+            continue
+        without, raw = row.ingest.hub_readings_s, row.ingest.raw_readings_s
+        lines.append(
+            f"with InfluxDB at {row.homes:,} homes: hub {influx.hub_readings_s:,.0f} readings/s "
+            f"({influx.hub_readings_s / without:.0%} of the hub without it, "
+            f"{influx.hub_readings_s / raw:.1%} of raw); all in InfluxDB after "
+            f"{influx.sink_s:.1f} s ({influx.sink_readings_s:,.0f} readings/s), "
+            f"{influx.dropped} dropped, {influx.refused} refused"
+        )
+    return ["", *lines] if lines else []
