@@ -351,7 +351,9 @@ class Ingestor:
             # write) named this process: a status listing other homes moves none of them.
             targets = list(session.scalars(select(Home).where(Home.hosted_by == status.hosted)))
             strangers = sorted(set(status.homes) - {home.id for home in targets})
-            if strangers:
+            # A process says "online" for its homes before their own statuses name it (at
+            # every start): only a will or an "offline" for strangers would have moved them.
+            if strangers and status.state != "online":
                 tally.refused["not_hosted_there"] += 1
                 self._warn_once(
                     "not_hosted_there",
