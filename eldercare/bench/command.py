@@ -18,6 +18,7 @@ from typing import Any
 
 from eldercare.broker import Broker, BrokerError
 from eldercare.influx_server import InfluxServer
+from eldercare.postgres_server import PostgresServer
 from transport.broker_url import BrokerUrl
 
 from .broker import mosquitto_version, start_bench_broker
@@ -94,6 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also drain the backlog with a hub writing to a private InfluxDB (Debian's influxd)",
     )
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="also drain the backlog with a hub whose store is PostgreSQL (a private cluster "
+        "from Debian's postgresql), beside the SQLite one",
+    )
     parser.add_argument("--prefix", default=PREFIX, help=f"topic prefix (default {PREFIX})")
     parser.add_argument(
         "--json", metavar="FILE", help="write the JSON document here instead of to stdout"
@@ -146,6 +153,7 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
             broker = start_bench_broker(root / "mosquitto", inflight=args.inflight)
             url = broker.url
         influx = start_bench_influx() if args.influx else None
+        postgres = PostgresServer().start() if args.postgresql else None
         try:
             rows = [
                 await bench_homes(
@@ -156,12 +164,15 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
                     sizes,
                     args.login_clients,
                     influx_url=influx.url if influx is not None else None,
+                    postgres=postgres,
                 )
                 for n in homes
             ]
         finally:
             if broker is not None:
                 broker.stop()
+            if postgres is not None:
+                postgres.stop()
             if influx is not None:
                 influx.stop()
                 shutil.rmtree(influx.folder, ignore_errors=True)
@@ -195,6 +206,7 @@ async def bench_homes(
     login_clients: int = 0,
     *,
     influx_url: str | None = None,
+    postgres: PostgresServer | None = None,
 ) -> HomesResult:
     """One home count: registration, ingest, alert latency, and again under the flood."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -211,6 +223,12 @@ async def bench_homes(
     if influx_url is not None:
         with_influx = await influx_ingest_phase(url, folder, prefix, homes, messages, influx_url)
         log(f"{homes} homes: with InfluxDB, hub {with_influx.hub_readings_s:,.0f} readings/s")
+    on_postgresql = None
+    if postgres is not None:
+        database_pg = postgres.database(f"bench_{homes}")
+        await asyncio.to_thread(register_homes, database_pg, homes, prefix)
+        on_postgresql = await ingest_phase(url, database_pg, prefix, homes, messages)
+        log(f"{homes} homes: on PostgreSQL, hub {on_postgresql.hub_readings_s:,.0f} readings/s")
     first_seq = math.ceil(sizes.messages / homes) + 1
     latency = await latency_phase(url, database, prefix, homes, sizes, first_seq)
     flooded = None
@@ -220,7 +238,7 @@ async def bench_homes(
             url, database, prefix, homes, sizes, first_seq + FLOOD_SEQ_GAP,
             login_clients=login_clients,
         )  # fmt: skip
-    return HomesResult(homes, register_s, ingest, latency, flooded, with_influx)
+    return HomesResult(homes, register_s, ingest, latency, flooded, with_influx, on_postgresql)
 
 
 def start_bench_influx() -> InfluxServer:

@@ -5,10 +5,10 @@ rate, whatever the publisher's speed."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from transport.credentials import broker_url
 
@@ -76,9 +76,12 @@ class IngestRow:
 
 
 def count_readings(database: str) -> int:
-    path = database.removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return int(db.execute("SELECT count(*) FROM readings").fetchone()[0])
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(text("SELECT count(*) FROM readings")) or 0)
+    finally:
+        engine.dispose()
 
 
 async def ingest_phase(

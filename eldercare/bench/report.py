@@ -38,6 +38,7 @@ class HomesResult:
     latency: LatencyRow
     flooded: LatencyRow | None  # None: no log-in flood was run
     influx: InfluxIngestRow | None = None  # the ingest phase with the InfluxDB sink (--influx)
+    postgresql: IngestRow | None = None  # the ingest phase on PostgreSQL (--postgresql)
 
     @property
     def lost(self) -> bool:
@@ -52,6 +53,11 @@ class HomesResult:
             "alerts": self.latency.as_dict(),
             **({"alerts_login_flood": self.flooded.as_dict()} if self.flooded is not None else {}),
             **({"ingest_with_influxdb": self.influx.as_dict()} if self.influx is not None else {}),
+            **(
+                {"ingest_on_postgresql": self.postgresql.as_dict()}
+                if self.postgresql is not None
+                else {}
+            ),
         }
 
 
@@ -219,6 +225,7 @@ def summary(
     if flooded is not None:
         lines += ["", f"alert latency with {login_clients} clients logging in non-stop:", flooded]
     lines += influx_lines(rows)
+    lines += postgresql_lines(rows)
     lines.append("")
     for check in checks:
         verdict = {True: "PASS", False: "MISS", None: "----"}[check["pass"]]
@@ -226,6 +233,22 @@ def summary(
     for row in rows:
         lines += warnings(row)
     return "\n".join(lines)
+
+
+def postgresql_lines(rows: Sequence[HomesResult]) -> list[str]:
+    """The hub on PostgreSQL against the raw subscriber of its own phase and the hub on SQLite."""
+    lines = []
+    for row in rows:
+        on_pg = row.postgresql
+        if on_pg is None:
+            continue
+        lines.append(
+            f"on PostgreSQL at {row.homes:,} homes: hub {on_pg.hub_readings_s:,.0f} readings/s "
+            f"({on_pg.ratio:.1%} of raw in that phase, {on_pg.raw_readings_s:,.0f}; on SQLite "
+            f"{row.ingest.hub_readings_s:,.0f}, {row.ingest.ratio:.1%}); "
+            f"{on_pg.stored_readings:,} of {on_pg.readings:,} stored"
+        )
+    return ["", *lines] if lines else []
 
 
 def influx_lines(rows: Sequence[HomesResult]) -> list[str]:

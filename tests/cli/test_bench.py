@@ -20,8 +20,11 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
     report_file = tmp_path / "bench.json"
 
     status = main(
-        ["bench", "--quick", "--homes", "5,20", "--messages", "400", "--json", str(report_file)]
-    )
+        [
+            "bench", "--quick", "--homes", "5,20", "--messages", "400", "--postgresql",
+            "--json", str(report_file),
+        ]
+    )  # fmt: skip
 
     assert status == 0
     report = json.loads(report_file.read_text(encoding="utf-8"))
@@ -36,6 +39,10 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
         assert ingest["hub"]["duplicates"] == 0 and ingest["hub"]["refused"] == 0
         assert ingest["raw"]["readings_per_s"] > 0 and ingest["hub"]["readings_per_s"] > 0
         assert ingest["hub_vs_raw"] > 0
+        # The same backlog again, drained by a hub on PostgreSQL: whole too.
+        on_postgresql = row["ingest_on_postgresql"]
+        assert on_postgresql["hub"]["readings_stored"] == on_postgresql["readings"] == 4000
+        assert on_postgresql["hub"]["duplicates"] == 0 and on_postgresql["hub_vs_raw"] > 0
         # Every event published came back as its alert on the WebSocket, after its publish.
         assert alerts["events_published"] == 20
         assert alerts["alerts_received"] == 20
@@ -58,6 +65,7 @@ def test_a_quick_bench_loses_nothing_and_reports_one_row_per_home_count(tmp_path
     assert "raw msg/s" in header and "hub/raw %" in header and "p99 ms" in header
     assert "alert p99 <= 50 ms at 1,000 homes" in shown  # the goal line, even unmeasured
     assert "with 12 clients logging in non-stop" in shown and "flood p99 ms" in shown
+    assert "on PostgreSQL at 20 homes: hub" in shown
     assert "{" not in shown  # with --json, the document goes to the file only
 
 
