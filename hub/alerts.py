@@ -44,7 +44,6 @@ active, ``no_activity``, ``long_bathroom_stay`` and ``not_up`` are recorded on i
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -58,13 +57,11 @@ from contracts.alert import OUTCOMES, SEVERITY_RANK
 from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
-from .channels import family_targets
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
+from .notices import queue_notices, queue_voice_prompt
 from .registry import set_factor
-from .schema import Alert, AlertChange, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
-from .schema import Station as StationRow
-from .texts import alert_text
+from .schema import Alert, AlertChange, EscalationTimer, EventRow, Home
 from .views import alert_document, local_time
 
 SUBSUMED_BY: dict[str, tuple[str, ...]] = {
@@ -84,11 +81,6 @@ HOME_OFFLINE = "home_offline"
 # evening ("she fell again, it was not a false alarm"); older cases are history, and a new
 # condition raises a new alert anyway.
 REOPEN_WITHIN_S = 24 * 3600.0
-
-HELP_IS_COMING = {
-    "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",
-    "en": "The care station has your call; help is on the way.",
-}
 
 
 class AlertError(HubError):
@@ -323,7 +315,9 @@ class AlertManager:
         alert.updated_at = now
         self._record(session, alert, actor, "acknowledged", {})
         self._cancel_timer(session, alert)
-        self._command(session, home, alert, now)
+        queue_voice_prompt(
+            session, home, alert, prefix=self.prefix, language=self.language, now=now
+        )
         self._notify(session, home, alert, ("family",), "acknowledged")
         return self._update_of(alert, home, "acknowledged", actor)
 
@@ -496,64 +490,16 @@ class AlertManager:
         audience: tuple[Audience, ...],
         change: str,
     ) -> list[Audience]:
-        """Queue the change for each audience's channels; the audiences reached. One
-        without a channel is recorded (``no_channel``, once per alert and audience)."""
-        document = alert_document(alert, home)
-        title, body = alert_text(document, change, lang=self.language)
-        now = self.clock()
-        reached: list[Audience] = []
-        for who in audience:
-            targets = self._targets(session, home, who)
-            if targets:
-                reached.append(who)
-            else:
-                self._no_channel(session, alert, who)
-            for target in targets:
-                session.add(
-                    Delivery(
-                        alert_id=alert.id,
-                        audience=who,
-                        target=target,
-                        title=title,
-                        body=body,
-                        state="pending",
-                        attempts=0,
-                        next_at=now,
-                        created_at=now,
-                    )
-                )
-        return reached
-
-    def _no_channel(self, session: Session, alert: Alert, audience: Audience) -> None:
-        session.flush()  # an earlier record of this transaction counts too
-        recorded = session.scalars(
-            select(AlertChange.detail).where(
-                AlertChange.alert_id == alert.id, AlertChange.action == "no_channel"
-            )
-        ).all()
-        if not any(detail.get("audience") == audience for detail in recorded):
-            self._record(session, alert, "hub", "no_channel", {"audience": audience})
-
-    def _targets(self, session: Session, home: Home, audience: Audience) -> list[str]:
-        if audience == "station":
-            station = session.get(StationRow, home.station_id)
-            return list(station.notify) if station is not None else []
-        return family_targets(home.config, self.contact_targets)
-
-    def _command(self, session: Session, home: Home, alert: Alert, now: float) -> None:
-        command = {
-            "action": "voice_prompt",
-            "text": HELP_IS_COMING.get(self.language, HELP_IS_COMING["zh"]),
-            "alert": alert.id,
-            "kind": alert.kind,
-        }
-        session.add(
-            OutgoingMessage(
-                topic=f"{self.prefix}/{home.id}/command",
-                payload=json.dumps(command, ensure_ascii=False).encode(),
-                retain=False,
-                created_at=now,
-            )
+        return queue_notices(
+            session,
+            home,
+            alert,
+            audience,
+            change,
+            language=self.language,
+            contact_targets=self.contact_targets,
+            now=self.clock(),
+            record=self._record,
         )
 
     def _record(
