@@ -66,6 +66,7 @@ from .schema import Alert, AlertChange, Delivery, EscalationTimer, EventRow, Hom
 from .schema import Station as StationRow
 from .texts import alert_text
 from .views import alert_document, local_time
+from .webpush import push_targets
 
 SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "no_activity": ("fall",),
@@ -538,7 +539,8 @@ class AlertManager:
         if audience == "station":
             station = session.get(StationRow, home.station_id)
             return list(station.notify) if station is not None else []
-        return family_targets(home.config, self.contact_targets)
+        # The contacts' channels, and the browsers of the family's accounts (Web Push).
+        return family_targets(home.config, self.contact_targets) + push_targets(session, home.id)
 
     def _command(self, session: Session, home: Home, alert: Alert, now: float) -> None:
         command = {

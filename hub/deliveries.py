@@ -25,6 +25,7 @@ from .outbound import deliver, redact
 from .schema import Delivery, OutgoingMessage
 from .settings import HubSettings
 from .store import Store
+from .webpush import TARGET_PREFIX, Vapid02, send_push, vapid_of
 
 log = logging.getLogger("hub")
 
@@ -47,6 +48,21 @@ class DeliveryWorker:
         self.ready = asyncio.Event()
         self._store_failed = store_failed
         self._in_flight: set[int] = set()
+        self._vapid: Vapid02 | None = None
+
+    async def vapid(self) -> Vapid02:
+        """This installation's VAPID keys (Web Push), generated at the first call."""
+        if self._vapid is None:
+            self._vapid = await asyncio.to_thread(vapid_of, self.store)
+        return self._vapid
+
+    async def _send(self, target: str, title: str, body: str) -> None:
+        timeout_s = self.settings.delivery_timeout_s
+        if target.startswith(TARGET_PREFIX):  # a family user's browser
+            vapid, subject = await self.vapid(), self.settings.webpush_subject
+            await send_push(self.store, vapid, subject, target, title, body, timeout_s=timeout_s)
+        else:
+            await deliver(target, title, body, timeout_s=timeout_s)
 
     async def run(self) -> None:
         limit = asyncio.Semaphore(self.settings.delivery_concurrency)
@@ -104,7 +120,7 @@ class DeliveryWorker:
             async with limit:
                 error: str | None = None
                 try:
-                    await deliver(target, title, body, timeout_s=self.settings.delivery_timeout_s)
+                    await self._send(target, title, body)
                 except DeliveryError as exc:
                     error = exc.reason
                     self.counts.delivery_failures += 1
