@@ -75,23 +75,22 @@ async def send_push(
     vapid: Vapid02,
     subject: str,
     target: str,
-    title: str,
-    body: str,
+    message: dict[str, str],
     *,
     timeout_s: float,
 ) -> None:
-    """Send one notification; ``DeliveryError`` when it was not taken."""
+    """Send one notification (``message``: its title, body, tag and url, as the service
+    worker shows it); ``DeliveryError`` when it was not taken."""
     sub_id = int(target.removeprefix(TARGET_PREFIX))
     found = await asyncio.to_thread(_subscription, store, sub_id)
     if found is None:
         raise DeliveryError("the browser has unsubscribed (no such subscription)", target=target)
     endpoint, p256dh, auth = found
-    message = json.dumps({"title": title, "body": body, "url": "/family"}, ensure_ascii=False)
     try:
         await asyncio.to_thread(
             webpush,
             {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
-            message,
+            json.dumps(message, ensure_ascii=False),
             vapid_private_key=vapid,
             vapid_claims={"sub": subject},
             timeout=timeout_s,

@@ -131,6 +131,7 @@ async def test_an_alert_reaches_the_family_browser_signed_and_encrypted(
         assert "王秀英" in message["title"] + message["body"]
         assert "跌倒" in message["title"] + message["body"]
         assert message["url"] == "/family"
+        assert message["tag"] == f"alert-{delivery.alert_id}"  # one notification per alert
 
         with hub.hub.store.sessions() as session:
             unreached = session.scalars(
