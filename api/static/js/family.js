@@ -3,7 +3,7 @@
 // (tap one for its story), past alerts, a call to the station; live over /ws, with browser
 // notifications. The family's words, not the dispatcher's.
 
-import { api } from "./api.js";
+import { api, onLogout } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { vitalsChart } from "./chart.js";
 import {
@@ -303,6 +303,15 @@ async function subscribePush() {
   }
 }
 
+// Logging out of a shared phone: the next user must not get this user's alerts.
+async function unsubscribePush() {
+  const registration = await navigator.serviceWorker?.getRegistration("/family");
+  const subscription = await registration?.pushManager?.getSubscription();
+  if (!subscription) return;
+  await api("/push/subscriptions", { method: "DELETE", body: { endpoint: subscription.endpoint } });
+  await subscription.unsubscribe();
+}
+
 async function notify(alert, change) {
   if (!NOTIFY_CHANGES.has(change) || !("Notification" in globalThis) || Notification.permission !== "granted") return;
   const vars = {
@@ -410,6 +419,7 @@ async function main() {
   picker.addEventListener("change", () => follow(picker.value));
 
   $("#notify").addEventListener("click", askNotify);
+  onLogout(unsubscribePush);
   onLangChange(() => {
     setConnection($("#conn").dataset.status);
     render();
