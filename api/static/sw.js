@@ -79,7 +79,7 @@ self.addEventListener("push", (event) => {
     message = { body: event.data?.text() ?? "" };
   }
   event.waitUntil(
-    self.registration.showNotification(message.title || "智慧养老", {
+    self.registration.showNotification(message.title ?? "", { // the hub always sends one
       body: message.body || "",
       tag: message.tag,
       renotify: Boolean(message.tag),
