@@ -37,6 +37,7 @@ from .routers import (
     homes,
     live,
     pages,
+    push,
     residents,
     stations,
     system,
@@ -93,7 +94,20 @@ def create_app(
     app.state.clock, app.state.clock_rate, app.state.simulated = clock, clock_rate, simulated
     errors.install(app)
     app.add_middleware(OriginCheck, public_origins=settings.public_origins)
-    routers = (auth, users, stations, homes, residents, alerts, catalog, live, system, pages, docs)
+    routers = (
+        auth,
+        users,
+        stations,
+        homes,
+        residents,
+        alerts,
+        push,
+        catalog,
+        live,
+        system,
+        pages,
+        docs,
+    )
     for router in routers:
         app.include_router(router.router)
     return app

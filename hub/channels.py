@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .outbound import redact
 from .schema import Alert, AlertChange, Delivery, Home, Station
 from .texts import channel_failing_text
+from .webpush import push_targets
 
 # Failed attempts in a row on one channel before the station is paged about it: a first
 # failure is often a blip (apprise retries), three in a row (about 35 s with the default
@@ -92,7 +93,7 @@ def unconfigured(
     problems += [
         ChannelProblem("no_channel", "family", h.station_id, home=h.id)
         for h in session.scalars(homes)
-        if not family_targets(h.config, contact_targets)
+        if not family_targets(h.config, contact_targets) and not push_targets(session, h.id)
     ]
     return problems
 

@@ -25,6 +25,7 @@ from .outbound import deliver, redact
 from .schema import Delivery, OutgoingMessage
 from .settings import HubSettings
 from .store import Store
+from .webpush import TARGET_PREFIX, Vapid02, send_push, vapid_of
 
 log = logging.getLogger("hub")
 
@@ -47,6 +48,22 @@ class DeliveryWorker:
         self.ready = asyncio.Event()
         self._store_failed = store_failed
         self._in_flight: set[int] = set()
+        self._vapid: Vapid02 | None = None
+
+    async def vapid(self) -> Vapid02:
+        """This installation's VAPID keys (Web Push), generated at the first call."""
+        if self._vapid is None:
+            self._vapid = await asyncio.to_thread(vapid_of, self.store)
+        return self._vapid
+
+    async def _send(self, target: str, title: str, body: str, alert_id: int) -> None:
+        timeout_s = self.settings.delivery_timeout_s
+        if target.startswith(TARGET_PREFIX):  # a family user's browser
+            vapid, subject = await self.vapid(), self.settings.webpush_subject
+            message = {"title": title, "body": body, "tag": f"alert-{alert_id}", "url": "/family"}
+            await send_push(self.store, vapid, subject, target, message, timeout_s=timeout_s)
+        else:
+            await deliver(target, title, body, timeout_s=timeout_s)
 
     async def run(self) -> None:
         limit = asyncio.Semaphore(self.settings.delivery_concurrency)
@@ -58,10 +75,10 @@ class DeliveryWorker:
                 except SQLAlchemyError as exc:
                     await self._store_failed("deliveries", exc)
                     due, next_at = [], None
-                for delivery_id, target, title, body, attempts in due:
+                for delivery_id, target, title, body, attempts, alert_id in due:
                     self._in_flight.add(delivery_id)
                     sends.create_task(
-                        self._deliver(limit, delivery_id, target, title, body, attempts),
+                        self._deliver(limit, delivery_id, target, title, body, attempts, alert_id),
                         name=f"delivery {delivery_id}",
                     )
                 wait = 1.0 if next_at is None else min(max(next_at - time.time(), 0.05), 1.0)
@@ -69,7 +86,7 @@ class DeliveryWorker:
                     async with asyncio.timeout(wait):
                         await self.ready.wait()
 
-    def _due(self) -> tuple[list[tuple[int, str, str, str, int]], float | None]:
+    def _due(self) -> tuple[list[tuple[int, str, str, str, int, int]], float | None]:
         now = time.time()
         with self.store.sessions() as session:
             rows = session.scalars(
@@ -79,7 +96,7 @@ class DeliveryWorker:
                 .limit(100)
             ).all()
             due = [
-                (row.id, row.target, row.title, row.body, row.attempts)
+                (row.id, row.target, row.title, row.body, row.attempts, row.alert_id)
                 for row in rows
                 if row.id not in self._in_flight
             ]
@@ -99,12 +116,13 @@ class DeliveryWorker:
         title: str,
         body: str,
         attempts: int,
+        alert_id: int,
     ) -> None:
         try:
             async with limit:
                 error: str | None = None
                 try:
-                    await deliver(target, title, body, timeout_s=self.settings.delivery_timeout_s)
+                    await self._send(target, title, body, alert_id)
                 except DeliveryError as exc:
                     error = exc.reason
                     self.counts.delivery_failures += 1

@@ -20,6 +20,7 @@ from .schema import Alert, AlertChange, Delivery, Home, OutgoingMessage
 from .schema import Station as StationRow
 from .texts import alert_text
 from .views import alert_document
+from .webpush import push_targets
 
 HELP_IS_COMING = {
     "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",
@@ -75,7 +76,8 @@ def targets_of(
     if audience == "station":
         station = session.get(StationRow, home.station_id)
         return list(station.notify) if station is not None else []
-    return family_targets(home.config, contact_targets)
+    # The contacts' channels, and the browsers of the family's accounts (Web Push).
+    return family_targets(home.config, contact_targets) + push_targets(session, home.id)
 
 
 def _no_channel(session: Session, alert: Alert, audience: Audience, record: Record) -> None:

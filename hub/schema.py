@@ -365,3 +365,19 @@ class ReadingHour(Base):
     low: Mapped[float | None] = mapped_column(Float)
     high: Mapped[float | None] = mapped_column(Float)
     total: Mapped[float | None] = mapped_column(Float)
+
+
+class PushSubscription(Base):
+    """A family user's browser that takes Web Push notifications (the app closed): where to
+    send (the push service's endpoint) and the keys its messages are encrypted to."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    endpoint: Mapped[str] = mapped_column(Text, unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))  # the browser's public key, base64url
+    auth: Mapped[str] = mapped_column(String(100))  # its authentication secret, base64url
+    created_at: Mapped[float] = mapped_column(Float)

@@ -252,6 +252,7 @@ class Hub:
                 client_id_of, self.store, self.settings.client_id
             )
             self.presence = Presence.new(self.settings.prefix, self.client_id)
+            await self.deliveries.vapid()  # Web Push keys, generated at the first start
         if not self._claimed:
             try:
                 await self._claim()

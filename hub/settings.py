@@ -49,6 +49,11 @@ class HubSettings(BaseSettings):
     delivery_attempts: int = Field(default=8, ge=1)
     delivery_retry_s: float = Field(default=5.0, gt=0)  # doubles per attempt, up to 10 min
     delivery_timeout_s: float = Field(default=10.0, gt=0)
+    # Who runs this hub, for the push services (the VAPID "sub" claim): they write to it when
+    # the hub's Web Push misbehaves. A mailto: or https: URL.
+    webpush_subject: str = Field(
+        default="mailto:admin@eldercare.invalid", pattern=r"^(mailto:|https://)\S+$"
+    )
     delivery_concurrency: int = Field(default=8, ge=1)
     # Reconnecting to the broker: a jittered delay doubling from 0.5 s up to this.
     reconnect_max_s: float = Field(default=3.0, gt=0)

@@ -68,6 +68,28 @@ self.addEventListener("fetch", (event) => {
   );
 });
 
+// Web Push from the hub (hub/webpush.py) while the app is closed: {title, body, tag, url}.
+// One notification per alert (its tag): a later change replaces it, and the page's own
+// notification of the same alert too.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = { body: event.data?.text() ?? "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title ?? "", { // the hub always sends one
+      body: message.body || "",
+      tag: message.tag,
+      renotify: Boolean(message.tag),
+      icon: "/static/icons/icon-192.png",
+      badge: "/static/icons/icon-192.png",
+      data: { url: message.url || "/family" },
+    }),
+  );
+});
+
 // Tapping a notification opens the app, or brings it to the front.
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();

@@ -52,6 +52,12 @@ def everyone(status: set[int]) -> dict[str, tuple[set[int], set[int]]]:
 ADMIN_ONLY = {"admin": (OK, OK)} | {
     role: (FORBIDDEN, FORBIDDEN) for role in ("dispatcher", "caregiver", "family")
 }
+FAMILY_ONLY = {role: (FORBIDDEN, FORBIDDEN) for role in ("admin", "dispatcher", "caregiver")}
+# A browser's push subscription (its keys only need the right sizes); port 9: nobody there.
+SUBSCRIPTION = {
+    "endpoint": "http://127.0.0.1:9/push/walk",
+    "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+}
 ACTION = {
     "admin": (ACTED, ACTED),
     "dispatcher": (ACTED, NOT_YOURS),
@@ -96,6 +102,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/health"): everyone(OK),
     ("get", "/clock"): everyone(OK),
     ("get", "/catalog/devices"): everyone(OK),
+    ("get", "/push/key"): everyone(OK),
+    ("post", "/push/subscriptions"): FAMILY_ONLY | {"family": ({201}, {201})},
+    ("delete", "/push/subscriptions"): FAMILY_ONLY | {"family": ({204}, {204})},
     ("patch", "/stations/{station_id}"): ADMIN_ONLY,
     ("get", "/homes/{home_id}/arrivals"): ADMIN_ONLY,
     # Deactivations last, each undone right after, so the walk goes on with what it had.
@@ -122,6 +131,8 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
         return {"name": "新用户", "password": "long-enough", **family}
     if path.startswith("/stations/"):
         return {"name": "站"}
+    if path == "/push/subscriptions":
+        return SUBSCRIPTION
     if path.endswith("/feedback/{kind}"):
         return {"factor": 1.25, "note": "the walk"}
     if path.startswith("/homes/") and path.count("/") == 2:

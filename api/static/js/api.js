@@ -82,8 +82,16 @@ export async function currentUser() {
   }
 }
 
+const beforeLogout = [];
+
+/** `fn` runs (awaited, errors ignored) before the session ends: e.g. a push unsubscribe. */
+export function onLogout(fn) {
+  beforeLogout.push(fn);
+}
+
 export async function logout() {
   try {
+    for (const fn of beforeLogout) await Promise.resolve().then(fn).catch(() => {});
     await fetch("/auth/logout", { method: "POST", credentials: "same-origin" });
   } finally {
     location.assign("/login");

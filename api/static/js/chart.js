@@ -83,7 +83,7 @@ export function vitalsChart(hours, start, end, options = {}) {
       root.append(dot);
     }
   }
-  return root;
+  return legible(root, width);
 }
 
 function runs(points) {
@@ -149,7 +149,7 @@ export function accelChart(samples, rateHz, options = {}) {
   root.append(
     svg("text", { x: left ? px - 8 : px + 8, y: y(g[peakAt]) + 4, class: "chart-peak-label", "text-anchor": left ? "end" : "start" }, peakLabel),
   );
-  return root;
+  return legible(root, width);
 }
 
 function niceStep(raw) {
@@ -188,5 +188,22 @@ export function timelineStrip(events, day, labelOf, { width = 480, height = 46 }
     mark.append(svg("title", {}, `${hhmm(event.at)} ${labelOf(event)}`));
     root.append(mark);
   }
+  return legible(root, width);
+}
+
+// The labels are in viewBox units, so a chart drawn narrower than its viewBox would shrink
+// them below what an older eye reads (10-11 px on a phone). The scale from viewBox to screen
+// is kept in --chart-scale, and the labels' CSS size divides by it: 12 px on any screen.
+const scales = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const shown = entry.contentRect.width;
+    const drawn = Number(entry.target.dataset.viewWidth);
+    if (shown > 0) entry.target.style.setProperty("--chart-scale", String(drawn / shown));
+  }
+});
+
+function legible(root, width) {
+  root.dataset.viewWidth = String(width);
+  scales.observe(root);
   return root;
 }

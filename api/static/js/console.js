@@ -28,12 +28,14 @@ import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
 import { accelPanel, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
+import { showUnacknowledged } from "./badge.js";
 import { armAudio, beep } from "./sound.js";
 import { wellbeingLines } from "./wellbeing.js";
 
 const OUTCOMES = ["handled", "false_alarm", "hospital", "no_answer_visited", "other"];
 
 const state = {
+  soundOn: false, // the browser lets the console beep (sound.js)
   user: null,
   station: null,
   stationName: "",
@@ -90,8 +92,24 @@ function renderQueue() {
   if (focused) $(`[data-alert-id="${focused}"]`, list)?.focus(); // a redraw keeps the focus
   $("#queue-empty").hidden = !state.loaded || alerts.length > 0;
   $("#queue-count").textContent = alerts.length ? String(alerts.length) : "";
-  const critical = alerts.filter((a) => a.severity === "critical" && !a.acknowledged).length;
-  document.title = `${critical ? `(${critical}) ` : ""}${t("console.title")} · ${state.stationName || state.station || ""}`;
+  // Unacknowledged, cleared or not: each still waits for a human (the queue's first rows).
+  const waiting = alerts.filter((a) => !a.acknowledged).length;
+  document.body.dataset.unacknowledged = String(waiting);
+  showUnacknowledged(waiting, `${t("console.title")} · ${state.stationName || state.station || ""}`);
+  renderSound();
+}
+
+// While the browser blocks the sound (after every reload, until a click or a key), a control
+// says so; with an alert waiting it turns red and pulses, as the beep could not be heard.
+function renderSound() {
+  const control = $("#sound-hint");
+  const on = state.soundOn;
+  control.dataset.sound = on ? "on" : "blocked";
+  control.dataset.i18n = on ? "console.sound_on" : "console.sound_hint";
+  control.textContent = t(control.dataset.i18n);
+  control.disabled = on;
+  control.classList.toggle("on", on);
+  control.classList.toggle("urgent", !on && document.body.dataset.unacknowledged !== "0");
 }
 
 async function reloadQueue() {
@@ -748,10 +766,9 @@ async function main() {
   for (const button of document.querySelectorAll(".tab")) {
     button.addEventListener("click", () => showTab(button.dataset.tab));
   }
-  armAudio(() => {
-    $("#sound-hint").textContent = t("console.sound_on");
-    $("#sound-hint").dataset.i18n = "console.sound_on";
-    $("#sound-hint").classList.add("on");
+  armAudio((running) => {
+    state.soundOn = running;
+    renderSound();
   });
   onLangChange(() => {
     setConnection($("#conn").dataset.status);

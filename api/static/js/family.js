@@ -3,7 +3,7 @@
 // (tap one for its story), past alerts, a call to the station; live over /ws, with browser
 // notifications. The family's words, not the dispatcher's.
 
-import { api } from "./api.js";
+import { api, onLogout } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { vitalsChart } from "./chart.js";
 import {
@@ -268,16 +268,48 @@ function renderNotify() {
   }
   const permission = Notification.permission;
   button.hidden = permission !== "default";
-  line.textContent = permission === "granted" ? t("family.notify_on") : permission === "denied" ? t("family.notify_denied") : "";
+  const granted = state.push === "on" ? t("family.notify_push_on") : t("family.notify_on");
+  line.textContent = permission === "granted" ? granted : permission === "denied" ? t("family.notify_denied") : "";
   line.dataset.permission = permission;
+  line.dataset.push = state.push ?? "off";
 }
 
 async function askNotify() {
   try {
     await Notification.requestPermission();
+    await subscribePush();
   } finally {
     renderNotify();
   }
+}
+
+// Web Push: the hub pushes this user's alerts to this browser while the app is closed. The
+// browser's push service may be out of reach (no network to it, a browser without one):
+// then notifications come only while the app is open, and the line under the button says so.
+async function subscribePush() {
+  if (!("Notification" in globalThis) || Notification.permission !== "granted") return;
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration("/family");
+    if (!registration?.pushManager) throw new Error("no push manager");
+    let subscription = await registration.pushManager.getSubscription();
+    if (!subscription) {
+      const { public_key: key } = await api("/push/key");
+      subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    }
+    await api("/push/subscriptions", { method: "POST", body: subscription.toJSON() });
+    state.push = "on";
+  } catch {
+    state.push = "unavailable";
+  }
+}
+
+// Logging out of a shared phone: the next user must not get this user's alerts.
+async function unsubscribePush() {
+  const registration = await navigator.serviceWorker?.getRegistration("/family");
+  const subscription = await registration?.pushManager?.getSubscription();
+  if (!subscription) return;
+  await api("/push/subscriptions", { method: "DELETE", body: { endpoint: subscription.endpoint } });
+  await subscription.unsubscribe();
 }
 
 async function notify(alert, change) {
@@ -387,6 +419,7 @@ async function main() {
   picker.addEventListener("change", () => follow(picker.value));
 
   $("#notify").addEventListener("click", askNotify);
+  onLogout(unsubscribePush);
   onLangChange(() => {
     setConnection($("#conn").dataset.status);
     render();
@@ -404,7 +437,12 @@ async function main() {
   });
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/family/sw.js", { scope: "/family" }).catch(() => {});
+    navigator.serviceWorker
+      .register("/family/sw.js", { scope: "/family" })
+      .then(() => navigator.serviceWorker.ready)
+      .then(subscribePush) // renewed at each start: the hub may have forgotten a stale one
+      .then(renderNotify)
+      .catch(() => {});
   }
   follow(first);
 }

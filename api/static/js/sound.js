@@ -1,22 +1,31 @@
-// A short beep for a new alert, made with WebAudio (no audio file). Browsers allow sound
-// only after a user gesture, so the audio starts on the first click or key press.
+// A short beep for a new alert, made with WebAudio (no audio file). Browsers allow sound only
+// after a user gesture on the page (their autoplay policy), so after every reload the sound
+// is blocked until a click or a key press; the console says so while it is (onChange).
 
 let context = null;
 let beeps = 0;
 
-export function armAudio(onReady) {
+/** onChange(running) now, and whenever the sound is unblocked or blocked again. */
+export function armAudio(onChange) {
+  const AudioContext = globalThis.AudioContext || globalThis.webkitAudioContext;
+  if (!AudioContext) {
+    onChange?.(false);
+    return;
+  }
+  // Made at once: where the policy allows sound (a kiosk flag, a site setting) it runs now;
+  // elsewhere it starts suspended and the first gesture resumes it.
+  context = new AudioContext();
+  context.addEventListener("statechange", () => onChange?.(audioReady()));
   const unlock = () => {
-    const AudioContext = globalThis.AudioContext || globalThis.webkitAudioContext;
-    if (!AudioContext) return;
-    context ??= new AudioContext();
     context.resume().then(() => {
       removeEventListener("pointerdown", unlock, true);
       removeEventListener("keydown", unlock, true);
-      onReady?.();
+      onChange?.(audioReady());
     });
   };
   addEventListener("pointerdown", unlock, true);
   addEventListener("keydown", unlock, true);
+  onChange?.(audioReady());
 }
 
 export function audioReady() {
