@@ -22,13 +22,19 @@ function badged(svgText, count) {
   return `data:image/svg+xml,${encodeURIComponent(svgText.replace("</svg>", `${badge}</svg>`))}`;
 }
 
+let wanted = 0; // the newest count asked for
+let shown = null; // the count the favicon shows now
+
 /** Shows `count` unacknowledged alerts in the title (`base` after it) and on the favicon. */
 export async function showUnacknowledged(count, base) {
   document.title = count > 0 ? `(${count}) ${base}` : base;
-  const link = document.querySelector('link[rel="icon"]');
-  if (!link || Number(link.dataset.badge ?? 0) === count) return;
-  link.dataset.badge = String(count);
+  wanted = count;
   const svgText = count > 0 ? await iconText() : "";
-  if (Number(link.dataset.badge) !== count) return; // a newer count came while fetching
+  if (wanted !== count) return; // a newer count came while the icon was fetched
+  const link = document.querySelector('link[rel="icon"]');
+  if (!link || shown === count) return;
+  shown = count;
+  // The badge and the icon change together: what the dataset says is what is shown.
   link.href = count > 0 && svgText ? badged(svgText, count) : ICON;
+  link.dataset.badge = String(count);
 }

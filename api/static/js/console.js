@@ -112,12 +112,29 @@ function renderSound() {
   control.classList.toggle("urgent", !on && document.body.dataset.unacknowledged !== "0");
 }
 
+// Alerts that came over the live feed while a reload was in flight: the snapshot may have
+// been taken before them, so they are applied again on top of it, in the order they came.
+let arrivedDuringReload = null;
+
 async function reloadQueue() {
-  const alerts = await api("/alerts", { query: { station: state.station, state: "open", limit: 1000 } });
+  const arrived = [];
+  arrivedDuringReload = arrived;
+  let alerts;
+  try {
+    alerts = await api("/alerts", { query: { station: state.station, state: "open", limit: 1000 } });
+  } finally {
+    if (arrivedDuringReload === arrived) arrivedDuringReload = null;
+  }
   state.alerts = new Map(alerts.map((a) => [a.id, a]));
+  arrived.forEach(keepAlert);
   state.loaded = true;
   renderQueue();
   renderOverview();
+}
+
+function keepAlert(alert) {
+  if (alert.resolved) state.alerts.delete(alert.id);
+  else state.alerts.set(alert.id, alert);
 }
 
 function onFrame(frame) {
@@ -125,8 +142,8 @@ function onFrame(frame) {
     const { alert, change } = frame.data ?? {};
     if (!alert || alert.station !== state.station) return;
     const known = state.alerts.has(alert.id);
-    if (alert.resolved) state.alerts.delete(alert.id);
-    else state.alerts.set(alert.id, alert);
+    keepAlert(alert);
+    arrivedDuringReload?.push(alert);
     if (change === "raised" && !known && !alert.resolved) {
       state.fresh.add(alert.id);
       setTimeout(() => {
