@@ -68,7 +68,9 @@ def morning(
     """When she got up on ``day``, and whether the readings can tell (see :func:`got_up`)."""
     where = Whereabouts(HomeContext(config))
     found: float | None = None
-    known = True
+    # Known only once the night that ended on ``day`` was seen from its start: readings that
+    # begin later (or none at all, while the clock alone runs into tonight) cannot tell.
+    known = False
     settled = False  # the day's period is over: its time of getting up is final
 
     def look() -> None:
@@ -94,6 +96,4 @@ def morning(
     if until is not None:
         for _ in where.advance(until):
             look()
-    if where.day.period is None:
-        known = False  # no reading at all: nothing to tell
     return Morning(found, known)

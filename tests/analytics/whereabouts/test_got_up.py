@@ -104,6 +104,14 @@ def test_got_up_is_not_known_before_she_is_up_nor_from_a_day_begun_after_her_nig
     before = morning(config, readings, DAY, until=at(0, "12:00").timestamp())
     assert before == Morning(up_at=None, known=True)
     assert morning(config, [], DAY) == Morning(up_at=None, known=False)
+    # The page asked late in the evening, the clock past tonight's start: still nothing to
+    # tell, with no reading or with readings only from this evening (was "not up yet" after
+    # 22:30, the config's night).
+    late = at(0, "23:10").timestamp()
+    assert morning(config, [], DAY, until=late) == Morning(up_at=None, known=False)
+    evening = [r for r in readings if r.epoch >= at(0, "12:00").timestamp()]
+    evening = [Reading(**{**r.model_dump(), "ts": r.epoch + 10 * 3600}) for r in evening]
+    assert morning(config, evening, DAY, until=late) == Morning(up_at=None, known=False)
 
 
 async def test_the_page_is_told_when_nothing_says_whether_she_got_up(mosquitto, tmp_path):
