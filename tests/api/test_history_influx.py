@@ -3,28 +3,13 @@ figures as from the SQL store's readings: two hubs on one broker take the same r
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tests.support.factories import HOME, PREFIX, register, served, settings_for
+from tests.support.factories import HOME, register, served, settings_for, telemetry_message
 from tests.support.mqtt import publish, until
 from tests.support.stores import query
-
-
-def telemetry(seq: int, readings: list[tuple[float, str, str, object]]) -> tuple[str, bytes]:
-    document = {
-        "home": HOME,
-        "edge": HOME,
-        "seq": seq,
-        "readings": [
-            {"ts": datetime.fromtimestamp(ts, UTC).isoformat(), "device": device,
-             "metric": metric, "value": value}
-            for ts, device, metric, value in readings
-        ],
-    }  # fmt: skip
-    return f"{PREFIX}/{HOME}/telemetry", json.dumps(document).encode()
 
 
 def iso(epoch: float) -> str:
@@ -51,7 +36,7 @@ async def test_history_from_influxdb_matches_history_from_sql(mosquitto, tmp_pat
     async with served(plain) as sql_hub, served(with_influx) as influx_hub:
         await register(sql_hub)
         await register(influx_hub)
-        await publish(mosquitto, [telemetry(1, readings)])
+        await publish(mosquitto, [telemetry_message(1, readings)])
         for hub in (sql_hub, influx_hub):
             await until(lambda hub=hub: hub.hub.ingestor.counts.readings == len(readings))
         await until(lambda: influx_hub.hub.telemetry.written == len(readings))

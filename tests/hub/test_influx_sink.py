@@ -3,36 +3,19 @@ the 1.x API) started by the test on free ports."""
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import UTC, datetime
 
 from tests.support.factories import (
     HOME,
-    PREFIX,
     STATION,
     event_message,
     register,
     served,
     settings_for,
+    telemetry_message,
 )
 from tests.support.mqtt import publish, until
 from tests.support.stores import query
-
-
-def telemetry(seq: int, readings: list[tuple[float, str, str, object]]) -> tuple[str, bytes]:
-    """A telemetry message of HOME's edge: readings as (ts, device, metric, value)."""
-    document = {
-        "home": HOME,
-        "edge": HOME,
-        "seq": seq,
-        "readings": [
-            {"ts": datetime.fromtimestamp(ts, UTC).isoformat(), "device": device,
-             "metric": metric, "value": value}
-            for ts, device, metric, value in readings
-        ],
-    }  # fmt: skip
-    return f"{PREFIX}/{HOME}/telemetry", json.dumps(document).encode()
 
 
 async def test_readings_through_the_hub_arrive_in_influxdb_and_sql_keeps_hours(
@@ -49,7 +32,7 @@ async def test_readings_through_the_hub_arrive_in_influxdb_and_sql_keeps_hours(
     ]
     async with served(settings) as hub:
         await register(hub)
-        await publish(mosquitto, [telemetry(1, readings)])
+        await publish(mosquitto, [telemetry_message(1, readings)])
         await until(lambda: hub.hub.telemetry.written == 5, what="5 readings written")
         health = (await hub.http.get("/health")).json()
 
@@ -86,7 +69,7 @@ async def test_influxdb_down_costs_no_alert_and_writing_resumes_when_it_is_back(
         await register(hub)
         influxdb.stop()
         many = [(now - 600 + n, "band", "heart_rate", 60 + n % 40) for n in range(25)]
-        await publish(mosquitto, [telemetry(1, many), event_message(seq=2)])
+        await publish(mosquitto, [telemetry_message(1, many), event_message(seq=2)])
         alerts = await until(
             lambda: hub.hub.ingestor.counts.events == 1 and hub.hub.ingestor.counts.readings == 25
         )
@@ -101,7 +84,7 @@ async def test_influxdb_down_costs_no_alert_and_writing_resumes_when_it_is_back(
 
         influxdb.start()
         later = [(now - 60, "band", "heart_rate", 88)]
-        await publish(mosquitto, [telemetry(3, later)])
+        await publish(mosquitto, [telemetry_message(3, later)])
         await until(lambda: hub.hub.telemetry.written == 11, timeout=15, what="writing again")
         sink = (await hub.http.get("/health")).json()["telemetry"]
         assert sink["state"] == "ok" and sink["buffered"] == 0

@@ -63,6 +63,7 @@ __all__ = [
     "served",
     "settings_for",
     "start_broker",
+    "telemetry_message",
 ]
 
 HOME = "h001"
@@ -143,6 +144,23 @@ async def register(
     for username, user in users.items():
         response = await hub.http.put(f"/users/{username}", json={**user, "password": PASSWORD})
         response.raise_for_status()
+
+
+def telemetry_message(
+    seq: int, readings: list[tuple[float, str, str, object]], home: str = HOME
+) -> tuple[str, bytes]:
+    """A telemetry message of ``home``'s edge: readings as (epoch ts, device, metric, value)."""
+    document = {
+        "home": home,
+        "edge": home,
+        "seq": seq,
+        "readings": [
+            {"ts": datetime.fromtimestamp(ts, UTC).isoformat(), "device": device,
+             "metric": metric, "value": value}
+            for ts, device, metric, value in readings
+        ],
+    }  # fmt: skip
+    return f"{PREFIX}/{home}/telemetry", json.dumps(document).encode()
 
 
 def event_message(
