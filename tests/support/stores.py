@@ -71,30 +71,26 @@ def size_of(url: str, table: str) -> int:
 def make_read_only(url: str, read_only: bool) -> None:
     """PostgreSQL's read-only database: new transactions cannot write, and the hub's open
     connections are ended so that it meets the change (SQLite: the tests chmod the file)."""
-    name = url.rpartition("/")[2]
-    admin = create_engine(f"{url.rpartition('/')[0]}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        setting = "on" if read_only else "off"
-        connection.execute(
-            text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {setting}')
-        )
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-            {"name": name},
-        )
-    admin.dispose()
+    _alter_database(url, f"SET default_transaction_read_only = {'on' if read_only else 'off'}")
 
 
 def refuse_connections(url: str, refuse: bool) -> None:
     """PostgreSQL's store gone for the hub: no new connection, the open ones ended (SQLite:
     the tests move its folder away)."""
+    _alter_database(url, f"ALLOW_CONNECTIONS {'false' if refuse else 'true'}")
+
+
+def _alter_database(url: str, change: str) -> None:
+    """``ALTER DATABASE <the store's> <change>``, then end its open connections, which
+    would otherwise go on under the old setting."""
     name = url.rpartition("/")[2]
     admin = create_engine(f"{url.rpartition('/')[0]}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        allow = "false" if refuse else "true"
-        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allow}'))
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-            {"name": name},
-        )
-    admin.dispose()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" {change}'))
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+    finally:
+        admin.dispose()
