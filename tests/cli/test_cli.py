@@ -5,18 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.cli import eldercare
 from tests.support.factories import device, home_config
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def eldercare(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eldercare", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 def test_help_lists_every_command_of_the_architecture():

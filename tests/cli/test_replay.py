@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from contracts import read_jsonl, write_jsonl
+from tests.support import cli
 
-
-def eldercare(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eldercare", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=300,
-    )
+eldercare = functools.partial(cli.eldercare, timeout=300)  # simulating and replaying days
 
 
 @pytest.fixture(scope="module")

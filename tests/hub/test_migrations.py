@@ -4,8 +4,6 @@ and on PostgreSQL alike."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
 from alembic import command
@@ -17,14 +15,9 @@ from hub import migrate
 from hub.migrate import StoreBehind
 from hub.schema import Base
 from hub.store import Store
+from tests.support.cli import eldercare
 from tests.support.factories import hub_process, make_home
 from tests.support.stores import fresh_database, query
-
-
-def eldercare(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eldercare", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 def test_the_migrations_give_exactly_the_models_schema(tmp_path):
