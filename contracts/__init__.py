@@ -1,7 +1,7 @@
 """The contracts every part of the hub shares: canonical readings and home configs."""
 
 from .errors import ContractError, HomeConfigError, ReadingError
-from .home import Contact, DeviceConfig, HomeConfig, Night, Resident
+from .home import Contact, DeviceConfig, FallRisk, HomeConfig, Night, Place, Resident
 from .metrics import METRICS, MetricSpec
 from .reading import Reading, parse_reading, read_jsonl, write_jsonl
 
@@ -10,10 +10,12 @@ __all__ = [
     "Contact",
     "ContractError",
     "DeviceConfig",
+    "FallRisk",
     "HomeConfig",
     "HomeConfigError",
     "MetricSpec",
     "Night",
+    "Place",
     "Reading",
     "ReadingError",
     "Resident",

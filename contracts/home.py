@@ -46,7 +46,13 @@ Role = Literal[
     "wrist",
     "waist",
     "chest",
+    # An institution's unit (ward, floor): the door residents leave the unit by.
+    "unit_door",
 ]
+# How likely she is to fall when she gets up, as a care home assesses it: an institution
+# watches bed exits at night for "at_risk" (after a grace for a quick return) and "high"
+# (at once); a home in the community leaves it at "none".
+FallRisk = Literal["none", "at_risk", "high"]
 Identifier = str  # letters, digits, '_' and '-': safe inside an MQTT topic level
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
 
@@ -60,6 +66,22 @@ class Resident(_Frozen):
     birth_year: int = Field(ge=1900, le=2026)
     lives_alone: bool = True
     address: str | None = None
+    fall_risk: FallRisk = "none"
+    # At risk of wandering off (dementia): leaving the unit at night is an alert.
+    wanders: bool = False
+
+
+class Place(_Frozen):
+    """Where a resident of an institution sleeps: one config per bed.
+
+    The devices of her bed (bed sensor, call button) and of her room (door, bathroom
+    radar, presence) are listed in her config; an edge hosts a whole unit's beds.
+    """
+
+    institution: str = Field(pattern=_IDENTIFIER)
+    unit: str = Field(min_length=1, max_length=64)  # a wing or a floor: 3F, 东区
+    room: str = Field(min_length=1, max_length=32)
+    bed: str = Field(min_length=1, max_length=16)
 
 
 class Night(_Frozen):
@@ -126,6 +148,8 @@ class HomeConfig(_Frozen):
     night: Night = Night()
     devices: tuple[DeviceConfig, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    # Set for a bed in a care home or day-care centre; a home in the community has none.
+    place: Place | None = None
     # Detector settings by detector name (thresholds, windows); the analytics package
     # owns their meaning and defaults, the config only carries the home's overrides.
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)

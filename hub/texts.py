@@ -77,6 +77,7 @@ ROLE_NAMES: dict[str, dict[str, str]] = {
     "chair": {"zh": "椅子", "en": "chair"},
     "living_room": {"zh": "客厅", "en": "living room"},
     "bedside": {"zh": "床头", "en": "bedside"},
+    "unit_door": {"zh": "病区门", "en": "unit door"},
     "wrist": {"zh": "手腕", "en": "wrist"},
     "waist": {"zh": "腰间", "en": "waist"},
     "chest": {"zh": "胸前", "en": "chest"},

@@ -12,7 +12,7 @@ import { toast } from "./shell.js";
 // Where a device sits, as the home config contract names it (ARCHITECTURE.md).
 const ROLES = [
   "front_door", "bathroom_door", "toilet_door", "bedroom_door", "fridge", "kitchen", "bathroom",
-  "toilet", "bedroom", "bed", "chair", "living_room", "bedside", "wrist", "waist", "chest",
+  "toilet", "bedroom", "bed", "chair", "living_room", "bedside", "wrist", "waist", "chest", "unit_door",
 ];
 const FIRST_ROLE = {
   door: "front_door", motion: "living_room", presence: "bed", appliance: "kitchen",
