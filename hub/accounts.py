@@ -2,7 +2,10 @@
 
 Roles: ``admin`` (everything, and the registry), ``dispatcher`` and ``caregiver`` (the
 residents and alerts of their stations; they act on alerts), ``family`` (only the residents
-they are linked to; they read, they do not act). Passwords are hashed with argon2id
+they are linked to; they read, they do not act), ``district`` and ``city`` (supervisors: the
+stations of their districts, or of their cities' districts, read-only; hub.districts works
+out which stations those are when the session is looked up, so a station moved to another
+district changes what they see at once). Passwords are hashed with argon2id
 (argon2-cffi's defaults); a log-in gives a random token whose SHA-256 is what the store keeps.
 
 A session ends after ``idle_s`` without use and ``absolute_s`` after the log-in at the
@@ -27,10 +30,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import HubError
-from .schema import Home, LoginSession, Station, User
+from .schema import City, District, Home, LoginSession, Station, User
 
-Role = Literal["admin", "dispatcher", "caregiver", "family"]
-ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family")
+Role = Literal["admin", "dispatcher", "caregiver", "family", "district", "city"]
+ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family", "district", "city")
+# Roles that oversee areas (districts, cities): they read their stations, they never act.
+AREA_ROLES: tuple[str, ...] = ("district", "city")
 # A session's last use is written at most this often (a write per request would be many).
 TOUCH_EVERY_S = 60.0
 _hasher = PasswordHasher()
@@ -68,12 +73,26 @@ class Scope:
     role: str
     stations: frozenset[str]
     residents: frozenset[str]
+    areas: frozenset[str] = frozenset()  # district / city: the districts or cities overseen
 
     @classmethod
-    def of(cls, user: User) -> Scope:
+    def of(cls, user: User, below: frozenset[str] | None = None) -> Scope:
+        """``below``: for a district or city account, the stations of its areas (resolved by
+        hub.districts.scope_of); other roles' stations are their own."""
+        stations = below if user.role in AREA_ROLES else frozenset(user.stations)
         return cls(
-            user.username, user.name, user.role, frozenset(user.stations), frozenset(user.residents)
+            user.username,
+            user.name,
+            user.role,
+            frozenset(stations or ()),
+            frozenset(user.residents),
+            frozenset(user.areas or ()),
         )
+
+    @property
+    def oversees(self) -> bool:
+        """A district or city account: reads its stations' figures, acts on nothing."""
+        return self.role in AREA_ROLES
 
     @property
     def sees_everything(self) -> bool:
@@ -127,6 +146,7 @@ def save_user(
     phone: str | None = None,
     stations: list[str] | None = None,
     residents: list[str] | None = None,
+    areas: list[str] | None = None,
 ) -> User:
     """Create or update an account; a new account needs a password. A new password, role,
     or other stations or residents end every session of the account (an open WebSocket
@@ -137,29 +157,49 @@ def save_user(
     if user is None:
         if not password:
             raise HubError(f"a new account ({username}) needs a password")
-        user = User(username=username, created_at=time.time(), stations=[], residents=[])
+        user = User(
+            username=username, created_at=time.time(), stations=[], residents=[], areas=[]
+        )
         session.add(user)
         before = None
     else:
-        before = (user.role, sorted(user.stations), sorted(user.residents))
+        before = (user.role, sorted(user.stations), sorted(user.residents), sorted(user.areas))
     if password:
         user.password_hash = _hasher.hash(password)
     user.name, user.role, user.phone = name, role, phone
     user.stations = list(stations or [])
     user.residents = list(residents or [])
-    changed = before is not None and before != (role, sorted(user.stations), sorted(user.residents))
+    user.areas = list(areas or [])
+    after = (role, sorted(user.stations), sorted(user.residents), sorted(user.areas))
+    changed = before is not None and before != after
     if password or changed:
         revoke_sessions(session, username)
     return user
 
 
 def check_links(
-    session: Session, role: str, stations: list[str], residents: list[str]
+    session: Session,
+    role: str,
+    stations: list[str],
+    residents: list[str],
+    areas: list[str] | None = None,
 ) -> list[str]:
     """What is wrong with the stations and residents an account of ``role`` is linked to,
     one sentence each (empty: nothing). Staff belong to stations that exist, family to
-    residents (homes) that exist; an admin sees everything and is linked to nothing."""
+    residents (homes) that exist, district and city accounts to districts or cities that
+    exist; an admin sees everything and is linked to nothing."""
+    areas = list(areas or [])
     problems = []
+    if role in AREA_ROLES:
+        table = District if role == "district" else City
+        if not areas:
+            problems.append(f"a {role} account needs at least one {role}")
+        if stations or residents:
+            problems.append(f"a {role} account is linked to {role} ids, not stations or residents")
+        problems += [f"no {role} {a!r}; create it first" for a in areas if not session.get(table, a)]
+        return problems
+    if areas:
+        problems.append(f"a {role} account is not linked to districts or cities")
     if role in ("dispatcher", "caregiver"):
         if not stations:
             problems.append(f"a {role} needs at least one station")

@@ -42,6 +42,25 @@ class Base(DeclarativeBase):
     }
 
 
+class City(Base):
+    """A city (市): the civil-affairs bureau that supervises its districts' stations."""
+
+    __tablename__ = "cities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class District(Base):
+    """A district or county (区/县) of a city; its stations are the communities' (hub.districts)."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"), index=True)
+
+
 class Station(Base):
     """A community eldercare station (社区养老服务站) and where its alerts are sent."""
 
@@ -53,6 +72,8 @@ class Station(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     # apprise URLs (DingTalk, WeCom, Feishu, e-mail, webhooks) told about this station's alerts
     notify: Mapped[list[str]] = mapped_column(default=list)
+    # The district it reports to; None: not yet placed (only the admin's reports count it).
+    district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"), index=True)
 
 
 class Home(Base):
@@ -252,8 +273,10 @@ class Delivery(Base):
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
-    audience: Mapped[str] = mapped_column(String(16))  # station | family
+    # One of the two: the alert change that caused it, or a family's morning summary.
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    summary_id: Mapped[int | None] = mapped_column(ForeignKey("family_summaries.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))  # station | family | paging | summary
     target: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
@@ -294,6 +317,10 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     stations: Mapped[list[str]] = mapped_column(default=list)
     residents: Mapped[list[str]] = mapped_column(default=list)
+    # district and city accounts: the districts (or cities) whose stations they oversee
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # family: when the morning summary comes, "HH:MM" in the resident's time zone; None: never
+    summary_at: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[float] = mapped_column(Float)
     # A deactivated account cannot log in and its sessions are gone; its name stays in the
     # alert histories it wrote.
@@ -381,3 +408,27 @@ class PushSubscription(Base):
     p256dh: Mapped[str] = mapped_column(String(200))  # the browser's public key, base64url
     auth: Mapped[str] = mapped_column(String(100))  # its authentication secret, base64url
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class FamilySummary(Base):
+    """One morning summary for one family user about one resident's previous day and night:
+    made once (the unique key), so a restart neither repeats nor loses it (hub.family_summary).
+    ``facts`` holds the figures and the hourly activity its chart shows; the texts are made
+    from them at the time, in both languages."""
+
+    __tablename__ = "family_summaries"
+    __table_args__ = (
+        Index("uq_family_summaries_once", "username", "home_id", "day", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"))
+    day: Mapped[str] = mapped_column(String(10))  # the day summed up, ISO date, home's zone
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    facts: Mapped[dict[str, Any]]
+    text_zh: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    channels: Mapped[int] = mapped_column(BigInt, default=0)  # deliveries queued for it
