@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hub.accounts import AccessError, Scope, live_session, needs_touch, touch
+from hub.districts import scope_of
 from hub.schema import User
 from hub.service import Hub
 
@@ -54,7 +55,7 @@ def scope_for_token(hub: Hub, token: str) -> tuple[Scope, bool]:
         user = session.get(User, login.username)
         if user is None:
             raise AccessError("the account no longer exists")
-        return Scope.of(user), needs_touch(login, hub.session_policy)
+        return scope_of(session, user), needs_touch(login, hub.session_policy)
 
 
 def note_use(hub: Hub, token: str) -> None:

@@ -147,13 +147,16 @@ class FeedbackSet(_Body):
 
 class UserSave(_Body):
     name: str = Field(min_length=1, max_length=100)
-    role: Literal["admin", "dispatcher", "caregiver", "family"]
+    role: Literal["admin", "dispatcher", "caregiver", "family", "district", "city"]
     # The length and the list of common passwords are checked against the hub's settings
     # (hub.passwords), with a 422 that never quotes the password.
     password: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver")
     residents: list[str] = Field(default_factory=list, description="family: home ids")
+    areas: list[str] = Field(
+        default_factory=list, description="district: district ids; city: city ids"
+    )
 
 
 class UserPublic(BaseModel):
@@ -163,6 +166,7 @@ class UserPublic(BaseModel):
     phone: str | None
     stations: list[str]
     residents: list[str]
+    areas: list[str] = Field(default_factory=list)
     active: bool = Field(description="false once deactivated: cannot log in")
     deactivated_at: str | None
     failed_logins: int = 0

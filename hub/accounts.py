@@ -157,9 +157,7 @@ def save_user(
     if user is None:
         if not password:
             raise HubError(f"a new account ({username}) needs a password")
-        user = User(
-            username=username, created_at=time.time(), stations=[], residents=[], areas=[]
-        )
+        user = User(username=username, created_at=time.time(), stations=[], residents=[], areas=[])
         session.add(user)
         before = None
     else:
@@ -196,7 +194,9 @@ def check_links(
             problems.append(f"a {role} account needs at least one {role}")
         if stations or residents:
             problems.append(f"a {role} account is linked to {role} ids, not stations or residents")
-        problems += [f"no {role} {a!r}; create it first" for a in areas if not session.get(table, a)]
+        problems += [
+            f"no {role} {a!r}; create it first" for a in areas if not session.get(table, a)
+        ]
         return problems
     if areas:
         problems.append(f"a {role} account is not linked to districts or cities")

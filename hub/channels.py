@@ -181,8 +181,8 @@ def page_station(
     """``delivery`` has just failed FAILING_AFTER attempts in a row: tell the station through
     its other channels, and say so in the alert's history (the console shows it there and
     in its channel warning)."""
-    if delivery.audience == PAGING:
-        return
+    if delivery.audience == PAGING or delivery.alert_id is None:
+        return  # a page about a page, or a morning summary: no alert to page about
     alert = session.get(Alert, delivery.alert_id)
     if alert is None:
         return

@@ -56,11 +56,13 @@ class DeliveryWorker:
             self._vapid = await asyncio.to_thread(vapid_of, self.store)
         return self._vapid
 
-    async def _send(self, target: str, title: str, body: str, alert_id: int) -> None:
+    async def _send(self, target: str, title: str, body: str, alert_id: int | None) -> None:
         timeout_s = self.settings.delivery_timeout_s
         if target.startswith(TARGET_PREFIX):  # a family user's browser
             vapid, subject = await self.vapid(), self.settings.webpush_subject
-            message = {"title": title, "body": body, "tag": f"alert-{alert_id}", "url": "/family"}
+            # no alert: a morning summary (hub.family_summary), one notification a day
+            tag = f"alert-{alert_id}" if alert_id is not None else "summary"
+            message = {"title": title, "body": body, "tag": tag, "url": "/family"}
             await send_push(self.store, vapid, subject, target, message, timeout_s=timeout_s)
         else:
             await deliver(target, title, body, timeout_s=timeout_s)
@@ -86,7 +88,7 @@ class DeliveryWorker:
                     async with asyncio.timeout(wait):
                         await self.ready.wait()
 
-    def _due(self) -> tuple[list[tuple[int, str, str, str, int, int]], float | None]:
+    def _due(self) -> tuple[list[tuple[int, str, str, str, int, int | None]], float | None]:
         now = time.time()
         with self.store.sessions() as session:
             rows = session.scalars(
@@ -116,7 +118,7 @@ class DeliveryWorker:
         title: str,
         body: str,
         attempts: int,
-        alert_id: int,
+        alert_id: int | None,
     ) -> None:
         try:
             async with limit:

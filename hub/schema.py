@@ -417,9 +417,7 @@ class FamilySummary(Base):
     from them at the time, in both languages."""
 
     __tablename__ = "family_summaries"
-    __table_args__ = (
-        Index("uq_family_summaries_once", "username", "home_id", "day", unique=True),
-    )
+    __table_args__ = (Index("uq_family_summaries_once", "username", "home_id", "day", unique=True),)
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     username: Mapped[str] = mapped_column(

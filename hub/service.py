@@ -16,6 +16,8 @@
 * ``deliveries``: send pending notifications through apprise, each on its own (a slow or
   broken target never holds up another), retried with growing delays.
 * ``retention``: delete what is older than its retention (:mod:`hub.retention`).
+* ``summaries``: the families' morning summaries, once per user, resident and day
+  (:mod:`hub.family_summary`).
 * ``feedback``: every hour, step back outcome-feedback factors whose kind has been quiet for
   weeks (:mod:`hub.feedback`), and push the configs that changed.
 
@@ -51,6 +53,7 @@ from .alerts import AlertManager, AlertUpdate
 from .audit import ReadLog
 from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
+from .family_summary import SummaryScheduler
 from .feed import AlertFeed, FeedMessage
 from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
@@ -106,6 +109,11 @@ class Hub:
         self._disconnected_since: float | None = time.time()
         self.outbox = MqttOutbox(store, self.counts, self._store_failed)
         self.deliveries = DeliveryWorker(store, settings, self.counts, self._store_failed)
+        self.summaries = SummaryScheduler(
+            store, contact_targets=settings.contact_targets, language=settings.language,
+            influx=lambda: self.telemetry.api if self.telemetry is not None else None,
+            deliveries_ready=self.deliveries.ready, store_failed=self._store_failed,
+        )  # fmt: skip
         self._logins = ThreadPoolExecutor(
             settings.login_workers, thread_name_prefix="hub-login", initializer=_yield_cpu
         )
@@ -284,6 +292,7 @@ class Hub:
                 tasks.create_task(self.deliveries.run(), name="deliveries")
                 tasks.create_task(self._retention_loop(), name="retention")
                 tasks.create_task(self._feedback_loop(), name="feedback")
+                tasks.create_task(self.summaries.run(), name="summaries")
         finally:
             ingest.shutdown(wait=False, cancel_futures=True)
 

@@ -88,9 +88,7 @@ def _night(session: Session, home: Home, day: date, now: float, tz: ZoneInfo) ->
     rows = queries.readings(session, home.id, queries.WHEREABOUTS_METRICS, learn_from, now)
     if not rows:
         return nothing
-    found = recap(
-        config, queries._as_readings(home.id, rows), day + timedelta(days=1), until=now
-    )
+    found = recap(config, queries._as_readings(home.id, rows), day + timedelta(days=1), until=now)
     outings = [o for o in found.outings if start <= o.start < end]
     # Outings only count when the readings cover the day: the first reading before it began.
     covered = rows[0].ts <= start
@@ -203,8 +201,11 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
     ...     "bathroom_night": 2, "outings": [["09:00", "10:15"]], "steps": 3120,
     ...     "heart_rate": {"low": 58.0, "high": 96.0}, "open_alerts": [], "unusual": [],
     ...     "compared": ["steps", "activity", "up_at"]}
-    >>> print(summary_text(facts, "en"))
-    王秀英, 2026-03-01 and the night after: slept 22:10–06:45, got up at 06:45; bathroom at night: 2 times; steps: 3120; outings: 1 (09:00–10:15); heart rate 58–96 bpm. Nothing unusual against her past week. No open alerts.
+    >>> import textwrap
+    >>> print(textwrap.fill(summary_text(facts, "en"), 88))
+    王秀英, 2026-03-01 and the night after: slept 22:10–06:45, got up at 06:45; bathroom at
+    night: 2 times; steps: 3120; outings: 1 (09:00–10:15); heart rate 58–96 bpm. Nothing
+    unusual against her past week. No open alerts.
     """
     no = _NO_DATA[lang]
     zh = lang == "zh"
@@ -252,8 +253,9 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
         unusual_text = "与前一周相比没有发现异常" if zh else "Nothing unusual against her past week"
     alerts = facts.get("open_alerts") or []
     if alerts:
-        alert_text = (f"未处理的告警 {len(alerts)} 条：" if zh else
-                      f"Open alerts: {len(alerts)} (") + ", ".join(alerts) + ("" if zh else ")")  # fmt: skip
+        kinds = ", ".join(alerts)
+        alert_text = f"未处理的告警 {len(alerts)} 条：{kinds}" if zh else (
+            f"Open alerts: {len(alerts)} ({kinds})")  # fmt: skip
     else:
         alert_text = "没有未处理的告警" if zh else "No open alerts"
     who = facts.get("resident_name") or facts.get("resident")

@@ -35,9 +35,7 @@ class Recap:
     usual_bedtime_after_noon_h: float | None
 
 
-def recap(
-    config: HomeConfig, readings: Iterable[Reading], day: date, *, until: float
-) -> Recap:
+def recap(config: HomeConfig, readings: Iterable[Reading], day: date, *, until: float) -> Recap:
     """Replay ``readings`` up to ``until``; the night that ended on ``day`` (local date)."""
     where = Whereabouts(HomeContext(config))
     seen: list[Observation] = []

@@ -9,6 +9,8 @@ off (the demo and tests on plain http); it lasts as long as the session may
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from hub.accounts import (
     revoke_sessions,
     set_password,
 )
+from hub.districts import scope_of
 from hub.passwords import PasswordPolicy
 from hub.schema import User
 from hub.throttle import LoginThrottled
@@ -48,6 +51,7 @@ class Me(BaseModel):
     role: str
     stations: list[str]
     residents: list[str]
+    areas: list[str] = Field(default_factory=list, description="district / city: which ones")
 
 
 class LoggedIn(BaseModel):
@@ -62,7 +66,21 @@ def me_of(scope: Scope) -> Me:
         role=scope.role,
         stations=sorted(scope.stations),
         residents=sorted(scope.residents),
+        areas=sorted(scope.areas),
     )
+
+
+async def scope_now(hub: HubDep, username: str) -> Scope:
+    """The account's scope as a session sees it (a district's stations worked out)."""
+
+    def look() -> Scope:
+        with hub.store.sessions() as session:
+            user = session.get(User, username)
+            if user is None:
+                raise AccessError("the account no longer exists")
+            return scope_of(session, user)
+
+    return await asyncio.to_thread(look)
 
 
 def client_address(request: Request) -> str | None:
@@ -91,7 +109,7 @@ async def login(
         credentials.username, credentials.password, client_address(request)
     )
     set_session_cookie(response, hub, token)
-    return LoggedIn(token=token, user=me_of(Scope.of(user)))
+    return LoggedIn(token=token, user=me_of(await scope_now(hub, user.username)))
 
 
 @router.post("/logout", status_code=204)
@@ -125,7 +143,7 @@ async def change_password(
 
     token, user = await hub.act(change)
     set_session_cookie(response, hub, token)
-    return LoggedIn(token=token, user=me_of(Scope.of(user)))
+    return LoggedIn(token=token, user=me_of(await scope_now(hub, user.username)))
 
 
 @router.get("/me")

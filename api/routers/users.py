@@ -58,6 +58,7 @@ def public(
         phone=user.phone,
         stations=user.stations,
         residents=user.residents,
+        areas=list(user.areas or []),
         channel_problems=[p.as_dict() for p in mine],
         active=user.deactivated_at is None,
         deactivated_at=local_time(user.deactivated_at, UTC),
@@ -91,7 +92,7 @@ async def put_user(username: Username, body: UserSave, hub: HubDep, scope: Scope
         PasswordPolicy.of(hub.settings).check(body.password, username)
 
     def save(session: Session) -> User:
-        problems = check_links(session, body.role, body.stations, body.residents)
+        problems = check_links(session, body.role, body.stations, body.residents, body.areas)
         if problems:
             raise Unprocessable(problems)
         existing = session.get(User, username)
