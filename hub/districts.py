@@ -61,8 +61,8 @@ def below(
 
 
 def stations_below(session: Session, role: str, areas: Collection[str]) -> frozenset[str]:
-    district_city = dict(session.execute(select(District.id, District.city_id)).tuples())
-    station_district = dict(session.execute(select(Station.id, Station.district_id)).tuples())
+    district_city = {d: c for d, c in session.execute(select(District.id, District.city_id))}
+    station_district = {s: d for s, d in session.execute(select(Station.id, Station.district_id))}
     return below(district_city, station_district, role, areas)
 
 

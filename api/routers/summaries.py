@@ -26,13 +26,12 @@ def _family(scope: Scope) -> None:
 
 
 def public(session: Session, row: FamilySummary) -> SummaryPublic:
-    states = dict(
-        session.execute(
-            select(Delivery.state, func.count())
-            .where(Delivery.summary_id == row.id)
-            .group_by(Delivery.state)
-        ).tuples()
+    rows = session.execute(
+        select(Delivery.state, func.count())
+        .where(Delivery.summary_id == row.id)
+        .group_by(Delivery.state)
     )
+    states = {state: int(n) for state, n in rows}
     found = session.get(Home, row.home_id)
     assert found is not None
     body = family_summary.public(row, found)

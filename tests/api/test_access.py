@@ -1,7 +1,9 @@
 """Accounts and scope: every route of the OpenAPI schema, walked with every role.
 
-Two stations, one home each. The dispatcher and the caregiver belong to st1, the family
-member is the son of h001's resident. "own" is st1 / h001 / its alert, "other" is st2 /
+Two stations, one home each, each in a district of its own city (st1 in d1 of c1, st2 in d2
+of c2). The dispatcher and the caregiver belong to st1, the family member is the son of
+h001's resident, the district account oversees d1, the city account c1 (both read-only).
+"own" is st1 / h001 / its alert, "other" is st2 /
 h002 / its alert. Outside someone's scope a resident does not exist: 404, never 403 (a 403
 would tell a family member that the id is real).
 """
@@ -30,7 +32,9 @@ from tests.support.factories import (
 from tests.support.mqtt import publish
 from tests.support.served_hub import cookie_of
 
-ROLES = ("admin", "dispatcher", "caregiver", "family", "anonymous")
+ROLES = ("admin", "dispatcher", "caregiver", "family", "district", "city", "anonymous")
+STAFF = ("dispatcher", "caregiver", "family", "district", "city")  # everyone but the admin
+DISTRICT, CITY = "qu.zhao", "shi.qian"
 OK, NOT_YOURS, FORBIDDEN, ANON = {200}, {404}, {403}, {401}
 ACTED = {200, 409}  # 409 once an earlier action (resolve) closed the alert
 
@@ -42,17 +46,24 @@ def scoped(read_own_family: set[int] = OK) -> dict[str, tuple[set[int], set[int]
         "dispatcher": (OK, NOT_YOURS),
         "caregiver": (OK, NOT_YOURS),
         "family": (read_own_family, NOT_YOURS),
+        "district": (OK, NOT_YOURS),
+        "city": (OK, NOT_YOURS),
     }
 
 
 def everyone(status: set[int]) -> dict[str, tuple[set[int], set[int]]]:
-    return {role: (status, status) for role in ("admin", "dispatcher", "caregiver", "family")}
+    return {role: (status, status) for role in ("admin", *STAFF)}
 
 
-ADMIN_ONLY = {"admin": (OK, OK)} | {
-    role: (FORBIDDEN, FORBIDDEN) for role in ("dispatcher", "caregiver", "family")
-}
-FAMILY_ONLY = {role: (FORBIDDEN, FORBIDDEN) for role in ("admin", "dispatcher", "caregiver")}
+ADMIN_ONLY = {"admin": (OK, OK)} | {role: (FORBIDDEN, FORBIDDEN) for role in STAFF}
+FAMILY_ONLY = {
+    role: (FORBIDDEN, FORBIDDEN) for role in ("admin", *STAFF) if role != "family"
+} | {"family": (OK, OK)}
+# Reports: every account of a station or above; the family has none.
+NOT_FAMILY = everyone(OK) | {"family": (FORBIDDEN, FORBIDDEN)}
+# A city or district: the family sees none; staff those of their stations.
+AREA = scoped(read_own_family=NOT_YOURS)
+IN_USE = ADMIN_ONLY | {"admin": ({409}, {409})}  # an area with something below it stays
 # A browser's push subscription (its keys only need the right sizes); port 9: nobody there.
 SUBSCRIPTION = {
     "endpoint": "http://127.0.0.1:9/push/walk",
@@ -63,6 +74,8 @@ ACTION = {
     "dispatcher": (ACTED, NOT_YOURS),
     "caregiver": (ACTED, NOT_YOURS),
     "family": (FORBIDDEN, NOT_YOURS),
+    "district": (FORBIDDEN, NOT_YOURS),
+    "city": (FORBIDDEN, NOT_YOURS),
 }
 
 EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
@@ -105,6 +118,25 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/push/key"): everyone(OK),
     ("post", "/push/subscriptions"): FAMILY_ONLY | {"family": ({201}, {201})},
     ("delete", "/push/subscriptions"): FAMILY_ONLY | {"family": ({204}, {204})},
+    ("get", "/cities"): everyone(OK),
+    ("get", "/cities/{city_id}"): AREA,
+    ("put", "/cities/{city_id}"): ADMIN_ONLY,
+    ("delete", "/cities/{city_id}"): IN_USE,
+    ("get", "/districts"): everyone(OK),
+    ("get", "/districts/{district_id}"): AREA,
+    ("put", "/districts/{district_id}"): ADMIN_ONLY,
+    ("patch", "/districts/{district_id}"): ADMIN_ONLY,
+    ("delete", "/districts/{district_id}"): IN_USE,
+    # Taken out of its district and put back at once, so the walk goes on with what it had.
+    ("delete", "/districts/{district_id}/stations/{station_id}"): ADMIN_ONLY
+    | {"admin": ({204}, {204})},
+    ("put", "/districts/{district_id}/stations/{station_id}"): ADMIN_ONLY,
+    ("get", "/reports/monthly"): NOT_FAMILY,
+    ("get", "/reports/monthly.csv"): NOT_FAMILY,
+    ("get", "/reports/overview"): NOT_FAMILY,
+    ("get", "/summaries"): FAMILY_ONLY,
+    ("get", "/summaries/time"): FAMILY_ONLY,
+    ("put", "/summaries/time"): FAMILY_ONLY,
     ("patch", "/stations/{station_id}"): ADMIN_ONLY,
     ("get", "/homes/{home_id}/arrivals"): ADMIN_ONLY,
     # Deactivations last, each undone right after, so the walk goes on with what it had.
@@ -116,7 +148,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
 
 
 def credentials(role: str) -> dict[str, str]:
-    username = {"admin": "admin", "dispatcher": DISPATCHER, "caregiver": CAREGIVER}
+    username = {"admin": "admin", "dispatcher": DISPATCHER, "caregiver": CAREGIVER,
+                "district": DISTRICT, "city": CITY}  # fmt: skip
     password = {"admin": ADMIN_PASSWORD, "anonymous": "wrong"}.get(role, PASSWORD)
     return {"username": username.get(role, FAMILY), "password": password}
 
@@ -131,6 +164,12 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
         return {"name": "新用户", "password": "long-enough", **family}
     if path.startswith("/stations/"):
         return {"name": "站"}
+    if path == "/districts/{district_id}":
+        return {"name": "区", "city": "c1" if target["district_id"] == "d1" else "c2"}
+    if path == "/cities/{city_id}":
+        return {"name": "市"}
+    if path == "/summaries/time":
+        return {"at": "07:30"}
     if path == "/push/subscriptions":
         return SUBSCRIPTION
     if path.endswith("/feedback/{kind}"):
@@ -148,17 +187,20 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
 async def test_every_route_with_every_role(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         alerts = await two_stations(hub, mosquitto)
+        await two_districts(hub)
         own = {"station_id": "st1", "home_id": "h001", "resident_id": "h001",
                "alert_id": str(alerts["h001"]), "username": "new.user",
-               "kind": "no_activity"}  # fmt: skip
+               "kind": "no_activity", "city_id": "c1", "district_id": "d1"}  # fmt: skip
         other = {"station_id": "st2", "home_id": "h002", "resident_id": "h002",
                  "alert_id": str(alerts["h002"]), "username": "new.user",
-                 "kind": "no_activity"}  # fmt: skip
+                 "kind": "no_activity", "city_id": "c2", "district_id": "d2"}  # fmt: skip
         clients = {
             "admin": hub.http,
             "dispatcher": await hub.client_for(DISPATCHER),
             "caregiver": await hub.client_for(CAREGIVER),
             "family": await hub.client_for(FAMILY),
+            "district": await hub.client_for(DISTRICT),
+            "city": await hub.client_for(CITY),
             "anonymous": httpx.AsyncClient(base_url=hub.url),
         }
         schema = (await hub.http.get("/openapi.json")).json()
@@ -181,7 +223,10 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
                         client = httpx.AsyncClient(base_url=hub.url)
                         await client.post("/auth/login", json=credentials(role))
                     url = path.format(**target)
-                    response = await client.request(method, url, json=body_for(path, role, target))
+                    month = {"month": "2026-12"} if path.startswith("/reports/monthly") else None
+                    response = await client.request(
+                        method, url, json=body_for(path, role, target), params=month
+                    )
                     if response.status_code not in allowed:
                         answer = f"{response.status_code} {response.text[:120]}"
                         failures.append(f"{role} {method.upper()} {url} ({which}): {answer}")
@@ -197,11 +242,32 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         assert station["id"] == "st1" and set(station) == {"id", "name", "phone"}
         assert [r["id"] for r in (await dispatcher.get("/residents")).json()] == ["h001"]
         assert {a["station"] for a in (await dispatcher.get("/alerts?state=all")).json()} == {"st1"}
+        # A supervisor's lists are their stations' only.
+        for role in ("district", "city"):
+            supervisor = clients[role]
+            assert [r["id"] for r in (await supervisor.get("/residents")).json()] == ["h001"]
+            assert {a["station"] for a in (await supervisor.get("/alerts?state=all")).json()} == {
+                "st1"
+            }
+            overview = (await supervisor.get("/reports/overview")).json()
+            assert [s["id"] for s in overview] == ["st1"]
         # Every action was recorded with who did it.
         story = (await hub.http.get(f"/alerts/{alerts['h001']}")).json()["history"]
         # (the hub records itself: the notifications it had no channel for)
         people = {c["actor"] for c in story if c["action"] not in ("raised", "no_channel")}
         assert people <= {"Administrator", "张丽", "王芳"} and "张丽" in people
+
+
+async def two_districts(hub) -> None:  # type: ignore[no-untyped-def]
+    """st1 in d1 of c1, st2 in d2 of c2; a district account of d1 and a city account of c1."""
+    for n in ("1", "2"):
+        assert (await hub.http.put(f"/cities/c{n}", json={"name": f"市{n}"})).status_code == 200
+        district = {"name": f"区{n}", "city": f"c{n}"}
+        assert (await hub.http.put(f"/districts/d{n}", json=district)).status_code == 200
+        assert (await hub.http.put(f"/districts/d{n}/stations/st{n}")).status_code == 200
+    for username, role, area in ((DISTRICT, "district", "d1"), (CITY, "city", "c1")):
+        account = {"name": username, "role": role, "areas": [area], "password": PASSWORD}
+        assert (await hub.http.put(f"/users/{username}", json=account)).status_code == 200
 
 
 async def test_the_websocket_shows_each_user_only_their_residents(mosquitto, tmp_path):
