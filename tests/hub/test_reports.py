@@ -98,7 +98,8 @@ def test_monthly_figures_per_station_district_and_city(tmp_path):
     with store.sessions() as session:
         admin = Scope("a", "A", "admin", frozenset(), frozenset())
         areas = districts.areas_for(session, admin)
-        found = by_id([reports.area_report(session, a, start, end, START + 20 * DAY) for a in areas])
+        now = START + 20 * DAY
+        found = by_id([reports.area_report(session, a, start, end, now) for a in areas])
     st1 = found["station:st1"]
     assert st1["alerts"]["total"] == 8  # with h1's device_offline
     assert st1["alerts"]["by_kind"]["fall"] == {
