@@ -27,6 +27,7 @@ from . import queries
 from .influx import InfluxApi
 from .schema import Alert, Home
 from .telemetry_history import hourly
+from .texts import KIND_NAMES, _name
 
 ACTIVITY_METRICS = ("contact", "motion", "presence", "in_use")
 HISTORY_DAYS = 7  # her usual days: the week before
@@ -245,7 +246,8 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
         heart_text = f"心率：{no}" if zh else f"heart rate: {no}"
     notes = [_KINDS[lang][n["what"]].format(**n) for n in facts.get("unusual", [])]
     if notes:
-        unusual_text = ("与前一周相比：" if zh else "Unlike her past week: ") + "; ".join(notes)
+        unusual_text = ("与前一周相比：" if zh else "Unlike her past week: ") + (
+            "；" if zh else "; ").join(notes)  # fmt: skip
     elif not facts.get("compared"):
         unusual_text = ("前一周数据不足，无法比较" if zh else
                         "Too little data from her past week to compare")  # fmt: skip
@@ -253,7 +255,7 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
         unusual_text = "与前一周相比没有发现异常" if zh else "Nothing unusual against her past week"
     alerts = facts.get("open_alerts") or []
     if alerts:
-        kinds = ", ".join(alerts)
+        kinds = ("、" if zh else ", ").join(_name(KIND_NAMES, kind, lang) for kind in alerts)
         alert_text = f"未处理的告警 {len(alerts)} 条：{kinds}" if zh else (
             f"Open alerts: {len(alerts)} ({kinds})")  # fmt: skip
     else:
