@@ -7,6 +7,7 @@ a CDN. Every text is in ``static/i18n/strings.json`` in Simplified Chinese and E
 |---|---|
 | ``/`` | redirects to ``/login`` |
 | ``/login``, ``/console``, ``/family``, ``/admin`` | the pages (``/admin``: the operator's) |
+| ``/reports`` | monthly reports and the supervisors' overview (district and city accounts) |
 | ``/family/manifest.webmanifest`` | the family app's web app manifest |
 | ``/family/sw.js`` | its service worker (scope ``/family``), caches the shell |
 | ``/static/...`` | CSS, JavaScript modules, strings, icons |
@@ -76,6 +77,11 @@ def console_page() -> FileResponse:
 @router.get("/admin")
 def admin_page() -> FileResponse:
     return _page("admin.html")
+
+
+@router.get("/reports")
+def reports_page() -> FileResponse:
+    return _page("reports.html")
 
 
 @router.get("/family")

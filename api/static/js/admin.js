@@ -72,6 +72,7 @@ function usersView() {
       name, role, password: form.password.value, phone: blank(form.phone.value),
       stations: ["dispatcher", "caregiver"].includes(role) && form.station.value ? [form.station.value] : [],
       residents: role === "family" && form.resident.value ? [form.resident.value] : [],
+      areas: ["district", "city"].includes(role) && form.area.value ? [form.area.value.trim()] : [],
     };
     try {
       await api(`/users/${encodeURIComponent(username)}`, { method: "PUT", body });
@@ -98,7 +99,7 @@ function userRow(user) {
         await api(`${path}/reactivate`, { method: "POST" });
         await reload("users");
       });
-  const scope = [...user.stations, ...user.residents].join(", ");
+  const scope = [...user.stations, ...user.residents, ...(user.areas ?? [])].join(", ");
   return h("tr", { "data-testid": "user-row", "data-id": user.username },
     h("td", {}, user.username), h("td", {}, user.name), h("td", {}, t(`admin.role_${user.role}`)),
     h("td", {}, scope), activeCell(user), h("td", {}, action));

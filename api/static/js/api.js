@@ -101,5 +101,6 @@ export async function logout() {
 /** The page a user starts on after logging in. */
 export function homeFor(user) {
   if (user?.role === "admin") return "/admin"; // the operator pages, which link to the console
+  if (user?.role === "district" || user?.role === "city") return "/reports"; // read-only figures
   return user?.role === "family" ? "/family" : "/console";
 }

@@ -26,6 +26,7 @@ import { inline, named, onLangChange, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
 import { factTiles } from "./resident.js";
 import { startPage } from "./shell.js";
+import { loadSummary, renderSummary } from "./summary.js";
 import { familyBanner } from "./wellbeing.js";
 
 const PICK_KEY = "eldercare.family.resident";
@@ -64,6 +65,7 @@ async function load() {
   if (token !== state.loadToken) return;
   Object.assign(state, { resident, today, hr, alerts: alerts ?? state.alerts });
   if (state.station === undefined) loadStation(id);
+  loadSummary(id);
   for (const alertId of state.expanded) loadDetail(alertId);
   render();
   renderUpdated();
@@ -423,6 +425,7 @@ async function main() {
   onLangChange(() => {
     setConnection($("#conn").dataset.status);
     render();
+    renderSummary();
     renderUpdated();
   });
   await syncClock();
