@@ -18,6 +18,7 @@ const SHELL = [
   "/static/js/live.js",
   "/static/js/resident.js",
   "/static/js/shell.js",
+  "/static/js/summary.js",
   "/static/js/wellbeing.js",
   "/static/i18n/strings.json",
   "/static/icons/icon.svg",
