@@ -7,8 +7,10 @@ same transaction as its deliveries, so a restart neither repeats nor loses one. 
 are the user's own: their browsers' Web Push subscriptions and the resident's contacts whose
 phone is the user's (the ``ELDERCARE_CONTACT_TARGETS`` templates, as alerts use). The
 deliveries go out like every other (hub.deliveries: recorded, retried, "sent" only once
-sent). A summary made more than ``SEND_WITHIN_S`` after the chosen time (the hub was down
-all morning) is shown on the app but not sent: a morning message at night is noise.
+sent). Choosing a time that has passed today brings yesterday's summary at once (the
+scheduler wakes when a time is saved). A summary made more than ``SEND_WITHIN_S`` after the
+chosen time (the hub was down all morning) is shown on the app but not sent: a morning
+message at night is noise.
 
 ``SummaryScheduler.run`` is the hub's ``summaries`` task.
 """
@@ -16,6 +18,7 @@ all morning) is shown on the app but not sent: a morning message at night is noi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -163,9 +166,12 @@ class SummaryScheduler:
         self.clock = clock
         self.tick_s = tick_s
         self.made = 0
+        # Set when a family user changes their time: one already passed today is made now.
+        self.wake = asyncio.Event()
 
     async def run(self) -> None:
         while True:
+            self.wake.clear()
             try:
                 made = await asyncio.to_thread(self.make_due)
             except SQLAlchemyError as exc:
@@ -173,7 +179,9 @@ class SummaryScheduler:
             else:
                 if made:
                     self.deliveries_ready.set()
-            await asyncio.sleep(self.tick_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.tick_s):
+                    await self.wake.wait()
 
     def make_due(self) -> int:
         """Make every summary due now, each in its own transaction; how many were made."""

@@ -210,18 +210,17 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
     """
     no = _NO_DATA[lang]
     zh = lang == "zh"
-    if not facts.get("night_known"):
+    went, up, made = facts.get("went_to_rest"), facts.get("up_at"), facts.get("made_at")
+    if not facts.get("night_known") or (went is None and up is None and made is None):
         sleep = "夜间睡眠：无数据" if zh else f"sleep: {no}"
+    elif up is None:
+        # no sign of her getting up yet: said as what the sensors show, not as a verdict
+        rest = (f"{went} 入睡，" if zh else f"went to rest at {went}, ") if went else ""
+        sleep = rest + (f"到 {made} 未见起床迹象" if zh else f"no sign of getting up by {made}")
+    elif went is None:
+        sleep = f"{up} 起床（入睡时间：{no}）" if zh else f"got up at {up} (went to rest: {no})"
     else:
-        went = facts.get("went_to_rest") or no
-        up = facts.get("up_at")
-        if up is None:
-            made = facts.get("made_at")
-            sleep = (f"{went} 入睡，到 {made} 还未起床" if zh else
-                     f"went to rest at {went}, not up yet at {made}")  # fmt: skip
-        else:
-            sleep = (f"睡眠 {went}–{up}，{up} 起床" if zh else
-                     f"slept {went}–{up}, got up at {up}")  # fmt: skip
+        sleep = f"睡眠 {went}–{up}，{up} 起床" if zh else f"slept {went}–{up}, got up at {up}"
     bath = facts.get("bathroom_night")
     bath_text = (
         (f"夜间如厕 {bath} 次" if zh else f"bathroom at night: {bath} times")

@@ -74,4 +74,6 @@ async def put_time(body: SummaryTimeUpdate, hub: HubDep, scope: ScopeDep) -> Sum
         user.summary_at = body.at
         return SummaryTimePublic(at=user.summary_at)
 
-    return await hub.act(save)
+    saved = await hub.act(save)
+    hub.summaries.wake.set()  # a time already passed today: yesterday's summary comes now
+    return saved

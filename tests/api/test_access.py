@@ -56,9 +56,9 @@ def everyone(status: set[int]) -> dict[str, tuple[set[int], set[int]]]:
 
 
 ADMIN_ONLY = {"admin": (OK, OK)} | {role: (FORBIDDEN, FORBIDDEN) for role in STAFF}
-FAMILY_ONLY = {
-    role: (FORBIDDEN, FORBIDDEN) for role in ("admin", *STAFF) if role != "family"
-} | {"family": (OK, OK)}
+FAMILY_ONLY = {role: (FORBIDDEN, FORBIDDEN) for role in ("admin", *STAFF) if role != "family"} | {
+    "family": (OK, OK)
+}
 # Reports: every account of a station or above; the family has none.
 NOT_FAMILY = everyone(OK) | {"family": (FORBIDDEN, FORBIDDEN)}
 # A city or district: the family sees none; staff those of their stations.

@@ -174,7 +174,7 @@ def test_the_scheduler_makes_and_sends_each_summary_once(tmp_path):
         ]
         assert deliveries[0].summary_id == made.id and deliveries[0].alert_id is None
         # at 07:31 she was not up yet (she got up at 08:41): the summary says so
-        assert "22:00 入睡，到 07:31 还未起床" in deliveries[0].body
+        assert "22:00 入睡，到 07:31 未见起床迹象" in deliveries[0].body
     # The next morning, the next day's summary.
     now[0] = at(morning + timedelta(days=1), 7, 45)
     assert restarted.make_due() == 1

@@ -84,6 +84,14 @@ async function saveTime(event) {
   const saved = await api("/summaries/time", { method: "PUT", body: { at: value } });
   state.time = saved.at;
   renderSummary();
+  // A time already passed today brings yesterday's summary in a moment; look a few times,
+  // until it is there and each of its channels has sent or failed.
+  for (let i = 0; i < 10 && saved.at; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await loadSummary(state.residentId);
+    const s = state.summary;
+    if (s && s.sent + s.failed >= s.channels) break;
+  }
 }
 
 /** Load the newest summary of this resident and the user's chosen time. */
