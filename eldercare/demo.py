@@ -207,6 +207,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 def _register(database: str, homes: list[HomeConfig]) -> None:
+    from eldercare.demo_reports import seed_reports
     from hub.accounts import save_user
     from hub.registry import save_home, save_station
     from hub.store import Store
@@ -227,6 +228,8 @@ def _register(database: str, homes: list[HomeConfig]) -> None:
                     stations=[STATION] if role != "family" else [],
                     residents=[homes[0].home] if role == "family" else [],
                 )
+            seed_reports(session, STATION, [h.home for h in homes], password=PASSWORD,
+                         now=time.time())  # fmt: skip
     finally:
         store.close()
 
@@ -325,6 +328,8 @@ def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> N
         f"  dispatcher  the station's console: live alerts, acknowledge, resolve\n"
         f"  family      the family app of {homes[0].resident.name} ({homes[0].home})\n"
         f"  admin       the operator pages (stations, homes and devices, accounts), the console\n"
+        f"  district    颍州区's stations, read-only, and their monthly reports ({web}/reports)\n"
+        f"  city        阜阳市's, the same\n"
         f"API docs: {web}/docs\n"
         f"Simulated time runs {args.speed:g}x from 06:00 until it reaches the present, then "
         f"in real time ({args.days:g} simulated days in all); Ctrl-C stops.\n"
