@@ -245,10 +245,10 @@ def morning(session: Session, home: Home, day: date, now: float) -> analytics.Mo
     if end <= start:
         return analytics.Morning(up_at=None, known=False)
     rows = readings(session, home.id, WHEREABOUTS_METRICS, start, end)
-    return analytics.morning(config, _as_readings(home.id, rows), day, until=end)
+    return analytics.morning(config, as_readings(home.id, rows), day, until=end)
 
 
-def _as_readings(home: str, rows: Sequence[Row[Any]]) -> Iterator[Reading]:
+def as_readings(home: str, rows: Sequence[Row[Any]]) -> Iterator[Reading]:
     """Stored rows as canonical readings; a value no reading can hold (a NaN an older hub
     stored) is left out, as the hub refuses it today."""
     for ts, device, metric, number, text in rows:

@@ -9,8 +9,8 @@ For the alerts *raised* in the month (the hub's wall clock, ``raised_at``):
   also the share acknowledged within five minutes, out of *every* critical alert raised (one
   never acknowledged counts as not within five minutes);
 * homes with a device or the gateway offline for more than a day (a ``device_offline`` or
-  ``home_offline`` case that lasted over 24 hours within the month, counting to its clear,
-  its resolve, or the end of the month / now while it is still open).
+  ``home_offline`` case that overlapped the month and lasted over 24 hours in all, counted
+  to its clear, its resolve, or the end of the month / now while it is still open).
 
 Other parts of the hub add their own sections (visits, service orders) by their figures
 function in :data:`SECTIONS`; a section whose function is not there says ``available: false``

@@ -27,7 +27,7 @@ from . import queries
 from .influx import InfluxApi
 from .schema import Alert, Home
 from .telemetry_history import hourly
-from .texts import KIND_NAMES, _name
+from .texts import KIND_NAMES
 
 ACTIVITY_METRICS = ("contact", "motion", "presence", "in_use")
 HISTORY_DAYS = 7  # her usual days: the week before
@@ -89,7 +89,7 @@ def _night(session: Session, home: Home, day: date, now: float, tz: ZoneInfo) ->
     rows = queries.readings(session, home.id, queries.WHEREABOUTS_METRICS, learn_from, now)
     if not rows:
         return nothing
-    found = recap(config, queries._as_readings(home.id, rows), day + timedelta(days=1), until=now)
+    found = recap(config, queries.as_readings(home.id, rows), day + timedelta(days=1), until=now)
     outings = [o for o in found.outings if start <= o.start < end]
     # Outings only count when the readings cover the day: the first reading before it began.
     covered = rows[0].ts <= start
@@ -254,7 +254,8 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
         unusual_text = "与前一周相比没有发现异常" if zh else "Nothing unusual against her past week"
     alerts = facts.get("open_alerts") or []
     if alerts:
-        kinds = ("、" if zh else ", ").join(_name(KIND_NAMES, kind, lang) for kind in alerts)
+        names = [KIND_NAMES.get(kind, {}).get(lang, kind) for kind in alerts]
+        kinds = ("、" if zh else ", ").join(names)
         alert_text = f"未处理的告警 {len(alerts)} 条：{kinds}" if zh else (
             f"Open alerts: {len(alerts)} ({kinds})")  # fmt: skip
     else:
