@@ -153,3 +153,11 @@ async def test_a_district_sees_its_two_stations_and_not_a_third(mosquitto, tmp_p
         assert ids == {"st1", "st2", "d1", "c1"}
         assert "st1,颍州社区养老服务站" in csv_text
         assert ",acknowledge_critical,median_s,120.000" in csv_text
+
+        # On a phone the page fits its width (the tables scroll inside their card).
+        small = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(small, hub.url, "qu.zhao")
+        await expect(small.get_by_test_id("overview-row")).to_have_count(2, timeout=TIMEOUT)
+        await expect(small.get_by_test_id("report-area")).to_have_count(4, timeout=TIMEOUT)
+        width = await small.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert width[0] <= width[1], f"the reports page is {width[0]} px wide in {width[1]}"
