@@ -58,6 +58,8 @@ def got_up(
     '08:05'
     >>> morning(home, stream[2:], at(2, 0, 0).date())  # begun in her morning: not known
     Morning(up_at=None, known=False)
+    >>> morning(home, [], at(2, 0, 0).date(), until=at(2, 0, 24).timestamp())  # in the night
+    Morning(up_at=None, known=False)
     """
     return morning(config, readings, day, until=until).up_at
 
@@ -70,8 +72,11 @@ def morning(
     found: float | None = None
     # Known only once the night that ended on ``day`` was seen from its start: readings that
     # begin later (or none at all, while the clock alone runs into tonight) cannot tell.
+    # The model takes monitoring that begins inside a night as that whole night (its
+    # detectors must start somewhere); a page must not, so the first reading is kept.
     known = False
     settled = False  # the day's period is over: its time of getting up is final
+    began: float | None = None
 
     def look() -> None:
         nonlocal found, known, settled
@@ -80,7 +85,7 @@ def morning(
             return
         ends_on = where.home.local(period.night_end).date()
         if ends_on == day:
-            known = not period.partial
+            known = not period.partial and began is not None and began <= period.period
             found = period.up_since if known else None
         elif ends_on > day:
             settled = True
@@ -89,11 +94,15 @@ def morning(
         ts = reading.epoch
         if until is not None and ts > until:
             break
+        if began is None:
+            began = ts
         for _ in where.advance(ts):
             look()
         where.observe(reading)
         look()
     if until is not None:
+        if began is None:
+            began = until
         for _ in where.advance(until):
             look()
     return Morning(found, known)
