@@ -54,7 +54,7 @@ def scope_for_token(hub: Hub, token: str) -> tuple[Scope, bool]:
         user = session.get(User, login.username)
         if user is None:
             raise AccessError("the account no longer exists")
-        return Scope.of(user), needs_touch(login, hub.session_policy)
+        return Scope.of(user, session), needs_touch(login, hub.session_policy)
 
 
 def note_use(hub: Hub, token: str) -> None:

@@ -2,7 +2,10 @@
 
 Roles: ``admin`` (everything, and the registry), ``dispatcher`` and ``caregiver`` (the
 residents and alerts of their stations; they act on alerts), ``family`` (only the residents
-they are linked to; they read, they do not act). Passwords are hashed with argon2id
+they are linked to; they read, they do not act). In an institution (a station with beds,
+hub/places.py): ``nurse`` (the nurse station) and ``head_nurse`` see the institution, a
+``caregiver`` of an institution sees only the residents of the rooms of the shift she is on
+now (hub/shifts.py). Passwords are hashed with argon2id
 (argon2-cffi's defaults); a log-in gives a random token whose SHA-256 is what the store keeps.
 
 A session ends after ``idle_s`` without use and ``absolute_s`` after the log-in at the
@@ -27,10 +30,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import HubError
-from .schema import Home, LoginSession, Station, User
+from .schema import Home, Institution, LoginSession, Station, User
+from .shifts import duty_homes
 
-Role = Literal["admin", "dispatcher", "caregiver", "family"]
-ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family")
+Role = Literal["admin", "dispatcher", "caregiver", "family", "nurse", "head_nurse"]
+ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family", "nurse", "head_nurse")
+STAFF_ROLES = frozenset({"dispatcher", "caregiver", "nurse", "head_nurse"})
+# Staff of an institution only: their station must be an institution.
+WARD_ROLES = frozenset({"nurse", "head_nurse"})
 # A session's last use is written at most this often (a write per request would be many).
 TOUCH_EVERY_S = 60.0
 _hasher = PasswordHasher()
@@ -68,12 +75,26 @@ class Scope:
     role: str
     stations: frozenset[str]
     residents: frozenset[str]
+    # A caregiver's institutions among her stations, and the residents of the rooms she is
+    # on duty for now: of those institutions she sees no one else.
+    ward_stations: frozenset[str] = frozenset()
+    duty_homes: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, user: User) -> Scope:
+    def of(cls, user: User, session: Session | None = None, now: float | None = None) -> Scope:
+        """With a session: a caregiver's shift now narrows what she sees of an institution."""
+        ward: frozenset[str] = frozenset()
+        duty: frozenset[str] = frozenset()
+        if session is not None and user.role == "caregiver" and user.stations:
+            ward = frozenset(
+                session.scalars(select(Institution.id).where(Institution.id.in_(user.stations)))
+            )
+            if ward:
+                duty = duty_homes(session, user.username, time.time() if now is None else now)
         return cls(
-            user.username, user.name, user.role, frozenset(user.stations), frozenset(user.residents)
-        )
+            user.username, user.name, user.role, frozenset(user.stations),
+            frozenset(user.residents), ward, duty,
+        )  # fmt: skip
 
     @property
     def sees_everything(self) -> bool:
@@ -86,6 +107,8 @@ class Scope:
             return False
         if self.role == "family":
             return home.id in self.residents
+        if home.station_id in self.ward_stations:
+            return home.id in self.duty_homes
         return home.station_id in self.stations
 
     def sees_station(self, station_id: str) -> bool:
@@ -93,7 +116,7 @@ class Scope:
 
     @property
     def acts_on_alerts(self) -> bool:
-        return self.role in ("admin", "dispatcher", "caregiver")
+        return self.role == "admin" or self.role in STAFF_ROLES
 
     def require_action(self) -> None:
         if not self.acts_on_alerts:
@@ -160,7 +183,7 @@ def check_links(
     one sentence each (empty: nothing). Staff belong to stations that exist, family to
     residents (homes) that exist; an admin sees everything and is linked to nothing."""
     problems = []
-    if role in ("dispatcher", "caregiver"):
+    if role in STAFF_ROLES:
         if not stations:
             problems.append(f"a {role} needs at least one station")
         if residents:
@@ -175,6 +198,15 @@ def check_links(
     for station_id in stations:
         if session.get(Station, station_id) is None:
             problems.append(f"no station {station_id!r}; register the station first")
+    institutions = set(
+        session.scalars(select(Institution.id).where(Institution.id.in_(stations or [])))
+    )
+    if role in WARD_ROLES and set(stations) - institutions:
+        problems.append(f"a {role} works in an institution: link only institutions")
+    if role == "caregiver" and institutions and set(stations) - institutions:
+        # Her shift narrows what she sees of an institution; a community station's homes
+        # would be outside any shift, so the two are separate accounts.
+        problems.append("a caregiver of an institution is linked to institutions only")
     for home_id in residents:
         home = session.get(Home, home_id)
         if home is None:

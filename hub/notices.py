@@ -8,6 +8,7 @@ publishes it)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from .schema import Alert, AlertChange, Delivery, Home, OutgoingMessage
 from .schema import Station as StationRow
 from .texts import alert_text
 from .views import alert_document
+from .ward_routing import staff_targets
 from .webpush import push_targets
 
 HELP_IS_COMING = {
@@ -47,7 +49,7 @@ def queue_notices(
     title, body = alert_text(document, change, lang=language)
     reached: list[Audience] = []
     for who in audience:
-        targets = targets_of(session, home, who, contact_targets)
+        targets = targets_of(session, home, who, contact_targets, now)
         if targets:
             reached.append(who)
         else:
@@ -70,9 +72,15 @@ def queue_notices(
 
 
 def targets_of(
-    session: Session, home: Home, audience: Audience, contact_targets: Mapping[str, str]
+    session: Session,
+    home: Home,
+    audience: Audience,
+    contact_targets: Mapping[str, str],
+    now: float | None = None,
 ) -> list[str]:
     """The channels (apprise URLs) an audience of this home is reached through."""
+    if audience in ("caregiver", "head_nurse"):
+        return staff_targets(session, home, audience, contact_targets, now or time.time())
     if audience == "station":
         station = session.get(StationRow, home.station_id)
         return list(station.notify) if station is not None else []

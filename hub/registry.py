@@ -24,6 +24,7 @@ from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
 from .errors import HubError
+from .places import sync_place
 from .schema import (
     Alert,
     Device,
@@ -95,6 +96,7 @@ def save_home(
         home = Home(id=config.home, status="unknown")
         session.add(home)
     home.station_id = config.station
+    sync_place(session, config, actor=actor, now=now)
     _publish(session, home, config, prefix=prefix, now=now)
     _sync_devices(session, config)
     for kind in sorted(stored.keys() | wanted.keys()):

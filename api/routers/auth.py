@@ -9,6 +9,8 @@ off (the demo and tests on plain http); it lasts as long as the session may
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from hub.accounts import (
 )
 from hub.passwords import PasswordPolicy
 from hub.schema import User
+from hub.service import Hub
 from hub.throttle import LoginThrottled
 
 from ..deps import SESSION_COOKIE, HubDep, ScopeDep, token_of
@@ -48,6 +51,8 @@ class Me(BaseModel):
     role: str
     stations: list[str]
     residents: list[str]
+    # A caregiver's institutions: there she sees the rooms of her shift (the phone page).
+    institutions: list[str] = []
 
 
 class LoggedIn(BaseModel):
@@ -62,7 +67,18 @@ def me_of(scope: Scope) -> Me:
         role=scope.role,
         stations=sorted(scope.stations),
         residents=sorted(scope.residents),
+        institutions=sorted(scope.ward_stations),
     )
+
+
+async def me_now(hub: Hub, user: User) -> Me:
+    """The user as /auth/me will show her (a caregiver's institutions need the store)."""
+
+    def read() -> Me:
+        with hub.store.sessions() as session:
+            return me_of(Scope.of(session.get(User, user.username) or user, session))
+
+    return await asyncio.to_thread(read)
 
 
 def client_address(request: Request) -> str | None:
@@ -91,7 +107,7 @@ async def login(
         credentials.username, credentials.password, client_address(request)
     )
     set_session_cookie(response, hub, token)
-    return LoggedIn(token=token, user=me_of(Scope.of(user)))
+    return LoggedIn(token=token, user=await me_now(hub, user))
 
 
 @router.post("/logout", status_code=204)
@@ -125,7 +141,7 @@ async def change_password(
 
     token, user = await hub.act(change)
     set_session_cookie(response, hub, token)
-    return LoggedIn(token=token, user=me_of(Scope.of(user)))
+    return LoggedIn(token=token, user=await me_now(hub, user))
 
 
 @router.get("/me")
