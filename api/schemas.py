@@ -147,12 +147,12 @@ class FeedbackSet(_Body):
 
 class UserSave(_Body):
     name: str = Field(min_length=1, max_length=100)
-    role: Literal["admin", "dispatcher", "caregiver", "family"]
+    role: Literal["admin", "dispatcher", "caregiver", "family", "nurse", "head_nurse"]
     # The length and the list of common passwords are checked against the hub's settings
     # (hub.passwords), with a 422 that never quotes the password.
     password: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
-    stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver")
+    stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver, nurse, head_nurse")
     residents: list[str] = Field(default_factory=list, description="family: home ids")
 
 

@@ -25,8 +25,9 @@ from .rounds import night_of, slot_states, visits
 from .schema import Alert, Bed, Device, Home, Institution, ReadingRow, Room, Unit
 from .views import alert_document, local_time
 
-# Bed sensors report a change and a state at least every few minutes (an edge's status
-# vouches for a quiet one); older than this, the bed's state is not known.
+# A bed sensor under the mattress reports her state every 10 minutes at least (catalog:
+# native-bed-sensor heartbeat_s 600; a status of the edge vouches for a quiet one too);
+# older than this, the bed's state is not known.
 FRESH_S = 900.0
 
 

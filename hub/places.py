@@ -198,7 +198,7 @@ def room_of_home(session: Session, home_id: str) -> Room | None:
 
 def sync_place(session: Session, config: HomeConfig, *, actor: str, now: float) -> None:
     """Make the bed assignment what the config's place says (registry.save_home calls it
-    before storing the config): she moves to the bed named, or leaves her bed when the
+    with the config): she moves to the bed named, or leaves her bed when the
     config names none. Refused (nothing changes): a place in another institution than the
     config's station, a bed that does not exist, a bed someone else sleeps in."""
     current = bed_of_home(session, config.home)

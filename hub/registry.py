@@ -96,8 +96,9 @@ def save_home(
         home = Home(id=config.home, status="unknown")
         session.add(home)
     home.station_id = config.station
-    sync_place(session, config, actor=actor, now=now)
     _publish(session, home, config, prefix=prefix, now=now)
+    # After the row is whole (it may be flushed): a bed it cannot have undoes it all.
+    sync_place(session, config, actor=actor, now=now)
     _sync_devices(session, config)
     for kind in sorted(stored.keys() | wanted.keys()):
         old, new = stored.get(kind, 1.0), wanted.get(kind, 1.0)
