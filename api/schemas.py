@@ -152,7 +152,9 @@ class UserSave(_Body):
     # (hub.passwords), with a 422 that never quotes the password.
     password: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
-    stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver, nurse, head_nurse")
+    stations: list[str] = Field(
+        default_factory=list, description="dispatcher, caregiver, nurse, head_nurse"
+    )
     residents: list[str] = Field(default_factory=list, description="family: home ids")
 
 

@@ -15,8 +15,10 @@ from tests.support.ward_seed import CAREGIVER_A, CAREGIVER_B, PHONES, seed_ward
 
 def told(receiver) -> list[str]:  # type: ignore[no-untyped-def]
     """Who was told, in order: a phone number, or "station"."""
-    return [r.path.rsplit("/", 1)[-1] if r.path.startswith("/sms/") else "station"
-            for r in receiver.requests]  # fmt: skip
+    return [
+        r.path.rsplit("/", 1)[-1] if r.path.startswith("/sms/") else "station"
+        for r in receiver.requests
+    ]
 
 
 async def arrived(receiver, n: int, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
@@ -37,8 +39,7 @@ async def test_a_bed_exit_goes_to_the_caregiver_on_duty_then_the_nurse_station_t
         delays = {"station_after_s": 1.0, "head_nurse_after_s": 2.0, "repeat_s": 60}
         await seed_ward(hub, station_notify=[http_receiver.url("/station")], delays=delays)
         raised = time.monotonic()
-        await publish(mosquitto, [event_message("bed_exit", seq=1, home="r301a",
-                                                severity="major")])  # fmt: skip
+        await publish(mosquitto, [event_message("bed_exit", seq=1, home="r301a", severity="major")])
         await arrived(http_receiver, 1, 10)
         # Only the caregiver on duty for room 301 at first; not the one of room 302.
         assert told(http_receiver) == [PHONES[CAREGIVER_A]]
@@ -57,7 +58,9 @@ async def test_a_bed_exit_goes_to_the_caregiver_on_duty_then_the_nurse_station_t
         assert story[1][2] == {"to": [CAREGIVER_A], "room": "301"}
         escalated = [detail for _, action, detail in story if action == "escalated"]
         assert [(d["step"], d["notify"]) for d in escalated] == [
-            (1, ["station"]), (2, ["head_nurse"])]  # fmt: skip
+            (1, ["station"]),
+            (2, ["head_nurse"]),
+        ]
         assert ("护工甲", "acknowledged") in actions
         # Acknowledged: the head nurse is not told again.
         count = len(http_receiver.requests)
@@ -71,13 +74,21 @@ async def test_with_nobody_on_duty_for_the_room_the_nurse_station_is_told_at_onc
     sms = {"sms": http_receiver.url("/sms/{phone}")}
     settings = settings_for(mosquitto, tmp_path, contact_targets=sms)
     async with served(settings) as hub:
-        ward = await seed_ward(hub, station_notify=[http_receiver.url("/station")],
-                               delays={"station_after_s": 60, "head_nurse_after_s": 120})  # fmt: skip
+        ward = await seed_ward(
+            hub,
+            station_notify=[http_receiver.url("/station")],
+            delays={"station_after_s": 60, "head_nurse_after_s": 120},
+        )
         # cg.b's shift for room 302 ends now.
         shift = (await hub.http.get("/shifts", params={"institution": "inst1"})).json()
         mine = next(s for s in shift if s["caregiver"] == CAREGIVER_B)
-        body = {"institution": "inst1", "caregiver": CAREGIVER_B, "starts_at": mine["starts_at"],
-                "ends_at": _seconds_later(mine["starts_at"], 60), "rooms": mine["rooms"]}  # fmt: skip
+        body = {
+            "institution": "inst1",
+            "caregiver": CAREGIVER_B,
+            "starts_at": mine["starts_at"],
+            "ends_at": _seconds_later(mine["starts_at"], 60),
+            "rooms": mine["rooms"],
+        }
         changed = await hub.http.put(f"/shifts/{ward.shifts[CAREGIVER_B]}", json=body)
         assert changed.status_code == 200 and not changed.json()["on_duty"], changed.text
         await publish(mosquitto, [event_message("call", seq=1, home="r302a", severity="major")])
@@ -95,11 +106,13 @@ async def test_an_institution_sets_its_own_severity_for_a_kind(mosquitto, tmp_pa
     sms = {"sms": http_receiver.url("/sms/{phone}")}
     settings = settings_for(mosquitto, tmp_path, contact_targets=sms)
     async with served(settings) as hub:
-        await seed_ward(hub, station_notify=[http_receiver.url("/station")],
-                        severities={"bed_exit": "critical"},
-                        delays={"station_after_s": 60, "head_nurse_after_s": 120})  # fmt: skip
-        await publish(mosquitto, [event_message("bed_exit", seq=1, home="r301a",
-                                                severity="major")])  # fmt: skip
+        await seed_ward(
+            hub,
+            station_notify=[http_receiver.url("/station")],
+            severities={"bed_exit": "critical"},
+            delays={"station_after_s": 60, "head_nurse_after_s": 120},
+        )
+        await publish(mosquitto, [event_message("bed_exit", seq=1, home="r301a", severity="major")])
         await arrived(http_receiver, 2, 10)
         assert sorted(told(http_receiver)) == sorted([PHONES[CAREGIVER_A], "station"])
         (alert,) = (await hub.http.get("/alerts")).json()

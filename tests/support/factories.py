@@ -220,7 +220,8 @@ def ward_config(
 ) -> dict[str, Any]:
     """A bed of an institution as its home config: her bed sensor and call button, and the
     place (``HomeConfig.place``); the resident at risk of falling unless ``resident`` says."""
-    resident = changes.pop("resident", {"name": "赵桂兰", "birth_year": 1938, "fall_risk": "at_risk"})
+    at_risk = {"name": "赵桂兰", "birth_year": 1938, "fall_risk": "at_risk"}
+    resident = changes.pop("resident", at_risk)
     return home_config(
         home, institution, devices=(BED_SENSOR, BED_CALL), resident=resident,
         place={"institution": institution, "unit": unit, "room": room, "bed": bed},

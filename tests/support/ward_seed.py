@@ -44,12 +44,20 @@ async def seed_ward(
     suffix: str = "",
 ) -> Ward:
     http = hub.http
-    await ok(await http.put(f"/stations/{institution}",
-                            json={"name": "颐和养老院", "notify": station_notify or []}))  # fmt: skip
-    body = {"station_after_s": 120, "head_nurse_after_s": 300, "repeat_s": 300,
-            **(delays or {}), "severities": severities or {}}  # fmt: skip
+    await ok(
+        await http.put(
+            f"/stations/{institution}", json={"name": "颐和养老院", "notify": station_notify or []}
+        )
+    )
+    body = {
+        "station_after_s": 120,
+        "head_nurse_after_s": 300,
+        "repeat_s": 300,
+        **(delays or {}),
+        "severities": severities or {},
+    }
     await ok(await http.put(f"/institutions/{institution}", json=body))
-    unit = (await ok(await http.post("/units", json={"institution": institution, "name": "3F"})))
+    unit = await ok(await http.post("/units", json={"institution": institution, "name": "3F"}))
     rooms = {}
     for name in ("301", "302"):
         room = await ok(await http.post("/rooms", json={"unit": unit["id"], "name": name}))
@@ -70,12 +78,20 @@ async def seed_ward(
     }
     for username, user in users.items():
         phone = PHONES.get(username.removesuffix(suffix) if suffix else username)
-        await ok(await http.put(f"/users/{username}",
-                                json={**user, "phone": phone, "password": PASSWORD}))  # fmt: skip
+        await ok(
+            await http.put(
+                f"/users/{username}", json={**user, "phone": phone, "password": PASSWORD}
+            )
+        )
     now = time.time()
     shifts = {}
     for caregiver, room in ((CAREGIVER_A + suffix, "301"), (CAREGIVER_B + suffix, "302")):
-        shift = {"institution": institution, "caregiver": caregiver, "starts_at": iso(now - 3600),
-                 "ends_at": iso(now + 8 * 3600), "rooms": [rooms[room]]}  # fmt: skip
+        shift = {
+            "institution": institution,
+            "caregiver": caregiver,
+            "starts_at": iso(now - 3600),
+            "ends_at": iso(now + 8 * 3600),
+            "rooms": [rooms[room]],
+        }
         shifts[caregiver] = (await ok(await http.post("/shifts", json=shift)))["id"]
     return Ward(unit["id"], rooms, beds, shifts)
