@@ -124,8 +124,20 @@ function alertItem(alert) {
   h("div", {}, alert.resident_name, " · ", t("ward.since", { at: hhmm(alert.raised_at) }),
     alert.active ? "" : ` · ${t("ward.cleared")}`),
   alert.acknowledged
-    ? h("div", { class: "muted small", "data-testid": "acked-by" }, t("ward.acked_by", { who: alert.acknowledged_by ?? "" }))
+    ? [h("div", { class: "muted small", "data-testid": "acked-by" }, t("ward.acked_by", { who: alert.acknowledged_by ?? "" })),
+      h("button", { type: "button", class: "btn", "data-testid": "resolve-button", onclick: () => resolve(alert) }, t("ward.resolve"))]
     : h("button", { type: "button", class: "btn btn-primary", "data-testid": "ack-button", onclick: () => acknowledge(alert) }, t("ward.acknowledge")));
+}
+
+/** Closed as handled (the console has the other outcomes, and notes). */
+async function resolve(alert) {
+  try {
+    await api(`/alerts/${alert.id}/resolve`, { method: "POST", body: { outcome: "handled" } });
+    toast(t("ward.resolved", { kind: kindName(alert.kind), room: alert.room, bed: alert.bed }));
+  } catch (error) {
+    toast(t("ward.action_failed", { error: error.message }), "error");
+  }
+  await reload();
 }
 
 async function acknowledge(alert) {
