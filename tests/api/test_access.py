@@ -4,9 +4,9 @@ Two stations, one home each. The dispatcher and the caregiver belong to st1, the
 member is the son of h001's resident. Both stations are also institutions (a unit, a room
 and a bed each, h001 and h002 in them): the nurse and the head nurse belong to st1, and the
 caregiver is on shift for h001's room (an institution's caregiver sees her shift's rooms).
-"own" is st1 / h001 / its alert, "other" is st2 /
-h002 / its alert. Outside someone's scope a resident does not exist: 404, never 403 (a 403
-would tell a family member that the id is real).
+"own" is st1 / h001 / its alert, "other" is st2 / h002 / its alert. Outside someone's scope
+a resident does not exist: 404, never 403 (a 403 would tell a family member that the id is
+real).
 """
 
 from __future__ import annotations
