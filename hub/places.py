@@ -211,7 +211,10 @@ def sync_place(session: Session, config: HomeConfig, *, actor: str, now: float) 
             f"place.institution {config.place.institution!r} is not the config's station "
             f"{config.station!r}: a bed's alerts go to its institution"
         )
-    bed = bed_named(session, config.place)
+    try:
+        bed = bed_named(session, config.place)
+    except PlaceNotFound as exc:
+        raise PlaceError(str(exc)) from None  # the config is refused, not a route unknown
     if bed.id == (current.id if current is not None else None):
         return
     if bed.home_id is not None:
