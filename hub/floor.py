@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .queries import offline_devices
 from .rounds import night_of, slot_states, visits
 from .schema import Alert, Bed, Device, Home, Institution, ReadingRow, Room, Unit
 from .views import alert_document, local_time
@@ -136,7 +137,8 @@ def _bed(
     facts = BedFacts(
         occupied=home is not None,
         has_sensor=sensor is not None,
-        sensor_offline=bool(sensor and sensor.offline),
+        # Offline while its device_offline alert is active (the edge's detector says so).
+        sensor_offline=sensor is not None and sensor.id in offline_devices(session, sensor.home_id),
         present=None if reading is None or reading.number is None else reading.number >= 0.5,
         heard_at=max(heard) if reading is not None and heard else None,
         unacknowledged=any(not alert.acknowledged for alert in alerts),
