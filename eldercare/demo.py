@@ -36,6 +36,7 @@ from simulators.payloads import DeviceMessage
 from transport.broker_url import BrokerUrl
 
 from .broker import BrokerError, start_broker
+from .demo_institution import introduction, register_institution
 
 PREFIX = DEFAULT_PREFIX
 ZIGBEE_BASE = "zigbee2mqtt/{home}"  # one Zigbee2MQTT base topic per home on a shared broker
@@ -217,6 +218,7 @@ def _register(database: str, homes: list[HomeConfig]) -> None:
             save_station(session, STATION, name=STATION_NAME, phone="0558-0000000")
             for home in homes:
                 save_home(session, home, prefix=PREFIX)
+            register_institution(session, prefix=PREFIX, password=PASSWORD)
             for username, name, role in ACCOUNTS:
                 save_user(
                     session,
@@ -325,6 +327,7 @@ def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> N
         f"  dispatcher  the station's console: live alerts, acknowledge, resolve\n"
         f"  family      the family app of {homes[0].resident.name} ({homes[0].home})\n"
         f"  admin       the operator pages (stations, homes and devices, accounts), the console\n"
+        f"{introduction(web)}"
         f"API docs: {web}/docs\n"
         f"Simulated time runs {args.speed:g}x from 06:00 until it reaches the present, then "
         f"in real time ({args.days:g} simulated days in all); Ctrl-C stops.\n"
