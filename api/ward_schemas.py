@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,7 +103,7 @@ class ShiftCreate(_Body):
     caregiver: str = Field(min_length=1, max_length=64, description="the caregiver's user name")
     starts_at: Moment
     ends_at: Moment
-    rooms: list[int] = Field(max_length=500)
+    rooms: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(max_length=500)
 
 
 class ShiftPublic(BaseModel):

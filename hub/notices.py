@@ -28,6 +28,11 @@ HELP_IS_COMING = {
     "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",
     "en": "The care station has your call; help is on the way.",
 }
+# In a care home (her config names a bed) it is the caregivers who come.
+HELP_IS_COMING_WARD = {
+    "zh": "护理员已收到您的呼叫，马上就到。",
+    "en": "The nurses have your call; a caregiver is on the way.",
+}
 
 Record = Callable[[Session, Alert, str, str, dict[str, Any]], None]
 
@@ -103,9 +108,10 @@ def queue_voice_prompt(
     session: Session, home: Home, alert: Alert, *, prefix: str, language: str, now: float
 ) -> None:
     """Tell her, through the home's speaker, that the station has her call."""
+    texts = HELP_IS_COMING_WARD if (home.config or {}).get("place") else HELP_IS_COMING
     command = {
         "action": "voice_prompt",
-        "text": HELP_IS_COMING.get(language, HELP_IS_COMING["zh"]),
+        "text": texts.get(language, texts["zh"]),
         "alert": alert.id,
         "kind": alert.kind,
     }

@@ -5,10 +5,14 @@ the head nurse; acknowledged by the caregiver, who did what stays in the alert's
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import datetime, timedelta
 
-from tests.support.factories import event_message, served, settings_for
+from sqlalchemy import select
+
+from hub.schema import OutgoingMessage
+from tests.support.factories import PREFIX, event_message, served, settings_for
 from tests.support.mqtt import publish, until
 from tests.support.ward_seed import CAREGIVER_A, CAREGIVER_B, PHONES, seed_ward
 
@@ -62,6 +66,11 @@ async def test_a_bed_exit_goes_to_the_caregiver_on_duty_then_the_nurse_station_t
             (2, ["head_nurse"]),
         ]
         assert ("护工甲", "acknowledged") in actions
+        # Her bedside speaker hears that a caregiver is coming (not "the station").
+        with hub.hub.store.sessions() as session:
+            (command,) = session.scalars(select(OutgoingMessage.payload).where(
+                OutgoingMessage.topic == f"{PREFIX}/r301a/command")).all()  # fmt: skip
+        assert json.loads(command)["text"] == "护理员已收到您的呼叫，马上就到。"
         # Acknowledged: the head nurse is not told again.
         count = len(http_receiver.requests)
         await asyncio.sleep(1.5)
