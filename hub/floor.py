@@ -119,48 +119,56 @@ def _bed(
     session: Session, bed: Bed, room: Room, now: float, queue: list[dict[str, Any]]
 ) -> dict[str, Any]:
     home = session.get(Home, bed.home_id) if bed.home_id is not None else None
-    if home is not None and home.deactivated_at is not None:
-        home = None
-    alerts = [] if home is None else list(session.scalars(
+    document: dict[str, Any] = {
+        "id": bed.id, "name": bed.name, "resident": None, "resident_name": None,
+        "fall_risk": None, "state": "empty", "problem": None, "presence_at": None, "alerts": [],
+    }  # fmt: skip
+    if home is None or home.deactivated_at is not None:
+        return document
+    alerts = list(session.scalars(
         select(Alert).where(Alert.home_id == home.id, Alert.resolved_at.is_(None))
     ))  # fmt: skip
-    sensor = _bed_sensor(session, home) if home is not None else None
-    reading = None
-    if sensor is not None:
-        reading = session.scalars(
-            select(ReadingRow)
-            .where(ReadingRow.home_id == home.id, ReadingRow.device == sensor.id,  # type: ignore[union-attr]
-                   ReadingRow.metric == "presence")
-            .order_by(ReadingRow.ts.desc()).limit(1)
-        ).first()  # fmt: skip
+    sensor = _bed_sensor(session, home)
+    reading = _last_presence(session, home.id, sensor.id) if sensor is not None else None
     heard = [t for t in (reading.ts if reading else None, sensor and sensor.last_seen) if t]
     facts = BedFacts(
-        occupied=home is not None,
+        occupied=True,
         has_sensor=sensor is not None,
         # Offline while its device_offline alert is active (the edge's detector says so).
-        sensor_offline=sensor is not None and sensor.id in offline_devices(session, sensor.home_id),
+        sensor_offline=sensor is not None and sensor.id in offline_devices(session, home.id),
         present=None if reading is None or reading.number is None else reading.number >= 0.5,
         heard_at=max(heard) if reading is not None and heard else None,
         unacknowledged=any(not alert.acknowledged for alert in alerts),
     )
     state, problem = bed_state(facts, now)
     for alert in alerts:
-        queue.append({**alert_document(alert, home), "room": room.name, "bed": bed.name})  # type: ignore[arg-type]
-    tz = ZoneInfo(home.timezone) if home is not None else None
-    return {
-        "id": bed.id,
-        "name": bed.name,
-        "resident": home.id if home is not None else None,
-        "resident_name": home.resident_name if home is not None else None,
-        "fall_risk": (home.config.get("resident") or {}).get("fall_risk") if home else None,
-        "state": state,
-        "problem": problem,
-        "presence_at": local_time(reading.ts, tz) if reading is not None and tz else None,
-        "alerts": [
+        queue.append({**alert_document(alert, home), "room": room.name, "bed": bed.name})
+    document.update(
+        resident=home.id,
+        resident_name=home.resident_name,
+        fall_risk=(home.config.get("resident") or {}).get("fall_risk"),
+        state=state,
+        problem=problem,
+        presence_at=local_time(reading.ts, ZoneInfo(home.timezone)) if reading else None,
+        alerts=[
             {"id": a.id, "kind": a.kind, "severity": a.severity, "acknowledged": a.acknowledged}
             for a in alerts
         ],
-    }
+    )
+    return document
+
+
+def _last_presence(session: Session, home_id: str, device: str) -> ReadingRow | None:
+    return session.scalars(
+        select(ReadingRow)
+        .where(
+            ReadingRow.home_id == home_id,
+            ReadingRow.device == device,
+            ReadingRow.metric == "presence",
+        )
+        .order_by(ReadingRow.ts.desc())
+        .limit(1)
+    ).first()
 
 
 def _bed_sensor(session: Session, home: Home) -> Device | None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from contracts.home import HomeConfig, Place
@@ -127,7 +128,7 @@ def add_bed(session: Session, room_id: int, name: str) -> Bed:
     return bed
 
 
-def _unique(session: Session, query, what: str) -> None:  # type: ignore[no-untyped-def]
+def _unique(session: Session, query: Select[Any], what: str) -> None:
     if session.scalars(query).first() is not None:
         raise PlaceError(f"{what} is there already")
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request
+from sqlalchemy.orm import Session
 
 from hub.places import add_bed, assignments, config_with_place, get_bed, place_of
 from hub.registry import get_home, save_home
@@ -31,7 +32,7 @@ BedId = Annotated[int, Path(ge=1, le=MAX_INT64, description="the bed's id")]
 async def post_bed(body: BedCreate, hub: HubDep, scope: ScopeDep) -> BedPublic:
     scope.require_admin()
 
-    def change(session) -> BedPublic:  # type: ignore[no-untyped-def]
+    def change(session: Session) -> BedPublic:
         bed = add_bed(session, body.room, body.name)
         return BedPublic(id=bed.id, room=bed.room_id, name=bed.name, resident=None)
 
@@ -46,7 +47,7 @@ async def put_resident(
     scope.require_admin()
     prefix = hub.settings.prefix
 
-    def change(session) -> BedPublic:  # type: ignore[no-untyped-def]
+    def change(session: Session) -> BedPublic:
         bed = get_bed(session, bed_id)
         if body.resident is not None:
             config = config_with_place(get_home(session, body.resident), place_of(session, bed))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from hub.accounts import Scope
 from hub.places import EscalationDelays, save_institution
 from hub.schema import Institution
 from hub.ward_queries import places_tree, station_name, visible_institution, visible_institutions
@@ -17,7 +18,7 @@ from ..ward_schemas import InstitutionCreate, InstitutionPublic
 router = APIRouter(prefix="/institutions", tags=["institutions"], route_class=LimitedJsonRoute)
 
 
-def public(session: Session, scope, institution: Institution) -> InstitutionPublic:  # type: ignore[no-untyped-def]
+def public(session: Session, scope: Scope, institution: Institution) -> InstitutionPublic:
     return InstitutionPublic(
         id=institution.id,
         name=station_name(session, institution.id),

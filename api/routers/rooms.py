@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from hub.places import add_room
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/rooms", tags=["rooms"], route_class=LimitedJsonRoute
 async def post_room(body: RoomCreate, hub: HubDep, scope: ScopeDep) -> RoomPublic:
     scope.require_admin()
 
-    def change(session) -> RoomPublic:  # type: ignore[no-untyped-def]
+    def change(session: Session) -> RoomPublic:
         room = add_room(session, body.unit, body.name)
         return RoomPublic(id=room.id, unit=room.unit_id, name=room.name)
 

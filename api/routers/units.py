@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from sqlalchemy.orm import Session
 
 from hub.floor import floor_view
 from hub.places import add_unit
@@ -24,7 +25,7 @@ UnitId = Annotated[int, Path(ge=1, le=MAX_INT64, description="the unit's id")]
 async def post_unit(body: UnitCreate, hub: HubDep, scope: ScopeDep) -> UnitPublic:
     scope.require_admin()
 
-    def change(session) -> UnitPublic:  # type: ignore[no-untyped-def]
+    def change(session: Session) -> UnitPublic:
         unit = add_unit(
             session, body.institution, body.name, rounds_every_s=body.rounds_every_s,
             rounds_from=body.rounds_from, rounds_until=body.rounds_until,

@@ -227,7 +227,8 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
                     client = clients[role]
                     if path == "/auth/logout" and role != "anonymous":
                         # log out a session of its own, not the one the walk goes on with
-                        client = httpx.AsyncClient(base_url=hub.url)
+                        # (as patient as the walk's clients: argon2 on a busy machine)
+                        client = httpx.AsyncClient(base_url=hub.url, timeout=30)
                         await client.post("/auth/login", json=credentials(role))
                     url = path.format(**target)
                     query = {"room": target["room_id"]} if path == "/rounds" else None

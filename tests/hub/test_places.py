@@ -61,6 +61,14 @@ async def test_a_config_naming_a_bed_that_is_not_hers_is_refused_whole(mosquitto
         assert answer.status_code == 409 and "institution" in answer.json()["detail"]
         # Nothing of the refused configs stayed: not the night, not the bed.
         assert (await hub.http.get("/homes/r301a")).json()["config"] == before
+        # A nurse works in an institution; a caregiver of one is not also a station's.
+        nurse = {"name": "护士", "role": "nurse", "stations": ["st9"], "password": "long-enough-1"}
+        answer = await hub.http.put("/users/ns.z", json=nurse)
+        assert answer.status_code == 422 and "institution" in answer.text
+        carer = {"name": "护工", "role": "caregiver", "stations": [INSTITUTION, "st9"],
+                 "password": "long-enough-1"}  # fmt: skip
+        answer = await hub.http.put("/users/cg.z", json=carer)
+        assert answer.status_code == 422 and "institutions only" in answer.text
 
 
 async def test_a_caregiver_sees_the_residents_of_her_shift_and_no_one_else(mosquitto, tmp_path):
