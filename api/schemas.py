@@ -288,7 +288,7 @@ class AlertChangePublic(BaseModel):
 
 
 class NotificationPublic(BaseModel):
-    audience: str = Field(description="station | family")
+    audience: str = Field(description="station | family | caregiver | head_nurse")
     target: str = Field(description="the apprise URL, secrets hidden")
     title: str
     state: str = Field(description="pending | sent | failed (given up after its retries)")
