@@ -227,6 +227,24 @@ def sync_place(session: Session, config: HomeConfig, *, actor: str, now: float) 
     session.add(BedAssignment(bed_id=bed.id, home_id=config.home, since=now, until=None, by=actor))
 
 
+def leave_bed(session: Session, home_id: str, *, actor: str, now: float) -> None:
+    """Her home deactivated: the bed is free for someone else (the history says until when)."""
+    current = bed_of_home(session, home_id)
+    if current is not None:
+        _vacate(session, current, actor=actor, now=now)
+
+
+def bed_taken(session: Session, config: HomeConfig) -> bool:
+    """Whether the bed the config names is someone else's now (or is no more)."""
+    if config.place is None:
+        return False
+    try:
+        bed = bed_named(session, config.place)
+    except PlaceNotFound:
+        return True
+    return bed.home_id not in (None, config.home)
+
+
 def _vacate(session: Session, bed: Bed, *, actor: str, now: float) -> None:
     for row in session.scalars(
         select(BedAssignment).where(BedAssignment.bed_id == bed.id, BedAssignment.until.is_(None))

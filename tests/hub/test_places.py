@@ -95,3 +95,28 @@ async def test_a_caregiver_sees_the_residents_of_her_shift_and_no_one_else(mosqu
         assert [r["id"] for r in (await daughter.get("/residents")).json()] == ["r301a"]
         assert (await daughter.get(f"/units/{ward.unit}/floor")).status_code == 404
         assert (await daughter.get("/institutions")).json() == []
+
+
+async def test_a_deactivated_resident_frees_her_bed_and_comes_back_to_it_if_still_free(
+    mosquitto, tmp_path
+):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        ward = await seed_ward(hub)
+        assert (await hub.http.delete("/homes/r301a")).status_code == 200
+        floor = (await hub.http.get(f"/units/{ward.unit}/floor")).json()
+        assert floor["rooms"][0]["beds"][0]["resident"] is None
+        assert (await hub.http.post("/homes/r301a/reactivate")).status_code == 200
+        tree = (await hub.http.get(f"/institutions/{INSTITUTION}")).json()["units"][0]
+        assert tree["rooms"][0]["beds"][0]["resident"] == "r301a"
+
+        # Out again, and her bed given to r302a meanwhile: she comes back without a bed,
+        # and her config says so (no place), rather than naming r302a's bed.
+        assert (await hub.http.delete("/homes/r301a")).status_code == 200
+        taken = await hub.http.put(f"/beds/{ward.beds['301-1']}/resident",
+                                   json={"resident": "r302a"})  # fmt: skip
+        assert taken.status_code == 200, taken.text
+        assert (await hub.http.post("/homes/r301a/reactivate")).status_code == 200
+        assert (await hub.http.get("/homes/r301a")).json()["config"]["place"] is None
+        history = (await hub.http.get(f"/beds/{ward.beds['301-1']}/history")).json()
+        assert [(a["resident"], a["until"] is None) for a in history] == [
+            ("r301a", False), ("r301a", False), ("r302a", True)]  # fmt: skip
