@@ -13,6 +13,7 @@ A bed's state, in order of what needs a person first:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from .queries import offline_devices
 from .rounds import night_of, slot_states, visits
-from .schema import Alert, Bed, Device, Home, Institution, ReadingRow, Room, Unit
+from .schema import Alert, Bed, Device, Home, Institution, ReadingRow, Room, Unit, User
+from .shifts import on_duty
 from .views import alert_document, local_time
 
 # A bed sensor under the mattress reports her state every 10 minutes at least (catalog:
@@ -97,6 +99,10 @@ def floor_view(
                     for s in slots
                 ],
                 "missed_rounds": sum(1 for s in slots if s.state == "missed"),
+                # Shifts are people's time: the wall clock, not the homes'.
+                "on_duty": _names(
+                    session, on_duty(session, unit.institution_id, room.id, time.time())
+                ),
                 "last_round": None
                 if last is None
                 else {"at": local_time(last.at, tz), "by": last.by, "note": last.note},
@@ -169,6 +175,11 @@ def _last_presence(session: Session, home_id: str, device: str) -> ReadingRow | 
         .order_by(ReadingRow.ts.desc())
         .limit(1)
     ).first()
+
+
+def _names(session: Session, usernames: list[str]) -> list[str]:
+    users = (session.get(User, username) for username in usernames)
+    return [user.name for user in users if user is not None]
 
 
 def _bed_sensor(session: Session, home: Home) -> Device | None:

@@ -43,6 +43,8 @@ async def test_a_bed_exit_shows_on_the_floor_and_the_phone_and_is_acknowledged_t
             "data-state", "in_bed", timeout=TIMEOUT
         )
         await expect(bed(station, "301-2")).to_have_attribute("data-state", "empty")
+        room_301 = station.locator("[data-testid=room][data-room='301']")
+        await expect(room_301.get_by_test_id("on-duty")).to_have_text("值班：护工甲")
 
         phone = await (await browser.new_context(viewport=PHONE, is_mobile=True)).new_page()
         await log_in(phone, hub.url, CAREGIVER_A)

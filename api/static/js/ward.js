@@ -88,6 +88,8 @@ function roomCard(room) {
       room.missed_rounds
         ? h("span", { class: "missed", "data-testid": "missed-rounds" }, t("ward.missed_rounds", { n: room.missed_rounds }))
         : null),
+    h("div", { class: room.on_duty.length ? "muted small" : "missed", "data-testid": "on-duty" },
+      room.on_duty.length ? t("ward.on_duty", { who: room.on_duty.join(t("common.list_sep")) }) : t("ward.nobody_on_duty")),
     h("div", { class: "beds" }, room.beds.map((bed) => bedChip(room, bed))),
     h("div", { class: "rounds", "data-testid": "rounds" },
       room.rounds.map((slot) => h("span", {
