@@ -1,4 +1,6 @@
-"""institutions with units, rooms and beds, bed assignments, shifts and night rounds
+"""Institutional care: institutions (a station with beds), their units, rooms and beds,
+who slept in which bed (bed_assignments), caregivers' shifts and night rounds (hub/places.py,
+hub/shifts.py, hub/rounds.py).
 
 Revision ID: 0008
 Revises: 0007
