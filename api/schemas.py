@@ -147,12 +147,16 @@ class FeedbackSet(_Body):
 
 class UserSave(_Body):
     name: str = Field(min_length=1, max_length=100)
-    role: Literal["admin", "dispatcher", "caregiver", "family", "district", "city"]
+    role: Literal[
+        "admin", "dispatcher", "caregiver", "family", "district", "city", "nurse", "head_nurse"
+    ]
     # The length and the list of common passwords are checked against the hub's settings
     # (hub.passwords), with a 422 that never quotes the password.
     password: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
-    stations: list[str] = Field(default_factory=list, description="dispatcher, caregiver")
+    stations: list[str] = Field(
+        default_factory=list, description="dispatcher, caregiver, nurse, head_nurse"
+    )
     residents: list[str] = Field(default_factory=list, description="family: home ids")
     areas: list[str] = Field(
         default_factory=list, description="district: district ids; city: city ids"
@@ -290,7 +294,7 @@ class AlertChangePublic(BaseModel):
 
 
 class NotificationPublic(BaseModel):
-    audience: str = Field(description="station | family")
+    audience: str = Field(description="station | family | caregiver | head_nurse")
     target: str = Field(description="the apprise URL, secrets hidden")
     title: str
     state: str = Field(description="pending | sent | failed (given up after its retries)")

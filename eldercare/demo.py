@@ -36,6 +36,7 @@ from simulators.payloads import DeviceMessage
 from transport.broker_url import BrokerUrl
 
 from .broker import BrokerError, start_broker
+from .demo_institution import introduction, register_institution
 
 PREFIX = DEFAULT_PREFIX
 ZIGBEE_BASE = "zigbee2mqtt/{home}"  # one Zigbee2MQTT base topic per home on a shared broker
@@ -218,6 +219,7 @@ def _register(database: str, homes: list[HomeConfig]) -> None:
             save_station(session, STATION, name=STATION_NAME, phone="0558-0000000")
             for home in homes:
                 save_home(session, home, prefix=PREFIX)
+            register_institution(session, prefix=PREFIX, password=PASSWORD)
             for username, name, role in ACCOUNTS:
                 save_user(
                     session,
@@ -330,6 +332,7 @@ def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> N
         f"  admin       the operator pages (stations, homes and devices, accounts), the console\n"
         f"  district    颍州区's stations, read-only, and their monthly reports ({web}/reports)\n"
         f"  city        阜阳市's, the same\n"
+        f"{introduction(web)}"
         f"API docs: {web}/docs\n"
         f"Simulated time runs {args.speed:g}x from 06:00 until it reaches the present, then "
         f"in real time ({args.days:g} simulated days in all); Ctrl-C stops.\n"

@@ -5,7 +5,10 @@ residents and alerts of their stations; they act on alerts), ``family`` (only th
 they are linked to; they read, they do not act), ``district`` and ``city`` (supervisors: the
 stations of their districts, or of their cities' districts, read-only; hub.districts works
 out which stations those are when the session is looked up, so a station moved to another
-district changes what they see at once). Passwords are hashed with argon2id
+district changes what they see at once). In an institution (a station with beds,
+hub/places.py): ``nurse`` (the nurse station) and ``head_nurse`` see the institution, a
+``caregiver`` of an institution sees only the residents of the rooms of the shift she is on
+now (hub/shifts.py). Passwords are hashed with argon2id
 (argon2-cffi's defaults); a log-in gives a random token whose SHA-256 is what the store keeps.
 
 A session ends after ``idle_s`` without use and ``absolute_s`` after the log-in at the
@@ -30,12 +33,20 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .errors import HubError
-from .schema import City, District, Home, LoginSession, Station, User
+from .schema import City, District, Home, Institution, LoginSession, Station, User
+from .shifts import duty_homes
 
-Role = Literal["admin", "dispatcher", "caregiver", "family", "district", "city"]
-ROLES: tuple[str, ...] = ("admin", "dispatcher", "caregiver", "family", "district", "city")
+Role = Literal[
+    "admin", "dispatcher", "caregiver", "family", "district", "city", "nurse", "head_nurse"
+]
+ROLES: tuple[str, ...] = (
+    "admin", "dispatcher", "caregiver", "family", "district", "city", "nurse", "head_nurse",
+)  # fmt: skip
 # Roles that oversee areas (districts, cities): they read their stations, they never act.
 AREA_ROLES: tuple[str, ...] = ("district", "city")
+STAFF_ROLES = frozenset({"dispatcher", "caregiver", "nurse", "head_nurse"})
+# Staff of an institution only: their station must be an institution.
+WARD_ROLES = frozenset({"nurse", "head_nurse"})
 # A session's last use is written at most this often (a write per request would be many).
 TOUCH_EVERY_S = 60.0
 _hasher = PasswordHasher()
@@ -74,12 +85,32 @@ class Scope:
     stations: frozenset[str]
     residents: frozenset[str]
     areas: frozenset[str] = frozenset()  # district / city: the districts or cities overseen
+    # A caregiver's institutions among her stations, and the residents of the rooms she is
+    # on duty for now: of those institutions she sees no one else.
+    ward_stations: frozenset[str] = frozenset()
+    duty_homes: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, user: User, below: frozenset[str] | None = None) -> Scope:
-        """``below``: for a district or city account, the stations of its areas (resolved by
+    def of(
+        cls,
+        user: User,
+        session: Session | None = None,
+        now: float | None = None,
+        *,
+        below: frozenset[str] | None = None,
+    ) -> Scope:
+        """With a session: a caregiver's shift now narrows what she sees of an institution.
+        ``below``: for a district or city account, the stations of its areas (resolved by
         hub.districts.scope_of); other roles' stations are their own."""
         stations = below if user.role in AREA_ROLES else frozenset(user.stations)
+        ward: frozenset[str] = frozenset()
+        duty: frozenset[str] = frozenset()
+        if session is not None and user.role == "caregiver" and user.stations:
+            ward = frozenset(
+                session.scalars(select(Institution.id).where(Institution.id.in_(user.stations)))
+            )
+            if ward:
+                duty = duty_homes(session, user.username, time.time() if now is None else now)
         return cls(
             user.username,
             user.name,
@@ -87,6 +118,8 @@ class Scope:
             frozenset(stations or ()),
             frozenset(user.residents),
             frozenset(user.areas or ()),
+            ward,
+            duty,
         )
 
     @property
@@ -105,6 +138,8 @@ class Scope:
             return False
         if self.role == "family":
             return home.id in self.residents
+        if home.station_id in self.ward_stations:
+            return home.id in self.duty_homes
         return home.station_id in self.stations
 
     def sees_station(self, station_id: str) -> bool:
@@ -112,7 +147,7 @@ class Scope:
 
     @property
     def acts_on_alerts(self) -> bool:
-        return self.role in ("admin", "dispatcher", "caregiver")
+        return self.role == "admin" or self.role in STAFF_ROLES
 
     def require_action(self) -> None:
         if not self.acts_on_alerts:
@@ -200,7 +235,7 @@ def check_links(
         return problems
     if areas:
         problems.append(f"a {role} account is not linked to districts or cities")
-    if role in ("dispatcher", "caregiver"):
+    if role in STAFF_ROLES:
         if not stations:
             problems.append(f"a {role} needs at least one station")
         if residents:
@@ -215,6 +250,15 @@ def check_links(
     for station_id in stations:
         if session.get(Station, station_id) is None:
             problems.append(f"no station {station_id!r}; register the station first")
+    institutions = set(
+        session.scalars(select(Institution.id).where(Institution.id.in_(stations or [])))
+    )
+    if role in WARD_ROLES and set(stations) - institutions:
+        problems.append(f"a {role} works in an institution: link only institutions")
+    if role == "caregiver" and institutions and set(stations) - institutions:
+        # Her shift narrows what she sees of an institution; a community station's homes
+        # would be outside any shift, so the two are separate accounts.
+        problems.append("a caregiver of an institution is linked to institutions only")
     for home_id in residents:
         home = session.get(Home, home_id)
         if home is None:

@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 from contracts.alert import OUTCOMES, SEVERITY_RANK
 from contracts.topics import DEFAULT_PREFIX
 
-from . import feedback
+from . import feedback, ward_routing
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
 from .notices import queue_notices, queue_voice_prompt
@@ -200,7 +200,7 @@ class AlertManager:
             home_id=home.id,
             station_id=home.station_id,
             kind=event.kind,
-            severity=event.severity,
+            severity=ward_routing.severity_for(session, home, event.kind, event.severity),
             active=True,
             acknowledged=False,
             started=event.started,
@@ -224,10 +224,11 @@ class AlertManager:
     ) -> list[AlertUpdate]:
         now = self.clock()
         detail: dict[str, Any] = {}
-        rose = SEVERITY_RANK[event.severity] > SEVERITY_RANK[alert.severity]
+        severity = ward_routing.severity_for(session, home, event.kind, event.severity)
+        rose = SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]
         if rose:
-            detail["severity"] = [alert.severity, event.severity]
-            alert.severity = event.severity
+            detail["severity"] = [alert.severity, severity]
+            alert.severity = severity
         if not alert.active:
             alert.active, alert.cleared_at = True, None
             detail["reactivated"] = True
@@ -454,8 +455,12 @@ class AlertManager:
         self, session: Session, home: Home, alert: Alert, step: int, change: str
     ) -> list[AlertUpdate]:
         """Run ``step`` of the alert's policy now and set the timer of the next step."""
-        policy = self.policies.for_severity(alert.severity)
-        audience = policy.audience(step)
+        policy = ward_routing.policy_for(
+            session, home, alert.severity
+        ) or self.policies.for_severity(alert.severity)
+        audience = ward_routing.route(
+            session, home, alert, policy.audience(step), now=self.clock(), record=self._record
+        )
         alert.escalation_step = step
         reached = self._notify(session, home, alert, audience, change)
         delay = policy.delay_after(step)

@@ -66,11 +66,13 @@ def stations_below(session: Session, role: str, areas: Collection[str]) -> froze
     return below(district_city, station_district, role, areas)
 
 
-def scope_of(session: Session, user: User) -> Scope:
-    """The user's scope; a district or city account's stations are those below its areas."""
+def scope_of(session: Session, user: User, now: float | None = None) -> Scope:
+    """The user's scope; a district or city account's stations are those below its areas,
+    an institution's caregiver's residents those of her shift at ``now``."""
+    below = None
     if user.role in AREA_ROLES:
-        return Scope.of(user, stations_below(session, user.role, user.areas or []))
-    return Scope.of(user)
+        below = stations_below(session, user.role, user.areas or [])
+    return Scope.of(user, session, now, below=below)
 
 
 def save_city(session: Session, city_id: str, *, name: str) -> City:

@@ -21,7 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Audience = Literal["station", "family"]
+# "caregiver" (on duty for the room) and "head_nurse": an institution's (hub/ward_routing.py).
+Audience = Literal["station", "family", "caregiver", "head_nurse"]
 
 
 class _Frozen(BaseModel):

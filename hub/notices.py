@@ -8,6 +8,7 @@ publishes it)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,11 +21,17 @@ from .schema import Alert, AlertChange, Delivery, Home, OutgoingMessage
 from .schema import Station as StationRow
 from .texts import alert_text
 from .views import alert_document
+from .ward_routing import staff_targets
 from .webpush import push_targets
 
 HELP_IS_COMING = {
     "zh": "社区养老服务站已收到您的求助，工作人员正在赶来。",
     "en": "The care station has your call; help is on the way.",
+}
+# In a care home (her config names a bed) it is the caregivers who come.
+HELP_IS_COMING_WARD = {
+    "zh": "护理员已收到您的呼叫，马上就到。",
+    "en": "The nurses have your call; a caregiver is on the way.",
 }
 
 Record = Callable[[Session, Alert, str, str, dict[str, Any]], None]
@@ -47,7 +54,7 @@ def queue_notices(
     title, body = alert_text(document, change, lang=language)
     reached: list[Audience] = []
     for who in audience:
-        targets = targets_of(session, home, who, contact_targets)
+        targets = targets_of(session, home, who, contact_targets, now)
         if targets:
             reached.append(who)
         else:
@@ -70,9 +77,15 @@ def queue_notices(
 
 
 def targets_of(
-    session: Session, home: Home, audience: Audience, contact_targets: Mapping[str, str]
+    session: Session,
+    home: Home,
+    audience: Audience,
+    contact_targets: Mapping[str, str],
+    now: float | None = None,
 ) -> list[str]:
     """The channels (apprise URLs) an audience of this home is reached through."""
+    if audience in ("caregiver", "head_nurse"):
+        return staff_targets(session, home, audience, contact_targets, now or time.time())
     if audience == "station":
         station = session.get(StationRow, home.station_id)
         return list(station.notify) if station is not None else []
@@ -95,9 +108,10 @@ def queue_voice_prompt(
     session: Session, home: Home, alert: Alert, *, prefix: str, language: str, now: float
 ) -> None:
     """Tell her, through the home's speaker, that the station has her call."""
+    texts = HELP_IS_COMING_WARD if (home.config or {}).get("place") else HELP_IS_COMING
     command = {
         "action": "voice_prompt",
-        "text": HELP_IS_COMING.get(language, HELP_IS_COMING["zh"]),
+        "text": texts.get(language, texts["zh"]),
         "alert": alert.id,
         "kind": alert.kind,
     }

@@ -111,6 +111,10 @@ def alerts_page(
         query = query.where(Alert.home_id.in_(scope.residents))
     elif not scope.sees_everything:
         query = query.where(Alert.station_id.in_(scope.stations))
+    if scope.ward_stations:  # a caregiver of an institution: the rooms of her shift
+        query = query.where(
+            Alert.station_id.not_in(scope.ward_stations) | Alert.home_id.in_(scope.duty_homes)
+        )
     if not scope.sees_everything:  # a deactivated home's alerts are the registry's only
         query = query.where(Home.deactivated_at.is_(None))
     if station is not None:

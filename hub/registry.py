@@ -24,6 +24,7 @@ from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
 from .errors import HubError
+from .places import bed_taken, leave_bed, sync_place
 from .schema import (
     Alert,
     Device,
@@ -96,6 +97,8 @@ def save_home(
         session.add(home)
     home.station_id = config.station
     _publish(session, home, config, prefix=prefix, now=now)
+    # After the row is whole (it may be flushed): a bed it cannot have undoes it all.
+    sync_place(session, config, actor=actor, now=now)
     _sync_devices(session, config)
     for kind in sorted(stored.keys() | wanted.keys()):
         old, new = stored.get(kind, 1.0), wanted.get(kind, 1.0)
@@ -121,6 +124,7 @@ def deactivate_home(
         return home
     home.deactivated_at = time.time() if now is None else now
     home.deactivated_by = actor
+    leave_bed(session, home_id, actor=actor, now=home.deactivated_at)
     open_alerts = select(Alert.id).where(Alert.home_id == home_id, Alert.resolved_at.is_(None))
     for timer in session.scalars(
         select(EscalationTimer).where(EscalationTimer.alert_id.in_(open_alerts))
@@ -129,12 +133,22 @@ def deactivate_home(
     return home
 
 
-def reactivate_home(session: Session, home_id: str) -> Home:
+def reactivate_home(
+    session: Session, home_id: str, *, prefix: str = DEFAULT_PREFIX, actor: str = "registry"
+) -> Home:
     """Back in service: lists, queue and alerts as before (escalation restarts with the
-    next event)."""
+    next event). In an institution she is back in the bed her config names, or, when it
+    was given to someone else meanwhile, without a bed: her config's place is removed
+    (and sent to her edge), so that the config and the beds never disagree."""
     home = get_home(session, home_id)
     home.deactivated_at = None
     home.deactivated_by = None
+    config = HomeConfig.model_validate(home.config)
+    now = time.time()
+    if bed_taken(session, config):
+        config = HomeConfig.model_validate({**home.config, "place": None})
+        _publish(session, home, config, prefix=prefix, now=now)
+    sync_place(session, config, actor=actor, now=now)
     return home
 
 

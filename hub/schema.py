@@ -430,3 +430,97 @@ class FamilySummary(Base):
     text_zh: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
     channels: Mapped[int] = mapped_column(BigInt, default=0)  # deliveries queued for it
+
+
+class Institution(Base):
+    """A care home (养老院, 护理院) or day-care centre. It is a station to the hub (its
+    homes' alerts and its staff's scope are the station's: same id), with what a ward needs
+    besides: how its alerts escalate (caregiver on duty, nurse station, head nurse) and its
+    own severities for some kinds (hub/ward_routing.py)."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Seconds after the raise at which an unacknowledged alert goes to the nurse station,
+    # then to the head nurse, and how often the head nurse is told again after that.
+    station_after_s: Mapped[float] = mapped_column(Float)
+    head_nurse_after_s: Mapped[float] = mapped_column(Float)
+    repeat_s: Mapped[float] = mapped_column(Float)
+    severities: Mapped[dict[str, Any]]  # kind -> severity, overriding the detector's
+
+
+class Unit(Base):
+    """A wing or a floor (3F, 东区) of an institution, with its nurse station and rounds."""
+
+    __tablename__ = "units"
+    __table_args__ = (Index("uq_units_name", "institution_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    # Night rounds: a round of every room every rounds_every_s between these local times.
+    rounds_every_s: Mapped[float] = mapped_column(Float)
+    rounds_from: Mapped[str] = mapped_column(String(5))  # "22:00"
+    rounds_until: Mapped[str] = mapped_column(String(5))  # "06:00"
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    __table_args__ = (Index("uq_rooms_name", "unit_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+
+
+class Bed(Base):
+    """A bed and who sleeps in it now (a home id: one resident per home config)."""
+
+    __tablename__ = "beds"
+    __table_args__ = (Index("uq_beds_name", "room_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(16))
+    home_id: Mapped[str | None] = mapped_column(ForeignKey("homes.id"), unique=True)
+
+
+class BedAssignment(Base):
+    """Who slept in which bed from when to when: a move closes one row and opens another."""
+
+    __tablename__ = "bed_assignments"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    bed_id: Mapped[int] = mapped_column(ForeignKey("beds.id"), index=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"), index=True)
+    since: Mapped[float] = mapped_column(Float)
+    until: Mapped[float | None] = mapped_column(Float)
+    by: Mapped[str] = mapped_column(String(100))
+
+
+class Shift(Base):
+    """A caregiver on duty from ``starts_at`` to ``ends_at`` (wall clock) for some rooms."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shifts_user_time", "username", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    starts_at: Mapped[float] = mapped_column(Float)
+    ends_at: Mapped[float] = mapped_column(Float)
+    rooms: Mapped[list[str]] = mapped_column(JSON)  # room ids, as text (a JSON list)
+
+
+class RoundVisit(Base):
+    """A caregiver looked into a room on a night round."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_room_at", "room_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"))
+    at: Mapped[float] = mapped_column(Float)
+    by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)

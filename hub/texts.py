@@ -49,6 +49,11 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "battery_low": {"zh": "电量低", "en": "Low battery"},
     "sensor_stuck": {"zh": "传感器卡住", "en": "Sensor stuck"},
     "sensor_flapping": {"zh": "传感器频繁跳变", "en": "Sensor flapping"},
+    # An institution's (hub/ward_routing.py): raised by the ward detectors.
+    "bed_exit": {"zh": "夜间离床", "en": "Out of bed at night"},
+    "not_back_in_bed": {"zh": "离床未归", "en": "Not back in bed"},
+    "left_unit_at_night": {"zh": "夜间离开病区", "en": "Left the unit at night"},
+    "call": {"zh": "床头呼叫", "en": "Bed call"},
 }
 
 # A device as the home config describes it (kind, role): what a family and a dispatcher call

@@ -52,6 +52,8 @@ class Me(BaseModel):
     stations: list[str]
     residents: list[str]
     areas: list[str] = Field(default_factory=list, description="district / city: which ones")
+    # A caregiver's institutions: there she sees the rooms of her shift (the phone page).
+    institutions: list[str] = []
 
 
 class LoggedIn(BaseModel):
@@ -67,11 +69,12 @@ def me_of(scope: Scope) -> Me:
         stations=sorted(scope.stations),
         residents=sorted(scope.residents),
         areas=sorted(scope.areas),
+        institutions=sorted(scope.ward_stations),
     )
 
 
 async def scope_now(hub: HubDep, username: str) -> Scope:
-    """The account's scope as a session sees it (a district's stations worked out)."""
+    """The account's scope as a session sees it (a district's stations, a caregiver's shift)."""
 
     def look() -> Scope:
         with hub.store.sessions() as session:

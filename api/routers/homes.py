@@ -114,7 +114,11 @@ async def delete_home(home_id: str, hub: HubDep, scope: ScopeDep) -> HomePublic:
 @router.post("/{home_id}/reactivate")
 async def reactivate(home_id: str, hub: HubDep, scope: ScopeDep) -> HomePublic:
     scope.require_admin()
-    return public(await hub.act(lambda session: reactivate_home(session, home_id)), scope)
+    prefix = hub.settings.prefix
+    home = await hub.act(
+        lambda session: reactivate_home(session, home_id, prefix=prefix, actor=scope.name)
+    )
+    return public(home, scope)
 
 
 @router.get("/{home_id}/arrivals")

@@ -100,11 +100,16 @@ async def _watch_session(hub: Hub, token: str, scope: Scope, subscription: Subsc
             raise SessionEnded(exc.reason) from None
         except OperationalError:
             continue
-        if (now.role, now.stations, now.residents) != (scope.role, scope.stations, scope.residents):
+        if _terms(now) != _terms(scope):
             subscription.close()
             raise SessionEnded("your account was changed; log in again")
         if touch_due:
             await asyncio.to_thread(note_use, hub, token)
+
+
+def _terms(scope: Scope) -> tuple[object, ...]:
+    # A caregiver's shift ending (or another starting) changes what she may see, too.
+    return (scope.role, scope.stations, scope.residents, scope.duty_homes)
 
 
 async def _read_until_closed(websocket: WebSocket, subscription: Subscription) -> None:
@@ -125,4 +130,7 @@ def _narrowed(
         return asked_stations, asked_residents
     if scope.role == "family":
         return asked_stations, scope.residents & (asked_residents or scope.residents)
+    if scope.ward_stations:  # a caregiver of an institution: the residents of her shift
+        residents_seen = scope.duty_homes & (asked_residents or scope.duty_homes)
+        return scope.stations & (asked_stations or scope.stations), residents_seen
     return scope.stations & (asked_stations or scope.stations), asked_residents

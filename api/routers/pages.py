@@ -8,6 +8,7 @@ a CDN. Every text is in ``static/i18n/strings.json`` in Simplified Chinese and E
 | ``/`` | redirects to ``/login`` |
 | ``/login``, ``/console``, ``/family``, ``/admin`` | the pages (``/admin``: the operator's) |
 | ``/reports`` | monthly reports and the supervisors' overview (district and city accounts) |
+| ``/ward``, ``/ward/phone`` | an institution's nurse station and a caregiver's phone |
 | ``/family/manifest.webmanifest`` | the family app's web app manifest |
 | ``/family/sw.js`` | its service worker (scope ``/family``), caches the shell |
 | ``/static/...`` | CSS, JavaScript modules, strings, icons |
@@ -82,6 +83,18 @@ def admin_page() -> FileResponse:
 @router.get("/reports")
 def reports_page() -> FileResponse:
     return _page("reports.html")
+
+
+@router.get("/ward")
+def ward_page() -> FileResponse:
+    """The nurse station's floor view of an institution."""
+    return _page("ward.html")
+
+
+@router.get("/ward/phone")
+def ward_phone_page() -> FileResponse:
+    """A caregiver's phone: the alerts and beds of the rooms of her shift."""
+    return _page("ward_phone.html")
 
 
 @router.get("/family")

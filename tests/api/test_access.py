@@ -3,9 +3,11 @@
 Two stations, one home each, each in a district of its own city (st1 in d1 of c1, st2 in d2
 of c2). The dispatcher and the caregiver belong to st1, the family member is the son of
 h001's resident, the district account oversees d1, the city account c1 (both read-only).
-"own" is st1 / h001 / its alert, "other" is st2 /
-h002 / its alert. Outside someone's scope a resident does not exist: 404, never 403 (a 403
-would tell a family member that the id is real).
+Both stations are also institutions (a unit, a room and a bed each, h001 and h002 in them):
+the nurse and the head nurse belong to st1, and the caregiver is on shift for h001's room
+(an institution's caregiver sees her shift's rooms). "own" is st1 / h001 / its alert,
+"other" is st2 / h002 / its alert. Outside someone's scope a resident does not exist: 404,
+never 403 (a 403 would tell a family member that the id is real).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+from datetime import UTC, datetime
 
 import httpx
 import websockets
@@ -32,9 +36,14 @@ from tests.support.factories import (
 from tests.support.mqtt import publish
 from tests.support.served_hub import cookie_of
 
-ROLES = ("admin", "dispatcher", "caregiver", "family", "district", "city", "anonymous")
+ROLES = (
+    "admin", "dispatcher", "caregiver", "family", "district", "city", "nurse", "head_nurse",
+    "anonymous",
+)  # fmt: skip
 STAFF = ("dispatcher", "caregiver", "family", "district", "city")  # everyone but the admin
 DISTRICT, CITY = "qu.zhao", "shi.qian"
+NURSE, HEAD_NURSE, OTHER_CAREGIVER = "nurse.walk", "head.walk", "carer.st2"
+CREATED = {201}
 OK, NOT_YOURS, FORBIDDEN, ANON = {200}, {404}, {403}, {401}
 ACTED = {200, 409}  # 409 once an earlier action (resolve) closed the alert
 
@@ -139,6 +148,25 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("put", "/summaries/time"): FAMILY_ONLY,
     ("patch", "/stations/{station_id}"): ADMIN_ONLY,
     ("get", "/homes/{home_id}/arrivals"): ADMIN_ONLY,
+    # Institutions (a station with beds): its staff, and a caregiver for her shift's rooms.
+    ("get", "/institutions"): everyone(OK),
+    ("get", "/institutions/{institution_id}"): scoped(read_own_family=NOT_YOURS),
+    ("put", "/institutions/{institution_id}"): ADMIN_ONLY,
+    ("post", "/units"): ADMIN_ONLY | {"admin": (CREATED, CREATED)},
+    ("get", "/units/{unit_id}/floor"): scoped(read_own_family=NOT_YOURS),
+    ("post", "/rooms"): ADMIN_ONLY | {"admin": (CREATED, CREATED)},
+    ("post", "/beds"): ADMIN_ONLY | {"admin": (CREATED, CREATED)},
+    ("put", "/beds/{bed_id}/resident"): ADMIN_ONLY,
+    ("get", "/beds/{bed_id}/history"): scoped(read_own_family=NOT_YOURS),
+    ("get", "/shifts"): everyone(OK),
+    # The head nurse plans her institution's shifts.
+    ("post", "/shifts"): ADMIN_ONLY
+    | {"admin": (CREATED, CREATED), "head_nurse": (CREATED, NOT_YOURS)},
+    ("put", "/shifts/{shift_id}"): ADMIN_ONLY | {"head_nurse": (OK, NOT_YOURS)},
+    ("post", "/rounds"): scoped(read_own_family=NOT_YOURS)
+    | {role: (CREATED, NOT_YOURS) for role in ("dispatcher", "caregiver", "nurse", "head_nurse")}
+    | {"admin": (CREATED, CREATED)},
+    ("get", "/rounds"): scoped(read_own_family=NOT_YOURS),
     # Deactivations last, each undone right after, so the walk goes on with what it had.
     ("delete", "/users/{username}"): ADMIN_ONLY,
     ("post", "/users/{username}/reactivate"): ADMIN_ONLY,
@@ -147,9 +175,15 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
 }
 
 
+def expected(by_role: dict[str, tuple[set[int], set[int]]], role: str) -> tuple[set[int], set[int]]:
+    """A nurse and a head nurse are staff of st1 like its dispatcher, unless the table says."""
+    return by_role.get(role) or by_role["dispatcher"]
+
+
 def credentials(role: str) -> dict[str, str]:
     username = {"admin": "admin", "dispatcher": DISPATCHER, "caregiver": CAREGIVER,
-                "district": DISTRICT, "city": CITY}  # fmt: skip
+                "district": DISTRICT, "city": CITY,
+                "nurse": NURSE, "head_nurse": HEAD_NURSE}  # fmt: skip
     password = {"admin": ADMIN_PASSWORD, "anonymous": "wrong"}.get(role, PASSWORD)
     return {"username": username.get(role, FAMILY), "password": password}
 
@@ -176,7 +210,19 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
         return {"factor": 1.25, "note": "the walk"}
     if path.startswith("/homes/") and path.count("/") == 2:
         station = "st1" if target["home_id"] == "h001" else "st2"
-        return home_config(target["home_id"], station=station)
+        return home_config(target["home_id"], station=station, place=target["place"])
+    if path.startswith("/institutions/"):
+        return {"severities": {"bed_exit": "critical"}}
+    if path in ("/units", "/rooms", "/beds"):
+        parent = {"/units": "institution", "/rooms": "unit", "/beds": "room"}[path]
+        value = target["station_id"] if parent == "institution" else int(target[f"{parent}_id"])
+        return {parent: value, "name": f"walk-{role}"[:16]}
+    if path.endswith("/resident"):
+        return {"resident": target["home_id"]}
+    if path.startswith("/shifts"):
+        return target["shift"]
+    if path == "/rounds":
+        return {"room": int(target["room_id"]), "note": "the walk"}
     return {
         "comment": {"text": "已电话联系"},
         "assign": {"assignee": "志愿者 王"},
@@ -194,6 +240,9 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         other = {"station_id": "st2", "home_id": "h002", "resident_id": "h002",
                  "alert_id": str(alerts["h002"]), "username": "new.user",
                  "kind": "no_activity", "city_id": "c2", "district_id": "d2"}  # fmt: skip
+        places = await institutions(hub)
+        own |= places["st1"]
+        other |= places["st2"]
         clients = {
             "admin": hub.http,
             "dispatcher": await hub.client_for(DISPATCHER),
@@ -201,6 +250,8 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
             "family": await hub.client_for(FAMILY),
             "district": await hub.client_for(DISTRICT),
             "city": await hub.client_for(CITY),
+            "nurse": await hub.client_for(NURSE),
+            "head_nurse": await hub.client_for(HEAD_NURSE),
             "anonymous": httpx.AsyncClient(base_url=hub.url),
         }
         schema = (await hub.http.get("/openapi.json")).json()
@@ -216,17 +267,19 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
                             path, ANON
                         )
                     else:
-                        allowed = by_role[role][0 if which == "own" else 1]
+                        allowed = expected(by_role, role)[0 if which == "own" else 1]
                     client = clients[role]
                     if path == "/auth/logout" and role != "anonymous":
                         # log out a session of its own, not the one the walk goes on with
-                        client = httpx.AsyncClient(base_url=hub.url)
+                        # (as patient as the walk's clients: argon2 on a busy machine)
+                        client = httpx.AsyncClient(base_url=hub.url, timeout=30)
                         await client.post("/auth/login", json=credentials(role))
                     url = path.format(**target)
-                    month = {"month": "2026-12"} if path.startswith("/reports/monthly") else None
-                    response = await client.request(
-                        method, url, json=body_for(path, role, target), params=month
-                    )
+                    query = {"room": target["room_id"]} if path == "/rounds" else None
+                    if path.startswith("/reports/monthly"):
+                        query = {"month": "2026-12"}
+                    body = body_for(path, role, target)
+                    response = await client.request(method, url, json=body, params=query)
                     if response.status_code not in allowed:
                         answer = f"{response.status_code} {response.text[:120]}"
                         failures.append(f"{role} {method.upper()} {url} ({which}): {answer}")
@@ -255,7 +308,52 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         story = (await hub.http.get(f"/alerts/{alerts['h001']}")).json()["history"]
         # (the hub records itself: the notifications it had no channel for)
         people = {c["actor"] for c in story if c["action"] not in ("raised", "no_channel")}
-        assert people <= {"Administrator", "张丽", "王芳"} and "张丽" in people
+        assert people <= {"Administrator", "张丽", "王芳", "护士", "护士长"} and "张丽" in people
+        # The caregiver's shift still holds her room: h001 only, st2's institution unseen.
+        caregiver = clients["caregiver"]
+        assert [r["id"] for r in (await caregiver.get("/residents")).json()] == ["h001"]
+        assert [i["id"] for i in (await caregiver.get("/institutions")).json()] == ["st1"]
+        assert (await clients["family"].get("/institutions")).json() == []
+        assert {s["institution"] for s in (await clients["nurse"].get("/shifts")).json()} == {"st1"}
+
+
+async def institutions(hub) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    """st1 and st2 made institutions, a unit, room and bed each with h001 and h002 in them;
+    the nurse, head nurse and st2's caregiver; CAREGIVER on shift for h001's room. The
+    ids and bodies of each, as the walk's targets."""
+    now = time.time()
+    found: dict[str, dict[str, object]] = {}
+    for station, home, caregiver in (("st1", "h001", CAREGIVER), ("st2", "h002", OTHER_CAREGIVER)):
+        assert (await hub.http.put(f"/institutions/{station}", json={})).status_code == 200
+        unit = (await hub.http.post("/units", json={"institution": station, "name": "1F"})).json()
+        room = (await hub.http.post("/rooms", json={"unit": unit["id"], "name": "101"})).json()
+        bed = (await hub.http.post("/beds", json={"room": room["id"], "name": "1"})).json()
+        moved = await hub.http.put(f"/beds/{bed['id']}/resident", json={"resident": home})
+        assert moved.status_code == 200, moved.text
+        if caregiver == OTHER_CAREGIVER:
+            body = {
+                "name": "护工",
+                "role": "caregiver",
+                "stations": [station],
+                "password": PASSWORD,
+            }
+            assert (await hub.http.put(f"/users/{caregiver}", json=body)).status_code == 200
+        shift = {"institution": station, "caregiver": caregiver,
+                 "starts_at": datetime.fromtimestamp(now - 3600, UTC).isoformat(),
+                 "ends_at": datetime.fromtimestamp(now + 12 * 3600, UTC).isoformat(),
+                 "rooms": [room["id"]]}  # fmt: skip
+        made = await hub.http.post("/shifts", json=shift)
+        assert made.status_code == 201, made.text
+        place = {"institution": station, "unit": "1F", "room": "101", "bed": "1"}
+        found[station] = {
+            "institution_id": station, "unit_id": str(unit["id"]), "room_id": str(room["id"]),
+            "bed_id": str(bed["id"]), "shift_id": str(made.json()["id"]), "shift": shift,
+            "place": place,
+        }  # fmt: skip
+    for username, name, role in ((NURSE, "护士", "nurse"), (HEAD_NURSE, "护士长", "head_nurse")):
+        body = {"name": name, "role": role, "stations": ["st1"], "password": PASSWORD}
+        assert (await hub.http.put(f"/users/{username}", json=body)).status_code == 200
+    return found
 
 
 async def two_districts(hub) -> None:  # type: ignore[no-untyped-def]

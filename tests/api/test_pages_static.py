@@ -214,7 +214,7 @@ def test_names_built_from_codes_exist_for_every_code():
         "conn": ["connecting", "live", "reconnecting"],
         "devices": ["online", "offline", "never"],
         "home": ["online", "offline", "unknown"],
-        "audience": ["station", "family"],
+        "audience": ["station", "family", "caregiver", "head_nurse"],
         "what": ["door_open", "door_closed", "motion", "presence", "absent", "got_up", "alert"],
     }
     for group, names in codes.items():

@@ -209,3 +209,23 @@ def device_messages(
     moment = datetime.now(UTC) if ts is None else ts
     found = reading(moment, device, metric, value, home.home, rate_hz=rate_hz)
     return [(message.topic, message.payload) for message in encode([found], home)]
+
+
+BED_SENSOR = device("bed", "presence", "bed", "native", "native-bed-sensor")
+BED_CALL = device("call", "sos_button", "bedside", "zigbee2mqtt:bed_call")
+
+
+def ward_config(
+    home: str, institution: str, unit: str, room: str, bed: str, **changes: Any
+) -> dict[str, Any]:
+    """A bed of an institution as its home config: her bed sensor and call button (or
+    ``devices``), and the place (``HomeConfig.place``); the resident at risk of falling
+    unless ``resident`` says otherwise."""
+    at_risk = {"name": "赵桂兰", "birth_year": 1938, "fall_risk": "at_risk"}
+    resident = changes.pop("resident", at_risk)
+    devices = changes.pop("devices", (BED_SENSOR, BED_CALL))
+    return home_config(
+        home, institution, devices=devices, resident=resident,
+        place={"institution": institution, "unit": unit, "room": room, "bed": bed},
+        contacts=[], **changes,
+    )  # fmt: skip

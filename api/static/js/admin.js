@@ -3,6 +3,7 @@
 
 import { activeCell, blank, confirmButton, formError, registry, reload, views } from "./admin_common.js";
 import { homesView } from "./admin_homes.js";
+import { placesView } from "./admin_places.js";
 import { api, homeFor } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
@@ -70,7 +71,7 @@ function usersView() {
     if (form.password.value.length < 8) return formError(form, t("admin.password_hint"));
     const body = {
       name, role, password: form.password.value, phone: blank(form.phone.value),
-      stations: ["dispatcher", "caregiver"].includes(role) && form.station.value ? [form.station.value] : [],
+      stations: ["dispatcher", "caregiver", "nurse", "head_nurse"].includes(role) && form.station.value ? [form.station.value] : [],
       residents: role === "family" && form.resident.value ? [form.resident.value] : [],
       areas: ["district", "city"].includes(role) && form.area.value ? [form.area.value.trim()] : [],
     };
@@ -124,8 +125,9 @@ async function main() {
   views.stations = stationsView();
   views.homes = homesView();
   views.users = usersView();
+  views.places = placesView();
   try {
-    await reload("catalog", "stations", "homes", "users");
+    await reload("catalog", "stations", "homes", "users", "institutions", "shifts");
   } catch (error) {
     toast(t("common.load_failed"), "error");
     throw error;

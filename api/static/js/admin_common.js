@@ -6,7 +6,7 @@ import { $, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./shell.js";
 
-export const registry = { stations: [], homes: [], users: [], catalog: [] };
+export const registry = { stations: [], homes: [], users: [], catalog: [], institutions: [], shifts: [] };
 export const views = {};
 
 /** Shows what went wrong under a form; the API's detail says what, where and why. */
@@ -53,7 +53,10 @@ export function activeCell(item) {
 }
 
 export async function reload(...what) {
-  const routes = { stations: "/stations", homes: "/homes", users: "/users", catalog: "/catalog/devices" };
+  const routes = {
+    stations: "/stations", homes: "/homes", users: "/users", catalog: "/catalog/devices",
+    institutions: "/institutions", shifts: "/shifts",
+  };
   await Promise.all(what.map(async (name) => { registry[name] = await api(routes[name]); }));
   for (const view of Object.values(views)) view.render();
 }

@@ -102,5 +102,7 @@ export async function logout() {
 export function homeFor(user) {
   if (user?.role === "admin") return "/admin"; // the operator pages, which link to the console
   if (user?.role === "district" || user?.role === "city") return "/reports"; // read-only figures
+  if (user?.role === "nurse" || user?.role === "head_nurse") return "/ward";
+  if (user?.role === "caregiver" && user.institutions?.length) return "/ward/phone";
   return user?.role === "family" ? "/family" : "/console";
 }

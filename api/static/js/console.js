@@ -446,7 +446,7 @@ function fillAlert() {
 function deliveredLine(alert) {
   const delivered = alert.delivered;
   if (!delivered) return null;
-  const parts = ["station", "family"].filter((who) => delivered[who]).map((who) => {
+  const parts = ["caregiver", "station", "head_nurse", "family"].filter((who) => delivered[who]).map((who) => {
     const d = delivered[who];
     const words = [];
     if (d.sent) words.push(t("delivered.sent", { n: d.sent }));

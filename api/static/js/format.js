@@ -217,6 +217,10 @@ export function historyText(change) {
       return d.note
         ? t("hist.reopened_note", { outcome: outcomeName(d.outcome), note: d.note })
         : t("hist.reopened", { outcome: outcomeName(d.outcome) });
+    case "routed":
+      return t("hist.routed", { who: (d.to ?? []).join(t("common.list_sep")), room: d.room ?? "" });
+    case "no_caregiver_on_duty":
+      return t("hist.no_caregiver_on_duty", { room: d.room ?? "" });
     case "no_channel":
       return t("hist.no_channel", { who: named("audience", d.audience) });
     case "channel_failing":

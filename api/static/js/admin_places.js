@@ -1,0 +1,125 @@
+// The operator's institutions: a station made an institution, its units, rooms and beds,
+// who sleeps in which bed (a move rewrites her home config's place), and the caregivers'
+// shifts. Everything goes through the API; the lists are reloaded after each change.
+
+import { api } from "./api.js";
+import { blank, formError, registry, reload } from "./admin_common.js";
+import { $, h, replace } from "./dom.js";
+import { t } from "./i18n.js";
+import { toast } from "./shell.js";
+
+/** Every bed with its place: [{institution, unit, room, bed}] in the institutions' order. */
+function beds() {
+  return registry.institutions.flatMap((inst) => inst.units.flatMap((unit) => unit.rooms.flatMap((room) =>
+    room.beds.map((bed) => ({ inst, unit, room, bed })))));
+}
+
+function rooms() {
+  return registry.institutions.flatMap((inst) => inst.units.flatMap((unit) => unit.rooms.map((room) => ({ inst, unit, room }))));
+}
+
+/** Where a new place goes: an institution (a unit), a unit (a room) or a room (a bed). */
+function parents() {
+  return registry.institutions.flatMap((inst) => [
+    { value: `institution:${inst.id}`, label: t("admin.unit_of", { where: inst.name }) },
+    ...inst.units.flatMap((unit) => [
+      { value: `unit:${unit.id}`, label: t("admin.room_of", { where: `${inst.name} ${unit.name}` }) },
+      ...unit.rooms.map((room) => ({ value: `room:${room.id}`, label: t("admin.bed_of", { where: `${inst.name} ${unit.name} ${room.name}` }) })),
+    ]),
+  ]);
+}
+
+async function submit(form, action, done) {
+  formError(form, null);
+  try {
+    await action();
+  } catch (error) {
+    return formError(form, error);
+  }
+  toast(done);
+  await reload("institutions", "shifts", "homes");
+}
+
+export function placesView() {
+  const list = $("[data-testid=place-list]");
+  const shiftList = $("[data-testid=shift-list]");
+  const institutionForm = $("#institution-form");
+  const placeForm = $("#unit-form");
+  const assignForm = $("#assign-form");
+  const shiftForm = $("#shift-form");
+
+  const render = () => {
+    replace(list,
+      h("thead", {}, h("tr", {}, ["admin.institution", "admin.unit", "admin.room", "admin.bed", "admin.resident"].map((k) => h("th", {}, t(k))))),
+      h("tbody", {}, beds().map(({ inst, unit, room, bed }) =>
+        h("tr", { "data-testid": "bed-row", "data-bed": `${room.name}-${bed.name}` },
+          h("td", {}, inst.name), h("td", {}, unit.name), h("td", {}, room.name), h("td", {}, bed.name),
+          h("td", { "data-testid": "bed-resident" }, bed.resident ? `${bed.resident_name} (${bed.resident})` : t("admin.bed_empty"))))));
+    const roomName = Object.fromEntries(rooms().map(({ room }) => [room.id, room.name]));
+    replace(shiftList,
+      h("thead", {}, h("tr", {}, ["admin.role_caregiver", "admin.shift_start", "admin.shift_end", "admin.shift_rooms", "admin.state"].map((k) => h("th", {}, t(k))))),
+      h("tbody", {}, registry.shifts.map((shift) =>
+        h("tr", { "data-testid": "shift-row" },
+          h("td", {}, shift.caregiver_name ?? shift.caregiver), h("td", {}, shift.starts_at ?? ""), h("td", {}, shift.ends_at ?? ""),
+          h("td", {}, shift.rooms.map((id) => roomName[id] ?? id).join(", ")),
+          h("td", {}, t(shift.on_duty ? "admin.on_duty" : "admin.off_duty"))))));
+    replace(institutionForm.station, registry.stations.map((s) => h("option", { value: s.id }, `${s.name} (${s.id})`)));
+    replace(placeForm.parent, parents().map((p) => h("option", { value: p.value }, p.label)));
+    replace(assignForm.bed, beds().map(({ unit, room, bed }) => h("option", { value: bed.id }, `${unit.name} ${room.name}-${bed.name}`)));
+    replace(assignForm.resident, h("option", { value: "" }, t("admin.bed_free")),
+      registry.homes.filter((home) => home.active).map((home) => h("option", { value: home.id }, `${home.resident_name} (${home.id})`)));
+    const institutions = new Set(registry.institutions.map((i) => i.id));
+    replace(shiftForm.caregiver, registry.users.filter((u) => u.role === "caregiver" && u.active && u.stations.some((s) => institutions.has(s)))
+      .map((u) => h("option", { value: u.username }, `${u.name} (${u.username})`)));
+    replace(shiftForm.rooms, rooms().map(({ inst, unit, room }) => h("option", { value: room.id, "data-institution": inst.id }, `${unit.name} ${room.name}`)));
+  };
+
+  institutionForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = institutionForm.station.value;
+    if (!id) return formError(institutionForm, t("admin.need_station"));
+    const body = { station_after_s: Number(institutionForm.station_after_s.value), head_nurse_after_s: Number(institutionForm.head_nurse_after_s.value) };
+    submit(institutionForm, () => api(`/institutions/${encodeURIComponent(id)}`, { method: "PUT", body }), t("admin.saved_institution", { id }));
+  });
+
+  placeForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = blank(placeForm.name.value);
+    const [kind, id] = placeForm.parent.value.split(":");
+    if (!name || !kind) return formError(placeForm, t("admin.need_place"));
+    const [path, body] = {
+      institution: ["/units", { institution: id, name }],
+      unit: ["/rooms", { unit: Number(id), name }],
+      room: ["/beds", { room: Number(id), name }],
+    }[kind];
+    submit(placeForm, async () => {
+      await api(path, { method: "POST", body });
+      placeForm.name.value = "";
+    }, t("admin.saved_place", { name }));
+  });
+
+  assignForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const bed = assignForm.bed.value;
+    if (!bed) return formError(assignForm, t("admin.need_bed"));
+    const resident = assignForm.resident.value || null;
+    submit(assignForm, () => api(`/beds/${bed}/resident`, { method: "PUT", body: { resident } }), t("admin.saved_assignment"));
+  });
+
+  shiftForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = [...shiftForm.rooms.selectedOptions];
+    const start = shiftForm.start.value ? new Date(shiftForm.start.value) : null;
+    const hours = Number(shiftForm.hours.value);
+    if (!shiftForm.caregiver.value || !start || !chosen.length || !(hours > 0)) return formError(shiftForm, t("admin.need_shift"));
+    const body = {
+      institution: chosen[0].dataset.institution,
+      caregiver: shiftForm.caregiver.value,
+      starts_at: start.toISOString(),
+      ends_at: new Date(start.getTime() + hours * 3600e3).toISOString(),
+      rooms: chosen.map((option) => Number(option.value)),
+    };
+    submit(shiftForm, () => api("/shifts", { method: "POST", body }), t("admin.saved_shift"));
+  });
+  return { render };
+}

@@ -1,0 +1,56 @@
+"""The operator's institutions tab in a real Chromium: a station made an institution, a unit,
+a room and a bed added, a resident given the bed (her config's place follows), and a
+caregiver's shift for the room."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.support.chromium import TIMEOUT, chromium, log_in
+from tests.support.factories import ADMIN_PASSWORD, PASSWORD, register, served, settings_for
+
+
+async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        # An operator in China: the shift form reads its times in her browser's zone.
+        context = await browser.new_context(
+            viewport={"width": 1280, "height": 900}, timezone_id="Asia/Shanghai"
+        )
+        page = await context.new_page()
+        await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        await page.wait_for_url("**/admin*")
+        await page.get_by_test_id("tab-places").click()
+
+        await page.get_by_test_id("institution-station").select_option("st1")
+        await page.get_by_test_id("institution-save").click()
+        for parent, name in (("institution:st1", "3F"), (None, "301"), (None, "1")):
+            options = page.get_by_test_id("place-parent").locator("option")
+            await expect(options.last).to_be_attached(timeout=TIMEOUT)
+            if parent is None:  # the newest place is the last option: add inside it
+                parent = await options.last.get_attribute("value")
+            await page.get_by_test_id("place-parent").select_option(parent)
+            await page.get_by_test_id("place-name").fill(name)
+            await page.get_by_test_id("place-save").click()
+            await expect(page.get_by_test_id("place-name")).to_have_value("", timeout=TIMEOUT)
+        row = page.locator("[data-testid=bed-row][data-bed='301-1']")
+        await expect(row.get_by_test_id("bed-resident")).to_have_text("空床", timeout=TIMEOUT)
+
+        await page.get_by_test_id("assign-resident").select_option("h001")
+        await page.get_by_test_id("assign-save").click()
+        await expect(row.get_by_test_id("bed-resident")).to_contain_text("h001", timeout=TIMEOUT)
+        config = (await hub.http.get("/homes/h001")).json()["config"]
+        assert config["place"] == {"institution": "st1", "unit": "3F", "room": "301", "bed": "1"}
+
+        body = {"name": "护工甲", "role": "caregiver", "stations": ["st1"], "password": PASSWORD}
+        assert (await hub.http.put("/users/cg.a", json=body)).status_code == 200
+        await page.reload()
+        await page.get_by_test_id("tab-places").click()
+        await page.get_by_test_id("shift-caregiver").select_option("cg.a")
+        await page.get_by_test_id("shift-start").fill("2026-12-05T20:00")
+        await page.get_by_test_id("shift-rooms").select_option(label="3F 301")
+        await page.get_by_test_id("shift-save").click()
+        await expect(page.get_by_test_id("shift-row")).to_have_count(1, timeout=TIMEOUT)
+        (shift,) = (await hub.http.get("/shifts")).json()
+        assert shift["caregiver"] == "cg.a" and len(shift["rooms"]) == 1
+        assert shift["starts_at"].startswith("2026-12-05T20:00")
