@@ -165,7 +165,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("put", "/shifts/{shift_id}"): ADMIN_ONLY | {"head_nurse": (OK, NOT_YOURS)},
     ("post", "/rounds"): scoped(read_own_family=NOT_YOURS)
     | {role: (CREATED, NOT_YOURS) for role in ("dispatcher", "caregiver", "nurse", "head_nurse")}
-    | {"admin": (CREATED, CREATED)},
+    | {"admin": (CREATED, CREATED)}
+    | {"district": (FORBIDDEN, NOT_YOURS), "city": (FORBIDDEN, NOT_YOURS)},
     ("get", "/rounds"): scoped(read_own_family=NOT_YOURS),
     # Deactivations last, each undone right after, so the walk goes on with what it had.
     ("delete", "/users/{username}"): ADMIN_ONLY,
