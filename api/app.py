@@ -39,9 +39,15 @@ from .routers import (
     pages,
     push,
     residents,
+    service_orders,
+    service_providers,
+    service_types,
     stations,
     system,
     users,
+    visit_plans,
+    visit_tiers,
+    visits,
 )
 
 log = logging.getLogger("api")
@@ -101,6 +107,12 @@ def create_app(
         homes,
         residents,
         alerts,
+        visit_tiers,
+        visit_plans,
+        visits,
+        service_types,
+        service_providers,
+        service_orders,
         push,
         catalog,
         live,

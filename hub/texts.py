@@ -49,6 +49,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "battery_low": {"zh": "电量低", "en": "Low battery"},
     "sensor_stuck": {"zh": "传感器卡住", "en": "Sensor stuck"},
     "sensor_flapping": {"zh": "传感器频繁跳变", "en": "Sensor flapping"},
+    "visit_overdue": {"zh": "探访逾期", "en": "Visit overdue"},
 }
 
 # A device as the home config describes it (kind, role): what a family and a dispatcher call
@@ -114,6 +115,7 @@ OUTCOME_NAMES: dict[str, dict[str, str]] = {
     "false_alarm": {"zh": "误报", "en": "false alarm"},
     "hospital": {"zh": "送医", "en": "taken to hospital"},
     "no_answer_visited": {"zh": "电话未接通，已上门探访", "en": "no answer, visited at home"},
+    "visited": {"zh": "已探访", "en": "visited"},
     "other": {"zh": "其他", "en": "other"},
 }
 
