@@ -169,7 +169,7 @@ def orders_of(
     if open_only:
         query = query.where(ServiceOrder.state.in_(sorted(OPEN_STATES)))
     query = query.order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc()).limit(limit)
-    return list(session.execute(query).tuples())
+    return [(order, home) for order, home in session.execute(query)]
 
 
 def _record(
@@ -256,7 +256,7 @@ def monthly_order_figures(
             ServiceOrder.created_at >= start,
             ServiceOrder.created_at < end,
         )
-    ).tuples()
+    )
     counts = Counter(rows)
     figures: dict[str, dict[str, int]] = {}
     for (code, state), n in sorted(counts.items()):

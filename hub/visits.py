@@ -124,7 +124,7 @@ def due_visits(
     )
     if station_ids is not None:
         query = query.where(Home.station_id.in_(list(station_ids)))
-    found = [(due_visit(session, p, t, h), h) for p, t, h in session.execute(query).tuples()]
+    found = [(due_visit(session, p, t, h), h) for p, t, h in session.execute(query)]
     return sorted(found, key=lambda pair: (pair[0].due_day, pair[0].home_id))
 
 
@@ -244,7 +244,7 @@ def monthly_visit_figures(
         select(VisitPlan.home_id, VisitPlan.since, VisitTier.every_days)
         .join(VisitTier, VisitTier.id == VisitPlan.tier_id)
         .where(VisitTier.station_id.in_(stations))
-    ).tuples()
+    )
     for home_id, since, every_days in plans:
         covered = (end - max(start, since)) / DAY_S
         planned = math.ceil(covered / max(every_days, 1)) if covered > 0 else 0
