@@ -116,10 +116,12 @@ def change_state(
     order, home = get_order(session, order_id)
     if to not in ORDER_STATES or to == "requested":
         raise OrderInvalid(f"no change to {to!r}; one of {list(ORDER_STATES[1:])}")
+    if not staff and to != "cancelled":
+        raise OrderForbidden("the station's staff move an order on; a family may cancel it")
     if to not in TRANSITIONS[order.state]:
         raise OrderError(f"order {order_id} is {order.state}: it cannot become {to}")
-    if not staff and not (to == "cancelled" and order.state in FAMILY_MAY_CANCEL):
-        raise OrderForbidden(f"the station handles an order that is {order.state}")
+    if not staff and order.state not in FAMILY_MAY_CANCEL:
+        raise OrderForbidden(f"someone is on it ({order.state}): call the station to cancel")
     detail: dict[str, Any] = {"from": order.state}
     if to == "assigned":
         provider = session.get(ServiceProvider, provider_id) if provider_id is not None else None
