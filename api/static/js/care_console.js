@@ -179,7 +179,7 @@ function renderOrderForm() {
   const type = h("select", { "data-testid": "new-order-type", "aria-label": t("care.service") },
     care.types.map((x) => h("option", { value: x.id }, typeName(x))));
   const wanted = h("input", { type: "datetime-local", "data-testid": "new-order-when", "aria-label": t("care.when") });
-  const notes = h("input", { type: "text", maxlength: 1000, "data-testid": "new-order-notes", placeholder: t("care.notes"), "aria-label": t("care.notes") });
+  const notes = h("input", { type: "text", maxlength: 1000, "data-testid": "new-order-notes", placeholder: t("orders.notes"), "aria-label": t("orders.notes") });
   const place = h("button", { type: "button", class: "btn btn-primary", "data-testid": "new-order-place" }, t("care.place_order"));
   place.addEventListener("click", async () => {
     if (!wanted.value) return toast(t("care.need_when"), "warning"), wanted.focus();
