@@ -36,6 +36,7 @@ from simulators.payloads import DeviceMessage
 from transport.broker_url import BrokerUrl
 
 from .broker import BrokerError, start_broker
+from .demo_care import seed_care
 
 PREFIX = DEFAULT_PREFIX
 ZIGBEE_BASE = "zigbee2mqtt/{home}"  # one Zigbee2MQTT base topic per home on a shared broker
@@ -146,6 +147,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 allow_weak_passwords=True,
             )
             _register(settings.database, homes)
+            seed_care(settings.database, homes, STATION, time.time())  # visits, orders (#16)
             start, streams = _simulate(homes, args)
             now = SimulatedClock(start, args.speed)
             # The pages count "3 min ago" and "today" on the homes' clock, not the wall's.
