@@ -356,6 +356,11 @@ _EVIDENCE: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
     "not_up": (("deadline", "到 {v} 仍未起床", "not up by {v}"),),
     "night_wandering": (("door_opened", "{v} 出门", "front door opened at {v}"),),
     "long_bathroom_stay": (("minutes", "在卫生间已 {v} 分钟", "in the bathroom for {v} min"),),
+    "visit_overdue": (
+        ("due_day", "应于 {v} 探访", "due on {v}"),
+        ("misses", "已 {v} 次未联系上", "not reached {v} times"),
+        ("responsible", "负责人 {v}", "responsible: {v}"),
+    ),
     "not_returned_home": (
         ("left_at", "{v} 出门", "went out at {v}"),
         ("out_h", "已外出 {v} 小时", "out for {v} h"),

@@ -8,9 +8,9 @@ not by the second).
 
 from __future__ import annotations
 
-import time
+import time as wall
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ class VisitWatch:
         manager: AlertManager,
         *,
         every_s: float = 60.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = wall.time,
     ):
         self.manager = manager
         self.every_s = every_s
@@ -46,24 +46,42 @@ class VisitWatch:
 
 
 def overdue(session: Session, manager: AlertManager, now: float) -> list[AlertUpdate]:
-    """Raise ``visit_overdue`` for each resident whose visit's day has passed (one open
-    alert per resident: the alert manager's rule)."""
+    """Raise ``visit_overdue`` for each resident whose visit's day has passed: one open
+    alert per resident (the alert manager's rule), and at most one raised a day, so a case
+    resolved without a visit (handled by phone, a false alarm) is not raised again at once."""
     updates = []
     for due, home in due_visits(session):
-        today = datetime.fromtimestamp(now, ZoneInfo(home.timezone)).date()
+        zone = ZoneInfo(home.timezone)
+        today = datetime.fromtimestamp(now, zone).date()
         if due.state_on(today) != "overdue":
             continue
+        midnight = datetime.combine(today, time(0), tzinfo=zone).timestamp()
+        if _raised_since(session, home.id, midnight):
+            continue  # one a day: a case closed without a visit comes back tomorrow, not now
         evidence = {
             "due_day": due.due_day.isoformat(),
             "method": due.method,
-            "misses": due.misses,
             "tier": due.tier.name_en,
+            "tier_zh": due.tier.name_zh,
             "responsible": due.plan.responsible,
         }
+        if due.misses:  # "not reached 0 times" would be noise
+            evidence["misses"] = due.misses
         updates.extend(
             manager.raise_hub_alert(session, home, VISIT_OVERDUE, "minor", now, evidence)
         )
     return updates
+
+
+def _raised_since(session: Session, home_id: str, since: float) -> bool:
+    return (
+        session.scalar(
+            select(Alert.id)
+            .where(Alert.home_id == home_id, Alert.kind == VISIT_OVERDUE, Alert.raised_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def resolve_on_visit(

@@ -128,6 +128,23 @@ def test_an_overdue_visit_raises_one_alert_that_a_reaching_visit_resolves(world)
         ]
 
 
+def test_an_overdue_case_closed_without_a_visit_comes_back_the_next_day(world):
+    store, clock, manager = world
+    clock.now += DAY
+    with store.transaction() as session:
+        overdue(session, manager, clock.now)
+        alert_id = session.scalar(select(Alert.id).where(Alert.home_id == HOME))
+        manager.resolve(session, alert_id, "handled", "张丽", "家属说她去女儿家了")
+    with store.transaction() as session:  # the same day: not again
+        assert overdue(session, manager, clock.now + 3600) == []
+    clock.now += DAY
+    with store.transaction() as session:  # still nobody reached her: a new case
+        raised = [u for u in overdue(session, manager, clock.now) if u.resident == HOME]
+    assert [u.change for u in raised] == ["raised"]
+    with store.sessions() as session:  # the phone-handled case recorded no visit
+        assert session.scalars(select(Visit.id).where(Visit.home_id == HOME)).all() == []
+
+
 def test_an_alert_resolved_as_visited_records_a_home_visit(world):
     store, clock, manager = world
     clock.now += DAY
