@@ -164,11 +164,11 @@ def record_alert_visit(session: Session, alert: Alert, actor: str, note: str | N
         return
     home = session.get(Home, alert.home_id)
     assert home is not None  # a foreign key
-    reached = alert.outcome == "visited"
     assert alert.resolved_at is not None
+    # Both outcomes say someone went to her door and saw to her ("no answer" was the phone).
     record_visit(
         session, home, at=alert.resolved_at, visitor=actor, recorded_by=actor, method="home",
-        reached=reached, notes=note, alert_id=alert.id,
+        reached=True, notes=note, alert_id=alert.id,
     )  # fmt: skip
 
 
