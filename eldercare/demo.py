@@ -147,8 +147,8 @@ async def _demo(args: argparse.Namespace) -> int:
                 allow_weak_passwords=True,
             )
             _register(settings.database, homes)
-            seed_care(settings.database, homes, STATION, time.time())  # visits, orders (#16)
             start, streams = _simulate(homes, args)
+            seed_care(settings.database, homes, STATION, start.timestamp())  # visits, orders
             now = SimulatedClock(start, args.speed)
             # The pages count "3 min ago" and "today" on the homes' clock, not the wall's.
             app = create_app(settings, clock=now, clock_rate=now.rate, simulated=True)

@@ -77,7 +77,7 @@ def _raised_since(session: Session, home_id: str, since: float) -> bool:
     return (
         session.scalar(
             select(Alert.id)
-            .where(Alert.home_id == home_id, Alert.kind == VISIT_OVERDUE, Alert.raised_at >= since)
+            .where(Alert.home_id == home_id, Alert.kind == VISIT_OVERDUE, Alert.started >= since)
             .limit(1)
         )
         is not None

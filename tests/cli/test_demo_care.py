@@ -29,14 +29,15 @@ async def test_the_demo_shows_due_visits_an_overdue_alert_and_orders():
 
     reader = asyncio.create_task(read())
     try:
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(120):
             while not any("/login" in line for line in lines):
                 assert demo.returncode is None, await demo.stderr.read()  # type: ignore[union-attr]
                 await asyncio.sleep(0.1)
             base = f"http://127.0.0.1:{port}"
+            # The hub takes in the replayed morning meanwhile: a reply may take seconds.
             async with (
-                httpx.AsyncClient(base_url=base) as desk,
-                httpx.AsyncClient(base_url=base) as son,
+                httpx.AsyncClient(base_url=base, timeout=60) as desk,
+                httpx.AsyncClient(base_url=base, timeout=60) as son,
             ):
                 for client, username in ((desk, "dispatcher"), (son, "family")):
                     login = {"username": username, "password": "demo"}
