@@ -1,11 +1,13 @@
 """Visits (探访): what was recorded, today's due and overdue visits, and recording one.
 
 A visit that reaches her resolves her open ``visit_overdue`` alert as visited
-(hub/visit_watch.py); the alert's change goes out on the live feed like any other.
+(hub/visit_watch.py); the alert's change goes out on the live feed like any other, and the
+visit itself as a frame of type ``visit``.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from hub import queries, visits
+from hub.feed import FeedMessage
 from hub.schema import Visit
 from hub.visit_watch import resolve_on_visit
 
@@ -113,4 +116,11 @@ async def record_visit(
         # hub.act publishes the AlertUpdates of a list it is given; the visit goes first.
         return [VisitPublic(**visits.visit_document(visit, home)), *closed]
 
-    return (await hub.act(record))[0]
+    recorded: VisitPublic = (await hub.act(record))[0]
+    # Other consoles of the station take her off their "today" too; her family's page reloads.
+    hub.feed.publish(
+        FeedMessage(
+            "visit", recorded.station, recorded.resident, recorded.model_dump(), time.time()
+        )
+    )
+    return recorded

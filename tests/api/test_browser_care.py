@@ -54,6 +54,12 @@ async def test_a_visit_is_due_recorded_and_leaves_today(mosquitto, tmp_path):
         await item.get_by_test_id("visit-check-medication").select_option("concern")
         await item.get_by_test_id("visit-check-eating").select_option("ok")
         await item.get_by_test_id("visit-notes").fill("降压药快吃完了")
+        # The list redraws live meanwhile (a son orders a meal): the form keeps what is in it.
+        order = {"resident": HOME, "type": care["meal"], "wanted_at": "2026-12-06T11:30:00"}
+        (await hub.http.post("/service-orders", json=order)).raise_for_status()
+        await expect(desk.get_by_test_id("order-item")).to_have_count(1, timeout=TIMEOUT)
+        await expect(item.get_by_test_id("visit-check-medication")).to_have_value("concern")
+        await expect(item.get_by_test_id("visit-notes")).to_have_value("降压药快吃完了")
         await item.get_by_test_id("visit-follow-up").fill("明天送药")
         await item.get_by_test_id("visit-save").click()
         await expect(item).to_have_count(0, timeout=TIMEOUT)

@@ -6,8 +6,10 @@ alert resolved as visited is a visit; bad input is refused with the reason."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+import websockets
 from sqlalchemy import update
 
 from hub.schema import VisitPlan
@@ -21,6 +23,7 @@ from tests.support.factories import (
     served,
     settings_for,
 )
+from tests.support.served_hub import cookie_of
 
 DAY = 86400.0
 
@@ -48,7 +51,13 @@ async def test_a_due_visit_is_recorded_and_leaves_today(mosquitto, tmp_path):
             "checks": {"eating": "ok", "medication": "concern", "home_safe": "ok", "mood": "ok"},
             "notes": "降压药吃完了", "follow_up": "明天送药",
         }  # fmt: skip
-        recorded = (await dispatcher.post("/visits", json=reached)).json()
+        async with websockets.connect(hub.ws_url, additional_headers=cookie_of(dispatcher)) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            recorded = (await dispatcher.post("/visits", json=reached)).json()
+            async with asyncio.timeout(10):  # other consoles hear of it
+                while (frame := json.loads(await ws.recv()))["type"] != "visit":
+                    pass
+        assert frame["data"]["id"] == recorded["id"] and frame["resident"] == HOME
         assert (recorded["visitor"], recorded["checks"]["medication"]) == ("张丽", "concern")
         assert (await dispatcher.get("/visits/due")).json() == []
         plan_now = (await dispatcher.get(f"/visit-plans/{HOME}")).json()

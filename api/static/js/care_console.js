@@ -26,6 +26,8 @@ const care = {
   providers: [],
   residents: [],
   open: null, // the resident whose visit form is open
+  form: null, // {resident, lang, node}: that form, kept across redraws
+  picked: new Map(), // order id -> the provider chosen for it, kept across redraws
   timer: null,
 };
 
@@ -49,7 +51,7 @@ export function scheduleCare() {
   care.timer = setTimeout(reloadCare, 300);
 }
 
-/** A live frame: an order of the station, or an alert about a visit. */
+/** A live frame: an order of the station, a visit recorded, or an alert about a visit. */
 export function onCareFrame(frame) {
   if (frame.type === "service_order") {
     const order = frame.data?.order;
@@ -58,7 +60,7 @@ export function onCareFrame(frame) {
     care.orders = care.orders.filter((o) => o.id !== order.id);
     if (open) care.orders.unshift(order);
     renderCare();
-  } else if (frame.type === "alert" && frame.data?.alert?.kind === "visit_overdue") {
+  } else if (frame.type === "visit" || (frame.type === "alert" && frame.data?.alert?.kind === "visit_overdue")) {
     scheduleCare();
   }
 }
@@ -94,8 +96,17 @@ function visitRow(plan) {
       h("span", {}, named("method", plan.method)),
       h("span", { class: "muted" }, `${tierName(plan.tier)} · ${plan.responsible}`),
       misses && h("span", { class: "warn" }, misses),
-      h("button", { type: "button", class: "btn", "data-testid": "visit-record-open", onclick: () => { care.open = care.open === plan.resident ? null : plan.resident; renderCare(); } }, t("care.record"))),
-    care.open === plan.resident ? visitForm(plan) : null);
+      h("button", { type: "button", class: "btn", "data-testid": "visit-record-open", onclick: () => { care.open = care.open === plan.resident ? null : plan.resident; care.form = null; renderCare(); } }, t("care.record"))),
+    care.open === plan.resident ? openForm(plan) : null);
+}
+
+// The open form is kept across redraws (a live frame redraws the list): what the dispatcher
+// has chosen and typed must not vanish under her hands.
+function openForm(plan) {
+  if (care.form?.resident !== plan.resident || care.form.lang !== getLang()) {
+    care.form = { resident: plan.resident, lang: getLang(), node: visitForm(plan) };
+  }
+  return care.form.node;
 }
 
 function visitForm(plan) {
@@ -123,6 +134,7 @@ function visitForm(plan) {
       await api("/visits", { method: "POST", body });
       toast(body.reached ? t("care.visit_saved") : t("care.attempt_saved"), "info");
       care.open = null;
+      care.form = null;
       await reloadCare();
     } catch (error) {
       toast(error.message, "warning");
@@ -139,8 +151,8 @@ function orderRow(order) {
   const provider = order.provider ? ` · ${order.provider.name}` : "";
   const buttons = (NEXT[order.state] ?? []).map((to) => {
     if (to === "assigned") {
-      const pick = h("select", { "data-testid": "order-provider", "aria-label": t("care.provider") },
-        care.providers.map((p) => h("option", { value: p.id }, `${p.name} (${named("provider_kind", p.kind)})`)));
+      const pick = h("select", { "data-testid": "order-provider", "aria-label": t("care.provider"), onchange: (event) => care.picked.set(order.id, event.target.value) },
+        care.providers.map((p) => h("option", { value: p.id, selected: String(p.id) === care.picked.get(order.id) }, `${p.name} (${named("provider_kind", p.kind)})`)));
       const go = h("button", { type: "button", class: "btn", "data-testid": "order-to-assigned", onclick: () => move(order, go, { to, provider: Number(pick.value) }) }, named("order_action", to));
       return [pick, go];
     }
