@@ -46,12 +46,18 @@ from .routers import (
     residents,
     rooms,
     rounds,
+    service_orders,
+    service_providers,
+    service_types,
     shifts,
     stations,
     summaries,
     system,
     units,
     users,
+    visit_plans,
+    visit_tiers,
+    visits,
 )
 
 log = logging.getLogger("api")
@@ -76,6 +82,7 @@ def create_app(
         first_admin(store, settings)
         feed = AlertFeed()
         hub = Hub(settings, store, feed)
+        hub.visit_watch.clock = clock  # a visit is overdue on the days the pages show
         app.state.hub = hub
         runner = asyncio.create_task(hub.run(), name="hub")
         runner.add_done_callback(_report_end)
@@ -117,6 +124,12 @@ def create_app(
         beds,
         shifts,
         rounds,
+        visit_tiers,
+        visit_plans,
+        visits,
+        service_types,
+        service_providers,
+        service_orders,
         push,
         cities,
         districts,

@@ -16,6 +16,7 @@ SEVERITY_RANK: dict[str, int] = {"warning": 0, "minor": 1, "major": 2, "critical
 # What a detector says about a condition: it began, it changed (evidence, severity), it ended.
 EventState = Literal["raised", "updated", "cleared"]
 
-# How a dispatcher closes a case.
-Outcome = Literal["handled", "false_alarm", "hospital", "no_answer_visited", "other"]
+# How a dispatcher closes a case. "visited" (and "no_answer_visited") also record a visit
+# of the resident (hub/visits.py).
+Outcome = Literal["handled", "false_alarm", "hospital", "no_answer_visited", "visited", "other"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)

@@ -36,6 +36,7 @@ from simulators.payloads import DeviceMessage
 from transport.broker_url import BrokerUrl
 
 from .broker import BrokerError, start_broker
+from .demo_care import seed_care
 from .demo_institution import introduction, register_institution
 
 PREFIX = DEFAULT_PREFIX
@@ -148,6 +149,7 @@ async def _demo(args: argparse.Namespace) -> int:
             )
             _register(settings.database, homes)
             start, streams = _simulate(homes, args)
+            seed_care(settings.database, homes, STATION, start.timestamp())  # visits, orders
             now = SimulatedClock(start, args.speed)
             # The pages count "3 min ago" and "today" on the homes' clock, not the wall's.
             app = create_app(settings, clock=now, clock_rate=now.rate, simulated=True)

@@ -63,6 +63,7 @@ from .notices import queue_notices, queue_voice_prompt
 from .registry import set_factor
 from .schema import Alert, AlertChange, EscalationTimer, EventRow, Home
 from .views import alert_document, local_time
+from .visits import VISIT_OUTCOMES, record_alert_visit
 
 SUBSUMED_BY: dict[str, tuple[str, ...]] = {
     "no_activity": ("fall",),
@@ -288,6 +289,16 @@ class AlertManager:
                 updates.extend(self._raise(session, home, event, "hub"))
         return updates
 
+    def raise_hub_alert(
+        self, session: Session, home: Home, kind: str, severity: str, started: float, evidence: dict
+    ) -> list[AlertUpdate]:
+        """The hub's own alert of ``kind`` (e.g. ``visit_overdue``), unless one is open."""
+        if home.deactivated_at is not None or self._open(session, home.id, kind) is not None:
+            return []
+        event = self._hub_event(home, "raised", started, evidence)
+        event.kind, event.severity = kind, severity
+        return self._raise(session, home, event, "hub")
+
     def home_online(self, session: Session, home: Home) -> list[AlertUpdate]:
         alert = self._open(session, home.id, HOME_OFFLINE)
         if alert is None:
@@ -345,6 +356,8 @@ class AlertManager:
         self._close(session, alert, actor, outcome, self.clock(), note)
         if outcome == "false_alarm" and alert.kind in feedback.ADAPTING_KINDS:
             self._adapt(session, home, alert, actor)
+        if outcome in VISIT_OUTCOMES:
+            record_alert_visit(session, alert, actor, note)
         self._notify(session, home, alert, ("family",), "resolved")
         return self._update_of(alert, home, "resolved", actor)
 

@@ -13,8 +13,8 @@ For the alerts *raised* in the month (the hub's wall clock, ``raised_at``):
   to its clear, its resolve, or the end of the month / now while it is still open).
 
 Other parts of the hub add their own sections (visits, service orders) by their figures
-function in :data:`SECTIONS`; a section whose function is not there says ``available: false``
-(the page shows "not available"), never zeros.
+function in :data:`SECTIONS`; a section without one says ``available: false`` (the page
+shows "not available"), never zeros.
 
 >>> median([30.0, 10.0, 20.0]), median([10.0, 20.0, 30.0, 40.0]), median([])
 (20.0, 25.0, None)
@@ -37,6 +37,8 @@ from sqlalchemy.orm import Session
 
 from .districts import Area
 from .schema import Alert
+from .service_orders import monthly_order_figures
+from .visits import monthly_visit_figures
 
 OFFLINE_KINDS = ("device_offline", "home_offline")
 OFFLINE_LONG_S = 86400.0
@@ -55,9 +57,10 @@ class Section:
     figures: Figures | None
 
 
-# The lead wires visits and service orders here, e.g.
-# ``Section("visits", visits.monthly_visit_figures)``.
-SECTIONS: list[Section] = [Section("visits", None), Section("orders", None)]
+SECTIONS: list[Section] = [
+    Section("visits", monthly_visit_figures),  # planned, done, reached, missed
+    Section("orders", monthly_order_figures),  # by service type, by state
+]
 
 
 def median(values: list[float]) -> float | None:

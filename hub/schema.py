@@ -524,3 +524,121 @@ class RoundVisit(Base):
     at: Mapped[float] = mapped_column(Float)
     by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- care operations: visits (探访) and service orders (#16) ---------------------------------
+
+
+class VisitTier(Base):
+    """How often a station checks on a resident and how (e.g. a daily phone call, a weekly
+    phone or video call, a monthly home visit): the station's own list."""
+
+    __tablename__ = "visit_tiers"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    every_days: Mapped[int] = mapped_column(BigInt)
+    method: Mapped[str] = mapped_column(String(16))  # phone | video | home: the usual way
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class VisitPlan(Base):
+    """A resident's visit plan: a tier of her station and who is responsible for it."""
+
+    __tablename__ = "visit_plans"
+
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"), primary_key=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("visit_tiers.id"), index=True)
+    responsible: Mapped[str] = mapped_column(String(100))  # a caregiver's or volunteer's name
+    responsible_kind: Mapped[str] = mapped_column(String(16))  # caregiver | volunteer
+    since: Mapped[float] = mapped_column(Float)  # the first visit is due that day
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class Visit(Base):
+    """One visit or attempt: who, when, how, whether she was reached, what was found."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_home_at", "home_id", "at"),
+        Index("ix_visits_station_at", "station_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"))
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    at: Mapped[float] = mapped_column(Float)
+    visitor: Mapped[str] = mapped_column(String(100))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(16))  # phone | video | home
+    reached: Mapped[bool] = mapped_column(Boolean)
+    # eating, medication, home_safe, mood -> "ok" | "concern" (left out: not checked)
+    checks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(BigInt)  # the alert resolved as visited
+
+
+class ServiceType(Base):
+    """A service the station arranges (助餐 meals, 助浴 bathing, 助洁 cleaning, ...)."""
+
+    __tablename__ = "service_types"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))  # meal | bath | clean | doctor | repair | ...
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceProvider(Base):
+    """Who delivers services for a station: a provider (a canteen, a cleaning firm) or a
+    volunteer."""
+
+    __tablename__ = "service_providers"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # provider | volunteer
+    phone: Mapped[str | None] = mapped_column(String(40))
+    type_codes: Mapped[list[str]] = mapped_column(default=list)  # what it can do
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceOrder(Base):
+    """A service ordered for a resident, by her family or by a dispatcher."""
+
+    __tablename__ = "service_orders"
+    __table_args__ = (Index("ix_service_orders_station_created", "station_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("homes.id"), index=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    type_id: Mapped[int] = mapped_column(ForeignKey("service_types.id"))
+    wanted_at: Mapped[float] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("service_providers.id"))
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[float] = mapped_column(Float)
+    rating: Mapped[int | None] = mapped_column(BigInt)  # 1-5, by the family once done
+    rating_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ServiceOrderChange(Base):
+    """The history of an order: who moved it to which state, when."""
+
+    __tablename__ = "service_order_history"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))  # a state, or "rated"
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

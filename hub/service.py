@@ -64,6 +64,7 @@ from .schema import User
 from .settings import HubSettings
 from .store import Store, StoreError
 from .telemetry_sink import TelemetrySink, sink_for
+from .visit_watch import VisitWatch
 
 log = logging.getLogger("hub")
 
@@ -89,6 +90,7 @@ class Hub:
             language=settings.language,
             home_offline_after_s=settings.home_offline_after_s,
         )
+        self.visit_watch = VisitWatch(self.manager)  # overdue visits raise alerts
         self.telemetry: TelemetrySink | None = sink_for(settings.influx)  # None: no InfluxDB
         self.ingestor = Ingestor(
             store,
@@ -500,7 +502,11 @@ class Hub:
 
     def _fire_due(self) -> list[AlertUpdate]:
         with self.store.transaction() as session:
-            return self.manager.fire_due(session) + self.manager.homes_offline(session)
+            return (
+                self.manager.fire_due(session)
+                + self.manager.homes_offline(session)
+                + self.visit_watch.due(session)
+            )
 
     # -- live feed ------------------------------------------------------------------------
 

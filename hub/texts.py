@@ -54,6 +54,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "not_back_in_bed": {"zh": "离床未归", "en": "Not back in bed"},
     "left_unit_at_night": {"zh": "夜间离开病区", "en": "Left the unit at night"},
     "call": {"zh": "床头呼叫", "en": "Bed call"},
+    "visit_overdue": {"zh": "探访逾期", "en": "Visit overdue"},
 }
 
 # A device as the home config describes it (kind, role): what a family and a dispatcher call
@@ -119,6 +120,7 @@ OUTCOME_NAMES: dict[str, dict[str, str]] = {
     "false_alarm": {"zh": "误报", "en": "false alarm"},
     "hospital": {"zh": "送医", "en": "taken to hospital"},
     "no_answer_visited": {"zh": "电话未接通，已上门探访", "en": "no answer, visited at home"},
+    "visited": {"zh": "已探访", "en": "visited"},
     "other": {"zh": "其他", "en": "other"},
 }
 
@@ -359,6 +361,11 @@ _EVIDENCE: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
     "not_up": (("deadline", "到 {v} 仍未起床", "not up by {v}"),),
     "night_wandering": (("door_opened", "{v} 出门", "front door opened at {v}"),),
     "long_bathroom_stay": (("minutes", "在卫生间已 {v} 分钟", "in the bathroom for {v} min"),),
+    "visit_overdue": (
+        ("due_day", "应于 {v} 探访", "due on {v}"),
+        ("misses", "已 {v} 次未联系上", "not reached {v} times"),
+        ("responsible", "负责人 {v}", "responsible: {v}"),
+    ),
     "not_returned_home": (
         ("left_at", "{v} 出门", "went out at {v}"),
         ("out_h", "已外出 {v} 小时", "out for {v} h"),

@@ -13,6 +13,7 @@ const SHELL = [
   "/static/js/chart.js",
   "/static/js/dom.js",
   "/static/js/family.js",
+  "/static/js/family_orders.js",
   "/static/js/format.js",
   "/static/js/i18n.js",
   "/static/js/live.js",

@@ -30,6 +30,7 @@ from tests.support.factories import (
     event_message,
     home_config,
     register,
+    seed_care,
     served,
     settings_for,
 )
@@ -87,6 +88,41 @@ ACTION = {
     "city": (FORBIDDEN, NOT_YOURS),
 }
 
+# A station's own lists (visit tiers, service types, providers): its dispatcher and the admin
+# change them; a caregiver may not, a family does not see the station at all.
+STATION_LIST = {
+    "admin": (OK, OK),
+    "dispatcher": (OK, NOT_YOURS),
+    "caregiver": (FORBIDDEN, NOT_YOURS),
+    "family": (NOT_YOURS, NOT_YOURS),
+}
+
+
+def created(rules: dict[str, tuple[set[int], set[int]]]) -> dict[str, tuple[set[int], set[int]]]:
+    """The same rules for a route that creates: 201 where the other answers 200."""
+    return {
+        role: tuple({201} if status == OK else status for status in statuses)  # type: ignore[misc]
+        for role, statuses in rules.items()
+    }
+
+
+STATION_LIST_ADD = created(STATION_LIST)
+# What the station's staff do for a resident (a plan, a visit): not the family's to do.
+STAFF = {
+    "admin": (OK, OK),
+    "dispatcher": (OK, NOT_YOURS),
+    "caregiver": (OK, NOT_YOURS),
+    "family": (FORBIDDEN, NOT_YOURS),
+}
+STAFF_ADD = created(STAFF)
+# Only the family rates; the walk's order is not done yet, so the family's try is a 409.
+RATING = {
+    "admin": (FORBIDDEN, FORBIDDEN),
+    "dispatcher": (FORBIDDEN, NOT_YOURS),
+    "caregiver": (FORBIDDEN, NOT_YOURS),
+    "family": ({409}, NOT_YOURS),
+}
+
 EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/auth/me"): everyone(OK),
     ("post", "/auth/login"): everyone(OK),
@@ -121,6 +157,31 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("post", "/alerts/{alert_id}/acknowledge"): ACTION,
     ("post", "/alerts/{alert_id}/resolve"): ACTION,
     ("post", "/alerts/{alert_id}/reopen"): ACTION,
+    ("get", "/visit-tiers"): everyone(OK),
+    ("post", "/visit-tiers"): STATION_LIST_ADD,
+    ("patch", "/visit-tiers/{item_id}"): STATION_LIST,
+    ("get", "/visit-plans"): everyone(OK),
+    ("get", "/visit-plans/{resident_id}"): scoped(),
+    ("put", "/visit-plans/{resident_id}"): STAFF,
+    ("get", "/visits"): everyone(OK),
+    ("get", "/visits/due"): everyone(OK),
+    ("get", "/visits/{visit_id}"): scoped(),
+    ("post", "/visits"): STAFF_ADD,
+    ("get", "/service-types"): everyone(OK),
+    ("post", "/service-types"): STATION_LIST_ADD,
+    ("patch", "/service-types/{item_id}"): STATION_LIST,
+    ("get", "/service-providers"): everyone(OK),
+    ("post", "/service-providers"): STATION_LIST_ADD,
+    ("patch", "/service-providers/{item_id}"): STATION_LIST,
+    ("get", "/service-orders"): everyone(OK),
+    # The family orders for its resident, the staff for one who phones in.
+    ("post", "/service-orders"): {
+        role: ({201}, {201} if role == "admin" else NOT_YOURS)
+        for role in ("admin", "dispatcher", "caregiver", "family")
+    },
+    ("get", "/service-orders/{order_id}"): scoped(),
+    ("post", "/service-orders/{order_id}/state"): ACTION,
+    ("post", "/service-orders/{order_id}/rating"): RATING,
     ("get", "/health"): everyone(OK),
     ("get", "/clock"): everyone(OK),
     ("get", "/catalog/devices"): everyone(OK),
@@ -209,6 +270,11 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
         return SUBSCRIPTION
     if path.endswith("/feedback/{kind}"):
         return {"factor": 1.25, "note": "the walk"}
+    if path.endswith("/{item_id}"):
+        return {"active": True}
+    care = care_body(path, target)
+    if care is not None:
+        return care
     if path.startswith("/homes/") and path.count("/") == 2:
         station = "st1" if target["home_id"] == "h001" else "st2"
         return home_config(target["home_id"], station=station, place=target["place"])
@@ -231,6 +297,43 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
     }.get(path.rsplit("/", 1)[-1])
 
 
+def care_body(path: str, target: dict[str, str]) -> object:
+    """Bodies of the care operations' routes (#16), for the target's station or resident."""
+    station, resident = target["station_id"], target["resident_id"]
+    new = {
+        "/visit-tiers": {"name_zh": "每月上门", "name_en": "Monthly home visit",
+                         "every_days": 30, "method": "home"},
+        "/service-types": {"code": "repair", "name_zh": "维修", "name_en": "Repairs"},
+        "/service-providers": {"name": "志愿者 周", "kind": "volunteer"},
+    }.get(path)  # fmt: skip
+    if new is not None:
+        return {"station": station, **new}
+    if path == "/visit-plans/{resident_id}":
+        return {"tier": int(target["tier"]), "responsible": "王芳"}
+    if path == "/visits":
+        return {"resident": resident, "method": "phone", "reached": True}
+    if path == "/service-orders":
+        wanted = "2026-12-06T11:30:00"
+        return {"resident": resident, "type": int(target["type"]), "wanted_at": wanted}
+    return {"state": {"to": "accepted"}, "rating": {"rating": 5}}.get(path.rsplit("/", 1)[-1])
+
+
+async def seed_care_of(hub, station: str, resident: str) -> dict[str, str]:
+    """A station's lists, its resident's plan, a visit and an order: the walk's ids."""
+    care = await seed_care(hub, station)
+    plan = {"tier": care["daily"], "responsible": "王芳"}
+    (await hub.http.put(f"/visit-plans/{resident}", json=plan)).raise_for_status()
+    visit = {"resident": resident, "method": "phone", "reached": False}
+    visit_id = (await hub.http.post("/visits", json=visit)).json()["id"]
+    order = {"resident": resident, "type": care["meal"], "wanted_at": "2026-12-06T11:30:00"}
+    order_id = (await hub.http.post("/service-orders", json=order)).json()["id"]
+    return {
+        "tier": str(care["daily"]), "type": str(care["meal"]), "visit_id": str(visit_id),
+        "order_id": str(order_id), "/visit-tiers": str(care["daily"]),
+        "/service-types": str(care["meal"]), "/service-providers": str(care["canteen"]),
+    }  # fmt: skip
+
+
 async def test_every_route_with_every_role(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         alerts = await two_stations(hub, mosquitto)
@@ -244,6 +347,8 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         places = await institutions(hub)
         own |= places["st1"]
         other |= places["st2"]
+        own |= await seed_care_of(hub, "st1", "h001")
+        other |= await seed_care_of(hub, "st2", "h002")
         clients = {
             "admin": hub.http,
             "dispatcher": await hub.client_for(DISPATCHER),
@@ -275,7 +380,8 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
                         # (as patient as the walk's clients: argon2 on a busy machine)
                         client = httpx.AsyncClient(base_url=hub.url, timeout=30)
                         await client.post("/auth/login", json=credentials(role))
-                    url = path.format(**target)
+                    list_path = "/" + path.split("/")[1]
+                    url = path.format(**target, item_id=target.get(list_path, ""))
                     query = {"room": target["room_id"]} if path == "/rounds" else None
                     if path.startswith("/reports/monthly"):
                         query = {"month": "2026-12"}

@@ -122,8 +122,12 @@ def test_monthly_figures_per_station_district_and_city(tmp_path):
     assert d1["offline_homes"] == {"count": 1, "homes": ["h2"]}
     assert found["district:d2"]["alerts"]["total"] == 1
     assert found["city:c1"]["alerts"]["total"] == 11
-    # Sections not on this hub are "not available", not zeros.
-    assert st1["sections"] == {"visits": {"available": False}, "orders": {"available": False}}
+    # Visits and service orders come from their modules: none planned or ordered here.
+    visits = {"planned": 0, "done": 0, "reached": 0, "missed": 0}
+    assert st1["sections"] == {
+        "visits": {"available": True, "figures": visits},
+        "orders": {"available": True, "figures": {}},
+    }
 
 
 def test_a_section_plugs_in_and_the_csv_says_what_has_no_data(tmp_path):

@@ -229,3 +229,29 @@ def ward_config(
         place={"institution": institution, "unit": unit, "room": room, "bed": bed},
         contacts=[], **changes,
     )  # fmt: skip
+
+
+# -- care operations (#16): a station's visit tiers, service types and providers ----------
+
+
+async def seed_care(hub: Served, station: str = STATION) -> dict[str, int]:
+    """Through the API as the admin: a daily phone tier and a weekly one, a meal service and
+    a cleaning service, a canteen and a volunteer of ``station``; their ids by name."""
+    made: dict[str, int] = {}
+    rows = {
+        "daily": ("/visit-tiers", {"name_zh": "每日电话", "name_en": "Daily phone call",
+                                   "every_days": 1, "method": "phone"}),
+        "weekly": ("/visit-tiers", {"name_zh": "每周电话或视频", "name_en": "Weekly phone or video",
+                                    "every_days": 7, "method": "video"}),
+        "meal": ("/service-types", {"code": "meal", "name_zh": "助餐", "name_en": "Meals"}),
+        "clean": ("/service-types", {"code": "clean", "name_zh": "助洁", "name_en": "Cleaning"}),
+        "canteen": ("/service-providers", {"name": "社区长者食堂", "kind": "provider",
+                                           "phone": "0558-1234567", "type_codes": ["meal"]}),
+        "volunteer": ("/service-providers", {"name": "志愿者 陈静", "kind": "volunteer",
+                                             "type_codes": ["meal", "clean"]}),
+    }  # fmt: skip
+    for name, (path, body) in rows.items():
+        response = await hub.http.post(path, json={"station": station, **body})
+        response.raise_for_status()
+        made[name] = response.json()["id"]
+    return made

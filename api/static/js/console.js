@@ -31,8 +31,9 @@ import { startPage, toast } from "./shell.js";
 import { showUnacknowledged } from "./badge.js";
 import { armAudio, beep } from "./sound.js";
 import { wellbeingLines } from "./wellbeing.js";
+import { onCareFrame, reloadCare, renderCare, startCare } from "./care_console.js";
 
-const OUTCOMES = ["handled", "false_alarm", "hospital", "no_answer_visited", "other"];
+const OUTCOMES = ["handled", "false_alarm", "hospital", "no_answer_visited", "visited", "other"];
 
 const state = {
   soundOn: false, // the browser lets the console beep (sound.js)
@@ -138,6 +139,7 @@ function keepAlert(alert) {
 }
 
 function onFrame(frame) {
+  onCareFrame(frame); // orders and overdue visits: the care tab
   if (frame.type === "alert") {
     const { alert, change } = frame.data ?? {};
     if (!alert || alert.station !== state.station) return;
@@ -642,7 +644,9 @@ function showTab(tab) {
   }
   $("#view-queue").hidden = tab !== "queue";
   $("#view-overview").hidden = tab !== "overview";
+  $("#view-care").hidden = tab !== "care";
   if (tab === "overview") reloadOverview();
+  if (tab === "care") reloadCare();
 }
 
 // -- the hub's health ----------------------------------------------------------------------
@@ -793,6 +797,7 @@ async function main() {
     renderChannels();
     renderQueue();
     renderOverview();
+    renderCare();
     renderDetailAgain();
   });
   setTimeout(tickAges, tickMs());
@@ -807,6 +812,7 @@ async function main() {
     onOpen: async () => {
       await reloadQueue();
       reloadOverview();
+      reloadCare();
       if (state.detail) {
         refreshAlert();
         scheduleSide();
@@ -815,6 +821,7 @@ async function main() {
   });
   await reloadQueue().catch(() => {});
   reloadOverview();
+  startCare(state.station).catch(() => {});
   if (hash?.[1] === "alert") {
     state.selectedAlert = Number(hash[2]);
     renderQueue();

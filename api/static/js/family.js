@@ -28,6 +28,7 @@ import { factTiles } from "./resident.js";
 import { startPage } from "./shell.js";
 import { loadSummary, renderSummary } from "./summary.js";
 import { familyBanner } from "./wellbeing.js";
+import { followOrders, onOrderFrame, renderOrders } from "./family_orders.js";
 
 const PICK_KEY = "eldercare.family.resident";
 // Which changes are worth a notification on the phone: not every update or reminder.
@@ -358,6 +359,7 @@ function scheduleLoad(delay = 800) {
 }
 
 function onFrame(frame) {
+  if (onOrderFrame(frame)) return; // an order of hers: the services card, nothing else
   if (frame.type === "alert") {
     const { alert, change } = frame.data ?? {};
     if (!alert || alert.resident !== state.residentId) return;
@@ -391,8 +393,13 @@ function follow(residentId) {
     // not remembered
   }
   state.feed?.stop();
-  state.feed = new LiveFeed({ params: { resident: residentId }, onOpen: load, onFrame, onStatus: setConnection });
+  const reload = () => {
+    load();
+    followOrders(residentId);
+  };
+  state.feed = new LiveFeed({ params: { resident: residentId }, onOpen: reload, onFrame, onStatus: setConnection });
   load();
+  followOrders(residentId);
   state.feed.start();
 }
 
@@ -427,6 +434,7 @@ async function main() {
     render();
     renderSummary();
     renderUpdated();
+    renderOrders({ form: true });
   });
   await syncClock();
   const tick = () => {
