@@ -54,7 +54,7 @@ from .errors import HubError
 from .feed import AlertFeed, FeedMessage
 from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
-from .presence import Presence, claim, client_id_of
+from .presence import Presence, claim, client_id_of, worker_client_id
 from .registry import decay_feedback
 from .retention import sweep
 from .schema import User
@@ -104,7 +104,9 @@ class Hub:
         self.presence: Presence | None = None
         self._claimed = False
         self._disconnected_since: float | None = time.time()
-        self.outbox = MqttOutbox(store, self.counts, self._store_failed)
+        self.outbox = MqttOutbox(
+            store, self.counts, self._store_failed, claim=settings.shared_group is not None
+        )
         self.deliveries = DeliveryWorker(store, settings, self.counts, self._store_failed)
         self._logins = ThreadPoolExecutor(
             settings.login_workers, thread_name_prefix="hub-login", initializer=_yield_cpu
@@ -251,6 +253,10 @@ class Hub:
             self.client_id = await asyncio.to_thread(
                 client_id_of, self.store, self.settings.client_id
             )
+            if self.settings.shared_group and self.settings.worker:
+                self.client_id = worker_client_id(
+                    self.client_id, self.settings.shared_group, self.settings.worker
+                )
             self.presence = Presence.new(self.settings.prefix, self.client_id)
             await self.deliveries.vapid()  # Web Push keys, generated at the first start
         if not self._claimed:
