@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +53,7 @@ from .audit import ReadLog
 from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
 from .feed import AlertFeed, FeedMessage
+from .feed_relay import FeedRelay
 from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
 from .presence import Presence, claim, client_id_of, worker_client_id
@@ -96,6 +98,12 @@ class Hub:
         )
         self.counts = HubCounts()
         self.health = HubHealth()
+        # Several workers: what this one publishes reaches the others' WebSockets too.
+        self.relay = (
+            FeedRelay(settings.database, secrets.token_hex(8), self.feed)
+            if settings.shared_group
+            else None
+        )
         self.takeover = TakeoverWatch(
             self.health, lambda: self.client_id, prompt_s=settings.reconnect_max_s + 2
         )
@@ -221,6 +229,7 @@ class Hub:
             # pages: no channel configured, or one that keeps failing.
             "warnings": self._channel_warnings(),
             "telemetry": self.telemetry.status() if self.telemetry else None,
+            "feed_relay": self.relay.status() if self.relay else None,
         }
 
     def _channel_warnings(self) -> list[dict[str, object]]:
@@ -290,6 +299,8 @@ class Hub:
                 tasks.create_task(self.deliveries.run(), name="deliveries")
                 tasks.create_task(self._retention_loop(), name="retention")
                 tasks.create_task(self._feedback_loop(), name="feedback")
+                if self.relay is not None:
+                    tasks.create_task(self.relay.run(), name="feed-relay")
         finally:
             ingest.shutdown(wait=False, cancel_futures=True)
 
@@ -502,9 +513,18 @@ class Hub:
     # -- live feed ------------------------------------------------------------------------
 
     def _publish(self, alerts: list[AlertUpdate], homes: list[HomeChange]) -> None:
+        messages = self._feed_messages(alerts, homes)
+        for message in messages:
+            self.feed.publish(message)
+        if self.relay is not None:
+            self.relay.send(messages)
+
+    @staticmethod
+    def _feed_messages(alerts: list[AlertUpdate], homes: list[HomeChange]) -> list[FeedMessage]:
         now = time.time()
+        messages = []
         for update in alerts:
-            self.feed.publish(
+            messages.append(
                 FeedMessage(
                     type="alert",
                     station=update.station,
@@ -514,7 +534,7 @@ class Hub:
                 )
             )
         for change in homes:
-            self.feed.publish(
+            messages.append(
                 FeedMessage(
                     type="home",
                     station=change.station,
@@ -523,6 +543,7 @@ class Hub:
                     at=now,
                 )
             )
+        return messages
 
 
 def _yield_cpu() -> None:

@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiomqtt
+import websockets
 
 from tests.support.cli import eldercare
 from tests.support.factories import PREFIX, register
 from tests.support.hub_process import AsAdmin, HubProcess
+from tests.support.served_hub import cookie_of
 from tests.support.stores import postgresql_database, query
 from transport.broker_url import BrokerUrl
 
@@ -124,6 +126,17 @@ class Edges:
             await self.clients[home].publish(topic, payload, qos=1)
 
 
+async def sos_seen(console, wanted: int, timeout: float = 60) -> set[str]:
+    seen: set[str] = set()
+    async with asyncio.timeout(timeout):
+        while len(seen) < wanted:
+            frame = json.loads(await console.recv())
+            alert = frame.get("data", {}).get("alert", {})
+            if frame.get("type") == "alert" and alert.get("kind") == "sos":
+                seen.add(frame["resident"])
+    return seen
+
+
 async def until_count(database: str, sql: str, expected: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -171,8 +184,17 @@ async def test_three_workers_handle_each_message_once_and_in_event_order(
             telemetry = [edge_telemetry(home, 100 + k, t0 + k, 4) for k in range(5)]
             messages.extend(story + telemetry)
         shuffle.shuffle(messages)  # homes interleaved; each home's own order as above
-        async with Edges(mosquitto, homes) as edges:
+        ws_url = hubs[0].url.replace("http://", "ws://") + "/ws"
+        async with (
+            websockets.connect(ws_url, additional_headers=cookie_of(hubs[0].http)) as console,
+            Edges(mosquitto, homes) as edges,
+        ):
+            await console.recv()  # its hello
             await edges.send(messages)
+            # The console holds a WebSocket to one worker and sees every home's SOS,
+            # whichever worker raised it (hub.feed_relay).
+            seen = await sos_seen(console, len(homes))
+        assert seen == set(homes)
 
         await until_count(database, "SELECT count(*) FROM received", 13 * len(homes))
         # Each SOS: the station told at once and once more ESCALATE_AFTER_S later.
