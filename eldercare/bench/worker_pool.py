@@ -64,7 +64,7 @@ class Worker:
                 raise RuntimeError(f"worker {self.slot} exited; see {self.log}")
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"worker {self.slot} not connected within {timeout} s")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
         return time.perf_counter() - started
 
     def signal(self, number: int) -> None:
