@@ -4,7 +4,10 @@ Synchronous on purpose (the hub runs it in a worker thread of its own): parse ev
 (:mod:`hub.upstream`), drop duplicates by ``(home, edge, seq)`` (the home of the topic, not
 of the payload), and in one transaction write the readings, the events (through the
 :class:`~hub.alerts.AlertManager`), the statuses and the rejected messages. One
-transaction per batch is what makes ingest fast.
+transaction per batch is what makes ingest fast. On PostgreSQL, where several hub workers
+may share the homes' traffic, the batch first locks the homes whose alerts it may change and
+claims its messages in ``received`` (:mod:`hub.arbiter`): a message another worker took is
+skipped as a duplicate, never a failed batch.
 
 When a batch cannot be committed, the ingestor asks the store whether it can write at all
 (:meth:`~hub.store.Store.can_write`):

@@ -18,6 +18,9 @@
 * ``retention``: delete what is older than its retention (:mod:`hub.retention`).
 * ``feedback``: every hour, step back outcome-feedback factors whose kind has been quiet for
   weeks (:mod:`hub.feedback`), and push the configs that changed.
+* ``feed-relay`` (workers of a shared group only): the other workers' feed messages, through
+  PostgreSQL's LISTEN/NOTIFY (:mod:`hub.feed_relay`). With several workers the store is the
+  arbiter of who handles what (:mod:`hub.arbiter`).
 
 Store work runs in threads, so the event loop keeps serving the API and the WebSockets;
 ingest has a thread of its own and password checks another (:meth:`Hub.log_in`), so neither
