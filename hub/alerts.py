@@ -51,12 +51,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.alert import OUTCOMES, SEVERITY_RANK
 from contracts.topics import DEFAULT_PREFIX
 
-from . import feedback, ward_routing
+from . import arbiter, event_order, feedback, ward_routing
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, Audience, EscalationPolicies
 from .notices import queue_notices, queue_voice_prompt
@@ -146,18 +147,30 @@ class AlertManager:
             return []
         actor = f"edge:{event.edge}"
         alert = self._open(session, home.id, event.kind)
+        # Several workers (hub.arbiter): the home is locked, and event time decides.
+        ordered = arbiter.shared_store(session)
         if event.state == "cleared":
             if alert is None:
-                return []
+                return []  # kept unlinked: a raise handled later finds it (hub.event_order)
+            stale = ordered and event_order.stale_clear(session, alert, event)
             event.alert_id = alert.id
-            return self._clear(session, home, alert, event, actor)
+            return [] if stale else self._clear(session, home, alert, event, actor)
         if alert is None:
             parent = self._subsuming(session, home.id, event.kind)
             if parent is not None:
                 event.alert_id = parent.id
                 return self._relate(session, home, parent, event, actor)
-            return self._raise(session, home, event, actor)
+            updates = self._raise(session, home, event, actor)
+            early = event_order.early_clear(session, event) if ordered else None
+            if early is not None and event.alert_id is not None:
+                raised = session.get(Alert, event.alert_id)
+                assert raised is not None
+                early.alert_id = raised.id
+                updates += self._clear(session, home, raised, early, f"edge:{early.edge}")
+            return updates
         event.alert_id = alert.id
+        if ordered and not alert.active and event_order.cleared_since(session, alert, event):
+            return self._relate(session, home, alert, event, actor)  # older than its clear
         return self._update(session, home, alert, event, actor)
 
     def clear_refused(self, session: Session, home_id: str, kind: str, edge: str) -> str | None:
@@ -213,12 +226,32 @@ class AlertManager:
             related=[],
             escalation_step=0,
         )
-        session.add(alert)
-        session.flush()  # the id, for the history and the event
+        if arbiter.shared_store(session):
+            existing = self._insert_unless_open(session, alert)
+            if existing is not None:  # another transaction opened it first: update that one
+                event.alert_id = existing.id
+                return self._update(session, home, existing, event, actor)
+        else:
+            session.add(alert)
+            session.flush()  # the id, for the history and the event
         event.alert_id = alert.id
         self._record(session, alert, actor, "raised", {"severity": alert.severity})
         self._escalate(session, home, alert, step=0, change="raised")
         return [self._update_of(alert, home, "raised", actor)]
+
+    def _insert_unless_open(self, session: Session, alert: Alert) -> Alert | None:
+        """Insert the new alert, or, when the partial unique index says one of its home and
+        kind is open already (a writer that did not hold the home's lock), that one."""
+        try:
+            with session.begin_nested():  # a savepoint: the refusal costs only the insert
+                session.add(alert)
+                session.flush()
+        except IntegrityError:
+            existing = self._open(session, alert.home_id, alert.kind)
+            if existing is None:
+                raise  # some other constraint: not ours to hide
+            return existing
+        return None
 
     def _update(
         self, session: Session, home: Home, alert: Alert, event: EventRow, actor: str
@@ -244,7 +277,9 @@ class AlertManager:
     def _relate(
         self, session: Session, home: Home, parent: Alert, event: EventRow, actor: str
     ) -> list[AlertUpdate]:
-        if event.kind not in parent.related:
+        """Record the event on ``parent`` without changing its state (a consequence of a
+        fall, or an update older than the alert's clear)."""
+        if event.kind not in parent.related and event.kind != parent.kind:
             parent.related = [*parent.related, event.kind]
         parent.updated_at = self.clock()
         self._record(
@@ -283,6 +318,8 @@ class AlertManager:
         )
         updates = []
         for home in homes:
+            if not arbiter.try_lock_home(session, home.id):
+                continue  # another worker is at this home: the next tick sees its result
             if self._open(session, home.id, HOME_OFFLINE) is None:
                 since = home.status_at or now
                 event = self._hub_event(home, "raised", since, {"offline_since": since})
@@ -438,6 +475,9 @@ class AlertManager:
         alert = session.get(Alert, alert_id)
         if alert is None:
             raise AlertNotFound("no such alert", alert_id=alert_id)
+        if arbiter.shared_store(session):  # a person's action and a worker's take turns
+            arbiter.lock_homes(session, [alert.home_id])
+            session.refresh(alert)
         home = session.get(Home, alert.home_id)
         assert home is not None  # a foreign key
         return alert, home
@@ -452,11 +492,25 @@ class AlertManager:
     def fire_due(self, session: Session, now: float | None = None) -> list[AlertUpdate]:
         """Escalation steps whose time has come: notify, and set the next step's timer."""
         now = self.clock() if now is None else now
-        timers = session.scalars(
-            select(EscalationTimer).where(EscalationTimer.due_at <= now).order_by("due_at")
+        due = session.execute(
+            select(EscalationTimer.alert_id, Alert.home_id)
+            .join(Alert, Alert.id == EscalationTimer.alert_id)
+            .where(EscalationTimer.due_at <= now)
+            .order_by(EscalationTimer.due_at)
         ).all()
         updates = []
-        for timer in timers:
+        for alert_id, home_id in due:
+            # Claimed under its home's lock (hub.arbiter): a step another worker fired has
+            # moved or removed the timer by the time the lock is ours.
+            if not arbiter.try_lock_home(session, home_id):
+                continue
+            timer = session.scalars(
+                select(EscalationTimer)
+                .where(EscalationTimer.alert_id == alert_id, EscalationTimer.due_at <= now)
+                .execution_options(populate_existing=True)
+            ).first()
+            if timer is None:
+                continue
             alert, home = self._get(session, timer.alert_id)
             if alert.acknowledged or alert.resolved_at is not None:
                 session.delete(timer)

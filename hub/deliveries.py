@@ -4,6 +4,14 @@ through apprise) and MQTT messages for homes (the ``mqtt_outbox`` rows: configs,
 Each delivery is sent on its own task (a slow or broken target never holds up another), at
 most ``delivery_concurrency`` at once, and recorded in the store; a failed one is retried
 after a delay doubling from ``delivery_retry_s``, up to ``delivery_attempts``.
+
+Several hub workers on one store (hub.arbiter) each run this: a delivery is **claimed**
+before it is sent, in a transaction that locks it (``FOR UPDATE SKIP LOCKED``: rows another
+worker is claiming are passed over) and moves its ``next_at`` a lease ahead, so no other
+worker finds it due; recording the attempt ends the lease. A worker killed mid-send leaves
+the delivery to be sent by another when the lease ends (at least once: a target cannot be
+asked whether it already got it). Queued MQTT messages are claimed the same way, by setting
+their ``sent_at`` before they are published (back to NULL if the publish fails).
 """
 
 from __future__ import annotations
@@ -72,8 +80,9 @@ class DeliveryWorker:
         async with asyncio.TaskGroup() as sends:
             while True:
                 self.ready.clear()
+                free = self.settings.delivery_concurrency - len(self._in_flight)
                 try:
-                    due, next_at = await asyncio.to_thread(self._due)
+                    due, next_at = await asyncio.to_thread(self._due, free)
                 except SQLAlchemyError as exc:
                     await self._store_failed("deliveries", exc)
                     due, next_at = [], None
@@ -88,20 +97,31 @@ class DeliveryWorker:
                     async with asyncio.timeout(wait):
                         await self.ready.wait()
 
-    def _due(self) -> tuple[list[tuple[int, str, str, str, int, int | None]], float | None]:
+    @property
+    def lease_s(self) -> float:
+        """How long a claimed delivery is this worker's: its send's time and then some."""
+        return 3 * self.settings.delivery_timeout_s + 30.0
+
+    def _due(
+        self, free: int
+    ) -> tuple[list[tuple[int, str, str, str, int, int | None]], float | None]:
+        """Claim up to ``free`` due deliveries (only as many as can start now, so no lease
+        runs out while its delivery waits for a slot); and when the next one is due."""
         now = time.time()
-        with self.store.sessions() as session:
+        with self.store.transaction() as session:
             rows = session.scalars(
                 select(Delivery)
                 .where(Delivery.state == "pending", Delivery.next_at <= now)
                 .order_by(Delivery.next_at)
-                .limit(100)
+                .limit(max(free, 0))
+                .with_for_update(skip_locked=True)
             ).all()
-            due = [
-                (row.id, row.target, row.title, row.body, row.attempts, row.alert_id)
-                for row in rows
-                if row.id not in self._in_flight
-            ]
+            due = []
+            for row in rows:
+                if row.id in self._in_flight:
+                    continue
+                row.next_at = now + self.lease_s  # claimed: due again only if we die
+                due.append((row.id, row.target, row.title, row.body, row.attempts, row.alert_id))
             later = session.scalars(
                 select(Delivery.next_at)
                 .where(Delivery.state == "pending", Delivery.next_at > now)
@@ -175,11 +195,16 @@ class MqttOutbox:
         store: Store,
         counts: HubCounts,
         store_failed: Callable[[str, BaseException], Awaitable[bool]],
+        *,
+        claim: bool = False,
     ):
+        """``claim``: several workers publish from this store, so each message is claimed
+        (``sent_at`` set) before it goes out: once, not once per worker."""
         self.store = store
         self.counts = counts
         self.ready = asyncio.Event()
         self._store_failed = store_failed
+        self.claim = claim
 
     async def run(self, client: aiomqtt.Client) -> None:
         while True:
@@ -189,9 +214,18 @@ class MqttOutbox:
             except SQLAlchemyError as exc:
                 await self._store_failed("outgoing", exc)
                 queued = []
-            for message_id, topic, payload, retain in queued:
-                await client.publish(topic, payload, qos=1, retain=retain)
+            for position, (message_id, topic, payload, retain) in enumerate(queued):
+                try:
+                    await client.publish(topic, payload, qos=1, retain=retain)
+                except aiomqtt.MqttError:
+                    if self.claim:  # not sent: give them back to whichever worker is up
+                        unsent = [row[0] for row in queued[position:]]
+                        with contextlib.suppress(SQLAlchemyError):
+                            await asyncio.to_thread(self._unclaim, unsent)
+                    raise
                 self.counts.published += 1
+                if self.claim:
+                    continue  # marked sent when claimed
                 try:
                     await asyncio.to_thread(self._mark_sent, message_id)
                 except SQLAlchemyError as exc:  # sent again later: twice is harmless
@@ -203,14 +237,28 @@ class MqttOutbox:
                         await self.ready.wait()
 
     def _queued_outgoing(self) -> list[tuple[int, str, bytes, bool]]:
-        with self.store.sessions() as session:
-            rows = session.scalars(
+        with self.store.transaction() as session:
+            query = (
                 select(OutgoingMessage)
                 .where(OutgoingMessage.sent_at.is_(None))
                 .order_by(OutgoingMessage.id)
                 .limit(100)
             )
+            if self.claim:
+                query = query.with_for_update(skip_locked=True)
+            rows = session.scalars(query).all()
+            if self.claim:
+                now = time.time()
+                for row in rows:
+                    row.sent_at = now
             return [(row.id, row.topic, row.payload, row.retain) for row in rows]
+
+    def _unclaim(self, message_ids: list[int]) -> None:
+        with self.store.transaction() as session:
+            for message_id in message_ids:
+                row = session.get(OutgoingMessage, message_id)
+                if row is not None:
+                    row.sent_at = None
 
     def _mark_sent(self, message_id: int) -> None:
         with self.store.transaction() as session:

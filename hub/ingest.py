@@ -4,7 +4,10 @@ Synchronous on purpose (the hub runs it in a worker thread of its own): parse ev
 (:mod:`hub.upstream`), drop duplicates by ``(home, edge, seq)`` (the home of the topic, not
 of the payload), and in one transaction write the readings, the events (through the
 :class:`~hub.alerts.AlertManager`), the statuses and the rejected messages. One
-transaction per batch is what makes ingest fast.
+transaction per batch is what makes ingest fast. On PostgreSQL, where several hub workers
+may share the homes' traffic, the batch first locks the homes whose alerts it may change and
+claims its messages in ``received`` (:mod:`hub.arbiter`): a message another worker took is
+skipped as a duplicate, never a failed batch.
 
 When a batch cannot be committed, the ingestor asks the store whether it can write at all
 (:meth:`~hub.store.Store.can_write`):
@@ -35,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from contracts.topics import DEFAULT_PREFIX
 
+from . import arbiter
 from .alerts import AlertManager, AlertUpdate
 from .reading_hours import KEPT_IN_SQL, add_hours
 from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected
@@ -230,7 +234,12 @@ class Ingestor:
         parsed = [item for item in items if item.message is not None]
         messages = [item.message for item in parsed if item.message is not None]
         known = self._known_homes(session, {m.home for m in messages if m.home is not None})
-        fresh = self._not_seen(session, [m for m in messages if not isinstance(m, Status)])
+        shared = arbiter.shared_store(session)
+        if shared:  # several workers: the store decides who handles what (hub.arbiter)
+            arbiter.lock_homes(session, self._homes_to_lock(session, messages, known))
+            fresh = arbiter.claim_received(session, _keys(messages, known), now)
+        else:
+            fresh = self._not_seen(session, [m for m in messages if not isinstance(m, Status)])
         received: list[tuple[str, str, int, float]] = []
         readings: list[tuple[str, str, str, float, float | None, str | None]] = []
         rejected = [
@@ -267,7 +276,7 @@ class Ingestor:
                 continue
             result.alerts.extend(self._event(session, message, tally, now))
         # Core executemany for the bulk: the ORM's unit of work costs more than the rows.
-        if received:
+        if received and not shared:  # shared: claimed above
             _insert_many(session, Received.__table__, RECEIVED_COLUMNS, received)
         if readings and self.telemetry is not None:
             add_hours(session, readings)
@@ -319,6 +328,21 @@ class Ingestor:
         if not ids:
             return set()
         return set(session.scalars(select(Home.id).where(Home.id.in_(ids))))
+
+    def _homes_to_lock(
+        self, session: Session, messages: Sequence[Upstream], known: set[str]
+    ) -> set[str]:
+        """The homes whose alerts or status this batch may change: those of its events and
+        statuses, and every home of a hosted process whose status it carries."""
+        homes = {
+            m.home
+            for m in messages
+            if isinstance(m, EventMessage | Status) and m.home is not None and m.home in known
+        }
+        hosts = {m.hosted for m in messages if isinstance(m, Status) and m.hosted is not None}
+        if hosts:
+            homes.update(session.scalars(select(Home.id).where(Home.hosted_by.in_(hosts))))
+        return homes
 
     def _not_seen(
         self, session: Session, messages: Iterable[EventMessage | Telemetry]
@@ -428,6 +452,14 @@ class Ingestor:
             return
         self._warned.add(problem)
         log.warning("%s (further ones are counted)", message)
+
+
+def _keys(messages: Iterable[Upstream], known: set[str]) -> list[tuple[str, str, int]]:
+    return [
+        (m.home, m.edge, m.seq)
+        for m in messages
+        if isinstance(m, EventMessage | Telemetry) and m.home in known
+    ]
 
 
 def _reading_rows(

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiomqtt
+from sqlalchemy.exc import IntegrityError
 
 from contracts.topics import hub_presence, hub_probe
 from transport.broker_url import BrokerUrl
@@ -74,13 +75,28 @@ def client_id_of(store: Store, configured: str | None) -> str:
         if kept is not None:
             return kept.value
     generated = f"eldercare-hub-{secrets.token_hex(6)}"
-    with store.transaction() as session:
-        kept = session.get(Meta, CLIENT_ID_KEY)  # another process may have just made one
-        if kept is not None:
+    try:
+        with store.transaction() as session:
+            kept = session.get(Meta, CLIENT_ID_KEY)  # another process may have just made one
+            if kept is not None:
+                return kept.value
+            session.add(Meta(key=CLIENT_ID_KEY, value=generated))
+    except IntegrityError:  # a worker starting beside this one made it first: theirs
+        with store.sessions() as session:
+            kept = session.get(Meta, CLIENT_ID_KEY)
+            if kept is None:
+                raise
             return kept.value
-        session.add(Meta(key=CLIENT_ID_KEY, value=generated))
     log.info("hub: MQTT client id %s generated for this installation", generated)
     return generated
+
+
+def worker_client_id(installation: str, group: str, worker: str) -> str:
+    """A shared-subscription worker's client id: the installation's, its group and its
+    slot. Never the installation's own id (that of a single hub), and the same at every
+    start of the slot, so the worker gets back the persistent session the broker kept
+    for it; a second worker started in a slot already live is refused like a second hub."""
+    return f"{installation}-{group}-{worker}"[:128]
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,10 @@ def add_hours(session: Session, rows: Sequence[Row]) -> int:
         return 0
     connection = session.connection()
     statement = UPSERTS[connection.dialect.name]
-    connection.exec_driver_sql(statement, [tuple(hour.values()) for hour in hours])
+    # In key order: two hub workers adding to the same hours lock their rows in one order,
+    # so they wait for each other instead of deadlocking (hub.arbiter).
+    upserts = sorted(tuple(hour.values()) for hour in hours)
+    connection.exec_driver_sql(statement, upserts)
     return len(hours)
 
 

@@ -20,6 +20,9 @@
   (:mod:`hub.family_summary`).
 * ``feedback``: every hour, step back outcome-feedback factors whose kind has been quiet for
   weeks (:mod:`hub.feedback`), and push the configs that changed.
+* ``feed-relay`` (workers of a shared group only): the other workers' feed messages, through
+  PostgreSQL's LISTEN/NOTIFY (:mod:`hub.feed_relay`). With several workers the store is the
+  arbiter of who handles what (:mod:`hub.arbiter`).
 
 Store work runs in threads, so the event loop keeps serving the API and the WebSockets;
 ingest has a thread of its own and password checks another (:meth:`Hub.log_in`), so neither
@@ -33,6 +36,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -55,9 +59,10 @@ from .deliveries import DeliveryWorker, MqttOutbox
 from .errors import HubError
 from .family_summary import SummaryScheduler
 from .feed import AlertFeed, FeedMessage
+from .feed_relay import FeedRelay
 from .health import HubCounts, HubHealth, Problem, TakeoverWatch
 from .ingest import HomeChange, Ingestor, IngestResult
-from .presence import Presence, claim, client_id_of
+from .presence import Presence, claim, client_id_of, worker_client_id
 from .registry import decay_feedback
 from .retention import sweep
 from .schema import User
@@ -101,6 +106,12 @@ class Hub:
         )
         self.counts = HubCounts()
         self.health = HubHealth()
+        # Several workers: what this one publishes reaches the others' WebSockets too.
+        self.relay = (
+            FeedRelay(settings.database, secrets.token_hex(8), self.feed)
+            if settings.shared_group
+            else None
+        )
         self.takeover = TakeoverWatch(
             self.health, lambda: self.client_id, prompt_s=settings.reconnect_max_s + 2
         )
@@ -109,7 +120,9 @@ class Hub:
         self.presence: Presence | None = None
         self._claimed = False
         self._disconnected_since: float | None = time.time()
-        self.outbox = MqttOutbox(store, self.counts, self._store_failed)
+        self.outbox = MqttOutbox(
+            store, self.counts, self._store_failed, claim=settings.shared_group is not None
+        )
         self.deliveries = DeliveryWorker(store, settings, self.counts, self._store_failed)
         self.summaries = SummaryScheduler(
             store, contact_targets=settings.contact_targets, language=settings.language,
@@ -229,6 +242,7 @@ class Hub:
             # pages: no channel configured, or one that keeps failing.
             "warnings": self._channel_warnings(),
             "telemetry": self.telemetry.status() if self.telemetry else None,
+            "feed_relay": self.relay.status() if self.relay else None,
         }
 
     def _channel_warnings(self) -> list[dict[str, object]]:
@@ -261,6 +275,10 @@ class Hub:
             self.client_id = await asyncio.to_thread(
                 client_id_of, self.store, self.settings.client_id
             )
+            if self.settings.shared_group and self.settings.worker:
+                self.client_id = worker_client_id(
+                    self.client_id, self.settings.shared_group, self.settings.worker
+                )
             self.presence = Presence.new(self.settings.prefix, self.client_id)
             await self.deliveries.vapid()  # Web Push keys, generated at the first start
         if not self._claimed:
@@ -295,6 +313,8 @@ class Hub:
                 tasks.create_task(self._retention_loop(), name="retention")
                 tasks.create_task(self._feedback_loop(), name="feedback")
                 tasks.create_task(self.summaries.run(), name="summaries")
+                if self.relay is not None:
+                    tasks.create_task(self.relay.run(), name="feed-relay")
         finally:
             ingest.shutdown(wait=False, cancel_futures=True)
 
@@ -511,9 +531,18 @@ class Hub:
     # -- live feed ------------------------------------------------------------------------
 
     def _publish(self, alerts: list[AlertUpdate], homes: list[HomeChange]) -> None:
+        messages = self._feed_messages(alerts, homes)
+        for message in messages:
+            self.feed.publish(message)
+        if self.relay is not None:
+            self.relay.send(messages)
+
+    @staticmethod
+    def _feed_messages(alerts: list[AlertUpdate], homes: list[HomeChange]) -> list[FeedMessage]:
         now = time.time()
+        messages = []
         for update in alerts:
-            self.feed.publish(
+            messages.append(
                 FeedMessage(
                     type="alert",
                     station=update.station,
@@ -523,7 +552,7 @@ class Hub:
                 )
             )
         for change in homes:
-            self.feed.publish(
+            messages.append(
                 FeedMessage(
                     type="home",
                     station=change.station,
@@ -532,6 +561,7 @@ class Hub:
                     at=now,
                 )
             )
+        return messages
 
 
 def _yield_cpu() -> None:

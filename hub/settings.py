@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -30,9 +30,13 @@ class HubSettings(BaseSettings):
     # chance. A second hub with the same id is refused at start (hub.presence).
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:\-]{1,128}$")
     # With a group name, several hub workers share the homes' traffic through MQTT 5 shared
-    # subscriptions ($share/<group>/...); without one, this hub takes all of it. Experimental:
-    # untested with several workers, which may then handle events of one home at once.
-    shared_group: str | None = None
+    # subscriptions ($share/<group>/...) over one PostgreSQL, which arbitrates between them
+    # (hub.arbiter); without one, this hub takes all of it. Each worker needs a stable slot
+    # (ELDERCARE_WORKER: "1", "2", ...): its MQTT client id and persistent session, which
+    # Mosquitto keeps, with the messages it holds, until that slot's worker is back (README
+    # "### Several hub workers").
+    shared_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,32}$")
+    worker: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,32}$")
     language: str = "zh"
     # With no account in the store yet, an "admin" account with this password is created at
     # start (the first log-in of a new installation); ignored once accounts exist.
@@ -138,6 +142,27 @@ class HubSettings(BaseSettings):
                 "or postgresql://user@host/eldercare"
             ) from None
         return url
+
+    @model_validator(mode="after")
+    def _workers(self) -> HubSettings:
+        if self.shared_group is None:
+            if self.worker is not None:
+                raise ValueError(
+                    "ELDERCARE_WORKER names a worker slot of a shared group: set "
+                    "ELDERCARE_SHARED_GROUP too, or leave ELDERCARE_WORKER unset"
+                )
+            return self
+        if make_url(self.database).get_backend_name() == "sqlite":
+            raise ValueError(
+                "ELDERCARE_SHARED_GROUP needs a PostgreSQL store (ELDERCARE_DATABASE="
+                "postgresql://...): several workers cannot share one SQLite file"
+            )
+        if self.worker is None:
+            raise ValueError(
+                "ELDERCARE_SHARED_GROUP needs ELDERCARE_WORKER, this worker's stable slot "
+                "(1, 2, ...): the broker keeps a worker's messages for its slot's next start"
+            )
+        return self
 
     @property
     def broker_url(self) -> BrokerUrl:

@@ -28,6 +28,7 @@ from .latency import latency_phase
 from .report import HomesResult, goals, machine, summary
 from .sizes import DEFAULT_HOMES, FULL, QUICK, Sizes, log
 from .traffic import PREFIX, READINGS_PER_MESSAGE, TELEMETRY_EVERY_S, backlog, register_homes
+from .workers import workers_phases
 
 LOGIN_CLIENTS = 12  # the log-in flood beside the second latency run
 FLOOD_SEQ_GAP = 10_000  # the flooded run's seqs, above every seq of the first run
@@ -101,6 +102,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also drain the backlog with a hub whose store is PostgreSQL (a private cluster "
         "from Debian's postgresql), beside the SQLite one",
     )
+    parser.add_argument(
+        "--workers",
+        action="store_true",
+        help="also measure several hub worker processes on one PostgreSQL (MQTT 5 shared "
+        "subscriptions): ingest with 1, 2 and 3 workers, alert latency with 2, and failover "
+        "after a SIGKILL",
+    )
     parser.add_argument("--prefix", default=PREFIX, help=f"topic prefix (default {PREFIX})")
     parser.add_argument(
         "--json", metavar="FILE", help="write the JSON document here instead of to stdout"
@@ -153,7 +161,7 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
             broker = start_bench_broker(root / "mosquitto", inflight=args.inflight)
             url = broker.url
         influx = start_bench_influx() if args.influx else None
-        postgres = PostgresServer().start() if args.postgresql else None
+        postgres = PostgresServer().start() if args.postgresql or args.workers else None
         try:
             rows = [
                 await bench_homes(
@@ -164,7 +172,8 @@ async def bench(args: argparse.Namespace, sizes: Sizes, homes: list[int]) -> dic
                     sizes,
                     args.login_clients,
                     influx_url=influx.url if influx is not None else None,
-                    postgres=postgres,
+                    postgres=postgres if args.postgresql else None,
+                    workers_on=postgres if args.workers else None,
                 )
                 for n in homes
             ]
@@ -207,6 +216,7 @@ async def bench_homes(
     *,
     influx_url: str | None = None,
     postgres: PostgresServer | None = None,
+    workers_on: PostgresServer | None = None,
 ) -> HomesResult:
     """One home count: registration, ingest, alert latency, and again under the flood."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -238,7 +248,16 @@ async def bench_homes(
             url, database, prefix, homes, sizes, first_seq + FLOOD_SEQ_GAP,
             login_clients=login_clients,
         )  # fmt: skip
-    return HomesResult(homes, register_s, ingest, latency, flooded, with_influx, on_postgresql)
+    workers = None
+    if workers_on is not None:
+        database_workers = workers_on.database(f"bench_workers_{homes}")
+        await asyncio.to_thread(register_homes, database_workers, homes, prefix)
+        workers = await workers_phases(
+            url, database_workers, folder / "workers", prefix, homes, sizes
+        )
+    return HomesResult(
+        homes, register_s, ingest, latency, flooded, with_influx, on_postgresql, workers
+    )
 
 
 def start_bench_influx() -> InfluxServer:

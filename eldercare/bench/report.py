@@ -22,6 +22,8 @@ from .ingest import IngestRow
 from .latency import LatencyRow
 from .sizes import STALL_S, Sizes
 from .traffic import READINGS_PER_MESSAGE
+from .workers import WorkersResult
+from .workers_report import workers_lines
 
 GOAL_INGEST_RATIO = 0.70
 GOAL_P99_MS = 50.0
@@ -39,6 +41,7 @@ class HomesResult:
     flooded: LatencyRow | None  # None: no log-in flood was run
     influx: InfluxIngestRow | None = None  # the ingest phase with the InfluxDB sink (--influx)
     postgresql: IngestRow | None = None  # the ingest phase on PostgreSQL (--postgresql)
+    workers: WorkersResult | None = None  # several hub workers (--workers)
 
     @property
     def lost(self) -> bool:
@@ -58,6 +61,7 @@ class HomesResult:
                 if self.postgresql is not None
                 else {}
             ),
+            **({"workers": self.workers.as_dict()} if self.workers is not None else {}),
         }
 
 
@@ -226,6 +230,7 @@ def summary(
         lines += ["", f"alert latency with {login_clients} clients logging in non-stop:", flooded]
     lines += influx_lines(rows)
     lines += postgresql_lines(rows)
+    lines += workers_lines(rows)
     lines.append("")
     for check in checks:
         verdict = {True: "PASS", False: "MISS", None: "----"}[check["pass"]]

@@ -94,3 +94,9 @@ def _alter_database(url: str, change: str) -> None:
             )
     finally:
         admin.dispose()
+
+
+def postgresql_database() -> str:
+    """A new database on this process's PostgreSQL cluster, whatever ELDERCARE_TEST_STORE
+    says: for what only PostgreSQL does (several hub workers on one store)."""
+    return _cluster().database(f"hub_{os.getpid()}_{next(_numbers)}")

@@ -1,0 +1,76 @@
+"""A home's events in event order, whatever order the hub workers handle them in.
+
+With several workers (hub.arbiter) a home's raise and its clear may reach two of them, and
+the clear may be committed first. The home's lock makes them take turns; this module makes
+the outcome the one event order gives, by comparing event times (``ts``, then ``seq`` of
+the same edge):
+
+* **a clear before its raise**: a ``cleared`` event with no open alert is stored unlinked
+  (``alert_id`` NULL); the raise, when it comes, finds it (:func:`early_clear`) and is
+  applied as raised and then cleared, as it happened;
+* **a clear older than the alert's latest raise or update** (raise, clear, raise again,
+  handled raise, raise, clear): :func:`stale_clear`, the clear is linked and changes
+  nothing, the condition is on again;
+* **an update older than the alert's clear**: :func:`cleared_since`, it does not
+  re-activate the alert.
+
+One hub process on SQLite takes its messages in broker order, which is the edge's order:
+none of this is asked there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .schema import Alert, EventRow
+
+
+def _later(a: EventRow, b: EventRow) -> bool:
+    """Whether ``a`` happened after ``b`` (the same moment: the edge's seq decides)."""
+    if a.ts != b.ts:
+        return a.ts > b.ts
+    return a.edge == b.edge and a.seq > b.seq
+
+
+def early_clear(session: Session, raised: EventRow) -> EventRow | None:
+    """The clear of this condition that was handled before its raise, if any: of the same
+    home, kind and edge, unlinked, and later in event time than the raise."""
+    candidates = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.home_id == raised.home_id,
+            EventRow.kind == raised.kind,
+            EventRow.edge == raised.edge,
+            EventRow.state == "cleared",
+            EventRow.alert_id.is_(None),
+            EventRow.ts >= raised.ts,
+        )
+        .order_by(EventRow.ts.desc(), EventRow.seq.desc())
+    ).all()
+    return next((clear for clear in candidates if _later(clear, raised)), None)
+
+
+def stale_clear(session: Session, alert: Alert, cleared: EventRow) -> bool:
+    """Whether the alert was raised or updated after this clear, in event time."""
+    latest = _latest(session, alert, raising=True)
+    return latest is not None and _later(latest, cleared)
+
+
+def cleared_since(session: Session, alert: Alert, update: EventRow) -> bool:
+    """Whether the (inactive) alert was cleared after this raise or update, in event time."""
+    latest = _latest(session, alert, raising=False)
+    return latest is not None and _later(latest, update)
+
+
+def _latest(session: Session, alert: Alert, *, raising: bool) -> EventRow | None:
+    states = ("raised", "updated") if raising else ("cleared",)
+    return session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.alert_id == alert.id,
+            EventRow.state.in_(states),  # never this one's: it is the other kind
+        )
+        .order_by(EventRow.ts.desc(), EventRow.seq.desc())
+        .limit(1)
+    ).first()
