@@ -41,7 +41,7 @@ def bed_config(
                 "birth_year": 1936,
                 "fall_risk": fall_risk,
                 "wanders": wanders,
-            },  # fmt: skip
+            },
             "place": place,
             "devices": list(devices),
             **extra,

@@ -10,7 +10,7 @@ from .beds import DAY, NIGHT, at, bed, bed_config, of, reports, run
 
 def test_an_at_risk_resident_back_within_the_grace_raises_nothing():
     # In bed at 23:00, a two-minute toilet trip at 00:00, back to sleep.
-    stream = reports(NIGHT, 0, 60, True) + [bed(NIGHT, 60, False), bed(NIGHT, 62, True)]
+    stream = [*reports(NIGHT, 0, 60, True), bed(NIGHT, 60, False), bed(NIGHT, 62, True)]
     stream += reports(NIGHT, 62.5, 120, True)
     events = run(bed_config("at_risk"), stream, until=at(NIGHT, 120))
     assert of(events, "bed_exit") == []
@@ -18,8 +18,8 @@ def test_an_at_risk_resident_back_within_the_grace_raises_nothing():
 
 
 def test_an_at_risk_resident_out_past_the_grace_is_a_major_alert_cleared_back_in_bed():
-    stream = reports(NIGHT, 0, 60, True) + [bed(NIGHT, 60, False)]
-    stream += reports(NIGHT, 61, 70, False) + [bed(NIGHT, 70, True)]
+    stream = [*reports(NIGHT, 0, 60, True), bed(NIGHT, 60, False)]
+    stream += [*reports(NIGHT, 61, 70, False), bed(NIGHT, 70, True)]
     events = run(bed_config("at_risk"), stream, until=at(NIGHT, 90))
     # Raised three minutes after she got up (the grace), at the moment the grace ran out.
     assert of(events, "bed_exit") == [("raised", "major", 63.0), ("cleared", "major", 70.0)]

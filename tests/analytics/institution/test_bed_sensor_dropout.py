@@ -4,8 +4,8 @@ bed is unknown, nothing is raised on it, and what is open is not cleared by sile
 from __future__ import annotations
 
 from analytics import HomeMonitor
-from analytics.institution import BedTrack
 from analytics.context import HomeContext
+from analytics.institution import BedTrack
 
 from .beds import NIGHT, at, bed, bed_config, of, reports, run
 

@@ -11,7 +11,7 @@ def door(base, minutes, state):
 
 
 def test_the_door_opening_while_she_is_out_of_bed_is_her_leaving_the_unit():
-    stream = reports(NIGHT, 0, 60, True) + [bed(NIGHT, 60, False)]
+    stream = [*reports(NIGHT, 0, 60, True), bed(NIGHT, 60, False)]
     stream += [door(NIGHT, 64, "open"), door(NIGHT, 64.2, "closed")]
     stream += [bed(NIGHT, 90, True)]
     events = run(bed_config("none", wanders=True), stream, until=at(NIGHT, 100))
@@ -32,7 +32,7 @@ def test_staff_opening_the_door_while_she_sleeps_is_not_her():
 
 
 def test_she_in_her_bathroom_when_the_door_opens_is_not_her():
-    stream = reports(NIGHT, 0, 60, True) + [bed(NIGHT, 60, False)]
+    stream = [*reports(NIGHT, 0, 60, True), bed(NIGHT, 60, False)]
     stream += [reading(at(NIGHT, 61), "radar_bath", "presence", True)]
     stream += [door(NIGHT, 64, "open"), reading(at(NIGHT, 67), "radar_bath", "presence", False)]
     stream += [bed(NIGHT, 68, True)]
@@ -42,7 +42,7 @@ def test_she_in_her_bathroom_when_the_door_opens_is_not_her():
 
 def test_an_unknown_bed_cannot_rule_her_out_and_says_so():
     # The bed sensor went silent at 00:30; the door opens at 02:00.
-    stream = reports(NIGHT, 0, 30, True) + [door(NIGHT, 180, "open")]
+    stream = [*reports(NIGHT, 0, 30, True), door(NIGHT, 180, "open")]
     events = run(bed_config("none", wanders=True), stream, until=at(NIGHT, 190))
     assert of(events, "left_unit_at_night") == [("raised", "major", 180.0)]
     raised = next(e for e in events if e.kind == "left_unit_at_night")
@@ -51,7 +51,7 @@ def test_an_unknown_bed_cannot_rule_her_out_and_says_so():
 
 
 def test_only_for_residents_who_wander_and_only_at_night():
-    stream = reports(NIGHT, 0, 60, True) + [bed(NIGHT, 60, False), door(NIGHT, 64, "open")]
+    stream = [*reports(NIGHT, 0, 60, True), bed(NIGHT, 60, False), door(NIGHT, 64, "open")]
     assert of(run(bed_config("none", wanders=False), stream), "left_unit_at_night") == []
     day = [bed(DAY, 0, True), bed(DAY, 10, False), door(DAY, 15, "open")]
     assert [
