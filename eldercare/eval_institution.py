@@ -5,10 +5,11 @@ For each scripted incident: was the expected alert raised, and how long after th
 incident began. Every other alert raised is a false alarm, except its consequences (other
 alerts of that bed within the incident and the hour after it, as in eval_scenarios).
 
-A bed exit alert is judged on what she was really doing when it was raised: out of bed
-(true), back in bed for less than the bed sensor's "in bed" delay (a *late* alert: she
-was out for nearly the grace and lay down as it ran out), or in bed (false). False bed
-exit alerts are counted per resident-month of the residents watched for bed exits.
+A bed_exit or not_back_in_bed alert is judged on what she was really doing when it was
+raised: out of bed (true), back in bed for less than the bed sensor's "in bed" delay (a
+*late* alert: she was out for nearly the limit and lay down as it ran out), or in bed
+(false). False bed exit alerts are counted per resident-month of the residents watched
+for bed exits (fall risk at_risk or high).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ IN_BED_DELAY_S = 60.0
 # It says "out of bed" a few seconds before she is up (her weight leaves it as she sits up).
 SENSOR_LEAD_S = 10.0
 EXIT_AFTER = timedelta(minutes=2)
-EXIT_KINDS = ("bed_exit", "long_out_of_bed")
+EXIT_KINDS = ("bed_exit_at_risk", "bed_exit_high", "long_out_of_bed")
+# Alerts about an exit from bed, judged on what she was doing when they were raised.
+EXIT_ALERTS = ("bed_exit", "not_back_in_bed")
 
 
 def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict
     outcomes: list[Outcome] = []
     false_alarms: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
-    bed_exit_alerts = Counter[str]()
+    exit_alerts: dict[str, Counter[str]] = {kind: Counter() for kind in EXIT_ALERTS}
     readings = 0
     for config, simulation in simulate_floor(configs, start=midnight, days=days, seed=seed):
         monitor = HomeMonitor(config)
@@ -68,9 +71,9 @@ def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict
                 )
         exits = [(e.start, e.end) for e in simulation.plan.exits]
         for i, event in enumerate(raised):
-            if event.kind == "bed_exit":
-                verdict = _bed_exit_verdict(event.ts, exits)
-                bed_exit_alerts[verdict] += 1
+            if event.kind in EXIT_ALERTS:
+                verdict = _exit_verdict(event.ts, exits)
+                exit_alerts[event.kind][verdict] += 1
                 if verdict != "false":
                     continue
             elif i in matched:
@@ -99,9 +102,11 @@ def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict
             for o in outcomes
             if o.detected_at is None
         ],
-        "bed_exit_alerts": dict(bed_exit_alerts),
+        "exit_alerts": {kind: dict(verdicts) for kind, verdicts in exit_alerts.items()},
         "false_bed_exit_per_resident_month": round(false_alarms["bed_exit"] / watched_months, 3),
-        "late_bed_exit_per_resident_month": round(bed_exit_alerts["late"] / watched_months, 3),
+        "late_bed_exit_per_resident_month": round(
+            exit_alerts["bed_exit"]["late"] / watched_months, 3
+        ),
         "false_alarms": dict(sorted(false_alarms.items())),
         "false_alarms_total": false_total,
         "false_alarms_per_resident_month": round(false_total / resident_months, 3),
@@ -109,7 +114,7 @@ def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict
     }
 
 
-def _bed_exit_verdict(ts: float, exits: list[tuple[float, float]]) -> str:
+def _exit_verdict(ts: float, exits: list[tuple[float, float]]) -> str:
     """'true' while she is out of bed, 'late' just after she lay down, else 'false'."""
     if any(a - SENSOR_LEAD_S <= ts <= b for a, b in exits):
         return "true"
@@ -132,7 +137,7 @@ def institution_table(result: dict[str, Any]) -> str:
             f"{row['detected']:>4}/{row['scripted']:<4} {shown:>13}"
         )
     lines.append(
-        f"bed exit alerts: {result['bed_exit_alerts']}; false "
+        f"exit alerts: {result['exit_alerts']}; bed_exit false "
         f"{result['false_bed_exit_per_resident_month']} per resident-month at risk, late "
         f"{result['late_bed_exit_per_resident_month']}"
     )

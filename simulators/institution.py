@@ -10,8 +10,9 @@ the bed's button, a slow heart in bed; bed sensors drop out now and then (Wi-Fi 
 
 Ground truth (simulators.incidents.GroundTruth), with the alert each expects:
 
-- ``bed_exit``: an at-risk resident out of bed at night for longer than the grace
-  (analytics.institution.BedExitSettings), or a high-risk one out of bed at night at all;
+- ``bed_exit_at_risk``, ``bed_exit_high`` (``bed_exit``): an at-risk resident out of bed at
+  night for longer than the grace (analytics.institution.BedExitSettings), a high-risk one
+  out of bed at night at all;
 - ``long_out_of_bed`` (``not_back_in_bed``): out of bed at night for longer than its limit;
 - ``wandering`` (``left_unit_at_night``): she opened the unit door at night;
 - ``fall_in_room`` (``fall``), ``call`` (``call``), ``slow_heart_in_bed``
@@ -38,7 +39,8 @@ from .resident import DAY, HOUR, MINUTE, rng_for
 
 STREAM_NIGHTS, STREAM_SCRIPT, STREAM_DOOR = 41, 42, 43
 INSTITUTION_EXPECTED_ALERT: dict[str, str] = {
-    "bed_exit": "bed_exit",
+    "bed_exit_at_risk": "bed_exit",
+    "bed_exit_high": "bed_exit",
     "long_out_of_bed": "not_back_in_bed",
     "wandering": "left_unit_at_night",
     "fall_in_room": "fall",

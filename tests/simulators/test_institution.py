@@ -59,7 +59,7 @@ def test_nights_have_quick_returns_toilet_trips_and_long_hours_up(week):
     assert any(grace < length < 15 * 60 for length in lengths), "toilet trips"
     assert any(length > 40 * 60 for length in lengths), "long hours up"
     kinds = Counter(t.kind for _, sim in runs for t in sim.truth)
-    assert {"bed_exit", "call", "bed_sensor_dropout", "fall_in_room"} <= kinds.keys()
+    assert {"bed_exit_at_risk", "bed_exit_high", "call", "bed_sensor_dropout"} <= kinds.keys()
 
 
 def test_the_bed_sensor_says_what_the_truth_says(week):
@@ -67,7 +67,7 @@ def test_the_bed_sensor_says_what_the_truth_says(week):
     for config, sim in runs:
         presence = [r for r in readings[config.home] if r.device == "bed_sensor"
                     and r.metric == "presence"]  # fmt: skip
-        for truth in (t for t in sim.truth if t.kind == "bed_exit"):
+        for truth in (t for t in sim.truth if t.expected_alert == "bed_exit"):
             start = truth.start.timestamp()
             if any(a - 600 <= start <= b + 600 for a, b in sim.plan.dropouts):
                 continue
