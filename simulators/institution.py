@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -122,9 +123,7 @@ def simulate_floor(
         mates = [p for p in by_room[_room(plan.config)] if p is not plan]
         mate = mates[0] if mates else None
         truth = [t for t in ground_truth(plan, mate) if first <= t.start.timestamp() < last]
-        simulation = BedSimulation(plan, mates[0] if mates else None, door, first, last, seed,
-                                   truth)  # fmt: skip
-        runs.append((plan.config, simulation))
+        runs.append((plan.config, BedSimulation(plan, mate, door, first, last, seed, truth)))
     return runs
 
 
@@ -249,8 +248,8 @@ def _fall_on(plan: BedPlan, index: int, rng: np.random.Generator) -> None:
     ]
     if following and end >= min(following) - 5 * MINUTE:
         return  # too close to her next move: keep the plan simple and consistent
-    plan.exits[index] = Exit(trip.start, end, "fall", bathroom=(trip.start + 0.7 * MINUTE, found),
-                             fall=(fell, found))  # fmt: skip
+    bathroom = (trip.start + 0.7 * MINUTE, found)
+    plan.exits[index] = Exit(trip.start, end, "fall", bathroom=bathroom, fall=(fell, found))
     plan.in_bed = [(end, b) if a == trip.end else (a, b) for a, b in plan.in_bed]
 
 
@@ -282,44 +281,36 @@ def ground_truth(plan: BedPlan, roommate: BedPlan | None = None) -> list[GroundT
     the room (hers or her roommate's) is seen by the room's radar in both beds' configs."""
     config = plan.config
     risk = config.resident.fall_risk
-    grace = (
-        BedExitSettings().at_risk_after_s if risk == "at_risk" else BedExitSettings().high_after_s
-    )
+    exits = BedExitSettings()
+    grace = exits.at_risk_after_s if risk == "at_risk" else exits.high_after_s
     long_s = NotBackInBedSettings().after_s
-    night = lambda t: config.night.contains(datetime.fromtimestamp(t, config.tz).time())  # noqa: E731
     found: list[GroundTruth] = []
 
-    def truth(kind: str, start: float, end: float | None, device: str | None = None, **details):
-        found.append(GroundTruth(config.home, kind, INSTITUTION_EXPECTED_ALERT[kind],
-                                 _at(start, config), _at(end, config) if end else None, device,
-                                 details))  # fmt: skip
+    def night(t: float) -> bool:
+        return config.night.contains(_at(t, config).time())
+
+    def truth(kind: str, span: tuple[float, float], device: str | None = None, **details: Any):
+        start, end = (_at(t, config) for t in span)
+        expected = INSTITUTION_EXPECTED_ALERT[kind]
+        found.append(GroundTruth(config.home, kind, expected, start, end, device, details))
 
     for out in plan.exits:
-        length = out.end - out.start
+        length, minutes = out.end - out.start, round((out.end - out.start) / 60, 1)
         if risk != "none" and night(out.start) and length > grace:
-            truth(
-                "bed_exit",
-                out.start,
-                out.end,
-                fall_risk=risk,
-                minutes=round(length / 60, 1),
-                trip=out.kind,
-            )
+            truth(f"bed_exit_{risk}", (out.start, out.end), minutes=minutes, trip=out.kind)
         if night(out.start) and length > long_s and night(out.start + long_s):
-            truth(
-                "long_out_of_bed", out.start, out.end, minutes=round(length / 60, 1), trip=out.kind
-            )
+            truth("long_out_of_bed", (out.start, out.end), minutes=minutes, trip=out.kind)
         if out.door and config.resident.wanders and night(out.door[0]):
-            truth("wandering", out.door[0], out.end, "unit_door")
+            truth("wandering", (out.door[0], out.end), "unit_door")
     for out in plan.exits + (roommate.exits if roommate else []):
         if out.fall:
-            truth("fall_in_room", out.fall[0], out.fall[1], "radar_bath")
+            truth("fall_in_room", out.fall, "radar_bath")
     for press in plan.calls:
-        truth("call", press, press + MINUTE, "call_bed")
-    for a, b in plan.slow_heart:
-        truth("slow_heart_in_bed", a, b, "bed_sensor")
+        truth("call", (press, press + MINUTE), "call_bed")
+    for span in plan.slow_heart:
+        truth("slow_heart_in_bed", span, "bed_sensor")
     for a, b in plan.dropouts:
-        truth("bed_sensor_dropout", a, b, "bed_sensor", minutes=round((b - a) / 60))
+        truth("bed_sensor_dropout", (a, b), "bed_sensor", minutes=round((b - a) / 60))
     return sorted(found, key=lambda t: t.start)
 
 
