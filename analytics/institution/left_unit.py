@@ -2,8 +2,9 @@
 
 The unit door is shared by the whole unit: staff use it all night, and every bed's
 config lists it. An opening is put down to her only on evidence from her own bed and
-room: her bed sensor says she has been out of bed for at least ``min_out_s`` (time to
-walk to the door) and her bathroom's radar does not see someone in the bathroom. In bed,
+room: her bed sensor says she got up in the night and has been out of bed for at least
+``min_out_s`` (time to walk to the door), and her bathroom's radar does not see someone
+in the bathroom. In bed,
 it was someone else. An unknown bed (sensor dropped out, none fitted) cannot rule her
 out: the alert is raised, major instead of critical, and says so.
 """
@@ -80,7 +81,12 @@ class LeftUnitDetector(InstitutionDetector):
             )
             return self._emit(self.condition.hold(ts, "major", evidence, device=door))
         in_bathroom = any(self.in_bathroom.values())
-        if start is None or ts - start < self.settings.min_out_s or in_bathroom:
+        # Up from her night's sleep: still up from the day at 21:10 (in the day room),
+        # she is no more likely than anyone to be the one at the door.
+        if start is None or not self.night_at(start):
+            self.openings_not_hers += 1
+            return []
+        if ts - start < self.settings.min_out_s or in_bathroom:
             self.openings_not_hers += 1
             return []
         evidence["out_since"] = start

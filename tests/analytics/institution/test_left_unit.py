@@ -57,3 +57,15 @@ def test_only_for_residents_who_wander_and_only_at_night():
     assert [
         e for e in run(bed_config("none", wanders=True), day) if e.kind.startswith("left")
     ] == []
+
+
+def test_still_up_from_the_day_when_the_night_begins_is_not_her_at_the_door():
+    # Up since the morning, not yet in bed at 23:05 (the night began at 22:30): the door
+    # opening is anyone's.
+    stream = [bed(NIGHT, -14 * 60, False), door(NIGHT, 5, "open"), door(NIGHT, 5.2, "closed")]
+    events = run(bed_config("none", wanders=True), stream, until=at(NIGHT, 10))
+    assert of(events, "left_unit_at_night") == []
+    # Once she has been to bed and got up again, it may be her.
+    stream += [bed(NIGHT, 20, True), bed(NIGHT, 60, False), door(NIGHT, 63, "open")]
+    events = run(bed_config("none", wanders=True), stream, until=at(NIGHT, 70))
+    assert of(events, "left_unit_at_night") == [("raised", "critical", 63.0)]
