@@ -2,7 +2,8 @@
 
 A bed sensor (kind ``presence``, role ``bed``: an under-mattress sensor, a pressure strap,
 a bed mat) reads "in bed" or "out of bed". It can also drop out: a Wi-Fi sensor goes
-silent, a loose strap flaps dozens of times a minute. Then the bed is *unknown*: the
+silent, a loose strap flaps dozens of times a minute, a lost "out of bed" leaves it stuck
+on "in bed" (sensor_health's limit, 16 h). Then the bed is *unknown*: the
 institutional detectors raise nothing on it (a dropout is a device problem, which
 device_health and sensor_health report), and do not clear what is open either.
 
@@ -25,6 +26,7 @@ from contracts.reading import Reading
 
 from ..context import HomeContext
 from ..device_health import offline_limits
+from ..whereabouts import SensorSettings
 
 BedKnown = Literal["in_bed", "out_of_bed", "unknown"]
 MINUTE = 60.0
@@ -64,6 +66,8 @@ class BedTrack:
 
     def __init__(self, home: HomeContext):
         self.settings = home.settings("bed_sensor", BedSensorSettings)
+        # "In bed" held this long is a stuck sensor, as sensor_health reports it.
+        self.stuck_after_s = home.settings("sensor_health", SensorSettings).bed_on_s
         self.devices = sorted(home.devices_with(roles=("bed",), kinds=("presence",)))
         limits = offline_limits(home)
         self._offline = {d: limits.get(d, math.inf) for d in self.devices}
@@ -121,6 +125,9 @@ class BedTrack:
             return BedState(
                 "unknown", track["heard"] + limit, f"{device}: silent for {round(silent / 60)} min"
             )
+        if track["on"] and now - track["since"] >= self.stuck_after_s:
+            held = round((now - track["since"]) / 3600)
+            return BedState("unknown", track["since"], f"{device}: 'in bed' for {held} h (stuck?)")
         return BedState("in_bed" if track["on"] else "out_of_bed", track["since"])
 
     def state(self, now: float) -> BedState:
@@ -134,18 +141,6 @@ class BedTrack:
         if in_bed:
             return BedState("in_bed", max(s.since or 0 for s in in_bed))
         return BedState("out_of_bed", max(s.since or 0 for s in believed))
-
-    def next_due(self, now: float) -> float | None:
-        """When a silent sensor next turns unknown by itself (for timers)."""
-        due = []
-        for device, track in self.tracks.items():
-            limit = min(
-                self._offline[device],
-                self.settings.silent_after_s if track["reporting"] else math.inf,
-            )
-            if math.isfinite(limit) and track["heard"] + limit > now:
-                due.append(track["heard"] + limit)
-        return min(due, default=None)
 
     def state_dict(self) -> dict[str, Any]:
         return {d: {**t, "changes": list(t["changes"])} for d, t in self.tracks.items()}

@@ -11,6 +11,7 @@ out: the alert is raised, major instead of critical, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
@@ -103,7 +104,7 @@ class LeftUnitDetector(InstitutionDetector):
             "openings_not_hers": self.openings_not_hers,
         }
 
-    def load_state(self, state: Any) -> None:
+    def load_state(self, state: Mapping[str, Any]) -> None:
         super().load_state(state)
         self.in_bathroom = dict(state["in_bathroom"])
         self.openings_not_hers = state["openings_not_hers"]

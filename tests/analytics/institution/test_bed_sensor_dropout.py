@@ -80,3 +80,15 @@ def test_at_home_a_bed_sensor_keeps_the_day_long_limit():
 
 def of_night(ts: float) -> float:
     return round((ts - NIGHT.timestamp()) / 60, 2)
+
+
+def test_a_sensor_stuck_on_in_bed_is_unknown_and_a_real_change_is_believed_again():
+    mat = {"id": "bed_sensor", "kind": "presence", "role": "bed", "source": "zigbee2mqtt:mat"}
+    config = bed_config("high", devices=(mat,))
+    track = BedTrack(HomeContext(config))
+    track.observe(bed(NIGHT, 0, True))
+    assert track.state(at(NIGHT, 15 * 60).timestamp()).known == "in_bed"
+    stuck = track.state(at(NIGHT, 17 * 60).timestamp())
+    assert stuck.known == "unknown" and "stuck" in (stuck.why or "")
+    track.observe(bed(NIGHT, 17 * 60, False))
+    assert track.state(at(NIGHT, 17 * 60 + 1).timestamp()).known == "out_of_bed"
