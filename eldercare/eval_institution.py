@@ -15,11 +15,13 @@ for bed exits (fall risk at_risk or high).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
 from analytics import Event, HomeMonitor
+from contracts.home import HomeConfig
 
 from .eval_scenarios import AFTERMATH, LEAD, OPEN_ENDED, Outcome, _by_kind
 
@@ -34,62 +36,42 @@ EXIT_KINDS = ("bed_exit_at_risk", "bed_exit_high", "long_out_of_bed")
 EXIT_ALERTS = ("bed_exit", "not_back_in_bed")
 
 
-def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict[str, Any]:
+@dataclass
+class _Tally:
+    """What the beds of a floor add up to."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    false_alarms: Counter[str] = field(default_factory=Counter)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    exit_alerts: dict[str, Counter[str]] = field(
+        default_factory=lambda: {kind: Counter() for kind in EXIT_ALERTS}
+    )
+    readings: int = 0
+
+
+def evaluate_institution(
+    beds: int, days: float, seed: int, start: date, incidents: str = "default"
+) -> dict[str, Any]:
     from simulators.floor import make_floor_configs
     from simulators.institution import simulate_floor
 
     configs = make_floor_configs(beds, seed)
     midnight = datetime.combine(start, clock_time(0), tzinfo=configs[0].tz)
-    outcomes: list[Outcome] = []
-    false_alarms: Counter[str] = Counter()
-    examples: list[dict[str, Any]] = []
-    exit_alerts: dict[str, Counter[str]] = {kind: Counter() for kind in EXIT_ALERTS}
-    readings = 0
-    for config, simulation in simulate_floor(configs, start=midnight, days=days, seed=seed):
-        monitor = HomeMonitor(config)
-        raised: list[Event] = []
-        for reading in simulation.readings():
-            readings += 1
-            raised.extend(e for e in monitor.feed(reading) if e.state == "raised")
-        matched: set[int] = set()
-        for truth in simulation.truth:
-            exit_like = truth.kind in EXIT_KINDS
-            after = EXIT_AFTER if exit_like else AFTERMATH
-            end = (truth.end or truth.start + OPEN_ENDED) + after
-            hits = [
-                i
-                for i, e in enumerate(raised)
-                if e.kind == truth.expected_alert and truth.start - LEAD <= _at(e) <= end
-            ]
-            matched.update(hits)
-            detected = min((_at(raised[i]) for i in hits), default=None)
-            outcomes.append(Outcome(config.home, truth.kind, truth.expected_alert, truth.start,
-                                    detected))  # fmt: skip
-            if not exit_like:  # its consequences
-                matched.update(
-                    i for i, e in enumerate(raised) if truth.start - LEAD <= _at(e) <= end
-                )
-        exits = [(e.start, e.end) for e in simulation.plan.exits]
-        for i, event in enumerate(raised):
-            if event.kind in EXIT_ALERTS:
-                verdict = _exit_verdict(event.ts, exits)
-                exit_alerts[event.kind][verdict] += 1
-                if verdict != "false":
-                    continue
-            elif i in matched:
-                continue
-            false_alarms[event.kind] += 1
-            if len(examples) < 20:
-                examples.append(event.to_dict(config.tz))
+    tally = _Tally()
+    scripted = incidents == "default"
+    for config, simulation in simulate_floor(
+        configs, start=midnight, days=days, seed=seed, scripted=scripted
+    ):
+        _judge_bed(config, simulation, tally)
     watched = sum(c.resident.fall_risk != "none" for c in configs)
-    resident_months = beds * days / 30
     watched_months = max(watched, 1) * days / 30
-    false_total = sum(false_alarms.values())
+    false_total = sum(tally.false_alarms.values())
+    outcomes = tally.outcomes
     return {
         "beds": beds,
         "days": days,
         "seed": seed,
-        "readings": readings,
+        "readings": tally.readings,
         "residents": {
             "fall_risk": dict(Counter(c.resident.fall_risk for c in configs)),
             "wanders": sum(c.resident.wanders for c in configs),
@@ -102,16 +84,54 @@ def evaluate_institution(beds: int, days: float, seed: int, start: date) -> dict
             for o in outcomes
             if o.detected_at is None
         ],
-        "exit_alerts": {kind: dict(verdicts) for kind, verdicts in exit_alerts.items()},
-        "false_bed_exit_per_resident_month": round(false_alarms["bed_exit"] / watched_months, 3),
-        "late_bed_exit_per_resident_month": round(
-            exit_alerts["bed_exit"]["late"] / watched_months, 3
+        "exit_alerts": {kind: dict(verdicts) for kind, verdicts in tally.exit_alerts.items()},
+        "false_bed_exit_per_resident_month": round(
+            tally.false_alarms["bed_exit"] / watched_months, 3
         ),
-        "false_alarms": dict(sorted(false_alarms.items())),
+        "late_bed_exit_per_resident_month": round(
+            tally.exit_alerts["bed_exit"]["late"] / watched_months, 3
+        ),
+        "false_alarms": dict(sorted(tally.false_alarms.items())),
         "false_alarms_total": false_total,
-        "false_alarms_per_resident_month": round(false_total / resident_months, 3),
-        "false_alarm_examples": examples,
+        "false_alarms_per_resident_month": round(false_total / (beds * days / 30), 3),
+        "false_alarm_examples": tally.examples,
     }
+
+
+def _judge_bed(config: HomeConfig, simulation: Any, tally: _Tally) -> None:
+    """Run one bed's detectors over its readings; add its outcomes and false alarms."""
+    monitor = HomeMonitor(config)
+    raised: list[Event] = []
+    for reading in simulation.readings():
+        tally.readings += 1
+        raised.extend(e for e in monitor.feed(reading) if e.state == "raised")
+    matched: set[int] = set()
+    for truth in simulation.truth:
+        exit_like = truth.kind in EXIT_KINDS
+        end = (truth.end or truth.start + OPEN_ENDED) + (EXIT_AFTER if exit_like else AFTERMATH)
+        hits = [
+            i
+            for i, e in enumerate(raised)
+            if e.kind == truth.expected_alert and truth.start - LEAD <= _at(e) <= end
+        ]
+        matched.update(hits)
+        detected = min((_at(raised[i]) for i in hits), default=None)
+        outcome = Outcome(config.home, truth.kind, truth.expected_alert, truth.start, detected)
+        tally.outcomes.append(outcome)
+        if not exit_like:  # its consequences
+            matched.update(i for i, e in enumerate(raised) if truth.start - LEAD <= _at(e) <= end)
+    exits = [(e.start, e.end) for e in simulation.plan.exits]
+    for i, event in enumerate(raised):
+        if event.kind in EXIT_ALERTS:
+            verdict = _exit_verdict(event.ts, exits)
+            tally.exit_alerts[event.kind][verdict] += 1
+            if verdict != "false":
+                continue
+        elif i in matched:
+            continue
+        tally.false_alarms[event.kind] += 1
+        if len(tally.examples) < 20:
+            tally.examples.append(event.to_dict(config.tz))
 
 
 def _exit_verdict(ts: float, exits: list[tuple[float, float]]) -> str:

@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         if args.beds < 1:
             print("eldercare eval scenarios: --beds must be positive", file=sys.stderr)
             return 2
-        result = evaluate_institution(args.beds, args.days, args.seed, args.start)
+        result = evaluate_institution(args.beds, args.days, args.seed, args.start, args.incidents)
         table = institution_table(result)
     else:
         result = evaluate_scenarios(

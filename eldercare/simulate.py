@@ -225,7 +225,9 @@ def _floor(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
 
     configs = make_floor_configs(args.beds, args.seed)
     start = datetime.combine(args.start, clock_time(0), tzinfo=configs[0].tz)
-    return list(simulate_floor(configs, start=start, days=args.days, seed=args.seed))
+    scripted = args.incidents == "default"
+    runs = simulate_floor(configs, start=start, days=args.days, seed=args.seed, scripted=scripted)
+    return list(runs)
 
 
 def _incident_plan(choice: str) -> Any:

@@ -106,14 +106,20 @@ class BedSimulation:
 
 
 def simulate_floor(
-    configs: Sequence[HomeConfig], *, start: datetime, days: float, seed: int
+    configs: Sequence[HomeConfig],
+    *,
+    start: datetime,
+    days: float,
+    seed: int,
+    scripted: bool = True,
 ) -> list[tuple[HomeConfig, BedSimulation]]:
-    """Every bed of the floor from ``start`` (local midnight) for ``days`` days."""
+    """Every bed of the floor from ``start`` (local midnight) for ``days`` days; without
+    ``scripted``, no falls, calls or slow hearts (nights, wandering and dropouts stay)."""
     first = start.timestamp()
     last = first + days * DAY
     nights = int(np.ceil(days))
     plans = [_plan_bed(config, first, nights, seed) for config in configs]
-    _script_floor(plans, first, days, seed)
+    _script_floor(plans, first, days, seed, scripted)
     door = _unit_door(first, nights, seed, plans)
     by_room: dict[str, list[BedPlan]] = {}
     for plan in plans:
@@ -209,10 +215,13 @@ def _overlaps(span: tuple[float, float], spans: Sequence[tuple[float, float]]) -
     return any(a < span[1] and span[0] < b for a, b in spans)
 
 
-def _script_floor(plans: list[BedPlan], first: float, days: float, seed: int) -> None:
+def _script_floor(
+    plans: list[BedPlan], first: float, days: float, seed: int, scripted: bool
+) -> None:
     """Falls, calls, slow hearts and sensor dropouts over the floor, from the run's seed."""
     rng = rng_for(seed, "floor", STREAM_SCRIPT)
-    months = days / 30
+    months = days / 30 if scripted else 0.0
+    dropout_months = days / 30
     for _ in range(int(rng.poisson(FALLS_PER_FLOOR_MONTH * months))):
         plan = plans[int(rng.integers(len(plans)))]
         trips = [
@@ -230,7 +239,7 @@ def _script_floor(plans: list[BedPlan], first: float, days: float, seed: int) ->
     for plan in plans:
         for _ in range(int(rng.poisson(CALLS_PER_BED_MONTH * months))):
             plan.calls.append(first + float(rng.uniform(0.1, days)) * DAY)
-        for _ in range(int(rng.poisson(DROPOUTS_PER_BED_MONTH * months))):
+        for _ in range(int(rng.poisson(DROPOUTS_PER_BED_MONTH * dropout_months))):
             a = first + float(rng.uniform(0.2, days)) * DAY
             plan.dropouts.append((a, a + float(rng.uniform(25, 120)) * MINUTE))
         plan.calls.sort()

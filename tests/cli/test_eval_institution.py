@@ -38,3 +38,12 @@ def test_the_command_prints_a_table_and_json():
     assert report["beds"] == 2
     assert {"incidents", "false_bed_exit_per_resident_month", "exit_alerts"} <= report.keys()
     assert "exit alerts:" in ran.stderr and "false alarms:" in ran.stderr
+
+
+def test_ordinary_nights_of_a_floor_raise_no_false_bed_exit():
+    result = evaluate_institution(beds=8, days=2, seed=5, start=date(2026, 11, 1), incidents="none")
+    scripted = {"call", "fall_in_room", "slow_heart_in_bed"}
+    assert not scripted & result["incidents"].keys(), "no scripted incidents"
+    assert result["exit_alerts"]["bed_exit"].get("true", 0) > 0, "nights have real bed exits"
+    assert "bed_exit" not in result["false_alarms"]
+    assert "not_back_in_bed" not in result["false_alarms"]
