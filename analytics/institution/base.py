@@ -105,6 +105,7 @@ class InstitutionDetector(Detector):
         return [event] if event is not None else []
 
     def local(self, ts: float) -> str:
+        """'00:12': how a time reads in evidence (the event's ``started`` has the epoch)."""
         return self.home.local(ts).strftime("%H:%M")
 
     def where(self) -> dict[str, Any]:

@@ -84,9 +84,9 @@ class BedExitDetector(InstitutionDetector):
         risk = self.home.config.resident.fall_risk.replace("_", " ")
         evidence = {
             "summary": f"out of bed since {self.local(start)} at night ({risk} of falling)",
-            "out_since": start,
+            "out_since": self.local(start),
             "fall_risk": self.home.config.resident.fall_risk,
-            "grace_s": after,
+            "grace_min": round(after / MINUTE, 1),
             **self.bed_evidence(self.bed.state(now)),
             **self.where(),
         }
@@ -123,8 +123,8 @@ class NotBackInBedDetector(InstitutionDetector):
         evidence = {
             "summary": f"out of bed since {self.local(start)}, not back after "
             f"{round(self.settings.after_s / MINUTE)} min",
-            "out_since": start,
-            "after_s": self.settings.after_s,
+            "out_since": self.local(start),
+            "out_min": round(self.settings.after_s / MINUTE),
             **self.bed_evidence(self.bed.state(now)),
             **self.where(),
         }

@@ -71,7 +71,7 @@ class LeftUnitDetector(InstitutionDetector):
         start = self.out_since(ts)
         evidence: dict[str, Any] = {
             "door": door,
-            "door_opened": ts,
+            "door_opened": self.local(ts),
             **self.bed_evidence(state),
             **self.where(),
         }
@@ -90,7 +90,7 @@ class LeftUnitDetector(InstitutionDetector):
         if ts - start < self.settings.min_out_s or in_bathroom:
             self.openings_not_hers += 1
             return []
-        evidence["out_since"] = start
+        evidence["out_since"] = self.local(start)
         evidence["summary"] = (
             f"the unit door opened at {self.local(ts)}; she has been out of bed since "
             f"{self.local(start)}"

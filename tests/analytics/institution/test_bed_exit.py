@@ -27,6 +27,7 @@ def test_an_at_risk_resident_out_past_the_grace_is_a_major_alert_cleared_back_in
     assert raised.started == at(NIGHT, 60).timestamp()
     assert raised.evidence["room"] == "301" and raised.evidence["bed"] == "1"
     assert "out of bed since 00:00" in raised.evidence["summary"]
+    assert (raised.evidence["out_since"], raised.evidence["grace_min"]) == ("00:00", 3)
 
 
 def test_sitting_back_down_for_a_moment_does_not_restart_the_grace():

@@ -21,6 +21,7 @@ def test_the_door_opening_while_she_is_out_of_bed_is_her_leaving_the_unit():
     ]
     raised = next(e for e in events if e.kind == "left_unit_at_night")
     assert raised.device == "unit_door" and "out of bed since 00:00" in raised.evidence["summary"]
+    assert (raised.evidence["door_opened"], raised.evidence["out_since"]) == ("00:04", "00:00")
 
 
 def test_staff_opening_the_door_while_she_sleeps_is_not_her():
