@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from contracts.home import HomeConfig
 from contracts.reading import Reading
 
 from .context import HomeContext
@@ -26,6 +27,12 @@ class Detector:
 
     def __init__(self, home: HomeContext):
         self.home = home
+
+    @classmethod
+    def applies_to(cls, config: HomeConfig) -> bool:
+        """Whether this detector runs for a home of this config at all (a care home's bed
+        has no outings to come back from; a home in the community has no bed exits)."""
+        return True
 
     def claims(self, reading: Reading) -> bool:
         """True when this reading means something else right now and no other detector

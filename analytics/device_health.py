@@ -36,9 +36,20 @@ DEFAULT_OFFLINE_AFTER_S: dict[str, float] = {
 }
 
 
+# At a care home's bed (HomeConfig.place), a bed sensor that has shown it reports
+# periodically (it measures heart or breathing rate: a native bed sensor, every few
+# minutes) is offline after twice its 10 min heartbeat: the nurse console must show a bed
+# sensor that dropped out within the night, not a day later.
+DEFAULT_REPORTING_OFFLINE_AFTER_S: dict[str, float] = {"presence:bed": 2 * 600}
+_REPORTING_METRICS = frozenset({"heart_rate", "breathing_rate"})
+
+
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
 class DeviceHealthSettings:
     offline_after_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_OFFLINE_AFTER_S))
+    reporting_offline_after_s: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_REPORTING_OFFLINE_AFTER_S)
+    )
     battery_low_pct: float = 15
     battery_critical_pct: float = 5
     # Hysteresis: a battery must climb well above the limit (charged or replaced) to clear.
@@ -78,6 +89,7 @@ class DeviceHealthDetector(Detector):
         self.settings = home.settings(self.name, DeviceHealthSettings)
         self.last_seen: dict[str, float] = {}
         self.started: float | None = None
+        self.reporting: set[str] = set()  # bed sensors seen measuring vitals (care homes)
         self.offline = {
             d.id: Condition(home.home, "device_offline", self.name) for d in self._devices
         }
@@ -94,8 +106,12 @@ class DeviceHealthDetector(Detector):
         device = self.home.device(device_id)
         if device is None:
             return None
+        key = f"{device.kind}:{device.role}"
+        reporting = self.settings.reporting_offline_after_s
+        if device_id in self.reporting and key in reporting:
+            return reporting[key]
         limits = self.settings.offline_after_s
-        return limits.get(f"{device.kind}:{device.role}", limits.get(device.kind))
+        return limits.get(key, limits.get(device.kind))
 
     def feed(self, reading: Reading) -> list[Event]:
         ts = reading.epoch
@@ -110,6 +126,8 @@ class DeviceHealthDetector(Detector):
             self._next_due = None
         if reading.metric == "battery":
             events.extend(self._battery(device, ts, float(reading.value)))
+        elif reading.metric in _REPORTING_METRICS and self.home.config.place is not None:
+            self.reporting.add(device)
         return events
 
     def _battery(self, device: str, ts: float, level: float) -> list[Event]:
@@ -156,6 +174,7 @@ class DeviceHealthDetector(Detector):
         return {
             "last_seen": dict(self.last_seen),
             "started": self.started,
+            "reporting": sorted(self.reporting),
             "offline": {d: c.state_dict() for d, c in self.offline.items()},
             "battery": {d: c.state_dict() for d, c in self.battery.items()},
         }
@@ -163,6 +182,7 @@ class DeviceHealthDetector(Detector):
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.last_seen = dict(state["last_seen"])
         self.started = state["started"]
+        self.reporting = set(state.get("reporting", ()))  # saved before care homes: none
         self._next_due = None
         for table, saved in ((self.offline, state["offline"]), (self.battery, state["battery"])):
             for device, condition in table.items():

@@ -65,6 +65,7 @@ class HomeMonitor:
             if issubclass(kind, ActivityDetector)
             else kind(self.context)
             for kind in self._detector_types
+            if kind.applies_to(self.config)
         ]
         self._readers = [d for d in self.detectors if isinstance(d, ActivityDetector)]
 

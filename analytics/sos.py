@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic.dataclasses import dataclass as settings_dataclass
 
@@ -12,7 +12,19 @@ from contracts.reading import Reading
 from .condition import Condition
 from .context import HomeContext
 from .detector import Detector
-from .events import Event
+from .events import Event, Severity
+
+
+def is_bed_call_button(home: HomeContext, device: str) -> bool:
+    """The call button at a bed in an institution: a nurse call (analytics.institution),
+    not an SOS."""
+    config = home.device(device)
+    return (
+        home.config.place is not None
+        and config is not None
+        and config.kind == "sos_button"
+        and config.role == "bedside"
+    )
 
 
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
@@ -36,16 +48,23 @@ class SosDetector(Detector):
 
     name = "sos"
     kinds = ("sos",)
+    severity: ClassVar[Severity] = "critical"
 
     def __init__(self, home: HomeContext):
         super().__init__(home)
         self.settings = home.settings(self.name, SosSettings)
-        self.condition = Condition(home.home, "sos", self.name)
+        self.condition = Condition(home.home, self.kinds[0], self.name)
         self.presses = 0
         self.last_press: float | None = None
 
+    def handles(self, device: str) -> bool:
+        """Whose presses are this detector's: at a care home's bed, a call instead."""
+        return not is_bed_call_button(self.home, device)
+
     def feed(self, reading: Reading) -> list[Event]:
         if reading.metric != "sos" or reading.value is not True:
+            return []
+        if not self.handles(reading.device):
             return []
         ts = reading.epoch
         self.presses = 1 if not self.condition.is_open else self.presses + 1
@@ -57,7 +76,7 @@ class SosDetector(Detector):
             "last_press": ts,
         }
         event = self.condition.hold(
-            ts, "critical", evidence, device=reading.device, force_update=True
+            ts, self.severity, evidence, device=reading.device, force_update=True
         )
         return [event] if event else []
 

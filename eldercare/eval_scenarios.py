@@ -175,6 +175,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="residents and sensors calibrated on real homes (default), or the tidy ones of "
         "the demo",
     )
+    parser.add_argument(
+        "--institution",
+        action="store_true",
+        help="a care-home floor instead of homes: bed exits, not back in bed, wandering "
+        "through the unit door, falls in the room, calls, bed sensors dropping out",
+    )
+    parser.add_argument(
+        "--beds", type=int, default=20, help="beds of the floor, with --institution (default 20)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -182,11 +191,21 @@ def run(args: argparse.Namespace) -> int:
         print("eldercare eval scenarios: --homes and --days must be positive", file=sys.stderr)
         return 2
     began = time.perf_counter()
-    result = evaluate_scenarios(
-        args.homes, args.days, args.seed, args.start, args.incidents, args.life
-    )
+    if args.institution:
+        from .eval_institution import evaluate_institution, institution_table
+
+        if args.beds < 1:
+            print("eldercare eval scenarios: --beds must be positive", file=sys.stderr)
+            return 2
+        result = evaluate_institution(args.beds, args.days, args.seed, args.start, args.incidents)
+        table = institution_table(result)
+    else:
+        result = evaluate_scenarios(
+            args.homes, args.days, args.seed, args.start, args.incidents, args.life
+        )
+        table = _table(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
-    print(_table(result), file=sys.stderr)
+    print(table, file=sys.stderr)
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

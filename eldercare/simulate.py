@@ -66,6 +66,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "outings, days away, stuck and silent sensors, homes without a front-door sensor), "
         "or the tidy life of the demo (default: messy)",
     )
+    parser.add_argument(
+        "--institution",
+        action="store_true",
+        help="a care-home floor instead of homes: one config per bed (two beds a room), "
+        "residents of mixed fall risk, some who wander, night bed exits, falls in the room, "
+        "calls, bed sensors that drop out, a unit door staff use all night",
+    )
+    parser.add_argument(
+        "--beds",
+        metavar="N",
+        type=_positive_int,
+        default=20,
+        help="beds of the floor, with --institution (default 20)",
+    )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", metavar="DIR", help="write the run to this folder")
     target.add_argument("--broker", metavar="URL", help="publish to this broker, mqtt://host:port")
@@ -123,7 +137,7 @@ def _to_files(args: argparse.Namespace) -> str:
     runs = _simulations(args)
     written = write_run(args.out, runs, seed=args.seed, start=args.start, days=args.days)
     return (
-        f"{len(written.homes)} homes x {args.days:g} days from {args.start}: "
+        f"{len(written.homes)} {_units(args)} x {args.days:g} days from {args.start}: "
         f"{written.readings} readings, {written.incidents} incidents -> {written.folder}"
     )
 
@@ -134,9 +148,10 @@ def _to_broker(args: argparse.Namespace) -> str:
     from simulators.publish import broker_address, merge_by_time, publish
 
     broker = broker_address(args.broker)
-    if args.homes > 1 and "{home}" not in args.zigbee_base:
+    count = args.beds if args.institution else args.homes
+    if count > 1 and "{home}" not in args.zigbee_base:
         raise SimulatorError(
-            f"--zigbee-base {args.zigbee_base!r} has no {{home}}: {args.homes} homes "
+            f"--zigbee-base {args.zigbee_base!r} has no {{home}}: {count} {_units(args)} "
             "would publish their Zigbee2MQTT devices on the same topics"
         )
     runs: list[tuple[HomeConfig, Any]] = []
@@ -161,7 +176,7 @@ def _to_broker(args: argparse.Namespace) -> str:
     incidents = sum(len(simulation.truth) for _, simulation in runs)
     faults = ", ".join(f"{kind} {n}" for kind, n in sorted(record.counts.items()))
     return (
-        f"{len(runs)} homes x {args.days:g} days from {args.start}: "
+        f"{len(runs)} {_units(args)} x {args.days:g} days from {args.start}: "
         f"{counter.readings} readings -> {report.messages} messages to {broker} "
         f"({report.rate:.0f}/s), {incidents} incidents, "
         f"{record.total} faults injected{f' ({faults})' if faults else ''}"
@@ -178,8 +193,14 @@ class _Counter:
             yield reading
 
 
+def _units(args: argparse.Namespace) -> str:
+    return "beds" if args.institution else "homes"
+
+
 def _simulations(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
     # Imported here: the simulation pulls in numpy, which `eldercare --help` need not pay for.
+    if args.institution:
+        return _floor(args)
     from simulators.homes import make_home_configs
     from simulators.simulation import simulate_home
 
@@ -193,6 +214,20 @@ def _simulations(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
         )
         runs.append((home, simulation))
     return runs
+
+
+def _floor(args: argparse.Namespace) -> list[tuple[HomeConfig, Any]]:
+    """A care-home floor: every bed's config and simulation. Its shared devices (the
+    room's radar, the unit door) are in every bed's readings and, live, published under
+    every bed's Zigbee2MQTT base: a hosted edge routes a topic to one home."""
+    from simulators.floor import make_floor_configs
+    from simulators.institution import simulate_floor
+
+    configs = make_floor_configs(args.beds, args.seed)
+    start = datetime.combine(args.start, clock_time(0), tzinfo=configs[0].tz)
+    scripted = args.incidents == "default"
+    runs = simulate_floor(configs, start=start, days=args.days, seed=args.seed, scripted=scripted)
+    return list(runs)
 
 
 def _incident_plan(choice: str) -> Any:

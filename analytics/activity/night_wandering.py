@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
+from contracts.home import HomeConfig
+
 from ..context import HomeContext
 from ..events import Event
 from ..whereabouts import Whereabouts
@@ -61,6 +63,12 @@ class NightWanderingDetector(ActivityDetector):
     """
 
     name = "night_wandering"
+
+    @classmethod
+    def applies_to(cls, config: HomeConfig) -> bool:
+        # At a care home leaving at night is through the unit door: left_unit_at_night.
+        return config.place is None
+
     kind = "night_wandering"
     kinds = ("night_wandering",)
 

@@ -39,6 +39,8 @@ from typing import Any
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
+from contracts.home import HomeConfig
+
 from ..context import HomeContext
 from ..events import Event
 from ..routine import GapBaseline, clamp
@@ -125,6 +127,13 @@ class NoActivityDetector(ActivityDetector):
     """
 
     name = "no_activity"
+
+    @classmethod
+    def applies_to(cls, config: HomeConfig) -> bool:
+        # At a care home's bed the staff's rounds see her; her config's shared devices (the
+        # unit door, the room's radar) are no sign of her own activity.
+        return config.place is None
+
     kind = "no_activity"
     kinds = ("no_activity",)
 

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
+from contracts.home import HomeConfig
+
 from ..context import HomeContext
 from ..events import Event
 from ..routine import RecentValues, clamp
@@ -72,6 +74,13 @@ class NotReturnedHomeDetector(ActivityDetector):
     """
 
     name = "not_returned_home"
+
+    @classmethod
+    def applies_to(cls, config: HomeConfig) -> bool:
+        # A resident of a care home goes out with her family or staff, signed out at the
+        # desk; the unit door at night is left_unit_at_night's.
+        return config.place is None
+
     kind = "not_returned_home"
     kinds = ("not_returned_home",)
 

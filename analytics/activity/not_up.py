@@ -24,6 +24,8 @@ from typing import Any
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
+from contracts.home import HomeConfig
+
 from ..context import HomeContext
 from ..events import Event
 from ..whereabouts import Whereabouts
@@ -73,6 +75,13 @@ class NotUpDetector(ActivityDetector):
     """
 
     name = "not_up"
+
+    @classmethod
+    def applies_to(cls, config: HomeConfig) -> bool:
+        # At a care home the staff get residents up; her bed sensor's night is
+        # bed_exit's and not_back_in_bed's.
+        return config.place is None
+
     kind = "not_up"
     kinds = ("not_up",)
 
