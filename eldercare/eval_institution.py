@@ -5,11 +5,12 @@ For each scripted incident: was the expected alert raised, and how long after th
 incident began. Every other alert raised is a false alarm, except its consequences (other
 alerts of that bed within the incident and the hour after it, as in eval_scenarios).
 
-A bed_exit or not_back_in_bed alert is judged on what she was really doing when it was
-raised: out of bed (true), back in bed for less than the bed sensor's "in bed" delay (a
-*late* alert: she was out for nearly the limit and lay down as it ran out), or in bed
-(false). False bed exit alerts are counted per resident-month of the residents watched
-for bed exits (fall risk at_risk or high).
+A bed_exit or not_back_in_bed alert is true when it belongs to a scripted exit longer than
+the limit (raised while she was out, or as she lay down: the sensor says "in bed" up to a
+minute late), or when she was out of bed as it was raised. Otherwise it is *late* (an exit
+shorter than the limit, raised as she lay down, before the sensor said so) or false (she
+was in bed). False bed exit alerts, late ones included, are counted per resident-month of
+the residents watched for bed exits (fall risk at_risk or high).
 """
 
 from __future__ import annotations
@@ -86,7 +87,9 @@ def evaluate_institution(
         ],
         "exit_alerts": {kind: dict(verdicts) for kind, verdicts in tally.exit_alerts.items()},
         "false_bed_exit_per_resident_month": round(
-            tally.false_alarms["bed_exit"] / watched_months, 3
+            (tally.false_alarms["bed_exit"] + tally.exit_alerts["bed_exit"]["late"])
+            / watched_months,
+            3,
         ),
         "late_bed_exit_per_resident_month": round(
             tally.exit_alerts["bed_exit"]["late"] / watched_months, 3
@@ -123,7 +126,7 @@ def _judge_bed(config: HomeConfig, simulation: Any, tally: _Tally) -> None:
     exits = [(e.start, e.end) for e in simulation.plan.exits]
     for i, event in enumerate(raised):
         if event.kind in EXIT_ALERTS:
-            verdict = _exit_verdict(event.ts, exits)
+            verdict = "true" if i in matched else _exit_verdict(event.ts, exits)
             tally.exit_alerts[event.kind][verdict] += 1
             if verdict != "false":
                 continue
@@ -158,8 +161,8 @@ def institution_table(result: dict[str, Any]) -> str:
         )
     lines.append(
         f"exit alerts: {result['exit_alerts']}; bed_exit false "
-        f"{result['false_bed_exit_per_resident_month']} per resident-month at risk, late "
-        f"{result['late_bed_exit_per_resident_month']}"
+        f"{result['false_bed_exit_per_resident_month']} per resident-month at risk (of which "
+        f"late, as she lay down: {result['late_bed_exit_per_resident_month']})"
     )
     lines.append(
         f"false alarms: {result['false_alarms_total']} "
