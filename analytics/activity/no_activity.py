@@ -45,6 +45,7 @@ from ..routine import GapBaseline, clamp
 from ..whereabouts import Observation, Whereabouts
 from ..whereabouts.places import BATHROOM, describe
 from .base import HOUR, ActivityDetector, hours
+from .exits import Exits
 
 CONTEXTS = ("about", "resting")
 POSTURE_TEXT = {
@@ -65,6 +66,10 @@ class NoActivitySettings:
     default_resting_s: float = Field(default=8 * HOUR, gt=0)
     default_bathroom_s: float = Field(default=2 * HOUR, gt=0)
     default_worn_s: float = Field(default=3 * HOUR, gt=0)
+    # Where no front-door sensor sees her go, a silence that began while she moved about
+    # outside the bathroom may be an outing nobody saw begin: the prior until her own
+    # silences there are known (and the floor while learning) is longer.
+    default_unseen_exit_s: float = Field(default=8 * HOUR, gt=0)
     # Learned: clamp(factor x her usual longest silence of this kind, lower, upper), the
     # usual being the `quantile` over the last learn_days days of each day's longest
     # (1.0: her longest of those days; one long outing from the kitchen is enough to
@@ -77,6 +82,14 @@ class NoActivitySettings:
     # Without a front-door sensor a long silence may be an outing nobody saw begin: up to
     # this, as long as her days show such silences.
     upper_unseen_exit_s: float = Field(default=11 * HOUR, gt=0)
+    # Without a front-door sensor, her exits (analytics.activity.exits): a place where a
+    # silence of exit_gap_s began, and ended with her back in the living part of the
+    # home, on exit_days of the last learn_days days. A silence that began at an exit is
+    # judged by her silences that began there within wide_hours of this hour (a time of
+    # day she goes out), up to upper_exit_s (a collapse there is still found in 12 h).
+    exit_gap_s: float = Field(default=3 * HOUR, gt=0)
+    exit_days: int = Field(default=2, ge=1)
+    upper_exit_s: float = Field(default=11.5 * HOUR, gt=0)
     lower_resting_s: float = Field(default=3 * HOUR, gt=0)
     upper_resting_s: float = Field(default=10 * HOUR, gt=0)
     quantile: float = Field(default=1.0, gt=0, le=1)
@@ -133,6 +146,9 @@ class NoActivityDetector(ActivityDetector):
         self.settings = s = home.settings(self.name, NoActivitySettings)
         self.gaps = {c: GapBaseline(home, days=s.learn_days) for c in CONTEXTS}  # by posture
         self.places: dict[str, GapBaseline] = {}  # by the place a silence began
+        self.exits = Exits(
+            home, days=s.learn_days, min_gap_s=s.exit_gap_s, min_days=s.exit_days
+        )
         self._cache: tuple[Any, Any] | None = None
         self._shortest = min(
             s.default_about_s,
@@ -151,6 +167,8 @@ class NoActivityDetector(ActivityDetector):
         if observation.kind == "gap":
             self.gaps[observation.context].record(observation.start, observation.end)
             self._place(observation.place).record(observation.start, observation.end)
+            _, _, day, _ = self.gaps["about"].bucket_of(observation.start)
+            self.exits.record(observation, day)
 
     def _place(self, place: str) -> GapBaseline:
         if place not in self.places:
@@ -159,24 +177,28 @@ class NoActivityDetector(ActivityDetector):
 
     # ---------------------------------------------------------------- limits
 
-    def usual(self, place: str, posture: str, hour: int) -> Usual:
+    def usual(self, place: str, posture: str, hour: int, *, exit_: bool = False) -> Usual:
         """Her usual longest silence around ``hour`` for a silence that began in ``place``
         (``posture``: settled or not), from the finest context with min_days days: the
         place within an hour of this one, within ``wide_hours``, at any hour; then her
-        posture the same way (any hour from min_days_any_hour days); else none."""
+        posture the same way (any hour from min_days_any_hour days); else none. At one
+        of her exits (``exit_``) the place's silences within ``wide_hours``: the times
+        of day she goes out from there."""
         s = self.settings
-        contexts = [(self.places.get(place), f"began {describe(place)}", s.min_days, True)]
+        text = f"began {describe(place)}" + (", one of her exits" if exit_ else "")
+        contexts = [(self.places.get(place), text, s.min_days, True)]
         contexts.append((self.gaps[posture], POSTURE_TEXT[posture], s.min_days_any_hour, False))
         for gaps, text, min_any, own in contexts:
             if gaps is None:
                 continue
-            for width, around in (
-                (s.hour_window, "at this hour"),
-                (s.wide_hours, "around this hour"),
-            ):
+            widths = [(s.hour_window, "at this hour"), (s.wide_hours, "around this hour")]
+            if exit_ and own:
+                widths = widths[1:]
+            for width, around in widths:
                 usual, days = gaps.usual(hour, min_days=s.min_days, q=s.quantile, width=width)
                 if usual is not None:
-                    return Usual(usual, days, f"silences that {text}, {around}", own)
+                    found = Usual(usual, days, f"silences that {text}, {around}", own)
+                    return self._outings(found, hour) if exit_ and own else found
             usual, days = gaps.usual_any_hour(min_days=min_any, q=s.quantile)
             if usual is not None:
                 return Usual(usual, days, f"silences that {text}, at any hour", False)
@@ -184,10 +206,25 @@ class NoActivityDetector(ActivityDetector):
         seen = gaps.usual(hour, min_days=1, q=1.0, width=s.wide_hours)[1] if gaps else 0
         return Usual(None, seen, "", False)
 
+    def _outings(self, usual: Usual, hour: int) -> Usual:
+        """At an exit, her outings from any exit around this hour, if longer."""
+        s = self.settings
+        out, days = self.exits.outings.usual(hour, min_days=1, q=s.quantile, width=s.wide_hours)
+        if out is None or usual.value is None or out <= usual.value:
+            return usual
+        return Usual(out, days, "her outings that began unseen, around this hour", True)
+
+    def is_exit(self, place: str) -> bool:
+        """Whether a silence that began in ``place`` may be an outing nobody saw begin:
+        the home has no front-door sensor and she has gone out from there before."""
+        return not self.where.coverage.front_door and self.exits.is_exit(place)
+
     def default(self, place: str, posture: str, worn: bool) -> float:
         """The prior for a silence that began in ``place``."""
         s = self.settings
         value = s.default_resting_s if posture == "resting" else s.default_about_s
+        if posture == "about" and not self.where.coverage.front_door:
+            value = s.default_unseen_exit_s
         if place == BATHROOM:
             value = min(value, s.default_bathroom_s)
         if worn:
@@ -201,13 +238,14 @@ class NoActivityDetector(ActivityDetector):
         began there around this hour (``learned_here_while_learning``)."""
         s = self.settings
         _, _, _, hour = self.gaps["about"].bucket_of(ts)
-        usual = self.usual(place, posture, hour)
+        exit_ = self.is_exit(place)
+        usual = self.usual(place, posture, hour, exit_=exit_)
         if posture == "resting":
             factor, lower, upper = s.factor_resting, s.lower_resting_s, s.upper_resting_s
         else:
             factor, lower, upper = s.factor, s.lower_about_s, s.upper_about_s
             if not self.where.coverage.front_door:
-                upper = max(upper, s.upper_unseen_exit_s)
+                upper = max(upper, s.upper_exit_s if exit_ else s.upper_unseen_exit_s)
         default = self.default(place, posture, worn)
         if usual.value is None:
             limit = default
@@ -235,7 +273,8 @@ class NoActivityDetector(ActivityDetector):
         own = self.places.get(place)
         versions = (self.gaps[posture].version, own.version if own is not None else -1)
         blind = tuple(self.where.blind_spots())
-        key = (last, place, posture, worn, horizon, versions, self.where.started, blind)
+        exit_ = self.is_exit(place)
+        key = (last, place, posture, worn, horizon, versions, self.where.started, blind, exit_)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         result = None
@@ -358,6 +397,7 @@ class NoActivityDetector(ActivityDetector):
             **super().state_dict(),
             "gaps": {c: g.state_dict() for c, g in self.gaps.items()},
             "places": {p: g.state_dict() for p, g in self.places.items()},
+            "exits": self.exits.state_dict(),
             "gap_from": self.gap_from,
             "threshold": self.threshold,
             "silence": self.silence,
@@ -372,6 +412,8 @@ class NoActivityDetector(ActivityDetector):
         self.places = {}
         for place, saved in state.get("places", {}).items():
             self._place(place).load_state(saved)
+        if "exits" in state:  # saved before exits were learned: learned again
+            self.exits.load_state(state["exits"])
         self.gap_from, self.threshold = state["gap_from"], state["threshold"]
         self.resting_at = state["resting_at"]
         self.silence = state.get("silence")
