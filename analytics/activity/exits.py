@@ -1,13 +1,18 @@
-"""Where she leaves the home from, learned where no front-door sensor sees her go.
+"""Where and when she goes out, learned where no front-door sensor sees her go.
 
 Without a front-door sensor every outing is a silence at home, and it begins where she was
 last seen on her way out: the hallway, the kitchen by the back door, the toilet by the
-entrance. A place is one of her **exits** once, on ``min_days`` of the last ``days`` days,
-a silence of at least ``min_gap_s`` began there while she was about (not settled in a bed
-or chair) and ended with her coming back to the living part of the home (not with her
-getting up from the bed, the chair or the bedroom: that was a rest, not an outing).
-Learned from what happened, those that raised an alert too: an outing that alarmed is
-still an outing once she is back.
+entrance. A finished silence is taken for an **outing** when it lasted at least
+``min_gap_s``, began while she was about (not settled in a bed or chair) outside the
+bathroom, and ended with her coming back to the living part of the home (not with her
+getting up from the bed, the chair or the bedroom: that was a rest). Learned from what
+happened, those that raised an alert too: an outing that alarmed is still an outing once
+she is back.
+
+A place is one of her **exits** once outings began there on ``min_days`` of the last
+``days`` days; a local hour is **a time she goes out** once outings (from any exit) began
+within ``window`` hours of it on ``min_days`` days. How long she then stays out does not
+depend on the door she took: the outings' lengths are pooled over her exits.
 
 A silence in the bathroom, in bed or in the chair is never an exit's, whatever happened
 there: a collapse there must be found in minutes or hours, not after an outing's limit.
@@ -18,8 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..context import HomeContext
-from ..routine import GapBaseline
+from ..routine import nearest_rank
 from ..whereabouts import Observation
 from ..whereabouts.places import BATHROOM, SETTLED_ROLES
 
@@ -29,39 +33,34 @@ NEVER_EXITS = (BATHROOM, *RESTING_PLACES, "unknown")
 
 
 class Exits:
-    """The places her outings begin at, by local day.
+    """Her outings that began unseen: [local day, local hour it began, place, length].
 
     >>> from analytics.whereabouts import Observation
-    >>> from contracts.home import HomeConfig
-    >>> home = HomeContext(HomeConfig.model_validate({"home": "h1", "station": "s1",
-    ...     "timezone": "UTC", "resident": {"name": "A", "birth_year": 1940}}))
-    >>> exits = Exits(home, days=14, min_gap_s=3 * 3600, min_days=2)
-    >>> out = lambda day, back: Observation("gap", day * 86400 + 36000,
-    ...     day * 86400 + 36000 + 5 * 3600, place="kitchen", returned=back)
-    >>> exits.record(out(1, "kitchen"), 1)
-    >>> exits.is_exit("kitchen")
-    False
-    >>> exits.record(out(2, "bed"), 2)  # she got up from bed: a rest, not an outing
-    >>> exits.is_exit("kitchen")
-    False
-    >>> exits.record(out(3, "kitchen"), 3)
+    >>> exits = Exits(days=14, min_gap_s=3 * 3600, min_days=2, window=2)
+    >>> out = lambda hour, back, h=5: Observation("gap", hour * 3600,
+    ...     (hour + h) * 3600, place="kitchen", returned=back)
+    >>> exits.record(out(10, "kitchen"), day=1, hour=10)
+    >>> exits.is_exit("kitchen"), exits.goes_out_at(11)
+    (False, False)
+    >>> exits.record(out(34, "bed"), day=2, hour=10)  # up from bed: a rest, not an outing
+    >>> exits.record(out(59, "kitchen", 7), day=3, hour=11)
     >>> exits.is_exit("kitchen"), exits.is_exit("bathroom")
     (True, False)
-    >>> exits.outings.usual(12, min_days=1, q=1.0)  # her outings that went on at noon
-    (18000.0, 2)
+    >>> exits.goes_out_at(12), exits.goes_out_at(15)
+    (True, False)
+    >>> exits.usual(12, q=1.0) / 3600  # her longest outing begun around noon
+    7.0
     """
 
-    def __init__(self, home: HomeContext, *, days: int, min_gap_s: float, min_days: int):
+    def __init__(self, *, days: int, min_gap_s: float, min_days: int, window: int):
         self.days = days
         self.min_gap_s = min_gap_s
         self.min_days = min_days
-        self.table: dict[str, list[int]] = {}  # place -> local date ordinals of outings
-        self.newest: int | None = None
-        # Her outings from any exit, by the hours they went on through: how long she
-        # stays out does not depend on the door she took.
-        self.outings = GapBaseline(home, days=days)
+        self.window = window
+        self.outings: list[list[Any]] = []  # [day, hour, place, length], oldest first
+        self.version = 0
 
-    def outing(self, gap: Observation) -> bool:
+    def is_outing(self, gap: Observation) -> bool:
         """Whether a finished silence looks like an outing that began unseen."""
         return (
             gap.duration >= self.min_gap_s
@@ -71,36 +70,44 @@ class Exits:
             and gap.returned != "unknown"
         )
 
-    def record(self, gap: Observation, day: int) -> None:
-        """A finished silence that began on local day ``day``."""
-        if not self.outing(gap):
+    def record(self, gap: Observation, *, day: int, hour: int) -> None:
+        """A finished silence that began on local ``day`` at local ``hour``."""
+        if not self.is_outing(gap):
             return
-        self.outings.record(gap.start, gap.end)
-        days = self.table.setdefault(gap.place, [])
-        if day not in days:
-            days.append(day)
-            days.sort()
-        self.newest = day if self.newest is None else max(self.newest, day)
-        oldest = self.newest - self.days
-        for place in list(self.table):
-            self.table[place] = [d for d in self.table[place] if d > oldest]
-            if not self.table[place]:
-                del self.table[place]
+        self.outings.append([day, hour, gap.place, gap.duration])
+        newest = max(o[0] for o in self.outings)
+        self.outings = [o for o in self.outings if o[0] > newest - self.days]
+        self.version += 1
 
     def is_exit(self, place: str) -> bool:
-        return len(self.table.get(place, ())) >= self.min_days
+        """Outings began at ``place`` on at least min_days days."""
+        return len({o[0] for o in self.outings if o[2] == place}) >= self.min_days
 
-    def days_seen(self, place: str) -> int:
-        return len(self.table.get(place, ()))
+    def _around(self, hour: int) -> list[list[Any]]:
+        return [o for o in self.outings if _hours_apart(o[1], hour) <= self.window]
+
+    def goes_out_at(self, hour: int) -> bool:
+        """Outings began within ``window`` hours of ``hour`` on at least min_days days."""
+        return len({o[0] for o in self._around(hour)}) >= self.min_days
+
+    def usual(self, hour: int, q: float) -> float | None:
+        """The q-quantile of the lengths of her outings begun around ``hour``."""
+        lengths = sorted(o[3] for o in self._around(hour))
+        return nearest_rank(lengths, q) if lengths else None
+
+    def days_seen(self, hour: int) -> int:
+        return len({o[0] for o in self._around(hour)})
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "places": {p: list(d) for p, d in self.table.items()},
-            "newest": self.newest,
-            "outings": self.outings.state_dict(),
-        }
+        return {"outings": [list(o) for o in self.outings]}
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        self.table = {str(p): [int(d) for d in days] for p, days in state["places"].items()}
-        self.newest = state.get("newest")
-        self.outings.load_state(state["outings"])
+        self.outings = [
+            [int(day), int(hour), str(place), float(length)]
+            for day, hour, place, length in state["outings"]
+        ]
+        self.version += 1
+
+
+def _hours_apart(a: int, b: int) -> int:
+    return min((a - b) % 24, (b - a) % 24)

@@ -82,11 +82,12 @@ class NoActivitySettings:
     # Without a front-door sensor a long silence may be an outing nobody saw begin: up to
     # this, as long as her days show such silences.
     upper_unseen_exit_s: float = Field(default=11 * HOUR, gt=0)
-    # Without a front-door sensor, her exits (analytics.activity.exits): a place where a
-    # silence of exit_gap_s began, and ended with her back in the living part of the
-    # home, on exit_days of the last learn_days days. A silence that began at an exit is
-    # judged by her silences that began there within wide_hours of this hour (a time of
-    # day she goes out), up to upper_exit_s (a collapse there is still found in 12 h).
+    # Without a front-door sensor, her outings and exits (analytics.activity.exits): a
+    # silence of exit_gap_s that ended with her back in the living part of the home; a
+    # place where they began on exit_days of the last learn_days days, an hour around
+    # which (hour_window) they began on exit_days days. A silence that began at an exit
+    # at such an hour is judged by her outings begun around then, up to upper_exit_s (a
+    # collapse there is still found within 12 h).
     exit_gap_s: float = Field(default=3 * HOUR, gt=0)
     exit_days: int = Field(default=2, ge=1)
     upper_exit_s: float = Field(default=11.5 * HOUR, gt=0)
@@ -147,7 +148,7 @@ class NoActivityDetector(ActivityDetector):
         self.gaps = {c: GapBaseline(home, days=s.learn_days) for c in CONTEXTS}  # by posture
         self.places: dict[str, GapBaseline] = {}  # by the place a silence began
         self.exits = Exits(
-            home, days=s.learn_days, min_gap_s=s.exit_gap_s, min_days=s.exit_days
+            days=s.learn_days, min_gap_s=s.exit_gap_s, min_days=s.exit_days, window=s.hour_window
         )
         self._cache: tuple[Any, Any] | None = None
         self._shortest = min(
@@ -167,8 +168,8 @@ class NoActivityDetector(ActivityDetector):
         if observation.kind == "gap":
             self.gaps[observation.context].record(observation.start, observation.end)
             self._place(observation.place).record(observation.start, observation.end)
-            _, _, day, _ = self.gaps["about"].bucket_of(observation.start)
-            self.exits.record(observation, day)
+            _, _, day, hour = self.gaps["about"].bucket_of(observation.start)
+            self.exits.record(observation, day=day, hour=hour)
 
     def _place(self, place: str) -> GapBaseline:
         if place not in self.places:
@@ -177,28 +178,24 @@ class NoActivityDetector(ActivityDetector):
 
     # ---------------------------------------------------------------- limits
 
-    def usual(self, place: str, posture: str, hour: int, *, exit_: bool = False) -> Usual:
+    def usual(self, place: str, posture: str, hour: int) -> Usual:
         """Her usual longest silence around ``hour`` for a silence that began in ``place``
         (``posture``: settled or not), from the finest context with min_days days: the
         place within an hour of this one, within ``wide_hours``, at any hour; then her
-        posture the same way (any hour from min_days_any_hour days); else none. At one
-        of her exits (``exit_``) the place's silences within ``wide_hours``: the times
-        of day she goes out from there."""
+        posture the same way (any hour from min_days_any_hour days); else none."""
         s = self.settings
-        text = f"began {describe(place)}" + (", one of her exits" if exit_ else "")
-        contexts = [(self.places.get(place), text, s.min_days, True)]
+        contexts = [(self.places.get(place), f"began {describe(place)}", s.min_days, True)]
         contexts.append((self.gaps[posture], POSTURE_TEXT[posture], s.min_days_any_hour, False))
         for gaps, text, min_any, own in contexts:
             if gaps is None:
                 continue
-            widths = [(s.hour_window, "at this hour"), (s.wide_hours, "around this hour")]
-            if exit_ and own:
-                widths = widths[1:]
-            for width, around in widths:
+            for width, around in (
+                (s.hour_window, "at this hour"),
+                (s.wide_hours, "around this hour"),
+            ):
                 usual, days = gaps.usual(hour, min_days=s.min_days, q=s.quantile, width=width)
                 if usual is not None:
-                    found = Usual(usual, days, f"silences that {text}, {around}", own)
-                    return self._outings(found, hour) if exit_ and own else found
+                    return Usual(usual, days, f"silences that {text}, {around}", own)
             usual, days = gaps.usual_any_hour(min_days=min_any, q=s.quantile)
             if usual is not None:
                 return Usual(usual, days, f"silences that {text}, at any hour", False)
@@ -206,18 +203,22 @@ class NoActivityDetector(ActivityDetector):
         seen = gaps.usual(hour, min_days=1, q=1.0, width=s.wide_hours)[1] if gaps else 0
         return Usual(None, seen, "", False)
 
-    def _outings(self, usual: Usual, hour: int) -> Usual:
-        """At an exit, her outings from any exit around this hour, if longer."""
-        s = self.settings
-        out, days = self.exits.outings.usual(hour, min_days=1, q=s.quantile, width=s.wide_hours)
-        if out is None or usual.value is None or out <= usual.value:
-            return usual
-        return Usual(out, days, "her outings that began unseen, around this hour", True)
+    def probably_out(self, place: str, began: float | None) -> bool:
+        """Whether a silence that began in ``place`` at ``began`` is probably an outing
+        nobody saw begin: the home has no front-door sensor, she has gone out from
+        there before, and at this time of day (analytics.activity.exits)."""
+        if began is None or self.where.coverage.front_door or not self.exits.is_exit(place):
+            return False
+        return self.exits.goes_out_at(self.gaps["about"].bucket_of(began)[3])
 
-    def is_exit(self, place: str) -> bool:
-        """Whether a silence that began in ``place`` may be an outing nobody saw begin:
-        the home has no front-door sensor and she has gone out from there before."""
-        return not self.where.coverage.front_door and self.exits.is_exit(place)
+    def _as_outing(self, usual: Usual, began: float) -> Usual:
+        """Her outings begun around the hour this one began, if longer than ``usual``."""
+        hour = self.gaps["about"].bucket_of(began)[3]
+        out = self.exits.usual(hour, q=self.settings.quantile)
+        if out is None or (usual.value is not None and out <= usual.value):
+            return usual
+        how = f"her outings that began unseen around {hour:02d}:00 (no front-door sensor)"
+        return Usual(out, self.exits.days_seen(hour), how, True)
 
     def default(self, place: str, posture: str, worn: bool) -> float:
         """The prior for a silence that began in ``place``."""
@@ -231,21 +232,26 @@ class NoActivityDetector(ActivityDetector):
             value = min(value, s.default_worn_s)
         return value
 
-    def limit(self, place: str, posture: str, worn: bool, ts: float) -> Limit:
+    def limit(
+        self, place: str, posture: str, worn: bool, ts: float, began: float | None = None
+    ) -> Limit:
         """The limit at ``ts`` for a silence that began in ``place``: learned from the
         finest context that has enough days, else the default; while the routine is
         being learned, not below the default unless learned from her own silences that
         began there around this hour (``learned_here_while_learning``)."""
         s = self.settings
         _, _, _, hour = self.gaps["about"].bucket_of(ts)
-        exit_ = self.is_exit(place)
-        usual = self.usual(place, posture, hour, exit_=exit_)
+        out = posture == "about" and self.probably_out(place, began)
+        usual = self.usual(place, posture, hour)
+        if out:
+            assert began is not None
+            usual = self._as_outing(usual, began)
         if posture == "resting":
             factor, lower, upper = s.factor_resting, s.lower_resting_s, s.upper_resting_s
         else:
             factor, lower, upper = s.factor, s.lower_about_s, s.upper_about_s
             if not self.where.coverage.front_door:
-                upper = max(upper, s.upper_exit_s if exit_ else s.upper_unseen_exit_s)
+                upper = max(upper, s.upper_exit_s if out else s.upper_unseen_exit_s)
         default = self.default(place, posture, worn)
         if usual.value is None:
             limit = default
@@ -273,15 +279,15 @@ class NoActivityDetector(ActivityDetector):
         own = self.places.get(place)
         versions = (self.gaps[posture].version, own.version if own is not None else -1)
         blind = tuple(self.where.blind_spots())
-        exit_ = self.is_exit(place)
-        key = (last, place, posture, worn, horizon, versions, self.where.started, blind, exit_)
+        versions += (self.exits.version,)
+        key = (last, place, posture, worn, horizon, versions, self.where.started, blind)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         result = None
         t = last
         while t < horizon:
             _, hour_end, _, _ = self.gaps["about"].bucket_of(t)
-            limit = self.limit(place, posture, worn, t)
+            limit = self.limit(place, posture, worn, t, began=last)
             candidate = max(t, last + limit.threshold)
             if candidate < min(hour_end, horizon):
                 result = (candidate, limit)
@@ -353,7 +359,7 @@ class NoActivityDetector(ActivityDetector):
             if self.resting_at is not None and critical_at >= self.resting_at:
                 return []  # her night came first: silence in bed is not news
             assert self.silence is not None
-            limit = self.limit(*self.silence, critical_at)
+            limit = self.limit(*self.silence, critical_at, began=self.gap_from)
             return self._emit(
                 self.condition.hold(critical_at, "critical", self._evidence(critical_at, limit))
             )
