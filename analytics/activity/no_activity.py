@@ -66,9 +66,9 @@ class NoActivitySettings:
     default_resting_s: float = Field(default=8 * HOUR, gt=0)
     default_bathroom_s: float = Field(default=2 * HOUR, gt=0)
     default_worn_s: float = Field(default=3 * HOUR, gt=0)
-    # Where no front-door sensor sees her go, a silence that began while she moved about
-    # outside the bathroom may be an outing nobody saw begin: the prior until her own
-    # silences there are known (and the floor while learning) is longer.
+    # Where no front-door sensor sees her go, a silence that began by day while she moved
+    # about outside the bathroom may be an outing nobody saw begin: while the routine is
+    # being learned (her outings not known yet), the prior there (and the floor) is longer.
     default_unseen_exit_s: float = Field(default=8 * HOUR, gt=0)
     # Learned: clamp(factor x her usual longest silence of this kind, lower, upper), the
     # usual being the `quantile` over the last learn_days days of each day's longest
@@ -220,17 +220,23 @@ class NoActivityDetector(ActivityDetector):
         how = f"her outings that began unseen around {hour:02d}:00 (no front-door sensor)"
         return Usual(out, self.exits.days_seen(hour), how, True)
 
-    def default(self, place: str, posture: str, worn: bool) -> float:
-        """The prior for a silence that began in ``place``."""
+    def default(self, place: str, posture: str, worn: bool, ts: float, began: float) -> float:
+        """The prior at ``ts`` for a silence that began in ``place`` at ``began``."""
         s = self.settings
         value = s.default_resting_s if posture == "resting" else s.default_about_s
-        if posture == "about" and not self.where.coverage.front_door:
+        if posture == "about" and self._unseen_outing(began, ts):
             value = s.default_unseen_exit_s
         if place == BATHROOM:
             value = min(value, s.default_bathroom_s)
         if worn:
             value = min(value, s.default_worn_s)
         return value
+
+    def _unseen_outing(self, began: float, ts: float) -> bool:
+        """While her outings are not known yet, whether a silence that began at ``began``
+        (by day) may be one that no front-door sensor saw begin."""
+        w = self.where
+        return not w.coverage.front_door and w.learning(ts) and not w.day.in_night(began)
 
     def limit(
         self, place: str, posture: str, worn: bool, ts: float, began: float | None = None
@@ -252,7 +258,7 @@ class NoActivityDetector(ActivityDetector):
             factor, lower, upper = s.factor, s.lower_about_s, s.upper_about_s
             if not self.where.coverage.front_door:
                 upper = max(upper, s.upper_exit_s if out else s.upper_unseen_exit_s)
-        default = self.default(place, posture, worn)
+        default = self.default(place, posture, worn, ts, ts if began is None else began)
         if usual.value is None:
             limit = default
             how = f"default for a silence that began {describe(place)}"
