@@ -19,6 +19,15 @@ was learned from her own silences that began in that place around this hour
 began in the bathroom (nobody stays silent there for hours), 3 h while a wearable she
 wears was reporting (it sees her move anywhere), 5 h moving about elsewhere, 8 h settled.
 
+Without a front-door sensor every outing is a silence at home. Her outings are learned
+from the silences she came back from (analytics.activity.exits): a silence that began at
+one of her exits (the kitchen by the back door, the hallway) at a time of day she goes
+out is judged by her outings begun around then, pooled over her exits, up to
+``upper_exit_s`` (11.5 h: a collapse there is still found within 12 h); one that began in
+the bathroom, a bed or a chair, or at an hour she does not go out, keeps its own limit.
+While the routine is being learned, a silence there that began by day may be an outing
+nobody saw begin: its prior (and floor) is ``default_unseen_exit_s`` (8 h), not 5 h.
+
 While a motion or presence sensor outside the bathroom and bedroom is not believed (stuck,
 flapping, or silent past its device_offline limit: analytics.whereabouts), she may sit
 where nothing sees her, and her silences learned while it worked say little: the limit is
