@@ -137,14 +137,15 @@ class NoActivityDetector(ActivityDetector):
     ...                            value=v)
     >>> motion = lambda h: monitor.feed(pir(h, True)) + monitor.feed(pir(h + 0.02, False))
     >>> _ = motion(7) + motion(9)
-    >>> [(e.state, e.severity, e.ts / 3600) for e in monitor.advance(15 * 3600)]
-    [('raised', 'major', 14.0)]
-    >>> detector.condition.open and monitor.advance(20 * 3600)[0].severity
+    >>> # No front-door sensor, nothing known of her yet: an outing nobody saw, perhaps (8 h).
+    >>> [(e.state, e.severity, e.ts / 3600) for e in monitor.advance(18 * 3600)]
+    [('raised', 'major', 17.0)]
+    >>> detector.condition.open and monitor.advance(26 * 3600)[0].severity
     'critical'
-    >>> motion(20.5)  # one lone trigger after hours of silence: a glitch, perhaps
+    >>> motion(26.5)  # one lone trigger after hours of silence: a glitch, perhaps
     []
-    >>> [(e.state, e.ts / 3600) for e in motion(20.52)]  # a second one: she is moving
-    [('cleared', 20.52)]
+    >>> [(e.state, e.ts / 3600) for e in motion(26.52)]  # a second one: she is moving
+    [('cleared', 26.52)]
     """
 
     name = "no_activity"
