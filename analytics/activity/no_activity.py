@@ -23,8 +23,9 @@ Without a front-door sensor every outing is a silence at home. Her outings are l
 from the silences she came back from (analytics.activity.exits): a silence that began at
 one of her exits (the kitchen by the back door, the hallway) at a time of day she goes
 out is judged by her outings begun around then, pooled over her exits, up to
-``upper_exit_s`` (11.5 h: a collapse there is still found within 12 h); one that began in
-the bathroom, a bed or a chair, or at an hour she does not go out, keeps its own limit.
+``upper_unseen_exit_s`` (11 h: a collapse there is still found within 12 h); one that
+began in the bathroom, a bed or a chair, or at an hour she does not go out, keeps its
+own limit.
 While the routine is being learned, a silence there that began by day may be an outing
 nobody saw begin: its prior (and floor) is ``default_unseen_exit_s`` (8 h), not 5 h.
 
@@ -95,11 +96,10 @@ class NoActivitySettings:
     # silence of exit_gap_s that ended with her back in the living part of the home; a
     # place where they began on exit_days of the last learn_days days, an hour around
     # which (hour_window) they began on exit_days days. A silence that began at an exit
-    # at such an hour is judged by her outings begun around then, up to upper_exit_s (a
-    # collapse there is still found within 12 h).
+    # at such an hour is judged by her outings begun around then, up to
+    # upper_unseen_exit_s (a collapse there is still found within 12 h).
     exit_gap_s: float = Field(default=3 * HOUR, gt=0)
     exit_days: int = Field(default=2, ge=1)
-    upper_exit_s: float = Field(default=11.5 * HOUR, gt=0)
     lower_resting_s: float = Field(default=3 * HOUR, gt=0)
     upper_resting_s: float = Field(default=10 * HOUR, gt=0)
     quantile: float = Field(default=1.0, gt=0, le=1)
@@ -267,7 +267,7 @@ class NoActivityDetector(ActivityDetector):
         else:
             factor, lower, upper = s.factor, s.lower_about_s, s.upper_about_s
             if not self.where.coverage.front_door:
-                upper = max(upper, s.upper_exit_s if out else s.upper_unseen_exit_s)
+                upper = max(upper, s.upper_unseen_exit_s)
         default = self.default(place, posture, worn, ts, ts if began is None else began)
         if usual.value is None:
             limit = default
