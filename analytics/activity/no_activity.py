@@ -19,6 +19,16 @@ was learned from her own silences that began in that place around this hour
 began in the bathroom (nobody stays silent there for hours), 3 h while a wearable she
 wears was reporting (it sees her move anywhere), 5 h moving about elsewhere, 8 h settled.
 
+Without a front-door sensor every outing is a silence at home. Her outings are learned
+from the silences she came back from (analytics.activity.exits): a silence that began at
+one of her exits (the kitchen by the back door, the hallway) at a time of day she goes
+out is judged by her outings begun around then, pooled over her exits, up to
+``upper_unseen_exit_s`` (11 h: a collapse there is still found within 12 h); one that
+began in the bathroom, a bed or a chair, or at an hour she does not go out, keeps its
+own limit.
+While the routine is being learned, a silence there that began by day may be an outing
+nobody saw begin: its prior (and floor) is ``default_unseen_exit_s`` (8 h), not 5 h.
+
 While a motion or presence sensor outside the bathroom and bedroom is not believed (stuck,
 flapping, or silent past its device_offline limit: analytics.whereabouts), she may sit
 where nothing sees her, and her silences learned while it worked say little: the limit is
@@ -47,6 +57,7 @@ from ..routine import GapBaseline, clamp
 from ..whereabouts import Observation, Whereabouts
 from ..whereabouts.places import BATHROOM, describe
 from .base import HOUR, ActivityDetector, hours
+from .exits import Exits
 
 CONTEXTS = ("about", "resting")
 POSTURE_TEXT = {
@@ -67,6 +78,10 @@ class NoActivitySettings:
     default_resting_s: float = Field(default=8 * HOUR, gt=0)
     default_bathroom_s: float = Field(default=2 * HOUR, gt=0)
     default_worn_s: float = Field(default=3 * HOUR, gt=0)
+    # Where no front-door sensor sees her go, a silence that began by day while she moved
+    # about outside the bathroom may be an outing nobody saw begin: while the routine is
+    # being learned (her outings not known yet), the prior there (and the floor) is longer.
+    default_unseen_exit_s: float = Field(default=8 * HOUR, gt=0)
     # Learned: clamp(factor x her usual longest silence of this kind, lower, upper), the
     # usual being the `quantile` over the last learn_days days of each day's longest
     # (1.0: her longest of those days; one long outing from the kitchen is enough to
@@ -79,6 +94,14 @@ class NoActivitySettings:
     # Without a front-door sensor a long silence may be an outing nobody saw begin: up to
     # this, as long as her days show such silences.
     upper_unseen_exit_s: float = Field(default=11 * HOUR, gt=0)
+    # Without a front-door sensor, her outings and exits (analytics.activity.exits): a
+    # silence of exit_gap_s that ended with her back in the living part of the home; a
+    # place where they began on exit_days of the last learn_days days, an hour around
+    # which (hour_window) they began on exit_days days. A silence that began at an exit
+    # at such an hour is judged by her outings begun around then, up to
+    # upper_unseen_exit_s (a collapse there is still found within 12 h).
+    exit_gap_s: float = Field(default=3 * HOUR, gt=0)
+    exit_days: int = Field(default=2, ge=1)
     lower_resting_s: float = Field(default=3 * HOUR, gt=0)
     upper_resting_s: float = Field(default=10 * HOUR, gt=0)
     quantile: float = Field(default=1.0, gt=0, le=1)
@@ -116,14 +139,15 @@ class NoActivityDetector(ActivityDetector):
     ...                            value=v)
     >>> motion = lambda h: monitor.feed(pir(h, True)) + monitor.feed(pir(h + 0.02, False))
     >>> _ = motion(7) + motion(9)
-    >>> [(e.state, e.severity, e.ts / 3600) for e in monitor.advance(15 * 3600)]
-    [('raised', 'major', 14.0)]
-    >>> detector.condition.open and monitor.advance(20 * 3600)[0].severity
+    >>> # No front-door sensor, nothing known of her yet: an outing nobody saw, perhaps (8 h).
+    >>> [(e.state, e.severity, e.ts / 3600) for e in monitor.advance(18 * 3600)]
+    [('raised', 'major', 17.0)]
+    >>> detector.condition.open and monitor.advance(26 * 3600)[0].severity
     'critical'
-    >>> motion(20.5)  # one lone trigger after hours of silence: a glitch, perhaps
+    >>> motion(26.5)  # one lone trigger after hours of silence: a glitch, perhaps
     []
-    >>> [(e.state, e.ts / 3600) for e in motion(20.52)]  # a second one: she is moving
-    [('cleared', 20.52)]
+    >>> [(e.state, e.ts / 3600) for e in motion(26.52)]  # a second one: she is moving
+    [('cleared', 26.52)]
     """
 
     name = "no_activity"
@@ -142,6 +166,9 @@ class NoActivityDetector(ActivityDetector):
         self.settings = s = home.settings(self.name, NoActivitySettings)
         self.gaps = {c: GapBaseline(home, days=s.learn_days) for c in CONTEXTS}  # by posture
         self.places: dict[str, GapBaseline] = {}  # by the place a silence began
+        self.exits = Exits(
+            days=s.learn_days, min_gap_s=s.exit_gap_s, min_days=s.exit_days, window=s.hour_window
+        )
         self._cache: tuple[Any, Any] | None = None
         self._shortest = min(
             s.default_about_s,
@@ -160,6 +187,8 @@ class NoActivityDetector(ActivityDetector):
         if observation.kind == "gap":
             self.gaps[observation.context].record(observation.start, observation.end)
             self._place(observation.place).record(observation.start, observation.end)
+            _, _, day, hour = self.gaps["about"].bucket_of(observation.start)
+            self.exits.record(observation, day=day, hour=hour)
 
     def _place(self, place: str) -> GapBaseline:
         if place not in self.places:
@@ -193,31 +222,62 @@ class NoActivityDetector(ActivityDetector):
         seen = gaps.usual(hour, min_days=1, q=1.0, width=s.wide_hours)[1] if gaps else 0
         return Usual(None, seen, "", False)
 
-    def default(self, place: str, posture: str, worn: bool) -> float:
-        """The prior for a silence that began in ``place``."""
+    def probably_out(self, place: str, began: float | None) -> bool:
+        """Whether a silence that began in ``place`` at ``began`` is probably an outing
+        nobody saw begin: the home has no front-door sensor, she has gone out from
+        there before, and at this time of day (analytics.activity.exits)."""
+        if began is None or self.where.coverage.front_door or not self.exits.is_exit(place):
+            return False
+        return self.exits.goes_out_at(self.gaps["about"].bucket_of(began)[3])
+
+    def _as_outing(self, usual: Usual, began: float) -> Usual:
+        """Her outings begun around the hour this one began, if longer than ``usual``."""
+        hour = self.gaps["about"].bucket_of(began)[3]
+        out = self.exits.usual(hour, q=self.settings.quantile)
+        if out is None or (usual.value is not None and out <= usual.value):
+            return usual
+        how = f"her outings that began unseen around {hour:02d}:00 (no front-door sensor)"
+        return Usual(out, self.exits.days_seen(hour), how, True)
+
+    def default(self, place: str, posture: str, worn: bool, ts: float, began: float) -> float:
+        """The prior at ``ts`` for a silence that began in ``place`` at ``began``."""
         s = self.settings
         value = s.default_resting_s if posture == "resting" else s.default_about_s
+        if posture == "about" and self._unseen_outing(began, ts):
+            value = s.default_unseen_exit_s
         if place == BATHROOM:
             value = min(value, s.default_bathroom_s)
         if worn:
             value = min(value, s.default_worn_s)
         return value
 
-    def limit(self, place: str, posture: str, worn: bool, ts: float) -> Limit:
+    def _unseen_outing(self, began: float, ts: float) -> bool:
+        """While her outings are not known yet, whether a silence that began at ``began``
+        (by day) may be one that no front-door sensor saw begin."""
+        w = self.where
+        return not w.coverage.front_door and w.learning(ts) and not w.day.in_night(began)
+
+    def limit(
+        self, place: str, posture: str, worn: bool, ts: float, began: float | None = None
+    ) -> Limit:
         """The limit at ``ts`` for a silence that began in ``place``: learned from the
         finest context that has enough days, else the default; while the routine is
         being learned, not below the default unless learned from her own silences that
         began there around this hour (``learned_here_while_learning``)."""
         s = self.settings
         _, _, _, hour = self.gaps["about"].bucket_of(ts)
+        out = posture == "about" and self.probably_out(place, began)
         usual = self.usual(place, posture, hour)
+        if out:
+            assert began is not None
+            usual = self._as_outing(usual, began)
         if posture == "resting":
             factor, lower, upper = s.factor_resting, s.lower_resting_s, s.upper_resting_s
         else:
             factor, lower, upper = s.factor, s.lower_about_s, s.upper_about_s
             if not self.where.coverage.front_door:
                 upper = max(upper, s.upper_unseen_exit_s)
-        default = self.default(place, posture, worn)
+        default = self.default(place, posture, worn, ts, ts if began is None else began)
         if usual.value is None:
             limit = default
             how = f"default for a silence that began {describe(place)}"
@@ -244,6 +304,7 @@ class NoActivityDetector(ActivityDetector):
         own = self.places.get(place)
         versions = (self.gaps[posture].version, own.version if own is not None else -1)
         blind = tuple(self.where.blind_spots())
+        versions += (self.exits.version,)
         key = (last, place, posture, worn, horizon, versions, self.where.started, blind)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
@@ -251,7 +312,7 @@ class NoActivityDetector(ActivityDetector):
         t = last
         while t < horizon:
             _, hour_end, _, _ = self.gaps["about"].bucket_of(t)
-            limit = self.limit(place, posture, worn, t)
+            limit = self.limit(place, posture, worn, t, began=last)
             candidate = max(t, last + limit.threshold)
             if candidate < min(hour_end, horizon):
                 result = (candidate, limit)
@@ -323,7 +384,7 @@ class NoActivityDetector(ActivityDetector):
             if self.resting_at is not None and critical_at >= self.resting_at:
                 return []  # her night came first: silence in bed is not news
             assert self.silence is not None
-            limit = self.limit(*self.silence, critical_at)
+            limit = self.limit(*self.silence, critical_at, began=self.gap_from)
             return self._emit(
                 self.condition.hold(critical_at, "critical", self._evidence(critical_at, limit))
             )
@@ -367,6 +428,7 @@ class NoActivityDetector(ActivityDetector):
             **super().state_dict(),
             "gaps": {c: g.state_dict() for c, g in self.gaps.items()},
             "places": {p: g.state_dict() for p, g in self.places.items()},
+            "exits": self.exits.state_dict(),
             "gap_from": self.gap_from,
             "threshold": self.threshold,
             "silence": self.silence,
@@ -381,6 +443,8 @@ class NoActivityDetector(ActivityDetector):
         self.places = {}
         for place, saved in state.get("places", {}).items():
             self._place(place).load_state(saved)
+        if "exits" in state:  # saved before exits were learned: learned again
+            self.exits.load_state(state["exits"])
         self.gap_from, self.threshold = state["gap_from"], state["threshold"]
         self.resting_at = state["resting_at"]
         self.silence = state.get("silence")

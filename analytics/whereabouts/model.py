@@ -332,7 +332,8 @@ class Whereabouts:
         klass, fixed = signal.klass, signal.klass != "wearable"
         late = self.last is not None and ts < self.last[0]
         if not late:
-            observations += self._silence_ends(ts)
+            back = place_of(signal, self._role[device], in_bathroom=False, previous=self.last_place)
+            observations += self._silence_ends(ts, back)
             self._run(ts, motion_only=metric == "motion")
             self.last = [ts, device, signal.what]
             if self.doorway.location == "home" or fixed:
@@ -363,12 +364,12 @@ class Whereabouts:
         else:
             run[1], run[2] = ts, run[2] and motion_only
 
-    def _silence_ends(self, ts: float) -> list[Observation]:
+    def _silence_ends(self, ts: float, back: str) -> list[Observation]:
         if self.doorway.location != "home":
             return []
         if self.last_home is not None and ts > self.last_home:
             self.day.silence(self.last_home, ts)
-        gap = self._gap_until(ts)
+        gap = self._gap_until(ts, back)
         return [gap] if gap else []
 
     def _bathroom(self, ts: float, device: str, signal: Signal, metric: str) -> list[Observation]:
@@ -407,12 +408,15 @@ class Whereabouts:
                 return True
         return False
 
-    def _gap_until(self, ts: float) -> Observation | None:
-        """The silence since the last activity at home, if she was awake then."""
+    def _gap_until(self, ts: float, back: str = "unknown") -> Observation | None:
+        """The silence since the last activity at home, if she was awake then; ``back``:
+        the place of the sign of life that ended it."""
         last = self.last_home
         if last is None or ts <= last or not self.last_awake:
             return None
-        return Observation("gap", last, ts, context=self.last_context, place=self.last_place)
+        return Observation(
+            "gap", last, ts, context=self.last_context, place=self.last_place, returned=back
+        )
 
     # ---------------------------------------------------------------- state
 

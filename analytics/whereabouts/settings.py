@@ -129,7 +129,9 @@ class Observation:
     - ``gap``: no activity at home while awake, from ``start`` to ``end``; ``place`` is
       where it began (analytics.whereabouts.places), ``context`` her posture there:
       ``resting`` when she had sat or lain down where a mat (or an occupancy sensor of
-      that room) sees her, else ``about``;
+      that room) sees her, else ``about``; ``returned`` the place of the sign of life
+      that ended it (back through the kitchen, or up from the bed; "unknown" when her
+      night began instead);
     - ``sleep``: went to rest at ``start`` (into the bedroom for the night, or the night's
       first long silence began), got up for the day at ``end``;
     - ``outing``: out through the front door from ``start`` to ``end``;
@@ -144,6 +146,7 @@ class Observation:
     clean: bool = True
     context: Context = "about"
     place: str = "unknown"
+    returned: str = "unknown"
 
     @property
     def duration(self) -> float:
