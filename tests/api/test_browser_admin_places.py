@@ -24,12 +24,13 @@ async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquit
 
         await page.get_by_test_id("institution-station").select_option("st1")
         await page.get_by_test_id("institution-save").click()
-        for parent, name in (("institution:st1", "3F"), (None, "301"), (None, "1")):
-            options = page.get_by_test_id("place-parent").locator("option")
-            await expect(options.last).to_be_attached(timeout=TIMEOUT)
-            if parent is None:  # the newest place is the last option: add inside it
-                parent = await options.last.get_attribute("value")
-            await page.get_by_test_id("place-parent").select_option(parent)
+        # Each place inside the one made before it, chosen by its label once the list has it.
+        station = "颍州社区养老服务站"
+        for parent, name in ((f"{station}：新病区", "3F"), (f"{station} 3F：新房间", "301"),
+                             (f"{station} 3F 301：新床位", "1")):  # fmt: skip
+            option = page.get_by_test_id("place-parent").locator("option", has_text=parent)
+            await expect(option).to_be_attached(timeout=TIMEOUT)
+            await page.get_by_test_id("place-parent").select_option(label=parent)
             await page.get_by_test_id("place-name").fill(name)
             await page.get_by_test_id("place-save").click()
             await expect(page.get_by_test_id("place-name")).to_have_value("", timeout=TIMEOUT)

@@ -136,7 +136,11 @@ async def test_a_district_sees_its_two_stations_and_not_a_third(mosquitto, tmp_p
         # the city, as far as this account sees it: its two stations only
         city = page.locator('[data-testid=report-area][data-level="city"][data-id="c1"]')
         await expect(city.locator('[data-figure="alerts_total"]')).to_have_text("2")
-        await expect(st1.get_by_test_id("section-visits")).to_contain_text("本系统未提供")
+        # visits and service orders: none planned or ordered at these stations
+        await expect(st1.get_by_test_id("section-visits")).to_have_text(
+            "探访（计划/完成）: 计划 0; 完成 0; 联系上 0; 未完成 0"
+        )
+        await expect(st1.get_by_test_id("section-orders")).to_contain_text("无数据")
         # read-only: the overview has no action, the API refuses one
         client = await hub.client_for("qu.zhao")
         alerts = (await client.get("/alerts", params={"state": "all"})).json()

@@ -65,8 +65,12 @@ function sectionView(name, section) {
   if (!section.available) {
     return h("p", { "data-testid": `section-${name}`, class: "not-available" }, `${title}: ${t("reports.not_available")}`);
   }
+  // visits: {planned, done, reached, missed}; orders: {type code: {state: n}}
   const flat = Object.entries(section.figures).map(([k, v]) =>
-    `${k}: ${typeof v === "object" && v !== null ? Object.entries(v).map(([a, b]) => `${a} ${JSON.stringify(b)}`).join(", ") : v}`);
+    typeof v === "object" && v !== null
+      ? `${k}: ${Object.entries(v).map(([state, n]) => `${t(`order_state.${state}`)} ${n}`).join(", ")}`
+      : `${t(`reports.visits_${k}`)} ${v}`);
+  if (!flat.length) flat.push(t("reports.no_data"));
   return h("p", { "data-testid": `section-${name}` }, `${title}: ${flat.join("; ")}`);
 }
 
