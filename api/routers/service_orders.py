@@ -89,6 +89,8 @@ async def place_order(
 
     def place(session: Session) -> OrderUpdate:
         home = visible_resident(session, scope, body.resident)
+        if scope.oversees:  # a district or city reads its stations' figures, orders nothing
+            raise Forbidden(f"a {scope.role} account does not place orders")
         wanted = body.wanted_at
         if wanted.tzinfo is None:  # the home's wall clock, as the family means it
             wanted = wanted.replace(tzinfo=ZoneInfo(home.timezone))

@@ -95,7 +95,7 @@ STATION_LIST = {
     "dispatcher": (OK, NOT_YOURS),
     "caregiver": (FORBIDDEN, NOT_YOURS),
     "family": (NOT_YOURS, NOT_YOURS),
-}
+} | {role: (FORBIDDEN, NOT_YOURS) for role in ("district", "city", "nurse", "head_nurse")}
 
 
 def created(rules: dict[str, tuple[set[int], set[int]]]) -> dict[str, tuple[set[int], set[int]]]:
@@ -108,13 +108,15 @@ def created(rules: dict[str, tuple[set[int], set[int]]]) -> dict[str, tuple[set[
 
 STATION_LIST_ADD = created(STATION_LIST)
 # What the station's staff do for a resident (a plan, a visit): not the family's to do.
-STAFF = {
+CARE_WORK = {
     "admin": (OK, OK),
     "dispatcher": (OK, NOT_YOURS),
     "caregiver": (OK, NOT_YOURS),
     "family": (FORBIDDEN, NOT_YOURS),
+    "district": (FORBIDDEN, NOT_YOURS),
+    "city": (FORBIDDEN, NOT_YOURS),
 }
-STAFF_ADD = created(STAFF)
+CARE_WORK_ADD = created(CARE_WORK)
 # Only the family rates; the walk's order is not done yet, so the family's try is a 409.
 RATING = {
     "admin": (FORBIDDEN, FORBIDDEN),
@@ -162,11 +164,11 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("patch", "/visit-tiers/{item_id}"): STATION_LIST,
     ("get", "/visit-plans"): everyone(OK),
     ("get", "/visit-plans/{resident_id}"): scoped(),
-    ("put", "/visit-plans/{resident_id}"): STAFF,
+    ("put", "/visit-plans/{resident_id}"): CARE_WORK,
     ("get", "/visits"): everyone(OK),
     ("get", "/visits/due"): everyone(OK),
     ("get", "/visits/{visit_id}"): scoped(),
-    ("post", "/visits"): STAFF_ADD,
+    ("post", "/visits"): CARE_WORK_ADD,
     ("get", "/service-types"): everyone(OK),
     ("post", "/service-types"): STATION_LIST_ADD,
     ("patch", "/service-types/{item_id}"): STATION_LIST,
@@ -178,7 +180,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("post", "/service-orders"): {
         role: ({201}, {201} if role == "admin" else NOT_YOURS)
         for role in ("admin", "dispatcher", "caregiver", "family")
-    },
+    }
+    | {role: (FORBIDDEN, NOT_YOURS) for role in ("district", "city")},
     ("get", "/service-orders/{order_id}"): scoped(),
     ("post", "/service-orders/{order_id}/state"): ACTION,
     ("post", "/service-orders/{order_id}/rating"): RATING,
