@@ -37,7 +37,7 @@ from transport.broker_url import BrokerUrl
 
 from .broker import BrokerError, start_broker
 from .demo_care import seed_care
-from .demo_institution import introduction, register_institution
+from .demo_institution import floor_streams, introduction, register_institution, resident_configs
 
 PREFIX = DEFAULT_PREFIX
 ZIGBEE_BASE = "zigbee2mqtt/{home}"  # one Zigbee2MQTT base topic per home on a shared broker
@@ -147,8 +147,11 @@ async def _demo(args: argparse.Namespace) -> int:
                 cookie_secure=False,
                 allow_weak_passwords=True,
             )
-            _register(settings.database, homes)
+            floor = resident_configs(args.seed)  # the institution's beds
+            _register(settings.database, homes, floor)
             start, streams = _simulate(homes, args)
+            streams += floor_streams(floor, start, args.days, args.seed, prefix=PREFIX,
+                                     zigbee_base=ZIGBEE_BASE)  # fmt: skip
             seed_care(settings.database, homes, STATION, start.timestamp())  # visits, orders
             now = SimulatedClock(start, args.speed)
             # The pages count "3 min ago" and "today" on the homes' clock, not the wall's.
@@ -157,10 +160,11 @@ async def _demo(args: argparse.Namespace) -> int:
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
             )
             edges = HostedEdges(
-                homes,
+                homes + floor,
                 EdgeSettings(
                     local=args.broker or devices.url,
-                    uplink=args.broker or broker.hosted_url("demo", [h.home for h in homes]),
+                    uplink=args.broker
+                    or broker.hosted_url("demo", [h.home for h in homes + floor]),
                     data_dir=folder / "edges",
                     prefix=PREFIX,
                     zigbee_base=ZIGBEE_BASE,
@@ -209,7 +213,7 @@ async def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register(database: str, homes: list[HomeConfig]) -> None:
+def _register(database: str, homes: list[HomeConfig], floor: list[HomeConfig]) -> None:
     from eldercare.demo_reports import seed_reports
     from hub.accounts import save_user
     from hub.registry import save_home, save_station
@@ -221,7 +225,7 @@ def _register(database: str, homes: list[HomeConfig]) -> None:
             save_station(session, STATION, name=STATION_NAME, phone="0558-0000000")
             for home in homes:
                 save_home(session, home, prefix=PREFIX)
-            register_institution(session, prefix=PREFIX, password=PASSWORD)
+            register_institution(session, prefix=PREFIX, password=PASSWORD, configs=floor)
             for username, name, role in ACCOUNTS:
                 save_user(
                     session,

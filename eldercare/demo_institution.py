@@ -3,18 +3,23 @@ floor of 10 rooms and 20 beds, 16 residents (some at risk of falling, two who wa
 caregivers on shift for half the floor each, a nurse station and a head nurse.
 
 The residents' configs name their beds (``HomeConfig.place``); the live floor (their bed
-sensors, night bed exits) comes from the simulator, which is given :func:`resident_configs`.
+sensors, night bed exits, calls) is the simulated floor's (simulators/institution.py),
+replayed by the demo beside its homes.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from contracts.home import HomeConfig
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from simulators.payloads import DeviceMessage
 
 INSTITUTION = "inst-demo-01"
 INSTITUTION_NAME = "颐和养老院 (demo)"
@@ -37,29 +42,37 @@ STAFF = (
 SHIFT_ROOMS = {"carer1": ROOMS[:5], "carer2": ROOMS[5:]}
 
 
-def resident_configs() -> list[HomeConfig]:
-    """One config per occupied bed: her bed sensor under the mattress and the call button."""
-    configs = []
+def resident_configs(seed: int = 1) -> list[HomeConfig]:
+    """One config per occupied bed, the simulated floor's (simulators/floor.py) under this
+    institution's ids: her bed sensor, the call button at her bed, her room's bathroom radar
+    and the unit door; mixed fall risk, some who wander."""
+    from simulators.floor import make_floor_configs
+
     occupied = [(room, bed) for room in ROOMS for bed in BEDS if (room, bed) not in EMPTY]
+    floor = {(c.place.room, c.place.bed): c for c in make_floor_configs(len(ROOMS) * 2, seed)}
+    configs = []
     for index, (room, bed) in enumerate(occupied):
-        home = f"{INSTITUTION}-{room}-{bed}"
-        risk = ("high", "at_risk", "at_risk", "none")[index % 4]
-        configs.append(HomeConfig.model_validate({
-            "home": home,
-            "station": INSTITUTION,
-            "resident": {"name": NAMES[index % len(NAMES)], "birth_year": 1930 + index,
-                         "lives_alone": False, "fall_risk": risk, "wanders": index in (3, 10)},
-            "place": {"institution": INSTITUTION, "unit": UNIT, "room": room, "bed": bed},
-            "devices": [
-                {"id": "bed", "kind": "presence", "role": "bed", "source": "native",
-                 "model": "native-bed-sensor"},
-                {"id": "call", "kind": "sos_button", "role": "bedside", "source": "native"},
-            ],
-        }))  # fmt: skip
-    return configs
+        simulated = floor[(room, bed)]
+        configs.append(
+            simulated.model_copy(
+                update={
+                    "home": f"{INSTITUTION}-{room}-{bed}",
+                    "station": INSTITUTION,
+                    "resident": simulated.resident.model_copy(
+                        update={"name": NAMES[index % len(NAMES)]}
+                    ),
+                    "place": simulated.place.model_copy(  # type: ignore[union-attr]
+                        update={"institution": INSTITUTION, "unit": UNIT}
+                    ),
+                }
+            )
+        )
+    return [HomeConfig.model_validate(c.model_dump()) for c in configs]  # validated anew
 
 
-def register_institution(session: Session, *, prefix: str, password: str) -> list[HomeConfig]:
+def register_institution(
+    session: Session, *, prefix: str, password: str, configs: list[HomeConfig] | None = None
+) -> list[HomeConfig]:
     """The institution, its floor, residents in their beds, its staff and tonight's shifts;
     the residents' configs."""
     # The hub's modules load when the demo registers, not when the command line starts.
@@ -80,7 +93,7 @@ def register_institution(session: Session, *, prefix: str, password: str) -> lis
         room_ids[room] = add_room(session, unit.id, room).id
         for bed in BEDS:
             add_bed(session, room_ids[room], bed)
-    configs = resident_configs()
+    configs = resident_configs() if configs is None else configs
     for config in configs:
         save_home(session, config, prefix=prefix, actor="demo")
     for username, name, role in STAFF:
@@ -91,6 +104,28 @@ def register_institution(session: Session, *, prefix: str, password: str) -> lis
         save_shift(session, INSTITUTION, username=username, starts_at=now - 3600,
                    ends_at=now + 23 * 3600, rooms=[room_ids[r] for r in rooms])  # fmt: skip
     return configs
+
+
+def floor_streams(
+    configs: list[HomeConfig], morning: datetime, days: float, seed: int, *, prefix: str,
+    zigbee_base: str,
+) -> list[Iterator[DeviceMessage]]:  # fmt: skip
+    """Each bed's device messages from ``morning`` (06:00) on, as the demo's homes'; the
+    floor's nights, calls and falls are the simulator's (with its scripted incidents)."""
+    from simulators.institution import simulate_floor
+    from simulators.payloads import encode_stream
+
+    midnight = morning.replace(hour=0, minute=0, second=0, microsecond=0)
+    runs = simulate_floor(configs, start=midnight, days=days, seed=seed, scripted=True)
+    return [
+        encode_stream(
+            (r for r in simulation.readings() if r.ts >= morning),
+            config,
+            prefix=prefix,
+            zigbee_base=zigbee_base.format(home=config.home),
+        )
+        for config, simulation in runs
+    ]
 
 
 def introduction(web: str) -> str:
