@@ -24,7 +24,7 @@ from typing import Any
 from analytics import Event, HomeMonitor
 from contracts.home import HomeConfig
 
-from .eval_scenarios import AFTERMATH, LEAD, OPEN_ENDED, Outcome, _by_kind
+from .eval_scenarios import AFTERMATH, LEAD, OPEN_ENDED, Outcome, _by_kind, scenario_table
 
 # The bed sensor says "in bed" up to a minute after she lies down (simulators/floor_sensors.py).
 IN_BED_DELAY_S = 60.0
@@ -151,22 +151,11 @@ def _at(event: Event) -> datetime:
 
 
 def institution_table(result: dict[str, Any]) -> str:
-    lines = [f"{'incident':<20} {'alert':<20} {'detected':>9} {'median delay':>13}"]
-    for kind, row in result["incidents"].items():
-        delay = row["median_delay_s"]
-        shown = "-" if delay is None else f"{delay / 60:.1f} min"
-        lines.append(
-            f"{kind:<20} {row['expected_alert']:<20} "
-            f"{row['detected']:>4}/{row['scripted']:<4} {shown:>13}"
-        )
-    lines.append(
-        f"exit alerts: {result['exit_alerts']}; bed_exit false "
-        f"{result['false_bed_exit_per_resident_month']} per resident-month at risk (of which "
-        f"late, as she lay down: {result['late_bed_exit_per_resident_month']})"
+    return scenario_table(
+        result,
+        [
+            f"exit alerts: {result['exit_alerts']}; bed_exit false "
+            f"{result['false_bed_exit_per_resident_month']} per resident-month at risk (of "
+            f"which late, as she lay down: {result['late_bed_exit_per_resident_month']})"
+        ],
     )
-    lines.append(
-        f"false alarms: {result['false_alarms_total']} "
-        f"({result['false_alarms_per_resident_month']} per resident-month) "
-        f"{result['false_alarms']}"
-    )
-    return "\n".join(lines)

@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -203,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         result = evaluate_scenarios(
             args.homes, args.days, args.seed, args.start, args.incidents, args.life
         )
-        table = _table(result)
+        table = scenario_table(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     print(table, file=sys.stderr)
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
@@ -211,7 +212,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table(result: dict[str, Any]) -> str:
+def scenario_table(result: dict[str, Any], notes: Sequence[str] = ()) -> str:
+    """Detection and delay per incident kind, then ``notes``, then the false alarms."""
     lines = [f"{'incident':<20} {'alert':<20} {'detected':>9} {'median delay':>13}"]
     for kind, row in result["incidents"].items():
         delay = row["median_delay_s"]
@@ -220,6 +222,7 @@ def _table(result: dict[str, Any]) -> str:
             f"{kind:<20} {row['expected_alert']:<20} "
             f"{row['detected']:>4}/{row['scripted']:<4} {shown:>13}"
         )
+    lines += notes
     lines.append(
         f"false alarms: {result['false_alarms_total']} "
         f"({result['false_alarms_per_resident_month']} per resident-month) "
