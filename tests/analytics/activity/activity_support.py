@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from analytics import HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS
 from contracts import HomeConfig, Reading
-from tests.support.factories import make_home
+from tests.support.factories import device, make_home
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY0 = datetime(2026, 3, 2, tzinfo=TZ)  # local midnight: monitoring starts in the night
@@ -130,3 +130,30 @@ def brief(events, kinds=None):
 
 def detector(monitor: HomeMonitor, kind: type):
     return next(d for d in monitor.detectors if isinstance(d, kind))
+
+
+def real_home(
+    *, front_door: bool = True, living_room_pir: bool = False, thresholds: dict | None = None
+) -> HomeConfig:
+    """A home equipped like the recorded ones: mats, an appliance, a flush, PIRs (one in the
+    living room by the hallway with ``living_room_pir``)."""
+    devices = [
+        ("bed", "presence", "bed"),
+        ("seat", "presence", "chair"),
+        ("kettle", "appliance", "kitchen"),
+        ("fridge", "door", "fridge"),
+        ("pir_kitchen", "motion", "kitchen"),
+        ("basin", "motion", "bathroom"),
+        ("flush", "door", "toilet"),
+        ("toilet_door", "door", "toilet_door"),
+    ]
+    if living_room_pir:
+        devices.append(("pir_living", "motion", "living_room"))
+    if front_door:
+        devices.append(("front_door", "door", "front_door"))
+    return make_home(
+        "h002",
+        devices=[device(i, k, r, f"zigbee2mqtt:{i}") for i, k, r in devices],
+        resident={"name": "李桂兰", "birth_year": 1938},
+        thresholds=thresholds or {},
+    )

@@ -8,34 +8,10 @@ import pytest
 
 from analytics import AnalyticsError, HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS, NotReturnedHomeDetector
-from contracts import HomeConfig
-from tests.support.factories import device, make_home
 
-from .activity_support import TZ, at, brief, detector, reading
+from .activity_support import TZ, at, brief, detector, reading, real_home
 
 DISTRESS = {"no_activity", "not_up", "long_bathroom_stay", "not_returned_home", "night_wandering"}
-
-
-def real_home(*, front_door: bool = True, thresholds: dict | None = None) -> HomeConfig:
-    """A home equipped like the recorded ones: mats, an appliance, a flush, PIRs."""
-    devices = [
-        ("bed", "presence", "bed"),
-        ("seat", "presence", "chair"),
-        ("kettle", "appliance", "kitchen"),
-        ("fridge", "door", "fridge"),
-        ("pir_kitchen", "motion", "kitchen"),
-        ("basin", "motion", "bathroom"),
-        ("flush", "door", "toilet"),
-        ("toilet_door", "door", "toilet_door"),
-    ]
-    if front_door:
-        devices.append(("front_door", "door", "front_door"))
-    return make_home(
-        "h002",
-        devices=[device(i, k, r, f"zigbee2mqtt:{i}") for i, k, r in devices],
-        resident={"name": "李桂兰", "birth_year": 1938},
-        thresholds=thresholds or {},
-    )
 
 
 HOME = real_home()

@@ -8,8 +8,8 @@ import pytest
 from analytics.activity import NoActivityDetector
 from contracts import HomeConfig
 
-from .activity_support import at, brief, detector
-from .test_homes_model import DISTRESS, morning, play, pulse, r, real_home
+from .activity_support import at, brief, detector, real_home
+from .test_homes_model import DISTRESS, morning, play, pulse, r
 
 NO_DOOR = real_home(front_door=False)
 

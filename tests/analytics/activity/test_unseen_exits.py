@@ -12,35 +12,17 @@ from analytics import HomeMonitor
 from analytics.activity import NoActivityDetector
 from analytics.activity.exits import Exits
 from analytics.whereabouts import Observation
-from tests.support.factories import device, make_home
+from contracts import HomeConfig
 
-from .activity_support import at, brief, detector
+from .activity_support import at, brief, detector, real_home
 from .test_homes_model import DISTRESS, morning, play, pulse, r
 
 HOUR = 3600.0
 
 
-def flat(*, front_door: bool = False, thresholds: dict | None = None):
+def flat(*, front_door: bool = False, thresholds: dict | None = None) -> HomeConfig:
     """A flat equipped like the recorded ones, with a living-room PIR by the hallway."""
-    devices = [
-        ("bed", "presence", "bed"),
-        ("seat", "presence", "chair"),
-        ("kettle", "appliance", "kitchen"),
-        ("fridge", "door", "fridge"),
-        ("pir_kitchen", "motion", "kitchen"),
-        ("pir_living", "motion", "living_room"),
-        ("basin", "motion", "bathroom"),
-        ("flush", "door", "toilet"),
-        ("toilet_door", "door", "toilet_door"),
-    ]
-    if front_door:
-        devices.append(("front_door", "door", "front_door"))
-    return make_home(
-        "h002",
-        devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices],
-        resident={"name": "李桂兰", "birth_year": 1938},
-        thresholds=thresholds or {},
-    )
+    return real_home(front_door=front_door, living_room_pir=True, thresholds=thresholds)
 
 
 NO_DOOR = flat()
