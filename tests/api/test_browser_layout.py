@@ -75,6 +75,11 @@ MEASURE = """
 
 
 async def problems(page: Page, *, targets: bool = False) -> list[str]:
+    # Measured on a frame the user sees: a scrollbar that appears as content loads narrows
+    # a chart, and its labels are sized anew by a ResizeObserver before the next paint.
+    await page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
     found: list[str] = await page.evaluate(
         MEASURE, [NARROWEST_FIELD, TARGET, SMALLEST_LABEL, targets]
     )
