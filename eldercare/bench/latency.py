@@ -46,6 +46,22 @@ class LatencyRow:
     other_frames: int
     logins: dict[str, Any] | None = None  # the log-in flood during the phase, if any
 
+    @classmethod
+    def of_load(
+        cls, load: Any, hub_messages: int, logins: dict[str, Any] | None = None
+    ) -> LatencyRow:
+        """The row of a phase from what its load process reported."""
+        return cls(
+            events=load.events_published,
+            alerts=load.alerts_received,
+            latencies_ms=load.latencies_ms,
+            telemetry_msg_s=load.telemetry_published / load.telemetry_s if load.telemetry_s else 0,
+            telemetry_published=load.telemetry_published,
+            hub_messages=hub_messages,
+            other_frames=load.other_frames,
+            logins=logins,
+        )
+
     @property
     def missing(self) -> int:
         return self.events - self.alerts
@@ -148,16 +164,7 @@ async def latency_phase(
         load, logins = await _load_beside_flood(context, plan, flood)
         taken = await _messages_taken(hub, load.telemetry_published + load.events_published)
     await asyncio.to_thread(forget_session, broker_url(url), settings.client_id)
-    return LatencyRow(
-        events=load.events_published,
-        alerts=load.alerts_received,
-        latencies_ms=load.latencies_ms,
-        telemetry_msg_s=load.telemetry_published / load.telemetry_s if load.telemetry_s else 0,
-        telemetry_published=load.telemetry_published,
-        hub_messages=taken,
-        other_frames=load.other_frames,
-        logins=logins,
-    )
+    return LatencyRow.of_load(load, taken, logins)
 
 
 def _ws_url(base: str, token: str | None) -> str:

@@ -244,15 +244,7 @@ async def workers_latency(
         await pool.close()
         for worker in pool.workers:
             await asyncio.to_thread(forget_session, broker_url(url), worker.client_id)
-    return LatencyRow(
-        events=load.events_published,
-        alerts=load.alerts_received,
-        latencies_ms=load.latencies_ms,
-        telemetry_msg_s=load.telemetry_published / load.telemetry_s if load.telemetry_s else 0,
-        telemetry_published=load.telemetry_published,
-        hub_messages=taken,
-        other_frames=load.other_frames,
-    )
+    return LatencyRow.of_load(load, taken)
 
 
 async def failover(url: str, database: str, folder: Path, prefix: str, homes: int) -> FailoverRow:
