@@ -27,7 +27,7 @@ import random
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from contracts.home import HomeConfig
 from contracts.topics import DEFAULT_PREFIX
 from devices.codec import ClockLimits
 from edge import EdgeSettings, HostedEdges
+from eldercare.bench.latency import percentile
 from eldercare.broker import Broker, start_broker
 from simulators.homes import make_home_configs
 from simulators.payloads import DeviceMessage, encode_stream
@@ -135,6 +136,7 @@ class HostedRun:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     max_backlog: int = 0
+    stalls_s: list[float] = field(default_factory=list)  # the loop's lateness, sampled
     publisher: tuple[Any, ...] = ()  # ("done", messages, elapsed_s, max_lag_s)
     publish_end: float = 0.0  # perf_counter when the publisher was seen done
 
@@ -180,7 +182,9 @@ async def bench(
     await asyncio.sleep(0.5)
     cpu0, wall0 = os.times(), time.perf_counter()
     go.set()
+    watch = asyncio.create_task(watch_the_loop(run.stalls_s), name="watch-the-loop")
     await follow(hosted, run, sent, result)
+    watch.cancel()
     run.wall_s = time.perf_counter() - wall0
     cpu1 = os.times()
     run.cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
@@ -189,6 +193,15 @@ async def bench(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     return figures(args, hosted, run)
+
+
+async def watch_the_loop(stalls_s: list[float], every_s: float = 0.05) -> None:
+    """How late the event loop wakes a sleeper: while it is late, every home's messages
+    wait (a stall), however fast the process is on average."""
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(every_s)
+        stalls_s.append(max(0.0, time.perf_counter() - asked - every_s))
 
 
 async def follow(
@@ -237,6 +250,8 @@ def figures(args: argparse.Namespace, hosted: HostedEdges, run: HostedRun) -> di
         "events": sum(p.counts.events for p in hosted.pipelines.values()),
         "uplink_published": hosted.published,
         "refused": sum(sum(p.counts.refused.values()) for p in hosted.pipelines.values()),
+        "loop_stall_p99_ms": round((percentile(run.stalls_s, 99) or 0.0) * 1000, 1),
+        "loop_stall_max_ms": round(max(run.stalls_s, default=0.0) * 1000, 1),
         "build_s": round(run.build_s, 2),
         "rss_per_home_kib_built": round((run.rss_built - run.rss_start) / homes / 1024, 1),
         "rss_per_home_kib_after": round((run.rss_after - run.rss_start) / homes / 1024, 1),
