@@ -23,7 +23,7 @@ from tests.support.factories import (
     free_port,
     register,
 )
-from tests.support.mqtt import publish, until
+from tests.support.mqtt import PROCESS_START_S, publish, until
 from tests.support.stores import fresh_database
 
 # The family (SMS) at once, the station a few seconds later if nobody acknowledges: long
@@ -70,7 +70,7 @@ class HubProcess:
                 return (await http.get("/health")).json()["connected"]
             return False
 
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(PROCESS_START_S):
             while not await connected():
                 assert self.process.poll() is None, "the hub exited"
                 await asyncio.sleep(0.1)

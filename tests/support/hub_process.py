@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.mqtt import credentials_env
+from tests.support.mqtt import PROCESS_START_S, credentials_env
 from tests.support.served_hub import ADMIN_PASSWORD, PREFIX, free_port
 from tests.support.stores import fresh_database
 
@@ -96,7 +96,7 @@ class HubProcess:
 
     async def start(self) -> None:
         self.process = self.spawn()
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(PROCESS_START_S):
             while not (await self.health()).get("connected"):
                 assert self.process.poll() is None, f"the hub exited:\n{self.log_text()}"
                 await asyncio.sleep(0.1)

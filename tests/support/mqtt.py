@@ -22,6 +22,7 @@ from eldercare.broker import Broker
 from transport.broker_url import BrokerUrl
 
 WAIT = 10.0  # seconds; every wait ends as soon as its condition holds
+PROCESS_START_S = 30.0  # a new interpreter importing the hub or the edge, on a busy machine
 
 
 async def publish(broker: Broker, messages: list[tuple[str, bytes | str]], **options) -> None:
