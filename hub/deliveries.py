@@ -10,8 +10,15 @@ before it is sent, in a transaction that locks it (``FOR UPDATE SKIP LOCKED``: r
 worker is claiming are passed over) and moves its ``next_at`` a lease ahead, so no other
 worker finds it due; recording the attempt ends the lease. A worker killed mid-send leaves
 the delivery to be sent by another when the lease ends (at least once: a target cannot be
-asked whether it already got it). Queued MQTT messages are claimed the same way, by setting
-their ``sent_at`` before they are published (back to NULL if the publish fails).
+asked whether it already got it). Queued MQTT messages are claimed the same way: a lease
+(``claimed_until``, :data:`OUTGOING_LEASE_S` ahead) taken before the publish, ``sent_at``
+set only once the broker acknowledged it (QoS 1's PUBACK), the lease given back if the
+publish fails. A worker killed between its claim and the publish leaves the message due
+again for any worker when the lease runs out: at least once, as MQTT QoS 1 is anyway (an
+edge may get a command twice; a config is a whole document, applied twice the same). A
+retained message (a home's config) whose topic has a newer one queued or sent is not
+published (marked sent): a dead worker's config published after its successor would leave
+the broker retaining the older one.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aiomqtt
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from .channels import FAILING_AFTER, page_station
 from .errors import DeliveryError
@@ -38,6 +46,11 @@ from .webpush import TARGET_PREFIX, Vapid02, send_push, vapid_of
 log = logging.getLogger("hub")
 
 MAX_DELIVERY_DELAY_S = 600.0
+# A claimed batch of queued MQTT messages is this worker's for OUTGOING_LEASE_S: time for a
+# batch's publishes (each waits for the broker's PUBACK); a lease that runs out while this
+# worker is still publishing only lets another publish the rest too (QoS 1 allows twice).
+OUTGOING_LEASE_S = 60.0
+OUTGOING_BATCH = 100
 
 
 class DeliveryWorker:
@@ -197,23 +210,26 @@ class MqttOutbox:
         store_failed: Callable[[str, BaseException], Awaitable[bool]],
         *,
         claim: bool = False,
+        lease_s: float = OUTGOING_LEASE_S,
     ):
-        """``claim``: several workers publish from this store, so each message is claimed
-        (``sent_at`` set) before it goes out: once, not once per worker."""
+        """``claim``: several workers publish from this store, so each takes a lease on the
+        messages it publishes (``claimed_until``, ``lease_s`` ahead): once, not once per
+        worker; and again by another if this one dies before the publish."""
         self.store = store
         self.counts = counts
         self.ready = asyncio.Event()
         self._store_failed = store_failed
         self.claim = claim
+        self.lease_s = lease_s
 
     async def run(self, client: aiomqtt.Client) -> None:
         while True:
             self.ready.clear()
             try:
-                queued = await asyncio.to_thread(self._queued_outgoing)
+                queued, lease_ends = await asyncio.to_thread(self._queued_outgoing)
             except SQLAlchemyError as exc:
                 await self._store_failed("outgoing", exc)
-                queued = []
+                queued, lease_ends = [], None
             for position, (message_id, topic, payload, retain) in enumerate(queued):
                 try:
                     await client.publish(topic, payload, qos=1, retain=retain)
@@ -224,44 +240,74 @@ class MqttOutbox:
                             await asyncio.to_thread(self._unclaim, unsent)
                     raise
                 self.counts.published += 1
-                if self.claim:
-                    continue  # marked sent when claimed
                 try:
                     await asyncio.to_thread(self._mark_sent, message_id)
                 except SQLAlchemyError as exc:  # sent again later: twice is harmless
                     await self._store_failed(f"outgoing message {message_id}", exc)
                     break
             if not queued:
+                wait = 5.0 if lease_ends is None else min(max(lease_ends - time.time(), 0.05), 5.0)
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(5):
+                    async with asyncio.timeout(wait):
                         await self.ready.wait()
 
-    def _queued_outgoing(self) -> list[tuple[int, str, bytes, bool]]:
+    def _queued_outgoing(self) -> tuple[list[tuple[int, str, bytes, bool]], float | None]:
+        """The messages to publish now (claimed, with several workers); and when the first
+        lease another worker holds runs out (None: no lease, or a single hub)."""
+        now = time.time()
         with self.store.transaction() as session:
             query = (
                 select(OutgoingMessage)
                 .where(OutgoingMessage.sent_at.is_(None))
                 .order_by(OutgoingMessage.id)
-                .limit(100)
+                .limit(OUTGOING_BATCH)
             )
-            if self.claim:
-                query = query.with_for_update(skip_locked=True)
-            rows = session.scalars(query).all()
-            if self.claim:
-                now = time.time()
-                for row in rows:
-                    row.sent_at = now
-            return [(row.id, row.topic, row.payload, row.retain) for row in rows]
+            if not self.claim:
+                rows = session.scalars(query).all()
+                return [(row.id, row.topic, row.payload, row.retain) for row in rows], None
+            free = or_(
+                OutgoingMessage.claimed_until.is_(None), OutgoingMessage.claimed_until <= now
+            )
+            rows = session.scalars(query.where(free).with_for_update(skip_locked=True)).all()
+            queued = []
+            for row in rows:
+                if row.retain and self._superseded(session, row):
+                    row.sent_at = now  # its topic's retained message is a newer one's
+                    continue
+                row.claimed_until = now + self.lease_s  # due again only if we die
+                queued.append((row.id, row.topic, row.payload, row.retain))
+            lease_ends = session.scalars(
+                select(func.min(OutgoingMessage.claimed_until)).where(
+                    OutgoingMessage.sent_at.is_(None), OutgoingMessage.claimed_until > now
+                )
+            ).first()
+            return queued, lease_ends
+
+    @staticmethod
+    def _superseded(session: Session, row: OutgoingMessage) -> bool:
+        """A newer retained message on the same topic exists: publishing this one (a dead
+        worker's, whose lease ran out) after it would leave the broker retaining the old."""
+        newer = session.scalars(
+            select(OutgoingMessage.id)
+            .where(
+                OutgoingMessage.topic == row.topic,
+                OutgoingMessage.retain.is_(True),
+                OutgoingMessage.id > row.id,
+            )
+            .limit(1)
+        ).first()
+        return newer is not None
 
     def _unclaim(self, message_ids: list[int]) -> None:
         with self.store.transaction() as session:
             for message_id in message_ids:
                 row = session.get(OutgoingMessage, message_id)
-                if row is not None:
-                    row.sent_at = None
+                if row is not None and row.sent_at is None:
+                    row.claimed_until = None
 
     def _mark_sent(self, message_id: int) -> None:
         with self.store.transaction() as session:
             row = session.get(OutgoingMessage, message_id)
             if row is not None:
                 row.sent_at = time.time()
+                row.claimed_until = None

@@ -292,6 +292,9 @@ class OutgoingMessage(Base):
     """An MQTT message for a home (config, command), published by the hub's session.
 
     Written in the transaction that decided it, so a crash before the publish only delays it.
+    ``sent_at`` is set once the broker took it; with several workers, the one publishing it
+    holds it until ``claimed_until`` (a lease: a worker that dies before the publish leaves
+    it due again for the others when the lease ends).
     """
 
     __tablename__ = "mqtt_outbox"
@@ -302,6 +305,18 @@ class OutgoingMessage(Base):
     retain: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     sent_at: Mapped[float | None] = mapped_column(Float, index=True)
+    claimed_until: Mapped[float | None] = mapped_column(Float)
+
+
+class FeedSpill(Base):
+    """A live-feed message too large for a NOTIFY (hub.feed_relay): the NOTIFY carries its
+    id and the other workers read it here. Kept about a minute."""
+
+    __tablename__ = "feed_spill"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class User(Base):

@@ -15,21 +15,19 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiomqtt
 import websockets
 
 from tests.support.cli import eldercare
 from tests.support.factories import PREFIX, register
-from tests.support.hub_process import AsAdmin, HubProcess
+from tests.support.hub_process import AsAdmin
 from tests.support.served_hub import cookie_of
+from tests.support.shared_workers import GROUP, workers
 from tests.support.stores import postgresql_database, query
 from transport.broker_url import BrokerUrl
 
-GROUP = "hubs"
 ESCALATE_AFTER_S = 2.0
 # A critical alert tells the station at once and again after ESCALATE_AFTER_S (then no
 # more); the other severities only the family, who has no channel here (no delivery).
@@ -45,6 +43,7 @@ POLICIES = {
         for severity in ("major", "minor", "warning")
     },
 }
+POLICY_ENV = {"ELDERCARE_POLICIES": json.dumps(POLICIES)}
 
 
 def edge_event(
@@ -72,33 +71,6 @@ def edge_telemetry(home: str, seq: int, ts: float, readings: int) -> tuple[str, 
         ],
     }
     return f"{PREFIX}/{home}/telemetry", json.dumps(document).encode()
-
-
-@contextlib.asynccontextmanager
-async def workers(
-    broker, folder: Path, count: int, **env: str
-) -> AsyncIterator[tuple[str, list[HubProcess]]]:
-    """``count`` workers of one group on one new PostgreSQL database, started one after the
-    other (slots 1..count); yields the database URL and the workers."""
-    database = postgresql_database()
-    started: list[HubProcess] = []
-    try:
-        for slot in range(1, count + 1):
-            worker = HubProcess(
-                broker,
-                folder / f"worker-{slot}",
-                ELDERCARE_DATABASE=database,
-                ELDERCARE_SHARED_GROUP=GROUP,
-                ELDERCARE_WORKER=str(slot),
-                ELDERCARE_POLICIES=json.dumps(POLICIES),
-                **env,
-            )
-            started.append(worker)
-            await worker.start()
-        yield database, started
-    finally:
-        for worker in started:
-            await worker.stop()
 
 
 class Edges:
@@ -169,7 +141,7 @@ async def test_three_workers_handle_each_message_once_and_in_event_order(
 ):
     homes = [f"h{n:03d}" for n in range(1, 25)]
     station = http_receiver.url("/station")
-    async with workers(mosquitto, tmp_path, 3) as (database, hubs):
+    async with workers(mosquitto, tmp_path, 3, **POLICY_ENV) as (database, hubs):
         await register(AsAdmin(hubs[0]), notify=[station], homes=tuple(homes))
         shuffle = random.Random(14)
         t0 = time.time() - 60
@@ -233,7 +205,7 @@ async def test_three_workers_handle_each_message_once_and_in_event_order(
 async def test_a_worker_killed_mid_stream_loses_nothing_once_its_slot_is_back(mosquitto, tmp_path):
     homes = [f"h{n:03d}" for n in range(1, 21)]
     rounds, readings_each = 40, 5
-    async with workers(mosquitto, tmp_path, 2) as (database, hubs):
+    async with workers(mosquitto, tmp_path, 2, **POLICY_ENV) as (database, hubs):
         await register(AsAdmin(hubs[0]), homes=tuple(homes))
         t0 = time.time() - 3600
         async with Edges(mosquitto, homes) as edges:

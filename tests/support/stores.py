@@ -51,6 +51,17 @@ def query(url: str, sql: str, **parameters: object) -> list[tuple]:
         engine.dispose()
 
 
+def write(url: str, sql: str, **parameters: object) -> None:
+    """``sql`` committed on the store at ``url``: what another process (a worker that died
+    since) left there."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(sql), parameters)
+    finally:
+        engine.dispose()
+
+
 def size_of(url: str, table: str) -> int:
     """Bytes a table takes: the whole SQLite file (with its WAL, whose free pages SQLite
     reuses), or the table on PostgreSQL once its deleted rows are vacuumed (autovacuum's
