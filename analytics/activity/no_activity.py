@@ -27,7 +27,11 @@ out is judged by her outings begun around then, pooled over her exits, up to
 began in the bathroom, a bed or a chair, or at an hour she does not go out, keeps its
 own limit.
 While the routine is being learned, a silence there that began by day may be an outing
-nobody saw begin: its prior (and floor) is ``default_unseen_exit_s`` (8 h), not 5 h.
+nobody saw begin: its prior (and floor) is ``default_unseen_exit_s`` (8 h), not 5 h. One
+that began as she shut a bathroom door in passing (it had stood open; nothing says she is
+behind it) has that floor even where her own silences at that door were short: people
+shut the doors behind them on their way out, and her minutes at the toilet door say
+nothing of how long she stays out once she has left through the hall.
 
 While a motion or presence sensor outside the bathroom and bedroom is not believed (stuck,
 flapping, or silent past its device_offline limit: analytics.whereabouts), she may sit
@@ -179,7 +183,8 @@ class NoActivityDetector(ActivityDetector):
         )
         self.gap_from: float | None = None  # the silence the open event is about
         self.threshold: float | None = None
-        self.silence: list[Any] | None = None  # its [place, posture, wearable worn]
+        # its [place, posture, wearable worn, began as she shut a door in passing]
+        self.silence: list[Any] | None = None
         self.raised_at: float | None = None
         self.resting_at: float | None = None  # her night's rest begins, if it does
 
@@ -258,12 +263,23 @@ class NoActivityDetector(ActivityDetector):
         return not w.coverage.front_door and w.learning(ts) and not w.day.in_night(began)
 
     def limit(
-        self, place: str, posture: str, worn: bool, ts: float, began: float | None = None
+        self,
+        place: str,
+        posture: str,
+        worn: bool,
+        ts: float,
+        began: float | None = None,
+        *,
+        shut: bool = False,
     ) -> Limit:
         """The limit at ``ts`` for a silence that began in ``place``: learned from the
         finest context that has enough days, else the default; while the routine is
         being learned, not below the default unless learned from her own silences that
-        began there around this hour (``learned_here_while_learning``)."""
+        began there around this hour (``learned_here_while_learning``). A silence that
+        began as she shut a door in passing (``shut``) in a home without a front-door
+        sensor may be her leaving unseen, whatever her silences at that door were: while
+        her outings are being learned, its own silences do not lower it below the
+        default either."""
         s = self.settings
         _, _, _, hour = self.gaps["about"].bucket_of(ts)
         out = posture == "about" and self.probably_out(place, began)
@@ -286,12 +302,17 @@ class NoActivityDetector(ActivityDetector):
             limit = clamp(factor * usual.value, lower, upper)
             how = f"learned from {usual.how} over {usual.days} days"
         trusted = usual.own and s.learned_here_while_learning
+        shut_unseen = shut and not self.where.coverage.front_door
+        if shut_unseen:
+            trusted = False  # her silences at a door say little of her leaving through it
         blind = self.where.blind_spots()
         below = usual.value is not None and limit < default
         floored = below and ((not trusted and self.where.learning(ts)) or bool(blind))
         if floored:
             limit = default
             how += ", but not below the default"
+            if shut_unseen:
+                how += " (she shut a door in passing: she may have gone out)"
             if blind:
                 how += f" while {', '.join(blind)} is not believed"
         threshold = self.adjusted(limit, min(lower, limit), s.ceiling_s)
@@ -300,19 +321,19 @@ class NoActivityDetector(ActivityDetector):
     def _deadline(self, last: float, silence: list[Any], horizon: float) -> tuple | None:
         """(the first moment the silence since ``last`` exceeds the limit of the hour it
         is in, that limit), before ``horizon``; None if there is none."""
-        place, posture, worn = silence
+        place, posture, worn, shut = silence
         own = self.places.get(place)
         versions = (self.gaps[posture].version, own.version if own is not None else -1)
         blind = tuple(self.where.blind_spots())
         versions += (self.exits.version,)
-        key = (last, place, posture, worn, horizon, versions, self.where.started, blind)
+        key = (last, place, posture, worn, shut, horizon, versions, self.where.started, blind)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         result = None
         t = last
         while t < horizon:
             _, hour_end, _, _ = self.gaps["about"].bucket_of(t)
-            limit = self.limit(place, posture, worn, t, began=last)
+            limit = self.limit(place, posture, worn, t, began=last, shut=shut)
             candidate = max(t, last + limit.threshold)
             if candidate < min(hour_end, horizon):
                 result = (candidate, limit)
@@ -343,7 +364,7 @@ class NoActivityDetector(ActivityDetector):
             return []
         rest = self._horizon(last)
         horizon = rest if rest is not None else last + self.settings.ceiling_s + HOUR
-        silence = [w.last_place, w.last_context, w.wearables.wearing(last)]
+        silence = [w.last_place, w.last_context, w.wearables.wearing(last), w.last_shut]
         found = self._deadline(last, silence, horizon)
         if found is None or found[0] > upto:
             return []
@@ -384,7 +405,8 @@ class NoActivityDetector(ActivityDetector):
             if self.resting_at is not None and critical_at >= self.resting_at:
                 return []  # her night came first: silence in bed is not news
             assert self.silence is not None
-            limit = self.limit(*self.silence, critical_at, began=self.gap_from)
+            place, posture, worn, shut = self.silence
+            limit = self.limit(place, posture, worn, critical_at, began=self.gap_from, shut=shut)
             return self._emit(
                 self.condition.hold(critical_at, "critical", self._evidence(critical_at, limit))
             )
@@ -394,7 +416,7 @@ class NoActivityDetector(ActivityDetector):
         assert self.gap_from is not None and self.threshold is not None
         assert self.silence is not None
         w = self.where
-        place, posture, worn = self.silence
+        place, posture, worn, _ = self.silence
         basis = self.basis(ts, limit.how, conservative=limit.conservative)
         usual = limit.usual
         usual_text = f"{hours(usual)} h" if usual is not None else "not known yet"
@@ -451,6 +473,8 @@ class NoActivityDetector(ActivityDetector):
         self.raised_at = state.get("raised_at")
         if self.gap_from is not None and self.silence is None:
             self.silence = ["unknown", "about", False]  # saved before places were kept
+        if self.silence is not None and len(self.silence) == 3:
+            self.silence = [*self.silence, False]  # saved before shut doors were kept
         self._cache = None
 
 

@@ -101,6 +101,9 @@ class Whereabouts:
         self.last_bed: float | None = None  # a bed mat last saw her lie down
         self.last_context: Context = "about"  # settled there (resting), or not
         self.last_awake = True  # she was up (not resting) at her last activity
+        # Her last sign of life was a bathroom door closed in passing (it had stood open,
+        # nothing says she is behind it): she shut it on her way somewhere.
+        self.last_shut = False
         # The run of signs of life going on: [first, last, only motion triggers so far]
         # (a pause longer than return_within_s ends it).
         self.run: list[Any] | None = None
@@ -396,6 +399,9 @@ class Whereabouts:
             previous=self.last_place,
         )
         self.last_context = posture_of(self.last_place, self._occupied)
+        self.last_shut = (
+            self.last_place == "bathroom_door" and signal.value == "closed" and self.signals.passage
+        )
 
     def _occupied(self, room: str) -> bool:
         """An occupancy sensor in ``room`` (not the bathroom's) that is believed sees
@@ -431,10 +437,16 @@ class Whereabouts:
         "last_bed",
         "last_context",
         "last_awake",
+        "last_shut",
         "run",
     )
 
-    _ADDED: Mapping[str, Any] = {"last_place": "unknown", "last_bed": None, "run": None}
+    _ADDED: Mapping[str, Any] = {
+        "last_place": "unknown",
+        "last_bed": None,
+        "run": None,
+        "last_shut": False,
+    }
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {name: getattr(self, name) for name in self._FIELDS}

@@ -203,3 +203,62 @@ def test_what_she_taught_about_her_exits_survives_a_restart(learned):
         "kitchen", "about", False, began + HOUR, began=began
     )
     assert after == before and "outings" in after.how
+
+
+# --------------------------------------------------------------------- a door shut in passing
+
+
+def toilet_afternoon(day: int, home, *, shut_and_go: bool = False, out_at: str = "") -> list:
+    """``forenoon(day)``; the toilet at 15:00 (the door shut behind her, the flush), out at
+    15:04 leaving the door open; the kitchen at 15:15; at 15:30 she shuts the toilet door
+    in passing and is in the kitchen again at 15:40 and every half hour until 22:00, then
+    in bed. ``shut_and_go``: nothing after she shut the door; ``out_at``: nothing after
+    she came out of the toilet."""
+    items = forenoon(day, home)
+    items += [r(at(day, "15:00"), "toilet_door", "open", home)]
+    items += [r(at(day, "15:00", 5), "toilet_door", "closed", home)]
+    items += pulse(at(day, "15:02"), "flush", home, seconds=5)
+    items += [r(at(day, "15:04"), "toilet_door", "open", home)]
+    if out_at:
+        return items
+    items += pulse(at(day, "15:15"), "pir_kitchen", home)
+    items += [r(at(day, "15:30"), "toilet_door", "closed", home)]
+    if shut_and_go:
+        return items
+    t = at(day, "15:40")
+    while t < at(day, "22:00"):
+        items += pulse(t, "pir_kitchen", home)
+        t += 1800
+    return [*items, r(at(day, "22:00"), "bed", True, home)]
+
+
+def afternoons(home, days: int = 6) -> list:
+    return [item for day in range(days) for item in toilet_afternoon(day, home)]
+
+
+def test_while_learning_a_door_shut_in_passing_then_silence_may_be_her_going_out():
+    # Six days: her silences at the toilet door around three last minutes. On the seventh
+    # she shuts it in passing at 15:30 and nothing follows: without a front-door sensor
+    # she may have left, and her minutes at that door say nothing of how long she stays
+    # out: the unseen outing's prior, 8 h, not 1.5 h.
+    stream = afternoons(NO_DOOR) + toilet_afternoon(6, NO_DOOR, shut_and_go=True)
+    _, events = play(stream, home=NO_DOOR, until=at(7, "06:00"))
+    raised = [e for e in events if e.kind in DISTRESS and e.state == "raised"]
+    assert brief(raised) == [("no_activity", "raised", "major", "08 23:30")]
+    assert raised[0].evidence["silence_began"] == "bathroom_door"
+    assert "she shut a door in passing" in raised[0].evidence["baseline"]
+
+
+def test_a_silence_as_she_came_out_of_the_toilet_keeps_its_short_limit():
+    # The same days; on the seventh nothing after she opened the door to come out: a
+    # collapse on her way out of the toilet is raised after 1.5 h, as before.
+    stream = afternoons(NO_DOOR) + toilet_afternoon(6, NO_DOOR, out_at="15:04")
+    _, events = play(stream, home=NO_DOOR, until=at(7, "06:00"))
+    assert brief(events, DISTRESS)[0] == ("no_activity", "raised", "major", "08 16:34")
+
+
+def test_with_a_front_door_sensor_a_door_shut_in_passing_keeps_its_short_limit():
+    # Where the front door is watched she would have been seen leaving: 1.5 h.
+    stream = afternoons(WITH_DOOR) + toilet_afternoon(6, WITH_DOOR, shut_and_go=True)
+    _, events = play(stream, home=WITH_DOOR, until=at(7, "06:00"))
+    assert brief(events, DISTRESS)[0] == ("no_activity", "raised", "major", "08 17:00")
