@@ -312,9 +312,13 @@ class Ingestor:
             window=message.window.model_dump(mode="json") if message.window else None,
             received_at=now,
         )
+        updates = self.manager.on_event(session, home, event)
+        # Added once linked: one INSERT with its alert_id, not an INSERT and an UPDATE
+        # (nothing on_event reads needs the event's own row; the next event's first query
+        # flushes it, so a batch's later events see it).
         session.add(event)
         tally.events += 1
-        return self.manager.on_event(session, home, event)
+        return updates
 
     def _trim_rejected(self, session: Session) -> None:
         """Keep the newest ``rejected_max`` rows: a flood of junk costs a bounded table."""
