@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from contracts.alert import OUTCOMES, SEVERITY_RANK
@@ -227,10 +227,12 @@ class AlertManager:
             escalation_step=0,
         )
         if arbiter.shared_store(session):
-            existing = self._insert_unless_open(session, alert)
+            inserted, existing = self._insert_unless_open(session, alert)
             if existing is not None:  # another transaction opened it first: update that one
                 event.alert_id = existing.id
                 return self._update(session, home, existing, event, actor)
+            assert inserted is not None
+            alert = inserted
         else:
             session.add(alert)
             session.flush()  # the id, for the history and the event
@@ -239,19 +241,32 @@ class AlertManager:
         self._escalate(session, home, alert, step=0, change="raised")
         return [self._update_of(alert, home, "raised", actor)]
 
-    def _insert_unless_open(self, session: Session, alert: Alert) -> Alert | None:
-        """Insert the new alert, or, when the partial unique index says one of its home and
-        kind is open already (a writer that did not hold the home's lock), that one."""
-        try:
-            with session.begin_nested():  # a savepoint: the refusal costs only the insert
-                session.add(alert)
-                session.flush()
-        except IntegrityError:
+    def _insert_unless_open(
+        self, session: Session, alert: Alert
+    ) -> tuple[Alert | None, Alert | None]:
+        """Insert the new alert (the row inserted, None), or, when the partial unique index
+        says one of its home and kind is open already (a writer that did not hold the
+        home's lock), leave it (None, that one). One ``INSERT ... ON CONFLICT DO NOTHING``
+        on that index: the refusal needs no savepoint, and a concurrent insert of the same
+        home and kind is waited for as before."""
+        state = inspect(alert)
+        values = {c.key: state.dict[c.key] for c in Alert.__table__.columns if c.key in state.dict}
+        statement = (
+            postgresql.insert(Alert)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=["home_id", "kind"], index_where=Alert.resolved_at.is_(None)
+            )
+            .returning(Alert)
+        )
+        for _ in range(2):  # an open one resolved between the insert and the read: again
+            inserted = session.scalars(statement).first()
+            if inserted is not None:
+                return inserted, None
             existing = self._open(session, alert.home_id, alert.kind)
-            if existing is None:
-                raise  # some other constraint: not ours to hide
-            return existing
-        return None
+            if existing is not None:
+                return None, existing
+        raise AlertError(f"the open {alert.kind} alert of {alert.home_id} keeps changing")
 
     def _update(
         self, session: Session, home: Home, alert: Alert, event: EventRow, actor: str
