@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -238,7 +238,7 @@ class AlertManager:
             session.flush()  # the id, for the history and the event
         event.alert_id = alert.id
         self._record(session, alert, actor, "raised", {"severity": alert.severity})
-        self._escalate(session, home, alert, step=0, change="raised")
+        self._escalate(session, home, alert, step=0, change="raised", new=True)
         return [self._update_of(alert, home, "raised", actor)]
 
     def _insert_unless_open(
@@ -534,9 +534,10 @@ class AlertManager:
         return updates
 
     def _escalate(
-        self, session: Session, home: Home, alert: Alert, step: int, change: str
+        self, session: Session, home: Home, alert: Alert, step: int, change: str, new: bool = False
     ) -> list[AlertUpdate]:
-        """Run ``step`` of the alert's policy now and set the timer of the next step."""
+        """Run ``step`` of the alert's policy now and set the timer of the next step
+        (``new``: the alert was inserted by this transaction, so it has no timer yet)."""
         policy = ward_routing.policy_for(
             session, home, alert.severity
         ) or self.policies.for_severity(alert.severity)
@@ -546,15 +547,16 @@ class AlertManager:
         alert.escalation_step = step
         reached = self._notify(session, home, alert, audience, change)
         delay = policy.delay_after(step)
-        timer = session.get(EscalationTimer, alert.id)
         if delay is None:
-            if timer is not None:
-                session.delete(timer)
-        elif timer is None:
-            due_at = self.clock() + delay
-            session.add(EscalationTimer(alert_id=alert.id, step=step + 1, due_at=due_at))
+            if not new:
+                self._cancel_timer(session, alert)
         else:
-            timer.step, timer.due_at = step + 1, self.clock() + delay
+            due_at = self.clock() + delay
+            timer = None if new else session.get(EscalationTimer, alert.id)
+            if timer is None:
+                session.add(EscalationTimer(alert_id=alert.id, step=step + 1, due_at=due_at))
+            else:
+                timer.step, timer.due_at = step + 1, due_at
         if change != "escalated":
             return []
         unreached = [who for who in audience if who not in reached]
@@ -563,9 +565,8 @@ class AlertManager:
         return [self._update_of(alert, home, "escalated", "hub")]
 
     def _cancel_timer(self, session: Session, alert: Alert) -> None:
-        timer = session.get(EscalationTimer, alert.id)
-        if timer is not None:
-            session.delete(timer)
+        # One DELETE, not a read and a delete; a timer object the session holds goes too.
+        session.execute(delete(EscalationTimer).where(EscalationTimer.alert_id == alert.id))
 
     # -- side effects, as rows in the same transaction -------------------------------------
 
