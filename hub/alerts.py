@@ -177,15 +177,21 @@ class AlertManager:
         """Why a ``cleared`` from ``edge`` may not clear the home's open alert of ``kind``
         (None: it may). Only the edge that raised an alert clears it: a second box of the
         home, or anyone else who can write on its topic, cannot stop its escalation."""
-        alert = self._open(session, home_id, kind)
-        if alert is None:
-            return None
-        raiser = session.scalar(
+        first_edge = (
             select(EventRow.edge)
-            .where(EventRow.alert_id == alert.id)
+            .where(EventRow.alert_id == Alert.id)
             .order_by(EventRow.id)
             .limit(1)
+            .scalar_subquery()
         )
+        found = session.execute(  # the open alert and its raiser in one query
+            select(Alert, first_edge).where(
+                Alert.home_id == home_id, Alert.kind == kind, Alert.resolved_at.is_(None)
+            )
+        ).first()
+        if found is None:
+            return None
+        alert, raiser = found
         if raiser == edge:
             return None
         if raiser is None:
