@@ -69,12 +69,18 @@ class FeedRelay:
                 self.too_large += 1
                 continue
             payloads.append(payload)
+        if not payloads:
+            return
         try:
             if self._connection is None or self._connection.closed:
                 self._connection = psycopg.connect(self.url, autocommit=True)
-            with self._connection.transaction():  # one round trip for the lot
-                for payload in payloads:
-                    self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            # One statement, one round trip for the lot (autocommit: no BEGIN nor COMMIT of
+            # their own); the notifications of one transaction arrive in the order sent.
+            self._connection.execute(
+                "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) WITH ORDINALITY "
+                "AS sent(payload, n) ORDER BY n",
+                (CHANNEL, payloads),
+            )
             self.relayed += len(payloads)
         except psycopg.Error as exc:
             self.failures += 1
