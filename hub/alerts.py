@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from contracts.alert import OUTCOMES, SEVERITY_RANK
@@ -177,15 +177,21 @@ class AlertManager:
         """Why a ``cleared`` from ``edge`` may not clear the home's open alert of ``kind``
         (None: it may). Only the edge that raised an alert clears it: a second box of the
         home, or anyone else who can write on its topic, cannot stop its escalation."""
-        alert = self._open(session, home_id, kind)
-        if alert is None:
-            return None
-        raiser = session.scalar(
+        first_edge = (
             select(EventRow.edge)
-            .where(EventRow.alert_id == alert.id)
+            .where(EventRow.alert_id == Alert.id)
             .order_by(EventRow.id)
             .limit(1)
+            .scalar_subquery()
         )
+        found = session.execute(  # the open alert and its raiser in one query
+            select(Alert, first_edge).where(
+                Alert.home_id == home_id, Alert.kind == kind, Alert.resolved_at.is_(None)
+            )
+        ).first()
+        if found is None:
+            return None
+        alert, raiser = found
         if raiser == edge:
             return None
         if raiser is None:
@@ -227,31 +233,46 @@ class AlertManager:
             escalation_step=0,
         )
         if arbiter.shared_store(session):
-            existing = self._insert_unless_open(session, alert)
+            inserted, existing = self._insert_unless_open(session, alert)
             if existing is not None:  # another transaction opened it first: update that one
                 event.alert_id = existing.id
                 return self._update(session, home, existing, event, actor)
+            assert inserted is not None
+            alert = inserted
         else:
             session.add(alert)
             session.flush()  # the id, for the history and the event
         event.alert_id = alert.id
         self._record(session, alert, actor, "raised", {"severity": alert.severity})
-        self._escalate(session, home, alert, step=0, change="raised")
+        self._escalate(session, home, alert, step=0, change="raised", new=True)
         return [self._update_of(alert, home, "raised", actor)]
 
-    def _insert_unless_open(self, session: Session, alert: Alert) -> Alert | None:
-        """Insert the new alert, or, when the partial unique index says one of its home and
-        kind is open already (a writer that did not hold the home's lock), that one."""
-        try:
-            with session.begin_nested():  # a savepoint: the refusal costs only the insert
-                session.add(alert)
-                session.flush()
-        except IntegrityError:
+    def _insert_unless_open(
+        self, session: Session, alert: Alert
+    ) -> tuple[Alert | None, Alert | None]:
+        """Insert the new alert (the row inserted, None), or, when the partial unique index
+        says one of its home and kind is open already (a writer that did not hold the
+        home's lock), leave it (None, that one). One ``INSERT ... ON CONFLICT DO NOTHING``
+        on that index: the refusal needs no savepoint, and a concurrent insert of the same
+        home and kind is waited for as before."""
+        state = inspect(alert)
+        values = {c.key: state.dict[c.key] for c in Alert.__table__.columns if c.key in state.dict}
+        statement = (
+            postgresql.insert(Alert)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=["home_id", "kind"], index_where=Alert.resolved_at.is_(None)
+            )
+            .returning(Alert)
+        )
+        for _ in range(2):  # an open one resolved between the insert and the read: again
+            inserted = session.scalars(statement).first()
+            if inserted is not None:
+                return inserted, None
             existing = self._open(session, alert.home_id, alert.kind)
-            if existing is None:
-                raise  # some other constraint: not ours to hide
-            return existing
-        return None
+            if existing is not None:
+                return None, existing
+        raise AlertError(f"the open {alert.kind} alert of {alert.home_id} keeps changing")
 
     def _update(
         self, session: Session, home: Home, alert: Alert, event: EventRow, actor: str
@@ -519,9 +540,10 @@ class AlertManager:
         return updates
 
     def _escalate(
-        self, session: Session, home: Home, alert: Alert, step: int, change: str
+        self, session: Session, home: Home, alert: Alert, step: int, change: str, new: bool = False
     ) -> list[AlertUpdate]:
-        """Run ``step`` of the alert's policy now and set the timer of the next step."""
+        """Run ``step`` of the alert's policy now and set the timer of the next step
+        (``new``: the alert was inserted by this transaction, so it has no timer yet)."""
         policy = ward_routing.policy_for(
             session, home, alert.severity
         ) or self.policies.for_severity(alert.severity)
@@ -531,15 +553,16 @@ class AlertManager:
         alert.escalation_step = step
         reached = self._notify(session, home, alert, audience, change)
         delay = policy.delay_after(step)
-        timer = session.get(EscalationTimer, alert.id)
         if delay is None:
-            if timer is not None:
-                session.delete(timer)
-        elif timer is None:
-            due_at = self.clock() + delay
-            session.add(EscalationTimer(alert_id=alert.id, step=step + 1, due_at=due_at))
+            if not new:
+                self._cancel_timer(session, alert)
         else:
-            timer.step, timer.due_at = step + 1, self.clock() + delay
+            due_at = self.clock() + delay
+            timer = None if new else session.get(EscalationTimer, alert.id)
+            if timer is None:
+                session.add(EscalationTimer(alert_id=alert.id, step=step + 1, due_at=due_at))
+            else:
+                timer.step, timer.due_at = step + 1, due_at
         if change != "escalated":
             return []
         unreached = [who for who in audience if who not in reached]
@@ -548,9 +571,8 @@ class AlertManager:
         return [self._update_of(alert, home, "escalated", "hub")]
 
     def _cancel_timer(self, session: Session, alert: Alert) -> None:
-        timer = session.get(EscalationTimer, alert.id)
-        if timer is not None:
-            session.delete(timer)
+        # One DELETE, not a read and a delete; a timer object the session holds goes too.
+        session.execute(delete(EscalationTimer).where(EscalationTimer.alert_id == alert.id))
 
     # -- side effects, as rows in the same transaction -------------------------------------
 

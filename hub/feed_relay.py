@@ -73,20 +73,27 @@ class FeedRelay:
         try:
             if self._connection is None or self._connection.closed:
                 self._connection = psycopg.connect(self.url, autocommit=True)
-            connection, now, spilled = self._connection, time.time(), 0
-            with connection.transaction():  # one round trip for the lot; the rows with it
-                for message in messages:
-                    document = message.to_json()
-                    payload = json.dumps({"origin": self.origin, "message": document})
-                    if len(payload.encode()) > MAX_PAYLOAD:
-                        spill_id = self._spill(connection, document, now)
-                        payload = json.dumps({"origin": self.origin, "spill": spill_id})
-                        spilled += 1
-                    connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-                if spilled:
-                    connection.execute(
-                        "DELETE FROM feed_spill WHERE created_at < %s", (now - SPILL_KEEP_S,)
-                    )
+            connection, now, payloads, spilled = self._connection, time.time(), [], 0
+            for message in messages:
+                document = message.to_json()
+                payload = json.dumps({"origin": self.origin, "message": document})
+                if len(payload.encode()) > MAX_PAYLOAD:  # rare: a statement of its own
+                    spill_id = self._spill(connection, document, now)
+                    payload = json.dumps({"origin": self.origin, "spill": spill_id})
+                    spilled += 1
+                payloads.append(payload)
+            # One statement, one round trip for the lot (autocommit: no BEGIN nor COMMIT of
+            # their own; a spill is committed before its notice); the notifications of one
+            # statement arrive in the order sent.
+            connection.execute(
+                "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) WITH ORDINALITY "
+                "AS sent(payload, n) ORDER BY n",
+                (CHANNEL, payloads),
+            )
+            if spilled:
+                connection.execute(
+                    "DELETE FROM feed_spill WHERE created_at < %s", (now - SPILL_KEEP_S,)
+                )
             self.relayed += len(messages)
             self.spilled += spilled
         except psycopg.Error as exc:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import Row, Table, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from contracts.topics import DEFAULT_PREFIX
@@ -41,7 +41,7 @@ from contracts.topics import DEFAULT_PREFIX
 from . import arbiter
 from .alerts import AlertManager, AlertUpdate
 from .reading_hours import KEPT_IN_SQL, add_hours
-from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected
+from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected, Station
 from .store import Store
 from .telemetry_sink import TelemetrySink
 from .upstream import EventMessage, Status, Telemetry, Upstream, UpstreamError, parse
@@ -146,6 +146,7 @@ class Ingestor:
         # keeps hourly aggregates and the readings the pages replay (hub.reading_hours).
         self.telemetry = telemetry
         self._committed_readings: list[tuple] = []
+        self._known: set[str] = set()  # ids of homes in the store (_known_homes)
 
     def take(self, messages: Sequence[tuple[str, bytes]]) -> IngestResult:
         """Store a batch; returns what changed for the live feed and what is still pending.
@@ -165,6 +166,7 @@ class Ingestor:
             return self._commit(items, now)
         except Exception as exc:
             failure = exc
+            self._known.clear()  # whatever the store now holds, ask it again
         if not self._store_works():
             return IngestResult(
                 pending=[item.index for item in items], store_error=_described(failure)
@@ -233,10 +235,15 @@ class Ingestor:
         result = IngestResult()
         parsed = [item for item in items if item.message is not None]
         messages = [item.message for item in parsed if item.message is not None]
-        known = self._known_homes(session, {m.home for m in messages if m.home is not None})
         shared = arbiter.shared_store(session)
         if shared:  # several workers: the store decides who handles what (hub.arbiter)
-            arbiter.lock_homes(session, self._homes_to_lock(session, messages, known))
+            arbiter.lock_homes(session, self._homes_to_lock(session, messages))
+        # The rows of the homes whose events and statuses this batch applies (read under
+        # their locks), held here so that session.get finds them in the identity map.
+        rows = self._home_rows(session, messages)
+        homes: dict[str, Home] = {home.id: home for home, _station in rows}
+        known = self._known_homes(session, {m.home for m in messages if m.home is not None})
+        if shared:
             fresh = arbiter.claim_received(session, _keys(messages, known), now)
         else:
             fresh = self._not_seen(session, [m for m in messages if not isinstance(m, Status)])
@@ -274,7 +281,7 @@ class Ingestor:
                 readings.extend(_reading_rows(message))
                 self._refused_readings(message, tally)
                 continue
-            result.alerts.extend(self._event(session, message, tally, now))
+            result.alerts.extend(self._event(session, homes[message.home], message, tally, now))
         # Core executemany for the bulk: the ORM's unit of work costs more than the rows.
         if received and not shared:  # shared: claimed above
             _insert_many(session, Received.__table__, RECEIVED_COLUMNS, received)
@@ -293,10 +300,8 @@ class Ingestor:
         return result
 
     def _event(
-        self, session: Session, message: EventMessage, tally: IngestCounts, now: float
+        self, session: Session, home: Home, message: EventMessage, tally: IngestCounts, now: float
     ) -> list[AlertUpdate]:
-        home = session.get(Home, message.home)
-        assert home is not None  # known
         event = EventRow(
             edge=message.edge,
             seq=message.seq,
@@ -312,9 +317,13 @@ class Ingestor:
             window=message.window.model_dump(mode="json") if message.window else None,
             received_at=now,
         )
+        updates = self.manager.on_event(session, home, event)
+        # Added once linked: one INSERT with its alert_id, not an INSERT and an UPDATE
+        # (nothing on_event reads needs the event's own row; the next event's first query
+        # flushes it, so a batch's later events see it).
         session.add(event)
         tally.events += 1
-        return self.manager.on_event(session, home, event)
+        return updates
 
     def _trim_rejected(self, session: Session) -> None:
         """Keep the newest ``rejected_max`` rows: a flood of junk costs a bounded table."""
@@ -324,20 +333,37 @@ class Ingestor:
         if oldest_kept is not None:
             session.execute(delete(Rejected).where(Rejected.id < oldest_kept))
 
-    def _known_homes(self, session: Session, ids: set[str]) -> set[str]:
-        if not ids:
-            return set()
-        return set(session.scalars(select(Home.id).where(Home.id.in_(ids))))
+    def _home_rows(self, session: Session, messages: Sequence[Upstream]) -> list[Row]:
+        """(home, station) of the homes of the batch's events and statuses: one query for
+        the rows an alert's work reads (its notices read the station)."""
+        wanted = {
+            m.home for m in messages if isinstance(m, EventMessage | Status) and m.home is not None
+        }
+        if not wanted:
+            return []
+        rows = session.execute(
+            select(Home, Station)
+            .join(Station, Station.id == Home.station_id)
+            .where(Home.id.in_(wanted))
+        ).all()
+        self._known.update(home.id for home, _station in rows)
+        return list(rows)
 
-    def _homes_to_lock(
-        self, session: Session, messages: Sequence[Upstream], known: set[str]
-    ) -> set[str]:
+    def _known_homes(self, session: Session, ids: set[str]) -> set[str]:
+        """Which of ``ids`` are homes of the store. A home once stored stays (deactivated,
+        never deleted: hub.registry), so the homes seen are remembered and only the others
+        are asked for: a telemetry batch of known homes costs no look-up."""
+        unknown = ids - self._known
+        if unknown:
+            self._known.update(session.scalars(select(Home.id).where(Home.id.in_(unknown))))
+        return ids & self._known
+
+    def _homes_to_lock(self, session: Session, messages: Sequence[Upstream]) -> set[str]:
         """The homes whose alerts or status this batch may change: those of its events and
-        statuses, and every home of a hosted process whose status it carries."""
+        statuses, and every home of a hosted process whose status it carries (a home that
+        is not in the store costs a lock of its own and changes nothing)."""
         homes = {
-            m.home
-            for m in messages
-            if isinstance(m, EventMessage | Status) and m.home is not None and m.home in known
+            m.home for m in messages if isinstance(m, EventMessage | Status) and m.home is not None
         }
         hosts = {m.hosted for m in messages if isinstance(m, Status) and m.hosted is not None}
         if hosts:

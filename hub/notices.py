@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, insert, literal, select
 from sqlalchemy.orm import Session
 
 from .channels import family_targets
@@ -58,7 +58,7 @@ def queue_notices(
         if targets:
             reached.append(who)
         else:
-            _no_channel(session, alert, who, record)
+            _no_channel(session, alert, who, now)
         for target in targets:
             session.add(
                 Delivery(
@@ -93,15 +93,25 @@ def targets_of(
     return family_targets(home.config, contact_targets) + push_targets(session, home.id)
 
 
-def _no_channel(session: Session, alert: Alert, audience: Audience, record: Record) -> None:
-    session.flush()  # an earlier record of this transaction counts too
-    recorded = session.scalars(
-        select(AlertChange.detail).where(
-            AlertChange.alert_id == alert.id, AlertChange.action == "no_channel"
-        )
-    ).all()
-    if not any(detail.get("audience") == audience for detail in recorded):
-        record(session, alert, "hub", "no_channel", {"audience": audience})
+def _no_channel(session: Session, alert: Alert, audience: Audience, now: float) -> None:
+    """``no_channel`` in the alert's history unless it says so already for this audience:
+    one ``INSERT ... SELECT ... WHERE NOT EXISTS``, not a read and then an insert."""
+    session.flush()  # an earlier record of this transaction counts too, and comes first
+    detail = {"audience": audience}
+    recorded = select(AlertChange.id).where(
+        AlertChange.alert_id == alert.id,
+        AlertChange.action == "no_channel",
+        AlertChange.detail["audience"].as_string() == audience,
+    )
+    row = select(
+        literal(alert.id, AlertChange.alert_id.type),
+        literal(now, AlertChange.at.type),
+        literal("hub", AlertChange.actor.type),
+        literal("no_channel", AlertChange.action.type),
+        literal(detail, AlertChange.detail.type),
+    ).where(~exists(recorded))
+    columns = ["alert_id", "at", "actor", "action", "detail"]
+    session.execute(insert(AlertChange).from_select(columns, row))
 
 
 def queue_voice_prompt(
