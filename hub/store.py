@@ -7,7 +7,7 @@ specifics (WAL, busy timeout, foreign keys) are set here on each new connection.
 WAL lets the API read while ingest writes; ``synchronous=NORMAL`` in WAL mode survives a
 killed process (the hub's crash case) and costs no fsync per commit; a power cut can lose
 the last commits, which the edges' outboxes deliver again (the hub acks MQTT messages only
-after they are committed, see :mod:`hub.service`).
+after they are committed, see :mod:`hub.uplink`).
 
 A store can fail as a whole: a full disk, a file or disk made read-only, a database server
 gone. :meth:`Store.can_write` tells that apart from one piece of work that cannot be stored
