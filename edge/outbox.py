@@ -51,7 +51,16 @@ from typing import Any, Literal, Self, get_args
 
 from .outbox_file import OutboxError, OutboxFile
 
-__all__ = ["KINDS", "Kind", "Outbox", "OutboxDepth", "OutboxError", "OutboxFile", "OutboxItem"]
+__all__ = [
+    "KINDS",
+    "Kind",
+    "Outbox",
+    "OutboxDepth",
+    "OutboxError",
+    "OutboxFile",
+    "OutboxItem",
+    "synced_once",
+]
 
 Kind = Literal["event", "telemetry", "status"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -333,3 +342,14 @@ class Outbox:
     def _write(self, *, sync: bool = True) -> Iterator[None]:
         with self._locked(), self.file.write(sync=sync):
             yield
+
+
+@contextlib.contextmanager
+def synced_once(outboxes: Iterable[Outbox]) -> Iterator[None]:
+    """The outboxes' writes in this block fsynced once per file, at its end (see
+    :meth:`OutboxFile.synced_once`: nothing written in the block may be sent before)."""
+    files = {id(outbox.file): outbox.file for outbox in outboxes}
+    with contextlib.ExitStack() as stack:
+        for file in files.values():
+            stack.enter_context(file.synced_once())
+        yield
