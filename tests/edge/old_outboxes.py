@@ -47,7 +47,7 @@ def old_outbox(
             (seq, kind, PRIORITY[kind], topic, payload),
         )
     if staged:
-        rows = [(json.dumps(reading),) for reading in staged]
+        rows = [(json.dumps(reading).encode(),) for reading in staged]
         db.executemany("INSERT INTO staged (reading) VALUES (?)", rows)
     db.execute(f"PRAGMA user_version={version}")
     db.execute("COMMIT")
