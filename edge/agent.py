@@ -33,7 +33,9 @@ class EdgeAgent(EdgeRuntime):
             [config],
             settings,
             folder_of=lambda _: settings.data_dir,
-            outbox_file=OUTBOX_FILE,
+            outbox_of=lambda edge, folder: Outbox(
+                folder / OUTBOX_FILE, edge, max_items=settings.outbox_max_items
+            ),
             zigbee_base=settings.zigbee_base_for(hosted=False),
         )
         self.pipeline: HomePipeline = pipelines[home]

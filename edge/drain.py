@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import aiomqtt
 
-from .outbox import OutboxError, OutboxItem
+from .outbox import OutboxError, OutboxItem, synced_once
 from .pipeline import HomePipeline
 from .tasks import stop_if_cancelled
 
@@ -102,15 +102,21 @@ class RoundRobinDrain:
         stop_if_cancelled()
 
     def _forget(self, acked: dict[str, list[int]]) -> None:
-        """Remove the acknowledged items from their outboxes; a home whose outbox refuses
-        (a full disk) sends them again later, after a pause."""
-        for home, seqs in acked.items():
-            try:
-                self.pipelines[home].outbox.ack_many(seqs)
-            except OutboxError as exc:
-                self._retry_later(home, exc, f"{len(seqs)} sent items stay in the outbox: ")
-                continue
-            self.published += len(seqs)
+        """Remove the acknowledged items from their outboxes (one fsync per outbox file for
+        the window); a home whose outbox refuses (a full disk) sends them again later, after
+        a pause. An ack lost to a power cut only sends an item again (the hub drops it)."""
+        try:
+            with synced_once(self.pipelines[home].outbox for home in acked):
+                for home, seqs in acked.items():
+                    try:
+                        self.pipelines[home].outbox.ack_many(seqs)
+                    except OutboxError as exc:
+                        what = f"{len(seqs)} sent items stay in the outbox: "
+                        self._retry_later(home, exc, what)
+                        continue
+                    self.published += len(seqs)
+        except OutboxError as exc:
+            log.error("cannot sync the acks of a window (sent again after a power cut): %s", exc)
 
     def _retry_later(self, home: str, exc: OutboxError, what: str = "") -> None:
         """Out of the line until the pause is over: no busy loop on a broken disk."""

@@ -24,19 +24,21 @@ def open_homes(
     settings: EdgeSettings,
     *,
     folder_of: Callable[[str], Path],
-    outbox_file: str,
+    outbox_of: Callable[[str, Path], Outbox],
     zigbee_base: str,
 ) -> tuple[dict[str, HomePipeline], list[str]]:
     """Each home's pipeline on its own folder (``folder_of(home)``: the last good config, the
-    outbox, the detectors' state), and the homes whose detectors resumed from a saved state.
+    detectors' state) and its outbox (``outbox_of(home, folder)``: a file of its own, or its
+    edge's part of a shared file), and the homes whose detectors resumed from a saved state.
     A home that fails closes the outboxes opened before it."""
     pipelines: dict[str, HomePipeline] = {}
     restored: list[str] = []
     try:
         for config in configs:
             folder = folder_of(config.home)
+            folder.mkdir(parents=True, exist_ok=True)  # an OSError names it (edge_command)
             config = load_preferred(config, folder)
-            outbox = Outbox(folder / outbox_file, config.home, max_items=settings.outbox_max_items)
+            outbox = outbox_of(config.home, folder)
             pipeline = pipelines[config.home] = HomePipeline(
                 config,
                 outbox,

@@ -6,11 +6,15 @@ the hub deployment runs their edges. :class:`HostedEdges` is the
 drain, commands, configs and periodic tasks as the single home's
 :class:`edge.agent.EdgeAgent`, set up for sharing:
 
-* Each home's files are in a folder of its own, ``<data_dir>/<home>/`` (``outbox.sqlite``,
-  ``config.json``, ``detectors.json``); its edge id is its home id, so the hub's
-  ``(edge, seq)`` dedup is unchanged. The outboxes are drained round-robin, at most
-  ``per_home_turn`` items of one home per window while others wait, so one home's
-  telemetry backlog cannot delay another home's fall.
+* Each home's files are in a folder of its own, ``<data_dir>/<home>/`` (``config.json``,
+  ``detectors.json``); its edge id is its home id, so the hub's ``(edge, seq)`` dedup is
+  unchanged. The homes' outboxes share one file, ``<data_dir>/outboxes.sqlite`` (one
+  connection, 3 file descriptors however many homes; each row keyed by its edge, so seqs,
+  bounds and drops are per home): 10,000 homes with a file each would need 30,000. A
+  home's own ``outbox.sqlite`` left by an earlier version is moved into it at start
+  (:mod:`edge.adopt`). The outboxes are drained round-robin, at most ``per_home_turn``
+  items of one home per window while others wait, so one home's telemetry backlog cannot
+  delay another home's fall.
 * Local: two wildcard subscriptions (``<prefix>/+/dev/+/up`` and the Zigbee2MQTT base with
   ``{home}`` as ``+``, ``zigbee2mqtt/{home}`` by default); each message is routed by the
   home id in its topic (:class:`TopicRouter`). Uplink: one subscription per hub channel
@@ -46,11 +50,14 @@ from contracts.topics import (
     native_device_up,
 )
 
+from .adopt import Adopted, adopt_outboxes
 from .homes import open_homes
+from .outbox import Outbox, OutboxFile
 from .runtime import EdgeRuntime, Publish
 from .settings import EdgeSettings
 
-OUTBOX_FILE = "outbox.sqlite"
+OUTBOX_FILE = "outboxes.sqlite"  # in data_dir: every home's outbox
+HOME_OUTBOX_FILE = "outbox.sqlite"  # in a home's folder: its own outbox, before version 3
 
 
 def default_process_id() -> str:
@@ -101,19 +108,31 @@ class HostedEdges(EdgeRuntime):
     """Many homes' edges in one process: one local and one uplink MQTT connection."""
 
     def __init__(self, configs: Iterable[HomeConfig], settings: EdgeSettings):
-        """Each home's files in ``<data_dir>/<home>/``; its detectors resume from there."""
+        """Each home's files in ``<data_dir>/<home>/``; its detectors resume from there. The
+        outboxes in ``<data_dir>/outboxes.sqlite``, with any home's own old file moved in."""
         configs = _hostable(configs)
         zigbee_base = settings.zigbee_base_for(hosted=True)
         self.router = TopicRouter(settings.prefix, zigbee_base)
         self.process_id = settings.process_id or default_process_id()
         self.status_topic = hosted_status(settings.prefix, self.process_id)
-        pipelines, restored = open_homes(
-            configs,
-            settings,
-            folder_of=lambda home: settings.data_dir / home,
-            outbox_file=OUTBOX_FILE,
-            zigbee_base=zigbee_base,
-        )
+        data = settings.data_dir
+        self.outbox_file = OutboxFile(data / OUTBOX_FILE)
+        try:
+            old = {c.home: data / c.home / HOME_OUTBOX_FILE for c in configs}
+            self.adopted: list[Adopted] = adopt_outboxes(self.outbox_file, old)
+            with self.outbox_file.synced_once():  # a new home's first write: one fsync in all
+                pipelines, restored = open_homes(
+                    configs,
+                    settings,
+                    folder_of=lambda home: data / home,
+                    outbox_of=lambda edge, _: Outbox(
+                        self.outbox_file, edge, max_items=settings.outbox_max_items
+                    ),
+                    zigbee_base=zigbee_base,
+                )
+        except BaseException:
+            self.outbox_file.close()
+            raise
         super().__init__(
             pipelines,
             restored,

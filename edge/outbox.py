@@ -6,17 +6,16 @@ the publish (QoS 1). A crash, a power cut or an hour without uplink therefore lo
 that ``put`` returned, and a replay after a crash is harmless because the hub deduplicates
 on ``(edge, seq)`` (ARCHITECTURE.md).
 
-Storage is one SQLite file. Why these settings:
-
-* WAL journal: readers never block the writer, and a commit is one append to the WAL.
-* ``synchronous=FULL``: the WAL is fsynced at every commit. ``NORMAL`` would already survive
-  SIGKILL (the WAL sits in the OS page cache), but an edge box in a flat is unplugged or loses
-  power far more often than a server, and a lost fall event is the one thing we must not lose.
-  The price is one fsync per ``put``/``ack``; telemetry arrives in batches (``put_many``)
-  and the agent acks a drained window at once (``ack_many``).
-* ``last_seq`` lives in a meta table updated in the same transaction as the insert, never
-  derived from ``max(seq)`` of the items, so a seq is never reused even when every item was
-  acked and the process restarts.
+Storage is an :class:`edge.outbox_file.OutboxFile` (SQLite, WAL, ``synchronous=FULL``: see
+there why): the edge's own file (``Outbox(path, edge)``, an edge box), or one file shared by
+every home of a hosted process (``Outbox(file, edge)``), where each row is keyed by its edge:
+seqs, bound, drops and staging are per edge exactly as with a file of its own. The price of
+``synchronous=FULL`` is one fsync per ``put``/``ack``; telemetry arrives in batches
+(``put_many``), the agent acks a drained window at once (``ack_many``), and several homes'
+writes can share one fsync (:meth:`OutboxFile.synced_once`).
+``last_seq`` lives in a meta table updated in the same transaction as the insert, never
+derived from ``max(seq)`` of the items, so a seq is never reused even when every item was
+acked and the process restarts.
 
 The bound (``max_items``) is a soft bound that only telemetry pays for: after each write, while
 there are more than ``max_items`` items, the oldest telemetry item is deleted and counted in
@@ -34,15 +33,15 @@ staged. Staging does not wait for the disk (see :meth:`Outbox.stage`): a power c
 readings staged since the last synced write, never an event. Staged readings are not
 counted against ``max_items``; the items they become are.
 
-The class is synchronous and holds one connection; a lock makes it safe to call from a worker
-thread (``asyncio.to_thread``) as well as from the event loop's thread.
+The class is synchronous; its file's lock makes it safe to call from a worker thread
+(``asyncio.to_thread``) as well as from the event loop's thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,45 +49,29 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, get_args
 
+from .outbox_file import OutboxError, OutboxFile
+
+__all__ = [
+    "KINDS",
+    "Kind",
+    "Outbox",
+    "OutboxDepth",
+    "OutboxError",
+    "OutboxFile",
+    "OutboxItem",
+    "synced_once",
+]
+
 Kind = Literal["event", "telemetry", "status"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
 # Delivery order: events before status before telemetry; by seq within a kind.
 _PRIORITY: dict[str, int] = {"event": 0, "status": 1, "telemetry": 2}
 
-_SCHEMA_VERSION = 2  # 2: the staged table (created in version-1 files when they are opened)
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS items (
-    seq      INTEGER PRIMARY KEY,
-    kind     TEXT    NOT NULL,
-    priority INTEGER NOT NULL,
-    topic    TEXT    NOT NULL,
-    payload  BLOB    NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS items_by_priority ON items (priority, seq);
-CREATE TABLE IF NOT EXISTS staged (
-    id      INTEGER PRIMARY KEY,
-    reading BLOB    NOT NULL
-) STRICT;
-"""
-
 
 def _encode(document: Any) -> bytes:
     """Compact UTF-8 JSON; NaN is a caller bug (ValueError), not a token to send the hub."""
     return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
-class OutboxError(Exception):
-    """Root of the outbox's errors; always names the database file."""
-
-    def __init__(self, reason: str, *, path: str | Path):
-        self.reason = reason
-        self.path = str(path)
-        super().__init__(f"outbox {self.path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -115,59 +98,33 @@ class OutboxDepth:
 class Outbox:
     """A durable, bounded, ordered queue of upstream messages for one edge."""
 
-    def __init__(self, path: str | Path, edge: str, *, max_items: int = 100_000):
+    def __init__(self, file: str | Path | OutboxFile, edge: str, *, max_items: int = 100_000):
+        """``file``: a path (the edge's own file, opened here, closed with the outbox; it
+        must hold no other edge) or an :class:`OutboxFile` shared with other edges (its
+        owner closes it)."""
         if not edge:
             raise ValueError("edge must be a non-empty id")
         if max_items < 1:
             raise ValueError(f"max_items must be >= 1, got {max_items}")
-        self.path = Path(path)
         self.edge = edge
         self.max_items = max_items
-        self._lock = threading.Lock()
+        self._closed = False
+        self._owns_file = not isinstance(file, OutboxFile)
+        self.file = OutboxFile(file) if not isinstance(file, OutboxFile) else file
+        self.path = self.file.path
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutboxError(f"cannot create the data folder: {exc}", path=self.path) from exc
-        try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves (see _write).
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise OutboxError(f"cannot open: {exc}", path=self.path) from exc
-        try:
-            self._setup()
-        except OutboxError:
-            self._db.close()
+            if self._owns_file:
+                # The seq is per edge: another edge's items must not be replayed under this
+                # one, nor this edge's file taken for another by mistake.
+                others = [e for e in self.file.edges() if e != edge]
+                if others:
+                    reason = f"belongs to edge {others[0]!r}, not {edge!r}"
+                    raise OutboxError(reason, path=self.path)
+            self.file.register(edge)
+        except BaseException:
+            if self._owns_file:
+                self.file.close()
             raise
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise OutboxError(f"cannot open: {exc}", path=self.path) from exc
-
-    def _setup(self) -> None:
-        db = self._db
-        # A file that is not SQLite fails here ("file is not a database").
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if mode.lower() != "wal":
-            raise OutboxError(f"cannot switch to WAL journal (got {mode})", path=self.path)
-        db.execute("PRAGMA synchronous=FULL")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > _SCHEMA_VERSION:
-            raise OutboxError(
-                f"schema version {version} is newer than this code ({_SCHEMA_VERSION})",
-                path=self.path,
-            )
-        with self._write():
-            # One statement at a time: executescript() would COMMIT our transaction.
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('edge', ?)", (self.edge,))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0')")
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('dropped_telemetry', '0')")
-            stored_edge = self._meta("edge")
-        # The seq is per edge: items of another edge must not be replayed under this one.
-        if stored_edge != self.edge:
-            raise OutboxError(f"belongs to edge {stored_edge!r}, not {self.edge!r}", path=self.path)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -191,17 +148,14 @@ class Outbox:
         if not items:
             return []
         stored: list[OutboxItem] = []
-        with self._locked(), self._write():
+        with self._write():
             seq = int(self._meta("last_seq"))
             for kind, topic, document in items:
                 seq += 1
                 # "edge" and "seq" are the outbox's to set: the hub dedups on exactly these.
                 body = {**document, "edge": self.edge, "seq": seq}
                 payload = _encode(body)
-                self._db.execute(
-                    "INSERT INTO items (seq, kind, priority, topic, payload) VALUES (?,?,?,?,?)",
-                    (seq, kind, _PRIORITY[kind], topic, payload),
-                )
+                self._insert(seq, kind, topic, payload)
                 stored.append(OutboxItem(seq, kind, topic, payload))
             self._set_meta("last_seq", seq)
             self._enforce_bound()
@@ -215,18 +169,11 @@ class Outbox:
         in the WAL, which survives the process being killed at once; the next write that
         syncs (an event, an ack, the seal) makes them safe from a power cut too.
         """
-        rows = [(_encode(reading),) for reading in readings]
+        rows = [(self.edge, _encode(reading)) for reading in readings]
         if not rows:
             return
-        with self._locked():
-            with self._translated("stage readings"):
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with self._write():
-                    self._db.executemany("INSERT INTO staged (reading) VALUES (?)", rows)
-            finally:
-                with self._translated("stage readings"):
-                    self._db.execute("PRAGMA synchronous=FULL")
+        with self._write(sync=False):
+            self._db.executemany("INSERT INTO staged (edge, reading) VALUES (?, ?)", rows)
 
     def seal_telemetry(
         self, topic: str, home: str, *, max_readings: int = 2000
@@ -236,8 +183,18 @@ class Outbox:
         if max_readings < 1:
             raise ValueError(f"max_readings must be >= 1, got {max_readings}")
         stored: list[OutboxItem] = []
-        with self._locked(), self._write():
-            staged = self._db.execute("SELECT id, reading FROM staged ORDER BY id").fetchall()
+        with self._locked(), self._translated("read staged readings"):
+            if (
+                self._db.execute(
+                    "SELECT 1 FROM staged WHERE edge = ? LIMIT 1", (self.edge,)
+                ).fetchone()
+                is None
+            ):
+                return []  # nothing staged: no transaction (a thousand homes, every minute)
+        with self._write():
+            staged = self._db.execute(
+                "SELECT id, reading FROM staged WHERE edge = ? ORDER BY id", (self.edge,)
+            ).fetchall()
             if not staged:
                 return []
             seq = int(self._meta("last_seq"))
@@ -249,33 +206,39 @@ class Outbox:
                 # The readings are JSON already: joined, not parsed and written again.
                 readings = b",".join(bytes(reading) for _, reading in chunk)
                 payload = head + readings + tail + str(seq).encode() + b"}"
-                self._db.execute(
-                    "INSERT INTO items (seq, kind, priority, topic, payload) VALUES (?,?,?,?,?)",
-                    (seq, "telemetry", _PRIORITY["telemetry"], topic, payload),
-                )
+                self._insert(seq, "telemetry", topic, payload)
                 stored.append(OutboxItem(seq, "telemetry", topic, payload))
-            self._db.execute("DELETE FROM staged WHERE id <= ?", (staged[-1][0],))
+            self._db.execute(
+                "DELETE FROM staged WHERE edge = ? AND id <= ?", (self.edge, staged[-1][0])
+            )
             self._set_meta("last_seq", seq)
             self._enforce_bound()
         return stored
 
+    def _insert(self, seq: int, kind: Kind, topic: str, payload: bytes) -> None:
+        self._db.execute(
+            "INSERT INTO items (edge, seq, kind, priority, topic, payload) VALUES (?,?,?,?,?,?)",
+            (self.edge, seq, kind, _PRIORITY[kind], topic, payload),
+        )
+
     def _enforce_bound(self) -> None:
-        (count,) = self._db.execute("SELECT COUNT(*) FROM items").fetchone()
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM items WHERE edge = ?", (self.edge,)
+        ).fetchone()
         excess = count - self.max_items
         if excess <= 0:
             return
         dropped = self._db.execute(
-            "DELETE FROM items WHERE seq IN "
-            "(SELECT seq FROM items WHERE kind = 'telemetry' ORDER BY seq LIMIT ?)",
-            (excess,),
+            "DELETE FROM items WHERE edge = ?1 AND seq IN (SELECT seq FROM items"
+            " WHERE edge = ?1 AND priority = ?2 ORDER BY seq LIMIT ?3)",
+            (self.edge, _PRIORITY["telemetry"], excess),
         ).rowcount
         if dropped:
             self._set_meta("dropped_telemetry", int(self._meta("dropped_telemetry")) + dropped)
 
     def ack(self, seq: int) -> None:
         """The broker acknowledged ``seq``: forget it. Unknown or already acked seqs are fine."""
-        with self._locked(), self._write():
-            self._db.execute("DELETE FROM items WHERE seq = ?", (seq,))
+        self.ack_many([seq])
 
     def ack_many(self, seqs: Iterable[int]) -> None:
         """Forget several acknowledged seqs in one transaction (one fsync): a drained window.
@@ -283,11 +246,11 @@ class Outbox:
         Like :meth:`ack`, unknown or already acked seqs are fine; an empty ``seqs`` writes
         nothing.
         """
-        rows = [(int(seq),) for seq in seqs]
+        rows = [(self.edge, int(seq)) for seq in seqs]
         if not rows:
             return
-        with self._locked(), self._write():
-            self._db.executemany("DELETE FROM items WHERE seq = ?", rows)
+        with self._write():
+            self._db.executemany("DELETE FROM items WHERE edge = ? AND seq = ?", rows)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -295,16 +258,23 @@ class Outbox:
         """Up to ``limit`` unacked items: events first (by seq), then status, then telemetry."""
         with self._locked(), self._translated("read pending items"):
             rows = self._db.execute(
-                "SELECT seq, kind, topic, payload FROM items ORDER BY priority, seq LIMIT ?",
-                (limit,),
+                "SELECT seq, kind, topic, payload FROM items WHERE edge = ?"
+                " ORDER BY priority, seq LIMIT ?",
+                (self.edge, limit),
             ).fetchall()
         return [OutboxItem(seq, kind, topic, bytes(payload)) for seq, kind, topic, payload in rows]
 
     def depth(self) -> OutboxDepth:
         with self._locked(), self._translated("read depth"):
-            counts = dict(self._db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind"))
+            counts = dict(
+                self._db.execute(
+                    "SELECT kind, COUNT(*) FROM items WHERE edge = ? GROUP BY kind", (self.edge,)
+                )
+            )
             dropped = int(self._meta("dropped_telemetry"))
-            (staged,) = self._db.execute("SELECT COUNT(*) FROM staged").fetchone()
+            (staged,) = self._db.execute(
+                "SELECT COUNT(*) FROM staged WHERE edge = ?", (self.edge,)
+            ).fetchone()
         return OutboxDepth(
             events=counts.get("event", 0),
             telemetry=counts.get("telemetry", 0),
@@ -322,9 +292,11 @@ class Outbox:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the database; idempotent. Everything ``put`` returned is already on disk."""
-        with self._locked(), self._translated("close"):
-            self._db.close()
+        """Done with this edge's outbox (its own file is closed; a shared one stays open for
+        the other edges); idempotent. Everything ``put`` returned is already on disk."""
+        self._closed = True
+        if self._owns_file:
+            self.file.close()
 
     def __enter__(self) -> Self:
         return self
@@ -342,36 +314,42 @@ class Outbox:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self.file.db
+
     def _meta(self, key: str) -> str:
-        return self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+        return self._db.execute(
+            "SELECT value FROM meta WHERE edge = ? AND key = ?", (self.edge, key)
+        ).fetchone()[0]
 
     def _set_meta(self, key: str, value: int | str) -> None:
-        self._db.execute("UPDATE meta SET value = ? WHERE key = ?", (str(value), key))
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE edge = ? AND key = ?", (str(value), self.edge, key)
+        )
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with self._lock:
+        with self.file.locked():
+            if self._closed:
+                raise OutboxError(f"edge {self.edge}'s outbox is closed", path=self.path)
             yield
 
-    @contextmanager
-    def _translated(self, action: str) -> Iterator[None]:
-        """sqlite3 errors leave this module as OutboxError, with the path and the action."""
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise OutboxError(f"cannot {action}: {exc}", path=self.path) from exc
+    def _translated(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return self.file.translated(action)
 
     @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so a second
-        writer on the same file waits (then fails with "locked") before reading last_seq,
-        never after: two writers can never hand out the same seq."""
-        with self._translated("write"):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if self._db.in_transaction:  # SQLite may already have rolled back itself
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self, *, sync: bool = True) -> Iterator[None]:
+        with self._locked(), self.file.write(sync=sync):
+            yield
+
+
+@contextlib.contextmanager
+def synced_once(outboxes: Iterable[Outbox]) -> Iterator[None]:
+    """The outboxes' writes in this block fsynced once per file, at its end (see
+    :meth:`OutboxFile.synced_once`: nothing written in the block may be sent before)."""
+    files = {id(outbox.file): outbox.file for outbox in outboxes}
+    with contextlib.ExitStack() as stack:
+        for file in files.values():
+            stack.enter_context(file.synced_once())
+        yield

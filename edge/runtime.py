@@ -30,7 +30,8 @@ connections, and its named tasks in one ``asyncio.TaskGroup``:
   costs no other home.
 
 Both connections reconnect with a jittered backoff (:func:`transport.reconnect.keep_connected`).
-Outbox writes happen on the event loop's thread (one fsync each, ~ms): an event is durable
+Outbox writes happen on the event loop's thread (one fsync each, ~ms; the homes' sealed
+telemetry and a drained window's acks share one per outbox file): an event is durable
 before the next message is looked at, and nothing is left half-written in a worker thread
 when the edge is cancelled. What a subclass says: its client id, subscriptions and will,
 which home a local topic belongs to, and what its statuses add.
@@ -59,6 +60,7 @@ from transport.reconnect import keep_connected
 from .commands import LocalCommands
 from .detector_state import DetectorSaves
 from .drain import RoundRobinDrain
+from .outbox import OutboxError, synced_once
 from .pipeline import ConfigState, HomePipeline, alarm_command, now_iso
 from .settings import EdgeSettings
 from .tasks import every, mqtt_call
@@ -183,20 +185,28 @@ class EdgeRuntime(ABC):
             self.close()
 
     def close(self) -> None:
-        """Save the detectors' states, flush every telemetry batch into its outbox and close
-        the outboxes; idempotent."""
+        """Save the detectors' states, flush every telemetry batch into its outbox (one fsync
+        per outbox file for all of them) and close the outboxes; idempotent."""
         if self._closed:
             return
         self._closed = True
-        for pipeline in self.pipelines.values():
-            try:
-                self.saves.save(pipeline)
-                if pipeline.flush_telemetry():
-                    log.info("home %s: telemetry kept in the outbox for next time", pipeline.home)
-            except Exception:  # one home's broken outbox must not keep the others open
-                log.exception("home %s: cannot keep the telemetry batch", pipeline.home)
-            finally:
-                pipeline.outbox.close()
+        outboxes = [pipeline.outbox for pipeline in self.pipelines.values()]
+        try:
+            with synced_once(outboxes):
+                for pipeline in self.pipelines.values():
+                    try:
+                        self.saves.save(pipeline)
+                        if pipeline.flush_telemetry():
+                            log.info("home %s: telemetry kept in the outbox", pipeline.home)
+                    except Exception:  # one home's broken outbox must not keep the others open
+                        log.exception("home %s: cannot keep the telemetry batch", pipeline.home)
+        except OutboxError as exc:  # the writes are in the WAL: a kill loses nothing
+            log.error("%s: cannot sync the outbox at the stop: %s", self.who, exc)
+        finally:
+            for outbox in outboxes:
+                outbox.close()
+            for file in {id(o.file): o.file for o in outboxes}.values():
+                file.close()
 
     async def _keep_connected(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
         settings = self.settings
@@ -227,11 +237,20 @@ class EdgeRuntime(ABC):
                     await asyncio.sleep(0)
 
     async def _flush_telemetry(self) -> None:
-        for index, pipeline in enumerate(list(self.pipelines.values()), 1):
-            if pipeline.flush_telemetry():
-                self.drain.mark(pipeline.home)
-            if index % YIELD_EVERY == 0:  # one fsync per home: let messages in between
-                await asyncio.sleep(0)
+        """Every home's staged readings sealed; YIELD_EVERY homes at a time share one fsync,
+        and the drain hears of them once it is done (not before: see synced_once)."""
+        pipelines = list(self.pipelines.values())
+        for start in range(0, len(pipelines), YIELD_EVERY):
+            chunk = pipelines[start : start + YIELD_EVERY]
+            try:
+                with synced_once(p.outbox for p in chunk):
+                    sealed = [p.home for p in chunk if p.flush_telemetry()]
+            except OutboxError as exc:  # sealed but not synced: the next synced write covers it
+                log.error("%s: cannot sync the sealed telemetry: %s", self.who, exc)
+                sealed = []
+            for home in sealed:
+                self.drain.mark(home)
+            await asyncio.sleep(0)  # let messages in between
 
     async def _save_detectors(self) -> None:
         await self.saves.save_changed()

@@ -77,7 +77,7 @@ class Setup:
         return [(m.topic, m.payload) for m in encode([reading], home_config, zigbee_base=base)]
 
     def outbox(self, home: str) -> Path:
-        return self.data / home / "outbox.sqlite" if self.hosted else self.data / "outbox.db"
+        return self.data / "outboxes.sqlite" if self.hosted else self.data / "outbox.db"
 
     def statuses(self, home: str) -> list[dict[str, Any]]:
         return self.hub.of(topic(home, "status"))
@@ -253,9 +253,9 @@ async def test_readings_survive_a_sigkill_while_the_uplink_is_down(brokers, tmp_
             for home in setup.homes:
                 await until(
                     lambda home=home: (
-                        outbox_counts(setup.outbox(home)).get("readings", 0)
+                        (counts := outbox_counts(setup.outbox(home), home)).get("readings", 0)
                         >= readings_per_home + presses_per_home
-                        and outbox_counts(setup.outbox(home)).get("event", 0) >= presses_per_home
+                        and counts.get("event", 0) >= presses_per_home
                     ),
                     15,
                     f"{home}'s readings and events on disk",

@@ -96,9 +96,11 @@ async def test_each_home_alerts_on_its_own_topic_over_one_connection(brokers, tm
         assert hub.of(events["h001"]) == []
         assert not raised(hub.of(events["h002"]), "fall")
         assert not raised(hub.of(events["h003"]), "sos")
-        # Each home has its own outbox file and seq.
+        # One outbox file for every home (each its own seq); each home its own folder.
+        assert (tmp_path / "hosted" / "outboxes.sqlite").exists()
         for config in CONFIGS:
-            assert (tmp_path / "hosted" / config.home / "outbox.sqlite").exists()
+            assert (tmp_path / "hosted" / config.home).is_dir()
+            assert not (tmp_path / "hosted" / config.home / "outbox.sqlite").exists()
 
     # Clean stop: every home and the process say offline (retained).
     async with aiomqtt.Client(**uplink.client_kwargs()) as watcher:

@@ -5,7 +5,6 @@ writes beyond it fail with "database or disk is full", as on a full disk."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from edge.outbox import Outbox, OutboxError
 from edge.pipeline import MAX_TELEMETRY_BATCH, MAX_UNSTAGED_READINGS, HomePipeline
+from tests.edge.old_outboxes import old_outbox
 from tests.support.factories import BAND, device, make_home
 
 HOME = "h001"
@@ -51,13 +51,14 @@ def test_staged_readings_survive_a_reopen_and_are_sealed_into_batches(tmp_path: 
         assert outbox.last_seq == 2
 
 
-def test_an_outbox_of_the_previous_version_gains_the_staging_table(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite"
-    with Outbox(path, HOME) as outbox:
-        outbox.put("event", "eldercare/v1/h001/event", {"kind": "sos"})
-    with sqlite3.connect(path) as db:  # as version 1 left it
-        db.execute("DROP TABLE staged")
-        db.execute("PRAGMA user_version=1")
+def test_an_outbox_of_version_1_gains_the_staging_table(tmp_path: Path) -> None:
+    path = old_outbox(
+        tmp_path / "outbox.sqlite",
+        HOME,
+        items=[(1, "event", "eldercare/v1/h001/event", {"kind": "sos"})],
+        last_seq=1,
+        version=1,
+    )
     with Outbox(path, HOME) as outbox:
         outbox.stage([reading(70)])
         assert [item.seq for item in outbox.pending()] == [1]

@@ -113,15 +113,20 @@ def running(edge: EdgeProcess) -> Iterator[EdgeProcess]:
         edge.stop()
 
 
-def outbox_counts(path: Path) -> dict[str, int]:
-    """What an edge's outbox file holds (read beside the running edge: SQLite in WAL mode
-    lets a reader in): items by kind, and staged readings."""
+def outbox_counts(path: Path, edge: str) -> dict[str, int]:
+    """What an edge's outbox holds in its file (read beside the running edge: SQLite in WAL
+    mode lets a reader in; a hosted process's file holds every home's): items by kind, and
+    staged readings."""
     if not path.exists():
         return {}
     with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
-        counts = dict(db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind"))
-        telemetry = db.execute("SELECT payload FROM items WHERE kind = 'telemetry'").fetchall()
-        (staged,) = db.execute("SELECT COUNT(*) FROM staged").fetchone()
+        counts = dict(
+            db.execute("SELECT kind, COUNT(*) FROM items WHERE edge = ? GROUP BY kind", (edge,))
+        )
+        telemetry = db.execute(
+            "SELECT payload FROM items WHERE edge = ? AND kind = 'telemetry'", (edge,)
+        ).fetchall()
+        (staged,) = db.execute("SELECT COUNT(*) FROM staged WHERE edge = ?", (edge,)).fetchone()
     sealed = sum(bytes(payload).count(b'"metric"') for (payload,) in telemetry)
     return {**counts, "staged": staged, "readings": staged + sealed}
 
