@@ -1,5 +1,6 @@
-"""Reopening a resolved case (hub/alerts.py): within a day, by a person's resolve only, never
-beside a newer open alert of the same kind; recorded in the history with what it undid."""
+"""Reopening a resolved case (hub/alert_actions.py): within a day, by a person's resolve
+only, never beside a newer open alert of the same kind; recorded in the history with what it
+undid."""
 
 from __future__ import annotations
 

@@ -1,0 +1,114 @@
+"""What the alert manager's parts share: its errors, the update it hands back, its settings,
+and the few reads and writes of an alert that each part makes.
+
+The manager (hub/alerts.py) is split by who causes a change: the homes' events
+(hub/alerts.py), people (hub/alert_actions.py) and the passing of time
+(hub/alert_escalation.py). All three change the same rows in the caller's transaction, so
+the ways to find an alert, to take one under its home's lock and to write its history live
+here once: every history row is stamped by the same clock, and every action of a person
+or a timer waits for a worker busy at that home (hub.arbiter) in the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.topics import DEFAULT_PREFIX
+
+from . import arbiter
+from .errors import HubError
+from .escalation import DEFAULT_POLICIES, EscalationPolicies
+from .schema import Alert, AlertChange, Home
+from .views import alert_document
+
+
+class AlertError(HubError):
+    """An action on an alert that cannot be done; ``status`` is the HTTP status it maps to."""
+
+    status = 409
+
+    def __init__(self, reason: str, *, alert_id: int | None = None):
+        super().__init__(reason, alert_id=alert_id)
+
+
+class AlertNotFound(AlertError):
+    status = 404
+
+
+@dataclass(frozen=True)
+class AlertUpdate:
+    """A change to publish once committed: the alert as it is now, and what happened."""
+
+    change: str
+    actor: str
+    alert: Mapping[str, Any]
+
+    @property
+    def station(self) -> str:
+        return self.alert["station"]
+
+    @property
+    def resident(self) -> str:
+        return self.alert["resident"]
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The manager's settings (the arguments of :class:`hub.alerts.AlertManager`)."""
+
+    prefix: str = DEFAULT_PREFIX
+    policies: EscalationPolicies = DEFAULT_POLICIES
+    contact_targets: Mapping[str, str] = field(default_factory=dict)
+    language: str = "zh"
+    home_offline_after_s: float = 900.0
+    clock: Callable[[], float] = time.time
+
+
+class AlertCases:
+    """The alerts of the caller's session, as every part of the manager reads and writes
+    them. Never commits."""
+
+    def __init__(self, settings: AlertSettings):
+        self.settings = settings
+
+    def now(self) -> float:
+        return self.settings.clock()
+
+    def open(self, session: Session, home_id: str, kind: str) -> Alert | None:
+        """The home's unresolved alert of ``kind`` (there is at most one)."""
+        return session.scalars(
+            select(Alert).where(
+                Alert.home_id == home_id, Alert.kind == kind, Alert.resolved_at.is_(None)
+            )
+        ).first()
+
+    def take(self, session: Session, alert_id: int) -> tuple[Alert, Home]:
+        """The alert and its home, for an action that is not a home's event."""
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise AlertNotFound("no such alert", alert_id=alert_id)
+        if arbiter.shared_store(session):  # a person's action and a worker's take turns
+            arbiter.lock_homes(session, [alert.home_id])
+            session.refresh(alert)
+        home = session.get(Home, alert.home_id)
+        assert home is not None  # a foreign key
+        return alert, home
+
+    def record(
+        self, session: Session, alert: Alert, actor: str, action: str, detail: dict[str, Any]
+    ) -> None:
+        """A row of the alert's history (also the ``record`` of hub.notices and
+        hub.ward_routing)."""
+        session.add(
+            AlertChange(alert_id=alert.id, at=self.now(), actor=actor, action=action, detail=detail)
+        )
+
+    @staticmethod
+    def update_of(alert: Alert, home: Home, change: str, actor: str) -> AlertUpdate:
+        return AlertUpdate(change=change, actor=actor, alert=alert_document(alert, home))
