@@ -25,7 +25,8 @@ drain, commands, configs and periodic tasks as the single home's
   ``<prefix>/<home>/status`` cannot each carry one. On connect each home's status is
   published retained with ``"state": "online"`` and ``"hosted": <process id>``; the
   connection's will is a process-level retained ``offline`` on
-  ``<prefix>/hosted/<process id>/status`` whose document lists the homes. **The hub maps a
+  ``<prefix>/hosted/<process id>/status`` whose document lists the homes (past what a
+  will can carry, about 5,000 homes, their count instead). **The hub maps a
   hosted process status onto its homes**: when it goes ``offline`` (will or clean stop)
   every home listed is offline, whatever its own retained status still says. A clean stop
   also publishes ``offline`` on every home's status.
@@ -58,6 +59,7 @@ from .settings import EdgeSettings
 
 OUTBOX_FILE = "outboxes.sqlite"  # in data_dir: every home's outbox
 HOME_OUTBOX_FILE = "outbox.sqlite"  # in a home's folder: its own outbox, before version 3
+MAX_WILL_BYTES = 60_000  # under MQTT's 65,535 for a will payload, with room for the rest
 
 
 def default_process_id() -> str:
@@ -150,7 +152,14 @@ class HostedEdges(EdgeRuntime):
     def will(self) -> tuple[str, str]:
         offline = self.process_status("offline")
         offline.pop("ts")
-        return self.status_topic, json.dumps(offline, ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps(offline, ensure_ascii=False, separators=(",", ":"))
+        if len(payload.encode()) > MAX_WILL_BYTES:
+            # MQTT carries a will in the CONNECT packet with a 2-byte length: past about
+            # 5,000 homes their list does not fit. The hub moves the homes whose own status
+            # named this process, not the ones listed, so the count says enough.
+            offline["homes_count"] = len(offline.pop("homes"))
+            payload = json.dumps(offline, ensure_ascii=False, separators=(",", ":"))
+        return self.status_topic, payload
 
     def process_status(self, state: str) -> dict[str, Any]:
         return {

@@ -178,6 +178,9 @@ async def bench(
     run = HostedRun(offered, span, time.perf_counter() - t, rss0, rss_bytes())
     task = asyncio.create_task(hosted.run())
     while not (hosted.local_connected.is_set() and hosted.uplink_connected.is_set()):
+        if task.done():  # it stopped before both sessions were up: say why, never hang
+            task.result()
+            raise RuntimeError("the hosted edges stopped before they connected")
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
     cpu0, wall0 = os.times(), time.perf_counter()

@@ -196,3 +196,22 @@ async def test_a_periodic_save_writes_changed_homes_and_survives_one_failing(tmp
     finally:
         hosted.close()
     assert hosted.detector_saves == 5  # the clean stop: nothing changed since
+
+
+async def test_a_process_of_many_homes_connects_though_their_list_does_not_fit_a_will(
+    brokers, tmp_path
+):
+    # MQTT carries a will in the CONNECT packet, at most 65,535 bytes: 1,000 home ids of 64
+    # characters do not fit (nor do about 5,000 short ones). The process connects, and its
+    # will says how many homes it speaks for.
+    local, uplink = brokers
+    template = CONFIGS[0]
+    configs = [template.model_copy(update={"home": f"{n:04d}".ljust(64, "x")}) for n in range(1000)]
+    url = uplink.hosted_url("big", [config.home for config in configs])
+    hosted = HostedEdges(configs, EdgeSettings(local.url, url, tmp_path, process_id="big"))
+    _, will = hosted.will()
+    assert len(will.encode()) < 65_535
+    assert json.loads(will)["homes_count"] == 1000 and "homes" not in json.loads(will)
+    async with running(hosted.run):
+        async with asyncio.timeout(WAIT * 3):
+            await hosted.uplink_connected.wait()
