@@ -102,12 +102,15 @@ class WorkersResult:
     ingest: list[WorkersIngestRow] = field(default_factory=list)
     latency: LatencyRow | None = None
     failover: FailoverRow | None = None
+    failover_failed: str | None = None  # why the failover was not measured
 
     def as_dict(self) -> dict[str, Any]:
+        failover = self.failover.as_dict() if self.failover else None
         return {
             "ingest": [row.as_dict() for row in self.ingest],
             "alerts_with_2_workers": self.latency.as_dict() if self.latency else None,
-            "failover": self.failover.as_dict() if self.failover else None,
+            "failover": failover
+            or ({"failed": self.failover_failed} if self.failover_failed else None),
         }
 
 
@@ -139,9 +142,22 @@ async def workers_phases(
     result.latency = await workers_latency(url, database, folder / "latency", prefix, homes, sizes)
     log(f"{homes} homes, 2 workers: alert p99 {result.latency.percentile(99)} ms")
     await asyncio.to_thread(forget_stored, database)
-    result.failover = await failover(url, database, folder / "failover", prefix, homes)
+    try:
+        result.failover = await failover(url, database, folder / "failover", prefix, homes)
+    except (TimeoutError, RuntimeError) as exc:  # the figures measured so far still count
+        result.failover_failed = f"{exc} ({_tail(folder / 'failover' / 'worker-2.log')})"
+        log(f"{homes} homes, failover not measured: {result.failover_failed}")
+        return result
     log(f"{homes} homes, failover: {result.failover.as_dict()}")
     return result
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    """The last lines of a worker's log: what it was doing when it was given up on."""
+    try:
+        return " | ".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"no log: {exc}"
 
 
 async def workers_ingest(

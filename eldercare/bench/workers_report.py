@@ -46,4 +46,6 @@ def workers_lines(rows: Sequence[HomesResult]) -> list[str]:
                 f"messages flowing {failover.flowing_s:.2f} s; {failover.lost} of "
                 f"{failover.published:,} lost, {failover.duplicates} duplicates skipped"
             )
+        elif workers.failover_failed:
+            lines.append(f"  failover: not measured: {workers.failover_failed}")
     return ["", *lines] if lines else []
