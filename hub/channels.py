@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from .outbound import redact
 from .schema import Alert, AlertChange, Delivery, Home, Station
 from .texts import channel_failing_text
-from .webpush import push_targets
+from .webpush import homes_with_push
 
 # Failed attempts in a row on one channel before the station is paged about it: a first
 # failure is often a blip (apprise retries), three in a row (about 35 s with the default
@@ -90,10 +90,11 @@ def unconfigured(
         for s in session.scalars(stations)
         if not s.notify
     ]
+    pushed = homes_with_push(session)  # once, not a query per home: /health asks this
     problems += [
         ChannelProblem("no_channel", "family", h.station_id, home=h.id)
         for h in session.scalars(homes)
-        if not family_targets(h.config, contact_targets) and not push_targets(session, h.id)
+        if not family_targets(h.config, contact_targets) and h.id not in pushed
     ]
     return problems
 

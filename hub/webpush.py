@@ -70,6 +70,17 @@ def push_targets(session, home: str) -> list[str]:  # type: ignore[no-untyped-de
     return [f"{TARGET_PREFIX}{sub_id}" for sub_id, residents in rows if home in residents]
 
 
+def homes_with_push(session) -> set[str]:  # type: ignore[no-untyped-def]
+    """The homes whose resident has an active family user with a push subscription: one
+    query for every home (``push_targets`` per home would be a query each)."""
+    rows = session.execute(
+        select(User.residents)
+        .join(PushSubscription, PushSubscription.username == User.username)
+        .where(User.role == "family", User.deactivated_at.is_(None))
+    ).all()
+    return {home for (residents,) in rows for home in residents or ()}
+
+
 async def send_push(
     store: Store,
     vapid: Vapid02,
