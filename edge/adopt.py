@@ -54,9 +54,7 @@ def adopt_outboxes(shared: OutboxFile, old_files: Mapping[str, Path]) -> list[Ad
 
 def adopt(shared: OutboxFile, path: Path, edge: str) -> Adopted:
     with OutboxFile(path) as old:  # a version-1/2 file is upgraded in place first
-        others = [e for e in old.edges() if e != edge]
-        if others:
-            raise OutboxError(f"belongs to edge {others[0]!r}, not {edge!r}", path=path)
+        old.require_only(edge)
         token = _token(old)
         with old.locked(), old.translated("read the items to adopt"):
             db = old.db

@@ -113,13 +113,8 @@ class Outbox:
         self.file = OutboxFile(file) if not isinstance(file, OutboxFile) else file
         self.path = self.file.path
         try:
-            if self._owns_file:
-                # The seq is per edge: another edge's items must not be replayed under this
-                # one, nor this edge's file taken for another by mistake.
-                others = [e for e in self.file.edges() if e != edge]
-                if others:
-                    reason = f"belongs to edge {others[0]!r}, not {edge!r}"
-                    raise OutboxError(reason, path=self.path)
+            if self._owns_file:  # an edge's own file is not to be taken for another's
+                self.file.require_only(edge)
             self.file.register(edge)
         except BaseException:
             if self._owns_file:

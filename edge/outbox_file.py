@@ -182,6 +182,13 @@ class OutboxFile:
             ).fetchall()
         return [edge for (edge,) in rows]
 
+    def require_only(self, edge: str) -> None:
+        """OutboxError unless this file holds no edge but ``edge``: a seq is per edge, so
+        another edge's items must never be sent (or adopted) under this one."""
+        others = [e for e in self.edges() if e != edge]
+        if others:
+            raise OutboxError(f"belongs to edge {others[0]!r}, not {edge!r}", path=self.path)
+
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
