@@ -8,11 +8,12 @@ others', which it publishes to its own subscribers. A message carries its worker
 so a worker does not publish its own twice.
 
 A NOTIFY payload is at most 8,000 bytes: a larger message (an alert with unusually big
-evidence) is written to ``feed_spill`` in the transaction that sends the NOTIFY, which
-carries only its origin and the row's id; a listener reads the row (the NOTIFY arrives
-after the commit, so the row is there) and publishes the message as any other, in its
-order. Rows older than :data:`SPILL_KEEP_S` are deleted by the next spill; a listener later
-than that (it never is, short of a stall) misses the message, counted in ``spill_missed``.
+evidence) is written to ``feed_spill`` (committed at once: the relay's connection is in
+autocommit) before the statement that sends the NOTIFYs, which carries only its origin and
+the row's id; a listener reads the row (committed before its notice was sent, so it is
+there) and publishes the message as any other, in its order. Rows older than
+:data:`SPILL_KEEP_S` are deleted by the next spill; a listener later than that (it never
+is, short of a stall) misses the message, counted in ``spill_missed``.
 While the listening connection is down (PostgreSQL restarting), messages of other workers
 are missed; the listener connects again within a second or two, and the consoles show the
 missed changes at their next reload, as after any feed overflow.
