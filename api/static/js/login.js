@@ -35,13 +35,6 @@ function showError(key) {
 
 async function main() {
   await startPage({ needUser: false });
-  // Already logged in? Straight on.
-  try {
-    const user = await api("/auth/me", { redirectOn401: false });
-    if (user) return location.replace(destination(user));
-  } catch {
-    // not logged in: the form it is
-  }
   const form = $("#login-form");
   const submit = $("[data-testid=login-submit]");
   form.username.focus();
@@ -74,6 +67,13 @@ async function main() {
       submit.textContent = t("login.submit");
     }
   });
+  // Already logged in? Straight on. Asked after the form is wired: what is typed meanwhile counts.
+  try {
+    const user = await api("/auth/me", { redirectOn401: false });
+    if (user) location.replace(destination(user));
+  } catch {
+    // not logged in: the form it is
+  }
 }
 
 main();

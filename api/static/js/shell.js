@@ -3,6 +3,10 @@
 import { currentUser, logout } from "./api.js";
 import { applyI18n, bindLangToggle, loadStrings, setLang, storedLang } from "./i18n.js";
 
+// Every form here is sent by script. One sent by the browser itself (a click before its page
+// has wired it) would be a GET that puts what was typed, a password too, in the address bar.
+document.addEventListener("submit", (event) => event.preventDefault(), true);
+
 /** Loads the strings, applies the remembered language, wires the header; returns the user. */
 export async function startPage({ needUser = true } = {}) {
   await loadStrings();
@@ -14,9 +18,17 @@ export async function startPage({ needUser = true } = {}) {
   for (const button of document.querySelectorAll("[data-testid=logout-button]")) {
     button.addEventListener("click", () => logout());
   }
-  document.body.classList.remove("booting");
-  if (!needUser) return null;
-  const user = await currentUser();
+  if (!needUser) {
+    document.body.classList.remove("booting");
+    return null;
+  }
+  let user;
+  try {
+    user = await currentUser();
+  } finally {
+    // Shown only now: the page wires its forms as soon as this returns, before any click.
+    document.body.classList.remove("booting");
+  }
   for (const el of document.querySelectorAll("[data-user-name]")) {
     el.textContent = user ? user.name || user.username : "";
   }
