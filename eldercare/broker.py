@@ -200,7 +200,34 @@ def mosquitto_binary() -> str:
     return found
 
 
+LOWEST_PORT = 10_000
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for the source ports of outgoing connections."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
+    """A loopback TCP port nobody listens on now, for a server started a moment later.
+
+    Drawn below the ephemeral range: a port the kernel hands out for ``bind(0)`` is also
+    one it hands to outgoing connections, and one of those (any client of any test) can
+    take it between this probe and the server's bind ("address already in use")."""
+    low, _ = _ephemeral_ports()
+    draw = secrets.SystemRandom()
+    for _ in range(100 if low > LOWEST_PORT + 1000 else 0):
+        port = draw.randrange(LOWEST_PORT, low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from eldercare.broker import Broker
+from eldercare.broker import Broker, free_port
 from hub.escalation import EscalationPolicies
 from hub.service import Hub
 from hub.settings import HubSettings
@@ -57,12 +56,6 @@ def settings_for(broker: Broker, folder: Path, **changes: Any) -> HubSettings:
         **changes,
     }
     return HubSettings(**values)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Served:
