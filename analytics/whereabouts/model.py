@@ -97,6 +97,7 @@ class Whereabouts:
         self.last: list[Any] | None = None  # last activity of any kind: [ts, device, what]
         self.last_home: float | None = None  # last activity while at home
         self.last_room: str | None = None  # where a fixed sensor last saw her
+        self.seen_in: dict[str, float] = {}  # room -> when a fixed sensor last saw her there
         self.last_place = "unknown"  # where her last sign of life put her (places)
         self.last_bed: float | None = None  # a bed mat last saw her lie down
         self.last_context: Context = "about"  # settled there (resting), or not
@@ -152,8 +153,9 @@ class Whereabouts:
         bathroom); where the bed has a mat (one that has reported since monitoring
         began), it saw her lie down this night, or, while no mat is believed, a presence
         sensor in the bedroom sees her. Where every sensor that would see her in
-        the bedroom is stuck, flapping or silent past its device_offline limit, the
-        bedroom is unobserved: she may be resting, as where it has no sensor."""
+        the bedroom is stuck, flapping or silent past its device_offline limit, or is a
+        mat that lost its "off" (``_lost_off``), the bedroom is unobserved: she may be
+        resting, as where it has no sensor."""
         lay_down = self.last_bed
         # Her last sign was lying down in bed (a wristband's count since keeps the place).
         in_bed = lay_down is not None and self.last_place == "bed"
@@ -162,7 +164,7 @@ class Whereabouts:
         if not self.coverage.bedroom:
             return True
         installed = [d for d in self.coverage.bedroom_sensors if self.sensors.reported(d)]
-        if installed and not any(self.believed(d) for d in installed):
+        if installed and not any(self.believed(d) and not self._lost_off(d) for d in installed):
             return True  # every sensor that would see her in bed is stuck or silent
         if room != "bedroom" and not self._occupied("bedroom"):
             return False
@@ -343,6 +345,8 @@ class Whereabouts:
                 self.last_home = ts
                 if fixed and signal.room is not None:
                     self.last_room = signal.room
+                    if klass in ("indoor", "bathroom") and self._run_holds():
+                        self.seen_in[signal.room] = ts
         if klass == "wearable":
             self.wearables.moved(ts)
         if klass == "front_door":
@@ -359,6 +363,11 @@ class Whereabouts:
             self._place(ts, device, signal)
             self.last_awake = not self.resting
         return observations
+
+    def _run_holds(self) -> bool:
+        """The run of signs going on is more than a lone motion trigger (a glitch)."""
+        run = self.run
+        return run is not None and (not run[2] or run[1] - run[0] >= self.settings.return_apart_s)
 
     def _run(self, ts: float, *, motion_only: bool) -> None:
         run = self.run
@@ -410,9 +419,22 @@ class Whereabouts:
             if ROOM_OF_ROLE.get(self._role[device]) != room or not self.believed(device):
                 continue
             level = self.sensors.level(device)
-            if level is not None and level[0]:
+            if level is not None and level[0] and not self._lost_off(device):
                 return True
         return False
+
+    def _lost_off(self, device: str) -> bool:
+        """An occupancy sensor whose "someone there" began before she was seen in another
+        room (moving there, or using something there; a door swinging shut or one lone
+        motion trigger is not enough): she lives alone, so it lost its "off", and says
+        no more than a stuck sensor about where she is."""
+        if device not in self.coverage.resting_places:
+            return False
+        level = self.sensors.level(device)
+        room = ROOM_OF_ROLE.get(self._role[device])
+        if level is None or not level[0] or room is None:
+            return False
+        return any(ts > level[1] for other, ts in self.seen_in.items() if other != room)
 
     def _gap_until(self, ts: float, back: str = "unknown") -> Observation | None:
         """The silence since the last activity at home, if she was awake then; ``back``:
@@ -433,6 +455,7 @@ class Whereabouts:
         "last",
         "last_home",
         "last_room",
+        "seen_in",
         "last_place",
         "last_bed",
         "last_context",
@@ -446,12 +469,14 @@ class Whereabouts:
         "last_bed": None,
         "run": None,
         "last_shut": False,
+        "seen_in": {},
     }
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {name: getattr(self, name) for name in self._FIELDS}
         state["last"] = list(self.last) if self.last is not None else None
         state["run"] = list(self.run) if self.run is not None else None
+        state["seen_in"] = dict(self.seen_in)
         for name in self._PARTS:
             state[name] = getattr(self, name).state_dict()
         return state
@@ -462,5 +487,6 @@ class Whereabouts:
             setattr(self, name, state[name])
         self.last = list(state["last"]) if state["last"] is not None else None
         self.run = list(state["run"]) if state["run"] is not None else None
+        self.seen_in = dict(state["seen_in"])
         for name in self._PARTS:
             getattr(self, name).load_state(state[name])

@@ -18,4 +18,3 @@ def test_a_free_port_is_bindable_and_never_one_an_outgoing_connection_could_take
         with socket.socket() as server:
             server.bind(("127.0.0.1", port))
             server.listen()
-

@@ -133,10 +133,15 @@ def detector(monitor: HomeMonitor, kind: type):
 
 
 def real_home(
-    *, front_door: bool = True, living_room_pir: bool = False, thresholds: dict | None = None
+    *,
+    front_door: bool = True,
+    living_room_pir: bool = False,
+    bedroom_door: bool = False,
+    thresholds: dict | None = None,
 ) -> HomeConfig:
     """A home equipped like the recorded ones: mats, an appliance, a flush, PIRs (one in the
-    living room by the hallway with ``living_room_pir``)."""
+    living room by the hallway with ``living_room_pir``; a contact on the bedroom door with
+    ``bedroom_door``)."""
     devices = [
         ("bed", "presence", "bed"),
         ("seat", "presence", "chair"),
@@ -151,6 +156,8 @@ def real_home(
         devices.append(("pir_living", "motion", "living_room"))
     if front_door:
         devices.append(("front_door", "door", "front_door"))
+    if bedroom_door:
+        devices.append(("bedroom_door", "door", "bedroom_door"))
     return make_home(
         "h002",
         devices=[device(i, k, r, f"zigbee2mqtt:{i}") for i, k, r in devices],

@@ -95,6 +95,39 @@ def test_in_bed_she_is_resting_and_not_up_is_raised_when_she_stays_there():
     assert "no activity outside the bedroom" in events[0].evidence["summary"]
 
 
+def test_a_bed_mat_that_lost_its_off_does_not_keep_her_in_bed_once_she_is_seen_elsewhere():
+    # The mat said "someone there" at 00:30 and never "off" (a lost message); at 05:20 she
+    # leaves the bedroom and is up early in the kitchen, then in the bathroom at 05:40,
+    # and silent from there.
+    home = real_home(bedroom_door=True)
+    up_early = pulse(at(0, "05:19"), "bedroom_door", home) + pulse(at(0, "05:20"), "kettle", home)
+    stream = [r(at(0, "00:30"), "bed", True, home), *up_early]
+    stream += pulse(at(0, "05:25"), "pir_kitchen", home) + pulse(at(0, "05:40"), "basin", home)
+    _, events = play(stream, home=home, until=at(0, "13:00"))
+    # A silence that began in the bathroom (2 h), not a night in bed until not_up's 12:00.
+    assert brief(events, DISTRESS)[0] == ("no_activity", "raised", "major", "02 07:40")
+    assert events[0].evidence["silence_began"] == "bathroom"
+    # Back in bed the mat sees her lie down again: her night's rest, no alert.
+    back = [r(at(0, "05:50"), "bed", False, home), r(at(0, "05:51"), "bed", True, home)]
+    _, events = play(stream + back, home=home, until=at(0, "09:00"))
+    assert brief(events, DISTRESS) == []
+    # One lone motion trigger in the kitchen at 03:00 (a glitch) is no sign she left the
+    # bed: still her night, and she sleeps on until 09:00 unalarmed.
+    glitch = [r(at(0, "00:30"), "bed", True, home), r(at(0, "03:00"), "pir_kitchen", True, home)]
+    _, events = play(glitch, home=home, until=at(0, "09:00"))
+    assert brief(events, DISTRESS) == []
+
+
+def test_with_only_a_mat_that_lost_its_off_in_the_bedroom_she_may_be_back_in_bed_unseen():
+    # The same morning where the mat is all the bedroom has: after the bathroom she may have
+    # gone back to bed (the mat cannot say so again), as where the bedroom has no sensor;
+    # not_up judges, at noon.
+    up_early = pulse(at(0, "05:20"), "kettle") + pulse(at(0, "05:25"), "pir_kitchen")
+    stream = [r(at(0, "00:30"), "bed", True), *up_early, *pulse(at(0, "05:40"), "basin")]
+    _, events = play(stream, until=at(0, "13:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "02 12:00")]
+
+
 # --------------------------------------------------------------------- the bathroom
 
 
