@@ -1,7 +1,8 @@
 """Visits and service orders in a real Chromium, against a real hub.
 
 A visit is due on the dispatcher's care tab, an attempt that did not reach her leaves it
-there, a visit that did takes it off "today". A son orders a meal on his phone, the
+there, a visit that did takes it off "today"; her son sees both on his phone as they are
+recorded. A son orders a meal on his phone, the
 dispatcher accepts it, assigns the canteen and marks it on the way and done; the son sees
 each state arrive live, and rates it.
 """
@@ -43,6 +44,10 @@ async def test_a_visit_is_due_recorded_and_leaves_today(mosquitto, tmp_path):
         await expect(item).to_have_attribute("data-state", "due", timeout=TIMEOUT)
         await expect(item).to_contain_text("今日应探访")
         await expect(item).to_contain_text("电话")
+        son = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(son, hub.url, FAMILY)
+        await live(son)
+        await expect(son.get_by_test_id("family-visit-list")).to_contain_text("还没有探访记录")
 
         # A call nobody answered: recorded, and she is still to be reached today.
         await item.get_by_test_id("visit-record-open").click()
@@ -66,6 +71,24 @@ async def test_a_visit_is_due_recorded_and_leaves_today(mosquitto, tmp_path):
         await expect(desk.get_by_test_id("visits-empty")).to_be_visible()
         await expect(desk.get_by_test_id("care-visits-count")).to_have_text("")
         await desk.screenshot(path=tmp_path / "care.png")
+
+        # Her son saw both arrive, newest first, as recorded: the call that did not reach
+        # her too.
+        seen = son.get_by_test_id("family-visit")
+        await expect(seen).to_have_count(2, timeout=TIMEOUT)
+        await expect(seen.nth(0)).to_have_attribute("data-reached", "true")
+        for text in (
+            "已联系上",
+            "探访人：张丽",
+            "用药需关注",
+            "饮食正常",
+            "降压药快吃完了",
+            "明天送药",
+        ):
+            await expect(seen.nth(0)).to_contain_text(text)
+        await expect(seen.nth(1)).to_have_attribute("data-reached", "false")
+        await expect(seen.nth(1)).to_contain_text("未联系上")
+        await son.screenshot(path=tmp_path / "family-visits.png", full_page=True)
 
         visits = (await hub.http.get("/visits", params={"resident": HOME})).json()
         assert [(v["reached"], v["visitor"], v["checks"]) for v in visits] == [

@@ -29,6 +29,7 @@ import { startPage } from "./shell.js";
 import { loadSummary, renderSummary } from "./summary.js";
 import { familyBanner } from "./wellbeing.js";
 import { followOrders, onOrderFrame, renderOrders } from "./family_orders.js";
+import { followVisits, onVisitFrame, renderVisits } from "./family_visits.js";
 
 const PICK_KEY = "eldercare.family.resident";
 // Which changes are worth a notification on the phone: not every update or reminder.
@@ -360,6 +361,7 @@ function scheduleLoad(delay = 800) {
 
 function onFrame(frame) {
   if (onOrderFrame(frame)) return; // an order of hers: the services card, nothing else
+  if (onVisitFrame(frame)) return scheduleLoad(); // a visit to her: the card, and today
   if (frame.type === "alert") {
     const { alert, change } = frame.data ?? {};
     if (!alert || alert.resident !== state.residentId) return;
@@ -396,10 +398,12 @@ function follow(residentId) {
   const reload = () => {
     load();
     followOrders(residentId);
+    followVisits(residentId);
   };
   state.feed = new LiveFeed({ params: { resident: residentId }, onOpen: reload, onFrame, onStatus: setConnection });
   load();
   followOrders(residentId);
+  followVisits(residentId);
   state.feed.start();
 }
 
@@ -435,6 +439,7 @@ async function main() {
     renderSummary();
     renderUpdated();
     renderOrders({ form: true });
+    renderVisits();
   });
   await syncClock();
   const tick = () => {
