@@ -14,6 +14,7 @@ const SHELL = [
   "/static/js/dom.js",
   "/static/js/family.js",
   "/static/js/family_orders.js",
+  "/static/js/family_visits.js",
   "/static/js/format.js",
   "/static/js/i18n.js",
   "/static/js/live.js",

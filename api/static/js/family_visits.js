@@ -41,7 +41,7 @@ function visitItem(visit) {
   const checks = Object.entries(visit.checks ?? {}).map(
     ([check, value]) => `${named("check", check)}${t(value === "ok" ? "care.check_ok" : "care.check_concern")}`,
   );
-  return h("li", { class: "visit", "data-testid": "family-visit", "data-visit-id": visit.id, "data-reached": String(visit.reached) },
+  return h("li", { class: "order visit", "data-testid": "family-visit", "data-visit-id": visit.id, "data-reached": String(visit.reached) },
     h("div", { class: "order-head" },
       h("strong", {}, named("method", visit.method)),
       h("span", { class: `pill ${visit.reached ? "visit-reached" : "visit-missed"}` },
