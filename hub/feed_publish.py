@@ -13,7 +13,7 @@ import time
 from .alerts import AlertUpdate
 from .feed import AlertFeed, FeedMessage
 from .feed_relay import FeedRelay
-from .ingest import HomeChange
+from .ingest_counts import HomeChange
 
 
 class FeedPublisher:

@@ -3,11 +3,11 @@
 Synchronous on purpose (the hub runs it in a worker thread of its own): parse every message
 (:mod:`hub.upstream`), drop duplicates by ``(home, edge, seq)`` (the home of the topic, not
 of the payload), and in one transaction write the readings, the events (through the
-:class:`~hub.alerts.AlertManager`), the statuses and the rejected messages. One
-transaction per batch is what makes ingest fast. On PostgreSQL, where several hub workers
-may share the homes' traffic, the batch first locks the homes whose alerts it may change and
-claims its messages in ``received`` (:mod:`hub.arbiter`): a message another worker took is
-skipped as a duplicate, never a failed batch.
+:class:`~hub.alerts.AlertManager`), the statuses (:mod:`hub.edge_status`) and the rejected
+messages. One transaction per batch is what makes ingest fast. On PostgreSQL, where several
+hub workers may share the homes' traffic, the batch first locks the homes whose alerts it
+may change and claims its messages in ``received`` (:mod:`hub.arbiter`): a message another
+worker took is skipped as a duplicate, never a failed batch.
 
 When a batch cannot be committed, the ingestor asks the store whether it can write at all
 (:meth:`~hub.store.Store.can_write`):
@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Row, Table, delete, select, tuple_
 from sqlalchemy.orm import Session
@@ -40,8 +38,10 @@ from contracts.topics import DEFAULT_PREFIX
 
 from . import arbiter
 from .alerts import AlertManager, AlertUpdate
+from .edge_status import StatusApplier
+from .ingest_counts import IngestCounts, IngestResult
 from .reading_hours import KEPT_IN_SQL, add_hours
-from .schema import Device, EventRow, Home, ReadingRow, Received, Rejected, Station
+from .schema import EventRow, Home, ReadingRow, Received, Rejected, Station
 from .store import Store
 from .telemetry_sink import TelemetrySink
 from .upstream import EventMessage, Status, Telemetry, Upstream, UpstreamError, parse
@@ -52,64 +52,6 @@ KEPT_PAYLOAD = 1024  # bytes of a rejected payload kept for the operator
 KEPT_REASON = 500  # characters of the reason
 REJECTED_MAX = 1000  # rows kept in ``rejected``: the newest; the counts say how many in all
 DEDUP_CHUNK = 300  # (home, edge, seq) per lookup: 900 parameters, within SQLite's limit
-
-
-@dataclass
-class IngestCounts:
-    messages: int = 0
-    events: int = 0
-    readings: int = 0
-    statuses: int = 0
-    duplicates: int = 0
-    refused_readings: int = 0
-    refused_status_values: int = 0  # a device's last_seen or battery dropped from a status
-    refused: Counter[str] = field(default_factory=Counter)  # by problem
-
-    def add(self, other: IngestCounts) -> None:
-        self.messages += other.messages
-        self.events += other.events
-        self.readings += other.readings
-        self.statuses += other.statuses
-        self.duplicates += other.duplicates
-        self.refused_readings += other.refused_readings
-        self.refused_status_values += other.refused_status_values
-        self.refused.update(other.refused)
-
-    def copy(self) -> IngestCounts:
-        copy = IngestCounts()
-        copy.add(self)
-        return copy
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "messages": self.messages,
-            "events": self.events,
-            "readings": self.readings,
-            "statuses": self.statuses,
-            "duplicates": self.duplicates,
-            "refused_readings": self.refused_readings,
-            "refused_status_values": self.refused_status_values,
-            "refused": dict(self.refused),
-        }
-
-
-@dataclass(frozen=True)
-class HomeChange:
-    """A home's edge went online or offline."""
-
-    home: str
-    station: str
-    state: str
-
-
-@dataclass
-class IngestResult:
-    alerts: list[AlertUpdate] = field(default_factory=list)
-    homes: list[HomeChange] = field(default_factory=list)
-    # Indexes (into the batch) of messages not stored because the store failed as a whole:
-    # not to be acknowledged; ``store_error`` says what the store answered.
-    pending: list[int] = field(default_factory=list)
-    store_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +84,7 @@ class Ingestor:
         self.rejected_max = rejected_max
         self.counts = IngestCounts()  # of committed work only: what /health shows is stored
         self._warned: set[str] = set()
+        self.statuses = StatusApplier(manager, self._warn_once)
         # With InfluxDB (hub.telemetry_sink): readings go there after the commit, the store
         # keeps hourly aggregates and the readings the pages replay (hub.reading_hours).
         self.telemetry = telemetry
@@ -257,7 +200,7 @@ class Ingestor:
         for item in parsed:
             message = item.message
             if isinstance(message, Status):
-                changes, alerts = self._status(session, message, known, now, tally)
+                changes, alerts = self.statuses.apply(session, message, known, now, tally)
                 result.homes.extend(changes)
                 result.alerts.extend(alerts)
                 continue
@@ -385,69 +328,6 @@ class Ingestor:
             wanted.difference_update((home, edge, seq) for home, edge, seq in seen)
         return wanted
 
-    def _status(
-        self, session: Session, status: Status, known: set[str], now: float, tally: IngestCounts
-    ) -> tuple[list[HomeChange], list[AlertUpdate]]:
-        tally.statuses += 1
-        if status.refused:
-            tally.refused_status_values += len(status.refused)
-            self._warn_once(
-                "refused_status_value",
-                f"home {status.home}: status values refused, e.g. {status.refused[0]}",
-            )
-        if status.hosted is not None:
-            # The will of a hosted process speaks for all its homes (edge.hosted), but only
-            # for those whose own status (a topic only the home and its hosting process may
-            # write) named this process: a status listing other homes moves none of them.
-            targets = list(session.scalars(select(Home).where(Home.hosted_by == status.hosted)))
-            strangers = sorted(set(status.homes) - {home.id for home in targets})
-            # A process says "online" for its homes before their own statuses name it (at
-            # every start): only a will or an "offline" for strangers would have moved them.
-            if strangers and status.state != "online":
-                tally.refused["not_hosted_there"] += 1
-                self._warn_once(
-                    "not_hosted_there",
-                    f"hosted process {status.hosted!r} spoke for homes it does not host "
-                    f"(ignored): {', '.join(strangers[:10])}",
-                )
-        else:
-            home = session.get(Home, status.home) if status.home in known else None
-            if home is None:
-                tally.refused["unknown_home"] += 1
-                return [], []
-            targets = [home]
-        changes = []
-        alerts: list[AlertUpdate] = []
-        for home in {h.id: h for h in targets}.values():
-            if status.hosted is None:
-                home.status_document = status.document
-                hosted = status.document.get("hosted")  # who speaks for it when it dies
-                home.hosted_by = str(hosted)[:64] if hosted is not None else None
-                self._device_status(session, home, status.document)
-            if home.status != status.state:
-                changes.append(HomeChange(home.id, home.station_id, status.state))
-            home.status, home.status_at = status.state, now
-            if status.state == "online":
-                alerts.extend(self.manager.home_online(session, home))
-        return changes, alerts
-
-    def _device_status(self, session: Session, home: Home, document: dict) -> None:
-        """Device liveness and battery from the edge's heartbeat (``devices`` in its status):
-        once a minute per home, rather than a row update for every reading."""
-        devices = document.get("devices")
-        if not isinstance(devices, dict):
-            return
-        for device in session.scalars(select(Device).where(Device.home_id == home.id)):
-            reported = devices.get(device.id)
-            if not isinstance(reported, dict):
-                continue
-            battery = reported.get("battery")
-            if isinstance(battery, int | float) and not isinstance(battery, bool):
-                device.battery = float(battery)
-            last_seen = _epoch(reported.get("last_seen"))
-            if last_seen is not None and (device.last_seen or 0) < last_seen:
-                device.last_seen = last_seen
-
     def _refused_readings(self, telemetry: Telemetry, tally: IngestCounts) -> None:
         if not telemetry.refused:
             return
@@ -518,13 +398,3 @@ def _insert_many(session: Session, table: Table, columns: Sequence[str], rows: l
 
 def _described(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:KEPT_REASON]}"
-
-
-def _epoch(moment: object) -> float | None:
-    if not isinstance(moment, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError:
-        return None
-    return parsed.timestamp() if parsed.tzinfo is not None else None

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .alerts import AlertManager, AlertUpdate
 from .feedback import DECAY_EVERY_S
 from .health import HubCounts, TakeoverWatch
-from .ingest import HomeChange
+from .ingest_counts import HomeChange
 from .registry import decay_feedback
 from .retention import sweep
 from .settings import HubSettings

@@ -42,7 +42,8 @@ from .feed import AlertFeed
 from .feed_publish import FeedPublisher
 from .feed_relay import FeedRelay
 from .health import HubCounts, HubHealth, TakeoverWatch
-from .ingest import Ingestor, IngestResult
+from .ingest import Ingestor
+from .ingest_counts import IngestResult
 from .logins import Logins
 from .logins import LoginsBusy as LoginsBusy  # where it was defined before hub.logins
 from .periodic import Periodic

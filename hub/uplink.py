@@ -34,7 +34,8 @@ from transport.reconnect import Backoff, keep_connected
 from .alerts import AlertUpdate
 from .deliveries import MqttOutbox
 from .health import HubCounts, Problem, TakeoverWatch
-from .ingest import HomeChange, Ingestor
+from .ingest import Ingestor
+from .ingest_counts import HomeChange
 from .presence import Presence, claim, client_id_of, worker_client_id
 from .settings import HubSettings
 from .store import Store
