@@ -9,13 +9,14 @@
   console and the family app on http://127.0.0.1:8000, with demo accounts.
 
 The terminal shows each alert as the hub raises it. The simulation stops after ``--days``;
-the web pages stay up until Ctrl-C.
+the web pages stay up until Ctrl-C (or SIGTERM: its brokers and files go with it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import socket
 import sys
 import tempfile
@@ -100,11 +101,28 @@ def run(args: argparse.Namespace) -> int:
         return 2
     failure: Exception | None = None
     try:
-        return asyncio.run(_demo(args))
+        return asyncio.run(_until_stopped(args))
     except* (BrokerError, SimulatorError, aiomqtt.MqttError) as group:
         failure = group.exceptions[0]
     print(f"eldercare demo: {failure}", file=sys.stderr)
     return 2
+
+
+async def _until_stopped(args: argparse.Namespace) -> int:
+    """The demo until the simulation and the pages are done, or until it is stopped: Ctrl-C,
+    a service manager's SIGTERM, a closed terminal's SIGHUP. Each stops it the same way,
+    through its ``finally``: the private brokers are stopped and its folder removed (a
+    killed demo used to leave its two Mosquitto processes running)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await _demo(args)
+    except asyncio.CancelledError:
+        print("eldercare demo: stopped.")
+        return 0
 
 
 def _port_free(host: str, port: int) -> bool:

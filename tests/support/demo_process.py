@@ -8,6 +8,7 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.support.factories import free_port
 
@@ -43,7 +44,40 @@ async def running_demo(*options: str, ready_within: float = 60) -> AsyncIterator
                 await asyncio.sleep(0.1)
         yield demo
     finally:
+        started = children(process.pid)  # its private brokers
+        # Stopped as a service manager stops it; what it started must go with it.
         with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-        demo.reader.cancel()
+            process.terminate()
+        try:
+            async with asyncio.timeout(STOP_S):
+                await process.wait()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            demo.reader.cancel()
+        stderr = (await process.stderr.read()).decode(errors="replace")  # type: ignore[union-attr]
+        assert process.returncode == 0, f"SIGTERM: exit {process.returncode}: {stderr}"
+        left = [pid for pid in started if alive(pid)]
+        assert not left, f"the demo left processes running: {left}"
+
+
+STOP_S = 20  # what a demo may take to stop its edges, hub and brokers
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (from any of its threads)."""
+    found: list[int] = []
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in listing.read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie (a reaped process has no entry at all)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
