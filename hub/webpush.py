@@ -59,13 +59,21 @@ def public_key(vapid: Vapid02) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _family_subscriptions(*columns):  # type: ignore[no-untyped-def]
+    """``columns`` of the push subscriptions a push reaches: active family users' (one rule
+    for the targets and for /health's "no channel" warning)."""
+    return (
+        select(*columns)
+        .select_from(PushSubscription)
+        .join(User, User.username == PushSubscription.username)
+        .where(User.role == "family", User.deactivated_at.is_(None))
+    )
+
+
 def push_targets(session, home: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The delivery targets of the active family users of ``home``'s resident."""
     rows = session.execute(
-        select(PushSubscription.id, User.residents)
-        .join(User, User.username == PushSubscription.username)
-        .where(User.role == "family", User.deactivated_at.is_(None))
-        .order_by(PushSubscription.id)
+        _family_subscriptions(PushSubscription.id, User.residents).order_by(PushSubscription.id)
     ).all()
     return [f"{TARGET_PREFIX}{sub_id}" for sub_id, residents in rows if home in residents]
 
@@ -73,11 +81,7 @@ def push_targets(session, home: str) -> list[str]:  # type: ignore[no-untyped-de
 def homes_with_push(session) -> set[str]:  # type: ignore[no-untyped-def]
     """The homes whose resident has an active family user with a push subscription: one
     query for every home (``push_targets`` per home would be a query each)."""
-    rows = session.execute(
-        select(User.residents)
-        .join(PushSubscription, PushSubscription.username == User.username)
-        .where(User.role == "family", User.deactivated_at.is_(None))
-    ).all()
+    rows = session.execute(_family_subscriptions(User.residents)).all()
     return {home for (residents,) in rows for home in residents or ()}
 
 
