@@ -59,6 +59,7 @@ __all__ = [
     "OutboxError",
     "OutboxFile",
     "OutboxItem",
+    "files_of",
     "synced_once",
 ]
 
@@ -343,8 +344,12 @@ class Outbox:
 def synced_once(outboxes: Iterable[Outbox]) -> Iterator[None]:
     """The outboxes' writes in this block fsynced once per file, at its end (see
     :meth:`OutboxFile.synced_once`: nothing written in the block may be sent before)."""
-    files = {id(outbox.file): outbox.file for outbox in outboxes}
     with contextlib.ExitStack() as stack:
-        for file in files.values():
+        for file in files_of(outboxes):
             stack.enter_context(file.synced_once())
         yield
+
+
+def files_of(outboxes: Iterable[Outbox]) -> list[OutboxFile]:
+    """The files under these outboxes, each once (a hosted process's share one)."""
+    return list({id(outbox.file): outbox.file for outbox in outboxes}.values())

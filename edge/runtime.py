@@ -60,7 +60,7 @@ from transport.reconnect import keep_connected
 from .commands import LocalCommands
 from .detector_state import DetectorSaves
 from .drain import RoundRobinDrain
-from .outbox import OutboxError, synced_once
+from .outbox import OutboxError, files_of, synced_once
 from .pipeline import ConfigState, HomePipeline, alarm_command, now_iso
 from .settings import EdgeSettings
 from .tasks import every, mqtt_call
@@ -205,7 +205,7 @@ class EdgeRuntime(ABC):
         finally:
             for outbox in outboxes:
                 outbox.close()
-            for file in {id(o.file): o.file for o in outboxes}.values():
+            for file in files_of(outboxes):
                 file.close()
 
     async def _keep_connected(self, name: str, session: Callable[[], Awaitable[None]]) -> None:
