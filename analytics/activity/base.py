@@ -67,10 +67,22 @@ class ActivityDetector(Detector):
         return max(floor, min(ceiling, limit * self.feedback))
 
     def learning(self, ts: float) -> str | None:
-        """'learning, day 3 of 14' while the home's routine is being learned."""
-        if not self.where.learning(ts):
-            return None
-        return f"learning, day {self.where.learning_day(ts)} of {self.where.settings.learning_days}"
+        """'learning, day 3 of 14' while the home's routine is being learned, and
+        'installing (5 of 17 sensors have reported)' while the home is being installed."""
+        notes = []
+        installation = self.where.installation
+        if installation.installing(ts):
+            notes.append(f"installing ({installation.describe()})")
+        if self.where.learning(ts):
+            days = self.where.settings.learning_days
+            notes.append(f"learning, day {self.where.learning_day(ts)} of {days}")
+        return ", ".join(notes) or None
+
+    def installing(self, ts: float) -> bool:
+        """Whether the home is still being installed at ``ts``: a detector that infers
+        where she is from rooms (in bed, in the bathroom) uses its widest limit, as its
+        rooms' sensors may not be there yet (analytics.whereabouts.installation)."""
+        return self.where.installation.installing(ts)
 
     def basis(self, ts: float, how: str, *, conservative: bool = False) -> str:
         """How the limit was set, for a dispatcher: 'learning, day 3 of 14: default (2 of

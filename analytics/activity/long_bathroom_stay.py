@@ -2,7 +2,10 @@
 longer than usual; cleared when she is seen leaving or elsewhere.
 
 Learned from every stay seen, those that raised an alert too. While the routine is being
-learned, the limit is never below the default.
+learned, the limit is never below the default. While the home is being installed (most of
+its sensors not heard from yet, analytics.whereabouts.installation), the limit is
+``ceiling_s``: a bathroom door closed before the other rooms' sensors report says little of
+where she is.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ class LongBathroomStayDetector(ActivityDetector):
     def threshold(self, ts: float) -> tuple[float, float | None]:
         s = self.settings
         usual = self.stays.quantile(s.quantile) if len(self.stays) >= s.min_stays else None
+        if self.installing(ts):
+            return s.ceiling_s, usual
         limit = s.default_threshold_s
         if usual is not None:
             limit = clamp(s.factor * usual, s.lower_s, s.upper_s)

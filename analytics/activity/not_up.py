@@ -12,7 +12,9 @@ Where the bedroom is seen, a night that began later than usual moves the deadlin
 by as much (someone who went to bed at three is up later), up to
 ``bedtime_shift_max_s``. While fewer than ``min_days`` mornings are known,
 ``default_deadline``: late, since a resident who sleeps from two to eleven is normal for
-her.
+her. While the home is being installed (most of its sensors not heard from yet,
+analytics.whereabouts.installation), ``ceiling_s`` later than that: "in bed" then stands on
+the few sensors that report, and a resident who is out looks the same.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from contracts.home import HomeConfig
 from ..context import HomeContext
 from ..events import Event
 from ..whereabouts import Whereabouts
-from .base import HOUR, MINUTE, ActivityDetector
+from .base import HOUR, MINUTE, ActivityDetector, hours
 
 
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
@@ -97,10 +99,14 @@ class NotUpDetector(ActivityDetector):
         s, day = self.settings, self.where.day
         earliest = day.night_end + s.earliest_after_night_s
         clock = self.where.clock
-        if len(day.wakes) < s.min_days:
+        installing = self.installing(now)
+        if len(day.wakes) < s.min_days or installing:
             local = self.home.local(day.night_end).date()
             by = datetime.combine(local, s.default_deadline, tzinfo=self.home.tz).timestamp()
             basis = f"default ({len(day.wakes)} of {s.min_days} mornings known)"
+            if installing:
+                by += s.ceiling_s
+                basis += f", {hours(s.ceiling_s):g} h later while the home is being installed"
             return max(by, earliest), None, basis
         ordered = sorted(day.wakes)
         usual_h = day.usual_wake()

@@ -8,8 +8,9 @@ night), or at home: seen in a room, or unobserved since she was last seen. Fixed
 say she is at home; wearables only say she moves (steps continue outdoors). The parts:
 ``sensors`` (levels; stuck and flapping sensors), ``signals`` (what an edge shows),
 ``doorway`` (home or out), ``bathroom``, ``day`` (up or resting; her night, learned),
-``wearables``, ``places`` (where a silence began); ``coverage`` says which rooms the
-installed sensors cover; ``morning.got_up`` replays readings to say when she got up.
+``wearables``, ``places`` (where a silence began), ``installation`` (whether most of its
+sensors have reported yet); ``coverage`` says which rooms the installed sensors cover;
+``morning.got_up`` replays readings to say when she got up.
 
 ``observe`` and ``step`` return ``Observation``s (a finished gap, outing, bathroom stay,
 night's sleep) for the baselines in analytics.routine to learn from.
@@ -27,9 +28,10 @@ from ..context import HomeContext
 from ..device_health import offline_limits
 from .bathroom import Bathroom
 from .clock import NightClock
-from .coverage import Coverage
+from .coverage import FIXED_KINDS, Coverage
 from .day import Day
 from .doorway import Doorway
+from .installation import Installation
 from .places import place_of, posture_of
 from .sensors import BINARY_METRICS, Sensors
 from .settings import (
@@ -117,6 +119,11 @@ class Whereabouts:
         self.doorway = Doorway(self.settings, self._found_home)
         self.bathroom = Bathroom(self.settings, self.coverage.bathroom_occupancy)
         self.day = Day(self.settings, self.clock)
+        self.installation = Installation(
+            (d.id for d in devices if d.kind in FIXED_KINDS),
+            share=self.settings.installed_share,
+            days=self.settings.installation_days,
+        )
 
     def _found_home(self, ts: float) -> None:
         """She has been home since ``ts``: her signs of life since then (a wristband
@@ -228,6 +235,7 @@ class Whereabouts:
         if self.day.period is not None:
             return
         self.day.begin(ts)
+        self.installation.begin(ts)
         self.now = self.started = ts
         self.last_home = ts
         self.last = [ts, "-", "monitoring started"]
@@ -307,6 +315,7 @@ class Whereabouts:
         ts = reading.epoch
         observations = self.tick(ts) if self.now is None or ts > self.now else []
         self.sensors.hear(reading.device, ts, report=reading.metric not in BINARY_METRICS)
+        self.installation.hear(reading.device, ts)
         signal = self._signal(reading, kind)
         if signal is None:
             return observations
@@ -448,7 +457,7 @@ class Whereabouts:
 
     # ---------------------------------------------------------------- state
 
-    _PARTS = ("sensors", "signals", "wearables", "doorway", "bathroom", "day")
+    _PARTS = ("sensors", "signals", "wearables", "doorway", "bathroom", "day", "installation")
     _FIELDS = (
         "now",
         "started",
@@ -470,6 +479,7 @@ class Whereabouts:
         "run": None,
         "last_shut": False,
         "seen_in": {},
+        "installation": {},
     }
 
     def state_dict(self) -> dict[str, Any]:

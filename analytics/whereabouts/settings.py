@@ -99,6 +99,11 @@ class WhereaboutsSettings:
     # The routine being learned: routine alerts use conservative limits for this many
     # days after monitoring began, and say so.
     learning_days: int = Field(default=14, ge=0)
+    # A home being installed (analytics.whereabouts.installation): until this share of
+    # its fixed sensors have reported, or for installation_days at most, not_up and
+    # long_bathroom_stay wait for their widest limits.
+    installed_share: float = Field(default=0.75, ge=0, le=1)
+    installation_days: float = Field(default=3, ge=0)
 
 
 @settings_dataclass(frozen=True, config={"extra": "forbid"})

@@ -9,7 +9,7 @@ import pytest
 from analytics import AnalyticsError, HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS, NotReturnedHomeDetector
 
-from .activity_support import TZ, at, brief, detector, reading, real_home
+from .activity_support import TZ, at, brief, detector, reading, real_home, walk_test
 
 DISTRESS = {"no_activity", "not_up", "long_bathroom_stay", "not_returned_home", "night_wandering"}
 
@@ -89,7 +89,7 @@ def test_an_appliance_switched_on_and_getting_up_from_the_chair_are_signs_of_lif
 
 
 def test_in_bed_she_is_resting_and_not_up_is_raised_when_she_stays_there():
-    stream = [r(at(0, "00:30"), "bed", True)]
+    stream = [*walk_test(at(0, "00:10"), HOME), r(at(0, "00:30"), "bed", True)]
     _, events = play(stream, until=at(0, "13:00"))
     assert brief(events, DISTRESS) == [("not_up", "raised", "major", "02 12:00")]
     assert "no activity outside the bedroom" in events[0].evidence["summary"]
@@ -312,7 +312,8 @@ def test_the_learning_period_is_said_in_the_evidence_and_ends():
     _, events = play(stream, home=home, until=at(16, "14:00"))
     raised = [e for e in events if e.kind == "not_up" and e.state == "raised"]
     assert len(raised) == 1 and "learning" not in raised[0].evidence["baseline"]
-    _, events = play([r(at(0, "00:30"), "bed", True, home)], home=home, until=at(0, "13:00"))
+    first_night = [*walk_test(at(0, "00:10"), home), r(at(0, "00:30"), "bed", True, home)]
+    _, events = play(first_night, home=home, until=at(0, "13:00"))
     assert events[0].evidence["baseline"].startswith("learning, day 1 of 14")
 
 

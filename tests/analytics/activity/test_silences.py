@@ -8,7 +8,7 @@ import pytest
 from analytics.activity import NoActivityDetector
 from contracts import HomeConfig
 
-from .activity_support import at, brief, detector, real_home
+from .activity_support import at, brief, detector, real_home, walk_test
 from .test_homes_model import DISTRESS, morning, play, pulse, r
 
 NO_DOOR = real_home(front_door=False)
@@ -130,7 +130,9 @@ def evening(home: HomeConfig) -> list:
 
 def test_not_up_needs_the_bed_mat_to_have_seen_her_lie_down_that_night():
     home = bedroom_home()
-    in_bed = evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    # Installed: every sensor but the bed mat has reported (the mat's story is the test's).
+    installed = [item for item in walk_test(at(0, "18:00"), home) if item.device != "bed"]
+    in_bed = installed + evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
     in_bed += [r(at(0, "23:00"), "bed", True, home)]
     _, events = play(in_bed, home=home, until=at(1, "13:00"))
     assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
@@ -138,12 +140,12 @@ def test_not_up_needs_the_bed_mat_to_have_seen_her_lie_down_that_night():
     # never saw her that night: nothing says she spent it in bed. The silence is
     # no_activity's, judged by where it began.
     no_bed = [r(at(0, "07:00"), "bed", True, home), r(at(0, "07:10"), "bed", False, home)]
-    no_bed += evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    no_bed += installed + evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
     _, events = play(no_bed, home=home, until=at(1, "13:00"))
     assert [e[0] for e in brief(events, DISTRESS)] == ["no_activity", "no_activity"]
     assert events[0].evidence["silence_began"] == "bedroom"
     # A bed mat that has never reported is not installed yet: the bedroom must do.
-    no_mat = evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
+    no_mat = installed + evening(home) + pulse(at(0, "22:48"), "bedroom_door", home, 5)
     _, events = play(no_mat, home=home, until=at(1, "13:00"))
     assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
 
