@@ -142,4 +142,4 @@ async def stops_cleanly(process: asyncio.subprocess.Process, watcher: aiomqtt.Cl
     async with asyncio.timeout(WAIT):
         _, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
-    assert b"Traceback" not in stderr
+    assert b"Traceback" not in stderr, stderr.decode()
