@@ -70,9 +70,8 @@ class ActivityDetector(Detector):
         """'learning, day 3 of 14' while the home's routine is being learned, and
         'installing (5 of 17 sensors have reported)' while the home is being installed."""
         notes = []
-        installation = self.where.installation
-        if installation.installing(ts):
-            notes.append(f"installing ({installation.describe()})")
+        if self.where.installing(ts):
+            notes.append(f"installing ({self.where.describe_installation()})")
         if self.where.learning(ts):
             days = self.where.settings.learning_days
             notes.append(f"learning, day {self.where.learning_day(ts)} of {days}")
@@ -82,7 +81,7 @@ class ActivityDetector(Detector):
         """Whether the home is still being installed at ``ts``: a detector that infers
         where she is from rooms (in bed, in the bathroom) uses its widest limit, as its
         rooms' sensors may not be there yet (analytics.whereabouts.installation)."""
-        return self.where.installation.installing(ts)
+        return self.where.installing(ts)
 
     def basis(self, ts: float, how: str, *, conservative: bool = False) -> str:
         """How the limit was set, for a dispatcher: 'learning, day 3 of 14: default (2 of

@@ -25,51 +25,44 @@ DAY_S = 86400.0
 
 
 class Installation(Stateful):
-    """Which of a home's fixed sensors have reported, and whether it is installed.
+    """When a home's fixed sensors were installed (``installed_at``); which of them have
+    reported is the model's ``sensors.heard``, and when monitoring began its ``started``.
 
     >>> inst = Installation(["door", "pir", "bed", "flush"], share=0.75, days=3)
-    >>> inst.begin(0)
-    >>> inst.hear("door", 60); inst.hear("pir", 120)
-    >>> inst.installing(600), inst.describe()
+    >>> heard = {"door": 60, "pir": 120}
+    >>> inst.settle(heard, 120)
+    >>> inst.installing(600, started=0), inst.describe(heard)
     (True, '2 of 4 sensors have reported')
-    >>> inst.hear("bed", 900)
-    >>> inst.installing(1000), inst.installed_at
+    >>> heard["bed"] = 900; inst.settle(heard, 900)
+    >>> inst.installing(1000, started=0), inst.installed_at
     (False, 900)
     """
 
-    FIELDS = ("started", "reported", "installed_at")
+    FIELDS = ("installed_at",)
     # A state saved before installation was kept belongs to a home already monitored:
     # installed long ago.
-    ADDED: ClassVar[Mapping[str, Any]] = {"started": None, "reported": [], "installed_at": 0.0}
+    ADDED: ClassVar[Mapping[str, Any]] = {"installed_at": 0.0}
 
     def __init__(self, fixed: Iterable[str], *, share: float, days: float):
         self.fixed = frozenset(fixed)
         self.needed = math.ceil(share * len(self.fixed))
         self.days = days
-        self.started: float | None = None
-        self.reported: list[str] = []
         self.installed_at: float | None = None
 
-    def begin(self, ts: float) -> None:
-        if self.started is None:
-            self.started = ts
-            self._settle(ts)
-
-    def hear(self, device: str, ts: float) -> None:
-        """A reading of ``device`` at ``ts``."""
-        if device in self.fixed and device not in self.reported:
-            self.reported.append(device)
-            self._settle(ts)
-
-    def _settle(self, ts: float) -> None:
-        if self.installed_at is None and len(self.reported) >= self.needed:
+    def settle(self, heard: Mapping[str, float], ts: float) -> None:
+        """At ``ts``, with the devices ``heard`` so far: installed once enough are."""
+        if self.installed_at is None and self._reported(heard) >= self.needed:
             self.installed_at = ts
 
-    def installing(self, ts: float) -> bool:
-        """Whether the home is still being installed at ``ts``."""
+    def installing(self, ts: float, started: float | None) -> bool:
+        """Whether the home is still being installed at ``ts`` (monitoring began at
+        ``started``)."""
         if self.installed_at is not None:
             return ts < self.installed_at
-        return self.started is None or ts - self.started < self.days * DAY_S
+        return started is None or ts - started < self.days * DAY_S
 
-    def describe(self) -> str:
-        return f"{len(self.reported)} of {len(self.fixed)} sensors have reported"
+    def describe(self, heard: Mapping[str, float]) -> str:
+        return f"{self._reported(heard)} of {len(self.fixed)} sensors have reported"
+
+    def _reported(self, heard: Mapping[str, float]) -> int:
+        return len(self.fixed & heard.keys())

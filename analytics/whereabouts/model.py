@@ -222,6 +222,15 @@ class Whereabouts:
         """Whether the routine is still being learned at ``ts``."""
         return self.learning_day(ts) <= self.settings.learning_days
 
+    def installing(self, ts: float) -> bool:
+        """Whether the home is still being installed at ``ts`` (analytics.whereabouts.
+        installation)."""
+        return self.installation.installing(ts, self.started)
+
+    def describe_installation(self) -> str:
+        """'3 of 17 sensors have reported'."""
+        return self.installation.describe(self.sensors.heard)
+
     def describe_last(self, reference: float | None = None) -> str:
         if self.last is None:
             return "none seen"
@@ -235,7 +244,7 @@ class Whereabouts:
         if self.day.period is not None:
             return
         self.day.begin(ts)
-        self.installation.begin(ts)
+        self.installation.settle(self.sensors.heard, ts)
         self.now = self.started = ts
         self.last_home = ts
         self.last = [ts, "-", "monitoring started"]
@@ -315,7 +324,8 @@ class Whereabouts:
         ts = reading.epoch
         observations = self.tick(ts) if self.now is None or ts > self.now else []
         self.sensors.hear(reading.device, ts, report=reading.metric not in BINARY_METRICS)
-        self.installation.hear(reading.device, ts)
+        if reading.device in self.installation.fixed:
+            self.installation.settle(self.sensors.heard, ts)
         signal = self._signal(reading, kind)
         if signal is None:
             return observations

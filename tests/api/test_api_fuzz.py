@@ -101,13 +101,11 @@ def walk(
             drawn = strategies(operation, seeded)
             for role in ROLES:
                 for strategy in drawn:
-                    _run(operation, strategy, role, (url, session), tokens, fresh_token, tally)
+                    _run(operation, strategy, role, url, session, tokens, fresh_token, tally)
     return tally
 
 
-def _run(operation, strategy, role, target, tokens, fresh_token, tally: Tally) -> None:  # type: ignore[no-untyped-def]
-    url, session = target
-
+def _run(operation, strategy, role, url, session, tokens, fresh_token, tally: Tally) -> None:  # type: ignore[no-untyped-def]
     @hypothesis_seed(SEED)
     @settings(
         max_examples=EXAMPLES,
