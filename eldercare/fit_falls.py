@@ -76,7 +76,7 @@ def run_trial(
     rows: list[np.ndarray] = []
 
     def observe(_times: np.ndarray, f: dict[str, np.ndarray]) -> None:
-        rows.append(feature_matrix(f)[passes_gates(f, cfg)])
+        rows.append(feature_matrix(f, cfg.max_scored_turn_deg)[passes_gates(f, cfg)])
 
     detector = FallDetector(placement, cfg, observer=observe)
     detections: list[FallDetection] = []

@@ -51,6 +51,10 @@ class FallConfig:
     free_fall_window_s: float = 1.0  # where to look for the free-fall dip (evidence only)
     min_post_s: float = 1.5  # at end of stream, less data than this cannot be judged
     min_orientation_deg: float = 30.0  # gate: the body part ends at least this far turned
+    # The scorer reads a larger turn as this one (None: as it is). At the wrist a turn far
+    # beyond 90 degrees is the forearm raised (to the ear for a call, above the head): a
+    # fall leaves it on the floor, about square to how it hung.
+    max_scored_turn_deg: float | None = None
     max_post_motion_g: float | None = 0.2  # gate: moving more than this after is no fall
     # Gate against a run of hits (clapping, hammering, knocking): this many impacts of at
     # least ``series_ratio`` of this one's size in the ``series_window_s`` after it make a
@@ -91,7 +95,11 @@ class FallConfig:
             # clapping, waving or raising the hands. A hand also claps and knocks: four hits
             # in the 3 s after are a series unless the arm then lies still a while.
             base = cls(
-                weights=WRIST_WEIGHTS, post_end_s=10.0, max_post_motion_g=None, max_series_hits=4
+                weights=WRIST_WEIGHTS,
+                post_end_s=10.0,
+                max_post_motion_g=None,
+                max_series_hits=4,
+                max_scored_turn_deg=90.0,
             )
         else:
             # The trunk ends lying or slumped and stays down; moving on is a stumble.

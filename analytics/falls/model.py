@@ -6,6 +6,8 @@ not change it:
 
 * ``turn``: the angle between the posture before the fall (the earliest 2 s of the 6 s
   before the impact) and the posture after it (the last 3 s of the window after), over 90°;
+  at the wrist a turn beyond 90° counts as 90° (``FallConfig.max_scored_turn_deg``: further
+  is the forearm raised, to the ear or above the head, not lying on the floor);
 * ``motion``: log10 of how much the wearer still moves afterwards (the median, over the
   half seconds from 1 s after the impact to the decision, of the spread of the acceleration
   vector: the root of its summed per-axis variances, which no rotation changes), + 0.02 g
@@ -56,17 +58,22 @@ class FallWeights:
 # bias at the balance point of sensitivity and specificity on subjects held out of the fit.
 # How to read them: on the trunk a hard impact and a body that ends lying carry the decision
 # (an impulse 10x larger counts as much as turning 90 degrees; stillness little, the gate
-# already demands it); at the wrist, where the arm keeps moving after many real falls,
-# stillness and impulse weigh most, then prominence, and the turn (gated at 30 degrees) least.
+# already demands it); at the wrist, where the arm keeps moving after many real falls, the
+# turn up to square (a forearm turned further was raised: it counts as 90 degrees), stillness
+# and impulse weigh about alike, prominence half as much.
 TRUNK_WEIGHTS = FallWeights(bias=-1.66, turn=3.7, motion=-1.24, prominence=0.85, impulse=3.8)
-WRIST_WEIGHTS = FallWeights(bias=-2.36, turn=0.87, motion=-1.85, prominence=1.08, impulse=1.91)
+WRIST_WEIGHTS = FallWeights(bias=-3.38, turn=2.18, motion=-1.8, prominence=1.04, impulse=1.89)
 
 
-def feature_matrix(f: dict[str, np.ndarray]) -> np.ndarray:
-    """The scored features of candidate impacts, columns in FEATURE_NAMES order."""
+def feature_matrix(f: dict[str, np.ndarray], max_turn_deg: float | None) -> np.ndarray:
+    """The scored features of candidate impacts, columns in FEATURE_NAMES order; a turn
+    beyond ``max_turn_deg`` (None: no limit) scores as that turn."""
+    turn = f["orientation_change_deg"]
+    if max_turn_deg is not None:
+        turn = np.minimum(turn, max_turn_deg)
     return np.column_stack(
         [
-            f["orientation_change_deg"] / 90.0,
+            turn / 90.0,
             np.log10(np.minimum(f["post_motion_g"], _MAX_MOTION_G) + MOTION_FLOOR_G),
             f["prominence"],
             np.log10(f["impulse_gs"] + IMPULSE_FLOOR_GS),
@@ -74,8 +81,10 @@ def feature_matrix(f: dict[str, np.ndarray]) -> np.ndarray:
     )
 
 
-def score_features(f: dict[str, np.ndarray], weights: FallWeights) -> np.ndarray:
+def score_features(
+    f: dict[str, np.ndarray], weights: FallWeights, max_turn_deg: float | None
+) -> np.ndarray:
     """Probability-like score (0..1) of each candidate impact."""
     w = weights.as_array()
-    z = w[0] + feature_matrix(f) @ w[1:]
+    z = w[0] + feature_matrix(f, max_turn_deg) @ w[1:]
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))

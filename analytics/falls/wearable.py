@@ -178,7 +178,7 @@ class FallDetector:
         f = candidate_features(grid.buf, grid.k0, grid.k_end, impacts, cfg, grid.peak, self._steps)
         if self.observer is not None:
             self.observer(impacts / cfg.analysis_rate_hz, f)
-        score = score_features(f, cfg.weights)
+        score = score_features(f, cfg.weights, cfg.max_scored_turn_deg)
         fire = passes_gates(f, cfg) & (score >= cfg.threshold)
         out = []
         for j in np.flatnonzero(fire):
