@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -115,14 +116,37 @@ async def _until_stopped(args: argparse.Namespace) -> int:
     killed demo used to leave its two Mosquitto processes running)."""
     task = asyncio.current_task()
     assert task is not None
+    stop = _Stop(task)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, task.cancel)
+        loop.add_signal_handler(signum, stop)
     try:
-        return await _demo(args)
+        code = await _demo(args, stop)
     except asyncio.CancelledError:
+        code = 0
+    if stop.requested.is_set():
         print("eldercare demo: stopped.")
-        return 0
+    return code
+
+
+class _Stop:
+    """What a stop signal does: before the pages are up it cancels the demo at once; after,
+    it asks for the pages and the hub to shut down as uvicorn does (their lifespan closes the
+    hub's connection: nothing is cut off mid-message, no traceback), and a second one
+    cancels. While serving, uvicorn takes SIGINT and SIGTERM itself, shuts down the same
+    way and passes the signal on once it has."""
+
+    def __init__(self, task: asyncio.Task[int]):
+        self.task = task
+        self.requested = asyncio.Event()
+        self.serving = False
+        self.signals = 0
+
+    def __call__(self) -> None:
+        self.signals += 1
+        if self.signals > 1 or not self.serving:
+            self.task.cancel()
+        self.requested.set()
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -135,7 +159,7 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-async def _demo(args: argparse.Namespace) -> int:
+async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
     import uvicorn
 
     from api.app import create_app
@@ -200,6 +224,7 @@ async def _demo(args: argparse.Namespace) -> int:
                     if serving.done():
                         return 2  # uvicorn said why
                     await asyncio.sleep(0.05)
+                stop.serving = True
                 hub = app.state.hub
                 await hub.connected.wait()
                 background = [
@@ -215,15 +240,24 @@ async def _demo(args: argparse.Namespace) -> int:
                     ),
                     name="simulation",
                 )
-                await simulation
-                now.stop()
-                print("eldercare demo: the simulated days are over; the pages stay up.")
-                if args.exit_after_simulation:
-                    await asyncio.sleep(3)  # the last events reach the hub
-                    server.should_exit = True
-                await serving
-                for task in background:
+                stopped = tasks.create_task(stop.requested.wait(), name="stop")
+                until_stopped = (serving, stopped)  # uvicorn ends serving on SIGINT, SIGTERM
+                await asyncio.wait((simulation, *until_stopped), return_when=FIRST_COMPLETED)
+                if simulation.done():
+                    simulation.result()  # a failed simulation ends the demo, and says why
+                    now.stop()
+                    print("eldercare demo: the simulated days are over; the pages stay up.")
+                    if args.exit_after_simulation:
+                        await asyncio.sleep(3)  # the last events reach the hub
+                    else:
+                        await asyncio.wait(until_stopped, return_when=FIRST_COMPLETED)
+                if server.should_exit:  # uvicorn was told to stop by a signal
+                    stop.requested.set()
+                for task in (simulation, *background):
                     task.cancel()
+                server.should_exit = True
+                await serving
+                stopped.cancel()
         finally:
             for started in (broker, devices):
                 if started is not None:

@@ -58,6 +58,8 @@ async def running_demo(*options: str, ready_within: float = 60) -> AsyncIterator
             demo.reader.cancel()
         stderr = (await process.stderr.read()).decode(errors="replace")  # type: ignore[union-attr]
         assert process.returncode == 0, f"SIGTERM: exit {process.returncode}: {stderr}"
+        # A clean stop: the pages and the hub shut down, nothing cut off mid-message.
+        assert "Traceback" not in stderr and "never retrieved" not in stderr, stderr
         left = [pid for pid in started if alive(pid)]
         assert not left, f"the demo left processes running: {left}"
 
