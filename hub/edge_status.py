@@ -5,7 +5,6 @@ liveness and battery from the heartbeat. Part of one ingest transaction (hub.ing
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,7 +63,7 @@ class StatusApplier:
                 home.status_document = status.document
                 hosted = status.document.get("hosted")  # who speaks for it when it dies
                 home.hosted_by = str(hosted)[:64] if hosted is not None else None
-                _device_status(session, home, status.document)
+                _device_status(session, home, status)
             if home.status != status.state:
                 changes.append(HomeChange(home.id, home.station_id, status.state))
             home.status, home.status_at = status.state, now
@@ -73,10 +72,10 @@ class StatusApplier:
         return changes, alerts
 
 
-def _device_status(session: Session, home: Home, document: dict) -> None:
+def _device_status(session: Session, home: Home, status: Status) -> None:
     """Device liveness and battery from the edge's heartbeat (``devices`` in its status):
     once a minute per home, rather than a row update for every reading."""
-    devices = document.get("devices")
+    devices = status.document.get("devices")
     if not isinstance(devices, dict):
         return
     for device in session.scalars(select(Device).where(Device.home_id == home.id)):
@@ -86,16 +85,6 @@ def _device_status(session: Session, home: Home, document: dict) -> None:
         battery = reported.get("battery")
         if isinstance(battery, int | float) and not isinstance(battery, bool):
             device.battery = float(battery)
-        last_seen = _epoch(reported.get("last_seen"))
+        last_seen = status.last_seen.get(device.id)
         if last_seen is not None and (device.last_seen or 0) < last_seen:
             device.last_seen = last_seen
-
-
-def _epoch(moment: object) -> float | None:
-    if not isinstance(moment, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError:
-        return None
-    return parsed.timestamp() if parsed.tzinfo is not None else None

@@ -121,6 +121,9 @@ class Status:
     document: dict[str, Any]
     homes: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()  # devices' values dropped from the document, and why
+    # Each device's ``last_seen`` that was believed, as epoch seconds (ISO text or a number
+    # in the document: read once, here).
+    last_seen: dict[str, float] = field(default_factory=dict)
 
 
 Upstream = EventMessage | Telemetry | Status
@@ -223,18 +226,29 @@ def _status(topic: str, home: str, document: Any, now: float) -> Status:
         raise UpstreamError(
             "home_mismatch", f"the status is about {status.home!r}", topic=topic, home=home
         )
-    kept, refused = _device_reports(document, now)
-    return Status(home=home, hosted=None, state=status.state, document=kept, refused=tuple(refused))
+    kept, refused, last_seen = _device_reports(document, now)
+    return Status(
+        home=home,
+        hosted=None,
+        state=status.state,
+        document=kept,
+        refused=tuple(refused),
+        last_seen=last_seen,
+    )
 
 
-def _device_reports(document: dict[str, Any], now: float) -> tuple[dict[str, Any], list[str]]:
-    """The status document without the devices' values the hub cannot believe: a
-    ``last_seen`` at an impossible time, a ``battery`` outside 0-100."""
+def _device_reports(
+    document: dict[str, Any], now: float
+) -> tuple[dict[str, Any], list[str], dict[str, float]]:
+    """The status document without the devices' values the hub cannot believe (a
+    ``last_seen`` at an impossible time, a ``battery`` outside 0-100), why each was
+    dropped, and the believed ``last_seen`` of each device in epoch seconds."""
     devices = document.get("devices")
     if not isinstance(devices, dict):
-        return dict(document), []
+        return dict(document), [], {}
     refused: list[str] = []
     kept_devices: dict[str, Any] = {}
+    last_seen: dict[str, float] = {}
     for device, report in devices.items():
         if not isinstance(report, dict):
             refused.append(f"devices.{device}: not an object")
@@ -242,10 +256,12 @@ def _device_reports(document: dict[str, Any], now: float) -> tuple[dict[str, Any
         report = dict(report)
         if "last_seen" in report:
             try:
-                check_time(_status_time(report["last_seen"]), now, "last_seen")
+                seen = check_time(_status_time(report["last_seen"]), now, "last_seen")
             except (TypeError, ValueError, OverflowError) as exc:
                 refused.append(f"devices.{device}.last_seen: {exc}")
                 del report["last_seen"]
+            else:
+                last_seen[str(device)] = seen
         battery = report.get("battery")
         if battery is not None and not (
             isinstance(battery, int | float)
@@ -255,7 +271,7 @@ def _device_reports(document: dict[str, Any], now: float) -> tuple[dict[str, Any
             refused.append(f"devices.{device}.battery: {battery!r} is not 0-100")
             del report["battery"]
         kept_devices[str(device)] = report
-    return {**document, "devices": kept_devices}, refused
+    return {**document, "devices": kept_devices}, refused, last_seen
 
 
 def _status_time(moment: Any) -> float:

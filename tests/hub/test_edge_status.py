@@ -1,0 +1,47 @@
+"""An edge's heartbeat applied to the store: its devices' liveness, read once."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from hub.alerts import AlertManager
+from hub.ingest import Ingestor
+from hub.registry import save_home, save_station
+from hub.schema import Device
+from hub.store import Store
+from tests.support.factories import HOME, PREFIX, STATION, make_home
+from tests.support.stores import fresh_database
+
+
+def test_a_heartbeats_last_seen_is_kept_as_iso_text_or_epoch_seconds(tmp_path):
+    """Both forms pass the hub's check, so both reach the device page; one from the year
+    9999 reaches neither."""
+    store = Store(fresh_database(tmp_path))
+    try:
+        home = make_home()
+        first, second, third = (device.id for device in home.devices[:3])
+        with store.transaction() as session:
+            save_station(session, STATION, name="站")
+            save_home(session, home, prefix=PREFIX)
+        now = time.time()
+        iso = datetime.fromtimestamp(now - 60, UTC).isoformat()
+        devices = {
+            first: {"last_seen": iso},
+            second: {"last_seen": now - 120},
+            third: {"last_seen": "9999-12-31T23:00:00+00:00"},
+        }
+        status = {"state": "online", "home": HOME, "edge": HOME, "devices": devices}
+        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+        ingestor.take([(f"{PREFIX}/{HOME}/status", json.dumps(status).encode())])
+        with store.transaction() as session:
+            seen = {d: session.get(Device, (HOME, d)).last_seen for d in (first, second, third)}
+        assert seen[first] == pytest.approx(now - 60, abs=1e-3)
+        assert seen[second] == pytest.approx(now - 120)
+        assert seen[third] is None
+        assert ingestor.counts.refused_status_values == 1
+    finally:
+        store.close()
