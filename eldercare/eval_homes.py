@@ -17,6 +17,9 @@ recordings are of ordinary life, so two questions are asked of each home:
 without those sensors would see them: how the detectors fare in sparser homes.
 ``--thresholds '{"no_activity": {"quantile": 0.8}}'`` sets detector settings in every
 home's config (over what its home.yaml says): how a limit trades false alarms for delay.
+``--front-door-from leave-house`` gives a home without a front-door sensor one made from
+its labels (opened and shut at the start and end of each such activity), over the
+labelled span only: the same life as a home with a front door would see it.
 
 Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
 repeatable. The detectors see each recording once, from its first reading on, learning
@@ -113,9 +116,11 @@ def load_home(
     folder: str | Path,
     without: Collection[str] = (),
     thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+    front_door_from: str | None = None,
 ) -> RecordedHome:
     """A recorded home; ``without``: device kinds or ids to leave out, config and readings;
-    ``thresholds``: detector settings set over the config's."""
+    ``thresholds``: detector settings set over the config's; ``front_door_from``: the
+    labelled activity a front-door sensor is made from (``with_labelled_front_door``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EvaluationError(folder, "not a folder")
@@ -144,7 +149,40 @@ def load_home(
     if not readings:
         raise EvaluationError(folder, f"no readings of home {config.home!r}")
     readings.sort(key=lambda r: r.epoch)
-    return RecordedHome(str(folder), config, tuple(readings), _activities(folder), len(skipped))
+    home = RecordedHome(str(folder), config, tuple(readings), _activities(folder), len(skipped))
+    return home if front_door_from is None else with_labelled_front_door(home, front_door_from)
+
+
+LABELLED_FRONT_DOOR = "labelled_front_door"
+
+
+def with_labelled_front_door(home: RecordedHome, activity: str) -> RecordedHome:
+    """The home as it would be with a front-door sensor: one that opens and shuts (5 s)
+    at the start and at the end of each labelled ``activity`` (leaving the house), over
+    the labelled span only (outside it, an outing would be unseen again)."""
+    if any(d.role == "front_door" for d in home.config.devices):
+        raise EvaluationError(home.folder, "it has a front-door sensor already")
+    outings = [a for a in home.activities if a.name == activity]
+    if not outings:
+        raise EvaluationError(home.folder, f"no activity labelled {activity!r}")
+    first = min(a.start for a in home.activities)
+    last = max(a.end for a in home.activities)
+    door = {"id": LABELLED_FRONT_DOOR, "kind": "door", "role": "front_door", "source": "native"}
+    config = HomeConfig.model_validate(
+        {**home.config.model_dump(mode="json"), "devices": [
+            *home.config.model_dump(mode="json")["devices"], door
+        ]}
+    )  # fmt: skip
+    uses = [
+        Reading(ts=t + offset, home=home.home, device=LABELLED_FRONT_DOOR, metric="contact",
+                value=value)
+        for a in outings
+        for t in (a.start, a.end)
+        for offset, value in ((0.0, "open"), (5.0, "closed"))
+    ]  # fmt: skip
+    kept = [r for r in home.readings if first <= r.epoch <= last]
+    readings = tuple(sorted(kept + uses, key=lambda r: r.epoch))
+    return RecordedHome(home.folder, config, readings, home.activities, home.skipped_lines)
 
 
 def _activities(folder: Path) -> tuple[Activity, ...]:
@@ -316,14 +354,16 @@ def evaluate_homes(
     horizon_h: float = 12,
     without: Collection[str] = (),
     thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+    front_door_from: str | None = None,
 ) -> dict[str, Any]:
-    homes = [load_home(folder, without, thresholds) for folder in folders]
+    homes = [load_home(folder, without, thresholds, front_door_from) for folder in folders]
     results = [evaluate_home(home, injections, seed, horizon_h * HOUR) for home in homes]
     return {
         "seed": seed,
         "horizon_h": horizon_h,
         "without": sorted(without),
         "thresholds": dict(thresholds or {}),
+        "front_door_from": front_door_from,
         "homes": results,
         "overall": _overall(results),
         "worst_home": _worst(results),
@@ -410,6 +450,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="device kinds or ids to leave out (e.g. motion,presence): a sparser home",
     )
     parser.add_argument(
+        "--front-door-from",
+        metavar="ACTIVITY",
+        help="a front-door sensor made from the labels: opened and shut at the start and end "
+        "of each such activity (e.g. leave-house), over the labelled span only",
+    )
+    parser.add_argument(
         "--thresholds",
         default="{}",
         metavar="JSON",
@@ -444,6 +490,7 @@ def run(args: argparse.Namespace) -> int:
             args.horizon_h,
             without=without,
             thresholds=thresholds,
+            front_door_from=args.front_door_from,
         )
     except (EvaluationError, AnalyticsError) as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)

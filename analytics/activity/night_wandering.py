@@ -1,8 +1,10 @@
 """``night_wandering``: out through the front door in her night and not back in.
 
 Her night is the one learned from when she goes to rest and gets up (the config's night
-until then, analytics.whereabouts.day); while the routine is being learned, its first
-``learning_trim_s`` do not count (a late evening out is not wandering).
+until then, analytics.whereabouts.day), ending by the earliest she has got up recently:
+a late riser who is up early some days and goes straight out is not wandering at an hour
+she has been up at. While the routine is being learned, its first ``learning_trim_s`` do
+not count (a late evening out is not wandering).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class NightWanderingDetector(ActivityDetector):
         opened, last_door = away
         s = self.settings
         trim = s.learning_trim_s if w.learning(opened) else 0.0
-        if self.raised_for == opened or not w.day.in_night(opened, trim):
+        if self.raised_for == opened or not w.day.in_night(opened, trim, until_earliest_wake=True):
             return []
         window = self.adjusted(s.window_s, s.floor_s, s.ceiling_s)
         deadline = last_door + window
@@ -126,7 +128,7 @@ class NightWanderingDetector(ActivityDetector):
     def _raise(
         self, opened: float, last_door: float, deadline: float, steps: float, window: float
     ) -> Event | None:
-        start, end, learned = self.where.day.night()
+        start, end, learned = self.where.day.night(until_earliest_wake=True)
         clock = self.where.clock
         night = f"{clock.clock_text(start)}-{clock.clock_text(end)}"
         basis = self.basis(

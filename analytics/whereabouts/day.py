@@ -80,21 +80,29 @@ class Day(Stateful):
 
     # ---------------------------------------------------------------- her night
 
-    def night(self) -> tuple[float, float, bool]:
-        """(start, end) of her night in hours after noon, and whether it is learned."""
+    def night(self, *, until_earliest_wake: bool = False) -> tuple[float, float, bool]:
+        """(start, end) of her night in hours after noon, and whether it is learned.
+        ``until_earliest_wake``: a learned night ends by the earliest she has got up
+        recently, not the usual (at an hour she has been up at, she may be up again)."""
         s = self.settings
         if len(self.wakes) >= s.min_nights and len(self.bedtimes) >= s.min_nights:
             lead = s.night_lead_s / HOUR
             start = (median(self.bedtimes) - lead) % 24
             end = (median(self.wakes) - 12 - lead) % 24
             if MIN_NIGHT_H <= (end - start) % 24 <= MAX_NIGHT_H:
+                if until_earliest_wake:
+                    earliest = (min(self.wakes) - 12 - lead) % 24
+                    if (earliest - start) % 24 < (end - start) % 24:
+                        end = earliest
                 return start, end, True
         start, end = self.clock.prior
         return start, end, False
 
-    def in_night(self, ts: float, trim_start_s: float = 0.0) -> bool:
+    def in_night(
+        self, ts: float, trim_start_s: float = 0.0, *, until_earliest_wake: bool = False
+    ) -> bool:
         """Whether ``ts`` falls in her night (less ``trim_start_s`` at its start)."""
-        start, end, _ = self.night()
+        start, end, _ = self.night(until_earliest_wake=until_earliest_wake)
         into = (self.clock.hours_after_noon(ts) - start) % 24
         return trim_start_s / HOUR <= into < (end - start) % 24
 
@@ -234,14 +242,29 @@ class Day(Stateful):
             else:
                 self.run = [ts, ts]
             return
+        self._up(ts, sustained=True)
+
+    def went_out(self, ts: float) -> None:
+        """She went out through the front door at ``ts``. In the hours before her night
+        ends (``early_rise_s``) that is getting up for the day, from the activity that led
+        to the door: her day must not be taken to begin when she comes back."""
+        if self.period is None or ts < self.period or self.up_since is not None:
+            return
+        if ts >= self.night_end - self.settings.early_rise_s:
+            self._up(ts, sustained=False)
+
+    def _up(self, ts: float, *, sustained: bool) -> None:
+        """Up for the day at ``ts``, or from the run of activity that led to it if that
+        began early and has been going on ever since (``sustained``: for sustained_s)."""
+        s, run = self.settings, self.run
         start = ts
         if (
             run is not None
             and ts - run[1] <= s.run_gap_s
             and run[0] >= self.night_end - s.early_rise_s
-            and ts - run[0] >= s.sustained_s
+            and (not sustained or ts - run[0] >= s.sustained_s)
         ):
-            start = run[0]  # up early, and has been going ever since
+            start = min(run[0], ts)
         self.up_since, self.run = start, None
         self.went_to_rest = self.stretch
 

@@ -269,7 +269,11 @@ class Whereabouts:
         observations: list[Observation] = []
         due = self.doorway.decision_due()
         if due is not None and due <= t:
+            was_home = self.doorway.location == "home"
             observations += self.doorway.decide()
+            if was_home and self.doorway.location == "out" and not self.doorway.guest_leaving:
+                assert self.doorway.door_opened_at is not None
+                self.day.went_out(self.doorway.door_opened_at)
         observations += self.bathroom.step(t)
         self.sensors.step(t)
         self.day.step(t)

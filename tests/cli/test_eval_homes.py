@@ -164,3 +164,25 @@ def test_real_homes_stay_within_the_goals_measured_in_the_readme():
     # and half of them within three hours over both homes (the goal).
     assert kasteren["collapses"]["detection_rate"] == 1.0
     assert result["overall"]["median_delay_s"] <= 3 * 3600
+
+
+def test_a_front_door_made_from_the_labels_opens_when_she_leaves_and_comes_back(tmp_path):
+    folder = recorded(tmp_path / "h", days=3)
+    without_door = HOME.model_copy(
+        update={"devices": tuple(d for d in HOME.devices if d.role != "front_door")}
+    )
+    (folder / "home.yaml").write_text(without_door.to_yaml(), encoding="utf-8")
+    home = load_home(folder, front_door_from="Leaving")
+    (door,) = [d for d in home.config.devices if d.role == "front_door"]
+    uses = [(r.epoch, r.value) for r in home.readings if r.device == door.id]
+    expected = []
+    for day in range(3):
+        for hhmm in ("15:00", "16:00"):
+            expected += [(at(day, hhmm), "open"), (at(day, hhmm) + 5, "closed")]
+    assert uses == expected
+    labelled = [at(0, "09:00"), at(2, "30:55")]  # the first label's start, the last one's end
+    assert all(labelled[0] <= r.epoch <= labelled[1] for r in home.readings)
+    with pytest.raises(EvaluationError, match="front-door sensor already"):
+        load_home(recorded(tmp_path / "with_door"), front_door_from="Leaving")
+    with pytest.raises(EvaluationError, match="no activity labelled 'Shopping'"):
+        load_home(folder, front_door_from="Shopping")
