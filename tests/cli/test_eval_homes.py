@@ -166,6 +166,24 @@ def test_real_homes_stay_within_the_goals_measured_in_the_readme():
     assert result["overall"]["median_delay_s"] <= 3 * 3600
 
 
+
+@pytest.mark.skipif(
+    not (REAL_HOMES / "kasteren-b").is_dir(),
+    reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
+)
+def test_a_late_riser_who_goes_straight_out_is_not_wandering_in_a_home_of_doors():
+    """kasteren-b with door contacts only and a front door made from its labels: up
+    between 09:00 and 12:30, often out within minutes. His mornings out are not his night
+    (4 night_wandering alarms in the fortnight before; the one left is out at 05:47)."""
+    result = evaluate_homes(
+        [REAL_HOMES / "kasteren-b"],
+        injections=0,
+        without={"motion", "presence"},
+        front_door_from="leave-house",
+    )
+    (home,) = result["homes"]
+    assert home["false_alarms"].get("night_wandering", 0) <= 1, home["examples"]
+
 def test_a_front_door_made_from_the_labels_opens_when_she_leaves_and_comes_back(tmp_path):
     folder = recorded(tmp_path / "h", days=3)
     without_door = HOME.model_copy(
