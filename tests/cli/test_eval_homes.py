@@ -166,7 +166,6 @@ def test_real_homes_stay_within_the_goals_measured_in_the_readme():
     assert result["overall"]["median_delay_s"] <= 3 * 3600
 
 
-
 @pytest.mark.skipif(
     not (REAL_HOMES / "kasteren-b").is_dir(),
     reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
@@ -183,6 +182,7 @@ def test_a_late_riser_who_goes_straight_out_is_not_wandering_in_a_home_of_doors(
     )
     (home,) = result["homes"]
     assert home["false_alarms"].get("night_wandering", 0) <= 1, home["examples"]
+
 
 def test_a_front_door_made_from_the_labels_opens_when_she_leaves_and_comes_back(tmp_path):
     folder = recorded(tmp_path / "h", days=3)
