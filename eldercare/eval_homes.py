@@ -168,11 +168,8 @@ def with_labelled_front_door(home: RecordedHome, activity: str) -> RecordedHome:
     first = min(a.start for a in home.activities)
     last = max(a.end for a in home.activities)
     door = {"id": LABELLED_FRONT_DOOR, "kind": "door", "role": "front_door", "source": "native"}
-    config = HomeConfig.model_validate(
-        {**home.config.model_dump(mode="json"), "devices": [
-            *home.config.model_dump(mode="json")["devices"], door
-        ]}
-    )  # fmt: skip
+    document = home.config.model_dump(mode="json")
+    config = HomeConfig.model_validate({**document, "devices": [*document["devices"], door]})
     uses = [
         Reading(ts=t + offset, home=home.home, device=LABELLED_FRONT_DOOR, metric="contact",
                 value=value)

@@ -77,12 +77,6 @@ class ActivityDetector(Detector):
             notes.append(f"learning, day {self.where.learning_day(ts)} of {days}")
         return ", ".join(notes) or None
 
-    def installing(self, ts: float) -> bool:
-        """Whether the home is still being installed at ``ts``: a detector that infers
-        where she is from rooms (in bed, in the bathroom) uses its widest limit, as its
-        rooms' sensors may not be there yet (analytics.whereabouts.installation)."""
-        return self.where.installing(ts)
-
     def basis(self, ts: float, how: str, *, conservative: bool = False) -> str:
         """How the limit was set, for a dispatcher: 'learning, day 3 of 14: default (2 of
         10 outings seen), conservative limit' while the routine is being learned."""

@@ -82,7 +82,7 @@ class LongBathroomStayDetector(ActivityDetector):
     def threshold(self, ts: float) -> tuple[float, float | None]:
         s = self.settings
         usual = self.stays.quantile(s.quantile) if len(self.stays) >= s.min_stays else None
-        if self.installing(ts):
+        if self.where.installing(ts):
             return s.ceiling_s, usual
         limit = s.default_threshold_s
         if usual is not None:

@@ -99,7 +99,7 @@ class NotUpDetector(ActivityDetector):
         s, day = self.settings, self.where.day
         earliest = day.night_end + s.earliest_after_night_s
         clock = self.where.clock
-        installing = self.installing(now)
+        installing = self.where.installing(now)
         if len(day.wakes) < s.min_days or installing:
             local = self.home.local(day.night_end).date()
             by = datetime.combine(local, s.default_deadline, tzinfo=self.home.tz).timestamp()
