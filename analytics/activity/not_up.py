@@ -12,9 +12,11 @@ Where the bedroom is seen, a night that began later than usual moves the deadlin
 by as much (someone who went to bed at three is up later), up to
 ``bedtime_shift_max_s``. While fewer than ``min_days`` mornings are known,
 ``default_deadline``: late, since a resident who sleeps from two to eleven is normal for
-her. While the home is being installed (most of its sensors not heard from yet,
-analytics.whereabouts.installation), ``ceiling_s`` later than that: "in bed" then stands on
-the few sensors that report, and a resident who is out looks the same.
+her; and where the bedroom shows when she went to rest, no sooner than
+``default_night_s`` after it. While the home is being installed (most of its sensors
+not heard from yet, analytics.whereabouts.installation), ``ceiling_s`` later than that:
+"in bed" then stands on the few sensors that report, and a resident who is out looks the
+same.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ from .base import HOUR, MINUTE, ActivityDetector, hours
 
 @settings_dataclass(frozen=True, config={"extra": "forbid"})
 class NotUpSettings:
-    # Until min_days mornings are known: up by this local time.
+    # Until min_days mornings are known: up by this local time, and where the bedroom
+    # shows when she went to rest, no sooner than this long after (someone who went to
+    # bed at half past three is not late at noon).
     default_deadline: time = time(12, 0)
+    default_night_s: float = Field(default=9 * HOUR, gt=0)
     # Learned: her usual (median) time of getting up + the largest of margin_s,
     # spread_k x the spread of her mornings (robust standard deviation) and how much
     # later than usual her latest morning was + late_margin_s; plus how much later than
@@ -104,6 +109,12 @@ class NotUpDetector(ActivityDetector):
             local = self.home.local(day.night_end).date()
             by = datetime.combine(local, s.default_deadline, tzinfo=self.home.tz).timestamp()
             basis = f"default ({len(day.wakes)} of {s.min_days} mornings known)"
+            went = day.tonight() if self.where.coverage.bedroom else None
+            if went is not None and went + s.default_night_s > by:
+                by = went + s.default_night_s
+                basis += (
+                    f"; went to rest at {self._local(went)}, {hours(s.default_night_s):g} h allowed"
+                )
             if installing:
                 by += s.ceiling_s
                 basis += f", {hours(s.ceiling_s):g} h later while the home is being installed"

@@ -150,6 +150,25 @@ def test_not_up_needs_the_bed_mat_to_have_seen_her_lie_down_that_night():
     assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:00")]
 
 
+def test_while_learning_not_up_allows_a_full_night_after_a_late_bedtime():
+    """Before her mornings are known, up by noon; but someone who went to bed at half
+    past three (kasteren-b's resident after a night out) is given nine hours from then."""
+    home = bedroom_home()
+    installed = walk_test(at(0, "18:00"), home)
+    late = installed + evening(home)
+    for hhmm in ("22:00", "23:00"):
+        late += pulse(at(0, hhmm), "pir_kitchen", home)
+    for hhmm in ("00:00", "01:00", "02:00", "03:00", "03:20"):
+        late += pulse(at(1, hhmm), "pir_kitchen", home)
+    late += pulse(at(1, "03:35"), "bedroom_door", home, 5)
+    late += [r(at(1, "03:40"), "bed", True, home)]
+    _, events = play(late, home=home, until=at(1, "12:20"))
+    assert brief(events, DISTRESS) == []  # at noon she has slept eight and a half hours
+    _, events = play(late, home=home, until=at(1, "14:00"))
+    assert brief(events, DISTRESS) == [("not_up", "raised", "major", "03 12:35")]
+    assert "went to rest at 03:35, 9 h allowed" in events[0].evidence["baseline"]
+
+
 def test_a_silence_that_began_before_her_night_is_no_activitys_not_not_ups():
     home = bedroom_home()
     stream = evening(home)[:2] + pulse(at(0, "19:30"), "bedroom_door", home, 5)
