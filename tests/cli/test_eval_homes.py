@@ -204,3 +204,22 @@ def test_a_front_door_made_from_the_labels_opens_when_she_leaves_and_comes_back(
         load_home(recorded(tmp_path / "with_door"), front_door_from="Leaving")
     with pytest.raises(EvaluationError, match="no activity labelled 'Shopping'"):
         load_home(folder, front_door_from="Shopping")
+
+
+def test_the_labelled_front_door_is_used_when_the_sensors_say_she_left_and_came_back(tmp_path):
+    """Labels written by hand are minutes off: labelled out from 14:55 to 16:05, she was
+    still seen at 14:55 (motion until 14:56:30) and back by 16:02 (motion). A real door
+    would have seen her go after the one and come in before the other."""
+    folder = recorded(tmp_path / "h", days=1)
+    without_door = HOME.model_copy(
+        update={"devices": tuple(d for d in HOME.devices if d.role != "front_door")}
+    )
+    (folder / "home.yaml").write_text(without_door.to_yaml(), encoding="utf-8")
+    labels = (folder / "activities.csv").read_text(encoding="utf-8")
+    early, late = _iso(at(0, "14:55")), _iso(at(0, "16:05"))
+    labels = labels.replace(_iso(at(0, "15:00")), early).replace(_iso(at(0, "16:00")), late)
+    (folder / "activities.csv").write_text(labels, encoding="utf-8")
+    home = load_home(folder, front_door_from="Leaving")
+    uses = [(r.epoch, r.value) for r in home.readings if r.device == "labelled_front_door"]
+    left, back = at(0, "14:56", 31), at(0, "16:02") - 6
+    assert uses == [(left, "open"), (left + 5, "closed"), (back, "open"), (back + 5, "closed")]
