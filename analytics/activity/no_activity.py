@@ -39,7 +39,10 @@ where nothing sees her, and her silences learned while it worked say little: the
 then never below the default either, and says why.
 
 A silence is watched at any hour of the day or night, unless her night begins while she
-is where she rests (analytics.whereabouts: resting); then not_up takes over. An open
+is where she rests (analytics.whereabouts: resting); then not_up takes over. One that
+began in the bedroom within the config's night, where no bed mat can say whether she lay
+down, is judged as a settled one: she may have gone to bed earlier than her learned
+nights begin (a night owl who turns in at half past ten). An open
 alert is cleared only by a sign of life that holds: one lone motion trigger after hours
 of silence is no more a return than it is while she is out (a sensor's glitch).
 """
@@ -342,6 +345,17 @@ class NoActivityDetector(ActivityDetector):
         self._cache = (key, result)
         return result
 
+    def _asleep_perhaps(self, place: str, began: float) -> bool:
+        """A silence that began in the bedroom within the config's night, where no bed
+        mat can say whether she lay down: she may have gone to bed, even if her own nights
+        begin later (a night owl who turns in at half past ten), so it is judged as a
+        settled one."""
+        w = self.where
+        if place != "bedroom" or any(w.sensors.reported(bed) for bed in w.coverage.beds):
+            return False
+        start, end = w.clock.prior
+        return (w.clock.hours_after_noon(began) - start) % 24 < (end - start) % 24
+
     def _horizon(self, last: float) -> float | None:
         """When her night's rest begins, if it does before the silence could become news
         (her night starts while she was last seen where she rests)."""
@@ -364,7 +378,8 @@ class NoActivityDetector(ActivityDetector):
             return []
         rest = self._horizon(last)
         horizon = rest if rest is not None else last + self.settings.ceiling_s + HOUR
-        silence = [w.last_place, w.last_context, w.wearables.wearing(last), w.last_shut]
+        posture = "resting" if self._asleep_perhaps(w.last_place, last) else w.last_context
+        silence = [w.last_place, posture, w.wearables.wearing(last), w.last_shut]
         found = self._deadline(last, silence, horizon)
         if found is None or found[0] > upto:
             return []

@@ -7,6 +7,7 @@ import pytest
 
 from analytics.activity import NoActivityDetector
 from contracts import HomeConfig
+from tests.support.factories import device, make_home
 
 from .activity_support import at, brief, detector, real_home, walk_test
 from .test_homes_model import DISTRESS, morning, play, pulse, r
@@ -217,3 +218,49 @@ def test_a_flush_coming_back_to_rest_is_no_sign_and_sitting_down_ends_the_bathro
     raised = [e for e in events if e.kind == "no_activity" and e.started > at(0, "19:00")]
     # Settled in the armchair: 8 h by default, not the 2 h of a silence in the bathroom.
     assert brief(raised)[0] == ("no_activity", "raised", "major", "03 03:29")
+
+
+# --------------------------------------------------------------------- a night owl's early night
+
+DOORS_ONLY = make_home(
+    "h003",
+    devices=[
+        device(i, "door", role, f"zigbee2mqtt:{i}")
+        for i, role in (
+            ("front_door", "front_door"),
+            ("fridge", "fridge"),
+            ("cupboard", "kitchen"),
+            ("toilet_door", "toilet_door"),
+            ("flush", "toilet"),
+            ("bedroom_door", "bedroom_door"),
+        )
+    ],
+)
+
+
+def owl_day(day: int, *, wake: str = "11:00", bed: str = "26:35") -> list:
+    """Up at ``wake`` (the toilet), the kitchen every half hour until bed at ``bed`` (past
+    midnight as 26:35), through the bedroom door."""
+    home, items = DOORS_ONLY, []
+    items += pulse(at(day, wake), "bedroom_door", home, 5)
+    items += pulse(at(day, wake, 60), "toilet_door", home, 5)
+    items += pulse(at(day, wake, 120), "flush", home, 5)
+    t, bedtime = at(day, wake, 1800), at(day, bed)
+    while t < bedtime - 600:
+        items += pulse(t, "fridge" if int(t) % 3600 else "cupboard", home, 5)
+        t += 1800
+    return items + pulse(bedtime, "bedroom_door", home, 5)
+
+
+def test_a_night_owl_who_goes_to_bed_at_half_past_ten_is_not_silent_in_her_bedroom():
+    """Her nights begin at 02:35 (learned), but one night she shuts the bedroom door at
+    22:40 and is up at 06:10. No mat can tell; inside the config's night a silence
+    in the bedroom is judged as a settled one (8 h while learning), not as a silence while
+    moving about (5 h). The same door at eight in the evening is still a silence."""
+    days = [item for day in range(5) for item in owl_day(day)]
+    _, events = play(days + owl_day(5, bed="22:40") + owl_day(6, wake="06:10"), home=DOORS_ONLY,
+                     until=at(6, "12:00"))  # fmt: skip
+    assert brief(events, DISTRESS) == []
+    _, events = play(days + owl_day(5, bed="20:00") + owl_day(6), home=DOORS_ONLY,
+                     until=at(6, "12:00"))  # fmt: skip
+    assert ("no_activity", "raised") in [(kind, state) for kind, state, *_ in brief(events)]
