@@ -26,6 +26,9 @@ from .state import Stateful
 # Evidence inside must come this long after the door closed to show she is behind it
 # (closing it on her way out, she was seen inside just before).
 CLOSE_SLACK_S = 5.0
+# A sign inside this soon after she came out through the door is the visit she left (a
+# flush's second pulse, a cistern refilling), not her going back in.
+EXIT_ECHO_S = 5.0
 # What a door shuts in: a toilet door only the toilet (the bathroom's sensors may be in
 # another room), a bathroom door the bathroom and a toilet in it.
 BEHIND = {"toilet_door": ("toilet",), "bathroom_door": ("bathroom", "toilet")}
@@ -79,6 +82,8 @@ class Bathroom(Stateful):
                 door["inside"] = True
         stay = self.stay
         if stay is None:
+            if self._just_left(ts):
+                return  # the visit she just came out of (a flush's second pulse)
             self.stay = {"since": ts, "via": via, "device": device, "last": ts}
             return
         stay["last"] = max(stay["last"], ts)
@@ -131,6 +136,11 @@ class Bathroom(Stateful):
             "role": role,
         }
         return observations
+
+    def _just_left(self, ts: float) -> bool:
+        """She came out through the bathroom door within the last few seconds."""
+        ended = self.ended_at
+        return self.ended_by == "exit" and ended is not None and 0 <= ts - ended <= EXIT_ECHO_S
 
     def _just_emptied(self, ts: float) -> bool:
         emptied = self.emptied_at

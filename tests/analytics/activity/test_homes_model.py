@@ -161,6 +161,25 @@ def test_the_toilet_door_closed_behind_her_is_a_stay_until_it_opens():
     assert events[0].evidence["how"] == "the bathroom door closed behind her"
 
 
+def test_a_second_flush_pulse_as_she_comes_out_is_not_her_going_back_in():
+    """kasteren-b's flush pulses twice: 2 s after she opened the toilet door to come out,
+    it read as a new visit, and the kitchen a few seconds later was inside the grace that
+    keeps a visit going, so the silence after it was "in the bathroom" (2 h, not 5 h)."""
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += [item for hour in range(9, 14) for item in pulse(at(0, f"{hour}:00"), "pir_kitchen")]
+    stream += [
+        r(at(0, "14:00"), "toilet_door", "open"),
+        r(at(0, "14:00", 5), "toilet_door", "closed"),
+    ]
+    stream += pulse(at(0, "14:02"), "flush", seconds=1)
+    stream += [r(at(0, "14:03"), "toilet_door", "open")]
+    stream += pulse(at(0, "14:03", 2), "flush", seconds=1)
+    stream += pulse(at(0, "14:03", 30), "pir_kitchen")
+    _, events = play(stream, until=at(0, "23:00"))
+    assert brief(events, DISTRESS)[:1] == [("no_activity", "raised", "major", "02 19:03")]
+    assert events[0].evidence["silence_began"] == "kitchen"
+
+
 def test_a_toilet_door_closed_on_the_way_out_is_no_stay():
     stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
     stream += pulse(at(0, "10:00"), "flush", seconds=5)
