@@ -56,7 +56,8 @@ class Day(Stateful):
         self.up_since: float | None = None  # got up for the day at
         self.partial = False  # monitoring began during this period's day
         self.run: list[float] | None = None  # night activity run [start, last]
-        self.rest: list[float] | None = None  # the period's longest silence before up
+        # The period's night rest so far: [start, end, began as she sat in a chair].
+        self.rest: list[Any] | None = None
         self.stretch: float | None = None  # in the bedroom since (excursions aside)
         self.excursion: float | None = None  # out of the bedroom since, during a stretch
         self.went_to_rest: float | None = None  # the stretch that getting up ended began
@@ -187,21 +188,23 @@ class Day(Stateful):
 
     # ---------------------------------------------------------------- activity
 
-    def silence(self, start: float, end: float) -> None:
+    def silence(self, start: float, end: float, *, seated: bool = False) -> None:
         """No activity at home from ``start`` to ``end``: perhaps the night's rest, which
         began with the night's first long silence (a visit to the toilet splits a night,
-        it does not start one), or with its longest if none was long."""
+        it does not start one), or with its longest if none was long. ``seated``: it
+        began as she sat down in a chair: an evening in front of the television, not
+        her night, unless no other long silence follows (she slept in the chair)."""
         if self.period is None or self.up_since is not None or end < self.period:
             return
         rest, length = self.rest, end - start
         if rest is None:
-            self.rest = [start, end]
+            self.rest = [start, end, seated]
             return
-        rest_long = rest[1] - rest[0] >= MIN_REST_S
+        rest_long = rest[1] - rest[0] >= MIN_REST_S and not (len(rest) > 2 and rest[2])
         first_long = length >= MIN_REST_S and (not rest_long or start < rest[0])
         longer = not rest_long and length > rest[1] - rest[0]
         if first_long or longer:
-            self.rest = [start, end]
+            self.rest = [start, end, seated]
 
     def tonight(self) -> float | None:
         """When she went to rest this night, as far as the bedroom shows (None if not)."""

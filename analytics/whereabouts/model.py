@@ -403,7 +403,7 @@ class Whereabouts:
         if self.doorway.location != "home":
             return []
         if self.last_home is not None and ts > self.last_home:
-            self.day.silence(self.last_home, ts)
+            self.day.silence(self.last_home, ts, seated=self.last_place == "chair")
         gap = self._gap_until(ts, back)
         return [gap] if gap else []
 

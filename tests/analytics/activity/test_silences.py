@@ -3,6 +3,8 @@ night in bed, and alerts that only signs of life that hold can clear; hand-built
 
 from __future__ import annotations
 
+from statistics import median
+
 import pytest
 
 from analytics.activity import NoActivityDetector
@@ -264,3 +266,52 @@ def test_a_night_owl_who_goes_to_bed_at_half_past_ten_is_not_silent_in_her_bedro
     _, events = play(days + owl_day(5, bed="20:00") + owl_day(6), home=DOORS_ONLY,
                      until=at(6, "12:00"))  # fmt: skip
     assert ("no_activity", "raised") in [(kind, state) for kind, state, *_ in brief(events)]
+
+
+# --------------------------------------------------------------------- an evening in the armchair
+
+NO_BED = make_home(
+    "h004",
+    devices=[
+        device(i, kind, role, f"zigbee2mqtt:{i}")
+        for i, kind, role in (
+            ("front_door", "door", "front_door"),
+            ("fridge", "door", "fridge"),
+            ("pir_kitchen", "motion", "kitchen"),
+            ("basin", "motion", "bathroom"),
+            ("seat", "presence", "chair"),
+        )
+    ],
+)
+
+
+def armchair_day(day: int, *, collapse: str | None = None) -> list:
+    """Up at 10:00, the kitchen every half hour, the armchair from 19:30 (television)
+    until 00:40, then to bed where nothing sees her. ``collapse``: from then on nothing,
+    sitting in the armchair."""
+    items, t = [], at(day, "10:00")
+    end = at(day, collapse) if collapse else at(day, "19:30")
+    while t < end - 60:
+        items += pulse(t, "pir_kitchen", NO_BED)
+        t += 1800
+    if collapse:
+        return [*items, r(end, "seat", True, NO_BED)]
+    items += [r(end, "seat", True, NO_BED), r(at(day, "24:40"), "seat", False, NO_BED)]
+    return items + pulse(at(day, "24:42"), "basin", NO_BED)
+
+
+def test_an_evening_in_the_armchair_is_not_her_night_where_the_bedroom_is_unseen():
+    """Where no sensor sees the bedroom, her bedtime is learned from her silences. The
+    five hours of television in the armchair were the night's first long silence, so she
+    "went to bed" at 19:30, and a collapse as she sat down in the armchair at 19:00 became
+    her night (not_up at 11:30 the next morning, 16.5 h later). Her night begins when she
+    leaves the armchair: the collapse is raised within 12 h."""
+    days = [item for day in range(5) for item in armchair_day(day)]
+    monitor, events = play(days, home=NO_BED, until=at(5, "09:00"))
+    assert not [e for e in events if e.kind in DISTRESS]
+    bedtime = median(monitor.whereabouts.day.bedtimes)  # hours after noon
+    assert bedtime == pytest.approx(12 + 42 / 60, abs=0.05)  # 00:42, not 19:30
+    _, events = play(armchair_day(5, collapse="19:00"), home=NO_BED, monitor=monitor,
+                     until=at(6, "12:00"))  # fmt: skip
+    # 1.75 x her five hours in the armchair.
+    assert brief(events, DISTRESS)[:1] == [("no_activity", "raised", "major", "08 04:02")]
