@@ -18,8 +18,9 @@ without those sensors would see them: how the detectors fare in sparser homes.
 ``--thresholds '{"no_activity": {"quantile": 0.8}}'`` sets detector settings in every
 home's config (over what its home.yaml says): how a limit trades false alarms for delay.
 ``--front-door-from leave-house`` gives a home without a front-door sensor one made from
-its labels (opened and shut at the start and end of each such activity), over the
-labelled span only: the same life as a home with a front door would see it.
+its labels (opened and shut as each such activity begins and ends, where the home's own
+sensors say she left and came back), over the labelled span only: the same life as a home
+with a front door would see it.
 
 Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
 repeatable. The detectors see each recording once, from its first reading on, learning
@@ -474,8 +475,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--front-door-from",
         metavar="ACTIVITY",
-        help="a front-door sensor made from the labels: opened and shut at the start and end "
-        "of each such activity (e.g. leave-house), over the labelled span only",
+        help="a front-door sensor made from the labels: opened and shut as each such "
+        "activity (e.g. leave-house) begins and ends, after the home's last reading early "
+        "in it and before its first late in it, over the labelled span only",
     )
     parser.add_argument(
         "--thresholds",

@@ -353,8 +353,7 @@ class NoActivityDetector(ActivityDetector):
         w = self.where
         if place != "bedroom" or any(w.sensors.reported(bed) for bed in w.coverage.beds):
             return False
-        start, end = w.clock.prior
-        return (w.clock.hours_after_noon(began) - start) % 24 < (end - start) % 24
+        return w.clock.in_span(began, *w.clock.prior)
 
     def _horizon(self, last: float) -> float | None:
         """When her night's rest begins, if it does before the silence could become news

@@ -109,7 +109,7 @@ class NotUpDetector(ActivityDetector):
             local = self.home.local(day.night_end).date()
             by = datetime.combine(local, s.default_deadline, tzinfo=self.home.tz).timestamp()
             basis = f"default ({len(day.wakes)} of {s.min_days} mornings known)"
-            went = day.tonight() if self.where.coverage.bedroom else None
+            went = self._went_to_rest()
             if went is not None and went + s.default_night_s > by:
                 by = went + s.default_night_s
                 basis += (
@@ -138,12 +138,16 @@ class NotUpDetector(ActivityDetector):
             basis += f"; went to rest {round(shift / MINUTE)} min later than usual"
         return max(usual + margin + shift, earliest), usual, basis
 
+    def _went_to_rest(self) -> float | None:
+        """When she went to rest this night, where the bedroom can be seen (else None)."""
+        return self.where.day.tonight() if self.where.coverage.bedroom else None
+
     def _bedtime_shift(self) -> float:
         """How much later than usual she went to bed this night (0 if not later, or if the
         bedroom cannot be seen)."""
-        w, day = self.where, self.where.day
-        usual, tonight = day.usual_bedtime(), day.tonight()
-        if not w.coverage.bedroom or usual is None or tonight is None:
+        w = self.where
+        usual, tonight = w.day.usual_bedtime(), self._went_to_rest()
+        if usual is None or tonight is None:
             return 0.0
         late = (w.clock.hours_after_noon(tonight) - usual) * HOUR
         return min(max(0.0, late), self.settings.bedtime_shift_max_s)

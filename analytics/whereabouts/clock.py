@@ -30,6 +30,12 @@ class NightClock:
     def hours_after_noon(self, ts: float) -> float:
         return (self.hours_after_midnight(ts) - 12) % 24
 
+    def in_span(self, ts: float, start: float, end: float, trim_start_s: float = 0.0) -> bool:
+        """Whether ``ts`` falls between ``start`` and ``end`` (hours after noon; less
+        ``trim_start_s`` at its start)."""
+        into = (self.hours_after_noon(ts) - start) % 24
+        return trim_start_s / HOUR <= into < (end - start) % 24
+
     def hours_after_midnight(self, ts: float) -> float:
         local = self.home.local(ts)
         return local.hour + local.minute / 60 + local.second / 3600

@@ -104,8 +104,7 @@ class Day(Stateful):
     ) -> bool:
         """Whether ``ts`` falls in her night (less ``trim_start_s`` at its start)."""
         start, end, _ = self.night(until_earliest_wake=until_earliest_wake)
-        into = (self.clock.hours_after_noon(ts) - start) % 24
-        return trim_start_s / HOUR <= into < (end - start) % 24
+        return self.clock.in_span(ts, start, end, trim_start_s)
 
     def night_start_after(self, ts: float) -> float:
         """The start of her next night at or after ``ts``."""
