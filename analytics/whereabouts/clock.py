@@ -53,6 +53,13 @@ class NightClock:
                 return candidate
         return self._on(local + timedelta(days=2), hours_after_noon)
 
+    def same_night(self, ts: float, hours_after_noon: float) -> float:
+        """The moment the clock shows that time in the noon-to-noon span holding ``ts``
+        (the same night: 00:19 belongs to the night that began at 22:30 the evening
+        before, not to the day before it)."""
+        noon_day = self.home.local(ts) - timedelta(hours=12)
+        return self._on(noon_day, hours_after_noon)
+
     def at_or_before(self, ts: float, hours_after_noon: float) -> float:
         """The last moment at or before ``ts`` when the clock shows that time."""
         local = self.home.local(ts)

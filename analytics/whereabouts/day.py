@@ -115,10 +115,11 @@ class Day(Stateful):
         self, ts: float, night_start: float | None = None, *, in_bed: bool = False
     ) -> bool:
         """Whether a silence that began at ``ts`` can be the rest of the night that starts
-        at ``night_start`` (this period's by default): it began no earlier than her
-        earliest recent bedtime (the night's start while they are not known) less
-        ``early_bedtime_s`` (``early_in_bed_s`` when it began as she lay down in bed),
-        before that night."""
+        at ``night_start`` (this period's by default): it began that night, no earlier
+        than her earliest recent bedtime (the night's start while they are not known)
+        less ``early_bedtime_s`` (``early_in_bed_s`` when it began as she lay down in
+        bed), or than the config's night start (anyone may go to bed from then: a night
+        owl's early night is still a night)."""
         period = self.period if night_start is None else night_start
         if period is None:
             return True
@@ -128,8 +129,11 @@ class Day(Stateful):
         if self._rest_from is None or self._rest_from[0] != key:
             start, _, _ = self.night()
             earliest = min(self.bedtimes) if len(self.bedtimes) >= s.min_nights else start
-            at = self.clock.at_or_before(period, earliest - lead / HOUR)
-            self._rest_from = (key, at)
+            # Both on the night that starts at ``period``: 00:19 of the night that
+            # began at 22:30, not of the day before (then any silence that day counted).
+            learned = self.clock.same_night(period, earliest) - lead
+            prior = self.clock.same_night(period, self.clock.prior[0])
+            self._rest_from = (key, min(learned, prior))
         return ts >= self._rest_from[1]
 
     def usual_wake(self) -> float | None:

@@ -258,11 +258,15 @@ def test_a_night_owl_who_goes_to_bed_at_half_past_ten_is_not_silent_in_her_bedro
     """Her nights begin at 02:35 (learned), but one night she shuts the bedroom door at
     22:40 and is up at 06:10. No mat can tell; inside the config's night a silence
     in the bedroom is judged as a settled one (8 h while learning), not as a silence while
-    moving about (5 h). The same door at eight in the evening is still a silence."""
+    moving about (5 h); and, the bedroom door shut behind her after the config's night
+    began, it may be her night's rest whatever her learned bedtime: up at 09:30, nine hours
+    on, raises nothing (no_activity at 06:40 before). The same door at eight in the
+    evening is still a silence."""
     days = [item for day in range(5) for item in owl_day(day)]
-    _, events = play(days + owl_day(5, bed="22:40") + owl_day(6, wake="06:10"), home=DOORS_ONLY,
-                     until=at(6, "12:00"))  # fmt: skip
-    assert brief(events, DISTRESS) == []
+    for wake in ("06:10", "09:30"):
+        _, events = play(days + owl_day(5, bed="22:40") + owl_day(6, wake=wake), home=DOORS_ONLY,
+                         until=at(6, "12:00"))  # fmt: skip
+        assert brief(events, DISTRESS) == [], wake
     _, events = play(days + owl_day(5, bed="20:00") + owl_day(6), home=DOORS_ONLY,
                      until=at(6, "12:00"))  # fmt: skip
     assert ("no_activity", "raised") in [(kind, state) for kind, state, *_ in brief(events)]
@@ -315,3 +319,16 @@ def test_an_evening_in_the_armchair_is_not_her_night_where_the_bedroom_is_unseen
                      until=at(6, "12:00"))  # fmt: skip
     # 1.75 x her five hours in the armchair.
     assert brief(events, DISTRESS)[:1] == [("no_activity", "raised", "major", "08 04:02")]
+
+
+def test_on_the_evening_her_night_is_first_learned_a_collapse_is_not_taken_for_her_rest():
+    """Her third night teaches her bedtime (00:42), and that evening's period still begins
+    at the config's 22:30. Her earliest bedtime less an hour, 23:42, was looked up on the
+    day before, so any silence that day "could be her rest": a collapse in the armchair
+    at 19:00 was raised by not_up at 11:30 the next morning, 16.5 h later. Now it is the
+    23:42 of that night: the collapse is a silence (8 h while learning)."""
+    days = [item for day in range(3) for item in armchair_day(day)]
+    monitor, events = play(days + armchair_day(3, collapse="19:00"), home=NO_BED,
+                           until=at(4, "14:00"))  # fmt: skip
+    assert len(monitor.whereabouts.day.bedtimes) == 3
+    assert brief(events, DISTRESS)[:1] == [("no_activity", "raised", "major", "06 03:00")]
