@@ -10,9 +10,11 @@ Up, then back in the bedroom within ``back_to_bed_s`` and nothing outside it for
 Each night teaches when she went to rest and when she got up. Where the bedroom is seen,
 she went to rest when she last went into the bedroom before getting up (an excursion out
 of it shorter than ``excursion_s``, a visit to the toilet, does not count); elsewhere, at
-the start of the night's longest silence. From ``min_nights`` nights on, her night runs
-from her usual bedtime to her usual time of getting up (medians), each less
-``night_lead_s``; until then the home config's night is the prior.
+the start of the night's longest silence. A rest longer than any night (``MAX_NIGHT_H``)
+teaches no bedtime: where no front-door sensor sees her go, it was a night spent out. From
+``min_nights`` nights on, her night runs from her usual bedtime to her usual time of
+getting up (medians), each less ``night_lead_s``; until then the home config's night is
+the prior.
 """
 
 from __future__ import annotations
@@ -176,7 +178,7 @@ class Day(Stateful):
             went = self.went_to_rest
             if went is None and self.rest is not None:
                 went = self.rest[0]
-            if went is not None and self.up_since - went >= MIN_REST_S:
+            if went is not None and MIN_REST_S <= self.up_since - went <= MAX_NIGHT_H * HOUR:
                 self._remember(self.bedtimes, self.clock.hours_after_noon(went))
                 observations.append(Observation("sleep", went, self.up_since))
         self._boundaries(night_start)

@@ -332,3 +332,37 @@ def test_on_the_evening_her_night_is_first_learned_a_collapse_is_not_taken_for_h
                            until=at(4, "14:00"))  # fmt: skip
     assert len(monitor.whereabouts.day.bedtimes) == 3
     assert brief(events, DISTRESS)[:1] == [("no_activity", "raised", "major", "06 03:00")]
+
+
+NO_FRONT_DOOR = make_home(
+    "h005",
+    devices=[d for d in NO_BED.devices if d.id != "front_door"],
+)
+
+
+def test_a_night_spent_out_does_not_teach_her_bedtime():
+    """No front-door sensor, no bed mat: her bedtime is learned from the night's silence.
+    One afternoon she goes out at 14:00 and is back at 10:00 the next morning; that
+    20-h silence is not a night's rest (longer than any night), so it does not teach a
+    bedtime of 14:00. Before, it did: her earliest bedtime less an hour was then 13:00,
+    any afternoon silence could be her night, and a collapse in the armchair at 16:00
+    three days later was raised by not_up at 11:30 the next morning, 19.5 h on."""
+
+    def armchair(day: int, **kwargs) -> list:
+        rows = armchair_day(day, **kwargs)
+        return [row.model_copy(update={"home": NO_FRONT_DOOR.home}) for row in rows]
+
+    def until(rows: list, hhmm: str, day: int) -> list:
+        return [row for row in rows if row.ts.timestamp() < at(day, hhmm)]
+
+    def since(rows: list, hhmm: str, day: int) -> list:
+        return [row for row in rows if row.ts.timestamp() >= at(day, hhmm)]
+
+    days = [row for day in range(3) for row in armchair(day)]
+    days += until(armchair(3), "14:01", 3) + since(armchair(4), "10:00", 4)
+    days += armchair(5)
+    monitor, events = play(days + armchair(6, collapse="16:00"), home=NO_FRONT_DOOR,
+                           until=at(7, "14:00"))  # fmt: skip
+    assert [round(b, 2) for b in monitor.whereabouts.day.bedtimes] == [12.7] * 5  # 00:42
+    collapse = [event for event in brief(events, DISTRESS) if event[3] > "08 16:00"]
+    assert collapse[:1] == [("no_activity", "raised", "major", "09 01:02")]
