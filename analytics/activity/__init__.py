@@ -22,10 +22,11 @@ from ..detector import Detector
 from .base import ActivityDetector
 from .long_bathroom_stay import LongBathroomStayDetector, LongBathroomStaySettings
 from .night_wandering import NightWanderingDetector, NightWanderingSettings
-from .no_activity import NoActivityDetector, NoActivitySettings
+from .no_activity import NoActivityDetector
 from .not_returned_home import NotReturnedHomeDetector, NotReturnedHomeSettings
 from .not_up import NotUpDetector, NotUpSettings
 from .sensor_health import SensorHealthDetector
+from .silence_limits import NoActivitySettings
 
 ACTIVITY_DETECTORS: tuple[type[Detector], ...] = (
     NoActivityDetector,

@@ -290,9 +290,9 @@ def test_no_activity_thresholds_are_default_first_and_learned_after_some_days():
     monitor, events = run(stream)
     assert events == []
     quiet = detector(monitor, NoActivityDetector)
-    limit = quiet.limit("living_room", "about", False, at(6, "09:10"))
+    limit = quiet.limits.limit("living_room", "about", False, at(6, "09:10"))
     assert (limit.threshold, limit.days) == (1.5 * 3600, 6)  # 1.5 x 20 min: the lower bound
-    limit = quiet.limit("living_room", "about", False, at(6, "14:10"))
+    limit = quiet.limits.limit("living_room", "about", False, at(6, "14:10"))
     assert (limit.usual, limit.threshold) == (2 * 3600, 3 * 3600)  # the nap, 12:40 to 14:40
     stream = bathroom(at(6, "07:00"), 10) + motion(at(6, "08:00"))
     _, events = run(stream, monitor=monitor, until=at(6, "10:30"))

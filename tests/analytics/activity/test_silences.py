@@ -41,8 +41,8 @@ def test_outings_that_begin_in_the_kitchen_are_tolerated_a_silence_in_the_bathro
 ):
     monitor, events = learned_outings
     quiet = detector(monitor, NoActivityDetector)
-    kitchen = quiet.limit("kitchen", "about", False, at(16, "10:30"))
-    bathroom = quiet.limit("bathroom", "about", False, at(16, "18:30"))
+    kitchen = quiet.limits.limit("kitchen", "about", False, at(16, "10:30"))
+    bathroom = quiet.limits.limit("bathroom", "about", False, at(16, "18:30"))
     # Her silences that began in the kitchen at ten lasted seven hours (she went out):
     # 1.5 x 7 h. Those that began in the bathroom lasted minutes: the lower bound, 1.5 h.
     assert kitchen.usual == pytest.approx(7 * 3600, abs=60)
@@ -99,18 +99,20 @@ def test_while_learning_a_limit_from_a_broader_context_is_never_below_the_defaul
     # Day 7, still learning: a silence that began in the living room, where she has never
     # been seen at this hour. Her silences while moving about (in the kitchen) say 20 min,
     # but that is another place: no reason to go below the default yet.
-    limit = quiet.limit("living_room", "about", False, at(6, "10:30"))
+    limit = quiet.limits.limit("living_room", "about", False, at(6, "10:30"))
     assert limit.threshold == 5 * 3600 and limit.conservative
     assert limit.how.endswith("but not below the default")
-    own = quiet.limit("kitchen", "about", False, at(6, "10:30"))
+    own = quiet.limits.limit("kitchen", "about", False, at(6, "10:30"))
     assert own.threshold == 1.5 * 3600 and not own.conservative  # her own, at this hour
     monitor, _ = play(days)
     quiet = detector(monitor, NoActivityDetector)
-    after = quiet.limit("living_room", "about", False, at(16, "10:30"))
+    after = quiet.limits.limit("living_room", "about", False, at(16, "10:30"))
     assert after.threshold == 1.5 * 3600  # the learning period is over
     strict = real_home(thresholds={"no_activity": {"learned_here_while_learning": False}})
     monitor, _ = play(days[: days.index(morning(6, home)[0])], home=strict)
-    limit = detector(monitor, NoActivityDetector).limit("kitchen", "about", False, at(6, "10:30"))
+    limit = detector(monitor, NoActivityDetector).limits.limit(
+        "kitchen", "about", False, at(6, "10:30")
+    )
     assert limit.threshold == 5 * 3600  # never below the default while learning
     assert not [e for e in events if e.kind in DISTRESS]
 

@@ -106,17 +106,17 @@ def test_a_silence_at_an_exit_when_she_goes_out_is_judged_by_her_outings_from_an
     monitor, events = learned
     quiet = detector(monitor, NoActivityDetector)
     began = at(16, "14:00")
-    kitchen = quiet.limit("kitchen", "about", False, began + HOUR, began=began)
+    kitchen = quiet.limits.limit("kitchen", "about", False, began + HOUR, began=began)
     # Her outings begun around two: 4 h from the kitchen, 6 h twice from the living room;
     # how long she stays out does not depend on the way she took: 1.5 x 6 h.
     assert kitchen.usual == pytest.approx(6 * HOUR, abs=120)
     assert kitchen.threshold == pytest.approx(9 * HOUR, abs=180)
     assert "her outings that began unseen around 14:00" in kitchen.how
     # At ten she is in the kitchen for minutes and never goes out: the short limit.
-    morning_ = quiet.limit("kitchen", "about", False, at(16, "10:30"), began=at(16, "10:00"))
+    morning_ = quiet.limits.limit("kitchen", "about", False, at(16, "10:30"), began=at(16, "10:00"))
     assert morning_.threshold == 1.5 * HOUR and "outings" not in morning_.how
     # A silence that began in the bathroom at two is never an outing's.
-    bathroom = quiet.limit("bathroom", "about", False, began + HOUR, began=began)
+    bathroom = quiet.limits.limit("bathroom", "about", False, began + HOUR, began=began)
     assert bathroom.threshold <= 2 * HOUR and "outings" not in bathroom.how
     # Her outings were tolerated from the first day on (the longer prior while learning).
     assert not [e for e in events if e.kind in DISTRESS and e.state == "raised"]
@@ -147,7 +147,7 @@ def test_however_long_her_outings_a_collapse_at_an_exit_is_raised_within_12_h():
     monitor, _ = play(fortnight(home, hours=7, living_hours=9), home=home)
     quiet = detector(monitor, NoActivityDetector)
     began = at(16, "14:00")
-    limit = quiet.limit("kitchen", "about", False, began + HOUR, began=began)
+    limit = quiet.limits.limit("kitchen", "about", False, began + HOUR, began=began)
     assert limit.threshold == 11 * HOUR and "outings" in limit.how
     stream = forenoon(16, home) + pulse(at(16, "14:00"), "pir_kitchen", home)
     _, events = play(stream, home=home, monitor=monitor, until=at(17, "04:00"))
@@ -159,7 +159,7 @@ def test_with_a_front_door_sensor_a_silence_in_the_kitchen_is_never_taken_for_an
     monitor, _ = play(fortnight(WITH_DOOR), home=WITH_DOOR)
     quiet = detector(monitor, NoActivityDetector)
     began = at(16, "14:00")
-    kitchen = quiet.limit("kitchen", "about", False, began + HOUR, began=began)
+    kitchen = quiet.limits.limit("kitchen", "about", False, began + HOUR, began=began)
     # Her silences that began in the kitchen around two (4 h): 1.5 x 4 h.
     assert "outings" not in kitchen.how
     assert kitchen.threshold == pytest.approx(6 * HOUR, abs=180)
@@ -196,10 +196,10 @@ def test_what_she_taught_about_her_exits_survives_a_restart(learned):
     monitor, _ = learned
     again = HomeMonitor(NO_DOOR, state=monitor.state_dict())
     began = at(16, "14:00")
-    before = detector(monitor, NoActivityDetector).limit(
+    before = detector(monitor, NoActivityDetector).limits.limit(
         "kitchen", "about", False, began + HOUR, began=began
     )
-    after = detector(again, NoActivityDetector).limit(
+    after = detector(again, NoActivityDetector).limits.limit(
         "kitchen", "about", False, began + HOUR, began=began
     )
     assert after == before and "outings" in after.how
