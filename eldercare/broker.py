@@ -327,10 +327,15 @@ def run_broker(config_text: str, workdir: Path, port: int, hub_port: int | None 
 
 
 def _spawn(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    command = [mosquitto_binary(), "-c", str(config)]
+    # A demo killed outright (SIGKILL, the OOM killer) cannot stop its brokers itself: the
+    # kernel sends them SIGTERM when it dies (util-linux's setpriv sets that, then runs
+    # mosquitto in its place; preexec_fn would do the same but is unsafe with threads).
+    setpriv = shutil.which("setpriv")
+    if setpriv is not None:
+        command = [setpriv, "--pdeathsig", "TERM", *command]
     with open(log, "ab") as out:
-        return subprocess.Popen(
-            [mosquitto_binary(), "-c", str(config)], stdout=out, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _wait_until_listening(host: str, port: int, process: subprocess.Popen[bytes], log: Path):
