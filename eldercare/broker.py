@@ -331,6 +331,9 @@ def _spawn(config: Path, log: Path) -> subprocess.Popen[bytes]:
     # A demo killed outright (SIGKILL, the OOM killer) cannot stop its brokers itself: the
     # kernel sends them SIGTERM when it dies (util-linux's setpriv sets that, then runs
     # mosquitto in its place; preexec_fn would do the same but is unsafe with threads).
+    # The kernel watches the thread that started it: a broker (re)started from a worker
+    # thread stops when that thread ends (asyncio's executor threads live as long as the
+    # loop that owns them).
     setpriv = shutil.which("setpriv")
     if setpriv is not None:
         command = [setpriv, "--pdeathsig", "TERM", *command]
