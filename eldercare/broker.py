@@ -337,8 +337,13 @@ def _spawn(config: Path, log: Path) -> subprocess.Popen[bytes]:
     setpriv = shutil.which("setpriv")
     if setpriv is not None:
         command = [setpriv, "--pdeathsig", "TERM", *command]
+    # Its own session: Ctrl-C in a terminal signals the whole foreground process group,
+    # and a broker that went at once would leave the demo's edges and hub stopping against
+    # a dead broker (tracebacks, a drain that waits); the demo stops its brokers last.
     with open(log, "ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _wait_until_listening(host: str, port: int, process: subprocess.Popen[bytes], log: Path):

@@ -30,3 +30,13 @@ async def test_the_demo_serves_alerts_from_scripted_incidents_within_a_minute():
     # The whole terminal on failure: the API had both alerts by then.
     assert "h001" in text and "sos raised (critical)" in text, text
     assert "h002" in text and "fall raised (critical)" in text, text
+
+
+async def test_ctrl_c_in_its_terminal_stops_the_demo_cleanly():
+    """Ctrl-C reaches every process of the terminal's foreground group at once. Its brokers
+    used to be in that group and went first, so the edges and the hub stopped against a dead
+    broker: tracebacks on the newcomer's first exit, and now and then a stop that never
+    finished. They now run in a session of their own, and the demo stops them last.
+    ``running_demo`` checks the stop: exit 0, no traceback, nothing left running."""
+    async with running_demo("--homes", "1", "--speed", "1500", ctrl_c=True) as demo:
+        assert demo.process.returncode is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,12 +24,18 @@ class Demo:
 
 
 @contextlib.asynccontextmanager
-async def running_demo(*options: str, ready_within: float = 60) -> AsyncIterator[Demo]:
-    """The demo with these options, once it says where to log in; killed afterwards."""
+async def running_demo(
+    *options: str, ready_within: float = 60, ctrl_c: bool = False
+) -> AsyncIterator[Demo]:
+    """The demo with these options, once it says where to log in; stopped afterwards as a
+    service manager stops it (SIGTERM to it), or with ``ctrl_c`` as Ctrl-C in its
+    terminal does (SIGINT to its whole process group: whatever it started that stayed in
+    the group gets it at the same moment)."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "eldercare", "demo", "--port", str(port), *options,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=ctrl_c,  # a terminal's foreground job: a group of its own
     )  # fmt: skip
     lines: list[str] = []
 
@@ -45,9 +53,12 @@ async def running_demo(*options: str, ready_within: float = 60) -> AsyncIterator
         yield demo
     finally:
         started = children(process.pid)  # its private brokers
-        # Stopped as a service manager stops it; what it started must go with it.
+        # What it started must go with it.
         with contextlib.suppress(ProcessLookupError):
-            process.terminate()
+            if ctrl_c:
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                process.terminate()
         try:
             async with asyncio.timeout(STOP_S):
                 await process.wait()
@@ -57,7 +68,8 @@ async def running_demo(*options: str, ready_within: float = 60) -> AsyncIterator
             await process.wait()
             demo.reader.cancel()
         stderr = (await process.stderr.read()).decode(errors="replace")  # type: ignore[union-attr]
-        assert process.returncode == 0, f"SIGTERM: exit {process.returncode}: {stderr}"
+        stop = "Ctrl-C" if ctrl_c else "SIGTERM"
+        assert process.returncode == 0, f"{stop}: exit {process.returncode}: {stderr}"
         # A clean stop: the pages and the hub shut down, nothing cut off mid-message.
         assert "Traceback" not in stderr and "never retrieved" not in stderr, stderr
         left = [pid for pid in started if alive(pid)]
