@@ -192,11 +192,11 @@ class SilenceLimits:
         there before, and at this time of day (analytics.activity.exits)."""
         if began is None or self.where.coverage.front_door or not self.exits.is_exit(place):
             return False
-        return self.exits.goes_out_at(self.gaps["about"].bucket_of(began)[3])
+        return self.exits.goes_out_at(self.hour_of(began)[1])
 
     def _as_outing(self, usual: Usual, began: float) -> Usual:
         """Her outings begun around the hour this one began, if longer than ``usual``."""
-        hour = self.gaps["about"].bucket_of(began)[3]
+        _, hour = self.hour_of(began)
         out = self.exits.usual(hour, q=self.settings.quantile)
         if out is None or (usual.value is not None and out <= usual.value):
             return usual
@@ -240,7 +240,7 @@ class SilenceLimits:
         her outings are being learned, its own silences do not lower it below the
         default either."""
         s = self.settings
-        _, _, _, hour = self.gaps["about"].bucket_of(ts)
+        _, hour = self.hour_of(ts)
         out = posture == "about" and self.probably_out(place, began)
         usual = self.usual(place, posture, hour)
         if out:
