@@ -13,7 +13,9 @@ A store can fail as a whole: a full disk, a file or disk made read-only, a datab
 gone. :meth:`Store.can_write` tells that apart from one piece of work that cannot be stored
 (a row the database refuses): it writes a probe row of its own. After a failure
 :meth:`Store.reset` drops the pooled connections, so the next attempt opens the database
-anew (a connection opened read-only stays read-only after the file is writable again).
+anew (a connection opened read-only stays read-only after the file is writable again). An
+SQLite file's pool closes all its connections first, those in use included
+(:mod:`hub.sqlite_pool` says why).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from contracts import safe_json
 from . import migrate
 from .errors import HubError
 from .schema import Meta
+from .sqlite_pool import SqlitePool
 
 log = logging.getLogger("hub.store")
 
@@ -89,7 +92,9 @@ class Store:
 
     def reset(self) -> None:
         """Drop pooled connections: the next unit of work connects anew."""
-        self.engine.dispose()
+        pool = self.engine.pool
+        if not (isinstance(pool, SqlitePool) and pool.close_all()):
+            self.engine.dispose()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -113,7 +118,7 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
     recycle = -1 if recycle_s is None else max(1, round(recycle_s))
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_recycle=recycle, json_serializer=_json)
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+    if _sqlite_file(url):
         # A missing folder is a typo more often than a wish: say so rather than create it.
         folder = Path(url.removeprefix("sqlite:///")).parent
         if not folder.is_dir():
@@ -122,6 +127,7 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_recycle=recycle,
+        **({"poolclass": SqlitePool} if _sqlite_file(url) else {}),
         json_serializer=_json,
     )
 
@@ -135,3 +141,7 @@ def _engine(url: str, recycle_s: float | None) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _sqlite_file(url: str) -> bool:
+    return url.startswith("sqlite:///") and url != "sqlite:///:memory:"

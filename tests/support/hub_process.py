@@ -33,7 +33,7 @@ PR_CAPBSET_DROP = 24
 _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
 
 
-def _without_root_file_override() -> None:
+def without_root_file_override() -> None:
     """In the child before exec: drop the capabilities from the bounding set (root's
     capabilities after exec); as another user there is nothing to drop."""
     if os.geteuid() != 0:
@@ -46,7 +46,7 @@ def _without_root_file_override() -> None:
 def _child_setup() -> None:
     # Beyond RLIMIT_FSIZE a write fails with EFBIG, as on a full disk, instead of killing.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    _without_root_file_override()
+    without_root_file_override()
 
 
 class HubProcess:
