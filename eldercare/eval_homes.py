@@ -20,7 +20,9 @@ home's config (over what its home.yaml says): how a limit trades false alarms fo
 ``--front-door-from leave-house`` gives a home without a front-door sensor one made from
 its labels (opened and shut as each such activity begins and ends, where the home's own
 sensors say she left and came back), over the labelled span only: the same life as a home
-with a front door would see it.
+with a front door would see it. ``--signs-while-out`` plays, into each collapse's silence,
+what the home's sensors recorded while she was labelled out (:mod:`eldercare.signs_while_out`):
+a collapse in a home whose sensors are not silent when nobody moves.
 
 Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
 repeatable. The detectors see each recording once, from its first reading on, learning
@@ -49,6 +51,8 @@ from analytics import AnalyticsError, Event, HomeMonitor
 from contracts.errors import ContractError, ReadingError
 from contracts.home import HomeConfig
 from contracts.reading import Reading, read_jsonl
+
+from .signs_while_out import SignsWhileOut
 
 # Alerts about a device rather than the resident: reported, but not false alarms.
 DEVICE_KINDS = frozenset(
@@ -304,10 +308,16 @@ def injection_moments(home: RecordedHome, count: int, seed: int) -> list[tuple[f
 
 
 def inject(
-    home: RecordedHome, moments: Sequence[tuple[float, str]], horizon_s: float
+    home: RecordedHome,
+    moments: Sequence[tuple[float, str]],
+    horizon_s: float,
+    signs: SignsWhileOut | None = None,
+    seed: int = 1,
 ) -> list[Injection]:
     """Replay the recording once; at each moment, a copy of the detectors lives on in
-    silence for ``horizon_s``: the first distress alert raised is the detection."""
+    silence for ``horizon_s`` (but for ``signs``, what the home's sensors do with nobody
+    moving): the first distress alert raised is the detection."""
+    rng = random.Random(f"{seed}/{home.home}/signs")
     monitor = HomeMonitor(home.config)
     outcomes: list[Injection] = []
     readings = iter(home.readings)
@@ -317,15 +327,30 @@ def inject(
             monitor.feed(pending)
             pending = next(readings, None)
         silent = HomeMonitor(home.config, state=copy.deepcopy(monitor.state_dict()))
-        outcomes.append(_in_silence(silent, moment, activity, horizon_s))
+        noise = signs.during(moment, horizon_s, rng) if signs is not None else []
+        outcomes.append(_in_silence(silent, moment, activity, horizon_s, noise))
     return outcomes
 
 
-def _in_silence(monitor: HomeMonitor, moment: float, activity: str, horizon_s: float) -> Injection:
+def _in_silence(
+    monitor: HomeMonitor,
+    moment: float,
+    activity: str,
+    horizon_s: float,
+    noise: Sequence[Reading] = (),
+) -> Injection:
     t = moment
+    pending = iter(noise)
+    sign = next(pending, None)
     while t < moment + horizon_s:
         t = min(t + STEP_S, moment + horizon_s)
-        for event in monitor.advance(t):
+        events: list[Event] = []
+        while sign is not None and sign.epoch <= t:
+            events += monitor.feed(sign)
+            events += monitor.advance(sign.epoch)
+            sign = next(pending, None)
+        events += monitor.advance(t)
+        for event in events:
             if event.state == "raised" and event.kind not in DEVICE_KINDS and event.ts >= moment:
                 return Injection(moment, activity, event.ts, event.kind)
     return Injection(moment, activity, None, None)
@@ -356,9 +381,12 @@ def _injection_summary(outcomes: Sequence[Injection], home: RecordedHome) -> dic
 # ----------------------------------------------------------------------------- the whole
 
 
-def evaluate_home(home: RecordedHome, injections: int, seed: int, horizon_s: float) -> dict:
+def evaluate_home(
+    home: RecordedHome, injections: int, seed: int, horizon_s: float, signs_while_out: bool
+) -> dict:
     raised = replay_events(home)
     moments = injection_moments(home, injections, seed)
+    signs = _signs_while_out(home) if signs_while_out else None
     return {
         "home": home.home,
         "folder": home.folder,
@@ -366,7 +394,31 @@ def evaluate_home(home: RecordedHome, injections: int, seed: int, horizon_s: flo
         "readings": len(home.readings),
         "skipped_lines": home.skipped_lines,
         **false_alarms(home, raised),
-        "collapses": _injection_summary(inject(home, moments, horizon_s), home),
+        "collapses": _injection_summary(inject(home, moments, horizon_s, signs, seed), home),
+        **({"signs_while_out": _signs_summary(signs)} if signs is not None else {}),
+    }
+
+
+def _signs_while_out(home: RecordedHome) -> SignsWhileOut:
+    outings = [
+        (a.start, a.end)
+        for a in home.activities
+        if any(word in a.name.lower() for word in OUT_WORDS)
+    ]
+    # Not the front door: where it is made from the labels (--front-door-from) it opens
+    # inside an outing, and it is her going, not the home by itself.
+    doors = {d.id for d in home.config.devices if d.role == "front_door"}
+    readings = [r for r in home.readings if r.device not in doors]
+    return SignsWhileOut.of(readings, outings)
+
+
+def _signs_summary(signs: SignsWhileOut) -> dict[str, Any]:
+    hours = signs.length_s / HOUR
+    return {
+        "hours_out": round(hours, 1),
+        "readings": len(signs.readings),
+        "per_hour": round(len(signs.readings) / hours, 2) if hours else None,
+        "by_device": dict(Counter(r.device for r in signs.readings).most_common()),
     }
 
 
@@ -378,15 +430,19 @@ def evaluate_homes(
     without: Collection[str] = (),
     thresholds: Mapping[str, Mapping[str, Any]] | None = None,
     front_door_from: str | None = None,
+    signs_while_out: bool = False,
 ) -> dict[str, Any]:
     homes = [load_home(folder, without, thresholds, front_door_from) for folder in folders]
-    results = [evaluate_home(home, injections, seed, horizon_h * HOUR) for home in homes]
+    results = [
+        evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out) for home in homes
+    ]
     return {
         "seed": seed,
         "horizon_h": horizon_h,
         "without": sorted(without),
         "thresholds": dict(thresholds or {}),
         "front_door_from": front_door_from,
+        "signs_while_out": signs_while_out,
         "homes": results,
         "overall": _overall(results),
         "worst_home": _worst(results),
@@ -480,6 +536,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in it and before its first late in it, over the labelled span only",
     )
     parser.add_argument(
+        "--signs-while-out",
+        action="store_true",
+        help="play into each collapse's silence what the home's sensors recorded while she "
+        "was labelled out (a PIR that fires by itself, a flapping contact), from a random "
+        "point of those hours on",
+    )
+    parser.add_argument(
         "--thresholds",
         default="{}",
         metavar="JSON",
@@ -515,6 +578,7 @@ def run(args: argparse.Namespace) -> int:
             without=without,
             thresholds=thresholds,
             front_door_from=args.front_door_from,
+            signs_while_out=args.signs_while_out,
         )
     except (EvaluationError, AnalyticsError) as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)

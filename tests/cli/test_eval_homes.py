@@ -147,6 +147,23 @@ def test_thresholds_set_over_every_config_move_a_limit(tmp_path):
         assert ran.returncode == 2 and "eldercare eval homes:" in ran.stderr, ran.stderr
 
 
+def test_a_collapse_is_not_found_where_a_pir_fires_by_itself_while_she_is_out(tmp_path):
+    """Her PIR fires every 10 min while she is labelled out: played into a collapse's
+    silence, it is her moving to the detectors, and the command says so."""
+    folder = recorded(tmp_path / "h", days=5)
+    stream = [r for day in range(5) for r in ordinary_day(day, out=("15:00", "16:00"))]
+    for day in range(5):
+        stream += [r for minute in (20, 30, 40) for r in motion(at(day, f"15:{minute}"))]
+    write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
+    plain = evaluate_homes([folder], injections=6, seed=1)["homes"][0]
+    assert plain["collapses"]["detection_rate"] == 1.0  # the collapse's silence is silent
+    result = evaluate_homes([folder], injections=6, seed=1, signs_while_out=True)
+    (home,) = result["homes"]
+    assert home["false_alarms_total"] == plain["false_alarms_total"]  # her life is the same
+    assert home["signs_while_out"]["by_device"] == {"pir": 30}
+    assert home["collapses"]["detection_rate"] == 0.0
+
+
 @pytest.mark.skipif(
     not (REAL_HOMES / "ordonez-a").is_dir() or not (REAL_HOMES / "kasteren-b").is_dir(),
     reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
