@@ -8,7 +8,8 @@ recordings are of ordinary life, so two questions are asked of each home:
   fell or fell ill in it). Counted per kind and per resident-month; device housekeeping
   (a sensor offline, stuck or flapping, a battery) is reported apart.
 - **Injected collapses.** At a moment inside a labelled in-home activity by day (not while
-  out, not asleep, outside the config's night), the recording is cut: from then on
+  out, not asleep, outside the config's night; ``--at-night``: within it, up for the toilet
+  or a drink), the recording is cut: from then on
   nothing comes from any sensor, as if she collapsed there. Was a distress alert raised
   within ``--horizon-h`` hours, and how long after the moment? Without activities.csv the
   moments are just after daytime readings of indoor sensors (she was home then).
@@ -270,16 +271,24 @@ def false_alarms(home: RecordedHome, raised: Sequence[Event]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- injections
 
 
-def _is_in_home_by_day(home: RecordedHome, activity: Activity, moment: float) -> bool:
+def _is_in_home_and_up(
+    home: RecordedHome, activity: Activity, moment: float, at_night: bool
+) -> bool:
     name = activity.name.lower()
     if any(word in name for word in OUT_WORDS + SLEEP_WORDS):
         return False
-    local = datetime.fromtimestamp(moment, home.config.tz).time()
-    return not home.config.night.contains(local)
+    return _in_night(home, moment) == at_night
 
 
-def injection_moments(home: RecordedHome, count: int, seed: int) -> list[tuple[float, str]]:
-    """``count`` moments at which the resident was at home and up, by day, at random."""
+def _in_night(home: RecordedHome, moment: float) -> bool:
+    return home.config.night.contains(datetime.fromtimestamp(moment, home.config.tz).time())
+
+
+def injection_moments(
+    home: RecordedHome, count: int, seed: int, at_night: bool = False
+) -> list[tuple[float, str]]:
+    """``count`` moments at which the resident was at home and up, at random: by day, or
+    within the config's night (up for the toilet, a drink) with ``at_night``."""
     rng = random.Random(f"{seed}/{home.home}")
     first, last = home.readings[0].epoch, home.readings[-1].epoch
     chosen: list[tuple[float, str]] = []
@@ -290,7 +299,7 @@ def injection_moments(home: RecordedHome, count: int, seed: int) -> list[tuple[f
                 break
             activity = rng.choice(eligible)
             moment = rng.uniform(activity.start, activity.end)
-            if _is_in_home_by_day(home, activity, moment):
+            if _is_in_home_and_up(home, activity, moment, at_night):
                 chosen.append((moment, activity.name))
         return sorted(chosen)
     indoor = {
@@ -299,8 +308,7 @@ def injection_moments(home: RecordedHome, count: int, seed: int) -> list[tuple[f
     candidates = [
         r.epoch
         for r in home.readings
-        if r.device in indoor
-        and not home.config.night.contains(datetime.fromtimestamp(r.epoch, home.config.tz).time())
+        if r.device in indoor and _in_night(home, r.epoch) == at_night
     ]
     for ts in rng.sample(candidates, min(count, len(candidates))):
         chosen.append((ts + 1.0, "(after a reading of an indoor sensor)"))
@@ -382,10 +390,15 @@ def _injection_summary(outcomes: Sequence[Injection], home: RecordedHome) -> dic
 
 
 def evaluate_home(
-    home: RecordedHome, injections: int, seed: int, horizon_s: float, signs_while_out: bool
+    home: RecordedHome,
+    injections: int,
+    seed: int,
+    horizon_s: float,
+    signs_while_out: bool = False,
+    at_night: bool = False,
 ) -> dict:
     raised = replay_events(home)
-    moments = injection_moments(home, injections, seed)
+    moments = injection_moments(home, injections, seed, at_night)
     signs = _signs_while_out(home) if signs_while_out else None
     return {
         "home": home.home,
@@ -431,10 +444,12 @@ def evaluate_homes(
     thresholds: Mapping[str, Mapping[str, Any]] | None = None,
     front_door_from: str | None = None,
     signs_while_out: bool = False,
+    at_night: bool = False,
 ) -> dict[str, Any]:
     homes = [load_home(folder, without, thresholds, front_door_from) for folder in folders]
     results = [
-        evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out) for home in homes
+        evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out, at_night)
+        for home in homes
     ]
     return {
         "seed": seed,
@@ -443,6 +458,7 @@ def evaluate_homes(
         "thresholds": dict(thresholds or {}),
         "front_door_from": front_door_from,
         "signs_while_out": signs_while_out,
+        "at_night": at_night,
         "homes": results,
         "overall": _overall(results),
         "worst_home": _worst(results),
@@ -536,6 +552,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in it and before its first late in it, over the labelled span only",
     )
     parser.add_argument(
+        "--at-night",
+        action="store_true",
+        help="inject the collapses within the config's night, while she is up (the toilet, "
+        "a drink), instead of by day",
+    )
+    parser.add_argument(
         "--signs-while-out",
         action="store_true",
         help="play into each collapse's silence what the home's sensors recorded while she "
@@ -579,6 +601,7 @@ def run(args: argparse.Namespace) -> int:
             thresholds=thresholds,
             front_door_from=args.front_door_from,
             signs_while_out=args.signs_while_out,
+            at_night=args.at_night,
         )
     except (EvaluationError, AnalyticsError) as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)

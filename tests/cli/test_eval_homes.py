@@ -78,6 +78,20 @@ def test_ordinary_days_raise_nothing_and_every_injected_collapse_is_raised(tmp_p
     assert result["overall"]["injected"] == 6 and result["worst_home"]["detection_rate"]
 
 
+def test_at_night_the_collapses_are_injected_while_she_is_up_within_the_night(tmp_path):
+    folder = recorded(tmp_path / "h")
+    with (folder / "activities.csv").open("a", encoding="utf-8") as labels:
+        for day in range(3):  # up for the toilet at two, inside her label for sleeping
+            labels.write(f"{_iso(at(day, '26:00'))},{_iso(at(day, '26:10'))},Toileting\n")
+    home = load_home(folder)
+    by_day = injection_moments(home, 8, seed=1)
+    at_night = injection_moments(home, 8, seed=1, at_night=True)
+    assert {activity for _, activity in by_day} <= {"Housework", "Cooking"}
+    assert len(at_night) == 8 and {activity for _, activity in at_night} == {"Toileting"}
+    result = evaluate_homes([folder], injections=4, seed=1, at_night=True)
+    assert result["at_night"] and result["homes"][0]["collapses"]["injected"] == 4
+
+
 def test_without_labels_the_collapses_follow_readings_of_indoor_sensors(tmp_path):
     home = load_home(recorded(tmp_path / "h", labels=False))
     moments = injection_moments(home, 5, seed=1)
