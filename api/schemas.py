@@ -67,6 +67,13 @@ class HomePublic(BaseModel):
     active: bool = Field(description="false once deactivated (DELETE /homes/{id})")
     deactivated_at: str | None = None
     deactivated_by: str | None = None
+    blind_spots: list[str] = Field(
+        default_factory=list,
+        description="what no fixed sensor of the home sees: front_door (her outings are "
+        "silences at home; not_returned_home cannot be raised), bedroom (a collapse at night "
+        "is found the next morning, by not_up, unless a bracelet she wears sees the fall), "
+        "bathroom (a long stay there cannot be told)",
+    )
 
 
 class DeviceModelPublic(BaseModel):

@@ -43,6 +43,19 @@ class Coverage:
             bedroom_sensors=frozenset(d.id for d in fixed if ROOM_OF_ROLE.get(d.role) == "bedroom"),
         )
 
+    def blind_spots(self) -> tuple[str, ...]:
+        """What no fixed sensor sees, each a kind of distress found late or not at all
+        (README, *Activity detectors on real homes*): ``front_door`` (her outings are
+        silences at home; not_returned_home cannot be raised), ``bedroom`` (a silence at
+        night may be her rest: a collapse then is found the next morning, by not_up),
+        ``bathroom`` (a long stay there cannot be told)."""
+        seen = {
+            "front_door": self.front_door,
+            "bedroom": self.bedroom,
+            "bathroom": "bathroom" in self.rooms,
+        }
+        return tuple(spot for spot, covered in seen.items() if not covered)
+
     def describe(self) -> str:
         """For evidence: what the sensors can and cannot see."""
         seen = ", ".join(sorted(room.replace("_", " ") for room in self.rooms)) or "no room"

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from analytics.context import FEEDBACK
+from analytics.whereabouts import Coverage
 from contracts.home import HomeConfig
 from devices import model_problems
 from hub import arrivals, feedback, queries
@@ -58,6 +59,8 @@ def public(home: Home, scope: Scope) -> HomePublic:
         active=home.deactivated_at is None,
         deactivated_at=local_time(home.deactivated_at, ZoneInfo(home.timezone)),
         deactivated_by=home.deactivated_by,
+        # The stored config was validated when it was saved.
+        blind_spots=list(Coverage.of(HomeConfig.model_validate(home.config)).blind_spots()),
     )
 
 

@@ -133,6 +133,16 @@ async def test_an_operator_sets_up_a_home_and_sees_its_first_reading(mosquitto, 
         check = page.get_by_test_id("install-check")
         await expect(check).to_be_visible()
         await expect(check.get_by_test_id("check-state")).to_have_attribute("data-state", "waiting")
+        # A bracelet and a button: no fixed sensor sees the door, the bedroom or the bathroom,
+        # and the installer is told what that costs before he leaves.
+        spots = check.get_by_test_id("blind-spots").locator("li")
+        await expect(spots).to_have_count(3)
+        assert [await spot.get_attribute("data-spot") for spot in await spots.all()] == [
+            "front_door",
+            "bedroom",
+            "bathroom",
+        ]
+        await expect(spots.nth(1)).to_contain_text("第二天上午")
 
         # The installer puts the bracelet on and presses the SOS button.
         await publish(mosquitto, [first_reading()])

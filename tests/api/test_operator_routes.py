@@ -190,6 +190,22 @@ async def test_the_install_check_sees_each_reading_once(mosquitto, tmp_path):
         assert too_far.status_code == 422
 
 
+async def test_a_home_says_what_its_fixed_sensors_cannot_see(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)  # the typical home: a bathroom radar, a bedside button, a bracelet
+        home = (await hub.http.get(f"/homes/{HOME}")).json()
+        assert home["blind_spots"] == ["front_door", "bedroom"]
+        bed_and_door = [
+            *home["config"]["devices"],
+            device("bed", "presence", "bed", "zigbee2mqtt:bed"),
+            device("front_door", "door", "front_door", "zigbee2mqtt:entrance"),
+        ]
+        saved = await hub.http.put(f"/homes/{HOME}", json=home_config(devices=bed_and_door))
+        assert saved.status_code == 200 and saved.json()["blind_spots"] == []
+        listed = (await hub.http.get("/homes")).json()
+        assert [h["blind_spots"] for h in listed if h["id"] == HOME] == [[]]
+
+
 async def test_the_catalog_lists_the_models_a_home_can_have(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         models = (await hub.http.get("/catalog/devices")).json()

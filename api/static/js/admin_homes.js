@@ -127,6 +127,14 @@ function arrivalText(item) {
   return t("admin.arrival_reading", { at, device: item.device, metric: named("metric", item.metric), value });
 }
 
+/** What no fixed sensor of the home sees, and what that costs (the API's blind_spots). */
+function blindSpots(spots) {
+  if (!spots.length) return h("p", { class: "blind-spots none", "data-testid": "blind-spots" }, t("admin.blind_none"));
+  return h("div", { class: "blind-spots", "data-testid": "blind-spots" },
+    h("p", {}, t("admin.blind_title")),
+    h("ul", {}, spots.map((spot) => h("li", { "data-spot": spot }, t(`admin.blind_${spot}`)))));
+}
+
 /** The install check: polls the home's arrivals and lists them as they come. */
 function installCheck() {
   const panel = $("#install-check");
@@ -161,12 +169,13 @@ function installCheck() {
     home = null;
     panel.hidden = true;
   };
-  const start = (homeId) => {
+  const start = (homePublic) => {
     stop();
-    home = homeId;
+    home = homePublic.id;
     cursor = {};
     replace(list);
-    replace($("#check-title"), t("admin.check_title", { home: homeId }));
+    replace($("#check-title"), t("admin.check_title", { home }));
+    replace($("#check-blind"), blindSpots(homePublic.blind_spots ?? []));
     setState("waiting");
     panel.hidden = false;
     panel.scrollIntoView({ block: "nearest" });
@@ -188,7 +197,7 @@ function homeRow(home, check, edit) {
         await api(`${path}/reactivate`, { method: "POST" });
         await reload("homes");
       });
-  const checkButton = h("button", { type: "button", class: "btn btn-small", "data-testid": "check-home", onclick: () => check.start(home.id) }, t("admin.check"));
+  const checkButton = h("button", { type: "button", class: "btn btn-small", "data-testid": "check-home", onclick: () => check.start(home) }, t("admin.check"));
   const editButton = h("button", { type: "button", class: "btn btn-small", "data-testid": "edit-home", onclick: () => edit(home) }, t("admin.edit"));
   return h("tr", { "data-testid": "home-row", "data-id": home.id },
     h("td", {}, home.id), h("td", {}, home.resident_name), h("td", {}, home.station),
@@ -248,15 +257,16 @@ export function homesView() {
     if (typeof config === "string") return formError(form, config);
     const taken = registry.homes.some((home) => home.id === config.home);
     if (taken && !editing) return formError(form, t("admin.home_exists", { home: config.home }));
+    let saved;
     try {
-      await api(`/homes/${encodeURIComponent(config.home)}`, { method: "PUT", body: config });
+      saved = await api(`/homes/${encodeURIComponent(config.home)}`, { method: "PUT", body: config });
     } catch (error) {
       return formError(form, error);
     }
     toast(t("admin.saved_home", { home: config.home }));
     clearForm();
     await reload("homes");
-    check.start(config.home);
+    check.start(saved);
   });
   return { render };
 }

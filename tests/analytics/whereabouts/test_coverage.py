@@ -1,0 +1,24 @@
+"""What a home's fixed sensors cannot see, as the installer is told."""
+
+from __future__ import annotations
+
+from analytics.whereabouts import Coverage
+from tests.support.factories import BAND, FRONT_DOOR, SOS_BED, device, make_home
+
+
+def spots(*devices) -> tuple[str, ...]:
+    return Coverage.of(make_home(devices=devices)).blind_spots()
+
+
+def test_a_bracelet_and_a_button_see_no_room():
+    # Worn and carried, not fixed: where she is, and whether she lay down, is not seen.
+    assert spots(BAND, SOS_BED) == ("front_door", "bedroom", "bathroom")
+
+
+def test_a_bed_mat_a_bathroom_door_and_the_front_door_leave_nothing_unseen():
+    bed = device("bed", "presence", "bed", "zigbee2mqtt:bed")
+    bath_door = device("bath_door", "door", "bathroom_door", "zigbee2mqtt:bath")
+    assert spots(FRONT_DOOR, bed, bath_door) == ()
+    # A bedroom door sees her go to bed as well as a mat does.
+    bedroom_door = device("bedroom_door", "door", "bedroom_door", "zigbee2mqtt:bedroom")
+    assert spots(bedroom_door, bath_door) == ("front_door",)
