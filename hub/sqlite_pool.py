@@ -35,20 +35,20 @@ class SqlitePool(QueuePool):
     def __init__(self, creator: Any, **kwargs: Any):
         super().__init__(creator, **kwargs)
         self._changed = threading.Condition()
-        self._closing = False
+        self._closing = 0  # close_all() calls going on (two threads may probe at once)
 
     def close_all(self, wait_s: float = CLOSE_ALL_WAIT_S) -> bool:
         """Close every connection, waiting (at most ``wait_s``) for those in use while new
         check-outs wait. False if some were still in use after ``wait_s``: then none is
         closed (dropping the pool instead is the best left, see the module's doc)."""
         with self._changed:
-            self._closing = True
+            self._closing += 1
             try:
                 returned = self._changed.wait_for(lambda: self.checkedout() == 0, wait_s)
                 if returned:
                     self.dispose()  # closes the idle ones, which are now all of them
             finally:
-                self._closing = False
+                self._closing -= 1
                 self._changed.notify_all()
         if not returned:
             log.warning(
@@ -62,7 +62,7 @@ class SqlitePool(QueuePool):
         with self._changed:
             # Bounded: a thread that holds a connection and asks for another would otherwise
             # wait for itself.
-            self._changed.wait_for(lambda: not self._closing, CLOSE_ALL_WAIT_S)
+            self._changed.wait_for(lambda: self._closing == 0, CLOSE_ALL_WAIT_S)
         return super()._do_get()
 
     def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
