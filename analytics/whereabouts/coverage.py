@@ -23,6 +23,9 @@ class Coverage:
     beds: frozenset[str] = frozenset()  # occupancy sensors on the bed (device ids)
     # Fixed sensors in the bedroom or on its door (device ids): what sees her go to bed.
     bedroom_sensors: frozenset[str] = frozenset()
+    # A bed in a care home (config.place): the staff's rounds see her, and the detectors of
+    # a home where she lives alone do not run there.
+    care_home: bool = False
 
     @classmethod
     def of(cls, config: HomeConfig) -> Coverage:
@@ -41,6 +44,7 @@ class Coverage:
             ),
             beds=frozenset(d.id for d in occupancy if d.role == "bed"),
             bedroom_sensors=frozenset(d.id for d in fixed if ROOM_OF_ROLE.get(d.role) == "bedroom"),
+            care_home=config.place is not None,
         )
 
     def blind_spots(self) -> tuple[str, ...]:
@@ -48,7 +52,9 @@ class Coverage:
         (README, *Activity detectors on real homes*): ``front_door`` (her outings are
         silences at home; not_returned_home cannot be raised), ``bedroom`` (a silence at
         night may be her rest: a collapse then is found the next morning, by not_up),
-        ``bathroom`` (a long stay there cannot be told)."""
+        ``bathroom`` (a long stay there cannot be told). None at a care home's bed."""
+        if self.care_home:
+            return ()
         seen = {
             "front_door": self.front_door,
             "bedroom": self.bedroom,

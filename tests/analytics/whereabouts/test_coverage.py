@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analytics.whereabouts import Coverage
+from tests.analytics.institution.beds import bed_config
 from tests.support.factories import BAND, FRONT_DOOR, SOS_BED, device, make_home
 
 
@@ -22,3 +23,9 @@ def test_a_bed_mat_a_bathroom_door_and_the_front_door_leave_nothing_unseen():
     # A bedroom door sees her go to bed as well as a mat does.
     bedroom_door = device("bedroom_door", "door", "bedroom_door", "zigbee2mqtt:bedroom")
     assert spots(bedroom_door, bath_door) == ("front_door",)
+
+
+def test_a_bed_in_a_care_home_has_no_blind_spot_to_report():
+    # The staff's rounds see her there; the unit door is not her front door.
+    assert Coverage.of(bed_config()).blind_spots() == ()
+    assert Coverage.of(bed_config(place=None)).blind_spots() != ()
