@@ -57,6 +57,13 @@ class BrokerError(Exception):
     """The private broker could not be started."""
 
 
+class PortTaken(BrokerError):
+    """Another process listens on a port the broker was to listen on."""
+
+
+PORT_DRAWS = 5  # how often start_broker draws its ports again when one was taken
+
+
 @dataclass
 class Broker:
     host: str
@@ -157,9 +164,10 @@ class Broker:
     def restart(self) -> None:
         """Start again on the same port (a broker outage in a test ends here)."""
         self.stop()
+        logged = self.log.stat().st_size if self.log.exists() else 0
         self.process = _spawn(self.config, self.log)
         for port in self.ports:
-            _wait_until_listening(self.host, port, self.process, self.log)
+            _wait_until_listening(self.host, port, self.process, self.log, logged)
 
     @property
     def ports(self) -> list[int]:
@@ -279,8 +287,18 @@ def start_broker(
 ) -> Broker:
     """A Mosquitto on ``port`` (a free one by default) with its config, log and database in
     ``workdir``; a database left there by an earlier broker is loaded. ``secured``: the
-    hub's broker, with accounts and ACLs; else a home's broker."""
-    port = port or free_port()
+    hub's broker, with accounts and ACLs; else a home's broker. Ports it chose itself are
+    drawn again if another process bound one first (between the draw and the bind)."""
+    for attempt in range(1, PORT_DRAWS + 1):
+        try:
+            return _start_broker(workdir, port or free_port(), secured=secured, prefix=prefix)
+        except PortTaken:
+            if port is not None or attempt == PORT_DRAWS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_broker(workdir: Path, port: int, *, secured: bool, prefix: str) -> Broker:
     if not secured:
         return run_broker(private_config(workdir, port), workdir, port)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -320,9 +338,10 @@ def run_broker(config_text: str, workdir: Path, port: int, hub_port: int | None 
     config = workdir / "mosquitto.conf"
     log = workdir / "mosquitto.log"
     config.write_text(config_text)
+    logged = log.stat().st_size if log.exists() else 0  # an earlier broker's, if any
     process = _spawn(config, log)
     for listening in [port] + ([hub_port] if hub_port else []):
-        _wait_until_listening("127.0.0.1", listening, process, log)
+        _wait_until_listening("127.0.0.1", listening, process, log, logged)
     return Broker("127.0.0.1", port, process, config, log, hub_port=hub_port)
 
 
@@ -346,11 +365,17 @@ def _spawn(config: Path, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_until_listening(host: str, port: int, process: subprocess.Popen[bytes], log: Path):
+def _wait_until_listening(
+    host: str, port: int, process: subprocess.Popen[bytes], log: Path, logged: int = 0
+):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BrokerError(f"mosquitto exited: {log.read_text(errors='replace')}")
+            with open(log, "rb") as said:
+                said.seek(logged)
+                text = said.read().decode(errors="replace")
+            taken = "Address already in use" in text
+            raise (PortTaken if taken else BrokerError)(f"mosquitto exited: {text}")
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return
