@@ -56,6 +56,7 @@ import aiomqtt
 from analytics.events import Event
 from contracts.topics import HUB_CHANNELS
 from transport.reconnect import keep_connected
+from transport.sessions import connected
 
 from .commands import LocalCommands
 from .detector_state import DetectorSaves
@@ -272,7 +273,7 @@ class EdgeRuntime(ABC):
             identifier=f"{self.client_id}-local",
             clean_session=False,  # QoS 1 device messages wait for us across a restart
         )
-        async with client:
+        async with connected(client):
             await mqtt_call(client.subscribe([(topic, 1) for topic in self.local_subscriptions]))
             log.info("%s: listening on %s", self.who, self.settings.local_url)
             self.local_connected.set()
@@ -325,7 +326,7 @@ class EdgeRuntime(ABC):
         # A drain window and two status windows (heartbeat, configs) in flight together are
         # the plan, not a backlog.
         client.pending_calls_threshold = self.drain.window + 2 * STATUS_WINDOW + 10
-        async with client:
+        async with connected(client):
             # The setup is inside the try: a stop while "online" awaits its PUBACK must still
             # say offline.
             try:

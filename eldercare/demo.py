@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import socket
 import sys
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 
@@ -145,8 +147,29 @@ class _Stop:
     def __call__(self) -> None:
         self.signals += 1
         if self.signals > 1 or not self.serving:
+            _quiet_mqtt_cancellation(self.task.get_loop())
             self.task.cancel()
         self.requested.set()
+
+
+def _quiet_mqtt_cancellation(loop: asyncio.AbstractEventLoop) -> None:
+    """From the stop on, what aiomqtt 2.5 says of the operations the stop cancelled is not
+    printed: a SUBACK for a cancelled subscribe ("Unexpected message ID", logged with a
+    traceback), a disconnection nobody awaits any more ("Future exception was never
+    retrieved"), a disconnect callback on a cancelled connect (transport.sessions keeps
+    the edges' and the hub's from it). Each is a cancelled operation's answer arriving
+    late, not a failure; anything else still is printed."""
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        failure = context.get("exception")
+        if isinstance(failure, aiomqtt.MqttError | asyncio.CancelledError):
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    logging.getLogger("mqtt").addFilter(
+        lambda record: not record.getMessage().startswith("Unexpected message ID")
+    )
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -253,6 +276,7 @@ async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
                         await asyncio.wait(until_stopped, return_when=FIRST_COMPLETED)
                 if server.should_exit:  # uvicorn was told to stop by a signal
                     stop.requested.set()
+                _quiet_mqtt_cancellation(asyncio.get_running_loop())
                 for task in (simulation, *background):
                     task.cancel()
                 server.should_exit = True

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.topics import hub_presence, hub_probe
 from transport.broker_url import BrokerUrl
+from transport.sessions import connected
 
 from .errors import HubError
 from .schema import Meta
@@ -149,7 +150,7 @@ async def claim(presence: Presence, url: BrokerUrl, *, wait_s: float) -> None:
     broker cannot be reached (the caller tries again before its first session)."""
     nonce = secrets.token_hex(8)
     identifier = f"{presence.client_id}-claim-{nonce[:6]}"
-    async with aiomqtt.Client(**url.client_kwargs(), identifier=identifier) as client:
+    async with connected(aiomqtt.Client(**url.client_kwargs(), identifier=identifier)) as client:
         await client.subscribe(presence.topic, qos=1)
         await client.subscribe(presence.probe_topic, qos=1)
         # Retained presence, if any, comes before the echo of our own probe.

@@ -30,6 +30,7 @@ from paho.mqtt.properties import Properties
 
 from contracts.topics import hub_subscriptions
 from transport.reconnect import Backoff, keep_connected
+from transport.sessions import connected
 
 from .alerts import AlertUpdate
 from .deliveries import MqttOutbox
@@ -168,7 +169,7 @@ class Uplink:
                 paho.publish(presence.topic, answer, qos=1, retain=True)
 
         client._client.message_callback_add(presence.probe_topic, on_probe)
-        async with client:
+        async with connected(client):
             for topic in self._subscriptions():
                 await client.subscribe(topic, qos=1)
             await client.subscribe(presence.probe_topic, qos=0)
