@@ -29,6 +29,7 @@ const care = {
   form: null, // {resident, lang, node}: that form, kept across redraws
   picked: new Map(), // order id -> the provider chosen for it, kept across redraws
   timer: null,
+  liveOrders: 0, // service_order frames taken so far: a reload begun before one must not undo it
 };
 
 const typeName = (type) => (getLang() === "en" ? type?.name_en : type?.name_zh) ?? "";
@@ -36,13 +37,17 @@ const tierName = (tier) => (getLang() === "en" ? tier?.name_en : tier?.name_zh) 
 
 export async function reloadCare() {
   if (!care.station) return;
+  const live = care.liveOrders;
   const station = { station: care.station };
   const [due, orders] = await Promise.all([
     api("/visits/due", { query: station }).catch(() => null),
     api("/service-orders", { query: { ...station, open_only: true } }).catch(() => null),
   ]);
   if (due) care.due = due;
-  if (orders) care.orders = orders;
+  // An order that came live while these were fetched may not be in them (asked for before
+  // it was stored): keep the live list and ask again, rather than lose the new order.
+  if (orders && care.liveOrders === live) care.orders = orders;
+  else if (orders) scheduleCare();
   renderCare();
 }
 
@@ -56,6 +61,7 @@ export function onCareFrame(frame) {
   if (frame.type === "service_order") {
     const order = frame.data?.order;
     if (!order || order.station !== care.station) return;
+    care.liveOrders += 1;
     const open = !["done", "cancelled"].includes(order.state);
     care.orders = care.orders.filter((o) => o.id !== order.id);
     if (open) care.orders.unshift(order);
