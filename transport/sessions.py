@@ -28,15 +28,16 @@ async def connected(
     client: aiomqtt.Client, *, settle_s: float = SETTLE_S
 ) -> AsyncIterator[aiomqtt.Client]:
     """``async with client``, except that a task cancelled while the client connects lets
-    the connect finish (at most ``settle_s``) and disconnects before the cancellation goes
-    on, so the socket is closed by us and not left to the loop."""
+    the connect finish and disconnects (each at most ``settle_s``) before the cancellation
+    goes on, so the socket is closed by us and not left to the loop."""
     entering = asyncio.ensure_future(client.__aenter__())
     try:
         await asyncio.shield(entering)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):  # it failed or took too long: nothing to close
             await asyncio.wait_for(entering, settle_s)
-            await client.__aexit__(None, None, None)
+            # Bounded too: a stop must not wait on a broker that does not answer.
+            await asyncio.wait_for(client.__aexit__(None, None, None), settle_s)
         raise
     try:
         yield client
