@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import aiomqtt
 
+from transport.cancels import mqtt_call
+
 from .pipeline import HomePipeline
-from .tasks import mqtt_call
 
 log = logging.getLogger("edge.runtime")
 

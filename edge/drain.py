@@ -10,9 +10,10 @@ from collections.abc import Mapping
 
 import aiomqtt
 
+from transport.cancels import stop_if_cancelled
+
 from .outbox import OutboxError, OutboxItem, synced_once
 from .pipeline import HomePipeline
-from .tasks import stop_if_cancelled
 
 log = logging.getLogger("edge.runtime")
 

@@ -55,6 +55,7 @@ import aiomqtt
 
 from analytics.events import Event
 from contracts.topics import HUB_CHANNELS
+from transport.cancels import mqtt_call
 from transport.reconnect import keep_connected
 from transport.sessions import connected
 
@@ -64,7 +65,7 @@ from .drain import RoundRobinDrain
 from .outbox import OutboxError, files_of, synced_once
 from .pipeline import ConfigState, HomePipeline, alarm_command, now_iso
 from .settings import EdgeSettings
-from .tasks import every, mqtt_call
+from .tasks import every
 
 log = logging.getLogger("edge.runtime")
 
@@ -464,8 +465,8 @@ class EdgeRuntime(ABC):
 
 async def _publish_retained(client: aiomqtt.Client, publishes: list[Publish]) -> None:
     """Published together, QoS 1 and retained. In a task group: a stop that comes as a PUBACK
-    arrives is not lost (see :func:`edge.tasks.mqtt_call`), and an offline status published
-    while the edge stops is not cut short by the stop being handled."""
+    arrives is not lost (see :mod:`transport.cancels`), and an offline status published while
+    the edge stops is not cut short by the stop being handled."""
     async with asyncio.TaskGroup() as sends:
         for topic, document in publishes:
             sends.create_task(client.publish(topic, _json(document), qos=1, retain=True))

@@ -1,35 +1,14 @@
-"""Asyncio helpers of the edge: MQTT calls that keep a cancel, and periodic actions."""
+"""Asyncio helpers of the edge: periodic actions."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
 from .pipeline import worth_logging
 
 log = logging.getLogger("edge.runtime")
-
-T = TypeVar("T")
-
-
-async def mqtt_call(call: Awaitable[T]) -> T:
-    """Await an aiomqtt call without losing a cancel (SIGTERM) that came as it completed.
-
-    aiomqtt waits with ``asyncio.wait_for``, which on Python 3.11 returns the result and drops
-    a cancel that lands just as the PUBACK/SUBACK arrives; the task would then run on and the
-    edge never stop. A task with a cancel pending is stopped here instead.
-    """
-    result = await call
-    stop_if_cancelled()
-    return result
-
-
-def stop_if_cancelled() -> None:
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 async def every(seconds: float, action: Callable[[], object], *, who: str) -> None:

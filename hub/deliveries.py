@@ -34,6 +34,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from transport.cancels import stop_if_cancelled
+
 from .channels import FAILING_AFTER, page_station
 from .errors import DeliveryError
 from .health import HubCounts
@@ -224,6 +226,7 @@ class MqttOutbox:
 
     async def run(self, client: aiomqtt.Client) -> None:
         while True:
+            stop_if_cancelled()  # a stop that came with a PUBACK (transport.cancels)
             self.ready.clear()
             try:
                 queued, lease_ends = await asyncio.to_thread(self._queued_outgoing)
@@ -245,6 +248,7 @@ class MqttOutbox:
                 except SQLAlchemyError as exc:  # sent again later: twice is harmless
                     await self._store_failed(f"outgoing message {message_id}", exc)
                     break
+                stop_if_cancelled()  # one that came with this PUBACK, once it is marked sent
             if not queued:
                 wait = 5.0 if lease_ends is None else min(max(lease_ends - time.time(), 0.05), 5.0)
                 with contextlib.suppress(TimeoutError):

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.topics import hub_presence, hub_probe
 from transport.broker_url import BrokerUrl
+from transport.cancels import mqtt_call
 from transport.sessions import connected
 
 from .errors import HubError
@@ -151,10 +152,11 @@ async def claim(presence: Presence, url: BrokerUrl, *, wait_s: float) -> None:
     nonce = secrets.token_hex(8)
     identifier = f"{presence.client_id}-claim-{nonce[:6]}"
     async with connected(aiomqtt.Client(**url.client_kwargs(), identifier=identifier)) as client:
-        await client.subscribe(presence.topic, qos=1)
-        await client.subscribe(presence.probe_topic, qos=1)
+        await mqtt_call(client.subscribe(presence.topic, qos=1))
+        await mqtt_call(client.subscribe(presence.probe_topic, qos=1))
         # Retained presence, if any, comes before the echo of our own probe.
-        await client.publish(presence.probe_topic, json.dumps({"nonce": nonce}), qos=1)
+        probe = json.dumps({"nonce": nonce})
+        await mqtt_call(client.publish(presence.probe_topic, probe, qos=1))
         holder: dict[str, object] | None = None
         deadline = asyncio.get_running_loop().time() + wait_s
         try:

@@ -29,6 +29,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from contracts.topics import hub_subscriptions
+from transport.cancels import mqtt_call
 from transport.reconnect import Backoff, keep_connected
 from transport.sessions import connected
 
@@ -171,9 +172,10 @@ class Uplink:
         client._client.message_callback_add(presence.probe_topic, on_probe)
         async with connected(client):
             for topic in self._subscriptions():
-                await client.subscribe(topic, qos=1)
-            await client.subscribe(presence.probe_topic, qos=0)
-            await client.publish(presence.topic, presence.document("online"), qos=1, retain=True)
+                await mqtt_call(client.subscribe(topic, qos=1))
+            await mqtt_call(client.subscribe(presence.probe_topic, qos=0))
+            online = presence.document("online")
+            await mqtt_call(client.publish(presence.topic, online, qos=1, retain=True))
             self.counts.connects += 1
             self.connected.set()
             self._disconnected_since = None

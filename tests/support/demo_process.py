@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.factories import free_port
+from tests.support.stack_dumps import STACK_DUMPS
 
 
 @dataclass
 class Demo:
     url: str
     process: asyncio.subprocess.Process
-    reader: asyncio.Task[None]
+    reader: asyncio.Future[list[None]]
     lines: list[str] = field(default_factory=list)
 
 
@@ -33,22 +34,26 @@ async def running_demo(
     the group gets it at the same moment)."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "eldercare", "demo", "--port", str(port), *options,
+        sys.executable, "-m", "tests.support.stack_dumps", "demo", "--port", str(port), *options,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         start_new_session=ctrl_c,  # a terminal's foreground job: a group of its own
     )  # fmt: skip
     lines: list[str] = []
+    errors: list[str] = []
 
-    async def read() -> None:
-        assert process.stdout is not None
-        async for line in process.stdout:
-            lines.append(line.decode())
+    # Both streams read as they come, as a terminal reads them: a pipe nobody reads fills
+    # up and blocks the writer, which is not how the demo runs for anyone.
+    async def read(stream: asyncio.StreamReader | None, into: list[str]) -> None:
+        assert stream is not None
+        async for line in stream:
+            into.append(line.decode(errors="replace"))
 
-    demo = Demo(f"http://127.0.0.1:{port}", process, asyncio.create_task(read()), lines)
+    reader = asyncio.gather(read(process.stdout, lines), read(process.stderr, errors))
+    demo = Demo(f"http://127.0.0.1:{port}", process, reader, lines)
     try:
         async with asyncio.timeout(ready_within):
             while not any("/login" in line for line in lines):
-                assert process.returncode is None, await process.stderr.read()  # type: ignore[union-attr]
+                assert process.returncode is None, "".join(errors)
                 await asyncio.sleep(0.1)
         yield demo
     finally:
@@ -59,16 +64,26 @@ async def running_demo(
                 os.killpg(process.pid, signal.SIGINT)
             else:
                 process.terminate()
+        stuck = False
         try:
             async with asyncio.timeout(STOP_S):
                 await process.wait()
+        except TimeoutError:
+            stuck = True
+            with contextlib.suppress(ProcessLookupError):  # where it waits, into its stderr
+                for dump in STACK_DUMPS:
+                    process.send_signal(dump)
+                    await asyncio.sleep(1)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-            demo.reader.cancel()
-        stderr = (await process.stderr.read()).decode(errors="replace")  # type: ignore[union-attr]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await reader
+        stderr = "".join(errors)
         stop = "Ctrl-C" if ctrl_c else "SIGTERM"
+        assert not stuck, f"{stop}: not stopped within {STOP_S} s; its stderr:\n{stderr}"
         assert process.returncode == 0, f"{stop}: exit {process.returncode}: {stderr}"
         # A clean stop: the pages and the hub shut down, nothing cut off mid-message.
         assert "Traceback" not in stderr and "never retrieved" not in stderr, stderr
