@@ -93,9 +93,12 @@ class FallConfig:
             # there is no stillness gate and the decision waits 10 s to see where the arm
             # comes to rest: on the floor after a fall, mostly back where it was after
             # clapping, waving or raising the hands. A hand also claps and knocks: four hits
-            # in the 3 s after are a series unless the arm then lies still a while.
+            # in the 3 s after are a series unless the arm then lies still a while. A
+            # forearm held forward before a forward fall lies about as turned on the floor
+            # (16-25 degrees in three of UMAFall's), so the gate asks only 20 degrees.
             base = cls(
                 weights=WRIST_WEIGHTS,
+                min_orientation_deg=20.0,
                 post_end_s=10.0,
                 max_post_motion_g=None,
                 max_series_hits=4,

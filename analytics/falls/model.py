@@ -62,7 +62,7 @@ class FallWeights:
 # turn up to square (a forearm turned further was raised: it counts as 90 degrees), stillness
 # and impulse weigh about alike, prominence half as much.
 TRUNK_WEIGHTS = FallWeights(bias=-1.66, turn=3.7, motion=-1.24, prominence=0.85, impulse=3.8)
-WRIST_WEIGHTS = FallWeights(bias=-3.38, turn=2.18, motion=-1.8, prominence=1.04, impulse=1.89)
+WRIST_WEIGHTS = FallWeights(bias=-3.26, turn=2.0, motion=-1.68, prominence=1.04, impulse=1.85)
 
 
 def feature_matrix(f: dict[str, np.ndarray], max_turn_deg: float | None) -> np.ndarray:
