@@ -8,8 +8,9 @@ out which stations those are when the session is looked up, so a station moved t
 district changes what they see at once). In an institution (a station with beds,
 hub/places.py): ``nurse`` (the nurse station) and ``head_nurse`` see the institution, a
 ``caregiver`` of an institution sees only the residents of the rooms of the shift she is on
-now (hub/shifts.py). Passwords are hashed with argon2id
-(argon2-cffi's defaults); a log-in gives a random token whose SHA-256 is what the store keeps.
+now (hub/shifts.py). Passwords are hashed with argon2id (argon2-cffi's defaults, which
+``ELDERCARE_ARGON2_*`` can change: :class:`PasswordCost`); a log-in gives a random token
+whose SHA-256 is what the store keeps.
 
 A session ends after ``idle_s`` without use and ``absolute_s`` after the log-in at the
 latest (:class:`SessionPolicy`), at log-out, and when an admin changes the account's
@@ -25,10 +26,13 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -49,10 +53,34 @@ STAFF_ROLES = frozenset({"dispatcher", "caregiver", "nurse", "head_nurse"})
 WARD_ROLES = frozenset({"nurse", "head_nurse"})
 # A session's last use is written at most this often (a write per request would be many).
 TOUCH_EVERY_S = 60.0
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong
-# password and the timing does not tell which names are real.
-_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class PasswordCost(BaseSettings):
+    """What an argon2id hash costs: argon2-cffi's defaults (RFC 9106's second recommended
+    choice: 64 MiB, 3 passes, 4 lanes), about 0.2 s of CPU. Read from ``ELDERCARE_ARGON2_*``
+    once, at the first hash. A stored hash keeps its own cost: one made with another is
+    checked at that cost and made again at this one at the next log-in. The test suite
+    lowers it (tests/conftest.py), except where a log-in's real cost is the point."""
+
+    model_config = SettingsConfigDict(env_prefix="ELDERCARE_ARGON2_", frozen=True)
+    time_cost: int = Field(3, ge=1)
+    memory_kib: int = Field(65536, ge=8)
+    parallelism: int = Field(4, ge=1)
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    cost = PasswordCost()
+    return PasswordHasher(
+        time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a
+    wrong password and the timing does not tell which names are real."""
+    return _hasher().hash("not a password")
 
 
 class AccessError(HubError):
@@ -198,7 +226,7 @@ def save_user(
     else:
         before = (user.role, sorted(user.stations), sorted(user.residents), sorted(user.areas))
     if password:
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = _hasher().hash(password)
     user.name, user.role, user.phone = name, role, phone
     user.stations = list(stations or [])
     user.residents = list(residents or [])
@@ -273,7 +301,7 @@ def set_password(session: Session, username: str, password: str) -> str:
     user = session.get(User, username)
     if user is None:
         raise AccessError("the account no longer exists")
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hasher().hash(password)
     return user.password_hash
 
 
@@ -306,12 +334,12 @@ def check_password(stored_hash: str | None, password: str) -> str | None:
     password or a missing account (which costs as long); returns a new hash when the stored
     one was made with older parameters, else None."""
     try:
-        _hasher.verify(stored_hash or _DUMMY_HASH, password)
+        _hasher().verify(stored_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise AccessError("wrong user name or password") from None
     if stored_hash is None:
         raise AccessError("wrong user name or password")
-    return _hasher.hash(password) if _hasher.check_needs_rehash(stored_hash) else None
+    return _hasher().hash(password) if _hasher().check_needs_rehash(stored_hash) else None
 
 
 def open_session(

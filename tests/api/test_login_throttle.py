@@ -78,7 +78,9 @@ async def test_a_name_that_does_not_exist_is_answered_like_one_that_does(mosquit
         ]  # fmt: skip
 
 
-async def test_a_wrong_name_costs_as_long_as_a_wrong_password(mosquitto, tmp_path):
+async def test_a_wrong_name_costs_as_long_as_a_wrong_password(
+    mosquitto, tmp_path, production_password_cost
+):
     """The password check runs against a dummy hash for an unknown name: timing does not
     tell which names exist (without it, an unknown name answered in a fraction of the
     time of one argon2 check)."""

@@ -118,7 +118,9 @@ def test_ingest_takes_junk_batches_without_raising_and_keeps_the_good_messages(t
         store.close()
 
 
-async def test_a_log_in_flood_beyond_the_queue_gets_503_not_a_long_wait(mosquitto, tmp_path):
+async def test_a_log_in_flood_beyond_the_queue_gets_503_not_a_long_wait(
+    mosquitto, tmp_path, production_password_cost
+):
     settings = settings_for(mosquitto, tmp_path, login_queue_max=1)
     async with served(settings) as hub:
         await register(hub)
