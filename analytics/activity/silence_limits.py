@@ -18,6 +18,9 @@ was learned from her own silences that began in that place around this hour
 (``learned_here_while_learning``). The defaults are the prior: 2 h for a silence that
 began in the bathroom (nobody stays silent there for hours), 3 h while a wearable she
 wears was reporting (it sees her move anywhere), 5 h moving about elsewhere, 8 h settled.
+Where she can leave the bathroom for a room no sensor sees (nothing on its door, nothing
+in the living room: Coverage.may_leave_bathroom_unseen), a silence after a sign in there
+may be her in the armchair: it has the prior of moving about.
 
 Without a front-door sensor every outing is a silence at home. Her outings are learned
 from the silences she came back from (analytics.activity.exits): a silence that began at
@@ -209,7 +212,7 @@ class SilenceLimits:
         value = s.default_resting_s if posture == "resting" else s.default_about_s
         if posture == "about" and self._unseen_outing(began, ts):
             value = s.default_unseen_exit_s
-        if place == BATHROOM:
+        if place == BATHROOM and not self.where.coverage.may_leave_bathroom_unseen():
             value = min(value, s.default_bathroom_s)
         if worn:
             value = min(value, s.default_worn_s)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from contracts.home import HomeConfig
 
-from .settings import ROOM_OF_ROLE, WEARABLE_KINDS
+from .settings import BATHROOM_DOOR_ROLES, ROOM_OF_ROLE, WEARABLE_KINDS
 
 FIXED_KINDS = ("door", "motion", "presence", "appliance", "fall_radar")
 
@@ -26,6 +26,9 @@ class Coverage:
     # A bed in a care home (config.place): the staff's rounds see her, and the detectors of
     # a home where she lives alone do not run there.
     care_home: bool = False
+    # Her leaving the bathroom can be seen: a door on it (or on its toilet), or an
+    # occupancy sensor in it that empties.
+    bathroom_exit: bool = False
 
     @classmethod
     def of(cls, config: HomeConfig) -> Coverage:
@@ -45,7 +48,19 @@ class Coverage:
             beds=frozenset(d.id for d in occupancy if d.role == "bed"),
             bedroom_sensors=frozenset(d.id for d in fixed if ROOM_OF_ROLE.get(d.role) == "bedroom"),
             care_home=config.place is not None,
+            bathroom_exit=any(
+                d.role in BATHROOM_DOOR_ROLES
+                or (d.kind in ("presence", "fall_radar") and d.role in ("bathroom", "toilet"))
+                for d in fixed
+            ),
         )
+
+    def may_leave_bathroom_unseen(self) -> bool:
+        """Whether she can leave the bathroom for a room no sensor sees: nothing sees her
+        leave it (no door sensor on it, no occupancy sensor in it) and nothing sees her
+        in the living room. A silence after a sign in the bathroom is then no evidence
+        that she is still in there."""
+        return not self.bathroom_exit and "living_room" not in self.rooms
 
     def blind_spots(self) -> tuple[str, ...]:
         """What no fixed sensor sees, each a kind of distress found late or not at all

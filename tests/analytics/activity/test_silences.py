@@ -368,3 +368,44 @@ def test_a_night_spent_out_does_not_teach_her_bedtime():
     assert [round(b, 2) for b in monitor.whereabouts.day.bedtimes] == [12.7] * 5  # 00:42
     collapse = [event for event in brief(events, DISTRESS) if event[3] > "08 16:00"]
     assert collapse[:1] == [("no_activity", "raised", "major", "09 01:02")]
+
+
+# ------------------------------------------------------ the bathroom she can leave unseen
+
+
+def ordonez_like(*extra: tuple[str, str, str]) -> HomeConfig:
+    """A bathroom PIR, nothing on the bathroom's door, nothing in the living room (as
+    ordonez-a without its armchair mat); ``extra`` devices added."""
+    devices = (
+        ("front_door", "door", "front_door"),
+        ("bed", "presence", "bed"),
+        ("fridge", "door", "fridge"),
+        ("pir_kitchen", "motion", "kitchen"),
+        ("basin", "motion", "bathroom"),
+        *extra,
+    )
+    return make_home(
+        "h005", devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices]
+    )
+
+
+def groomed_then_television(home: HomeConfig) -> list:
+    """Her first morning: up at 10:00, breakfast, the basin at 10:49, then television
+    where nothing sees her until 13:05."""
+    items = [r(at(0, "02:30"), "bed", True, home), r(at(0, "10:00"), "bed", False, home)]
+    items += pulse(at(0, "10:20"), "fridge", home) + pulse(at(0, "10:41"), "pir_kitchen", home)
+    items += pulse(at(0, "10:49"), "basin", home, seconds=85)
+    return items + pulse(at(0, "13:05"), "pir_kitchen", home)
+
+
+def test_a_silence_after_the_basin_is_not_in_the_bathroom_where_she_can_leave_it_unseen():
+    """ordonez-a without its armchair mat raised no_activity six times in its first four
+    days: 2 h after she left the basin for the television, "last seen in the bathroom".
+    Nothing there sees her leave, so the silence has the prior of moving about (5 h); where
+    a door on the bathroom would have seen her leave, the 2 h of the bathroom stand."""
+    home = ordonez_like()
+    _, events = play(groomed_then_television(home), home=home, until=at(0, "13:30"))
+    assert brief(events, DISTRESS) == []
+    walled = ordonez_like(("toilet_door", "door", "toilet_door"))
+    _, events = play(groomed_then_television(walled), home=walled, until=at(0, "13:30"))
+    assert brief(events, DISTRESS)[:1] == [("no_activity", "raised", "major", "02 12:49")]
