@@ -72,7 +72,9 @@ class HomePublic(BaseModel):
         description="what no fixed sensor of the home sees: front_door (her outings are "
         "silences at home; not_returned_home cannot be raised), bedroom (a collapse at night "
         "is found the next morning, by not_up, unless a bracelet she wears sees the fall), "
-        "bathroom (a long stay there cannot be told)",
+        "bathroom (a long stay there cannot be told), bathroom_exit (nothing sees her leave "
+        "the bathroom or sit in the living room: while her routine is learned a collapse "
+        "there is raised after 5 h, not 2 h)",
     )
 
 

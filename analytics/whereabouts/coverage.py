@@ -67,13 +67,18 @@ class Coverage:
         (README, *Activity detectors on real homes*): ``front_door`` (her outings are
         silences at home; not_returned_home cannot be raised), ``bedroom`` (a silence at
         night may be her rest: a collapse then is found the next morning, by not_up),
-        ``bathroom`` (a long stay there cannot be told). None at a care home's bed."""
+        ``bathroom`` (a long stay there cannot be told), ``bathroom_exit`` (a sensor in the
+        bathroom but nothing sees her leave it or sit in the living room: a silence after it
+        has the prior of moving about, so while her routine is learned a collapse there is
+        raised after 5 h, not 2 h). None at a care home's bed."""
         if self.care_home:
             return ()
+        bathroom = "bathroom" in self.rooms
         seen = {
             "front_door": self.front_door,
             "bedroom": self.bedroom,
-            "bathroom": "bathroom" in self.rooms,
+            "bathroom": bathroom,
+            "bathroom_exit": not bathroom or not self.may_leave_bathroom_unseen(),
         }
         return tuple(spot for spot, covered in seen.items() if not covered)
 

@@ -29,3 +29,15 @@ def test_a_bed_in_a_care_home_has_no_blind_spot_to_report():
     # The staff's rounds see her there; the unit door is not her front door.
     assert Coverage.of(bed_config()).blind_spots() == ()
     assert Coverage.of(bed_config(place=None)).blind_spots() != ()
+
+
+def test_a_bathroom_she_can_leave_unseen_is_said():
+    """A motion sensor in the bathroom, nothing on its door and nothing in the living room
+    (ordonez-a without its armchair mat): the silence after it may be her in the armchair."""
+    bed = device("bed", "presence", "bed", "zigbee2mqtt:bed")
+    basin = device("basin", "motion", "bathroom", "zigbee2mqtt:basin")
+    assert spots(FRONT_DOOR, bed, basin) == ("bathroom_exit",)
+    seat = device("seat", "presence", "chair", "zigbee2mqtt:seat")
+    assert spots(FRONT_DOOR, bed, basin, seat) == ()
+    toilet_door = device("toilet_door", "door", "toilet_door", "zigbee2mqtt:toilet")
+    assert spots(FRONT_DOOR, bed, basin, toilet_door) == ()
