@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import socket
 import sys
@@ -38,6 +37,7 @@ from simulators.errors import SimulatorError
 from simulators.incidents import IncidentPlan
 from simulators.payloads import DeviceMessage
 from transport.broker_url import BrokerUrl
+from transport.late_acks import quiet_late_acknowledgements
 
 from .broker import BrokerError, start_broker
 from .demo_care import seed_care
@@ -167,9 +167,7 @@ def _quiet_mqtt_cancellation(loop: asyncio.AbstractEventLoop) -> None:
         loop.default_exception_handler(context)
 
     loop.set_exception_handler(handler)
-    logging.getLogger("mqtt").addFilter(
-        lambda record: not record.getMessage().startswith("Unexpected message ID")
-    )
+    quiet_late_acknowledgements()
 
 
 def _port_free(host: str, port: int) -> bool:
