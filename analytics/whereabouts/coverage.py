@@ -26,9 +26,8 @@ class Coverage:
     # A bed in a care home (config.place): the staff's rounds see her, and the detectors of
     # a home where she lives alone do not run there.
     care_home: bool = False
-    # Her leaving the bathroom can be seen: a door on it (or on its toilet), or an
-    # occupancy sensor in it that empties.
-    bathroom_exit: bool = False
+    # A door sensor on the bathroom or on its toilet: her leaving it can be seen.
+    bathroom_door: bool = False
 
     @classmethod
     def of(cls, config: HomeConfig) -> Coverage:
@@ -48,11 +47,7 @@ class Coverage:
             beds=frozenset(d.id for d in occupancy if d.role == "bed"),
             bedroom_sensors=frozenset(d.id for d in fixed if ROOM_OF_ROLE.get(d.role) == "bedroom"),
             care_home=config.place is not None,
-            bathroom_exit=any(
-                d.role in BATHROOM_DOOR_ROLES
-                or (d.kind in ("presence", "fall_radar") and d.role in ("bathroom", "toilet"))
-                for d in fixed
-            ),
+            bathroom_door=any(d.role in BATHROOM_DOOR_ROLES for d in fixed),
         )
 
     def may_leave_bathroom_unseen(self) -> bool:
@@ -60,7 +55,8 @@ class Coverage:
         leave it (no door sensor on it, no occupancy sensor in it) and nothing sees her
         in the living room. A silence after a sign in the bathroom is then no evidence
         that she is still in there."""
-        return not self.bathroom_exit and "living_room" not in self.rooms
+        seen_leaving = self.bathroom_door or self.bathroom_occupancy
+        return not seen_leaving and "living_room" not in self.rooms
 
     def blind_spots(self) -> tuple[str, ...]:
         """What no fixed sensor sees, each a kind of distress found late or not at all
