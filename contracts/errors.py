@@ -33,12 +33,17 @@ class HomeConfigError(ContractError):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, `field.path: message`, readable in a log or a terminal."""
+def describe_validation_error(exc: ValidationError, *, show_input: bool = False) -> str:
+    """One line per problem, `field.path: message`, readable in a log or a terminal;
+    ``show_input``: with the value that was refused, where it is a short scalar (only
+    for input that holds no secret: a home config, not settings or a log-in)."""
     parts = []
     for problem in exc.errors(include_url=False):
         location = ".".join(str(part) for part in problem["loc"]) or "(root)"
         # Our own validators' words, without pydantic's "Value error, " in front of them.
         message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        if show_input and isinstance(given, str | int | float | bool) and len(repr(given)) <= 60:
+            message += f" (got {given!r})"
         parts.append(f"{location}: {message}")
     return "; ".join(parts)

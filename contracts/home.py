@@ -209,7 +209,9 @@ class HomeConfig(_Frozen):
             return cls.model_validate(raw)
         except ValidationError as exc:
             home = raw.get("home") if isinstance(raw.get("home"), str) else None
-            raise HomeConfigError(describe_validation_error(exc), home=home, source=source) from exc
+            raise HomeConfigError(
+                describe_validation_error(exc, show_input=True), home=home, source=source
+            ) from exc
 
     @classmethod
     def load(cls, path: str | Path) -> HomeConfig:

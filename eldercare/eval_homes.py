@@ -446,11 +446,21 @@ def evaluate_homes(
     signs_while_out: bool = False,
     at_night: bool = False,
 ) -> dict[str, Any]:
-    homes = [load_home(folder, without, thresholds, front_door_from) for folder in folders]
-    results = [
-        evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out, at_night)
-        for home in homes
-    ]
+    """Every home that can be evaluated; one that cannot (a config that does not load, no
+    readings) is listed under ``errors`` with the reason, and the others are still
+    evaluated. Raises EvaluationError only when none can be."""
+    results, errors = [], []
+    for folder in folders:
+        try:
+            home = load_home(folder, without, thresholds, front_door_from)
+        except EvaluationError as exc:
+            errors.append({"folder": exc.folder, "reason": exc.reason})
+            continue
+        results.append(
+            evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out, at_night)
+        )
+    if not results and errors:
+        raise EvaluationError(errors[0]["folder"], errors[0]["reason"])
     return {
         "seed": seed,
         "horizon_h": horizon_h,
@@ -462,6 +472,7 @@ def evaluate_homes(
         "homes": results,
         "overall": _overall(results),
         "worst_home": _worst(results),
+        "errors": errors,
     }
 
 
@@ -608,9 +619,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     print(table(result), file=sys.stderr)
+    for error in result["errors"]:
+        print(f"eldercare eval homes: {error['folder']}: {error['reason']}", file=sys.stderr)
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-    return 0
+    return 1 if result["errors"] else 0
 
 
 def table(result: dict[str, Any]) -> str:

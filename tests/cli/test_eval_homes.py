@@ -142,6 +142,28 @@ def test_the_command_prints_a_table_and_json(tmp_path):
     assert missing.returncode == 2 and "not a folder" in missing.stderr
 
 
+def test_a_home_that_cannot_be_evaluated_does_not_cost_the_others_theirs(tmp_path):
+    good = recorded(tmp_path / "good", days=3)
+    broken = recorded(tmp_path / "broken", days=3)
+    (broken / "home.yaml").write_text(
+        HOME.to_yaml().replace("role: living_room", "role: hallway"), encoding="utf-8"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "eldercare", "eval", "homes", str(broken), str(good)]
+        + ["--injections", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 1  # some of what was asked could not be done
+    report = json.loads(ran.stdout)
+    assert [h["folder"] for h in report["homes"]] == [str(good)]
+    assert report["overall"]["injected"] == 3
+    [error] = report["errors"]
+    assert error["folder"] == str(broken) and "hallway" in error["reason"]
+    assert f"{broken}: " in ran.stderr and "role" in ran.stderr
+
+
 def test_thresholds_set_over_every_config_move_a_limit(tmp_path):
     folder = recorded(tmp_path / "h", days=3)
     stream = [r for day in range(2) for r in ordinary_day(day)]

@@ -55,7 +55,10 @@ def test_night_spans_midnight():
         (("source: native}", 'source: "mqtt:band"}'), "source must be"),
         (("id: bathroom_door", "id: front_door"), "two devices share the id 'front_door'"),
         (("kind: fall_radar", "kind: toaster"), "devices.2.kind"),
+        (("role: bathroom,", "role: hallway,"), "devices.2.role: Input should be"),
+        (("role: bathroom,", "role: hallway,"), "(got 'hallway')"),
         (("birth_year: 1942", "birth_year: 1642"), "resident.birth_year"),
+        (("birth_year: 1942", "birth_year: 1642"), "(got 1642)"),
         (("home: h001", "home: h/001"), "home"),
     ],
 )
