@@ -142,6 +142,9 @@ def test_the_command_prints_a_table_and_json(tmp_path):
     assert missing.returncode == 2 and "not a folder" in missing.stderr
 
 
+EVAL_HOMES = (sys.executable, "-m", "eldercare", "eval", "homes")
+
+
 def test_a_home_that_cannot_be_evaluated_does_not_cost_the_others_theirs(tmp_path):
     good = recorded(tmp_path / "good", days=3)
     broken = recorded(tmp_path / "broken", days=3)
@@ -149,8 +152,7 @@ def test_a_home_that_cannot_be_evaluated_does_not_cost_the_others_theirs(tmp_pat
         HOME.to_yaml().replace("role: living_room", "role: hallway"), encoding="utf-8"
     )
     ran = subprocess.run(
-        [sys.executable, "-m", "eldercare", "eval", "homes", str(broken), str(good)]
-        + ["--injections", "3"],
+        [*EVAL_HOMES, str(broken), str(good), "--injections", "3"],
         capture_output=True,
         text=True,
         timeout=300,
