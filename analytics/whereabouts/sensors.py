@@ -119,8 +119,10 @@ class Sensors(Stateful):
         change, a battery level: it reports whether or not anything happens)."""
         if ts > self.heard.get(device, -math.inf):
             self.heard[device] = ts
+            self._due = None  # its silence now ends later
         if report and device not in self.reporting:
             self.reporting.append(device)
+            self._due = None
 
     def reported(self, device: str) -> bool:
         """It has reported since monitoring began (is installed and talking)."""
@@ -138,7 +140,14 @@ class Sensors(Stateful):
         stuck, a flapping sensor calming down or due to be reported."""
         if self._due is None:
             self._due = sorted(
-                t for device, track in self.tracks.items() for t in self._deadlines(device, track)
+                [t for device, track in self.tracks.items() for t in self._deadlines(device, track)]
+                # a sensor heard reporting goes silent past its device_offline limit: it is
+                # no longer believed from then on, whether or not anything else happens
+                + [
+                    self.heard[device] + self._offline_after[device]
+                    for device in self.reporting
+                    if device in self.heard and device in self._offline_after
+                ]
             )
         index = bisect.bisect_right(self._due, after)
         return self._due[index] if index < len(self._due) else None

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from analytics import HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS
+from analytics.events import Event
 from contracts import HomeConfig, Reading
 from tests.support.factories import device, make_home, reading
 
@@ -185,40 +186,46 @@ def test_with_the_bed_mat_stuck_the_bedroom_presence_sensor_seeing_her_is_her_ni
     assert play(stream, config, until=at(1, "09:30")) == []
 
 
-def test_silences_learned_while_the_living_room_pir_worked_do_not_apply_while_it_is_dead():
-    # No learning period here: her own silences stand from the first days. Every day the
-    # PIR sees her every 30 min from 07:00 to 21:30 and reports its battery hourly; at
-    # 12:00 the fridge, then the PIR at 12:12 (silences from the kitchen last minutes).
-    config = home(thresholds={"whereabouts": {"learning_days": 0}})
+def _pir_dies(day5_at: str) -> list[Reading]:
+    """Every day the PIR sees her every 30 min from 07:00 to 21:30 and reports its battery
+    hourly; at 12:00 the fridge, then the PIR at 12:12 (silences from the kitchen last
+    minutes). On day 5 it dies at ``day5_at``: no motion, no battery from then on."""
     stream = [r(at(0, "06:00"), "bath_door", "contact", "closed")]
     for day in range(6):
-        dies = at(5, "08:00") if day == 5 else at(day, "23:59")
         t = at(day, "07:00")
-        while t < min(at(day, "22:00"), dies):
+        while t < at(day, "22:00"):
             if not at(day, "12:00") <= t < at(day, "12:12"):
                 stream += [r(t, "pir", "motion", True), r(t + 60, "pir", "motion", False)]
             t += 30 * 60
         stream += [r(at(day, "12:12"), "pir", "motion", True)]
-        stream += [r(at(day, "12:13"), "pir", "motion", False)] if day < 5 else []
+        stream += [r(at(day, "12:13"), "pir", "motion", False)]
         stream += [r(at(day, f"{h:02d}:05"), "pir", "battery", 90) for h in range(24)]
         stream += [r(at(day, "12:00"), "fridge", "contact", "open")]
         stream += [r(at(day, "12:00", 20), "fridge", "contact", "closed")]
-    # Day 5: the PIR dies at 08:00 (no motion, no battery after it); the 12:12 pulse and
-    # the batteries of day 5 past 08:00 are taken out again.
-    stream = [
-        item for item in stream if not (item.device == "pir" and item.epoch >= at(5, "08:00"))
-    ]
+    dies = at(5, day5_at)
+    return [item for item in stream if not (item.device == "pir" and item.epoch >= dies)]
+
+
+def _no_activity_raised(stream: list[Reading], ticks: list[float]) -> list[Event]:
+    """no_activity raised after day 5's 08:00, the stream played with the edge's clock
+    ticking at ``ticks`` (or, with none, as `eldercare replay` plays it)."""
+    config = home(thresholds={"whereabouts": {"learning_days": 0}})
     monitor = HomeMonitor(config, detectors=list(ACTIVITY_DETECTORS))
     events = []
-    ticks = [at(5, "00:00", k * 600) for k in range(6 * 20)]  # the edge's clock, 10 min
     for item in sorted([*stream, *ticks], key=lambda x: x if isinstance(x, float) else x.epoch):
         events += monitor.advance(item) if isinstance(item, float) else monitor.feed(item)
-    events += monitor.advance(at(5, "20:00"))
-    raised = [
+    events += monitor.advance(at(5, "23:00"))
+    return [
         e
         for e in events
         if e.kind == "no_activity" and e.state == "raised" and e.ts > at(5, "08:00")
     ]
+
+
+def test_silences_learned_while_the_living_room_pir_worked_do_not_apply_while_it_is_dead():
+    # No learning period here: her own silences stand from the first days.
+    ticks = [at(5, "00:00", k * 600) for k in range(6 * 20)]  # the edge's clock, 10 min
+    raised = _no_activity_raised(_pir_dies("08:00"), ticks)
     # Her last trigger at 07:30 is raised at 09:00 (1.5 h): nothing says yet that the PIR
     # is dead (it is after 2 h 10 min). Then the kitchen at 12:00 and nothing since: with
     # the PIR believed, her silences from the kitchen (minutes) would make it news at
@@ -227,3 +234,22 @@ def test_silences_learned_while_the_living_room_pir_worked_do_not_apply_while_it
     shown = [datetime.fromtimestamp(e.ts, TZ).strftime("%d %H:%M") for e in raised]
     assert shown == ["07 09:00", "07 17:00"]
     assert "pir is not believed" in raised[1].evidence["baseline"]
+
+
+def test_a_sensor_going_silent_counts_when_it_does_however_often_the_clock_ticks():
+    # The PIR's last word is its battery at 11:05 (motion at 11:00): it is past its
+    # device_offline limit at 13:15, after the silence from the fridge at 12:00 began and
+    # before the 1.5 h of her kitchen silences ran out. Played with the edge's clock
+    # ticking every 10 min or with no tick at all (as `eldercare replay` and `eval homes`
+    # play recordings), the same alert: before, with no reading or tick at 13:15, the
+    # night's start at 22:30 judged the silence as of 12:00 (PIR believed) and raised it
+    # at 13:30.
+    stream = _pir_dies("11:20")
+    ticked = _no_activity_raised(stream, [at(5, "00:00", k * 600) for k in range(6 * 23)])
+    replayed = _no_activity_raised(stream, [])
+    assert [(e.ts, e.evidence["threshold_h"]) for e in replayed] == [
+        (e.ts, e.evidence["threshold_h"]) for e in ticked
+    ]
+    shown = [datetime.fromtimestamp(e.ts, TZ).strftime("%d %H:%M") for e in replayed]
+    assert shown == ["07 17:00"]
+    assert "pir is not believed" in replayed[0].evidence["baseline"]
