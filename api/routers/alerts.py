@@ -86,7 +86,9 @@ def get_alert(
 def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     """The alert with its history; a family's history leaves out how the station tuned the
     home's limits after it (``adapted``, ``not_adapted``) and the state of the station's
-    channels (``no_channel``, ``channel_failing``: targets, errors)."""
+    channels (``no_channel``, ``channel_failing``: targets, errors), and its notifications
+    (and ``delivered``) are the family's own: not the station's pagers, their titles and
+    errors, nor what its staff were sent."""
     alert, home = queries.visible_alert(session, scope, alert_id)
     zone = ZoneInfo(home.timezone)
     history = [
@@ -108,6 +110,8 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             last_error=d.last_error,
         )
         for d in queries.alert_deliveries(session, alert_id)
+        # The station's channels are pager and phone URLs, and their errors: the staff's.
+        if scope.acts_on_alerts or d.audience == "family"
     ]
     reopen_until = None
     if alert.resolved_at is not None and alert.resolved_by != "hub":
