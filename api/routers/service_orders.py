@@ -107,11 +107,15 @@ async def change_state(
     order_id: OrderId, body: ServiceOrderChangeBody, hub: HubDep, scope: ScopeDep, clock: ClockDep
 ) -> ServiceOrderPublic:
     """Accept, assign (``provider``), on the way, done: the station's staff. Cancel: the
-    family too, before anyone is on it."""
+    family too, before anyone is on it. A district or city account: 403."""
     now = clock()
 
     def change(session: Session) -> OrderUpdate:
         _visible(session, scope, order_id)
+        # hub.service_orders lets whoever is not staff cancel, as the family may; a district
+        # or city is neither staff nor family: it reads its stations, it changes nothing.
+        if scope.oversees:
+            raise Forbidden(f"a {scope.role} account does not change orders")
         return service_orders.change_state(
             session, order_id, body.to, actor=scope.name, staff=scope.acts_on_alerts, now=now,
             provider_id=body.provider, note=body.note,

@@ -1,6 +1,7 @@
 """Service orders through the API, on a real store and broker: the son orders a meal, the
 dispatcher takes it through its states, the son's WebSocket shows each change as it happens,
-he rates it; another family sees none of it; bad orders are refused with the reason."""
+he rates it; another family sees none of it; bad orders are refused with the reason; a
+district's supervisor reads an order but cannot cancel it."""
 
 from __future__ import annotations
 
@@ -134,3 +135,25 @@ async def test_bad_orders_are_refused_with_the_reason(mosquitto, tmp_path):
             await son.post(f"/service-orders/{order['id']}/rating", json={"rating": 9})
         ).status_code == 422
         assert (await son.get("/service-orders/99999999999")).status_code == 404
+
+
+async def test_a_district_supervisor_cannot_cancel_a_familys_order(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)
+        care = await seed_care(hub)
+        assert (await hub.http.put("/cities/c1", json={"name": "市"})).status_code == 200
+        district = {"name": "区", "city": "c1"}
+        assert (await hub.http.put("/districts/d1", json=district)).status_code == 200
+        assert (await hub.http.put("/districts/d1/stations/st1")).status_code == 200
+        account = {"name": "区督导", "role": "district", "areas": ["d1"], "password": PASSWORD}
+        assert (await hub.http.put("/users/qu.zhao", json=account)).status_code == 200
+        son = await hub.client_for(FAMILY)
+        body = {"resident": HOME, "type": care["meal"], "wanted_at": "2026-12-06T11:30:00"}
+        order = (await son.post("/service-orders", json=body)).json()
+
+        supervisor = await hub.client_for("qu.zhao")
+        assert (await supervisor.get(f"/service-orders/{order['id']}")).status_code == 200
+        url = f"/service-orders/{order['id']}/state"
+        refused = await supervisor.post(url, json={"to": "cancelled"})
+        assert refused.status_code == 403, refused.text
+        assert (await son.get(f"/service-orders/{order['id']}")).json()["state"] == "requested"
