@@ -8,10 +8,14 @@ one impossible timestamp must not make a whole list unreadable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analytics.activity.base import FEEDBACK_NOTE_PATTERN
+
+from .accounts import Scope
 from .schema import Alert, Home
 from .texts import LANGS, device_name, evidence_text
 
@@ -84,3 +88,33 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
         "related": alert.related,
         "escalation_step": alert.escalation_step,
     }
+
+
+def as_seen_by(value: Any, scope: Scope) -> Any:
+    """An alert's document (or its history's detail) as ``scope`` may read it: who does not
+    act on alerts (a family, a district or city) reads it without how the station's outcome
+    feedback scaled the limit ("; limit x3 after outcomes", in the evidence's ``baseline``
+    and ``summary``), which is the staff's business as the home's ``thresholds.feedback`` is.
+    The API's alert lists and cards and the WebSocket's alert frames all pass here.
+
+    >>> family = Scope("li.ming", "李明", "family", frozenset(), frozenset({"h001"}))
+    >>> evidence = {"baseline": "usual 2.5 h (p95 of 30); limit x3 after outcomes", "h": 4.0}
+    >>> as_seen_by({"evidence": evidence}, family)
+    {'evidence': {'baseline': 'usual 2.5 h (p95 of 30)', 'h': 4.0}}
+    >>> dispatcher = Scope("zhang.li", "张丽", "dispatcher", frozenset({"st1"}), frozenset())
+    >>> as_seen_by(evidence, dispatcher) is evidence
+    True
+    """
+    if scope.acts_on_alerts:
+        return value
+    return _without_feedback(value)
+
+
+def _without_feedback(value: Any) -> Any:
+    if isinstance(value, str):
+        return FEEDBACK_NOTE_PATTERN.sub("", value)
+    if isinstance(value, Mapping):
+        return {key: _without_feedback(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_feedback(item) for item in value]
+    return value

@@ -3,6 +3,7 @@ learning period, outcome feedback, and the wording of its evidence."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -17,6 +18,10 @@ from ..whereabouts import Observation, Whereabouts
 HOUR = 3600.0
 MINUTE = 60.0
 WEARABLE_KINDS = ("bracelet", "fall_pendant")
+# How outcome feedback scaled a limit, as the basis in evidence says it ("; limit x3 after
+# outcomes"): for the station's staff; the hub takes it out of what a family reads.
+FEEDBACK_NOTE = "; limit x{factor:g} after outcomes"
+FEEDBACK_NOTE_PATTERN = re.compile(r"; limit x[0-9.e+-]+ after outcomes")
 
 
 def hours(seconds: float) -> float:
@@ -87,7 +92,7 @@ class ActivityDetector(Detector):
             if conservative:
                 text += ", conservative limit"
         if self.feedback != 1.0:
-            text += f"; limit x{self.feedback:g} after outcomes"
+            text += FEEDBACK_NOTE.format(factor=self.feedback)
         return text
 
     # ---------------------------------------------------------------- evidence

@@ -16,7 +16,7 @@ from hub.alerts import REOPEN_WITHIN_S, AlertNotFound, AlertUpdate
 from hub.feedback import STAFF_ONLY_ACTIONS
 from hub.outbound import redact
 from hub.queries import AlertState
-from hub.views import alert_document, local_time
+from hub.views import alert_document, as_seen_by, local_time
 
 from ..audit import audit_read
 from ..deps import HubDep, ScopeDep, SessionDep
@@ -71,7 +71,7 @@ def list_alerts(
         offset=offset,
     )
     audit_read(request, scope, (home.id for _alert, home in rows))
-    return [AlertPublic(**alert_document(alert, home)) for alert, home in rows]
+    return [AlertPublic(**as_seen_by(alert_document(alert, home), scope)) for alert, home in rows]
 
 
 @router.get("/{alert_id}")
@@ -93,7 +93,10 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     zone = ZoneInfo(home.timezone)
     history = [
         AlertChangePublic(
-            at=local_time(c.at, zone), actor=c.actor, action=c.action, detail=c.detail
+            at=local_time(c.at, zone),
+            actor=c.actor,
+            action=c.action,
+            detail=as_seen_by(c.detail, scope),  # a related event's evidence
         )
         for c in queries.alert_history(session, alert_id)
         if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS | DELIVERY_ACTIONS
@@ -117,7 +120,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     if alert.resolved_at is not None and alert.resolved_by != "hub":
         reopen_until = local_time(alert.resolved_at + REOPEN_WITHIN_S, zone)
     return AlertDetail(
-        **alert_document(alert, home),
+        **as_seen_by(alert_document(alert, home), scope),
         history=history,
         notifications=notifications,
         delivered=_delivered(notifications, history),

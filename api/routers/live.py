@@ -17,6 +17,7 @@ A handshake from another site's page (its ``Origin``) is refused with 1008.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -25,8 +26,9 @@ from sqlalchemy.exc import OperationalError
 from contracts import safe_json
 from hub.accounts import AccessError, Scope
 from hub.errors import FeedOverflowError
-from hub.feed import Subscription
+from hub.feed import FeedMessage, Subscription
 from hub.service import Hub
+from hub.views import as_seen_by
 
 from ..deps import SESSION_COOKIE, note_use, scope_for_token
 from ..errors import STORE_UNAVAILABLE
@@ -74,7 +76,7 @@ async def live(
                     _watch_session(hub, token, scope, subscription), name="session watch"
                 )
                 async for message in subscription:
-                    await websocket.send_text(message.to_json())
+                    await websocket.send_text(_frame(message, scope))
                 watch.cancel()  # the client left: nothing to watch
     except* SessionEnded as ended:
         await websocket.close(code=1008, reason=ended.exceptions[0].reason)
@@ -105,6 +107,15 @@ async def _watch_session(hub: Hub, token: str, scope: Scope, subscription: Subsc
             raise SessionEnded("your account was changed; log in again")
         if touch_due:
             await asyncio.to_thread(note_use, hub, token)
+
+
+def _frame(message: FeedMessage, scope: Scope) -> str:
+    """The message as this user reads it: every subscriber shares one message, so an alert's
+    document is narrowed here, per socket, as the REST answers narrow it."""
+    if message.type == "alert" and "alert" in message.payload:
+        alert = as_seen_by(message.payload["alert"], scope)
+        message = replace(message, payload={**message.payload, "alert": alert})
+    return message.to_json()
 
 
 def _terms(scope: Scope) -> tuple[object, ...]:

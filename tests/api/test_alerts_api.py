@@ -1,4 +1,5 @@
-"""Alerts through the API, on a real store and broker: what a family reads of an alert."""
+"""Alerts through the API, on a real store and broker: what a family reads of an alert (the
+family's notifications, not the station's; the evidence without the station's feedback)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import json
 
 import httpx
+import websockets
 
 from tests.support.factories import (
     DISPATCHER,
@@ -15,7 +17,25 @@ from tests.support.factories import (
     served,
     settings_for,
 )
-from tests.support.mqtt import publish
+from tests.support.mqtt import publish, until
+from tests.support.served_hub import cookie_of
+
+# What the edge's no_activity detector writes once the station has loosened its limit x3
+# (analytics/activity/base.py; tests/analytics/activity/test_homes_model.py makes it).
+BASIS = (
+    "learning, day 1 of 14: default for a silence that began in the chair (0 of 5 days "
+    "seen), conservative limit"
+)
+LOOSENED = {
+    "inactive_h": 12.0,
+    "threshold_h": 12.0,
+    "baseline": f"{BASIS}; limit x3 after outcomes",
+    "summary": (
+        "no activity for 12.0 h, last activity 09:00; last seen in the chair; her usual "
+        f"longest silence of this kind not known yet; threshold 12.0 h ({BASIS}; limit x3 "
+        "after outcomes)"
+    ),
+}
 
 
 async def tried_both(dispatcher: httpx.AsyncClient) -> dict:
@@ -51,3 +71,57 @@ async def test_a_family_reads_what_was_sent_to_the_family_not_the_stations_pager
             "family": {"sent": 1, "failed": 0, "pending": 0, "no_channel": False}
         }
         assert "station-pager" not in json.dumps(theirs)
+
+
+async def alert_frames(ws, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    frames = []
+    async with asyncio.timeout(10):
+        while len(frames) < count:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == "alert":
+                frames.append(frame)
+    return frames
+
+
+async def test_a_family_never_reads_the_stations_feedback_in_an_alerts_evidence(
+    mosquitto, tmp_path
+):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)
+        family = await hub.client_for(FAMILY)
+        dispatcher = await hub.client_for(DISPATCHER)
+        async with (
+            websockets.connect(hub.ws_url, additional_headers=cookie_of(family)) as family_ws,
+            websockets.connect(hub.ws_url, additional_headers=cookie_of(dispatcher)) as staff_ws,
+        ):
+            for ws in (family_ws, staff_ws):
+                assert json.loads(await ws.recv())["type"] == "hello"
+            # Her silence raises an alert; after her fall, a long bathroom stay is told in
+            # the fall's history (a related event, with its evidence).
+            events = [
+                event_message("no_activity", seq=1, severity="major", evidence=LOOSENED),
+                event_message("fall", seq=2),
+                event_message("long_bathroom_stay", seq=3, severity="major", evidence=LOOSENED),
+            ]
+            for taken, event in enumerate(events, 1):  # the fall open when the stay comes
+                await publish(mosquitto, [event])
+                await until(lambda n=taken: hub.hub.ingestor.counts.events == n, what="it")
+            family_frames = await alert_frames(family_ws, 3)
+            staff_frames = await alert_frames(staff_ws, 3)
+
+        alerts = (await family.get("/alerts")).json()
+        cards = [(await family.get(f"/alerts/{a['id']}")).json() for a in alerts]
+        for what in (family_frames, alerts, cards):
+            assert "after outcomes" not in json.dumps(what, ensure_ascii=False)
+        (silence,) = [a for a in alerts if a["kind"] == "no_activity"]
+        assert silence["evidence"]["baseline"] == BASIS  # the rest of it is hers to read
+        (fall,) = [c for c in cards if c["kind"] == "fall"]
+        (stay,) = [c["detail"] for c in fall["history"] if c["action"] == "related"]
+        assert stay["evidence"]["baseline"] == BASIS
+        assert "limit x3 after outcomes" in json.dumps(staff_frames)
+        staff_alerts = (await dispatcher.get("/alerts")).json()
+        (theirs,) = [a for a in staff_alerts if a["kind"] == "no_activity"]
+        assert theirs["evidence"] == silence["evidence"] | {
+            "baseline": LOOSENED["baseline"],
+            "summary": LOOSENED["summary"],
+        }
