@@ -105,20 +105,24 @@ def alerts_page(
 ) -> list[tuple[Alert, Home]]:
     """Open alerts first; among them unacknowledged and active, unacknowledged and cleared,
     acknowledged and active, acknowledged and cleared; then by severity (critical first),
-    then newest first."""
+    then newest first.
+
+    A station's alerts are those of its homes now, not those it had when they were raised
+    (``Alert.station_id``): a resident who moves takes her alerts to the new station's
+    queue, as :func:`visible_alert` and the notifications (hub.notices) go by her home."""
     query = select(Alert, Home).join(Home, Home.id == Alert.home_id)
     if scope.role == "family":
         query = query.where(Alert.home_id.in_(scope.residents))
     elif not scope.sees_everything:
-        query = query.where(Alert.station_id.in_(scope.stations))
+        query = query.where(Home.station_id.in_(scope.stations))
     if scope.ward_stations:  # a caregiver of an institution: the rooms of her shift
         query = query.where(
-            Alert.station_id.not_in(scope.ward_stations) | Alert.home_id.in_(scope.duty_homes)
+            Home.station_id.not_in(scope.ward_stations) | Alert.home_id.in_(scope.duty_homes)
         )
     if not scope.sees_everything:  # a deactivated home's alerts are the registry's only
         query = query.where(Home.deactivated_at.is_(None))
     if station is not None:
-        query = query.where(Alert.station_id == station)
+        query = query.where(Home.station_id == station)
     if resident is not None:
         query = query.where(Alert.home_id == resident)
     if severities:

@@ -59,7 +59,9 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
         "home": alert.home_id,
         "resident": alert.home_id,
         "resident_name": home.resident_name,
-        "station": alert.station_id,
+        # Her home's station now (the queue she is in, whom the WebSocket tells), which is
+        # the alert's own until she moves.
+        "station": home.station_id,
         "kind": alert.kind,
         "severity": alert.severity,
         "state": alert_state(alert),

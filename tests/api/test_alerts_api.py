@@ -1,9 +1,11 @@
 """Alerts through the API, on a real store and broker: what a family reads of an alert (the
-family's notifications, not the station's; the evidence without the station's feedback)."""
+family's notifications, not the station's; the evidence without the station's feedback),
+and whose queue an alert is in once its resident has moved to another station."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -12,7 +14,10 @@ import websockets
 from tests.support.factories import (
     DISPATCHER,
     FAMILY,
+    HOME,
+    PASSWORD,
     event_message,
+    home_config,
     register,
     served,
     settings_for,
@@ -125,3 +130,39 @@ async def test_a_family_never_reads_the_stations_feedback_in_an_alerts_evidence(
             "baseline": LOOSENED["baseline"],
             "summary": LOOSENED["summary"],
         }
+
+
+async def test_a_resident_who_moves_takes_her_alert_to_the_new_stations_queue(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        await register(hub)
+        await hub.http.put("/stations/st2", json={"name": "清河站"})
+        account = {"name": "赵", "role": "dispatcher", "stations": ["st2"], "password": PASSWORD}
+        await hub.http.put("/users/zhao.st2", json=account)
+        await publish(mosquitto, [event_message("fall", seq=1)])
+        await until(lambda: hub.hub.ingestor.counts.events == 1, what="the fall")
+        (alert,) = (await hub.http.get("/alerts")).json()
+
+        moved = await hub.http.put(f"/homes/{HOME}", json=home_config(station="st2"))
+        assert moved.status_code == 200, moved.text
+        old, new = await hub.client_for(DISPATCHER), await hub.client_for("zhao.st2")
+        assert (await old.get("/alerts")).json() == []
+        assert [a["id"] for a in (await new.get("/alerts")).json()] == [alert["id"]]
+        assert (await new.get("/alerts")).json()[0]["station"] == "st2"
+        for station, found in (("st1", []), ("st2", [alert["id"]])):
+            listed = (await hub.http.get("/alerts", params={"station": station})).json()
+            assert [a["id"] for a in listed] == found, station
+
+        # Live, too: the new station hears of her alert, the old one no more.
+        async with (
+            websockets.connect(hub.ws_url, additional_headers=cookie_of(old)) as old_ws,
+            websockets.connect(hub.ws_url, additional_headers=cookie_of(new)) as new_ws,
+        ):
+            for ws in (old_ws, new_ws):
+                assert json.loads(await ws.recv())["type"] == "hello"
+            acked = await new.post(f"/alerts/{alert['id']}/acknowledge")
+            assert acked.status_code == 200, acked.text
+            (frame,) = await alert_frames(new_ws, 1)
+            assert (frame["station"], frame["data"]["change"]) == ("st2", "acknowledged")
+            with contextlib.suppress(TimeoutError):
+                frame = await asyncio.wait_for(old_ws.recv(), 0.5)
+                raise AssertionError(f"the old station heard of her alert: {frame}")
