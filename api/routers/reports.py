@@ -89,8 +89,10 @@ def overview(session: SessionDep, scope: ScopeDep) -> list[StationOverview]:
         if area.level != "station":
             continue
         homes = select(Home.id).where(Home.station_id == area.id, Home.deactivated_at.is_(None))
+        # Her home's station now, not the one the alert was raised at (a resident who
+        # moved takes her open alerts along, as the queue does).
         open_alerts = select(func.count()).where(
-            Alert.station_id == area.id, Alert.resolved_at.is_(None), Alert.home_id.in_(homes)
+            Alert.resolved_at.is_(None), Alert.home_id.in_(homes)
         )
         offline = select(Device.home_id).where(Device.home_id.in_(homes), Device.offline)
         out.append(

@@ -151,6 +151,8 @@ async def test_a_resident_who_moves_takes_her_alert_to_the_new_stations_queue(mo
         for station, found in (("st1", []), ("st2", [alert["id"]])):
             listed = (await hub.http.get("/alerts", params={"station": station})).json()
             assert [a["id"] for a in listed] == found, station
+        overview = {row["id"]: row for row in (await hub.http.get("/reports/overview")).json()}
+        assert (overview["st1"]["open_alerts"], overview["st2"]["open_alerts"]) == (0, 1)
 
         # Live, too: the new station hears of her alert, the old one no more.
         async with (
