@@ -9,7 +9,9 @@ unresolved alert per home and kind: a repeat of the condition updates (or re-act
 action             allowed when                                effect
 =================  ==========================================  ============================
 raise / update     (from the edge) always                      new alert, or update the open
-                                                               one (re-activate if cleared)
+                                                               one (re-activate if cleared:
+                                                               unacknowledged again, and
+                                                               escalation from its first step)
 clear              (from the edge) the alert is active         cleared; escalation stops
                                                                unless critical
 acknowledge        not resolved, not yet acknowledged          escalation stops; the home
@@ -285,6 +287,14 @@ class AlertManager:
         alert.evidence = dict(event.evidence)
         alert.updated_at = now
         self._cases.record(session, alert, actor, "updated", detail)
+        if detail.get("reactivated") and alert.acknowledged:
+            # A new occurrence (she fell again hours later): whoever acknowledged the first
+            # knows nothing of this one, and an acknowledged case escalates to nobody.
+            self._cases.record(
+                session, alert, "hub", "unacknowledged",
+                {"reason": "reactivated", "acknowledged_by": alert.acknowledged_by},
+            )  # fmt: skip
+            alert.acknowledged, alert.acknowledged_at, alert.acknowledged_by = False, None, None
         if not alert.acknowledged and (rose or detail.get("reactivated")):
             # Worse than before, or back again: the new severity's policy starts over.
             self._escalation.run(session, home, alert, step=0, change="updated")

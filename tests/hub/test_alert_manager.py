@@ -9,7 +9,15 @@ from hub import texts
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
 from hub.registry import save_home, save_station
-from hub.schema import Alert, Delivery, EscalationTimer, EventRow, Home, OutgoingMessage
+from hub.schema import (
+    Alert,
+    AlertChange,
+    Delivery,
+    EscalationTimer,
+    EventRow,
+    Home,
+    OutgoingMessage,
+)
 from hub.store import Store
 from hub.views import alert_document
 from tests.support.factories import HOME, STATION, make_home
@@ -123,6 +131,37 @@ def test_a_cleared_minor_alert_stops_escalating_but_a_cleared_fall_does_not(worl
     with store.transaction() as session:
         escalated = manager.fire_due(session)
     assert [u.alert["kind"] for u in escalated] == ["fall"]
+
+
+def test_a_new_fall_after_an_acknowledged_and_cleared_one_is_told_and_escalated_again(world):
+    store, clock, manager, event = world
+    (update,) = event("fall", source="radar")
+    alert_id = update.alert["id"]
+    with store.transaction() as session:
+        manager.acknowledge(session, alert_id, "zhang.li")
+    event("fall", "cleared")  # she got up; the case stays open, acknowledged
+    told = len(deliveries(store))
+    clock.now += 6 * 3600
+    (again,) = event("fall", source="radar", impact_g=4.0)  # she fell again hours later
+    assert again.alert["state"] == "active_unacknowledged"
+    with store.sessions() as session:
+        history = session.scalars(select(AlertChange).order_by(AlertChange.id)).all()
+    assert [(c.actor, c.action, c.detail) for c in history[-3:]] == [
+        ("edge:h001", "cleared", {}),
+        ("edge:h001", "updated", {"reactivated": True}),
+        ("hub", "unacknowledged", {"reason": "reactivated", "acknowledged_by": "zhang.li"}),
+    ]
+    assert history[-1].at == clock.now
+    assert sorted(deliveries(store)[told:]) == [  # the first step, as for a new fall
+        ("family", "json://127.0.0.1:9/sms?to=13800000000"),
+        ("station", "json://127.0.0.1:9/station"),
+    ]
+    clock.now += DEFAULT_POLICIES.critical.repeat_every_s
+    with store.transaction() as session:
+        (escalated,) = manager.fire_due(session)  # and again until someone acknowledges
+    assert escalated.alert["id"] == alert_id
+    with store.transaction() as session:
+        manager.acknowledge(session, alert_id, "wang.fang")  # the new fall can be taken
 
 
 def test_a_device_back_online_resolves_its_alert_by_itself(world):
