@@ -18,6 +18,8 @@ for (``ELDERCARE_CONTACT_TARGETS``: "sms", "call", "wechat") and a phone number 
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +32,12 @@ from .outbound import redact
 from .schema import Alert, AlertChange, Delivery, Home, Station
 from .texts import channel_failing_text
 from .webpush import homes_with_push
+
+log = logging.getLogger("hub")
+
+# What a contact target template (ELDERCARE_CONTACT_TARGETS) may fill in.
+CONTACT_FIELDS = ("phone", "name")
+_UNFILLABLE = (KeyError, IndexError, AttributeError, ValueError, TypeError)
 
 # Failed attempts in a row on one channel before the station is paged about it: a first
 # failure is often a blip (apprise retries), three in a row (about 35 s with the default
@@ -72,8 +80,41 @@ def family_targets(config: Mapping[str, Any], contact_targets: Mapping[str, str]
         for channel in contact.get("notify", []):
             template = contact_targets.get(channel)
             if template and contact.get("phone"):
-                targets.append(template.format(phone=contact["phone"], name=contact["name"]))
+                target = contact_target(template, phone=contact["phone"], name=contact["name"])
+                if target is not None:
+                    targets.append(target)
     return targets
+
+
+def contact_target(template: str, *, phone: str, name: str) -> str | None:
+    """The template filled in for one person; None when it cannot be. The settings refuse
+    such a template at start (hub.settings); one that slips through must cost that channel
+    only (its audience counts as having no channel), never the alert that was to use it."""
+    try:
+        return template.format(phone=phone, name=name)
+    except _UNFILLABLE as exc:
+        _unusable(template, template_problem(template) or repr(exc))
+        return None
+
+
+def template_problem(template: str) -> str | None:
+    """Why a contact target template cannot be filled in (None: it can); the template
+    itself is not repeated, since it may hold a gateway's key."""
+    try:
+        template.format(**dict.fromkeys(CONTACT_FIELDS, "1"))
+    except KeyError as exc:
+        problem = f"unknown field {{{exc.args[0]}}}"
+    except _UNFILLABLE as exc:
+        problem = str(exc)
+    else:
+        return None
+    allowed = " and ".join(f"{{{field}}}" for field in CONTACT_FIELDS)
+    return f"{problem}; a template may use only {allowed}"
+
+
+@functools.cache  # once per template, not once per alert or /health poll
+def _unusable(template: str, problem: str) -> None:
+    log.error("a contact target template cannot be filled in (%s): not sent through it", problem)
 
 
 def unconfigured(

@@ -15,6 +15,7 @@ from contracts.topics import DEFAULT_PREFIX
 from transport.broker_url import BrokerUrl, BrokerUrlError
 from transport.credentials import broker_url
 
+from .channels import template_problem
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
 from .influx_settings import InfluxSettings
 
@@ -130,6 +131,16 @@ class HubSettings(BaseSettings):
         except BrokerUrlError as exc:
             raise ValueError(str(exc)) from None
         return url
+
+    @field_validator("contact_targets")
+    @classmethod
+    def _contact_templates(cls, targets: dict[str, str]) -> dict[str, str]:
+        # Refused at start: at the first fall it would cost the family's every message.
+        for channel, template in targets.items():
+            problem = template_problem(template)
+            if problem is not None:
+                raise ValueError(f"the {channel!r} template: {problem}")
+        return targets
 
     @field_validator("database")
     @classmethod

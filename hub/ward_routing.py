@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from contracts.alert import SEVERITY_RANK
 
+from .channels import contact_target
 from .escalation import Audience, EscalationPolicy, EscalationStep
 from .places import room_of_home
 from .schema import Alert, Home, Institution, User
@@ -119,8 +120,9 @@ def staff_targets(
             )
             if home.station_id in user.stations
         ]
-    return [
-        template.format(phone=user.phone, name=user.name)
+    targets = [
+        contact_target(template, phone=user.phone, name=user.name)
         for user in users
         if user is not None and user.phone
     ]
+    return [target for target in targets if target is not None]
