@@ -164,6 +164,12 @@ class DeliveryWorker:
                     error = exc.reason
                     self.counts.delivery_failures += 1
                     log.warning("delivery %d to %s failed: %s", delivery_id, exc.target, error)
+                except SQLAlchemyError as exc:
+                    # A push's subscription or VAPID key could not be read (or a gone
+                    # subscription forgotten): no attempt recorded; still pending, it is
+                    # sent again when its claim runs out.
+                    await self._store_failed(f"delivery {delivery_id}", exc)
+                    return
                 try:
                     await asyncio.to_thread(self._record, delivery_id, attempts + 1, error)
                 except SQLAlchemyError as exc:  # still pending in the store: sent again later

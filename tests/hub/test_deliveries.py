@@ -1,4 +1,5 @@
-"""The hub's queued MQTT messages (configs, commands): published, marked sent, and a stop
+"""What the hub sends from its store: notifications, through a store that fails now and
+then, and queued MQTT messages (configs, commands): published, marked sent, and a stop
 that comes at any moment stops it."""
 
 from __future__ import annotations
@@ -8,10 +9,13 @@ import time
 
 import aiomqtt
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from hub.deliveries import MqttOutbox
+from hub import webpush
+from hub.deliveries import DeliveryWorker, MqttOutbox
 from hub.health import HubCounts
-from hub.schema import OutgoingMessage
+from hub.schema import Delivery, OutgoingMessage
+from hub.settings import HubSettings
 from hub.store import Store
 from tests.support.factories import HOME, PREFIX
 from tests.support.stores import fresh_database
@@ -57,4 +61,46 @@ async def test_a_stop_that_comes_with_a_puback_stops_the_outbox(mosquitto, tmp_p
         with store.transaction() as session:
             assert session.scalars(select(OutgoingMessage.sent_at)).one() is not None
     finally:
+        store.close()
+
+
+async def test_a_store_error_while_sending_a_push_leaves_it_pending_and_the_hub_running(
+    tmp_path, monkeypatch
+):
+    """A push reads its subscription (and the VAPID key) from the store as it is sent; the
+    store failing then ended the deliveries task, and with it the hub."""
+    store = Store(fresh_database(tmp_path))
+    now = time.time()
+    push = Delivery(alert_id=None, audience="family", target="webpush:1", title="t", body="b",
+                    state="pending", attempts=0, next_at=now, created_at=now)  # fmt: skip
+    with store.transaction() as session:
+        session.add(push)
+
+    def unreadable(_store: Store, _sub_id: int) -> None:
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(webpush, "_subscription", unreadable)
+    failed: list[str] = []
+
+    async def store_failed(what: str, _exc: BaseException) -> bool:
+        failed.append(what)
+        return True
+
+    worker = DeliveryWorker(store, HubSettings(), HubCounts(), store_failed)
+    sending = asyncio.create_task(worker.run())
+    try:
+        for _ in range(100):
+            if failed or sending.done():
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # a task group ends at once when one of its tasks raises
+        assert not sending.done(), f"the deliveries task ended: {sending.exception()!r}"
+        assert failed == [f"delivery {push.id}"]  # counted and logged as a store failure
+        with store.sessions() as session:
+            row = session.get(Delivery, push.id)
+        assert (row.state, row.attempts) == ("pending", 0)  # no attempt was made
+        assert row.next_at > now  # claimed: sent again when the claim runs out
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
         store.close()
