@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from analytics.context import FEEDBACK
@@ -136,11 +136,14 @@ def deactivate_home(
 def reactivate_home(
     session: Session, home_id: str, *, prefix: str = DEFAULT_PREFIX, actor: str = "registry"
 ) -> Home:
-    """Back in service: lists, queue and alerts as before (escalation restarts with the
-    next event). In an institution she is back in the bed her config names, or, when it
-    was given to someone else meanwhile, without a bed: her config's place is removed
-    (and sent to her edge), so that the config and the beds never disagree."""
+    """Back in service: lists, queue and alerts as before, and the open alerts that
+    deactivating stopped escalate again from their first step. In an institution she is
+    back in the bed her config names, or, when it was given to someone else meanwhile,
+    without a bed: her config's place is removed (and sent to her edge), so that the config
+    and the beds never disagree."""
     home = get_home(session, home_id)
+    if home.deactivated_at is not None:
+        _escalate_again(session, home_id, due_at=home.deactivated_at)
     home.deactivated_at = None
     home.deactivated_by = None
     config = HomeConfig.model_validate(home.config)
@@ -150,6 +153,21 @@ def reactivate_home(
         _publish(session, home, config, prefix=prefix, now=now)
     sync_place(session, config, actor=actor, now=now)
     return home
+
+
+def _escalate_again(session: Session, home_id: str, *, due_at: float) -> None:
+    """A first-step timer, due since ``due_at``, for each open alert of the home that nobody
+    acknowledged and that was escalating when its timer was removed (a cleared one that is
+    not critical had stopped already, hub.alerts); hub.alert_escalation fires it."""
+    waiting = select(Alert.id).where(
+        Alert.home_id == home_id,
+        Alert.resolved_at.is_(None),
+        Alert.acknowledged.is_(False),
+        or_(Alert.active.is_(True), Alert.severity == "critical"),
+    )
+    for alert_id in session.scalars(waiting).all():
+        if session.get(EscalationTimer, alert_id) is None:
+            session.add(EscalationTimer(alert_id=alert_id, step=0, due_at=due_at))
 
 
 def set_factor(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hub import texts
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
-from hub.registry import save_home, save_station
+from hub.registry import deactivate_home, reactivate_home, save_home, save_station
 from hub.schema import (
     Alert,
     AlertChange,
@@ -162,6 +162,27 @@ def test_a_new_fall_after_an_acknowledged_and_cleared_one_is_told_and_escalated_
     assert escalated.alert["id"] == alert_id
     with store.transaction() as session:
         manager.acknowledge(session, alert_id, "wang.fang")  # the new fall can be taken
+
+
+def test_a_home_back_in_service_escalates_its_open_unacknowledged_fall_again(world):
+    store, clock, manager, event = world
+    event("fall", source="radar")
+    event("abnormal_heart_rate", severity="minor", heart_rate=135)
+    event("abnormal_heart_rate", "cleared", severity="minor")  # had stopped escalating
+    with store.transaction() as session:
+        deactivate_home(session, HOME, actor="admin", now=clock.now)
+    clock.now += 3600
+    with store.transaction() as session:
+        assert manager.fire_due(session) == []  # out of service: nobody is paged
+    with store.transaction() as session:
+        reactivate_home(session, HOME, actor="admin")
+    with store.transaction() as session:
+        escalated = manager.fire_due(session)  # the next tick, without waiting for an event
+    assert [(u.alert["kind"], u.alert["escalation_step"]) for u in escalated] == [("fall", 0)]
+    clock.now += DEFAULT_POLICIES.critical.repeat_every_s
+    with store.transaction() as session:
+        (again,) = manager.fire_due(session)  # and on, until someone acknowledges it
+    assert (again.alert["kind"], again.alert["escalation_step"]) == ("fall", 1)
 
 
 def test_a_device_back_online_resolves_its_alert_by_itself(world):
