@@ -73,6 +73,7 @@ class AlertActions:
 
     def comment(self, session: Session, alert_id: int, text: str, actor: str) -> AlertUpdate:
         alert, home = self.cases.take(session, alert_id)
+        _require_open(alert)
         alert.updated_at = self.cases.now()
         self.cases.record(session, alert, actor, "commented", {"text": text})
         return self.cases.update_of(alert, home, "commented", actor)

@@ -250,6 +250,22 @@ def test_actions_that_make_no_sense_are_refused_with_a_reason(world):
         manager.acknowledge(s, 999, "zhang.li")
 
 
+def test_a_resolved_case_takes_no_more_comments_as_it_takes_no_assignment(world):
+    store, _clock, manager, event = world
+    (update,) = event("sos")
+    alert_id = update.alert["id"]
+    with store.transaction() as session:
+        manager.comment(session, alert_id, "已电话联系", "zhang.li")
+        manager.resolve(session, alert_id, "handled", "zhang.li")
+    with pytest.raises(AlertError, match=r"already resolved \(handled\)"), store.transaction() as s:
+        manager.comment(s, alert_id, "late note", "zhang.li")
+    with store.sessions() as session:
+        said = session.scalars(
+            select(AlertChange.detail["text"].as_string()).where(AlertChange.action == "commented")
+        ).all()
+    assert said == ["已电话联系"]
+
+
 def test_a_home_whose_edge_stays_offline_gets_an_alert_that_resolves_when_it_returns(world):
     store, clock, manager, _event = world
     with store.transaction() as session:
