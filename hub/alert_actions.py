@@ -4,7 +4,10 @@ reopen (the rules are the table of hub/alerts.py).
 Apart from the homes' events because they arrive differently: by alert id, from the API,
 at any time, possibly on an alert a worker is changing that moment, so each takes the alert
 under its home's lock (hub.arbiter) and refuses, with an :class:`AlertError` the API maps to
-its HTTP status, what the alert's state does not allow.
+its HTTP status, what the alert's state does not allow. SQLite has no such lock, and two
+requests may read the alert before either writes: so each change is one ``UPDATE``
+conditional on the state that allowed it (:meth:`AlertCases.change`), and of two
+acknowledgements at once the second is refused as if it had come after the first.
 
 Outcome feedback (hub/feedback.py's rules): resolving ``no_activity``, ``not_up``,
 ``long_bathroom_stay``, ``not_returned_home`` or ``night_wandering`` as ``false_alarm`` raises
@@ -45,12 +48,13 @@ class AlertActions:
 
     def acknowledge(self, session: Session, alert_id: int, actor: str) -> AlertUpdate:
         alert, home = self.cases.take(session, alert_id)
-        _require_open(alert)
-        if alert.acknowledged:
-            raise AlertError(f"already acknowledged by {alert.acknowledged_by}", alert_id=alert_id)
+        _require_unacknowledged(alert)
         now = self.cases.now()
-        alert.acknowledged, alert.acknowledged_at, alert.acknowledged_by = True, now, actor
-        alert.updated_at = now
+        self.cases.change(
+            session, alert, _require_unacknowledged,
+            Alert.acknowledged.is_(False), Alert.resolved_at.is_(None),
+            acknowledged=True, acknowledged_at=now, acknowledged_by=actor, updated_at=now,
+        )  # fmt: skip
         self.cases.record(session, alert, actor, "acknowledged", {})
         self.escalation.cancel(session, alert)
         queue_voice_prompt(
@@ -67,14 +71,20 @@ class AlertActions:
     def assign(self, session: Session, alert_id: int, assignee: str, actor: str) -> AlertUpdate:
         alert, home = self.cases.take(session, alert_id)
         _require_open(alert)
-        alert.assignee, alert.updated_at = assignee, self.cases.now()
+        self.cases.change(
+            session, alert, _require_open, Alert.resolved_at.is_(None),
+            assignee=assignee, updated_at=self.cases.now(),
+        )  # fmt: skip
         self.cases.record(session, alert, actor, "assigned", {"assignee": assignee})
         return self.cases.update_of(alert, home, "assigned", actor)
 
     def comment(self, session: Session, alert_id: int, text: str, actor: str) -> AlertUpdate:
         alert, home = self.cases.take(session, alert_id)
         _require_open(alert)
-        alert.updated_at = self.cases.now()
+        self.cases.change(
+            session, alert, _require_open, Alert.resolved_at.is_(None),
+            updated_at=self.cases.now(),
+        )  # fmt: skip
         self.cases.record(session, alert, actor, "commented", {"text": text})
         return self.cases.update_of(alert, home, "commented", actor)
 
@@ -98,19 +108,8 @@ class AlertActions:
     ) -> AlertUpdate:
         """Undo a resolve (REOPEN_WITHIN_S; see the table of hub/alerts.py)."""
         alert, home = self.cases.take(session, alert_id)
-        if alert.resolved_at is None:
-            raise AlertError("not resolved: nothing to reopen", alert_id=alert_id)
-        if alert.resolved_by == "hub":
-            raise AlertError(
-                "resolved by the hub when the device came back: a new fault raises a new alert",
-                alert_id=alert_id,
-            )
         now = self.cases.now()
-        if now - alert.resolved_at > REOPEN_WITHIN_S:
-            raise AlertError(
-                f"resolved more than {REOPEN_WITHIN_S / 3600:.0f} hours ago: too late to reopen",
-                alert_id=alert_id,
-            )
+        _require_reopenable(alert, now)
         newer = self.cases.open(session, alert.home_id, alert.kind)
         if newer is not None:
             raise AlertError(
@@ -120,8 +119,11 @@ class AlertActions:
         detail: dict[str, Any] = {"outcome": alert.outcome, "resolved_by": alert.resolved_by}
         if note:
             detail["note"] = note
-        alert.resolved_at, alert.resolved_by, alert.outcome = None, None, None
-        alert.updated_at = now
+        self.cases.change(
+            session, alert, lambda current: _require_reopenable(current, now),
+            Alert.resolved_at == alert.resolved_at,
+            resolved_at=None, resolved_by=None, outcome=None, updated_at=now,
+        )  # fmt: skip
         self.cases.record(session, alert, actor, "reopened", detail)
         return self.cases.update_of(alert, home, "reopened", actor)
 
@@ -135,8 +137,10 @@ class AlertActions:
         note: str | None = None,
     ) -> None:
         """Resolve: by a person, or by the hub when a device's fault clears (hub/alerts.py)."""
-        alert.resolved_at, alert.resolved_by, alert.outcome = now, actor, outcome
-        alert.updated_at = now
+        self.cases.change(
+            session, alert, _require_open, Alert.resolved_at.is_(None),
+            resolved_at=now, resolved_by=actor, outcome=outcome, updated_at=now,
+        )  # fmt: skip
         detail: dict[str, Any] = {"outcome": outcome}
         if note:
             detail["note"] = note
@@ -171,3 +175,24 @@ class AlertActions:
 def _require_open(alert: Alert) -> None:
     if alert.resolved_at is not None:
         raise AlertError(f"already resolved ({alert.outcome})", alert_id=alert.id)
+
+
+def _require_unacknowledged(alert: Alert) -> None:
+    _require_open(alert)
+    if alert.acknowledged:
+        raise AlertError(f"already acknowledged by {alert.acknowledged_by}", alert_id=alert.id)
+
+
+def _require_reopenable(alert: Alert, now: float) -> None:
+    if alert.resolved_at is None:
+        raise AlertError("not resolved: nothing to reopen", alert_id=alert.id)
+    if alert.resolved_by == "hub":
+        raise AlertError(
+            "resolved by the hub when the device came back: a new fault raises a new alert",
+            alert_id=alert.id,
+        )
+    if now - alert.resolved_at > REOPEN_WITHIN_S:
+        raise AlertError(
+            f"resolved more than {REOPEN_WITHIN_S / 3600:.0f} hours ago: too late to reopen",
+            alert_id=alert.id,
+        )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from contracts.topics import DEFAULT_PREFIX
@@ -99,6 +99,27 @@ class AlertCases:
         home = session.get(Home, alert.home_id)
         assert home is not None  # a foreign key
         return alert, home
+
+    def change(
+        self,
+        session: Session,
+        alert: Alert,
+        allowed: Callable[[Alert], None],
+        *still: ColumnElement[bool],
+        **values: Any,
+    ) -> None:
+        """Set ``values`` on the alert in one ``UPDATE`` that holds only while ``still`` does
+        (the state ``allowed`` checked when the alert was read). On SQLite the read comes
+        before the transaction takes the write lock, so another request may have changed the
+        alert since: then ``allowed``, on the alert as it is now, refuses as it would refuse
+        a request made after that one."""
+        changed = session.execute(
+            update(Alert).where(Alert.id == alert.id, *still).values(**values)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            session.refresh(alert)
+            allowed(alert)
+            raise AlertError("the alert changed meanwhile: try again", alert_id=alert.id)
 
     def record(
         self, session: Session, alert: Alert, actor: str, action: str, detail: dict[str, Any]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from hub import texts
+from hub.alert_case import AlertCases
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
 from hub.registry import deactivate_home, reactivate_home, save_home, save_station
@@ -21,7 +24,7 @@ from hub.schema import (
 from hub.store import Store
 from hub.views import alert_document
 from tests.support.factories import HOME, STATION, make_home
-from tests.support.stores import fresh_database
+from tests.support.stores import fresh_database, on_postgresql
 
 
 class Clock:
@@ -264,6 +267,84 @@ def test_a_resolved_case_takes_no_more_comments_as_it_takes_no_assignment(world)
             select(AlertChange.detail["text"].as_string()).where(AlertChange.action == "commented")
         ).all()
     assert said == ["已电话联系"]
+
+
+def rival_after_the_read(monkeypatch, store: Store, rival) -> None:
+    """Run ``rival`` (a request of someone else), committed, in another thread while the
+    next action is between reading its alert and changing it: as the API's threads may."""
+    original = AlertCases.take
+
+    def take(self, session, alert_id):
+        taken = original(self, session, alert_id)
+        monkeypatch.setattr(AlertCases, "take", original)  # once
+        errors = []
+
+        def other() -> None:
+            try:
+                with store.transaction() as session:
+                    rival(session)
+            except Exception as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert not errors, errors
+        return taken
+
+    monkeypatch.setattr(AlertCases, "take", take)
+
+
+ONE_AT_A_TIME = pytest.mark.skipif(
+    on_postgresql(), reason="PostgreSQL serializes them by the home's lock (hub.arbiter)"
+)
+
+
+@ONE_AT_A_TIME
+def test_two_dispatchers_acknowledging_at_once_one_is_told_the_other_has_it(world, monkeypatch):
+    store, _clock, manager, event = world
+    (update,) = event("sos")
+    alert_id = update.alert["id"]
+    told = len(deliveries(store))
+    rival_after_the_read(
+        monkeypatch, store, lambda session: manager.acknowledge(session, alert_id, "wang.fang")
+    )
+    with (
+        pytest.raises(AlertError, match=r"already acknowledged by wang\.fang"),
+        store.transaction() as session,
+    ):
+        manager.acknowledge(session, alert_id, "zhang.li")
+    with store.sessions() as session:
+        acknowledged = session.scalars(
+            select(AlertChange.actor).where(AlertChange.action == "acknowledged")
+        ).all()
+        prompts = session.scalars(select(OutgoingMessage.topic)).all()
+    assert acknowledged == ["wang.fang"]
+    assert prompts.count(f"eldercare/v1/{HOME}/command") == 1  # she hears it once
+    assert deliveries(store)[told:] == [("family", "json://127.0.0.1:9/sms?to=13800000000")]
+
+
+@ONE_AT_A_TIME
+def test_an_acknowledge_racing_a_resolve_does_not_acknowledge_a_resolved_case(world, monkeypatch):
+    store, _clock, manager, event = world
+    (update,) = event("sos")
+    alert_id = update.alert["id"]
+    rival_after_the_read(
+        monkeypatch,
+        store,
+        lambda session: manager.resolve(session, alert_id, "false_alarm", "wang.fang"),
+    )
+    with (
+        pytest.raises(AlertError, match=r"already resolved \(false_alarm\)"),
+        store.transaction() as session,
+    ):
+        manager.acknowledge(session, alert_id, "zhang.li")
+    (alert,) = alerts(store)
+    assert (alert.acknowledged, alert.outcome, alert.resolved_by) == (
+        False,
+        "false_alarm",
+        "wang.fang",
+    )
 
 
 def test_a_home_whose_edge_stays_offline_gets_an_alert_that_resolves_when_it_returns(world):
