@@ -333,13 +333,27 @@ class AlertManager:
     # -- what the hub sees of the homes' edges ---------------------------------------------
 
     def homes_offline(self, session: Session, now: float | None = None) -> list[AlertUpdate]:
-        """Raise ``home_offline`` for each home whose edge has been offline long enough."""
+        """Raise ``home_offline`` for each home whose edge has been offline long enough, once
+        per spell offline."""
         now = self._cases.now() if now is None else now
+        # A person closed this spell's alert (the family says the router is off while she
+        # is away): not again until the home has been back.
+        handled = (
+            select(Alert.id)
+            .where(
+                Alert.home_id == Home.id,
+                Alert.kind == HOME_OFFLINE,
+                Alert.resolved_by != "hub",
+                Alert.resolved_at >= Home.status_at,
+            )
+            .exists()
+        )
         homes = session.scalars(
             select(Home).where(
                 Home.status == "offline",
                 Home.status_at <= now - self.settings.home_offline_after_s,
                 Home.deactivated_at.is_(None),
+                ~handled,
             )
         )
         updates = []

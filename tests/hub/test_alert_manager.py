@@ -364,3 +364,32 @@ def test_a_home_whose_edge_stays_offline_gets_an_alert_that_resolves_when_it_ret
     with store.transaction() as session:
         (back,) = manager.home_online(session, session.get(Home, HOME))
     assert back.change == "resolved" and back.alert["outcome"] == "recovered"
+
+
+def test_a_home_offline_alert_resolved_by_hand_is_not_raised_again_until_the_home_was_back(
+    world,
+):
+    store, clock, manager, _event = world
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", clock.now
+    clock.now += manager.home_offline_after_s + 1
+    with store.transaction() as session:
+        (raised,) = manager.homes_offline(session)
+        manager.resolve(session, raised.alert["id"], "handled", "zhang.li", "router off")
+    for _ in range(3):  # the next ticks, hours later: the same spell, already handled
+        clock.now += 3600
+        with store.transaction() as session:
+            assert manager.homes_offline(session) == []
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "online", clock.now
+        assert manager.home_online(session, home) == []
+    clock.now += 60
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", clock.now  # a new spell
+    clock.now += manager.home_offline_after_s + 1
+    with store.transaction() as session:
+        (again,) = manager.homes_offline(session)
+    assert again.alert["id"] != raised.alert["id"] and again.alert["kind"] == "home_offline"
