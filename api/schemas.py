@@ -62,7 +62,7 @@ class HomePublic(BaseModel):
     station: str
     resident_name: str
     status: str = Field(description="online | offline | unknown: what the home's edge said")
-    status_at: str | None
+    status_at: str | None = Field(description="since when the edge has said this status")
     config: dict[str, Any]
     active: bool = Field(description="false once deactivated (DELETE /homes/{id})")
     deactivated_at: str | None = None

@@ -66,7 +66,11 @@ class StatusApplier:
                 _device_status(session, home, status)
             if home.status != status.state:
                 changes.append(HomeChange(home.id, home.station_id, status.state))
-            home.status, home.status_at = status.state, now
+                # Since when, not when last said: a heartbeat repeats "online", and the
+                # broker hands a retained will over again when the hub reconnects, which
+                # would move the start of an offline spell (home_offline counts from it).
+                home.status_at = now
+            home.status = status.state
             if status.state == "online":
                 alerts.extend(self.manager.home_online(session, home))
         return changes, alerts

@@ -11,7 +11,7 @@ import pytest
 from hub.alerts import AlertManager
 from hub.ingest import Ingestor
 from hub.registry import save_home, save_station
-from hub.schema import Device
+from hub.schema import Device, Home
 from hub.store import Store
 from tests.support.factories import HOME, PREFIX, STATION, make_home
 from tests.support.stores import fresh_database
@@ -43,5 +43,33 @@ def test_a_heartbeats_last_seen_is_kept_as_iso_text_or_epoch_seconds(tmp_path):
         assert seen[second] == pytest.approx(now - 120)
         assert seen[third] is None
         assert ingestor.counts.refused_status_values == 1
+    finally:
+        store.close()
+
+
+def test_a_repeated_status_does_not_move_when_the_home_went_offline(tmp_path):
+    """The broker hands the edge's retained will over again when the hub reconnects: the
+    home has been offline since the first one, which is when home_offline counts from (and
+    the spell a dispatcher closed by hand stays closed)."""
+    store = Store(fresh_database(tmp_path))
+    try:
+        with store.transaction() as session:
+            save_station(session, STATION, name="站")
+            save_home(session, make_home(), prefix=PREFIX)
+        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+
+        def status(state: str) -> float | None:
+            message = json.dumps({"state": state, "home": HOME, "edge": HOME}).encode()
+            ingestor.take([(f"{PREFIX}/{HOME}/status", message)])
+            with store.transaction() as session:
+                return session.get(Home, HOME).status_at
+
+        went_offline = status("offline")
+        time.sleep(0.01)
+        assert status("offline") == went_offline
+        came_back = status("online")
+        assert came_back > went_offline
+        time.sleep(0.01)
+        assert status("online") == came_back  # a heartbeat says it is still online
     finally:
         store.close()
