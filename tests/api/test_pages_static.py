@@ -342,3 +342,17 @@ def test_pages_show_the_evidence_in_the_words_the_hub_gives_it(tmp_path):
     for lang in LANGS:
         expected = [texts.evidence_text(kind, ev, lang=lang) for kind, ev in EVIDENCE_CASES]
         assert shown[lang] == [*expected, texts.KIND_NAMES["fall"][lang]]
+
+
+def test_every_line_the_hub_writes_in_an_alerts_history_has_words_on_the_pages():
+    """An action the hub records (hub/*.py: ``record(session, alert, actor, "<action>",
+    ...)``, and the channel problems of hub/notices.py) is told in plain words by
+    format.js's historyText, not shown as its raw name."""
+    hub_source = "\n".join(path.read_text() for path in (STATIC.parents[1] / "hub").glob("*.py"))
+    recorded = set(
+        re.findall(r"record\(\s*session,\s*alert,\s*(?:\"\w+\"|\w+),\s*\"(\w+)\"", hub_source)
+    )
+    recorded |= {"no_channel", "channel_failing"}
+    assert {"acknowledged", "unacknowledged", "routed", "escalated"} <= recorded
+    format_js = (STATIC / "js" / "format.js").read_text()
+    assert sorted(a for a in recorded if f'case "{a}":' not in format_js) == []

@@ -209,6 +209,8 @@ export function historyText(change) {
       return t("hist.cleared");
     case "acknowledged":
       return t("hist.acknowledged");
+    case "unacknowledged":
+      return t("hist.unacknowledged", { who: d.acknowledged_by ?? "" });
     case "assigned":
       return t("hist.assigned", { who: d.assignee ?? "" });
     case "commented":
