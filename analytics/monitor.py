@@ -67,7 +67,8 @@ class HomeMonitor:
             for kind in self._detector_types
             if kind.applies_to(self.config)
         ]
-        self._readers = [d for d in self.detectors if isinstance(d, ActivityDetector)]
+        # Public: whoever wraps the detectors (the edge guards each) must wrap these too.
+        self.readers = [d for d in self.detectors if isinstance(d, ActivityDetector)]
 
     @property
     def home(self) -> str:
@@ -81,7 +82,7 @@ class HomeMonitor:
         if self.now is not None and ts < self.now:
             self.late_readings += 1
         claimant = next((d for d in self.detectors if d.claims(reading)), None)
-        if claimant is None and self._readers:
+        if claimant is None and self.readers:
             self._learn(self.whereabouts.observe(reading))
         for detector in (claimant,) if claimant else self.detectors:
             events.extend(detector.feed(reading))
@@ -99,7 +100,7 @@ class HomeMonitor:
             return []
         self.now = now
         events: list[Event] = []
-        if self._readers:
+        if self.readers:
             for moment in self.whereabouts.advance(now):
                 events.extend(self._moment(moment))
         for detector in self.detectors:
@@ -110,14 +111,14 @@ class HomeMonitor:
 
     def _learn(self, observations: Sequence[Observation]) -> None:
         for observation in observations:
-            for detector in self._readers:
+            for detector in self.readers:
                 detector.learn(observation)
 
     def _moment(self, moment: Moment) -> list[Event]:
         t, observations = moment
         self._learn(observations)
         events: list[Event] = []
-        for detector in self._readers:
+        for detector in self.readers:
             events.extend(detector.check(t))
         return events
 

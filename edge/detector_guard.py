@@ -4,17 +4,22 @@
 at the first that raises; since every reading first advances every detector's clock, one
 detector failing in ``advance`` would silence all of them, the SOS included. The edge wraps
 each detector so that a failure is a counted non-answer (no event from that detector for
-that reading) and the others go on.
+that reading) and the others go on. The monitor also calls the activity detectors' ``learn``
+and ``check`` and the shared whereabouts model's ``observe`` and ``advance`` before the other
+detectors see the reading: those are guarded too, so that a bug in the model costs the
+activity detectors' events, never an SOS, a fall or a vital sign.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from analytics.activity.base import ActivityDetector
 from analytics.detector import Detector
 from analytics.events import Event
 from analytics.monitor import HomeMonitor
+from analytics.whereabouts import Moment, Observation, Whereabouts
 from contracts.home import HomeConfig
 from contracts.reading import Reading
 
@@ -22,7 +27,8 @@ Failed = Callable[[str, str], None]  # (detector name, what it was doing), in an
 
 
 class GuardedDetector:
-    """``detector`` with ``claims``, ``feed`` and ``advance`` that never raise."""
+    """``detector`` whose calls by the monitor (``claims``, ``feed``, ``advance``, and an
+    activity detector's ``learn`` and ``check``) never raise."""
 
     def __init__(self, detector: Detector, failed: Failed):
         self._detector = detector
@@ -52,6 +58,45 @@ class GuardedDetector:
             self._failed(self._detector.name, "advancing the clock")
             return []
 
+    def learn(self, observation: Observation) -> None:
+        try:
+            self._detector.learn(observation)
+        except Exception:
+            self._failed(self._detector.name, "learning from the whereabouts")
+
+    def check(self, upto: float) -> list[Event]:
+        try:
+            return self._detector.check(upto)
+        except Exception:
+            self._failed(self._detector.name, "checking its condition")
+            return []
+
+
+class GuardedWhereabouts:
+    """The home's whereabouts model whose ``observe`` and ``advance`` never raise."""
+
+    def __init__(self, where: Whereabouts, failed: Failed):
+        self._where = where
+        self._failed = failed
+
+    def __getattr__(self, name: str) -> Any:  # now, state_dict, load_state, ...
+        return getattr(self._where, name)
+
+    def observe(self, reading: Reading) -> list[Observation]:
+        try:
+            return self._where.observe(reading)
+        except Exception:
+            self._failed("whereabouts", f"observing {reading.metric}")
+            return []
+
+    def advance(self, now: float) -> Iterator[Moment]:
+        # The moments before the failure have been checked already; the other detectors'
+        # clocks still move.
+        try:
+            yield from self._where.advance(now)
+        except Exception:
+            self._failed("whereabouts", "advancing the clock")
+
 
 def guarded_monitor(
     config: HomeConfig,
@@ -60,7 +105,11 @@ def guarded_monitor(
     detectors: Sequence[type[Detector]] | None = None,
     state: dict[str, Any] | None = None,
 ) -> HomeMonitor:
-    """A HomeMonitor whose detectors are each guarded."""
+    """A HomeMonitor whose detectors and whereabouts model are each guarded."""
     monitor = HomeMonitor(config, detectors=detectors, state=state)
-    monitor.detectors = [GuardedDetector(d, failed) for d in monitor.detectors]
+    monitor.whereabouts = GuardedWhereabouts(monitor.whereabouts, failed)
+    guarded = [GuardedDetector(d, failed) for d in monitor.detectors]
+    monitor.detectors = guarded
+    # The monitor tells its readers by their class, which a guard hides.
+    monitor.readers = [g for g in guarded if isinstance(g._detector, ActivityDetector)]
     return monitor

@@ -13,7 +13,8 @@ refused and counted by its problem (``refused`` in the status); an exception nob
 (a bug, in the codec or in a detector) is counted too (``internal_errors``,
 ``detector_errors``) and logged with its traceback, and the next message is handled as if
 nothing happened. Each detector is guarded on its own (:mod:`edge.detector_guard`): a
-broken one costs only its own events. :meth:`HomePipeline.handle_local`,
+broken one costs only its own events, a broken whereabouts model only the activity
+detectors'. :meth:`HomePipeline.handle_local`,
 :meth:`HomePipeline.tick` and :meth:`HomePipeline.apply_config` raise nothing.
 
 What is not yet on disk is bounded in time and size:
