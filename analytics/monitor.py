@@ -145,10 +145,11 @@ class HomeMonitor:
             raise AnalyticsError(f"saved state is for home {state.get('home')!r}", home=self.home)
         self.now = state.get("now")
         self.late_readings = state.get("late_readings", 0)
+        # Whatever a part raises, the part is named, so that it alone can start afresh.
         try:
             if "whereabouts" in state:
                 self.whereabouts.load_state(state["whereabouts"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:
             raise AnalyticsError(
                 f"cannot restore state: {exc}", home=self.home, detector="whereabouts"
             ) from exc
@@ -157,7 +158,7 @@ class HomeMonitor:
             if detector.name in saved:
                 try:
                     detector.load_state(saved[detector.name])
-                except (KeyError, TypeError, ValueError) as exc:
+                except Exception as exc:
                     raise AnalyticsError(
                         f"cannot restore state: {exc}", home=self.home, detector=detector.name
                     ) from exc

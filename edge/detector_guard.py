@@ -8,15 +8,20 @@ that reading) and the others go on. The monitor also calls the activity detector
 and ``check`` and the shared whereabouts model's ``observe`` and ``advance`` before the other
 detectors see the reading: those are guarded too, so that a bug in the model costs the
 activity detectors' events, never an SOS, a fall or a vital sign.
+
+A part's state is saved and restored on its own too: one whose ``state_dict`` fails is saved
+as ``null`` and starts fresh, one that cannot take its saved state starts fresh, and the
+others resume, so that one detector's bug blocks neither a pushed config nor a state save.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from analytics.activity.base import ActivityDetector
 from analytics.detector import Detector
+from analytics.errors import AnalyticsError
 from analytics.events import Event
 from analytics.monitor import HomeMonitor
 from analytics.whereabouts import Moment, Observation, Whereabouts
@@ -27,8 +32,8 @@ Failed = Callable[[str, str], None]  # (detector name, what it was doing), in an
 
 
 class GuardedDetector:
-    """``detector`` whose calls by the monitor (``claims``, ``feed``, ``advance``, and an
-    activity detector's ``learn`` and ``check``) never raise."""
+    """``detector`` whose calls by the monitor (``claims``, ``feed``, ``advance``, an
+    activity detector's ``learn`` and ``check``, and ``state_dict``) never raise."""
 
     def __init__(self, detector: Detector, failed: Failed):
         self._detector = detector
@@ -71,9 +76,21 @@ class GuardedDetector:
             self._failed(self._detector.name, "checking its condition")
             return []
 
+    def state_dict(self) -> dict[str, Any] | None:
+        try:
+            return self._detector.state_dict()
+        except Exception:
+            self._failed(self._detector.name, "saving its state")
+            return None  # not saved: it starts fresh, the others resume
+
+    def load_state(self, state: Mapping[str, Any] | None) -> None:
+        if state is not None:  # None: not saved, see state_dict
+            self._detector.load_state(state)
+
 
 class GuardedWhereabouts:
-    """The home's whereabouts model whose ``observe`` and ``advance`` never raise."""
+    """The home's whereabouts model whose ``observe``, ``advance`` and ``state_dict`` never
+    raise."""
 
     def __init__(self, where: Whereabouts, failed: Failed):
         self._where = where
@@ -97,19 +114,55 @@ class GuardedWhereabouts:
         except Exception:
             self._failed("whereabouts", "advancing the clock")
 
+    def state_dict(self) -> dict[str, Any] | None:
+        try:
+            return self._where.state_dict()
+        except Exception:
+            self._failed("whereabouts", "saving its state")
+            return None
+
+    def load_state(self, state: Mapping[str, Any] | None) -> None:
+        if state is not None:
+            self._where.load_state(state)
+
 
 def guarded_monitor(
     config: HomeConfig,
     failed: Failed,
     *,
     detectors: Sequence[type[Detector]] | None = None,
-    state: dict[str, Any] | None = None,
+    state: Mapping[str, Any] | None = None,
 ) -> HomeMonitor:
-    """A HomeMonitor whose detectors and whereabouts model are each guarded."""
-    monitor = HomeMonitor(config, detectors=detectors, state=state)
-    monitor.whereabouts = GuardedWhereabouts(monitor.whereabouts, failed)
-    guarded = [GuardedDetector(d, failed) for d in monitor.detectors]
-    monitor.detectors = guarded
-    # The monitor tells its readers by their class, which a guard hides.
-    monitor.readers = [g for g in guarded if isinstance(g._detector, ActivityDetector)]
-    return monitor
+    """A HomeMonitor whose detectors and whereabouts model are each guarded, resumed from
+    ``state`` part by part: a part that cannot take its saved state starts fresh (counted),
+    the others resume. Raises AnalyticsError for a state that is not this home's."""
+    while True:
+        monitor = HomeMonitor(config, detectors=detectors)
+        monitor.whereabouts = GuardedWhereabouts(monitor.whereabouts, failed)
+        guarded = [GuardedDetector(d, failed) for d in monitor.detectors]
+        monitor.detectors = guarded
+        # The monitor tells its readers by their class, which a guard hides.
+        monitor.readers = [g for g in guarded if isinstance(g._detector, ActivityDetector)]
+        if state is None:
+            return monitor
+        try:
+            monitor.load_state(state)
+        except AnalyticsError as exc:
+            rest = _without(state, exc.detector)
+            if rest is None:
+                raise
+            failed(exc.detector, "restoring its state")
+            # A half-restored part cannot be trusted: all are built again, without its state.
+            state = rest
+            continue
+        return monitor
+
+
+def _without(state: Mapping[str, Any], part: str | None) -> dict[str, Any] | None:
+    """``state`` without the saved state of ``part``; None if it holds none to drop."""
+    if part == "whereabouts" and "whereabouts" in state:
+        return {key: value for key, value in state.items() if key != "whereabouts"}
+    saved = state.get("detectors")
+    if part is None or not isinstance(saved, Mapping) or part not in saved:
+        return None
+    return {**state, "detectors": {name: s for name, s in saved.items() if name != part}}

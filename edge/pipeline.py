@@ -407,8 +407,9 @@ class HomePipeline:
         """Resume the detectors from a state saved by :meth:`save_detectors`.
 
         True if restored. A missing file is a first start (False, silently); an unreadable
-        file or a state the detectors refuse (another home, another version) is logged as a
-        warning and the detectors start fresh.
+        file or another home's state is logged as a warning and the detectors start fresh. A
+        detector (or the whereabouts model) that cannot take its own saved state starts fresh
+        alone, counted in ``detector_errors`` (:func:`edge.detector_guard.guarded_monitor`).
         """
         path = Path(path)
         try:
