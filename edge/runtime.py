@@ -224,7 +224,8 @@ class EdgeRuntime(ABC):
     async def _tick(self) -> None:
         now = self.settings.now()
         for index, pipeline in enumerate(list(self.pipelines.values()), 1):
-            self._after_events(pipeline.home, pipeline.tick(now))
+            unstored = pipeline.unstored_events
+            self._after_events(pipeline, pipeline.tick(now), unstored)
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
@@ -257,11 +258,14 @@ class EdgeRuntime(ABC):
     async def _save_detectors(self) -> None:
         await self.saves.save_changed()
 
-    def _after_events(self, home: str, events: list[Event]) -> None:
-        """New events are in the home's outbox: drain them, sound the alarm for critical ones."""
-        if not events:
-            return
-        self.drain.mark(home)
+    def _after_events(self, pipeline: HomePipeline, events: list[Event], unstored: int) -> None:
+        """New events are in the home's outbox, or some of the ``unstored`` ones a full disk
+        kept in memory went in: drain them; sound the alarm for the new critical ones."""
+        home = pipeline.home
+        # Events stored late come with no new ones, often on a tick: nothing else would
+        # wake the drain for them.
+        if events or pipeline.unstored_events < unstored:
+            self.drain.mark(home)
         for event in events:
             if (alarm := alarm_command(event)) is not None:
                 self.commands.alarm(home, alarm)
@@ -296,10 +300,11 @@ class EdgeRuntime(ABC):
             self._not_here(topic, home)
             return
         received_at = datetime.fromtimestamp(self.settings.now(), UTC)
+        unstored = pipeline.unstored_events
         # handle_local raises nothing; the alarm is ours and must not cost the next message.
         events = pipeline.handle_local(topic, _payload(message), received_at)
         try:
-            self._after_events(pipeline.home, events)
+            self._after_events(pipeline, events, unstored)
         except Exception:
             log.exception("home %s: cannot sound the alarm for %d events", home, len(events))
 

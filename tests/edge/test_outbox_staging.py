@@ -8,8 +8,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiomqtt
 import pytest
 
+from edge import EdgeAgent, EdgeSettings
 from edge.outbox import Outbox, OutboxError
 from edge.pipeline import MAX_TELEMETRY_BATCH, MAX_UNSTAGED_READINGS, HomePipeline
 from tests.edge.old_outboxes import old_outbox
@@ -82,8 +84,11 @@ def pipeline(tmp_path: Path):
     outbox.close()
 
 
+PRESS = b'{"action": "emergency"}'
+
+
 def press(pipeline: HomePipeline) -> list:
-    return pipeline.handle_local("zigbee2mqtt/sos", b'{"action": "emergency"}', datetime.now(UTC))
+    return pipeline.handle_local("zigbee2mqtt/sos", PRESS, datetime.now(UTC))
 
 
 def heart_rate(pipeline: HomePipeline, value: int) -> None:
@@ -137,3 +142,42 @@ def test_a_full_disk_keeps_readings_in_memory_up_to_a_bound(pipeline):
     assert sum(len(batch["readings"]) for batch in sealed) == MAX_UNSTAGED_READINGS
     assert pipeline.status("online")["outbox"]["unstaged_readings"] == 0
     assert outbox.depth().staged == 0
+
+
+def full_disk_agent(data: Path) -> EdgeAgent:
+    """An edge whose outbox is full, with an SOS press kept in memory and nothing left to
+    send from the disk."""
+    agent = EdgeAgent(CONFIG, EdgeSettings("mqtt://127.0.0.1:1", "mqtt://127.0.0.1:1", data))
+    fill_up(agent.outbox)
+    with pytest.raises(OutboxError, match="full"):
+        agent.outbox.put("event", "eldercare/v1/h001/event", {"padding": "x" * 20_000})
+    for _ in range(50):
+        agent._on_local(aiomqtt.Message("zigbee2mqtt/sos", PRESS, 1, False, 1, None))
+        if agent.pipeline.unstored_events:
+            break
+    assert agent.pipeline.unstored_events
+    while window := agent.drain.next_window():  # the uplink takes what the disk held
+        for _, items in window:
+            agent.outbox.ack_many([item.seq for item in items])
+    return agent
+
+
+@pytest.mark.parametrize("stored_by", ["tick", "reading"])
+async def test_events_stored_after_a_full_disk_go_up_without_waiting_for_another(
+    tmp_path, stored_by
+):
+    agent = full_disk_agent(tmp_path)
+    try:
+        free_up(agent.outbox)
+        if stored_by == "tick":
+            await agent._tick()
+        else:  # a reading that raises nothing
+            payload = json.dumps({"ts": datetime.now(UTC).timestamp(), "heart_rate": 72})
+            topic = f"eldercare/v1/{HOME}/dev/band/up"
+            agent._on_local(aiomqtt.Message(topic, payload.encode(), 1, False, 1, None))
+        assert agent.pipeline.unstored_events == 0
+        window = agent.drain.next_window()  # the drain is woken for them
+        sent = [json.loads(item.payload)["kind"] for _, items in window for item in items]
+        assert "sos" in sent
+    finally:
+        agent.close()
