@@ -382,6 +382,13 @@ class HomePipeline:
     def unstored_events(self) -> int:
         return len(self._unstored)
 
+    def store_unstored(self) -> int:
+        """Try again to store the events the outbox refused (as each tick does); returns how
+        many it still refuses. Never raises."""
+        if self._unstored:
+            self._put_events([])
+        return len(self._unstored)
+
     # -- detector state -------------------------------------------------------------------
 
     def save_detectors(self, path: Path) -> bool:

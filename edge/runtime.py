@@ -187,8 +187,9 @@ class EdgeRuntime(ABC):
             self.close()
 
     def close(self) -> None:
-        """Save the detectors' states, flush every telemetry batch into its outbox (one fsync
-        per outbox file for all of them) and close the outboxes; idempotent."""
+        """Store the events a full disk kept in memory, save the detectors' states, flush
+        every telemetry batch into its outbox (one fsync per outbox file for all of them) and
+        close the outboxes; idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -196,6 +197,13 @@ class EdgeRuntime(ABC):
         try:
             with synced_once(outboxes):
                 for pipeline in self.pipelines.values():
+                    # The disk may have room again and the stop come before the next tick.
+                    if unstored := pipeline.store_unstored():
+                        log.error(
+                            "home %s: %d events could not be stored and are lost with this stop",
+                            pipeline.home,
+                            unstored,
+                        )
                     try:
                         self.saves.save(pipeline)
                         if pipeline.flush_telemetry():

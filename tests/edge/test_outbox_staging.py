@@ -12,6 +12,7 @@ import aiomqtt
 import pytest
 
 from edge import EdgeAgent, EdgeSettings
+from edge.agent import OUTBOX_FILE
 from edge.outbox import Outbox, OutboxError
 from edge.pipeline import MAX_TELEMETRY_BATCH, MAX_UNSTAGED_READINGS, HomePipeline
 from tests.edge.old_outboxes import old_outbox
@@ -145,8 +146,7 @@ def test_a_full_disk_keeps_readings_in_memory_up_to_a_bound(pipeline):
 
 
 def full_disk_agent(data: Path) -> EdgeAgent:
-    """An edge whose outbox is full, with an SOS press kept in memory and nothing left to
-    send from the disk."""
+    """An edge whose outbox is full, with an SOS press kept in memory."""
     agent = EdgeAgent(CONFIG, EdgeSettings("mqtt://127.0.0.1:1", "mqtt://127.0.0.1:1", data))
     fill_up(agent.outbox)
     with pytest.raises(OutboxError, match="full"):
@@ -156,9 +156,6 @@ def full_disk_agent(data: Path) -> EdgeAgent:
         if agent.pipeline.unstored_events:
             break
     assert agent.pipeline.unstored_events
-    while window := agent.drain.next_window():  # the uplink takes what the disk held
-        for _, items in window:
-            agent.outbox.ack_many([item.seq for item in items])
     return agent
 
 
@@ -168,6 +165,9 @@ async def test_events_stored_after_a_full_disk_go_up_without_waiting_for_another
 ):
     agent = full_disk_agent(tmp_path)
     try:
+        while window := agent.drain.next_window():  # the uplink takes what the disk held
+            for _, items in window:
+                agent.outbox.ack_many([item.seq for item in items])
         free_up(agent.outbox)
         if stored_by == "tick":
             await agent._tick()
@@ -177,7 +177,25 @@ async def test_events_stored_after_a_full_disk_go_up_without_waiting_for_another
             agent._on_local(aiomqtt.Message(topic, payload.encode(), 1, False, 1, None))
         assert agent.pipeline.unstored_events == 0
         window = agent.drain.next_window()  # the drain is woken for them
-        sent = [json.loads(item.payload)["kind"] for _, items in window for item in items]
+        sent = [json.loads(item.payload).get("kind") for _, items in window for item in items]
         assert "sos" in sent
     finally:
         agent.close()
+
+
+def test_a_stop_stores_the_events_kept_in_memory_if_the_disk_has_room_again(tmp_path):
+    agent = full_disk_agent(tmp_path)
+    stored, kept = agent.outbox.depth().events, agent.pipeline.unstored_events
+    free_up(agent.outbox)
+    agent.close()  # SIGTERM before the next tick
+    with Outbox(tmp_path / OUTBOX_FILE, HOME) as outbox:
+        assert outbox.depth().events == stored + kept
+
+
+def test_a_stop_on_a_full_disk_says_how_many_events_are_lost(tmp_path, caplog):
+    agent = full_disk_agent(tmp_path)
+    kept = agent.pipeline.unstored_events
+    with caplog.at_level("ERROR", logger="edge.runtime"):
+        agent.close()
+    lost = [r.getMessage() for r in caplog.records if "lost with this stop" in r.getMessage()]
+    assert lost == [f"home {HOME}: {kept} events could not be stored and are lost with this stop"]
