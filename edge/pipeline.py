@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -154,6 +155,7 @@ class HomePipeline:
         self.config_state = ConfigState()
         self.saved_config: HomeConfig | None = None  # what this process last saved
         self.devices: dict[str, dict[str, Any]] = {}
+        self._seen_at: dict[str, float] = {}  # device -> its last_seen, epoch seconds
         self._batch: list[dict[str, Any]] = []  # readings not staged yet
         self._unstored: list[Entry] = []  # events the outbox could not take yet
         self._staging_failed = False  # the last attempt to stage readings failed
@@ -248,9 +250,12 @@ class HomePipeline:
 
     def _track(self, reading: Reading) -> None:
         device = self.devices.setdefault(reading.device, {})
-        seen = reading.ts.astimezone(self.config.tz).isoformat(timespec="seconds")
-        if device.get("last_seen", "") < seen:  # same zone and format: text order is time order
-            device["last_seen"] = seen
+        ts = reading.epoch
+        # Epochs, not the text: a local time's offset changes with DST and a pushed time zone.
+        if ts > self._seen_at.get(reading.device, -math.inf):
+            self._seen_at[reading.device] = ts
+            seen = reading.ts.astimezone(self.config.tz)
+            device["last_seen"] = seen.isoformat(timespec="seconds")
         if reading.metric == "battery":
             device["battery"] = reading.value
 
