@@ -23,10 +23,15 @@ from typing import Any
 from analytics import Event, HomeMonitor
 
 # An alert this long after an incident ended still belongs to it (a resident found on
-# the floor an hour later has no activity until then; that alarm is no false alarm).
+# the floor an hour later has no activity until then; that alarm is no false alarm), but
+# it does not detect it: help had come, or she was back, before it was raised.
 AFTERMATH = timedelta(hours=1)
-# How long after its start an incident with no end may still be detected.
+# How long after its start an incident with no end (an SOS press) may still be detected;
+# only its first AFTERMATH excuses other alerts.
 OPEN_ENDED = timedelta(hours=12)
+# Alerts about one device: only the incident's own device detects it (another device
+# offline during a door sensor's outage is news of its own, not this one).
+DEVICE_ALERTS = frozenset({"device_offline", "battery_low", "sensor_stuck", "sos"})
 # Alerts may legitimately precede the scripted start a little (a bathroom radar sees the
 # fall before the bracelet's batch arrives).
 LEAD = timedelta(minutes=5)
@@ -76,25 +81,31 @@ def evaluate_scenarios(
             raised.extend(e for e in monitor.feed(reading) if e.state == "raised")
         matched: set[int] = set()
         for truth in simulation.truth:
-            window_end = (truth.end or truth.start + OPEN_ENDED) + AFTERMATH
+            detect_until = truth.end or truth.start + OPEN_ENDED
+            excuse_until = (truth.end or truth.start) + AFTERMATH
             # A sensor failing in ordinary life accounts only for alerts about that sensor.
             faulty = truth.device if truth.kind in LIFE_FAULT_KINDS else None
+            own = truth.device if truth.expected_alert in DEVICE_ALERTS else None
             hits = [
                 i
                 for i, event in enumerate(raised)
                 if event.kind == truth.expected_alert
-                and truth.start - LEAD <= _at(event) <= window_end
+                and truth.start - LEAD <= _at(event) <= detect_until
                 and faulty in (None, event.device)
+                and own in (None, event.device)
             ]
             matched.update(hits)
             detected = min((_at(raised[i]) for i in hits), default=None)
             outcomes.append(
                 Outcome(home.home, truth.kind, truth.expected_alert, truth.start, detected)
             )
-            # Other alerts during an incident are its consequences, not false alarms.
+            # Other alerts during an incident are its consequences, not false alarms; the
+            # same alert about another device is not.
             for i, event in enumerate(raised):
-                concerns = faulty in (None, event.device)
-                if concerns and truth.start - LEAD <= _at(event) <= window_end:
+                concerns = faulty in (None, event.device) and (
+                    event.kind != truth.expected_alert or own in (None, event.device)
+                )
+                if concerns and truth.start - LEAD <= _at(event) <= excuse_until:
                     matched.add(i)
         for i, event in enumerate(raised):
             if i not in matched:

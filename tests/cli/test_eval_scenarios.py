@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 
+import pytest
+
+import simulators
+from analytics import Event
+from eldercare import eval_scenarios
 from eldercare.eval_scenarios import evaluate_scenarios
+from simulators.incidents import GroundTruth
 
 
 def test_every_scripted_incident_of_a_simulated_fortnight_is_detected_without_false_alarms():
@@ -52,3 +60,83 @@ def test_command_prints_a_table_and_json():
     report = json.loads(ran.stdout)
     assert {"incidents", "false_alarms_per_resident_month", "missed"} <= report.keys()
     assert "false alarms:" in ran.stderr
+
+
+# How alerts are matched to ground truth, on hand-made truths and alerts (a simulation
+# and a monitor that give exactly those).
+@dataclass
+class _Simulation:
+    truth: list
+
+    def readings(self):
+        yield "one reading"
+
+
+def _scored(monkeypatch, truths, alerts):
+    """evaluate_scenarios over one home whose ground truth is ``truths`` (kind, expected
+    alert, start hour, end hour or None, device) and whose monitor raises ``alerts``
+    (kind, hour, device)."""
+    home = simulators.make_home_configs(1, 1, messy=True)[0]
+    midnight = datetime.combine(date(2026, 11, 1), clock_time(0), tzinfo=home.tz)
+
+    def at(hour):
+        return midnight + timedelta(hours=hour)
+
+    def alert(kind, hour, device=None):
+        ts = at(hour).timestamp()
+        return Event(ts, home.home, kind, "raised", "major", ts, "test", {}, device)
+
+    class Monitor:
+        def __init__(self, _home):
+            pass
+
+        def feed(self, _reading):
+            return [alert(*a) for a in alerts]
+
+    ground = [
+        GroundTruth(home.home, kind, expected, at(start), None if end is None else at(end), dev)
+        for kind, expected, start, end, dev in truths
+    ]
+    monkeypatch.setattr(simulators, "make_home_configs", lambda *a, **k: [home])
+    monkeypatch.setattr(simulators, "simulate_home", lambda *a, **k: _Simulation(ground))
+    monkeypatch.setattr(eval_scenarios, "HomeMonitor", Monitor)
+    return evaluate_scenarios(1, 30, 1, date(2026, 11, 1))
+
+
+def test_a_device_outage_is_found_only_by_an_alert_about_that_device(monkeypatch):
+    # The front door is offline 10:00-16:00; only the bed mat is said to be offline.
+    result = _scored(
+        monkeypatch,
+        [("device_offline", "device_offline", 10, 16, "door_front")],
+        [("device_offline", 11, "bed_mat")],
+    )
+    assert result["incidents"]["device_offline"]["detected"] == 0
+    assert result["false_alarms"] == {"device_offline": 1}
+
+
+def test_an_alert_after_help_came_does_not_count_as_finding_the_collapse(monkeypatch):
+    # Collapsed at 10:00, found and helped up at 13:00; no_activity only at 13:50: not a
+    # false alarm (the hour after), but not a detection either.
+    result = _scored(
+        monkeypatch,
+        [("no_activity", "no_activity", 10, 13, None)],
+        [("no_activity", 13 + 50 / 60)],
+    )
+    assert result["incidents"]["no_activity"]["detected"] == 0
+    assert result["false_alarms_total"] == 0
+    found = _scored(
+        monkeypatch,
+        [("no_activity", "no_activity", 10, 13, None)],
+        [("no_activity", 12.5)],
+    )
+    assert found["incidents"]["no_activity"]["median_delay_s"] == pytest.approx(150 * 60)
+
+
+def test_an_sos_press_excuses_only_the_hour_after_it(monkeypatch):
+    result = _scored(
+        monkeypatch,
+        [("sos", "sos", 8, None, "sos_button")],
+        [("sos", 8, "sos_button"), ("no_activity", 8.5), ("no_activity", 19)],
+    )
+    assert result["incidents"]["sos"]["detected"] == 1
+    assert result["false_alarms"] == {"no_activity": 1}  # the one at 19:00
