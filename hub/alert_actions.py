@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from contracts.alert import OUTCOMES
 
-from . import feedback
+from . import event_order, feedback
 from .alert_case import AlertCases, AlertError, AlertUpdate
 from .alert_escalation import Escalation
 from .notices import queue_voice_prompt
@@ -119,12 +119,23 @@ class AlertActions:
         detail: dict[str, Any] = {"outcome": alert.outcome, "resolved_by": alert.resolved_by}
         if note:
             detail["note"] = note
+        # She got up while the case was closed: the edge's clear found no open alert. Not
+        # applied, the case would say she is still down, and her next fall would be only an
+        # update of it (acknowledged, if it was: nobody told).
+        cleared = event_order.cleared_while_resolved(session, alert) if alert.active else None
+        state = {} if cleared is None else {"active": False, "cleared_at": cleared.received_at}
         self.cases.change(
             session, alert, lambda current: _require_reopenable(current, now),
             Alert.resolved_at == alert.resolved_at,
-            resolved_at=None, resolved_by=None, outcome=None, updated_at=now,
+            resolved_at=None, resolved_by=None, outcome=None, updated_at=now, **state,
         )  # fmt: skip
         self.cases.record(session, alert, actor, "reopened", detail)
+        if cleared is not None:
+            if cleared.alert_id is None:
+                cleared.alert_id = alert.id
+            self.cases.record(
+                session, alert, f"edge:{cleared.edge}", "cleared", {"while_resolved": True}
+            )
         return self.cases.update_of(alert, home, "reopened", actor)
 
     def close(

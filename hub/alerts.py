@@ -13,7 +13,9 @@ raise / update     (from the edge) always                      new alert, or upd
                                                                unacknowledged again, and
                                                                escalation from its first step)
 clear              (from the edge) the alert is active         cleared; escalation stops
-                                                               unless critical
+                                                               unless critical (one sent
+                                                               while it is resolved is kept,
+                                                               for a reopen)
 acknowledge        not resolved, not yet acknowledged          escalation stops; the home
                                                                hears "help is coming"
 assign / comment   not resolved                                recorded
@@ -22,7 +24,9 @@ resolve            not resolved; with an outcome               closed; a false a
                                                                home's limit for the kind
 reopen             resolved by a person less than a day ago,   open again as it was before
                    and no other open alert of its home and     the resolve (acknowledged
-                   kind                                        or not); no new escalation
+                   kind                                        or not), but cleared if its
+                                                               edge cleared it meanwhile;
+                                                               no new escalation
 =================  ==========================================  ============================
 
 Every change is a row of ``alert_history`` (who, when, what). A notification that cannot be
@@ -155,7 +159,9 @@ class AlertManager:
         ordered = arbiter.shared_store(session)
         if event.state == "cleared":
             if alert is None:
-                return []  # kept unlinked: a raise handled later finds it (hub.event_order)
+                # Kept unlinked: a raise handled later finds it, and so does a reopen of
+                # the alert resolved before it (hub.event_order).
+                return []
             stale = ordered and event_order.stale_clear(session, alert, event)
             event.alert_id = alert.id
             return [] if stale else self._clear(session, home, alert, event, actor)

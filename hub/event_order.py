@@ -15,7 +15,8 @@ the same edge):
   re-activate the alert.
 
 One hub process on SQLite takes its messages in broker order, which is the edge's order:
-none of this is asked there.
+none of this is asked there. A reopen is asked on both (:func:`cleared_while_resolved`): it
+comes from a person, at any time after the events it must take account of.
 """
 
 from __future__ import annotations
@@ -74,3 +75,30 @@ def _latest(session: Session, alert: Alert, *, raising: bool) -> EventRow | None
         .order_by(EventRow.ts.desc(), EventRow.seq.desc())
         .limit(1)
     ).first()
+
+
+def cleared_while_resolved(session: Session, alert: Alert) -> EventRow | None:
+    """The clear its edge sent while the alert was resolved, if the condition has been over
+    since: the newest event of the alert's home and kind from the edge that raised it, when
+    that is a clear later than the alert's own newest raise or update. With no open alert to
+    clear, it was kept unlinked (or went to a later alert of the kind, resolved since)."""
+    own = _latest(session, alert, raising=True)
+    if own is None:
+        return None  # the hub's own alert: no edge clears it
+    raiser = session.scalar(  # as hub.alerts' clear_refused: only the raiser clears
+        select(EventRow.edge).where(EventRow.alert_id == alert.id).order_by(EventRow.id).limit(1)
+    )
+    newest = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.home_id == alert.home_id,
+            EventRow.kind == alert.kind,
+            EventRow.edge == raiser,
+            EventRow.ts >= own.ts,
+        )
+        .order_by(EventRow.ts.desc(), EventRow.seq.desc())
+        .limit(1)
+    ).first()
+    if newest is None or newest.state != "cleared" or not _later(newest, own):
+        return None
+    return newest

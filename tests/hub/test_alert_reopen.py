@@ -1,32 +1,36 @@
 """Reopening a resolved case (hub/alert_actions.py): within a day, by a person's resolve
 only, never beside a newer open alert of the same kind; recorded in the history with what it
-undid."""
+undid; cleared if its edge cleared it while it was resolved. On both stores."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from hub.alerts import REOPEN_WITHIN_S, AlertError, AlertManager
 from hub.registry import save_home, save_station
-from hub.schema import AlertChange, EventRow, Home
+from hub.schema import Alert, AlertChange, Delivery, EventRow, Home
 from hub.store import Store
 from tests.support.factories import HOME, STATION, make_home
+from tests.support.stores import fresh_database
 
 
 @pytest.fixture
 def world(tmp_path):
-    store = Store.sqlite(tmp_path / "hub.db")
+    store = Store(fresh_database(tmp_path))
     now = [1_000_000.0]
     manager = AlertManager(clock=lambda: now[0])
     with store.transaction() as session:
-        save_station(session, STATION, name="站")
+        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
         save_home(session, make_home(), now=now[0])
     seq = iter(range(1, 1000))
 
-    def event(kind: str, state: str = "raised", severity: str = "critical") -> list:
+    def event(
+        kind: str, state: str = "raised", severity: str = "critical", edge: str = HOME
+    ) -> list:
         with store.transaction() as session:
             row = EventRow(
-                edge=HOME, seq=next(seq), home_id=HOME, kind=kind, state=state,
+                edge=edge, seq=next(seq), home_id=HOME, kind=kind, state=state,
                 severity=severity, ts=now[0], started=now[0], detector=kind, device=None,
                 evidence={"device": "band"}, received_at=now[0],
             )  # fmt: skip
@@ -92,3 +96,71 @@ def test_not_beside_a_newer_open_alert_of_the_same_kind(world):
     assert second.alert["id"] != first.alert["id"]
     with pytest.raises(AlertError, match=f"alert {second.alert['id']}"):
         act("reopen", first.alert["id"], "张丽")
+
+
+def history(store, alert_id: int) -> list[tuple[str, str, dict]]:
+    with store.sessions() as session:
+        changes = session.scalars(
+            select(AlertChange).where(AlertChange.alert_id == alert_id).order_by(AlertChange.id)
+        )
+        return [(change.actor, change.action, change.detail) for change in changes]
+
+
+def test_a_case_reopened_after_she_got_up_says_she_is_up(world):
+    store, _manager, now, event, act = world
+    (raised,) = event("fall")
+    alert_id = raised.alert["id"]
+    act("resolve", alert_id, "handled", "张丽")
+    now[0] += 600
+    assert event("fall", "cleared") == []  # she got up: no open case to clear
+    cleared_at = now[0]
+    now[0] += 3600
+
+    update = act("reopen", alert_id, "张丽", "家属来电")
+    assert update.alert["state"] == "cleared_unacknowledged"  # not "still on the floor"
+    assert history(store, alert_id)[-2:] == [
+        ("张丽", "reopened", {"outcome": "handled", "resolved_by": "张丽", "note": "家属来电"}),
+        ("edge:h001", "cleared", {"while_resolved": True}),
+    ]
+    with store.sessions() as session:
+        clear = session.scalars(select(EventRow).where(EventRow.state == "cleared")).one()
+        assert clear.alert_id == alert_id  # the case's events say it too
+        assert session.get(Alert, alert_id).cleared_at == cleared_at  # when she got up
+
+
+def test_a_reopened_case_she_got_up_from_pages_again_when_she_falls_again(world):
+    store, _manager, now, event, act = world
+    (raised,) = event("fall")
+    alert_id = raised.alert["id"]
+    act("acknowledge", alert_id, "张丽")
+    act("resolve", alert_id, "handled", "张丽")
+    event("fall", "cleared")
+    assert act("reopen", alert_id, "张丽").alert["state"] == "cleared_acknowledged"
+    with store.sessions() as session:
+        told = session.scalars(select(Delivery)).all()
+    now[0] += 6 * 3600
+
+    (again,) = event("fall")  # she fell again: the acknowledgement was for the first fall
+    assert again.alert["id"] == alert_id
+    assert again.alert["state"] == "active_unacknowledged"
+    with store.sessions() as session:
+        assert len(session.scalars(select(Delivery)).all()) > len(told)
+
+
+def test_a_reopened_case_stays_active_without_a_clear_from_the_edge_that_raised_it(world):
+    _store, _manager, now, event, act = world
+    (raised,) = event("fall")
+    alert_id = raised.alert["id"]
+    act("resolve", alert_id, "handled", "张丽")
+    now[0] += 60
+    event("fall", "cleared", edge="h001-box2")  # another box of the home cannot clear it
+    assert act("reopen", alert_id, "张丽").alert["state"] == "active_unacknowledged"
+
+    act("resolve", alert_id, "handled", "张丽")
+    now[0] += 60
+    event("fall", "cleared")
+    now[0] += 60
+    (second,) = event("fall")  # down again after the clear: a case of its own, resolved too
+    act("resolve", second.alert["id"], "false_alarm", "张丽")
+    # Her edge's newest word is a fall, not the clear before it.
+    assert act("reopen", alert_id, "张丽").alert["state"] == "active_unacknowledged"
