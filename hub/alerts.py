@@ -44,7 +44,8 @@ hub/alert_escalation.py; what the three share is hub/alert_case.py.
 
 A few kinds are consequences of a fall rather than news: while a fall alert of the home is
 active, ``no_activity``, ``long_bathroom_stay`` and ``not_up`` are recorded on it
-(``related``) instead of opening alerts of their own.
+(``related``) instead of opening alerts of their own (with several workers: active when
+they happened, in event time; hub.event_order).
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class AlertManager:
             event.alert_id = alert.id
             return [] if stale else self._clear(session, home, alert, event, actor)
         if alert is None:
-            parent = self._subsuming(session, home.id, event.kind)
+            parent = self._subsuming(session, home.id, event, ordered)
             if parent is not None:
                 event.alert_id = parent.id
                 return self._relate(session, home, parent, event, actor)
@@ -208,10 +209,15 @@ class AlertManager:
             return f"alert {alert.id} ({kind}) is the hub's own, not an edge's to clear"
         return f"alert {alert.id} ({kind}) was raised by edge {raiser!r}, not {edge!r}"
 
-    def _subsuming(self, session: Session, home_id: str, kind: str) -> Alert | None:
-        for parent_kind in SUBSUMED_BY.get(kind, ()):
+    def _subsuming(
+        self, session: Session, home_id: str, event: EventRow, ordered: bool
+    ) -> Alert | None:
+        for parent_kind in SUBSUMED_BY.get(event.kind, ()):
             parent = self._cases.open(session, home_id, parent_kind)
-            if parent is not None and parent.active:
+            if parent is None:
+                continue
+            # Several workers: whether she was down when it happened, not when it was handled.
+            if event_order.active_at(session, parent, event) if ordered else parent.active:
                 return parent
         return None
 

@@ -12,7 +12,10 @@ the same edge):
   handled raise, raise, clear): :func:`stale_clear`, the clear is linked and changes
   nothing, the condition is on again;
 * **an update older than the alert's clear**: :func:`cleared_since`, it does not
-  re-activate the alert.
+  re-activate the alert;
+* **a consequence of a fall** (``no_activity`` while she is down, hub.alerts): recorded on
+  the fall if the fall was active when it happened (:func:`active_at`), whether the fall's
+  clear was handled before or after it.
 
 One hub process on SQLite takes its messages in broker order, which is the edge's order:
 none of this is asked there. A reopen is asked on both (:func:`cleared_while_resolved`): it
@@ -64,12 +67,30 @@ def cleared_since(session: Session, alert: Alert, update: EventRow) -> bool:
     return latest is not None and _later(latest, update)
 
 
+def active_at(session: Session, alert: Alert, event: EventRow) -> bool:
+    """Whether the alert was active when ``event`` happened, in event time: its newest
+    raise, update or clear before the event is not a clear."""
+    candidates = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.alert_id == alert.id,
+            EventRow.kind == alert.kind,
+            EventRow.ts <= event.ts,
+        )
+        .order_by(EventRow.ts.desc(), EventRow.seq.desc())
+    ).all()
+    before = next((own for own in candidates if not _later(own, event)), None)
+    return before is not None and before.state != "cleared"
+
+
 def _latest(session: Session, alert: Alert, *, raising: bool) -> EventRow | None:
     states = ("raised", "updated") if raising else ("cleared",)
     return session.scalars(
         select(EventRow)
         .where(
             EventRow.alert_id == alert.id,
+            # Its own: a fall's no_activity (related) is no raise or update of the fall.
+            EventRow.kind == alert.kind,
             EventRow.state.in_(states),  # never this one's: it is the other kind
         )
         .order_by(EventRow.ts.desc(), EventRow.seq.desc())

@@ -172,23 +172,29 @@ def event_message(
     severity: str = "critical",
     evidence: dict[str, Any] | None = None,
     window: dict[str, Any] | None = None,
+    ts: float | None = None,
+    edge: str | None = None,
+    device: str | None = None,
 ) -> tuple[str, bytes]:
-    """An event as an edge sends it to the hub: its topic and its bytes, stamped now."""
-    now = datetime.now(UTC).isoformat()
+    """An event as an edge sends it to the hub: its topic and its bytes, stamped now unless
+    ``ts`` (epoch seconds) says when; from the home's own edge unless ``edge`` names one."""
+    now = datetime.now(UTC) if ts is None else datetime.fromtimestamp(ts, UTC)
     document = {
-        "ts": now,
+        "ts": now.isoformat(),
         "home": home,
         "kind": kind,
         "state": state,
         "severity": severity,
-        "started": now,
+        "started": now.isoformat(),
         "detector": kind,
         "evidence": evidence or {"source": "radar"},
-        "edge": home,
+        "edge": home if edge is None else edge,
         "seq": seq,
     }
     if window is not None:
         document["window"] = window
+    if device is not None:
+        document["device"] = device
     return f"{PREFIX}/{home}/event", json.dumps(document).encode()
 
 
