@@ -18,10 +18,16 @@ the bad ones are counted (``Telemetry.refused``), the others are kept.
 Times must be possible: not before 2000, not more than a day ahead of the hub's clock
 (``now``). An event at an impossible time is refused (``bad_time``); a reading is refused
 within its batch; a device's ``last_seen`` in a status is dropped (``Status.refused``).
+
+Names hold no control characters (``edge``, an event's ``kind`` and ``detector``, a
+reading's ``device``): a message with such an edge, kind or detector is refused
+(``invalid``), a reading within its batch, and an event's ``device`` is dropped (the fall
+stays, as without a usable ``window``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +49,9 @@ MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_READINGS = 100_000
 EARLIEST = 946_684_800.0  # 2000-01-01T00:00:00Z: no device of a home is older
 MAX_AHEAD_S = 86_400.0  # a day ahead of the hub's clock: beyond any honest clock skew
+# No part of a name, and PostgreSQL refuses NUL in text outright: stored, one such name made
+# the whole message unstorable (every reading of its batch, or the fall it named a device of).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 Problem = Literal[
     "oversized",
@@ -83,8 +92,10 @@ def _telemetry_document(topic: str, home: str, document: Any) -> _TelemetryDocum
     if not isinstance(document, dict):
         raise invalid("a telemetry message must be a JSON object")
     edge, seq, readings = document.get("edge"), document.get("seq"), document.get("readings")
-    if not isinstance(edge, str) or not 0 < len(edge) <= 64:
-        raise invalid(f"edge must be a name, got {edge!r}")
+    try:
+        edge = _name(edge, "edge")
+    except ValueError as exc:
+        raise invalid(str(exc)) from exc
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
         raise invalid(f"seq must be a whole number from 0 to {MAX_SEQ}, got {seq!r}")
     if not isinstance(readings, list) or len(readings) > MAX_READINGS:
@@ -193,6 +204,13 @@ def _event(topic: str, home: str, document: Any, now: float) -> EventMessage:
         check_time(message.started_epoch, now, "started")
     except ValueError as exc:
         raise UpstreamError("bad_time", str(exc), topic=topic, home=home) from exc
+    try:
+        for what in ("edge", "kind", "detector"):
+            _name(getattr(message, what), what)
+    except ValueError as exc:
+        raise UpstreamError("invalid", str(exc), topic=topic, home=home) from exc
+    if message.device is not None and _controlled(message.device):
+        message = message.model_copy(update={"device": None})  # the fall stays
     return message
 
 
@@ -336,9 +354,7 @@ def _stored(raw: Any, home: str, now: float) -> StoredReading | None:
     spec = METRICS.get(metric) if isinstance(metric, str) else None
     if spec is None:
         raise ValueError(f"unknown metric {metric!r}")
-    device = raw.get("device")
-    if not isinstance(device, str) or not 0 < len(device) <= 64:
-        raise ValueError(f"device must be a name, got {device!r}")
+    device = _name(raw.get("device"), "device")
     if metric == "accel":
         return None  # raw samples stay at the edge; their summaries are other metrics
     value = spec.check(raw.get("value"))
@@ -346,6 +362,20 @@ def _stored(raw: Any, home: str, now: float) -> StoredReading | None:
     if isinstance(value, str):
         return device, metric, ts, None, value
     return device, metric, ts, float(value), None  # type: ignore[arg-type]
+
+
+def _name(value: Any, what: str) -> str:
+    """``value`` if it is a name (1-64 characters, no control character), else ValueError."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise ValueError(f"{what} must be a name, got {value!r}")
+    if _controlled(value):
+        raise ValueError(f"{what} {value!r} holds a control character")
+    return value
+
+
+def _controlled(value: str) -> bool:
+    # isprintable() first: every name of every reading passes here, and almost all are.
+    return not value.isprintable() and _CONTROL.search(value) is not None
 
 
 def _event_time(ts: Any) -> float:

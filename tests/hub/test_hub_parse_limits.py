@@ -9,10 +9,12 @@ import random
 import time
 
 import httpx
+from sqlalchemy import select
 
 from hub.alerts import AlertManager
 from hub.ingest import Ingestor
 from hub.registry import save_home, save_station
+from hub.schema import Alert, ReadingRow, Rejected
 from hub.store import Store
 from hub.upstream import Telemetry, UpstreamError, parse
 from tests.support.factories import (
@@ -24,6 +26,7 @@ from tests.support.factories import (
     register,
     served,
     settings_for,
+    telemetry_message,
 )
 from tests.support.stores import fresh_database
 
@@ -114,6 +117,45 @@ def test_ingest_takes_junk_batches_without_raising_and_keeps_the_good_messages(t
         counts = ingestor.counts
         assert counts.messages == 20 * 41
         assert counts.events >= 20  # every good SOS, and whatever junk was still an event
+    finally:
+        store.close()
+
+
+def test_a_control_character_in_a_name_costs_its_reading_not_its_batch_nor_the_fall(tmp_path):
+    """PostgreSQL refuses NUL in text: a name holding one made the whole message unstorable
+    there (SQLite stored it). Both stores now keep what they kept, refused the same way."""
+    store = Store(fresh_database(tmp_path))
+    try:
+        with store.transaction() as session:
+            save_station(session, "st1", name="站")
+            save_home(session, make_home(), prefix=PREFIX)
+        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+        telemetry = telemetry_message(1, [
+            (NOW, "band", "heart_rate", 72),
+            (NOW, "band\x00", "heart_rate", 70),
+            (NOW, "band\x1b[2J", "spo2", 97),
+        ])  # fmt: skip
+        result = ingestor.take([
+            telemetry,
+            event_message("fall", seq=2, device="radar_bath\x00"),
+            event_message("sos\x00", seq=3),
+        ])  # fmt: skip
+        assert result.pending == []
+        counts = ingestor.counts
+        assert (counts.readings, counts.refused_readings) == (1, 2)
+        assert dict(counts.refused) == {"invalid": 1}  # the SOS whose kind holds a NUL
+        with store.sessions() as session:
+            assert session.scalars(select(ReadingRow.device)).all() == ["band"]
+            (fall,) = session.scalars(select(Alert)).all()
+            assert (fall.kind, fall.device) == ("fall", None)  # the fall kept, not the name
+            (refused,) = session.scalars(select(Rejected.reason)).all()
+        assert refused == "kind 'sos\\x00' holds a control character"
+        parsed = parse(*telemetry, prefix=PREFIX, now=NOW)
+        assert isinstance(parsed, Telemetry)
+        assert parsed.refused == (
+            "readings.1: device 'band\\x00' holds a control character",
+            "readings.2: device 'band\\x1b[2J' holds a control character",
+        )
     finally:
         store.close()
 
