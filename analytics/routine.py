@@ -133,7 +133,7 @@ class GapBaseline:
             if row is not None and (row[hour] is None or row[hour] < length):  # type: ignore[operator]
                 row[hour] = length
                 self.version += 1
-            t = bucket_end
+            t = max(bucket_end, t + 60.0)  # a zone's odd rule must not hang the home's monitor
 
     def usual(
         self, hour: int, *, min_days: int, q: float, width: int = 1
@@ -168,8 +168,14 @@ class GapBaseline:
         if bucket is not None and bucket[0] <= t < bucket[1]:
             return bucket
         local = self.home.local(t)
-        start = local.replace(minute=0, second=0, microsecond=0).timestamp()
-        bucket = (start, start + 3600.0, local.toordinal(), local.hour)
+        # Counted back from t, not from hh:00 made an instant: where the clock goes back
+        # half an hour (Lord Howe), 01:00 is 80 min before the second 01:50, and an hour
+        # from it ended before t. Where it went forward half an hour within this hour, the
+        # hour began at the change (its hh:00), not an hour before the next one.
+        into = local.minute * 60 + local.second + local.microsecond / 1e6
+        mark = local.replace(minute=0, second=0, microsecond=0).timestamp()
+        start = min(t, max(t - into, mark))
+        bucket = (start, t - into + 3600.0, local.toordinal(), local.hour)
         self._bucket = bucket
         return bucket
 

@@ -114,7 +114,7 @@ class NoActivityDetector(ActivityDetector):
             if candidate < min(hour_end, horizon):
                 result = (candidate, limit)
                 break
-            t = hour_end
+            t = max(hour_end, t + 60.0)  # a zone's odd rule must not hang the home's monitor
         self._cache = (key, result)
         return result
 
