@@ -50,3 +50,7 @@ class Detector:
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what state_dict returned; a detector resumes where it was."""
+
+    def time_zone_changed(self) -> None:
+        """The state just restored was kept under another time zone: forget what was
+        learned by local clock hour, which would be read at other hours now."""

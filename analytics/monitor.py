@@ -123,7 +123,8 @@ class HomeMonitor:
         return events
 
     def update_config(self, config: HomeConfig) -> None:
-        """Apply a new home config live; detectors keep what they learned."""
+        """Apply a new home config live; detectors keep what they learned (in another
+        time zone, not what they learned by local clock hour: see load_state)."""
         if config.home != self.home:
             raise AnalyticsError(f"config for home {config.home!r} given to {self.home!r}")
         state = self.state_dict()
@@ -134,6 +135,7 @@ class HomeMonitor:
     def state_dict(self) -> dict[str, Any]:
         return {
             "home": self.home,
+            "timezone": self.config.timezone,
             "now": self.now,
             "late_readings": self.late_readings,
             "whereabouts": self.whereabouts.state_dict(),
@@ -145,10 +147,16 @@ class HomeMonitor:
             raise AnalyticsError(f"saved state is for home {state.get('home')!r}", home=self.home)
         self.now = state.get("now")
         self.late_readings = state.get("late_readings", 0)
+        # Learned under another zone (a config that corrected it, or an edge restarted
+        # with it before its state was saved again), her routine by the clock is not hers
+        # by this clock. States saved before the zone was kept carry none: as before.
+        moved = state.get("timezone", self.config.timezone) != self.config.timezone
         # Whatever a part raises, the part is named, so that it alone can start afresh.
         try:
             if "whereabouts" in state:
                 self.whereabouts.load_state(state["whereabouts"])
+                if moved:
+                    self.whereabouts.time_zone_changed()
         except Exception as exc:
             raise AnalyticsError(
                 f"cannot restore state: {exc}", home=self.home, detector="whereabouts"
@@ -158,6 +166,8 @@ class HomeMonitor:
             if detector.name in saved:
                 try:
                     detector.load_state(saved[detector.name])
+                    if moved:
+                        detector.time_zone_changed()
                 except Exception as exc:
                     raise AnalyticsError(
                         f"cannot restore state: {exc}", home=self.home, detector=detector.name

@@ -94,6 +94,11 @@ class NoActivityDetector(ActivityDetector):
     def learn(self, observation: Observation) -> None:
         self.limits.learn(observation)
 
+    def time_zone_changed(self) -> None:
+        # Every silence and outing is kept by the local day and hour it went on through.
+        self.limits = SilenceLimits(self.home, self.where, self.settings, self.adjusted)
+        self._cache = None
+
     # ---------------------------------------------------------------- when it is news
 
     def _deadline(self, last: float, silence: list[Any], horizon: float) -> tuple | None:

@@ -101,6 +101,11 @@ class NotReturnedHomeDetector(ActivityDetector):
         if observation.end > night:
             self.late_returns.add(observation.end - night)
 
+    def time_zone_changed(self) -> None:
+        # How long after her night began she came back is by the old clock's night; how
+        # long her outings last is not.
+        self.late_returns = RecentValues(self.settings.learn_outings)
+
     def stayed_away(self, outing: Observation) -> bool:
         """Away through a whole night (a stay at her children's, a hospital): days away,
         not an outing. Learned as one, a two-day trip would make her usual outing two days

@@ -89,6 +89,10 @@ class HeartBaseline:
         hour.deviation += weight * (abs(residual) - hour.deviation)
         hour.mean += weight * residual
 
+    def forget(self) -> None:
+        """Nothing learned: its hours were those of another time zone."""
+        self.hours = [HourProfile() for _ in range(24)]
+
     def state_dict(self) -> list[list[Any]]:
         return [list(astuple(hour)) for hour in self.hours]
 

@@ -243,6 +243,9 @@ class HeartRateDetector(VitalDetector):
         event = self.condition.hold(now, rule.severity, evidence, started=started, device=device)
         return [event] if event else []
 
+    def time_zone_changed(self) -> None:
+        self.baseline.forget()
+
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "baseline": self.baseline.state_dict()}
 

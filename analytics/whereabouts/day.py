@@ -161,6 +161,25 @@ class Day(Stateful):
             self.up_since = ts
             self.partial = True
 
+    def restart(self, ts: float | None, last_seen: float | None) -> None:
+        """Her bedtimes and times of getting up were learned under another time zone:
+        forgotten, and the period holding ``ts`` is the new clock's. She is up if she has
+        been seen since its night ended (when, this clock cannot say: that morning is not
+        learned); not up in its night, nor if silent since before it ended (her morning
+        is judged)."""
+        self.bedtimes, self.wakes = [], []
+        self._rest_from = None
+        if ts is None or self.period is None:
+            return
+        start, _, _ = self.night()
+        self._boundaries(self.clock.at_or_before(ts, start))
+        self.back = self.went_to_rest = self.run = self.rest = None
+        seen = last_seen is not None and last_seen >= self.night_end
+        if ts >= self.night_end and seen:
+            self.up_since, self.partial = ts, True
+        else:
+            self.up_since, self.partial = None, False
+
     def due(self) -> float | None:
         """When something changes by itself: a return to bed confirmed."""
         return None if self.back is None else self.back + self.settings.rest_s

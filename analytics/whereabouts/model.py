@@ -96,6 +96,7 @@ class Whereabouts:
         )
         self.now: float | None = None
         self.started: float | None = None  # monitoring began
+        self.learning_from: float | None = None  # learning began again (None: at started)
         self.last: list[Any] | None = None  # last activity of any kind: [ts, device, what]
         self.last_home: float | None = None  # last activity while at home
         self.last_room: str | None = None  # where a fixed sensor last saw her
@@ -213,10 +214,11 @@ class Whereabouts:
         return None
 
     def learning_day(self, ts: float) -> int:
-        """Day of monitoring ``ts`` falls on, from 1."""
-        if self.started is None:
+        """Day of learning her routine ``ts`` falls on, from 1."""
+        since = self.started if self.learning_from is None else self.learning_from
+        if since is None:
             return 1
-        return int(max(0.0, ts - self.started) // DAY_S) + 1
+        return int(max(0.0, ts - since) // DAY_S) + 1
 
     def learning(self, ts: float) -> bool:
         """Whether the routine is still being learned at ``ts``."""
@@ -249,6 +251,13 @@ class Whereabouts:
         self.last_home = ts
         self.last = [ts, "-", "monitoring started"]
         self.last_awake = not self.resting
+
+    def time_zone_changed(self) -> None:
+        """Her routine by the clock (her nights) was learned under another time zone: it
+        is learned again from now, and this period's night is the new clock's."""
+        self.day.restart(self.now, self.last[0] if self.last is not None else None)
+        if self.now is not None:
+            self.learning_from = self.now
 
     def next_transition(self) -> float | None:
         """When the next change happens by itself (a door use decided, evidence running
@@ -475,6 +484,7 @@ class Whereabouts:
     _FIELDS = (
         "now",
         "started",
+        "learning_from",
         "last",
         "last_home",
         "last_room",
@@ -494,6 +504,7 @@ class Whereabouts:
         "last_shut": False,
         "seen_in": {},
         "installation": {},
+        "learning_from": None,
     }
 
     def state_dict(self) -> dict[str, Any]:

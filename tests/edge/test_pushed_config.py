@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics import HomeMonitor
 from contracts.errors import HomeConfigError
 from contracts.home import HomeConfig
+from contracts.reading import Reading
 from edge.config_store import MAX_CONFIG_BYTES, load_preferred, parse_pushed
 from edge.outbox import Outbox
 from edge.pipeline import HomePipeline
@@ -96,3 +98,46 @@ def test_an_unusable_saved_config_is_ignored_at_start(tmp_path):
     given = HomeConfig.model_validate(GOOD)
     (tmp_path / "config.json").write_bytes(b"[" * 5000 + b"]" * 5000)
     assert load_preferred(given, tmp_path) is given
+
+
+def learned_state(config: HomeConfig) -> dict:
+    """A state with her routine learned by the clock (up at 07:00, to bed at 22:00) and
+    an SOS open."""
+    monitor = HomeMonitor(config)
+    press = Reading(ts=1767600000, home="h001", device="sos_bed", metric="sos", value=True)
+    monitor.feed(press)
+    state = monitor.state_dict()
+    state["whereabouts"]["day"].update(wakes=[7.0] * 5, bedtimes=[10.0] * 5)
+    return state
+
+
+def routine(pipeline: HomePipeline) -> tuple[list[float], list[float], bool]:
+    day = pipeline.monitor.whereabouts.day
+    sos = next(d for d in pipeline.monitor.detectors if d.name == "sos")
+    return day.wakes, day.bedtimes, sos.condition.is_open
+
+
+def test_a_pushed_time_zone_learns_her_routine_by_the_clock_again(tmp_path):
+    shanghai = HomeConfig.model_validate(GOOD)
+    (tmp_path / "detectors.json").write_text(json.dumps(learned_state(shanghai)))
+    with Outbox(tmp_path / "outbox.db", "h001") as outbox:
+        pipeline = HomePipeline(shanghai, outbox, data_dir=tmp_path)
+        assert pipeline.restore_detectors(tmp_path / "detectors.json")
+        assert routine(pipeline) == ([7.0] * 5, [10.0] * 5, True)
+        # Another threshold, the same zone: all carries over.
+        assert pipeline.apply_config(json.dumps({**GOOD, "thresholds": {"sos": {}}}).encode())
+        assert routine(pipeline) == ([7.0] * 5, [10.0] * 5, True)
+        assert pipeline.apply_config(json.dumps({**GOOD, "timezone": "Europe/Amsterdam"}).encode())
+        assert routine(pipeline) == ([], [], True)
+        assert pipeline.monitor.whereabouts.learning_from == 1767600000
+
+
+def test_a_state_saved_under_the_old_zone_is_not_read_by_the_new_clock_at_start(tmp_path):
+    # The pushed config was saved, the edge stopped before its detectors were again.
+    amsterdam = HomeConfig.model_validate({**GOOD, "timezone": "Europe/Amsterdam"})
+    saved = learned_state(HomeConfig.model_validate(GOOD))
+    (tmp_path / "detectors.json").write_text(json.dumps(saved))
+    with Outbox(tmp_path / "outbox.db", "h001") as outbox:
+        pipeline = HomePipeline(amsterdam, outbox, data_dir=tmp_path)
+        assert pipeline.restore_detectors(tmp_path / "detectors.json")
+        assert routine(pipeline) == ([], [], True)
