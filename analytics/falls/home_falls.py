@@ -144,14 +144,13 @@ class FallEventDetector(Detector):
         placement = self._placement(reading.device)
         if placement is None:
             return []
-        t0 = reading.epoch
-        if t0 < self.stream_end.get(reading.device, -np.inf) - 1e-6:
+        t0, rate = reading.epoch, float(reading.rate_hz or 0)
+        detector = self.wearables.get(reading.device)
+        if self._is_late(reading.device, detector, t0, rate):
             self.late_batches += 1  # an out-of-order batch cannot be spliced into the past
             return []
         samples = np.asarray(reading.value, dtype=np.float64)
-        rate = float(reading.rate_hz or 0)
         self.stream_end[reading.device] = t0 + len(samples) / rate
-        detector = self.wearables.get(reading.device)
         if detector is None:
             detector = self.wearables[reading.device] = FallDetector(placement)
         events: list[Event] = []
@@ -159,6 +158,15 @@ class FallEventDetector(Detector):
             evidence = {"source": "accelerometer", "placement": placement, **detection.evidence}
             events.extend(self._wearable_fall(reading.device, detection.ts, evidence))
         return events
+
+    def _is_late(self, device: str, detector: FallDetector | None, t0: float, rate: float) -> bool:
+        """A batch that starts at or before a sample the stream already holds. A device
+        clock stamping to the millisecond puts a batch's start a millisecond or two before
+        the previous one's end: that batch continues the stream, as the detector takes it."""
+        if detector is not None:
+            return not detector.accepts(t0)
+        # The stream's detector was lost with a saved state: its end is all that is known.
+        return t0 < self.stream_end.get(device, -np.inf) - 0.5 / rate
 
     def _fall_state(self, device: str, ts: float, state: str) -> list[Event]:
         kind = self.home.device(device).kind if self.home.device(device) else None

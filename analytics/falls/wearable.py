@@ -114,6 +114,15 @@ class FallDetector:
         out += self._process(final=False)
         return out
 
+    def accepts(self, t0: float) -> bool:
+        """Whether a batch starting at ``t0`` can follow what the stream holds: it must start
+        after the stream's last sample. Up to half a sample early it continues the stream (a
+        device clock rounded to the millisecond), later than that it starts a new segment
+        at its own time; one that starts at or before a sample already held (a message sent
+        again, or late) cannot be spliced into the past, and ``update`` refuses it."""
+        grid = self._grid
+        return grid.seg_rate is None or t0 > grid.segment_end - 1.0 / grid.seg_rate
+
     def flush(self) -> list[FallDetection]:
         """End of stream: decide what is pending (e.g. a trial ending 2 s after an impact)."""
         out = self._process(final=True)
@@ -127,7 +136,7 @@ class FallDetector:
             if grid.continues(t0, rate):
                 return []  # contiguous: keep the segment's own clock, so splits can't drift
             last_t = grid.segment_end - 1.0 / grid.seg_rate
-            if t0 <= last_t:
+            if not self.accepts(t0):
                 raise FallDetectorError(
                     f"batch starts before the previous one ended (at {last_t!r})",
                     t0=t0,

@@ -115,6 +115,31 @@ def test_a_late_accelerometer_batch_is_dropped_and_detection_goes_on():
     assert monitor.detectors[0].late_batches == 1
 
 
+def test_a_fall_is_raised_though_the_wearable_stamps_its_batches_a_few_ms_off():
+    # A clock rounded to the millisecond, or a batch stamped when it is sent, puts each
+    # batch's start a few ms either side of where the previous one ended: 4 ms early is
+    # most of a sample at 200 Hz, yet after the last sample held.
+    rate = 200.0
+    signal, impact_s = fall_signal(rate, lie_s=20.0)
+    samples = np.vstack([walk(10.0, rate), signal])
+    per = round(rate)
+    batches = [
+        at(
+            i / rate + (0.002 if n % 2 else -0.002),
+            "pendant",
+            "accel",
+            samples[i : i + per].tolist(),
+            rate_hz=rate,
+        )
+        for n, i in enumerate(range(0, len(samples), per))
+    ]
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    events = monitor.feed_many(batches)
+    assert monitor.detectors[0].late_batches == 0
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+    assert abs(events[0].started - (T0 + 10.0 + impact_s)) < 0.5
+
+
 def test_a_bracelet_fall_can_wait_for_are_you_ok_while_the_pendant_raises_at_once():
     config = home({"fall": {"wrist_confirm_s": 30}})
     monitor = HomeMonitor(config, detectors=[FallEventDetector, SosDetector])
