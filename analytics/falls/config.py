@@ -67,7 +67,13 @@ class FallConfig:
     weights: FallWeights = field(default_factory=lambda: TRUNK_WEIGHTS)
     threshold: float = 0.5  # on the probability-like score
     refractory_s: float = 10.0  # one fall, one detection: later bounces are the same event
-    max_bridge_s: float = 1.0  # gaps up to this are interpolated; longer ones end a segment
+    max_bridge_s: float = 1.0  # gaps up to this are interpolated; longer ones leave a hole
+    # Samples missing for up to this long (a lost batch or three: QoS 0, a batch refused for
+    # a value beyond the range) leave a hole in the stream, its samples unknown, and an
+    # impact is judged on what came around it; a longer silence ends the stream. Three
+    # seconds: wherever such a hole falls, the trunk's window after an impact (1-5 s) keeps
+    # at least a second of it to judge, the posture before (6-1 s) two seconds of its five.
+    max_hole_s: float = 3.0
 
     def __post_init__(self) -> None:
         if not self.analysis_rate_hz > 0:
@@ -76,6 +82,8 @@ class FallConfig:
             raise FallDetectorError("need 0 < post_start_s < post_end_s")
         if not self.before_window_s[0] > self.before_window_s[1] >= 0:
             raise FallDetectorError("before_window_s must run from further back to nearer")
+        if not 0 <= self.max_bridge_s <= self.max_hole_s:
+            raise FallDetectorError("need 0 <= max_bridge_s <= max_hole_s")
         if not 0 < self.threshold < 1:
             raise FallDetectorError("threshold is a probability, strictly between 0 and 1")
         for name in ("post_start_s", "post_end_s", "block_s"):

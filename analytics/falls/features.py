@@ -77,13 +77,23 @@ class Steps:
         return max(self.before_start, self.prom_start, self.impulse_before, self.free_fall) + 1
 
 
-def _gather(buf: np.ndarray, k0: int, k_end: int, starts: np.ndarray, length: int):
+def _gather(
+    buf: np.ndarray,
+    k0: int,
+    k_end: int,
+    starts: np.ndarray,
+    length: int,
+    known: np.ndarray | None = None,
+):
     """Rows [start, start+length) of the stream for each start, with a validity mask
-    (sample k is at ``buf[k - k0]`` and known for k0 <= k < k_end)."""
+    (sample k is at ``buf[k - k0]`` and known for k0 <= k < k_end, unless ``known`` says
+    it was lost in a hole)."""
     rel = starts[:, None] - k0 + np.arange(length)[None, :]
     valid = (rel >= 0) & (rel < k_end - k0)
-    vals = buf[np.minimum(np.maximum(rel, 0), len(buf) - 1)]  # np.clip costs more, per call
-    return vals, valid
+    at = np.minimum(np.maximum(rel, 0), len(buf) - 1)  # np.clip costs more, per call
+    if known is not None:
+        valid &= known[at]
+    return buf[at], valid
 
 
 def _masked_median(vals: np.ndarray, ok: np.ndarray, default: float) -> np.ndarray:
@@ -101,7 +111,7 @@ def _posture(vals: np.ndarray, ok: np.ndarray, count: int, last: bool) -> np.nda
     """Mean vector of the first (or last) ``count`` valid samples of each row; zero if none."""
     seen = np.cumsum(ok[:, ::-1] if last else ok, axis=1)
     take = ok & ((seen[:, ::-1] if last else seen) <= count)
-    total = (vals * take[..., None]).sum(axis=1)
+    total = np.where(take[..., None], vals, 0.0).sum(axis=1)  # unknown samples are NaN
     return total / np.maximum(take.sum(axis=1), 1)[:, None]
 
 
@@ -126,13 +136,15 @@ def candidate_features(
     channel, |buf| if not given; ``steps`` the config's, if already known). Vectorised over
     impacts."""
     st = steps or Steps.of(config)
+    lost = np.isnan(buf[:, 0])  # samples of a hole in the stream
+    known = ~lost if lost.any() else None
     mag = np.linalg.norm(buf, axis=1)
     hit = mag if peak_mag is None else peak_mag
     peak = hit[impacts - k0]
 
     # After the impact: movement as the median of per-block spreads, and where it ends up.
     n_blocks = (st.post_end - st.post_start) // st.block
-    post, post_ok = _gather(buf, k0, k_end, impacts + st.post_start, n_blocks * st.block)
+    post, post_ok = _gather(buf, k0, k_end, impacts + st.post_start, n_blocks * st.block, known)
     post_b = post.reshape(len(impacts), n_blocks, st.block, 3)
     block_ok = post_ok.reshape(len(impacts), n_blocks, st.block).all(axis=2)
     block_sd = np.sqrt(post_b.var(axis=2).sum(axis=2))
@@ -142,31 +154,40 @@ def candidate_features(
     after = _posture(post, post_ok, st.after_posture, last=True)
 
     pre, pre_ok = _gather(
-        buf, k0, k_end, impacts - st.before_start, st.before_start - st.before_end
+        buf, k0, k_end, impacts - st.before_start, st.before_start - st.before_end, known
     )
     before = _posture(pre, pre_ok, st.before_posture, last=False)
     orientation = _angle_deg(before, after)
 
     pr_vals, pr_ok = _gather(
-        hit[:, None], k0, k_end, impacts - st.prom_start, st.prom_start - st.prom_end
+        hit[:, None], k0, k_end, impacts - st.prom_start, st.prom_start - st.prom_end, known
     )
     prior = np.maximum(np.where(pr_ok, pr_vals[..., 0], 1.0).max(axis=1), 1.0)
 
     im_vals, im_ok = _gather(
-        mag[:, None], k0, k_end, impacts - st.impulse_before, st.impulse_before + st.impulse_after
+        mag[:, None],
+        k0,
+        k_end,
+        impacts - st.impulse_before,
+        st.impulse_before + st.impulse_after,
+        known,
     )
     impulse = (np.where(im_ok, np.maximum(im_vals[..., 0] - 1.0, 0.0), 0.0)).sum(axis=1)
 
     # Hits after: local maxima of the impact channel in the series window, comparable in size.
     span = st.series_end - st.series_start + 1
-    sr_vals, sr_ok = _gather(hit[:, None], k0, k_end, impacts + st.series_start - 1, span + 2)
+    sr_vals, sr_ok = _gather(
+        hit[:, None], k0, k_end, impacts + st.series_start - 1, span + 2, known
+    )
     sr = np.where(sr_ok, sr_vals[..., 0], -np.inf)
     mid = sr[:, 1:-1]
     local_max = (mid > sr[:, :-2]) & (mid >= sr[:, 2:])
     comparable = mid >= np.maximum(config.candidate_g, config.series_ratio * peak)[:, None]
     hits_after = (local_max & comparable).sum(axis=1)
 
-    ff_vals, ff_ok = _gather(mag[:, None], k0, k_end, impacts - st.free_fall, st.free_fall + 1)
+    ff_vals, ff_ok = _gather(
+        mag[:, None], k0, k_end, impacts - st.free_fall, st.free_fall + 1, known
+    )
     free_fall = np.where(ff_ok, ff_vals[..., 0], np.inf).min(axis=1)
 
     return {

@@ -5,7 +5,9 @@ anti-alias filter when faster), so thresholds mean the same for a 20 Hz bracelet
 200 Hz lab sensor: sample k of the grid is at time k / rate. Impacts last 20-50 ms, less than
 an analysis step, so beside the resampled signal the grid keeps an impact channel holding
 the largest filtered |a| within each step: a hit reads the same whatever the sampling phase.
-Batches can be split anywhere; the state is plain JSON types.
+Batches can be split anywhere; the state is plain JSON types. Where samples were lost (a
+hole longer than the detector bridges), the grid samples are NaN: unknown, and left out of
+every feature.
 """
 
 from __future__ import annotations
@@ -54,9 +56,17 @@ class AnalysisGrid:
             and abs(t0 - self.segment_end) <= 0.5 / rate
         )
 
-    def new_segment(self, t0: float, rate: float) -> None:
+    def new_segment(self, t0: float, rate: float, after_hole: bool = False) -> None:
+        """A segment starting at ``t0``: after a short gap the grid interpolates across it;
+        ``after_hole``, the grid samples up to ``t0`` are unknown (NaN) instead."""
         self.seg_rate, self.seg_t0, self.seg_n = rate, t0, 0
         self.tail = np.zeros((0, 3))
+        if after_hole and self.last_pt is not None:
+            # The largest |a| since the last grid sample goes to that sample: the next one
+            # is in the hole.
+            if len(self.peak):
+                self.peak[-1] = max(self.peak[-1], self.carry)
+            self.last_pt, self.carry = None, 0.0  # with next_k set: a hole until data comes
 
     def append(self, x: np.ndarray, rate: float) -> None:
         """Add contiguous input samples; the grid grows by the samples they complete."""
@@ -73,6 +83,13 @@ class AnalysisGrid:
         idx = first_raw + np.arange(len(filt)) + (m - 1) / 2.0
         times = self.seg_t0 + idx / rate
         fresh_t, fresh_mag = times, np.linalg.norm(filt, axis=1)
+        if self.last_pt is None and self.next_k is not None:  # the first samples after a hole
+            k_data = math.ceil(times[0] * r)
+            if k_data > self.next_k:
+                unknown = k_data - self.next_k
+                self.buf = np.vstack([self.buf, np.full((unknown, 3), np.nan)])
+                self.peak = np.concatenate([self.peak, np.full(unknown, np.nan)])
+                self.next_k = k_data
         if self.last_pt is not None:
             times = np.concatenate([[self.last_pt[0]], times])
             filt = np.vstack([self.last_pt[1][None, :], filt])
@@ -118,8 +135,8 @@ class AnalysisGrid:
             ),
             "next_k": self.next_k,
             "k0": self.k0,
-            "buf": self.buf.tolist(),
-            "peak": self.peak.tolist(),
+            "buf": _json_floats(self.buf),
+            "peak": _json_floats(self.peak),
             "carry": self.carry,
         }
 
@@ -141,3 +158,11 @@ class AnalysisGrid:
             self.peak, self.carry = np.linalg.norm(self.buf, axis=1), 0.0
         if len(self.peak) != len(self.buf):
             raise ValueError("peak and buf lengths differ")
+
+
+def _json_floats(values: np.ndarray) -> list[Any]:
+    """``values`` as nested lists, the unknown samples of a hole (NaN) as None: strict JSON.
+    ``np.array(..., dtype=np.float64)`` reads None back as NaN."""
+    if not np.isnan(values).any():
+        return values.tolist()
+    return np.where(np.isnan(values), None, values).tolist()

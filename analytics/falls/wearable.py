@@ -91,8 +91,9 @@ class FallDetector:
     def update(self, t0: float, rate_hz: float, samples: np.ndarray) -> list[FallDetection]:
         """Feed a batch of accelerometer samples (shape (n,3), in g) whose first sample is at
         t0 (epoch s), uniformly at rate_hz. Batches arrive in order, of any size, possibly
-        with gaps between them. Returns falls decided in this batch; the same detections
-        come out whatever the batch split."""
+        with gaps between them (over up to ``max_hole_s`` of lost samples the stream goes
+        on, those samples unknown; a longer gap ends it). Returns falls decided in this
+        batch; the same detections come out whatever the batch split."""
         x = np.asarray(samples, dtype=np.float64)
         t0, rate_hz = float(t0), float(rate_hz)
         if x.ndim != 2 or x.shape[1] != 3:
@@ -142,10 +143,14 @@ class FallDetector:
                     t0=t0,
                     rate_hz=rate,
                 )
-            if t0 - last_t > self.config.max_bridge_s:
+            if t0 - grid.segment_end > self.config.max_hole_s + 0.5 / rate:
                 out = self.flush()  # a long gap ends the stream; decide on what we have
                 self._grid.new_segment(t0, rate)
                 return out
+            # A short gap is interpolated; a few lost batches leave a hole of unknown
+            # samples, and an impact before it is judged on what comes after it too.
+            grid.new_segment(t0, rate, after_hole=t0 - last_t > self.config.max_bridge_s)
+            return []
         grid.new_segment(t0, rate)
         return []
 
@@ -172,6 +177,7 @@ class FallDetector:
         """Local |a| maxima above candidate_g in [lo, hi): strictly above the preceding
         ``peak_window_s`` and not below the following one (so ties go to the first)."""
         L, k0, mag = self._steps.peak, self._grid.k0, self._grid.peak
+        mag = np.where(np.isnan(mag), -np.inf, mag)  # a hole's samples peak at nothing
         seg = mag[lo - k0 : hi - k0]
         hits = np.flatnonzero(seg >= self.config.candidate_g) + lo
         if len(hits) == 0:

@@ -391,6 +391,57 @@ def test_fall_after_a_long_gap_is_found_at_its_own_time():
     assert [round(f.ts - later - impact_s, 1) for f in falls] == [pytest.approx(0.0, abs=0.15)]
 
 
+def one_second_batches(x: np.ndarray, lost=(), rate: float = RATE):
+    """The 1 s messages of a wearable sending ``x`` from T0, without those numbered ``lost``."""
+    per = round(rate)
+    for n, first in enumerate(range(0, len(x), per)):
+        if n not in lost:
+            yield T0 + first / rate, x[first : first + per]
+
+
+@pytest.mark.parametrize("seconds_after", [1, 2, 3])
+def test_a_fall_is_found_though_messages_just_after_the_impact_were_lost(seconds_after):
+    # A 1 s message lost (QoS 0, or refused by the edge for a value beyond the sensor's
+    # range) in the seconds after the impact, or three in a row: the stream goes on over
+    # the hole, and the impact is judged on what came after it.
+    x, impact_s = fall_signal(lie_s=20.0)
+    first_lost = int(impact_s) + seconds_after
+    for lost in ({first_lost}, set(range(first_lost, first_lost + 3))):
+        det = FallDetector("waist")
+        falls = [f for t0, b in one_second_batches(x, lost) for f in det.update(t0, RATE, b)]
+        falls += det.flush()
+        assert [f.ts for f in falls] == [pytest.approx(T0 + impact_s, abs=0.15)], lost
+        assert falls[0].evidence["post_window_s"] < 4.0  # the hole is not made up
+
+
+def test_a_silence_longer_than_a_few_seconds_ends_the_stream():
+    x, impact_s = fall_signal(lie_s=20.0)
+    cut = round((impact_s + 1.6) * RATE)  # 1.6 s of aftermath, then nothing for a while
+    for silent_s, decided_at_once in ((3.0, False), (5.0, True)):
+        det = FallDetector("waist")
+        assert det.update(T0, RATE, x[:cut]) == []
+        back = cut + round(silent_s * RATE)
+        falls = det.update(T0 + back / RATE, RATE, x[back : back + 5])
+        # past a few seconds the stream has ended: the impact is decided on what it had
+        assert len(falls) == int(decided_at_once), silent_s
+
+
+def test_a_hole_in_the_stream_is_saved_and_restored_in_plain_json():
+    x, impact_s = fall_signal(lie_s=20.0)
+    lost = {int(impact_s) + 1}
+    batches = list(one_second_batches(x, lost))
+    det = FallDetector("waist")
+    reference = [f for t0, b in batches for f in det.update(t0, RATE, b)] + det.flush()
+    assert len(reference) == 1
+    for cut in range(len(batches)):
+        det = FallDetector("waist")
+        got = [f for t0, b in batches[:cut] for f in det.update(t0, RATE, b)]
+        state = json.loads(json.dumps(det.state_dict(), allow_nan=False))
+        det = FallDetector.from_state(state)
+        got += [f for t0, b in batches[cut:] for f in det.update(t0, RATE, b)] + det.flush()
+        assert got == reference, cut
+
+
 def test_the_same_fall_is_found_at_every_supported_rate():
     for rate in (20.0, 25.0, 50.0, 100.0, 200.0):
         x, impact_s = fall_signal(rate)
