@@ -106,9 +106,11 @@ class AccelHistory:
     samples.
 
     A batch that does not continue the stream (another rate, or a gap) starts it afresh, so
-    that one start time and one rate place every sample; a batch repeating time already kept
-    (a message sent again) is skipped. Samples are kept as float32 arrays, ~12 KB per 20 s
-    at 50 Hz, since a hosted process keeps one history per wearable of each home.
+    that one start time and one rate place every sample; a batch from before the kept
+    stream's end (a message sent again, or one delivered late) is skipped: it cannot be
+    placed in the stream, and must not cost it the samples a fall's window needs. Samples
+    are kept as float32 arrays, ~12 KB per 20 s at 50 Hz, since a hosted process keeps one
+    history per wearable of each home.
     """
 
     def __init__(self, keep_s: float) -> None:
@@ -129,9 +131,9 @@ class AccelHistory:
     def add(self, batch: Reading) -> None:
         start, rate = batch.epoch, float(batch.rate_hz or 0)
         if self.batches:
-            if self.start - WINDOW_JOIN_S <= start < self.end - WINDOW_JOIN_S:
-                return  # time already kept
-            if rate != self.rate_hz or abs(start - self.end) > WINDOW_JOIN_S:
+            if start < self.end - WINDOW_JOIN_S:
+                return  # time already kept, or older: it cannot go into the stream
+            if rate != self.rate_hz or start - self.end > WINDOW_JOIN_S:
                 self.batches.clear()
                 self.samples = 0
         self.rate_hz = rate
