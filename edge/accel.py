@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from analytics.events import Event
-from analytics.falls import FallEventDetector, FallSettings
+from analytics.falls import BackwardBatches, FallEventDetector, FallSettings
 from contracts.home import HomeConfig
 from contracts.reading import Reading
 
@@ -64,8 +64,10 @@ class FallWindows:
     """A home's wearables' latest accelerometer samples, and the window of a raised fall."""
 
     def __init__(self, config: HomeConfig):
+        self.home = config.home
         self.histories: dict[str, AccelHistory] = {}  # by wearable
         self.keep_s = self._keep_s(config)
+        self._clock_warned: set[str] = set()  # wearables whose clock going back was logged
 
     def configure(self, config: HomeConfig) -> None:
         """A new config of the home: its confirmation waits may keep more, or less."""
@@ -77,7 +79,18 @@ class FallWindows:
         history = self.histories.get(batch.device)
         if history is None:
             history = self.histories[batch.device] = AccelHistory(self.keep_s)
+        jumps = history.clock_jumps
         history.add(batch)
+        if history.clock_jumps > jumps and batch.device not in self._clock_warned:
+            self._clock_warned.add(batch.device)  # once a wearable: a clock may drift back often
+            log.warning(
+                "home %s: the clock of wearable %s went back %.0f s; its accelerometer stream "
+                "starts again from its new time, for fall detection and a fall's window "
+                "(logged once a wearable; counted in the fall detector's clock_jumps)",
+                self.home,
+                batch.device,
+                history.went_back_s,
+            )
 
     def window(self, event: Event, tz: tzinfo) -> dict[str, Any] | None:
         """The ``window`` of a raised fall from a wearable whose stream is kept, else None."""
@@ -108,9 +121,11 @@ class AccelHistory:
     A batch that does not continue the stream (another rate, or a gap) starts it afresh, so
     that one start time and one rate place every sample; a batch from before the kept
     stream's end (a message sent again, or one delivered late) is skipped: it cannot be
-    placed in the stream, and must not cost it the samples a fall's window needs. Samples
-    are kept as float32 arrays, ~12 KB per 20 s at 50 Hz, since a hosted process keeps one
-    history per wearable of each home.
+    placed in the stream, and must not cost it the samples a fall's window needs. Unless
+    the batches after it go on from it for ``analytics.falls.JUMP_CONFIRM_S`` (5 s): the
+    wearable's clock was set back, and the stream starts again from them, as the fall
+    detector's does. Samples are kept as float32 arrays, ~12 KB per 20 s at 50 Hz, since a
+    hosted process keeps one history per wearable of each home.
     """
 
     def __init__(self, keep_s: float) -> None:
@@ -118,6 +133,9 @@ class AccelHistory:
         self.rate_hz = 0.0
         self.batches: deque[tuple[float, np.ndarray]] = deque()  # (first sample's time, samples)
         self.samples = 0
+        self.backward: BackwardBatches[Reading] = BackwardBatches()  # from before the end
+        self.clock_jumps = 0  # times the wearable's clock went back: the stream started again
+        self.went_back_s = 0.0  # by how much, the last time
 
     @property
     def start(self) -> float:
@@ -132,7 +150,20 @@ class AccelHistory:
         start, rate = batch.epoch, float(batch.rate_hz or 0)
         if self.batches:
             if start < self.end - WINDOW_JOIN_S:
-                return  # time already kept, or older: it cannot go into the stream
+                # Time already kept, or older: a late message, or the wearable's clock set
+                # back, as the batches after it tell (analytics/falls/clock_jump.py).
+                end = start + len(batch.value) / rate
+                self.backward.hold(start, end, rate, batch, WINDOW_JOIN_S)
+                if self.backward.jumped:
+                    self.clock_jumps += 1
+                    self.went_back_s = self.end - self.backward.start
+                    held = self.backward.take()
+                    self.batches.clear()
+                    self.samples = 0
+                    for again in held:  # the stream starts again from them
+                        self.add(again)
+                return
+            self.backward.drop()  # the stream went on: what was held was late
             if rate != self.rate_hz or start - self.end > WINDOW_JOIN_S:
                 self.batches.clear()
                 self.samples = 0

@@ -6,9 +6,11 @@ source (``FallEventDetector``).
 * ``model.py``: the scorer and its fitted weights per placement;
 * ``config.py``: windows, gates and model per placement;
 * ``wearable.py``: the streaming detector of one wearable;
-* ``home_falls.py``: wearable detections, fall flags and radars into one ``fall`` event.
+* ``home_falls.py``: wearable detections, fall flags and radars into one ``fall`` event;
+* ``clock_jump.py``: a wearable's clock set back, told from a late message.
 """
 
+from .clock_jump import JUMP_CONFIRM_S, BackwardBatches
 from .config import PLACEMENTS, FallConfig, FallDetectorError, Placement
 from .features import candidate_features, passes_gates
 from .home_falls import FallEventDetector, FallSettings
@@ -17,9 +19,11 @@ from .wearable import FallDetection, FallDetector
 
 __all__ = [
     "FEATURE_NAMES",
+    "JUMP_CONFIRM_S",
     "PLACEMENTS",
     "TRUNK_WEIGHTS",
     "WRIST_WEIGHTS",
+    "BackwardBatches",
     "FallConfig",
     "FallDetection",
     "FallDetector",

@@ -19,10 +19,12 @@ from ..condition import Condition
 from ..context import HomeContext
 from ..detector import Detector
 from ..events import Event
+from .clock_jump import BackwardBatches
 from .config import FallConfig, FallDetectorError
-from .wearable import FallDetector
+from .wearable import FallDetection, FallDetector
 
 WEARABLE_KINDS = ("bracelet", "fall_pendant")
+_Batch = tuple[float, float, np.ndarray]  # an accelerometer batch: (t0, rate_hz, samples)
 _PLACEMENT_BY_KIND = {"bracelet": "wrist", "fall_pendant": "waist"}
 
 
@@ -74,6 +76,9 @@ class FallEventDetector(Detector):
         self.ignored_off_body = 0
         self.cancelled = 0
         self.late_batches = 0
+        self.clock_jumps = 0  # wearables' clocks set back: their streams started again
+        # Each wearable's batches from before its stream's end: late, or a clock set back.
+        self.backward: dict[str, BackwardBatches[_Batch]] = {}
         self.lost_streams = 0  # saved accelerometer streams that could not be restored
 
     def _placement(self, device_id: str) -> str | None:
@@ -144,20 +149,42 @@ class FallEventDetector(Detector):
         placement = self._placement(reading.device)
         if placement is None:
             return []
-        t0, rate = reading.epoch, float(reading.rate_hz or 0)
-        detector = self.wearables.get(reading.device)
-        if self._is_late(reading.device, detector, t0, rate):
-            self.late_batches += 1  # an out-of-order batch cannot be spliced into the past
-            return []
+        device, t0, rate = reading.device, reading.epoch, float(reading.rate_hz or 0)
         samples = np.asarray(reading.value, dtype=np.float64)
-        self.stream_end[reading.device] = t0 + len(samples) / rate
-        if detector is None:
-            detector = self.wearables[reading.device] = FallDetector(placement)
+        detector = self.wearables.get(device)
         events: list[Event] = []
-        for detection in detector.update(t0, rate, samples):
-            evidence = {"source": "accelerometer", "placement": placement, **detection.evidence}
-            events.extend(self._wearable_fall(reading.device, detection.ts, evidence))
+        if not self._is_late(device, detector, t0, rate):
+            if (backward := self.backward.get(device)) is not None:
+                self.late_batches += backward.drop()  # the stream went on: they were late
+            batches = [(t0, rate, samples)]
+        else:
+            # Late (an out-of-order batch cannot be spliced into the past), or the first of
+            # a clock set back: the batches after it tell (clock_jump.py).
+            backward = self.backward.setdefault(device, BackwardBatches())
+            end = t0 + len(samples) / rate
+            self.late_batches += backward.hold(t0, end, rate, (t0, rate, samples), 1.0 / rate)
+            if not backward.jumped:
+                return []
+            self.clock_jumps += 1  # the stream starts again from the held batches
+            if detector is not None:
+                for detection in detector.flush():  # the old stream ends here
+                    events.extend(self._detected(device, placement, detection))
+            detector = self.wearables[device] = FallDetector(placement)
+            batches = backward.take()
+        if detector is None:
+            detector = self.wearables[device] = FallDetector(placement)
+        for start, batch_rate, batch in batches:
+            if not detector.accepts(start):  # a held batch a sample off the one before
+                self.late_batches += 1
+                continue
+            self.stream_end[device] = start + len(batch) / batch_rate
+            for detection in detector.update(start, batch_rate, batch):
+                events.extend(self._detected(device, placement, detection))
         return events
+
+    def _detected(self, device: str, placement: str, detection: FallDetection) -> list[Event]:
+        evidence = {"source": "accelerometer", "placement": placement, **detection.evidence}
+        return self._wearable_fall(device, detection.ts, evidence)
 
     def _is_late(self, device: str, detector: FallDetector | None, t0: float, rate: float) -> bool:
         """A batch that starts at or before a sample the stream already holds. A device
@@ -259,6 +286,12 @@ class FallEventDetector(Detector):
             "ignored_off_body": self.ignored_off_body,
             "cancelled": self.cancelled,
             "late_batches": self.late_batches,
+            "clock_jumps": self.clock_jumps,
+            "backward": {
+                device: [[t0, rate, samples.tolist()] for t0, rate, samples in held.batches]
+                for device, held in self.backward.items()
+                if held.held
+            },
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
@@ -284,3 +317,10 @@ class FallEventDetector(Detector):
         self.ignored_off_body = state["ignored_off_body"]
         self.cancelled = state["cancelled"]
         self.late_batches = state["late_batches"]
+        self.clock_jumps = state.get("clock_jumps", 0)  # saved before clock jumps were told
+        self.backward = {}
+        for device, batches in state.get("backward", {}).items():
+            held = self.backward[device] = BackwardBatches()
+            for t0, rate, samples in batches:
+                x = np.asarray(samples, dtype=np.float64).reshape(-1, 3)
+                held.hold(t0, t0 + len(x) / rate, rate, (t0, rate, x), np.inf)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from edge.accel import IMPACT_AFTER_S, IMPACT_BEFORE_S, AccelHistory
+from edge.accel import IMPACT_AFTER_S, IMPACT_BEFORE_S, AccelHistory, FallWindows
 from tests.analytics.falls.signals import UP, hold
 from tests.support import factories
+from tests.support.factories import make_home
 
 T0 = 1_795_900_000.0
 RATE = 50.0
@@ -66,3 +68,19 @@ def test_a_gap_or_a_new_rate_starts_the_kept_stream_afresh():
     assert (history.start, history.samples) == (T0 + 15, 150)
     history.add(batches(hold(UP, 1.0, 25.0), T0 + 18, 25.0)[0])
     assert (history.start, history.samples, history.rate_hz) == (T0 + 18, 25, 25.0)
+
+
+def test_a_wearable_clock_set_back_keeps_a_window_for_its_next_fall(caplog):
+    windows = FallWindows(make_home())
+    for batch in batches(hold(UP, 60.0), T0 + 3600):
+        windows.add(batch)
+    # The band's clock set back an hour (a reset): after a few seconds of it, the kept
+    # stream starts again from its new time, nothing of it lost; logged once a wearable.
+    with caplog.at_level(logging.WARNING, logger="edge.agent"):
+        for batch in batches(hold(UP, 60.0), T0) + batches(hold(UP, 60.0), T0 - 7200):
+            windows.add(batch)
+    history = windows.histories["band"]
+    assert (history.start, history.end, history.clock_jumps) == (T0 - 7200 + 30, T0 - 7200 + 60, 2)
+    assert history.window("band", TZ, T0 - 7200 + 50) is not None
+    (warning,) = caplog.records
+    assert "band" in warning.getMessage() and "went back 3660 s" in warning.getMessage()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from analytics import HomeMonitor
@@ -138,6 +140,55 @@ def test_a_fall_is_raised_though_the_wearable_stamps_its_batches_a_few_ms_off():
     assert monitor.detectors[0].late_batches == 0
     assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
     assert abs(events[0].started - (T0 + 10.0 + impact_s)) < 0.5
+
+
+def test_a_fall_is_detected_soon_after_the_wearables_clock_is_set_back():
+    # A reset, or an NTP correction: the pendant's batches now start an hour before where
+    # its stream had got to. Every one was dropped as late until the clock caught up.
+    signal, impact_s = fall_signal(lie_s=20.0)
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed_many(accel_batches(walk(60.0), start=3600.0)) == []
+    events = monitor.feed_many(accel_batches(np.vstack([walk(10.0), signal])))
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+    assert abs(events[0].started - (T0 + 10.0 + impact_s)) < 0.5
+    falls = monitor.detectors[0]
+    assert (falls.clock_jumps, falls.late_batches) == (1, 0)  # no batch lost to the jump
+
+
+def test_a_clock_set_back_a_few_seconds_catches_up_by_itself():
+    signal, _ = fall_signal(lie_s=20.0)
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    monitor.feed_many(accel_batches(walk(30.0)))
+    events = monitor.feed_many(accel_batches(np.vstack([walk(10.0), signal]), start=27.0))
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+    falls = monitor.detectors[0]
+    assert (falls.clock_jumps, falls.late_batches) == (0, 3)  # the 3 s it went back
+
+
+def test_an_old_message_sent_again_just_after_an_impact_does_not_cost_the_fall():
+    # A broker's redelivery after a reconnect, of a minute ago: the stream goes on.
+    signal, impact_s = fall_signal(lie_s=20.0)
+    batches = list(accel_batches(np.vstack([walk(60.0), signal])))
+    impact = int(60.0 + impact_s)
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    events = monitor.feed_many([*batches[: impact + 1], *batches[3:5], *batches[impact + 1 :]])
+    assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
+    falls = monitor.detectors[0]
+    assert (falls.clock_jumps, falls.late_batches) == (0, 2)
+
+
+def test_a_restart_while_a_clock_jump_is_being_told_loses_nothing():
+    signal, _ = fall_signal(lie_s=20.0)
+    readings = list(accel_batches(walk(30.0), start=3600.0))
+    readings += accel_batches(np.vstack([walk(10.0), signal]))
+    for cut in range(31, 37):  # the batches after the jump, before it is told
+        monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+        events = monitor.feed_many(readings[:cut])
+        state = json.loads(json.dumps(monitor.state_dict(), allow_nan=False))
+        monitor = HomeMonitor(home(), detectors=[FallEventDetector], state=state)
+        events += monitor.feed_many(readings[cut:])
+        assert [(e.kind, e.state) for e in events] == [("fall", "raised")], cut
+        assert (monitor.detectors[0].clock_jumps, monitor.detectors[0].late_batches) == (1, 0)
 
 
 def test_a_bracelet_fall_can_wait_for_are_you_ok_while_the_pendant_raises_at_once():
