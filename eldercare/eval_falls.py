@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from analytics.falls import FEATURE_NAMES, PLACEMENTS, FallConfig, FallWeights, Placement
+from eldercare.fall_stream_faults import format_table as format_faults
+from eldercare.fall_stream_faults import stream_faults
 from eldercare.fit_falls import (
     TrialRun,
     detected_by,
@@ -340,11 +342,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--fit", action="store_true", help="the scorer weights fitted on these recordings"
     )
+    mode.add_argument(
+        "--stream-faults",
+        action="store_true",
+        help="the falls through the edge's path (1-s messages), then with start times "
+        "jittered by +-2 ms and with one message lost 1-4 s after the impact: how many are "
+        "still raised",
+    )
     parser.add_argument("--table", action="store_true", help="a readable table, not JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.stream_faults:
+            faults = stream_faults(args.path, args.placement, args.rate)
+            if args.table:
+                sys.stdout.write(format_faults(faults))
+            else:
+                json.dump(faults, sys.stdout, indent=2, ensure_ascii=False)
+                sys.stdout.write("\n")
+            return 0
         if args.fit:
             result = fit_recordings(args.path, args.placement, args.rate)
         elif args.loso:

@@ -196,6 +196,22 @@ def test_main_prints_the_json_report(csv_folder: Path, capsys):
     assert main([str(csv_folder / "no-such-folder")]) == 2
 
 
+def test_a_fall_is_still_raised_through_jittered_stamps_and_a_lost_message(
+    csv_folder: Path, capsys
+):
+    """`--stream-faults`: the fall of the folder reaches the edge's path as 1-s messages,
+    raised as recorded, with start times jittered by +-2 ms, and with each of the messages
+    1-4 s after the impact lost in turn (before, the jitter dropped messages as late and one
+    lost message ended the stream before the impact could be judged)."""
+    assert main([str(csv_folder), "--stream-faults"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (row,) = report["folders"].values()
+    assert (row["falls"], row["raised"], row["jittered"]) == (1, 1, 1)
+    assert row["lost"] == {"1": 1, "2": 1, "3": 1, "4": 1}
+    assert main([str(csv_folder), "--stream-faults", "--table"]) == 0
+    assert "one lost" in capsys.readouterr().out
+
+
 # --- fitting and leave-one-subject-out -----------------------------------------------------
 
 
