@@ -353,16 +353,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    table = format_table
     try:
         if args.stream_faults:
-            faults = stream_faults(args.path, args.placement, args.rate)
-            if args.table:
-                sys.stdout.write(format_faults(faults))
-            else:
-                json.dump(faults, sys.stdout, indent=2, ensure_ascii=False)
-                sys.stdout.write("\n")
-            return 0
-        if args.fit:
+            result, table = stream_faults(args.path, args.placement, args.rate), format_faults
+        elif args.fit:
             result = fit_recordings(args.path, args.placement, args.rate)
         elif args.loso:
             result = evaluate_loso(args.path, args.placement, args.rate)
@@ -372,7 +367,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.table:
-        sys.stdout.write(format_table(result))
+        sys.stdout.write(table(result))
     else:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
