@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.falls import FEATURE_NAMES, PLACEMENTS, FallConfig, FallWeights, Placement
+from eldercare.fall_gates import evaluate_nested_gates
 from eldercare.fall_stream_faults import format_table as format_faults
 from eldercare.fall_stream_faults import stream_faults
 from eldercare.fit_falls import (
@@ -214,10 +215,11 @@ def evaluate_loso(
     paths: PathLike | Sequence[PathLike],
     placement: Placement = "waist",
     rate_hz: float | None = None,
+    config: FallConfig | None = None,
 ) -> dict[str, Any]:
     """Leave-one-subject-out over every trial of every folder given."""
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    runs, about = run_recordings(paths, placement, rate_hz)
+    runs, about = run_recordings(paths, placement, rate_hz, config)
     started = time.perf_counter()
     detected, folds = leave_one_subject_out([run for _, run in runs])
     about["elapsed_s"] = round(about["elapsed_s"] + time.perf_counter() - started, 2)
@@ -230,10 +232,11 @@ def fit_recordings(
     paths: PathLike | Sequence[PathLike],
     placement: Placement = "waist",
     rate_hz: float | None = None,
+    config: FallConfig | None = None,
 ) -> dict[str, Any]:
     """The scorer's weights fitted on every trial given, rounded as they are shipped."""
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    runs, about = run_recordings(paths, placement, rate_hz)
+    runs, about = run_recordings(paths, placement, rate_hz, config)
     trial_runs = [run for _, run in runs]
     weights = fit_scorer(
         [r.bag for r in trial_runs],
@@ -349,20 +352,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "jittered by +-2 ms and with one message lost 1-4 s after the impact: how many are "
         "still raised",
     )
+    parser.add_argument(
+        "--gate",
+        type=float,
+        metavar="DEG",
+        help="the turn gate (degrees the body part must end turned) instead of the "
+        "placement's: what another gate would give",
+    )
+    parser.add_argument(
+        "--gates",
+        metavar="DEG,DEG,...",
+        help="with --loso: the gate chosen per held-out subject among these, by an inner "
+        "leave-one-subject-out on the others (the figures of a gate chosen without the "
+        "subject it is measured on)",
+    )
     parser.add_argument("--table", action="store_true", help="a readable table, not JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     table = format_table
+    config = None
+    if args.gate is not None:
+        config = FallConfig.for_placement(args.placement, min_orientation_deg=args.gate)
+    try:
+        gates = [float(g) for g in args.gates.split(",")] if args.gates else None
+    except ValueError:
+        print(
+            f"error: --gates takes degrees separated by commas, not {args.gates!r}", file=sys.stderr
+        )
+        return 2
+    if gates is not None and not args.loso:
+        print(
+            "error: --gates chooses the gate per held-out subject: it needs --loso", file=sys.stderr
+        )
+        return 2
     try:
         if args.stream_faults:
             result, table = stream_faults(args.path, args.placement, args.rate), format_faults
         elif args.fit:
-            result = fit_recordings(args.path, args.placement, args.rate)
+            result = fit_recordings(args.path, args.placement, args.rate, config)
+        elif gates:
+            result = evaluate_nested_gates(args.path, args.placement, gates, args.rate)
         elif args.loso:
-            result = evaluate_loso(args.path, args.placement, args.rate)
+            result = evaluate_loso(args.path, args.placement, args.rate, config)
         else:
-            result = evaluate_falls(args.path, args.placement, rate_hz=args.rate)
+            result = evaluate_falls(args.path, args.placement, config, rate_hz=args.rate)
     except RecordingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -215,11 +215,10 @@ def test_a_fall_is_still_raised_through_jittered_stamps_and_a_lost_message(
 # --- fitting and leave-one-subject-out -----------------------------------------------------
 
 
-@pytest.fixture
-def three_subjects(tmp_path: Path) -> Path:
-    """Three people: each falls twice, lies down on a bed twice and walks once."""
+def subjects_folder(folder: Path, count: int) -> Path:
+    """``count`` people: each falls twice, lies down on a bed twice and walks once."""
     rate, rows = 50.0, ["file,label,subject"]
-    for s in (1, 2, 3):
+    for s in range(1, count + 1):
         trials = {
             "Fall_forward_1": ("fall", noisy(fall_signal(rate)[0], seed=s)),
             "Fall_forward_2": ("fall", noisy(fall_signal(rate, lie_s=10)[0], seed=10 + s)),
@@ -229,10 +228,15 @@ def three_subjects(tmp_path: Path) -> Path:
         }
         for name, (label, x) in trials.items():
             file = f"S0{s}_{name}.csv"
-            write_csv_trial(tmp_path / file, x, rate)
+            write_csv_trial(folder / file, x, rate)
             rows.append(f"{file},{label},P{s}")
-    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
-    return tmp_path
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+@pytest.fixture
+def three_subjects(tmp_path: Path) -> Path:
+    return subjects_folder(tmp_path, 3)
 
 
 def test_leave_one_subject_out_reports_each_subject_and_the_worst(three_subjects: Path):
@@ -384,3 +388,18 @@ def test_the_wrist_model_on_every_development_recording(wrist_runs):
     deployed_weights_are_refitted(wrist_runs, WRIST_WEIGHTS)
     streaming_decides_as_the_scorer(wrist_runs, WRIST_WEIGHTS)
     unseen_subjects_meet_the_goals(wrist_runs)
+
+
+def test_the_turn_gate_can_be_set_and_chosen_per_held_out_subject(tmp_path: Path, capsys):
+    """`--gate` replaces the placement's turn gate (a gate no fall reaches finds none);
+    `--loso --gates` chooses one per held-out subject, on the others alone, and says
+    which."""
+    folder = subjects_folder(tmp_path, 4)
+    assert main([str(folder), "--gate", "179"]) == 0
+    assert json.loads(capsys.readouterr().out)["tp"] == 0
+    assert main([str(folder), "--loso", "--gates", "179,30"]) == 0
+    nested = json.loads(capsys.readouterr().out)
+    assert nested["chosen_gate"] == dict.fromkeys(("P1", "P2", "P3", "P4"), 30.0)
+    assert (nested["tp"], nested["fn"], nested["fp"]) == (8, 0, 0)
+    assert main([str(folder), "--gates", "20,30"]) == 2  # a choice needs --loso
+    assert "--loso" in capsys.readouterr().err
