@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from analytics.activity.base import ActivityDetector
 from analytics.detector import Detector
 from analytics.errors import AnalyticsError
 from analytics.events import Event
@@ -139,10 +138,10 @@ def guarded_monitor(
     while True:
         monitor = HomeMonitor(config, detectors=detectors)
         monitor.whereabouts = GuardedWhereabouts(monitor.whereabouts, failed)
-        guarded = [GuardedDetector(d, failed) for d in monitor.detectors]
-        monitor.detectors = guarded
-        # The monitor tells its readers by their class, which a guard hides.
-        monitor.readers = [g for g in guarded if isinstance(g._detector, ActivityDetector)]
+        guards = {id(d): GuardedDetector(d, failed) for d in monitor.detectors}
+        monitor.detectors = list(guards.values())
+        # The readers the monitor chose, each behind its guard.
+        monitor.readers = [guards[id(d)] for d in monitor.readers]
         if state is None:
             return monitor
         try:
