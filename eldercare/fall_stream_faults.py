@@ -31,7 +31,7 @@ from analytics.falls import FallEventDetector
 from analytics.falls.config import Placement
 from contracts import HomeConfig, Reading
 
-from .fit_falls import ACCEL_RANGE_G
+from .fit_falls import ACCEL_RANGE_G, wearable_batches
 from .recordings import Trial
 
 JITTER_S = 0.002
@@ -67,16 +67,15 @@ def raised(
     the trial fed in 1-s messages; ``jitter_s``: start times moved by up to that much
     either way; ``lose``: the index of a message that never arrives."""
     monitor = HomeMonitor(home, detectors=[FallEventDetector])
-    step = max(1, round(trial.rate_hz))
-    messages = [trial.samples[s : s + step] for s in range(0, len(trial.samples), step)]
-    last = trial.samples[-1]
-    messages += [np.tile(last, (step, 1)) for _ in range(WORN_ON_S)]
+    messages = [samples for _, samples in wearable_batches(trial)]
+    step = len(messages[0])
+    messages += [np.tile(trial.samples[-1], (step, 1)) for _ in range(WORN_ON_S)]
     for index, samples in enumerate(messages):
         if index == lose or np.abs(samples).max() > ACCEL_RANGE_G:
             continue
         shift = rng.uniform(-jitter_s, jitter_s) if rng is not None and jitter_s else 0.0
         reading = Reading(
-            ts=T0 + index * step / trial.rate_hz + shift,
+            ts=T0 + index * _message_s(trial) + shift,
             home=HOME,
             device=DEVICE,
             metric="accel",
@@ -87,6 +86,11 @@ def raised(
             if event.kind == "fall" and event.state == "raised":
                 return event.started if event.started is not None else event.ts
     return None
+
+
+def _message_s(trial: Trial) -> float:
+    """How long one of the trial's 1-s messages (fit_falls.wearable_batches) lasts."""
+    return max(1, round(trial.rate_hz)) / trial.rate_hz
 
 
 def stream_faults(
@@ -117,7 +121,7 @@ def stream_faults(
             continue
         row["raised"] += 1
         row["jittered"] += raised(trial, home, jitter_s=JITTER_S, rng=rng) is not None
-        impact_message = int((impact - T0) // (max(1, round(trial.rate_hz)) / trial.rate_hz))
+        impact_message = int((impact - T0) // _message_s(trial))
         for after in LOST_AFTER_S:
             lost = raised(trial, home, lose=impact_message + after)
             row["lost"][str(after)] += lost is not None
