@@ -21,28 +21,20 @@ import numpy as np
 from analytics.falls import FallConfig
 from analytics.falls.config import Placement
 
-from .fit_falls import TrialRun, detected_by, fit_scorer
+from .fit_falls import TrialRun, detected_by, fit_scorer, leave_one_subject_out
 
 
-def _inner_score(runs: Sequence[TrialRun], subjects: np.ndarray) -> tuple[float, float]:
-    """(min, sum) of sensitivity and specificity of a leave-one-subject-out over ``runs``."""
-    found = passed = falls = activities = 0
-    for subject in sorted(set(subjects)):
-        train = np.flatnonzero(subjects != subject)
-        try:
-            weights = fit_scorer(
-                [runs[i].bag for i in train], [runs[i].is_fall for i in train], subjects[train]
-            )
-        except ValueError:  # no fall passes this gate: it finds nothing
-            weights = None
-        for i in np.flatnonzero(subjects == subject):
-            hit = weights is not None and detected_by(runs[i].bag, weights)
-            if runs[i].is_fall:
-                falls, found = falls + 1, found + hit
-            else:
-                activities, passed = activities + 1, passed + (not hit)
-    sensitivity = found / falls if falls else 1.0
-    specificity = passed / activities if activities else 1.0
+def _inner_score(runs: Sequence[TrialRun]) -> tuple[float, float]:
+    """(min, sum) of sensitivity and specificity of a leave-one-subject-out over ``runs``;
+    a gate no fall of some fold passes cannot be fitted, and finds nothing."""
+    try:
+        detected, _ = leave_one_subject_out(runs)
+    except ValueError:
+        detected = [False] * len(runs)
+    falls = [hit for run, hit in zip(runs, detected, strict=True) if run.is_fall]
+    passed = [not hit for run, hit in zip(runs, detected, strict=True) if not run.is_fall]
+    sensitivity = sum(falls) / len(falls) if falls else 1.0
+    specificity = sum(passed) / len(passed) if passed else 1.0
     return min(sensitivity, specificity), sensitivity + specificity
 
 
@@ -67,10 +59,7 @@ def evaluate_nested_gates(
     chosen: dict[str, float] = {}
     for subject in sorted(set(subjects)):
         others = np.flatnonzero(subjects != subject)
-        scores = {
-            gate: _inner_score([by_gate[gate][0][i][1] for i in others], subjects[others])
-            for gate in gates
-        }
+        scores = {gate: _inner_score([by_gate[gate][0][i][1] for i in others]) for gate in gates}
         best = max(gates, key=lambda gate: (scores[gate], -gates.index(gate)))
         chosen[str(subject)] = best
         runs = [run for _, run in by_gate[best][0]]
