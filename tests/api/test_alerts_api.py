@@ -23,7 +23,7 @@ from tests.support.factories import (
     settings_for,
 )
 from tests.support.mqtt import publish, until
-from tests.support.served_hub import cookie_of
+from tests.support.served_hub import cookie_of, frames_of
 
 # What the edge's no_activity detector writes once the station has loosened its limit x3
 # (analytics/activity/base.py; tests/analytics/activity/test_homes_model.py makes it).
@@ -78,16 +78,6 @@ async def test_a_family_reads_what_was_sent_to_the_family_not_the_stations_pager
         assert "station-pager" not in json.dumps(theirs)
 
 
-async def alert_frames(ws, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
-    frames = []
-    async with asyncio.timeout(10):
-        while len(frames) < count:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == "alert":
-                frames.append(frame)
-    return frames
-
-
 async def test_a_family_never_reads_the_stations_feedback_in_an_alerts_evidence(
     mosquitto, tmp_path
 ):
@@ -111,8 +101,8 @@ async def test_a_family_never_reads_the_stations_feedback_in_an_alerts_evidence(
             for taken, event in enumerate(events, 1):  # the fall open when the stay comes
                 await publish(mosquitto, [event])
                 await until(lambda n=taken: hub.hub.ingestor.counts.events == n, what="it")
-            family_frames = await alert_frames(family_ws, 3)
-            staff_frames = await alert_frames(staff_ws, 3)
+            family_frames = await frames_of(family_ws, "alert", 3)
+            staff_frames = await frames_of(staff_ws, "alert", 3)
 
         alerts = (await family.get("/alerts")).json()
         cards = [(await family.get(f"/alerts/{a['id']}")).json() for a in alerts]
@@ -163,7 +153,7 @@ async def test_a_resident_who_moves_takes_her_alert_to_the_new_stations_queue(mo
                 assert json.loads(await ws.recv())["type"] == "hello"
             acked = await new.post(f"/alerts/{alert['id']}/acknowledge")
             assert acked.status_code == 200, acked.text
-            (frame,) = await alert_frames(new_ws, 1)
+            (frame,) = await frames_of(new_ws, "alert", 1)
             assert (frame["station"], frame["data"]["change"]) == ("st2", "acknowledged")
             with contextlib.suppress(TimeoutError):
                 frame = await asyncio.wait_for(old_ws.recv(), 0.5)

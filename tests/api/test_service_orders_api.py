@@ -5,7 +5,6 @@ district's supervisor reads an order but cannot cancel it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import websockets
@@ -21,17 +20,7 @@ from tests.support.factories import (
     served,
     settings_for,
 )
-from tests.support.served_hub import cookie_of
-
-
-async def order_frames(ws, count: int) -> list[dict]:
-    frames = []
-    async with asyncio.timeout(10):
-        while len(frames) < count:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == "service_order":
-                frames.append(frame)
-    return frames
+from tests.support.served_hub import cookie_of, frames_of
 
 
 async def test_a_son_orders_a_meal_sees_each_change_live_and_rates_it(mosquitto, tmp_path):
@@ -58,7 +47,7 @@ async def test_a_son_orders_a_meal_sees_each_change_live_and_rates_it(mosquitto,
             for step in steps:
                 response = await dispatcher.post(f"/service-orders/{order['id']}/state", json=step)
                 assert response.status_code == 200, response.text
-            frames = await order_frames(ws, 5)
+            frames = await frames_of(ws, "service_order", 5)
         seen = [(f["data"]["change"], f["data"]["order"]["state"]) for f in frames]
         assert seen == [("requested", "requested"), ("accepted", "accepted"),
                         ("assigned", "assigned"), ("on_the_way", "on_the_way"),

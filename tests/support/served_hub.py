@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,14 @@ async def until_home_states(
     async with asyncio.timeout(timeout):
         while await home_states(http) != expected:
             await asyncio.sleep(0.05)
+
+
+async def frames_of(ws: Any, kind: str, count: int) -> list[dict[str, Any]]:
+    """The next ``count`` WebSocket frames of type ``kind`` (others skipped), within 10 s."""
+    frames = []
+    async with asyncio.timeout(10):
+        while len(frames) < count:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == kind:
+                frames.append(frame)
+    return frames
