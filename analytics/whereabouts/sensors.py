@@ -119,7 +119,8 @@ class Sensors(Stateful):
         change, a battery level: it reports whether or not anything happens)."""
         if ts > self.heard.get(device, -math.inf):
             self.heard[device] = ts
-            self._due = None  # its silence now ends later
+            if device in self.reporting and device in self._offline_after:
+                self._due = None  # its going silent (a deadline of next_due) moves later
         if report and device not in self.reporting:
             self.reporting.append(device)
             self._due = None
