@@ -8,9 +8,10 @@ and the last good one stays in force.
 from __future__ import annotations
 
 import json
+import re
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -29,6 +30,8 @@ DeviceKind = Literal[
     "bracelet",
     "sos_button",
 ]
+# The roles the detectors understand. A fixed sensor may also sit in a room of another name
+# (`hall`, `study`, `dining_room`): an "other room", where she is seen moving about.
 Role = Literal[
     "front_door",
     "bathroom_door",
@@ -49,6 +52,30 @@ Role = Literal[
     # An institution's unit (ward, floor): the door residents leave the unit by.
     "unit_door",
 ]
+KNOWN_ROLES: tuple[str, ...] = get_args(Role)
+_OTHER_ROOM = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def _one_slip_apart(name: str, known: str) -> bool:
+    """Whether ``name`` is ``known`` but for case, separators, or one character added,
+    dropped, changed or two swapped ('Bathroom', 'front door', 'bathrom', 'toilett')."""
+    a, b = (re.sub(r"[\s_\-]", "", x.lower()) for x in (name, known))
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
 # How likely she is to fall when she gets up, as a care home assesses it: an institution
 # watches bed exits at night for "at_risk" (after a grace for a quick return) and "high"
 # (at once); a home in the community leaves it at "none".
@@ -98,11 +125,37 @@ class Night(_Frozen):
 class DeviceConfig(_Frozen):
     id: str = Field(pattern=_IDENTIFIER)
     kind: DeviceKind
-    role: Role
+    role: str  # one of KNOWN_ROLES, or an other room (see _role_known_or_room)
     source: str
     # Catalog model (e.g. "MCCGQ11LM"); without one, the decoder tries the catalog's
     # definitions of this kind, so an installer need not know the exact model.
     model: str | None = None
+
+    @field_validator("role")
+    @classmethod
+    def _role_known_or_room(cls, role: str) -> str:
+        """A known role, or the name of another room. A name one slip from a known role
+        is a typo, refused: taken as another room, 'bathrom' would quietly lose every
+        bathroom inference."""
+        if role in KNOWN_ROLES:
+            return role
+        typo = next((known for known in KNOWN_ROLES if _one_slip_apart(role, known)), None)
+        if typo:
+            raise ValueError(
+                f"unknown role {role!r}: did you mean {typo!r}? (another room needs a "
+                "name of its own, e.g. 'hall' or 'study')"
+            )
+        if not _OTHER_ROOM.match(role):
+            raise ValueError(
+                f"role {role!r} is neither a known role ({', '.join(KNOWN_ROLES)}) nor "
+                "the name of a room (lower-case letters, digits and '_', e.g. 'hall')"
+            )
+        return role
+
+    @property
+    def other_room(self) -> bool:
+        """Whether the device sits in a room the detectors know only as a room."""
+        return self.role not in KNOWN_ROLES
 
     @field_validator("source")
     @classmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from contracts.home import HomeConfig
 
-from .settings import BATHROOM_DOOR_ROLES, ROOM_OF_ROLE, WEARABLE_KINDS
+from .settings import BATHROOM_DOOR_ROLES, WEARABLE_KINDS, room_of
 
 FIXED_KINDS = ("door", "motion", "presence", "appliance", "fall_radar")
 
@@ -32,7 +32,7 @@ class Coverage:
     @classmethod
     def of(cls, config: HomeConfig) -> Coverage:
         fixed = [d for d in config.devices if d.kind in FIXED_KINDS]
-        rooms = frozenset(ROOM_OF_ROLE[d.role] for d in fixed if d.role in ROOM_OF_ROLE)
+        rooms = frozenset(filter(None, (room_of(d.role) for d in fixed)))
         occupancy = [d for d in fixed if d.kind in ("presence", "fall_radar")]
         return cls(
             rooms=rooms,
@@ -45,7 +45,7 @@ class Coverage:
                 d.id for d in occupancy if d.role not in ("bathroom", "toilet")
             ),
             beds=frozenset(d.id for d in occupancy if d.role == "bed"),
-            bedroom_sensors=frozenset(d.id for d in fixed if ROOM_OF_ROLE.get(d.role) == "bedroom"),
+            bedroom_sensors=frozenset(d.id for d in fixed if room_of(d.role) == "bedroom"),
             care_home=config.place is not None,
             bathroom_door=any(d.role in BATHROOM_DOOR_ROLES for d in fixed),
         )

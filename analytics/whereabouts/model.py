@@ -35,13 +35,13 @@ from .installation import Installation
 from .places import place_of, posture_of
 from .sensors import BINARY_METRICS, Sensors
 from .settings import (
-    ROOM_OF_ROLE,
     SETTINGS_NAME,
     WEARABLE_KINDS,
     Context,
     Observation,
     SensorSettings,
     WhereaboutsSettings,
+    room_of,
 )
 from .signals import Signal, Signals
 from .wearables import Wearables
@@ -92,7 +92,7 @@ class Whereabouts:
             d.id
             for d in home.config.devices
             if d.kind in ("motion", "presence")
-            and ROOM_OF_ROLE.get(d.role) not in (None, "bathroom", "bedroom")
+            and room_of(d.role) not in (None, "bathroom", "bedroom")
         )
         self.now: float | None = None
         self.started: float | None = None  # monitoring began
@@ -448,7 +448,7 @@ class Whereabouts:
         """An occupancy sensor in ``room`` (not the bathroom's) that is believed sees
         someone."""
         for device in self.coverage.resting_places:
-            if ROOM_OF_ROLE.get(self._role[device]) != room or not self.believed(device):
+            if room_of(self._role[device]) != room or not self.believed(device):
                 continue
             level = self.sensors.level(device)
             if level is not None and level[0] and not self._lost_off(device):
@@ -463,7 +463,7 @@ class Whereabouts:
         if device not in self.coverage.resting_places:
             return False
         level = self.sensors.level(device)
-        room = ROOM_OF_ROLE.get(self._role[device])
+        room = room_of(self._role[device])
         if level is None or not level[0] or room is None:
             return False
         return any(ts > level[1] for other, ts in self.seen_in.items() if other != room)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .settings import BATHROOM_DOOR_ROLES, ROOM_OF_ROLE, Context
+from .settings import BATHROOM_DOOR_ROLES, Context, room_of
 from .signals import Signal
 
 BATHROOM = "bathroom"
@@ -51,7 +51,7 @@ def place_of(signal: Signal, role: str, *, in_bathroom: bool, previous: str) -> 
         return role
     if role in BATHROOM_DOOR_ROLES:
         return "bathroom_door"
-    return ROOM_OF_ROLE.get(role, "unknown")
+    return room_of(role) or "unknown"
 
 
 def posture_of(place: str, occupied: Callable[[str], bool]) -> Context:

@@ -30,6 +30,22 @@ ROOM_OF_ROLE: dict[str, str] = {
     "living_room": "living_room",
     "chair": "living_room",
 }
+# Roles that are not a room of the home: where a wearable sits, a care home's unit door.
+NOT_ROOMS = ("wrist", "waist", "chest", "unit_door")
+
+
+def room_of(role: str) -> str | None:
+    """The room a fixed sensor's role puts her in: a known role's room, or for a room the
+    detectors know only by name (a ``hall``, a ``study``: contracts.home), that room,
+    where she is seen moving about like anywhere else.
+
+    >>> room_of("toilet_door"), room_of("hall"), room_of("wrist")
+    ('bathroom', 'hall', None)
+    """
+    if role in NOT_ROOMS:
+        return None
+    return ROOM_OF_ROLE.get(role, role)
+
 
 ObservationKind = Literal["gap", "sleep", "outing", "bathroom"]
 Context = Literal["about", "resting"]

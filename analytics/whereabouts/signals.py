@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .sensors import Edge
-from .settings import BATHROOM_DOOR_ROLES, ROOM_OF_ROLE, WhereaboutsSettings
+from .settings import BATHROOM_DOOR_ROLES, WhereaboutsSettings, room_of
 from .state import Stateful
 
 BATHROOM_ROLES = ("bathroom", "toilet")
@@ -66,7 +66,7 @@ class Signals(Stateful):
         if not edge.trusted:
             return None
         role = edge.role
-        room = ROOM_OF_ROLE.get(role)
+        room = room_of(role)
         where = role.replace("_", " ")
         if edge.metric == "contact":
             if edge.first:

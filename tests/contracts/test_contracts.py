@@ -55,8 +55,9 @@ def test_night_spans_midnight():
         (("source: native}", 'source: "mqtt:band"}'), "source must be"),
         (("id: bathroom_door", "id: front_door"), "two devices share the id 'front_door'"),
         (("kind: fall_radar", "kind: toaster"), "devices.2.kind"),
-        (("role: bathroom,", "role: hallway,"), "devices.2.role: Input should be"),
-        (("role: bathroom,", "role: hallway,"), "(got 'hallway')"),
+        (("role: bathroom,", "role: bathrom,"), "devices.2.role: unknown role"),
+        (("role: bathroom,", "role: bathrom,"), "did you mean 'bathroom'?"),
+        (("role: bathroom,", "role: Hallway,"), "neither a known role"),
         (("birth_year: 1942", "birth_year: 1642"), "resident.birth_year"),
         (("birth_year: 1942", "birth_year: 1642"), "(got 1642)"),
         (("home: h001", "home: h/001"), "home"),
@@ -67,6 +68,33 @@ def test_invalid_home_config_is_refused_with_the_reason(change, words):
         HomeConfig.parse(ARCHITECTURE_EXAMPLE.replace(*change), source="h001.yaml")
     assert words in str(caught.value)
     assert "h001.yaml" in str(caught.value)
+
+
+@pytest.mark.parametrize("room", ["hall", "study", "dining_room", "stairs"])
+def test_a_sensor_in_a_room_of_another_name_is_part_of_the_home(room):
+    """Homes have halls and studies: a role the detectors do not know by name is the room
+    it names, not a reason to refuse the whole home."""
+    home = HomeConfig.parse(ARCHITECTURE_EXAMPLE.replace("role: bathroom,", f"role: {room},"))
+    assert home.device("radar_bath").role == room and home.device("radar_bath").other_room
+    assert not home.device("front_door").other_room
+    assert HomeConfig.parse(home.to_yaml()) == home
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("bathrom", "bathroom"),
+        ("Bathroom", "bathroom"),
+        ("front door", "front_door"),
+        ("toilett", "toilet"),
+        ("bedroom2", "bedroom"),
+        ("kitchn", "kitchen"),
+    ],
+)
+def test_a_role_one_slip_from_a_known_one_is_refused_as_a_typo(typo, meant):
+    # Taken as a room of its own, it would quietly lose what the detectors infer there.
+    with pytest.raises(HomeConfigError, match=f"did you mean '{meant}'"):
+        HomeConfig.parse(ARCHITECTURE_EXAMPLE.replace("role: bathroom,", f'role: "{typo}",'))
 
 
 def test_occupancy_and_appliance_sensors_with_their_roles_are_part_of_a_home():

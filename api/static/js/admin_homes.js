@@ -62,6 +62,8 @@ function deviceRow(index, existing = null) {
     id.value = existing.id;
     id.dataset.typed = "1";
     fit();
+    // A room the list does not name (a hall, a study: the contract allows it) stays as saved.
+    if (!ROLES.includes(existing.role)) role.append(h("option", { value: existing.role }, existing.role));
     role.value = existing.role;
     zigbee.value = existing.source.startsWith("zigbee2mqtt:") ? existing.source.slice(12) : "";
     return row;
