@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import HomeConfigError, describe_validation_error
 from .topics import RESERVED_HOME_IDS
@@ -182,6 +190,46 @@ class Contact(_Frozen):
     notify: tuple[Literal["app", "sms", "call", "wechat"], ...] = ("app",)
 
 
+# The longest absence that can be announced at once: a stay in hospital, a season at a
+# child's. Longer, and the home should be paused, not monitored with its alerts off.
+AWAY_LONGEST = timedelta(days=92)
+
+
+class AwayPeriod(_Frozen):
+    """An absence the family or the station announced (外出登记): she is staying at her
+    daughter's, or in hospital, from ``start`` until ``end``. Her routine alerts are off
+    meanwhile (analytics.activity), unless the front door sees her come home sooner; falls,
+    SOS and vital signs never are.
+
+    >>> from datetime import datetime, timezone
+    >>> AwayPeriod(start=datetime(2026, 12, 1, 9, tzinfo=timezone.utc),
+    ...            end=datetime(2026, 12, 1, 8, tzinfo=timezone.utc))
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for AwayPeriod
+      Value error, an absence must end after it starts ...
+    """
+
+    start: AwareDatetime
+    end: AwareDatetime
+    note: str = Field(default="", max_length=200)  # "at her daughter's in Hefei"
+    by: str | None = Field(default=None, max_length=64)  # who announced it (an account)
+
+    @model_validator(mode="after")
+    def _a_real_span(self) -> AwayPeriod:
+        if self.end <= self.start:
+            raise ValueError(
+                f"an absence must end after it starts (start {self.start.isoformat()}, "
+                f"end {self.end.isoformat()})"
+            )
+        if self.end - self.start > AWAY_LONGEST:
+            raise ValueError(f"an absence may be announced for {AWAY_LONGEST.days} days at most")
+        return self
+
+    def covers(self, epoch: float) -> bool:
+        return self.start.timestamp() <= epoch < self.end.timestamp()
+
+
 class HomeConfig(_Frozen):
     """A home as ARCHITECTURE.md defines it.
 
@@ -206,6 +254,8 @@ class HomeConfig(_Frozen):
     # Detector settings by detector name (thresholds, windows); the analytics package
     # owns their meaning and defaults, the config only carries the home's overrides.
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Absences announced by the family or the station (AwayPeriod); the hub keeps them.
+    away: tuple[AwayPeriod, ...] = Field(default=(), max_length=20)
 
     @field_validator("home")
     @classmethod
@@ -238,6 +288,11 @@ class HomeConfig(_Frozen):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def away_at(self, epoch: float) -> AwayPeriod | None:
+        """The announced absence ``epoch`` falls in (the one ending last, if several)."""
+        found = [period for period in self.away if period.covers(epoch)]
+        return max(found, key=lambda period: period.end) if found else None
 
     def device(self, device_id: str) -> DeviceConfig | None:
         return next((d for d in self.devices if d.id == device_id), None)

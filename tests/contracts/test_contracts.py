@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
@@ -192,3 +193,29 @@ def test_a_bad_line_names_file_and_line_and_can_be_skipped(tmp_path):
     assert len(kept) == 2
     assert [error.line for error in refused] == [2, 4]
     assert "above valid range" in refused[1].reason
+
+
+def test_an_announced_absence_travels_with_the_config_and_says_when_it_applies():
+    home = HomeConfig.parse(ARCHITECTURE_EXAMPLE)
+    away = {"start": "2026-12-01T09:00:00+08:00", "end": "2026-12-06T18:00:00+08:00",
+            "note": "在合肥女儿家", "by": "li.ming"}  # fmt: skip
+    home = HomeConfig.model_validate({**home.model_dump(), "away": [away]})
+    assert HomeConfig.parse(home.to_json()) == home == HomeConfig.parse(home.to_yaml())
+    start, end = (datetime.fromisoformat(away[k]).timestamp() for k in ("start", "end"))
+    assert home.away_at(start) == home.away[0] and home.away_at(end - 1) == home.away[0]
+    assert home.away_at(start - 1) is None and home.away_at(end) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "words"),
+    [
+        ("2026-12-06T18:00:00+08:00", "2026-12-01T09:00:00+08:00", "must end after it starts"),
+        ("2026-12-01T09:00:00+08:00", "2027-06-01T09:00:00+08:00", "92 days at most"),
+        ("2026-12-01T09:00:00", "2026-12-06T18:00:00+08:00", "timezone"),
+    ],
+)
+def test_an_absence_that_cannot_be_is_refused_with_the_reason(start, end, words):
+    document = {**HomeConfig.parse(ARCHITECTURE_EXAMPLE).model_dump(mode="json")}
+    document["away"] = [{"start": start, "end": end}]
+    with pytest.raises(HomeConfigError, match=words):
+        HomeConfig.parse(json.dumps(document))
