@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 
 from hub import districts, reports
 from hub.accounts import Scope, save_user
+from hub.alerts import AlertManager
 from hub.registry import save_home, save_station
 from hub.reports import Section
-from hub.schema import Alert, User
+from hub.schema import Alert, EventRow, Home, User
 from hub.store import Store
 from tests.support.factories import make_home
 from tests.support.stores import fresh_database
@@ -167,3 +168,53 @@ def test_a_section_plugs_in_and_the_csv_says_what_has_no_data(tmp_path):
     assert ["district", "d9", "空区", "2026-12", "acknowledge", "median_s", ""] in (
         reports.csv_rows("2026-12", [report])
     )
+
+
+def test_a_second_fall_on_an_acknowledged_case_does_not_stretch_its_time_to_acknowledge(
+    tmp_path,
+):
+    """Through the alert manager: a fall acknowledged after a minute; she got up; three hours
+    later she fell again, the same case re-activated and unacknowledged, acknowledged again
+    after two minutes. The station took a minute to react to the case, not three hours."""
+    store = Store(fresh_database(tmp_path))
+    now = [START + 2 * DAY]
+    manager = AlertManager(clock=lambda: now[0])
+    with store.transaction() as session:
+        save_station(session, "st1", name="站 st1")
+        save_home(session, make_home("h1", "st1"), now=now[0])
+    seq = iter(range(1, 100))
+
+    def fall(state: str) -> list:  # type: ignore[type-arg]
+        with store.transaction() as session:
+            row = EventRow(
+                edge="h1", seq=next(seq), home_id="h1", kind="fall", state=state,
+                severity="critical", ts=now[0], started=now[0], detector="fall", device=None,
+                evidence={}, received_at=now[0],
+            )  # fmt: skip
+            session.add(row)
+            return manager.on_event(session, session.get(Home, "h1"), row)
+
+    def acknowledge(alert_id: int) -> None:
+        with store.transaction() as session:
+            manager.acknowledge(session, alert_id, "张丽")
+
+    (raised,) = fall("raised")
+    now[0] += 60
+    acknowledge(raised.alert["id"])
+    now[0] += 600
+    fall("cleared")
+    now[0] += 3 * 3600
+    (again,) = fall("raised")
+    assert again.alert["id"] == raised.alert["id"]
+    assert again.alert["state"] == "active_unacknowledged"
+    now[0] += 120
+    acknowledge(raised.alert["id"])
+
+    start, end = reports.month_bounds(date(2026, 12, 1), ZoneInfo("Asia/Shanghai"))
+    with store.sessions() as session:
+        station = districts.Area("station", "st1", "站 st1", None, ("st1",))
+        report = reports.area_report(session, station, start, end, now[0])
+    store.close()
+    ack = report["acknowledge"]
+    assert (ack["acknowledged"], ack["median_s"], ack["p90_s"]) == (1, 60.0, 60.0)
+    assert (ack["critical"]["within_5min"], ack["critical"]["share_within_5min"]) == (1, 1.0)
