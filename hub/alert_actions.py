@@ -18,6 +18,7 @@ from, to; or ``not_adapted``: at the cap, or too soon after the last step).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +27,11 @@ from sqlalchemy.orm import Session
 from contracts.alert import OUTCOMES
 
 from . import event_order, feedback
-from .alert_case import AlertCases, AlertError, AlertUpdate
+from .alert_case import HOME_OFFLINE, AlertCases, AlertError, AlertUpdate
 from .alert_escalation import Escalation
 from .notices import queue_voice_prompt
 from .registry import set_factor
-from .schema import Alert, Home
+from .schema import Alert, EventRow, Home
 from .views import local_time
 from .visits import VISIT_OUTCOMES, record_alert_visit
 
@@ -122,8 +123,8 @@ class AlertActions:
         # She got up while the case was closed: the edge's clear found no open alert. Not
         # applied, the case would say she is still down, and her next fall would be only an
         # update of it (acknowledged, if it was: nobody told).
-        cleared = event_order.cleared_while_resolved(session, alert) if alert.active else None
-        state = {} if cleared is None else {"active": False, "cleared_at": cleared.received_at}
+        cleared = _cleared_while_resolved(session, alert, home, now) if alert.active else None
+        state = {} if cleared is None else {"active": False, "cleared_at": cleared.at}
         self.cases.change(
             session, alert, lambda current: _require_reopenable(current, now),
             Alert.resolved_at == alert.resolved_at,
@@ -131,11 +132,9 @@ class AlertActions:
         )  # fmt: skip
         self.cases.record(session, alert, actor, "reopened", detail)
         if cleared is not None:
-            if cleared.alert_id is None:
-                cleared.alert_id = alert.id
-            self.cases.record(
-                session, alert, f"edge:{cleared.edge}", "cleared", {"while_resolved": True}
-            )
+            if cleared.event is not None and cleared.event.alert_id is None:
+                cleared.event.alert_id = alert.id
+            self.cases.record(session, alert, cleared.actor, "cleared", {"while_resolved": True})
         return self.cases.update_of(alert, home, "reopened", actor)
 
     def close(
@@ -181,6 +180,29 @@ class AlertActions:
             session, alert, actor, "adapted",
             {"kind": step.kind, "from": step.old, "to": step.new, "reason": "false_alarm"},
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Clear:
+    """A clear that came while the case was resolved: when, by whom, and the edge's event
+    (None for the hub's own home_offline)."""
+
+    at: float
+    actor: str
+    event: EventRow | None = None
+
+
+def _cleared_while_resolved(
+    session: Session, alert: Alert, home: Home, now: float
+) -> _Clear | None:
+    if alert.kind == HOME_OFFLINE:
+        # The hub stores no event of its own: with no open case, the home coming back
+        # cleared nothing. Its status says whether it is back, and since when.
+        if home.status != "online":
+            return None
+        return _Clear(home.status_at if home.status_at is not None else now, "hub")
+    event = event_order.cleared_while_resolved(session, alert)
+    return None if event is None else _Clear(event.received_at, f"edge:{event.edge}", event)
 
 
 def _require_open(alert: Alert) -> None:

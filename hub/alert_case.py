@@ -27,6 +27,10 @@ from .escalation import DEFAULT_POLICIES, EscalationPolicies
 from .schema import Alert, AlertChange, Home
 from .views import alert_document
 
+# Raised by the hub itself (hub/alerts.py): a home's edge has said nothing (or "offline")
+# for this long, so nothing that happens there reaches the station.
+HOME_OFFLINE = "home_offline"
+
 
 class AlertError(HubError):
     """An action on an alert that cannot be done; ``status`` is the HTTP status it maps to."""

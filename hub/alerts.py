@@ -25,8 +25,10 @@ resolve            not resolved; with an outcome               closed; a false a
 reopen             resolved by a person less than a day ago,   open again as it was before
                    and no other open alert of its home and     the resolve (acknowledged
                    kind                                        or not), but cleared if its
-                                                               edge cleared it meanwhile;
-                                                               no new escalation
+                                                               edge cleared it meanwhile
+                                                               (home_offline: if the home
+                                                               is online again); no new
+                                                               escalation
 =================  ==========================================  ============================
 
 Every change is a row of ``alert_history`` (who, when, what). A notification that cannot be
@@ -63,7 +65,14 @@ from contracts.topics import DEFAULT_PREFIX
 
 from . import arbiter, event_order, ward_routing
 from .alert_actions import REOPEN_WITHIN_S, AlertActions
-from .alert_case import AlertCases, AlertError, AlertNotFound, AlertSettings, AlertUpdate
+from .alert_case import (
+    HOME_OFFLINE,
+    AlertCases,
+    AlertError,
+    AlertNotFound,
+    AlertSettings,
+    AlertUpdate,
+)
 from .alert_escalation import Escalation
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
 from .schema import Alert, EventRow, Home
@@ -89,9 +98,6 @@ SUBSUMED_BY: dict[str, tuple[str, ...]] = {
 RESOLVED_ON_CLEAR = frozenset(
     {"device_offline", "battery_low", "home_offline", "sensor_stuck", "sensor_flapping"}
 )
-# Raised by the hub itself: a home's edge has said nothing (or "offline") for this long, so
-# nothing that happens there reaches the station.
-HOME_OFFLINE = "home_offline"
 
 
 class AlertManager:
@@ -372,10 +378,16 @@ class AlertManager:
         for home in homes:
             if not arbiter.try_lock_home(session, home.id):
                 continue  # another worker is at this home: the next tick sees its result
-            if self._cases.open(session, home.id, HOME_OFFLINE) is None:
-                since = home.status_at or now
+            since = home.status_at or now
+            alert = self._cases.open(session, home.id, HOME_OFFLINE)
+            if alert is None:
                 event = self._hub_event(home, "raised", since, {"offline_since": since})
                 updates.extend(self._raise(session, home, event, "hub"))
+            elif not alert.active:
+                # A case reopened after the home was back (hub/alert_actions.py): offline
+                # again, it is a return, as an edge's repeat re-activates its cleared case.
+                event = self._hub_event(home, "updated", since, {"offline_since": since})
+                updates.extend(self._update(session, home, alert, event, "hub"))
         return updates
 
     def raise_hub_alert(

@@ -1,6 +1,7 @@
 """Reopening a resolved case (hub/alert_actions.py): within a day, by a person's resolve
 only, never beside a newer open alert of the same kind; recorded in the history with what it
-undid; cleared if its edge cleared it while it was resolved. On both stores."""
+undid; cleared if its edge cleared it while it was resolved (or, for the hub's own
+home_offline, if the home is online again). On both stores."""
 
 from __future__ import annotations
 
@@ -164,3 +165,65 @@ def test_a_reopened_case_stays_active_without_a_clear_from_the_edge_that_raised_
     act("resolve", second.alert["id"], "false_alarm", "张丽")
     # Her edge's newest word is a fall, not the clear before it.
     assert act("reopen", alert_id, "张丽").alert["state"] == "active_unacknowledged"
+
+
+def home_offline_resolved_then_back_online(store, manager, now, act) -> tuple[int, float]:
+    """A home_offline case acknowledged and resolved by hand; an hour later the home's
+    gateway comes back (no open case for the hub to clear). Its id, and when it came back."""
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", now[0]
+    now[0] += manager.home_offline_after_s + 1
+    with store.transaction() as session:
+        (raised,) = manager.homes_offline(session)
+    alert_id = raised.alert["id"]
+    act("acknowledge", alert_id, "张丽")
+    act("resolve", alert_id, "handled", "张丽", "家属说路由器拔了")
+    now[0] += 3600
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "online", now[0]
+        assert manager.home_online(session, home) == []
+    return alert_id, now[0]
+
+
+def test_a_home_offline_case_reopened_after_the_home_came_back_says_it_is_online(world):
+    store, manager, now, _event, act = world
+    alert_id, back_at = home_offline_resolved_then_back_online(store, manager, now, act)
+    now[0] += 600
+
+    update = act("reopen", alert_id, "张丽", "结果选错了")
+    assert update.alert["state"] == "cleared_acknowledged"  # not "the home is offline"
+    assert history(store, alert_id)[-2:] == [
+        ("张丽", "reopened", {"outcome": "handled", "resolved_by": "张丽", "note": "结果选错了"}),
+        ("hub", "cleared", {"while_resolved": True}),
+    ]
+    with store.sessions() as session:
+        assert session.get(Alert, alert_id).cleared_at == back_at  # when the home came back
+    # The gateway's next heartbeat leaves it to the dispatcher who reopened it.
+    with store.transaction() as session:
+        assert manager.home_online(session, session.get(Home, HOME)) == []
+    assert act("resolve", alert_id, "other", "张丽").alert["outcome"] == "other"
+
+
+def test_a_reopened_home_offline_case_pages_again_when_the_home_goes_offline_again(world):
+    store, manager, now, _event, act = world
+    alert_id, _back_at = home_offline_resolved_then_back_online(store, manager, now, act)
+    act("reopen", alert_id, "张丽")
+    now[0] += 3600
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", now[0]
+        told = len(session.scalars(select(Delivery)).all())
+    now[0] += manager.home_offline_after_s + 1
+
+    with store.transaction() as session:
+        (again,) = manager.homes_offline(session)
+    # The same case, active again; the acknowledgement was for the spell before.
+    assert again.alert["id"] == alert_id
+    assert again.alert["state"] == "active_unacknowledged"
+    with store.sessions() as session:
+        assert len(session.scalars(select(Delivery)).all()) > told
+    with store.transaction() as session:  # back again: the hub closes it, as any spell
+        (back,) = manager.home_online(session, session.get(Home, HOME))
+    assert (back.change, back.alert["outcome"]) == ("resolved", "recovered")
