@@ -55,9 +55,13 @@ def kept_s(config: HomeConfig) -> float:
 
 def impact_of(event: Event) -> float:
     """When a fall's impact was: its accelerometer evidence's, else when the fall started."""
-    impact = event.evidence.get("impact_ts")
-    is_time = isinstance(impact, int | float) and not isinstance(impact, bool)
-    return float(impact) if is_time and math.isfinite(impact) else event.started
+    impact = _number(event.evidence.get("impact_ts"))
+    return event.started if impact is None else impact
+
+
+def _number(value: Any) -> float | None:
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if is_number and math.isfinite(value) else None
 
 
 class FallWindows:
@@ -97,7 +101,10 @@ class FallWindows:
         history = self.histories.get(event.device) if event.device else None
         if event.kind != "fall" or event.state != "raised" or history is None:
             return None
-        return history.window(event.device, tz, impact_of(event))
+        # A fall the detector put on the home's time (the wearable's clock was set back) is
+        # found in the kept stream by the wearable's clock, and its window given on the home's.
+        behind = _number(event.evidence.get("clock_corrected_s")) or 0.0
+        return history.window(event.device, tz, impact_of(event) - behind, behind)
 
     @staticmethod
     def _keep_s(config: HomeConfig) -> float:
@@ -179,17 +186,20 @@ class AccelHistory:
             self.batches.popleft()
             self.samples -= len(first)
 
-    def window(self, device: str, tz: tzinfo, impact: float) -> dict[str, Any] | None:
+    def window(
+        self, device: str, tz: tzinfo, impact: float, behind: float = 0.0
+    ) -> dict[str, Any] | None:
         """The kept samples around ``impact`` as an event's ``window``, rounded to 3 decimals
         (mg) to keep the message small; None if what is kept does not reach the impact (a
-        confirmation wait longer than was kept, a stream that stopped long before)."""
+        confirmation wait longer than was kept, a stream that stopped long before). Its
+        start is ``behind`` seconds later than the wearable stamped it."""
         if not self.batches or not self.start <= impact <= self.end + IMPACT_AFTER_S:
             return None
         rate = self.rate_hz
         samples = np.concatenate([samples for _, samples in self.batches])
         first = max(0, math.floor((impact - IMPACT_BEFORE_S - self.start) * rate + 1e-6))
         last = min(len(samples), math.floor((impact + IMPACT_AFTER_S - self.start) * rate + 1e-6))
-        start = self.start + first / rate
+        start = self.start + first / rate + behind
         return {
             "device": device,
             "rate_hz": rate,

@@ -77,6 +77,8 @@ class FallEventDetector(Detector):
         self.cancelled = 0
         self.late_batches = 0
         self.clock_jumps = 0  # wearables' clocks set back: their streams started again
+        # How far behind the home's time each wearable whose clock was set back stamps.
+        self.clock_behind: dict[str, float] = {}
         # Each wearable's batches from before its stream's end: late, or a clock set back.
         self.backward: dict[str, BackwardBatches[_Batch]] = {}
         self.lost_streams = 0  # saved accelerometer streams that could not be restored
@@ -93,11 +95,14 @@ class FallEventDetector(Detector):
 
     def claims(self, reading: Reading) -> bool:
         # During the confirmation window the wearable's button means "cancel", not "SOS".
+        if self.pending is None or reading.metric != "sos":
+            return False
+        # The button is stamped on the same clock as the fall it cancels: a deadline moved
+        # to the home's time would otherwise take a press long after it as a cancel.
+        behind = self.pending["evidence"].get("clock_corrected_s", 0.0)
         return (
-            self.pending is not None
-            and reading.metric == "sos"
-            and reading.device == self.pending["device"]
-            and reading.epoch <= self.pending["deadline"]
+            reading.device == self.pending["device"]
+            and reading.epoch + behind <= self.pending["deadline"]
         )
 
     def feed(self, reading: Reading) -> list[Event]:
@@ -156,6 +161,8 @@ class FallEventDetector(Detector):
         if not self._is_late(device, detector, t0, rate):
             if (backward := self.backward.get(device)) is not None:
                 self.late_batches += backward.drop()  # the stream went on: they were late
+            if device in self.clock_behind:
+                events += self._clock_put_right(device, placement, detector, t0)
             batches = [(t0, rate, samples)]
         else:
             # Late (an out-of-order batch cannot be spliced into the past), or the first of
@@ -169,6 +176,11 @@ class FallEventDetector(Detector):
             if detector is not None:
                 for detection in detector.flush():  # the old stream ends here
                     events.extend(self._detected(device, placement, detection))
+            # The new stream is stamped this much behind the home's time, at least (what
+            # passed between the old stream's end and the first held batch is not known).
+            went_back = self.stream_end.get(device, backward.start) - backward.start
+            behind = self.clock_behind.get(device, 0.0) + went_back
+            self.clock_behind[device] = round(behind, 3)  # stamps are to the millisecond
             detector = self.wearables[device] = FallDetector(placement)
             batches = backward.take()
         if detector is None:
@@ -184,7 +196,28 @@ class FallEventDetector(Detector):
 
     def _detected(self, device: str, placement: str, detection: FallDetection) -> list[Event]:
         evidence = {"source": "accelerometer", "placement": placement, **detection.evidence}
-        return self._wearable_fall(device, detection.ts, evidence)
+        ts = detection.ts
+        if behind := self.clock_behind.get(device):
+            # Stamped by a clock set back, the fall would be raised that far in the past:
+            # the alert's time wrong, her cancel window over before it opened, the next
+            # door or motion taken for her getting up. So it is put on the home's time.
+            ts += behind
+            evidence.update(impact_ts=ts, clock_corrected_s=behind)
+        return self._wearable_fall(device, ts, evidence)
+
+    def _clock_put_right(
+        self, device: str, placement: str, detector: FallDetector | None, t0: float
+    ) -> list[Event]:
+        """A batch after a gap of at least the time its clock was behind: the clock was
+        put right (a correction, a forward NTP step). The stream before it is decided on the
+        clock it was stamped with, the one after it on the home's. A shorter gap is a
+        silence of the wearable (out of range, messages lost), its clock still behind."""
+        if t0 - self.stream_end.get(device, t0) < self.clock_behind[device]:
+            return []
+        flushed = detector.flush() if detector is not None else []
+        events = [e for d in flushed for e in self._detected(device, placement, d)]
+        del self.clock_behind[device]
+        return events
 
     def _is_late(self, device: str, detector: FallDetector | None, t0: float, rate: float) -> bool:
         """A batch that starts at or before a sample the stream already holds. A device
@@ -287,6 +320,7 @@ class FallEventDetector(Detector):
             "cancelled": self.cancelled,
             "late_batches": self.late_batches,
             "clock_jumps": self.clock_jumps,
+            "clock_behind": dict(self.clock_behind),
             "backward": {
                 device: [[t0, rate, samples.tolist()] for t0, rate, samples in held.batches]
                 for device, held in self.backward.items()
@@ -318,6 +352,7 @@ class FallEventDetector(Detector):
         self.cancelled = state["cancelled"]
         self.late_batches = state["late_batches"]
         self.clock_jumps = state.get("clock_jumps", 0)  # saved before clock jumps were told
+        self.clock_behind = dict(state.get("clock_behind", {}))  # ... or were corrected for
         self.backward = {}
         for device, batches in state.get("backward", {}).items():
             held = self.backward[device] = BackwardBatches()

@@ -634,6 +634,30 @@ def test_the_window_holds_the_last_seconds_of_one_stream_and_only_a_raised_weara
         pipeline.outbox.close()
 
 
+def test_a_fall_after_the_bands_clock_went_back_has_its_time_and_window_on_the_homes_clock(
+    tmp_path,
+):
+    pipeline = pipeline_in(tmp_path)
+    try:
+        assert fed(pipeline, accel_messages("band", hold(UP, 60.0), T0)) == []
+        # A message of half a minute ago sent again; then the band's clock set back two
+        # hours, and a fall 16 s later (the band's messages sent as the seconds pass).
+        fed(pipeline, accel_messages("band", hold(UP, 1.0), T0 + 30))
+        behind = 2 * 3600.0
+        signal, impact_s = fall_signal(lie_s=20.0)
+        samples = np.vstack([hold(UP, 5.0), walk(5.0), signal])
+        (fall,) = fed(pipeline, accel_messages("band", samples, T0 + 60 - behind))
+        impact = T0 + 60 + 10.0 + impact_s  # the home's time
+        assert (fall["kind"], fall["state"]) == ("fall", "raised")
+        assert abs(epoch(fall["started"]) - impact) < 0.1
+        assert fall["evidence"]["clock_corrected_s"] == behind
+        window = fall["window"]
+        magnitudes = np.linalg.norm(window["samples"], axis=1)
+        assert abs(epoch(window["start"]) + magnitudes.argmax() / 50 - impact) < 0.05
+    finally:
+        pipeline.outbox.close()
+
+
 def test_a_radar_fall_has_no_window_and_a_gap_or_a_new_rate_starts_the_stream_afresh(tmp_path):
     pipeline = pipeline_in(tmp_path)
     try:

@@ -150,9 +150,82 @@ def test_a_fall_is_detected_soon_after_the_wearables_clock_is_set_back():
     assert monitor.feed_many(accel_batches(walk(60.0), start=3600.0)) == []
     events = monitor.feed_many(accel_batches(np.vstack([walk(10.0), signal])))
     assert [(e.kind, e.state) for e in events] == [("fall", "raised")]
-    assert abs(events[0].started - (T0 + 10.0 + impact_s)) < 0.5
+    # At the home's time: the stream had got to 3660 s when the clock went back.
+    assert abs(events[0].started - (T0 + 3660.0 + 10.0 + impact_s)) < 0.5
+    assert events[0].evidence["clock_corrected_s"] == 3660.0
     falls = monitor.detectors[0]
     assert (falls.clock_jumps, falls.late_batches) == (1, 0)  # no batch lost to the jump
+
+
+BEHIND = 2 * 3600.0  # the pendant's clock set back two hours
+
+
+def sent_as_they_come(monitor: HomeMonitor, samples: np.ndarray, start: float, behind: float):
+    """The pendant's 1-s batches of ``samples`` from ``start`` (s after T0, the home's
+    time), each sent when its second is over and stamped ``behind`` seconds early by its
+    clock; the home's clock ticks before each (the edge's tick, other devices' readings)."""
+    events = []
+    for batch in accel_batches(samples, start=start - behind):
+        events += monitor.advance(batch.epoch + behind + 1.0)
+        events += monitor.feed(batch)
+    return events
+
+
+def fall_after_the_clock_went_back(thresholds: dict | None = None):
+    """A minute of the pendant on the home's time, then its clock set back 2 h, and a fall
+    16 s later. The monitor, its events and when she fell (s after T0, the home's time)."""
+    monitor = HomeMonitor(home(thresholds), detectors=[FallEventDetector, SosDetector])
+    assert monitor.feed_many(accel_batches(walk(60.0))) == []
+    signal, impact_s = fall_signal(lie_s=20.0)
+    events = sent_as_they_come(monitor, np.vstack([walk(10.0), signal]), 60.0, BEHIND)
+    return monitor, events, 60.0 + 10.0 + impact_s
+
+
+def test_a_fall_after_the_wearables_clock_went_back_is_raised_at_the_homes_time():
+    monitor, events, fell = fall_after_the_clock_went_back()
+    (fall,) = events
+    assert (fall.kind, fall.state) == ("fall", "raised")
+    assert abs(fall.started - (T0 + fell)) < 0.5  # not two hours before
+    assert fall.evidence["clock_corrected_s"] == BEHIND
+    assert fall.evidence["impact_ts"] == fall.started
+    # The front door 30 s after she fell is not her up again; four minutes after, it is.
+    assert monitor.feed(at(fell + 30, "front_door", "contact", "open")) == []
+    cleared = monitor.feed(at(fell + 240, "front_door", "contact", "closed"))
+    assert [(e.kind, e.state) for e in cleared] == [("fall", "cleared")]
+
+
+def test_a_fall_after_the_wearables_clock_went_back_still_waits_for_her_to_cancel():
+    monitor, events, fell = fall_after_the_clock_went_back({"fall": {"confirm_s": 30}})
+    assert events == []  # decided, and the home's clock has ticked on since
+    assert monitor.advance(T0 + fell + 29) == []
+    # Her button, stamped by the pendant's clock, inside the window: "I'm fine".
+    assert monitor.feed(at(fell + 29.5 - BEHIND, "pendant", "sos", True)) == []
+    assert monitor.advance(T0 + fell + 60) == []
+    assert monitor.detectors[0].cancelled == 1
+
+    monitor, events, fell = fall_after_the_clock_went_back({"fall": {"confirm_s": 30}})
+    # Pressed after the window, before the home's clock ticks: an SOS, not a late cancel.
+    sos = monitor.feed(at(fell + 31 - BEHIND, "pendant", "sos", True))
+    assert [(e.kind, e.state) for e in sos] == [("sos", "raised")]
+    raised = [e for e in monitor.advance(T0 + fell + 32) if e.kind == "fall"]
+    assert [e.state for e in raised] == ["raised"]
+    assert raised[0].ts - raised[0].started == 30 and abs(raised[0].started - (T0 + fell)) < 0.5
+
+
+def test_a_wearables_clock_is_corrected_for_until_it_is_put_right():
+    monitor, _, fell = fall_after_the_clock_went_back()
+    signal, impact_s = fall_signal(lie_s=20.0)
+    falls = np.vstack([walk(10.0), signal])
+    up_again = monitor.feed(at(fell + 240, "front_door", "contact", "open"))
+    assert [e.state for e in up_again] == ["cleared"]
+    # Silent for a few minutes (out of range), its clock still behind: still corrected.
+    (fall,) = sent_as_they_come(monitor, falls, fell + 300, BEHIND)
+    assert abs(fall.started - (T0 + fell + 300 + 10.0 + impact_s)) < 0.5
+    monitor.feed(at(fell + 600, "front_door", "contact", "closed"))
+    # Its clock put right (two hours forward): its own stamps again.
+    (fall,) = sent_as_they_come(monitor, falls, fell + 900, 0.0)
+    assert abs(fall.started - (T0 + fell + 900 + 10.0 + impact_s)) < 0.5
+    assert "clock_corrected_s" not in fall.evidence
 
 
 def test_a_clock_set_back_a_few_seconds_catches_up_by_itself():
@@ -178,7 +251,7 @@ def test_an_old_message_sent_again_just_after_an_impact_does_not_cost_the_fall()
 
 
 def test_a_restart_while_a_clock_jump_is_being_told_loses_nothing():
-    signal, _ = fall_signal(lie_s=20.0)
+    signal, impact_s = fall_signal(lie_s=20.0)
     readings = list(accel_batches(walk(30.0), start=3600.0))
     readings += accel_batches(np.vstack([walk(10.0), signal]))
     for cut in range(31, 37):  # the batches after the jump, before it is told
@@ -188,7 +261,12 @@ def test_a_restart_while_a_clock_jump_is_being_told_loses_nothing():
         monitor = HomeMonitor(home(), detectors=[FallEventDetector], state=state)
         events += monitor.feed_many(readings[cut:])
         assert [(e.kind, e.state) for e in events] == [("fall", "raised")], cut
+        assert abs(events[0].started - (T0 + 3630.0 + 10.0 + impact_s)) < 0.5, cut
         assert (monitor.detectors[0].clock_jumps, monitor.detectors[0].late_batches) == (1, 0)
+    # A state saved before the correction existed: no wearable's clock is corrected for.
+    del state["detectors"]["fall"]["clock_behind"]
+    restored = HomeMonitor(home(), detectors=[FallEventDetector], state=state)
+    assert restored.detectors[0].clock_behind == {}
 
 
 def test_a_bracelet_fall_can_wait_for_are_you_ok_while_the_pendant_raises_at_once():
