@@ -45,6 +45,7 @@ from typing import Any
 from analytics.detector import Detector
 from analytics.errors import AnalyticsError
 from analytics.events import SEVERITY_RANK, Event
+from analytics.falls import FallEventDetector
 from analytics.monitor import HomeMonitor
 from contracts import safe_json
 from contracts.errors import HomeConfigError
@@ -524,5 +525,19 @@ class HomePipeline:
                 "dropped_readings": self.counts.dropped_readings,
             },
             "refused": dict(self.counts.refused),
+            "detectors": self._detector_counts(),
             "devices": {device: dict(info) for device, info in sorted(self.devices.items())},
         }
+
+    def _detector_counts(self) -> dict[str, Any]:
+        """What the detectors skipped or mended in their input: kept with their state, so
+        counted since the state began, across restarts (``counts`` are this process's)."""
+        for detector in self.monitor.detectors:
+            if detector.name == FallEventDetector.name:
+                return {
+                    "fall": {
+                        "late_batches": detector.late_batches,
+                        "clock_jumps": detector.clock_jumps,
+                    }
+                }
+        return {}

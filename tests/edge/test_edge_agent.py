@@ -640,6 +640,9 @@ def test_a_fall_after_the_bands_clock_went_back_has_its_time_and_window_on_the_h
     pipeline = pipeline_in(tmp_path)
     try:
         assert fed(pipeline, accel_messages("band", hold(UP, 60.0), T0)) == []
+        assert pipeline.status("online")["detectors"] == {
+            "fall": {"late_batches": 0, "clock_jumps": 0}
+        }
         # A message of half a minute ago sent again; then the band's clock set back two
         # hours, and a fall 16 s later (the band's messages sent as the seconds pass).
         fed(pipeline, accel_messages("band", hold(UP, 1.0), T0 + 30))
@@ -654,6 +657,9 @@ def test_a_fall_after_the_bands_clock_went_back_has_its_time_and_window_on_the_h
         window = fall["window"]
         magnitudes = np.linalg.norm(window["samples"], axis=1)
         assert abs(epoch(window["start"]) + magnitudes.argmax() / 50 - impact) < 0.05
+        assert pipeline.status("online")["detectors"] == {
+            "fall": {"late_batches": 1, "clock_jumps": 1}
+        }
     finally:
         pipeline.outbox.close()
 
