@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from contracts.home import AwayPeriod
 from contracts.reading import Reading
 
 from ..condition import Condition
@@ -94,6 +95,48 @@ class ActivityDetector(Detector):
         if self.feedback != 1.0:
             text += FEEDBACK_NOTE.format(factor=self.feedback)
         return text
+
+    # ---------------------------------------------------------------- announced absences
+
+    def announced_away(self, ts: float) -> AwayPeriod | None:
+        """The absence announced for ``ts`` (the family's 外出登记: at her daughter's, in
+        hospital), unless the front door has seen her come home since it began: then she
+        is back sooner than announced, and watched again."""
+        period = self.home.config.away_at(ts)
+        if period is None or self._back_during(period, ts):
+            return None
+        return period
+
+    def counted_from(self, since: float, upto: float) -> tuple[float, AwayPeriod | None]:
+        """When a silence or an outing that began at ``since`` counts from, as of ``upto``:
+        the end of an absence announced over it (she is expected back then, not before),
+        unless she came home sooner; and that absence."""
+        start, over = since, None
+        for period in sorted(self.home.config.away, key=lambda p: p.start):
+            begins, ends = period.start.timestamp(), period.end.timestamp()
+            if begins <= upto and ends > start and not self._back_during(period, upto):
+                start, over = ends, period
+        return start, over
+
+    def announced_over(self, observation: Observation) -> bool:
+        """Whether an announced absence overlaps what was observed: not her routine."""
+        return any(
+            p.start.timestamp() < observation.end and p.end.timestamp() > observation.start
+            for p in self.home.config.away
+        )
+
+    def _back_during(self, period: AwayPeriod, ts: float) -> bool:
+        """Whether she came home during ``period``, by ``ts``: the front door, then signs
+        of her inside that hold (the door alone may be her son fetching her coat)."""
+        w = self.where
+        back = w.doorway.home_at
+        if back is None or not period.start.timestamp() <= back <= ts:
+            return False
+        return any(back <= seen <= ts for seen in w.seen_in.values())
+
+    def _away_text(self, period: AwayPeriod, reference: float) -> str:
+        note = f": {period.note}" if period.note else ""
+        return f"announced away until {self._local(period.end.timestamp(), reference)}{note}"
 
     # ---------------------------------------------------------------- evidence
 

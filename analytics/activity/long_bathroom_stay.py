@@ -98,6 +98,8 @@ class LongBathroomStayDetector(ActivityDetector):
             return self._while_open(upto)
         if stay is None or stay["since"] == self.raised_since:
             return []
+        if self.announced_away(stay["since"]) is not None:
+            return []  # someone else in her bathroom while she is away as announced
         threshold, usual = self.threshold(upto)
         deadline = stay["since"] + threshold
         if deadline > upto:

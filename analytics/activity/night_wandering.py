@@ -96,6 +96,8 @@ class NightWanderingDetector(ActivityDetector):
         if away is None:
             return []
         opened, last_door = away
+        if self.announced_away(opened) is not None:
+            return []  # the door used while she is away as announced: her family, a neighbour
         s = self.settings
         trim = s.learning_trim_s if w.learning(opened) else 0.0
         if self.raised_for == opened or not w.day.in_night(opened, trim, until_earliest_wake=True):

@@ -90,8 +90,12 @@ class NoActivityDetector(ActivityDetector):
         self.silence: list[Any] | None = None
         self.raised_at: float | None = None
         self.resting_at: float | None = None  # her night's rest begins, if it does
+        # The silence counts from the end of an absence announced over it (then, the end).
+        self.away_until: float | None = None
 
     def learn(self, observation: Observation) -> None:
+        if self.announced_over(observation):
+            return  # a week at her daughter's says nothing of how long her silences last
         self.limits.learn(observation)
 
     def time_zone_changed(self) -> None:
@@ -150,8 +154,11 @@ class NoActivityDetector(ActivityDetector):
             return self._while_open(upto)
         if not w.at_home or w.bathroom.stay is not None or w.resting or not w.last_awake:
             return []
-        last = w.last_home
-        if last is None or upto - last < self._shortest:
+        if w.last_home is None:
+            return []
+        # An announced absence: she is not expected home before it ends.
+        last, away = self.counted_from(w.last_home, upto)
+        if upto - last < self._shortest:
             return []
         rest = self._horizon(last)
         horizon = rest if rest is not None else last + self.settings.ceiling_s + HOUR
@@ -163,6 +170,7 @@ class NoActivityDetector(ActivityDetector):
         deadline, limit = found
         self.gap_from, self.threshold, self.resting_at = last, limit.threshold, rest
         self.silence, self.raised_at = silence, deadline
+        self.away_until = last if away is not None else None
         raised = self.condition.hold(
             deadline, "major", self._evidence(deadline, limit), started=last
         )
@@ -183,7 +191,7 @@ class NoActivityDetector(ActivityDetector):
                 "inactive_h": hours(back - self.gap_from),
             }
             self.gap_from = self.threshold = self.resting_at = self.silence = None
-            self.raised_at = None
+            self.raised_at = self.away_until = None
             return self._emit(self.condition.end(w.last[0], evidence))
         # Twice the limit, and never sooner after the alert than the limit itself (a
         # silence raised only when the hour came whose limit it exceeds).
@@ -216,14 +224,24 @@ class NoActivityDetector(ActivityDetector):
         usual_text = f"{hours(usual)} h" if usual is not None else "not known yet"
         inactive = ts - self.gap_from
         room = (w.last_room or "unknown").replace("_", " ")
+        since = f"no activity for {hours(inactive)} h"
+        last = self.gap_from
+        if self.away_until is not None and w.last_home is not None:
+            # Counted from when she was expected back, not from her last sign of life.
+            last = w.last_home
+            since = (
+                f"not seen back {hours(inactive)} h after her announced absence ended at "
+                f"{w.clock.local_text(self.away_until, ts)}"
+            )
         return {
             "summary": (
-                f"no activity for {hours(inactive)} h, last activity "
-                f"{w.clock.local_text(self.gap_from, ts)}; last seen {describe(place)}; her usual "
+                f"{since}, last activity "
+                f"{w.clock.local_text(last, ts)}; last seen {describe(place)}; her usual "
                 f"longest silence of this kind {usual_text}; threshold "
                 f"{hours(self.threshold)} h ({basis})"
             ),
-            "last_activity": self._local(self.gap_from, ts),
+            "last_activity": self._local(last, ts),
+            "away_until": self._local(self.away_until, ts) if self.away_until else None,
             "last_activity_what": w.last[2] if w.last else None,
             "last_activity_device": w.last[1] if w.last else None,
             "last_seen_in": w.last_room,
@@ -248,6 +266,7 @@ class NoActivityDetector(ActivityDetector):
             "silence": self.silence,
             "raised_at": self.raised_at,
             "resting_at": self.resting_at,
+            "away_until": self.away_until,
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
@@ -257,6 +276,7 @@ class NoActivityDetector(ActivityDetector):
         self.resting_at = state["resting_at"]
         self.silence = state.get("silence")
         self.raised_at = state.get("raised_at")
+        self.away_until = state.get("away_until")  # saved before absences were announced
         if self.gap_from is not None and self.silence is None:
             self.silence = ["unknown", "about", False]  # saved before places were kept
         if self.silence is not None and len(self.silence) == 3:

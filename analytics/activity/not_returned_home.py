@@ -96,6 +96,8 @@ class NotReturnedHomeDetector(ActivityDetector):
     def learn(self, observation: Observation) -> None:
         if observation.kind != "outing" or self.stayed_away(observation):
             return
+        if self.announced_over(observation):
+            return  # announced: her stay at her daughter's is not one of her outings
         self.outings.add(observation.duration)
         night = self.where.day.night_start_after(observation.start)
         if observation.end > night:
@@ -160,15 +162,21 @@ class NotReturnedHomeDetector(ActivityDetector):
         if w.doorway.location != "out" or left is None or self.raised_for == left:
             return []
         opened = w.doorway.door_opened_at or left
-        if w.day.in_night(opened):
+        # Away as announced (at her daughter's): expected back when the absence ends, and
+        # watched from then on as if she had gone out then, whenever she left.
+        counted, away = self.counted_from(left, upto)
+        if away is None and w.day.in_night(opened):
             return []  # left in her night: night_wandering's
-        threshold, usual = self.threshold(left)
-        by_night = self.by_night(left)
-        deadline = min(left + threshold, by_night)
+        threshold, usual = self.threshold(counted)
+        by_night = self.by_night(counted)
+        deadline = min(counted + threshold, by_night)
         if deadline > upto:
             return []
         self.raised_for, self.raised_at = left, deadline
         evidence = self._evidence(left, deadline, threshold, usual, deadline >= by_night)
+        if away is not None:
+            evidence["summary"] += f"; {self._away_text(away, deadline)}"
+            evidence["away_until"] = self._local(away.end.timestamp(), deadline)
         return self._emit(self.condition.hold(deadline, "major", evidence, started=left))
 
     def _evidence(

@@ -176,6 +176,8 @@ class NotUpDetector(ActivityDetector):
         by, usual, basis = self.deadline(upto)
         if by > upto or by >= day.next_night:
             return []
+        if self.counted_from(w.last_home if w.last_home is not None else by, by)[1]:
+            return []  # away as announced since her last sign: not a night in her bed
         if w.last_home is not None and w.last_home > by:
             # Resting only since a sign after the deadline (back home, lying down): she
             # was not still in bed then, and is not now; nothing to say after the fact.

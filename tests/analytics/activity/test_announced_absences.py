@@ -1,0 +1,161 @@
+"""Absences the family or the station announced (外出登记, the config's ``away``): her
+routine alerts wait for the announced end, and start again at once when the front door
+sees her come home sooner; hand-built streams."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from contracts import HomeConfig
+
+from .activity_support import (
+    DAY0,
+    HOME,
+    at,
+    bathroom,
+    brief,
+    door,
+    motion,
+    ordinary_day,
+    real_home,
+    run,
+)
+from .test_homes_model import morning, play, pulse
+
+ROUTINE = {"no_activity", "not_up", "not_returned_home", "night_wandering", "long_bathroom_stay"}
+
+
+def away(home: HomeConfig, start: float, end: float, note: str = "在女儿家") -> HomeConfig:
+    period = {
+        "start": datetime.fromtimestamp(start, DAY0.tzinfo).isoformat(),
+        "end": datetime.fromtimestamp(end, DAY0.tzinfo).isoformat(),
+        "note": note,
+    }
+    return HomeConfig.model_validate({**home.model_dump(mode="json"), "away": [period]})
+
+
+def weeks_then_a_trip(back: str | None) -> list:
+    """Sixteen ordinary days (her routine learned); on day 16 out through the front door
+    at 10:00 for a stay at her daughter's, back on day 19 at ``back`` (None: not back)."""
+    items = [r for day in range(16) for r in ordinary_day(day, out=("14:00", "15:30"))]
+    items += bathroom(at(16, "07:00"), 10) + about(at(16, "07:15"), at(16, "09:50"))
+    items += door(at(16, "10:00"))
+    if back is not None:
+        items += door(at(19, back)) + about(at(19, back, 120), at(19, "22:00"))
+        items += bathroom(at(19, "21:50"), 6) + ordinary_day(20)
+    return items
+
+
+def about(start: float, end: float) -> list:
+    """About the flat: a PIR trigger every 20 minutes."""
+    return [r for k in range(int((end - start) // 1200) + 1) for r in motion(start + k * 1200)]
+
+
+def test_a_stay_away_announced_raises_nothing_until_she_is_due_back():
+    stream = weeks_then_a_trip(back="17:00")
+    _, events = run(stream, until=at(21, "00:00"))
+    # Unannounced, three days out are raised as not returned home.
+    assert [e.kind for e in events if e.kind in ROUTINE] == ["not_returned_home"] * 2
+
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    _, events = run(stream, until=at(21, "00:00"), home=announced)
+    assert [e for e in events if e.kind in ROUTINE] == []
+
+
+def test_not_back_when_announced_is_raised_from_the_announced_end():
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    _, events = run(weeks_then_a_trip(back=None), until=at(21, "00:00"), home=announced)
+    raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
+    assert len(raised) == 1 and raised[0].kind == "not_returned_home"
+    # Still out an hour into her night after she was due back at 18:00: the stay itself
+    # (three days) was no news.
+    assert at(19, "18:00") < raised[0].ts <= at(20, "00:00")
+    assert "announced away until" in raised[0].evidence["summary"]
+    assert raised[0].evidence["away_until"].endswith("18:00")
+
+
+def test_back_sooner_than_announced_she_is_watched_again_at_once():
+    """Back through the front door on day 18, not 19: a silence on day 18 is raised as
+    any other, not after the absence would have ended."""
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    stream = weeks_then_a_trip(back=None)
+    stream += door(at(18, "11:00")) + motion(at(18, "11:02")) + motion(at(18, "11:05"))
+    _, events = run(stream, until=at(19, "06:00"), home=announced)
+    raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
+    assert [e.kind for e in raised] == ["no_activity"]
+    assert raised[0].ts < at(18, "18:00")
+    assert "announced" not in raised[0].evidence["summary"]
+
+
+def test_without_a_front_door_the_silence_counts_from_the_announced_end():
+    """A home whose absences the detectors cannot see begin (no front-door sensor): days of
+    silence are a collapse unless announced; announced, the silence is measured from when
+    she is due back, and said so."""
+    home = real_home(front_door=False)
+    items = []
+    for day in range(16):
+        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
+        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
+        items += pulse(at(day, "23:00"), "fridge", home)
+    items += [*morning(16, home), *pulse(at(16, "09:30"), "fridge", home)]  # and off she goes
+    trip = at(16, "00:00")
+    _, unannounced = play(items, home=home, until=at(20, "12:00"))
+    assert [e.kind for e in unannounced if e.ts > trip and e.state == "raised"] == ["no_activity"]
+
+    announced = away(home, at(16, "09:00"), at(19, "18:00"))
+    _, events = play(items, home=announced, until=at(20, "12:00"))
+    raised = [e for e in events if e.ts > trip and e.kind in ROUTINE and e.state == "raised"]
+    assert [e.kind for e in raised] == ["no_activity"]
+    assert raised[0].ts > at(19, "18:00")
+    summary = raised[0].evidence["summary"]
+    assert (
+        "after her announced absence ended at" in summary and "last activity 03-18 09:31" in summary
+    )
+
+
+def test_days_away_announced_are_not_learned_as_her_outings():
+    """Three days at her son's while he is in hospital (announced, out ten hours, back
+    each evening): her usual outing is still her afternoon walk, so a day out four hours
+    longer than that is raised as before, not excused by the days at her son's."""
+    stream = [r for day in range(16) for r in ordinary_day(day, out=("14:00", "15:30"))]
+    periods = []
+    for day in (16, 17, 18):
+        stream += bathroom(at(day, "07:00"), 10) + about(at(day, "07:15"), at(day, "09:50"))
+        stream += door(at(day, "10:00")) + door(at(day, "20:00"))
+        stream += about(at(day, "20:02"), at(day, "22:00"))
+        periods.append((at(day, "09:00"), at(day, "21:00")))
+    stream += ordinary_day(19, out=("14:00", "15:30"))
+    stream += bathroom(at(20, "07:00"), 10) + about(at(20, "07:15"), at(20, "08:50"))
+    stream += door(at(20, "09:00"))
+    announced = away(HOME, *periods[0])
+    announced = HomeConfig.model_validate(
+        {**announced.model_dump(mode="json"), "away": [
+            {**announced.away[0].model_dump(mode="json"), "start": _iso(a), "end": _iso(b)}
+            for a, b in periods
+        ]}
+    )  # fmt: skip
+    day_20 = (DAY0 + timedelta(days=20)).strftime("%d ")
+    _, events = run(stream, until=at(20, "23:00"), home=announced)
+    assert brief(events, {"not_returned_home"}) == [
+        ("not_returned_home", "raised", "major", day_20 + "13:00")
+    ]
+    # Unannounced, the ten-hour days are her outings, and the same day out is raised only
+    # when her night has begun.
+    _, events = run(stream, until=at(20, "23:00"))
+    raised = [b for b in brief(events, {"not_returned_home"}) if b[1] == "raised"]
+    assert raised[-1] == ("not_returned_home", "raised", "major", day_20 + "22:29")
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, DAY0.tzinfo).isoformat()
+
+
+def test_the_front_door_used_at_night_while_she_is_away_as_announced_is_not_her():
+    """Her son fetches her coat at 02:00 while she stays at his place: not night wandering
+    (unannounced it is, and critical)."""
+    stream = weeks_then_a_trip(back=None) + door(at(17, "02:00")) + door(at(17, "02:03"))
+    _, unannounced = run(stream, until=at(17, "04:00"))
+    assert ("night_wandering", "raised", "critical", "19 02:18") in brief(unannounced)
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    _, events = run(stream, until=at(17, "04:00"), home=announced)
+    assert [e for e in events if e.kind in ROUTINE] == []
