@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from collections import Counter, defaultdict
@@ -21,6 +22,7 @@ from statistics import median
 from typing import Any
 
 from analytics import Event, HomeMonitor
+from contracts import HomeConfig
 
 # An alert this long after an incident ended still belongs to it (a resident found on
 # the floor an hour later has no activity until then; that alarm is no false alarm), but
@@ -35,6 +37,9 @@ DEVICE_ALERTS = frozenset({"device_offline", "battery_low", "sensor_stuck", "sos
 # Alerts may legitimately precede the scripted start a little (a bathroom radar sees the
 # fall before the bracelet's batch arrives).
 LEAD = timedelta(minutes=5)
+# How roughly a family announces a stay away: an hour before she leaves, an hour after she
+# is back.
+ANNOUNCED_SLACK_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,10 @@ def evaluate_scenarios(
     start: date,
     incidents: str = "default",
     life: str = "messy",
+    announced_trips: float = 0.0,
 ) -> dict[str, Any]:
+    """``announced_trips``: the share of her days away that her family announces
+    (外出登记), about an hour either side of when she leaves and is back."""
     from simulators import LIFE_FAULT_KINDS, make_home_configs, simulate_home
 
     messy = life == "messy"
@@ -74,7 +82,7 @@ def evaluate_scenarios(
         simulation = simulate_home(
             home, start=midnight, days=days, seed=seed, incidents=plan, messy=messy
         )
-        monitor = HomeMonitor(home)
+        monitor = HomeMonitor(announced(home, simulation.trips, announced_trips, seed))
         raised: list[Event] = []
         for reading in simulation.readings():
             readings += 1
@@ -117,6 +125,7 @@ def evaluate_scenarios(
         "homes": homes,
         "days": days,
         "seed": seed,
+        "announced_trips": announced_trips,
         "readings": readings,
         "incidents": _by_kind(outcomes),
         "detected": sum(o.detected_at is not None for o in outcomes),
@@ -131,6 +140,26 @@ def evaluate_scenarios(
         "false_alarms_per_resident_month": round(sum(false_alarms.values()) / resident_months, 3),
         "false_alarm_examples": false_examples,
     }
+
+
+def announced(
+    home: HomeConfig, trips: Sequence[tuple[float, float]], share: float, seed: int
+) -> HomeConfig:
+    """``home`` with ``share`` of its ``trips`` (left, back) announced, as a family would:
+    from an hour before she leaves until an hour after she is back."""
+    if share <= 0 or not trips:
+        return home
+    rng = random.Random(f"{seed}:{home.home}:announced")
+    periods = [
+        {
+            "start": datetime.fromtimestamp(left - ANNOUNCED_SLACK_S, home.tz).isoformat(),
+            "end": datetime.fromtimestamp(back + ANNOUNCED_SLACK_S, home.tz).isoformat(),
+            "note": "days away (simulated)",
+        }
+        for left, back in trips
+        if rng.random() < share
+    ]
+    return HomeConfig.model_validate({**home.model_dump(mode="json"), "away": periods[-20:]})
 
 
 def _at(event: Event) -> datetime:
@@ -188,6 +217,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the demo",
     )
     parser.add_argument(
+        "--announced-trips",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="the share (0-1) of the residents' days away their families announce "
+        "(外出登记), an hour either side (default 0: none)",
+    )
+    parser.add_argument(
         "--institution",
         action="store_true",
         help="a care-home floor instead of homes: bed exits, not back in bed, wandering "
@@ -212,9 +249,13 @@ def run(args: argparse.Namespace) -> int:
         result = evaluate_institution(args.beds, args.days, args.seed, args.start, args.incidents)
         table = institution_table(result)
     else:
+        if not 0 <= args.announced_trips <= 1:
+            print("eldercare eval scenarios: --announced-trips is a share, 0-1", file=sys.stderr)
+            return 2
         result = evaluate_scenarios(
-            args.homes, args.days, args.seed, args.start, args.incidents, args.life
-        )
+            args.homes, args.days, args.seed, args.start, args.incidents, args.life,
+            announced_trips=args.announced_trips,
+        )  # fmt: skip
         table = scenario_table(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     print(table, file=sys.stderr)

@@ -65,14 +65,15 @@ def plan_days(
     seed: int,
     *,
     keep_home: Collection[int] = (),
-) -> list[DayPlan]:
-    """Every day of the run; no trip touches a day in ``keep_home`` (scripted incidents)."""
+) -> tuple[list[DayPlan], list[Trip]]:
+    """Every day of the run, and her days away; no trip touches a day in ``keep_home``
+    (scripted incidents)."""
     home = profile.home
     if profile.habits is None:
         return [
             plan_day(profile, k, rng_for(seed, home, STREAM_ROUTINE, k), length=length)
             for k, length in enumerate(lengths)
-        ]
+        ], []
     plans: list[DayPlan] = []
     carry = Carry()
     for k, length in enumerate(lengths):
@@ -85,7 +86,7 @@ def plan_days(
             if k < len(plans):
                 rng = rng_for(seed, home, STREAM_TRIPS, k)
                 plans[k] = _away(plans[k], profile, trip, rng)
-    return plans
+    return plans, trips
 
 
 def draw_trips(

@@ -13,6 +13,7 @@ the Zigbee devices' battery reports and, for a messy home, its sensors' faults
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -88,6 +89,12 @@ class Simulation:
     battery: BatteryTrack | None = field(default=None, repr=False)
     hardware: Hardware = field(default=TIDY_HARDWARE, repr=False)
     faults: tuple[SensorFault, ...] = field(default=(), repr=False)
+    # Her days away (at her children's), as epoch s (left, back): those within the run.
+    trips: tuple[tuple[float, float], ...] = field(default=(), repr=False)
+
+    def day_of(self, epoch: float) -> int:
+        """The day of the run ``epoch`` falls on (0: the first)."""
+        return max(0, bisect.bisect_right(self.midnights, epoch) - 1)
 
     def readings(self) -> Iterator[Reading]:
         """The whole run in event time; a fresh, identical sequence on every call."""
@@ -218,6 +225,12 @@ class Simulation:
         return out
 
 
+def _day_start(midnights: Sequence[float], day: int) -> float:
+    """The midnight ``day`` begins with, past the run's end too (a trip back after it)."""
+    last = len(midnights) - 1
+    return midnights[min(day, last)] + max(0, day - last) * DAY
+
+
 def simulate_home(
     home: HomeConfig,
     *,
@@ -244,7 +257,7 @@ def simulate_home(
     devices = HomeDevices.of(home)
     scripted = {incident.day for incident in incidents or ()}
     lengths = [b - a for a, b in itertools.pairwise(midnights)]
-    plans = plan_days(profile, lengths, seed, keep_home=scripted)
+    plans, trips = plan_days(profile, lengths, seed, keep_home=scripted)
     if incidents is None:
         away = {p.day for p in plans if p.away}
         incidents = default_incidents(home, count, seed, away=away)
@@ -288,6 +301,10 @@ def simulate_home(
         profile=profile,
         plans=tuple(plans),
         midnights=midnights,
+        trips=tuple(
+            (midnights[t.leave_day] + t.leave_at, _day_start(midnights, t.back_day) + t.back_at)
+            for t in trips
+        ),
         battery=battery,
         hardware=hardware,
         faults=tuple(faults),

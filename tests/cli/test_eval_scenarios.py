@@ -12,7 +12,7 @@ from datetime import time as clock_time
 import pytest
 
 import simulators
-from analytics import Event
+from analytics import Event, HomeMonitor
 from eldercare import eval_scenarios
 from eldercare.eval_scenarios import evaluate_scenarios
 from simulators.incidents import GroundTruth
@@ -67,6 +67,7 @@ def test_command_prints_a_table_and_json():
 @dataclass
 class _Simulation:
     truth: list
+    trips: tuple = ()
 
     def readings(self):
         yield "one reading"
@@ -140,3 +141,28 @@ def test_an_sos_press_excuses_only_the_hour_after_it(monkeypatch):
     )
     assert result["incidents"]["sos"]["detected"] == 1
     assert result["false_alarms"] == {"no_activity": 1}  # the one at 19:00
+
+
+def test_a_trip_her_family_announced_is_no_false_alarm():
+    """h007 of seed 1 stays at her children's from day 7 to day 10. Unannounced, the
+    departure is raised as not returned home; announced (``--announced-trips 1``: an hour
+    either side), nothing is, and only the family's periods are in the config."""
+    home = next(h for h in simulators.make_home_configs(7, 1) if h.home == "h007")
+    midnight = datetime.combine(date(2026, 11, 1), clock_time(0), tzinfo=home.tz)
+    simulation = simulators.simulate_home(home, start=midnight, days=12, seed=1, incidents=[])
+    ((left, back),) = simulation.trips
+    told = eval_scenarios.announced(home, simulation.trips, 1.0, seed=1)
+    assert [(p.start.timestamp(), p.end.timestamp()) for p in told.away] == [
+        pytest.approx((left - 3600, back + 3600), abs=1e-3)
+    ]
+    assert eval_scenarios.announced(home, simulation.trips, 0.0, seed=1) == home
+
+    def raised(config):
+        monitor = HomeMonitor(config)
+        events = [e for r in simulation.readings() for e in monitor.feed(r)]
+        routine = {"no_activity", "not_up", "not_returned_home", "night_wandering"}
+        return [e.kind for e in events if e.state == "raised" and left <= e.ts <= back and
+                e.kind in routine]  # fmt: skip
+
+    assert "not_returned_home" in raised(home)
+    assert raised(told) == []

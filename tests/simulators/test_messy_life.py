@@ -164,8 +164,15 @@ def test_days_away_leave_the_home_silent_while_the_bracelet_goes_on() -> None:
         assert not [r for r in today if r.metric == "motion" and r.value is True]
         assert not [r for r in today if r.metric == "contact"]
         assert len(only(today, "band", "heart_rate")) > 600  # on her wrist, on 4G
-    # No scripted incident falls on a day she spends away.
+    # Her trips, as the simulation tells them (for a family to announce): every day away
+    # lies within one, which she leaves and comes back from through the front door.
     days = {p.day for p in away}
+    spans = [(simulation.day_of(left), simulation.day_of(back)) for left, back in simulation.trips]
+    assert days == {day for first, last in spans for day in range(first, last + 1)}
+    door = [r.epoch for r in only(readings, "front_door", "contact")]
+    for moment in (t for trip in simulation.trips for t in trip):
+        assert any(abs(t - moment) < 15 * 60 for t in door)
+    # No scripted incident falls on a day she spends away.
     assert not [i for i in default_incidents(simulation.home, 30, SEED, away=days) if i.day in days]
 
 
