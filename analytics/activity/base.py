@@ -126,11 +126,13 @@ class ActivityDetector(Detector):
         )
 
     def _back_during(self, period: AwayPeriod, ts: float) -> bool:
-        """Whether she came home during ``period``, by ``ts``: the front door, then signs
-        of her inside that hold (the door alone may be her son fetching her coat)."""
+        """Whether she came home during ``period`` and is home at ``ts``: through the front
+        door, then signs of someone inside that hold, and no one has left since (her son
+        fetching her coat comes in and goes again; a sign inside with no door is a
+        visitor's as likely as hers)."""
         w = self.where
-        back = w.doorway.home_at
-        if back is None or not period.start.timestamp() <= back <= ts:
+        back = w.doorway.door_home_at
+        if back is None or not period.start.timestamp() <= back <= ts or not w.at_home:
             return False
         return any(back <= seen <= ts for seen in w.seen_in.values())
 

@@ -15,7 +15,7 @@ seeing the sun move) does not.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .settings import Observation, WhereaboutsSettings
 from .state import Stateful
@@ -33,7 +33,10 @@ class Doorway(Stateful):
         "guest_leaving",
         "walk_base",
         "stray",
+        "door_home_at",
     )
+    # A state saved before returns through the door were told apart: none known.
+    ADDED: ClassVar[Mapping[str, Any]] = {"door_home_at": None}
 
     def __init__(self, settings: WhereaboutsSettings, on_home: Callable[[float], None]):
         self.settings = settings
@@ -48,6 +51,8 @@ class Doorway(Stateful):
         self.guest_leaving = False  # the current departure may be a guest's
         self.walk_base: float | None = None  # steps_total at the first count after leaving
         self.stray: float | None = None  # a lone indoor sign while out, at
+        # Last time she came home through the front door (not inferred from signs inside).
+        self.door_home_at: float | None = None
 
     # ---------------------------------------------------------------- questions
 
@@ -182,6 +187,8 @@ class Doorway(Stateful):
         self.location = "home"
         self.stray = None
         self.home_at = ts
+        if clean:  # the front door's passages said so
+            self.door_home_at = ts
         self._on_home(ts)
         if self.left_at is None or ts <= self.left_at:
             return []

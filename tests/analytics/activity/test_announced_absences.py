@@ -159,3 +159,15 @@ def test_the_front_door_used_at_night_while_she_is_away_as_announced_is_not_her(
     announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
     _, events = run(stream, until=at(17, "04:00"), home=announced)
     assert [e for e in events if e.kind in ROUTINE] == []
+
+
+def test_someone_in_her_bathroom_while_she_is_away_as_announced_is_not_her():
+    """A neighbour waters the plants and stays in the bathroom an hour (the radar sees
+    someone; no front door for it: the door sensor was missed): unannounced that is her
+    back and in the bathroom too long; announced, it is not her."""
+    stream = weeks_then_a_trip(back=None) + bathroom(at(17, "15:00"), 60)
+    _, unannounced = run(stream, until=at(17, "18:00"))
+    assert "long_bathroom_stay" in {e.kind for e in unannounced if e.state == "raised"}
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    _, events = run(stream, until=at(17, "18:00"), home=announced)
+    assert [e for e in events if e.kind in ROUTINE] == []
