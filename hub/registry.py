@@ -8,7 +8,9 @@ Every change of a home config goes through here, outcome feedback included
 (``thresholds.feedback``, whose rules are hub/feedback.py's): the hub's own adaptations live
 in the stored config, so a saved config that does not mention ``thresholds.feedback`` keeps
 the stored factors (an installer's YAML knows nothing of them); one that does sets them,
-logged like any other change.
+logged like any other change. Announced absences (``away``, whose rules are
+hub/absences.py's) are kept the same way: a saved config without ``away`` keeps the stored
+ones, one with it replaces them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from analytics.context import FEEDBACK
-from contracts.home import HomeConfig
+from contracts.home import AwayPeriod, HomeConfig
 from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
@@ -76,6 +78,7 @@ def save_home(
 
     Without ``thresholds.feedback`` the stored factors are kept; with it, they are set (and
     each change logged with ``actor``). Factors the detectors would refuse: FeedbackError.
+    Without ``away`` the announced absences are kept; with it, they are replaced.
     """
     now = time.time() if now is None else now
     if session.get(Station, config.station) is None:
@@ -91,6 +94,8 @@ def save_home(
     else:
         wanted = stored
     document = feedback.with_factors(config.model_dump(mode="json"), wanted)
+    if home is not None and "away" not in config.model_fields_set:
+        document["away"] = home.config.get("away") or []
     config = HomeConfig.model_validate(document)
     if home is None:
         home = Home(id=config.home, status="unknown")
@@ -197,6 +202,21 @@ def set_factor(
         session, home.id, kind, old, new,
         actor=actor, reason=reason, now=now, alert_id=alert_id, note=note,
     )  # fmt: skip
+
+
+def set_away(
+    session: Session,
+    home: Home,
+    periods: tuple[AwayPeriod, ...],
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    now: float | None = None,
+) -> None:
+    """Set the home's announced absences (hub/absences.py decides the list): the config
+    stored and queued for the edge, as :func:`set_factor` does."""
+    now = time.time() if now is None else now
+    document = {**home.config, "away": [period.model_dump(mode="json") for period in periods]}
+    _publish(session, home, HomeConfig.model_validate(document), prefix=prefix, now=now)
 
 
 def decay_feedback(
