@@ -12,10 +12,15 @@ in_hospital    her newest case was resolved as ``hospital`` and       the resolv
 no_data        no device of the home has ever reported               -
 offline        the gateway is offline, or a device is offline or     the earliest silence
                has never reported
+away           an absence is announced for now (hub/absences.py):    its start
+               never "fine" nor "quiet" while she is said away
 quiet          everything reports, but nothing moved today           -
 fine           activity today, gateway online, every device          -
                reporting
 =============  ====================================================  ======================
+
+An announced absence does not hide what is wrong with the home: a gateway or a device offline
+is still said (``offline``), the absence beside it (``until``, and the resident's ``away``).
 
 Open alerts are told by the pages beside this (they are the station's cases, not the hub's
 reading of the sensors). Pure of the wall clock: ``now`` is given, so the demo's simulated
@@ -41,10 +46,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .absences import current
 from .schema import Alert, Device, Home, ReadingRow
 from .views import local_time
 
-WellbeingState = Literal["in_hospital", "no_data", "offline", "quiet", "fine"]
+WellbeingState = Literal["in_hospital", "no_data", "offline", "away", "quiet", "fine"]
 # What shows someone moving about at home: doors, motion, presence, appliances, her steps.
 ACTIVITY_METRICS = ("contact", "motion", "presence", "in_use", "steps")
 # What only happens at home: her wrist band walks to the hospital with her.
@@ -66,6 +72,7 @@ class HomeFacts(NamedTuple):
     last_activity: float | None
     hospital_since: float | None  # the resolve of her newest case, if it was "hospital"
     last_home_activity: float | None = None
+    away: tuple[float, float] | None = None  # the absence announced for now: start, end
 
 
 class Wellbeing(NamedTuple):
@@ -87,12 +94,14 @@ def assess(facts: HomeFacts, *, midnight: float) -> Wellbeing:
     if silent or facts.gateway != "online":
         seen = [d.last_seen for d in silent if d.last_seen is not None]
         return Wellbeing("offline", min(seen) if seen else None, silent)
+    if facts.away is not None:
+        return Wellbeing("away", facts.away[0], silent)
     if facts.last_activity is None or facts.last_activity < midnight:
         return Wellbeing("quiet", None, silent)
     return Wellbeing("fine", None, silent)
 
 
-def home_facts(session: Session, home: Home) -> HomeFacts:
+def home_facts(session: Session, home: Home, now: float) -> HomeFacts:
     rows = session.scalars(select(Device).where(Device.home_id == home.id).order_by(Device.id))
     devices = tuple(DeviceFact(d.id, d.kind, d.role, d.last_seen, bool(d.offline)) for d in rows)
     last_activity = _last_activity(session, home.id, ACTIVITY_METRICS)
@@ -103,6 +112,7 @@ def home_facts(session: Session, home: Home) -> HomeFacts:
         .limit(1)
     ).first()
     hospital = newest.resolved_at if newest is not None and newest.outcome == "hospital" else None
+    away = current(home.config, now)
     return HomeFacts(
         gateway=home.status or "unknown",
         gateway_since=home.status_at,
@@ -110,6 +120,7 @@ def home_facts(session: Session, home: Home) -> HomeFacts:
         last_activity=last_activity,
         hospital_since=hospital,
         last_home_activity=_last_activity(session, home.id, HOME_METRICS),
+        away=None if away is None else (away.start.timestamp(), away.end.timestamp()),
     )
 
 
@@ -130,12 +141,13 @@ def wellbeing(session: Session, home: Home, now: float) -> dict[str, Any]:
     zone)."""
     tz = ZoneInfo(home.timezone)
     midnight = datetime.combine(datetime.fromtimestamp(now, tz).date(), time(0), tz).timestamp()
-    facts = home_facts(session, home)
+    facts = home_facts(session, home, now)
     found = assess(facts, midnight=midnight)
     at = lambda epoch: local_time(epoch, tz)  # noqa: E731
     return {
         "state": found.state,
         "since": at(found.since),
+        "until": at(facts.away[1]) if facts.away is not None else None,
         "last_activity": at(facts.last_activity),
         "gateway": facts.gateway,
         "devices": len(facts.devices),

@@ -2,7 +2,8 @@
 
 A new home that never reported is not fine; a home whose devices report and where she moved
 today is; a gateway gone offline says since when; a resident resolved as taken to hospital is
-in hospital until something moves at home again; a day without any movement is quiet.
+in hospital until something moves at home again; a day without any movement is quiet; while
+an absence is announced she is away, never fine nor quiet, and an offline home still says so.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hub import absences
 from hub.registry import save_home, save_station
 from hub.schema import Alert, Device, Home, ReadingRow
 from hub.store import Store
@@ -109,3 +111,39 @@ def test_in_hospital_until_something_moves_at_home(store):
 
     all_reporting(store, moved_at=NOW - 30)  # the front door, the radar: she is home
     assert state(store)["state"] == "fine"
+
+
+def announce_away(store: Store, start: float, end: float) -> None:
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        absences.announce(
+            session, home, datetime.fromtimestamp(start, SHANGHAI),
+            datetime.fromtimestamp(end, SHANGHAI), by="li.ming", now=NOW,
+        )  # fmt: skip
+
+
+def test_never_fine_nor_quiet_while_she_is_announced_away(store):
+    all_reporting(store, moved_at=NOW - 600)  # a neighbour watering the plants
+    announce_away(store, NOW - 5 * 3600, NOW + 2 * 86400)
+    found = state(store)
+    assert found["state"] == "away"
+    assert found["since"].startswith("2026-03-10T10:00")
+    assert found["until"].startswith("2026-03-12T15:00")
+    all_reporting(store, moved_at=MIDNIGHT.timestamp() - 60)  # nothing moved today: expected
+    assert state(store)["state"] == "away"
+
+
+def test_an_absence_to_come_or_ended_changes_nothing(store):
+    all_reporting(store, moved_at=NOW - 600)
+    announce_away(store, NOW + 3600, NOW + 86400)
+    assert state(store)["state"] == "fine" and state(store)["until"] is None
+
+
+def test_a_home_offline_during_an_absence_still_says_offline(store):
+    all_reporting(store, moved_at=NOW - 600)
+    announce_away(store, NOW - 3600, NOW + 86400)
+    with store.transaction() as session:
+        home = session.get(Home, HOME)
+        home.status, home.status_at = "offline", NOW - 1800
+    found = state(store)
+    assert found["state"] == "offline" and found["until"].startswith("2026-03-11T15:00")
