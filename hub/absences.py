@@ -156,9 +156,10 @@ def with_ended(
     others = [p for p in periods if p is not found]
     if state_of(found, now) == "ended":
         raise AbsenceError(f"this absence is over already (it ended {found.end.isoformat()})")
-    if found.start.timestamp() >= now:  # called off before it began
+    ended_at = datetime.fromtimestamp(now, zone).replace(microsecond=0)  # now, to the second
+    if ended_at <= found.start:  # called off before it began
         return pruned(others, now), found, None
-    ended = found.model_copy(update={"end": datetime.fromtimestamp(now, zone)})
+    ended = found.model_copy(update={"end": ended_at})
     return pruned((*others, ended), now), found, ended
 
 
