@@ -30,6 +30,7 @@ from . import errors
 from .origin import OriginCheck
 from .responses import SafeJSONResponse
 from .routers import (
+    absences,
     alerts,
     auth,
     beds,
@@ -117,6 +118,7 @@ def create_app(
         stations,
         homes,
         residents,
+        absences,
         alerts,
         institutions,
         units,

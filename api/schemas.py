@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.alert import Outcome
 from hub import feedback
 
+from .params import Moment
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -213,9 +215,13 @@ class WellbeingPublic(BaseModel):
         description="fine (activity today, gateway online, every device reporting) | quiet "
         "(all reporting, nothing moved today) | offline (gateway or a device silent) | "
         "no_data (no device has ever reported) | in_hospital (her newest case was resolved "
-        "as hospital and nothing has moved at home since)"
+        "as hospital and nothing has moved at home since) | away (an absence is announced "
+        "for now: never fine or quiet meanwhile)"
     )
     since: str | None = Field(description="when the state began, where the hub knows it")
+    until: str | None = Field(
+        default=None, description="the end of the absence announced for now, if any"
+    )
     last_activity: str | None
     now: str | None = Field(
         default=None,
@@ -244,6 +250,28 @@ class DataReadPublic(BaseModel):
     route: str = Field(description='e.g. "GET /residents/{resident_id}/today"')
 
 
+class AwayCreate(_Body):
+    """An absence announced (外出登记): she is away from ``start`` until ``end``."""
+
+    start: Moment = Field(description="ISO 8601; without an offset: the home's time")
+    end: Moment = Field(
+        description="ISO 8601; without an offset: the home's time. At most 92 days after start"
+    )
+    note: str = Field(default="", max_length=200, description="e.g. at her daughter's in Hefei")
+
+
+class AwayPublic(BaseModel):
+    """An announced absence, its times in the home's zone."""
+
+    id: str = Field(description="names it while it says the same (ending it gives a new one)")
+    start: str | None
+    end: str | None
+    note: str
+    by: str | None = Field(description="the user name of the account that announced it")
+    by_name: str | None = Field(description="that account's name, as the pages show it")
+    state: Literal["upcoming", "current", "ended"]
+
+
 class ResidentPublic(BaseModel):
     id: str = Field(description="the resident's home id (one resident per home)")
     name: str
@@ -257,6 +285,9 @@ class ResidentPublic(BaseModel):
     devices_offline: int = Field(description="devices whose device_offline alert is active")
     low_battery: list[str] = Field(description="devices at or below 20% battery")
     wellbeing: WellbeingPublic
+    away: AwayPublic | None = Field(
+        default=None, description="the absence announced for now (外出登记), if any"
+    )
 
 
 class AlertPublic(BaseModel):

@@ -33,6 +33,7 @@ from ..schemas import (
     TimelineEntry,
     TodayPublic,
 )
+from .absences import current_public
 
 router = APIRouter(prefix="/residents", tags=["residents"], route_class=LimitedJsonRoute)
 
@@ -60,6 +61,7 @@ def public(session: Session, home: Home, now: float) -> ResidentPublic:
         devices_offline=len(queries.offline_devices(session, home.id)),
         low_battery=queries.low_battery_devices(session, home.id, LOW_BATTERY),
         wellbeing=wellbeing(session, home, now),
+        away=current_public(session, home, now),
     )
 
 

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import websockets
@@ -125,6 +125,21 @@ RATING = {
     "family": ({409}, NOT_YOURS),
 }
 
+# Absences (外出登记): the family of its resident, the station's dispatchers and an admin
+# announce and end them; the station's other staff and the areas' accounts read them. The
+# admin ends the walk's absence first: the others who may are then told it is over (409).
+READ_ONLY_STAFF = ("caregiver", "district", "city", "nurse", "head_nurse")
+AWAY_ANNOUNCE = {
+    "admin": (CREATED, CREATED),
+    "dispatcher": (CREATED, NOT_YOURS),
+    "family": (CREATED, NOT_YOURS),
+} | {role: (FORBIDDEN, NOT_YOURS) for role in READ_ONLY_STAFF}
+AWAY_END = {
+    "admin": (OK, OK),
+    "dispatcher": ({409}, NOT_YOURS),
+    "family": ({409}, NOT_YOURS),
+} | {role: (FORBIDDEN, NOT_YOURS) for role in READ_ONLY_STAFF}
+
 EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     ("get", "/auth/me"): everyone(OK),
     ("post", "/auth/login"): everyone(OK),
@@ -151,6 +166,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
     # The family calls the station: its name and phone are theirs to see, for their resident.
     ("get", "/residents/{resident_id}/station"): scoped(),
     ("get", "/residents/{resident_id}/reads"): ADMIN_ONLY,
+    ("get", "/residents/{resident_id}/away"): scoped(),
+    ("post", "/residents/{resident_id}/away"): AWAY_ANNOUNCE,
+    ("post", "/residents/{resident_id}/away/{away_id}/end"): AWAY_END,
     ("get", "/alerts"): everyone(OK),
     ("get", "/alerts/{alert_id}"): scoped(),
     ("get", "/alerts/{alert_id}/window"): scoped(),
@@ -275,6 +293,8 @@ def body_for(path: str, role: str, target: dict[str, str]) -> object:
         return {"factor": 1.25, "note": "the walk"}
     if path.endswith("/{item_id}"):
         return {"active": True}
+    if path.endswith("/away"):  # from tomorrow, for a day: each role's own
+        return {"start": f"{tomorrow()}T09:00:00", "end": f"{tomorrow()}T18:00:00"}
     care = care_body(path, target)
     if care is not None:
         return care
@@ -321,6 +341,19 @@ def care_body(path: str, target: dict[str, str]) -> object:
     return {"state": {"to": "accepted"}, "rating": {"rating": 5}}.get(path.rsplit("/", 1)[-1])
 
 
+def tomorrow() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+
+
+async def seed_away(hub, resident: str) -> dict[str, str]:
+    """An absence of the resident going on now: the walk's id to end."""
+    start = datetime.now(UTC) - timedelta(hours=1)
+    span = {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat()}
+    made = await hub.http.post(f"/residents/{resident}/away", json=span)
+    assert made.status_code == 201, made.text
+    return {"away_id": made.json()["id"]}
+
+
 async def seed_care_of(hub, station: str, resident: str) -> dict[str, str]:
     """A station's lists, its resident's plan, a visit and an order: the walk's ids."""
     care = await seed_care(hub, station)
@@ -352,6 +385,8 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         other |= places["st2"]
         own |= await seed_care_of(hub, "st1", "h001")
         other |= await seed_care_of(hub, "st2", "h002")
+        own |= await seed_away(hub, "h001")
+        other |= await seed_away(hub, "h002")
         clients = {
             "admin": hub.http,
             "dispatcher": await hub.client_for(DISPATCHER),
