@@ -99,7 +99,8 @@ async def create_son(page: Page) -> None:
 
 
 async def add_a_daughter(page: Page, hub) -> None:
-    """Editing the home keeps what the form does not show and changes what it does."""
+    """Editing the home keeps what the form does not show (her absences, announced while
+    the form is open, too) and changes what it does."""
     # A motion sensor in the hall, a room the form's list does not name, put there by the API.
     config = (await hub.http.get(f"/homes/{HOME}")).json()["config"]
     hall = {"id": "pir_hall", "kind": "motion", "role": "hall", "source": "zigbee2mqtt:hall"}
@@ -116,6 +117,10 @@ async def add_a_daughter(page: Page, hub) -> None:
     await expect(form.get_by_test_id("resident-name")).to_have_value("赵桂兰")
     await expect(form.get_by_test_id("device-row")).to_have_count(3)
     await expect(form.get_by_test_id("device-role").nth(2)).to_have_value("hall")
+    # Meanwhile the station announces she is away: saving the form does not undo it.
+    span = {"start": "2030-01-01T09:00:00", "end": "2030-01-02T18:00:00"}
+    announced = await hub.http.post(f"/residents/{HOME}/away", json=span)
+    assert announced.status_code == 201, announced.text
     await form.get_by_test_id("add-contact").click()
     await form.get_by_test_id("contact-name").nth(1).fill("赵敏")
     await form.get_by_test_id("contact-relation").nth(1).select_option("daughter")
@@ -123,6 +128,7 @@ async def add_a_daughter(page: Page, hub) -> None:
     await expect(form.get_by_test_id("home-form-title")).to_have_text("登记住户", timeout=TIMEOUT)
     config = (await hub.http.get(f"/homes/{HOME}")).json()["config"]
     assert [c["name"] for c in config["contacts"]] == ["赵强", "赵敏"]
+    assert [a["start"] for a in config["away"]] == ["2030-01-01T09:00:00+08:00"]
     sources = {d["id"]: (d["source"], d["role"]) for d in config["devices"]}
     assert sources == {
         "band": ("native", "wrist"),

@@ -115,8 +115,11 @@ function configOf(form, base = {}) {
       notify: [...row.querySelectorAll("[name=channel]:checked")].map((box) => box.value),
     }))
     .filter((contact) => contact.name);
+  // Her absences are the family's and the station's (/residents/{id}/away): a config saved
+  // without them keeps the hub's, where the copy read when the form opened might undo one.
+  const { away: _away, ...kept } = base;
   return {
-    ...base, home, station: form.station.value, timezone: form.timezone.value.trim(),
+    ...kept, home, station: form.station.value, timezone: form.timezone.value.trim(),
     resident: { name, birth_year: year, lives_alone: form.lives_alone.checked, address: blank(form.address.value) },
     devices, contacts,
   };
