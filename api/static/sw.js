@@ -13,6 +13,7 @@ const SHELL = [
   "/static/js/chart.js",
   "/static/js/dom.js",
   "/static/js/family.js",
+  "/static/js/family_away.js",
   "/static/js/family_orders.js",
   "/static/js/family_visits.js",
   "/static/js/format.js",

@@ -12,13 +12,14 @@ import shutil
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from api.routers import pages
-from hub import texts
+from hub import absences, texts
 from hub.alerts import OUTCOMES
 
 STATIC = pages.STATIC
@@ -216,6 +217,7 @@ def test_names_built_from_codes_exist_for_every_code():
         "home": ["online", "offline", "unknown"],
         "audience": ["station", "family", "caregiver", "head_nurse"],
         "what": ["door_open", "door_closed", "motion", "presence", "absent", "got_up", "alert"],
+        "away_state": get_args(absences.State),
     }
     for group, names in codes.items():
         for name in names:

@@ -26,7 +26,7 @@ import {
 } from "./format.js";
 import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
-import { accelPanel, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
+import { accelPanel, awayTag, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
 import { showUnacknowledged } from "./badge.js";
 import { armAudio, beep } from "./sound.js";
@@ -159,7 +159,7 @@ function onFrame(frame) {
     scheduleOverview();
     if (state.detail?.alert?.id === alert.id) refreshAlert();
     if (state.selectedResident === alert.resident) scheduleSide();
-  } else if (frame.type === "home" || frame.type === "device") {
+  } else if (frame.type === "home" || frame.type === "device" || frame.type === "away") {
     scheduleOverview();
     if (state.selectedResident && state.selectedResident === frame.resident) scheduleSide();
   }
@@ -575,8 +575,8 @@ async function reloadOverview() {
 }
 
 // A tile is "fine" only with evidence of her (hub/wellbeing.py): activity today and every
-// device reporting; otherwise it says what is known.
-const WELLBEING_LEVEL = { in_hospital: "hospital", no_data: "nodata", offline: "offline", quiet: "quiet" };
+// device reporting; otherwise it says what is known. Announced away, she is neither.
+const WELLBEING_LEVEL = { in_hospital: "hospital", no_data: "nodata", offline: "offline", away: "away", quiet: "quiet" };
 
 function residentStatus(resident) {
   const open = sortedAlerts().filter((a) => a.resident === resident.id);
@@ -591,7 +591,7 @@ function residentStatus(resident) {
   return { open, openCount, lowBattery, offline, level, wellbeing };
 }
 
-const LEVEL_RANK = { hospital: 5, nodata: 6, offline: 7, quiet: 8, battery: 9, fine: 10 };
+const LEVEL_RANK = { hospital: 5, nodata: 6, offline: 7, quiet: 8, battery: 9, away: 10, fine: 11 };
 
 function renderOverview() {
   const grid = $("#overview");
@@ -612,6 +612,8 @@ function renderOverview() {
             lines.push(h("li", { class: "ov-alerts" }, t("overview.open_alerts", { n: s.openCount }),
               s.open[0] ? h("span", { class: "muted" }, ` · ${kindName(s.open[0].kind)}`) : null));
           }
+          const away = awayTag(r.away); // so that her silence surprises nobody
+          if (away) lines.push(h("li", { class: "ov-away" }, away));
           for (const line of wellbeingLines(s.wellbeing)) {
             if (line.cls === "ov-fine" && (s.openCount || s.lowBattery.length)) continue;
             lines.push(h("li", { class: line.cls, "data-testid": "wellbeing" }, line.text));

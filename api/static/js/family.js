@@ -30,6 +30,7 @@ import { loadSummary, renderSummary } from "./summary.js";
 import { familyBanner } from "./wellbeing.js";
 import { followOrders, onOrderFrame, renderOrders } from "./family_orders.js";
 import { followVisits, onVisitFrame, renderVisits } from "./family_visits.js";
+import { followAway, onAwayFrame, renderAway } from "./family_away.js";
 
 const PICK_KEY = "eldercare.family.resident";
 // Which changes are worth a notification on the phone: not every update or reminder.
@@ -362,6 +363,7 @@ function scheduleLoad(delay = 800) {
 function onFrame(frame) {
   if (onOrderFrame(frame)) return; // an order of hers: the services card, nothing else
   if (onVisitFrame(frame)) return scheduleLoad(); // a visit to her: the card, and today
+  if (onAwayFrame(frame)) return scheduleLoad(0); // her absences: the card, and the banner
   if (frame.type === "alert") {
     const { alert, change } = frame.data ?? {};
     if (!alert || alert.resident !== state.residentId) return;
@@ -399,11 +401,13 @@ function follow(residentId) {
     load();
     followOrders(residentId);
     followVisits(residentId);
+    followAway(residentId, () => scheduleLoad(0));
   };
   state.feed = new LiveFeed({ params: { resident: residentId }, onOpen: reload, onFrame, onStatus: setConnection });
   load();
   followOrders(residentId);
   followVisits(residentId);
+  followAway(residentId, () => scheduleLoad(0));
   state.feed.start();
 }
 
@@ -440,6 +444,7 @@ async function main() {
     renderUpdated();
     renderOrders({ form: true });
     renderVisits();
+    renderAway({ form: true });
   });
   await syncClock();
   const tick = () => {

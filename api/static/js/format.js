@@ -123,6 +123,13 @@ export function when(iso, at = now()) {
   return t("time.day_at", { day: label, time: hhmm(iso) });
 }
 
+/** "12月6日 18:00": a time with its date always (an absence's end may be any day). */
+export function dateAt(iso) {
+  if (!iso) return "";
+  const date = t("time.date", { m: Number(iso.slice(5, 7)), d: Number(iso.slice(8, 10)) });
+  return t("time.day_at", { day: date, time: hhmm(iso) });
+}
+
 /** Python's round(x, 1) shown as hub/texts.py's _number: 4.23 -> "4.2", 45.0 -> "45". */
 export function numberText(value) {
   if (typeof value !== "number" || !Number.isFinite(value)) return String(value);

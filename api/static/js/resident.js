@@ -2,7 +2,7 @@
 // her vitals over 24 hours, today's activity, her devices, and how a fall felt on her wrist.
 
 import { h, replace } from "./dom.js";
-import { ago, count, hhmm, kindName, numberText, when } from "./format.js";
+import { ago, count, dateAt, hhmm, kindName, numberText, when } from "./format.js";
 import { named, t } from "./i18n.js";
 import { accelChart, timelineStrip, vitalsChart } from "./chart.js";
 
@@ -17,6 +17,7 @@ export function residentPanel(el, data) {
       h("span", { class: "resident-age" }, t("card.age_years", { n: data.age })),
       h("span", { class: `home-status home-${data.home_status}`, "data-testid": "home-status" },
         named("home", data.home_status) || data.home_status),
+      awayTag(data.away),
     ),
     h("p", { class: "resident-address" },
       h("span", { class: "label" }, t("card.address")), " ",
@@ -35,6 +36,15 @@ export function residentPanel(el, data) {
             )))
       : h("p", { class: "empty" }, t("card.no_contacts")),
   );
+}
+
+/** "外出登记至 12月6日 18:00": the absence announced for now (GET /residents: away), so
+ * that a silence there surprises nobody; null when none. */
+export function awayTag(away) {
+  if (!away) return null;
+  const who = away.by_name || away.by;
+  const title = [away.note, who ? t("away.by", { who }) : ""].filter(Boolean).join(" · ");
+  return h("span", { class: "away-tag", "data-testid": "away-tag", title: title || null }, t("away.tag", { until: dateAt(away.end) }));
 }
 
 /** hr, spo2: GET /residents/{id}/history for heart_rate and spo2 (or null on failure). */

@@ -2,7 +2,7 @@
 // words, for the console's overview and the family app alike: "fine" only with evidence.
 
 import { named, t } from "./i18n.js";
-import { when } from "./format.js";
+import { dateAt, when } from "./format.js";
 
 /** A silent device as the home config describes it ("智能手环（从未上报）"). */
 function deviceWords(device) {
@@ -33,6 +33,8 @@ export function wellbeingLines(wellbeing) {
     case "in_hospital":
       lines.push({ cls: "ov-hospital", text: t("wb.in_hospital", { when: when(w.since) }) });
       break;
+    case "away": // the tile's tag says until when (the resident's away)
+      break;
     case "offline":
       if (w.gateway === "offline") lines.push({ cls: "ov-offline", text: t("wb.gateway_offline", { when: when(w.since) }) });
       else if (w.gateway !== "online") lines.push({ cls: "ov-offline", text: t("wb.gateway_unknown") });
@@ -49,12 +51,15 @@ export function wellbeingLines(wellbeing) {
   return lines;
 }
 
-/** The family app's banner when no alert is open: [data-status, words]. */
+/** The family app's banner when no alert is open: [data-status, words]. Never "fine" while
+ * she is announced away: the hub says "away" then. */
 export function familyBanner(wellbeing, name) {
   const w = wellbeing ?? { state: "no_data" };
   switch (w.state) {
     case "fine":
       return ["fine", t("family.status_fine")];
+    case "away":
+      return ["away", t("family.status_away", { name, until: dateAt(w.until) })];
     case "quiet":
       return ["quiet", t("family.status_quiet", { name })];
     case "in_hospital":

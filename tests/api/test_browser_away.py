@@ -1,0 +1,117 @@
+"""An announced absence (外出登记) in a real Chromium, against a real hub and broker.
+
+Her home reports and she moved today: both pages say all is well. Her son announces on his
+phone that she is at his sister's until tomorrow evening: his app no longer says all is well
+but that she is announced away, with who announced it; the dispatcher's tile and her card
+(an SOS still comes through) carry the tag "外出登记至 ..." so that her silence surprises
+nobody. She comes back: he taps "已回家", and both pages are as before.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import Page, expect
+
+from tests.support.chromium import TIMEOUT, chromium, log_in
+from tests.support.factories import (
+    DISPATCHER,
+    FAMILY,
+    HOME,
+    PREFIX,
+    event_message,
+    register,
+    served,
+    settings_for,
+    telemetry_message,
+)
+from tests.support.mqtt import publish, until
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def live(page: Page) -> None:
+    await expect(page.get_by_test_id("connection")).to_have_attribute(
+        "data-status", "live", timeout=TIMEOUT
+    )
+
+
+def all_is_well(now: float) -> list[tuple[str, bytes]]:
+    """Her gateway online, every device just seen, her steps today."""
+    seen = {device: {"last_seen": now - 60} for device in ("radar_bath", "sos_bed", "band")}
+    status = {"state": "online", "home": HOME, "edge": HOME, "devices": seen}
+    return [
+        (f"{PREFIX}/{HOME}/status", json.dumps(status).encode()),
+        telemetry_message(1, [(now - 60, "band", "steps", 1200)]),
+    ]
+
+
+async def test_the_son_announces_she_is_away_the_console_shows_it_and_he_ends_it(
+    mosquitto, tmp_path
+):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        await publish(mosquitto, all_is_well(time.time()))
+        await until(lambda: hub.hub.ingestor.counts.readings >= 1, what="her steps")
+
+        phone = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(phone, hub.url, FAMILY)
+        await live(phone)
+        status = phone.get_by_test_id("family-status")
+        await expect(status).to_have_attribute("data-status", "fine", timeout=TIMEOUT)
+        desk = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await log_in(desk, hub.url, DISPATCHER)
+        await live(desk)
+        await desk.get_by_test_id("tab-overview").click()
+        tile = desk.locator(f'[data-testid=resident-tile][data-resident-id="{HOME}"]')
+        await expect(tile).to_have_attribute("data-wellbeing", "fine", timeout=TIMEOUT)
+        await expect(tile.get_by_test_id("away-tag")).to_have_count(0)
+
+        # He announces it on his phone: from an hour ago until tomorrow 18:00, her time.
+        here = datetime.now(SHANGHAI)
+        until_day = (here + timedelta(days=1)).date()
+        card = phone.get_by_test_id("family-away")
+        await expect(card.get_by_test_id("away-none")).to_have_text("没有登记外出")
+        start = (here - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        await card.get_by_test_id("away-from").fill(start)
+        await card.get_by_test_id("away-until").fill(f"{until_day.isoformat()}T18:00")
+        await card.get_by_test_id("away-note-input").fill("住在合肥女儿家")
+        await card.get_by_test_id("away-announce").click()
+        item = card.get_by_test_id("away-item")
+        await expect(item).to_have_attribute("data-state", "current", timeout=TIMEOUT)
+        await expect(item.get_by_test_id("away-state")).to_have_text("外出中")
+        await expect(item.get_by_test_id("away-by")).to_have_text("登记人：李明")
+        await expect(item.get_by_test_id("away-note")).to_have_text("住在合肥女儿家")
+        until_text = f"{until_day.month}月{until_day.day}日 18:00"
+        await expect(item).to_contain_text(until_text)
+        # Never "all is well" while she is said away: away, and until when.
+        await expect(status).to_have_attribute("data-status", "away", timeout=TIMEOUT)
+        await expect(status).to_contain_text(f"王秀英已登记外出至 {until_text}")
+        await expect(status).not_to_contain_text("一切正常")
+
+        # The dispatcher's tile says so at once (the live feed), in place of "fine".
+        tag = tile.get_by_test_id("away-tag")
+        await expect(tag).to_have_text(f"外出登记至 {until_text}", timeout=TIMEOUT)
+        await expect(tile).to_have_attribute("data-wellbeing", "away")
+        await expect(tile).not_to_contain_text("一切正常")
+        # An SOS still comes through, and her card carries the tag too.
+        await publish(mosquitto, [event_message("sos", seq=2, evidence={"source": "button"})])
+        await desk.get_by_test_id("tab-queue").click()
+        await desk.get_by_test_id("alert-item").click(timeout=TIMEOUT)
+        panel_tag = desk.locator("#detail").get_by_test_id("away-tag")
+        await expect(panel_tag).to_have_text(f"外出登记至 {until_text}", timeout=TIMEOUT)
+        await desk.screenshot(path=tmp_path / "console-away.png")
+        await phone.screenshot(path=tmp_path / "family-away.png", full_page=True)
+
+        # She is back early: he taps 已回家.
+        await item.get_by_test_id("away-end").click()
+        await expect(card.get_by_test_id("away-none")).to_be_visible(timeout=TIMEOUT)
+        await expect(card.get_by_test_id("away-message")).to_have_text("已结束外出登记")
+        await expect(desk.locator("#detail").get_by_test_id("away-tag")).to_have_count(
+            0, timeout=TIMEOUT
+        )
+        (stored,) = (await hub.http.get(f"/residents/{HOME}/away")).json()
+        assert (stored["state"], stored["by"]) == ("ended", FAMILY)
