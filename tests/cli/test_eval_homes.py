@@ -150,7 +150,7 @@ def test_a_home_that_cannot_be_evaluated_does_not_cost_the_others_theirs(tmp_pat
     good = recorded(tmp_path / "good", days=3)
     broken = recorded(tmp_path / "broken", days=3)
     (broken / "home.yaml").write_text(
-        HOME.to_yaml().replace("role: living_room", "role: hallway"), encoding="utf-8"
+        HOME.to_yaml().replace("role: living_room", "role: livingroom"), encoding="utf-8"
     )
     ran = subprocess.run(
         [*EVAL_HOMES, str(broken), str(good), "--injections", "3"],
@@ -163,7 +163,7 @@ def test_a_home_that_cannot_be_evaluated_does_not_cost_the_others_theirs(tmp_pat
     assert [h["folder"] for h in report["homes"]] == [str(good)]
     assert report["overall"]["injected"] == 3
     [error] = report["errors"]
-    assert error["folder"] == str(broken) and "hallway" in error["reason"]
+    assert error["folder"] == str(broken) and "did you mean 'living_room'" in error["reason"]
     assert f"{broken}: " in ran.stderr and "role" in ran.stderr
 
 
