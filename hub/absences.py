@@ -43,7 +43,7 @@ from contracts.home import AwayPeriod
 from contracts.topics import DEFAULT_PREFIX
 
 from .errors import HubError
-from .registry import set_away
+from .registry import lock_config, set_away
 from .schema import Home
 
 log = logging.getLogger("hub.absences")
@@ -179,7 +179,7 @@ def announce(
 ) -> AwayPeriod:
     """Announce an absence of ``home``'s resident (by the account ``by``): stored, and
     queued for the edge. The absence as kept."""
-    _lock(session, home)
+    lock_config(session, home)
     zone = ZoneInfo(home.timezone)
     period = new_period(start, end, note=note, by=by, zone=zone)
     periods = with_added(periods_of(home.config), period, now)
@@ -202,7 +202,7 @@ def end_now(
 ) -> AwayPeriod | None:
     """ "She is back": absence ``wanted`` ends now (or is called off, not having begun),
     stored and queued for the edge. The absence as it is now, None when dropped."""
-    _lock(session, home)
+    lock_config(session, home)
     zone = ZoneInfo(home.timezone)
     periods, was, now_is = with_ended(periods_of(home.config), wanted, now, zone)
     set_away(session, home, periods, prefix=prefix, now=now)
@@ -214,9 +214,3 @@ def end_now(
             home.id, by, was.start.isoformat(), now_is.end.isoformat(), was.end.isoformat(),
         )  # fmt: skip
     return now_is
-
-
-def _lock(session: Session, home: Home) -> None:
-    """Read the home's config again, locked until the commit (PostgreSQL; SQLite has one
-    writer anyway): two people announcing at once both keep their absence."""
-    session.refresh(home, with_for_update=True)

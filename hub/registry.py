@@ -66,6 +66,14 @@ def save_station(
     return station
 
 
+def lock_config(session: Session, home: Home) -> None:
+    """Read the home's config again, locked until the commit (PostgreSQL; SQLite has one
+    writer anyway). Every change to it is a read, a change and a write of the whole
+    document: a feedback step, an announced absence and an admin's save at the same moment
+    must each see the others' change, not undo it."""
+    session.refresh(home, with_for_update=True)
+
+
 def save_home(
     session: Session,
     config: HomeConfig,
@@ -88,6 +96,8 @@ def save_home(
         raise RegistryError(
             f"home {config.home!r} is deactivated; reactivate it before changing its config"
         )
+    if home is not None:
+        lock_config(session, home)
     stored = feedback.factors(home.config) if home is not None else {}
     if FEEDBACK in config.thresholds:
         wanted = feedback.checked(config.thresholds[FEEDBACK])
@@ -191,6 +201,7 @@ def set_factor(
     """Set the home's outcome-feedback factor for ``kind``: the config stored and queued for
     the edge, the change logged; None when the factor already is that."""
     now = time.time() if now is None else now
+    lock_config(session, home)
     current = feedback.factors(home.config)
     old = current.get(kind, 1.0)
     new = feedback.tidy(feedback.checked({kind: factor})[kind])

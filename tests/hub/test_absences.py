@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from contracts.home import HomeConfig
-from hub import absences
+from hub import absences, feedback
 from hub.absences import AbsenceError, AbsenceNotFound, InvalidAbsence
 from hub.registry import save_home, save_station, set_factor
 from hub.schema import Home, OutgoingMessage
@@ -205,6 +205,39 @@ def test_two_announcing_at_once_both_keep_their_absence(world):
     thread.join(10)
     assert not failures
     assert sorted(world.away()) == [(2.0, 30.0, FAMILY), (50.0, 60.0, "zhang.li")]
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
+def test_a_feedback_step_and_an_absence_at_once_both_keep_their_change(world):
+    """A dispatcher resolves a false alarm (the home's factor steps) while the son announces
+    an absence: each read-change-write of the config waits for the other's."""
+    first_in, second_started = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        first_in.wait(10)
+        second_started.set()
+        try:
+            with world.store.transaction() as session:
+                home = session.get(Home, HOME)
+                set_factor(session, home, "no_activity", 1.25, actor="zhang.li",
+                           reason="false_alarm", prefix=PREFIX, now=NOW)  # fmt: skip
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with world.store.transaction() as session:
+        home = session.get(Home, HOME)
+        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
+        first_in.set()
+        second_started.wait(10)
+        time.sleep(0.5)  # the second reads the home now, before this commits
+    thread.join(10)
+    assert not failures
+    assert world.away() == [(2.0, 30.0, FAMILY)]
+    with world.store.sessions() as session:
+        assert feedback.factors(session.get(Home, HOME).config) == {"no_activity": 1.25}
 
 
 def test_the_stored_document_is_what_the_edge_is_sent(world):
