@@ -99,13 +99,15 @@ async def create_son(page: Page) -> None:
 
 
 async def add_a_daughter(page: Page, hub) -> None:
-    """Editing the home keeps what the form does not show (her absences, announced while
-    the form is open, too) and changes what it does."""
+    """Editing the home keeps what the form does not show (her absences and her limits'
+    feedback, changed while the form is open, too) and changes what it does."""
     # A motion sensor in the hall, a room the form's list does not name, put there by the API.
     config = (await hub.http.get(f"/homes/{HOME}")).json()["config"]
     hall = {"id": "pir_hall", "kind": "motion", "role": "hall", "source": "zigbee2mqtt:hall"}
     config["devices"].append(hall)
     (await hub.http.put(f"/homes/{HOME}", json=config)).raise_for_status()
+    feedback = f"/homes/{HOME}/feedback/no_activity"
+    (await hub.http.put(feedback, json={"factor": 1.25})).raise_for_status()
     await page.reload()
     await page.get_by_test_id("tab-homes").click()
     await (
@@ -121,6 +123,8 @@ async def add_a_daughter(page: Page, hub) -> None:
     span = {"start": "2030-01-01T09:00:00", "end": "2030-01-02T18:00:00"}
     announced = await hub.http.post(f"/residents/{HOME}/away", json=span)
     assert announced.status_code == 201, announced.text
+    # And a false alarm steps her no_activity limit again: the form's copy is stale.
+    (await hub.http.put(feedback, json={"factor": 1.56})).raise_for_status()
     await form.get_by_test_id("add-contact").click()
     await form.get_by_test_id("contact-name").nth(1).fill("赵敏")
     await form.get_by_test_id("contact-relation").nth(1).select_option("daughter")
@@ -129,6 +133,7 @@ async def add_a_daughter(page: Page, hub) -> None:
     config = (await hub.http.get(f"/homes/{HOME}")).json()["config"]
     assert [c["name"] for c in config["contacts"]] == ["赵强", "赵敏"]
     assert [a["start"] for a in config["away"]] == ["2030-01-01T09:00:00+08:00"]
+    assert config["thresholds"]["feedback"] == {"no_activity": 1.56}
     sources = {d["id"]: (d["source"], d["role"]) for d in config["devices"]}
     assert sources == {
         "band": ("native", "wrist"),

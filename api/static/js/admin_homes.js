@@ -115,9 +115,11 @@ function configOf(form, base = {}) {
       notify: [...row.querySelectorAll("[name=channel]:checked")].map((box) => box.value),
     }))
     .filter((contact) => contact.name);
-  // Her absences are the family's and the station's (/residents/{id}/away): a config saved
-  // without them keeps the hub's, where the copy read when the form opened might undo one.
-  const { away: _away, ...kept } = base;
+  // Her absences are the family's and the station's (/residents/{id}/away), her limits'
+  // feedback the dispatchers' outcomes' (/homes/{id}/feedback): a config saved without them
+  // keeps the hub's, where the copy read when the form opened might undo a change since.
+  const { away: _away, thresholds: { feedback: _feedback, ...thresholds } = {}, ...rest } = base;
+  const kept = Object.keys(thresholds).length ? { ...rest, thresholds } : rest;
   return {
     ...kept, home, station: form.station.value, timezone: form.timezone.value.trim(),
     resident: { name, birth_year: year, lives_alone: form.lives_alone.checked, address: blank(form.address.value) },
