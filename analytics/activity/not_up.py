@@ -176,14 +176,27 @@ class NotUpDetector(ActivityDetector):
         by, usual, basis = self.deadline(upto)
         if by > upto or by >= day.next_night:
             return []
-        if self.counted_from(w.last_home if w.last_home is not None else by, by)[1]:
-            return []  # away as announced since her last sign: not a night in her bed
+        # Away as announced since her last sign: not a night in her bed while it lasts.
+        # Once it is over she is due home, and a silence taken for her night is not
+        # no_activity's: not up by its end (or the deadline, if later) is news, else
+        # back before the announced end and not up the next morning would never be said.
+        last = w.last_home if w.last_home is not None else by
+        counted, away = self.counted_from(last, by)
+        while away is not None and counted > by:  # back-to-back absences: the last end
+            by = counted
+            if by > upto or by >= day.next_night:
+                return []
+            counted, away = self.counted_from(last, by)
         if w.last_home is not None and w.last_home > by:
             # Resting only since a sign after the deadline (back home, lying down): she
             # was not still in bed then, and is not now; nothing to say after the fact.
             return []
         self.raised_period, self.raised_at = day.period, by
-        return self._emit(self.condition.hold(by, "major", self._evidence(by, usual, basis)))
+        evidence = self._evidence(by, usual, basis)
+        if away is not None:
+            evidence["summary"] += f"; {self._away_text(away, by)}"
+            evidence["away_until"] = self._local(away.end.timestamp(), by)
+        return self._emit(self.condition.hold(by, "major", evidence))
 
     def _evidence(self, by: float, usual: float | None, basis: str) -> dict[str, Any]:
         w, day = self.where, self.where.day

@@ -20,7 +20,7 @@ from .activity_support import (
     real_home,
     run,
 )
-from .test_homes_model import morning, play, pulse
+from .test_homes_model import morning, play, pulse, r
 
 ROUTINE = {"no_activity", "not_up", "not_returned_home", "night_wandering", "long_bathroom_stay"}
 
@@ -171,3 +171,36 @@ def test_someone_in_her_bathroom_while_she_is_away_as_announced_is_not_her():
     announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
     _, events = run(stream, until=at(17, "18:00"), home=announced)
     assert [e for e in events if e.kind in ROUTINE] == []
+
+
+def test_back_before_the_announced_end_and_in_bed_she_is_watched_in_the_morning():
+    """No front-door sensor: back from her daughter's at 19:00 on day 19 (announced until
+    23:00), in bed at 21:30, and not up on day 20. Her signs before the announced end may
+    be a visitor's, but once it is over she is due home, and her night taken for one in
+    her bed leaves no_activity silent: not_up must say it, as it does unannounced."""
+    home = real_home(front_door=False)
+    items = []
+    for day in range(16):
+        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
+        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
+        items += [*pulse(at(day, "21:00"), "basin", home), r(at(day, "21:30"), "bed", True, home)]
+    items += [*morning(16, home), *pulse(at(16, "09:30"), "fridge", home)]  # and off she goes
+    items += pulse(at(19, "19:00"), "fridge", home) + pulse(at(19, "19:30"), "pir_kitchen", home)
+    items += pulse(at(19, "20:00"), "pir_kitchen", home) + pulse(at(19, "21:00"), "basin", home)
+    items += [r(at(19, "21:30"), "bed", True, home)]
+    _, unannounced = play(items, home=home, until=at(21, "06:00"))
+    late = [e for e in unannounced if e.ts > at(19, "19:00") and e.kind in ROUTINE]
+    assert [e.kind for e in late] == ["not_up"]
+
+    for end in (at(19, "23:00"), at(20, "07:00")):
+        _, events = play(items, home=away(home, at(16, "09:00"), end), until=at(21, "06:00"))
+        raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
+        assert [e.kind for e in raised if e.ts > at(16, "12:00")] == ["not_up"]
+        assert raised[-1].ts == late[0].ts
+        assert "announced away until" in raised[-1].evidence["summary"]
+
+    # Announced until 13:00, after her deadline (12:01): not up by the announced end.
+    announced = away(home, at(16, "09:00"), at(20, "13:00"))
+    _, events = play(items, home=announced, until=at(21, "06:00"))
+    raised = [e for e in events if e.kind in ROUTINE and e.ts > at(16, "12:00")]
+    assert [(e.kind, e.state, e.ts) for e in raised] == [("not_up", "raised", at(20, "13:00"))]
