@@ -193,6 +193,19 @@ class NoActivityDetector(ActivityDetector):
             self.gap_from = self.threshold = self.resting_at = self.silence = None
             self.raised_at = self.away_until = None
             return self._emit(self.condition.end(w.last[0], evidence))
+        # An absence announced over the silence after it was raised, and going on: she is
+        # where the family says, so the alert is over, and the silence counts again from
+        # the absence's end (check). Kept open, it would turn critical while she is at her
+        # daughter's and say nothing when she is not back then.
+        counted, away = self.counted_from(self.gap_from, upto)
+        if away is not None and counted > upto:
+            evidence = {
+                "summary": self._away_text(away, upto),
+                "away_until": self._local(away.end.timestamp(), upto),
+            }
+            self.gap_from = self.threshold = self.resting_at = self.silence = None
+            self.raised_at = self.away_until = None
+            return self._emit(self.condition.end(upto, evidence))
         # Twice the limit, and never sooner after the alert than the limit itself (a
         # silence raised only when the hour came whose limit it exceeds).
         factor = self.settings.critical_factor

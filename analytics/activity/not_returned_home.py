@@ -149,7 +149,7 @@ class NotReturnedHomeDetector(ActivityDetector):
         w = self.where
         if self.condition.is_open:
             if w.doorway.location == "out" and w.doorway.left_at == self.raised_for:
-                return []
+                return self._announced_since(upto)
             assert self.raised_at is not None
             back = max(w.doorway.home_at or upto, self.raised_at)
             evidence = {
@@ -178,6 +178,22 @@ class NotReturnedHomeDetector(ActivityDetector):
             evidence["summary"] += f"; {self._away_text(away, deadline)}"
             evidence["away_until"] = self._local(away.end.timestamp(), deadline)
         return self._emit(self.condition.hold(deadline, "major", evidence, started=left))
+
+    def _announced_since(self, upto: float) -> list[Event]:
+        """An absence announced over the outing after it was raised, and going on: she is
+        where the family says, so the alert is over, and the outing is watched again from
+        the absence's end. Kept open instead, it would say nothing when she is not back
+        then (and nothing at all once a dispatcher has closed it)."""
+        assert self.raised_for is not None and self.raised_at is not None
+        counted, away = self.counted_from(self.raised_for, upto)
+        if away is None or counted <= upto:
+            return []
+        evidence = {
+            "summary": self._away_text(away, upto),
+            "away_until": self._local(away.end.timestamp(), upto),
+        }
+        self.raised_for = self.raised_at = None
+        return self._emit(self.condition.end(upto, evidence))
 
     def _evidence(
         self, left: float, deadline: float, threshold: float, usual: float | None, night: bool

@@ -204,3 +204,45 @@ def test_back_before_the_announced_end_and_in_bed_she_is_watched_in_the_morning(
     _, events = play(items, home=announced, until=at(21, "06:00"))
     raised = [e for e in events if e.kind in ROUTINE and e.ts > at(16, "12:00")]
     assert [(e.kind, e.state, e.ts) for e in raised] == [("not_up", "raised", at(20, "13:00"))]
+
+
+def test_announced_while_her_outing_is_raised_she_is_watched_again_from_its_end():
+    """Out at 10:00 unannounced and raised at 14:00; at 15:00 the family says she is at
+    her daughter's until day 19 18:00. The alert is over (she is where they say), and if
+    she is not back when due that is raised again: the open alert must not swallow it
+    (a dispatcher closes the first one, and then nothing would ever say she is missing)."""
+    monitor, events = run(weeks_then_a_trip(back=None), until=at(16, "15:00"))
+    assert brief(events, {"not_returned_home"})[-1][:2] == ("not_returned_home", "raised")
+    monitor.update_config(away(HOME, at(16, "09:00"), at(19, "18:00")))
+    later = monitor.advance(at(16, "15:01")) + monitor.advance(at(20, "06:00"))
+    states = [(e.state, e.ts) for e in later if e.kind in ROUTINE]
+    assert [state for state, _ in states] == ["cleared", "raised"]
+    assert states[0][1] == at(16, "15:01")
+    assert "announced away until" in later[0].evidence["summary"]
+    assert at(19, "18:00") < states[1][1] <= at(20, "00:00")
+
+
+def test_announced_while_her_silence_is_raised_it_waits_for_the_end():
+    """No front-door sensor, silent since 09:31 and raised; at 19:00 the family says she
+    is at her daughter's until day 19 18:00. Not critical in the night of her stay, and
+    raised again if she is not back when due."""
+    home = real_home(front_door=False)
+    items = []
+    for day in range(16):
+        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
+        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
+        items += pulse(at(day, "23:00"), "fridge", home)
+    items += [*morning(16, home), *pulse(at(16, "09:30"), "fridge", home)]
+    monitor, events = play(items, home=home, until=at(16, "19:00"))
+    assert [e.state for e in events if e.kind == "no_activity" and e.ts > at(16, "09:00")] == [
+        "raised"
+    ]
+    monitor.update_config(away(home, at(16, "09:00"), at(19, "18:00")))
+    later = monitor.advance(at(16, "19:01")) + monitor.advance(at(20, "12:00"))
+    found = [(e.state, e.severity, e.ts) for e in later if e.kind in ROUTINE]
+    assert [(state, severity) for state, severity, _ in found[:2]] == [
+        ("cleared", "major"),
+        ("raised", "major"),
+    ]
+    assert found[0][2] == at(16, "19:01") and found[1][2] > at(19, "18:00")
+    assert "after her announced absence ended" in later[-1].evidence["summary"]
