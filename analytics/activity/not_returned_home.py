@@ -135,15 +135,19 @@ class NotReturnedHomeDetector(ActivityDetector):
                 limit = max(limit, s.default_threshold_s)
         return self.adjusted(limit, s.floor_s, s.ceiling_s), usual
 
-    def by_night(self, left: float) -> float:
+    def by_night(self, left: float, *, due: bool = False) -> float:
         """When being out becomes news whatever the usual length: her night has begun,
-        later than she has ever come back."""
+        later than she has ever come back. ``due``: ``left`` is when she was due back (an
+        announced absence's end); due in her night, that night has begun already, and the
+        grace runs from then, not from the next night's start a day later."""
         s = self.settings
         grace = s.learning_night_grace_s if self.where.learning(left) else s.night_grace_s
         latest = self.late_returns.quantile(1.0)
         if latest is not None:
             grace = max(grace, latest + s.night_grace_s)
-        return self.where.day.night_start_after(left) + grace * self.feedback
+        day = self.where.day
+        start = left if due and day.in_night(left) else day.night_start_after(left)
+        return start + grace * self.feedback
 
     def check(self, upto: float) -> list[Event]:
         w = self.where
@@ -168,7 +172,7 @@ class NotReturnedHomeDetector(ActivityDetector):
         if away is None and w.day.in_night(opened):
             return []  # left in her night: night_wandering's
         threshold, usual = self.threshold(counted)
-        by_night = self.by_night(counted)
+        by_night = self.by_night(counted, due=away is not None)
         deadline = min(counted + threshold, by_night)
         if deadline > upto:
             return []

@@ -246,3 +246,15 @@ def test_announced_while_her_silence_is_raised_it_waits_for_the_end():
     ]
     assert found[0][2] == at(16, "19:01") and found[1][2] > at(19, "18:00")
     assert "after her announced absence ended" in later[-1].evidence["summary"]
+
+
+def test_due_back_in_her_night_and_not_back_is_raised_within_the_night_grace():
+    """Announced until 23:30 (a late train), her night begun at 21:29: not back is news an
+    hour later, as an outing is an hour into her night, not four hours later (her usual
+    outing's limit), nor at the next night's start."""
+    for end in ("22:00", "23:30"):
+        home = away(HOME, at(16, "09:00"), at(19, end))
+        _, events = run(weeks_then_a_trip(back=None), until=at(21, "00:00"), home=home)
+        raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
+        assert [(e.kind, e.ts) for e in raised] == [("not_returned_home", at(19, end, 3600))]
+        assert "still out at night" in raised[0].evidence["summary"]
