@@ -91,7 +91,9 @@ def save_home(
     now = time.time() if now is None else now
     if session.get(Station, config.station) is None:
         raise NotFound(f"no station {config.station!r}; register the station first")
-    home = session.get(Home, config.home)
+    # Locked until the commit, as hub.absences does: the absences and factors kept are the
+    # ones stored now, not ones an announce committing meanwhile writes over (PostgreSQL).
+    home = session.get(Home, config.home, with_for_update=True, populate_existing=True)
     if home is not None and home.deactivated_at is not None:
         raise RegistryError(
             f"home {config.home!r} is deactivated; reactivate it before changing its config"

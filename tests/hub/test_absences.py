@@ -245,3 +245,35 @@ def test_the_stored_document_is_what_the_edge_is_sent(world):
     with world.store.sessions() as session:
         stored = session.get(Home, HOME).config["away"]
     assert stored == json.loads(world.queued()[-1].to_json())["away"]
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
+def test_an_admins_config_saved_while_one_is_announced_keeps_it(world):
+    """The operator page saves her config (without ``away``) while the family announces:
+    the absence the family was told is kept must not be written over by the list the
+    save read before the announce committed."""
+    first_in, second_started = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def admin() -> None:
+        first_in.wait(10)
+        second_started.set()
+        try:
+            with world.store.transaction() as session:
+                edited = make_home(night={"start": "23:00", "end": "06:30"})
+                save_home(session, edited, prefix=PREFIX, now=NOW, actor="Administrator")
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=admin)
+    thread.start()
+    with world.store.transaction() as session:
+        home = session.get(Home, HOME)
+        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
+        first_in.set()
+        second_started.wait(10)
+        time.sleep(0.5)  # the save reads the home now, before this commits
+    thread.join(10)
+    assert not failures
+    assert world.away() == [(2.0, 30.0, FAMILY)]
+    assert world.queued()[-1].night.start.hour == 23 and len(world.queued()[-1].away) == 1
