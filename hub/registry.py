@@ -98,8 +98,6 @@ def save_home(
         raise RegistryError(
             f"home {config.home!r} is deactivated; reactivate it before changing its config"
         )
-    if home is not None:
-        lock_config(session, home)
     stored = feedback.factors(home.config) if home is not None else {}
     if FEEDBACK in config.thresholds:
         wanted = feedback.checked(config.thresholds[FEEDBACK])
