@@ -160,9 +160,11 @@ class AlertActions:
     def _adapt(self, session: Session, home: Home, alert: Alert, actor: str) -> None:
         """Loosen the home's limit for the alert's kind by a step, if the rules allow."""
         # The resolve is written first, so this transaction holds the store's write lock
-        # and reads the config as it is now: a concurrent change cannot be lost.
+        # and reads the config as it is now: a concurrent change cannot be lost. On
+        # PostgreSQL that lock is the alert's, not the home's: the home's row is locked too
+        # (as hub.absences does), or an absence announced meanwhile is written over.
         session.flush()
-        session.refresh(home)
+        session.refresh(home, with_for_update=True)
         now = self.cases.now()
         old = feedback.factor(home.config, alert.kind)
         step = feedback.next_step(session, home.id, alert.kind, old, now)

@@ -237,7 +237,8 @@ def decay_feedback(
     now = time.time() if now is None else now
     done = []
     for due in feedback.decays_due(session, now):
-        home = session.get(Home, due.home_id)
+        # Locked, as save_home: an absence announced meanwhile is not written over.
+        home = session.get(Home, due.home_id, with_for_update=True, populate_existing=True)
         if home is None:
             continue
         old = feedback.factor(home.config, due.kind)

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from contracts.home import HomeConfig
 from hub import absences, feedback
 from hub.absences import AbsenceError, AbsenceNotFound, InvalidAbsence
+from hub.alerts import AlertManager
 from hub.registry import save_home, save_station, set_factor
-from hub.schema import Home, OutgoingMessage
+from hub.schema import EventRow, Home, OutgoingMessage
 from hub.store import Store
 from tests.support.factories import FAMILY, HOME, PREFIX, STATION, make_home
 from tests.support.stores import fresh_database, on_postgresql
@@ -277,3 +278,43 @@ def test_an_admins_config_saved_while_one_is_announced_keeps_it(world):
     assert not failures
     assert world.away() == [(2.0, 30.0, FAMILY)]
     assert world.queued()[-1].night.start.hour == 23 and len(world.queued()[-1].away) == 1
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
+def test_a_false_alarm_resolved_while_one_is_announced_keeps_it(world):
+    """A dispatcher's false alarm loosens the home's limit (the config written again) while
+    the family announces: both are kept."""
+    manager = AlertManager(clock=lambda: NOW)
+    with world.store.transaction() as session:
+        row = EventRow(
+            edge=HOME, seq=1, home_id=HOME, kind="no_activity", state="raised",
+            severity="major", ts=NOW, started=NOW, detector="no_activity", device=None,
+            evidence={}, received_at=NOW,
+        )  # fmt: skip
+        session.add(row)
+        manager.on_event(session, session.get(Home, HOME), row)
+        alert_id = row.alert_id
+    first_in, second_started = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def dispatcher() -> None:
+        first_in.wait(10)
+        second_started.set()
+        try:
+            with world.store.transaction() as session:
+                manager.resolve(session, alert_id, "false_alarm", "张丽")
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=dispatcher)
+    thread.start()
+    with world.store.transaction() as session:
+        home = session.get(Home, HOME)
+        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
+        first_in.set()
+        second_started.wait(10)
+        time.sleep(0.5)  # the resolve reads the home now, before this commits
+    thread.join(10)
+    assert not failures
+    assert world.away() == [(2.0, 30.0, FAMILY)]
+    assert world.queued()[-1].thresholds["feedback"] == {"no_activity": 1.25}
