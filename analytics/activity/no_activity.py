@@ -137,6 +137,13 @@ class NoActivityDetector(ActivityDetector):
             return False
         return w.clock.in_span(began, *w.clock.prior)
 
+    def _rest_ends(self, since: float) -> float:
+        """When the night she went to rest in at ``since`` is over for not_up: the next
+        night's start."""
+        day = self.where.day
+        _, end, _ = day.night()
+        return day.night_start_after(self.where.clock.at_or_after(since, end))
+
     def _horizon(self, last: float) -> float | None:
         """When her night's rest begins, if it does before the silence could become news
         (her night starts while she was last seen where she rests)."""
@@ -152,12 +159,18 @@ class NoActivityDetector(ActivityDetector):
         w = self.where
         if self.condition.is_open:
             return self._while_open(upto)
-        if not w.at_home or w.bathroom.stay is not None or w.resting or not w.last_awake:
+        if not w.at_home or w.bathroom.stay is not None or w.resting:
             return []
         if w.last_home is None:
             return []
         # An announced absence: she is not expected home before it ends.
         last, away = self.counted_from(w.last_home, upto)
+        if not w.last_awake and (away is None or last < self._rest_ends(w.last_home)):
+            return []  # asleep since her night: not_up's, the morning after it
+        # Asleep since a night an absence was announced over until past the next night's
+        # start (taken to hospital from her bed): not_up judges only the morning after
+        # that night, and she was not in her bed then; the silence is this detector's
+        # from the announced end, or no one's.
         if upto - last < self._shortest:
             return []
         rest = self._horizon(last)

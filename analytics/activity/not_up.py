@@ -166,7 +166,7 @@ class NotUpDetector(ActivityDetector):
                 }
                 self.raised_at = None
                 return self._emit(self.condition.end(at, evidence))
-            return []
+            return self._announced_since(upto)
         if day.period is None or day.up_since is not None or day.partial:
             return []
         if self.raised_period == day.period or not w.at_home or not w.resting:
@@ -197,6 +197,23 @@ class NotUpDetector(ActivityDetector):
             evidence["summary"] += f"; {self._away_text(away, by)}"
             evidence["away_until"] = self._local(away.end.timestamp(), by)
         return self._emit(self.condition.hold(by, "major", evidence))
+
+    def _announced_since(self, upto: float) -> list[Event]:
+        """An absence announced over her silence after it was raised, and going on (taken
+        to hospital in the night): the alert is over, and she is watched again from the
+        absence's end, in this period too. Kept open, it would say nothing when she is not
+        back then (and nothing at all once a dispatcher has closed it)."""
+        w = self.where
+        last = w.last_home if w.last_home is not None else upto
+        counted, away = self.counted_from(last, upto)
+        if away is None or counted <= upto:
+            return []
+        evidence = {
+            "summary": self._away_text(away, upto),
+            "away_until": self._local(away.end.timestamp(), upto),
+        }
+        self.raised_at = self.raised_period = None
+        return self._emit(self.condition.end(upto, evidence))
 
     def _evidence(self, by: float, usual: float | None, basis: str) -> dict[str, Any]:
         w, day = self.where, self.where.day

@@ -258,3 +258,32 @@ def test_due_back_in_her_night_and_not_back_is_raised_within_the_night_grace():
         raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
         assert [(e.kind, e.ts) for e in raised] == [("not_returned_home", at(19, end, 3600))]
         assert "still out at night" in raised[0].evidence["summary"]
+
+
+def test_taken_to_hospital_from_her_bed_and_not_back_when_due_is_raised():
+    """No front-door sensor: in bed at 21:30 on day 16, taken to hospital in the night,
+    announced from 01:00 until day 19 18:00 (at once, or only after not_up was raised on
+    day 17). Not back when due: her silence since her bed is no night of hers, so it is
+    raised from the announced end (nothing else watches it after that first morning)."""
+    home = real_home(front_door=False)
+    items = []
+    for day in range(17):
+        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
+        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
+        items += [*pulse(at(day, "21:00"), "basin", home), r(at(day, "21:30"), "bed", True, home)]
+    announced = away(home, at(17, "01:00"), at(19, "18:00"))
+
+    _, events = play(items, home=announced, until=at(20, "12:00"))
+    raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
+    assert [e.kind for e in raised if e.ts > at(16, "12:00")] == ["no_activity"]
+    assert at(19, "18:00") < raised[-1].ts < at(20, "06:00")
+    assert "after her announced absence ended at" in raised[-1].evidence["summary"]
+
+    monitor, events = play(items, home=home, until=at(17, "13:00"))
+    assert [e.kind for e in events if e.ts > at(16, "12:00") and e.kind in ROUTINE] == ["not_up"]
+    monitor.update_config(announced)
+    later = monitor.advance(at(17, "13:01")) + monitor.advance(at(20, "12:00"))
+    assert [(e.kind, e.state) for e in later if e.kind in ROUTINE][:2] == [
+        ("not_up", "cleared"),
+        ("no_activity", "raised"),
+    ]
