@@ -18,6 +18,9 @@ from ..whereabouts import Observation, Whereabouts
 
 HOUR = 3600.0
 MINUTE = 60.0
+# Home this long after coming back through the front door during an announced absence:
+# back for good, not someone in for her coat.
+BACK_FOR_GOOD_S = 1 * HOUR
 WEARABLE_KINDS = ("bracelet", "fall_pendant")
 # How outcome feedback scaled a limit, as the basis in evidence says it ("; limit x3 after
 # outcomes"): for the station's staff; the hub takes it out of what a family reads.
@@ -126,15 +129,19 @@ class ActivityDetector(Detector):
         )
 
     def _back_during(self, period: AwayPeriod, ts: float) -> bool:
-        """Whether she came home during ``period`` and is home at ``ts``: through the front
-        door, then signs of someone inside that hold, and no one has left since (her son
-        fetching her coat comes in and goes again; a sign inside with no door is a
-        visitor's as likely as hers)."""
+        """Whether she came home during ``period``, by ``ts``: through the front door, then
+        signs of someone inside that hold, and either no one has left since or someone
+        stayed an hour before leaving (her son fetching her coat comes in and goes again;
+        back for good, she is watched when she goes out again, at night too). A sign
+        inside with no door is a visitor's as likely as hers."""
         w = self.where
         back = w.doorway.door_home_at
-        if back is None or not period.start.timestamp() <= back <= ts or not w.at_home:
+        if back is None or not period.start.timestamp() <= back <= ts:
             return False
-        return any(back <= seen <= ts for seen in w.seen_in.values())
+        if not any(back <= seen <= ts for seen in w.seen_in.values()):
+            return False
+        left = w.doorway.left_at
+        return w.at_home or (left is not None and left - back >= BACK_FOR_GOOD_S)
 
     def _away_text(self, period: AwayPeriod, reference: float) -> str:
         note = f": {period.note}" if period.note else ""

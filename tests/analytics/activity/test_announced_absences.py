@@ -287,3 +287,17 @@ def test_taken_to_hospital_from_her_bed_and_not_back_when_due_is_raised():
         ("not_up", "cleared"),
         ("no_activity", "raised"),
     ]
+
+
+def test_back_early_for_good_she_is_watched_when_she_goes_out_at_night():
+    """Home on day 18 instead of 19 and about the flat all evening; at 02:00 she goes out
+    through the front door and is not back: night wandering, as on any night (the absence
+    she came back early from is over, not in force again because she left)."""
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    stream = weeks_then_a_trip(back=None)
+    stream += door(at(18, "11:00")) + motion(at(18, "11:02")) + motion(at(18, "11:05"))
+    stream += about(at(18, "11:20"), at(18, "22:00")) + bathroom(at(18, "21:50"), 6)
+    stream += door(at(19, "02:00"))
+    _, events = run(stream, until=at(19, "03:00"), home=announced)
+    day_19 = (DAY0 + timedelta(days=19)).strftime("%d ")
+    assert ("night_wandering", "raised", "critical", day_19 + "02:15") in brief(events)
