@@ -21,6 +21,9 @@ MINUTE = 60.0
 # Home this long after coming back through the front door during an announced absence:
 # back for good, not someone in for her coat.
 BACK_FOR_GOOD_S = 1 * HOUR
+# Seen at home this long after an announced absence began, never out through the front
+# door: she did not go.
+STAYED_AFTER_S = 1 * HOUR
 WEARABLE_KINDS = ("bracelet", "fall_pendant")
 # How outcome feedback scaled a limit, as the basis in evidence says it ("; limit x3 after
 # outcomes"): for the station's staff; the hub takes it out of what a family reads.
@@ -106,7 +109,7 @@ class ActivityDetector(Detector):
         hospital), unless the front door has seen her come home since it began: then she
         is back sooner than announced, and watched again."""
         period = self.home.config.away_at(ts)
-        if period is None or self._back_during(period, ts):
+        if period is None or self._back_during(period, ts) or self._stayed(period, ts):
             return None
         return period
 
@@ -117,7 +120,9 @@ class ActivityDetector(Detector):
         start, over = since, None
         for period in sorted(self.home.config.away, key=lambda p: p.start):
             begins, ends = period.start.timestamp(), period.end.timestamp()
-            if begins <= upto and ends > start and not self._back_during(period, upto):
+            if begins > upto or ends <= start:
+                continue
+            if not self._back_during(period, upto) and not self._stayed(period, upto):
                 start, over = ends, period
         return start, over
 
@@ -142,6 +147,20 @@ class ActivityDetector(Detector):
             return False
         left = w.doorway.left_at
         return w.at_home or (left is not None and left - back >= BACK_FOR_GOOD_S)
+
+    def _stayed(self, period: AwayPeriod, ts: float) -> bool:
+        """Whether, by ``ts``, she did not go as announced: a front door that works has not
+        seen her leave since the absence began, and signs of her inside that hold came
+        more than an hour after its start (the family's times are rough; she may leave
+        late). Where no front door is seen, nobody can tell."""
+        w = self.where
+        if not w.coverage.front_door or not w.at_home:
+            return False
+        start = period.start.timestamp()
+        left = w.doorway.left_at
+        if left is not None and left >= start:
+            return False
+        return w.last_home is not None and start + STAYED_AFTER_S <= w.last_home <= ts
 
     def _away_text(self, period: AwayPeriod, reference: float) -> str:
         note = f": {period.note}" if period.note else ""

@@ -301,3 +301,16 @@ def test_back_early_for_good_she_is_watched_when_she_goes_out_at_night():
     _, events = run(stream, until=at(19, "03:00"), home=announced)
     day_19 = (DAY0 + timedelta(days=19)).strftime("%d ")
     assert ("night_wandering", "raised", "critical", day_19 + "02:15") in brief(events)
+
+
+def test_announced_but_never_gone_she_is_watched_as_any_day():
+    """The trip was called off and nobody said so: the front door never saw her leave and
+    she is about the flat on day 16. A silence from 15:00 on is raised as on any day, not
+    after the absence would have ended."""
+    announced = away(HOME, at(16, "09:00"), at(19, "18:00"))
+    stream = [r for day in range(16) for r in ordinary_day(day, out=("14:00", "15:30"))]
+    stream += bathroom(at(16, "07:00"), 10) + about(at(16, "07:15"), at(16, "15:00"))
+    _, events = run(stream, until=at(17, "06:00"), home=announced)
+    raised = [e for e in events if e.kind in ROUTINE and e.state == "raised"]
+    assert [e.kind for e in raised] == ["no_activity"]
+    assert raised[0].ts < at(16, "20:00") and "announced" not in raised[0].evidence["summary"]
