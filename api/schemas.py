@@ -263,7 +263,7 @@ class AwayCreate(_Body):
 class AwayPublic(BaseModel):
     """An announced absence, its times in the home's zone."""
 
-    id: str = Field(description="names it while it says the same (ending it gives a new one)")
+    id: str = Field(description="names it: its start, note and announcer (kept when it is ended)")
     start: str | None
     end: str | None
     note: str
