@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from contracts.home import HomeConfig
-from hub import absences, feedback
+from hub import absences
 from hub.absences import AbsenceError, AbsenceNotFound, InvalidAbsence
 from hub.alerts import AlertManager
 from hub.registry import save_home, save_station, set_factor
@@ -182,63 +182,36 @@ def test_an_admins_config_without_away_keeps_them_and_one_with_away_replaces_the
     assert [(p.note, p.by) for p in world.queued()[-1].away] == [("圣诞", "admin")]
 
 
+def announced_while(world, other) -> None:
+    """The family announces (2-30) in one transaction while ``other()`` runs in another,
+    reading the home before the announce commits (PostgreSQL: it must wait for it)."""
+    first_in, second_started = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        first_in.wait(10)
+        second_started.set()
+        try:
+            other()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with world.store.transaction() as session:
+        home = session.get(Home, HOME)
+        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
+        first_in.set()
+        second_started.wait(10)
+        time.sleep(0.5)  # the other reads the home now, before this commits
+    thread.join(10)
+    assert not failures
+
+
 @pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
 def test_two_announcing_at_once_both_keep_their_absence(world):
-    first_in, second_started = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def second() -> None:
-        first_in.wait(10)
-        second_started.set()
-        try:
-            world.announce(50, 60, by="zhang.li")  # waits for the first to commit
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with world.store.transaction() as session:
-        home = session.get(Home, HOME)
-        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
-        first_in.set()
-        second_started.wait(10)
-        time.sleep(0.5)  # the second reads the home now, before this commits
-    thread.join(10)
-    assert not failures
+    announced_while(world, lambda: world.announce(50, 60, by="zhang.li"))
     assert sorted(world.away()) == [(2.0, 30.0, FAMILY), (50.0, 60.0, "zhang.li")]
-
-
-@pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
-def test_a_feedback_step_and_an_absence_at_once_both_keep_their_change(world):
-    """A dispatcher resolves a false alarm (the home's factor steps) while the son announces
-    an absence: each read-change-write of the config waits for the other's."""
-    first_in, second_started = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
-
-    def second() -> None:
-        first_in.wait(10)
-        second_started.set()
-        try:
-            with world.store.transaction() as session:
-                home = session.get(Home, HOME)
-                set_factor(session, home, "no_activity", 1.25, actor="zhang.li",
-                           reason="false_alarm", prefix=PREFIX, now=NOW)  # fmt: skip
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with world.store.transaction() as session:
-        home = session.get(Home, HOME)
-        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
-        first_in.set()
-        second_started.wait(10)
-        time.sleep(0.5)  # the second reads the home now, before this commits
-    thread.join(10)
-    assert not failures
-    assert world.away() == [(2.0, 30.0, FAMILY)]
-    with world.store.sessions() as session:
-        assert feedback.factors(session.get(Home, HOME).config) == {"no_activity": 1.25}
 
 
 def test_the_stored_document_is_what_the_edge_is_sent(world):
@@ -253,29 +226,13 @@ def test_an_admins_config_saved_while_one_is_announced_keeps_it(world):
     """The operator page saves her config (without ``away``) while the family announces:
     the absence the family was told is kept must not be written over by the list the
     save read before the announce committed."""
-    first_in, second_started = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
 
     def admin() -> None:
-        first_in.wait(10)
-        second_started.set()
-        try:
-            with world.store.transaction() as session:
-                edited = make_home(night={"start": "23:00", "end": "06:30"})
-                save_home(session, edited, prefix=PREFIX, now=NOW, actor="Administrator")
-        except BaseException as exc:  # reported below
-            failures.append(exc)
+        with world.store.transaction() as session:
+            edited = make_home(night={"start": "23:00", "end": "06:30"})
+            save_home(session, edited, prefix=PREFIX, now=NOW, actor="Administrator")
 
-    thread = threading.Thread(target=admin)
-    thread.start()
-    with world.store.transaction() as session:
-        home = session.get(Home, HOME)
-        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
-        first_in.set()
-        second_started.wait(10)
-        time.sleep(0.5)  # the save reads the home now, before this commits
-    thread.join(10)
-    assert not failures
+    announced_while(world, admin)
     assert world.away() == [(2.0, 30.0, FAMILY)]
     assert world.queued()[-1].night.start.hour == 23 and len(world.queued()[-1].away) == 1
 
@@ -294,27 +251,11 @@ def test_a_false_alarm_resolved_while_one_is_announced_keeps_it(world):
         session.add(row)
         manager.on_event(session, session.get(Home, HOME), row)
         alert_id = row.alert_id
-    first_in, second_started = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
 
     def dispatcher() -> None:
-        first_in.wait(10)
-        second_started.set()
-        try:
-            with world.store.transaction() as session:
-                manager.resolve(session, alert_id, "false_alarm", "张丽")
-        except BaseException as exc:  # reported below
-            failures.append(exc)
+        with world.store.transaction() as session:
+            manager.resolve(session, alert_id, "false_alarm", "张丽")
 
-    thread = threading.Thread(target=dispatcher)
-    thread.start()
-    with world.store.transaction() as session:
-        home = session.get(Home, HOME)
-        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
-        first_in.set()
-        second_started.wait(10)
-        time.sleep(0.5)  # the resolve reads the home now, before this commits
-    thread.join(10)
-    assert not failures
+    announced_while(world, dispatcher)
     assert world.away() == [(2.0, 30.0, FAMILY)]
     assert world.queued()[-1].thresholds["feedback"] == {"no_activity": 1.25}
