@@ -150,8 +150,8 @@ class ActivityDetector(Detector):
 
     def _stayed(self, period: AwayPeriod, ts: float) -> bool:
         """Whether, by ``ts``, she did not go as announced: a front door that works has not
-        seen her leave since the absence began, and signs of her inside that hold came
-        more than an hour after its start (the family's times are rough; she may leave
+        seen her leave since the absence began, and she was seen at home more than an hour
+        after its start (the family's times are rough; she may leave
         late). Where no front door is seen, nobody can tell."""
         w = self.where
         if not w.coverage.front_door or not w.at_home:
@@ -162,9 +162,29 @@ class ActivityDetector(Detector):
             return False
         return w.last_home is not None and start + STAYED_AFTER_S <= w.last_home <= ts
 
-    def _away_text(self, period: AwayPeriod, reference: float) -> str:
+    def absence_since(self, since: float, upto: float) -> dict[str, Any] | None:
+        """The evidence that ends an alert about what began at ``since`` when an absence
+        announced over it after the alert was raised is going on at ``upto``: she is where
+        the family says, and is watched again from its end. Kept open, the alert would say
+        nothing when she is not back then (and nothing at all once a dispatcher closed it).
+        None when there is no such absence."""
+        counted, away = self.counted_from(since, upto)
+        if away is None or counted <= upto:
+            return None
+        return self._away_evidence(away, upto)
+
+    def noting_absence(
+        self, evidence: dict[str, Any], period: AwayPeriod, reference: float
+    ) -> dict[str, Any]:
+        """``evidence`` of an alert counted from ``period``'s end, saying so."""
+        noted = self._away_evidence(period, reference)
+        return {**evidence, "summary": f"{evidence['summary']}; {noted['summary']}",
+                "away_until": noted["away_until"]}  # fmt: skip
+
+    def _away_evidence(self, period: AwayPeriod, reference: float) -> dict[str, Any]:
+        until = self._local(period.end.timestamp(), reference)
         note = f": {period.note}" if period.note else ""
-        return f"announced away until {self._local(period.end.timestamp(), reference)}{note}"
+        return {"summary": f"announced away until {until}{note}", "away_until": until}
 
     # ---------------------------------------------------------------- evidence
 

@@ -159,18 +159,16 @@ class NoActivityDetector(ActivityDetector):
         w = self.where
         if self.condition.is_open:
             return self._while_open(upto)
-        if not w.at_home or w.bathroom.stay is not None or w.resting:
-            return []
-        if w.last_home is None:
+        if not w.at_home or w.bathroom.stay is not None or w.resting or w.last_home is None:
             return []
         # An announced absence: she is not expected home before it ends.
         last, away = self.counted_from(w.last_home, upto)
+        # Asleep since her night: not_up's, the morning after it. Unless an absence was
+        # announced over that night until past the next night's start (taken to hospital
+        # from her bed): not_up judges only the morning after that night, and she was not
+        # in her bed then; the silence is this detector's from the announced end.
         if not w.last_awake and (away is None or last < self._rest_ends(w.last_home)):
-            return []  # asleep since her night: not_up's, the morning after it
-        # Asleep since a night an absence was announced over until past the next night's
-        # start (taken to hospital from her bed): not_up judges only the morning after
-        # that night, and she was not in her bed then; the silence is this detector's
-        # from the announced end, or no one's.
+            return []
         if upto - last < self._shortest:
             return []
         rest = self._horizon(last)
@@ -210,15 +208,11 @@ class NoActivityDetector(ActivityDetector):
         # where the family says, so the alert is over, and the silence counts again from
         # the absence's end (check). Kept open, it would turn critical while she is at her
         # daughter's and say nothing when she is not back then.
-        counted, away = self.counted_from(self.gap_from, upto)
-        if away is not None and counted > upto:
-            evidence = {
-                "summary": self._away_text(away, upto),
-                "away_until": self._local(away.end.timestamp(), upto),
-            }
+        ended = self.absence_since(self.gap_from, upto)
+        if ended is not None:
             self.gap_from = self.threshold = self.resting_at = self.silence = None
             self.raised_at = self.away_until = None
-            return self._emit(self.condition.end(upto, evidence))
+            return self._emit(self.condition.end(upto, ended))
         # Twice the limit, and never sooner after the alert than the limit itself (a
         # silence raised only when the hour came whose limit it exceeds).
         factor = self.settings.critical_factor

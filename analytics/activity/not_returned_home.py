@@ -179,25 +179,17 @@ class NotReturnedHomeDetector(ActivityDetector):
         self.raised_for, self.raised_at = left, deadline
         evidence = self._evidence(left, deadline, threshold, usual, deadline >= by_night)
         if away is not None:
-            evidence["summary"] += f"; {self._away_text(away, deadline)}"
-            evidence["away_until"] = self._local(away.end.timestamp(), deadline)
+            evidence = self.noting_absence(evidence, away, deadline)
         return self._emit(self.condition.hold(deadline, "major", evidence, started=left))
 
     def _announced_since(self, upto: float) -> list[Event]:
-        """An absence announced over the outing after it was raised, and going on: she is
-        where the family says, so the alert is over, and the outing is watched again from
-        the absence's end. Kept open instead, it would say nothing when she is not back
-        then (and nothing at all once a dispatcher has closed it)."""
-        assert self.raised_for is not None and self.raised_at is not None
-        counted, away = self.counted_from(self.raised_for, upto)
-        if away is None or counted <= upto:
+        """An absence announced over the outing after it was raised (base.absence_since)."""
+        assert self.raised_for is not None
+        ended = self.absence_since(self.raised_for, upto)
+        if ended is None:
             return []
-        evidence = {
-            "summary": self._away_text(away, upto),
-            "away_until": self._local(away.end.timestamp(), upto),
-        }
         self.raised_for = self.raised_at = None
-        return self._emit(self.condition.end(upto, evidence))
+        return self._emit(self.condition.end(upto, ended))
 
     def _evidence(
         self, left: float, deadline: float, threshold: float, usual: float | None, night: bool

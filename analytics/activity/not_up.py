@@ -194,26 +194,18 @@ class NotUpDetector(ActivityDetector):
         self.raised_period, self.raised_at = day.period, by
         evidence = self._evidence(by, usual, basis)
         if away is not None:
-            evidence["summary"] += f"; {self._away_text(away, by)}"
-            evidence["away_until"] = self._local(away.end.timestamp(), by)
+            evidence = self.noting_absence(evidence, away, by)
         return self._emit(self.condition.hold(by, "major", evidence))
 
     def _announced_since(self, upto: float) -> list[Event]:
-        """An absence announced over her silence after it was raised, and going on (taken
-        to hospital in the night): the alert is over, and she is watched again from the
-        absence's end, in this period too. Kept open, it would say nothing when she is not
-        back then (and nothing at all once a dispatcher has closed it)."""
+        """An absence announced over her silence after it was raised (taken to hospital
+        in the night; base.absence_since): watched again from its end, in this period too."""
         w = self.where
-        last = w.last_home if w.last_home is not None else upto
-        counted, away = self.counted_from(last, upto)
-        if away is None or counted <= upto:
+        ended = self.absence_since(w.last_home if w.last_home is not None else upto, upto)
+        if ended is None:
             return []
-        evidence = {
-            "summary": self._away_text(away, upto),
-            "away_until": self._local(away.end.timestamp(), upto),
-        }
         self.raised_at = self.raised_period = None
-        return self._emit(self.condition.end(upto, evidence))
+        return self._emit(self.condition.end(upto, ended))
 
     def _evidence(self, by: float, usual: float | None, basis: str) -> dict[str, Any]:
         w, day = self.where, self.where.day
