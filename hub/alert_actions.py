@@ -30,7 +30,7 @@ from . import event_order, feedback
 from .alert_case import HOME_OFFLINE, AlertCases, AlertError, AlertUpdate
 from .alert_escalation import Escalation
 from .notices import queue_voice_prompt
-from .registry import set_factor
+from .registry import lock_config, set_factor
 from .schema import Alert, EventRow, Home
 from .views import local_time
 from .visits import VISIT_OUTCOMES, record_alert_visit
@@ -164,7 +164,7 @@ class AlertActions:
         # PostgreSQL that lock is the alert's, not the home's: the home's row is locked too
         # (as hub.absences does), or an absence announced meanwhile is written over.
         session.flush()
-        session.refresh(home, with_for_update=True)
+        lock_config(session, home)
         now = self.cases.now()
         old = feedback.factor(home.config, alert.kind)
         step = feedback.next_step(session, home.id, alert.kind, old, now)
