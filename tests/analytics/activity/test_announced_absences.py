@@ -26,12 +26,35 @@ ROUTINE = {"no_activity", "not_up", "not_returned_home", "night_wandering", "lon
 
 
 def away(home: HomeConfig, start: float, end: float, note: str = "在女儿家") -> HomeConfig:
-    period = {
-        "start": datetime.fromtimestamp(start, DAY0.tzinfo).isoformat(),
-        "end": datetime.fromtimestamp(end, DAY0.tzinfo).isoformat(),
-        "note": note,
-    }
-    return HomeConfig.model_validate({**home.model_dump(mode="json"), "away": [period]})
+    return announcing(home, [(start, end)], note)
+
+
+def announcing(home: HomeConfig, spans, note: str = "在女儿家") -> HomeConfig:
+    """``home`` with an absence announced over each (start, end) of ``spans``."""
+    periods = [{"start": _iso(start), "end": _iso(end), "note": note} for start, end in spans]
+    return HomeConfig.model_validate({**home.model_dump(mode="json"), "away": periods})
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, DAY0.tzinfo).isoformat()
+
+
+def days_without_a_door(home: HomeConfig, days: int, *, to_bed: bool = False) -> list:
+    """Her days in a home with no front-door sensor: up at 08:00, the kitchen at noon, the
+    basin at 18:00, the fridge at 19:00; then the fridge at 23:00 or, ``to_bed``, the basin
+    at 21:00 and in bed at 21:30."""
+    items = []
+    for day in range(days):
+        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
+        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
+        if to_bed:
+            items += [
+                *pulse(at(day, "21:00"), "basin", home),
+                r(at(day, "21:30"), "bed", True, home),
+            ]
+        else:
+            items += pulse(at(day, "23:00"), "fridge", home)
+    return items
 
 
 def weeks_then_a_trip(back: str | None) -> list:
@@ -92,11 +115,7 @@ def test_without_a_front_door_the_silence_counts_from_the_announced_end():
     silence are a collapse unless announced; announced, the silence is measured from when
     she is due back, and said so."""
     home = real_home(front_door=False)
-    items = []
-    for day in range(16):
-        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
-        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
-        items += pulse(at(day, "23:00"), "fridge", home)
+    items = days_without_a_door(home, 16)
     items += [*morning(16, home), *pulse(at(16, "09:30"), "fridge", home)]  # and off she goes
     trip = at(16, "00:00")
     _, unannounced = play(items, home=home, until=at(20, "12:00"))
@@ -127,13 +146,7 @@ def test_days_away_announced_are_not_learned_as_her_outings():
     stream += ordinary_day(19, out=("14:00", "15:30"))
     stream += bathroom(at(20, "07:00"), 10) + about(at(20, "07:15"), at(20, "08:50"))
     stream += door(at(20, "09:00"))
-    announced = away(HOME, *periods[0])
-    announced = HomeConfig.model_validate(
-        {**announced.model_dump(mode="json"), "away": [
-            {**announced.away[0].model_dump(mode="json"), "start": _iso(a), "end": _iso(b)}
-            for a, b in periods
-        ]}
-    )  # fmt: skip
+    announced = announcing(HOME, periods)
     day_20 = (DAY0 + timedelta(days=20)).strftime("%d ")
     _, events = run(stream, until=at(20, "23:00"), home=announced)
     assert brief(events, {"not_returned_home"}) == [
@@ -144,10 +157,6 @@ def test_days_away_announced_are_not_learned_as_her_outings():
     _, events = run(stream, until=at(20, "23:00"))
     raised = [b for b in brief(events, {"not_returned_home"}) if b[1] == "raised"]
     assert raised[-1] == ("not_returned_home", "raised", "major", day_20 + "22:29")
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, DAY0.tzinfo).isoformat()
 
 
 def test_the_front_door_used_at_night_while_she_is_away_as_announced_is_not_her():
@@ -179,11 +188,7 @@ def test_back_before_the_announced_end_and_in_bed_she_is_watched_in_the_morning(
     be a visitor's, but once it is over she is due home, and her night taken for one in
     her bed leaves no_activity silent: not_up must say it, as it does unannounced."""
     home = real_home(front_door=False)
-    items = []
-    for day in range(16):
-        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
-        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
-        items += [*pulse(at(day, "21:00"), "basin", home), r(at(day, "21:30"), "bed", True, home)]
+    items = days_without_a_door(home, 16, to_bed=True)
     items += [*morning(16, home), *pulse(at(16, "09:30"), "fridge", home)]  # and off she goes
     items += pulse(at(19, "19:00"), "fridge", home) + pulse(at(19, "19:30"), "pir_kitchen", home)
     items += pulse(at(19, "20:00"), "pir_kitchen", home) + pulse(at(19, "21:00"), "basin", home)
@@ -227,11 +232,7 @@ def test_announced_while_her_silence_is_raised_it_waits_for_the_end():
     is at her daughter's until day 19 18:00. Not critical in the night of her stay, and
     raised again if she is not back when due."""
     home = real_home(front_door=False)
-    items = []
-    for day in range(16):
-        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
-        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
-        items += pulse(at(day, "23:00"), "fridge", home)
+    items = days_without_a_door(home, 16)
     items += [*morning(16, home), *pulse(at(16, "09:30"), "fridge", home)]
     monitor, events = play(items, home=home, until=at(16, "19:00"))
     assert [e.state for e in events if e.kind == "no_activity" and e.ts > at(16, "09:00")] == [
@@ -266,11 +267,7 @@ def test_taken_to_hospital_from_her_bed_and_not_back_when_due_is_raised():
     day 17). Not back when due: her silence since her bed is no night of hers, so it is
     raised from the announced end (nothing else watches it after that first morning)."""
     home = real_home(front_door=False)
-    items = []
-    for day in range(17):
-        items += [*morning(day, home), *pulse(at(day, "12:00"), "pir_kitchen", home)]
-        items += pulse(at(day, "18:00"), "basin", home) + pulse(at(day, "19:00"), "fridge", home)
-        items += [*pulse(at(day, "21:00"), "basin", home), r(at(day, "21:30"), "bed", True, home)]
+    items = days_without_a_door(home, 17, to_bed=True)
     announced = away(home, at(17, "01:00"), at(19, "18:00"))
 
     _, events = play(items, home=announced, until=at(20, "12:00"))
