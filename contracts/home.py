@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -230,6 +231,12 @@ class AwayPeriod(_Frozen):
         return self.start.timestamp() <= epoch < self.end.timestamp()
 
 
+def away_at(periods: Iterable[AwayPeriod], epoch: float) -> AwayPeriod | None:
+    """Of ``periods``, the absence ``epoch`` falls in (the one ending last, if several)."""
+    found = [period for period in periods if period.covers(epoch)]
+    return max(found, key=lambda period: period.end) if found else None
+
+
 class HomeConfig(_Frozen):
     """A home as ARCHITECTURE.md defines it.
 
@@ -291,8 +298,7 @@ class HomeConfig(_Frozen):
 
     def away_at(self, epoch: float) -> AwayPeriod | None:
         """The announced absence ``epoch`` falls in (the one ending last, if several)."""
-        found = [period for period in self.away if period.covers(epoch)]
-        return max(found, key=lambda period: period.end) if found else None
+        return away_at(self.away, epoch)
 
     def device(self, device_id: str) -> DeviceConfig | None:
         return next((d for d in self.devices if d.id == device_id), None)

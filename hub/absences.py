@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from contracts.errors import describe_validation_error
-from contracts.home import AwayPeriod
+from contracts.home import AwayPeriod, away_at
 from contracts.topics import DEFAULT_PREFIX
 
 from .errors import HubError
@@ -91,10 +91,9 @@ def state_of(period: AwayPeriod, now: float) -> State:
 
 
 def current(document: Mapping[str, Any], now: float) -> AwayPeriod | None:
-    """The absence ``now`` falls in (the one ending last, if several), as
-    ``HomeConfig.away_at`` says it, from a stored document."""
-    found = [p for p in periods_of(document) if p.covers(now)]
-    return max(found, key=lambda p: p.end) if found else None
+    """The absence ``now`` falls in, as ``HomeConfig.away_at`` says it, from a stored
+    document."""
+    return away_at(periods_of(document), now)
 
 
 def pruned(periods: Iterable[AwayPeriod], now: float) -> tuple[AwayPeriod, ...]:
