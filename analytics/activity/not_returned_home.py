@@ -38,8 +38,9 @@ class NotReturnedHomeSettings:
     min_outings: int = Field(default=10, ge=1)
     # Before then, an outing she has come back from lifts the default to its length + this.
     few_outings_margin_s: float = Field(default=1 * HOUR, ge=0)
-    # Still out this long after her night began (later than she ever came back before):
-    # raised whatever the usual length; while learning, learning_night_grace_s.
+    # Still out this long after her night began, and this long after the latest she has
+    # come back before: raised whatever the usual length; while learning,
+    # learning_night_grace_s (both).
     night_grace_s: float = Field(default=1 * HOUR, ge=0)
     learning_night_grace_s: float = Field(default=3 * HOUR, ge=0)
     # Whatever the feedback, within these.
@@ -144,7 +145,10 @@ class NotReturnedHomeDetector(ActivityDetector):
         grace = s.learning_night_grace_s if self.where.learning(left) else s.night_grace_s
         latest = self.late_returns.quantile(1.0)
         if latest is not None:
-            grace = max(grace, latest + s.night_grace_s)
+            # While learning, the latest she has come back is that of a night or two out,
+            # not her latest: a night owl back at 03:33 on her second night out may well
+            # be back at 05:00 on her third. The learning grace is the margin then.
+            grace = max(grace, latest + grace)
         day = self.where.day
         start = left if due and day.in_night(left) else day.night_start_after(left)
         return start + grace * self.feedback
