@@ -132,10 +132,21 @@ class Bathroom(Stateful):
             "entering": not observations
             and self.stay is None
             and self.outside_since is not None
+            and not self._maybe_behind(was, ts)
             and not self._just_emptied(ts),
             "role": role,
         }
         return observations
+
+    def _maybe_behind(self, door: Mapping[str, Any], ts: float) -> bool:
+        """Whether she may have been behind ``door`` until it opened at ``ts``: it had
+        been shut for longer than a bounce of its latch, and she was not seen elsewhere
+        since. Without a sensor inside, a minute on the toilet looks like that: opened
+        from inside, then shut again from outside, which is not her going in."""
+        closed = door["closed"]
+        if closed is None or door.get("seen_outside"):
+            return False
+        return ts - closed > CLOSE_SLACK_S
 
     def _just_left(self, ts: float) -> bool:
         """She came out through the bathroom door within the last few seconds."""
@@ -159,6 +170,7 @@ class Bathroom(Stateful):
         for door in self.doors.values():
             # Seen elsewhere: not behind a shut door (a missed opening), not going in.
             door["inside"] = door["entered"] = door["entering"] = False
+            door["seen_outside"] = door["closed"] is not None
         if self.outside_since is None:
             self.outside_since = ts
         grace = 0.0 if at_once else self.settings.door_grace_s

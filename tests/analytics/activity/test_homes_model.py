@@ -192,6 +192,39 @@ def test_a_toilet_door_closed_on_the_way_out_is_no_stay():
     assert brief(events, DISTRESS) == []
 
 
+def test_a_minute_behind_the_toilet_door_unseen_then_shut_from_outside_is_no_stay():
+    """kasteren-b without its flush: the toilet door stood open; she went in and shut it
+    behind her (a minute, nothing inside to see her), opened it and shut it again from
+    outside on her way to a room without a sensor. The opening was read as her coming to
+    the door from the kitchen, so "shut behind her" raised a long stay after 45 min."""
+    day = [r(at(0, "00:30"), "bed", True), *morning(0), r(at(0, "19:50"), "toilet_door", "open")]
+    day += [item for hour in range(9, 20) for item in pulse(at(0, f"{hour}:00"), "pir_kitchen")]
+    day += pulse(at(0, "19:51"), "fridge", seconds=4)
+
+    def toilet_door(*moments):
+        return [
+            r(at(0, hhmm, seconds), "toilet_door", value)
+            for (hhmm, seconds), value in zip(moments, ("closed", "open", "closed"), strict=True)
+        ]
+
+    visit = toilet_door(("19:51", 24), ("19:52", 25), ("19:52", 30))
+    monitor, events = play(day + visit, until=at(0, "21:00"))
+    assert brief(events, DISTRESS) == []
+    assert monitor.whereabouts.bathroom.stay is None
+    # A latch that bounces (shut and open again within a second) is still her way in.
+    bounce = toilet_door(("19:52", 0), ("19:52", 1), ("19:52", 4))
+    _, events = play(day + bounce, until=at(0, "21:00"))
+    assert brief(events, DISTRESS) == [("long_bathroom_stay", "raised", "major", "02 20:37")]
+    # Seen elsewhere after she shut it, she comes to it from outside: shut behind her.
+    later = [
+        *pulse(at(0, "20:10"), "pir_kitchen"),
+        r(at(0, "20:20"), "toilet_door", "open"),
+        r(at(0, "20:20", 5), "toilet_door", "closed"),
+    ]
+    _, events = play(day + visit + later, until=at(0, "21:10"))
+    assert brief(events, DISTRESS) == [("long_bathroom_stay", "raised", "major", "02 21:05")]
+
+
 # --------------------------------------------------------------------- sensors that lie
 
 
