@@ -338,7 +338,15 @@ class AlertManager:
             return []
         now = self._cases.now()
         alert.active, alert.cleared_at, alert.updated_at = False, now, now
-        self._cases.record(session, alert, actor, "cleared", {})
+        detail: dict[str, Any] = {}
+        away_until = (event.evidence or {}).get("away_until")
+        if away_until:
+            # An absence announced over it ended it (analytics' absence_since): she is away,
+            # not back nor better, and the pages may say only that. Kept on the alert so
+            # its lists can tell without its history; a reactivation replaces the evidence.
+            detail["away_until"] = away_until
+            alert.evidence = {**(alert.evidence or {}), "ended_by_absence": away_until}
+        self._cases.record(session, alert, actor, "cleared", detail)
         if alert.kind in RESOLVED_ON_CLEAR:
             self._actions.close(session, alert, "hub", "recovered", now)
             return [self._cases.update_of(alert, home, "resolved", "hub")]

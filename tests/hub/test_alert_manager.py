@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import texts
+from hub.accounts import Scope
 from hub.alert_case import AlertCases
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
@@ -22,8 +23,8 @@ from hub.schema import (
     OutgoingMessage,
 )
 from hub.store import Store
-from hub.views import alert_document
-from tests.support.factories import HOME, STATION, make_home
+from hub.views import alert_document, as_seen_by
+from tests.support.factories import FAMILY, HOME, STATION, make_home
 from tests.support.stores import fresh_database, on_postgresql
 
 
@@ -195,6 +196,44 @@ def test_a_device_back_online_resolves_its_alert_by_itself(world):
     (alert,) = alerts(store)
     assert alert.resolved_at is not None and alert.outcome == "recovered"
     assert alert.resolved_by == "hub"
+
+
+def family_view(store: Store, kind: str) -> tuple[dict, list[tuple[str, dict]]]:
+    """The open alert of ``kind`` as its family reads it, and its history's changes."""
+    family = Scope(FAMILY, "李明", "family", frozenset(), frozenset({HOME}))
+    with store.sessions() as session:
+        alert = session.scalars(select(Alert).where(Alert.kind == kind)).one()
+        document = as_seen_by(alert_document(alert, session.get(Home, HOME)), family)
+        changes = session.scalars(
+            select(AlertChange).where(AlertChange.alert_id == alert.id).order_by(AlertChange.id)
+        ).all()
+        return document, [(c.action, as_seen_by(c.detail, family)) for c in changes]
+
+
+def test_an_alert_an_announced_absence_ended_says_so_and_a_plain_clear_does_not(world):
+    """Ended by an absence announced over it, she is away, not back home: her family's
+    pages can tell only if the hub keeps what the edge's clear said."""
+    store, _clock, _manager, event = world
+    baseline = "usual 5.0 h (p95 of 20); limit x1.5 after outcomes"  # the staff's
+    event("not_returned_home", severity="major", left_at="10:00", out_h=6.0, baseline=baseline)
+    event("not_returned_home", "cleared", severity="major",
+          summary="announced away until 12-08 18:00: at her daughter's",
+          away_until="12-08 18:00")  # fmt: skip
+    document, history = family_view(store, "not_returned_home")
+    assert document["evidence"]["ended_by_absence"] == "12-08 18:00"
+    assert document["evidence"]["baseline"] == "usual 5.0 h (p95 of 20)"  # still redacted
+    assert document["evidence_text"]["zh"] == "10:00 出门，已外出 6 小时"  # the raise's words
+    assert ("cleared", {"away_until": "12-08 18:00"}) in history
+    # Out again after it: the new raise's evidence, not the old announcement's end.
+    event("not_returned_home", severity="major", left_at="19:00", out_h=3.0)
+    document, _ = family_view(store, "not_returned_home")
+    assert "ended_by_absence" not in document["evidence"]
+
+    event("long_bathroom_stay", severity="minor", minutes=40)
+    event("long_bathroom_stay", "cleared", severity="minor", summary="out at 10:45")
+    document, history = family_view(store, "long_bathroom_stay")
+    assert "ended_by_absence" not in document["evidence"]
+    assert ("cleared", {}) in history
 
 
 @pytest.mark.parametrize(
