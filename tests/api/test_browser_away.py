@@ -115,3 +115,69 @@ async def test_the_son_announces_she_is_away_the_console_shows_it_and_he_ends_it
         )
         (stored,) = (await hub.http.get(f"/residents/{HOME}/away")).json()
         assert (stored["state"], stored["by"]) == ("ended", FAMILY)
+
+
+async def test_an_alert_her_announced_absence_ended_reads_away_not_back_home(mosquitto, tmp_path):
+    """She went out at 10:00 and was not back 6 h later: the station took the alert. Her
+    son then announces she is at his sister's until tomorrow 18:00, and the edge ends the
+    alert with that absence. His app says she is announced away until then (the alert, its
+    pill, the banner, its story), never that she is back home or better: she is not."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        await publish(mosquitto, all_is_well(time.time()))
+        raised = {"summary": "went out at 10:00, not back after 6.0 h", "left_at": "10:00"}
+        out = event_message("not_returned_home", seq=2, severity="major", evidence=raised)
+        await publish(mosquitto, [out])
+        await until(lambda: hub.hub.ingestor.counts.events >= 1, what="the alert")
+        dispatcher = await hub.client_for(DISPATCHER)
+        (alert,) = (await dispatcher.get("/alerts", params={"state": "open"})).json()
+        acked = await dispatcher.post(f"/alerts/{alert['id']}/acknowledge", json={})
+        acked.raise_for_status()
+
+        phone = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(phone, hub.url, FAMILY)
+        await live(phone)
+        item = phone.get_by_test_id("family-open-alerts").get_by_test_id("family-alert")
+        await expect(item.get_by_test_id("family-alert-kind")).to_have_text(
+            "外出未归", timeout=TIMEOUT
+        )
+
+        here = datetime.now(SHANGHAI)
+        until_day = (here + timedelta(days=1)).date()
+        son = await hub.client_for(FAMILY)
+        body = {
+            "start": (here - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "end": f"{until_day.isoformat()}T18:00",
+            "note": "住在合肥女儿家",
+        }
+        (await son.post(f"/residents/{HOME}/away", json=body)).raise_for_status()
+        # The edge ends the alert with the absence (analytics' absence_since).
+        edge_until = f"{until_day:%m-%d} 18:00"
+        summary = f"announced away until {edge_until}: 住在合肥女儿家"
+        ended = {"summary": summary, "away_until": edge_until}
+        away = event_message(
+            "not_returned_home", "cleared", seq=3, severity="major", evidence=ended
+        )
+        await publish(mosquitto, [away])
+
+        until_text = f"{until_day.month}月{until_day.day}日 18:00"
+        await expect(item.get_by_test_id("family-alert-kind")).to_have_text(
+            f"外出未归（已登记外出至 {until_text}）", timeout=TIMEOUT
+        )
+        await expect(item.get_by_test_id("alert-state")).to_have_text("已登记外出 · 服务站已响应")
+        status = phone.get_by_test_id("family-status")
+        await expect(status).to_have_text("已登记外出，服务站仍在跟进这条告警")
+        await item.get_by_test_id("family-alert-open").click()
+        story = item.get_by_test_id("family-alert-history")
+        await expect(story).to_contain_text(f"已结束：已登记外出至 {until_text}", timeout=TIMEOUT)
+        for untrue in ("已回家", "已好转", "情况已恢复"):
+            await expect(item).not_to_contain_text(untrue)
+            await expect(status).not_to_contain_text(untrue)
+        await phone.screenshot(path=tmp_path / "family-alert-away.png", full_page=True)
+
+        await phone.get_by_test_id("lang-toggle").click()
+        await expect(item.get_by_test_id("alert-state")).to_have_text(
+            "Announced away · station responded", timeout=TIMEOUT
+        )
+        await expect(item).not_to_contain_text("back home")
+        await expect(status).not_to_contain_text("better")

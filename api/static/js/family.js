@@ -8,6 +8,7 @@ import { $, h, replace } from "./dom.js";
 import { vitalsChart } from "./chart.js";
 import {
   ago,
+  awayUntilText,
   byNeed,
   clockIsSimulated,
   evidenceLine,
@@ -124,9 +125,18 @@ function handledText(alert) {
   return parts.join(t("ev.sep"));
 }
 
+/** Until when her absence is announced, when one announced over the alert ended it (the
+ * hub's ``ended_by_absence``); "" otherwise. Ended so, she is away: not back, not better. */
+function awayEnded(alert) {
+  if (alert.active) return "";
+  return awayUntilText(alert.evidence?.ended_by_absence);
+}
+
 /** The kind in a family's words: a cleared night wandering is no longer "未归". */
 function familyKind(alert) {
   if (alert.active) return kindName(alert.kind);
+  const until = awayEnded(alert);
+  if (until) return t("family.kind_away", { kind: kindName(alert.kind), until });
   const cleared = named("fkind_cleared", alert.kind);
   return cleared === alert.kind ? kindName(alert.kind) : cleared;
 }
@@ -135,6 +145,9 @@ function familyKind(alert) {
  * "better": only the station can say so. */
 function familyState(alert) {
   const state = alert.kind === "sos" && alert.state.startsWith("cleared_") ? alert.state.replace("cleared_", "active_") : alert.state;
+  if (state.startsWith("cleared_") && awayEnded(alert)) {
+    return t(alert.acknowledged ? "fstate.away_acknowledged" : "fstate.away_unacknowledged");
+  }
   return named("fstate", state);
 }
 
@@ -167,7 +180,15 @@ function render() {
     banner.dataset.status = `alert-${open[0].severity}`;
     const waiting = open.some((a) => !a.acknowledged);
     const allCleared = open.every((a) => !a.active);
-    banner.textContent = waiting ? t("family.status_waiting") : allCleared ? t("family.status_cleared") : t("family.status_handled");
+    // Ended by her announced absence is not "better": she is away, as announced.
+    const away = open.filter((a) => awayEnded(a)).length;
+    banner.textContent = waiting
+      ? t("family.status_waiting")
+      : allCleared && away === open.length
+        ? t("family.status_away_alert")
+        : allCleared && !away
+          ? t("family.status_cleared")
+          : t("family.status_handled");
   }
 
   replace($("#today"), state.today ? factTiles(state.today) : h("p", { class: "empty" }, t("common.not_available")));

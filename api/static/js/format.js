@@ -130,6 +130,16 @@ export function dateAt(iso) {
   return t("time.day_at", { day: date, time: hhmm(iso) });
 }
 
+/** An edge's "12-08 18:00" (the home's time; "18:00" when the same day) as a date is
+ * written on the pages, "12月8日 18:00"; any other text as it is. */
+export function awayUntilText(text) {
+  if (!text) return "";
+  const match = /^(\d{2})-(\d{2}) (\d{2}:\d{2})$/.exec(String(text));
+  if (!match) return String(text);
+  const day = t("time.date", { m: Number(match[1]), d: Number(match[2]) });
+  return t("time.day_at", { day, time: match[3] });
+}
+
 /** Python's round(x, 1) shown as hub/texts.py's _number: 4.23 -> "4.2", 45.0 -> "45". */
 export function numberText(value) {
   if (typeof value !== "number" || !Number.isFinite(value)) return String(value);
@@ -213,7 +223,8 @@ export function historyText(change) {
     case "related":
       return t("hist.related", { kind: kindName(d.kind) });
     case "cleared":
-      return t("hist.cleared");
+      // Ended by her announced absence: she is away, not recovered.
+      return d.away_until ? t("hist.cleared_away", { until: awayUntilText(d.away_until) }) : t("hist.cleared");
     case "acknowledged":
       return t("hist.acknowledged");
     case "unacknowledged":
