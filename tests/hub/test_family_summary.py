@@ -87,6 +87,12 @@ def world(tmp_path, *, summary_at: str = "07:30") -> Store:  # type: ignore[no-u
         save_user(session, "li.ming", name="李明", role="family", password="pw-long-enough",
                   phone=PHONE, residents=["h001"])  # fmt: skip
         session.get(User, "li.ming").summary_at = summary_at
+        # The doors say their state when installed (a first report is only that).
+        installed = at(YESTERDAY - timedelta(days=8), 6)
+        session.add_all(
+            ReadingRow(home_id="h001", device=door, metric="contact", ts=installed, text="closed")
+            for door in ("bath_door", "front_door")
+        )
         for back in range(8, 0, -1):  # her usual week: 6000 steps, up at 06:30
             day = YESTERDAY - timedelta(days=back)
             session.add_all(a_day(day, steps=6000, outing=False, up=(6, 30)))
