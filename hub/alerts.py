@@ -177,18 +177,24 @@ class AlertManager:
             if parent is not None:
                 event.alert_id = parent.id
                 return self._relate(session, home, parent, event, actor)
-            updates = self._raise(session, home, event, actor)
-            early = event_order.early_clear(session, event) if ordered else None
-            if early is not None and event.alert_id is not None:
-                raised = session.get(Alert, event.alert_id)
-                assert raised is not None
-                early.alert_id = raised.id
-                updates += self._clear(session, home, raised, early, f"edge:{early.edge}")
-            return updates
+            return self._raise_in_order(session, home, event, actor, ordered)
         event.alert_id = alert.id
         if ordered and not alert.active and event_order.cleared_since(session, alert, event):
             return self._relate(session, home, alert, event, actor)  # older than its clear
         return self._update(session, home, alert, event, actor)
+
+    def _raise_in_order(
+        self, session: Session, home: Home, event: EventRow, actor: str, ordered: bool
+    ) -> list[AlertUpdate]:
+        """Raise ``event`` as a new alert, then its clear if that was handled first."""
+        updates = self._raise(session, home, event, actor)
+        early = event_order.early_clear(session, event) if ordered else None
+        if early is not None and event.alert_id is not None:
+            raised = session.get(Alert, event.alert_id)
+            assert raised is not None
+            early.alert_id = raised.id
+            updates += self._clear(session, home, raised, early, f"edge:{early.edge}")
+        return updates
 
     def clear_refused(self, session: Session, home_id: str, kind: str, edge: str) -> str | None:
         """Why a ``cleared`` from ``edge`` may not clear the home's open alert of ``kind``
@@ -354,7 +360,38 @@ class AlertManager:
             # She came out of the bathroom, the pulse settled: no one else needs waking.
             # A fall or an SOS stays on the escalation path until a person acknowledges it.
             self._escalation.cancel(session, alert)
-        return [self._cases.update_of(alert, home, "cleared", actor)]
+        updates = [self._cases.update_of(alert, home, "cleared", actor)]
+        return updates + self._consequences_after(session, home, alert, event)
+
+    def _consequences_after(
+        self, session: Session, home: Home, alert: Alert, cleared: EventRow
+    ) -> list[AlertUpdate]:
+        """A no_activity recorded on the fall before the fall's older clear was handled (a
+        second worker, a broker that held the clear back) happened after she got up: left
+        on a case that says she is up, it would be closed with it unseen. It is an alert of
+        its own, as it would have been in event order."""
+        if not alert.related:
+            return []  # nothing recorded on it: no statement spent on the common clear
+        later = event_order.consequences_after(session, alert, cleared)
+        if not later:
+            return []
+        moved = {event.kind for event in later}
+        alert.related = [kind for kind in alert.related if kind not in moved]
+        updates: list[AlertUpdate] = []
+        ordered = arbiter.shared_store(session)
+        for event in later:
+            self._cases.record(
+                session, alert, "hub", "unrelated", {"kind": event.kind, "after_clear": True}
+            )
+            actor = f"edge:{event.edge}"
+            own = self._cases.open(session, home.id, event.kind)
+            if own is None:
+                event.alert_id = None
+                updates += self._raise_in_order(session, home, event, actor, ordered)
+            else:
+                event.alert_id = own.id
+                updates += self._update(session, home, own, event, actor)
+        return updates
 
     # -- what the hub sees of the homes' edges ---------------------------------------------
 

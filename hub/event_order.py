@@ -15,7 +15,9 @@ the same edge):
   re-activate the alert;
 * **a consequence of a fall** (``no_activity`` while she is down, hub.alerts): recorded on
   the fall if the fall was active when it happened (:func:`active_at`), whether the fall's
-  clear was handled before or after it.
+  clear was handled before or after it; one recorded on the fall before the fall's older
+  clear was handled happened after she got up (:func:`consequences_after`), and becomes
+  an alert of its own when that clear comes.
 
 One hub process on SQLite takes its messages in broker order, which is the edge's order:
 none of this is asked there. A reopen is asked on both (:func:`cleared_while_resolved`): it
@@ -81,6 +83,22 @@ def active_at(session: Session, alert: Alert, event: EventRow) -> bool:
     ).all()
     before = next((own for own in candidates if not _later(own, event)), None)
     return before is not None and before.state != "cleared"
+
+
+def consequences_after(session: Session, alert: Alert, cleared: EventRow) -> list[EventRow]:
+    """The other kinds' events recorded on ``alert`` (a fall's no_activity, not_up...) that
+    happened after ``cleared``, its clear, in event time: it was not active then. Oldest
+    first."""
+    candidates = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.alert_id == alert.id,
+            EventRow.kind != alert.kind,
+            EventRow.ts >= cleared.ts,
+        )
+        .order_by(EventRow.ts, EventRow.seq)
+    ).all()
+    return [event for event in candidates if _later(event, cleared)]
 
 
 def _latest(session: Session, alert: Alert, *, raising: bool) -> EventRow | None:

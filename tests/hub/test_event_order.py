@@ -86,3 +86,39 @@ def test_no_activity_while_she_was_down_joins_the_fall_though_handled_after_her_
     ingestor.take([event_message("no_activity", seq=2, ts=t0 + 50, severity="major")])
     (fall,) = alerts(store)
     assert (fall.kind, fall.active, fall.related) == ("fall", False, ["no_activity"])
+
+
+def test_no_activity_recorded_on_a_fall_before_its_older_clear_becomes_an_alert_of_its_own(world):
+    """The fall, its no_activity 200 s later, and the fall's clear (100 s after it) handled
+    last: she got up before the silence began, so the silence is not the fall's. Left on the
+    fall's case, which now says she is up, it would be closed with it, unseen."""
+    store, _manager, ingestor = world
+    t0 = time.time() - 3000
+    ingestor.take([event_message("fall", seq=1, ts=t0)])
+    ingestor.take([event_message("no_activity", seq=3, ts=t0 + 200, severity="major")])
+    told = ingestor.take([event_message("fall", "cleared", seq=2, ts=t0 + 100)]).alerts
+    assert [(a.kind, a.active, a.related) for a in alerts(store)] == [
+        ("fall", False, []),
+        ("no_activity", True, []),
+    ]
+    # The station's console is told of both (the live feed sends these updates).
+    assert [(u.alert["kind"], u.alert["state"]) for u in told] == [
+        ("fall", "cleared_unacknowledged"),
+        ("no_activity", "active_unacknowledged"),
+    ]
+    with store.sessions() as session:
+        silence = session.scalars(select(EventRow).where(EventRow.kind == "no_activity")).one()
+        assert silence.alert_id == alerts(store)[1].id
+    # Its own clear, when it comes, ends it.
+    ingestor.take([event_message("no_activity", "cleared", seq=4, ts=t0 + 900)])
+    assert [(a.kind, a.active) for a in alerts(store)] == [("fall", False), ("no_activity", False)]
+
+
+def test_no_activity_while_she_was_down_stays_on_the_fall_when_its_clear_comes(world):
+    store, _manager, ingestor = world
+    t0 = time.time() - 3000
+    ingestor.take([event_message("fall", seq=1, ts=t0)])
+    ingestor.take([event_message("no_activity", seq=2, ts=t0 + 50, severity="major")])
+    ingestor.take([event_message("fall", "cleared", seq=3, ts=t0 + 100)])
+    (fall,) = alerts(store)
+    assert (fall.kind, fall.active, fall.related) == ("fall", False, ["no_activity"])

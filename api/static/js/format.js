@@ -222,6 +222,8 @@ export function historyText(change) {
     }
     case "related":
       return t("hist.related", { kind: kindName(d.kind) });
+    case "unrelated":
+      return t("hist.unrelated", { kind: kindName(d.kind) });
     case "cleared":
       // Ended by her announced absence: she is away, not recovered.
       return d.away_until ? t("hist.cleared_away", { until: awayUntilText(d.away_until) }) : t("hist.cleared");
