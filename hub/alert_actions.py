@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from contracts.alert import OUTCOMES
 
 from . import event_order, feedback
-from .alert_case import HOME_OFFLINE, AlertCases, AlertError, AlertUpdate
+from .alert_case import HOME_OFFLINE, AlertCases, AlertError, AlertUpdate, note_clear
 from .alert_escalation import Escalation
 from .notices import queue_voice_prompt
 from .registry import lock_config, set_factor
@@ -134,7 +134,8 @@ class AlertActions:
         if cleared is not None:
             if cleared.event is not None and cleared.event.alert_id is None:
                 cleared.event.alert_id = alert.id
-            self.cases.record(session, alert, cleared.actor, "cleared", {"while_resolved": True})
+            detail = {"while_resolved": True, **note_clear(alert, cleared.event)}
+            self.cases.record(session, alert, cleared.actor, "cleared", detail)
         return self.cases.update_of(alert, home, "reopened", actor)
 
     def close(

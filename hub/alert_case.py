@@ -24,12 +24,25 @@ from contracts.topics import DEFAULT_PREFIX
 from . import arbiter
 from .errors import HubError
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
-from .schema import Alert, AlertChange, Home
+from .schema import Alert, AlertChange, EventRow, Home
 from .views import alert_document
 
 # Raised by the hub itself (hub/alerts.py): a home's edge has said nothing (or "offline")
 # for this long, so nothing that happens there reaches the station.
 HOME_OFFLINE = "home_offline"
+
+
+def note_clear(alert: Alert, cleared: EventRow | None) -> dict[str, Any]:
+    """The history detail of a clear, and what it leaves on ``alert``: a clear an announced
+    absence made (analytics' ``absence_since``: its evidence has ``away_until``) means she
+    is away, not back nor better. Its ``away_until`` goes in the history and, as
+    ``ended_by_absence``, in the alert's evidence, so that lists tell without its history
+    (a reactivation replaces the evidence)."""
+    away_until = ((cleared.evidence if cleared is not None else None) or {}).get("away_until")
+    if not away_until:
+        return {}
+    alert.evidence = {**(alert.evidence or {}), "ended_by_absence": away_until}
+    return {"away_until": away_until}
 
 
 class AlertError(HubError):

@@ -72,6 +72,7 @@ from .alert_case import (
     AlertNotFound,
     AlertSettings,
     AlertUpdate,
+    note_clear,
 )
 from .alert_escalation import Escalation
 from .escalation import DEFAULT_POLICIES, EscalationPolicies
@@ -344,15 +345,7 @@ class AlertManager:
             return []
         now = self._cases.now()
         alert.active, alert.cleared_at, alert.updated_at = False, now, now
-        detail: dict[str, Any] = {}
-        away_until = (event.evidence or {}).get("away_until")
-        if away_until:
-            # An absence announced over it ended it (analytics' absence_since): she is away,
-            # not back nor better, and the pages may say only that. Kept on the alert so
-            # its lists can tell without its history; a reactivation replaces the evidence.
-            detail["away_until"] = away_until
-            alert.evidence = {**(alert.evidence or {}), "ended_by_absence": away_until}
-        self._cases.record(session, alert, actor, "cleared", detail)
+        self._cases.record(session, alert, actor, "cleared", note_clear(alert, event))
         if alert.kind in RESOLVED_ON_CLEAR:
             self._actions.close(session, alert, "hub", "recovered", now)
             return [self._cases.update_of(alert, home, "resolved", "hub")]
@@ -369,28 +362,36 @@ class AlertManager:
         """A no_activity recorded on the fall before the fall's older clear was handled (a
         second worker, a broker that held the clear back) happened after she got up: left
         on a case that says she is up, it would be closed with it unseen. It is an alert of
-        its own, as it would have been in event order."""
+        its own, as it would have been in event order: its events are applied in their
+        order, then its own clear if that was handled before them."""
         if not alert.related:
             return []  # nothing recorded on it: no statement spent on the common clear
         later = event_order.consequences_after(session, alert, cleared)
-        if not later:
-            return []
-        moved = {event.kind for event in later}
-        alert.related = [kind for kind in alert.related if kind not in moved]
         updates: list[AlertUpdate] = []
-        ordered = arbiter.shared_store(session)
+        for kind in dict.fromkeys(event.kind for event in later):
+            self._cases.record(session, alert, "hub", "unrelated", {"kind": kind})
         for event in later:
-            self._cases.record(
-                session, alert, "hub", "unrelated", {"kind": event.kind, "after_clear": True}
-            )
             actor = f"edge:{event.edge}"
             own = self._cases.open(session, home.id, event.kind)
             if own is None:
                 event.alert_id = None
-                updates += self._raise_in_order(session, home, event, actor, ordered)
+                updates += self._raise(session, home, event, actor)
+                continue
+            event.alert_id = own.id
+            if not own.active and event_order.cleared_since(session, own, event):
+                updates += self._relate(session, home, own, event, actor)
             else:
-                event.alert_id = own.id
                 updates += self._update(session, home, own, event, actor)
+        for kind in dict.fromkeys(event.kind for event in later):
+            newest = [event for event in later if event.kind == kind][-1]
+            own = self._cases.open(session, home.id, kind)
+            early = event_order.early_clear(session, newest)
+            if own is not None and own.active and early is not None:
+                early.alert_id = own.id
+                updates += self._clear(session, home, own, early, f"edge:{early.edge}")
+        # A kind stays on the fall if one of its events happened while she was down.
+        still = set(session.scalars(select(EventRow.kind).where(EventRow.alert_id == alert.id)))
+        alert.related = [kind for kind in alert.related if kind in still]
         return updates
 
     # -- what the hub sees of the homes' edges ---------------------------------------------

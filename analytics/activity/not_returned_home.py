@@ -148,7 +148,7 @@ class NotReturnedHomeDetector(ActivityDetector):
             # While learning, the latest she has come back is that of a night or two out,
             # not her latest: a night owl back at 03:33 on her second night out may well
             # be back at 05:00 on her third. The learning grace is the margin then.
-            grace = max(grace, latest + grace)
+            grace += latest
         day = self.where.day
         start = left if due and day.in_night(left) else day.night_start_after(left)
         return start + grace * self.feedback

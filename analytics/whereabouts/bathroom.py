@@ -109,6 +109,7 @@ class Bathroom(Stateful):
                 "entered": entered,
                 "opened": opened,
                 "role": role,
+                "seen_outside": False,
             }
             if entered and self.stay is None:
                 self.stay = {"since": opened, "via": "door", "device": device, "last": ts}
@@ -146,7 +147,8 @@ class Bathroom(Stateful):
         since. Without a sensor inside, a minute on the toilet looks like that: opened
         from inside, then shut again from outside, which is not her going in."""
         closed = door["closed"]
-        if closed is None or door.get("seen_outside"):
+        # A door saved before this was kept: as before, she came to it from outside.
+        if closed is None or door.get("seen_outside", True):
             return False
         return ts - closed > CLOSE_SLACK_S
 

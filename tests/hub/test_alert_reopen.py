@@ -27,13 +27,17 @@ def world(tmp_path):
     seq = iter(range(1, 1000))
 
     def event(
-        kind: str, state: str = "raised", severity: str = "critical", edge: str = HOME
+        kind: str,
+        state: str = "raised",
+        severity: str = "critical",
+        edge: str = HOME,
+        evidence: dict | None = None,
     ) -> list:
         with store.transaction() as session:
             row = EventRow(
                 edge=edge, seq=next(seq), home_id=HOME, kind=kind, state=state,
                 severity=severity, ts=now[0], started=now[0], detector=kind, device=None,
-                evidence={"device": "band"}, received_at=now[0],
+                evidence=evidence or {"device": "band"}, received_at=now[0],
             )  # fmt: skip
             session.add(row)
             return manager.on_event(session, session.get(Home, HOME), row)
@@ -127,6 +131,24 @@ def test_a_case_reopened_after_she_got_up_says_she_is_up(world):
         clear = session.scalars(select(EventRow).where(EventRow.state == "cleared")).one()
         assert clear.alert_id == alert_id  # the case's events say it too
         assert session.get(Alert, alert_id).cleared_at == cleared_at  # when she got up
+
+
+def test_a_case_reopened_after_an_announced_absence_ended_it_says_she_is_away(world):
+    store, _manager, now, event, act = world
+    (raised,) = event("not_returned_home", severity="major")
+    alert_id = raised.alert["id"]
+    act("resolve", alert_id, "handled", "张丽")
+    now[0] += 600
+    away = {"summary": "announced away until 12-08 18:00", "away_until": "12-08 18:00"}
+    assert event("not_returned_home", "cleared", severity="major", evidence=away) == []
+    now[0] += 3600
+
+    update = act("reopen", alert_id, "张丽")
+    assert update.alert["state"] == "cleared_unacknowledged"
+    assert update.alert["evidence"]["ended_by_absence"] == "12-08 18:00"  # away, not back
+    assert history(store, alert_id)[-1] == (
+        "edge:h001", "cleared", {"while_resolved": True, "away_until": "12-08 18:00"}
+    )  # fmt: skip
 
 
 def test_a_reopened_case_she_got_up_from_pages_again_when_she_falls_again(world):

@@ -122,3 +122,34 @@ def test_no_activity_while_she_was_down_stays_on_the_fall_when_its_clear_comes(w
     ingestor.take([event_message("fall", "cleared", seq=3, ts=t0 + 100)])
     (fall,) = alerts(store)
     assert (fall.kind, fall.active, fall.related) == ("fall", False, ["no_activity"])
+
+
+def test_a_re_homed_no_activity_stays_cleared_by_its_own_clear_handled_before(world):
+    """Raised and made critical after she got up, and over at t0 + 900; the fall's clear
+    (t0 + 100) handled last of all: the silence is its own alert, raised, updated and over,
+    not turned on again by its update."""
+    store, _manager, ingestor = world
+    t0 = time.time() - 3000
+    ingestor.take([event_message("fall", seq=1, ts=t0)])
+    ingestor.take([event_message("no_activity", seq=3, ts=t0 + 200, severity="major")])
+    ingestor.take([event_message("no_activity", "updated", seq=4, ts=t0 + 400)])
+    ingestor.take([event_message("no_activity", "cleared", seq=5, ts=t0 + 900)])
+    ingestor.take([event_message("fall", "cleared", seq=2, ts=t0 + 100)])
+    fall, silence = alerts(store)
+    assert (fall.kind, fall.active, fall.related) == ("fall", False, [])
+    assert (silence.kind, silence.active, silence.severity) == ("no_activity", False, "critical")
+
+
+def test_a_silence_begun_while_she_was_down_stays_on_the_fall_though_updated_after(world):
+    """no_activity while she was down (t0 + 50), its update after she got up (t0 + 300),
+    the fall's clear (t0 + 100) handled last: the fall keeps what happened while she was
+    down; the update is an alert of its own."""
+    store, _manager, ingestor = world
+    t0 = time.time() - 3000
+    ingestor.take([event_message("fall", seq=1, ts=t0)])
+    ingestor.take([event_message("no_activity", seq=2, ts=t0 + 50, severity="major")])
+    ingestor.take([event_message("no_activity", "updated", seq=4, ts=t0 + 300)])
+    ingestor.take([event_message("fall", "cleared", seq=3, ts=t0 + 100)])
+    fall, silence = alerts(store)
+    assert (fall.kind, fall.active, fall.related) == ("fall", False, ["no_activity"])
+    assert (silence.kind, silence.active) == ("no_activity", True)

@@ -48,12 +48,12 @@ def test_a_long_first_outing_is_not_extrapolated_from():
 
 
 def nights_out(second_back: str | None) -> list:
-    """Day 0 out from 18:00 until 03:30 on day 1; day 1 up at 11:00 and out from 20:00
+    """Day 0 out from 18:00 until 03:30 on day 1; day 1 up at 11:00 and out from 22:00
     until ``second_back`` on day 2 (None: not back)."""
     stream = [r for r in ordinary_day(0) if r.epoch < at(0, "17:55")]
     stream += door(at(0, "18:00")) + door(at(1, "03:30")) + motion(at(1, "03:32"))
-    stream += [r for r in ordinary_day(1, wake="11:00") if r.epoch < at(1, "19:55")]
-    stream += door(at(1, "20:00")) + heart_rate(at(1, "20:10"), at(2, "08:00"))
+    stream += [r for r in ordinary_day(1, wake="11:00") if r.epoch < at(1, "21:55")]
+    stream += door(at(1, "22:00")) + heart_rate(at(1, "22:10"), at(2, "08:00"))
     if second_back is not None:
         stream += door(at(2, second_back)) + motion(at(2, second_back, 120))
     return stream
@@ -61,8 +61,8 @@ def nights_out(second_back: str | None) -> list:
 
 def test_while_learning_a_night_owl_is_given_the_learning_grace_after_her_latest_return():
     # Back at 03:30 from her first night out (raised: nothing was known). Out again the
-    # next evening: 03:30 + 1 h is what one night out says of her latest, not her latest;
-    # while learning, three hours after it.
+    # next evening at 22:00 (her longest outing and an hour: 08:30): 03:30 + 1 h is what
+    # one night out says of her latest, not her latest; while learning, three hours after.
     first = ("not_returned_home", "raised", "major", "03 00:00")  # 18:00 + 6 h
     assert raised(nights_out("05:00")) == [first]
     assert raised(nights_out(None)) == [first, ("not_returned_home", "raised", "major", "04 06:30")]
