@@ -1,6 +1,8 @@
 """Overdue visits become alerts: ``visit_overdue``, through the alert manager, so the
 station's queue, escalation and notifications treat a resident nobody has reached like any
-other alert. Recording a visit that reaches her resolves it as ``visited``.
+other alert. Recording a visit that reaches her resolves it as ``visited``. While an absence
+is announced for her (外出登记, hub/absences.py) none is raised: her family has said where
+she is, and nobody can visit her at home; still overdue once she is back, it is raised then.
 
 Run from the hub's escalation loop, at most every ``every_s`` (the plans change by the day,
 not by the second).
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .absences import current
 from .alerts import AlertManager, AlertUpdate
 from .schema import Alert, Visit
 from .visits import due_visits
@@ -53,7 +56,7 @@ def overdue(session: Session, manager: AlertManager, now: float) -> list[AlertUp
     for due, home in due_visits(session):
         zone = ZoneInfo(home.timezone)
         today = datetime.fromtimestamp(now, zone).date()
-        if due.state_on(today) != "overdue":
+        if due.state_on(today) != "overdue" or current(home.config, now) is not None:
             continue
         midnight = datetime.combine(today, time(0), tzinfo=zone).timestamp()
         if _raised_since(session, home.id, midnight):

@@ -4,11 +4,13 @@ visit, and the monthly figures."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from hub.absences import announce
 from hub.alerts import AlertManager
 from hub.registry import save_home, save_station
 from hub.schema import Alert, AlertChange, Home, Visit, VisitTier
@@ -143,6 +145,25 @@ def test_an_overdue_case_closed_without_a_visit_comes_back_the_next_day(world):
     assert [u.change for u in raised] == ["raised"]
     with store.sessions() as session:  # the phone-handled case recorded no visit
         assert session.scalars(select(Visit.id).where(Visit.home_id == HOME)).all() == []
+
+
+def test_no_overdue_visit_is_raised_while_she_is_announced_away_and_it_is_once_she_is_back(
+    world,
+):
+    store, clock, manager = world
+    with store.transaction() as session:  # her son: at his place from today until Friday
+        start = datetime.fromtimestamp(clock.now, ZoneInfo("Asia/Shanghai"))
+        announce(session, session.get(Home, HOME), start, start + timedelta(days=4, hours=9),
+                 note="在儿子家", by="li.ming", now=clock.now)  # fmt: skip
+    for _day in range(4):
+        clock.now += DAY
+        with store.transaction() as session:
+            raised = {u.resident for u in overdue(session, manager, clock.now)}
+        assert HOME not in raised  # away as announced: nobody can visit her at home
+    clock.now += DAY  # Saturday: back since Friday evening, still nobody has reached her
+    with store.transaction() as session:
+        raised = {u.resident: u.alert["kind"] for u in overdue(session, manager, clock.now)}
+    assert raised[HOME] == VISIT_OVERDUE
 
 
 def test_an_alert_resolved_as_visited_records_a_home_visit(world):
