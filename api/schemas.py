@@ -288,6 +288,11 @@ class ResidentPublic(BaseModel):
     away: AwayPublic | None = Field(
         default=None, description="the absence announced for now (外出登记), if any"
     )
+    away_next: AwayPublic | None = Field(
+        default=None,
+        description="the soonest absence announced to start after now, if any (so that a "
+        "home visit is not planned for an empty flat)",
+    )
 
 
 class AlertPublic(BaseModel):

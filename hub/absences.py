@@ -96,6 +96,13 @@ def current(document: Mapping[str, Any], now: float) -> AwayPeriod | None:
     return away_at(periods_of(document), now)
 
 
+def upcoming(document: Mapping[str, Any], now: float) -> AwayPeriod | None:
+    """The soonest absence that starts after ``now``, from a stored document (the one
+    ending first, if several start together)."""
+    coming = [p for p in periods_of(document) if state_of(p, now) == "upcoming"]
+    return min(coming, key=lambda p: (p.start, p.end)) if coming else None
+
+
 def pruned(periods: Iterable[AwayPeriod], now: float) -> tuple[AwayPeriod, ...]:
     """Without the absences that ended more than :data:`KEEP_ENDED_S` ago, by start."""
     kept = [p for p in periods if p.end.timestamp() > now - KEEP_ENDED_S]

@@ -80,6 +80,15 @@ def current_public(session: Session, home: Home, now: float) -> AwayPublic | Non
     return away_public(period, ZoneInfo(home.timezone), now, names_of(session, [period]))
 
 
+def upcoming_public(session: Session, home: Home, now: float) -> AwayPublic | None:
+    """The soonest absence announced to start after now, if any (GET /residents:
+    ``away_next``)."""
+    period = absences.upcoming(home.config, now)
+    if period is None:
+        return None
+    return away_public(period, ZoneInfo(home.timezone), now, names_of(session, [period]))
+
+
 def _announcer_of(session: Session, scope: Scope, resident_id: str) -> Home:
     """Her home, if this user may announce her absences: 404 outside their scope, 403 for a
     role that only reads them."""

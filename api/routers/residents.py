@@ -33,7 +33,7 @@ from ..schemas import (
     TimelineEntry,
     TodayPublic,
 )
-from .absences import current_public
+from .absences import current_public, upcoming_public
 
 router = APIRouter(prefix="/residents", tags=["residents"], route_class=LimitedJsonRoute)
 
@@ -62,6 +62,7 @@ def public(session: Session, home: Home, now: float) -> ResidentPublic:
         low_battery=queries.low_battery_devices(session, home.id, LOW_BATTERY),
         wellbeing=wellbeing(session, home, now),
         away=current_public(session, home, now),
+        away_next=upcoming_public(session, home, now),
     )
 
 

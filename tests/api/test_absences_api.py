@@ -106,6 +106,48 @@ async def test_the_son_announces_an_absence_the_edge_and_the_station_know_and_he
         assert (FAMILY, "POST /residents/{resident_id}/away/{away_id}/end") in routes
 
 
+async def test_the_station_sees_an_absence_to_come_and_then_the_one_after_it(mosquitto, tmp_path):
+    """On Monday the son says she goes to his place from Wednesday: the dispatcher sees it
+    on her before it starts (``away_next``), and as ``away`` once it has begun."""
+    shift = [0.0]  # hours the API's clock is ahead of the wall clock
+
+    def clock() -> float:
+        return time.time() + shift[0] * 3600
+
+    async with served(settings_for(mosquitto, tmp_path), clock=clock) as hub:
+        await register(hub)
+        son = await hub.client_for(FAMILY)
+        dispatcher = await hub.client_for(DISPATCHER)
+        url = f"/residents/{HOME}/away"
+        wednesday = {**span(48, 56), "note": "住在儿子家"}
+        first = await son.post(url, json=wednesday)
+        later = await son.post(url, json={**span(24 * 7, 24 * 8), "note": "复查住院"})
+        assert first.status_code == later.status_code == 201, (first.text, later.text)
+
+        def on_her(residents: list[dict]) -> dict:
+            (her,) = [r for r in residents if r["id"] == HOME]
+            return her
+
+        her = on_her((await dispatcher.get("/residents")).json())
+        assert her["away"] is None
+        coming = her["away_next"]
+        assert (coming["id"], coming["state"], coming["by_name"]) == (
+            first.json()["id"], "upcoming", "李明",
+        )  # fmt: skip
+        assert (coming["start"], coming["end"], coming["note"]) == (
+            f"{wednesday['start']}:00+08:00", f"{wednesday['end']}:00+08:00", "住在儿子家",
+        )  # fmt: skip
+        assert (await dispatcher.get(f"/residents/{HOME}")).json()["away_next"] == coming
+
+        shift[0] = 49  # Wednesday: she is at his place
+        her = (await dispatcher.get(f"/residents/{HOME}")).json()
+        assert (her["away"]["id"], her["away"]["state"]) == (first.json()["id"], "current")
+        assert her["away_next"]["id"] == later.json()["id"]
+        shift[0] = 24 * 9  # both over
+        her = on_her((await dispatcher.get("/residents")).json())
+        assert her["away"] is None and her["away_next"] is None
+
+
 async def test_an_admins_config_without_away_keeps_the_familys_absence(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         await register(hub)

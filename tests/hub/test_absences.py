@@ -140,6 +140,18 @@ def test_she_is_back_ends_a_current_absence_now_and_calls_off_one_to_come(world)
         world.end(coming, now=NOW + 2 * HOUR)
 
 
+def test_the_coming_absence_is_the_soonest_to_start_after_now(world):
+    world.announce(72, 96, note="later")
+    world.announce(24, 48, note="Wednesday")
+    world.announce(-2, 5, note="now")
+    with world.store.sessions() as session:
+        document = session.get(Home, HOME).config
+    assert absences.upcoming(document, NOW).note == "Wednesday"
+    assert absences.current(document, NOW).note == "now"
+    assert absences.upcoming(document, NOW + 24 * HOUR).note == "later"  # Wednesday began
+    assert absences.upcoming(document, NOW + 72 * HOUR) is None
+
+
 def test_absences_over_for_a_week_go_when_the_list_is_next_written(world):
     world.announce(-9 * 24, -8 * 24, now=NOW - 9 * DAY)  # ended 8 days ago
     world.announce(-30, -4, now=NOW - 30 * HOUR)  # ended 4 hours ago

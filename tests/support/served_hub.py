@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,11 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def served(settings: HubSettings) -> AsyncIterator[Served]:
-    app = create_app(settings)
+async def served(
+    settings: HubSettings, *, clock: Callable[[], float] = time.time
+) -> AsyncIterator[Served]:
+    """``clock``: the homes' time as the API counts it (a test moves it to see tomorrow)."""
+    app = create_app(settings, clock=clock)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
