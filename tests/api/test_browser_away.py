@@ -117,6 +117,41 @@ async def test_the_son_announces_she_is_away_the_console_shows_it_and_he_ends_it
         assert (stored["state"], stored["by"]) == ("ended", FAMILY)
 
 
+async def test_the_console_shows_an_absence_to_come_on_her_tile_and_card(mosquitto, tmp_path):
+    """The son says today that she goes to his place tomorrow at 09:00 until the day after
+    18:00: the dispatcher's tile and her card say so before it starts (将外出 ... 至 ...),
+    with his note and name in the tag's title, so that nobody visits an empty flat."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        await publish(mosquitto, all_is_well(time.time()))
+        await until(lambda: hub.hub.ingestor.counts.readings >= 1, what="her steps")
+        desk = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await log_in(desk, hub.url, DISPATCHER)
+        await live(desk)
+        await desk.get_by_test_id("tab-overview").click()
+        tile = desk.locator(f'[data-testid=resident-tile][data-resident-id="{HOME}"]')
+        await expect(tile).to_have_attribute("data-wellbeing", "fine", timeout=TIMEOUT)
+        await expect(tile.get_by_test_id("away-next-tag")).to_have_count(0)
+
+        here = datetime.now(SHANGHAI)
+        start, end = (here + timedelta(days=1)).date(), (here + timedelta(days=2)).date()
+        son = await hub.client_for(FAMILY)
+        body = {"start": f"{start}T09:00", "end": f"{end}T18:00", "note": "住在儿子家"}
+        (await son.post(f"/residents/{HOME}/away", json=body)).raise_for_status()
+
+        text = f"将外出 {start.month}月{start.day}日 09:00 至 {end.month}月{end.day}日 18:00"
+        tag = tile.get_by_test_id("away-next-tag")  # at once, from the live feed
+        await expect(tag).to_have_text(text, timeout=TIMEOUT)
+        await expect(tag).to_have_attribute("title", "住在儿子家 · 登记人：李明")
+        await expect(tile.get_by_test_id("away-tag")).to_have_count(0)  # not away yet
+        await expect(tile).to_have_attribute("data-wellbeing", "fine")
+        await desk.screenshot(path=tmp_path / "console-away-next-tile.png")
+        await tile.click()
+        card_tag = desk.locator("#detail").get_by_test_id("away-next-tag")
+        await expect(card_tag).to_have_text(text, timeout=TIMEOUT)
+        await desk.screenshot(path=tmp_path / "console-away-next.png")
+
+
 async def test_an_alert_her_announced_absence_ended_reads_away_not_back_home(mosquitto, tmp_path):
     """She went out at 10:00 and was not back 6 h later: the station took the alert. Her
     son then announces she is at his sister's until tomorrow 18:00, and the edge ends the

@@ -26,7 +26,7 @@ import {
 } from "./format.js";
 import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
-import { accelPanel, awayTag, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
+import { accelPanel, awayNextTag, awayTag, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
 import { showUnacknowledged } from "./badge.js";
 import { armAudio, beep } from "./sound.js";
@@ -612,7 +612,8 @@ function renderOverview() {
             lines.push(h("li", { class: "ov-alerts" }, t("overview.open_alerts", { n: s.openCount }),
               s.open[0] ? h("span", { class: "muted" }, ` · ${kindName(s.open[0].kind)}`) : null));
           }
-          const away = awayTag(r.away); // so that her silence surprises nobody
+          // So that her silence surprises nobody, and nobody visits an empty flat.
+          const away = awayTag(r.away) || awayNextTag(r.away_next);
           if (away) lines.push(h("li", { class: "ov-away" }, away));
           for (const line of wellbeingLines(s.wellbeing)) {
             if (line.cls === "ov-fine" && (s.openCount || s.lowBattery.length)) continue;

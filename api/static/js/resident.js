@@ -17,7 +17,7 @@ export function residentPanel(el, data) {
       h("span", { class: "resident-age" }, t("card.age_years", { n: data.age })),
       h("span", { class: `home-status home-${data.home_status}`, "data-testid": "home-status" },
         named("home", data.home_status) || data.home_status),
-      awayTag(data.away),
+      awayTag(data.away) || awayNextTag(data.away_next),
     ),
     h("p", { class: "resident-address" },
       h("span", { class: "label" }, t("card.address")), " ",
@@ -42,9 +42,21 @@ export function residentPanel(el, data) {
  * that a silence there surprises nobody; null when none. */
 export function awayTag(away) {
   if (!away) return null;
+  return h("span", { class: "away-tag", "data-testid": "away-tag", title: awayTitle(away) }, t("away.tag", { until: dateAt(away.end) }));
+}
+
+/** "将外出 12月8日 09:00 至 12月10日 18:00": the soonest absence to come (GET /residents:
+ * away_next), so that nobody plans a visit to an empty flat; null when none. */
+export function awayNextTag(next) {
+  if (!next) return null;
+  return h("span", { class: "away-tag away-next-tag", "data-testid": "away-next-tag", title: awayTitle(next) },
+    t("away.next_tag", { from: dateAt(next.start), until: dateAt(next.end) }));
+}
+
+/** Its note and who announced it, for the tag's title (null when neither). */
+function awayTitle(away) {
   const who = away.by_name || away.by;
-  const title = [away.note, who ? t("away.by", { who }) : ""].filter(Boolean).join(" · ");
-  return h("span", { class: "away-tag", "data-testid": "away-tag", title: title || null }, t("away.tag", { until: dateAt(away.end) }));
+  return [away.note, who ? t("away.by", { who }) : ""].filter(Boolean).join(" · ") || null;
 }
 
 /** hr, spo2: GET /residents/{id}/history for heart_rate and spo2 (or null on failure). */
