@@ -39,6 +39,17 @@ async def live(page: Page) -> None:
     )
 
 
+async def overview_tile(browser, url: str):  # type: ignore[no-untyped-def]
+    """The dispatcher's console on its overview, and her tile there, said fine."""
+    desk = await browser.new_page(viewport={"width": 1366, "height": 768})
+    await log_in(desk, url, DISPATCHER)
+    await live(desk)
+    await desk.get_by_test_id("tab-overview").click()
+    tile = desk.locator(f'[data-testid=resident-tile][data-resident-id="{HOME}"]')
+    await expect(tile).to_have_attribute("data-wellbeing", "fine", timeout=TIMEOUT)
+    return desk, tile
+
+
 def all_is_well(now: float) -> list[tuple[str, bytes]]:
     """Her gateway online, every device just seen, her steps today."""
     seen = {device: {"last_seen": now - 60} for device in ("radar_bath", "sos_bed", "band")}
@@ -62,12 +73,7 @@ async def test_the_son_announces_she_is_away_the_console_shows_it_and_he_ends_it
         await live(phone)
         status = phone.get_by_test_id("family-status")
         await expect(status).to_have_attribute("data-status", "fine", timeout=TIMEOUT)
-        desk = await browser.new_page(viewport={"width": 1366, "height": 768})
-        await log_in(desk, hub.url, DISPATCHER)
-        await live(desk)
-        await desk.get_by_test_id("tab-overview").click()
-        tile = desk.locator(f'[data-testid=resident-tile][data-resident-id="{HOME}"]')
-        await expect(tile).to_have_attribute("data-wellbeing", "fine", timeout=TIMEOUT)
+        desk, tile = await overview_tile(browser, hub.url)
         await expect(tile.get_by_test_id("away-tag")).to_have_count(0)
 
         # He announces it on his phone: from an hour ago until tomorrow 18:00, her time.
@@ -125,12 +131,7 @@ async def test_the_console_shows_an_absence_to_come_on_her_tile_and_card(mosquit
         await register(hub)
         await publish(mosquitto, all_is_well(time.time()))
         await until(lambda: hub.hub.ingestor.counts.readings >= 1, what="her steps")
-        desk = await browser.new_page(viewport={"width": 1366, "height": 768})
-        await log_in(desk, hub.url, DISPATCHER)
-        await live(desk)
-        await desk.get_by_test_id("tab-overview").click()
-        tile = desk.locator(f'[data-testid=resident-tile][data-resident-id="{HOME}"]')
-        await expect(tile).to_have_attribute("data-wellbeing", "fine", timeout=TIMEOUT)
+        desk, tile = await overview_tile(browser, hub.url)
         await expect(tile.get_by_test_id("away-next-tag")).to_have_count(0)
 
         here = datetime.now(SHANGHAI)
