@@ -92,6 +92,26 @@ async def test_the_morning_summary_appears_for_the_family(mosquitto, tmp_path, h
         assert hub.hub.summaries.made == 1
 
 
+async def test_a_summary_time_typed_survives_the_page_redrawing_before_it_is_saved(
+    mosquitto, tmp_path
+):
+    """The card is drawn again whenever the page updates (the live feed reconnecting, the
+    language switched): a time typed but not saved yet stays, and is what "save" saves. In
+    a slow moment the son's 07:30 was dropped, and "save" switched his summary off."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        phone = await browser.new_page(viewport=PHONE)
+        await log_in(phone, hub.url, FAMILY)
+        card = phone.get_by_test_id("family-summary")
+        await expect(card.get_by_test_id("summary-none")).to_be_visible(timeout=TIMEOUT)
+        await card.get_by_test_id("summary-time").fill("07:30")
+        await phone.get_by_test_id("lang-toggle").click()  # the card is drawn anew
+        await expect(card.get_by_test_id("summary-time-state")).to_have_text("Off")
+        await expect(card.get_by_test_id("summary-time")).to_have_value("07:30")
+        await card.get_by_test_id("summary-time-save").click()
+        await expect(card.get_by_test_id("summary-time-state")).to_contain_text("07:30")
+
+
 async def test_a_district_sees_its_two_stations_and_not_a_third(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
         await register(hub)

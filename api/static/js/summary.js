@@ -46,6 +46,10 @@ function sentText(summary) {
   return t("summary.sending", { n: summary.channels - summary.sent });
 }
 
+// A time typed and not saved yet: the page re-renders on every live update, and a new
+// input would otherwise drop what she is typing (and "save" would then save nothing).
+let typedTime = null;
+
 export function renderSummary() {
   const box = $("#summary");
   if (!box) return;
@@ -54,7 +58,10 @@ export function renderSummary() {
     "form",
     { class: "summary-time", "data-testid": "summary-time-form", onsubmit: saveTime },
     h("label", {}, t("summary.time_label"), " ",
-      h("input", { type: "time", id: "summary-time", "data-testid": "summary-time", value: state.time ?? "" })),
+      h("input", {
+        type: "time", id: "summary-time", "data-testid": "summary-time", value: typedTime ?? state.time ?? "",
+        oninput: (event) => { typedTime = event.target.value; },
+      })),
     h("button", { type: "submit", class: "btn btn-quiet", "data-testid": "summary-time-save" }, t("summary.time_save")),
     h("span", { class: "muted small", "data-testid": "summary-time-state" },
       state.time ? t("summary.time_set", { time: state.time }) : t("summary.time_off")),
@@ -82,6 +89,7 @@ async function saveTime(event) {
   event.preventDefault();
   const value = $("#summary-time").value || null;
   const saved = await api("/summaries/time", { method: "PUT", body: { at: value } });
+  typedTime = null;
   state.time = saved.at;
   renderSummary();
   // A time already passed today brings yesterday's summary in a moment; look a few times,
