@@ -179,6 +179,19 @@ class AlertManager:
                 event.alert_id = parent.id
                 return self._relate(session, home, parent, event, actor)
             return self._raise_in_order(session, home, event, actor, ordered)
+        return self._update_in_order(session, home, alert, event, actor, ordered)
+
+    def _update_in_order(
+        self,
+        session: Session,
+        home: Home,
+        alert: Alert,
+        event: EventRow,
+        actor: str,
+        ordered: bool,
+    ) -> list[AlertUpdate]:
+        """Apply ``event`` to its open ``alert``: an update older than the alert's clear
+        (event time, where it is asked) is only recorded on it."""
         event.alert_id = alert.id
         if ordered and not alert.active and event_order.cleared_since(session, alert, event):
             return self._relate(session, home, alert, event, actor)  # older than its clear
@@ -367,8 +380,9 @@ class AlertManager:
         if not alert.related:
             return []  # nothing recorded on it: no statement spent on the common clear
         later = event_order.consequences_after(session, alert, cleared)
+        kinds = list(dict.fromkeys(event.kind for event in later))
         updates: list[AlertUpdate] = []
-        for kind in dict.fromkeys(event.kind for event in later):
+        for kind in kinds:
             self._cases.record(session, alert, "hub", "unrelated", {"kind": kind})
         for event in later:
             actor = f"edge:{event.edge}"
@@ -376,13 +390,9 @@ class AlertManager:
             if own is None:
                 event.alert_id = None
                 updates += self._raise(session, home, event, actor)
-                continue
-            event.alert_id = own.id
-            if not own.active and event_order.cleared_since(session, own, event):
-                updates += self._relate(session, home, own, event, actor)
-            else:
-                updates += self._update(session, home, own, event, actor)
-        for kind in dict.fromkeys(event.kind for event in later):
+            else:  # event time decides on either store: these came out of order
+                updates += self._update_in_order(session, home, own, event, actor, True)
+        for kind in kinds:
             newest = [event for event in later if event.kind == kind][-1]
             own = self._cases.open(session, home.id, kind)
             early = event_order.early_clear(session, newest)

@@ -74,6 +74,12 @@ def lock_config(session: Session, home: Home) -> None:
     session.refresh(home, with_for_update=True)
 
 
+def locked_home(session: Session, home_id: str) -> Home | None:
+    """The home read afresh and locked until the commit (:func:`lock_config`), for a
+    change to its config that has not read it yet."""
+    return session.get(Home, home_id, with_for_update=True, populate_existing=True)
+
+
 def save_home(
     session: Session,
     config: HomeConfig,
@@ -93,7 +99,7 @@ def save_home(
         raise NotFound(f"no station {config.station!r}; register the station first")
     # Locked until the commit, as hub.absences does: the absences and factors kept are the
     # ones stored now, not ones an announce committing meanwhile writes over (PostgreSQL).
-    home = session.get(Home, config.home, with_for_update=True, populate_existing=True)
+    home = locked_home(session, config.home)
     if home is not None and home.deactivated_at is not None:
         raise RegistryError(
             f"home {config.home!r} is deactivated; reactivate it before changing its config"
@@ -238,7 +244,7 @@ def decay_feedback(
     done = []
     for due in feedback.decays_due(session, now):
         # Locked, as save_home: an absence announced meanwhile is not written over.
-        home = session.get(Home, due.home_id, with_for_update=True, populate_existing=True)
+        home = locked_home(session, due.home_id)
         if home is None:
             continue
         old = feedback.factor(home.config, due.kind)

@@ -8,9 +8,10 @@ within one passage (``passage_s``) of its opening when she came to it from outsi
 went in and closed it behind her; opening it again at once, before any sign inside, is
 the same passage). She came to it from outside when she was seen elsewhere since it was
 last shut: a door shut after her last sign elsewhere may have shut behind her, and its
-opening is then her coming out. A door used otherwise and then silence is *not* evidence: closed
-on her way out or in passing, she may have gone to bed or to a room without a sensor,
-and is then at home, unobserved (no_activity's business, not this one's).
+opening is then her coming out. A door used otherwise and then silence is *not*
+evidence: closed on her way out or in passing, she may have gone to bed or to a room
+without a sensor, and is then at home, unobserved (no_activity's business, not this
+one's).
 
 A stay ends when she is seen leaving (the door opens, the occupancy sensor empties), when
 she is seen elsewhere, or when the evidence runs out (``ended_by``: exit, elsewhere,

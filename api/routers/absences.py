@@ -74,16 +74,18 @@ def listed(session: Session, home: Home, now: float) -> list[AwayPublic]:
 
 def current_public(session: Session, home: Home, now: float) -> AwayPublic | None:
     """The absence announced for now, if any (GET /residents: ``away``)."""
-    period = absences.current(home.config, now)
-    if period is None:
-        return None
-    return away_public(period, ZoneInfo(home.timezone), now, names_of(session, [period]))
+    return _shown(session, home, absences.current(home.config, now), now)
 
 
 def upcoming_public(session: Session, home: Home, now: float) -> AwayPublic | None:
     """The soonest absence announced to start after now, if any (GET /residents:
     ``away_next``)."""
-    period = absences.upcoming(home.config, now)
+    return _shown(session, home, absences.upcoming(home.config, now), now)
+
+
+def _shown(
+    session: Session, home: Home, period: AwayPeriod | None, now: float
+) -> AwayPublic | None:
     if period is None:
         return None
     return away_public(period, ZoneInfo(home.timezone), now, names_of(session, [period]))
