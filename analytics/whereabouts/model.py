@@ -384,7 +384,7 @@ class Whereabouts:
         if klass == "front_door":
             self.doorway.front_door(ts, self.signals.passage, self.wearables.steps_total)
         elif fixed:
-            observations += self.doorway.indoor(ts, motion_only=metric == "motion")
+            observations += self.doorway.indoor(ts, motion_only=metric == "motion", device=device)
         observations += self._bathroom(ts, device, signal, metric)
         bedroom = signal.room == "bedroom" and not self.coverage.bedroom_only
         if fixed or signal.walking:

@@ -64,8 +64,9 @@ class WhereaboutsSettings:
     passage_s: float = Field(default=45, ge=0)
     bounce_s: float = Field(default=3, ge=0)
     # Out through the front door, she is back only through it; where the door sensor
-    # missed her return, two indoor signs of life at least this far apart and within
-    # return_within_s say so (one lone trigger while she is out is a sensor's glitch).
+    # missed her return, motion within return_within_s says so: two motion sensors, or
+    # three triggers of one spanning at least return_apart_s (a sensor's glitch comes
+    # once or twice).
     return_apart_s: float = Field(default=30, ge=0)
     return_within_s: float = Field(default=15 * MINUTE, gt=0)
     # A step count must rise by at least this much to count as walking (wrist bands

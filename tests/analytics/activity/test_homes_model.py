@@ -300,6 +300,43 @@ def test_out_a_lone_motion_trigger_does_not_bring_her_home_but_a_cupboard_does()
     assert monitor.whereabouts.doorway.location == "home"
 
 
+def gone_out_at_ten():
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    return stream + pulse(at(0, "10:00"), "front_door", seconds=5)
+
+
+def test_out_one_sensor_triggering_twice_and_falling_silent_does_not_bring_her_home():
+    # The bathroom PIR of a home whose resident was out for the day: two triggers 46 s
+    # apart, then nothing for 45 minutes (van Kasteren's house B). Someone who came home
+    # goes on moving past it.
+    stream = gone_out_at_ten()
+    stream += pulse(at(0, "21:47"), "basin", seconds=5) + pulse(at(0, "21:47") + 46, "basin")
+    stream += pulse(at(0, "22:32"), "basin", seconds=5)
+    monitor, events = play(stream, until=at(0, "23:00"))
+    assert monitor.whereabouts.doorway.location == "out"
+    assert not [e for e in events if e.kind == "no_activity"]
+
+
+def test_out_one_sensor_seeing_her_move_about_for_minutes_brings_her_home():
+    stream = gone_out_at_ten()
+    for minute in (0, 2, 5):  # the door sensor missed her; she moves about the kitchen
+        stream += pulse(at(0, "12:00") + minute * 60, "pir_kitchen", seconds=5)
+    monitor, _ = play(stream, until=at(0, "12:30"))
+    assert monitor.whereabouts.doorway.location == "home"
+    assert monitor.whereabouts.doorway.home_at == at(0, "12:00")
+
+
+def test_out_two_sensors_seeing_her_within_seconds_bring_her_home():
+    # Past the living room's PIR into the kitchen: two sensors cannot glitch together.
+    home = real_home(living_room_pir=True)
+    stream = [r(at(0, "00:30"), "bed", True, home), *morning(0, home)]
+    stream += pulse(at(0, "10:00"), "front_door", home, seconds=5)
+    stream += pulse(at(0, "12:00"), "pir_living", home, seconds=5)
+    stream += pulse(at(0, "12:00") + 10, "pir_kitchen", home, seconds=5)
+    monitor, _ = play(stream, home=home, until=at(0, "12:30"))
+    assert monitor.whereabouts.doorway.location == "home"
+
+
 # --------------------------------------------------------------------- her own routine
 
 
