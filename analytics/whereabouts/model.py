@@ -202,16 +202,23 @@ class Whereabouts:
 
     def holds_since(self, since: float) -> float | None:
         """When signs of life that hold began after ``since``, if they have: anything but
-        a motion sensor, or motion triggers at least ``return_apart_s`` apart. One lone
-        trigger after a silence (a PIR seeing the sun move) does not hold, as it brings
-        no one home through a missed front door (analytics.whereabouts.doorway)."""
+        a motion sensor, motion seen by two sensors, or three triggers of one spanning at
+        least ``return_apart_s``. One sensor firing once or twice after a silence (a PIR
+        seeing the sun move) does not hold, as it brings no one home through a missed
+        front door (analytics.whereabouts.doorway)."""
         run = self.run
         if run is None or run[1] <= since:
             return None
         first = max(run[0], since)
-        if not run[2] or run[1] - first >= self.settings.return_apart_s:
-            return first
-        return None
+        return first if self._holds(run, first) else None
+
+    def _holds(self, run: list[Any], first: float) -> bool:
+        if not run[2]:
+            return True  # not motion alone: a door, a cupboard, a mat, an appliance
+        spans = run[1] - first >= self.settings.return_apart_s
+        if len(run) < 6:
+            return spans  # a run saved before its triggers were counted
+        return run[5] or (run[3] >= 3 and spans)
 
     def learning_day(self, ts: float) -> int:
         """Day of learning her routine ``ts`` falls on, from 1."""
@@ -371,7 +378,7 @@ class Whereabouts:
         if not late:
             back = place_of(signal, self._role[device], in_bathroom=False, previous=self.last_place)
             observations += self._silence_ends(ts, back)
-            self._run(ts, motion_only=metric == "motion")
+            self._run(ts, device, motion_only=metric == "motion")
             self.last = [ts, device, signal.what]
             if self.doorway.location == "home" or fixed:
                 self.last_home = ts
@@ -397,16 +404,22 @@ class Whereabouts:
         return observations
 
     def _run_holds(self) -> bool:
-        """The run of signs going on is more than a lone motion trigger (a glitch)."""
+        """The run of signs going on is more than a motion sensor's glitch."""
         run = self.run
-        return run is not None and (not run[2] or run[1] - run[0] >= self.settings.return_apart_s)
+        return run is not None and self._holds(run, run[0])
 
-    def _run(self, ts: float, *, motion_only: bool) -> None:
+    def _run(self, ts: float, device: str, *, motion_only: bool) -> None:
+        """The run of signs going on: [first, last, motion alone, signs, the first
+        sign's device, several devices]."""
         run = self.run
         if run is None or ts - run[1] > self.settings.return_within_s:
-            self.run = [ts, ts, motion_only]
+            self.run = [ts, ts, motion_only, 1, device, False]
+        elif len(run) < 6:  # a run saved before its triggers were counted
+            run[1], run[2] = ts, run[2] and motion_only
         else:
             run[1], run[2] = ts, run[2] and motion_only
+            run[3] += 1
+            run[5] = run[5] or device != run[4]
 
     def _silence_ends(self, ts: float, back: str) -> list[Observation]:
         if self.doorway.location != "home":
