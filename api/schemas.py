@@ -279,6 +279,9 @@ class ResidentPublic(BaseModel):
     age: int
     address: str | None
     station: str
+    timezone: str = Field(
+        description="her home's time zone (IANA): the times the pages show and read are hers"
+    )
     home_status: str
     contacts: list[ContactPublic]
     open_alerts: int

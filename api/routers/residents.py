@@ -55,6 +55,7 @@ def public(session: Session, home: Home, now: float) -> ResidentPublic:
         age=now_year - resident["birth_year"],
         address=resident.get("address"),
         station=home.station_id,
+        timezone=home.timezone,
         home_status=home.status,
         contacts=[ContactPublic(**contact) for contact in home.config.get("contacts", [])],
         open_alerts=queries.open_alert_count(session, home.id),

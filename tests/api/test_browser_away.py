@@ -217,3 +217,43 @@ async def test_an_alert_her_announced_absence_ended_reads_away_not_back_home(mos
         )
         await expect(item).not_to_contain_text("back home")
         await expect(status).not_to_contain_text("better")
+
+
+async def test_a_son_abroad_is_told_the_form_reads_her_home_time(mosquitto, tmp_path):
+    """His phone keeps Tokyo time, her home Shanghai's: the form says its times are hers
+    (GMT+08:00, not his GMT+09:00), and "until 18:00" is announced as her 18:00. A phone
+    on her time (another name of the same offset too) says nothing of zones."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        abroad = await browser.new_page(
+            viewport={"width": 390, "height": 844}, timezone_id="Asia/Tokyo"
+        )
+        await log_in(abroad, hub.url, FAMILY)
+        await live(abroad)
+        card = abroad.get_by_test_id("family-away")
+        note = card.get_by_test_id("away-zone-note")
+        await expect(note).to_have_text(
+            "请按她家中的时间（GMT+08:00）填写，这里显示的时间也都是她家中的时间；"
+            "您手机的时区与她不同（GMT+09:00）。",
+            timeout=TIMEOUT,
+        )
+        here = datetime.now(SHANGHAI)
+        until_day = (here + timedelta(days=1)).date()
+        await card.get_by_test_id("away-from").fill(here.strftime("%Y-%m-%dT%H:%M"))
+        await card.get_by_test_id("away-until").fill(f"{until_day.isoformat()}T18:00")
+        await card.get_by_test_id("away-announce").click()
+        item = card.get_by_test_id("away-item")
+        await expect(item).to_contain_text(
+            f"{until_day.month}月{until_day.day}日 18:00", timeout=TIMEOUT
+        )
+        (stored,) = (await hub.http.get(f"/residents/{HOME}/away")).json()
+        assert stored["end"] == f"{until_day.isoformat()}T18:00:00+08:00"
+        await abroad.screenshot(path=tmp_path / "family-away-abroad.png", full_page=True)
+
+        for zone in ("Asia/Shanghai", "Asia/Hong_Kong"):
+            home = await browser.new_page(viewport={"width": 390, "height": 844}, timezone_id=zone)
+            await log_in(home, hub.url, FAMILY)
+            await live(home)
+            form = home.get_by_test_id("away-form")
+            await expect(form.get_by_test_id("away-announce")).to_be_visible(timeout=TIMEOUT)
+            await expect(form.get_by_test_id("away-zone-note")).to_have_count(0)

@@ -418,17 +418,18 @@ function follow(residentId) {
     // not remembered
   }
   state.feed?.stop();
+  const zone = state.residents.find((r) => r.id === residentId)?.timezone ?? null;
   const reload = () => {
     load();
     followOrders(residentId);
     followVisits(residentId);
-    followAway(residentId, () => scheduleLoad(0));
+    followAway(residentId, () => scheduleLoad(0), zone);
   };
   state.feed = new LiveFeed({ params: { resident: residentId }, onOpen: reload, onFrame, onStatus: setConnection });
   load();
   followOrders(residentId);
   followVisits(residentId);
-  followAway(residentId, () => scheduleLoad(0));
+  followAway(residentId, () => scheduleLoad(0), zone);
   state.feed.start();
 }
 

@@ -8,11 +8,12 @@ import { $, h, replace } from "./dom.js";
 import { dateAt } from "./format.js";
 import { named, t } from "./i18n.js";
 
-const away = { residentId: null, list: [], token: 0, changed: () => {} };
+const away = { residentId: null, zone: null, list: [], token: 0, changed: () => {} };
 
-/** Load her absences; ``changed`` is told after each change made here (the banner). */
-export async function followAway(residentId, changed = () => {}) {
-  Object.assign(away, { residentId, list: [], changed });
+/** Load her absences; ``changed`` is told after each change made here (the banner);
+ * ``zone``: her home's time zone, in which the form's times are read. */
+export async function followAway(residentId, changed = () => {}, zone = null) {
+  Object.assign(away, { residentId, zone, list: [], changed });
   const token = ++away.token;
   const list = await api(`/residents/${residentId}/away`).catch(() => []);
   if (token !== away.token) return;
@@ -94,8 +95,33 @@ function renderForm() {
     announce.disabled = false;
   });
   replace($("#away-form"),
+    zoneNote(away.zone),
     h("label", { class: "field" }, h("span", {}, t("away.from")), start),
     h("label", { class: "field" }, h("span", {}, t("away.until")), until),
     h("label", { class: "field" }, h("span", {}, t("away.note")), note),
     announce, message);
+}
+
+/** "GMT+08:00": a zone's offset from UTC now, as Chromium names it. */
+function offsetOf(zone) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(new Date());
+  const name = parts.find((part) => part.type === "timeZoneName")?.value ?? "";
+  return name === "GMT" ? "GMT+00:00" : name;
+}
+
+/** The form reads times as her wall clock: a son abroad is told so, or he would announce
+ * "until 18:00" by his own clock and she would be watched again hours off. Nothing is said
+ * where the phone keeps her time (another name of the same offset included). */
+function zoneNote(zone) {
+  const phone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone || !phone) return null;
+  let home;
+  let here;
+  try {
+    [home, here] = [offsetOf(zone), offsetOf(phone)];
+  } catch {
+    return null; // a zone this browser does not know: nothing sure to say
+  }
+  if (home === here) return null;
+  return h("p", { class: "muted small", "data-testid": "away-zone-note" }, t("away.zone_note", { offset: home, phone: here }));
 }
