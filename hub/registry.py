@@ -26,9 +26,10 @@ from contracts.topics import DEFAULT_PREFIX
 
 from . import feedback
 from .errors import HubError
-from .places import bed_taken, leave_bed, sync_place
+from .places import bed_taken, config_with_place, leave_bed, place_of, sync_place
 from .schema import (
     Alert,
+    Bed,
     Device,
     EscalationTimer,
     FeedbackChange,
@@ -78,6 +79,24 @@ def locked_home(session: Session, home_id: str) -> Home | None:
     """The home read afresh and locked until the commit (:func:`lock_config`), for a
     change to its config that has not read it yet."""
     return session.get(Home, home_id, with_for_update=True, populate_existing=True)
+
+
+def move_into_bed(
+    session: Session, bed: Bed, home_id: str | None, *, prefix: str, actor: str
+) -> None:
+    """``home_id`` moves into ``bed`` (out of her old one, if any), or (None) the bed's
+    resident leaves it: her config's place follows, saved and queued for her edge. Her
+    config is read locked (:func:`locked_home`): an absence announced or a limit loosened
+    while she moves is in the config saved, not written over by one read before it
+    committed (PostgreSQL)."""
+    moving = home_id if home_id is not None else bed.home_id
+    if moving is None:
+        return  # an empty bed freed: nothing changes
+    home = locked_home(session, moving)
+    if home is None:
+        raise NotFound(f"no home {moving!r}", home=moving)
+    place = place_of(session, bed) if home_id is not None else None
+    save_home(session, config_with_place(home, place), prefix=prefix, actor=actor)
 
 
 def save_home(

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Request
 from sqlalchemy.orm import Session
 
-from hub.places import add_bed, assignments, config_with_place, get_bed, place_of
-from hub.registry import get_home, save_home
+from hub.places import add_bed, assignments, get_bed
+from hub.registry import move_into_bed
 from hub.schema import Institution
 from hub.views import local_time
 from hub.ward_queries import visible_bed
@@ -49,12 +49,7 @@ async def put_resident(
 
     def change(session: Session) -> BedPublic:
         bed = get_bed(session, bed_id)
-        if body.resident is not None:
-            config = config_with_place(get_home(session, body.resident), place_of(session, bed))
-            save_home(session, config, prefix=prefix, actor=scope.name)
-        elif bed.home_id is not None:
-            config = config_with_place(get_home(session, bed.home_id), None)
-            save_home(session, config, prefix=prefix, actor=scope.name)
+        move_into_bed(session, bed, body.resident, prefix=prefix, actor=scope.name)
         session.flush()
         return BedPublic(id=bed.id, room=bed.room_id, name=bed.name, resident=bed.home_id)
 

@@ -22,8 +22,9 @@ from contracts.home import HomeConfig
 from hub import absences
 from hub.absences import AbsenceError, AbsenceNotFound, InvalidAbsence
 from hub.alerts import AlertManager
-from hub.registry import save_home, save_station, set_factor
-from hub.schema import EventRow, Home, OutgoingMessage
+from hub.places import EscalationDelays, add_bed, add_room, add_unit, save_institution
+from hub.registry import move_into_bed, save_home, save_station, set_factor
+from hub.schema import Bed, EventRow, Home, OutgoingMessage
 from hub.store import Store
 from tests.support.factories import FAMILY, HOME, PREFIX, STATION, make_home
 from tests.support.stores import fresh_database, on_postgresql
@@ -247,6 +248,27 @@ def test_an_admins_config_saved_while_one_is_announced_keeps_it(world):
     announced_while(world, admin)
     assert world.away() == [(2.0, 30.0, FAMILY)]
     assert world.queued()[-1].night.start.hour == 23 and len(world.queued()[-1].away) == 1
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
+def test_a_move_to_another_bed_while_one_is_announced_keeps_it(world):
+    """Her station is a care home; the admin moves her to another bed (her config's place
+    written again) while her son announces that she is at his place: both are kept."""
+    with world.store.transaction() as session:
+        delays = EscalationDelays(station_after_s=60, head_nurse_after_s=300, repeat_s=300)
+        save_institution(session, STATION, timezone="Asia/Shanghai", delays=delays, severities={})
+        room = add_room(session, add_unit(session, STATION, "3F").id, "301")
+        bed_id = add_bed(session, room.id, "2").id
+
+    def admin() -> None:
+        with world.store.transaction() as session:
+            bed = session.get(Bed, bed_id)
+            move_into_bed(session, bed, HOME, prefix=PREFIX, actor="Administrator")
+
+    announced_while(world, admin)
+    assert world.away() == [(2.0, 30.0, FAMILY)]
+    pushed = world.queued()[-1]
+    assert (pushed.place.room, pushed.place.bed) == ("301", "2") and len(pushed.away) == 1
 
 
 @pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
