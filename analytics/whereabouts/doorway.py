@@ -17,7 +17,7 @@ minutes while he was out for the day, and no_activity was raised two hours later
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from .settings import Observation, WhereaboutsSettings
@@ -35,18 +35,13 @@ class Doorway(Stateful):
         "guest_since",
         "guest_leaving",
         "walk_base",
-        "stray",
         "door_home_at",
-        "stray_device",
-        "stray_count",
+        "strays",
     )
     # A state saved before returns through the door were told apart: none known; before
-    # stray triggers were told apart by sensor, one unknown sensor's single trigger.
-    ADDED: ClassVar[Mapping[str, Any]] = {
-        "door_home_at": None,
-        "stray_device": None,
-        "stray_count": 1,
-    }
+    # motion while out was told apart by sensor: none counted yet (its "stray", a time
+    # alone, is dropped: the next trigger is a first one).
+    ADDED: ClassVar[Mapping[str, Any]] = {"door_home_at": None, "strays": []}
 
     def __init__(self, settings: WhereaboutsSettings, on_home: Callable[[float], None]):
         self.settings = settings
@@ -60,9 +55,9 @@ class Doorway(Stateful):
         self.guest_since: float | None = None  # someone may have come in at
         self.guest_leaving = False  # the current departure may be a guest's
         self.walk_base: float | None = None  # steps_total at the first count after leaving
-        self.stray: float | None = None  # a lone indoor sign while out, at
-        self.stray_device: str | None = None  # ... of this motion sensor
-        self.stray_count = 0  # triggers of it since
+        # Motion triggers while out with no front door, [[ts, device], ...], the last
+        # return_within_s of them: not yet signs that hold (motion_holds).
+        self.strays: list[list[Any]] = []
         # Last time she came home through the front door (not inferred from signs inside).
         self.door_home_at: float | None = None
 
@@ -127,10 +122,10 @@ class Doorway(Stateful):
         self.pending["first"] = min(self.pending["first"], ts)
 
     def indoor(
-        self, ts: float, *, motion_only: bool = False, device: str | None = None
+        self, ts: float, *, motion_only: bool = False, device: str = ""
     ) -> list[Observation]:
-        """Fixed-sensor activity inside the home (``motion_only``: a motion trigger, which
-        alone may be a glitch)."""
+        """Fixed-sensor activity inside the home (``motion_only``: a trigger of the motion
+        sensor ``device``, which alone may be a glitch)."""
         pending = self.pending
         if pending is not None and ts > pending["last"] + self.settings.door_grace_s:
             self.pending = None
@@ -143,19 +138,15 @@ class Doorway(Stateful):
             return self._stray(ts, device) if motion_only else self._back_home(ts, clean=False)
         return []
 
-    def _stray(self, ts: float, device: str | None) -> list[Observation]:
-        """A motion trigger while out, with no front door: back only if confirmed."""
-        s = self.settings
-        first = self.stray
-        if first is None or ts - first > s.return_within_s:
-            self.stray, self.stray_device, self.stray_count = ts, device, 1
-            return []
-        self.stray_count += 1
-        other = device != self.stray_device
-        if other or (self.stray_count >= 3 and ts - first >= s.return_apart_s):
-            self.stray = None
-            return self._back_home(first, clean=False)
-        return []
+    def _stray(self, ts: float, device: str) -> list[Observation]:
+        """A motion trigger while out, with no front door: back once motion holds."""
+        if self.left_at is not None and ts <= self.left_at:
+            return []  # a late reading from before she left
+        newest = max([ts, *(t for t, _ in self.strays)])
+        recent = [[t, d] for t, d in self.strays if t >= newest - self.settings.return_within_s]
+        self.strays = [*recent, [ts, device]]
+        held = motion_holds(self.strays, self.settings)
+        return [] if held is None else self._back_home(held, clean=False)
 
     def count_steps(self, increase: float, steps_total: float, wearing: Callable[[], bool]) -> None:
         """A step count rose by ``increase``: is it her walking away, or a guest leaving?"""
@@ -186,7 +177,7 @@ class Doorway(Stateful):
         return observations
 
     def _leave(self, pending: Mapping[str, Any]) -> None:
-        self.stray = None
+        self.strays = []
         self.guest_leaving = bool(pending.get("guest"))
         self.location = "out"
         self.door_opened_at = pending["passage"]
@@ -202,7 +193,7 @@ class Doorway(Stateful):
 
     def _back_home(self, ts: float, *, clean: bool) -> list[Observation]:
         self.location = "home"
-        self.stray = None
+        self.strays = []
         self.home_at = ts
         if clean:  # the front door's passages said so
             self.door_home_at = ts
@@ -210,3 +201,33 @@ class Doorway(Stateful):
         if self.left_at is None or ts <= self.left_at:
             return []
         return [Observation("outing", self.left_at, ts, clean=clean)]
+
+
+def motion_holds(triggers: Sequence[Sequence[Any]], settings: WhereaboutsSettings) -> float | None:
+    """When motion triggers ``[[ts, device], ...]`` first hold as signs of someone there:
+    two motion sensors within ``return_within_s``, or three triggers of one within it
+    spanning at least ``return_apart_s``; None while they do not. The same rule brings her
+    home from out (Doorway) and ends a silence's alert (Whereabouts.holds_since). A
+    trigger heard twice (one sensor at one time: a message delivered again) counts once.
+
+    >>> from analytics.whereabouts.settings import WhereaboutsSettings
+    >>> s = WhereaboutsSettings()
+    >>> motion_holds([[0, "pir"], [46, "pir"]], s) is None  # twice: the sun, a curtain
+    True
+    >>> motion_holds([[0, "pir"], [46, "pir"], [46, "pir"]], s) is None  # sent again
+    True
+    >>> motion_holds([[0, "pir"], [600, "pir"], [1200, "pir"]], s) is None  # 20 min
+    True
+    >>> motion_holds([[0, "pir"], [46, "pir"], [120, "pir"]], s), motion_holds(
+    ...     [[0, "hall"], [10, "kitchen"]], s)
+    (0.0, 0.0)
+    """
+    seen = sorted({(float(t), str(d)) for t, d in triggers})
+    within, apart = settings.return_within_s, settings.return_apart_s
+    for i, (first, device) in enumerate(seen):
+        window = [(t, d) for t, d in seen[i:] if t - first <= within]
+        if any(d != device for _, d in window):
+            return first
+        if len(window) >= 3 and window[-1][0] - first >= apart:
+            return first
+    return None

@@ -30,7 +30,7 @@ from .bathroom import Bathroom
 from .clock import NightClock
 from .coverage import FIXED_KINDS, Coverage
 from .day import Day
-from .doorway import Doorway
+from .doorway import Doorway, motion_holds
 from .installation import Installation
 from .places import place_of, posture_of
 from .sensors import BINARY_METRICS, Sensors
@@ -108,8 +108,10 @@ class Whereabouts:
         # Her last sign of life was a bathroom door closed in passing (it had stood open,
         # nothing says she is behind it): she shut it on her way somewhere.
         self.last_shut = False
-        # The run of signs of life going on: [first, last, only motion triggers so far]
-        # (a pause longer than return_within_s ends it).
+        # The run of signs of life going on: [first, last, only motion triggers so far,
+        # when its motion first held (motion_holds) or None, its motion triggers of the
+        # last return_within_s as [ts, device]] (a pause longer than return_within_s ends
+        # it).
         self.run: list[Any] | None = None
         devices = home.config.devices
         self.sensors = Sensors(
@@ -210,15 +212,13 @@ class Whereabouts:
         if run is None or run[1] <= since:
             return None
         first = max(run[0], since)
-        return first if self._holds(run, first) else None
-
-    def _holds(self, run: list[Any], first: float) -> bool:
         if not run[2]:
-            return True  # not motion alone: a door, a cupboard, a mat, an appliance
-        spans = run[1] - first >= self.settings.return_apart_s
-        if len(run) < 6:
-            return spans  # a run saved before its triggers were counted
-        return run[5] or (run[3] >= 3 and spans)
+            return first  # not motion alone: a door, a cupboard, a mat, an appliance
+        if len(run) < 5:  # a run saved before motion was told apart by sensor
+            return first if run[1] - first >= self.settings.return_apart_s else None
+        if run[3] is not None and run[3] >= since:
+            return run[3]
+        return motion_holds([t for t in run[4] if t[0] >= since], self.settings)
 
     def learning_day(self, ts: float) -> int:
         """Day of learning her routine ``ts`` falls on, from 1."""
@@ -406,20 +406,20 @@ class Whereabouts:
     def _run_holds(self) -> bool:
         """The run of signs going on is more than a motion sensor's glitch."""
         run = self.run
-        return run is not None and self._holds(run, run[0])
+        return run is not None and self.holds_since(run[0] - 1) is not None
 
     def _run(self, ts: float, device: str, *, motion_only: bool) -> None:
-        """The run of signs going on: [first, last, motion alone, signs, the first
-        sign's device, several devices]."""
+        within = self.settings.return_within_s
         run = self.run
-        if run is None or ts - run[1] > self.settings.return_within_s:
-            self.run = [ts, ts, motion_only, 1, device, False]
-        elif len(run) < 6:  # a run saved before its triggers were counted
-            run[1], run[2] = ts, run[2] and motion_only
+        if run is None or ts - run[1] > within:
+            run = self.run = [ts, ts, motion_only, None, []]
         else:
             run[1], run[2] = ts, run[2] and motion_only
-            run[3] += 1
-            run[5] = run[5] or device != run[4]
+        if len(run) < 5 or not motion_only:
+            return  # a run saved before motion was told apart by sensor keeps the old rule
+        run[4] = [*(t for t in run[4] if t[0] >= ts - within), [ts, device]]
+        if run[3] is None:
+            run[3] = motion_holds(run[4], self.settings)
 
     def _silence_ends(self, ts: float, back: str) -> list[Observation]:
         if self.doorway.location != "home":
@@ -470,8 +470,8 @@ class Whereabouts:
 
     def _lost_off(self, device: str) -> bool:
         """An occupancy sensor whose "someone there" began before she was seen in another
-        room (moving there, or using something there; a door swinging shut or one lone
-        motion trigger is not enough): she lives alone, so it lost its "off", and says
+        room (moving there, or using something there; a door swinging shut or a motion
+        sensor firing once or twice is not enough): she lives alone, so it lost its "off", and says
         no more than a stuck sensor about where she is."""
         if device not in self.coverage.resting_places:
             return False

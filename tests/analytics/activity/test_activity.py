@@ -71,6 +71,19 @@ def test_no_activity_is_raised_after_the_default_threshold_escalates_and_clears(
     json.dumps(raised.to_dict(TZ), ensure_ascii=False)  # plain values a dispatcher can read
 
 
+def test_a_motion_sensor_firing_every_ten_minutes_does_not_clear_no_activity():
+    stream = bathroom(at(0, "07:00"), 10)
+    stream += [m for k in range(9) for m in motion(at(0, "07:30") + k * 15 * 60)]  # to 09:30
+    stream += heart_rate(at(0, "09:31"), at(0, "20:00"))
+    for minute in (30, 40, 50):  # never three within 15 min: the sun, now and again
+        stream += motion(at(0, "20:00") + minute * 60)
+    _, events = run(stream)
+    assert [e.state for e in events if e.kind == "no_activity"] == ["raised", "updated"]
+    stream += motion(at(0, "20:52"))  # moving about: 20:40, 20:50, 20:52
+    _, events = run(stream)
+    assert brief(events)[-1] == ("no_activity", "cleared", "critical", "02 20:52")
+
+
 def test_going_out_in_the_day_is_not_no_activity_and_not_returned_home_clears_on_return():
     stream = bathroom(at(0, "07:00"), 10) + motion(at(0, "08:50"))
     stream += door(at(0, "09:00"))

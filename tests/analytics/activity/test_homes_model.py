@@ -326,6 +326,20 @@ def test_out_one_sensor_seeing_her_move_about_for_minutes_brings_her_home():
     assert monitor.whereabouts.doorway.home_at == at(0, "12:00")
 
 
+def test_out_a_sensor_firing_every_ten_minutes_or_heard_twice_does_not_bring_her_home():
+    stream = gone_out_at_ten()
+    for minute in (0, 10, 20):  # a glitch that comes back: never three within 15 min
+        stream += pulse(at(0, "14:00") + minute * 60, "pir_kitchen", seconds=5)
+    t = at(0, "15:00")  # a trigger whose message came twice (QoS 1), and one more
+    stream += [r(t, "basin", True), r(t, "basin", True), r(t + 5, "basin", False)]
+    stream += pulse(t + 46, "basin", seconds=5)
+    monitor, _ = play(stream, until=at(0, "15:30"))
+    assert monitor.whereabouts.doorway.location == "out"
+    # A reading from before she left, arriving late, is no second sensor seeing her now.
+    play(pulse(at(0, "09:55"), "pir_kitchen", seconds=5), monitor=monitor)
+    assert monitor.whereabouts.doorway.location == "out"
+
+
 def test_out_two_sensors_seeing_her_within_seconds_bring_her_home():
     # Past the living room's PIR into the kitchen: two sensors cannot glitch together.
     home = real_home(living_room_pir=True)
