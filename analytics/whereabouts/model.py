@@ -204,10 +204,10 @@ class Whereabouts:
 
     def holds_since(self, since: float) -> float | None:
         """When signs of life that hold began after ``since``, if they have: anything but
-        a motion sensor, motion seen by two sensors, or three triggers of one spanning at
-        least ``return_apart_s``. One sensor firing once or twice after a silence (a PIR
-        seeing the sun move) does not hold, as it brings no one home through a missed
-        front door (analytics.whereabouts.doorway)."""
+        a motion sensor, or motion that holds (doorway.motion_holds: two sensors, or three
+        triggers of one, within ``return_within_s``). One sensor firing once or twice
+        after a silence (a PIR seeing the sun move) does not hold, as it brings no one
+        home through a missed front door."""
         run = self.run
         if run is None or run[1] <= since:
             return None
