@@ -180,8 +180,11 @@ def reactivate_home(
     deactivating stopped escalate again from their first step. In an institution she is
     back in the bed her config names, or, when it was given to someone else meanwhile,
     without a bed: her config's place is removed (and sent to her edge), so that the config
-    and the beds never disagree."""
-    home = get_home(session, home_id)
+    and the beds never disagree. Her config is read locked (:func:`locked_home`): a limit
+    stepped down or loosened meanwhile is kept in what is written back."""
+    home = locked_home(session, home_id)
+    if home is None:
+        raise NotFound(f"no home {home_id!r}", home=home_id)
     if home.deactivated_at is not None:
         _escalate_again(session, home_id, due_at=home.deactivated_at)
     home.deactivated_at = None

@@ -122,10 +122,11 @@ class Doorway(Stateful):
         self.pending["first"] = min(self.pending["first"], ts)
 
     def indoor(
-        self, ts: float, *, motion_only: bool = False, device: str = ""
+        self, ts: float, *, motion_only: bool = False, device: str = "", late: bool = False
     ) -> list[Observation]:
         """Fixed-sensor activity inside the home (``motion_only``: a trigger of the motion
-        sensor ``device``, which alone may be a glitch)."""
+        sensor ``device``, which alone may be a glitch; ``late``: older than a reading
+        already taken)."""
         pending = self.pending
         if pending is not None and ts > pending["last"] + self.settings.door_grace_s:
             self.pending = None
@@ -135,16 +136,17 @@ class Doorway(Stateful):
             if pending["was"] == "out":
                 return self._back_home(pending["first"], clean=True)
         elif pending is None and self.location == "out":
-            return self._stray(ts, device) if motion_only else self._back_home(ts, clean=False)
+            if not motion_only:
+                return self._back_home(ts, clean=False)
+            return [] if late else self._stray(ts, device)
         return []
 
     def _stray(self, ts: float, device: str) -> list[Observation]:
-        """A motion trigger while out, with no front door: back once motion holds."""
+        """A motion trigger while out, with no front door (not a late reading: one
+        reordered or sent again must not confirm a glitch): back once motion holds."""
         if self.left_at is not None and ts <= self.left_at:
-            return []  # a late reading from before she left
-        newest = max([ts, *(t for t, _ in self.strays)])
-        recent = [[t, d] for t, d in self.strays if t >= newest - self.settings.return_within_s]
-        self.strays = [*recent, [ts, device]]
+            return []
+        self.strays = recent_triggers(self.strays, ts, device, self.settings)
         held = motion_holds(self.strays, self.settings)
         return [] if held is None else self._back_home(held, clean=False)
 
@@ -203,12 +205,26 @@ class Doorway(Stateful):
         return [Observation("outing", self.left_at, ts, clean=clean)]
 
 
+def recent_triggers(
+    triggers: list[list[Any]], ts: float, device: str, settings: WhereaboutsSettings
+) -> list[list[Any]]:
+    """``triggers`` with a new one at ``ts`` (none older: late readings are not counted),
+    those before the last ``return_within_s`` dropped, a repeat (the same sensor at the
+    same time: a message delivered again) once: at most one per sensor and time within
+    the window, whatever a flapping sensor or a bridge sending again does."""
+    kept = [t for t in triggers if t[0] >= ts - settings.return_within_s]
+    if not kept or kept[-1] != [ts, device]:
+        kept.append([ts, device])
+    return kept
+
+
 def motion_holds(triggers: Sequence[Sequence[Any]], settings: WhereaboutsSettings) -> float | None:
     """When motion triggers ``[[ts, device], ...]`` first hold as signs of someone there:
     two motion sensors within ``return_within_s``, or three triggers of one within it
     spanning at least ``return_apart_s``; None while they do not. The same rule brings her
     home from out (Doorway) and ends a silence's alert (Whereabouts.holds_since). A
     trigger heard twice (one sensor at one time: a message delivered again) counts once.
+    One pass over the window: a flapping sensor's many triggers cost no more than they are.
 
     >>> from analytics.whereabouts.settings import WhereaboutsSettings
     >>> s = WhereaboutsSettings()
@@ -222,12 +238,22 @@ def motion_holds(triggers: Sequence[Sequence[Any]], settings: WhereaboutsSetting
     ...     [[0, "hall"], [10, "kitchen"]], s)
     (0.0, 0.0)
     """
-    seen = sorted({(float(t), str(d)) for t, d in triggers})
+    seen: list[tuple[float, str]] = []
+    for trigger in sorted((float(t), str(d)) for t, d in triggers):
+        if not seen or seen[-1] != trigger:
+            seen.append(trigger)
     within, apart = settings.return_within_s, settings.return_apart_s
+    in_window: dict[str, int] = {}  # triggers per sensor in seen[i:end]
+    end = 0
     for i, (first, device) in enumerate(seen):
-        window = [(t, d) for t, d in seen[i:] if t - first <= within]
-        if any(d != device for _, d in window):
+        while end < len(seen) and seen[end][0] - first <= within:
+            in_window[seen[end][1]] = in_window.get(seen[end][1], 0) + 1
+            end += 1
+        if len(in_window) >= 2:
             return first
-        if len(window) >= 3 and window[-1][0] - first >= apart:
+        if end - i >= 3 and seen[end - 1][0] - first >= apart:
             return first
+        in_window[device] -= 1
+        if not in_window[device]:
+            del in_window[device]
     return None

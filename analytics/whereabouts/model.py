@@ -30,7 +30,7 @@ from .bathroom import Bathroom
 from .clock import NightClock
 from .coverage import FIXED_KINDS, Coverage
 from .day import Day
-from .doorway import Doorway, motion_holds
+from .doorway import Doorway, motion_holds, recent_triggers
 from .installation import Installation
 from .places import place_of, posture_of
 from .sensors import BINARY_METRICS, Sensors
@@ -391,7 +391,9 @@ class Whereabouts:
         if klass == "front_door":
             self.doorway.front_door(ts, self.signals.passage, self.wearables.steps_total)
         elif fixed:
-            observations += self.doorway.indoor(ts, motion_only=metric == "motion", device=device)
+            observations += self.doorway.indoor(
+                ts, motion_only=metric == "motion", device=device, late=late
+            )
         observations += self._bathroom(ts, device, signal, metric)
         bedroom = signal.room == "bedroom" and not self.coverage.bedroom_only
         if fixed or signal.walking:
@@ -417,7 +419,7 @@ class Whereabouts:
             run[1], run[2] = ts, run[2] and motion_only
         if len(run) < 5 or not motion_only:
             return  # a run saved before motion was told apart by sensor keeps the old rule
-        run[4] = [*(t for t in run[4] if t[0] >= ts - within), [ts, device]]
+        run[4] = recent_triggers(run[4], ts, device, self.settings)
         if run[3] is None:
             run[3] = motion_holds(run[4], self.settings)
 
@@ -534,7 +536,10 @@ class Whereabouts:
         for name in self._FIELDS:
             setattr(self, name, state[name])
         self.last = list(state["last"]) if state["last"] is not None else None
-        self.run = list(state["run"]) if state["run"] is not None else None
+        run = state["run"]
+        # A run of another shape than today's five (saved by another version) keeps its
+        # first three, [first, last, motion alone], and the two-trigger rule until it ends.
+        self.run = None if run is None else list(run) if len(run) == 5 else list(run[:3])
         self.seen_in = dict(state["seen_in"])
         for name in self._PARTS:
             getattr(self, name).load_state(state[name])

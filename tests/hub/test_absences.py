@@ -23,7 +23,14 @@ from hub import absences
 from hub.absences import AbsenceError, AbsenceNotFound, InvalidAbsence
 from hub.alerts import AlertManager
 from hub.places import EscalationDelays, add_bed, add_room, add_unit, save_institution
-from hub.registry import move_into_bed, save_home, save_station, set_factor
+from hub.registry import (
+    deactivate_home,
+    move_into_bed,
+    reactivate_home,
+    save_home,
+    save_station,
+    set_factor,
+)
 from hub.schema import Bed, EventRow, Home, OutgoingMessage
 from hub.store import Store
 from tests.support.factories import FAMILY, HOME, PREFIX, STATION, make_home
@@ -269,6 +276,46 @@ def test_a_move_to_another_bed_while_one_is_announced_keeps_it(world):
     assert world.away() == [(2.0, 30.0, FAMILY)]
     pushed = world.queued()[-1]
     assert (pushed.place.room, pushed.place.bed) == ("301", "2") and len(pushed.away) == 1
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")
+def test_back_in_service_without_her_bed_while_her_limit_is_loosened_keeps_it(world):
+    """She was out of service and her bed given to another; the admin puts her back (her
+    config written again without a place) while a dispatcher's false alarm loosens her
+    limit: both are kept."""
+    with world.store.transaction() as session:
+        delays = EscalationDelays(station_after_s=60, head_nurse_after_s=300, repeat_s=300)
+        save_institution(session, STATION, timezone="Asia/Shanghai", delays=delays, severities={})
+        room = add_room(session, add_unit(session, STATION, "3F").id, "301")
+        bed = add_bed(session, room.id, "2")
+        move_into_bed(session, bed, HOME, prefix=PREFIX, actor="Administrator")
+        deactivate_home(session, HOME, actor="Administrator", now=NOW)
+        save_home(session, make_home("h099"), prefix=PREFIX, now=NOW)
+        move_into_bed(session, bed, "h099", prefix=PREFIX, actor="Administrator")
+    first_in, second_started = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def admin() -> None:
+        first_in.wait(10)
+        second_started.set()
+        try:
+            with world.store.transaction() as session:
+                reactivate_home(session, HOME, prefix=PREFIX, actor="Administrator")
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=admin)
+    thread.start()
+    with world.store.transaction() as session:
+        set_factor(session, session.get(Home, HOME), "no_activity", 1.25, actor="hub",
+                   reason="false_alarm", prefix=PREFIX, now=NOW)  # fmt: skip
+        first_in.set()
+        second_started.wait(10)
+        time.sleep(0.5)  # the admin reads her config now, before this commits
+    thread.join(10)
+    assert not failures
+    pushed = world.queued()[-1]
+    assert pushed.place is None and pushed.thresholds["feedback"] == {"no_activity": 1.25}
 
 
 @pytest.mark.skipif(not on_postgresql(), reason="SQLite has one writer: nothing to race")

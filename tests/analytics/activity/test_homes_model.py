@@ -4,6 +4,8 @@ without a front-door sensor, her own night, the learning period and outcome feed
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analytics import AnalyticsError, HomeMonitor
@@ -335,9 +337,39 @@ def test_out_a_sensor_firing_every_ten_minutes_or_heard_twice_does_not_bring_her
     stream += pulse(t + 46, "basin", seconds=5)
     monitor, _ = play(stream, until=at(0, "15:30"))
     assert monitor.whereabouts.doorway.location == "out"
-    # A reading from before she left, arriving late, is no second sensor seeing her now.
+    # A reading from before she left, arriving late, is no second sensor seeing her now;
+    # nor is one reordered between the two triggers of a glitch a third trigger.
     play(pulse(at(0, "09:55"), "pir_kitchen", seconds=5), monitor=monitor)
+    play([r(t + 20, "basin", True)], monitor=monitor)
     assert monitor.whereabouts.doorway.location == "out"
+
+
+def test_out_one_old_message_sent_again_and_again_is_counted_once():
+    # A bridge that reconnects and redelivers the same old trigger (QoS 1): she stays out,
+    # and what is kept of it stays one trigger, not one per delivery.
+    stream = gone_out_at_ten() + pulse(at(0, "14:00"), "pir_kitchen", seconds=5)
+    monitor, _ = play(stream)
+    for _ in range(500):
+        monitor.feed(r(at(0, "14:00"), "pir_kitchen", True))
+    doorway = monitor.whereabouts.doorway
+    assert doorway.location == "out" and len(doorway.strays) == 1
+
+
+def test_a_run_of_signs_saved_by_another_version_loads_and_keeps_counting():
+    # A run saved as [first, last, motion alone, count, device, several] by a build of
+    # this rule's first day: the two-trigger rule until it ends, then today's.
+    stream = [r(at(0, "00:30"), "bed", True), *morning(0)]
+    stream += pulse(at(0, "09:00"), "pir_kitchen", seconds=5)
+    monitor, _ = play(stream)
+    state = json.loads(json.dumps(monitor.state_dict()))
+    state["whereabouts"]["run"] = [at(0, "09:00"), at(0, "09:00"), True, 1, "pir_kitchen", False]
+    restored = HomeMonitor(HOME, detectors=list(ACTIVITY_DETECTORS))
+    restored.load_state(state)
+    for minute in (5, 10, 15):
+        play(pulse(at(0, "09:00") + minute * 60, "pir_kitchen", seconds=5), monitor=restored)
+    assert restored.whereabouts.run[:3] == [at(0, "09:00"), at(0, "09:15"), True]
+    later, _ = play(pulse(at(0, "11:00"), "pir_kitchen", seconds=5), monitor=restored)
+    assert len(later.whereabouts.run) == 5
 
 
 def test_out_two_sensors_seeing_her_within_seconds_bring_her_home():
