@@ -205,6 +205,17 @@ def test_an_admins_config_without_away_keeps_them_and_one_with_away_replaces_the
 def announced_while(world, other) -> None:
     """The family announces (2-30) in one transaction while ``other()`` runs in another,
     reading the home before the announce commits (PostgreSQL: it must wait for it)."""
+
+    def announce(session) -> None:
+        home = session.get(Home, HOME)
+        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
+
+    changed_while(world, announce, other)
+
+
+def changed_while(world, change, other) -> None:
+    """``change(session)`` in one transaction while ``other()`` runs in another, reading
+    the home before the change commits (PostgreSQL: it must wait for it)."""
     first_in, second_started = threading.Event(), threading.Event()
     failures: list[BaseException] = []
 
@@ -219,8 +230,7 @@ def announced_while(world, other) -> None:
     thread = threading.Thread(target=second)
     thread.start()
     with world.store.transaction() as session:
-        home = session.get(Home, HOME)
-        absences.announce(session, home, at(2), at(30), by=FAMILY, now=NOW, prefix=PREFIX)
+        change(session)
         first_in.set()
         second_started.wait(10)
         time.sleep(0.5)  # the other reads the home now, before this commits
@@ -292,28 +302,16 @@ def test_back_in_service_without_her_bed_while_her_limit_is_loosened_keeps_it(wo
         deactivate_home(session, HOME, actor="Administrator", now=NOW)
         save_home(session, make_home("h099"), prefix=PREFIX, now=NOW)
         move_into_bed(session, bed, "h099", prefix=PREFIX, actor="Administrator")
-    first_in, second_started = threading.Event(), threading.Event()
-    failures: list[BaseException] = []
 
-    def admin() -> None:
-        first_in.wait(10)
-        second_started.set()
-        try:
-            with world.store.transaction() as session:
-                reactivate_home(session, HOME, prefix=PREFIX, actor="Administrator")
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-
-    thread = threading.Thread(target=admin)
-    thread.start()
-    with world.store.transaction() as session:
+    def loosen(session) -> None:
         set_factor(session, session.get(Home, HOME), "no_activity", 1.25, actor="hub",
                    reason="false_alarm", prefix=PREFIX, now=NOW)  # fmt: skip
-        first_in.set()
-        second_started.wait(10)
-        time.sleep(0.5)  # the admin reads her config now, before this commits
-    thread.join(10)
-    assert not failures
+
+    def admin() -> None:
+        with world.store.transaction() as session:
+            reactivate_home(session, HOME, prefix=PREFIX, actor="Administrator")
+
+    changed_while(world, loosen, admin)
     pushed = world.queued()[-1]
     assert pushed.place is None and pushed.thresholds["feedback"] == {"no_activity": 1.25}
 
