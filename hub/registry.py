@@ -92,9 +92,7 @@ def move_into_bed(
     moving = home_id if home_id is not None else bed.home_id
     if moving is None:
         return  # an empty bed freed: nothing changes
-    home = locked_home(session, moving)
-    if home is None:
-        raise NotFound(f"no home {moving!r}", home=moving)
+    home = get_home(session, moving, locked=True)
     place = place_of(session, bed) if home_id is not None else None
     save_home(session, config_with_place(home, place), prefix=prefix, actor=actor)
 
@@ -182,9 +180,7 @@ def reactivate_home(
     without a bed: her config's place is removed (and sent to her edge), so that the config
     and the beds never disagree. Her config is read locked (:func:`locked_home`): a limit
     stepped down or loosened meanwhile is kept in what is written back."""
-    home = locked_home(session, home_id)
-    if home is None:
-        raise NotFound(f"no home {home_id!r}", home=home_id)
+    home = get_home(session, home_id, locked=True)
     if home.deactivated_at is not None:
         _escalate_again(session, home_id, due_at=home.deactivated_at)
     home.deactivated_at = None
@@ -319,8 +315,10 @@ def _sync_devices(session: Session, config: HomeConfig) -> None:
         session.delete(gone)
 
 
-def get_home(session: Session, home_id: str) -> Home:
-    home = session.get(Home, home_id)
+def get_home(session: Session, home_id: str, *, locked: bool = False) -> Home:
+    """The home, or NotFound; ``locked``: read afresh and locked until the commit
+    (:func:`locked_home`), for a change to its config."""
+    home = locked_home(session, home_id) if locked else session.get(Home, home_id)
     if home is None:
         raise NotFound(f"no home {home_id!r}", home=home_id)
     return home

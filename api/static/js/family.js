@@ -426,10 +426,7 @@ function follow(residentId) {
     followAway(residentId, () => scheduleLoad(0), zone);
   };
   state.feed = new LiveFeed({ params: { resident: residentId }, onOpen: reload, onFrame, onStatus: setConnection });
-  load();
-  followOrders(residentId);
-  followVisits(residentId);
-  followAway(residentId, () => scheduleLoad(0), zone);
+  reload();
   state.feed.start();
 }
 
