@@ -11,10 +11,11 @@ Each night teaches when she went to rest and when she got up. Where the bedroom 
 she went to rest when she last went into the bedroom before getting up (an excursion out
 of it shorter than ``excursion_s``, a visit to the toilet, does not count); elsewhere, at
 the start of the night's longest silence. A rest longer than any night (``MAX_NIGHT_H``)
-teaches no bedtime: where no front-door sensor sees her go, it was a night spent out. From
-``min_nights`` nights on, her night runs from her usual bedtime to her usual time of
-getting up (medians), each less ``night_lead_s``; until then the home config's night is
-the prior.
+teaches no bedtime: where no front-door sensor sees her go, it was a night spent out; where
+the bedroom showed her go to rest, nor a time of getting up (she left unseen and was first
+seen on coming back). From ``min_nights`` nights on, her night runs from her usual
+bedtime to her usual time of getting up (medians), each less ``night_lead_s``; until then
+the home config's night is the prior.
 """
 
 from __future__ import annotations
@@ -193,8 +194,12 @@ class Day(Stateful):
         if self.up_since is not None and not self.partial:
             # Learned once the day is over, when a reordered reading can no longer
             # move the time of getting up.
-            self._remember(self.wakes, self.clock.hours_after_midnight(self.up_since))
             went = self.went_to_rest
+            # Where the bedroom shows she went to rest longer ago than any night, she left
+            # unseen (no front-door sensor) and was first seen on coming back: no morning.
+            # A night's longest silence elsewhere may have begun in the evening: not proof.
+            if went is None or self.up_since - went <= MAX_NIGHT_H * HOUR:
+                self._remember(self.wakes, self.clock.hours_after_midnight(self.up_since))
             if went is None and self.rest is not None:
                 went = self.rest[0]
             if went is not None and MIN_REST_S <= self.up_since - went <= MAX_NIGHT_H * HOUR:

@@ -416,6 +416,30 @@ def test_a_resident_who_sleeps_from_two_to_eleven_is_normal_for_her():
     assert events[0].evidence["usual_wake"] == "11:01"  # out of the bedroom at 11:01
 
 
+def test_a_day_she_left_unseen_from_the_bedroom_teaches_no_time_of_getting_up():
+    # No front-door sensor: on two days she gets out of bed at seven and is gone before
+    # anything outside the bedroom sees her; the kitchen sees her first at six in the
+    # evening. Nineteen hours after she went to bed is no morning (nor is it a night).
+    home = real_home(front_door=False)
+    stream = []
+    for day in range(6):
+        stream += [r(at(day, "23:00"), "bed", True, home)]
+        if day in (2, 4):
+            stream += [r(at(day + 1, "07:00"), "bed", False, home)]
+            stream += pulse(at(day + 1, "18:00"), "pir_kitchen", home)
+        else:
+            stream += morning(day + 1, home, wake="07:00") + pulse(at(day + 1, "12:00"), "kettle")
+    stream += [r(at(6, "23:00"), "bed", True, home)]  # and stays in bed
+    monitor, events = play(stream, home=home, until=at(7, "14:00"))
+    assert monitor.whereabouts.day.wakes == [pytest.approx(7 + 1 / 60)] * 4
+    # Those two mornings looked like not being up (nothing says she went out); the
+    # morning she stays in bed is raised at her own 07:01 + 90 min, not four hours later
+    # as if she sometimes got up at six in the evening.
+    raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
+    assert raised[-1] == ("not_up", "raised", "major", "09 08:31")
+    assert events[-1].evidence["usual_wake"] == "07:01"
+
+
 def test_long_outings_that_raised_an_alert_are_learned_and_stop_raising():
     stream = []
     for day in range(14):  # she works (or visits family) from nine to eight
