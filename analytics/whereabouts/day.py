@@ -11,11 +11,12 @@ Each night teaches when she went to rest and when she got up. Where the bedroom 
 she went to rest when she last went into the bedroom before getting up (an excursion out
 of it shorter than ``excursion_s``, a visit to the toilet, does not count); elsewhere, at
 the start of the night's longest silence. A rest longer than any night (``MAX_NIGHT_H``)
-teaches no bedtime: where no front-door sensor sees her go, it was a night spent out; where
-the bedroom showed her go to rest, nor a time of getting up (she left unseen and was first
-seen on coming back). From ``min_nights`` nights on, her night runs from her usual
-bedtime to her usual time of getting up (medians), each less ``night_lead_s``; until then
-the home config's night is the prior.
+teaches no bedtime: where no front-door sensor sees her go, it was a night spent out. Nor
+does it teach a time of getting up where the bedroom saw her last hours before she was
+first seen elsewhere (``_came_back``): she left unseen and that was her return. From
+``min_nights`` nights on, her night runs from her usual bedtime to her usual time of
+getting up (medians), each less ``night_lead_s``; until then the home config's night is
+the prior.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from statistics import median
-from typing import Any
+from typing import Any, ClassVar
 
 from .clock import HOUR, NightClock
 from .settings import Observation, WhereaboutsSettings
@@ -46,9 +47,15 @@ class Day(Stateful):
         "excursion",
         "back",
         "went_to_rest",
+        "bedroom_at",
+        "came_back",
         "bedtimes",
         "wakes",
     )
+    ADDED: ClassVar[Mapping[str, Any]] = {
+        "bedroom_at": None,
+        "came_back": False,
+    }
 
     def __init__(self, settings: WhereaboutsSettings, clock: NightClock):
         self.settings = settings
@@ -65,6 +72,9 @@ class Day(Stateful):
         self.excursion: float | None = None  # out of the bedroom since, during a stretch
         self.went_to_rest: float | None = None  # the stretch that getting up ended began
         self.back: float | None = None  # back in the bedroom soon after getting up, at
+        self.bedroom_at: float | None = None  # her latest sign in the bedroom
+        # This period's "getting up" was her coming back: she left unseen (see _up).
+        self.came_back = False
         self._rest_from: tuple[Any, float] | None = None  # derived, not state
         self.bedtimes: list[float] = []  # hours after noon, newest last
         self.wakes: list[float] = []  # hours after midnight, newest last
@@ -175,6 +185,7 @@ class Day(Stateful):
         start, _, _ = self.night()
         self._boundaries(self.clock.at_or_before(ts, start))
         self.back = self.went_to_rest = self.run = self.rest = None
+        self.came_back = False
         seen = last_seen is not None and last_seen >= self.night_end
         if ts >= self.night_end and seen:
             self.up_since, self.partial = ts, True
@@ -188,18 +199,16 @@ class Day(Stateful):
     def step(self, t: float) -> None:
         if self.back is not None and self.back + self.settings.rest_s <= t:
             self.up_since, self.back, self.run = None, None, None  # back to bed
+            self.came_back = False
 
     def new_period(self, night_start: float) -> list[Observation]:
         observations: list[Observation] = []
         if self.up_since is not None and not self.partial:
             # Learned once the day is over, when a reordered reading can no longer
             # move the time of getting up.
-            went = self.went_to_rest
-            # Where the bedroom shows she went to rest longer ago than any night, she left
-            # unseen (no front-door sensor) and was first seen on coming back: no morning.
-            # A night's longest silence elsewhere may have begun in the evening: not proof.
-            if went is None or self.up_since - went <= MAX_NIGHT_H * HOUR:
+            if not self.came_back:
                 self._remember(self.wakes, self.clock.hours_after_midnight(self.up_since))
+            went = self.went_to_rest
             if went is None and self.rest is not None:
                 went = self.rest[0]
             if went is not None and MIN_REST_S <= self.up_since - went <= MAX_NIGHT_H * HOUR:
@@ -207,7 +216,7 @@ class Day(Stateful):
                 observations.append(Observation("sleep", went, self.up_since))
         self._boundaries(night_start)
         self.up_since = self.back = self.went_to_rest = None
-        self.partial = False
+        self.partial = self.came_back = False
         self.run = self.rest = None
         return observations
 
@@ -242,6 +251,7 @@ class Day(Stateful):
     def _bedroom(self, ts: float, bedroom: bool) -> None:
         """Keep the stretch she has spent in the bedroom up to date."""
         if bedroom:
+            self.bedroom_at = ts if self.bedroom_at is None else max(self.bedroom_at, ts)
             if self.stretch is None or (
                 self.excursion is not None and ts - self.excursion > self.settings.excursion_s
             ):
@@ -299,6 +309,22 @@ class Day(Stateful):
             start = min(run[0], ts)
         self.up_since, self.run = start, None
         self.went_to_rest = self.stretch
+        self.came_back = self._came_back(start)
+
+    def _came_back(self, up: float) -> bool:
+        """Whether "up" at ``up`` is her coming back to a home she left unseen (no
+        front-door sensor, nothing outside the bedroom on her way): she went into the
+        bedroom longer ago than any night, has not been seen outside it since, and was
+        last seen in it hours before. Her return is no morning: learned as one, it moves
+        her usual time of getting up, and not_up's deadline, hours later. Not a long
+        evening in the bedroom (seen there until she got up), nor a bedroom whose sensors
+        fell silent (seen outside it since: that stretch is over). A silence of more than
+        a night elsewhere is no proof: she may sit and sleep where no sensor sees her.
+        """
+        went, left = self.stretch, self.excursion
+        if went is None or self.bedroom_at is None or (left is not None and left < up):
+            return False
+        return up - went > MAX_NIGHT_H * HOUR and up - self.bedroom_at >= MIN_REST_S
 
     def _after_up(self, ts: float, bedroom: bool) -> None:
         assert self.up_since is not None

@@ -10,6 +10,7 @@ import pytest
 
 from analytics import AnalyticsError, HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS, NotReturnedHomeDetector
+from tests.support.factories import device, make_home
 
 from .activity_support import TZ, at, brief, detector, reading, real_home, walk_test
 
@@ -438,6 +439,77 @@ def test_a_day_she_left_unseen_from_the_bedroom_teaches_no_time_of_getting_up():
     raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
     assert raised[-1] == ("not_up", "raised", "major", "09 08:31")
     assert events[-1].evidence["usual_wake"] == "07:01"
+
+
+def test_evenings_in_the_bedroom_with_the_television_do_not_cost_her_mornings():
+    # Her television is in the bedroom: she is there from six in the evening (its motion
+    # sensor sees her every twenty minutes), in bed at eleven and up at half past eight,
+    # every day. The front door is seen: she never left unseen. 08:31 is her morning,
+    # and the morning she stays in bed is raised at 08:31 + 90 min, not at the default noon.
+    base = real_home()
+    devices = [device(d.id, d.kind, d.role, d.source) for d in base.devices] + [
+        device("pir_bedroom", "motion", "bedroom", "zigbee2mqtt:pir_bedroom")
+    ]
+    home = make_home("h002", devices=devices, resident={"name": "李桂兰", "birth_year": 1938})
+    stream = []
+    for day in range(7):
+        t = at(day, "18:00")
+        while t < at(day, "23:00"):
+            stream += pulse(t, "pir_bedroom", home)
+            t += 20 * 60
+        stream += [r(at(day, "23:00"), "bed", True, home)]
+        if day < 6:
+            stream += morning(day + 1, home, wake="08:30")
+            stream += pulse(at(day + 1, "12:00"), "kettle", home)
+            stream += pulse(at(day + 1, "14:30"), "kettle", home)
+            stream += pulse(at(day + 1, "17:00"), "fridge", home)
+    monitor, events = play(stream, home=home, until=at(7, "14:00"))
+    assert len(monitor.whereabouts.day.wakes) == 6
+    raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
+    assert raised == [("not_up", "raised", "major", "09 10:01")]
+
+
+def test_a_bedroom_door_left_open_does_not_cost_her_mornings():
+    # The bedroom's only sensor is its door, which she leaves open: the last time it moved
+    # (day 0, 21:00) is no bedtime of any later night. She sleeps 23:00-07:00 every day;
+    # on day 7 she does not get up.
+    devices = [
+        ("kettle", "appliance", "kitchen"),
+        ("pir_kitchen", "motion", "kitchen"),
+        ("basin", "motion", "bathroom"),
+        ("front_door", "door", "front_door"),
+        ("bedroom_door", "door", "bedroom_door"),
+    ]
+    home = make_home(
+        "h002",
+        devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices],
+        resident={"name": "李桂兰", "birth_year": 1938},
+    )
+    stream = pulse(at(0, "21:00"), "bedroom_door", home, seconds=5)
+    for day in range(1, 7):
+        stream += pulse(at(day, "07:00"), "kettle", home, 120)
+        stream += pulse(at(day, "07:01"), "pir_kitchen", home)
+        stream += pulse(at(day, "07:10"), "basin", home)
+        t = at(day, "08:00")
+        while t < at(day, "23:00"):
+            stream += pulse(t, "pir_kitchen", home)
+            t += 30 * 60
+    monitor, _ = play(stream, home=home, until=at(7, "14:00"))
+    assert monitor.whereabouts.day.wakes == [pytest.approx(7.0)] * 6
+
+
+def test_mornings_are_still_learned_while_the_bed_mat_is_silent():
+    # As kasteren-b from 08-06 04:28: every bedroom sensor falls silent (a flat battery,
+    # or she sleeps in the spare room) while she goes on getting up at seven. The last
+    # stretch the mat saw (day 2, 23:00) is not when she went to rest on the nights after.
+    stream = []
+    for day in range(8):
+        if day < 3:
+            stream += [r(at(day, "23:00"), "bed", True)]
+        stream += morning(day + 1, wake="07:00") + pulse(at(day + 1, "12:00"), "kettle")
+        stream += pulse(at(day + 1, "16:00"), "fridge") + pulse(at(day + 1, "22:30"), "basin")
+    monitor, _ = play(stream, until=at(9, "06:00"))
+    assert monitor.whereabouts.day.wakes == [pytest.approx(7 + 1 / 60)] * 8
 
 
 def test_long_outings_that_raised_an_alert_are_learned_and_stop_raising():
