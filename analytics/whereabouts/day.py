@@ -12,8 +12,9 @@ she went to rest when she last went into the bedroom before getting up (an excur
 of it shorter than ``excursion_s``, a visit to the toilet, does not count); elsewhere, at
 the start of the night's longest silence. A rest longer than any night (``MAX_NIGHT_H``)
 teaches no bedtime: where no front-door sensor sees her go, it was a night spent out. Nor
-does it teach a time of getting up where the bedroom saw her last hours before she was
-first seen elsewhere (``_came_back``): she left unseen and that was her return. From
+does it teach a time of getting up where, with no front-door sensor, the bedroom saw her
+last hours before she was first seen elsewhere (``_came_back``): she left unseen and that
+was her return (nor does getting up after lying down on coming back). From
 ``min_nights`` nights on, her night runs from her usual bedtime to her usual time of
 getting up (medians), each less ``night_lead_s``; until then the home config's night is
 the prior.
@@ -57,9 +58,13 @@ class Day(Stateful):
         "came_back": False,
     }
 
-    def __init__(self, settings: WhereaboutsSettings, clock: NightClock):
+    def __init__(
+        self, settings: WhereaboutsSettings, clock: NightClock, *, front_door: bool = False
+    ):
         self.settings = settings
         self.clock = clock
+        # A front-door sensor sees her go: she cannot have left unseen (_came_back).
+        self.front_door = front_door
         self.period: float | None = None  # this period's night start
         self.night_end = math.inf
         self.next_night = math.inf
@@ -198,8 +203,9 @@ class Day(Stateful):
 
     def step(self, t: float) -> None:
         if self.back is not None and self.back + self.settings.rest_s <= t:
-            self.up_since, self.back, self.run = None, None, None  # back to bed
-            self.came_back = False
+            # Back to bed, and not up after all; if she had come back, she still had
+            # (lying down on coming home makes her next getting up no morning either).
+            self.up_since, self.back, self.run = None, None, None
 
     def new_period(self, night_start: float) -> list[Observation]:
         observations: list[Observation] = []
@@ -267,6 +273,9 @@ class Day(Stateful):
         sensor, not a wearable): is she up for the day?"""
         if fixed:
             self._bedroom(ts, bedroom)
+            if self.came_back and self.up_since is not None and ts <= self.up_since:
+                # A late reading from before she got up: judged again with it.
+                self.came_back = self._came_back(self.up_since)
         if self.period is None or ts < self.period:
             return
         if counted_from is not None and counted_from < self.night_end <= ts:
@@ -309,7 +318,7 @@ class Day(Stateful):
             start = min(run[0], ts)
         self.up_since, self.run = start, None
         self.went_to_rest = self.stretch
-        self.came_back = self._came_back(start)
+        self.came_back = self.came_back or self._came_back(start)
 
     def _came_back(self, up: float) -> bool:
         """Whether "up" at ``up`` is her coming back to a home she left unseen (no
@@ -320,9 +329,11 @@ class Day(Stateful):
         evening in the bedroom (seen there until she got up), nor a bedroom whose sensors
         fell silent (seen outside it since: that stretch is over). A silence of more than
         a night elsewhere is no proof: she may sit and sleep where no sensor sees her.
-        """
+        Judged again when a late reading from before ``up`` comes (``activity``)."""
         went, left = self.stretch, self.excursion
-        if went is None or self.bedroom_at is None or (left is not None and left < up):
+        if self.front_door or went is None or self.bedroom_at is None:
+            return False
+        if left is not None and left < up:
             return False
         return up - went > MAX_NIGHT_H * HOUR and up - self.bedroom_at >= MIN_REST_S
 
@@ -330,6 +341,8 @@ class Day(Stateful):
         assert self.up_since is not None
         if self.night_end <= ts < self.up_since and not bedroom:
             self.up_since = ts  # a late reading: up a little earlier than it seemed
+            if self.came_back:
+                self.came_back = self._came_back(ts)
             return
         if not bedroom:
             self.back = None

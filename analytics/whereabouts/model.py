@@ -121,7 +121,7 @@ class Whereabouts:
         self.wearables = Wearables(self.settings)
         self.doorway = Doorway(self.settings, self._found_home)
         self.bathroom = Bathroom(self.settings, self.coverage.bathroom_occupancy)
-        self.day = Day(self.settings, self.clock)
+        self.day = Day(self.settings, self.clock, front_door=self.coverage.front_door)
         self.installation = Installation(
             (d.id for d in devices if d.kind in FIXED_KINDS),
             share=self.settings.installed_share,
