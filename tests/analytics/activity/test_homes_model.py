@@ -417,21 +417,32 @@ def test_a_resident_who_sleeps_from_two_to_eleven_is_normal_for_her():
     assert events[0].evidence["usual_wake"] == "11:01"  # out of the bedroom at 11:01
 
 
-def test_a_day_she_left_unseen_from_the_bedroom_teaches_no_time_of_getting_up():
-    # No front-door sensor: on two days she gets out of bed at seven and is gone before
-    # anything outside the bedroom sees her; the kitchen sees her first at six in the
-    # evening. Nineteen hours after she went to bed is no morning (nor is it a night).
-    home = real_home(front_door=False)
+def leaves_unseen_twice(home, *, lies_down_on_return=False):
+    """In bed at eleven every night; up at seven, but on two days out of bed at seven and
+    gone before anything outside the bedroom sees her, first seen in the kitchen at six in
+    the evening (``lies_down_on_return``: then on the bed from 18:10 to 19:40, and the
+    kettle). The seventh night she stays in bed."""
     stream = []
     for day in range(6):
         stream += [r(at(day, "23:00"), "bed", True, home)]
         if day in (2, 4):
             stream += [r(at(day + 1, "07:00"), "bed", False, home)]
             stream += pulse(at(day + 1, "18:00"), "pir_kitchen", home)
+            if lies_down_on_return:
+                stream += [r(at(day + 1, "18:10"), "bed", True, home)]
+                stream += [r(at(day + 1, "19:40"), "bed", False, home)]
+                stream += pulse(at(day + 1, "19:45"), "kettle", home)
         else:
             stream += morning(day + 1, home, wake="07:00") + pulse(at(day + 1, "12:00"), "kettle")
-    stream += [r(at(6, "23:00"), "bed", True, home)]  # and stays in bed
-    monitor, events = play(stream, home=home, until=at(7, "14:00"))
+    return [*stream, r(at(6, "23:00"), "bed", True, home)]
+
+
+def test_a_day_she_left_unseen_from_the_bedroom_teaches_no_time_of_getting_up():
+    # No front-door sensor: on two days she gets out of bed at seven and is gone before
+    # anything outside the bedroom sees her; the kitchen sees her first at six in the
+    # evening. Nineteen hours after she went to bed is no morning (nor is it a night).
+    home = real_home(front_door=False)
+    monitor, events = play(leaves_unseen_twice(home), home=home, until=at(7, "14:00"))
     assert monitor.whereabouts.day.wakes == [pytest.approx(7 + 1 / 60)] * 4
     # Those two mornings looked like not being up (nothing says she went out); the
     # morning she stays in bed is raised at her own 07:01 + 90 min, not four hours later
@@ -452,10 +463,9 @@ def test_evenings_in_the_bedroom_with_the_television_do_not_cost_her_mornings():
     assert raised == [("not_up", "raised", "major", "09 10:01")]
 
 
-def test_a_bedroom_door_left_open_does_not_cost_her_mornings():
-    # The bedroom's only sensor is its door, which she leaves open: the last time it moved
-    # (day 0, 21:00) is no bedtime of any later night. She sleeps 23:00-07:00 every day;
-    # on day 7 she does not get up.
+def bedroom_door_flat():
+    """A kettle, a kitchen PIR, a bathroom PIR, the front door; in the bedroom, its door
+    only."""
     devices = [
         ("kettle", "appliance", "kitchen"),
         ("pir_kitchen", "motion", "kitchen"),
@@ -463,11 +473,18 @@ def test_a_bedroom_door_left_open_does_not_cost_her_mornings():
         ("front_door", "door", "front_door"),
         ("bedroom_door", "door", "bedroom_door"),
     ]
-    home = make_home(
+    return make_home(
         "h002",
         devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices],
         resident={"name": "李桂兰", "birth_year": 1938},
     )
+
+
+def test_a_bedroom_door_left_open_does_not_cost_her_mornings():
+    # The bedroom's only sensor is its door, which she leaves open: the last time it moved
+    # (day 0, 21:00) is no bedtime of any later night. She sleeps 23:00-07:00 every day;
+    # on day 7 she does not get up.
+    home = bedroom_door_flat()
     stream = pulse(at(0, "21:00"), "bedroom_door", home, seconds=5)
     for day in range(1, 7):
         stream += pulse(at(day, "07:00"), "kettle", home, 120)
@@ -543,18 +560,7 @@ def test_with_a_front_door_she_did_not_leave_unseen():
     # The bedroom's only sensor is its door: in at five with the television, up at half
     # past seven, 14.5 h later and never seen in the bedroom meanwhile. Without a
     # front-door sensor that may be her coming home; with one, she never went.
-    devices = [
-        ("kettle", "appliance", "kitchen"),
-        ("pir_kitchen", "motion", "kitchen"),
-        ("basin", "motion", "bathroom"),
-        ("front_door", "door", "front_door"),
-        ("bedroom_door", "door", "bedroom_door"),
-    ]
-    home = make_home(
-        "h002",
-        devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices],
-        resident={"name": "李桂兰", "birth_year": 1938},
-    )
+    home = bedroom_door_flat()
     stream = []
     for day in range(7):
         stream += [r(at(day, "17:00"), "bedroom_door", "open", home)]
@@ -575,18 +581,7 @@ def test_coming_back_and_lying_down_for_an_hour_teaches_no_time_of_getting_up():
     # Back home unseen at six, she lies down until twenty to eight: her getting up from
     # that is no more her morning than her coming back was.
     home = real_home(front_door=False)
-    stream = []
-    for day in range(6):
-        stream += [r(at(day, "23:00"), "bed", True, home)]
-        if day in (2, 4):
-            stream += [r(at(day + 1, "07:00"), "bed", False, home)]
-            stream += pulse(at(day + 1, "18:00"), "pir_kitchen", home)
-            stream += [r(at(day + 1, "18:10"), "bed", True, home)]
-            stream += [r(at(day + 1, "19:40"), "bed", False, home)]
-            stream += pulse(at(day + 1, "19:45"), "kettle", home)
-        else:
-            stream += morning(day + 1, home, wake="07:00") + pulse(at(day + 1, "12:00"), "kettle")
-    stream += [r(at(6, "23:00"), "bed", True, home)]
+    stream = leaves_unseen_twice(home, lies_down_on_return=True)
     monitor, events = play(stream, home=home, until=at(7, "14:00"))
     assert monitor.whereabouts.day.wakes == [pytest.approx(7 + 1 / 60)] * 4
     raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
