@@ -512,6 +512,26 @@ def test_mornings_are_still_learned_while_the_bed_mat_is_silent():
     assert monitor.whereabouts.day.wakes == [pytest.approx(7 + 1 / 60)] * 8
 
 
+def test_a_state_saved_before_returns_were_told_loads_and_learns_her_mornings():
+    # An edge upgraded in the middle of the fortnight resumes from a state without the
+    # bedroom's last sign: it goes on learning her mornings, and her returns again once
+    # the bedroom has been heard from.
+    home = real_home(front_door=False)
+    stream = sorted(leaves_unseen_twice(home), key=lambda x: x.epoch)
+    cut = at(2, "12:00")
+    monitor, _ = play([x for x in stream if x.epoch < cut], home=home)
+    state = json.loads(json.dumps(monitor.state_dict()))
+    for field in ("bedroom_at", "came_back"):
+        del state["whereabouts"]["day"][field]
+    restored = HomeMonitor(home, detectors=list(ACTIVITY_DETECTORS))
+    restored.load_state(state)
+    _, events = play([x for x in stream if x.epoch >= cut], monitor=restored)
+    events += restored.advance(at(7, "14:00"))
+    assert restored.whereabouts.day.wakes == [pytest.approx(7 + 1 / 60)] * 4
+    raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
+    assert raised[-1] == ("not_up", "raised", "major", "09 08:31")
+
+
 def tv_in_the_bedroom(home, days):
     """In the bedroom from six in the evening (its motion sensor sees her every twenty
     minutes), in bed at eleven, up at half past eight; on the last night she stays in bed."""
