@@ -150,16 +150,22 @@ def detector(monitor: HomeMonitor, kind: type):
     return next(d for d in monitor.detectors if isinstance(d, kind))
 
 
+def zigbee_devices(devices: list[tuple[str, str, str]]) -> list:
+    """Device configs from (id, kind, role), each paired through Zigbee2MQTT under its id."""
+    return [device(i, kind, role, f"zigbee2mqtt:{i}") for i, kind, role in devices]
+
+
 def real_home(
     *,
     front_door: bool = True,
     living_room_pir: bool = False,
     bedroom_door: bool = False,
+    bedroom_pir: bool = False,
     thresholds: dict | None = None,
 ) -> HomeConfig:
     """A home equipped like the recorded ones: mats, an appliance, a flush, PIRs (one in the
     living room by the hallway with ``living_room_pir``; a contact on the bedroom door with
-    ``bedroom_door``)."""
+    ``bedroom_door``; a PIR in the bedroom with ``bedroom_pir``)."""
     devices = [
         ("bed", "presence", "bed"),
         ("seat", "presence", "chair"),
@@ -176,9 +182,11 @@ def real_home(
         devices.append(("front_door", "door", "front_door"))
     if bedroom_door:
         devices.append(("bedroom_door", "door", "bedroom_door"))
+    if bedroom_pir:
+        devices.append(("pir_bedroom", "motion", "bedroom"))
     return make_home(
         "h002",
-        devices=[device(i, k, r, f"zigbee2mqtt:{i}") for i, k, r in devices],
+        devices=zigbee_devices(devices),
         resident={"name": "李桂兰", "birth_year": 1938},
         thresholds=thresholds or {},
     )

@@ -10,9 +10,18 @@ import pytest
 
 from analytics import AnalyticsError, HomeMonitor
 from analytics.activity import ACTIVITY_DETECTORS, NotReturnedHomeDetector
-from tests.support.factories import device, make_home
+from tests.support.factories import make_home
 
-from .activity_support import TZ, at, brief, detector, reading, real_home, walk_test
+from .activity_support import (
+    TZ,
+    at,
+    brief,
+    detector,
+    reading,
+    real_home,
+    walk_test,
+    zigbee_devices,
+)
 
 DISTRESS = {"no_activity", "not_up", "long_bathroom_stay", "not_returned_home", "night_wandering"}
 
@@ -456,7 +465,7 @@ def test_evenings_in_the_bedroom_with_the_television_do_not_cost_her_mornings():
     # Every day in the bedroom from six in the evening: fifteen hours later is still her
     # morning, as she was seen there until she got up (no front-door sensor either). The
     # morning she stays in bed is raised at 08:31 + 90 min, not at the default noon.
-    home = with_bedroom_pir(real_home(front_door=False))
+    home = real_home(front_door=False, bedroom_pir=True)
     monitor, events = play(tv_in_the_bedroom(home, 7), home=home, until=at(7, "14:00"))
     assert len(monitor.whereabouts.day.wakes) == 6
     raised = [e for e in brief(events, DISTRESS) if e[1] == "raised"]
@@ -475,7 +484,7 @@ def bedroom_door_flat():
     ]
     return make_home(
         "h002",
-        devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices],
+        devices=zigbee_devices(devices),
         resident={"name": "李桂兰", "birth_year": 1938},
     )
 
@@ -550,17 +559,11 @@ def tv_in_the_bedroom(home, days):
     return stream
 
 
-def with_bedroom_pir(home):
-    devices = [device(d.id, d.kind, d.role, d.source) for d in home.devices]
-    devices += [device("pir_bedroom", "motion", "bedroom", "zigbee2mqtt:pir_bedroom")]
-    return make_home(home.home, devices=devices, resident={"name": "李桂兰", "birth_year": 1938})
-
-
 def test_a_mat_off_delivered_a_minute_late_does_not_cost_her_mornings():
     # The television evenings, but each morning the mat's "off" (08:30:00) reaches the
     # edge 90 s late, after the toilet door (08:31): she was in the bedroom a minute
     # before, so that was her morning, not her coming back.
-    home = with_bedroom_pir(real_home(front_door=False))
+    home = real_home(front_door=False, bedroom_pir=True)
     stream = sorted(tv_in_the_bedroom(home, 7), key=lambda x: x.epoch)
     delivered = sorted(
         stream, key=lambda x: x.epoch + (90 if x.device == "bed" and x.value is False else 0)

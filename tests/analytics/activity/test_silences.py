@@ -11,7 +11,7 @@ from analytics.activity import NoActivityDetector
 from contracts import HomeConfig
 from tests.support.factories import device, make_home
 
-from .activity_support import at, brief, detector, real_home, walk_test
+from .activity_support import at, brief, detector, real_home, walk_test, zigbee_devices
 from .test_homes_model import DISTRESS, morning, play, pulse, r
 
 NO_DOOR = real_home(front_door=False)
@@ -278,16 +278,15 @@ def test_a_night_owl_who_goes_to_bed_at_half_past_ten_is_not_silent_in_her_bedro
 
 NO_BED = make_home(
     "h004",
-    devices=[
-        device(i, kind, role, f"zigbee2mqtt:{i}")
-        for i, kind, role in (
+    devices=zigbee_devices(
+        [
             ("front_door", "door", "front_door"),
             ("fridge", "door", "fridge"),
             ("pir_kitchen", "motion", "kitchen"),
             ("basin", "motion", "bathroom"),
             ("seat", "presence", "chair"),
-        )
-    ],
+        ]
+    ),
 )
 
 
@@ -384,9 +383,7 @@ def ordonez_like(*extra: tuple[str, str, str]) -> HomeConfig:
         ("basin", "motion", "bathroom"),
         *extra,
     )
-    return make_home(
-        "h005", devices=[device(i, k, role, f"zigbee2mqtt:{i}") for i, k, role in devices]
-    )
+    return make_home("h005", devices=zigbee_devices(list(devices)))
 
 
 def groomed_then_television(home: HomeConfig) -> list:
