@@ -1,7 +1,10 @@
 """Run the fall detector over labelled recordings and say how well it does, subject by subject.
 
-Every trial is fed to a fresh detector in ~1 s batches, as a wearable sends them, then
-flushed; a trial counts as detected if at least one fall is raised anywhere in it. Results
+Every trial is fed to a detector of its own in ~1 s batches, as a wearable sends them, then
+flushed; a trial counts as detected if at least one fall is raised anywhere in it. On the
+trunk that detector knows the subject's upright from the walking in all her recordings, as
+a wearable she has worn all day would (``--fresh-wearable``: one just put on, which does
+not, and cannot tell that she was lying already when an impact came). Results
 come pooled, per activity, per subject (with the mean over subjects and the worst subject)
 and, when several folders are given, per folder.
 
@@ -17,7 +20,7 @@ rate). JSON on stdout; ``--table`` prints a readable table instead.
 Command line (``eldercare eval falls`` calls ``main``)::
 
     python -m eldercare.eval_falls PATH [PATH ...] [--placement waist|wrist|chest]
-        [--rate HZ] [--loso | --fit] [--table]
+        [--rate HZ] [--loso | --fit] [--fresh-wearable] [--table]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from analytics.falls import FEATURE_NAMES, PLACEMENTS, FallConfig, FallWeights, Placement
+from analytics.falls import FEATURE_NAMES, PLACEMENTS, FallConfig, FallWeights, Placement, Upright
 from eldercare.fall_gates import evaluate_nested_gates
 from eldercare.fall_stream_faults import format_table as format_faults
 from eldercare.fall_stream_faults import stream_faults
@@ -41,6 +44,7 @@ from eldercare.fit_falls import (
     fit_scorer,
     leave_one_subject_out,
     run_trial,
+    walked_upright,
 )
 from eldercare.recordings import RecordingError, Trial, load_trials, resample_trial
 
@@ -157,14 +161,30 @@ def run_recordings(
     rate_hz: float | None = None,
     config: FallConfig | None = None,
     batch_s: float = 1.0,
+    worn: bool = True,
 ) -> tuple[list[tuple[str, TrialRun]], dict[str, Any]]:
-    """Every trial through the detector, and what the report says about the run itself."""
+    """Every trial through the detector, and what the report says about the run itself.
+    ``worn``: the trunk's detector knows the subject's upright from her walking in all her
+    recordings, as a wearable worn all day does (the recordings are minutes long); else
+    each trial meets a wearable just put on."""
     started = time.perf_counter()
     trials, skipped = load_recordings(paths, rate_hz)
-    runs = [(folder, run_trial(t, placement, config, batch_s)) for folder, t in trials]
+    cfg = config or FallConfig.for_placement(placement)
+    uprights: dict[str, Upright] = {}
+    if worn and cfg.lying_deg is not None:
+        by_subject: dict[str, list[Trial]] = {}
+        for _, t in trials:
+            by_subject.setdefault(t.subject, []).append(t)
+        uprights = {s: walked_upright(ts, cfg) for s, ts in by_subject.items()}
+    runs = [
+        (folder, run_trial(t, placement, config, batch_s, uprights.get(t.subject)))
+        for folder, t in trials
+    ]
     batches = sum(r.batches for _, r in runs)
     about = {
         "placement": placement,
+        # worn: the trunk's detector knew her upright from her walking; fresh: just put on
+        "wearable": "worn" if worn else "fresh",
         "paths": [str(p) for p in paths],
         "rate_hz": rate_hz,
         "skipped": skipped,
@@ -198,11 +218,12 @@ def evaluate_falls(
     config: FallConfig | None = None,
     batch_s: float = 1.0,
     rate_hz: float | None = None,
+    worn: bool = True,
 ) -> dict[str, Any]:
     """tp/fn/tn/fp, sensitivity, specificity, per activity and per subject, of the detector
     as deployed. Unreadable trials are listed under "skipped" and left out of the counts."""
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    runs, about = run_recordings(paths, placement, rate_hz, config, batch_s)
+    runs, about = run_recordings(paths, placement, rate_hz, config, batch_s, worn)
     detected = [bool(run.detections) for _, run in runs]
     return {"mode": "deployed", **_report(runs, detected, about)}
 
@@ -216,10 +237,11 @@ def evaluate_loso(
     placement: Placement = "waist",
     rate_hz: float | None = None,
     config: FallConfig | None = None,
+    worn: bool = True,
 ) -> dict[str, Any]:
     """Leave-one-subject-out over every trial of every folder given."""
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    runs, about = run_recordings(paths, placement, rate_hz, config)
+    runs, about = run_recordings(paths, placement, rate_hz, config, worn=worn)
     started = time.perf_counter()
     detected, folds = leave_one_subject_out([run for _, run in runs])
     about["elapsed_s"] = round(about["elapsed_s"] + time.perf_counter() - started, 2)
@@ -233,13 +255,15 @@ def fit_recordings(
     placement: Placement = "waist",
     rate_hz: float | None = None,
     config: FallConfig | None = None,
+    worn: bool = True,
 ) -> dict[str, Any]:
-    """The scorer's weights fitted on every trial given, rounded as they are shipped."""
+    """The scorer's weights fitted on every trial given, rounded as they are shipped; they
+    do not depend on ``worn`` (they are fitted without the gate for lying already)."""
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    runs, about = run_recordings(paths, placement, rate_hz, config)
+    runs, about = run_recordings(paths, placement, rate_hz, config, worn=worn)
     trial_runs = [run for _, run in runs]
     weights = fit_scorer(
-        [r.bag for r in trial_runs],
+        [r.fit_bag for r in trial_runs],
         [r.is_fall for r in trial_runs],
         [r.trial.subject for r in trial_runs],
     )
@@ -299,6 +323,8 @@ def format_table(result: dict[str, Any]) -> str:
     head = f"fall detector, {result['mode']}, placement {result['placement']}"
     if result.get("rate_hz"):
         head += f", at {result['rate_hz']:g} Hz"
+    if result.get("wearable") == "fresh" and result["placement"] != "wrist":
+        head += ", wearables just put on"
     if result["mode"] == "fit":
         lines = [head, f"  weights: {result['python']}"]
         f = result["fitted"]
@@ -366,6 +392,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "leave-one-subject-out on the others (the figures of a gate chosen without the "
         "subject it is measured on)",
     )
+    parser.add_argument(
+        "--fresh-wearable",
+        action="store_true",
+        help="each trial meets a wearable just put on: the trunk's detector has not seen "
+        "the subject walk, so it cannot tell she was lying already (by default it has "
+        "learned her upright from the walking in all her recordings, as one worn all day)",
+    )
     parser.add_argument("--table", action="store_true", help="a readable table, not JSON")
 
 
@@ -386,17 +419,18 @@ def run(args: argparse.Namespace) -> int:
             "error: --gates chooses the gate per held-out subject: it needs --loso", file=sys.stderr
         )
         return 2
+    worn = not args.fresh_wearable
     try:
         if args.stream_faults:
             result, table = stream_faults(args.path, args.placement, args.rate), format_faults
         elif args.fit:
-            result = fit_recordings(args.path, args.placement, args.rate, config)
+            result = fit_recordings(args.path, args.placement, args.rate, config, worn)
         elif gates:
             result = evaluate_nested_gates(args.path, args.placement, gates, args.rate)
         elif args.loso:
-            result = evaluate_loso(args.path, args.placement, args.rate, config)
+            result = evaluate_loso(args.path, args.placement, args.rate, config, worn)
         else:
-            result = evaluate_falls(args.path, args.placement, config, rate_hz=args.rate)
+            result = evaluate_falls(args.path, args.placement, config, rate_hz=args.rate, worn=worn)
     except RecordingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -65,7 +65,9 @@ def evaluate_nested_gates(
         runs = [run for _, run in by_gate[best][0]]
         try:
             weights = fit_scorer(
-                [runs[i].bag for i in others], [runs[i].is_fall for i in others], subjects[others]
+                [runs[i].fit_bag for i in others],
+                [runs[i].is_fall for i in others],
+                subjects[others],
             )
         except ValueError:  # no fall passes the gate chosen: it finds nothing
             continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from analytics.falls import (
     FallDetector,
     FallWeights,
     Placement,
+    Upright,
     feature_matrix,
     passes_gates,
 )
@@ -48,6 +49,9 @@ class TrialRun:
     trial: Trial
     detections: list[FallDetection]
     bag: np.ndarray  # (impacts, features) of the gated impacts, FEATURE_NAMES order
+    # The same without the gate for lying already, which only a wearable that has seen her
+    # walk has: the scorer is fitted on these, so that it holds for one just put on too.
+    fit_bag: np.ndarray
     dropped_batches: int  # batches the edge's decoder would refuse (beyond the sensor range)
     batches: int  # batches fed to the detector
     detector_s: float  # time spent in the detector (wall clock of this process)
@@ -64,21 +68,41 @@ def wearable_batches(trial: Trial, batch_s: float = 1.0) -> Iterator[tuple[float
         yield trial.t0 + start / trial.rate_hz, trial.samples[start : start + step]
 
 
+def walked_upright(trials: Sequence[Trial], config: FallConfig) -> Upright:
+    """Her upright as a trunk wearable she has worn all day knows it: learned from the
+    walking in every recording of hers given (unlabelled; each a stream of its own)."""
+    upright = Upright(config.analysis_rate_hz)
+    for trial in trials:
+        upright.learn_recording(trial.t0, trial.rate_hz, trial.samples)
+    return upright
+
+
 def run_trial(
-    trial: Trial, placement: Placement, config: FallConfig | None = None, batch_s: float = 1.0
+    trial: Trial,
+    placement: Placement,
+    config: FallConfig | None = None,
+    batch_s: float = 1.0,
+    upright: Upright | None = None,
 ) -> TrialRun:
-    """Feed one trial to a fresh detector, batch by batch, then flush.
+    """Feed one trial to a detector, batch by batch, then flush: a fresh one, or one that
+    knows her ``upright`` already (it is not changed).
 
     A batch holding a value beyond the accelerometer's range is dropped, as the edge's
     decoder refuses it (a glitch, not a reading); the detector then sees a gap.
     """
     cfg = config or FallConfig.for_placement(placement)
+    not_lying = replace(cfg, lying_deg=None)
     rows: list[np.ndarray] = []
+    fit_rows: list[np.ndarray] = []
 
     def observe(_times: np.ndarray, f: dict[str, np.ndarray]) -> None:
-        rows.append(feature_matrix(f, cfg.max_scored_turn_deg)[passes_gates(f, cfg)])
+        features = feature_matrix(f, cfg.max_scored_turn_deg)
+        rows.append(features[passes_gates(f, cfg)])
+        fit_rows.append(features[passes_gates(f, not_lying)])
 
-    detector = FallDetector(placement, cfg, observer=observe)
+    detector = FallDetector(
+        placement, cfg, observer=observe, upright=upright.carried() if upright else None
+    )
     detections: list[FallDetection] = []
     dropped = fed = 0
     spent = 0.0
@@ -92,7 +116,8 @@ def run_trial(
         fed += 1
     detections += detector.flush()
     bag = np.vstack(rows) if rows else np.zeros((0, 4))
-    return TrialRun(trial, detections, bag, dropped, fed, spent)
+    fit_bag = np.vstack(fit_rows) if fit_rows else np.zeros((0, 4))
+    return TrialRun(trial, detections, bag, fit_bag, dropped, fed, spent)
 
 
 # --- the fit -------------------------------------------------------------------------------
@@ -204,7 +229,7 @@ def leave_one_subject_out(
     for subject in sorted(set(subjects)):
         idx = np.flatnonzero(subjects != subject)
         weights = fit_scorer(
-            [runs[i].bag for i in idx], [runs[i].is_fall for i in idx], subjects[idx]
+            [runs[i].fit_bag for i in idx], [runs[i].is_fall for i in idx], subjects[idx]
         )
         folds[str(subject)] = weights
         for i in np.flatnonzero(subjects == subject):

@@ -5,6 +5,7 @@ source (``FallEventDetector``).
 * ``features.py``: what an impact looks like (the features of a candidate, the gates);
 * ``model.py``: the scorer and its fitted weights per placement;
 * ``config.py``: windows, gates and model per placement;
+* ``upright.py``: her upright, learned from her walking (a trunk lying already);
 * ``wearable.py``: the streaming detector of one wearable;
 * ``home_falls.py``: wearable detections, fall flags and radars into one ``fall`` event;
 * ``clock_jump.py``: a wearable's clock set back, told from a late message.
@@ -15,6 +16,7 @@ from .config import PLACEMENTS, FallConfig, FallDetectorError, Placement
 from .features import candidate_features, passes_gates
 from .home_falls import FallEventDetector, FallSettings
 from .model import FEATURE_NAMES, TRUNK_WEIGHTS, WRIST_WEIGHTS, FallWeights, feature_matrix
+from .upright import Upright
 from .wearable import FallDetection, FallDetector
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "FallSettings",
     "FallWeights",
     "Placement",
+    "Upright",
     "candidate_features",
     "feature_matrix",
     "passes_gates",

@@ -56,6 +56,16 @@ class FallConfig:
     # fall leaves it on the floor, about square to how it hung.
     max_scored_turn_deg: float | None = None
     max_post_motion_g: float | None = 0.2  # gate: moving more than this after is no fall
+    # Gate against rolling over in bed: a trunk this far from her upright (the gravity
+    # direction while she walks, learned from the stream: upright.py) before the impact was
+    # lying already, and the impact is no fall unless its impulse is at least
+    # ``lying_min_impulse_gs``. A fall out of bed onto the floor, 0.45 m, lands at 3 m/s
+    # (0.3 g s); rolling over onto a mattress, at most 0.11 g s in SisFall's 150
+    # roll-overs, and those the scorer takes for falls start 90-112 degrees from upright;
+    # the development falls start at most 58 (a faint backwards from a chair). None: no
+    # such gate (the wrist: a forearm's posture says nothing of lying).
+    lying_deg: float | None = 70.0
+    lying_min_impulse_gs: float = 0.15
     # Gate against a run of hits (clapping, hammering, knocking): this many impacts of at
     # least ``series_ratio`` of this one's size in the ``series_window_s`` after it make a
     # series, not a fall, unless the body part then lies still for ``series_still_fraction``
@@ -111,6 +121,7 @@ class FallConfig:
                 max_post_motion_g=None,
                 max_series_hits=4,
                 max_scored_turn_deg=90.0,
+                lying_deg=None,
             )
         else:
             # The trunk ends lying or slumped and stays down; moving on is a stumble.

@@ -9,7 +9,9 @@ A fall has a physical signature, and each stage gives one number:
 3. a **change of posture**: the angle between the gravity direction before the fall and
    the one after it. No absolute "up" is assumed, so any mounting works;
 4. **stillness** afterwards: the median movement over the seconds after the impact;
-5. not one of a **series** (at the wrist): clapping and knocking are runs of hits.
+5. not one of a **series** (at the wrist): clapping and knocking are runs of hits;
+6. on the trunk, not **lying already**: the posture before, against her upright learned
+   from her walking (``upright.py``), where it is known.
 
 Everything is computed on the analysis grid (``AnalysisGrid``) and only from the samples
 inside each window, so a value never depends on where a batch happened to begin.
@@ -130,10 +132,12 @@ def candidate_features(
     config: FallConfig,
     peak_mag: np.ndarray | None = None,
     steps: Steps | None = None,
+    uprights: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Features of impacts at analysis-sample indices ``impacts`` of a stream held in ``buf``
     (sample k at ``buf[k - k0]``, known up to ``k_end``; ``peak_mag`` is the impact
-    channel, |buf| if not given; ``steps`` the config's, if already known). Vectorised over
+    channel, |buf| if not given; ``steps`` the config's, if already known; ``uprights``
+    her upright as known at each impact, a row of NaN where it is not). Vectorised over
     impacts."""
     st = steps or Steps.of(config)
     lost = np.isnan(buf[:, 0])  # samples of a hole in the stream
@@ -158,6 +162,10 @@ def candidate_features(
     )
     before = _posture(pre, pre_ok, st.before_posture, last=False)
     orientation = _angle_deg(before, after)
+    lying = np.full(len(impacts), np.nan)
+    if uprights is not None:
+        known_up = ~np.isnan(uprights).any(axis=1) & (np.linalg.norm(before, axis=1) > 0)
+        lying[known_up] = _angle_deg(before[known_up], uprights[known_up])
 
     pr_vals, pr_ok = _gather(
         hit[:, None], k0, k_end, impacts - st.prom_start, st.prom_start - st.prom_end, known
@@ -196,6 +204,7 @@ def candidate_features(
         "prior_peak_g": prior,
         "prominence": np.log(peak / prior),
         "orientation_change_deg": orientation,
+        "from_upright_deg": lying,
         "post_motion_g": motion,
         "still_s": still_s.astype(float),
         "still_fraction": still_s / np.maximum(n_ok * config.block_s, 1e-9),
@@ -212,6 +221,11 @@ def passes_gates(f: dict[str, np.ndarray], config: FallConfig) -> np.ndarray:
     ok = f["judgeable"] & (f["orientation_change_deg"] >= config.min_orientation_deg)
     if config.max_post_motion_g is not None:
         ok &= f["post_motion_g"] <= config.max_post_motion_g
+    if config.lying_deg is not None and "from_upright_deg" in f:
+        # Lying already (NaN, not known: not lying): rolling over, unless it hit as hard as
+        # a fall out of bed onto the floor.
+        lying = f["from_upright_deg"] >= config.lying_deg
+        ok &= ~lying | (f["impulse_gs"] >= config.lying_min_impulse_gs)
     if config.max_series_hits is not None:
         ok &= (f["hits_after"] < config.max_series_hits) | (
             f["still_fraction"] >= config.series_still_fraction

@@ -2,9 +2,10 @@
 
 Impacts (local peaks of |a| above ``candidate_g``) are found as batches arrive; each is
 decided once its window after has passed (5 s on the trunk, 10 s at the wrist): physical
-gates first (the body part must end turned; on the trunk, not moving on), then the logistic
-scorer of ``model``. Time comes only from the data; the detector is a pure library object:
-batches can be split anywhere and the state saved and restored without changing a result.
+gates first (the body part must end turned; on the trunk, not moving on, and not lying
+already by her upright learned from her walking), then the logistic scorer of ``model``.
+Time comes only from the data; the detector is a pure library object: batches can be split
+anywhere and the state saved and restored without changing a result.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from .config import PLACEMENTS, FallConfig, FallDetectorError, Placement
 from .features import Steps, candidate_features, passes_gates
 from .grid import AnalysisGrid
 from .model import score_features
+from .upright import Upright
 
 MIN_RATE_HZ = 10.0
 MAX_RATE_HZ = 1000.0
-_STATE_VERSION = 3  # 2: the impact channel; 3: the four-feature model (same stream state)
+# 2: the impact channel; 3: the four-feature model (same stream state); 4: her upright
+_STATE_VERSION = 4
 
 # Called with the impact times (s) and features of every batch of decided candidates.
 CandidateObserver = Callable[[np.ndarray, dict[str, np.ndarray]], None]
@@ -35,7 +38,7 @@ class FallDetection:
     ts: float  # event time (epoch seconds) of the impact
     placement: str
     score: float  # 0..1, compared with FallConfig.threshold
-    evidence: dict[str, float]  # plain numbers, see FallDetector._evidence
+    evidence: dict[str, float | None]  # plain numbers, see FallDetector._evidence
 
     def summary(self) -> str:
         """One line for a dispatcher: why the detector thinks this was a fall."""
@@ -76,6 +79,7 @@ class FallDetector:
         placement: Placement = "waist",
         config: FallConfig | None = None,
         observer: CandidateObserver | None = None,
+        upright: Upright | None = None,
     ):
         if placement not in PLACEMENTS:
             raise FallDetectorError(f"unknown placement {placement!r}, expected {PLACEMENTS}")
@@ -87,6 +91,11 @@ class FallDetector:
         self._last_fall_ts: float | None = None
         self._scan_k: int | None = None  # impacts before this index have been looked for
         self._pending: list[int] = []
+        # Her upright, learned from her walking, where the config has a gate for lying
+        # already (the trunk); ``upright`` one learned before (a wearable worn all day).
+        self.upright: Upright | None = None
+        if self.config.lying_deg is not None:
+            self.upright = upright or Upright(self.config.analysis_rate_hz)
 
     def update(self, t0: float, rate_hz: float, samples: np.ndarray) -> list[FallDetection]:
         """Feed a batch of accelerometer samples (shape (n,3), in g) whose first sample is at
@@ -127,6 +136,9 @@ class FallDetector:
     def flush(self) -> list[FallDetection]:
         """End of stream: decide what is pending (e.g. a trial ending 2 s after an impact)."""
         out = self._process(final=True)
+        if self.upright is not None:
+            self.upright.learn(self._grid.buf, self._grid.k0, self._grid.k_end)
+            self.upright.new_stream()
         self._grid.reset()
         self._scan_k, self._pending = None, []
         return out
@@ -170,7 +182,15 @@ class FallDetector:
         if ready:
             self._pending = self._pending[len(ready) :]  # pending is in time order
             out = self._decide(np.array(ready, dtype=np.int64))
-        grid.trim(min([self._scan_k, *self._pending]) - st.history - st.peak)
+        keep = min([self._scan_k, *self._pending]) - st.history - st.peak
+        if self.upright is not None:
+            # Every later impact is at least history after keep: what is learned before
+            # its posture is the same whatever the batches. The window it has not looked
+            # at yet stays.
+            self.upright.learn(grid.buf, grid.k0, keep)
+            if (needed := self.upright.needs_from) is not None:
+                keep = min(keep, needed)
+        grid.trim(keep)
         return out
 
     def _find_impacts(self, lo: int, hi: int) -> list[int]:
@@ -190,7 +210,16 @@ class FallDetector:
 
     def _decide(self, impacts: np.ndarray) -> list[FallDetection]:
         grid, cfg = self._grid, self.config
-        f = candidate_features(grid.buf, grid.k0, grid.k_end, impacts, cfg, grid.peak, self._steps)
+        f = candidate_features(
+            grid.buf,
+            grid.k0,
+            grid.k_end,
+            impacts,
+            cfg,
+            grid.peak,
+            self._steps,
+            self._uprights(impacts),
+        )
         if self.observer is not None:
             self.observer(impacts / cfg.analysis_rate_hz, f)
         score = score_features(f, cfg.weights, cfg.max_scored_turn_deg)
@@ -211,7 +240,19 @@ class FallDetector:
             )
         return out
 
-    def _evidence(self, f: dict[str, np.ndarray], j: int, ts: float) -> dict[str, float]:
+    def _uprights(self, impacts: np.ndarray) -> np.ndarray | None:
+        """Her upright as learned from the walking before each impact's posture before
+        (a row of NaN where not known yet)."""
+        if self.upright is None:
+            return None
+        rows = np.full((len(impacts), 3), np.nan)
+        for j, k in enumerate(impacts):
+            self.upright.learn(self._grid.buf, self._grid.k0, int(k) - self._steps.before_start)
+            if (known := self.upright.known) is not None:
+                rows[j] = known
+        return rows
+
+    def _evidence(self, f: dict[str, np.ndarray], j: int, ts: float) -> dict[str, float | None]:
         def r(key: str, nd: int = 3) -> float:
             return round(float(f[key][j]), nd)
 
@@ -226,6 +267,10 @@ class FallDetector:
             "post_window_s": r("post_window_s", 1),
             "hits_after": int(f["hits_after"][j]),
             "free_fall_min_g": r("free_fall_min_g", 2),
+            # None: her upright not known yet (or no such gate here)
+            "from_upright_deg": (
+                r("from_upright_deg", 1) if np.isfinite(f["from_upright_deg"][j]) else None
+            ),
             "rate_hz": float(self._grid.seg_rate or 0.0),
             "analysis_rate_hz": self.config.analysis_rate_hz,
         }
@@ -242,6 +287,7 @@ class FallDetector:
             **self._grid.state_dict(),
             "scan_k": self._scan_k,
             "pending": list(self._pending),
+            "upright": None if self.upright is None else self.upright.state_dict(),
         }
 
     @classmethod
@@ -253,14 +299,14 @@ class FallDetector:
         whose settings no longer exist, get the placement's current defaults.
         """
         version = state.get("version")
-        if version not in (1, 2, _STATE_VERSION):
+        if version not in (1, 2, 3, _STATE_VERSION):
             raise FallDetectorError(f"unsupported fall detector state version {version!r}")
         try:
             placement = state["placement"]
             if config is None:
                 config = (
                     FallConfig.from_dict(state["config"])
-                    if version == _STATE_VERSION
+                    if version >= 3
                     else FallConfig.for_placement(placement)
                 )
             if config.analysis_rate_hz != state["config"]["analysis_rate_hz"]:
@@ -270,6 +316,8 @@ class FallDetector:
             det._grid.load_state(state)
             det._scan_k = state["scan_k"]
             det._pending = [int(k) for k in state["pending"]]
+            if det.upright is not None and state.get("upright") is not None:
+                det.upright.load_state(state["upright"])
         except (KeyError, TypeError, ValueError) as exc:
             raise FallDetectorError(f"corrupt fall detector state: {exc}") from exc
         return det

@@ -22,7 +22,14 @@ from eldercare.recordings import (
     read_sisfall_file,
     resample_trial,
 )
-from tests.analytics.falls.signals import fall_signal, hold, lying_down_on_a_bed, noisy, walk
+from tests.analytics.falls.signals import (
+    fall_signal,
+    hold,
+    lying_down_on_a_bed,
+    noisy,
+    rolling_over_with_a_thump,
+    walk,
+)
 
 # ../shared/data beside the checkout, or where ELDERCARE_SHARED_DATA says (a git worktree)
 REPO = Path(__file__).resolve().parents[2]
@@ -212,6 +219,33 @@ def test_a_fall_is_still_raised_through_jittered_stamps_and_a_lost_message(
     assert "one lost" in capsys.readouterr().out
 
 
+def test_a_subject_seen_walking_in_her_recordings_is_known_to_be_lying_when_she_rolls_over(
+    tmp_path: Path, capsys
+):
+    """By default the trunk's detector knows each subject's upright from the walking in her
+    recordings (a pendant worn all day): her roll-over in bed is no false alarm. With
+    `--fresh-wearable` every trial meets a pendant just put on, which cannot tell."""
+    rate = 50.0
+    write_csv_trial(tmp_path / "S01_ADL_Walking_1.csv", noisy(walk(30, rate)), rate)
+    write_csv_trial(tmp_path / "S01_ADL_Rolling_1.csv", rolling_over_with_a_thump(rate), rate)
+    write_csv_trial(tmp_path / "S01_Fall_forward_1.csv", fall_signal(rate)[0], rate)
+    (tmp_path / "labels.csv").write_text(
+        "file,label,subject\n"
+        "S01_ADL_Walking_1.csv,adl,U01\n"
+        "S01_ADL_Rolling_1.csv,adl,U01\n"
+        "S01_Fall_forward_1.csv,fall,U01\n"
+    )
+    worn = evaluate_falls(tmp_path, "waist")
+    assert (worn["tp"], worn["fp"], worn["wearable"]) == (1, 0, "worn")
+    assert main([str(tmp_path), "--fresh-wearable"]) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    assert (fresh["tp"], fresh["false_alarms"], fresh["wearable"]) == (
+        1,
+        ["S01_ADL_Rolling_1"],
+        "fresh",
+    )
+
+
 # --- fitting and leave-one-subject-out -----------------------------------------------------
 
 
@@ -318,7 +352,7 @@ def wrist_runs():
 def refit(runs) -> FallWeights:
     trials = [run for _, run in runs]
     return fit_scorer(
-        [r.bag for r in trials], [r.is_fall for r in trials], [r.trial.subject for r in trials]
+        [r.fit_bag for r in trials], [r.is_fall for r in trials], [r.trial.subject for r in trials]
     )
 
 

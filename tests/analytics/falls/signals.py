@@ -84,6 +84,30 @@ def rolling_over_in_bed(rate: float = RATE) -> np.ndarray:
     return noisy(bump(x, 7.0, side, 0.5, 0.04, rate))
 
 
+def rolling_over_with_a_thump(rate: float = RATE) -> np.ndarray:
+    """Lying on the back, rolling a full 90 degrees onto the side and landing with a 2 g
+    thump (0.08 g s, a roll-over of the kind the scorer alone takes for a fall)."""
+    back, side = unit(LYING), unit((0.0, 1.0, 0.0))
+    x = np.vstack([hold(back, 8, rate), turn(back, side, 1.0, rate), hold(side, 14, rate)])
+    return noisy(bump(x, 9.0, side, 1.0, 0.03, rate))
+
+
+def falling_out_of_bed(rate: float = RATE) -> np.ndarray:
+    """Lying on the back, rolling over the edge of the bed and dropping 0.45 m onto the
+    floor (0.3 s of free fall, a 4 g impact that stops her 3 m/s), lying on the side."""
+    back, side = unit(LYING), unit((0.0, 1.0, 0.0))
+    x = np.vstack(
+        [
+            hold(back, 8, rate),
+            turn(back, side, 0.7, rate),
+            0.2 * hold(side, 0.3, rate),  # free fall
+            hold(4.0 * side, 0.08, rate),  # the floor
+            hold(side, 14, rate),
+        ]
+    )
+    return noisy(x)
+
+
 def rotation(seed: int) -> np.ndarray:
     """A random proper rotation: the same wearable clipped or strapped on another way."""
     q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))

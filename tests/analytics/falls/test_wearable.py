@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import analytics.falls.wearable as wearable_module
-from analytics.falls import FallConfig, FallDetection, FallDetector, FallDetectorError
+from analytics.falls import FallConfig, FallDetection, FallDetector, FallDetectorError, Upright
 from analytics.falls.model import score_features
 from tests.analytics.falls.signals import (
     LYING,
@@ -18,11 +18,13 @@ from tests.analytics.falls.signals import (
     UP,
     bump,
     fall_signal,
+    falling_out_of_bed,
     hold,
     lying_down_on_a_bed,
     noisy,
     ramp,
     rolling_over_in_bed,
+    rolling_over_with_a_thump,
     rotation,
     turn,
     unit,
@@ -130,6 +132,79 @@ def test_rolling_over_in_bed_does_not_alarm():
     _, f = candidates(x)
     assert f["orientation_change_deg"].max() > 60
     assert run(x, batch=50) == []
+
+
+# --- lying already: her upright, learned from her walking -------------------------------
+
+
+def walked_before(seconds: float = 20.0, worn: np.ndarray | None = None) -> Upright:
+    """What a trunk wearable worn since the morning knows: she walked ``seconds``."""
+    upright = Upright(FallConfig().analysis_rate_hz)
+    steps = noisy(walk(seconds))
+    upright.learn_recording(T0 - 3600.0, RATE, steps if worn is None else steps @ worn.T)
+    return upright
+
+
+def decided(x: np.ndarray, upright: Upright | None = None) -> list[FallDetection]:
+    det = FallDetector("waist", upright=upright)
+    return feed(det, x, [50] * (len(x) // 50 + 1)) + det.flush()
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2])
+def test_rolling_over_in_bed_with_a_thump_alarms_only_until_she_has_been_seen_walking(seed):
+    """A full roll onto the side that lands with a thump scores as a fall (SisFall's
+    roll-overs raised 7 to 11 of 150 so); once the wearable has seen her walk, it knows she
+    was lying already, and lying already only a hit as hard as a fall out of bed is one.
+    However the pendant is worn."""
+    worn = np.eye(3) if seed is None else rotation(seed)
+    roll = rolling_over_with_a_thump() @ worn.T
+    assert len(decided(roll)) == 1  # a wearable just put on cannot tell
+    assert decided(roll, walked_before(worn=worn)) == []
+
+
+def test_a_wearable_learns_her_upright_from_the_walking_in_its_own_stream():
+    x = np.vstack(
+        [
+            noisy(walk(20), seed=5),
+            noisy(ramp(UP, LYING, 3.0), seed=6),  # lying down slowly on her back
+            rolling_over_with_a_thump(),
+        ]
+    )
+    assert decided(x) == []
+    assert len(decided(rolling_over_with_a_thump())) == 1
+
+
+def test_a_fall_out_of_bed_is_still_a_fall():
+    falls = decided(falling_out_of_bed(), walked_before())
+    assert len(falls) == 1
+    e = falls[0].evidence
+    assert e["from_upright_deg"] > 80  # lying already ...
+    assert e["impulse_gs"] > FallConfig().lying_min_impulse_gs  # ... but she hit the floor
+
+
+def test_a_faint_from_a_chair_leaning_forward_is_still_a_fall():
+    """Sitting bent forward 50 degrees (SisFall's falls start up to 57 degrees from
+    upright), then slumping to the floor: not lying before, so a fall."""
+    seated = unit((0.0, np.sin(np.radians(50)), np.cos(np.radians(50))))
+    x = np.vstack(
+        [
+            hold(seated, 8),
+            turn(seated, (0.0, 1.0, -0.2), 0.8),
+            0.4 * hold(unit((0.0, 1.0, -0.2)), 0.25),  # dropping off the seat
+            hold((0.0, 3.0, 0.5), 0.1),
+            hold(unit((0.3, 1.0, -0.2)), 12),
+        ]
+    )
+    falls = decided(noisy(x), walked_before())
+    assert len(falls) == 1
+    assert 45 < falls[0].evidence["from_upright_deg"] < 55
+
+
+def test_the_bracelet_learns_no_upright():
+    """A forearm's posture says nothing of lying: no such gate at the wrist."""
+    assert FallDetector("wrist").upright is None
+    assert FallDetector("waist").upright is not None
+    assert run(rolling_over_with_a_thump())[0].evidence["from_upright_deg"] is None
 
 
 def test_the_same_move_scores_the_same_however_the_wearable_is_worn():
@@ -342,6 +417,22 @@ def test_saved_state_continues_identically():
         got += feed(restored, x[cut:], [40] * (len(x) // 40 + 1), t0=T0 + cut / RATE)
         got += restored.flush()
         assert got == reference, f"cut at sample {cut}"
+
+
+def test_a_state_saved_before_the_upright_restores_and_learns_it():
+    """Release 3's state (no upright, a config without the lying gate) loads and goes on:
+    the detector then learns her upright from her walking."""
+    det = FallDetector("waist")
+    feed(det, hold(UP, 2), [100])
+    state = json.loads(json.dumps(det.state_dict()))
+    state["version"] = 3
+    del state["upright"]
+    for name in ("lying_deg", "lying_min_impulse_gs"):
+        del state["config"][name]
+    restored = FallDetector.from_state(state)
+    assert restored.config == FallConfig.for_placement("waist")
+    x = np.vstack([noisy(walk(20), seed=5), rolling_over_with_a_thump()])
+    assert feed(restored, x, [50] * (len(x) // 50 + 1), t0=T0 + 2.0) + restored.flush() == []
 
 
 @pytest.mark.parametrize("version", [1, 2])
