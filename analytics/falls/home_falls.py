@@ -181,7 +181,9 @@ class FallEventDetector(Detector):
             went_back = self.stream_end.get(device, backward.start) - backward.start
             behind = self.clock_behind.get(device, 0.0) + went_back
             self.clock_behind[device] = round(behind, 3)  # stamps are to the millisecond
-            detector = self.wearables[device] = FallDetector(placement)
+            # Her upright does not change with the wearable's clock.
+            upright = detector.upright.carried() if detector and detector.upright else None
+            detector = self.wearables[device] = FallDetector(placement, upright=upright)
             batches = backward.take()
         if detector is None:
             detector = self.wearables[device] = FallDetector(placement)

@@ -10,7 +10,16 @@ from analytics import HomeMonitor
 from analytics.falls import FallEventDetector
 from analytics.sos import SosDetector
 from contracts import HomeConfig, Reading
-from tests.analytics.falls.signals import RATE, fall_signal, walk
+from tests.analytics.falls.signals import (
+    LYING,
+    RATE,
+    UP,
+    fall_signal,
+    noisy,
+    ramp,
+    rolling_over_with_a_thump,
+    walk,
+)
 from tests.support import factories
 from tests.support.factories import FRONT_DOOR, device, make_home
 
@@ -155,6 +164,27 @@ def test_a_fall_is_detected_soon_after_the_wearables_clock_is_set_back():
     assert events[0].evidence["clock_corrected_s"] == 3660.0
     falls = monitor.detectors[0]
     assert (falls.clock_jumps, falls.late_batches) == (1, 0)  # no batch lost to the jump
+
+
+def test_a_pendant_that_has_seen_her_walk_lets_her_roll_over_in_bed():
+    """Her evening: a minute of walking, lying down on her back, rolling over onto her side
+    with a thump. The pendant knows she was lying already; a fall out of bed it would not
+    let pass (tests/analytics/falls/test_wearable.py)."""
+    evening = np.vstack([noisy(walk(60.0)), noisy(ramp(UP, LYING, 3.0), seed=2)])
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed_many(accel_batches(np.vstack([evening, rolling_over_with_a_thump()]))) == []
+    just_put_on = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert [e.kind for e in just_put_on.feed_many(accel_batches(rolling_over_with_a_thump()))] == [
+        "fall"
+    ]
+
+
+def test_a_pendant_whose_clock_was_set_back_still_knows_her_upright():
+    """The stream starts again after a clock jump (clock_jump.py); she is the same."""
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed_many(accel_batches(noisy(walk(60.0)), start=3600.0)) == []
+    events = monitor.feed_many(accel_batches(rolling_over_with_a_thump()))
+    assert events == [] and monitor.detectors[0].clock_jumps == 1
 
 
 BEHIND = 2 * 3600.0  # the pendant's clock set back two hours
