@@ -414,6 +414,12 @@ def run(args: argparse.Namespace) -> int:
             f"error: --gates takes degrees separated by commas, not {args.gates!r}", file=sys.stderr
         )
         return 2
+    if args.fresh_wearable and args.stream_faults:
+        print(
+            "error: --stream-faults runs every trial on a wearable just put on already",
+            file=sys.stderr,
+        )
+        return 2
     if gates is not None and not args.loso:
         print(
             "error: --gates chooses the gate per held-out subject: it needs --loso", file=sys.stderr
@@ -426,7 +432,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.fit:
             result = fit_recordings(args.path, args.placement, args.rate, config, worn)
         elif gates:
-            result = evaluate_nested_gates(args.path, args.placement, gates, args.rate)
+            result = evaluate_nested_gates(args.path, args.placement, gates, args.rate, worn)
         elif args.loso:
             result = evaluate_loso(args.path, args.placement, args.rate, config, worn)
         else:

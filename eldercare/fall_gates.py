@@ -43,13 +43,19 @@ def evaluate_nested_gates(
     placement: Placement,
     gates: Sequence[float],
     rate_hz: float | None = None,
+    worn: bool = True,
 ) -> dict[str, Any]:
-    """Leave-one-subject-out with the gate chosen per held-out subject (module docstring)."""
+    """Leave-one-subject-out with the gate chosen per held-out subject (module docstring);
+    ``worn`` as in ``run_recordings``."""
     from .eval_falls import _report, run_recordings
 
     by_gate = {
         gate: run_recordings(
-            paths, placement, rate_hz, FallConfig.for_placement(placement, min_orientation_deg=gate)
+            paths,
+            placement,
+            rate_hz,
+            FallConfig.for_placement(placement, min_orientation_deg=gate),
+            worn=worn,
         )
         for gate in gates
     }

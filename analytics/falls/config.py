@@ -61,10 +61,11 @@ class FallConfig:
     # lying already, and the impact is no fall unless its impulse is at least
     # ``lying_min_impulse_gs``. A fall out of bed onto the floor, 0.45 m, lands at 3 m/s
     # (0.3 g s); rolling over onto a mattress, at most 0.11 g s in SisFall's 150
-    # roll-overs, and those the scorer takes for falls start 90-112 degrees from upright;
-    # the development falls start at most 58 (a faint backwards from a chair). None: no
-    # such gate (the wrist: a forearm's posture says nothing of lying).
-    lying_deg: float | None = 70.0
+    # roll-overs, and those the scorer takes for falls start 90-112 degrees from upright.
+    # The development falls start at most 60 (a faint backwards from a chair); 80 leaves
+    # room for a stooped walk and a reclined seat. None: no such gate (the wrist: a
+    # forearm's posture says nothing of lying).
+    lying_deg: float | None = 80.0
     lying_min_impulse_gs: float = 0.15
     # Gate against a run of hits (clapping, hammering, knocking): this many impacts of at
     # least ``series_ratio`` of this one's size in the ``series_window_s`` after it make a

@@ -116,6 +116,8 @@ class FallEventDetector(Detector):
                 self.off_wrist.discard(device)
             else:
                 self.off_wrist.add(device)
+                if (detector := self.wearables.get(device)) and detector.upright:
+                    detector.upright.forget()  # put back on, it may sit another way
             return []
         if device in self.off_wrist and metric in ("accel", "fall_state"):
             # A wearable on the charger that slips off the table is not a resident falling.
@@ -338,9 +340,10 @@ class FallEventDetector(Detector):
             try:
                 # Restored with today's model for that placement, not the saved settings:
                 # a home that restarts on a newer release decides with the newer model.
-                self.wearables[device] = FallDetector.from_state(
-                    saved, FallConfig.for_placement(placement)
-                )
+                detector = FallDetector.from_state(saved, FallConfig.for_placement(placement))
+                if detector.upright and saved.get("placement") != placement:
+                    detector.upright.forget()  # worn elsewhere now: another upright
+                self.wearables[device] = detector
             except FallDetectorError:
                 self.lost_streams += 1  # only the last few seconds of samples are lost
 

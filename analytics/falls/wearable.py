@@ -248,7 +248,7 @@ class FallDetector:
         rows = np.full((len(impacts), 3), np.nan)
         for j, k in enumerate(impacts):
             self.upright.learn(self._grid.buf, self._grid.k0, int(k) - self._steps.before_start)
-            if (known := self.upright.known) is not None:
+            if (known := self.upright.known_at(int(k))) is not None:
                 rows[j] = known
         return rows
 
@@ -303,12 +303,13 @@ class FallDetector:
             raise FallDetectorError(f"unsupported fall detector state version {version!r}")
         try:
             placement = state["placement"]
-            if config is None:
-                config = (
-                    FallConfig.from_dict(state["config"])
-                    if version >= 3
-                    else FallConfig.for_placement(placement)
+            if config is None and version >= 3:
+                # Settings added since (release 3: the lying gate) as the placement has them.
+                config = FallConfig.from_dict(
+                    {**FallConfig.for_placement(placement).to_dict(), **state["config"]}
                 )
+            elif config is None:
+                config = FallConfig.for_placement(placement)
             if config.analysis_rate_hz != state["config"]["analysis_rate_hz"]:
                 raise ValueError("saved samples are on another analysis grid")
             det = cls(placement, config)

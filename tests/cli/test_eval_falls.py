@@ -244,6 +244,10 @@ def test_a_subject_seen_walking_in_her_recordings_is_known_to_be_lying_when_she_
         ["S01_ADL_Rolling_1"],
         "fresh",
     )
+    assert main([str(tmp_path), "--loso", "--gates", "30", "--fresh-wearable"]) == 0
+    assert json.loads(capsys.readouterr().out)["wearable"] == "fresh"
+    assert main([str(tmp_path), "--stream-faults", "--fresh-wearable"]) == 2
+    assert "just put on already" in capsys.readouterr().err
 
 
 # --- fitting and leave-one-subject-out -----------------------------------------------------

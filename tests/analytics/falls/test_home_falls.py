@@ -187,6 +187,29 @@ def test_a_pendant_whose_clock_was_set_back_still_knows_her_upright():
     assert events == [] and monitor.detectors[0].clock_jumps == 1
 
 
+def test_a_pendant_taken_off_and_put_back_on_learns_her_upright_again():
+    """Put back on, it may sit another way: until it has seen her walk again it decides as
+    one just put on. Moved from the waist to the chest (a config pushed while the home was
+    down) likewise."""
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    assert monitor.feed_many(accel_batches(noisy(walk(60.0)))) == []
+    monitor.feed_many([at(70, "pendant", "worn", False), at(80, "pendant", "worn", True)])
+    events = monitor.feed_many(accel_batches(rolling_over_with_a_thump(), start=90.0))
+    assert [e.kind for e in events] == ["fall"]
+
+    at_waist = HomeMonitor(home(), detectors=[FallEventDetector])
+    at_waist.feed_many(accel_batches(noisy(walk(60.0))))
+    state = json.loads(json.dumps(at_waist.state_dict()))
+    waist = home()
+    devices = [
+        d.model_copy(update={"role": "chest"}) if d.id == "pendant" else d for d in waist.devices
+    ]
+    chest = waist.model_copy(update={"devices": devices})
+    moved = HomeMonitor(chest, detectors=[FallEventDetector], state=state)
+    events = moved.feed_many(accel_batches(rolling_over_with_a_thump(), start=90.0))
+    assert [e.kind for e in events] == ["fall"]
+
+
 BEHIND = 2 * 3600.0  # the pendant's clock set back two hours
 
 

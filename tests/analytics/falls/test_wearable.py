@@ -431,6 +431,11 @@ def test_a_state_saved_before_the_upright_restores_and_learns_it():
         del state["config"][name]
     restored = FallDetector.from_state(state)
     assert restored.config == FallConfig.for_placement("waist")
+    bracelet = FallDetector("wrist").state_dict()
+    bracelet["version"] = 3
+    for name in ("lying_deg", "lying_min_impulse_gs"):
+        del bracelet["config"][name]
+    assert FallDetector.from_state(bracelet).upright is None  # the wrist has no such gate
     x = np.vstack([noisy(walk(20), seed=5), rolling_over_with_a_thump()])
     assert feed(restored, x, [50] * (len(x) // 50 + 1), t0=T0 + 2.0) + restored.flush() == []
 
