@@ -116,8 +116,8 @@ class FallEventDetector(Detector):
                 self.off_wrist.discard(device)
             else:
                 self.off_wrist.add(device)
-                if (detector := self.wearables.get(device)) and detector.upright:
-                    detector.upright.forget()  # put back on, it may sit another way
+                if detector := self.wearables.get(device):
+                    detector.taken_off()  # put back on, it may sit another way
             return []
         if device in self.off_wrist and metric in ("accel", "fall_state"):
             # A wearable on the charger that slips off the table is not a resident falling.
@@ -183,8 +183,11 @@ class FallEventDetector(Detector):
             went_back = self.stream_end.get(device, backward.start) - backward.start
             behind = self.clock_behind.get(device, 0.0) + went_back
             self.clock_behind[device] = round(behind, 3)  # stamps are to the millisecond
-            # Her upright does not change with the wearable's clock.
+            # Her upright does not change with the wearable's clock; when she last walked
+            # is on the new one.
             upright = detector.upright.carried() if detector and detector.upright else None
+            if upright is not None:
+                upright.shift(-went_back)
             detector = self.wearables[device] = FallDetector(placement, upright=upright)
             batches = backward.take()
         if detector is None:
@@ -220,6 +223,8 @@ class FallEventDetector(Detector):
             return []
         flushed = detector.flush() if detector is not None else []
         events = [e for d in flushed for e in self._detected(device, placement, d)]
+        if detector is not None and detector.upright is not None:
+            detector.upright.shift(self.clock_behind[device])
         del self.clock_behind[device]
         return events
 
@@ -341,8 +346,8 @@ class FallEventDetector(Detector):
                 # Restored with today's model for that placement, not the saved settings:
                 # a home that restarts on a newer release decides with the newer model.
                 detector = FallDetector.from_state(saved, FallConfig.for_placement(placement))
-                if detector.upright and saved.get("placement") != placement:
-                    detector.upright.forget()  # worn elsewhere now: another upright
+                if saved.get("placement") != placement:
+                    detector.taken_off()  # worn elsewhere now: another upright
                 self.wearables[device] = detector
             except FallDetectorError:
                 self.lost_streams += 1  # only the last few seconds of samples are lost

@@ -123,11 +123,19 @@ class Upright:
         it), None before any."""
         return None if self.next_w is None else self.next_w * self.window
 
-    def forget(self) -> None:
-        """The wearable was taken off: put back on, it may sit another way."""
+    def forget(self, seen_to: int) -> None:
+        """The wearable was taken off: put back on, it may sit another way. The samples it
+        has up to grid index ``seen_to`` and not looked at yet are the old way too."""
         self.upright = _Direction(self.settings.memory)
         self.elsewhere = _Direction(self.settings.memory)
         self.walked_at, self.run, self.run_to = None, [], None
+        self.next_w = max(self.next_w or 0, -(-seen_to // self.window))
+
+    def shift(self, seconds: float) -> None:
+        """The stream's clock moved by ``seconds`` (a clock set back, then put right): when
+        she last walked, on the new clock."""
+        if self.walked_at is not None:
+            self.walked_at += round(seconds * self.rate_hz)
 
     def carried(self) -> Upright:
         """What was learned, to start another stream with (a wearable worn all day)."""

@@ -143,6 +143,12 @@ class FallDetector:
         self._scan_k, self._pending = None, []
         return out
 
+    def taken_off(self) -> None:
+        """The wearable was taken off: her upright is learned anew once it is back on (it
+        may sit another way), from nothing it holds now."""
+        if self.upright is not None:
+            self.upright.forget(self._grid.k_end)
+
     def _start_or_continue(self, t0: float, rate: float) -> list[FallDetection]:
         grid = self._grid
         if grid.seg_rate is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from analytics import HomeMonitor
 from analytics.falls import FallEventDetector
@@ -15,6 +16,7 @@ from tests.analytics.falls.signals import (
     RATE,
     UP,
     fall_signal,
+    hold,
     noisy,
     ramp,
     rolling_over_with_a_thump,
@@ -187,18 +189,20 @@ def test_a_pendant_whose_clock_was_set_back_still_knows_her_upright():
     assert events == [] and monitor.detectors[0].clock_jumps == 1
 
 
-def test_a_pendant_taken_off_and_put_back_on_learns_her_upright_again():
+@pytest.mark.parametrize("steps_g", [0.35, 0.5])
+def test_a_pendant_taken_off_and_put_back_on_learns_her_upright_again(steps_g):
     """Put back on, it may sit another way: until it has seen her walk again it decides as
-    one just put on. Moved from the waist to the chest (a config pushed while the home was
-    down) likewise."""
+    one just put on, though the last seconds of her walking before (steps above 1.4 g are
+    impacts still to decide) were not looked at yet. Moved from the waist to the chest (a
+    config pushed while the home was down) likewise."""
     monitor = HomeMonitor(home(), detectors=[FallEventDetector])
-    assert monitor.feed_many(accel_batches(noisy(walk(60.0)))) == []
+    assert monitor.feed_many(accel_batches(noisy(walk(60.0, amp=steps_g)))) == []
     monitor.feed_many([at(70, "pendant", "worn", False), at(80, "pendant", "worn", True)])
     events = monitor.feed_many(accel_batches(rolling_over_with_a_thump(), start=90.0))
     assert [e.kind for e in events] == ["fall"]
 
     at_waist = HomeMonitor(home(), detectors=[FallEventDetector])
-    at_waist.feed_many(accel_batches(noisy(walk(60.0))))
+    at_waist.feed_many(accel_batches(noisy(walk(60.0, amp=steps_g))))
     state = json.loads(json.dumps(at_waist.state_dict()))
     waist = home()
     devices = [
@@ -207,6 +211,20 @@ def test_a_pendant_taken_off_and_put_back_on_learns_her_upright_again():
     chest = waist.model_copy(update={"devices": devices})
     moved = HomeMonitor(chest, detectors=[FallEventDetector], state=state)
     events = moved.feed_many(accel_batches(rolling_over_with_a_thump(), start=90.0))
+    assert [e.kind for e in events] == ["fall"]
+
+
+@pytest.mark.parametrize("went_back_days", [0, 30])
+def test_a_pendant_forgets_her_upright_after_16_hours_without_walking_whatever_its_clock(
+    went_back_days,
+):
+    """Walking, then 17 h in bed: her upright is forgotten (she may have taken it off
+    unseen), also when its clock was set back meanwhile."""
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    monitor.feed_many(accel_batches(noisy(walk(60.0)), start=went_back_days * 86400.0))
+    monitor.feed_many(accel_batches(noisy(hold(LYING, 10.0)), start=100.0))
+    events = monitor.feed_many(accel_batches(rolling_over_with_a_thump(), start=100.0 + 17 * 3600))
+    assert monitor.detectors[0].clock_jumps == (1 if went_back_days else 0)
     assert [e.kind for e in events] == ["fall"]
 
 

@@ -100,7 +100,7 @@ def test_a_day_without_walking_or_the_wearable_taken_off_forgets_her_upright():
     upright = learned(noisy(walk(60)))
     assert known(upright, hours_later=12) is not None  # a night in bed
     assert known(upright, hours_later=20) is None
-    upright.forget()
+    upright.forget(0)
     assert known(upright) is None
 
 
