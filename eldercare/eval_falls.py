@@ -34,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from analytics.falls import FEATURE_NAMES, PLACEMENTS, FallConfig, FallWeights, Placement, Upright
 from eldercare.fall_gates import evaluate_nested_gates
 from eldercare.fall_stream_faults import format_table as format_faults
@@ -181,10 +183,12 @@ def run_recordings(
         for folder, t in trials
     ]
     batches = sum(r.batches for _, r in runs)
+    lying = lying_already([r for _, r in runs], cfg) if uprights else None
     about = {
         "placement": placement,
         # worn: the trunk's detector knew her upright from her walking; fresh: just put on
         "wearable": "worn" if worn else "fresh",
+        **({"lying_already": lying} if lying else {}),
         "paths": [str(p) for p in paths],
         "rate_hz": rate_hz,
         "skipped": skipped,
@@ -196,6 +200,52 @@ def run_recordings(
         else None,
     }
     return runs, about
+
+
+def lying_already(runs: Sequence[TrialRun], config: FallConfig) -> dict[str, Any] | None:
+    """What the gate for lying already meets in these recordings, scored with ``config``'s
+    weights: how far from her upright the posture before the falls' best impacts was (the
+    most), and the daily activities' impacts that began lying already: how many, their
+    largest impulse, and where those the scorer alone would raise began. None where the
+    placement has no such gate."""
+    if config.lying_deg is None:
+        return None
+    w = config.weights.as_array()
+    line = float(np.log(config.threshold / (1.0 - config.threshold)))
+    falls: list[float] = []
+    unknown = 0
+    lying_impulses: list[float] = []
+    stopped: list[float] = []
+    for run in runs:
+        if not len(run.fit_bag):
+            continue
+        logit = w[0] + run.fit_bag @ w[1:]
+        degrees, impulse = run.postures[:, 0], run.postures[:, 1]
+        if run.is_fall:
+            best = int(np.argmax(logit))
+            if logit[best] < line:
+                continue  # not found anyway
+            if np.isnan(degrees[best]):
+                unknown += 1
+            else:
+                falls.append(float(degrees[best]))
+            continue
+        lying = degrees >= config.lying_deg  # NaN: not known, not lying
+        lying_impulses += impulse[lying].tolist()
+        stopped += degrees[lying & (logit >= line)].tolist()
+
+    def deg(values: list[float]) -> float | None:
+        return round(max(values), 1) if values else None
+
+    return {
+        "lying_deg": config.lying_deg,
+        "falls_found_began_at_most_deg": deg(falls),
+        "falls_found_upright_not_known": unknown,
+        "daily_impacts_lying_already": len(lying_impulses),
+        "their_largest_impulse_gs": round(max(lying_impulses), 3) if lying_impulses else None,
+        "of_them_a_fall_to_the_scorer": len(stopped),
+        "those_began_deg": [round(min(stopped), 1), round(max(stopped), 1)] if stopped else None,
+    }
 
 
 def _report(
@@ -340,6 +390,17 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(
             f"skipped {len(result['skipped'])} trials, unreadable or listed twice "
             '("skipped" in the JSON says which and why)'
+        )
+    if lying := result.get("lying_already"):
+        lines.append(
+            f"lying already (shipped weights): the falls found began at most "
+            f"{lying['falls_found_began_at_most_deg']} deg from her upright "
+            f"({lying['falls_found_upright_not_known']} where it was not known); "
+            f"{lying['daily_impacts_lying_already']} impacts of daily activities began "
+            f"{lying['lying_deg']:g} deg or more from it, at most "
+            f"{lying['their_largest_impulse_gs']} g s, {lying['of_them_a_fall_to_the_scorer']} "
+            f"of them a fall to the scorer alone"
+            + (f" (begun {began[0]}-{began[1]} deg)" if (began := lying["those_began_deg"]) else "")
         )
     if result["dropped_batches"]:
         lines.append(f"dropped {result['dropped_batches']} batches beyond the sensor's range")

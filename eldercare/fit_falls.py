@@ -52,6 +52,9 @@ class TrialRun:
     # The same without the gate for lying already, which only a wearable that has seen her
     # walk has: the scorer is fitted on these, so that it holds for one just put on too.
     fit_bag: np.ndarray
+    # Per row of fit_bag: degrees from her upright of the posture before (NaN: not known),
+    # and the impulse (g s): what the gate for lying already weighs.
+    postures: np.ndarray
     dropped_batches: int  # batches the edge's decoder would refuse (beyond the sensor range)
     batches: int  # batches fed to the detector
     detector_s: float  # time spent in the detector (wall clock of this process)
@@ -94,11 +97,14 @@ def run_trial(
     not_lying = replace(cfg, lying_deg=None)
     rows: list[np.ndarray] = []
     fit_rows: list[np.ndarray] = []
+    postures: list[np.ndarray] = []
 
     def observe(_times: np.ndarray, f: dict[str, np.ndarray]) -> None:
         features = feature_matrix(f, cfg.max_scored_turn_deg)
         rows.append(features[passes_gates(f, cfg)])
-        fit_rows.append(features[passes_gates(f, not_lying)])
+        fitted = passes_gates(f, not_lying)
+        fit_rows.append(features[fitted])
+        postures.append(np.column_stack([f["from_upright_deg"], f["impulse_gs"]])[fitted])
 
     detector = FallDetector(
         placement, cfg, observer=observe, upright=upright.carried() if upright else None
@@ -117,7 +123,8 @@ def run_trial(
     detections += detector.flush()
     bag = np.vstack(rows) if rows else np.zeros((0, 4))
     fit_bag = np.vstack(fit_rows) if fit_rows else np.zeros((0, 4))
-    return TrialRun(trial, detections, bag, fit_bag, dropped, fed, spent)
+    lying = np.vstack(postures) if postures else np.zeros((0, 2))
+    return TrialRun(trial, detections, bag, fit_bag, lying, dropped, fed, spent)
 
 
 # --- the fit -------------------------------------------------------------------------------

@@ -237,6 +237,11 @@ def test_a_subject_seen_walking_in_her_recordings_is_known_to_be_lying_when_she_
     )
     worn = evaluate_falls(tmp_path, "waist")
     assert (worn["tp"], worn["fp"], worn["wearable"]) == (1, 0, "worn")
+    lying = worn["lying_already"]  # what the gate met, for the README's figures
+    assert lying["falls_found_began_at_most_deg"] < 30  # she fell from walking
+    assert (lying["daily_impacts_lying_already"], lying["of_them_a_fall_to_the_scorer"]) == (1, 1)
+    assert 85 < lying["those_began_deg"][0] <= lying["those_began_deg"][1] < 95
+    assert lying["their_largest_impulse_gs"] < 0.15
     assert main([str(tmp_path), "--fresh-wearable"]) == 0
     fresh = json.loads(capsys.readouterr().out)
     assert (fresh["tp"], fresh["false_alarms"], fresh["wearable"]) == (
@@ -246,6 +251,8 @@ def test_a_subject_seen_walking_in_her_recordings_is_known_to_be_lying_when_she_
     )
     assert main([str(tmp_path), "--loso", "--gates", "30", "--fresh-wearable"]) == 0
     assert json.loads(capsys.readouterr().out)["wearable"] == "fresh"
+    assert main([str(tmp_path), "--table"]) == 0
+    assert "lying already" in capsys.readouterr().out
     assert main([str(tmp_path), "--stream-faults", "--fresh-wearable"]) == 2
     assert "just put on already" in capsys.readouterr().err
 
