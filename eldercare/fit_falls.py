@@ -123,8 +123,8 @@ def run_trial(
     detections += detector.flush()
     bag = np.vstack(rows) if rows else np.zeros((0, 4))
     fit_bag = np.vstack(fit_rows) if fit_rows else np.zeros((0, 4))
-    lying = np.vstack(postures) if postures else np.zeros((0, 2))
-    return TrialRun(trial, detections, bag, fit_bag, lying, dropped, fed, spent)
+    posture_rows = np.vstack(postures) if postures else np.zeros((0, 2))
+    return TrialRun(trial, detections, bag, fit_bag, posture_rows, dropped, fed, spent)
 
 
 # --- the fit -------------------------------------------------------------------------------

@@ -162,10 +162,10 @@ def candidate_features(
     )
     before = _posture(pre, pre_ok, st.before_posture, last=False)
     orientation = _angle_deg(before, after)
-    lying = np.full(len(impacts), np.nan)
+    from_upright = np.full(len(impacts), np.nan)
     if uprights is not None:
         known_up = ~np.isnan(uprights).any(axis=1) & (np.linalg.norm(before, axis=1) > 0)
-        lying[known_up] = _angle_deg(before[known_up], uprights[known_up])
+        from_upright[known_up] = _angle_deg(before[known_up], uprights[known_up])
 
     pr_vals, pr_ok = _gather(
         hit[:, None], k0, k_end, impacts - st.prom_start, st.prom_start - st.prom_end, known
@@ -204,7 +204,7 @@ def candidate_features(
         "prior_peak_g": prior,
         "prominence": np.log(peak / prior),
         "orientation_change_deg": orientation,
-        "from_upright_deg": lying,
+        "from_upright_deg": from_upright,
         "post_motion_g": motion,
         "still_s": still_s.astype(float),
         "still_fraction": still_s / np.maximum(n_ok * config.block_s, 1e-9),

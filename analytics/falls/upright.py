@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .features import _angle_deg
 from .grid import AnalysisGrid
 
 HOUR = 3600.0
@@ -57,8 +58,8 @@ class GaitSettings:
 
 
 def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    cos = float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    """The angle between two directions, as the features measure a turn."""
+    return float(_angle_deg(a[None, :], b[None, :])[0])
 
 
 class _Direction:
