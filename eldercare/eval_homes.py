@@ -41,9 +41,9 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -92,6 +92,9 @@ class RecordedHome:
     readings: tuple[Reading, ...]
     activities: tuple[Activity, ...]
     skipped_lines: int
+    # What was left out on loading that the figures do not show, said on stderr (not in
+    # the JSON, so that it stays comparable with runs from before these were said).
+    notes: tuple[str, ...] = ()
 
     @property
     def home(self) -> str:
@@ -156,7 +159,13 @@ def load_home(
     if not readings:
         raise EvaluationError(folder, f"no readings of home {config.home!r}")
     readings.sort(key=lambda r: r.epoch)
-    home = RecordedHome(str(folder), config, tuple(readings), _activities(folder), len(skipped))
+    activities, backwards = _activities(folder, config.tz)
+    notes = []
+    if backwards:
+        notes.append(f"activities.csv: {backwards} label(s) ending before they start, left out")
+    home = RecordedHome(
+        str(folder), config, tuple(readings), activities, len(skipped), tuple(notes)
+    )
     return home if front_door_from is None else with_labelled_front_door(home, front_door_from)
 
 
@@ -195,7 +204,9 @@ def with_labelled_front_door(home: RecordedHome, activity: str) -> RecordedHome:
     ]  # fmt: skip
     kept = [r for r in home.readings if first <= r.epoch <= last]
     readings = tuple(sorted(kept + uses, key=lambda r: r.epoch))
-    return RecordedHome(home.folder, config, readings, home.activities, home.skipped_lines)
+    return RecordedHome(
+        home.folder, config, readings, home.activities, home.skipped_lines, home.notes
+    )
 
 
 def _door_times(outing: Activity, times: Sequence[float]) -> tuple[float, float]:
@@ -213,21 +224,45 @@ def _door_times(outing: Activity, times: Sequence[float]) -> tuple[float, float]
     return (leave, back) if back > leave + 5 else (outing.start, outing.end)
 
 
-def _activities(folder: Path) -> tuple[Activity, ...]:
+def _activities(folder: Path, tz: tzinfo) -> tuple[tuple[Activity, ...], int]:
+    """The labels of ``activities.csv`` and how many of them end before they start (typos:
+    unusable, left out). A time without an offset is the home's wall clock (``tz``)."""
     path = folder / "activities.csv"
     if not path.exists():
-        return ()
+        return (), 0
     labelled: list[Activity] = []
+    backwards = 0
     try:
-        with path.open(newline="", encoding="utf-8") as rows:
-            for row in csv.DictReader(rows):
-                start = datetime.fromisoformat(row["start"]).timestamp()
-                end = datetime.fromisoformat(row["end"]).timestamp()
-                if end > start:  # a label that ends before it starts is a typo: unusable
-                    labelled.append(Activity(start, end, row["activity"]))
-    except (OSError, KeyError, ValueError) as exc:
+        # utf-8-sig: a file saved by a spreadsheet begins with a byte-order mark, which
+        # would otherwise be part of the first column's name ("\ufeffstart").
+        with path.open(newline="", encoding="utf-8-sig") as rows:
+            reader = csv.DictReader(rows)
+            missing = {"start", "end", "activity"} - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"no column {', '.join(sorted(missing))} (start,end,activity)")
+            for row in reader:
+                activity = _label(row, tz, reader.line_num)
+                if activity.end > activity.start:
+                    labelled.append(activity)
+                else:
+                    backwards += 1
+    except (OSError, ValueError) as exc:
         raise EvaluationError(folder, f"activities.csv: {exc}") from exc
-    return tuple(labelled)
+    return tuple(labelled), backwards
+
+
+def _label(row: Mapping[str, str | None], tz: tzinfo, line: int) -> Activity:
+    if any(row.get(column) is None for column in ("start", "end", "activity")):
+        raise ValueError(f"line {line}: fewer than three fields")
+    times = []
+    for column in ("start", "end"):
+        try:
+            when = datetime.fromisoformat(str(row[column]).strip())
+        except ValueError as exc:
+            raise ValueError(f"line {line}: {column}: {exc}") from exc
+        # Not the clock of the machine running the evaluation: the home's.
+        times.append((when if when.tzinfo else when.replace(tzinfo=tz)).timestamp())
+    return Activity(times[0], times[1], str(row["activity"]))
 
 
 # ----------------------------------------------------------------------------- false alarms
@@ -445,10 +480,12 @@ def evaluate_homes(
     front_door_from: str | None = None,
     signs_while_out: bool = False,
     at_night: bool = False,
+    on_note: Callable[[str, str], None] | None = None,
 ) -> dict[str, Any]:
     """Every home that can be evaluated; one that cannot (a config that does not load, no
     readings) is listed under ``errors`` with the reason, and the others are still
-    evaluated. Raises EvaluationError only when none can be."""
+    evaluated. Raises EvaluationError only when none can be. ``on_note(folder, note)``
+    hears what was left out of a home on loading (``RecordedHome.notes``)."""
     results, errors = [], []
     for folder in folders:
         try:
@@ -456,6 +493,8 @@ def evaluate_homes(
         except EvaluationError as exc:
             errors.append({"folder": exc.folder, "reason": exc.reason})
             continue
+        for note in home.notes if on_note else ():
+            on_note(home.folder, note)
         results.append(
             evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out, at_night)
         )
@@ -588,6 +627,7 @@ def run(args: argparse.Namespace) -> int:
         print("eldercare eval homes: --injections >= 0 and --horizon-h > 0", file=sys.stderr)
         return 2
     began = time.perf_counter()
+    notes: list[str] = []
     try:
         thresholds = json.loads(args.thresholds)
     except json.JSONDecodeError as exc:
@@ -613,12 +653,15 @@ def run(args: argparse.Namespace) -> int:
             front_door_from=args.front_door_from,
             signs_while_out=args.signs_while_out,
             at_night=args.at_night,
+            on_note=lambda folder, note: notes.append(f"{folder}: {note}"),
         )
     except (EvaluationError, AnalyticsError) as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)
         return 2
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     print(table(result), file=sys.stderr)
+    for note in notes:
+        print(f"eldercare eval homes: note: {note}", file=sys.stderr)
     for error in result["errors"]:
         print(f"eldercare eval homes: {error['folder']}: {error['reason']}", file=sys.stderr)
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)

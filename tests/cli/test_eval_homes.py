@@ -312,3 +312,42 @@ def test_a_real_home_raises_the_same_alerts_replayed_ticked_and_restarted():
     replayed = events(ticks=False, restarts=set())
     assert replayed  # stuck and silent sensors, false alarms: there is something to compare
     assert events(ticks=True, restarts={step * k for k in range(1, 21)}) == replayed
+
+
+def test_a_label_file_saved_by_a_spreadsheet_is_read_as_written(tmp_path):
+    """A byte-order mark, CRLF line ends, times without an offset (the home's clock, not
+    the evaluating machine's), a label ending before it starts (left out, and said)."""
+    folder = recorded(tmp_path / "h", days=2)
+    naive = datetime.fromtimestamp(at(1, "09:00"), TZ).replace(tzinfo=None).isoformat()
+    rows = [
+        "start,end,activity",
+        f"{_iso(at(0, '17:00'))},{_iso(at(0, '18:00'))},Cooking",
+        f"{naive},{_iso(at(1, '12:00'))},Housework",
+        f"{_iso(at(1, '18:00'))},{_iso(at(1, '17:00'))},Cooking",
+    ]
+    text = "\ufeff" + "\r\n".join(rows) + "\r\n"
+    (folder / "activities.csv").write_bytes(text.encode("utf-8"))
+    home = load_home(folder)
+    assert [(a.start, a.end, a.name) for a in home.activities] == [
+        (at(0, "17:00"), at(0, "18:00"), "Cooking"),
+        (at(1, "09:00"), at(1, "12:00"), "Housework"),
+    ]
+    assert home.notes == ("activities.csv: 1 label(s) ending before they start, left out",)
+    ran = subprocess.run(
+        [*EVAL_HOMES, str(folder), "--injections", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0 and "ending before they start, left out" in ran.stderr
+
+
+def test_a_label_row_short_of_a_field_is_refused_with_its_line(tmp_path):
+    folder = recorded(tmp_path / "h", days=2)
+    with (folder / "activities.csv").open("a", encoding="utf-8") as labels:
+        labels.write(f"{_iso(at(1, '19:00'))},{_iso(at(1, '20:00'))}\n")
+    with pytest.raises(EvaluationError, match=r"activities\.csv: line 10: fewer than three"):
+        load_home(folder)
+    (folder / "activities.csv").write_text("begin,end,activity\n", encoding="utf-8")
+    with pytest.raises(EvaluationError, match=r"activities\.csv: no column start"):
+        load_home(folder)
