@@ -138,6 +138,7 @@ def load_home(
         config = HomeConfig.load(folder / "home.yaml")
     except ContractError as exc:
         raise EvaluationError(folder, str(exc)) from exc
+    configured = {d.id for d in config.devices}  # before --without leaves any out
     if without:
         kept = tuple(d for d in config.devices if d.id not in without and d.kind not in without)
         config = config.model_copy(update={"devices": kept})
@@ -149,24 +150,36 @@ def load_home(
     devices = {d.id for d in config.devices}
     skipped: list[ReadingError] = []
     try:
-        readings = [
-            r
-            for r in read_jsonl(folder / "readings.jsonl", on_error=skipped.append)
-            if r.home == config.home and r.device in devices
-        ]
+        recorded = list(read_jsonl(folder / "readings.jsonl", on_error=skipped.append))
     except OSError as exc:
         raise EvaluationError(folder, f"cannot read readings.jsonl: {exc.strerror}") from exc
+    readings = [r for r in recorded if r.home == config.home and r.device in devices]
     if not readings:
         raise EvaluationError(folder, f"no readings of home {config.home!r}")
     readings.sort(key=lambda r: r.epoch)
     activities, backwards = _activities(folder, config.tz)
-    notes = []
+    notes = _unconfigured(recorded, config.home, configured)
     if backwards:
         notes.append(f"activities.csv: {backwards} label(s) ending before they start, left out")
     home = RecordedHome(
         str(folder), config, tuple(readings), activities, len(skipped), tuple(notes)
     )
     return home if front_door_from is None else with_labelled_front_door(home, front_door_from)
+
+
+def _unconfigured(readings: Iterable[Reading], home: str, configured: Collection[str]) -> list[str]:
+    """What the readings hold that home.yaml does not know (a device id spelled otherwise
+    in the config, another home's id): left out, so a sensor the home has is not heard."""
+    devices = Counter(r.device for r in readings if r.home == home and r.device not in configured)
+    homes = Counter(r.home for r in readings if r.home != home)
+    notes = []
+    if devices:
+        listed = ", ".join(f"{device} {count}" for device, count in sorted(devices.items()))
+        notes.append(f"readings.jsonl: readings of devices not in home.yaml, left out: {listed}")
+    if homes:
+        listed = ", ".join(f"{other} {count}" for other, count in sorted(homes.items()))
+        notes.append(f"readings.jsonl: readings of other homes, left out: {listed}")
+    return notes
 
 
 LABELLED_FRONT_DOOR = "labelled_front_door"

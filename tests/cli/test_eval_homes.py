@@ -351,3 +351,23 @@ def test_a_label_row_short_of_a_field_is_refused_with_its_line(tmp_path):
     (folder / "activities.csv").write_text("begin,end,activity\n", encoding="utf-8")
     with pytest.raises(EvaluationError, match=r"activities\.csv: no column start"):
         load_home(folder)
+
+
+def test_readings_the_config_does_not_know_are_said_not_left_out_silently(tmp_path):
+    """A device id spelled otherwise in home.yaml than in the readings: that sensor is
+    not heard, and the evaluation of a sparser home than she has must say so."""
+    folder = recorded(tmp_path / "h", days=2)
+    stream = [r for day in range(2) for r in ordinary_day(day)]
+    stream += door(at(1, "10:00"), device="dish_washer") + door(at(1, "10:00"), device="fridge")
+    stream += [r.model_copy(update={"home": "h002"}) for r in motion(at(1, "11:00"))]
+    write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
+    ran = subprocess.run(
+        [*EVAL_HOMES, str(folder), "--injections", "2", "--without", "fridge"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "devices not in home.yaml, left out: dish_washer 2\n" in ran.stderr
+    assert "readings of other homes, left out: h002 2" in ran.stderr
+    assert "fridge" not in ran.stderr  # left out as asked: nothing to say
