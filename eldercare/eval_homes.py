@@ -38,6 +38,7 @@ import copy
 import csv
 import json
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -63,6 +64,22 @@ DEVICE_KINDS = frozenset(
 # collapse is injected there. Generic on purpose: these are the words datasets use.
 OUT_WORDS = ("leav", "outside", "away", "out of home", "go out", "went out")
 SLEEP_WORDS = ("sleep", "bed", "nap")
+
+
+def spelled_alike(name: str) -> str:
+    """A label's name as compared: datasets spell one activity 'leave-house', 'leave
+    house' or 'Leave_House', and a word list spells it once."""
+    return re.sub(r"[\s_-]+", " ", name).strip().casefold()
+
+
+def is_outing(name: str) -> bool:
+    return any(word in spelled_alike(name) for word in OUT_WORDS)
+
+
+def is_asleep(name: str) -> bool:
+    return any(word in spelled_alike(name) for word in SLEEP_WORDS)
+
+
 INDOOR_KINDS = ("door", "motion", "presence", "appliance", "fall_radar")
 STEP_S = 600.0  # the silent hours are played in steps of this (timers fire on the way)
 HOUR = 3600.0
@@ -199,9 +216,7 @@ def with_labelled_front_door(home: RecordedHome, activity: str) -> RecordedHome:
     go after the first and come in before the second, so the door does too."""
     if any(d.role == "front_door" for d in home.config.devices):
         raise EvaluationError(home.folder, "it has a front-door sensor already")
-    outings = [a for a in home.activities if a.name == activity]
-    if not outings:
-        raise EvaluationError(home.folder, f"no activity labelled {activity!r}")
+    outings, note = _labelled_outings(home, activity)
     first = min(a.start for a in home.activities)
     last = max(a.end for a in home.activities)
     door = {"id": LABELLED_FRONT_DOOR, "kind": "door", "role": "front_door", "source": "native"}
@@ -217,9 +232,25 @@ def with_labelled_front_door(home: RecordedHome, activity: str) -> RecordedHome:
     ]  # fmt: skip
     kept = [r for r in home.readings if first <= r.epoch <= last]
     readings = tuple(sorted(kept + uses, key=lambda r: r.epoch))
-    return RecordedHome(
-        home.folder, config, readings, home.activities, home.skipped_lines, home.notes
-    )
+    notes = (*home.notes, note) if note else home.notes
+    return RecordedHome(home.folder, config, readings, home.activities, home.skipped_lines, notes)
+
+
+def _labelled_outings(home: RecordedHome, activity: str) -> tuple[list[Activity], str | None]:
+    """The labels named ``activity``, however spelled; where none is but ``activity`` is an
+    outing, the home's outings (another dataset's word for it: 'Leaving' where the
+    command says 'leave-house'), and a note that says so."""
+    named = [a for a in home.activities if spelled_alike(a.name) == spelled_alike(activity)]
+    if named:
+        return named, None
+    outings = [a for a in home.activities if is_outing(a.name)] if is_outing(activity) else []
+    if not outings:
+        names = ", ".join(sorted({a.name for a in home.activities})) or "none"
+        raise EvaluationError(
+            home.folder, f"no activity labelled {activity!r} (its labels: {names})"
+        )
+    names = ", ".join(repr(name) for name in sorted({a.name for a in outings}))
+    return outings, f"--front-door-from {activity!r}: no label so named; made from {names}"
 
 
 def _door_times(outing: Activity, times: Sequence[float]) -> tuple[float, float]:
@@ -322,8 +353,7 @@ def false_alarms(home: RecordedHome, raised: Sequence[Event]) -> dict[str, Any]:
 def _is_in_home_and_up(
     home: RecordedHome, activity: Activity, moment: float, at_night: bool
 ) -> bool:
-    name = activity.name.lower()
-    if any(word in name for word in OUT_WORDS + SLEEP_WORDS):
+    if is_outing(activity.name) or is_asleep(activity.name):
         return False
     return _in_night(home, moment) == at_night
 
@@ -461,11 +491,7 @@ def evaluate_home(
 
 
 def _signs_while_out(home: RecordedHome) -> SignsWhileOut:
-    outings = [
-        (a.start, a.end)
-        for a in home.activities
-        if any(word in a.name.lower() for word in OUT_WORDS)
-    ]
+    outings = [(a.start, a.end) for a in home.activities if is_outing(a.name)]
     # Not the front door: where it is made from the labels (--front-door-from) it opens
     # inside an outing, and it is her going, not the home by itself.
     doors = {d.id for d in home.config.devices if d.role == "front_door"}

@@ -371,3 +371,35 @@ def test_readings_the_config_does_not_know_are_said_not_left_out_silently(tmp_pa
     assert "devices not in home.yaml, left out: dish_washer 2\n" in ran.stderr
     assert "readings of other homes, left out: h002 2" in ran.stderr
     assert "fridge" not in ran.stderr  # left out as asked: nothing to say
+
+
+def _without_front_door(folder: Path, outing: str) -> Path:
+    """``folder``'s home without its front-door sensor, its outings labelled ``outing``."""
+    without_door = HOME.model_copy(
+        update={"devices": tuple(d for d in HOME.devices if d.role != "front_door")}
+    )
+    (folder / "home.yaml").write_text(without_door.to_yaml(), encoding="utf-8")
+    labels = (folder / "activities.csv").read_text(encoding="utf-8")
+    (folder / "activities.csv").write_text(labels.replace(",Leaving", f",{outing}"), "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("outing", ["leave house", "Leave_House", "leave-house", "Leaving"])
+def test_the_labelled_front_door_is_made_from_outings_however_the_dataset_spells_them(
+    tmp_path, outing
+):
+    """The README's command says `--front-door-from leave-house`; van Kasteren's other
+    houses label it 'leave house', Ordóñez's 'Leaving'."""
+    folder = _without_front_door(recorded(tmp_path / "h", days=2), outing)
+    home = load_home(folder, front_door_from="leave-house")
+    uses = [r.epoch for r in home.readings if r.device == "labelled_front_door"]
+    assert uses == [
+        at(day, hhmm) + s for day in (0, 1) for hhmm in ("15:00", "16:00") for s in (0, 5)
+    ]
+    said = [note for note in home.notes if note.startswith("--front-door-from")]
+    if outing == "Leaving":  # another word for it: the command says which labels
+        assert said == ["--front-door-from 'leave-house': no label so named; made from 'Leaving'"]
+    else:
+        assert said == []
+    with pytest.raises(EvaluationError, match=r"'Shopping' \(its labels: Cooking, Housework"):
+        load_home(folder, front_door_from="Shopping")  # not an outing: no guess
