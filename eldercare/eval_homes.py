@@ -217,6 +217,7 @@ def with_labelled_front_door(home: RecordedHome, activity: str) -> RecordedHome:
     if any(d.role == "front_door" for d in home.config.devices):
         raise EvaluationError(home.folder, "it has a front-door sensor already")
     outings, note = _labelled_outings(home, activity)
+    outings = merged(outings)  # one outing labelled twice is one door opened once
     first = min(a.start for a in home.activities)
     last = max(a.end for a in home.activities)
     door = {"id": LABELLED_FRONT_DOOR, "kind": "door", "role": "front_door", "source": "native"}
@@ -251,6 +252,19 @@ def _labelled_outings(home: RecordedHome, activity: str) -> tuple[list[Activity]
         )
     names = ", ".join(repr(name) for name in sorted({a.name for a in outings}))
     return outings, f"--front-door-from {activity!r}: no label so named; made from {names}"
+
+
+def merged(activities: Iterable[Activity]) -> list[Activity]:
+    """Overlapping labels as one (the first one's name), in order: an outing labelled
+    twice, or in two overlapping pieces, is one outing, its hours and signs counted once."""
+    joined: list[Activity] = []
+    for activity in sorted(activities, key=lambda a: (a.start, a.end)):
+        if joined and activity.start < joined[-1].end:
+            last = joined[-1]
+            joined[-1] = Activity(last.start, max(last.end, activity.end), last.name)
+        else:
+            joined.append(activity)
+    return joined
 
 
 def _door_times(outing: Activity, times: Sequence[float]) -> tuple[float, float]:
@@ -354,6 +368,10 @@ def _is_in_home_and_up(
     home: RecordedHome, activity: Activity, moment: float, at_night: bool
 ) -> bool:
     if is_outing(activity.name) or is_asleep(activity.name):
+        return False
+    # Labels written by hand overlap: the television left on in a label that runs into
+    # her going out. Labelled out is out, whatever else is labelled then.
+    if any(is_outing(a.name) and a.start <= moment < a.end for a in home.activities):
         return False
     return _in_night(home, moment) == at_night
 
@@ -491,7 +509,7 @@ def evaluate_home(
 
 
 def _signs_while_out(home: RecordedHome) -> SignsWhileOut:
-    outings = [(a.start, a.end) for a in home.activities if is_outing(a.name)]
+    outings = [(a.start, a.end) for a in merged(a for a in home.activities if is_outing(a.name))]
     # Not the front door: where it is made from the labels (--front-door-from) it opens
     # inside an outing, and it is her going, not the home by itself.
     doors = {d.id for d in home.config.devices if d.role == "front_door"}

@@ -403,3 +403,33 @@ def test_the_labelled_front_door_is_made_from_outings_however_the_dataset_spells
         assert said == []
     with pytest.raises(EvaluationError, match=r"'Shopping' \(its labels: Cooking, Housework"):
         load_home(folder, front_door_from="Shopping")  # not an outing: no guess
+
+
+def test_labels_that_overlap_an_outing_neither_inject_a_collapse_nor_count_it_twice(tmp_path):
+    """Labels written by hand overlap: the television labelled on until 16:00 while she
+    is labelled out from 15:00, and one outing labelled twice. No collapse is injected
+    while she is out; her hours out, their signs and the made-up door count once."""
+    folder = recorded(tmp_path / "h", days=3)
+    stream = [r for day in range(3) for r in ordinary_day(day, out=("15:00", "16:00"))]
+    stream += [r for day in range(3) for r in motion(at(day, "15:30"))]  # a PIR by itself
+    write_jsonl(sorted(stream, key=lambda r: r.epoch), folder / "readings.jsonl")
+    with (folder / "activities.csv").open("a", encoding="utf-8") as labels:
+        for day in range(3):
+            labels.write(f"{_iso(at(day, '14:00'))},{_iso(at(day, '16:00'))},Spare_Time/TV\n")
+            labels.write(f"{_iso(at(day, '15:00'))},{_iso(at(day, '16:00'))},Leaving\n")
+    home = load_home(folder)
+    moments = injection_moments(home, 40, seed=1)
+    assert len(moments) == 40
+    assert not [
+        m for m, _ in moments for day in range(3) if at(day, "15:00") <= m < at(day, "16:00")
+    ]
+    result = evaluate_homes([folder], injections=2, signs_while_out=True)["homes"][0]
+    assert result["signs_while_out"]["hours_out"] == 3 * (60 - 20) / 60  # 10 min each end
+    assert result["signs_while_out"]["by_device"] == {"pir": 6}  # 3 triggers: on and off
+    _without_front_door(folder, "Leaving")
+    door = [
+        r
+        for r in load_home(folder, front_door_from="Leaving").readings
+        if r.device == "labelled_front_door"
+    ]
+    assert len(door) == 3 * 4  # out and in, each open and shut, once a day
