@@ -95,6 +95,14 @@ class EvaluationError(Exception):
         super().__init__(f"{self.folder}: {reason}")
 
 
+class NoHomeEvaluated(EvaluationError):
+    """Not one of the homes asked for could be evaluated; ``errors`` says why, each."""
+
+    def __init__(self, errors: Sequence[Mapping[str, str]]):
+        super().__init__(errors[0]["folder"], errors[0]["reason"])
+        self.errors = list(errors)
+
+
 @dataclass(frozen=True)
 class Activity:
     start: float
@@ -550,13 +558,17 @@ def evaluate_homes(
         except EvaluationError as exc:
             errors.append({"folder": exc.folder, "reason": exc.reason})
             continue
+        try:
+            results.append(
+                evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out, at_night)
+            )
+        except AnalyticsError as exc:  # its thresholds in home.yaml, say: not the others'
+            errors.append({"folder": home.folder, "reason": str(exc)})
+            continue
         for note in home.notes if on_note else ():
             on_note(home.folder, note)
-        results.append(
-            evaluate_home(home, injections, seed, horizon_h * HOUR, signs_while_out, at_night)
-        )
     if not results and errors:
-        raise EvaluationError(errors[0]["folder"], errors[0]["reason"])
+        raise NoHomeEvaluated(errors)
     return {
         "seed": seed,
         "horizon_h": horizon_h,
@@ -712,6 +724,10 @@ def run(args: argparse.Namespace) -> int:
             at_night=args.at_night,
             on_note=lambda folder, note: notes.append(f"{folder}: {note}"),
         )
+    except NoHomeEvaluated as exc:
+        for error in exc.errors:
+            print(f"eldercare eval homes: {error['folder']}: {error['reason']}", file=sys.stderr)
+        return 2
     except (EvaluationError, AnalyticsError) as exc:
         print(f"eldercare eval homes: {exc}", file=sys.stderr)
         return 2

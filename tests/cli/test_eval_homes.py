@@ -433,3 +433,31 @@ def test_labels_that_overlap_an_outing_neither_inject_a_collapse_nor_count_it_tw
         if r.device == "labelled_front_door"
     ]
     assert len(door) == 3 * 4  # out and in, each open and shut, once a day
+
+
+def test_a_home_whose_detector_settings_are_refused_does_not_cost_the_others_theirs(tmp_path):
+    """Settings in one home.yaml the detectors refuse: that home is an error with the
+    reason, the others are evaluated; where none can be, every folder's reason is said."""
+    good = recorded(tmp_path / "good", days=2)
+    bad = recorded(tmp_path / "bad", days=2)
+    config = HOME.model_copy(update={"thresholds": {"no_activity": {"factor": -1}}})
+    (bad / "home.yaml").write_text(config.to_yaml(), encoding="utf-8")
+    ran = subprocess.run(
+        [*EVAL_HOMES, str(bad), str(good), "--injections", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 1, ran.stderr
+    report = json.loads(ran.stdout)
+    assert [h["folder"] for h in report["homes"]] == [str(good)]
+    [error] = report["errors"]
+    assert error["folder"] == str(bad) and "thresholds.no_activity: factor" in error["reason"]
+    ran = subprocess.run(
+        [*EVAL_HOMES, str(bad), str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 2
+    assert f"{bad}: " in ran.stderr and f"{tmp_path / 'nowhere'}: not a folder" in ran.stderr
