@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -20,12 +21,20 @@ from eldercare.eval_homes import (
 )
 from tests.analytics.activity.activity_support import HOME, TZ, at, door, motion, ordinary_day
 
-# The shared folder beside the checkout (or beside the folder of worktrees it sits in).
+# Where ELDERCARE_SHARED_DATA says (a git worktree elsewhere), or the shared folder beside
+# the checkout (or beside the folder of worktrees it sits in).
 REAL_HOMES = next(
     (
-        folder / "shared" / "data" / "realhomes"
-        for folder in Path(__file__).resolve().parents[3:5]
-        if (folder / "shared" / "data" / "realhomes").is_dir()
+        folder / "realhomes"
+        for folder in (
+            *(
+                [Path(os.environ["ELDERCARE_SHARED_DATA"])]
+                if "ELDERCARE_SHARED_DATA" in os.environ
+                else []
+            ),
+            *(parent / "shared" / "data" for parent in Path(__file__).resolve().parents[3:5]),
+        )
+        if (folder / "realhomes").is_dir()
     ),
     Path(__file__).resolve().parents[3] / "shared" / "data" / "realhomes",
 )
