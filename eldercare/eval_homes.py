@@ -21,8 +21,10 @@ home's config (over what its home.yaml says): how a limit trades false alarms fo
 ``--front-door-from leave-house`` gives a home without a front-door sensor one made from
 its labels (opened and shut as each such activity begins and ends, where the home's own
 sensors say she left and came back), over the labelled span only: the same life as a home
-with a front door would see it. ``--signs-while-out`` plays, into each collapse's silence,
-what the home's sensors recorded while she was labelled out (:mod:`eldercare.signs_while_out`):
+with a front door would see it (``leave-house`` finds 'leave house' too, and a dataset's
+other word for an outing, 'Leaving', where no label is so named). ``--signs-while-out``
+plays, into each collapse's silence, what the home's sensors recorded while she was
+labelled out (:mod:`eldercare.signs_while_out`):
 a collapse in a home whose sensors are not silent when nobody moves.
 
 Each home gets its own random moments, drawn with ``--seed`` and the home's id, so a run is
