@@ -32,15 +32,23 @@ from .views import alert_document
 HOME_OFFLINE = "home_offline"
 
 
+# What a clear's evidence says ended the condition that a page words (api/static format.js):
+# which device and what kind of sign (a door, movement, steps) ended a fall, so that a
+# dispatcher can judge whether it was her getting up or someone coming in.
+CLEARED_BY = ("recovered_by", "metric")
+
+
 def note_clear(alert: Alert, cleared: EventRow | None) -> dict[str, Any]:
     """The history detail of a clear, and what it leaves on ``alert``: a clear an announced
     absence made (analytics' ``absence_since``: its evidence has ``away_until``) means she
     is away, not back nor better. Its ``away_until`` goes in the history and, as
     ``ended_by_absence``, in the alert's evidence, so that lists tell without its history
-    (a reactivation replaces the evidence)."""
-    away_until = ((cleared.evidence if cleared is not None else None) or {}).get("away_until")
+    (a reactivation replaces the evidence). Otherwise what ended it, where the clear says
+    (``CLEARED_BY``)."""
+    evidence = (cleared.evidence if cleared is not None else None) or {}
+    away_until = evidence.get("away_until")
     if not away_until:
-        return {}
+        return {key: evidence[key] for key in CLEARED_BY if isinstance(evidence.get(key), str)}
     alert.evidence = {**(alert.evidence or {}), "ended_by_absence": away_until}
     return {"away_until": away_until}
 

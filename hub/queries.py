@@ -31,15 +31,11 @@ AlertState = Literal[
 SEVERITY_ORDER = case(
     {"critical": 0, "major": 1, "minor": 2, "warning": 3}, value=Alert.severity, else_=4
 )
-# What needs a person first: nobody has acknowledged it and it is still going on; then
-# nobody has acknowledged it though it has cleared (a fall she got up from still needs a
-# call); then what someone is handling.
-NEED_ORDER = case(
-    (Alert.acknowledged.is_(False) & Alert.active.is_(True), 0),
-    (Alert.acknowledged.is_(False), 1),
-    (Alert.active.is_(True), 2),
-    else_=3,
-)
+# What needs a person first: what nobody has acknowledged, the most severe first (a critical
+# fall that has cleared still needs a call before a minor overdue visit does); of one
+# severity, what is still going on before what has cleared; then what someone is handling,
+# in the same order.
+NEED_ORDER = (Alert.acknowledged.is_(True), SEVERITY_ORDER, Alert.active.is_(False))
 
 
 # -- scope -----------------------------------------------------------------------------------
@@ -134,7 +130,7 @@ def alerts_page(
     if until is not None:
         query = query.where(Alert.raised_at < until)
     query = _in_state(query, state).order_by(
-        Alert.resolved_at.is_not(None), NEED_ORDER, SEVERITY_ORDER, Alert.raised_at.desc()
+        Alert.resolved_at.is_not(None), *NEED_ORDER, Alert.raised_at.desc()
     )
     return [(alert, home) for alert, home in session.execute(query.limit(limit).offset(offset))]
 

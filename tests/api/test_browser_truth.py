@@ -1,8 +1,9 @@
 """What the pages promise is true, in a real Chromium against a real hub.
 
 A home that never reported is not "fine" on the console's overview nor in the family app; the
-queue puts an active fall above a cleared one (which stays, worded as still needing an
-acknowledgement); the family calls the station from the app and reads an alert's story; a
+queue puts an unacknowledged fall above a minor alert and an active fall above a cleared
+one (which stays, worded as still needing an acknowledgement and as what ended it, never as
+"recovered"); an SOS not pressed again is not "recovered" on either page; the family calls the station from the app and reads an alert's story; a
 fall without accelerometer data asks for no window; the queue works from the keyboard; a case
 is closed only with an outcome chosen, and can be reopened.
 """
@@ -63,29 +64,84 @@ async def test_the_queue_puts_an_active_fall_above_a_cleared_one(mosquitto, tmp_
         desk = await browser.new_page(viewport=DESK)
         await log_in(desk, hub.url, DISPATCHER)
         await live(desk)
-        # The active fall first, then a newer one she got up from: newest-first would put the
-        # cleared fall on top.
-        await publish(mosquitto, [event_message("fall", seq=1, home="h002")])
-        await until(lambda: hub.hub.ingestor.counts.events == 1, what="the first fall")
+        # A minor alert still going on, the active fall, then a newer fall after which a door
+        # opened: newest-first would put the cleared fall on top, going-on-first the minor.
+        await publish(
+            mosquitto,
+            [
+                event_message("no_activity", seq=1, home="h002", severity="minor"),
+                event_message("fall", seq=2, home="h002"),
+            ],
+        )
+        await until(lambda: hub.hub.ingestor.counts.events == 2, what="the first alerts")
+        door = {"recovered_by": "front_door", "metric": "contact"}
         await publish(
             mosquitto,
             [
                 event_message("fall", seq=1, home="h001"),
-                event_message("fall", "cleared", seq=2, home="h001"),
+                event_message("fall", "cleared", seq=2, home="h001", evidence=door),
             ],
         )
         items = desk.get_by_test_id("alert-item")
-        await expect(items).to_have_count(2, timeout=TIMEOUT)
+        await expect(items).to_have_count(3, timeout=TIMEOUT)
         await expect(items.nth(1)).to_have_attribute(
             "data-state", "cleared_unacknowledged", timeout=TIMEOUT
         )
         await expect(items.nth(0)).to_have_attribute("data-state", "active_unacknowledged")
-        # Still there, and worded as needing a person, not as finished.
-        await expect(items.nth(1).get_by_test_id("alert-state")).to_have_text("已恢复 · 待受理")
+        await expect(items.nth(0)).to_have_attribute("data-kind", "fall")
+        await expect(items.nth(2)).to_have_attribute("data-severity", "minor")
+        # Still there, worded as needing a person and as what ended it: a door opened
+        # after the fall, which may be her or someone coming in, not "recovered".
+        pill = items.nth(1).get_by_test_id("alert-state")
+        await expect(pill).to_have_text("之后有活动 · 待受理")
+        await items.nth(1).click()
+        history = desk.get_by_test_id("history")
+        await expect(history).to_contain_text("之后有活动：门或柜门被打开", timeout=TIMEOUT)
+        await expect(history).not_to_contain_text("恢复")
+        await desk.get_by_test_id("tab-overview").click()
+        tile = desk.locator('[data-testid=resident-tile][data-resident-id="h002"]')
+        await expect(tile).to_have_attribute("data-status", "critical", timeout=TIMEOUT)
+        await expect(tile).to_contain_text("跌倒")
         await desk.reload()  # the hub's own order agrees
+        await live(desk)
         await expect(items.nth(0)).to_have_attribute(
             "data-state", "active_unacknowledged", timeout=TIMEOUT
         )
+        await expect(items.nth(1)).to_have_attribute("data-state", "cleared_unacknowledged")
+        await expect(items.nth(2)).to_have_attribute("data-severity", "minor")
+
+
+async def test_an_sos_not_pressed_again_is_not_recovered_on_either_page(mosquitto, tmp_path):
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        await publish(
+            mosquitto,
+            [
+                event_message("sos", seq=1, evidence={"source": "button"}),
+                event_message("sos", "cleared", seq=2, evidence={"presses": 1}),
+            ],
+        )
+        await until(lambda: hub.hub.ingestor.counts.events == 2, what="the SOS and its end")
+        desk = await browser.new_page(viewport=DESK)
+        await log_in(desk, hub.url, DISPATCHER)
+        await live(desk)
+        item = desk.get_by_test_id("alert-item")
+        await expect(item.get_by_test_id("alert-state")).to_have_text(
+            "未再按键 · 待受理", timeout=TIMEOUT
+        )
+        await item.click()
+        await expect(desk.get_by_test_id("history")).to_contain_text("未再按键", timeout=TIMEOUT)
+
+        phone = await browser.new_page(viewport=PHONE)
+        await log_in(phone, hub.url, FAMILY)
+        await live(phone)
+        alert = phone.get_by_test_id("family-alert").first
+        await expect(alert).to_contain_text("服务站还未响应", timeout=TIMEOUT)
+        await alert.get_by_test_id("family-alert-open").click()
+        story = alert.get_by_test_id("family-alert-history")
+        await expect(story).to_contain_text("未再按键", timeout=TIMEOUT)
+        for untrue in ("恢复", "好转"):
+            await expect(phone.locator("body")).not_to_contain_text(untrue)
 
 
 async def test_the_family_calls_the_station_and_reads_an_alerts_story(mosquitto, tmp_path):

@@ -54,8 +54,9 @@ const state = {
 
 // -- queue ---------------------------------------------------------------------------------
 
-/** What needs a person first (hub/queries.py's order): an active unacknowledged fall above
- * a cleared one, which stays in the queue until someone acknowledges it. */
+/** What needs a person first (hub/queries.py's order, format.js byNeed): an unacknowledged
+ * fall above an overdue visit, cleared or not; an active fall above a cleared one, which
+ * stays in the queue until someone acknowledges it. */
 function sortedAlerts() {
   return [...state.alerts.values()].sort(byNeed);
 }
@@ -83,7 +84,7 @@ function renderQueue() {
         },
           h("span", { class: "item-row" },
             h("span", { class: "item-name" }, alert.resident_name),
-            h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, stateName(alert.state))),
+            h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state" }, stateName(alert.state, alert))),
           h("span", { class: "item-row" },
             h("span", { class: "sev-badge" }, severityName(alert.severity)),
             h("span", { class: "item-kind" }, kindName(alert.kind)),
@@ -409,7 +410,7 @@ function fillAlert() {
       h("span", { class: "sev-badge" }, severityName(alert.severity)),
       h("h2", {}, h("span", { "data-testid": "card-resident" }, alert.resident_name), h("span", { class: "sep" }, " · "),
         h("span", { "data-testid": "card-kind" }, kindName(alert.kind))),
-      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state))),
+      h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state, alert))),
     h("p", { class: "evidence", "data-testid": "evidence" }, evidenceLine(alert)),
     h("p", { class: "meta" },
       h("span", {}, t("card.started", { time: when(started) })), " · ",
@@ -439,7 +440,7 @@ function fillAlert() {
               h("li", { class: `hist hist-${c.action}` },
                 h("time", { datetime: c.at ?? "" }, c.at ? `${when(c.at).replace(hhmm(c.at), hhmmss(c.at))}` : ""),
                 h("span", { class: "hist-actor" }, actorName(c.actor)),
-                h("span", { class: "hist-what" }, historyText(c)))))
+                h("span", { class: "hist-what" }, historyText(c, alert.kind)))))
         : h("p", { class: "empty small" }, t("card.no_history")));
   }
 }
@@ -544,7 +545,7 @@ function fillRecent() {
             h("span", { class: "sev-dot" }), " ",
             h("span", {}, kindName(a.kind)), " ",
             h("span", { class: "muted" }, when(a.raised_at)), " ",
-            h("span", { class: "muted" }, a.outcome ? outcomeName(a.outcome) : stateName(a.state)))))
+            h("span", { class: "muted" }, a.outcome ? outcomeName(a.outcome) : stateName(a.state, a)))))
       : null);
 }
 

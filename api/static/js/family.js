@@ -35,6 +35,7 @@ import { followAway, onAwayFrame, renderAway } from "./family_away.js";
 
 const PICK_KEY = "eldercare.family.resident";
 // Which changes are worth a notification on the phone: not every update or reminder.
+const UNSURE_WHEN_CLEARED = new Set(["sos", "fall"]);
 const NOTIFY_CHANGES = new Set(["raised", "acknowledged", "assigned", "cleared", "resolved"]);
 
 const state = {
@@ -160,7 +161,7 @@ function storyOf(alert) {
     h("h3", { class: "fa-story-title" }, t("family.history_title")),
     detail
       ? h("ol", { class: "fa-history", "data-testid": "family-alert-history" },
-          changes.map((c) => h("li", {}, h("time", { datetime: c.at ?? "" }, when(c.at)), " ", historyText(c))))
+          changes.map((c) => h("li", {}, h("time", { datetime: c.at ?? "" }, when(c.at)), " ", historyText(c, alert.kind))))
       : h("p", { class: "muted" }, t("common.loading")));
 }
 
@@ -179,7 +180,9 @@ function render() {
   } else {
     banner.dataset.status = `alert-${open[0].severity}`;
     const waiting = open.some((a) => !a.acknowledged);
-    const allCleared = open.every((a) => !a.active);
+    // "Better" only where what ended it shows she is better (her heart rate back in range,
+    // home again): an SOS not pressed again, or a fall after which a door opened, is not.
+    const allCleared = open.every((a) => !a.active && !UNSURE_WHEN_CLEARED.has(a.kind));
     // Ended by her announced absence is not "better": she is away, as announced.
     const away = open.filter((a) => awayEnded(a)).length;
     banner.textContent = waiting

@@ -9,16 +9,18 @@ export function severityRank(severity) {
   return SEVERITY_RANK[severity] ?? 4;
 }
 
-/** What needs a person first (as the hub's queue, hub/queries.py): unacknowledged and
- * active, unacknowledged and cleared, acknowledged and active, acknowledged and cleared. */
-export function needRank(alert) {
-  if (alert.resolved) return 4;
-  return (alert.acknowledged ? 2 : 0) + (alert.active ? 0 : 1);
-}
-
-/** The queue's order: need, then severity, then newest. */
+/** What needs a person first (as the hub's queue, hub/queries.py): what nobody has
+ * acknowledged, the most severe first (a critical fall that has cleared still needs a call
+ * before a minor overdue visit does); of one severity, what is still going on before what
+ * has cleared; then newest. What someone is handling comes after, in the same order. */
 export function byNeed(a, b) {
-  return needRank(a) - needRank(b) || severityRank(a.severity) - severityRank(b.severity) || ms(b.raised_at) - ms(a.raised_at);
+  return (
+    Number(!!a.resolved) - Number(!!b.resolved) ||
+    Number(!!a.acknowledged) - Number(!!b.acknowledged) ||
+    severityRank(a.severity) - severityRank(b.severity) ||
+    Number(!a.active) - Number(!b.active) ||
+    ms(b.raised_at) - ms(a.raised_at)
+  );
 }
 
 // -- the homes' clock ----------------------------------------------------------------------
@@ -185,8 +187,20 @@ export function severityName(severity) {
   return named("severity", severity);
 }
 
-export function stateName(state) {
-  return named("state", state);
+/** An alert's state in words. Cleared says what ended it, kind by kind, and claims no more
+ * than that: an SOS that was not pressed again for a while is not "recovered", nor is a
+ * fall after which a door opened (she may have got up, or a neighbour came in). */
+export function stateName(state, alert = null) {
+  if (!alert || !state?.startsWith("cleared_")) return named("state", state);
+  const waiting = t(state === "cleared_unacknowledged" ? "state.needs_ack" : "state.acked");
+  return `${clearedWord(alert)} · ${waiting}`;
+}
+
+/** What ended an alert's condition, in a few words (the alert's kind and evidence). */
+export function clearedWord(alert) {
+  if (alert?.evidence?.ended_by_absence) return t("cleared.away");
+  const word = named("cleared", alert?.kind);
+  return word && word !== alert?.kind ? word : t("cleared.other");
 }
 
 export function outcomeName(outcome) {
@@ -201,13 +215,23 @@ export function actorName(actor) {
   return actor;
 }
 
+/** What ended the condition, as its clear said (hub/alert_case.py note_clear): a fall
+ * ended by activity says which kind of activity, so that a dispatcher can judge whether it
+ * was her. */
+function clearedText(kind, detail) {
+  if (!kind) return t("hist.cleared");
+  const word = clearedWord({ kind });
+  const seen = named("cleared_by", detail.metric);
+  return detail.metric && seen !== detail.metric ? t("hist.cleared_by", { what: word, how: seen }) : word;
+}
+
 /** An outcome-feedback factor: 1.5625 -> "1.56", 3 -> "3". */
 export function factorText(value) {
   return typeof value === "number" && Number.isFinite(value) ? String(Number(value.toFixed(2))) : "?";
 }
 
-/** One line of an alert's history in plain words. */
-export function historyText(change) {
+/** One line of an alert's history in plain words (``kind``: the alert's). */
+export function historyText(change, kind = null) {
   const d = change.detail ?? {};
   switch (change.action) {
     case "raised":
@@ -226,7 +250,8 @@ export function historyText(change) {
       return t("hist.unrelated", { kind: kindName(d.kind) });
     case "cleared":
       // Ended by her announced absence: she is away, not recovered.
-      return d.away_until ? t("hist.cleared_away", { until: awayUntilText(d.away_until) }) : t("hist.cleared");
+      if (d.away_until) return t("hist.cleared_away", { until: awayUntilText(d.away_until) });
+      return clearedText(kind, d);
     case "acknowledged":
       return t("hist.acknowledged");
     case "unacknowledged":
