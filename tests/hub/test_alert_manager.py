@@ -122,6 +122,8 @@ def test_a_fall_the_radar_saw_after_the_band_names_the_radar_and_keeps_the_band_
     assert (updated.alert["device"], updated.alert["device_name"]["zh"]) == (
         "radar_bath", "卫生间的跌倒雷达",
     )  # fmt: skip
+    # The radar's evidence in words: where she lies (its room), not just 跌倒.
+    assert updated.alert["evidence_text"] == {"zh": "在卫生间", "en": "in the bathroom"}
     (fall,) = alerts(store)
     assert fall.device == "radar_bath"
     with store.sessions() as session:
