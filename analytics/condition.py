@@ -59,7 +59,10 @@ class Condition:
         if not (escalated or due or force_update):
             return None
         severity = severity if escalated else self.open.severity
-        self.open = replace(self.open, severity=severity, last_emitted=ts)
+        # Another device's evidence (the radar after the band) is now the condition's: its
+        # clear names that device too.
+        device = self.open.device if device is None else device
+        self.open = replace(self.open, severity=severity, last_emitted=ts, device=device)
         return self._event(ts, "updated", severity, self.open.started, evidence, device)
 
     def end(self, ts: float, evidence: Mapping[str, Any]) -> Event | None:

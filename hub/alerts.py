@@ -322,6 +322,13 @@ class AlertManager:
         if not alert.active:
             alert.active, alert.cleared_at = True, None
             detail["reactivated"] = True
+        if event.device != alert.device:
+            # Another device saw it (the band's impact, then the bathroom radar): the alert
+            # shows the newest evidence, so it names that evidence's device; what the other
+            # one saw stays in the history.
+            detail["device"] = [alert.device, event.device]
+            detail["replaced_evidence"] = dict(alert.evidence or {})
+            alert.device = event.device
         alert.evidence = dict(event.evidence)
         alert.updated_at = now
         self._cases.record(session, alert, actor, "updated", detail)

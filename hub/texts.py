@@ -325,6 +325,11 @@ def evidence_text(
     'impact 4.2 g, lying still for 45 s'
     >>> evidence_text("fall", {"peak_g": 4.2, "still_s": 45})
     '冲击 4.2 g，静止 45 秒'
+    >>> evidence_text("fall", {"source": "radar", "device": "radar_bath", "role": "bathroom"})
+    '在卫生间'
+    >>> evidence_text("fall", {"source": "radar", "role": "bedroom", "suspected_for_s": 60},
+    ...               lang="en")
+    'in the bedroom, a suspected fall for 60 s'
     >>> evidence_text("abnormal_heart_rate", {"heart_rate": 135.0}, lang="en")
     'heart rate 135 bpm'
     >>> evidence_text("no_activity", {"inactive_h": 3.5})
@@ -346,8 +351,10 @@ def evidence_text(
 # Detectors put more in evidence than a message should carry: these are the telling ones.
 _EVIDENCE: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
     "fall": (
+        ("radar_room", "在{v}", "in the {v}"),  # not the detector's: _fall_place
         ("peak_g", "冲击 {v} g", "impact {v} g"),
         ("still_s", "静止 {s}", "lying still for {s}"),
+        ("suspected_for_s", "疑似跌倒已持续 {s}", "a suspected fall for {s}"),
     ),
     "abnormal_heart_rate": (
         ("heart_rate", "心率 {v} 次/分", "heart rate {v} bpm"),
@@ -401,7 +408,17 @@ _VALUE_NAMES: dict[str, dict[str, str]] = {
 _ZH_JOINED = frozenset({"device_offline", "battery_low", "sensor_stuck", "sensor_flapping"})
 
 
+def _fall_place(evidence: Mapping[str, Any], lang: str) -> str | None:
+    """Where she fell, when a radar saw it: the room it watches (its role). A wearable's
+    role is where it is worn, not where she is."""
+    if evidence.get("source") != "radar":
+        return None
+    return ROLE_NAMES.get(str(evidence.get("role")), {}).get(lang)
+
+
 def _evidence_parts(kind: str, evidence: Mapping[str, Any], lang: str) -> list[str]:
+    if kind == "fall" and (room := _fall_place(evidence, lang)):
+        evidence = {**evidence, "radar_room": room}
     parts = []
     for key, zh, en in _EVIDENCE.get(kind, ()):
         value = evidence.get(key)

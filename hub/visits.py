@@ -36,6 +36,9 @@ HOME_VISIT_AFTER_MISSES = 2
 # Outcomes of an alert that mean someone went to see her (contracts.alert.Outcome).
 VISIT_OUTCOMES = frozenset({"visited", "no_answer_visited"})
 DAY_S = 86400.0
+# The visitor of a visit whose visitor was not recorded (an alert closed as visited that
+# nobody was assigned to): the column is required, and no name is better than a wrong one.
+UNKNOWN_VISITOR = ""
 
 
 class VisitError(HubError):
@@ -158,8 +161,13 @@ def record_visit(
 
 
 def record_alert_visit(session: Session, alert: Alert, actor: str, note: str | None) -> None:
-    """An alert resolved as visited: the visit it was, at the resolve, by whoever resolved
-    it (unless a visit was already recorded for this alert, e.g. by the visit form)."""
+    """An alert resolved as visited: the visit it was, at the resolve, recorded by whoever
+    resolved it (unless a visit was already recorded for this alert, e.g. by the visit form).
+
+    The visitor is whom the alert was assigned to: the dispatcher who closes the case at the
+    console did not go. With nobody assigned, who went is not known, and the visit names
+    nobody (an empty ``visitor``; the family app then shows no 探访人) rather than the
+    dispatcher."""
     if session.scalar(select(Visit.id).where(Visit.alert_id == alert.id).limit(1)) is not None:
         return
     home = session.get(Home, alert.home_id)
@@ -167,8 +175,8 @@ def record_alert_visit(session: Session, alert: Alert, actor: str, note: str | N
     assert alert.resolved_at is not None
     # Both outcomes say someone went to her door and saw to her ("no answer" was the phone).
     record_visit(
-        session, home, at=alert.resolved_at, visitor=actor, recorded_by=actor, method="home",
-        reached=True, notes=note, alert_id=alert.id,
+        session, home, at=alert.resolved_at, visitor=alert.assignee or UNKNOWN_VISITOR,
+        recorded_by=actor, method="home", reached=True, notes=note, alert_id=alert.id,
     )  # fmt: skip
 
 

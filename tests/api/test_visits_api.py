@@ -109,14 +109,16 @@ async def test_an_alert_resolved_as_visited_records_a_visit(mosquitto, tmp_path)
     async with served(settings_for(mosquitto, tmp_path)) as hub:
         alerts = await two_stations(hub, mosquitto)
         dispatcher = await hub.client_for(DISPATCHER)
+        assign = {"assignee": "王芳"}  # she goes; the dispatcher closes the case after
+        assert (await dispatcher.post(f"/alerts/{alerts[HOME]}/assign", json=assign)).is_success
         body = {"outcome": "visited", "note": "摔倒后上门查看，无大碍"}
         response = await dispatcher.post(f"/alerts/{alerts[HOME]}/resolve", json=body)
         assert response.json()["outcome"] == "visited"
         (visit,) = (await dispatcher.get("/visits", params={"resident": HOME})).json()
         assert (visit["method"], visit["reached"], visit["visitor"], visit["alert"]) == (
-            "home", True, "张丽", alerts[HOME],
+            "home", True, "王芳", alerts[HOME],
         )  # fmt: skip
-        assert visit["notes"] == "摔倒后上门查看，无大碍"
+        assert (visit["recorded_by"], visit["notes"]) == ("张丽", "摔倒后上门查看，无大碍")
 
 
 async def test_bad_visits_and_plans_are_refused_with_the_reason(mosquitto, tmp_path):

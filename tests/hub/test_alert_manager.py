@@ -48,13 +48,20 @@ def world(tmp_path):
         save_home(session, make_home(), now=clock.now)
     seq = iter(range(1, 10_000))
 
-    def event(kind: str, state: str = "raised", severity: str = "critical", **evidence):
+    def event(
+        kind: str,
+        state: str = "raised",
+        severity: str = "critical",
+        *,
+        on_device: str | None = None,
+        **evidence,
+    ):
         with store.transaction() as session:
             home = session.get(Home, HOME)
             row = EventRow(
                 edge=HOME, seq=next(seq), home_id=HOME, kind=kind, state=state,
                 severity=severity, ts=clock.now, started=clock.now, detector=kind,
-                device=None, evidence=evidence, received_at=clock.now,
+                device=on_device, evidence=evidence, received_at=clock.now,
             )  # fmt: skip
             session.add(row)
             return manager.on_event(session, home, row)
@@ -96,6 +103,39 @@ def test_while_she_is_down_no_activity_joins_the_fall_instead_of_a_second_alert(
     event("no_activity", severity="major", silent_min=130)
     (fall,) = alerts(store)
     assert fall.kind == "fall" and fall.related == ["no_activity"]
+
+
+def test_a_fall_the_radar_saw_after_the_band_names_the_radar_and_keeps_the_band_in_history(
+    world,
+):
+    """One fall, two devices (the bathroom fall of the demo): the band's impact raised it,
+    the bathroom radar's fall updated it. The alert shows the radar's evidence, so it names
+    the radar, not the band; the band's evidence stays in the update's history row."""
+    store, clock, _manager, event = world
+    band = {"source": "accelerometer", "placement": "wrist", "peak_g": 4.9, "still_s": 8.5}
+    (raised,) = event("fall", on_device="band", **band)
+    assert (raised.alert["device"], raised.alert["device_name"]["zh"]) == ("band", "智能手环")
+    clock.now += 30
+    radar = {"source": "radar", "device": "radar_bath", "role": "bathroom"}
+    (updated,) = event("fall", "updated", on_device="radar_bath", **radar)
+    assert updated.alert["evidence"] == radar
+    assert (updated.alert["device"], updated.alert["device_name"]["zh"]) == (
+        "radar_bath", "卫生间的跌倒雷达",
+    )  # fmt: skip
+    # The radar's evidence in words: where she lies (its room), not just 跌倒.
+    assert updated.alert["evidence_text"] == {"zh": "在卫生间", "en": "in the bathroom"}
+    (fall,) = alerts(store)
+    assert fall.device == "radar_bath"
+    with store.sessions() as session:
+        change = session.scalars(select(AlertChange).where(AlertChange.action == "updated")).one()
+    assert change.detail == {"device": ["band", "radar_bath"], "replaced_evidence": band}
+    clock.now += 30  # the same radar again: nothing more to say of the device
+    event("fall", "updated", on_device="radar_bath", **radar)
+    with store.sessions() as session:
+        details = session.scalars(
+            select(AlertChange.detail).where(AlertChange.action == "updated")
+        ).all()
+    assert details[1] == {}
 
 
 def test_escalation_repeats_until_acknowledged_and_the_home_is_told(world):

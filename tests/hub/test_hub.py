@@ -75,7 +75,7 @@ async def test_a_simulated_fall_becomes_an_alert_in_rest_and_on_the_websocket(
         ]
         assert queue[0]["evidence"]["source"] == "radar" and queue[0]["device"] == "radar_bath"
         # The evidence in words, as the SMS says it, for the pages to show.
-        assert queue[0]["evidence_text"] == {"zh": "跌倒", "en": "Fall"}
+        assert queue[0]["evidence_text"] == {"zh": "在卫生间", "en": "in the bathroom"}
         # The station's DingTalk group is told at once (critical), in Chinese.
         (request,) = await until(lambda: http_receiver.requests, what="the station's message")
         assert "跌倒" in json.dumps(request.body, ensure_ascii=False)

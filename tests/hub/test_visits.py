@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hub.absences import announce
 from hub.alerts import AlertManager
 from hub.registry import save_home, save_station
-from hub.schema import Alert, AlertChange, Home, Visit, VisitTier
+from hub.schema import Alert, AlertChange, EventRow, Home, Visit, VisitTier
 from hub.store import Store
 from hub.visit_watch import VISIT_OVERDUE, overdue, resolve_on_visit
 from hub.visits import (
@@ -177,14 +177,41 @@ def test_an_alert_resolved_as_visited_records_a_home_visit(world):
         manager.resolve(session, alert_id, "visited", "张丽", "到家看过，一切正常")
     with store.sessions() as session:
         (row,) = session.scalars(select(Visit).where(Visit.home_id == "h002")).all()
+        # Nobody was assigned: who went is not known, and the dispatcher is not named.
         assert (row.method, row.reached, row.visitor, row.notes, row.alert_id) == (
-            "home", True, "张丽", "到家看过，一切正常", alert_id,
+            "home", True, "", "到家看过，一切正常", alert_id,
         )  # fmt: skip
+        assert row.recorded_by == "张丽"
         actions = session.scalars(
             select(AlertChange.action).where(AlertChange.alert_id == alert_id)
         ).all()
         assert "resolved" in actions
     assert due_of(store, "h002").due_day == date(2026, 3, 10)  # visited Tuesday: next Tuesday
+
+
+def test_an_sos_closed_as_no_answer_visited_names_its_assignee_as_the_visitor(world):
+    """The demo's SOS: assigned to 王芳, closed by the dispatcher 张丽 as 电话未接通，已上门探访.
+    王芳 went; 张丽 only recorded it (the family read 探访人：张丽)."""
+    store, clock, manager = world
+    with store.transaction() as session:
+        sos = EventRow(
+            edge=HOME, seq=1, home_id=HOME, kind="sos", state="raised", severity="critical",
+            ts=clock.now, started=clock.now, detector="sos", device="sos_bed",
+            evidence={"source": "button"}, received_at=clock.now,
+        )  # fmt: skip
+        session.add(sos)
+        (raised,) = manager.on_event(session, session.get(Home, HOME), sos)
+        alert_id = raised.alert["id"]
+        manager.acknowledge(session, alert_id, "张丽")
+        manager.assign(session, alert_id, "王芳", "张丽")
+    clock.now += 1800
+    with store.transaction() as session:
+        manager.resolve(session, alert_id, "no_answer_visited", "张丽", "上门后老人说误按")
+    with store.sessions() as session:
+        (row,) = session.scalars(select(Visit).where(Visit.alert_id == alert_id)).all()
+    assert (row.visitor, row.recorded_by, row.method, row.reached, row.notes) == (
+        "王芳", "张丽", "home", True, "上门后老人说误按",
+    )  # fmt: skip
 
 
 def test_a_visit_with_an_unknown_method_or_check_is_refused_with_the_reason(world):

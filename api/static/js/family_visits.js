@@ -46,7 +46,8 @@ function visitItem(visit) {
       h("strong", {}, named("method", visit.method)),
       h("span", { class: `pill ${visit.reached ? "visit-reached" : "visit-missed"}` },
         t(visit.reached ? "visits.reached" : "visits.not_reached"))),
-    h("div", { class: "muted small" }, [when(visit.at), t("visits.by", { name: visit.visitor })].filter(Boolean).join(" · ")),
+    // No visitor: an alert closed as visited that nobody was assigned to (who went is unknown).
+    h("div", { class: "muted small" }, [when(visit.at), visit.visitor ? t("visits.by", { name: visit.visitor }) : null].filter(Boolean).join(" · ")),
     checks.length ? h("div", { class: "small", "data-testid": "family-visit-checks" }, checks.join(" · ")) : null,
     visit.notes ? h("div", { class: "small" }, visit.notes) : null,
     visit.follow_up ? h("div", { class: "small" }, t("visits.follow_up", { text: visit.follow_up })) : null);

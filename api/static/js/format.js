@@ -242,6 +242,8 @@ export function historyText(change, kind = null) {
         words.push(t("hist.updated_severity", { severity: severityName(d.severity[1]) }));
       }
       if (d.reactivated) words.push(t("hist.reactivated"));
+      // The alert now names that device; what the first one saw is d.replaced_evidence.
+      if (Array.isArray(d.device)) words.push(t("hist.updated_device"));
       return words.length ? words.join(t("ev.sep")) : t("hist.updated");
     }
     case "related":

@@ -77,6 +77,20 @@ def test_radar_fall_is_raised_at_once_and_clears_when_the_resident_is_up_again()
     assert [(e.kind, e.state) for e in cleared] == [("fall", "cleared")]
 
 
+def test_a_fall_the_bracelet_flagged_then_the_radar_saw_names_the_radar_from_then_on():
+    """One fall, two devices: each event names the device whose evidence it carries, and
+    the clear the device the case last named (not the bracelet's of the raise)."""
+    monitor = HomeMonitor(home(), detectors=[FallEventDetector])
+    events = monitor.feed(at(0, "bracelet", "fall_state", "fall"))
+    events += monitor.feed(at(20, "radar_bath", "fall_state", "fall"))
+    events += monitor.feed(at(240, "front_door", "contact", "open"))
+    assert [(e.state, e.device, e.evidence.get("source")) for e in events] == [
+        ("raised", "bracelet", "device_flag"),
+        ("updated", "radar_bath", "radar"),
+        ("cleared", "radar_bath", None),
+    ]
+
+
 def test_radar_maybe_fall_becomes_a_fall_only_when_it_persists():
     monitor = HomeMonitor(home(), detectors=[FallEventDetector])
     assert monitor.feed(at(0, "radar_bath", "fall_state", "suspected")) == []
