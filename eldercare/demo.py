@@ -211,8 +211,9 @@ async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
                 allow_weak_passwords=True,
             )
             floor = resident_configs(args.seed)  # the institution's beds
-            _register(settings.database, homes, floor)
             start, streams = _simulate(homes, args)
+            # The seeded past is over before the simulated day begins.
+            _register(settings.database, homes, floor, before=start.timestamp())
             streams += floor_streams(floor, start, args.days, args.seed, prefix=PREFIX,
                                      zigbee_base=ZIGBEE_BASE)  # fmt: skip
             seed_care(settings.database, homes, STATION, start.timestamp())  # visits, orders
@@ -287,7 +288,9 @@ async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
     return 0
 
 
-def _register(database: str, homes: list[HomeConfig], floor: list[HomeConfig]) -> None:
+def _register(
+    database: str, homes: list[HomeConfig], floor: list[HomeConfig], *, before: float
+) -> None:
     from eldercare.demo_reports import seed_reports
     from hub.accounts import save_user
     from hub.registry import save_home, save_station
@@ -311,7 +314,7 @@ def _register(database: str, homes: list[HomeConfig], floor: list[HomeConfig]) -
                     residents=[homes[0].home] if role == "family" else [],
                 )
             seed_reports(session, STATION, [h.home for h in homes], password=PASSWORD,
-                         now=time.time())  # fmt: skip
+                         before=before)  # fmt: skip
     finally:
         store.close()
 
