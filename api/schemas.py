@@ -229,6 +229,12 @@ class WellbeingPublic(BaseModel):
         "in its zone: 'updated at' on the pages",
     )
     gateway: str = Field(description="online | offline | unknown (never heard from)")
+    alerts_today: int = Field(
+        default=0,
+        description="her alerts that began today (since the home's midnight), open or "
+        "closed: the family app says all is well today only with none",
+    )
+    alerts_today_open: int = Field(default=0, description="of those, the ones not resolved")
     devices: int
     silent: list[SilentDevice] = Field(description="devices offline or never reported")
 

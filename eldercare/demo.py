@@ -23,7 +23,7 @@ import tempfile
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -211,8 +211,9 @@ async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
                 allow_weak_passwords=True,
             )
             floor = resident_configs(args.seed)  # the institution's beds
-            _register(settings.database, homes, floor)
             start, streams = _simulate(homes, args)
+            # The seeded past is over before the simulated day begins.
+            _register(settings.database, homes, floor, before=start.timestamp())
             streams += floor_streams(floor, start, args.days, args.seed, prefix=PREFIX,
                                      zigbee_base=ZIGBEE_BASE)  # fmt: skip
             seed_care(settings.database, homes, STATION, start.timestamp())  # visits, orders
@@ -250,7 +251,7 @@ async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
                 await hub.connected.wait()
                 background = [
                     tasks.create_task(edges.run(), name="edges"),
-                    tasks.create_task(_print_alerts(hub), name="terminal"),
+                    tasks.create_task(_print_alerts(hub, now, homes[0].tz), name="terminal"),
                 ]
                 _introduce(homes, hub_url, args)
                 simulation = tasks.create_task(
@@ -287,7 +288,9 @@ async def _demo(args: argparse.Namespace, stop: _Stop) -> int:
     return 0
 
 
-def _register(database: str, homes: list[HomeConfig], floor: list[HomeConfig]) -> None:
+def _register(
+    database: str, homes: list[HomeConfig], floor: list[HomeConfig], *, before: float
+) -> None:
     from eldercare.demo_reports import seed_reports
     from hub.accounts import save_user
     from hub.registry import save_home, save_station
@@ -311,7 +314,7 @@ def _register(database: str, homes: list[HomeConfig], floor: list[HomeConfig]) -
                     residents=[homes[0].home] if role == "family" else [],
                 )
             seed_reports(session, STATION, [h.home for h in homes], password=PASSWORD,
-                         now=time.time())  # fmt: skip
+                         before=before)  # fmt: skip
     finally:
         store.close()
 
@@ -394,6 +397,19 @@ class SimulatedClock:
         due = max((ts - self._origin) / self._speed, ts - self._wall)
         return max(0.0, due - (time.monotonic() - self._anchor))
 
+    def at(self, wall: float) -> float:
+        """The clock's time when the wall clock read ``wall`` (epoch seconds, since the
+        clock started): what a change stamped with the wall clock happened at, on this one.
+
+        >>> from datetime import UTC
+        >>> clock = SimulatedClock(datetime.fromtimestamp(time.time() - 3600, UTC), 300)
+        >>> abs(clock.at(time.time()) - clock()) < 5  # now, on both
+        True
+        """
+        elapsed = wall - self._wall
+        moment = min(self._origin + elapsed * self._speed, wall)
+        return moment if self._stopped_at is None else min(moment, self._stopped_at)
+
     def stop(self) -> None:
         self._stopped_at = self()
 
@@ -419,20 +435,40 @@ def _introduce(homes: list[HomeConfig], url: str, args: argparse.Namespace) -> N
     )
 
 
-async def _print_alerts(hub) -> None:  # type: ignore[no-untyped-def]
-    """Every alert change the hub publishes, as one terminal line."""
+async def _print_alerts(hub, clock: SimulatedClock, tz: tzinfo) -> None:  # type: ignore[no-untyped-def]
+    """Every alert change the hub publishes, as one terminal line, at the time it happened:
+    a raised alert's when its condition began (as the pages' "发生于"), anything else's
+    (acknowledged, resolved, ...) the demo's clock as the hub published the change."""
     async with hub.feed.subscribe() as feed:
         async for message in feed:
             if message.type != "alert":
                 continue
             change, alert = message.payload["change"], message.payload["alert"]
-            mark = SEVERITY_MARK.get(alert["severity"], "   ")
-            started = (alert["started"] or "")[11:16]
-            print(
-                f"{started} {mark} {alert['home']} {alert['resident_name']}: {alert['kind']} "
-                f"{change} ({alert['severity']}) by {message.payload['actor']}",
-                flush=True,
-            )
+            when = clock.at(message.at)  # the feed stamps its messages with the wall clock
+            print(_alert_line(change, alert, message.payload["actor"], when, tz), flush=True)
+
+
+def _alert_line(change: str, alert: dict[str, Any], actor: str, now: float, tz: tzinfo) -> str:
+    """One terminal line of an alert change; ``now`` the demo's clock as it came.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> alert = {"severity": "critical", "home": "h001", "resident_name": "杨国华",
+    ...          "kind": "sos", "started": "2026-12-07T06:25:03+08:00"}
+    >>> now = datetime(2026, 12, 7, 13, 35, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    >>> _alert_line("raised", alert, "edge:h001", now, ZoneInfo("Asia/Shanghai"))
+    '06:25 !!! h001 杨国华: sos raised (critical) by edge:h001'
+    >>> _alert_line("acknowledged", alert, "张丽", now, ZoneInfo("Asia/Shanghai"))
+    '13:35 !!! h001 杨国华: sos acknowledged (critical) by 张丽'
+    """
+    mark = SEVERITY_MARK.get(alert["severity"], "   ")
+    if change == "raised" and alert.get("started"):
+        at = alert["started"][11:16]
+    else:
+        at = datetime.fromtimestamp(now, tz).strftime("%H:%M")
+    return (
+        f"{at} {mark} {alert['home']} {alert['resident_name']}: {alert['kind']} "
+        f"{change} ({alert['severity']}) by {actor}"
+    )
 
 
 __all__ = ["add_arguments", "run"]

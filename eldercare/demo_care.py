@@ -1,12 +1,16 @@
 """The demo's care operations (#16): the station's visit tiers, service types and providers,
 a visit plan for every home (one due today, one overdue, one not reached by phone twice, one
-visited recently), and a few service orders in different states, with their histories.
+visited recently), and a few service orders in different states, with their histories: all
+of it before the simulated day begins, and open orders only for times still to come.
 
 Written straight into the store before the hub starts, as eldercare/demo.py registers the
 homes; the hub's own loop then raises the overdue visit's alert.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from contracts.home import HomeConfig
 from hub import service_orders, visits
@@ -96,20 +100,29 @@ def _plan(session, home: Home, tiers: list[VisitTier], index: int, now: float) -
 
 
 def _orders(session, home: Home, types, providers, now: float) -> None:  # type: ignore[no-untyped-def]
-    """A lunch ordered by the son this morning, a cleaning on its way, yesterday's bath done
-    and rated."""
+    """A lunch the son ordered last night for tomorrow, a cleaning for tomorrow morning
+    with its provider named, yesterday's bath done and rated.
+
+    ``now`` is the start of the simulated day (06:00), and its clock runs on to the present:
+    every change is in the past of the whole run, and each open order's state stays true
+    all day (the first wanted time is tomorrow 09:00): no "on the way" at 06:30 still so at
+    13:30. Tomorrow is the simulated day's, which is never before the real today."""
     son, desk = "李明", "张丽"
+    zone = ZoneInfo(home.timezone)
+    day = datetime.fromtimestamp(now, zone).date() + timedelta(days=1)
+    tomorrow = datetime.combine(day, time(0), zone).timestamp()
     lunch = service_orders.place_order(session, home, type_id=types["meal"].id,
-                                       wanted_at=now + 3 * 3600, notes="少盐，软一点",
-                                       actor=son, now=now - 1800)  # fmt: skip
+                                       wanted_at=tomorrow + 11.5 * 3600, notes="少盐，软一点",
+                                       actor=son, now=now - 9 * 3600)  # fmt: skip
     assert lunch.order["state"] == "requested"
     clean = service_orders.place_order(session, home, type_id=types["clean"].id,
-                                       wanted_at=now + 1800, notes="厨房和卫生间",
-                                       actor=desk, now=now - 2 * 3600)  # fmt: skip
-    steps = [("accepted", None), ("assigned", providers[1].id), ("on_the_way", None)]
+                                       wanted_at=tomorrow + 9 * 3600, notes="厨房和卫生间",
+                                       actor=desk, now=now - 14 * 3600)  # fmt: skip
+    steps = [("accepted", None), ("assigned", providers[1].id)]
     for n, (to, provider) in enumerate(steps):
+        at = now - 13 * 3600 + n * 600  # yesterday 17:00 and 17:10
         service_orders.change_state(session, clean.order["id"], to, actor=desk, staff=True,
-                                    now=now - 3600 + n * 600, provider_id=provider)  # fmt: skip
+                                    now=at, provider_id=provider)  # fmt: skip
     bath = service_orders.place_order(session, home, type_id=types["bath"].id,
                                       wanted_at=now - DAY + 3600, notes=None, actor=son,
                                       now=now - 1.5 * DAY)  # fmt: skip

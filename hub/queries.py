@@ -28,6 +28,7 @@ from .schema import Alert, AlertChange, Delivery, Device, EventRow, Home, Readin
 AlertState = Literal[
     "open", "active", "cleared", "acknowledged", "unacknowledged", "resolved", "all"
 ]
+AlertOrder = Literal["need", "newest"]
 SEVERITY_ORDER = case(
     {"critical": 0, "major": 1, "minor": 2, "warning": 3}, value=Alert.severity, else_=4
 )
@@ -98,10 +99,12 @@ def alerts_page(
     until: float | None = None,
     limit: int = 200,
     offset: int = 0,
+    order: AlertOrder = "need",
 ) -> list[tuple[Alert, Home]]:
     """Open alerts first; among them unacknowledged and active, unacknowledged and cleared,
     acknowledged and active, acknowledged and cleared; then by severity (critical first),
-    then newest first.
+    then newest first. ``order="newest"``: by when each began (``started``), newest first,
+    whatever its state (a family's past alerts).
 
     A station's alerts are those of its homes now, not those it had when they were raised
     (``Alert.station_id``): a resident who moves takes her alerts to the new station's
@@ -129,9 +132,12 @@ def alerts_page(
         query = query.where(Alert.raised_at >= since)
     if until is not None:
         query = query.where(Alert.raised_at < until)
-    query = _in_state(query, state).order_by(
-        Alert.resolved_at.is_not(None), *NEED_ORDER, Alert.raised_at.desc()
-    )
+    if order == "newest":
+        query = _in_state(query, state).order_by(Alert.started.desc(), Alert.id.desc())
+    else:
+        query = _in_state(query, state).order_by(
+            Alert.resolved_at.is_not(None), *NEED_ORDER, Alert.raised_at.desc()
+        )
     return [(alert, home) for alert, home in session.execute(query.limit(limit).offset(offset))]
 
 

@@ -26,6 +26,11 @@ Open alerts are told by the pages beside this (they are the station's cases, not
 reading of the sensors). Pure of the wall clock: ``now`` is given, so the demo's simulated
 day and the tests decide what "today" is.
 
+Beside the state, the evidence of today's cases: ``alerts_today`` (hers that began since the
+home's midnight, open or closed) and ``alerts_today_open``. The family app says "all is well
+today" only for ``fine`` with no alert today; a day with an SOS the station has closed since
+is "today N alerts, all closed" (api/static/js/wellbeing.js, familyBanner).
+
 >>> facts = HomeFacts(gateway="unknown", gateway_since=None, devices=(
 ...     DeviceFact("band", "bracelet", "wrist", last_seen=None, offline=False),),
 ...     last_activity=None, hospital_since=None)
@@ -136,6 +141,15 @@ def _last_activity(session: Session, home_id: str, metrics: tuple[str, ...]) -> 
     )
 
 
+def _alerts_since(session: Session, home_id: str, since: float) -> list[float | None]:
+    """When each of her cases that began at or after ``since`` was resolved (None: open)."""
+    return list(
+        session.scalars(
+            select(Alert.resolved_at).where(Alert.home_id == home_id, Alert.started >= since)
+        )
+    )
+
+
 def wellbeing(session: Session, home: Home, now: float) -> dict[str, Any]:
     """The resident's state with its evidence, as the API shows it (times in the home's
     zone)."""
@@ -143,6 +157,7 @@ def wellbeing(session: Session, home: Home, now: float) -> dict[str, Any]:
     midnight = datetime.combine(datetime.fromtimestamp(now, tz).date(), time(0), tz).timestamp()
     facts = home_facts(session, home, now)
     found = assess(facts, midnight=midnight)
+    today = _alerts_since(session, home.id, midnight)
     at = lambda epoch: local_time(epoch, tz)  # noqa: E731
     return {
         "state": found.state,
@@ -150,6 +165,8 @@ def wellbeing(session: Session, home: Home, now: float) -> dict[str, Any]:
         "until": at(facts.away[1]) if facts.away is not None else None,
         "last_activity": at(facts.last_activity),
         "gateway": facts.gateway,
+        "alerts_today": len(today),
+        "alerts_today_open": sum(1 for resolved in today if resolved is None),
         "devices": len(facts.devices),
         "silent": [
             {"id": d.id, "kind": d.kind, "role": d.role, "last_seen": at(d.last_seen)}

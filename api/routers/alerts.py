@@ -15,7 +15,7 @@ from hub.accounts import Scope
 from hub.alerts import REOPEN_WITHIN_S, AlertNotFound, AlertUpdate
 from hub.feedback import STAFF_ONLY_ACTIONS
 from hub.outbound import redact
-from hub.queries import AlertState
+from hub.queries import AlertOrder, AlertState
 from hub.views import alert_document, as_seen_by, local_time
 
 from ..audit import audit_read
@@ -54,9 +54,17 @@ def list_alerts(
     until: Annotated[Moment | None, Query(description="raised before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
+    order: Annotated[
+        AlertOrder,
+        Query(
+            description="need (the default): what needs a person first; newest: by when "
+            "each began, newest first"
+        ),
+    ] = "need",
 ) -> list[AlertPublic]:
     """Open alerts first (what needs a person first: unacknowledged and active, then
-    unacknowledged and cleared, then acknowledged), then by severity, then newest first."""
+    unacknowledged and cleared, then acknowledged), then by severity, then newest first;
+    with ``order=newest`` by when each began, newest first (the family's past alerts)."""
     rows = queries.alerts_page(
         session,
         scope,
@@ -69,6 +77,7 @@ def list_alerts(
         until=until.timestamp() if until is not None else None,
         limit=limit,
         offset=offset,
+        order=order,
     )
     audit_read(request, scope, (home.id for _alert, home in rows))
     return [AlertPublic(**as_seen_by(alert_document(alert, home), scope)) for alert, home in rows]

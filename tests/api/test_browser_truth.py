@@ -5,26 +5,39 @@ queue puts an unacknowledged fall above a minor alert and an active fall above a
 one (which stays, worded as still needing an acknowledgement and as what ended it, never as
 "recovered"); an SOS not pressed again is not "recovered" on either page; the family calls the station from the app and reads an alert's story; a
 fall without accelerometer data asks for no window; the queue works from the keyboard; a case
-is closed only with an outcome chosen, and can be reopened.
+is closed only with an outcome chosen, and can be reopened. The family's "all is well today"
+needs a day without alerts; its past alerts are newest first; a summary without data says
+of which day.
 """
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from playwright.async_api import Page, expect
 
+from hub.family_summary import make_summary
+from hub.schema import Alert, Home, User
 from tests.support.chromium import TIMEOUT, chromium, log_in
 from tests.support.factories import (
     DISPATCHER,
     FAMILY,
+    HOME,
     PASSWORD,
+    PREFIX,
     STATION,
     event_message,
     register,
     served,
     settings_for,
+    telemetry_message,
 )
 from tests.support.mqtt import publish, until
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESK = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
@@ -239,3 +252,69 @@ async def test_resolve_asks_for_the_outcome_and_a_case_can_be_reopened(mosquitto
         await reopen.click()
         await expect(item).to_have_count(1, timeout=TIMEOUT)
         await expect(desk.get_by_test_id("history")).to_contain_text("重新打开（原结果：误报）")
+
+
+def closed_case(kind: str, severity: str, started: float) -> Alert:
+    """One of her cases, closed by the station ten minutes after it began."""
+    return Alert(home_id=HOME, station_id=STATION, kind=kind, severity=severity, active=False,
+                 acknowledged=True, started=started, raised_at=started,
+                 updated_at=started + 600, cleared_at=started + 300,
+                 acknowledged_at=started + 60, acknowledged_by="张丽",
+                 resolved_at=started + 600, resolved_by="张丽", outcome="handled",
+                 detector=kind, evidence={}, related=[], escalation_step=0)  # fmt: skip
+
+
+async def test_all_is_well_today_only_on_a_day_without_alerts_past_ones_newest_first(
+    mosquitto, tmp_path
+):
+    """Her home reports and she walked today: "今天一切正常". Then the day is one with an SOS
+    and a low SpO2, both closed by the station: no longer "all is well" (the demo said so
+    beside them) but what is known. Her past alerts read newest first, by when each
+    happened (they came in the station's order: critical first); yesterday's summary
+    without activity data says of which day, not "{day}"."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        now = time.time()
+        seen = {device: {"last_seen": now - 60} for device in ("radar_bath", "sos_bed", "band")}
+        status = {"state": "online", "home": HOME, "edge": HOME, "devices": seen}
+        await publish(mosquitto, [
+            (f"{PREFIX}/{HOME}/status", json.dumps(status).encode()),
+            telemetry_message(1, [(now - 60, "band", "steps", 1200)]),
+        ])  # fmt: skip
+        await until(lambda: hub.hub.ingestor.counts.readings >= 1, what="her steps")
+        yesterday = datetime.now(SHANGHAI).date() - timedelta(days=1)
+        with hub.hub.store.transaction() as session:
+            user, home = session.get(User, FAMILY), session.get(Home, HOME)
+            make_summary(session, user, home, yesterday, now, send=False)  # no data that day
+
+        phone = await browser.new_page(viewport=PHONE)
+        await log_in(phone, hub.url, FAMILY)
+        await live(phone)
+        banner = phone.get_by_test_id("family-status")
+        await expect(banner).to_have_attribute("data-status", "fine", timeout=TIMEOUT)
+        await expect(banner).to_have_text("今天一切正常")
+        none = phone.get_by_test_id("summary-chart-none")
+        await expect(none).to_have_text(f"{yesterday.isoformat()} 家中活动：无数据")
+
+        # Today's SOS and low SpO2, closed since; and older cases, written in no order.
+        days = [3, 1, 20, 9, 2]
+        with hub.hub.store.transaction() as session:
+            for n, (kind, severity) in enumerate([("sos", "critical"), ("low_spo2", "major")]):
+                session.add(closed_case(kind, severity, now - 900 - n * 60))
+            for back, severity in zip(days, ["minor", "critical", "major", "critical", "minor"],
+                                      strict=True):  # fmt: skip
+                session.add(closed_case("fall" if severity == "critical" else "battery_low",
+                                        severity, now - back * 86400))  # fmt: skip
+        await phone.reload()
+        await expect(banner).to_have_attribute("data-status", "closed-today", timeout=TIMEOUT)
+        await expect(banner).to_have_text("今天有 2 条告警，均已处理")
+        past = phone.locator("#past-alerts [data-testid=family-alert]")
+        await expect(past).to_have_count(7)
+        kinds = [await item.get_attribute("data-kind") for item in await past.all()]
+        assert kinds[:2] == ["sos", "low_spo2"], kinds  # today's, newest first
+        began = [await item.get_attribute("data-started") for item in await past.all()]
+        assert began == sorted(began, reverse=True), began
+        shown = await past.locator(".fa-time").all_text_contents()
+        assert shown[2].startswith("昨天"), shown  # yesterday, then 2, 3, 9 and 20 days ago
+        await phone.get_by_test_id("lang-toggle").click()
+        await expect(banner).to_have_text("Alerts today: 2, all closed by the station")

@@ -147,3 +147,31 @@ def test_a_home_offline_during_an_absence_still_says_offline(store):
         home.status, home.status_at = "offline", NOW - 1800
     found = state(store)
     assert found["state"] == "offline" and found["until"].startswith("2026-03-11T15:00")
+
+
+def test_todays_alerts_are_counted_beside_fine_closed_or_not(store):
+    """'All is well today' on the family's phone needs no alert today: a day with an SOS and
+    a low SpO2 the station has closed since is still the day they happened. The hub counts
+    hers that began since midnight (yesterday's do not count), and those still open."""
+    all_reporting(store, moved_at=NOW - 600)
+    assert (state(store)["alerts_today"], state(store)["alerts_today_open"]) == (0, 0)
+
+    def case(kind: str, started: float, resolved: float | None) -> Alert:
+        return Alert(home_id=HOME, station_id=STATION, kind=kind, severity="critical",
+                     active=False, acknowledged=True, started=started, raised_at=started,
+                     updated_at=started, resolved_at=resolved,
+                     resolved_by="张丽" if resolved else None, detector=kind, evidence={},
+                     outcome="handled" if resolved else None)  # fmt: skip
+
+    with store.transaction() as session:
+        day = MIDNIGHT.timestamp()
+        session.add(case("fall", day - 3600, day - 1800))  # yesterday 23:00: not today
+        session.add(case("sos", day + 6.5 * 3600, day + 7 * 3600))
+        session.add(case("low_spo2", day + 8.5 * 3600, day + 9 * 3600))
+    found = state(store)
+    assert found["state"] == "fine"  # the sensors' reading of her: unchanged
+    assert (found["alerts_today"], found["alerts_today_open"]) == (2, 0)
+
+    with store.transaction() as session:
+        session.add(case("no_activity", NOW - 300, None))
+    assert (state(store)["alerts_today"], state(store)["alerts_today_open"]) == (3, 1)

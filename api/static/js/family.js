@@ -37,6 +37,7 @@ const PICK_KEY = "eldercare.family.resident";
 // Which changes are worth a notification on the phone: not every update or reminder.
 const UNSURE_WHEN_CLEARED = new Set(["sos", "fall"]);
 const NOTIFY_CHANGES = new Set(["raised", "acknowledged", "assigned", "cleared", "resolved"]);
+const PAST_SHOWN = 20; // past alerts listed, newest first
 
 const state = {
   user: null,
@@ -61,13 +62,17 @@ async function load() {
   const token = ++state.loadToken;
   const id = state.residentId;
   syncClock();
-  const [resident, today, hr, alerts] = await Promise.all([
+  const [resident, today, hr, open, past] = await Promise.all([
     settle(api(`/residents/${id}`)),
     settle(api(`/residents/${id}/today`)),
     settle(api(`/residents/${id}/history`, { query: { metric: "heart_rate" } })),
-    settle(api("/alerts", { query: { resident: id, state: "all", limit: 50 } })),
+    settle(api("/alerts", { query: { resident: id, state: "open", limit: 50 } })),
+    // Her newest closed cases, by when each happened (not by the station's need order).
+    settle(api("/alerts", { query: { resident: id, state: "resolved", order: "newest", limit: PAST_SHOWN } })),
   ]);
   if (token !== state.loadToken) return;
+  // One entry an alert, should it close between the two answers.
+  const alerts = open && past ? [...new Map([...open, ...past].map((a) => [a.id, a])).values()] : null;
   Object.assign(state, { resident, today, hr, alerts: alerts ?? state.alerts });
   if (state.station === undefined) loadStation(id);
   loadSummary(id);
@@ -117,6 +122,16 @@ function openAlerts() {
   return state.alerts
     .filter((a) => !a.resolved)
     .sort(byNeed);
+}
+
+/** Her closed cases, newest first by when each happened (one closed while the page is
+ * open joins them from the live feed, in its place). */
+function pastAlerts() {
+  const began = (a) => Date.parse(a.started || a.raised_at) || 0;
+  return state.alerts
+    .filter((a) => a.resolved)
+    .sort((a, b) => began(b) - began(a) || b.id - a.id)
+    .slice(0, PAST_SHOWN);
 }
 
 function handledText(alert) {
@@ -215,7 +230,7 @@ function render() {
 
   replace($("#open-alerts"),
     open.length ? open.map(openItem) : h("li", { class: "empty" }, t("family.no_open")));
-  const past = state.alerts.filter((a) => a.resolved).slice(0, 20);
+  const past = pastAlerts();
   replace($("#past-alerts"),
     past.length ? past.map(pastItem) : h("li", { class: "empty" }, t("family.no_history")));
   renderNotify();
@@ -263,6 +278,7 @@ function pastItem(alert) {
     "data-alert-id": alert.id,
     "data-kind": alert.kind,
     "data-state": alert.state,
+    "data-started": alert.started || alert.raised_at,
   },
     itemHead(alert,
       h("span", { class: "sev-dot" }),

@@ -74,7 +74,7 @@ export function renderSummary() {
   const counts = s.facts.activity_by_hour;
   const picture = counts
     ? activityBars(counts, t("summary.chart_label", { day: s.day }))
-    : h("p", { class: "muted", "data-testid": "summary-chart-none" }, t("summary.chart_none"));
+    : h("p", { class: "muted", "data-testid": "summary-chart-none" }, t("summary.chart_none", { day: s.day }));
   replace(
     box,
     h("h2", { class: "card-title" }, t("summary.title_day", { day: s.day })),

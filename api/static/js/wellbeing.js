@@ -51,12 +51,21 @@ export function wellbeingLines(wellbeing) {
   return lines;
 }
 
-/** The family app's banner when no alert is open: [data-status, words]. Never "fine" while
- * she is announced away: the hub says "away" then. */
+/** The family app's banner when no alert is open: [data-status, words]. "All is well
+ * today" needs evidence of both: she was seen today and everything reports (the hub's
+ * "fine"), and no alert of hers began today (``alerts_today``: an SOS the station has
+ * closed since still happened today). Otherwise what is known. Never "fine" while she is
+ * announced away: the hub says "away" then. */
 export function familyBanner(wellbeing, name) {
   const w = wellbeing ?? { state: "no_data" };
   switch (w.state) {
     case "fine":
+      if (w.alerts_today > 0) {
+        const open = w.alerts_today_open ?? 0;
+        return open
+          ? ["open-today", t("family.status_alerts_today_open", { n: w.alerts_today, open })]
+          : ["closed-today", t("family.status_alerts_today", { n: w.alerts_today })];
+      }
       return ["fine", t("family.status_fine")];
     case "away":
       return ["away", t("family.status_away", { name, until: dateAt(w.until) })];
