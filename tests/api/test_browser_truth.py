@@ -271,7 +271,7 @@ async def test_all_is_well_today_only_on_a_day_without_alerts_past_ones_newest_f
     and a low SpO2, both closed by the station: no longer "all is well" (the demo said so
     beside them) but what is known. Her past alerts read newest first, by when each
     happened (they came in the station's order: critical first); yesterday's summary
-    without activity data says of which day, not "{day}"."""
+    without activity data says of which day, not "{day}". The console's tile agrees."""
     async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
         await register(hub)
         now = time.time()
@@ -318,3 +318,12 @@ async def test_all_is_well_today_only_on_a_day_without_alerts_past_ones_newest_f
         assert shown[2].startswith("昨天"), shown  # yesterday, then 2, 3, 9 and 20 days ago
         await phone.get_by_test_id("lang-toggle").click()
         await expect(banner).to_have_text("Alerts today: 2, all closed by the station")
+
+        # The station's overview says so too, not "一切正常" beside a day with an SOS.
+        desk = await browser.new_page(viewport=DESK)
+        await log_in(desk, hub.url, DISPATCHER)
+        await live(desk)
+        await desk.get_by_test_id("tab-overview").click()
+        tile = desk.locator(f'[data-testid=resident-tile][data-resident-id="{HOME}"]')
+        await expect(tile).to_contain_text("今天 2 条告警", timeout=TIMEOUT)
+        await expect(tile).not_to_contain_text("一切正常")

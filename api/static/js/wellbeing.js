@@ -22,7 +22,8 @@ export function wellbeingLines(wellbeing) {
   const lines = [];
   switch (w.state) {
     case "fine":
-      lines.push({ cls: "ov-fine", text: t("wb.fine") });
+      // As the family's banner: not "all fine" on a day with alerts, closed since or not.
+      lines.push({ cls: "ov-fine", text: w.alerts_today > 0 ? t("wb.fine_alerts_today", { n: w.alerts_today }) : t("wb.fine") });
       break;
     case "quiet":
       lines.push({ cls: "ov-quiet", text: t("wb.quiet") });
