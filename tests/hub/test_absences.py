@@ -28,12 +28,11 @@ from hub.registry import (
     move_into_bed,
     reactivate_home,
     save_home,
-    save_station,
     set_factor,
 )
 from hub.schema import Bed, EventRow, Home, OutgoingMessage
 from hub.store import Store
-from tests.support.factories import FAMILY, HOME, PREFIX, STATION, make_home
+from tests.support.factories import FAMILY, HOME, PREFIX, STATION, make_home, register_homes
 from tests.support.stores import fresh_database, on_postgresql
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -88,9 +87,7 @@ class World:
 @pytest.fixture
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
-    with store.transaction() as session:
-        save_station(session, STATION, name="站")
-        save_home(session, make_home(), prefix=PREFIX, now=NOW - 30 * DAY)
+    register_homes(store, now=NOW - 30 * DAY)
     yield World(store)
     store.close()
 

@@ -12,7 +12,7 @@ from hub.accounts import Scope
 from hub.alert_case import AlertCases
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
-from hub.registry import deactivate_home, reactivate_home, save_home, save_station
+from hub.registry import deactivate_home, reactivate_home
 from hub.schema import (
     Alert,
     AlertChange,
@@ -24,7 +24,7 @@ from hub.schema import (
 )
 from hub.store import Store
 from hub.views import alert_document, as_seen_by
-from tests.support.factories import FAMILY, HOME, STATION, make_home
+from tests.support.factories import FAMILY, HOME, register_homes
 from tests.support.stores import fresh_database, on_postgresql
 
 
@@ -43,9 +43,7 @@ def world(tmp_path):
     manager = AlertManager(
         contact_targets={"sms": "json://127.0.0.1:9/sms?to={phone}"}, clock=clock
     )
-    with store.transaction() as session:
-        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-        save_home(session, make_home(), now=clock.now)
+    register_homes(store, notify=["json://127.0.0.1:9/station"], now=clock.now)
     seq = iter(range(1, 10_000))
 
     def event(kind: str, state: str = "raised", severity: str = "critical", **evidence):

@@ -11,18 +11,15 @@ from sqlalchemy import func, select
 
 from hub import arbiter
 from hub.alerts import AlertManager
-from hub.registry import save_home, save_station
 from hub.schema import Alert, AlertChange, EventRow, Home, Received
 from hub.store import Store
-from tests.support.factories import HOME, STATION, make_home
+from tests.support.factories import HOME, register_homes
 from tests.support.stores import postgresql_database
 
 
 def _store() -> Store:
     store = Store(postgresql_database())
-    with store.transaction() as session:
-        save_station(session, STATION, name="颍州社区养老服务站")
-        save_home(session, make_home())
+    register_homes(store, station_name="颍州社区养老服务站")
     return store
 
 

@@ -31,6 +31,7 @@ from tests.support.factories import (
     home_config,
     make_home,
     register,
+    register_homes,
     served,
     settings_for,
 )
@@ -112,9 +113,7 @@ class World:
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
     world = World(store)
-    with store.transaction() as session:
-        save_station(session, STATION, name="站")
-        save_home(session, make_home(), prefix=PREFIX, now=0.0)
+    register_homes(store, now=0.0)
     yield world
     store.close()
 

@@ -27,7 +27,7 @@ from hub.registry import save_home, save_station
 from hub.reports import Section
 from hub.schema import Alert, EventRow, Home, User
 from hub.store import Store
-from tests.support.factories import make_home
+from tests.support.factories import make_home, register_homes
 from tests.support.stores import fresh_database
 
 START = 1796054400.0  # 2026-12-01T00:00:00+08:00
@@ -179,9 +179,7 @@ def test_a_second_fall_on_an_acknowledged_case_does_not_stretch_its_time_to_ackn
     store = Store(fresh_database(tmp_path))
     now = [START + 2 * DAY]
     manager = AlertManager(clock=lambda: now[0])
-    with store.transaction() as session:
-        save_station(session, "st1", name="站 st1")
-        save_home(session, make_home("h1", "st1"), now=now[0])
+    register_homes(store, make_home("h1", "st1"), station_name="站 st1", now=now[0])
     seq = iter(range(1, 100))
 
     def fall(state: str) -> list:  # type: ignore[type-arg]

@@ -10,6 +10,10 @@ The hub with a broker: ``start_broker`` (a private Mosquitto) or ``deploy_broker
 deploy/mosquitto/), then ``served(settings_for(broker, folder))`` (the hub and its API in the
 test's event loop) or ``hub_process`` (the real ``eldercare hub`` process), and ``register``
 (the station, homes and users, through the API).
+
+The hub without a broker: a ``Store`` (on ``tests.support.stores.fresh_database``, or the
+file or database the test needs), ``register_homes`` (the station and its homes, written
+straight to the store) and ``make_ingestor`` (what the hub does with the messages it is handed).
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from typing import Any
 
 from contracts import HomeConfig, Reading
 from eldercare.broker import start_broker
+from hub.alerts import AlertManager
+from hub.ingest import Ingestor
+from hub.registry import save_home, save_station
+from hub.store import Store
 from tests.support.deploy_brokers import deploy_broker
 from tests.support.hub_process import AsAdmin, hub_process
 from tests.support.served_hub import (
@@ -58,8 +66,10 @@ __all__ = [
     "home_config",
     "hub_process",
     "make_home",
+    "make_ingestor",
     "reading",
     "register",
+    "register_homes",
     "served",
     "settings_for",
     "start_broker",
@@ -144,6 +154,31 @@ async def register(
     for username, user in users.items():
         response = await hub.http.put(f"/users/{username}", json={**user, "password": PASSWORD})
         response.raise_for_status()
+
+
+def register_homes(
+    store: Store,
+    *homes: HomeConfig,
+    station_name: str = "站",
+    notify: list[str] | None = None,
+    now: float | None = None,
+) -> None:
+    """STATION (paging ``notify``) and ``homes`` of it (the typical home unless given), written
+    to ``store`` in one transaction as the registry saves an admin's: where the hub's tests
+    without a broker begin. ``now``: when the homes were registered (the hub's clock unless
+    given)."""
+    with store.transaction() as session:
+        save_station(session, STATION, name=station_name, notify=notify)
+        for home in homes or (make_home(),):
+            save_home(session, home, prefix=PREFIX, now=now)
+
+
+def make_ingestor(store: Store, manager: AlertManager | None = None) -> Ingestor:
+    """The hub's ingest of edge messages into ``store``, on the tests' topic prefix, raising
+    alerts through ``manager`` (one of its own, on the hub's clock, unless given)."""
+    return Ingestor(
+        store, AlertManager(prefix=PREFIX) if manager is None else manager, prefix=PREFIX
+    )
 
 
 def telemetry_message(
