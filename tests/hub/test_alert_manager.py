@@ -24,22 +24,14 @@ from hub.schema import (
 )
 from hub.store import Store
 from hub.views import alert_document, as_seen_by
-from tests.support.factories import FAMILY, HOME, register_homes
+from tests.support.factories import FAMILY, HOME, Clock, register_homes
 from tests.support.stores import fresh_database, on_postgresql
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     manager = AlertManager(
         contact_targets={"sms": "json://127.0.0.1:9/sms?to={phone}"}, clock=clock
     )

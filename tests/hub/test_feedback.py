@@ -27,6 +27,7 @@ from tests.support.factories import (
     HOME,
     PREFIX,
     STATION,
+    Clock,
     event_message,
     home_config,
     make_home,
@@ -46,20 +47,12 @@ NEVER = (
 )  # fmt: skip
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_760_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class World:
     """A station and a home in a real store, and an alert manager on a hand-turned clock."""
 
     def __init__(self, store: Store):
         self.store = store
-        self.clock = Clock()
+        self.clock = Clock(1_760_000_000.0)
         self.manager = AlertManager(clock=self.clock)
         self.seq = 0
 

@@ -13,7 +13,8 @@ test's event loop) or ``hub_process`` (the real ``eldercare hub`` process), and 
 
 The hub without a broker: a ``Store`` (on ``tests.support.stores.fresh_database``, or the
 file or database the test needs), ``register_homes`` (the station and its homes, written
-straight to the store) and ``make_ingestor`` (what the hub does with the messages it is handed).
+straight to the store), ``make_ingestor`` (what the hub does with the messages it is handed)
+and a ``Clock`` the test turns by hand.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ __all__ = [
     "STATION",
     "TYPICAL_DEVICES",
     "AsAdmin",
+    "Clock",
     "Served",
     "deploy_broker",
     "device",
@@ -179,6 +181,17 @@ def make_ingestor(store: Store, manager: AlertManager | None = None) -> Ingestor
     return Ingestor(
         store, AlertManager(prefix=PREFIX) if manager is None else manager, prefix=PREFIX
     )
+
+
+class Clock:
+    """The hub's clock turned by hand (``clock.now += 3600``: an hour later for the alert
+    manager it is given), so that escalations and due dates come without a test waiting."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def telemetry_message(
