@@ -18,13 +18,12 @@ from hub.schema import (
     AlertChange,
     Delivery,
     EscalationTimer,
-    EventRow,
     Home,
     OutgoingMessage,
 )
 from hub.store import Store
 from hub.views import alert_document, as_seen_by
-from tests.support.factories import FAMILY, HOME, Clock, register_homes
+from tests.support.factories import FAMILY, HOME, Clock, event_row, register_homes
 from tests.support.stores import fresh_database, on_postgresql
 
 
@@ -41,11 +40,9 @@ def world(tmp_path):
     def event(kind: str, state: str = "raised", severity: str = "critical", **evidence):
         with store.transaction() as session:
             home = session.get(Home, HOME)
-            row = EventRow(
-                edge=HOME, seq=next(seq), home_id=HOME, kind=kind, state=state,
-                severity=severity, ts=clock.now, started=clock.now, detector=kind,
-                device=None, evidence=evidence, received_at=clock.now,
-            )  # fmt: skip
+            row = event_row(
+                kind, state, seq=next(seq), ts=clock.now, severity=severity, evidence=evidence
+            )
             session.add(row)
             return manager.on_event(session, home, row)
 
@@ -238,10 +235,9 @@ def test_a_stuck_or_flapping_sensor_asks_for_a_repair_and_closes_when_it_behaves
     evidence = {"summary": summary, "device": "pir", "role": "bathroom", "state": problem}
     for seq, state in enumerate(("raised", "cleared"), start=1):
         with store.transaction() as session:
-            row = EventRow(
-                edge=HOME, seq=seq, home_id=HOME, kind=kind, state=state, severity="warning",
-                ts=clock.now, started=clock.now, detector="sensor_health", device="pir",
-                evidence=evidence, received_at=clock.now,
+            row = event_row(
+                kind, state, seq=seq, ts=clock.now, severity="warning", evidence=evidence,
+                detector="sensor_health", device="pir",
             )  # fmt: skip
             session.add(row)
             manager.on_event(session, session.get(Home, HOME), row)

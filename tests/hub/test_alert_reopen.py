@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hub.alerts import REOPEN_WITHIN_S, AlertError, AlertManager
 from hub.schema import Alert, AlertChange, Delivery, EventRow, Home
 from hub.store import Store
-from tests.support.factories import HOME, register_homes
+from tests.support.factories import HOME, event_row, register_homes
 from tests.support.stores import fresh_database
 
 
@@ -31,10 +31,9 @@ def world(tmp_path):
         evidence: dict | None = None,
     ) -> list:
         with store.transaction() as session:
-            row = EventRow(
-                edge=edge, seq=next(seq), home_id=HOME, kind=kind, state=state,
-                severity=severity, ts=now[0], started=now[0], detector=kind, device=None,
-                evidence=evidence or {"device": "band"}, received_at=now[0],
+            row = event_row(
+                kind, state, seq=next(seq), ts=now[0], severity=severity,
+                evidence=evidence or {"device": "band"}, edge=edge,
             )  # fmt: skip
             session.add(row)
             return manager.on_event(session, session.get(Home, HOME), row)

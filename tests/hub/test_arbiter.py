@@ -13,7 +13,7 @@ from hub import arbiter
 from hub.alerts import AlertManager
 from hub.schema import Alert, AlertChange, EventRow, Home, Received
 from hub.store import Store
-from tests.support.factories import HOME, register_homes
+from tests.support.factories import HOME, event_row, register_homes
 from tests.support.stores import postgresql_database
 
 
@@ -24,12 +24,7 @@ def _store() -> Store:
 
 
 def _sos(seq: int) -> EventRow:
-    now = time.time()
-    return EventRow(
-        edge=HOME, seq=seq, home_id=HOME, kind="sos", state="raised", severity="critical",
-        ts=now, started=now, detector="sos", device=None, evidence={"seq": seq},
-        received_at=now,
-    )  # fmt: skip
+    return event_row("sos", seq=seq, ts=time.time(), evidence={"seq": seq})
 
 
 def test_a_raise_refused_by_the_open_alert_index_updates_that_alert():

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from hub.alerts import AlertManager
 from hub.channels import FAILING_AFTER
-from hub.schema import AlertChange, Delivery, EventRow, Home
+from hub.schema import AlertChange, Delivery, Home
 from hub.store import Store
 from tests.support.factories import (
     HOME,
     STATION,
     event_message,
+    event_row,
     register,
     register_homes,
     served,
@@ -42,10 +43,7 @@ def world(tmp_path):
 
 def raise_fall(store: Store, manager: AlertManager, now: float) -> int:
     with store.transaction() as session:
-        row = EventRow(
-            edge=HOME, seq=1, home_id=HOME, kind="fall", state="raised", severity="critical",
-            ts=now, started=now, detector="fall", device=None, evidence={}, received_at=now,
-        )  # fmt: skip
+        row = event_row("fall", seq=1, ts=now)
         session.add(row)
         (update,) = manager.on_event(session, session.get(Home, HOME), row)
         return update.alert["id"]

@@ -1,5 +1,5 @@
 """What tests build their world from: a typical home and its devices (or the devices a test
-needs), canonical readings, and the hub with a broker.
+needs), canonical readings, and the hub with a broker or without one.
 
 The typical home is h001 of station st1: 王秀英, born 1942, living alone, with a fall radar in
 the bathroom, an SOS button by the bed and a wrist band. ``home_config`` gives it as the
@@ -13,8 +13,9 @@ test's event loop) or ``hub_process`` (the real ``eldercare hub`` process), and 
 
 The hub without a broker: a ``Store`` (on ``tests.support.stores.fresh_database``, or the
 file or database the test needs), ``register_homes`` (the station and its homes, written
-straight to the store), ``make_ingestor`` (what the hub does with the messages it is handed)
-and a ``Clock`` the test turns by hand.
+straight to the store), ``make_ingestor`` (what the hub does with the messages it is handed),
+``event_row`` (an event as the hub stores it, for the alert manager without an ingestor) and a
+``Clock`` the test turns by hand.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from eldercare.broker import start_broker
 from hub.alerts import AlertManager
 from hub.ingest import Ingestor
 from hub.registry import save_home, save_station
+from hub.schema import EventRow
 from hub.store import Store
 from tests.support.deploy_brokers import deploy_broker
 from tests.support.hub_process import AsAdmin, hub_process
@@ -63,6 +65,7 @@ __all__ = [
     "deploy_broker",
     "device",
     "event_message",
+    "event_row",
     "fast_policies",
     "free_port",
     "home_config",
@@ -135,6 +138,28 @@ def reading(
     """A canonical reading of ``home`` at ``ts`` (event time: seconds since the epoch or an
     aware datetime); ``extra`` are its other fields (``rate_hz``...)."""
     return Reading(ts=ts, home=home, device=device, metric=metric, value=value, **extra)
+
+
+def event_row(
+    kind: str,
+    state: str = "raised",
+    *,
+    seq: int,
+    ts: float,
+    severity: str = "critical",
+    home: str = HOME,
+    evidence: dict[str, Any] | None = None,
+    **columns: Any,
+) -> EventRow:
+    """An event of ``home``'s own edge as the hub stores it, sent and received at ``ts``, for
+    the tests that hand the alert manager its events without an ingestor; ``columns`` are
+    its other columns (``device``, ``detector``, ``edge``, ``alert_id``...)."""
+    stored: dict[str, Any] = {
+        "edge": home, "seq": seq, "home_id": home, "kind": kind, "state": state,
+        "severity": severity, "ts": ts, "started": ts, "detector": kind, "device": None,
+        "evidence": {} if evidence is None else evidence, "received_at": ts,
+    }  # fmt: skip
+    return EventRow(**{**stored, **columns})
 
 
 async def register(
