@@ -28,12 +28,19 @@ from hub.registry import (
     move_into_bed,
     reactivate_home,
     save_home,
-    save_station,
     set_factor,
 )
-from hub.schema import Bed, EventRow, Home, OutgoingMessage
+from hub.schema import Bed, Home, OutgoingMessage
 from hub.store import Store
-from tests.support.factories import FAMILY, HOME, PREFIX, STATION, make_home
+from tests.support.factories import (
+    FAMILY,
+    HOME,
+    PREFIX,
+    STATION,
+    event_row,
+    make_home,
+    register_homes,
+)
 from tests.support.stores import fresh_database, on_postgresql
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -88,9 +95,7 @@ class World:
 @pytest.fixture
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
-    with store.transaction() as session:
-        save_station(session, STATION, name="站")
-        save_home(session, make_home(), prefix=PREFIX, now=NOW - 30 * DAY)
+    register_homes(store, now=NOW - 30 * DAY)
     yield World(store)
     store.close()
 
@@ -322,11 +327,7 @@ def test_a_false_alarm_resolved_while_one_is_announced_keeps_it(world):
     the family announces: both are kept."""
     manager = AlertManager(clock=lambda: NOW)
     with world.store.transaction() as session:
-        row = EventRow(
-            edge=HOME, seq=1, home_id=HOME, kind="no_activity", state="raised",
-            severity="major", ts=NOW, started=NOW, detector="no_activity", device=None,
-            evidence={}, received_at=NOW,
-        )  # fmt: skip
+        row = event_row("no_activity", seq=1, ts=NOW, severity="major")
         session.add(row)
         manager.on_event(session, session.get(Home, HOME), row)
         alert_id = row.alert_id

@@ -12,40 +12,29 @@ from hub.accounts import Scope
 from hub.alert_case import AlertCases
 from hub.alerts import AlertError, AlertManager, AlertNotFound
 from hub.escalation import DEFAULT_POLICIES
-from hub.registry import deactivate_home, reactivate_home, save_home, save_station
+from hub.registry import deactivate_home, reactivate_home
 from hub.schema import (
     Alert,
     AlertChange,
     Delivery,
     EscalationTimer,
-    EventRow,
     Home,
     OutgoingMessage,
 )
 from hub.store import Store
 from hub.views import alert_document, as_seen_by
-from tests.support.factories import FAMILY, HOME, STATION, make_home
+from tests.support.factories import FAMILY, HOME, Clock, event_row, register_homes
 from tests.support.stores import fresh_database, on_postgresql
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     manager = AlertManager(
         contact_targets={"sms": "json://127.0.0.1:9/sms?to={phone}"}, clock=clock
     )
-    with store.transaction() as session:
-        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-        save_home(session, make_home(), now=clock.now)
+    register_homes(store, notify=["json://127.0.0.1:9/station"], now=clock.now)
     seq = iter(range(1, 10_000))
 
     def event(
@@ -58,11 +47,15 @@ def world(tmp_path):
     ):
         with store.transaction() as session:
             home = session.get(Home, HOME)
-            row = EventRow(
-                edge=HOME, seq=next(seq), home_id=HOME, kind=kind, state=state,
-                severity=severity, ts=clock.now, started=clock.now, detector=kind,
-                device=on_device, evidence=evidence, received_at=clock.now,
-            )  # fmt: skip
+            row = event_row(
+                kind,
+                state,
+                seq=next(seq),
+                ts=clock.now,
+                severity=severity,
+                evidence=evidence,
+                device=on_device,
+            )
             session.add(row)
             return manager.on_event(session, home, row)
 
@@ -288,10 +281,9 @@ def test_a_stuck_or_flapping_sensor_asks_for_a_repair_and_closes_when_it_behaves
     evidence = {"summary": summary, "device": "pir", "role": "bathroom", "state": problem}
     for seq, state in enumerate(("raised", "cleared"), start=1):
         with store.transaction() as session:
-            row = EventRow(
-                edge=HOME, seq=seq, home_id=HOME, kind=kind, state=state, severity="warning",
-                ts=clock.now, started=clock.now, detector="sensor_health", device="pir",
-                evidence=evidence, received_at=clock.now,
+            row = event_row(
+                kind, state, seq=seq, ts=clock.now, severity="warning", evidence=evidence,
+                detector="sensor_health", device="pir",
             )  # fmt: skip
             session.add(row)
             manager.on_event(session, session.get(Home, HOME), row)

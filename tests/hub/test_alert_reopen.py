@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from hub.alerts import REOPEN_WITHIN_S, AlertError, AlertManager
-from hub.registry import save_home, save_station
 from hub.schema import Alert, AlertChange, Delivery, EventRow, Home
 from hub.store import Store
-from tests.support.factories import HOME, STATION, make_home
+from tests.support.factories import HOME, event_row, register_homes
 from tests.support.stores import fresh_database
 
 
@@ -21,9 +20,7 @@ def world(tmp_path):
     store = Store(fresh_database(tmp_path))
     now = [1_000_000.0]
     manager = AlertManager(clock=lambda: now[0])
-    with store.transaction() as session:
-        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-        save_home(session, make_home(), now=now[0])
+    register_homes(store, notify=["json://127.0.0.1:9/station"], now=now[0])
     seq = iter(range(1, 1000))
 
     def event(
@@ -34,10 +31,9 @@ def world(tmp_path):
         evidence: dict | None = None,
     ) -> list:
         with store.transaction() as session:
-            row = EventRow(
-                edge=edge, seq=next(seq), home_id=HOME, kind=kind, state=state,
-                severity=severity, ts=now[0], started=now[0], detector=kind, device=None,
-                evidence=evidence or {"device": "band"}, received_at=now[0],
+            row = event_row(
+                kind, state, seq=next(seq), ts=now[0], severity=severity,
+                evidence=evidence or {"device": "band"}, edge=edge,
             )  # fmt: skip
             session.add(row)
             return manager.on_event(session, session.get(Home, HOME), row)

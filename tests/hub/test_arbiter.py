@@ -11,28 +11,20 @@ from sqlalchemy import func, select
 
 from hub import arbiter
 from hub.alerts import AlertManager
-from hub.registry import save_home, save_station
 from hub.schema import Alert, AlertChange, EventRow, Home, Received
 from hub.store import Store
-from tests.support.factories import HOME, STATION, make_home
+from tests.support.factories import HOME, event_row, register_homes
 from tests.support.stores import postgresql_database
 
 
 def _store() -> Store:
     store = Store(postgresql_database())
-    with store.transaction() as session:
-        save_station(session, STATION, name="颍州社区养老服务站")
-        save_home(session, make_home())
+    register_homes(store, station_name="颍州社区养老服务站")
     return store
 
 
 def _sos(seq: int) -> EventRow:
-    now = time.time()
-    return EventRow(
-        edge=HOME, seq=seq, home_id=HOME, kind="sos", state="raised", severity="critical",
-        ts=now, started=now, detector="sos", device=None, evidence={"seq": seq},
-        received_at=now,
-    )  # fmt: skip
+    return event_row("sos", seq=seq, ts=time.time(), evidence={"seq": seq})
 
 
 def test_a_raise_refused_by_the_open_alert_index_updates_that_alert():

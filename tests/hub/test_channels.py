@@ -10,21 +10,23 @@ from sqlalchemy import select
 
 from hub import channels
 from hub.alerts import AlertManager
-from hub.ingest import Ingestor
-from hub.registry import save_home, save_station
 from hub.schema import Alert, AlertChange, Delivery, Rejected
 from hub.store import Store
-from tests.support.factories import PREFIX, STATION, event_message, make_home
+from tests.support.factories import (
+    PREFIX,
+    event_message,
+    make_home,
+    make_ingestor,
+    register_homes,
+)
 from tests.support.round_trips import Statements
 from tests.support.stores import fresh_database
 
 
 def store_with_homes(tmp_path, homes: int) -> Store:
     store = Store.sqlite(tmp_path / f"hub-{homes}.db")
-    with store.transaction() as session:
-        save_station(session, STATION, name="颍州社区养老服务站", notify=[])
-        for n in range(homes):
-            save_home(session, make_home(f"h{n:04d}"))
+    every = (make_home(f"h{n:04d}") for n in range(homes))
+    register_homes(store, *every, station_name="颍州社区养老服务站", notify=[])
     return store
 
 
@@ -54,10 +56,8 @@ def test_a_typo_in_a_contact_template_costs_the_sms_not_the_fall(tmp_path):
         clock=lambda: clock[0],
     )
     try:
-        with store.transaction() as session:
-            save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-            save_home(session, make_home(), prefix=PREFIX)
-        taken = Ingestor(store, manager, prefix=PREFIX).take([event_message("fall", seq=1)])
+        register_homes(store, notify=["json://127.0.0.1:9/station"])
+        taken = make_ingestor(store, manager).take([event_message("fall", seq=1)])
         assert taken.pending == [] and taken.store_error is None
         clock[0] += 300
         with store.transaction() as session:

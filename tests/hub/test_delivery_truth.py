@@ -15,15 +15,15 @@ from sqlalchemy import select
 
 from hub.alerts import AlertManager
 from hub.channels import FAILING_AFTER
-from hub.registry import save_home, save_station
-from hub.schema import AlertChange, Delivery, EventRow, Home
+from hub.schema import AlertChange, Delivery, Home
 from hub.store import Store
 from tests.support.factories import (
     HOME,
     STATION,
     event_message,
-    make_home,
+    event_row,
     register,
+    register_homes,
     served,
     settings_for,
 )
@@ -36,19 +36,14 @@ def world(tmp_path):
     store = Store.sqlite(tmp_path / "hub.db")
     now = [1_000_000.0]
     manager = AlertManager(contact_targets={}, clock=lambda: now[0])
-    with store.transaction() as session:
-        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-        save_home(session, make_home(), now=now[0])
+    register_homes(store, notify=["json://127.0.0.1:9/station"], now=now[0])
     yield store, manager, now
     store.close()
 
 
 def raise_fall(store: Store, manager: AlertManager, now: float) -> int:
     with store.transaction() as session:
-        row = EventRow(
-            edge=HOME, seq=1, home_id=HOME, kind="fall", state="raised", severity="critical",
-            ts=now, started=now, detector="fall", device=None, evidence={}, received_at=now,
-        )  # fmt: skip
+        row = event_row("fall", seq=1, ts=now)
         session.add(row)
         (update,) = manager.on_event(session, session.get(Home, HOME), row)
         return update.alert["id"]

@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.alerts import AlertManager
-from hub.ingest import Ingestor
-from hub.registry import save_home, save_station
 from hub.schema import Device, Home
 from hub.store import Store
-from tests.support.factories import HOME, PREFIX, STATION, make_home
+from tests.support.factories import HOME, PREFIX, make_home, make_ingestor, register_homes
 from tests.support.stores import fresh_database
 
 
@@ -24,9 +21,7 @@ def test_a_heartbeats_last_seen_is_kept_as_iso_text_or_epoch_seconds(tmp_path):
     try:
         home = make_home()
         first, second, third = (device.id for device in home.devices[:3])
-        with store.transaction() as session:
-            save_station(session, STATION, name="站")
-            save_home(session, home, prefix=PREFIX)
+        register_homes(store, home)
         now = time.time()
         iso = datetime.fromtimestamp(now - 60, UTC).isoformat()
         devices = {
@@ -35,7 +30,7 @@ def test_a_heartbeats_last_seen_is_kept_as_iso_text_or_epoch_seconds(tmp_path):
             third: {"last_seen": "9999-12-31T23:00:00+00:00"},
         }
         status = {"state": "online", "home": HOME, "edge": HOME, "devices": devices}
-        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+        ingestor = make_ingestor(store)
         ingestor.take([(f"{PREFIX}/{HOME}/status", json.dumps(status).encode())])
         with store.transaction() as session:
             seen = {d: session.get(Device, (HOME, d)).last_seen for d in (first, second, third)}
@@ -53,10 +48,8 @@ def test_a_repeated_status_does_not_move_when_the_home_went_offline(tmp_path):
     the spell a dispatcher closed by hand stays closed)."""
     store = Store(fresh_database(tmp_path))
     try:
-        with store.transaction() as session:
-            save_station(session, STATION, name="站")
-            save_home(session, make_home(), prefix=PREFIX)
-        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+        register_homes(store)
+        ingestor = make_ingestor(store)
 
         def status(state: str) -> float | None:
             message = json.dumps({"state": state, "home": HOME, "edge": HOME}).encode()

@@ -11,11 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from hub.alerts import AlertManager
-from hub.ingest import Ingestor
-from hub.registry import save_home, save_station
 from hub.schema import Alert, Delivery, EventRow
 from hub.store import Store
-from tests.support.factories import PREFIX, STATION, event_message, make_home
+from tests.support.factories import PREFIX, event_message, make_ingestor, register_homes
 from tests.support.stores import fresh_database, on_postgresql
 
 OUT_OF_ORDER = pytest.mark.skipif(
@@ -27,10 +25,8 @@ OUT_OF_ORDER = pytest.mark.skipif(
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
     manager = AlertManager(prefix=PREFIX)
-    with store.transaction() as session:
-        save_station(session, STATION, name="站", notify=["json://127.0.0.1:9/station"])
-        save_home(session, make_home(), prefix=PREFIX)
-    yield store, manager, Ingestor(store, manager, prefix=PREFIX)
+    register_homes(store, notify=["json://127.0.0.1:9/station"])
+    yield store, manager, make_ingestor(store, manager)
     store.close()
 
 

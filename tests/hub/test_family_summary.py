@@ -12,11 +12,10 @@ from sqlalchemy import func, select
 
 from hub.accounts import save_user
 from hub.family_summary import SummaryScheduler
-from hub.registry import save_home, save_station
 from hub.schema import Alert, Delivery, FamilySummary, Home, ReadingRow, User
 from hub.store import Store
 from hub.summary_facts import day_facts, summary_text
-from tests.support.factories import BAND, device, make_home
+from tests.support.factories import BAND, device, make_home, register_homes
 from tests.support.stores import fresh_database
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -81,9 +80,8 @@ def night_bathroom(day: date, hour: int) -> list[ReadingRow]:
 
 def world(tmp_path, *, summary_at: str = "07:30") -> Store:  # type: ignore[no-untyped-def]
     store = Store(fresh_database(tmp_path))
+    register_homes(store, make_home(devices=DEVICES))
     with store.transaction() as session:
-        save_station(session, "st1", name="站")
-        save_home(session, make_home(devices=DEVICES))
         save_user(session, "li.ming", name="李明", role="family", password="pw-long-enough",
                   phone=PHONE, residents=["h001"])  # fmt: skip
         session.get(User, "li.ming").summary_at = summary_at
@@ -132,9 +130,7 @@ def test_the_summary_of_a_hand_built_day(tmp_path):
 
 def test_a_day_without_data_says_so(tmp_path):
     store = Store(fresh_database(tmp_path))
-    with store.transaction() as session:
-        save_station(session, "st1", name="站")
-        save_home(session, make_home(devices=DEVICES))
+    register_homes(store, make_home(devices=DEVICES))
     with store.sessions() as session:
         home = session.get(Home, "h001")
         facts = day_facts(session, None, home, YESTERDAY, at(YESTERDAY + timedelta(days=1), 9))

@@ -19,7 +19,7 @@ from hub import feedback
 from hub.alerts import AlertManager
 from hub.feedback import FeedbackError
 from hub.registry import decay_feedback, save_home, save_station, set_factor
-from hub.schema import Alert, AlertChange, EventRow, FeedbackChange, Home, OutgoingMessage
+from hub.schema import Alert, AlertChange, FeedbackChange, Home, OutgoingMessage
 from hub.store import Store
 from tests.support.factories import (
     DISPATCHER,
@@ -27,10 +27,13 @@ from tests.support.factories import (
     HOME,
     PREFIX,
     STATION,
+    Clock,
     event_message,
+    event_row,
     home_config,
     make_home,
     register,
+    register_homes,
     served,
     settings_for,
 )
@@ -45,20 +48,12 @@ NEVER = (
 )  # fmt: skip
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_760_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class World:
     """A station and a home in a real store, and an alert manager on a hand-turned clock."""
 
     def __init__(self, store: Store):
         self.store = store
-        self.clock = Clock()
+        self.clock = Clock(1_760_000_000.0)
         self.manager = AlertManager(clock=self.clock)
         self.seq = 0
 
@@ -67,12 +62,7 @@ class World:
         with self.store.transaction() as session:
             home = session.get(Home, HOME)
             self.seq += 1
-            now = self.clock.now
-            row = EventRow(
-                edge=HOME, seq=self.seq, home_id=HOME, kind=kind, state="raised",
-                severity="major", ts=now, started=now, detector=kind, device=None,
-                evidence={}, received_at=now,
-            )  # fmt: skip
+            row = event_row(kind, seq=self.seq, ts=self.clock.now, severity="major")
             session.add(row)
             self.manager.on_event(session, home, row)
             alert_id = row.alert_id
@@ -112,9 +102,7 @@ class World:
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
     world = World(store)
-    with store.transaction() as session:
-        save_station(session, STATION, name="站")
-        save_home(session, make_home(), prefix=PREFIX, now=0.0)
+    register_homes(store, now=0.0)
     yield world
     store.close()
 
@@ -157,10 +145,7 @@ def test_a_false_alarm_loosens_its_kind_and_says_so_in_the_alert_history(world):
 def test_the_resolve_and_the_adaptation_are_one_transaction(world):
     with world.store.transaction() as session:
         home = session.get(Home, HOME)
-        row = EventRow(
-            edge=HOME, seq=1, home_id=HOME, kind="not_up", state="raised", severity="major",
-            ts=1.0, started=1.0, detector="not_up", device=None, evidence={}, received_at=1.0,
-        )  # fmt: skip
+        row = event_row("not_up", seq=1, ts=1.0, severity="major")
         session.add(row)
         world.manager.on_event(session, home, row)
     queued = len(world.configs_queued())

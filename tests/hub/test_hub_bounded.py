@@ -26,7 +26,7 @@ from hub.schema import (
 )
 from hub.settings import HubSettings
 from hub.store import Store
-from tests.support.factories import HOME, PREFIX, register, served, settings_for
+from tests.support.factories import HOME, PREFIX, event_row, register, served, settings_for
 from tests.support.mqtt import until
 from tests.support.stores import fresh_database, size_of
 
@@ -164,10 +164,7 @@ def _alert(session, now: float, *, resolved_at: float | None, kind: str) -> Aler
 
 
 def _event(alert_id: int | None, at: float) -> EventRow:
-    return EventRow(
-        edge=HOME, seq=int(at), home_id=HOME, kind="fall", state="raised", severity="critical",
-        ts=at, started=at, detector="fall", evidence={}, received_at=at, alert_id=alert_id,
-    )  # fmt: skip
+    return event_row("fall", seq=int(at), ts=at, alert_id=alert_id)
 
 
 def _delivery(alert_id: int, at: float, state: str) -> Delivery:

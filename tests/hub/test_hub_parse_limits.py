@@ -11,9 +11,6 @@ import time
 import httpx
 from sqlalchemy import select
 
-from hub.alerts import AlertManager
-from hub.ingest import Ingestor
-from hub.registry import save_home, save_station
 from hub.schema import Alert, ReadingRow, Rejected
 from hub.store import Store
 from hub.upstream import Telemetry, UpstreamError, parse
@@ -22,8 +19,9 @@ from tests.support.factories import (
     HOME,
     PREFIX,
     event_message,
-    make_home,
+    make_ingestor,
     register,
+    register_homes,
     served,
     settings_for,
     telemetry_message,
@@ -104,10 +102,8 @@ def test_ingest_takes_junk_batches_without_raising_and_keeps_the_good_messages(t
     rng = random.Random(9)
     store = Store(fresh_database(tmp_path))
     try:
-        with store.transaction() as session:
-            save_station(session, "st1", name="站")
-            save_home(session, make_home(), prefix=PREFIX)
-        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+        register_homes(store)
+        ingestor = make_ingestor(store)
         _, valid = event_message("fall", seq=1)
         for round_ in range(20):
             junk = [(EVENT_TOPIC, payload) for payload in mutations(rng, valid, 40)]
@@ -126,10 +122,8 @@ def test_a_control_character_in_a_name_costs_its_reading_not_its_batch_nor_the_f
     there (SQLite stored it). Both stores now keep what they kept, refused the same way."""
     store = Store(fresh_database(tmp_path))
     try:
-        with store.transaction() as session:
-            save_station(session, "st1", name="站")
-            save_home(session, make_home(), prefix=PREFIX)
-        ingestor = Ingestor(store, AlertManager(prefix=PREFIX), prefix=PREFIX)
+        register_homes(store)
+        ingestor = make_ingestor(store)
         telemetry = telemetry_message(1, [
             (NOW, "band", "heart_rate", 72),
             (NOW, "band\x00", "heart_rate", 70),

@@ -25,9 +25,9 @@ from hub.accounts import Scope, save_user
 from hub.alerts import AlertManager
 from hub.registry import save_home, save_station
 from hub.reports import Section
-from hub.schema import Alert, EventRow, Home, User
+from hub.schema import Alert, Home, User
 from hub.store import Store
-from tests.support.factories import make_home
+from tests.support.factories import event_row, make_home, register_homes
 from tests.support.stores import fresh_database
 
 START = 1796054400.0  # 2026-12-01T00:00:00+08:00
@@ -179,18 +179,12 @@ def test_a_second_fall_on_an_acknowledged_case_does_not_stretch_its_time_to_ackn
     store = Store(fresh_database(tmp_path))
     now = [START + 2 * DAY]
     manager = AlertManager(clock=lambda: now[0])
-    with store.transaction() as session:
-        save_station(session, "st1", name="站 st1")
-        save_home(session, make_home("h1", "st1"), now=now[0])
+    register_homes(store, make_home("h1", "st1"), station_name="站 st1", now=now[0])
     seq = iter(range(1, 100))
 
     def fall(state: str) -> list:  # type: ignore[type-arg]
         with store.transaction() as session:
-            row = EventRow(
-                edge="h1", seq=next(seq), home_id="h1", kind="fall", state=state,
-                severity="critical", ts=now[0], started=now[0], detector="fall", device=None,
-                evidence={}, received_at=now[0],
-            )  # fmt: skip
+            row = event_row("fall", state, seq=next(seq), ts=now[0], home="h1")
             session.add(row)
             return manager.on_event(session, session.get(Home, "h1"), row)
 

@@ -10,12 +10,18 @@ import time
 
 from sqlalchemy import select
 
-from hub.alerts import AlertManager
 from hub.ingest import Ingestor
-from hub.registry import save_home, save_station
+from hub.registry import save_home
 from hub.schema import Alert, Delivery, EscalationTimer, EventRow
 from hub.store import Store
-from tests.support.factories import HOME, STATION, event_message, make_home, telemetry_message
+from tests.support.factories import (
+    HOME,
+    event_message,
+    make_home,
+    make_ingestor,
+    register_homes,
+    telemetry_message,
+)
 from tests.support.round_trips import Statements
 from tests.support.stores import postgresql_database
 
@@ -27,11 +33,11 @@ TELEMETRY_BATCH = 2  # a batch of telemetry of known homes, whatever its size
 
 def _worker() -> tuple[Store, Ingestor]:
     store = Store(postgresql_database())
-    with store.transaction() as session:
-        save_station(session, STATION, name="颍州社区养老服务站", notify=["json://127.0.0.1:9/"])
-        save_home(session, make_home())
-        save_home(session, make_home("h002"))
-    return store, Ingestor(store, AlertManager())
+    register_homes(
+        store, make_home(), make_home("h002"),
+        station_name="颍州社区养老服务站", notify=["json://127.0.0.1:9/"],
+    )  # fmt: skip
+    return store, make_ingestor(store)
 
 
 def test_a_fall_costs_a_worker_one_transaction_of_at_most_twelve_statements():

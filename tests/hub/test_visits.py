@@ -23,7 +23,7 @@ from hub.visits import (
     record_visit,
     save_plan,
 )
-from tests.support.factories import HOME, STATION, make_home
+from tests.support.factories import HOME, STATION, Clock, make_home
 from tests.support.stores import fresh_database
 
 # 2026-03-02 09:00 in Shanghai (01:00 UTC), a Monday
@@ -31,18 +31,10 @@ MONDAY_9AM = 1_772_413_200.0
 DAY = 86400.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = MONDAY_9AM
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def world(tmp_path):
     store = Store(fresh_database(tmp_path))
-    clock = Clock()
+    clock = Clock(MONDAY_9AM)
     manager = AlertManager(clock=clock)
     with store.transaction() as session:
         save_station(session, STATION, name="站")

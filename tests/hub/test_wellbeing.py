@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub import absences
-from hub.registry import save_home, save_station
 from hub.schema import Alert, Device, Home, ReadingRow
 from hub.store import Store
 from hub.wellbeing import wellbeing
-from tests.support.factories import HOME, STATION, make_home
+from tests.support.factories import HOME, STATION, register_homes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 15:00 in the home: "today" began 15 hours before.
@@ -29,9 +28,7 @@ MIDNIGHT = datetime.combine(datetime.fromtimestamp(NOW, SHANGHAI).date(), time(0
 @pytest.fixture
 def store(tmp_path):
     store = Store.sqlite(tmp_path / "hub.db")
-    with store.transaction() as session:
-        save_station(session, STATION, name="站")
-        save_home(session, make_home(), now=NOW - 86400)
+    register_homes(store, now=NOW - 86400)
     yield store
     store.close()
 

@@ -1,5 +1,5 @@
 """What tests build their world from: a typical home and its devices (or the devices a test
-needs), canonical readings, and the hub with a broker.
+needs), canonical readings, and the hub with a broker or without one.
 
 The typical home is h001 of station st1: 王秀英, born 1942, living alone, with a fall radar in
 the bathroom, an SOS button by the bed and a wrist band. ``home_config`` gives it as the
@@ -10,6 +10,12 @@ The hub with a broker: ``start_broker`` (a private Mosquitto) or ``deploy_broker
 deploy/mosquitto/), then ``served(settings_for(broker, folder))`` (the hub and its API in the
 test's event loop) or ``hub_process`` (the real ``eldercare hub`` process), and ``register``
 (the station, homes and users, through the API).
+
+The hub without a broker: a ``Store`` (on ``tests.support.stores.fresh_database``, or the
+file or database the test needs), ``register_homes`` (the station and its homes, written
+straight to the store), ``make_ingestor`` (what the hub does with the messages it is handed),
+``event_row`` (an event as the hub stores it, for the alert manager without an ingestor) and a
+``Clock`` the test turns by hand.
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from typing import Any
 
 from contracts import HomeConfig, Reading
 from eldercare.broker import start_broker
+from hub.alerts import AlertManager
+from hub.ingest import Ingestor
+from hub.registry import save_home, save_station
+from hub.schema import EventRow
+from hub.store import Store
 from tests.support.deploy_brokers import deploy_broker
 from tests.support.hub_process import AsAdmin, hub_process
 from tests.support.served_hub import (
@@ -49,17 +60,21 @@ __all__ = [
     "STATION",
     "TYPICAL_DEVICES",
     "AsAdmin",
+    "Clock",
     "Served",
     "deploy_broker",
     "device",
     "event_message",
+    "event_row",
     "fast_policies",
     "free_port",
     "home_config",
     "hub_process",
     "make_home",
+    "make_ingestor",
     "reading",
     "register",
+    "register_homes",
     "served",
     "settings_for",
     "start_broker",
@@ -125,6 +140,28 @@ def reading(
     return Reading(ts=ts, home=home, device=device, metric=metric, value=value, **extra)
 
 
+def event_row(
+    kind: str,
+    state: str = "raised",
+    *,
+    seq: int,
+    ts: float,
+    severity: str = "critical",
+    home: str = HOME,
+    evidence: dict[str, Any] | None = None,
+    **columns: Any,
+) -> EventRow:
+    """An event of ``home``'s own edge as the hub stores it, sent and received at ``ts``, for
+    the tests that hand the alert manager its events without an ingestor; ``columns`` are
+    its other columns (``device``, ``detector``, ``edge``, ``alert_id``...)."""
+    stored: dict[str, Any] = {
+        "edge": home, "seq": seq, "home_id": home, "kind": kind, "state": state,
+        "severity": severity, "ts": ts, "started": ts, "detector": kind, "device": None,
+        "evidence": {} if evidence is None else evidence, "received_at": ts,
+    }  # fmt: skip
+    return EventRow(**{**stored, **columns})
+
+
 async def register(
     hub: Served, *, notify: list[str] | None = None, homes: tuple[str, ...] = (HOME,)
 ) -> None:
@@ -144,6 +181,42 @@ async def register(
     for username, user in users.items():
         response = await hub.http.put(f"/users/{username}", json={**user, "password": PASSWORD})
         response.raise_for_status()
+
+
+def register_homes(
+    store: Store,
+    *homes: HomeConfig,
+    station_name: str = "站",
+    notify: list[str] | None = None,
+    now: float | None = None,
+) -> None:
+    """STATION (paging ``notify``) and ``homes`` of it (the typical home unless given), written
+    to ``store`` in one transaction as the registry saves an admin's: where the hub's tests
+    without a broker begin. ``now``: when the homes were registered (the hub's clock unless
+    given)."""
+    with store.transaction() as session:
+        save_station(session, STATION, name=station_name, notify=notify)
+        for home in homes or (make_home(),):
+            save_home(session, home, prefix=PREFIX, now=now)
+
+
+def make_ingestor(store: Store, manager: AlertManager | None = None) -> Ingestor:
+    """The hub's ingest of edge messages into ``store``, on the tests' topic prefix, raising
+    alerts through ``manager`` (one of its own, on the hub's clock, unless given)."""
+    return Ingestor(
+        store, AlertManager(prefix=PREFIX) if manager is None else manager, prefix=PREFIX
+    )
+
+
+class Clock:
+    """The hub's clock turned by hand (``clock.now += 3600``: an hour later for the alert
+    manager it is given), so that escalations and due dates come without a test waiting."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def telemetry_message(
