@@ -4,7 +4,7 @@
 import { activeCell, blank, confirmButton, formError, registry, reload, views } from "./admin_common.js";
 import { homesView } from "./admin_homes.js";
 import { placesView } from "./admin_places.js";
-import { api, homeFor } from "./api.js";
+import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { startPage, toast } from "./shell.js";
@@ -119,8 +119,7 @@ function bindTabs() {
 }
 
 async function main() {
-  const user = await startPage();
-  if (user && user.role !== "admin") return location.replace(homeFor(user));
+  await startPage(); // not an admin: sent to their own page
   bindTabs();
   views.stations = stationsView();
   views.homes = homesView();

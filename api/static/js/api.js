@@ -98,6 +98,29 @@ export async function logout() {
   }
 }
 
+const WARD_ROLES = ["admin", "nurse", "head_nurse"];
+const onWard = (user) => WARD_ROLES.includes(user.role) || (user.role === "caregiver" && user.institutions?.length > 0);
+
+/** Who each page is for. A page opened by someone else sends them to their own page:
+ * a nurse station or a report seen by the wrong account would only mislead ("no rooms on
+ * this floor", "you are not on shift" to a family whose mother's SOS is open). */
+const AUDIENCE = {
+  "/console": (user) => user.role !== "family",
+  "/admin": (user) => user.role === "admin",
+  "/reports": (user) => user.role !== "family",
+  "/ward": onWard,
+  "/ward/phone": onWard,
+  // Push and morning summaries are the family's (403 for staff, who have the console).
+  "/family": (user) => user.role === "family",
+};
+
+/** Whether `path` is a page for `user` (no accounts yet, `user` null: every page is). */
+export function mayOpen(path, user) {
+  if (!user) return true;
+  const allowed = AUDIENCE[path.replace(/\/+$/, "") || "/"];
+  return allowed ? allowed(user) : true;
+}
+
 /** The page a user starts on after logging in. */
 export function homeFor(user) {
   if (user?.role === "admin") return "/admin"; // the operator pages, which link to the console

@@ -234,8 +234,13 @@ async function loadDetail({ focusCard = false } = {}) {
   const alertId = state.selectedAlert;
   let alert = null;
   if (alertId !== null) {
-    alert = await settle(api(`/alerts/${alertId}`));
+    // An id that is no alert (#alert-99999, #alert-x) or not this station's is a 404.
+    alert = Number.isInteger(alertId) && alertId > 0 ? await settle(api(`/alerts/${alertId}`)) : undefined;
     if (token !== state.detailToken) return;
+    if (alert === undefined) {
+      state.detail = null;
+      return replace($("#detail"), h("p", { class: "empty", "data-testid": "alert-not-found" }, t("console.alert_not_found", { id: String(alertId) })));
+    }
     if (!alert) return replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
     state.selectedResident = alert.resident;
   }
@@ -761,8 +766,7 @@ function tickAges() {
 }
 
 async function main() {
-  state.user = await startPage();
-  if (state.user?.role === "family") return location.replace("/family");
+  state.user = await startPage(); // a family account: sent to /family
   setActor(state.user?.username ?? "dispatcher");
   state.station = state.user?.stations?.[0] ?? null;
   if (!state.station) {
@@ -826,7 +830,7 @@ async function main() {
   reloadOverview();
   startCare(state.station).catch(() => {});
   if (hash?.[1] === "alert") {
-    state.selectedAlert = Number(hash[2]);
+    state.selectedAlert = /^\d+$/.test(hash[2]) ? Number(hash[2]) : decodeURIComponent(hash[2]);
     renderQueue();
     loadDetail();
   } else if (hash?.[1] === "resident") {

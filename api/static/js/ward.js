@@ -54,7 +54,12 @@ function render() {
   renderUnits();
   const rooms = state.floors.flatMap((floor) => floor.rooms);
   replace($("#floor"), rooms.map(roomCard));
-  $("#floor-empty").hidden = rooms.length > 0;
+  const empty = $("#floor-empty");
+  empty.hidden = rooms.length > 0;
+  // No institution she may see (an admin before any is set up): not "no rooms on this floor".
+  empty.dataset.page ??= empty.dataset.i18n;
+  empty.dataset.i18n = state.institution ? empty.dataset.page : "ward.no_institution";
+  empty.textContent = t(empty.dataset.i18n);
   const floor = state.floors[0];
   $("#floor-head").textContent = floor
     ? t("ward.night", { start: hhmm(floor.night.start), end: hhmm(floor.night.end), every: Math.round(floor.rounds_every_s / 60) })
