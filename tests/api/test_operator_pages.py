@@ -246,3 +246,32 @@ async def test_the_api_docs_render_with_the_network_off(mosquitto, tmp_path):
         await expect(deactivate.filter(has_text="/homes/{home_id}")).to_be_visible()
         assert not [url for url in blocked if url.endswith((".js", ".css"))], blocked
         await context.close()
+
+
+async def test_the_home_form_says_what_is_wrong_in_chinese_naming_the_field(mosquitto, tmp_path):
+    """The API's refusals are English for its programs; the form says them in the page's
+    words and names the field (it read "未保存：Input should be less than or equal to 2026",
+    "Value error, unknown time zone 'Mars/Base'", and "Not Found" for an id with a slash)."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        page = await browser.new_page(viewport={"width": 1366, "height": 900})
+        await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        await page.get_by_test_id("tab-homes").click()
+        form = page.get_by_test_id("home-form")
+        error = form.get_by_test_id("form-error")
+        await form.get_by_test_id("resident-name").fill("钱玉珍")
+        for home, year, zone, said in (
+            ("h901", "2030", "Asia/Shanghai", "未保存：出生年份不能晚于 2026 年"),
+            ("h901", "1899", "Asia/Shanghai", "未保存：出生年份不能早于 1900 年"),
+            ("h901", "1938", "Mars/Base", "未保存：时区“Mars/Base”不存在"),
+            ("h9/01", "1938", "Asia/Shanghai", "住户编号只能使用字母、数字"),
+            ("h 901", "1938", "Asia/Shanghai", "住户编号只能使用字母、数字"),
+        ):
+            await form.get_by_test_id("home-id").fill(home)
+            await form.get_by_test_id("resident-birth-year").fill(year)
+            await form.get_by_test_id("home-timezone").fill(zone)
+            await form.get_by_test_id("home-save").click()
+            await expect(error).to_contain_text(said, timeout=TIMEOUT)
+            for english in ("Input should", "Value error", "Not Found", "String should"):
+                await expect(error).not_to_contain_text(english)
+        await expect(page.locator("[data-testid=home-row]")).to_have_count(1)  # register's

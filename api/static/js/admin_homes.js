@@ -2,7 +2,7 @@
 // home with its resident, devices from the catalog and contacts, and the install check
 // that shows the home's readings and events as they arrive.
 
-import { activeCell, blank, confirmButton, formError, registry, reload } from "./admin_common.js";
+import { ID_PATTERN, activeCell, blank, confirmButton, formError, registry, reload } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { hhmmss } from "./format.js";
@@ -97,6 +97,7 @@ function configOf(form, base = {}) {
   const name = blank(form.resident_name.value);
   const year = Number(form.birth_year.value);
   if (!home || !name || !form.station.value) return t("admin.need_home");
+  if (!ID_PATTERN.test(home)) return t("error.bad_id", { field: t("admin.home_id") });
   if (!Number.isInteger(year)) return t("admin.need_birth_year");
   const rows = [...form.querySelectorAll("[data-testid=device-row]")];
   if (rows.some((row) => !$("[name=model]", row).value)) return t("admin.need_model");

@@ -9,10 +9,14 @@ export function setActor(name) {
 }
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  /** `detail`: the API's words (English); `body`: its answer, whose `code` or list of
+   * problems ({loc, type, ctx}) the pages turn into their own words (problems.js). */
+  constructor(status, detail, body = null) {
     super(detail || `HTTP ${status}`);
     this.status = status;
     this.detail = detail;
+    this.code = body?.code ?? null;
+    this.problems = Array.isArray(body?.detail) ? body.detail : [];
   }
 }
 
@@ -58,12 +62,14 @@ export async function api(path, { method = "GET", query, body, redirectOn401 = t
   }
   if (!response.ok) {
     let detail = "";
+    let answer = null;
     try {
-      detail = detailText((await response.json()).detail);
+      answer = await response.json();
+      detail = detailText(answer.detail);
     } catch {
       detail = response.statusText;
     }
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, detail, answer);
   }
   if (response.status === 204) return null;
   return response.json();

@@ -25,6 +25,7 @@ import {
   when,
 } from "./format.js";
 import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { LiveFeed } from "./live.js";
 import { accelPanel, awayNextTag, awayTag, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
@@ -385,7 +386,7 @@ async function act(button, action, body) {
     await refreshAlert();
     return true;
   } catch (error) {
-    if (error.status !== 401) toast(t("msg.action_failed", { detail: error.detail || error.message }), "error");
+    if (error.status !== 401) toast(t("msg.action_failed", { detail: explain(error) }), "error");
     await refreshAlert();
     return false;
   } finally {
@@ -516,7 +517,7 @@ async function undoAdaptation(alert, change, button) {
     detail.feedback = await api(`/homes/${alert.home}/feedback/${kind}`, { method: "PUT", body });
     toast(t("msg.adapt_undone", { kind: kindName(kind), factor: factorText(from) }), "info");
   } catch (error) {
-    if (error.status !== 401) toast(t("msg.action_failed", { detail: error.detail || error.message }), "error");
+    if (error.status !== 401) toast(t("msg.action_failed", { detail: explain(error) }), "error");
     button.disabled = false;
   }
   if (state.detail === detail) fillAlert();

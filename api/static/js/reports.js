@@ -8,6 +8,7 @@ import { legible } from "./chart.js";
 import { $, h, replace, svg } from "./dom.js";
 import { kindName, outcomeName } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { startPage, toast } from "./shell.js";
 
 const state = { user: null, overview: [], report: null };
@@ -144,7 +145,7 @@ function adminForm(selector, send) {
       event.target.reset();
       await Promise.all([loadTree(), loadOverview(), loadReport()]);
     } catch (error) {
-      toast(error.detail ? String(error.message) : t("common.load_failed"), "error");
+      toast(error.detail ? explain(error) : t("common.load_failed"), "error");
     }
   });
 }

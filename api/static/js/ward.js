@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { hhmm, kindName, severityName } from "./format.js";
 import { named, onLangChange, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { LiveFeed } from "./live.js";
 import { startPage, toast } from "./shell.js";
 
@@ -37,7 +38,7 @@ async function reload() {
       state.floors = await Promise.all(units.map((u) => api(`/units/${u.id}/floor`)));
       render();
     } catch (error) {
-      if (error.status !== 401) toast(t("ward.load_failed", { error: error.message }), "error");
+      if (error.status !== 401) toast(t("ward.load_failed", { error: explain(error) }), "error");
     } finally {
       state.loading = null;
       if (state.again) {
@@ -142,7 +143,7 @@ async function resolve(alert) {
     await api(`/alerts/${alert.id}/resolve`, { method: "POST", body: { outcome: "handled" } });
     toast(t("ward.resolved", { kind: kindName(alert.kind), room: alert.room, bed: alert.bed }));
   } catch (error) {
-    toast(t("ward.action_failed", { error: error.message }), "error");
+    toast(t("ward.action_failed", { error: explain(error) }), "error");
   }
   await reload();
 }
@@ -152,7 +153,7 @@ async function acknowledge(alert) {
     await api(`/alerts/${alert.id}/acknowledge`, { method: "POST" });
     toast(t("ward.acked", { kind: kindName(alert.kind), room: alert.room, bed: alert.bed }));
   } catch (error) {
-    toast(t("ward.action_failed", { error: error.message }), "error");
+    toast(t("ward.action_failed", { error: explain(error) }), "error");
   }
   await reload();
 }
@@ -162,7 +163,7 @@ async function recordRound(room) {
     await api("/rounds", { method: "POST", body: { room: room.id } });
     toast(t("ward.round_recorded", { room: room.name }));
   } catch (error) {
-    toast(t("ward.action_failed", { error: error.message }), "error");
+    toast(t("ward.action_failed", { error: explain(error) }), "error");
   }
   await reload();
 }
