@@ -214,6 +214,7 @@ async def test_a_wrong_device_is_refused_on_the_page_with_the_reason(mosquitto, 
         await form.get_by_test_id("home-id").fill("h901")
         await form.get_by_test_id("resident-name").fill("钱玉珍")
         await form.get_by_test_id("resident-birth-year").fill("1938")
+        await form.get_by_test_id("home-station").select_option("st1")
         await form.get_by_test_id("add-device").click()
         await form.get_by_test_id("device-model").select_option("HS1EB")
         # No Zigbee2MQTT name: the hub refuses the source, and the page says why.
@@ -260,6 +261,11 @@ async def test_the_home_form_says_what_is_wrong_in_chinese_naming_the_field(mosq
         form = page.get_by_test_id("home-form")
         error = form.get_by_test_id("form-error")
         await form.get_by_test_id("resident-name").fill("钱玉珍")
+        # No station chosen for her (the first was a care home), each by its name only
+        station = form.get_by_test_id("home-station")
+        await expect(station).to_have_value("")
+        await expect(station.locator("option[value=st1]")).to_have_text("颍州社区养老服务站")
+        await station.select_option("st1")
         for home, year, zone, said in (
             ("h901", "2030", "Asia/Shanghai", "未保存：出生年份不能晚于 2026 年"),
             ("h901", "1899", "Asia/Shanghai", "未保存：出生年份不能早于 1900 年"),

@@ -91,6 +91,23 @@ function contactRow(existing = null) {
   return row;
 }
 
+/** The stations to choose from: none chosen at first (the first of the list was a care
+ * home), community stations apart from care homes, each by its name (its id only where
+ * two share a name: "颐和养老院 (demo) (inst-demo)" did not fit the field). */
+function stationOptions() {
+  const institutions = new Set(registry.institutions.map((i) => i.id));
+  const names = registry.stations.map((s) => s.name);
+  const option = (s) => h("option", { value: s.id, title: s.id },
+    names.indexOf(s.name) === names.lastIndexOf(s.name) ? s.name : `${s.name} (${s.id})`);
+  const group = (key, stations) => stations.length
+    ? h("optgroup", { label: t(key) }, stations.map(option)) : null;
+  return [
+    h("option", { value: "" }, t("admin.choose_station")),
+    group("admin.community_stations", registry.stations.filter((s) => !institutions.has(s.id))),
+    group("admin.institutions", registry.stations.filter((s) => institutions.has(s.id))),
+  ];
+}
+
 /** The home config the form describes (the contract's shape), or a sentence saying what is missing. */
 function configOf(form, base = {}) {
   const home = blank(form.home.value);
@@ -248,8 +265,8 @@ export function homesView() {
   };
   const render = () => {
     const chosen = form.station.value;
-    replace(form.station, registry.stations.map((s) => h("option", { value: s.id }, `${s.name} (${s.id})`)));
-    if (chosen) form.station.value = chosen;
+    replace(form.station, stationOptions());
+    form.station.value = chosen;
     const heads = ["admin.home_id", "admin.resident", "admin.station", "admin.gateway", "admin.devices", "admin.state", ""];
     replace(list,
       h("thead", {}, h("tr", {}, heads.map((k) => h("th", {}, k ? t(k) : "")))),

@@ -57,7 +57,7 @@ function renderOverview() {
       ([key, cls]) => h("th", { class: cls }, t(key))));
   const rows = state.overview.map((s) =>
     h("tr", { "data-testid": "overview-row", "data-station": s.id },
-      h("td", {}, s.name), h("td", {}, s.district ?? "—"),
+      h("td", {}, s.name), h("td", { "data-testid": "overview-district" }, s.district_name ?? s.district ?? "—"),
       h("td", { class: "num" }, s.homes), h("td", { class: "num" }, s.open_alerts),
       h("td", { class: "num" }, s.unacknowledged), h("td", { class: "num" }, s.devices_offline)));
   replace($("[data-testid=overview]"), h("thead", {}, head), h("tbody", {}, rows));
