@@ -85,7 +85,9 @@ def overview(session: SessionDep, scope: ScopeDep) -> list[StationOverview]:
     """Each station the caller sees, now: homes, open alerts, devices offline (read-only)."""
     _reader(scope)
     out = []
-    district_names = dict(session.execute(select(District.id, District.name)).tuples().all())
+    district_names = {
+        row.id: row.name for row in session.execute(select(District.id, District.name))
+    }
     for area in districts.areas_for(session, scope):
         if area.level != "station":
             continue

@@ -16,10 +16,10 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 // The forms' fields as the API names them (its 422 says where), and their labels here.
 const FIELDS = {
   home: "admin.home_id", station: "admin.station", timezone: "admin.timezone",
-  "resident.name": "admin.resident_name", birth_year: "admin.birth_year", address: "admin.address",
-  phone: "admin.phone", "devices.id": "admin.device_id", "devices.model": "admin.device_model",
-  "devices.role": "admin.device_role", "contacts.name": "admin.contact_name", relation: "admin.relation",
-  "contacts.phone": "admin.phone", username: "login.username", password: "login.password",
+  "resident/name": "admin.resident_name", birth_year: "admin.birth_year", address: "admin.address",
+  phone: "admin.phone", "devices/id": "admin.device_id", "devices/model": "admin.device_model",
+  "devices/role": "admin.device_role", "contacts/name": "admin.contact_name", relation: "admin.relation",
+  "contacts/phone": "admin.phone", username: "login.username", password: "login.password",
   areas: "admin.area", station_after_s: "admin.station_after", head_nurse_after_s: "admin.head_nurse_after",
 };
 

@@ -9,20 +9,19 @@ import { known, t } from "./i18n.js";
 
 /**
  * The sentence for `error` (an ApiError, or a sentence already). `fields` maps a field's
- * path or name ("resident.birth_year", "timezone") to the i18n key of its label.
+ * path or name ("resident/name", "timezone") to the i18n key of its label.
  */
 export function explain(error, fields = {}) {
   if (!error?.status) return String(error?.message ?? error ?? "");
   if (error.code && known(`error.${error.code}`)) return t(`error.${error.code}`);
   if (error.problems?.length) return error.problems.map((p) => problem(p, fields)).join(t("error.sep"));
-  if (error.status === 404 && known("error.not_found")) return t("error.not_found");
   return error.detail || error.message;
 }
 
 function problem(p, fields) {
   const path = (p.loc ?? []).filter((part) => typeof part === "string" && !["body", "path", "query"].includes(part));
   const name = path.at(-1) ?? "";
-  const key = fields[path.join(".")] ?? fields[name];
+  const key = fields[path.join("/")] ?? fields[name];
   const field = key ? t(key) : name;
   const input = typeof p.input === "object" ? "" : String(p.input ?? "");
   const vars = { ...(p.ctx ?? {}), field, input, msg: p.msg ?? "" };
