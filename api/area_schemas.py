@@ -45,6 +45,7 @@ class StationOverview(BaseModel):
     id: str
     name: str
     district: str | None
+    district_name: str | None = None  # what the page shows (颍州区), the id being "yingzhou"
     homes: int
     open_alerts: int
     unacknowledged: int

@@ -85,7 +85,10 @@ def install(app: FastAPI) -> None:
     async def _hub_error(_request: Request, exc: HubError) -> SafeJSONResponse:
         status = getattr(exc, "status", 400)
         headers = getattr(exc, "headers", None)  # e.g. Retry-After of a throttled log-in
-        return SafeJSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+        body = {"detail": str(exc)}
+        if code := getattr(exc, "code", None):  # the reason for a program: the pages say it
+            body["code"] = code
+        return SafeJSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(HomeConfigError)
     async def _config_error(_request: Request, exc: HomeConfigError) -> SafeJSONResponse:

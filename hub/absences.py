@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from contracts.errors import describe_validation_error
-from contracts.home import AwayPeriod, away_at
+from contracts.home import AWAY_LONGEST, AwayPeriod, away_at
 from contracts.topics import DEFAULT_PREFIX
 
 from .errors import HubError
@@ -56,9 +56,15 @@ State = Literal["upcoming", "current", "ended"]
 
 
 class AbsenceError(HubError):
-    """An absence that cannot be announced or ended as asked (409: the list says no)."""
+    """An absence that cannot be announced or ended as asked (409: the list says no).
+    ``code`` names the reason for a program (the API answers it beside the English
+    ``detail``; the family app says it in Chinese)."""
 
     status = 409
+
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
+        self.code = code
+        super().__init__(reason)
 
 
 class InvalidAbsence(AbsenceError):
@@ -118,7 +124,15 @@ def new_period(
     try:
         return AwayPeriod(start=start.astimezone(zone), end=end.astimezone(zone), note=note, by=by)
     except ValidationError as exc:
-        raise InvalidAbsence(describe_validation_error(exc).removeprefix("(root): ")) from None
+        code = (
+            "absence_end_before_start"
+            if end <= start
+            else "absence_too_long"
+            if end - start > AWAY_LONGEST
+            else None
+        )
+        reason = describe_validation_error(exc).removeprefix("(root): ")
+        raise InvalidAbsence(reason, code=code) from None
 
 
 def with_added(
@@ -128,7 +142,8 @@ def with_added(
     if new.end.timestamp() <= now:
         raise InvalidAbsence(
             f"this absence would be over already (it ends {new.end.isoformat()}); "
-            "announce one that ends later"
+            "announce one that ends later",
+            code="absence_over",
         )
     kept = pruned(periods, now)
     same = next((p for p in kept if period_id(p) == period_id(new)), None)
@@ -137,7 +152,8 @@ def with_added(
             return kept
         raise AbsenceError(
             f"an absence from {new.start.isoformat()} is announced already (until "
-            f"{same.end.isoformat()}); end it, or announce one with another start"
+            f"{same.end.isoformat()}); end it, or announce one with another start",
+            code="absence_taken",
         )
     result = list(pruned((*kept, new), now))
     ended = sorted((p for p in result if state_of(p, now) == "ended"), key=lambda p: p.end)
@@ -145,7 +161,8 @@ def with_added(
         result.remove(ended.pop(0))
     if len(result) > MOST:
         raise AbsenceError(
-            f"{MOST} absences are announced already; end or call one off before adding another"
+            f"{MOST} absences are announced already; end or call one off before adding another",
+            code="absence_too_many",
         )
     return tuple(result)
 
@@ -161,7 +178,10 @@ def with_ended(
         raise AbsenceNotFound(f"no announced absence {wanted!r}")
     others = [p for p in periods if p is not found]
     if state_of(found, now) == "ended":
-        raise AbsenceError(f"this absence is over already (it ended {found.end.isoformat()})")
+        raise AbsenceError(
+            f"this absence is over already (it ended {found.end.isoformat()})",
+            code="absence_ended",
+        )
     ended_at = datetime.fromtimestamp(now, zone).replace(microsecond=0)  # now, to the second
     if ended_at <= found.start:  # called off before it began
         return pruned(others, now), found, None

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from hub import districts, reports
 from hub.accounts import Forbidden, Scope
-from hub.schema import Alert, Device, Home
+from hub.schema import Alert, Device, District, Home
 
 from ..area_schemas import MonthlyReport, StationOverview
 from ..deps import ScopeDep, SessionDep
@@ -85,6 +85,9 @@ def overview(session: SessionDep, scope: ScopeDep) -> list[StationOverview]:
     """Each station the caller sees, now: homes, open alerts, devices offline (read-only)."""
     _reader(scope)
     out = []
+    district_names = {
+        row.id: row.name for row in session.execute(select(District.id, District.name))
+    }
     for area in districts.areas_for(session, scope):
         if area.level != "station":
             continue
@@ -100,6 +103,7 @@ def overview(session: SessionDep, scope: ScopeDep) -> list[StationOverview]:
                 id=area.id,
                 name=area.name,
                 district=area.parent,
+                district_name=district_names.get(area.parent or ""),
                 homes=session.scalar(select(func.count()).select_from(homes.subquery())) or 0,
                 open_alerts=session.scalar(open_alerts) or 0,
                 unacknowledged=session.scalar(open_alerts.where(Alert.acknowledged.is_(False)))

@@ -19,6 +19,7 @@ const SHELL = [
   "/static/js/format.js",
   "/static/js/i18n.js",
   "/static/js/live.js",
+  "/static/js/problems.js",
   "/static/js/resident.js",
   "/static/js/shell.js",
   "/static/js/summary.js",

@@ -223,13 +223,14 @@ async def test_absences_that_cannot_be_are_refused_with_the_reason(mosquitto, tm
         await register(hub)
         son = await hub.client_for(FAMILY)
         url = f"/residents/{HOME}/away"
-        for wrong, why in (
-            ({"start": wall(5), "end": wall(2)}, "end after it starts"),
-            ({"start": wall(1), "end": wall(24 * 93)}, "92 days at most"),
-            ({"start": wall(-9), "end": wall(-2)}, "over already"),
+        for wrong, why, code in (
+            ({"start": wall(5), "end": wall(2)}, "end after it starts", "absence_end_before_start"),
+            ({"start": wall(1), "end": wall(24 * 93)}, "92 days at most", "absence_too_long"),
+            ({"start": wall(-9), "end": wall(-2)}, "over already", "absence_over"),
         ):
             refused = await son.post(url, json=wrong)
             assert refused.status_code == 422 and why in refused.text, refused.text
+            assert refused.json()["code"] == code  # for the pages, which say it in Chinese
         for malformed in (
             {"start": wall(1)},
             {"start": wall(1), "end": wall(3), "note": "长" * 201},

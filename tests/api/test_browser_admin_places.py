@@ -7,12 +7,22 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from tests.support.chromium import TIMEOUT, chromium, log_in
-from tests.support.factories import ADMIN_PASSWORD, PASSWORD, register, served, settings_for
+from tests.support.factories import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    home_config,
+    register,
+    served,
+    settings_for,
+)
 
 
 async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
         await register(hub)
+        # Another station's resident, in the community: not one for a care home's bed.
+        await hub.http.put("/stations/st2", json={"name": "第二站"})
+        await hub.http.put("/homes/h002", json=home_config("h002", station="st2"))
         # An operator in China: the shift form reads its times in her browser's zone.
         context = await browser.new_context(
             viewport={"width": 1280, "height": 900}, timezone_id="Asia/Shanghai"
@@ -37,6 +47,9 @@ async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquit
         row = page.locator("[data-testid=bed-row][data-bed='301-1']")
         await expect(row.get_by_test_id("bed-resident")).to_have_text("空床", timeout=TIMEOUT)
 
+        offered = page.get_by_test_id("assign-resident").locator("option")
+        await expect(offered).to_have_count(2, timeout=TIMEOUT)  # 空床 and h001
+        await expect(offered.nth(1)).to_have_attribute("value", "h001")
         await page.get_by_test_id("assign-resident").select_option("h001")
         await page.get_by_test_id("assign-save").click()
         await expect(row.get_by_test_id("bed-resident")).to_contain_text("h001", timeout=TIMEOUT)
@@ -52,6 +65,9 @@ async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquit
         await page.get_by_test_id("shift-rooms").select_option(label="3F 301")
         await page.get_by_test_id("shift-save").click()
         await expect(page.get_by_test_id("shift-row")).to_have_count(1, timeout=TIMEOUT)
+        # As the pages write times, in the institution's zone (not 2026-12-05T20:00:00+08:00)
+        await expect(page.get_by_test_id("shift-row-start")).to_have_text("12月5日 20:00")
+        await expect(page.get_by_test_id("shift-row-end")).to_have_text("12月6日 08:00")
         (shift,) = (await hub.http.get("/shifts")).json()
         assert shift["caregiver"] == "cg.a" and len(shift["rooms"]) == 1
         assert shift["starts_at"].startswith("2026-12-05T20:00")

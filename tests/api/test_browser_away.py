@@ -257,3 +257,28 @@ async def test_a_son_abroad_is_told_the_form_reads_her_home_time(mosquitto, tmp_
             form = home.get_by_test_id("away-form")
             await expect(form.get_by_test_id("away-announce")).to_be_visible(timeout=TIMEOUT)
             await expect(form.get_by_test_id("away-zone-note")).to_have_count(0)
+
+
+async def test_the_absence_form_says_what_is_wrong_in_chinese(mosquitto, tmp_path):
+    """It read "an absence must end after it starts (start ...)" and "this absence would
+    be over already ...": the API's English, for programs."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        phone = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(phone, hub.url, FAMILY)
+        await live(phone)
+        card = phone.get_by_test_id("family-away")
+        message = card.get_by_test_id("away-message")
+        tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date().isoformat()
+        days_ago = (datetime.now(SHANGHAI) - timedelta(days=3)).date().isoformat()
+        yesterday = (datetime.now(SHANGHAI) - timedelta(days=1)).date().isoformat()
+        for start, end, said in (
+            (f"{tomorrow}T18:00", f"{tomorrow}T09:00", "结束时间须晚于开始时间"),
+            (f"{days_ago}T09:00", f"{yesterday}T18:00", "结束时间已经过去"),
+        ):
+            await card.get_by_test_id("away-from").fill(start)
+            await card.get_by_test_id("away-until").fill(end)
+            await card.get_by_test_id("away-announce").click()
+            await expect(message).to_contain_text(said, timeout=TIMEOUT)
+            await expect(message).not_to_contain_text("absence")
+        await expect(card.get_by_test_id("away-item")).to_have_count(0)

@@ -3,6 +3,9 @@
 At 390, 768 and 1440 px wide: no field narrower than 120 px (the console's three columns
 squeezed its inputs to ~20 px at 768), no page wider than the screen, chart labels at least
 12 px as shown; on the family app at 390 px every button and link is at least 44x44 px.
+With data as the demo has it (a long station name, every console tab counting, a care home):
+the console's tabs made it 406 px wide at 390, the reports' and the nurse station's headers
+407 and 446 px, and the reports' bar labels were 9 px.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from tests.support.factories import (
     PREFIX,
     event_message,
     register,
+    seed_care,
     served,
     settings_for,
 )
 from tests.support.mqtt import publish, until
+from tests.support.ward_seed import seed_ward
 
 WIDTHS = (390, 768, 1440)
 NARROWEST_FIELD = 120  # px: room for a few words of a note
@@ -109,8 +114,15 @@ def heart_rate(value: float) -> tuple[str, bytes]:
 
 
 async def a_hub_with_a_fall_and_a_heart_rate(hub: Any, mosquitto: Any) -> None:
+    """As the demo shows it: a long station name, and every console tab with a count (an
+    open alert, a visit due), which widened the tab bar past a phone's screen."""
     await register(hub)
-    await hub.http.patch("/stations/st1", json={"phone": "0558-1234567"})
+    station = {"name": "颍州社区养老服务站 (demo)", "phone": "0558-1234567"}
+    await hub.http.patch("/stations/st1", json=station)
+    await seed_ward(hub)
+    care = await seed_care(hub)
+    plan = {"tier": care["daily"], "responsible": "王芳"}
+    (await hub.http.put(f"/visit-plans/{HOME}", json=plan)).raise_for_status()
     await publish(mosquitto, [heart_rate(76)])
     await until(lambda: hub.hub.ingestor.counts.readings >= 1, what="the heart rate")
     await publish(mosquitto, [event_message("fall", seq=2)])
@@ -130,6 +142,7 @@ async def test_the_pages_fit_the_screen(mosquitto, tmp_path, width):
         await desk.get_by_test_id("alert-item").first.click()
         await expect(desk.get_by_test_id("ack-button")).to_be_visible(timeout=TIMEOUT)
         await expect(desk.locator("#detail svg.chart").first).to_be_visible(timeout=TIMEOUT)
+        await expect(desk.get_by_test_id("care-visits-count")).to_have_text("1", timeout=TIMEOUT)
         found["console, a card open"] = await problems(desk)
         await desk.get_by_test_id("tab-overview").click()
         found["console, overview"] = await problems(desk)
@@ -146,9 +159,16 @@ async def test_the_pages_fit_the_screen(mosquitto, tmp_path, width):
         admin = await browser.new_page(viewport=viewport)
         await log_in(admin, hub.url, "admin", ADMIN_PASSWORD)
         await expect(admin.get_by_test_id("station-form")).to_be_visible(timeout=TIMEOUT)
-        for tab in ("stations", "homes", "users"):
+        for tab in ("stations", "homes", "users", "places"):
             await admin.get_by_test_id(f"tab-{tab}").click()
             await admin.wait_for_timeout(200)
             found[f"operator pages, {tab}"] = await problems(admin)
+        await admin.goto(f"{hub.url}/reports")
+        await expect(admin.get_by_test_id("report-area").first).to_be_visible(timeout=TIMEOUT)
+        found["reports"] = await problems(admin)
+        for path in ("/ward", "/ward/phone"):
+            await admin.goto(f"{hub.url}{path}")
+            await expect(admin.get_by_test_id("room").first).to_be_visible(timeout=TIMEOUT)
+            found[path] = await problems(admin)
 
         assert {page: said for page, said in found.items() if said} == {}

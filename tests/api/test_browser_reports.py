@@ -144,6 +144,9 @@ async def test_a_district_sees_its_two_stations_and_not_a_third(mosquitto, tmp_p
         await expect(page.locator('[data-testid=overview-row][data-station="st3"]')).to_have_count(
             0
         )
+        # its district by name, not the id "d1"
+        st1_row = page.locator('[data-testid=overview-row][data-station="st1"]')
+        await expect(st1_row.get_by_test_id("overview-district")).to_have_text("颍州区")
         st1 = page.locator('[data-testid=report-area][data-level="station"][data-id="st1"]')
         await expect(st1.locator('[data-figure="critical_median"]')).to_have_text(
             "2.0 分钟", timeout=TIMEOUT)  # fmt: skip

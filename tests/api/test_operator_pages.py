@@ -9,6 +9,7 @@ and sees his mother, no one else. And /docs renders with every non-local request
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -22,8 +23,9 @@ from tests.support.factories import (
     register,
     served,
     settings_for,
+    telemetry_message,
 )
-from tests.support.mqtt import publish
+from tests.support.mqtt import publish, until
 
 HOME, STATION, SON = "h900", "st9", "zhao.qiang"
 SECRET = "json://ops:s3cret-pw@127.0.0.1:9/alerts"
@@ -214,6 +216,7 @@ async def test_a_wrong_device_is_refused_on_the_page_with_the_reason(mosquitto, 
         await form.get_by_test_id("home-id").fill("h901")
         await form.get_by_test_id("resident-name").fill("钱玉珍")
         await form.get_by_test_id("resident-birth-year").fill("1938")
+        await form.get_by_test_id("home-station").select_option("st1")
         await form.get_by_test_id("add-device").click()
         await form.get_by_test_id("device-model").select_option("HS1EB")
         # No Zigbee2MQTT name: the hub refuses the source, and the page says why.
@@ -246,3 +249,78 @@ async def test_the_api_docs_render_with_the_network_off(mosquitto, tmp_path):
         await expect(deactivate.filter(has_text="/homes/{home_id}")).to_be_visible()
         assert not [url for url in blocked if url.endswith((".js", ".css"))], blocked
         await context.close()
+
+
+async def test_the_home_form_says_what_is_wrong_in_chinese_naming_the_field(mosquitto, tmp_path):
+    """The API's refusals are English for its programs; the form says them in the page's
+    words and names the field (it read "未保存：Input should be less than or equal to 2026",
+    "Value error, unknown time zone 'Mars/Base'", and "Not Found" for an id with a slash)."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        page = await browser.new_page(viewport={"width": 1366, "height": 900})
+        await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        await page.get_by_test_id("tab-homes").click()
+        form = page.get_by_test_id("home-form")
+        error = form.get_by_test_id("form-error")
+        await form.get_by_test_id("resident-name").fill("钱玉珍")
+        # No station chosen for her (the first was a care home), each by its name only
+        station = form.get_by_test_id("home-station")
+        await expect(station).to_have_value("")
+        await expect(station.locator("option[value=st1]")).to_have_text("颍州社区养老服务站")
+        await station.select_option("st1")
+        for home, year, zone, said in (
+            ("h901", "2030", "Asia/Shanghai", "未保存：出生年份不能晚于 2026 年"),
+            ("h901", "1899", "Asia/Shanghai", "未保存：出生年份不能早于 1900 年"),
+            ("h901", "1938", "Mars/Base", "未保存：时区“Mars/Base”不存在"),
+            ("h9/01", "1938", "Asia/Shanghai", "住户编号只能使用字母、数字"),
+            ("h 901", "1938", "Asia/Shanghai", "住户编号只能使用字母、数字"),
+        ):
+            await form.get_by_test_id("home-id").fill(home)
+            await form.get_by_test_id("resident-birth-year").fill(year)
+            await form.get_by_test_id("home-timezone").fill(zone)
+            await form.get_by_test_id("home-save").click()
+            await expect(error).to_contain_text(said, timeout=TIMEOUT)
+            for english in ("Input should", "Value error", "Not Found", "String should"):
+                await expect(error).not_to_contain_text(english)
+        await expect(page.locator("[data-testid=home-row]")).to_have_count(1)  # register's
+
+
+async def test_the_install_check_of_a_home_with_data_shows_it_newest_first_in_words(
+    mosquitto, tmp_path
+):
+    """A home already reporting: the check said "press the SOS button now and wait for the
+    first reading" above "55 received", listed readings as "有人：0", and its events of
+    06:50 above readings of 13:36."""
+    async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
+        await register(hub)
+        now = time.time()
+        await publish(mosquitto, [event_message("fall", seq=1, ts=now - 3 * 3600)])
+        readings = [
+            (now - 600, "radar_bath", "presence", False),
+            (now - 300, "band", "heart_rate", 71),
+        ]
+        await publish(mosquitto, [telemetry_message(2, readings)])
+        await until(lambda: hub.hub.ingestor.counts.readings >= 2, what="her readings")
+        page = await browser.new_page(viewport={"width": 1366, "height": 900})
+        await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        await page.get_by_test_id("tab-homes").click()
+        row = page.locator('[data-testid=home-row][data-id="h001"]')
+        await row.get_by_test_id("check-home").click()
+        check = page.get_by_test_id("install-check")
+        state = check.get_by_test_id("check-state")
+        await expect(state).to_have_attribute("data-state", "earlier", timeout=TIMEOUT)
+        await expect(state).to_contain_text("此前已收到 3 条数据")
+        await expect(check.locator(".check-ask")).to_be_hidden()  # not "wait for the first"
+        arrivals = check.get_by_test_id("arrival")
+        await expect(arrivals).to_have_count(3)
+        await expect(arrivals.nth(0)).to_contain_text("心率：71 次/分")
+        await expect(arrivals.nth(1)).to_contain_text("radar_bath · 无人")
+        await expect(arrivals.nth(2)).to_have_attribute("data-type", "event")  # 3 h ago, last
+        await expect(check).not_to_contain_text("有人：0")
+
+        # A reading now: on top, and counted as arrived during the check.
+        await publish(mosquitto, [telemetry_message(3, [(time.time(), "band", "worn", True)])])
+        await expect(state).to_have_attribute("data-state", "arrived", timeout=TIMEOUT)
+        await expect(state).to_contain_text("检查开始后收到 1 条新数据")
+        await expect(arrivals.nth(0)).to_contain_text("已佩戴")
+        await expect(arrivals.nth(0)).to_have_attribute("data-earlier", "false")

@@ -1,10 +1,10 @@
 // The operator's pages: stations, homes (with their devices and the install check) and
 // accounts. An admin lands here after logging in; everyone else is sent to their own page.
 
-import { activeCell, blank, confirmButton, formError, registry, reload, views } from "./admin_common.js";
+import { ID_PATTERN, activeCell, blank, confirmButton, formError, registry, reload, views } from "./admin_common.js";
 import { homesView } from "./admin_homes.js";
 import { placesView } from "./admin_places.js";
-import { api, homeFor } from "./api.js";
+import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { startPage, toast } from "./shell.js";
@@ -26,6 +26,7 @@ function stationsView() {
     const id = blank(form.id.value);
     const name = blank(form.name.value);
     if (!id || !name) return formError(form, t("admin.need_id_name"));
+    if (!ID_PATTERN.test(id)) return formError(form, t("error.bad_id", { field: t("admin.station_id") }));
     const notify = form.notify.value.split("\n").map((line) => line.trim()).filter(Boolean);
     const body = { name, phone: blank(form.phone.value), address: blank(form.address.value) };
     const exists = registry.stations.some((s) => s.id === id);
@@ -119,8 +120,7 @@ function bindTabs() {
 }
 
 async function main() {
-  const user = await startPage();
-  if (user && user.role !== "admin") return location.replace(homeFor(user));
+  await startPage(); // not an admin: sent to their own page
   bindTabs();
   views.stations = stationsView();
   views.homes = homesView();

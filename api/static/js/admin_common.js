@@ -4,19 +4,34 @@
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { toast } from "./shell.js";
 
 export const registry = { stations: [], homes: [], users: [], catalog: [], institutions: [], shifts: [] };
 export const views = {};
 
-/** Shows what went wrong under a form; the API's detail says what, where and why. */
-export function formError(form, error) {
+/** What an id in an address may be (the API's NewId): "a/b" would be another address. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+// The forms' fields as the API names them (its 422 says where), and their labels here.
+const FIELDS = {
+  home: "admin.home_id", station: "admin.station", timezone: "admin.timezone",
+  "resident/name": "admin.resident_name", birth_year: "admin.birth_year", address: "admin.address",
+  phone: "admin.phone", "devices/id": "admin.device_id", "devices/model": "admin.device_model",
+  "devices/role": "admin.device_role", "contacts/name": "admin.contact_name", relation: "admin.relation",
+  "contacts/phone": "admin.phone", username: "login.username", password: "login.password",
+  areas: "admin.area", station_after_s: "admin.station_after", head_nurse_after_s: "admin.head_nurse_after",
+};
+
+/** Shows what went wrong under a form: the API's refusal in the page's words (problems.js),
+ * naming the field; or a sentence the page wrote. */
+export function formError(form, error, fields = {}) {
   const box = $("[data-testid=form-error]", form);
   if (!error) {
     box.hidden = true;
     return;
   }
-  box.textContent = error.status ? t("admin.refused", { detail: error.detail || error.message }) : error;
+  box.textContent = error.status ? t("admin.refused", { detail: explain(error, { ...FIELDS, ...fields }) }) : error;
   box.hidden = false;
 }
 
@@ -40,7 +55,7 @@ export function confirmButton(labelKey, confirmKey, testid, action) {
     try {
       await action();
     } catch (error) {
-      toast(t("admin.refused", { detail: error.detail || error.message }), "error");
+      toast(t("admin.refused", { detail: explain(error, FIELDS) }), "error");
       button.disabled = false;
     }
   });

@@ -2,11 +2,11 @@
 // home with its resident, devices from the catalog and contacts, and the install check
 // that shows the home's readings and events as they arrive.
 
-import { activeCell, blank, confirmButton, formError, registry, reload } from "./admin_common.js";
+import { ID_PATTERN, activeCell, blank, confirmButton, formError, registry, reload } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { hhmmss } from "./format.js";
-import { named, t } from "./i18n.js";
+import { hhmmss, ms, when } from "./format.js";
+import { known, named, onLangChange, t } from "./i18n.js";
 import { toast } from "./shell.js";
 
 // Where a device sits, as the home config contract names it (ARCHITECTURE.md).
@@ -91,12 +91,30 @@ function contactRow(existing = null) {
   return row;
 }
 
+/** The stations to choose from: none chosen at first (the first of the list was a care
+ * home), community stations apart from care homes, each by its name (its id only where
+ * two share a name: "颐和养老院 (demo) (inst-demo)" did not fit the field). */
+function stationOptions() {
+  const institutions = new Set(registry.institutions.map((i) => i.id));
+  const names = registry.stations.map((s) => s.name);
+  const option = (s) => h("option", { value: s.id, title: s.id },
+    names.indexOf(s.name) === names.lastIndexOf(s.name) ? s.name : `${s.name} (${s.id})`);
+  const group = (key, stations) => stations.length
+    ? h("optgroup", { label: t(key) }, stations.map(option)) : null;
+  return [
+    h("option", { value: "" }, t("admin.choose_station")),
+    group("admin.community_stations", registry.stations.filter((s) => !institutions.has(s.id))),
+    group("admin.institutions", registry.stations.filter((s) => institutions.has(s.id))),
+  ];
+}
+
 /** The home config the form describes (the contract's shape), or a sentence saying what is missing. */
 function configOf(form, base = {}) {
   const home = blank(form.home.value);
   const name = blank(form.resident_name.value);
   const year = Number(form.birth_year.value);
   if (!home || !name || !form.station.value) return t("admin.need_home");
+  if (!ID_PATTERN.test(home)) return t("error.bad_id", { field: t("admin.home_id") });
   if (!Number.isInteger(year)) return t("admin.need_birth_year");
   const rows = [...form.querySelectorAll("[data-testid=device-row]")];
   if (rows.some((row) => !$("[name=model]", row).value)) return t("admin.need_model");
@@ -127,11 +145,27 @@ function configOf(form, base = {}) {
   };
 }
 
+// A reading as words: "radar_bath · 无人", "band · 心率：76 次/分" (not "有人：0").
+function readingText(item) {
+  const value = typeof item.value === "number" ? Math.round(item.value * 10) / 10 : item.value;
+  const word = `reading.${item.metric}.${value}`;
+  if (known(word)) return t(word);
+  const unit = `unit.${item.metric}`;
+  const shown = known(unit) ? t(unit, { v: value }) : String(value);
+  return t("admin.arrival_value", { metric: named("metric", item.metric), value: shown });
+}
+
 function arrivalText(item) {
   const at = hhmmss(item.at);
   if (item.type === "event") return t("admin.arrival_event", { at, kind: named("kind", item.kind), state: t(`admin.state_${item.state}`), device: item.device ?? "" });
-  const value = typeof item.value === "number" ? String(Math.round(item.value * 10) / 10) : String(item.value);
-  return t("admin.arrival_reading", { at, device: item.device, metric: named("metric", item.metric), value });
+  return t("admin.arrival_reading", { at, device: item.device, what: readingText(item) });
+}
+
+const SHOWN = 200; // arrivals listed at most, the newest
+
+/** Newest first, readings and events together (an event of 06:50 below a reading of 13:36). */
+function byTimeDesc(a, b) {
+  return (ms(b.at) || 0) - (ms(a.at) || 0) || (a.type === b.type ? b.id - a.id : a.type === "event" ? -1 : 1);
 }
 
 /** What no fixed sensor of the home sees, and what that costs (the API's blind_spots). */
@@ -142,30 +176,47 @@ function blindSpots(spots) {
     h("ul", {}, spots.map((spot) => h("li", { "data-spot": spot }, t(`admin.blind_${spot}`)))));
 }
 
-/** The install check: polls the home's arrivals and lists them as they come. */
+/** The install check: polls the home's arrivals and lists them, newest first. A home that
+ * had data before the check shows it as earlier, and the installer is not told to wait for
+ * a first reading that came long ago. */
 function installCheck() {
   const panel = $("#install-check");
   const list = $("#arrivals");
   const status = $("#check-state");
+  const ask = $(".check-ask", panel);
   let timer = null;
   let cursor = {};
   let home = null;
+  let seen = [];
+  let first = true;
   const setState = (state, vars = {}) => {
     status.dataset.state = state;
     status.textContent = t(`admin.check_${state}`, vars);
+    ask.hidden = state !== "waiting";
+  };
+  const show = () => {
+    seen.sort(byTimeDesc);
+    seen = seen.slice(0, SHOWN);
+    replace(list, seen.map((item) => h("li", {
+      class: `arrival${item.earlier ? " earlier" : " fresh"}`, "data-testid": "arrival", "data-type": item.type,
+      "data-metric": item.metric ?? item.kind, "data-earlier": String(item.earlier),
+    }, arrivalText(item))));
+    const fresh = seen.filter((item) => !item.earlier);
+    if (fresh.length) setState("arrived", { n: fresh.length });
+    else if (seen.length) setState("earlier", { n: seen.length, at: when(seen[0].at) });
+    else setState("waiting");
   };
   const poll = async () => {
     try {
       const found = await api(`/homes/${encodeURIComponent(home)}/arrivals`, { query: cursor });
-      const items = [...found.readings, ...found.events];
-      for (const item of items) {
-        list.prepend(h("li", { class: "arrival fresh", "data-testid": "arrival", "data-type": item.type, "data-metric": item.metric ?? item.kind }, arrivalText(item)));
-      }
+      const items = [...found.readings, ...found.events].map((item) => ({ ...item, earlier: first }));
+      first = false;
+      seen.push(...items);
       cursor = {
         after_reading: found.readings.at(-1)?.id ?? cursor.after_reading ?? 0,
         after_event: found.events.at(-1)?.id ?? cursor.after_event ?? 0,
       };
-      if (list.children.length) setState("arrived", { n: list.children.length });
+      if (items.length || !status.dataset.state) show();
     } catch (error) {
       if (error.status === 404) return stop();
     }
@@ -180,6 +231,8 @@ function installCheck() {
     stop();
     home = homePublic.id;
     cursor = {};
+    seen = [];
+    first = true;
     replace(list);
     replace($("#check-title"), t("admin.check_title", { home }));
     replace($("#check-blind"), blindSpots(homePublic.blind_spots ?? []));
@@ -189,6 +242,7 @@ function installCheck() {
     poll();
   };
   $("#check-close").addEventListener("click", stop);
+  onLangChange(() => home && show());
   return { start, stop };
 }
 
@@ -247,8 +301,8 @@ export function homesView() {
   };
   const render = () => {
     const chosen = form.station.value;
-    replace(form.station, registry.stations.map((s) => h("option", { value: s.id }, `${s.name} (${s.id})`)));
-    if (chosen) form.station.value = chosen;
+    replace(form.station, stationOptions());
+    form.station.value = chosen;
     const heads = ["admin.home_id", "admin.resident", "admin.station", "admin.gateway", "admin.devices", "admin.state", ""];
     replace(list,
       h("thead", {}, h("tr", {}, heads.map((k) => h("th", {}, k ? t(k) : "")))),

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { blank, formError, registry, reload } from "./admin_common.js";
 import { $, h, replace } from "./dom.js";
+import { dateAt } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./shell.js";
 
@@ -48,6 +49,20 @@ export function placesView() {
   const assignForm = $("#assign-form");
   const shiftForm = $("#shift-form");
 
+  // Who may sleep in the chosen bed: the residents of its institution (in a bed there, or
+  // none yet). A bed rewrites her home's station to the institution, so a community
+  // station's resident offered here would be moved out of her station by one click.
+  const residentsFor = () => {
+    const institution = assignForm.bed.selectedOptions[0]?.dataset.institution;
+    const chosen = assignForm.resident.value;
+    replace(assignForm.resident, h("option", { value: "" }, t("admin.bed_free")),
+      registry.homes.filter((home) => home.active && home.station === institution)
+        .map((home) => h("option", { value: home.id }, `${home.resident_name} (${home.id})`)));
+    assignForm.resident.value = chosen;
+    if (assignForm.resident.selectedIndex < 0) assignForm.resident.value = "";
+  };
+  assignForm.bed.addEventListener("change", residentsFor);
+
   const render = () => {
     replace(list,
       h("thead", {}, h("tr", {}, ["admin.institution", "admin.unit", "admin.room", "admin.bed", "admin.resident"].map((k) => h("th", {}, t(k))))),
@@ -60,14 +75,16 @@ export function placesView() {
       h("thead", {}, h("tr", {}, ["admin.role_caregiver", "admin.shift_start", "admin.shift_end", "admin.shift_rooms", "admin.state"].map((k) => h("th", {}, t(k))))),
       h("tbody", {}, registry.shifts.map((shift) =>
         h("tr", { "data-testid": "shift-row" },
-          h("td", {}, shift.caregiver_name ?? shift.caregiver), h("td", {}, shift.starts_at ?? ""), h("td", {}, shift.ends_at ?? ""),
+          h("td", {}, shift.caregiver_name ?? shift.caregiver), h("td", { "data-testid": "shift-row-start" }, dateAt(shift.starts_at)), h("td", { "data-testid": "shift-row-end" }, dateAt(shift.ends_at)),
           h("td", {}, shift.rooms.map((id) => roomName[id] ?? id).join(", ")),
           h("td", {}, t(shift.on_duty ? "admin.on_duty" : "admin.off_duty"))))));
     replace(institutionForm.station, registry.stations.map((s) => h("option", { value: s.id }, `${s.name} (${s.id})`)));
     replace(placeForm.parent, parents().map((p) => h("option", { value: p.value }, p.label)));
-    replace(assignForm.bed, beds().map(({ unit, room, bed }) => h("option", { value: bed.id }, `${unit.name} ${room.name}-${bed.name}`)));
-    replace(assignForm.resident, h("option", { value: "" }, t("admin.bed_free")),
-      registry.homes.filter((home) => home.active).map((home) => h("option", { value: home.id }, `${home.resident_name} (${home.id})`)));
+    const bedChosen = assignForm.bed.value;
+    replace(assignForm.bed, beds().map(({ inst, unit, room, bed }) =>
+      h("option", { value: bed.id, "data-institution": inst.id }, `${inst.name} ${unit.name} ${room.name}-${bed.name}`)));
+    if (bedChosen) assignForm.bed.value = bedChosen;
+    residentsFor();
     const institutions = new Set(registry.institutions.map((i) => i.id));
     replace(shiftForm.caregiver, registry.users.filter((u) => u.role === "caregiver" && u.active && u.stations.some((s) => institutions.has(s)))
       .map((u) => h("option", { value: u.username }, `${u.name} (${u.username})`)));

@@ -9,10 +9,14 @@ export function setActor(name) {
 }
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  /** `detail`: the API's words (English); `body`: its answer, whose `code` or list of
+   * problems ({loc, type, ctx}) the pages turn into their own words (problems.js). */
+  constructor(status, detail, body = null) {
     super(detail || `HTTP ${status}`);
     this.status = status;
     this.detail = detail;
+    this.code = body?.code ?? null;
+    this.problems = Array.isArray(body?.detail) ? body.detail : [];
   }
 }
 
@@ -58,12 +62,14 @@ export async function api(path, { method = "GET", query, body, redirectOn401 = t
   }
   if (!response.ok) {
     let detail = "";
+    let answer = null;
     try {
-      detail = detailText((await response.json()).detail);
+      answer = await response.json();
+      detail = detailText(answer.detail);
     } catch {
       detail = response.statusText;
     }
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, detail, answer);
   }
   if (response.status === 204) return null;
   return response.json();
@@ -96,6 +102,29 @@ export async function logout() {
   } finally {
     location.assign("/login");
   }
+}
+
+const WARD_ROLES = ["admin", "nurse", "head_nurse"];
+const onWard = (user) => WARD_ROLES.includes(user.role) || (user.role === "caregiver" && user.institutions?.length > 0);
+
+/** Who each page is for. A page opened by someone else sends them to their own page:
+ * a nurse station or a report seen by the wrong account would only mislead ("no rooms on
+ * this floor", "you are not on shift" to a family whose mother's SOS is open). */
+const AUDIENCE = {
+  "/console": (user) => user.role !== "family",
+  "/admin": (user) => user.role === "admin",
+  "/reports": (user) => user.role !== "family",
+  "/ward": onWard,
+  "/ward/phone": onWard,
+  // Push and morning summaries are the family's (403 for staff, who have the console).
+  "/family": (user) => user.role === "family",
+};
+
+/** Whether `path` is a page for `user` (no accounts yet, `user` null: every page is). */
+export function mayOpen(path, user) {
+  if (!user) return true;
+  const allowed = AUDIENCE[path.replace(/\/+$/, "") || "/"];
+  return allowed ? allowed(user) : true;
 }
 
 /** The page a user starts on after logging in. */

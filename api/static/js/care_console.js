@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { when } from "./format.js";
 import { getLang, named, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { toast } from "./shell.js";
 
 const METHODS = ["phone", "video", "home"];
@@ -143,7 +144,7 @@ function visitForm(plan) {
       care.form = null;
       await reloadCare();
     } catch (error) {
-      toast(error.message, "warning");
+      toast(explain(error), "warning");
       save.disabled = false;
     }
   });
@@ -181,7 +182,7 @@ async function move(order, button, body) {
   try {
     await api(`/service-orders/${order.id}/state`, { method: "POST", body });
   } catch (error) {
-    toast(error.message, "warning");
+    toast(explain(error), "warning");
   }
   button.disabled = false;
 }
@@ -209,7 +210,7 @@ function renderOrderForm() {
       notes.value = "";
       toast(t("care.order_placed"), "info");
     } catch (error) {
-      toast(error.message, "warning");
+      toast(explain(error), "warning");
     }
     place.disabled = false;
   });

@@ -202,7 +202,7 @@ const scales = new ResizeObserver((entries) => {
   }
 });
 
-function legible(root, width) {
+export function legible(root, width) {
   root.dataset.viewWidth = String(width);
   scales.observe(root);
   return root;

@@ -25,6 +25,7 @@ import {
   when,
 } from "./format.js";
 import { applyI18n, inline, named, onLangChange, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { LiveFeed } from "./live.js";
 import { accelPanel, awayNextTag, awayTag, devicesPanel, residentPanel, sizeBatteries, todayPanel, vitalsPanel } from "./resident.js";
 import { startPage, toast } from "./shell.js";
@@ -235,8 +236,13 @@ async function loadDetail({ focusCard = false } = {}) {
   const alertId = state.selectedAlert;
   let alert = null;
   if (alertId !== null) {
-    alert = await settle(api(`/alerts/${alertId}`));
+    // An id that is no alert (#alert-99999, #alert-x) or not this station's is a 404.
+    alert = Number.isInteger(alertId) && alertId > 0 ? await settle(api(`/alerts/${alertId}`)) : undefined;
     if (token !== state.detailToken) return;
+    if (alert === undefined) {
+      state.detail = null;
+      return replace($("#detail"), h("p", { class: "empty", "data-testid": "alert-not-found" }, t("console.alert_not_found", { id: String(alertId) })));
+    }
     if (!alert) return replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
     state.selectedResident = alert.resident;
   }
@@ -381,7 +387,7 @@ async function act(button, action, body) {
     await refreshAlert();
     return true;
   } catch (error) {
-    if (error.status !== 401) toast(t("msg.action_failed", { detail: error.detail || error.message }), "error");
+    if (error.status !== 401) toast(t("msg.action_failed", { detail: explain(error) }), "error");
     await refreshAlert();
     return false;
   } finally {
@@ -512,7 +518,7 @@ async function undoAdaptation(alert, change, button) {
     detail.feedback = await api(`/homes/${alert.home}/feedback/${kind}`, { method: "PUT", body });
     toast(t("msg.adapt_undone", { kind: kindName(kind), factor: factorText(from) }), "info");
   } catch (error) {
-    if (error.status !== 401) toast(t("msg.action_failed", { detail: error.detail || error.message }), "error");
+    if (error.status !== 401) toast(t("msg.action_failed", { detail: explain(error) }), "error");
     button.disabled = false;
   }
   if (state.detail === detail) fillAlert();
@@ -762,8 +768,7 @@ function tickAges() {
 }
 
 async function main() {
-  state.user = await startPage();
-  if (state.user?.role === "family") return location.replace("/family");
+  state.user = await startPage(); // a family account: sent to /family
   setActor(state.user?.username ?? "dispatcher");
   state.station = state.user?.stations?.[0] ?? null;
   if (!state.station) {
@@ -827,7 +832,7 @@ async function main() {
   reloadOverview();
   startCare(state.station).catch(() => {});
   if (hash?.[1] === "alert") {
-    state.selectedAlert = Number(hash[2]);
+    state.selectedAlert = /^\d+$/.test(hash[2]) ? Number(hash[2]) : decodeURIComponent(hash[2]);
     renderQueue();
     loadDetail();
   } else if (hash?.[1] === "resident") {

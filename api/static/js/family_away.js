@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { dateAt } from "./format.js";
 import { named, t } from "./i18n.js";
+import { explain } from "./problems.js";
 
 const away = { residentId: null, zone: null, list: [], token: 0, changed: () => {} };
 
@@ -62,7 +63,7 @@ async function end(button, absence) {
     renderAway();
     away.changed();
   } catch (error) {
-    $("#away-message").textContent = error.message;
+    $("#away-message").textContent = explain(error);
     button.disabled = false;
   }
 }
@@ -90,7 +91,7 @@ function renderForm() {
       renderAway();
       away.changed();
     } catch (error) {
-      message.textContent = error.message;
+      message.textContent = explain(error);
     }
     announce.disabled = false;
   });

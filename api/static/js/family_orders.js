@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { when } from "./format.js";
 import { getLang, named, t } from "./i18n.js";
+import { explain } from "./problems.js";
 
 const orders = { residentId: null, list: [], types: [], token: 0 };
 
@@ -68,7 +69,7 @@ function rating(order) {
           orders.list = orders.list.map((o) => (o.id === rated.id ? rated : o));
           renderOrders();
         } catch (error) {
-          $("#order-message").textContent = error.message;
+          $("#order-message").textContent = explain(error);
         }
       },
     }, `\u2605${n}`)));
@@ -95,7 +96,7 @@ function renderForm() {
       message.textContent = t("orders.placed");
       notes.value = "";
     } catch (error) {
-      message.textContent = error.message;
+      message.textContent = explain(error);
     }
     place.disabled = false;
   });

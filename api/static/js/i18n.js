@@ -62,6 +62,11 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
+/** Whether there is a text for key in the current language. */
+export function known(key) {
+  return strings[lang]?.[key] !== undefined;
+}
+
 /** The name of a code in a group ("kind", "severity", ...); the raw code when unknown. */
 export function named(group, code) {
   if (code === null || code === undefined || code === "") return "";

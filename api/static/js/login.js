@@ -1,7 +1,7 @@
 // Log-in: POST /auth/login sets the session cookie; then on to the page for the role,
 // or back to where a 401 sent the browser from (?next=), if that page suits the role.
 
-import { api, homeFor } from "./api.js";
+import { api, homeFor, mayOpen } from "./api.js";
 import { $ } from "./dom.js";
 import { t } from "./i18n.js";
 import { startPage } from "./shell.js";
@@ -21,8 +21,8 @@ export function safeNext(raw) {
 function destination(user) {
   const next = safeNext(new URLSearchParams(location.search).get("next"));
   const home = homeFor(user);
-  // A family account sent from the console would only be sent back here: go home.
-  if (next && (user?.role !== "family" || next.startsWith("/family"))) return next;
+  // A page not for this account (the console, for a family) would only send it home.
+  if (next && mayOpen(new URL(next, location.origin).pathname, user)) return next;
   return home;
 }
 

@@ -4,9 +4,11 @@
 // orders) shows "not available" when that part is not on this hub, never zeros.
 
 import { api } from "./api.js";
+import { legible } from "./chart.js";
 import { $, h, replace, svg } from "./dom.js";
 import { kindName, outcomeName } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { startPage, toast } from "./shell.js";
 
 const state = { user: null, overview: [], report: null };
@@ -28,23 +30,24 @@ function share(value) {
   return value === null || value === undefined ? t("reports.no_data") : `${Math.round(value * 100)}%`;
 }
 
-/** Horizontal bars: [[label, value]], the value written at the end of each bar. */
+/** Horizontal bars: [[label, value]], each label above its bar (a station's long name
+ * fits), the value written at the end of the bar; labels 12 px as shown on any screen. */
 export function bars(rows, label, format = String) {
   const width = 460;
-  const rowH = 22;
-  const left = 150;
-  const height = Math.max(rowH, rows.length * rowH) + 8;
+  const rowH = 40;
+  const room = 110; // for the value after the longest bar
+  const height = Math.max(rowH, rows.length * rowH) + 4;
   const top = Math.max(1, ...rows.map(([, v]) => v ?? 0));
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": label });
   root.append(svg("title", {}, label));
   rows.forEach(([name, value], i) => {
-    const y = 4 + i * rowH;
-    root.append(svg("text", { x: left - 6, y: y + 14, "text-anchor": "end", class: "report-bar-label" }, name));
-    const w = value ? ((width - left - 70) * value) / top : 0;
-    root.append(svg("rect", { x: left, y: y + 3, width: w, height: rowH - 8, class: "report-bar" }));
-    root.append(svg("text", { x: left + w + 6, y: y + 14, class: "report-bar-label" }, value === null ? t("reports.no_data") : format(value)));
+    const y = 2 + i * rowH;
+    root.append(svg("text", { x: 0, y: y + 14, class: "report-bar-label" }, name));
+    const w = value ? ((width - room) * value) / top : 0;
+    root.append(svg("rect", { x: 0, y: y + 20, width: w, height: 14, class: "report-bar" }));
+    root.append(svg("text", { x: w + 6, y: y + 32, class: "report-bar-label" }, value === null ? t("reports.no_data") : format(value)));
   });
-  return root;
+  return legible(root, width);
 }
 
 function renderOverview() {
@@ -54,7 +57,7 @@ function renderOverview() {
       ([key, cls]) => h("th", { class: cls }, t(key))));
   const rows = state.overview.map((s) =>
     h("tr", { "data-testid": "overview-row", "data-station": s.id },
-      h("td", {}, s.name), h("td", {}, s.district ?? "—"),
+      h("td", {}, s.name), h("td", { "data-testid": "overview-district" }, s.district_name ?? s.district ?? "—"),
       h("td", { class: "num" }, s.homes), h("td", { class: "num" }, s.open_alerts),
       h("td", { class: "num" }, s.unacknowledged), h("td", { class: "num" }, s.devices_offline)));
   replace($("[data-testid=overview]"), h("thead", {}, head), h("tbody", {}, rows));
@@ -142,7 +145,7 @@ function adminForm(selector, send) {
       event.target.reset();
       await Promise.all([loadTree(), loadOverview(), loadReport()]);
     } catch (error) {
-      toast(error.detail ? String(error.message) : t("common.load_failed"), "error");
+      toast(error.detail ? explain(error) : t("common.load_failed"), "error");
     }
   });
 }

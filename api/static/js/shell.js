@@ -1,13 +1,15 @@
 // What every page shares: strings, language, the 中文/EN toggle, the log-out button, the user.
 
-import { currentUser, logout } from "./api.js";
+import { currentUser, homeFor, logout, mayOpen } from "./api.js";
 import { applyI18n, bindLangToggle, loadStrings, setLang, storedLang } from "./i18n.js";
 
 // Every form here is sent by script. One sent by the browser itself (a click before its page
 // has wired it) would be a GET that puts what was typed, a password too, in the address bar.
 document.addEventListener("submit", (event) => event.preventDefault(), true);
 
-/** Loads the strings, applies the remembered language, wires the header; returns the user. */
+/** Loads the strings, applies the remembered language, wires the header; returns the user.
+ * A user this page is not for (api.js mayOpen) is sent to their own page instead: the
+ * promise then never resolves, so the page loads nothing. */
 export async function startPage({ needUser = true } = {}) {
   await loadStrings();
   setLang(storedLang(), { remember: false });
@@ -25,10 +27,16 @@ export async function startPage({ needUser = true } = {}) {
   let user;
   try {
     user = await currentUser();
-  } finally {
-    // Shown only now: the page wires its forms as soon as this returns, before any click.
+  } catch (error) {
     document.body.classList.remove("booting");
+    throw error;
   }
+  if (!mayOpen(location.pathname, user)) {
+    location.replace(homeFor(user));
+    return new Promise(() => {}); // the page stays blank until the browser leaves it
+  }
+  // Shown only now: the page wires its forms as soon as this returns, before any click.
+  document.body.classList.remove("booting");
   for (const el of document.querySelectorAll("[data-user-name]")) {
     el.textContent = user ? user.name || user.username : "";
   }

@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { hhmm, kindName, severityName } from "./format.js";
 import { named, onLangChange, t } from "./i18n.js";
+import { explain } from "./problems.js";
 import { LiveFeed } from "./live.js";
 import { startPage, toast } from "./shell.js";
 
@@ -37,7 +38,7 @@ async function reload() {
       state.floors = await Promise.all(units.map((u) => api(`/units/${u.id}/floor`)));
       render();
     } catch (error) {
-      if (error.status !== 401) toast(t("ward.load_failed", { error: error.message }), "error");
+      if (error.status !== 401) toast(t("ward.load_failed", { error: explain(error) }), "error");
     } finally {
       state.loading = null;
       if (state.again) {
@@ -54,7 +55,12 @@ function render() {
   renderUnits();
   const rooms = state.floors.flatMap((floor) => floor.rooms);
   replace($("#floor"), rooms.map(roomCard));
-  $("#floor-empty").hidden = rooms.length > 0;
+  const empty = $("#floor-empty");
+  empty.hidden = rooms.length > 0;
+  // No institution she may see (an admin before any is set up): not "no rooms on this floor".
+  empty.dataset.page ??= empty.dataset.i18n;
+  empty.dataset.i18n = state.institution ? empty.dataset.page : "ward.no_institution";
+  empty.textContent = t(empty.dataset.i18n);
   const floor = state.floors[0];
   $("#floor-head").textContent = floor
     ? t("ward.night", { start: hhmm(floor.night.start), end: hhmm(floor.night.end), every: Math.round(floor.rounds_every_s / 60) })
@@ -137,7 +143,7 @@ async function resolve(alert) {
     await api(`/alerts/${alert.id}/resolve`, { method: "POST", body: { outcome: "handled" } });
     toast(t("ward.resolved", { kind: kindName(alert.kind), room: alert.room, bed: alert.bed }));
   } catch (error) {
-    toast(t("ward.action_failed", { error: error.message }), "error");
+    toast(t("ward.action_failed", { error: explain(error) }), "error");
   }
   await reload();
 }
@@ -147,7 +153,7 @@ async function acknowledge(alert) {
     await api(`/alerts/${alert.id}/acknowledge`, { method: "POST" });
     toast(t("ward.acked", { kind: kindName(alert.kind), room: alert.room, bed: alert.bed }));
   } catch (error) {
-    toast(t("ward.action_failed", { error: error.message }), "error");
+    toast(t("ward.action_failed", { error: explain(error) }), "error");
   }
   await reload();
 }
@@ -157,7 +163,7 @@ async function recordRound(room) {
     await api("/rounds", { method: "POST", body: { room: room.id } });
     toast(t("ward.round_recorded", { room: room.name }));
   } catch (error) {
-    toast(t("ward.action_failed", { error: error.message }), "error");
+    toast(t("ward.action_failed", { error: explain(error) }), "error");
   }
   await reload();
 }
