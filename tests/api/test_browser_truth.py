@@ -1,13 +1,14 @@
 """What the pages promise is true, in a real Chromium against a real hub.
 
-A home that never reported is not "fine" on the console's overview nor in the family app; the
-queue puts an unacknowledged fall above a minor alert and an active fall above a cleared
-one (which stays, worded as still needing an acknowledgement and as what ended it, never as
-"recovered"); an SOS not pressed again is not "recovered" on either page; the family calls the station from the app and reads an alert's story; a
-fall without accelerometer data asks for no window; the queue works from the keyboard; a case
-is closed only with an outcome chosen, and can be reopened. The family's "all is well today"
-needs a day without alerts; its past alerts are newest first; a summary without data says
-of which day.
+A home that never reported is not "fine" on the console's overview nor in the family app;
+the queue puts an unacknowledged fall above a minor alert and an active fall above a
+cleared one (which stays, worded as still needing an acknowledgement and as what ended it,
+never as "recovered"); an SOS not pressed again is not "recovered" on either page; the
+family calls the station from the app and reads an alert's story; a fall without
+accelerometer data asks for no window; the queue works from the keyboard; a case is closed
+only with an outcome chosen, and can be reopened. The family's "all is well today" needs a
+day without alerts; its past alerts are newest first; a summary without data says of which
+day.
 """
 
 from __future__ import annotations
