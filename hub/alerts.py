@@ -322,10 +322,11 @@ class AlertManager:
         if not alert.active:
             alert.active, alert.cleared_at = True, None
             detail["reactivated"] = True
-        if event.device != alert.device:
+        if event.device is not None and event.device != alert.device:
             # Another device saw it (the band's impact, then the bathroom radar): the alert
             # shows the newest evidence, so it names that evidence's device; what the other
-            # one saw stays in the history.
+            # one saw stays in the history. An update that names no device (an edge of an
+            # older release) leaves the device as it is.
             detail["device"] = [alert.device, event.device]
             detail["replaced_evidence"] = dict(alert.evidence or {})
             alert.device = event.device

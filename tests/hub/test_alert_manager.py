@@ -129,6 +129,9 @@ def test_a_fall_the_radar_saw_after_the_band_names_the_radar_and_keeps_the_band_
             select(AlertChange.detail).where(AlertChange.action == "updated")
         ).all()
     assert details[1] == {}
+    clock.now += 30  # an update that names no device leaves the radar named
+    (again,) = event("fall", "updated", **radar)
+    assert again.alert["device"] == "radar_bath"
 
 
 def test_escalation_repeats_until_acknowledged_and_the_home_is_told(world):
