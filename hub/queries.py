@@ -101,9 +101,9 @@ def alerts_page(
     offset: int = 0,
     order: AlertOrder = "need",
 ) -> list[tuple[Alert, Home]]:
-    """Open alerts first; among them unacknowledged and active, unacknowledged and cleared,
-    acknowledged and active, acknowledged and cleared; then by severity (critical first),
-    then newest first. ``order="newest"``: by when each began (``started``), newest first,
+    """Open alerts first, in the queue's order (``NEED_ORDER``): unacknowledged before
+    acknowledged, then by severity (critical first), then active before cleared, then
+    newest first. ``order="newest"``: by when each began (``started``), newest first,
     whatever its state (a family's past alerts).
 
     A station's alerts are those of its homes now, not those it had when they were raised

@@ -62,8 +62,8 @@ def list_alerts(
         ),
     ] = "need",
 ) -> list[AlertPublic]:
-    """Open alerts first (what needs a person first: unacknowledged and active, then
-    unacknowledged and cleared, then acknowledged), then by severity, then newest first;
+    """Open alerts first, what needs a person first: unacknowledged before acknowledged,
+    then by severity, then active before cleared, then newest first;
     with ``order=newest`` by when each began, newest first (the family's past alerts)."""
     rows = queries.alerts_page(
         session,

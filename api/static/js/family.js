@@ -34,8 +34,10 @@ import { followVisits, onVisitFrame, renderVisits } from "./family_visits.js";
 import { followAway, onAwayFrame, renderAway } from "./family_away.js";
 
 const PICK_KEY = "eldercare.family.resident";
-// Which changes are worth a notification on the phone: not every update or reminder.
+// Kinds whose clear does not show she is better: an SOS not pressed again, a fall after
+// which a door opened (she, or someone coming in).
 const UNSURE_WHEN_CLEARED = new Set(["sos", "fall"]);
+// Which changes are worth a notification on the phone: not every update or reminder.
 const NOTIFY_CHANGES = new Set(["raised", "acknowledged", "assigned", "cleared", "resolved"]);
 const PAST_SHOWN = 20; // past alerts listed, newest first
 
