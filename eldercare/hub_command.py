@@ -34,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "The first account: on a new store (no account yet) the hub creates the account "
         "'admin' with the password in ELDERCARE_ADMIN_PASSWORD; without it nobody can log in, "
-        "and the hub says so when it starts. Other settings: ELDERCARE_* variables (see the "
-        "README's Hub section)."
+        "and the hub says so when it starts. Other settings: ELDERCARE_* variables (see "
+        "docs/hub.md, Settings)."
     )
     parser.add_argument(
         "--broker",

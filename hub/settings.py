@@ -34,8 +34,8 @@ class HubSettings(BaseSettings):
     # subscriptions ($share/<group>/...) over one PostgreSQL, which arbitrates between them
     # (hub.arbiter); without one, this hub takes all of it. Each worker needs a stable slot
     # (ELDERCARE_WORKER: "1", "2", ...): its MQTT client id and persistent session, which
-    # Mosquitto keeps, with the messages it holds, until that slot's worker is back (README
-    # "### Several hub workers").
+    # Mosquitto keeps, with the messages it holds, until that slot's worker is back
+    # (docs/hub-at-scale.md, "Several hub workers").
     shared_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,32}$")
     worker: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,32}$")
     language: str = "zh"
@@ -76,7 +76,7 @@ class HubSettings(BaseSettings):
     # waiting beyond login_queue_max are answered 503.
     login_workers: int = Field(default=1, ge=1)
     login_queue_max: int = Field(default=32, ge=1)
-    # -- the web: sessions, cookies, log-in throttling, passwords (README "### The web") --
+    # -- the web: sessions, cookies, log-in throttling, passwords (docs/security.md) --
     # A session ends after this long without a request (an open live WebSocket counts as
     # use), and in any case this long after the log-in.
     session_idle_s: float = Field(default=12 * 3600.0, gt=0)

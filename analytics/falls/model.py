@@ -20,7 +20,7 @@ not change it:
   in it; half a second, so that the next clap or step is not counted with it.
 
 The weights are fitted, not tuned: ``eldercare eval falls ... --fit`` derives them from the
-development recordings (see README, "Fall detector on real recordings"), and a test checks
+development recordings (see docs/falls.md), and a test checks
 that refitting those recordings gives back exactly these numbers.
 """
 

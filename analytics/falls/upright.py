@@ -6,8 +6,8 @@ pendant clipped upside down reads the same. But a trunk worn all day sees her wa
 walking, the trunk is upright: over a stretch of steps the mean acceleration is gravity in
 the sensor's own axes, however it is clipped or hangs. Against that direction the posture
 before an impact says whether she was already lying (in bed, on a sofa) when it came, and
-rolling over in bed is most of the trunk's false alarms (README, "Fall detector on real
-recordings").
+rolling over in bed is most of the trunk's false alarms (docs/falls.md, "Lying
+already").
 
 Steps are told from the stream alone: 2-s windows on the analysis grid whose |a| spreads
 as steps do, at a step's cadence, and whose mean is about 1 g, three of them in a row

@@ -29,7 +29,7 @@ class BedExitSettings:
     # A bed sensor says "in bed" 20-60 s after she lies down (it waits for her to settle).
     # "at_risk" waits this long on top of the grace, so an exit a little shorter than the
     # grace rarely raises as she lies down again (40 s: late alerts 1.6 -> 0.5 per
-    # resident-month, at-risk exits found 100 % -> 98 %; README "Institutional detectors");
+    # resident-month, at-risk exits found 100 % -> 98 %; docs/institutional-care.md);
     # "high" does not wait.
     in_bed_delay_s: float = Field(default=40, ge=0)
 

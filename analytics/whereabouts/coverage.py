@@ -60,7 +60,7 @@ class Coverage:
 
     def blind_spots(self) -> tuple[str, ...]:
         """What no fixed sensor sees, each a kind of distress found late or not at all
-        (README, *Activity detectors on real homes*): ``front_door`` (her outings are
+        (docs/real-homes.md): ``front_door`` (her outings are
         silences at home; not_returned_home cannot be raised), ``bedroom`` (a silence at
         night may be her rest: a collapse then is found the next morning, by not_up),
         ``bathroom`` (a long stay there cannot be told), ``bathroom_exit`` (a sensor in the

@@ -6,7 +6,7 @@ hold (tests/support/api_seed.py). For every operation and every role (admin, dis
 family, anonymous) schemathesis draws requests that fit the schema (random ids, and the
 seeded ids so that the handlers run past their 404s) and requests that do not.
 
-Short by default (CI). The long check, whose figures are in the README::
+Short by default (CI). The long check, whose figures are in docs/hub.md (API)::
 
     ELDERCARE_FUZZ_EXAMPLES=100 .venv/bin/python -m pytest -s tests/api/test_api_fuzz.py
 

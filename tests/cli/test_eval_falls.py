@@ -237,7 +237,7 @@ def test_a_subject_seen_walking_in_her_recordings_is_known_to_be_lying_when_she_
     )
     worn = evaluate_falls(tmp_path, "waist")
     assert (worn["tp"], worn["fp"], worn["wearable"]) == (1, 0, "worn")
-    lying = worn["lying_already"]  # what the gate met, for the README's figures
+    lying = worn["lying_already"]  # what the gate met, for docs/falls.md's figures
     assert lying["falls_found_began_at_most_deg"] < 30  # she fell from walking
     assert (lying["daily_impacts_lying_already"], lying["of_them_a_fall_to_the_scorer"]) == (1, 1)
     assert 85 < lying["those_began_deg"][0] <= lying["those_began_deg"][1] < 95

@@ -1,6 +1,7 @@
 """What an event and a telemetry message cost a hub worker in round trips to PostgreSQL:
-the design limits README "Hub workers on PostgreSQL" states (each statement is a round trip
-to the server, on top of a transaction's BEGIN, COMMIT and the pool's ping). A change that
+the design limits docs/hub-at-scale.md ("Hub workers on PostgreSQL") states (each
+statement is a round trip to the server, on top of a transaction's BEGIN, COMMIT and the
+pool's ping). A change that
 adds a query per event to the path of every alert breaks these, and says which statements
 it sent."""
 
@@ -25,7 +26,7 @@ from tests.support.factories import (
 from tests.support.round_trips import Statements
 from tests.support.stores import postgresql_database
 
-# README "Hub workers on PostgreSQL": the documented budgets.
+# docs/hub-at-scale.md, "Hub workers on PostgreSQL": the documented budgets.
 FALL_RAISED = 12  # statements of the transaction that raises a fall alert and queues its notices
 FALL_CLEARED = 9
 TELEMETRY_BATCH = 2  # a batch of telemetry of known homes, whatever its size

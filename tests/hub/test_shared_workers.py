@@ -5,7 +5,7 @@ message handled once, one open alert per home and kind, raise and clear applied 
 order whichever worker gets them, escalation steps and notifications sent once, and a
 worker killed with SIGKILL in the middle of a stream loses nothing once its supervisor
 starts its slot again (Mosquitto keeps a shared-subscription member's messages in its
-persistent session: README "### Several hub workers").
+persistent session: docs/hub-at-scale.md, "Several hub workers").
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ included) and the transactions it commits or rolls back.
 
 On PostgreSQL each statement is one round trip to the server, and each transaction two more
 (psycopg's ``BEGIN`` before its first statement, and the ``COMMIT``), plus the pool's ping
-when it hands the session a connection (``pool_pre_ping``): README "Hub workers on
-PostgreSQL" counts them per event and per telemetry message.
+when it hands the session a connection (``pool_pre_ping``): docs/hub-at-scale.md ("Hub
+workers on PostgreSQL") counts them per event and per telemetry message.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Several `eldercare hub` workers of one shared group on one new PostgreSQL database, as
-real processes (README "### Several hub workers")."""
+real processes (docs/hub-at-scale.md, "Several hub workers")."""
 
 from __future__ import annotations
 

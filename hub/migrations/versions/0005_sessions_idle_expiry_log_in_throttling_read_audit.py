@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Created: 2026-12-05
 
-The web's defences (README "### The web"): ``login_sessions.last_seen_at`` for idle
+The web's defences (docs/security.md, "The web"): ``login_sessions.last_seen_at`` for idle
 expiry (sessions opened before count as idle from their log-in), ``login_failures`` for
 log-in throttling, ``read_audit`` for who read which resident's data.
 """
