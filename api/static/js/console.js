@@ -169,6 +169,14 @@ function onFrame(frame) {
 
 // -- the card ------------------------------------------------------------------------------
 
+/** Whether this account takes the station's actions (acknowledge, assign, comment, resolve,
+ * reopen; the care tab's visits and orders): the API says so (GET /auth/me
+ * `acts_on_alerts`, hub/accounts.py Scope.acts_on_alerts) and refuses them otherwise. A
+ * district or city account reads the queue: it is offered nothing it would be refused. */
+function mayAct() {
+  return !state.user || state.user.acts_on_alerts === true;
+}
+
 function selectAlert(id, { focusCard = false } = {}) {
   const alert = state.alerts.get(id);
   state.selectedAlert = id;
@@ -308,7 +316,7 @@ function buildCard(alert) {
         h("div", { id: "card-head" }),
         h("div", { id: "card-accel" }),
         h("div", { id: "card-handled" }),
-        actionForm(alert)),
+        mayAct() ? actionForm(alert) : h("p", { class: "muted small read-only", "data-testid": "read-only", "data-i18n": "card.read_only" }, t("card.read_only"))),
     );
   } else {
     main.append(h("article", { class: "panel", id: "card-recent" }));
@@ -431,10 +439,12 @@ function fillAlert() {
     adaptedLine(alert));
   const open = !alert.resolved;
   const form = $("#card-actions");
-  form.hidden = !open;
-  $("[data-testid=ack-button]", form).disabled = !open || alert.acknowledged;
-  for (const el of form.querySelectorAll("input, select, button:not([data-testid=ack-button])")) {
-    el.disabled = !open;
+  if (form) {
+    form.hidden = !open;
+    $("[data-testid=ack-button]", form).disabled = !open || alert.acknowledged;
+    for (const el of form.querySelectorAll("input, select, button:not([data-testid=ack-button])")) {
+      el.disabled = !open;
+    }
   }
   const historyPanel = $("#card-history");
   if (historyPanel && alert.history) {
@@ -472,7 +482,7 @@ function deliveredLine(alert) {
 
 /** A resolved case can be reopened within a day (hub/alerts.py: reopen). */
 function reopenLine(alert) {
-  if (!alert.resolved || !alert.reopen_until || ms(alert.reopen_until) <= now()) return null;
+  if (!mayAct() || !alert.resolved || !alert.reopen_until || ms(alert.reopen_until) <= now()) return null;
   const button = h("button", { type: "button", class: "btn btn-small", "data-testid": "reopen-button" }, t("btn.reopen"));
   button.addEventListener("click", () => act(button, "reopen"));
   return h("p", { class: "reopen small muted" }, button, " ", t("card.reopen_until", { time: when(alert.reopen_until) }));
@@ -830,7 +840,7 @@ async function main() {
   });
   await reloadQueue().catch(() => {});
   reloadOverview();
-  startCare(state.station).catch(() => {});
+  startCare(state.station, { mayAct: mayAct() }).catch(() => {});
   if (hash?.[1] === "alert") {
     state.selectedAlert = /^\d+$/.test(hash[2]) ? Number(hash[2]) : decodeURIComponent(hash[2]);
     renderQueue();
