@@ -3,9 +3,10 @@ the account sends it to its own page, so nobody reads a nurse station's "no room
 floor" or a caregiver's "you are not on shift" that is not about them (a family whose
 mother's SOS is open read both), nor a dispatcher the family app's "all is well today" (its
 push and morning summaries are the family's: 403 for staff). The console says an alert in
-its address that is not there does not exist, not "could not load". A district account reads
-the console's queue and cards but is offered none of the station's actions, which the API
-would refuse it (403): the page asks the API (``GET /auth/me``'s ``acts_on_alerts``)."""
+its address that is not there does not exist, not "could not load", in the language chosen
+since. A district account reads the console's queue and cards but is offered none of the
+station's actions, which the API would refuse it (403): the page asks the API
+(``GET /auth/me``'s ``acts_on_alerts``)."""
 
 from __future__ import annotations
 
@@ -194,3 +195,8 @@ async def test_the_console_says_an_alert_that_is_not_there_does_not_exist(mosqui
             await expect(missing).to_be_visible(timeout=TIMEOUT)
             await expect(missing).to_contain_text("不存在")
             await expect(page.locator("#detail")).not_to_contain_text("加载失败")
+        # A switch of language rewords it at once, as every other text of the page.
+        await page.get_by_test_id("lang-toggle").click()
+        await expect(missing).to_have_text("Alert abc does not exist, or is not your station's")
+        await page.get_by_test_id("lang-toggle").click()
+        await expect(missing).to_have_text("告警 abc 不存在，或不属于您的服务站")

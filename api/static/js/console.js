@@ -249,9 +249,11 @@ async function loadDetail({ focusCard = false } = {}) {
     if (token !== state.detailToken) return;
     if (alert === undefined) {
       state.detail = null;
-      return replace($("#detail"), h("p", { class: "empty", "data-testid": "alert-not-found" }, t("console.alert_not_found", { id: String(alertId) })));
+      // Keyed, with its id, so that a switch of language rewords it as any other text.
+      const vars = { id: String(alertId) };
+      return replace($("#detail"), h("p", { class: "empty", "data-testid": "alert-not-found", "data-i18n": "console.alert_not_found", "data-i18n-vars": JSON.stringify(vars) }, t("console.alert_not_found", vars)));
     }
-    if (!alert) return replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
+    if (!alert) return replace($("#detail"), h("p", { class: "empty", "data-i18n": "common.load_failed" }, t("common.load_failed")));
     state.selectedResident = alert.resident;
   }
   const rid = state.selectedResident;
@@ -787,7 +789,7 @@ async function main() {
     state.station = stations[0]?.id ?? null;
   }
   if (!state.station) {
-    replace($("#detail"), h("p", { class: "empty" }, t("console.no_station")));
+    replace($("#detail"), h("p", { class: "empty", "data-i18n": "console.no_station" }, t("console.no_station")));
     return;
   }
   await syncClock();
@@ -854,6 +856,6 @@ async function main() {
 main().catch((error) => {
   if (error?.status !== 401) {
     console.error(error);
-    replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
+    replace($("#detail"), h("p", { class: "empty", "data-i18n": "common.load_failed" }, t("common.load_failed")));
   }
 });
