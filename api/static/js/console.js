@@ -8,6 +8,7 @@ import {
   ago,
   byNeed,
   deviceName,
+  earlierEvidenceLines,
   evidenceLine,
   factorText,
   historyText,
@@ -428,6 +429,9 @@ function fillAlert() {
         h("span", { "data-testid": "card-kind" }, kindName(alert.kind))),
       h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state, alert))),
     h("p", { class: "evidence", "data-testid": "evidence" }, evidenceLine(alert)),
+    // What another device saw of it before (the band's impact under the radar's fall).
+    earlierEvidenceLines(alert).map((line) =>
+      h("p", { class: "evidence evidence-earlier", "data-testid": "earlier-evidence", "data-device": line.device }, line.text)),
     h("p", { class: "meta" },
       h("span", {}, t("card.started", { time: when(started) })), " · ",
       h("span", { "data-ago": started }, ago(started)),

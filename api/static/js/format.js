@@ -224,6 +224,20 @@ export function evidenceLine(alert) {
   return text === kindName(alert?.kind) ? "" : text;
 }
 
+/** What the alert's other devices saw of it, one line each ("智能手环：冲击 4.7 g，静止 30 秒"):
+ * the band's impact once the bathroom radar's fall updated the alert, whose own evidence
+ * is then the radar's (GET /alerts/{id}'s earlier_evidence, worded by the hub). */
+export function earlierEvidenceLines(alert) {
+  const lang = getLang();
+  return (alert?.earlier_evidence ?? []).map((earlier) => {
+    const names = earlier.device_name ?? {};
+    const words = earlier.evidence_text ?? {};
+    const device = names[lang] ?? names.zh ?? t("card.other_device");
+    const evidence = words[lang] ?? words.zh ?? named("kind", alert.kind);
+    return { device: earlier.device ?? "", text: t("card.earlier_evidence", { device, evidence }) };
+  });
+}
+
 /** The alert's device as the home config describes it ("卫生间的跌倒雷达"), never its id. */
 export function deviceName(alert) {
   const names = alert?.device_name ?? {};
