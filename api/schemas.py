@@ -368,8 +368,28 @@ class DeliverySummary(BaseModel):
     no_channel: bool = False
 
 
+class EarlierEvidence(BaseModel):
+    """What another device saw of the same occurrence before the alert's own device did."""
+
+    device: str | None = Field(description="its id (null from an edge that named none)")
+    device_name: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="the device as the home config describes it, per language (zh, en)",
+    )
+    evidence: dict[str, Any]
+    evidence_text: dict[str, str] = Field(
+        description="its evidence in plain words, by language (zh, en)"
+    )
+
+
 class AlertDetail(AlertPublic):
     history: list[AlertChangePublic]
+    earlier_evidence: list[EarlierEvidence] = Field(
+        default_factory=list,
+        description="what the alert's other devices saw of this occurrence, the newest of "
+        "each (the band's impact, once the bathroom radar's fall updated the alert and it "
+        "shows the radar's evidence); from the history's device changes",
+    )
     notifications: list[NotificationPublic] = Field(
         description="who was told, through what, and whether it got there"
     )

@@ -8,7 +8,7 @@ one impossible timestamp must not make a whole list unreadable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from analytics.activity.base import FEEDBACK_NOTE_PATTERN
 
 from .accounts import Scope
-from .schema import Alert, Home
+from .schema import Alert, AlertChange, Home
 from .texts import LANGS, device_name, evidence_text
 
 
@@ -46,14 +46,27 @@ def alert_state(alert: Alert) -> str:
     )
 
 
+def _device_names(home: Home, device_id: Any) -> dict[str, str | None]:
+    """The device as the home config describes it, per language: pages and texts name it,
+    never by its id ({} for a device the config does not have)."""
+    config = next((d for d in home.config.get("devices", []) if d.get("id") == device_id), {})
+    if not config:
+        return {}
+    return {lang: device_name(config.get("kind"), config.get("role"), lang=lang) for lang in LANGS}
+
+
+def _evidence_words(
+    kind: str, evidence: Mapping[str, Any], names: Mapping[str, str | None]
+) -> dict[str, str]:
+    return {
+        lang: evidence_text(kind, evidence, lang=lang, device=names.get(lang)) for lang in LANGS
+    }
+
+
 def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
     tz = ZoneInfo(home.timezone)
     at = lambda epoch: local_time(epoch, tz)  # noqa: E731
-    # The device as the home config describes it: pages and texts name it, never by its id.
-    device_id = alert.device or (alert.evidence or {}).get("device")
-    config = next((d for d in home.config.get("devices", []) if d.get("id") == device_id), {})
-    names = {lang: device_name(config.get("kind"), config.get("role"), lang=lang) for lang in LANGS}
-    names = names if config else {}
+    names = _device_names(home, alert.device or (alert.evidence or {}).get("device"))
     return {
         "id": alert.id,
         "home": alert.home_id,
@@ -83,13 +96,58 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
         "device_name": names,
         "evidence": alert.evidence,
         # Told in words once, here, for SMS and pages alike: a page never words it again.
-        "evidence_text": {
-            lang: evidence_text(alert.kind, alert.evidence or {}, lang=lang, device=names.get(lang))
-            for lang in LANGS
-        },
+        "evidence_text": _evidence_words(alert.kind, alert.evidence or {}, names),
         "related": alert.related,
         "escalation_step": alert.escalation_step,
     }
+
+
+def earlier_evidence(
+    alert: Alert, home: Home, history: Iterable[AlertChange]
+) -> list[dict[str, Any]]:
+    """What the alert's other devices saw of this occurrence, the newest of each, oldest
+    device first: the band's impact after the bathroom radar's fall updated the alert (which
+    then shows the radar's evidence and names the radar). Read from the history's
+    ``updated`` rows (their ``device`` [from, to] and ``replaced_evidence``), in order: a
+    device that reports again is the alert's own again, and a return after a clear (a new
+    occurrence, ``reactivated``) forgets what was seen of the one before.
+
+    Each: ``device`` (its id, or None from an edge that named none), ``device_name`` and
+    ``evidence_text`` per language as in the alert's document, ``evidence``."""
+    seen: dict[Any, dict[str, Any]] = {}
+    for change in history:
+        detail = change.detail or {}
+        if change.action != "updated":
+            continue
+        if detail.get("reactivated"):
+            seen.clear()
+            continue
+        devices = detail.get("device")
+        if not (
+            isinstance(devices, list)
+            and len(devices) == 2
+            and all(d is None or isinstance(d, str) for d in devices)
+        ):
+            continue
+        before, after = devices
+        replaced = detail.get("replaced_evidence")
+        seen.pop(before, None)  # the newest of each device, in the order they last spoke
+        if isinstance(replaced, Mapping):
+            seen[before] = dict(replaced)
+        seen.pop(after, None)
+    seen.pop(alert.device, None)
+    found = []
+    for device, evidence in seen.items():
+        names = _device_names(home, device or evidence.get("device"))
+        found.append(
+            {
+                "device": device,
+                "device_name": names,
+                "evidence": evidence,
+                "evidence_text": _evidence_words(alert.kind, evidence, names),
+            }
+        )
+    return found
 
 
 def as_seen_by(value: Any, scope: Scope) -> Any:

@@ -16,7 +16,7 @@ from hub.alerts import REOPEN_WITHIN_S, AlertNotFound, AlertUpdate
 from hub.feedback import STAFF_ONLY_ACTIONS
 from hub.outbound import redact
 from hub.queries import AlertOrder, AlertState
-from hub.views import alert_document, as_seen_by, local_time
+from hub.views import alert_document, as_seen_by, earlier_evidence, local_time
 
 from ..audit import audit_read
 from ..deps import HubDep, ScopeDep, SessionDep
@@ -100,6 +100,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     errors, nor what its staff were sent."""
     alert, home = queries.visible_alert(session, scope, alert_id)
     zone = ZoneInfo(home.timezone)
+    changes = queries.alert_history(session, alert_id)
     history = [
         AlertChangePublic(
             at=local_time(c.at, zone),
@@ -107,7 +108,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             action=c.action,
             detail=as_seen_by(c.detail, scope),  # a related event's evidence
         )
-        for c in queries.alert_history(session, alert_id)
+        for c in changes
         if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS | DELIVERY_ACTIONS
     ]
     notifications = [
@@ -131,6 +132,8 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
     return AlertDetail(
         **as_seen_by(alert_document(alert, home), scope),
         history=history,
+        # The band's impact stays on the card once the radar's fall updated the alert.
+        earlier_evidence=as_seen_by(earlier_evidence(alert, home, changes), scope),
         notifications=notifications,
         delivered=_delivered(notifications, history),
         has_window=queries.newest_window(session, alert.id) is not None,

@@ -54,6 +54,13 @@ class Me(BaseModel):
     areas: list[str] = Field(default_factory=list, description="district / city: which ones")
     # A caregiver's institutions: there she sees the rooms of her shift (the phone page).
     institutions: list[str] = []
+    acts_on_alerts: bool = Field(
+        description="whether the account takes the station's actions: acknowledge, assign, "
+        "comment on, resolve and reopen alerts, record visits, place and move service orders "
+        "for the station (an admin and the stations' staff). A family, district or city "
+        "account does not (the API answers 403); the console offers those actions only when "
+        "this is true."
+    )
 
 
 class LoggedIn(BaseModel):
@@ -70,6 +77,7 @@ def me_of(scope: Scope) -> Me:
         residents=sorted(scope.residents),
         areas=sorted(scope.areas),
         institutions=sorted(scope.ward_stations),
+        acts_on_alerts=scope.acts_on_alerts,
     )
 
 

@@ -258,6 +258,13 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[set[int], set[int]]]] = {
 }
 
 
+# What the console offers only to an account that acts (GET /auth/me acts_on_alerts).
+STATION_ACTIONS = (
+    "/alerts/{alert_id}/acknowledge", "/alerts/{alert_id}/assign", "/alerts/{alert_id}/comment",
+    "/alerts/{alert_id}/resolve", "/alerts/{alert_id}/reopen", "/visits",
+)  # fmt: skip
+
+
 def expected(by_role: dict[str, tuple[set[int], set[int]]], role: str) -> tuple[set[int], set[int]]:
     """A nurse and a head nurse are staff of st1 like its dispatcher, unless the table says."""
     return by_role.get(role) or by_role["dispatcher"]
@@ -403,6 +410,7 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
         assert routes == set(EXPECTED), "a route without its access rules in this table"
 
         failures = []
+        answered: dict[tuple[str, str, str, str], int] = {}  # (role, method, path, which)
         for (method, path), by_role in EXPECTED.items():
             for role in ROLES:
                 for which, target in (("own", own), ("other", other)):
@@ -425,11 +433,25 @@ async def test_every_route_with_every_role(mosquitto, tmp_path):
                         query = {"month": "2026-12"}
                     body = body_for(path, role, target)
                     response = await client.request(method, url, json=body, params=query)
+                    answered[role, method, path, which] = response.status_code
                     if response.status_code not in allowed:
                         answer = f"{response.status_code} {response.text[:120]}"
                         failures.append(f"{role} {method.upper()} {url} ({which}): {answer}")
         await clients["anonymous"].aclose()
         assert not failures, "\n".join(failures)
+
+        # What /auth/me tells the pages an account may do is what the API let it do: the
+        # console offers the station's actions to exactly the accounts not refused them.
+        refused = {
+            role: {answered[role, "post", path, "own"] == 403 for path in STATION_ACTIONS}
+            for role in ROLES
+            if role != "anonymous"
+        }
+        told = {
+            role: {not (await clients[role].get("/auth/me")).json()["acts_on_alerts"]}
+            for role in refused
+        }
+        assert told == refused
 
         # Lists are filtered, not refused.
         family, dispatcher = clients["family"], clients["dispatcher"]

@@ -1,6 +1,7 @@
 """The operator's institutions tab in a real Chromium: a station made an institution, a unit,
 a room and a bed added, a resident given the bed (her config's place follows), and a
-caregiver's shift for the room."""
+caregiver's shift for the room, planned from a browser in another zone: the form reads its
+times in the institution's zone, as the list shows them, and says which zone that is."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquit
         # Another station's resident, in the community: not one for a care home's bed.
         await hub.http.put("/stations/st2", json={"name": "第二站"})
         await hub.http.put("/homes/h002", json=home_config("h002", station="st2"))
-        # An operator in China: the shift form reads its times in her browser's zone.
+        # An operator abroad (or a laptop left on the wrong zone): the institution is in
+        # Shanghai (the default zone of a new one), her browser's clock is Berlin's.
         context = await browser.new_context(
-            viewport={"width": 1280, "height": 900}, timezone_id="Asia/Shanghai"
+            viewport={"width": 1280, "height": 900}, timezone_id="Europe/Berlin"
         )
         page = await context.new_page()
         await log_in(page, hub.url, "admin", ADMIN_PASSWORD)
@@ -63,9 +65,12 @@ async def test_an_operator_sets_up_a_floor_gives_a_bed_and_plans_a_shift(mosquit
         await page.get_by_test_id("shift-caregiver").select_option("cg.a")
         await page.get_by_test_id("shift-start").fill("2026-12-05T20:00")
         await page.get_by_test_id("shift-rooms").select_option(label="3F 301")
+        await expect(page.get_by_test_id("shift-zone")).to_have_text(
+            "开始时间按颍州社区养老服务站的时间填写：Asia/Shanghai（GMT+08:00）"
+        )
         await page.get_by_test_id("shift-save").click()
         await expect(page.get_by_test_id("shift-row")).to_have_count(1, timeout=TIMEOUT)
-        # As the pages write times, in the institution's zone (not 2026-12-05T20:00:00+08:00)
+        # The institution's 20:00, as typed (Berlin's 20:00 would be 12月6日 03:00 there)
         await expect(page.get_by_test_id("shift-row-start")).to_have_text("12月5日 20:00")
         await expect(page.get_by_test_id("shift-row-end")).to_have_text("12月6日 08:00")
         (shift,) = (await hub.http.get("/shifts")).json()

@@ -3,7 +3,10 @@ the account sends it to its own page, so nobody reads a nurse station's "no room
 floor" or a caregiver's "you are not on shift" that is not about them (a family whose
 mother's SOS is open read both), nor a dispatcher the family app's "all is well today" (its
 push and morning summaries are the family's: 403 for staff). The console says an alert in
-its address that is not there does not exist, not "could not load"."""
+its address that is not there does not exist, not "could not load", in the language chosen
+since. A district account reads the console's queue and cards but is offered none of the
+station's actions, which the API would refuse it (403): the page asks the API
+(``GET /auth/me``'s ``acts_on_alerts``)."""
 
 from __future__ import annotations
 
@@ -19,9 +22,11 @@ from tests.support.factories import (
     ADMIN_PASSWORD,
     DISPATCHER,
     FAMILY,
+    HOME,
     PASSWORD,
     event_message,
     register,
+    seed_care,
     served,
     settings_for,
 )
@@ -135,6 +140,47 @@ async def test_each_page_is_for_its_accounts_and_sends_others_home(mosquitto, tm
         assert wrong == {}
         assert errors == []
 
+        # The district on the console, which it may read: the SOS's card, with nothing to
+        # press that the API would refuse it; a visit due and an order, nothing to do there.
+        care = await seed_care(hub)
+        plan = {"tier": care["daily"], "responsible": "王芳"}
+        await ok(await hub.http.put(f"/visit-plans/{HOME}", json=plan))
+        order = {"resident": HOME, "type": care["meal"], "wanted_at": "2026-12-06T11:30"}
+        await ok(await hub.http.post("/service-orders", json=order))
+        context = await browser.new_context(viewport={"width": 1366, "height": 800})
+        page = await context.new_page()
+        await log_in(page, hub.url, DISTRICT, PASSWORD)
+        await page.wait_for_url(f"{hub.url}/reports", timeout=TIMEOUT)
+        watch(page, DISTRICT)  # from here (logged out, the log-in page's ask was a 401)
+        me = await (await page.request.get(f"{hub.url}/auth/me")).json()
+        assert me["role"] == "district" and me["acts_on_alerts"] is False
+        await page.goto(f"{hub.url}/console")
+        await page.get_by_test_id("alert-item").click(timeout=TIMEOUT)
+        card = page.locator("#card-alert")
+        await expect(card.get_by_test_id("read-only")).to_have_text(
+            "仅供查看：本账号不处理告警", timeout=TIMEOUT
+        )
+        await expect(card.get_by_test_id("handled-by")).to_contain_text("尚未受理")
+        for action in ("actions", "ack-button", "assign-button", "comment-button",
+                       "resolve-button", "reopen-button"):  # fmt: skip
+            await expect(page.get_by_test_id(action)).to_have_count(0)
+        await page.locator("body").press("a")  # the console's key for 受理: nothing to press
+        await page.get_by_test_id("tab-care").click()
+        await expect(page.get_by_test_id("visit-item")).to_have_count(1, timeout=TIMEOUT)
+        await expect(page.get_by_test_id("order-item")).to_have_count(1, timeout=TIMEOUT)
+        for action in ("visit-record-open", "order-to-accepted", "order-to-cancelled"):
+            await expect(page.get_by_test_id(action)).to_have_count(0)
+        await expect(page.get_by_test_id("new-order")).to_be_hidden()
+        await page.get_by_test_id("lang-toggle").click()
+        await page.get_by_test_id("tab-queue").click()
+        await expect(page.get_by_test_id("read-only")).to_have_text(
+            "View only: this account does not act on alerts"
+        )
+        sos = (await hub.http.get("/alerts", params={"state": "all"})).json()
+        assert [a["acknowledged"] for a in sos] == [False]  # nothing was done in its name
+        await context.close()
+        assert errors == []
+
 
 async def test_the_console_says_an_alert_that_is_not_there_does_not_exist(mosquitto, tmp_path):
     async with served(settings_for(mosquitto, tmp_path)) as hub, chromium() as browser:
@@ -149,3 +195,8 @@ async def test_the_console_says_an_alert_that_is_not_there_does_not_exist(mosqui
             await expect(missing).to_be_visible(timeout=TIMEOUT)
             await expect(missing).to_contain_text("不存在")
             await expect(page.locator("#detail")).not_to_contain_text("加载失败")
+        # A switch of language rewords it at once, as every other text of the page.
+        await page.get_by_test_id("lang-toggle").click()
+        await expect(missing).to_have_text("Alert abc does not exist, or is not your station's")
+        await page.get_by_test_id("lang-toggle").click()
+        await expect(missing).to_have_text("告警 abc 不存在，或不属于您的服务站")

@@ -3,7 +3,9 @@
 A fall from the wrist band comes with two seconds of samples: the card draws their
 magnitude with the peak marked. A fall seen by the radar and an SOS press have no window:
 their cards show no chart and no error, and ask for none. The window is fetched once per
-alert.
+alert. When the bathroom radar then sees the fall too, the card shows the radar's evidence
+and, below it, what the band saw (智能手环：冲击 4.7 g…), in either language; the family's
+story of the alert says it too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from datetime import UTC, datetime
 from playwright.async_api import Page, expect
 
 from tests.support.chromium import TIMEOUT, chromium, log_in
-from tests.support.factories import DISPATCHER, event_message, register, served, settings_for
+from tests.support.factories import (
+    DISPATCHER,
+    FAMILY,
+    event_message,
+    register,
+    served,
+    settings_for,
+)
 from tests.support.mqtt import publish
 
 REST, IMPACT, LYING = [0.0, 0.0, 1.0], [2.5, 1.0, 3.9], [0.9, 0.1, 0.1]  # in g; |IMPACT| 4.74
@@ -44,7 +53,9 @@ async def test_a_wrist_fall_shows_its_acceleration_and_other_alerts_show_none(mo
         await publish(
             mosquitto,
             [
-                event_message("fall", seq=1, evidence=wearable, window=band_window()),
+                event_message(
+                    "fall", seq=1, evidence=wearable, window=band_window(), device="band"
+                ),
                 event_message("fall", seq=1, home="h002", evidence={"source": "radar"}),
                 event_message("sos", seq=1, home="h003", evidence={"source": "button"}),
             ],
@@ -81,6 +92,29 @@ async def test_a_wrist_fall_shows_its_acceleration_and_other_alerts_show_none(mo
         fetched = [url.split("/alerts/")[1] for url in window_requests]
         # Only the alert that has a window asks for it: the radar's fall makes no request (no 404).
         assert fetched == [f"{ids['h001']}/window"]
+
+        # The bathroom radar sees her fall too: its evidence is the alert's now, and the
+        # band's impact stays on the card, by device, in the language shown.
+        radar = {"source": "radar", "role": "bathroom"}
+        await publish(
+            mosquitto,
+            [event_message("fall", "updated", seq=2, evidence=radar, device="radar_bath")],
+        )
+        await expect(desk.get_by_test_id("card-device")).to_contain_text(
+            "卫生间的跌倒雷达", timeout=TIMEOUT
+        )
+        await expect(desk.get_by_test_id("evidence")).to_have_text("在卫生间")
+        earlier = desk.get_by_test_id("earlier-evidence")
+        await expect(earlier).to_have_text("智能手环：冲击 4.7 g，静止 30 秒")
+        await desk.get_by_test_id("lang-toggle").click()
+        await expect(earlier).to_have_text("wrist bracelet: impact 4.7 g, lying still for 30 s")
+        # Her son opens the alert's story on his phone: the band's impact is there too.
+        phone = await browser.new_page(viewport={"width": 390, "height": 844})
+        await log_in(phone, hub.url, FAMILY)
+        await phone.get_by_test_id("family-alert-open").click(timeout=TIMEOUT)
+        await expect(phone.get_by_test_id("family-earlier-evidence")).to_have_text(
+            "智能手环：冲击 4.7 g，静止 30 秒", timeout=TIMEOUT
+        )
 
 
 async def alert_of(base: str, page: Page, home: str) -> int:

@@ -7,12 +7,15 @@ The browser tests (Playwright) drive the same pages; these catch the cheap mista
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import textwrap
+from datetime import datetime
 from pathlib import Path
 from typing import get_args
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -347,6 +350,54 @@ def test_pages_show_the_evidence_in_the_words_the_hub_gives_it(tmp_path):
     for lang in LANGS:
         expected = [texts.evidence_text(kind, ev, lang=lang) for kind, ev in EVIDENCE_CASES]
         assert shown[lang] == [*expected, texts.KIND_NAMES["fall"][lang]]
+
+
+# A wall clock in a zone, as a form reads one: (zone, datetime-local value); the clocks
+# skip Berlin's 02:30 on 2026-03-29 and repeat it on 2026-10-25, New York's likewise.
+WALL_CLOCKS = [
+    ("Asia/Shanghai", "2026-12-05T20:00"),
+    ("Europe/Berlin", "2026-12-05T20:00"),
+    ("Europe/Berlin", "2026-03-29T02:30"),
+    ("Europe/Berlin", "2026-10-25T02:30"),
+    ("America/New_York", "2026-03-08T02:30"),
+    ("America/New_York", "2026-11-01T01:30"),
+    ("Asia/Kolkata", "2026-07-01T23:45"),
+]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_a_form_reads_a_time_as_the_places_wall_clock_whatever_the_browsers_zone(tmp_path):
+    """The shift form reads its start in the institution's zone (format.js wallClockMs) and
+    sends it with that zone's offset (zonedIso), as the hub's zoneinfo reads the same wall
+    clock: from a browser whose own zone is Auckland's."""
+    script = tmp_path / "wall.mjs"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import {{ wallClockMs, zonedIso }} from "{(STATIC / "js" / "format.js").as_uri()}";
+            const cases = JSON.parse(process.argv[2]);
+            const out = cases.map(([zone, value]) => {{
+              const at = wallClockMs(value, zone);
+              return [at, zonedIso(at, zone)];
+            }});
+            console.log(JSON.stringify(out));
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [NODE, str(script), json.dumps(WALL_CLOCKS)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "Pacific/Auckland"},
+    )
+    assert result.returncode == 0, result.stderr
+    expected = []
+    for zone, value in WALL_CLOCKS:
+        moment = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone))
+        at = moment.timestamp()
+        expected.append([at * 1000, datetime.fromtimestamp(at, ZoneInfo(zone)).isoformat()])
+    assert json.loads(result.stdout) == expected
 
 
 def test_every_line_the_hub_writes_in_an_alerts_history_has_words_on_the_pages():

@@ -22,7 +22,7 @@ from hub.schema import (
     OutgoingMessage,
 )
 from hub.store import Store
-from hub.views import alert_document, as_seen_by
+from hub.views import alert_document, as_seen_by, earlier_evidence
 from tests.support.factories import FAMILY, HOME, Clock, event_row, register_homes
 from tests.support.stores import fresh_database, on_postgresql
 
@@ -132,6 +132,43 @@ def test_a_fall_the_radar_saw_after_the_band_names_the_radar_and_keeps_the_band_
     clock.now += 30  # an update that names no device leaves the radar named
     (again,) = event("fall", "updated", **radar)
     assert again.alert["device"] == "radar_bath"
+
+
+def earlier(store: Store) -> list[tuple[str | None, str, str]]:
+    """The alert's other devices and what each saw, in words (zh, en), as its card says."""
+    with store.sessions() as session:
+        alert = session.scalars(select(Alert)).one()
+        history = session.scalars(select(AlertChange).order_by(AlertChange.id)).all()
+        found = earlier_evidence(alert, session.get(Home, HOME), history)
+    return [(e["device"], e["device_name"]["zh"], e["evidence_text"]["zh"]) for e in found]
+
+
+def test_the_first_devices_evidence_stays_with_the_alert_after_another_device_updates_it(
+    world,
+):
+    """The band raised the fall, the bathroom radar updated it: the alert shows the radar's
+    evidence, and what the band saw (冲击 4.9 g) is still the alert's, by device, until the
+    band reports again (its newest then is the alert's own) or the fall comes back after a
+    clear (another occurrence)."""
+    store, clock, _manager, event = world
+    band = {"source": "accelerometer", "placement": "wrist", "peak_g": 4.9, "still_s": 8.5}
+    radar = {"source": "radar", "device": "radar_bath", "role": "bathroom"}
+    event("fall", on_device="band", **band)
+    assert earlier(store) == []
+    clock.now += 30
+    event("fall", "updated", on_device="radar_bath", **radar)
+    assert earlier(store) == [("band", "智能手环", "冲击 4.9 g，静止 8.5 秒")]
+    clock.now += 30  # the radar again: the band's stays
+    event("fall", "updated", on_device="radar_bath", **radar)
+    assert earlier(store) == [("band", "智能手环", "冲击 4.9 g，静止 8.5 秒")]
+    clock.now += 30  # the band again, harder: its own now, the radar's the other
+    event("fall", "updated", on_device="band", **{**band, "peak_g": 5.2})
+    assert earlier(store) == [("radar_bath", "卫生间的跌倒雷达", "在卫生间")]
+    clock.now += 30
+    event("fall", "cleared", on_device="band", **band)
+    clock.now += 3600  # she falls again, the radar sees it: nothing of the first fall
+    event("fall", "updated", on_device="radar_bath", **radar)
+    assert earlier(store) == []
 
 
 def test_escalation_repeats_until_acknowledged_and_the_home_is_told(world):

@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { blank, formError, registry, reload } from "./admin_common.js";
 import { $, h, replace } from "./dom.js";
-import { dateAt } from "./format.js";
+import { dateAt, offsetName, wallClockMs, zonedIso } from "./format.js";
 import { t } from "./i18n.js";
 import { toast } from "./shell.js";
 
@@ -28,6 +28,31 @@ function parents() {
       ...unit.rooms.map((room) => ({ value: `room:${room.id}`, label: t("admin.bed_of", { where: `${inst.name} ${unit.name} ${room.name}` }) })),
     ]),
   ]);
+}
+
+/** The institution a shift being planned is of: its rooms', else its caregiver's, else the
+ * only one there is. Its zone is the one the list writes shifts in and the form reads. */
+function shiftInstitution(form) {
+  const byRoom = form.rooms.selectedOptions[0]?.dataset.institution;
+  const caregiver = registry.users.find((u) => u.username === form.caregiver.value);
+  const ids = registry.institutions.map((i) => i.id);
+  const id = byRoom ?? caregiver?.stations.find((s) => ids.includes(s)) ?? ids[0];
+  return registry.institutions.find((i) => i.id === id) ?? null;
+}
+
+/** Says which zone the form reads times in: "按 颍州… 的时间填写：Asia/Shanghai（GMT+08:00）". */
+function showShiftZone(form) {
+  const note = $("[data-testid=shift-zone]", form);
+  const institution = shiftInstitution(form);
+  note.hidden = !institution;
+  if (!institution) return;
+  let offset = "";
+  try {
+    offset = offsetName(institution.timezone);
+  } catch {
+    offset = "?"; // a zone this browser does not know: the hub still does
+  }
+  note.textContent = t("admin.shift_zone", { institution: institution.name, zone: institution.timezone, offset });
 }
 
 async function submit(form, action, done) {
@@ -89,7 +114,10 @@ export function placesView() {
     replace(shiftForm.caregiver, registry.users.filter((u) => u.role === "caregiver" && u.active && u.stations.some((s) => institutions.has(s)))
       .map((u) => h("option", { value: u.username }, `${u.name} (${u.username})`)));
     replace(shiftForm.rooms, rooms().map(({ inst, unit, room }) => h("option", { value: room.id, "data-institution": inst.id }, `${unit.name} ${room.name}`)));
+    showShiftZone(shiftForm);
   };
+  shiftForm.rooms.addEventListener("change", () => showShiftZone(shiftForm));
+  shiftForm.caregiver.addEventListener("change", () => showShiftZone(shiftForm));
 
   institutionForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -126,14 +154,17 @@ export function placesView() {
   shiftForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const chosen = [...shiftForm.rooms.selectedOptions];
-    const start = shiftForm.start.value ? new Date(shiftForm.start.value) : null;
+    const institution = shiftInstitution(shiftForm);
+    // The institution's wall clock, as the list shows shifts: not the browser's zone.
+    const zone = institution?.timezone;
+    const start = zone ? wallClockMs(shiftForm.start.value, zone) : NaN;
     const hours = Number(shiftForm.hours.value);
-    if (!shiftForm.caregiver.value || !start || !chosen.length || !(hours > 0)) return formError(shiftForm, t("admin.need_shift"));
+    if (!shiftForm.caregiver.value || Number.isNaN(start) || !chosen.length || !(hours > 0)) return formError(shiftForm, t("admin.need_shift"));
     const body = {
       institution: chosen[0].dataset.institution,
       caregiver: shiftForm.caregiver.value,
-      starts_at: start.toISOString(),
-      ends_at: new Date(start.getTime() + hours * 3600e3).toISOString(),
+      starts_at: zonedIso(start, zone),
+      ends_at: zonedIso(start + hours * 3600e3, zone),
       rooms: chosen.map((option) => Number(option.value)),
     };
     submit(shiftForm, () => api("/shifts", { method: "POST", body }), t("admin.saved_shift"));

@@ -31,6 +31,7 @@ const care = {
   picked: new Map(), // order id -> the provider chosen for it, kept across redraws
   timer: null,
   liveOrders: 0, // service_order frames taken so far: a reload begun before one must not undo it
+  mayAct: true, // the account records visits and moves orders (GET /auth/me acts_on_alerts)
 };
 
 const typeName = (type) => (getLang() === "en" ? type?.name_en : type?.name_zh) ?? "";
@@ -72,8 +73,11 @@ export function onCareFrame(frame) {
   }
 }
 
-export async function startCare(station) {
+/** `mayAct`: whether the account takes the station's actions (a district or city account
+ * reads the lists: no record button, no order buttons, no phone order form). */
+export async function startCare(station, { mayAct = true } = {}) {
   care.station = station;
+  care.mayAct = mayAct;
   const [types, providers, residents] = await Promise.all([
     api("/service-types").catch(() => []),
     api("/service-providers").catch(() => []),
@@ -103,7 +107,7 @@ function visitRow(plan) {
       h("span", {}, named("method", plan.method)),
       h("span", { class: "muted" }, `${tierName(plan.tier)} · ${plan.responsible}`),
       misses && h("span", { class: "warn" }, misses),
-      h("button", { type: "button", class: "btn", "data-testid": "visit-record-open", onclick: () => { care.open = care.open === plan.resident ? null : plan.resident; care.form = null; renderCare(); } }, t("care.record"))),
+      care.mayAct && h("button", { type: "button", class: "btn", "data-testid": "visit-record-open", onclick: () => { care.open = care.open === plan.resident ? null : plan.resident; care.form = null; renderCare(); } }, t("care.record"))),
     care.open === plan.resident ? openForm(plan) : null);
 }
 
@@ -156,7 +160,7 @@ function visitForm(plan) {
 
 function orderRow(order) {
   const provider = order.provider ? ` · ${order.provider.name}` : "";
-  const buttons = (NEXT[order.state] ?? []).map((to) => {
+  const buttons = (care.mayAct ? NEXT[order.state] ?? [] : []).map((to) => {
     if (to === "assigned") {
       const pick = h("select", { "data-testid": "order-provider", "aria-label": t("care.provider"), onchange: (event) => care.picked.set(order.id, event.target.value) },
         care.providers.map((p) => h("option", { value: p.id, selected: String(p.id) === care.picked.get(order.id) }, `${p.name} (${named("provider_kind", p.kind)})`)));
@@ -189,6 +193,7 @@ async function move(order, button, body) {
 
 function renderOrderForm() {
   const form = $("#care-new-order");
+  if (form) form.hidden = !care.mayAct;
   // Built once per language and lists: a redraw must not wipe what is being typed.
   const key = `${getLang()}:${care.types.length}:${care.residents.length}`;
   if (!form || form.dataset.built === key) return;

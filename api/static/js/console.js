@@ -8,6 +8,7 @@ import {
   ago,
   byNeed,
   deviceName,
+  earlierEvidenceLines,
   evidenceLine,
   factorText,
   historyText,
@@ -169,6 +170,14 @@ function onFrame(frame) {
 
 // -- the card ------------------------------------------------------------------------------
 
+/** Whether this account takes the station's actions (acknowledge, assign, comment, resolve,
+ * reopen; the care tab's visits and orders): the API says so (GET /auth/me
+ * `acts_on_alerts`, hub/accounts.py Scope.acts_on_alerts) and refuses them otherwise. A
+ * district or city account reads the queue: it is offered nothing it would be refused. */
+function mayAct() {
+  return !state.user || state.user.acts_on_alerts === true;
+}
+
 function selectAlert(id, { focusCard = false } = {}) {
   const alert = state.alerts.get(id);
   state.selectedAlert = id;
@@ -241,9 +250,11 @@ async function loadDetail({ focusCard = false } = {}) {
     if (token !== state.detailToken) return;
     if (alert === undefined) {
       state.detail = null;
-      return replace($("#detail"), h("p", { class: "empty", "data-testid": "alert-not-found" }, t("console.alert_not_found", { id: String(alertId) })));
+      // Keyed, with its id, so that a switch of language rewords it as any other text.
+      const vars = { id: String(alertId) };
+      return replace($("#detail"), h("p", { class: "empty", "data-testid": "alert-not-found", "data-i18n": "console.alert_not_found", "data-i18n-vars": JSON.stringify(vars) }, t("console.alert_not_found", vars)));
     }
-    if (!alert) return replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
+    if (!alert) return replace($("#detail"), h("p", { class: "empty", "data-i18n": "common.load_failed" }, t("common.load_failed")));
     state.selectedResident = alert.resident;
   }
   const rid = state.selectedResident;
@@ -308,7 +319,7 @@ function buildCard(alert) {
         h("div", { id: "card-head" }),
         h("div", { id: "card-accel" }),
         h("div", { id: "card-handled" }),
-        actionForm(alert)),
+        mayAct() ? actionForm(alert) : h("p", { class: "muted small read-only", "data-testid": "read-only", "data-i18n": "card.read_only" }, t("card.read_only"))),
     );
   } else {
     main.append(h("article", { class: "panel", id: "card-recent" }));
@@ -418,6 +429,9 @@ function fillAlert() {
         h("span", { "data-testid": "card-kind" }, kindName(alert.kind))),
       h("span", { class: `state-pill st-${alert.state}`, "data-testid": "alert-state", "data-state": alert.state }, stateName(alert.state, alert))),
     h("p", { class: "evidence", "data-testid": "evidence" }, evidenceLine(alert)),
+    // What another device saw of it before (the band's impact under the radar's fall).
+    earlierEvidenceLines(alert).map((line) =>
+      h("p", { class: "evidence evidence-earlier", "data-testid": "earlier-evidence", "data-device": line.device }, line.text)),
     h("p", { class: "meta" },
       h("span", {}, t("card.started", { time: when(started) })), " · ",
       h("span", { "data-ago": started }, ago(started)),
@@ -431,10 +445,12 @@ function fillAlert() {
     adaptedLine(alert));
   const open = !alert.resolved;
   const form = $("#card-actions");
-  form.hidden = !open;
-  $("[data-testid=ack-button]", form).disabled = !open || alert.acknowledged;
-  for (const el of form.querySelectorAll("input, select, button:not([data-testid=ack-button])")) {
-    el.disabled = !open;
+  if (form) {
+    form.hidden = !open;
+    $("[data-testid=ack-button]", form).disabled = !open || alert.acknowledged;
+    for (const el of form.querySelectorAll("input, select, button:not([data-testid=ack-button])")) {
+      el.disabled = !open;
+    }
   }
   const historyPanel = $("#card-history");
   if (historyPanel && alert.history) {
@@ -472,7 +488,7 @@ function deliveredLine(alert) {
 
 /** A resolved case can be reopened within a day (hub/alerts.py: reopen). */
 function reopenLine(alert) {
-  if (!alert.resolved || !alert.reopen_until || ms(alert.reopen_until) <= now()) return null;
+  if (!mayAct() || !alert.resolved || !alert.reopen_until || ms(alert.reopen_until) <= now()) return null;
   const button = h("button", { type: "button", class: "btn btn-small", "data-testid": "reopen-button" }, t("btn.reopen"));
   button.addEventListener("click", () => act(button, "reopen"));
   return h("p", { class: "reopen small muted" }, button, " ", t("card.reopen_until", { time: when(alert.reopen_until) }));
@@ -777,7 +793,7 @@ async function main() {
     state.station = stations[0]?.id ?? null;
   }
   if (!state.station) {
-    replace($("#detail"), h("p", { class: "empty" }, t("console.no_station")));
+    replace($("#detail"), h("p", { class: "empty", "data-i18n": "console.no_station" }, t("console.no_station")));
     return;
   }
   await syncClock();
@@ -830,7 +846,7 @@ async function main() {
   });
   await reloadQueue().catch(() => {});
   reloadOverview();
-  startCare(state.station).catch(() => {});
+  startCare(state.station, { mayAct: mayAct() }).catch(() => {});
   if (hash?.[1] === "alert") {
     state.selectedAlert = /^\d+$/.test(hash[2]) ? Number(hash[2]) : decodeURIComponent(hash[2]);
     renderQueue();
@@ -844,6 +860,6 @@ async function main() {
 main().catch((error) => {
   if (error?.status !== 401) {
     console.error(error);
-    replace($("#detail"), h("p", { class: "empty" }, t("common.load_failed")));
+    replace($("#detail"), h("p", { class: "empty", "data-i18n": "common.load_failed" }, t("common.load_failed")));
   }
 });

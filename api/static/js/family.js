@@ -11,6 +11,7 @@ import {
   awayUntilText,
   byNeed,
   clockIsSimulated,
+  earlierEvidenceLines,
   evidenceLine,
   historyText,
   hhmm,
@@ -175,6 +176,9 @@ function storyOf(alert) {
   const detail = state.details.get(alert.id);
   const changes = (detail?.history ?? []).filter((c) => !["no_channel", "channel_failing", "escalated"].includes(c.action));
   return h("div", { class: "fa-story", "data-testid": "family-alert-detail" },
+    // What another device saw of it (her band's impact, once the bathroom radar's fall
+    // updated the alert): the item above shows the newest device's evidence only.
+    earlierEvidenceLines(detail).map((line) => h("p", { class: "fa-evidence", "data-testid": "family-earlier-evidence" }, line.text)),
     h("h3", { class: "fa-story-title" }, t("family.history_title")),
     detail
       ? h("ol", { class: "fa-history", "data-testid": "family-alert-history" },

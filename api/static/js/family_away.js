@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { dateAt } from "./format.js";
+import { dateAt, offsetName as offsetOf } from "./format.js";
 import { named, t } from "./i18n.js";
 import { explain } from "./problems.js";
 
@@ -101,13 +101,6 @@ function renderForm() {
     h("label", { class: "field" }, h("span", {}, t("away.until")), until),
     h("label", { class: "field" }, h("span", {}, t("away.note")), note),
     announce, message);
-}
-
-/** "GMT+08:00": a zone's offset from UTC now, as Chromium names it. */
-function offsetOf(zone) {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(new Date());
-  const name = parts.find((part) => part.type === "timeZoneName")?.value ?? "";
-  return name === "GMT" ? "GMT+00:00" : name;
 }
 
 /** The form reads times as her wall clock: a son abroad is told so, or he would announce

@@ -67,6 +67,57 @@ export function zoneLabel(iso) {
   return `UTC${sign}${h}${m ? `:${String(m).padStart(2, "0")}` : ""}`;
 }
 
+// -- a place's wall clock ---------------------------------------------------------------------
+// A form that asks for a time in a place (an institution's shift) reads it as that place's
+// wall clock, whatever the browser's own zone: an operator abroad, or a laptop set to the
+// wrong zone, must not plan a shift hours off.
+
+/** How far ahead of UTC ``zone``'s wall clock is at epoch ``at`` (ms), in ms. */
+function zoneOffsetMs(zone, at) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(at));
+  const get = (type) => Number(parts.find((part) => part.type === type)?.value);
+  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return wall - Math.floor(at / 1000) * 1000;
+}
+
+/** Epoch ms of a datetime-local value ("2026-12-05T20:00") read as ``zone``'s wall clock;
+ * NaN for an empty or malformed value or a zone this browser does not know. As the hub's
+ * zoneinfo reads one (fold 0): a time the clocks skip is read with the offset before the
+ * change, a time they repeat is its first occurrence. */
+export function wallClockMs(value, zone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value ?? "");
+  if (!m) return NaN;
+  const asUtc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  try {
+    const before = zoneOffsetMs(zone, asUtc - 86400e3);
+    const after = zoneOffsetMs(zone, asUtc + 86400e3);
+    const fits = [before, after].map((offset) => asUtc - offset).filter((at) => asUtc - zoneOffsetMs(zone, at) === at);
+    return fits.length ? Math.min(...fits) : asUtc - before;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Epoch ms as ISO 8601 in ``zone``, with its offset: "2026-12-05T20:00:00+08:00". */
+export function zonedIso(at, zone) {
+  const offset = Math.round(zoneOffsetMs(zone, at) / 60000);
+  const wall = new Date(Math.floor(at / 1000) * 1000 + offset * 60000).toISOString().slice(0, 19);
+  const sign = offset < 0 ? "-" : "+";
+  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0");
+  return `${wall}${sign}${hours}:${String(Math.abs(offset) % 60).padStart(2, "0")}`;
+}
+
+/** "GMT+08:00": a zone's offset from UTC now, as Chromium names it (throws for a zone this
+ * browser does not know). */
+export function offsetName(zone) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(new Date());
+  const name = parts.find((part) => part.type === "timeZoneName")?.value ?? "";
+  return name === "GMT" ? "GMT+00:00" : name;
+}
+
 /** Epoch milliseconds of an ISO 8601 time, or NaN. */
 export function ms(iso) {
   return iso ? Date.parse(iso) : NaN;
@@ -171,6 +222,20 @@ export function evidenceText(alert) {
 export function evidenceLine(alert) {
   const text = evidenceText(alert);
   return text === kindName(alert?.kind) ? "" : text;
+}
+
+/** What the alert's other devices saw of it, one line each ("智能手环：冲击 4.7 g，静止 30 秒"):
+ * the band's impact once the bathroom radar's fall updated the alert, whose own evidence
+ * is then the radar's (GET /alerts/{id}'s earlier_evidence, worded by the hub). */
+export function earlierEvidenceLines(alert) {
+  const lang = getLang();
+  return (alert?.earlier_evidence ?? []).map((earlier) => {
+    const names = earlier.device_name ?? {};
+    const words = earlier.evidence_text ?? {};
+    const device = names[lang] ?? names.zh ?? t("card.other_device");
+    const evidence = words[lang] ?? words.zh ?? named("kind", alert.kind);
+    return { device: earlier.device ?? "", text: t("card.earlier_evidence", { device, evidence }) };
+  });
 }
 
 /** The alert's device as the home config describes it ("卫生间的跌倒雷达"), never its id. */

@@ -1,7 +1,8 @@
 // Simplified Chinese (default) and English. The strings live in /static/i18n/strings.json,
 // {"zh": {key: text}, "en": {key: text}}; "{name}" in a text is filled from vars.
 // Elements carry their key: data-i18n (text), data-i18n-placeholder, data-i18n-title,
-// data-i18n-aria-label; applyI18n() fills them, and again on every language switch.
+// data-i18n-aria-label; applyI18n() fills them, and again on every language switch. A text
+// with "{name}" in it takes its vars from data-i18n-vars (JSON), so that it too relanguages.
 
 export const LANGS = ["zh", "en"];
 export const DEFAULT_LANG = "zh";
@@ -85,8 +86,17 @@ const ATTRS = [
   ["i18nAriaLabel", "aria-label"],
 ];
 
+/** The vars an element keeps for its text (data-i18n-vars, JSON), or none. */
+function varsOf(el) {
+  try {
+    return el.dataset.i18nVars ? JSON.parse(el.dataset.i18nVars) : {};
+  } catch {
+    return {};
+  }
+}
+
 export function applyI18n(root) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, varsOf(el));
   for (const [data, attr] of ATTRS) {
     const selector = `[data-${data.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}]`;
     for (const el of root.querySelectorAll(selector)) el.setAttribute(attr, t(el.dataset[data]));
