@@ -62,20 +62,28 @@ def list_shifts(
     return [public(session, shift, now) for shift in shifts]
 
 
-def _may_plan(session: Session, scope: Scope, institution_id: str) -> None:
+def _may_plan(session: Session, scope: Scope, institution_id: str) -> ZoneInfo:
+    """The institution's zone, once she may plan its shifts."""
     if scope.role not in ("admin", "head_nurse"):
         raise Forbidden("only a head nurse or an admin plans shifts")
-    visible_institution(session, scope, institution_id)
+    return ZoneInfo(visible_institution(session, scope, institution_id).timezone)
+
+
+def _instants(body: ShiftCreate, zone: ZoneInfo) -> dict[str, float]:
+    """A time without an offset is the institution's wall clock, as the head nurse means
+    it (the server's own zone is nobody's)."""
+    start, end = (at.replace(tzinfo=zone) if at.tzinfo is None else at
+                  for at in (body.starts_at, body.ends_at))  # fmt: skip
+    return {"starts_at": start.timestamp(), "ends_at": end.timestamp()}
 
 
 @router.post("", status_code=201)
 async def post_shift(body: ShiftCreate, hub: HubDep, scope: ScopeDep) -> ShiftPublic:
     def change(session: Session) -> ShiftPublic:
-        _may_plan(session, scope, body.institution)
+        zone = _may_plan(session, scope, body.institution)
         shift = save_shift(
             session, body.institution, username=body.caregiver,
-            starts_at=body.starts_at.timestamp(), ends_at=body.ends_at.timestamp(),
-            rooms=body.rooms,
+            **_instants(body, zone), rooms=body.rooms,
         )  # fmt: skip
         return public(session, shift, time.time())
 
@@ -89,11 +97,10 @@ async def put_shift(
     """Change a shift (end it early: ``ends_at`` now)."""
 
     def change(session: Session) -> ShiftPublic:
-        _may_plan(session, scope, body.institution)
+        zone = _may_plan(session, scope, body.institution)
         shift = save_shift(
             session, body.institution, username=body.caregiver,
-            starts_at=body.starts_at.timestamp(), ends_at=body.ends_at.timestamp(),
-            rooms=body.rooms, shift_id=shift_id,
+            **_instants(body, zone), rooms=body.rooms, shift_id=shift_id,
         )  # fmt: skip
         return public(session, shift, time.time())
 

@@ -4,11 +4,15 @@ and a config naming a bed that is not hers is refused whole."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+
+import pytest
 
 from tests.support.factories import PREFIX, served, settings_for, ward_config
 from tests.support.mqtt import Collector, running, until
-from tests.support.ward_seed import INSTITUTION, seed_ward
+from tests.support.ward_seed import CAREGIVER_A, INSTITUTION, seed_ward
 
 
 async def test_a_move_keeps_the_history_and_the_config_follows_the_bed(mosquitto, tmp_path):
@@ -120,3 +124,35 @@ async def test_a_deactivated_resident_frees_her_bed_and_comes_back_to_it_if_stil
         history = (await hub.http.get(f"/beds/{ward.beds['301-1']}/history")).json()
         assert [(a["resident"], a["until"] is None) for a in history] == [
             ("r301a", False), ("r301a", False), ("r302a", True)]  # fmt: skip
+
+
+@pytest.fixture
+def server_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The hub's machine in a zone that is neither the institution's nor UTC."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def test_a_shift_written_without_an_offset_is_the_institutions_wall_clock(
+    mosquitto, tmp_path, server_in_new_york
+):
+    async with served(settings_for(mosquitto, tmp_path)) as hub:
+        ward = await seed_ward(hub)
+        night = {"institution": INSTITUTION, "caregiver": CAREGIVER_A,
+                 "starts_at": "2026-12-08T20:00:00", "ends_at": "2026-12-09T08:00:00",
+                 "rooms": [ward.rooms["301"]]}  # fmt: skip
+        made = await hub.http.post("/shifts", json=night)
+        assert made.status_code == 201, made.text
+        assert (made.json()["starts_at"], made.json()["ends_at"]) == (
+            "2026-12-08T20:00:00+08:00",
+            "2026-12-09T08:00:00+08:00",
+        )
+        # So is a change to it; a time with an offset is that moment, wherever it was written.
+        later = {**night, "starts_at": "2026-12-08T13:00:00+01:00"}
+        changed = await hub.http.put(f"/shifts/{made.json()['id']}", json=later)
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["starts_at"] == "2026-12-08T20:00:00+08:00"
+        assert changed.json()["ends_at"] == "2026-12-09T08:00:00+08:00"
