@@ -102,6 +102,19 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
     }
 
 
+def history_detail(change: AlertChange, home: Home) -> dict[str, Any]:
+    """A history row's detail as the pages read it: an ``updated`` row whose ``device``
+    [from, to] moved the alert to another device also names that device per language
+    (``device_name``), so that the line says which one saw it, never its id."""
+    detail = dict(change.detail or {})
+    devices = detail.get("device")
+    if change.action == "updated" and isinstance(devices, list) and len(devices) == 2:
+        names = _device_names(home, devices[1])
+        if names:
+            detail["device_name"] = names
+    return detail
+
+
 def earlier_evidence(
     alert: Alert, home: Home, history: Iterable[AlertChange]
 ) -> list[dict[str, Any]]:

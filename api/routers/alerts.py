@@ -16,7 +16,7 @@ from hub.alerts import REOPEN_WITHIN_S, AlertNotFound, AlertUpdate
 from hub.feedback import STAFF_ONLY_ACTIONS
 from hub.outbound import redact
 from hub.queries import AlertOrder, AlertState
-from hub.views import alert_document, as_seen_by, earlier_evidence, local_time
+from hub.views import alert_document, as_seen_by, earlier_evidence, history_detail, local_time
 
 from ..audit import audit_read
 from ..deps import HubDep, ScopeDep, SessionDep
@@ -106,7 +106,7 @@ def detail(session: Session, scope: Scope, alert_id: int) -> AlertDetail:
             at=local_time(c.at, zone),
             actor=c.actor,
             action=c.action,
-            detail=as_seen_by(c.detail, scope),  # a related event's evidence
+            detail=as_seen_by(history_detail(c, home), scope),  # a related event's evidence
         )
         for c in changes
         if scope.acts_on_alerts or c.action not in STAFF_ONLY_ACTIONS | DELIVERY_ACTIONS

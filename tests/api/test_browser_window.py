@@ -106,8 +106,12 @@ async def test_a_wrist_fall_shows_its_acceleration_and_other_alerts_show_none(mo
         await expect(desk.get_by_test_id("evidence")).to_have_text("在卫生间")
         earlier = desk.get_by_test_id("earlier-evidence")
         await expect(earlier).to_have_text("智能手环：冲击 4.7 g，静止 30 秒")
+        # Its history says which device saw it, not "another device".
+        history = desk.get_by_test_id("history")
+        await expect(history).to_contain_text("卫生间的跌倒雷达也检测到")
         await desk.get_by_test_id("lang-toggle").click()
         await expect(earlier).to_have_text("wrist bracelet: impact 4.7 g, lying still for 30 s")
+        await expect(history).to_contain_text("The bathroom fall radar saw it too")
         # Her son opens the alert's story on his phone: the band's impact is there too.
         phone = await browser.new_page(viewport={"width": 390, "height": 844})
         await log_in(phone, hub.url, FAMILY)

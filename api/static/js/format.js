@@ -308,7 +308,11 @@ export function historyText(change, kind = null) {
       }
       if (d.reactivated) words.push(t("hist.reactivated"));
       // The alert now names that device; what the first one saw is d.replaced_evidence.
-      if (Array.isArray(d.device)) words.push(t("hist.updated_device"));
+      if (Array.isArray(d.device)) {
+        const names = d.device_name ?? {};
+        const device = names[getLang()] ?? names.zh;
+        words.push(device ? t("hist.updated_by_device", { device }) : t("hist.updated_device"));
+      }
       return words.length ? words.join(t("ev.sep")) : t("hist.updated");
     }
     case "related":
