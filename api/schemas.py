@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -304,6 +304,13 @@ class ResidentPublic(BaseModel):
     )
 
 
+# A device as the home config describes it, per language (zh, en): pages name it, never by id.
+DeviceNames = Annotated[
+    dict[str, str | None],
+    Field(description="the device as the home config describes it, per language (zh, en)"),
+]
+
+
 class AlertPublic(BaseModel):
     id: int
     home: str
@@ -328,10 +335,7 @@ class AlertPublic(BaseModel):
     outcome: str | None
     detector: str
     device: str | None
-    device_name: dict[str, str | None] = Field(
-        default_factory=dict,
-        description="the device as the home config describes it, per language (zh, en)",
-    )
+    device_name: DeviceNames = {}
     evidence: dict[str, Any]
     evidence_text: dict[str, str] = Field(
         description="the evidence in plain words, by language (zh, en), as notifications say it"
@@ -372,10 +376,7 @@ class EarlierEvidence(BaseModel):
     """What another device saw of the same occurrence before the alert's own device did."""
 
     device: str | None = Field(description="its id (null from an edge that named none)")
-    device_name: dict[str, str | None] = Field(
-        default_factory=dict,
-        description="the device as the home config describes it, per language (zh, en)",
-    )
+    device_name: DeviceNames = {}
     evidence: dict[str, Any]
     evidence_text: dict[str, str] = Field(
         description="its evidence in plain words, by language (zh, en)"
