@@ -5,7 +5,9 @@ squeezed its inputs to ~20 px at 768), no page wider than the screen, chart labe
 12 px as shown; on the family app at 390 px every button and link is at least 44x44 px.
 With data as the demo has it (a long station name, every console tab counting, a care home):
 the console's tabs made it 406 px wide at 390, the reports' and the nurse station's headers
-407 and 446 px, and the reports' bar labels were 9 px.
+407 and 446 px, and the reports' bar labels were 9 px. In English the console's queue names
+each resident in full, her alert's state within its item: "Heart rate back in range · needs
+acknowledgement" squeezed the name to nothing and ran 90 px out of the item at every width.
 """
 
 from __future__ import annotations
@@ -79,6 +81,23 @@ MEASURE = """
 }
 """
 
+# The console's queue: each item's name shown in full, nothing of it outside the item.
+QUEUE = """
+() => [...document.querySelectorAll("[data-testid=alert-item]")].flatMap((item) => {
+  const box = item.getBoundingClientRect();
+  const name = item.querySelector(".item-name");
+  const out = [];
+  if (name.clientWidth < name.scrollWidth) {
+    out.push(`name ${name.textContent} ${name.clientWidth} of ${name.scrollWidth} px`);
+  }
+  for (const el of item.querySelectorAll("span")) {
+    const right = el.getBoundingClientRect().right;
+    if (right > box.right + 0.5) out.push(`${el.textContent} ${(right - box.right).toFixed(0)} px out`);
+  }
+  return out;
+})
+"""
+
 
 async def problems(page: Page, *, targets: bool = False) -> list[str]:
     """What is wrong with the page once it has settled. Measured on a frame the user sees:
@@ -126,7 +145,12 @@ async def a_hub_with_a_fall_and_a_heart_rate(hub: Any, mosquitto: Any) -> None:
     await publish(mosquitto, [heart_rate(76)])
     await until(lambda: hub.hub.ingestor.counts.readings >= 1, what="the heart rate")
     await publish(mosquitto, [event_message("fall", seq=2)])
-    await until(lambda: hub.hub.ingestor.counts.events == 1, what="the fall")
+    # A heart rate back in range that nobody has acknowledged: the longest state in English.
+    rate = {"kind": "abnormal_heart_rate", "severity": "major"}
+    await publish(
+        mosquitto, [event_message(**rate, seq=3), event_message(**rate, state="cleared", seq=4)]
+    )
+    await until(lambda: hub.hub.ingestor.counts.events == 3, what="the fall, the heart rate")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -144,6 +168,9 @@ async def test_the_pages_fit_the_screen(mosquitto, tmp_path, width):
         await expect(desk.locator("#detail svg.chart").first).to_be_visible(timeout=TIMEOUT)
         await expect(desk.get_by_test_id("care-visits-count")).to_have_text("1", timeout=TIMEOUT)
         found["console, a card open"] = await problems(desk)
+        await desk.get_by_test_id("lang-toggle").click()
+        await expect(desk.get_by_test_id("alert-state").first).to_contain_text("acknowledge")
+        found["console's queue in English"] = await desk.evaluate(QUEUE)
         await desk.get_by_test_id("tab-overview").click()
         found["console, overview"] = await problems(desk)
 
