@@ -161,6 +161,10 @@ async def test_each_page_is_for_its_accounts_and_sends_others_home(mosquitto, tm
             "仅供查看：本账号不处理告警", timeout=TIMEOUT
         )
         await expect(card.get_by_test_id("handled-by")).to_contain_text("尚未受理")
+        # The hub does not tell it what the station's staff were sent: no line saying
+        # 未通知任何人 (nobody notified) where the station was paged.
+        await expect(card.get_by_test_id("delivered")).to_have_count(0)
+        await expect(card).not_to_contain_text("未通知任何人")
         for action in ("actions", "ack-button", "assign-button", "comment-button",
                        "resolve-button", "reopen-button"):  # fmt: skip
             await expect(page.get_by_test_id(action)).to_have_count(0)

@@ -467,10 +467,13 @@ function fillAlert() {
   }
 }
 
-/** What was actually sent, per audience: "通知：服务站 已发送 2 · 家属 未配置通知渠道". */
+/** What was actually sent, per audience: "通知：服务站 已发送 2 · 家属 未配置通知渠道".
+ * Not for an account that does not act on alerts (a district's): the hub does not tell it
+ * what the station's staff were sent (GET /alerts/{id}), so it would read 未通知任何人
+ * where the station was paged. */
 function deliveredLine(alert) {
   const delivered = alert.delivered;
-  if (!delivered) return null;
+  if (!delivered || !mayAct()) return null;
   const parts = ["caregiver", "station", "head_nurse", "family"].filter((who) => delivered[who]).map((who) => {
     const d = delivered[who];
     const words = [];
