@@ -9,6 +9,8 @@ each state arrive live, and rates it.
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import expect
 
 from tests.support.chromium import TIMEOUT, chromium, log_in
@@ -88,6 +90,12 @@ async def test_a_visit_is_due_recorded_and_leaves_today(mosquitto, tmp_path):
             await expect(seen.nth(0)).to_contain_text(text)
         await expect(seen.nth(1)).to_have_attribute("data-reached", "false")
         await expect(seen.nth(1)).to_contain_text("未联系上")
+        # In English each check is a phrase of its own ("Eatingfine" was one word).
+        await son.get_by_test_id("lang-toggle").click()
+        await expect(seen.nth(0).get_by_test_id("family-visit-checks")).to_have_text(
+            re.compile(r"^(Medication: concern · Eating: fine|Eating: fine · Medication: concern)$")
+        )
+        await son.get_by_test_id("lang-toggle").click()
         await son.screenshot(path=tmp_path / "family-visits.png", full_page=True)
 
         visits = (await hub.http.get("/visits", params={"resident": HOME})).json()

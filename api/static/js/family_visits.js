@@ -39,7 +39,8 @@ export function renderVisits() {
 
 function visitItem(visit) {
   const checks = Object.entries(visit.checks ?? {}).map(
-    ([check, value]) => `${named("check", check)}${t(value === "ok" ? "care.check_ok" : "care.check_concern")}`,
+    ([check, value]) =>
+      t("care.check_line", { check: named("check", check), value: t(value === "ok" ? "care.check_ok" : "care.check_concern") }),
   );
   return h("li", { class: "order visit", "data-testid": "family-visit", "data-visit-id": visit.id, "data-reached": String(visit.reached) },
     h("div", { class: "order-head" },
