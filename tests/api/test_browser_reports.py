@@ -18,9 +18,11 @@ from hub.schema import Alert, ReadingRow
 from tests.support.chromium import TIMEOUT, chromium, log_in
 from tests.support.factories import (
     FAMILY,
+    HOME,
     PASSWORD,
     home_config,
     register,
+    seed_care,
     served,
     settings_for,
 )
@@ -126,6 +128,9 @@ async def test_a_district_sees_its_two_stations_and_not_a_third(mosquitto, tmp_p
             assert response.status_code == 200
         supervisor = {"name": "赵区", "role": "district", "areas": ["d1"], "password": PASSWORD}
         assert (await hub.http.put("/users/qu.zhao", json=supervisor)).status_code == 200
+        care = await seed_care(hub)  # st1's services: a meal ordered for h001
+        order = {"resident": HOME, "type": care["meal"], "wanted_at": "2026-12-06T11:30"}
+        (await hub.http.post("/service-orders", json=order)).raise_for_status()
         now = time.time() - 60
         with hub.hub.store.transaction() as session:
             for home, station, took in (("h001", "st1", 120), ("h002", "st2", 400),
@@ -159,11 +164,17 @@ async def test_a_district_sees_its_two_stations_and_not_a_third(mosquitto, tmp_p
         # the city, as far as this account sees it: its two stations only
         city = page.locator('[data-testid=report-area][data-level="city"][data-id="c1"]')
         await expect(city.locator('[data-figure="alerts_total"]')).to_have_text("2")
-        # visits and service orders: none planned or ordered at these stations
+        # visits: none planned; service orders by the name of their service, not its code
         await expect(st1.get_by_test_id("section-visits")).to_have_text(
             "探访（计划/完成）: 计划 0; 完成 0; 联系上 0; 未完成 0"
         )
-        await expect(st1.get_by_test_id("section-orders")).to_contain_text("无数据")
+        await expect(st1.get_by_test_id("section-orders")).to_have_text(
+            "服务订单（按类型和状态）: 助餐: 已下单 1"
+        )
+        await expect(st2.get_by_test_id("section-orders")).to_contain_text("无数据")
+        await page.get_by_test_id("lang-toggle").click()
+        await expect(st1.get_by_test_id("section-orders")).to_contain_text("Meals: ")
+        await page.get_by_test_id("lang-toggle").click()
         # read-only: the overview has no action, the API refuses one
         client = await hub.client_for("qu.zhao")
         alerts = (await client.get("/alerts", params={"state": "all"})).json()

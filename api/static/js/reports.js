@@ -7,11 +7,12 @@ import { api } from "./api.js";
 import { legible } from "./chart.js";
 import { $, h, replace, svg } from "./dom.js";
 import { kindName, outcomeName } from "./format.js";
-import { onLangChange, t } from "./i18n.js";
+import { getLang, onLangChange, t } from "./i18n.js";
 import { explain } from "./problems.js";
 import { startPage, toast } from "./shell.js";
 
-const state = { user: null, overview: [], report: null };
+// types: service type code -> its names (GET /service-types), for the orders section.
+const state = { user: null, overview: [], report: null, types: new Map() };
 
 const LEVELS = ["city", "district", "station"];
 
@@ -71,10 +72,27 @@ function sectionView(name, section) {
   // visits: {planned, done, reached, missed}; orders: {type code: {state: n}}
   const flat = Object.entries(section.figures).map(([k, v]) =>
     typeof v === "object" && v !== null
-      ? `${k}: ${Object.entries(v).map(([state, n]) => `${t(`order_state.${state}`)} ${n}`).join(", ")}`
+      ? `${typeName(k)}: ${Object.entries(v).map(([state, n]) => `${t(`order_state.${state}`)} ${n}`).join(", ")}`
       : `${t(`reports.visits_${k}`)} ${v}`);
   if (!flat.length) flat.push(t("reports.no_data"));
   return h("p", { "data-testid": `section-${name}` }, `${title}: ${flat.join("; ")}`);
+}
+
+/** A service type by its name (助餐, Meals), not its code ("meal"); the code if unknown. */
+function typeName(code) {
+  const type = state.types.get(code);
+  return (getLang() === "en" ? type?.name_en : type?.name_zh) || code;
+}
+
+async function loadTypes() {
+  try {
+    for (const type of await api("/service-types")) {
+      if (!state.types.has(type.code)) state.types.set(type.code, type);
+    }
+  } catch (error) {
+    if (error?.status === 401) throw error;
+    // without the names the codes are shown
+  }
 }
 
 function areaCard(area) {
@@ -169,7 +187,7 @@ async function main() {
     renderOverview();
     renderReport();
   });
-  await Promise.all([loadOverview(), loadReport(), loadTree()]);
+  await Promise.all([loadOverview(), loadTypes().then(loadReport), loadTree()]);
 }
 
 main().catch((error) => {
