@@ -171,7 +171,8 @@ def area_report(
         if section.figures is None:
             extra[section.name] = {"available": False}
         else:
-            figures = section.figures(session, stations, start, end)
+            # So far in a month still going: the visits of the weeks to come are not missed.
+            figures = section.figures(session, stations, start, min(end, max(start, now)))
             extra[section.name] = {"available": True, "figures": figures}
     return {
         "level": area.level,

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from hub.absences import announce
 from hub.alerts import AlertManager
+from hub.districts import Area
 from hub.registry import save_home, save_station
+from hub.reports import area_report
 from hub.schema import Alert, AlertChange, EventRow, Home, Visit, VisitTier
 from hub.store import Store
 from hub.visit_watch import VISIT_OVERDUE, overdue, resolve_on_visit
@@ -234,3 +236,23 @@ def test_monthly_figures_count_planned_done_reached_and_missed_per_station(world
         both = monthly_visit_figures(session, [STATION, "st2"], start, end)
         assert both == {"planned": 8, "done": 4, "reached": 3, "missed": 5}
         assert monthly_visit_figures(session, [], start, end)["planned"] == 0
+
+
+def test_a_month_still_going_counts_the_visits_due_so_far_not_those_to_come(world):
+    """The report on the ninth day of a four-week month: two weekly visits were due, both
+    reached; the two of the weeks to come are neither planned yet nor missed (the demo's
+    December report said 计划 36, 未完成 33 on the 7th)."""
+    store, clock, _manager = world
+    start = MONDAY_9AM
+    visit(store, clock, reached=True)
+    clock.now += 7 * DAY
+    visit(store, clock, reached=True)
+    end = start + 28 * DAY
+    station = Area("station", STATION, "站", None, (STATION,))
+    with store.sessions() as session:
+        report = area_report(session, station, start, end, now=start + 8.5 * DAY)
+        assert report["sections"]["visits"]["figures"] == {
+            "planned": 2, "done": 2, "reached": 2, "missed": 0,
+        }  # fmt: skip
+        over = area_report(session, station, start, end, now=end + DAY)  # the month is over
+        assert over["sections"]["visits"]["figures"]["missed"] == 2
