@@ -91,8 +91,8 @@ QUEUE = """
     out.push(`name ${name.textContent} ${name.clientWidth} of ${name.scrollWidth} px`);
   }
   for (const el of item.querySelectorAll("span")) {
-    const right = el.getBoundingClientRect().right;
-    if (right > box.right + 0.5) out.push(`${el.textContent} ${(right - box.right).toFixed(0)} px out`);
+    const out_by = el.getBoundingClientRect().right - box.right;
+    if (out_by > 0.5) out.push(`${el.textContent} ${out_by.toFixed(0)} px out`);
   }
   return out;
 })
