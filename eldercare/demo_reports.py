@@ -28,7 +28,7 @@ from contracts.home import HomeConfig
 from hub import districts
 from hub.accounts import save_user
 from hub.registry import save_home, save_station
-from hub.schema import Alert, User
+from hub.schema import Alert, AlertChange, User
 
 CITY = ("fuyang", "阜阳市")
 DISTRICTS = (("yingzhou", "颍州区"), ("yingdong", "颍东区"))
@@ -109,19 +109,41 @@ def _history(
                 outcome=rng.choices(outcomes, weights)[0], detector=detector,
                 evidence={"demo": "history"}, related=[], escalation_step=0,
             )  # fmt: skip
-            session.add(Alert(**fields))
+            _add_with_history(session, Alert(**fields), acknowledged)
             count += 1
     # One home's gateway was off for two days this month.
     off = before - rng.uniform(5, 20) * DAY
     back = off + 2 * DAY
-    session.add(
-        Alert(home_id=homes[-1], station_id=station, kind="home_offline", severity="major",
-              active=False, acknowledged=True, started=off, raised_at=off, updated_at=off,
-              cleared_at=back, acknowledged_at=off + 900, resolved_at=back,
-              resolved_by="张丽", outcome="handled", detector="home_offline", evidence={},
-              related=[], escalation_step=0)
+    offline = Alert(
+        home_id=homes[-1], station_id=station, kind="home_offline", severity="major",
+        active=False, acknowledged=True, started=off, raised_at=off, updated_at=off,
+        cleared_at=back, acknowledged_at=off + 900, acknowledged_by="张丽", resolved_at=back,
+        resolved_by="张丽", outcome="handled", detector="home_offline", evidence={},
+        related=[], escalation_step=0,
     )  # fmt: skip
+    _add_with_history(session, offline, off + 900)
     return count + 1
+
+
+def _add_with_history(session: Session, alert: Alert, acknowledged: float | None) -> None:
+    """A closed case and the history the hub would have recorded of it: raised and cleared
+    by the home's edge, acknowledged and resolved by the dispatcher. Without it the family's
+    story of a past alert opens on nothing."""
+    session.add(alert)
+    session.flush()  # the id
+    edge = f"edge:{alert.home_id}"
+    rows = [
+        (alert.raised_at, edge, "raised", {"severity": alert.severity}),
+        (alert.cleared_at, edge, "cleared", {}),
+        (acknowledged, alert.acknowledged_by, "acknowledged", {}),
+        (alert.resolved_at, alert.resolved_by, "resolved", {"outcome": alert.outcome}),
+    ]
+    for at, actor, action, detail in sorted(
+        (row for row in rows if row[0] is not None and row[1] is not None), key=lambda r: r[0]
+    ):
+        session.add(
+            AlertChange(alert_id=alert.id, at=at, actor=actor, action=action, detail=detail)
+        )
 
 
 def seed_reports(

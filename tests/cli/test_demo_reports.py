@@ -16,7 +16,7 @@ from eldercare.demo_reports import seed_reports
 from hub import districts, reports
 from hub.accounts import save_user
 from hub.registry import save_home, save_station
-from hub.schema import Alert, User
+from hub.schema import Alert, AlertChange, User
 from hub.store import Store
 from hub.texts import KIND_NAMES
 from tests.support.factories import make_home
@@ -80,3 +80,29 @@ def test_the_seeded_past_is_over_before_the_simulated_day_and_makes_sense(tmp_pa
     assert ("battery_low", "hospital") not in closed and ("not_up", "hospital") not in closed
     assert not {o for _k, o in closed} & {"visited", "no_answer_visited"}  # no visit on record
     assert {"fall", "sos", "abnormal_heart_rate", "battery_low"} <= {k for k, _o in closed}
+
+
+def test_a_seeded_case_has_the_story_a_family_reads(tmp_path):
+    """The family app's story of a past alert opened on nothing: the seeded cases had no
+    history. Each now has what the hub records of a case, in order: raised, cleared,
+    acknowledged (when it was), resolved with its outcome."""
+    store = Store(fresh_database(tmp_path))
+    before = datetime(2026, 12, 7, 6, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    with store.transaction() as session:
+        save_station(session, "st-demo-01", name="demo")
+        save_home(session, make_home("h001", "st-demo-01"))
+        seed_reports(session, "st-demo-01", ["h001"], password="demo-pass", before=before)
+    with store.sessions() as session:
+        for alert in session.scalars(select(Alert)).all():
+            changes = session.scalars(
+                select(AlertChange).where(AlertChange.alert_id == alert.id).order_by(AlertChange.id)
+            ).all()
+            actions = [c.action for c in changes]
+            expected = {"raised", "cleared", "resolved"} | (
+                {"acknowledged"} if alert.acknowledged else set()
+            )
+            assert sorted(actions) == sorted(expected), (alert.kind, actions)
+            assert [c.at for c in changes] == sorted(c.at for c in changes)
+            assert changes[0].action == "raised" and changes[-1].action == "resolved"
+            assert changes[-1].detail == {"outcome": alert.outcome}
+            assert all(c.at < before for c in changes)
