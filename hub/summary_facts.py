@@ -27,7 +27,7 @@ from . import queries
 from .influx import InfluxApi
 from .schema import Alert, Home
 from .telemetry_history import hourly
-from .texts import KIND_NAMES
+from .texts import KIND_NAMES, OUTCOME_NAMES
 
 ACTIVITY_METRICS = ("contact", "motion", "presence", "in_use")
 HISTORY_DAYS = 7  # her usual days: the week before
@@ -61,6 +61,13 @@ def day_facts(
     open_alerts = session.scalars(
         select(Alert.kind).where(Alert.home_id == home.id, Alert.resolved_at.is_(None))
     ).all()
+    # The day's alerts however they ended: "no open alerts" alone reads as a quiet day after
+    # a fall that took her to hospital.
+    day_alerts = session.execute(
+        select(Alert.kind, Alert.outcome)
+        .where(Alert.home_id == home.id, Alert.started >= start, Alert.started < end)
+        .order_by(Alert.started, Alert.id)
+    ).all()
     facts: dict[str, Any] = {
         "resident": home.id,
         "resident_name": home.resident_name,
@@ -71,6 +78,7 @@ def day_facts(
         "heart_rate": {"low": min(lows), "high": max(highs)} if lows and highs else None,
         "activity_by_hour": activity[day],
         "open_alerts": sorted(open_alerts),
+        "day_alerts": [{"kind": kind, "outcome": outcome} for kind, outcome in day_alerts],
     }
     facts["unusual"], facts["compared"] = unusual(facts, steps, activity, day)
     return facts
@@ -206,7 +214,7 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
     >>> print(textwrap.fill(summary_text(facts, "en"), 88))
     王秀英, 2026-03-01 and the night after: slept 22:10–06:45, got up at 06:45; bathroom at
     night: 2 times; steps: 3120; outings: 1 (09:00–10:15); heart rate 58–96 bpm. Nothing
-    unusual against her past week. No open alerts.
+    unusual against her past week. No alerts that day; no open alerts.
     """
     no = _NO_DATA[lang]
     zh = lang == "zh"
@@ -252,17 +260,46 @@ def summary_text(facts: dict[str, Any], lang: str = "zh") -> str:
                         "Too little data from her past week to compare")  # fmt: skip
     else:
         unusual_text = "与前一周相比没有发现异常" if zh else "Nothing unusual against her past week"
-    alerts = facts.get("open_alerts") or []
-    if alerts:
-        names = [KIND_NAMES.get(kind, {}).get(lang, kind) for kind in alerts]
-        kinds = ("、" if zh else ", ").join(names)
-        alert_text = f"未处理的告警 {len(alerts)} 条：{kinds}" if zh else (
-            f"Open alerts: {len(alerts)} ({kinds})")  # fmt: skip
-    else:
-        alert_text = "没有未处理的告警" if zh else "No open alerts"
+    alert_text = _alerts_text(facts, lang)
     who = facts.get("resident_name") or facts.get("resident")
     if zh:
         parts = "；".join((sleep, bath_text, steps_text, out_text, heart_text))
         return f"{who}，{facts['day']} 及当晚：{parts}。{unusual_text}。{alert_text}。"
     parts = "; ".join((sleep, bath_text, steps_text, out_text, heart_text))
     return f"{who}, {facts['day']} and the night after: {parts}. {unusual_text}. {alert_text}."
+
+
+def _alerts_text(facts: dict[str, Any], lang: str) -> str:
+    """The day's alerts with how each ended (跌倒（送医）), then those still open, of any day."""
+    zh = lang == "zh"
+    sep = "、" if zh else ", "
+    day = facts.get("day_alerts") or []
+    if day:
+        ended = [
+            (f"{_kind(a['kind'], lang)}（{_outcome(a.get('outcome'), lang)}）" if zh
+             else f"{_kind(a['kind'], lang)} ({_outcome(a.get('outcome'), lang)})")
+            for a in day
+        ]  # fmt: skip
+        day_text = (f"当天告警 {len(day)} 条：{sep.join(ended)}" if zh
+                    else f"{len(day)} alert{'s' if len(day) > 1 else ''} that day: "
+                         f"{sep.join(ended)}")  # fmt: skip
+    else:
+        day_text = "当天没有告警" if zh else "No alerts that day"
+    still = facts.get("open_alerts") or []
+    if still:
+        kinds = sep.join(_kind(kind, lang) for kind in still)
+        open_text = (f"未处理的告警 {len(still)} 条：{kinds}" if zh
+                     else f"open alerts: {len(still)} ({kinds})")  # fmt: skip
+    else:
+        open_text = "没有未处理的告警" if zh else "no open alerts"
+    return f"{day_text}；{open_text}" if zh else f"{day_text}; {open_text}"
+
+
+def _kind(kind: str, lang: str) -> str:
+    return KIND_NAMES.get(kind, {}).get(lang, kind)
+
+
+def _outcome(outcome: str | None, lang: str) -> str:
+    if outcome is None:
+        return "未处理" if lang == "zh" else "open"
+    return OUTCOME_NAMES.get(outcome, {}).get(lang, outcome)

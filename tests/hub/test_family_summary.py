@@ -123,9 +123,31 @@ def test_the_summary_of_a_hand_built_day(tmp_path):
     assert "bathroom at night: 2 times" in english and "outings: 1 (09:00–10:15)" in english
     assert "1200 steps, usually about 6000" in english
     assert "up at 08:41, usually about 06:30" in english
-    assert "heart rate 64–91 bpm" in english and "Open alerts: 1" in english
+    assert "heart rate 64–91 bpm" in english
+    # This morning's alert is not yesterday's, and it is still open.
+    assert "No alerts that day; open alerts: 1 (" in english
     chinese = summary_text(facts, "zh")
     assert "睡眠 22:00–08:41" in chinese and "夜间如厕 2 次" in chinese and "步数 1200" in chinese
+
+
+def test_a_day_with_a_fall_that_ended_in_hospital_says_so(tmp_path):
+    """The summary said only "no open alerts" of a day whose fall took her to hospital
+    (closed, so not open): a son read a quiet day. The day's alerts are listed with how each
+    ended, whatever is still open after them."""
+    store = world(tmp_path)
+    with store.transaction() as session:
+        fell = at(YESTERDAY, 15)
+        session.add(Alert(home_id="h001", station_id="st1", kind="fall", severity="critical",
+                          started=fell, raised_at=fell, updated_at=fell + 1800, active=False,
+                          resolved_at=fell + 1800, resolved_by="张丽", outcome="hospital",
+                          detector="fall", evidence={}, related=[]))  # fmt: skip
+        home = session.get(Home, "h001")
+        facts = day_facts(session, None, home, YESTERDAY, at(YESTERDAY + timedelta(days=1), 9))
+    assert facts["day_alerts"] == [{"kind": "fall", "outcome": "hospital"}]
+    chinese = summary_text(facts, "zh")
+    assert "当天告警 1 条：跌倒（送医）；未处理的告警 1 条" in chinese
+    english = summary_text(facts, "en")
+    assert "1 alert that day: Fall (taken to hospital); open alerts: 1 (No activity)" in english
 
 
 def test_a_day_without_data_says_so(tmp_path):
