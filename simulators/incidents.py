@@ -537,8 +537,15 @@ def _not_up(plan: DayPlan, incident: IncidentPlan, scene: Scene, rng: np.random.
     wake = plan.wake
     # Hours past the time she gets up: for a messy resident, whose days vary by most of an
     # hour, past both today's time and her usual one, so that it is late for her.
-    late_from = max(wake, scene.profile.wake_mean) if scene.profile.habits else wake
-    up = late_from + _minutes(incident.hint, rng, 120, 180)
+    habits = scene.profile.habits
+    late_from = max(wake, scene.profile.wake_mean) if habits else wake
+    late = _minutes(incident.hint, rng, 120, 180)
+    if habits is not None and "minutes" not in incident.hint:
+        # Later than any ordinary morning of hers: her mornings spread by wake_sd, and a
+        # lie-in within three or so of those is her life, not an incident (seed 3 scripted
+        # one 2 h past a resident whose mornings spread by 43 min).
+        late = max(late, 4 * habits.wake_sd)
+    up = late_from + late
     washed = up + float(rng.uniform(8, 14)) * MINUTE
     breakfast = washed + float(rng.uniform(10, 20)) * MINUTE
     plan = plan.replace_span(

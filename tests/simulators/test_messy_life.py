@@ -402,6 +402,31 @@ def test_a_messy_resident_not_up_is_hours_past_both_her_usual_and_todays_time() 
         assert truth.end - max(truth.start, usual) >= timedelta(hours=2)
 
 
+def test_a_messy_resident_not_up_is_later_than_any_ordinary_morning_of_hers() -> None:
+    """Seed 3 scripted a not_up 2 h past a resident whose mornings spread by 43 min: within
+    her own range, so not an incident. A resident whose mornings spread by most of an hour
+    stays in bed at least four of those spreads past them."""
+    from simulators.incidents import IncidentPlan
+
+    checked = 0
+    for home in homes()[:6]:
+        simulation = simulate_home(
+            home, start=START, days=4, seed=SEED, incidents=[IncidentPlan("not_up", 3)]
+        )
+        habits = simulation.profile.habits
+        assert habits is not None
+        if habits.wake_sd < 0.6 * 3600.0:
+            continue  # 4 spreads are within the 2-3 h every not_up is late by
+        (truth,) = [t for t in simulation.truth if t.kind == "not_up"]
+        midnight = datetime.fromtimestamp(simulation.midnights[3], SHANGHAI)
+        usual = midnight + timedelta(seconds=simulation.profile.wake_mean)
+        late = truth.end - max(truth.start, usual)
+        # (to the millisecond the readings are stamped at)
+        assert late >= timedelta(seconds=4 * habits.wake_sd - 0.01), (home.home, late)
+        checked += 1
+    assert checked, "no resident of these homes has mornings spread by 36 min or more"
+
+
 def test_life_figures_says_which_folder_it_cannot_read(tmp_path, capsys) -> None:
     from eldercare.life_figures import main
 
