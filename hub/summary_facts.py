@@ -27,7 +27,7 @@ from . import queries
 from .influx import InfluxApi
 from .schema import Alert, Home
 from .telemetry_history import hourly
-from .texts import KIND_NAMES, OUTCOME_NAMES
+from .texts import kind_name, outcome_name
 
 ACTIVITY_METRICS = ("contact", "motion", "presence", "in_use")
 HISTORY_DAYS = 7  # her usual days: the week before
@@ -276,8 +276,8 @@ def _alerts_text(facts: dict[str, Any], lang: str) -> str:
     day = facts.get("day_alerts") or []
     if day:
         ended = [
-            (f"{_kind(a['kind'], lang)}（{_outcome(a.get('outcome'), lang)}）" if zh
-             else f"{_kind(a['kind'], lang)} ({_outcome(a.get('outcome'), lang)})")
+            (f"{kind_name(a['kind'], lang)}（{_outcome(a.get('outcome'), lang)}）" if zh
+             else f"{kind_name(a['kind'], lang)} ({_outcome(a.get('outcome'), lang)})")
             for a in day
         ]  # fmt: skip
         day_text = (f"当天告警 {len(day)} 条：{sep.join(ended)}" if zh
@@ -287,7 +287,7 @@ def _alerts_text(facts: dict[str, Any], lang: str) -> str:
         day_text = "当天没有告警" if zh else "No alerts that day"
     still = facts.get("open_alerts") or []
     if still:
-        kinds = sep.join(_kind(kind, lang) for kind in still)
+        kinds = sep.join(kind_name(kind, lang) for kind in still)
         open_text = (f"未处理的告警 {len(still)} 条：{kinds}" if zh
                      else f"open alerts: {len(still)} ({kinds})")  # fmt: skip
     else:
@@ -295,11 +295,7 @@ def _alerts_text(facts: dict[str, Any], lang: str) -> str:
     return f"{day_text}；{open_text}" if zh else f"{day_text}; {open_text}"
 
 
-def _kind(kind: str, lang: str) -> str:
-    return KIND_NAMES.get(kind, {}).get(lang, kind)
-
-
 def _outcome(outcome: str | None, lang: str) -> str:
     if outcome is None:
         return "未处理" if lang == "zh" else "open"
-    return OUTCOME_NAMES.get(outcome, {}).get(lang, outcome)
+    return outcome_name(outcome, lang)

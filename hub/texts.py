@@ -474,6 +474,16 @@ def _name(names: Mapping[str, Mapping[str, str]], code: Any, lang: str) -> str:
     return entry[lang] if entry else str(code)
 
 
+def kind_name(kind: str, lang: str = "zh") -> str:
+    """An alert kind in words (跌倒, "Fall"); an unknown kind as its code."""
+    return _name(KIND_NAMES, kind, _lang(lang))
+
+
+def outcome_name(outcome: str, lang: str = "zh") -> str:
+    """A case's outcome in words (送医, "taken to hospital"); an unknown one as its code."""
+    return _name(OUTCOME_NAMES, outcome, _lang(lang))
+
+
 def _lang(lang: str) -> str:
     short = (lang or "").replace("_", "-").split("-")[0].lower()
     return short if short in LANGS else DEFAULT_LANG
