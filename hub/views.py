@@ -102,16 +102,28 @@ def alert_document(alert: Alert, home: Home) -> dict[str, Any]:
     }
 
 
+def _device_move(change: AlertChange) -> tuple[str | None, str | None] | None:
+    """The [from, to] devices of an ``updated`` row that moved the alert to another device
+    (hub/alerts.py); None for any other row, or a detail not of that shape."""
+    devices = (change.detail or {}).get("device")
+    if (
+        change.action == "updated"
+        and isinstance(devices, list)
+        and len(devices) == 2
+        and all(d is None or isinstance(d, str) for d in devices)
+    ):
+        return devices[0], devices[1]
+    return None
+
+
 def history_detail(change: AlertChange, home: Home) -> dict[str, Any]:
     """A history row's detail as the pages read it: an ``updated`` row whose ``device``
     [from, to] moved the alert to another device also names that device per language
     (``device_name``), so that the line says which one saw it, never its id."""
     detail = dict(change.detail or {})
-    devices = detail.get("device")
-    if change.action == "updated" and isinstance(devices, list) and len(devices) == 2:
-        names = _device_names(home, devices[1])
-        if names:
-            detail["device_name"] = names
+    move = _device_move(change)
+    if move is not None and (names := _device_names(home, move[1])):
+        detail["device_name"] = names
     return detail
 
 
@@ -130,19 +142,13 @@ def earlier_evidence(
     seen: dict[Any, dict[str, Any]] = {}
     for change in history:
         detail = change.detail or {}
-        if change.action != "updated":
-            continue
-        if detail.get("reactivated"):
+        if change.action == "updated" and detail.get("reactivated"):
             seen.clear()
             continue
-        devices = detail.get("device")
-        if not (
-            isinstance(devices, list)
-            and len(devices) == 2
-            and all(d is None or isinstance(d, str) for d in devices)
-        ):
+        move = _device_move(change)
+        if move is None:
             continue
-        before, after = devices
+        before, after = move
         replaced = detail.get("replaced_evidence")
         seen.pop(before, None)  # the newest of each device, in the order they last spoke
         if isinstance(replaced, Mapping):
