@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { when } from "./format.js";
+import { localName, when } from "./format.js";
 import { getLang, named, t } from "./i18n.js";
 import { explain } from "./problems.js";
 import { toast } from "./shell.js";
@@ -34,8 +34,6 @@ const care = {
   mayAct: true, // the account records visits and moves orders (GET /auth/me acts_on_alerts)
 };
 
-const typeName = (type) => (getLang() === "en" ? type?.name_en : type?.name_zh) ?? "";
-const tierName = (tier) => (getLang() === "en" ? tier?.name_en : tier?.name_zh) ?? "";
 
 export async function reloadCare() {
   if (!care.station) return;
@@ -105,7 +103,7 @@ function visitRow(plan) {
       h("strong", {}, plan.resident_name),
       h("span", { class: `state-pill visit-${plan.state}` }, named("visit_state", plan.state)),
       h("span", {}, named("method", plan.method)),
-      h("span", { class: "muted" }, `${tierName(plan.tier)} · ${plan.responsible}`),
+      h("span", { class: "muted" }, `${localName(plan.tier)} · ${plan.responsible}`),
       misses && h("span", { class: "warn" }, misses),
       care.mayAct && h("button", { type: "button", class: "btn", "data-testid": "visit-record-open", onclick: () => { care.open = care.open === plan.resident ? null : plan.resident; care.form = null; renderCare(); } }, t("care.record"))),
     care.open === plan.resident ? openForm(plan) : null);
@@ -174,7 +172,7 @@ function orderRow(order) {
   return h("li", { class: "care-item", "data-testid": "order-item", "data-order-id": order.id, "data-state": order.state },
     h("div", { class: "item-row" },
       h("strong", {}, order.resident_name),
-      h("span", {}, typeName(order.type)),
+      h("span", {}, localName(order.type)),
       h("span", { class: "state-pill", "data-testid": "order-state" }, named("order_state", order.state)),
       h("span", { class: "muted" }, `${when(order.wanted_at)}${provider}`)),
     order.notes ? h("div", { class: "muted small" }, order.notes) : null,
@@ -201,7 +199,7 @@ function renderOrderForm() {
   const resident = h("select", { "data-testid": "new-order-resident", "aria-label": t("care.resident") },
     care.residents.map((r) => h("option", { value: r.id }, r.name)));
   const type = h("select", { "data-testid": "new-order-type", "aria-label": t("care.service") },
-    care.types.map((x) => h("option", { value: x.id }, typeName(x))));
+    care.types.map((x) => h("option", { value: x.id }, localName(x))));
   const wanted = h("input", { type: "datetime-local", "data-testid": "new-order-when", "aria-label": t("care.when") });
   const notes = h("input", { type: "text", maxlength: 1000, "data-testid": "new-order-notes", placeholder: t("orders.notes"), "aria-label": t("orders.notes") });
   const place = h("button", { type: "button", class: "btn btn-primary", "data-testid": "new-order-place" }, t("care.place_order"));

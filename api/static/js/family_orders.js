@@ -4,13 +4,12 @@
 
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { when } from "./format.js";
-import { getLang, named, t } from "./i18n.js";
+import { localName, when } from "./format.js";
+import { named, t } from "./i18n.js";
 import { explain } from "./problems.js";
 
 const orders = { residentId: null, list: [], types: [], token: 0 };
 
-const typeName = (type) => (getLang() === "en" ? type?.name_en : type?.name_zh) ?? "";
 
 export async function followOrders(residentId) {
   orders.residentId = residentId;
@@ -47,7 +46,7 @@ function orderItem(order) {
   const last = order.history?.[order.history.length - 1];
   return h("li", { class: "order", "data-testid": "family-order", "data-order-id": order.id, "data-state": order.state },
     h("div", { class: "order-head" },
-      h("strong", {}, typeName(order.type)),
+      h("strong", {}, localName(order.type)),
       h("span", { class: `pill order-${order.state}`, "data-testid": "family-order-state" }, named("order_state", order.state))),
     h("div", { class: "muted small" }, [when(order.wanted_at), provider, order.notes].filter(Boolean).join(" · ")),
     last ? h("div", { class: "muted small" }, t("orders.last_change", { time: when(last.at), actor: last.actor })) : null,
@@ -77,7 +76,7 @@ function rating(order) {
 
 function renderForm() {
   const type = h("select", { "data-testid": "order-type", "aria-label": t("orders.service") },
-    orders.types.map((x) => h("option", { value: x.id }, typeName(x))));
+    orders.types.map((x) => h("option", { value: x.id }, localName(x))));
   const wanted = h("input", { type: "datetime-local", "data-testid": "order-when", "aria-label": t("orders.when") });
   const notes = h("input", { type: "text", maxlength: 1000, "data-testid": "order-notes", placeholder: t("orders.notes"), "aria-label": t("orders.notes") });
   const place = h("button", { type: "button", class: "btn btn-primary btn-wide", "data-testid": "order-place" }, t("orders.place"));

@@ -238,6 +238,12 @@ export function earlierEvidenceLines(alert) {
   });
 }
 
+/** A catalogue entry's name in the page's language (a service type, a visit tier: its
+ * name_zh / name_en); "" if it has none. */
+export function localName(entry) {
+  return (getLang() === "en" ? entry?.name_en : entry?.name_zh) ?? "";
+}
+
 /** The alert's device as the home config describes it ("卫生间的跌倒雷达"), never its id. */
 export function deviceName(alert) {
   const names = alert?.device_name ?? {};

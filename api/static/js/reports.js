@@ -6,8 +6,8 @@
 import { api } from "./api.js";
 import { legible } from "./chart.js";
 import { $, h, replace, svg } from "./dom.js";
-import { kindName, outcomeName } from "./format.js";
-import { getLang, onLangChange, t } from "./i18n.js";
+import { kindName, localName, outcomeName } from "./format.js";
+import { onLangChange, t } from "./i18n.js";
 import { explain } from "./problems.js";
 import { startPage, toast } from "./shell.js";
 
@@ -80,8 +80,7 @@ function sectionView(name, section) {
 
 /** A service type by its name (助餐, Meals), not its code ("meal"); the code if unknown. */
 function typeName(code) {
-  const type = state.types.get(code);
-  return (getLang() === "en" ? type?.name_en : type?.name_zh) || code;
+  return localName(state.types.get(code)) || code;
 }
 
 async function loadTypes() {
