@@ -228,12 +228,10 @@ export function evidenceLine(alert) {
  * the band's impact once the bathroom radar's fall updated the alert, whose own evidence
  * is then the radar's (GET /alerts/{id}'s earlier_evidence, worded by the hub). */
 export function earlierEvidenceLines(alert) {
-  const lang = getLang();
+  // Each has an alert's device_name and evidence_text, of the alert's kind.
   return (alert?.earlier_evidence ?? []).map((earlier) => {
-    const names = earlier.device_name ?? {};
-    const words = earlier.evidence_text ?? {};
-    const device = names[lang] ?? names.zh ?? t("card.other_device");
-    const evidence = words[lang] ?? words.zh ?? named("kind", alert.kind);
+    const device = deviceName(earlier) || t("card.other_device");
+    const evidence = evidenceText({ ...earlier, kind: alert.kind });
     return { device: earlier.device ?? "", text: t("card.earlier_evidence", { device, evidence }) };
   });
 }
@@ -315,8 +313,7 @@ export function historyText(change, kind = null) {
       if (d.reactivated) words.push(t("hist.reactivated"));
       // The alert now names that device; what the first one saw is d.replaced_evidence.
       if (Array.isArray(d.device)) {
-        const names = d.device_name ?? {};
-        const device = names[getLang()] ?? names.zh;
+        const device = deviceName(d); // the hub names it: GET /alerts/{id}'s history
         words.push(device ? t("hist.updated_by_device", { device }) : t("hist.updated_device"));
       }
       return words.length ? words.join(t("ev.sep")) : t("hist.updated");
