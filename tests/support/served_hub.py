@@ -88,20 +88,43 @@ class Served:
         return self.url.replace("http://", "ws://") + "/ws"
 
 
+async def _start(
+    settings: HubSettings, clock: Callable[[], float]
+) -> tuple[Any, uvicorn.Server, asyncio.Task[None], int]:
+    """Start uvicorn on a free port; another worker may take the port between the probe and
+    the bind, so a port that will not bind is given up and another one tried."""
+    for _attempt in range(5):
+        app = create_app(settings, clock=clock)
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        task = asyncio.create_task(_serve_until_bind_fails(server))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.02)
+        if server.started:
+            return app, server, task, port
+        task.result()  # an error other than the port's is the test's to see
+    raise RuntimeError("no free port would bind in 5 tries")
+
+
+async def _serve_until_bind_fails(server: uvicorn.Server) -> None:
+    # uvicorn answers a port in use with sys.exit(); raised out of a task, SystemExit would
+    # stop this worker's event loop and fail every test after it.
+    try:
+        await server.serve()
+    except SystemExit:
+        if server.started:
+            raise
+
+
 @contextlib.asynccontextmanager
 async def served(
     settings: HubSettings, *, clock: Callable[[], float] = time.time
 ) -> AsyncIterator[Served]:
     """``clock``: the homes' time as the API counts it (a test moves it to see tomorrow)."""
-    app = create_app(settings, clock=clock)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
+    app, server, task, port = await _start(settings, clock)
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
         hub: Hub = app.state.hub
         async with asyncio.timeout(10):
             await hub.connected.wait()
