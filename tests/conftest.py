@@ -21,9 +21,6 @@ LIGHT_PASSWORD_COST = {
 }
 os.environ.update(LIGHT_PASSWORD_COST)
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Broker]:

@@ -4,7 +4,6 @@ real recordings of ../shared/data when they are present."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +29,7 @@ from tests.analytics.falls.signals import (
     rolling_over_with_a_thump,
     walk,
 )
-
-# ../shared/data beside the checkout, or where ELDERCARE_SHARED_DATA says (a git worktree)
-REPO = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("ELDERCARE_SHARED_DATA", REPO.parent / "shared" / "data"))
+from tests.support.shared_data import shared_data
 
 
 def write_csv_trial(path: Path, x: np.ndarray, rate: float, jitter: float = 0.0) -> None:
@@ -327,13 +323,6 @@ def test_the_threshold_sits_at_the_balance_point_of_held_out_scores():
 # --- the real recordings (read in place, never copied) -------------------------------------
 
 
-def real(name: str) -> Path:
-    path = DATA / name
-    if not path.is_dir():
-        pytest.skip(f"real recordings not available: {path} is absent (see shared/data/README.md)")
-    return path
-
-
 TRUNK = ("sisfall", "sisfall-50hz", "umafall-waist")
 # Goals on subjects the model never saw (leave-one-subject-out), per folder.
 GOALS = {
@@ -348,7 +337,7 @@ GOALS = {
 def trunk_runs():
     from eldercare.eval_falls import run_recordings
 
-    runs, _ = run_recordings([real(name) for name in TRUNK], "waist")
+    runs, _ = run_recordings([shared_data(name) for name in TRUNK], "waist")
     return runs
 
 
@@ -356,7 +345,7 @@ def trunk_runs():
 def wrist_runs():
     from eldercare.eval_falls import run_recordings
 
-    runs, _ = run_recordings([real("umafall-wrist")], "wrist")
+    runs, _ = run_recordings([shared_data("umafall-wrist")], "wrist")
     return runs
 
 
@@ -408,7 +397,7 @@ def decimated_to_50_hz_as_at_200_hz(trunk_runs) -> None:
     at_200 = {
         run.trial.name: bool(run.detections) for f, run in trunk_runs if f.endswith("sisfall")
     }
-    r = evaluate_falls(real("sisfall"), "waist", rate_hz=50)
+    r = evaluate_falls(shared_data("sisfall"), "waist", rate_hz=50)
     assert r["sensitivity"] >= 0.97 and r["specificity"] >= 0.98
     flipped = set(r["missed"] + r["false_alarms"]) ^ {
         name for name, d in at_200.items() if d != name.startswith("F")

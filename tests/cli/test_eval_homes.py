@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import datetime
@@ -20,24 +19,7 @@ from eldercare.eval_homes import (
     load_home,
 )
 from tests.analytics.activity.activity_support import HOME, TZ, at, door, motion, ordinary_day
-
-# Where ELDERCARE_SHARED_DATA says (a git worktree elsewhere), or the shared folder beside
-# the checkout (or beside the folder of worktrees it sits in).
-REAL_HOMES = next(
-    (
-        folder / "realhomes"
-        for folder in (
-            *(
-                [Path(os.environ["ELDERCARE_SHARED_DATA"])]
-                if "ELDERCARE_SHARED_DATA" in os.environ
-                else []
-            ),
-            *(parent / "shared" / "data" for parent in Path(__file__).resolve().parents[3:5]),
-        )
-        if (folder / "realhomes").is_dir()
-    ),
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "realhomes",
-)
+from tests.support.shared_data import shared_data
 
 
 def recorded(folder: Path, days: int = 4, *, labels: bool = True) -> Path:
@@ -212,14 +194,9 @@ def test_a_collapse_is_not_found_where_a_pir_fires_by_itself_while_she_is_out(tm
     assert home["collapses"]["detection_rate"] == 0.0
 
 
-@pytest.mark.skipif(
-    not (REAL_HOMES / "ordonez-a").is_dir() or not (REAL_HOMES / "kasteren-b").is_dir(),
-    reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
-)
 def test_real_homes_stay_within_the_goals_measured_in_the_readme():
-    result = evaluate_homes(
-        [REAL_HOMES / "ordonez-a", REAL_HOMES / "kasteren-b"], injections=10, seed=1
-    )
+    homes = [shared_data("realhomes/ordonez-a"), shared_data("realhomes/kasteren-b")]
+    result = evaluate_homes(homes, injections=10, seed=1)
     ordonez, kasteren = result["homes"]
     # A home with a front-door sensor, mats on the bed and the armchair: at most one
     # distress alert a month; every collapse raised within 12 hours.
@@ -231,16 +208,12 @@ def test_real_homes_stay_within_the_goals_measured_in_the_readme():
     assert result["overall"]["median_delay_s"] <= 3 * 3600
 
 
-@pytest.mark.skipif(
-    not (REAL_HOMES / "kasteren-b").is_dir(),
-    reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
-)
 def test_a_late_riser_who_goes_straight_out_is_not_wandering_in_a_home_of_doors():
     """kasteren-b with door contacts only and a front door made from its labels: up
     between 09:00 and 12:30, often out within minutes. His mornings out are not his night
     (4 night_wandering alarms in the fortnight before; the one left is out at 05:47)."""
     result = evaluate_homes(
-        [REAL_HOMES / "kasteren-b"],
+        [shared_data("realhomes/kasteren-b")],
         injections=0,
         without={"motion", "presence"},
         front_door_from="leave-house",
@@ -290,16 +263,12 @@ def test_the_labelled_front_door_is_used_when_the_sensors_say_she_left_and_came_
     assert uses == [(left, "open"), (left + 5, "closed"), (back, "open"), (back + 5, "closed")]
 
 
-@pytest.mark.skipif(
-    not (REAL_HOMES / "kasteren-b").is_dir(),
-    reason=f"real homes not available: {REAL_HOMES} is absent (see shared/data/README.md)",
-)
 def test_a_real_home_raises_the_same_alerts_replayed_ticked_and_restarted():
     """What `eval homes` measures is what an edge would raise: kasteren-b (stuck, pulsing
     and silent sensors) played as `eldercare replay` plays it, then with the edge's clock
     ticking every 10 min and its detectors saved (as JSON) and restored into a new
     monitor at 20 points: the same events, at the same times, with the same evidence."""
-    home = load_home(REAL_HOMES / "kasteren-b")
+    home = load_home(shared_data("realhomes/kasteren-b"))
 
     def events(ticks: bool, restarts: set[int]) -> list[tuple]:
         monitor = HomeMonitor(home.config)

@@ -5,13 +5,11 @@ die, homes without a front-door sensor, and the occupancy and appliance sensors.
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +24,7 @@ from simulators.incidents import EXPECTED_ALERT, default_incidents
 from simulators.payloads import encode_stream
 from simulators.resident import DAY, HOUR, make_resident
 from simulators.simulation import Simulation, simulate_home
+from tests.support.shared_data import shared_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 2, tzinfo=SHANGHAI)
@@ -337,26 +336,11 @@ def test_a_home_with_a_bed_sensor_gets_heart_and_breathing_rates_only_in_bed() -
 # -- the calibration ---------------------------------------------------------------------------
 
 
-def _real_homes() -> Path:
-    """../shared/data/realhomes beside the checkout (or beside its folder of worktrees), or
-    under ELDERCARE_SHARED_DATA."""
-    places = (
-        [Path(os.environ["ELDERCARE_SHARED_DATA"])] if "ELDERCARE_SHARED_DATA" in os.environ else []
-    )
-    places += [folder / "shared" / "data" for folder in Path(__file__).resolve().parents[3:5]]
-    return next(
-        (p / "realhomes" for p in places if (p / "realhomes").is_dir()), places[-1] / "realhomes"
-    )
-
-
 def test_the_calibrated_figures_are_what_the_real_homes_give() -> None:
     from eldercare.life_figures import home_figures
 
-    realhomes = _real_homes()
-    if not (realhomes / "ordonez-a").is_dir() or not (realhomes / "kasteren-b").is_dir():
-        pytest.skip(f"real homes not available: {realhomes} is absent (see shared/data/README.md)")
-    a = home_figures(realhomes / "ordonez-a")
-    b = home_figures(realhomes / "kasteren-b")
+    a = home_figures(shared_data("realhomes/ordonez-a"))
+    b = home_figures(shared_data("realhomes/kasteren-b"))
     # Sleep: ordonez-a is one of the night owls, kasteren-b's spread is his outings.
     owl = life.CHRONOTYPES[-1][1]
     assert owl[0] <= a["sleep"]["asleep"]["mean_h"] <= owl[1]
