@@ -45,6 +45,7 @@ from contracts.topics import DEFAULT_PREFIX
 from .errors import HubError
 from .registry import lock_config, set_away
 from .schema import Home
+from .views import in_zone
 
 log = logging.getLogger("hub.absences")
 
@@ -120,7 +121,7 @@ def new_period(
 ) -> AwayPeriod:
     """An absence as the contract takes it, in the home's zone; a naive time is the home's
     wall clock. :class:`InvalidAbsence` says what is wrong with it."""
-    start, end = (at.replace(tzinfo=zone) if at.tzinfo is None else at for at in (start, end))
+    start, end = in_zone(start, zone), in_zone(end, zone)
     try:
         return AwayPeriod(start=start.astimezone(zone), end=end.astimezone(zone), note=note, by=by)
     except ValidationError as exc:

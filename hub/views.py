@@ -20,6 +20,16 @@ from .schema import Alert, AlertChange, Home
 from .texts import LANGS, device_name, evidence_text
 
 
+def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` with an offset: one without is ``zone``'s wall clock, as the person who
+    typed it there means it (the server's own zone is nobody's).
+
+    >>> in_zone(datetime(2026, 12, 5, 20, 0), ZoneInfo("Asia/Shanghai")).isoformat()
+    '2026-12-05T20:00:00+08:00'
+    """
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
 def local_time(epoch: float | None, tz: ZoneInfo) -> str | None:
     """ISO 8601 in ``tz``, or ``None`` when there is no time or no date can show it.
 

@@ -15,7 +15,7 @@ from hub import audit, queries
 from hub.schema import Home
 from hub.schema import Station as StationRow
 from hub.telemetry_history import hourly, readings
-from hub.views import local_time
+from hub.views import in_zone, local_time
 from hub.wellbeing import wellbeing
 
 from ..audit import audit_read
@@ -150,8 +150,8 @@ def history(
     home = queries.visible_home(session, scope, resident_id)
     audit_read(request, scope, [home.id])
     tz = ZoneInfo(home.timezone)
-    end = _aware(end, tz) if end is not None else datetime.fromtimestamp(clock(), tz)
-    start = _aware(start, tz) if start is not None else end - timedelta(hours=24)
+    end = in_zone(end, tz) if end is not None else datetime.fromtimestamp(clock(), tz)
+    start = in_zone(start, tz) if start is not None else end - timedelta(hours=24)
     if start >= end:
         raise HTTPException(422, "start must be before end")
     if end - start > MAX_RANGE:
@@ -184,10 +184,6 @@ def history(
         end=end.isoformat(timespec="seconds"),
         hours=hours,
     )
-
-
-def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
 @router.get("/{resident_id}/today")

@@ -15,6 +15,7 @@ from hub import queries, service_orders
 from hub.accounts import Forbidden, Scope
 from hub.service import Hub
 from hub.service_orders import OrderNotFound, OrderUpdate
+from hub.views import in_zone
 
 from ..audit import audit_read
 from ..care_schemas import (
@@ -91,9 +92,7 @@ async def place_order(
         home = visible_resident(session, scope, body.resident)
         if scope.oversees:  # a district or city reads its stations' figures, orders nothing
             raise Forbidden(f"a {scope.role} account does not place orders")
-        wanted = body.wanted_at
-        if wanted.tzinfo is None:  # the home's wall clock, as the family means it
-            wanted = wanted.replace(tzinfo=ZoneInfo(home.timezone))
+        wanted = in_zone(body.wanted_at, ZoneInfo(home.timezone))  # as the family means it
         return service_orders.place_order(
             session, home, type_id=body.type, wanted_at=wanted.timestamp(), notes=body.notes,
             actor=scope.name, now=now,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub.accounts import Forbidden, Scope
 from hub.schema import Institution, Shift, User
 from hub.shifts import rooms_of, save_shift
-from hub.views import local_time
+from hub.views import in_zone, local_time
 from hub.ward_queries import visible_institution
 
 from ..deps import HubDep, ScopeDep, SessionDep
@@ -70,11 +70,11 @@ def _may_plan(session: Session, scope: Scope, institution_id: str) -> ZoneInfo:
 
 
 def _instants(body: ShiftCreate, zone: ZoneInfo) -> dict[str, float]:
-    """A time without an offset is the institution's wall clock, as the head nurse means
-    it (the server's own zone is nobody's)."""
-    start, end = (at.replace(tzinfo=zone) if at.tzinfo is None else at
-                  for at in (body.starts_at, body.ends_at))  # fmt: skip
-    return {"starts_at": start.timestamp(), "ends_at": end.timestamp()}
+    """A time without an offset is the institution's wall clock, as the head nurse means it."""
+    return {
+        "starts_at": in_zone(body.starts_at, zone).timestamp(),
+        "ends_at": in_zone(body.ends_at, zone).timestamp(),
+    }
 
 
 @router.post("", status_code=201)

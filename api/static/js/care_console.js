@@ -34,7 +34,6 @@ const care = {
   mayAct: true, // the account records visits and moves orders (GET /auth/me acts_on_alerts)
 };
 
-
 export async function reloadCare() {
   if (!care.station) return;
   const live = care.liveOrders;

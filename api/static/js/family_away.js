@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { dateAt, offsetName as offsetOf } from "./format.js";
+import { dateAt, offsetName } from "./format.js";
 import { named, t } from "./i18n.js";
 import { explain } from "./problems.js";
 
@@ -112,7 +112,7 @@ function zoneNote(zone) {
   let home;
   let here;
   try {
-    [home, here] = [offsetOf(zone), offsetOf(phone)];
+    [home, here] = [offsetName(zone), offsetName(phone)];
   } catch {
     return null; // a zone this browser does not know: nothing sure to say
   }

@@ -10,7 +10,6 @@ import { explain } from "./problems.js";
 
 const orders = { residentId: null, list: [], types: [], token: 0 };
 
-
 export async function followOrders(residentId) {
   orders.residentId = residentId;
   orders.list = [];
